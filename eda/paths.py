@@ -1,0 +1,45 @@
+"""The one paths object: where shipped data and outputs live.
+
+Package data is found through the installed ``eda.data`` package, never the working directory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Locations of shipped data. Use :data:`PATHS`; do not build string paths elsewhere."""
+
+    data: Path
+
+    @property
+    def netlists(self) -> Path:
+        """Example SPICE netlists."""
+        return self.data / "netlists"
+
+    @property
+    def pdn(self) -> Path:
+        """Example PDN decks."""
+        return self.data / "pdn"
+
+    @property
+    def topologies(self) -> Path:
+        """Built-in analog topology library."""
+        return self.data / "topologies"
+
+    @property
+    def cells(self) -> Path:
+        """Default ACIM cell library (sky130)."""
+        return self.data / "cells"
+
+    @property
+    def models(self) -> Path:
+        """Pretrained checkpoints."""
+        return self.data / "models"
+
+
+PATHS = Paths(data=Path(str(resources.files("eda.data"))))

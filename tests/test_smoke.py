@@ -1,0 +1,4 @@
+def test_import():
+    import eda
+
+    assert eda.__version__
