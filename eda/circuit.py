@@ -143,7 +143,10 @@ class Circuit:
         params: global ``.param`` assignments.
         analyses: analysis cards in order.
         options: ``.options`` assignments.
-        includes: ``.include``/``.lib`` lines kept verbatim (resolved paths are read, not stored).
+        includes: ``.include``/``.lib`` lines kept verbatim (only when the reader was asked not to
+            follow them; by default their contents are read in place).
+        extra: other control cards kept verbatim in order (``.save``, ``.ic``, ``.control`` blocks...),
+            so that reading and writing loses nothing.
     """
 
     title: str = ""
@@ -155,6 +158,7 @@ class Circuit:
     analyses: list[Analysis] = field(default_factory=list)
     options: dict[str, ParamValue] = field(default_factory=dict)
     includes: list[str] = field(default_factory=list)
+    extra: list[str] = field(default_factory=list)
 
     @property
     def nets(self) -> list[str]:

@@ -1,0 +1,554 @@
+"""Read SPICE netlists into a :class:`~eda.circuit.Circuit`.
+
+Supports SPICE3/ngspice syntax (case-insensitive keywords, ``+`` continuation, ``*`` comment
+lines, ``;`` and ``$`` inline comments, ``.subckt``/``.ends``, ``.param``, ``.model``,
+``.include``/``.lib`` relative to the file, analysis cards, ``.end``, engineering suffixes
+``f p n u m k meg g t``) and the Cadence/Spectre instance form ``NAME (n1 n2 ...) model k=v``
+used by public analog-topology datasets, where the device type comes from the model token
+(``nmos4 pmos4 resistor capacitor inductor diode npn pnp``), never from the instance name.
+
+Every error is a :class:`~eda.errors.SpiceParseError` with file, line and the offending text.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from eda.circuit import (
+    N_TERMINALS,
+    Analysis,
+    Circuit,
+    Device,
+    Model,
+    ParamValue,
+    Subckt,
+    Waveform,
+)
+from eda.errors import SpiceParseError
+
+_NUMBER = re.compile(
+    r"^([+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)(meg|mil|[fpnumkgt])?([a-z]*)$", re.IGNORECASE
+)
+_SCALE = {"f": 1e-15, "p": 1e-12, "n": 1e-9, "u": 1e-6, "m": 1e-3, "k": 1e3, "meg": 1e6,
+          "g": 1e9, "t": 1e12, "mil": 25.4e-6}
+
+#: Cadence/Spectre model tokens → (element letter, model name to keep).
+CADENCE_MODELS: dict[str, str] = {
+    "nmos": "M", "pmos": "M", "nmos4": "M", "pmos4": "M", "nfet": "M", "pfet": "M",
+    "npn": "Q", "pnp": "Q",
+    "resistor": "R", "res": "R", "capacitor": "C", "cap": "C", "inductor": "L", "ind": "L",
+    "diode": "D", "vsource": "V", "isource": "I",
+}
+_VALUE_PARAM = {"R": ("r", "res"), "C": ("c", "cap"), "L": ("l", "ind"), "V": ("dc",), "I": ("dc",)}
+_ANALYSES = {"op", "tran", "dc", "ac", "noise", "tf", "disto", "pz", "sens"}
+_WAVEFORMS = {"pulse", "pwl", "sin"}
+_MAX_INCLUDE_DEPTH = 16
+
+
+def parse_number(token: str) -> float | None:
+    """SPICE number with optional scale suffix and trailing unit letters, else ``None``.
+
+    ``1k`` → 1e3, ``1meg`` → 1e6, ``10pF`` → 1e-11, ``1e-3V`` → 1e-3, ``2.5`` → 2.5.
+    """
+    m = _NUMBER.match(token)
+    if m is None:
+        return None
+    x = float(m.group(1))
+    if m.group(2):
+        x *= _SCALE[m.group(2).lower()]
+    return x
+
+
+@dataclass
+class _Line:
+    """One logical line (continuations joined) with where it came from."""
+
+    text: str
+    file: str | None
+    line: int
+
+
+@dataclass
+class _Ctx:
+    circuit: Circuit = field(default_factory=Circuit)
+    stack: list[tuple[Subckt, _Line]] = field(default_factory=list)
+
+
+def _err(msg: str, ln: _Line) -> SpiceParseError:
+    return SpiceParseError(msg, ln.file, ln.line, ln.text)
+
+
+def _strip_comment(s: str) -> str:
+    # ';' anywhere, and '$' when it starts a word, begin an inline comment (ngspice rules)
+    cut = len(s)
+    i = s.find(";")
+    if i >= 0:
+        cut = i
+    m = re.search(r"(^|\s)\$", s)
+    if m is not None:
+        cut = min(cut, m.start())
+    return s[:cut].rstrip()
+
+
+def _logical_lines(text: str, file: str | None, title: bool) -> tuple[str, list[_Line]]:
+    raw = text.splitlines()
+    first = 0
+    title_text = ""
+    if title and raw:
+        title_text = raw[0].strip()
+        if title_text == "*":
+            title_text = ""
+        first = 1
+    out: list[_Line] = []
+    for i in range(first, len(raw)):
+        s = raw[i]
+        stripped = s.strip()
+        if not stripped or stripped.startswith("*"):
+            if stripped.lower().startswith("*.ports"):
+                out.append(_Line(stripped, file, i + 1))
+            continue
+        s = _strip_comment(s).strip()
+        if not s:
+            continue
+        if s.startswith("+"):
+            if not out:
+                raise SpiceParseError("continuation line '+' with no line to continue", file, i + 1, s)
+            out[-1].text += " " + s[1:].strip()
+        else:
+            out.append(_Line(s, file, i + 1))
+    return title_text, out
+
+
+def _tokenize(ln: _Line) -> list[str]:
+    """Split into tokens; parentheses are tokens, ``{...}`` and quotes stay whole, ``k = v`` → ``k=v``."""
+    s = ln.text
+    toks: list[str] = []
+    cur: list[str] = []
+    i, n = 0, len(s)
+    depth_paren = 0
+
+    def flush() -> None:
+        if cur:
+            toks.append("".join(cur))
+            cur.clear()
+
+    while i < n:
+        c = s[i]
+        if c in "{'\"":
+            close = {"{": "}", "'": "'", '"': '"'}[c]
+            j = s.find(close, i + 1)
+            if j < 0:
+                raise _err(f"unbalanced {c!r}: no closing {close!r}", ln)
+            if c == "{" and "{" in s[i + 1:j]:
+                # nested braces: find the matching close
+                d, j = 0, i
+                while j < n:
+                    if s[j] == "{":
+                        d += 1
+                    elif s[j] == "}":
+                        d -= 1
+                        if d == 0:
+                            break
+                    j += 1
+                if j >= n:
+                    raise _err("unbalanced '{'", ln)
+            cur.append(s[i:j + 1])
+            i = j + 1
+            continue
+        if c.isspace() or c == ",":
+            flush()
+        elif c in "()":
+            flush()
+            depth_paren += 1 if c == "(" else -1
+            if depth_paren < 0:
+                raise _err("unbalanced ')': no matching '('", ln)
+            toks.append(c)
+        elif c == "}":
+            raise _err("unbalanced '}'", ln)
+        elif c == "=":
+            flush()
+            toks.append("=")
+        else:
+            cur.append(c)
+        i += 1
+    flush()
+    if depth_paren != 0:
+        raise _err("unbalanced '(': missing ')'", ln)
+    # glue k = v
+    out: list[str] = []
+    i = 0
+    while i < len(toks):
+        if toks[i] == "=":
+            if not out or i + 1 >= len(toks) or out[-1] in "()" or toks[i + 1] in "()=":
+                raise _err("'=' without a parameter name and value", ln)
+            out[-1] = out[-1] + "=" + toks[i + 1]
+            i += 2
+        else:
+            out.append(toks[i])
+            i += 1
+    return out
+
+
+def _value(tok: str, ln: _Line, what: str) -> ParamValue:
+    """A number (finite) or an expression kept as text (``{...}``, ``'...'``)."""
+    if tok[:1] in "{'\"":
+        return tok
+    x = parse_number(tok)
+    if x is None:
+        raise _err(f"{what}: expected a number or {{expression}}, got {tok!r}", ln)
+    if not math.isfinite(x):
+        raise _err(f"{what}: number {tok!r} is out of range", ln)
+    return x
+
+
+def _param_value(tok: str, ln: _Line, key: str) -> ParamValue:
+    if tok[:1] in "{'\"":
+        return tok
+    x = parse_number(tok)
+    if x is None:
+        return tok  # a bare identifier (another parameter's name, a model option)
+    if not math.isfinite(x):
+        raise _err(f"parameter {key}: number {tok!r} is out of range", ln)
+    return x
+
+
+def _params(toks: list[str], ln: _Line) -> dict[str, ParamValue]:
+    out: dict[str, ParamValue] = {}
+    for t in toks:
+        if t in "()":
+            continue
+        if "=" not in t:
+            raise _err(f"expected key=value, got {t!r}", ln)
+        k, v = t.split("=", 1)
+        if not k or not v:
+            raise _err(f"expected key=value, got {t!r}", ln)
+        out[k.lower()] = _param_value(v, ln, k)
+    return out
+
+
+def _split_params(toks: list[str]) -> tuple[list[str], list[str]]:
+    """Positional tokens, then trailing ``k=v`` tokens."""
+    i = len(toks)
+    while i > 0 and "=" in toks[i - 1]:
+        i -= 1
+    return toks[:i], toks[i:]
+
+
+def _check_name(name: str, ln: _Line) -> None:
+    if not re.fullmatch(r"[^\s(){}=,;]+", name):
+        raise _err(f"invalid instance name {name!r}", ln)
+
+
+def _node(tok: str, ln: _Line) -> str:
+    if tok in "()" or "=" in tok or tok[:1] in "{'\"":
+        raise _err(f"expected a node name, got {tok!r}", ln)
+    return tok
+
+
+def _parse_source(name: str, kind: str, toks: list[str], ln: _Line) -> Device:
+    if len(toks) < 2:
+        raise _err(f"source {name}: expected 2 nodes", ln)
+    nodes = (_node(toks[0], ln), _node(toks[1], ln))
+    rest = toks[2:]
+    value: ParamValue | None = None
+    ac: float | None = None
+    wave: Waveform | None = None
+    params: dict[str, ParamValue] = {}
+    i = 0
+    while i < len(rest):
+        t = rest[i]
+        tl = t.lower()
+        if tl == "dc":
+            if i + 1 >= len(rest):
+                raise _err(f"source {name}: 'dc' without a value", ln)
+            value = _value(rest[i + 1], ln, f"source {name} dc")
+            i += 2
+        elif tl == "ac":
+            if i + 1 < len(rest) and parse_number(rest[i + 1]) is not None:
+                ac = float(_value(rest[i + 1], ln, f"source {name} ac"))
+                i += 2
+                if i < len(rest) and parse_number(rest[i]) is not None:
+                    i += 1  # AC phase is accepted and dropped only when zero
+                    if parse_number(rest[i - 1]) != 0:
+                        raise _err(f"source {name}: AC phase is not supported", ln)
+            else:
+                ac = 1.0
+                i += 1
+        elif tl in _WAVEFORMS:
+            if i + 1 >= len(rest) or rest[i + 1] != "(":
+                raise _err(f"source {name}: expected '(' after {t}", ln)
+            try:
+                j = rest.index(")", i + 2)
+            except ValueError:
+                raise _err(f"source {name}: missing ')' after {t}(", ln) from None
+            args = tuple(float(_value(a, ln, f"source {name} {tl} argument")) for a in rest[i + 2:j])
+            if tl == "pwl" and len(args) % 2:
+                raise _err(f"source {name}: PWL needs time/value pairs, got {len(args)} numbers", ln)
+            if tl == "pulse" and not 2 <= len(args) <= 7:
+                raise _err(f"source {name}: PULSE takes 2 to 7 arguments, got {len(args)}", ln)
+            wave = Waveform(tl, args)  # type: ignore[arg-type]
+            i = j + 1
+        elif "=" in t:
+            params.update(_params([t], ln))
+            i += 1
+        elif value is None and (parse_number(t) is not None or t[:1] in "{'\""):
+            value = _value(t, ln, f"source {name} value")
+            i += 1
+        else:
+            raise _err(f"source {name}: unexpected token {t!r}", ln)
+    return Device(name, kind, nodes, value=value, params=params, waveform=wave, ac=ac)
+
+
+def _parse_element(ln: _Line, toks: list[str]) -> Device:
+    name = toks[0]
+    _check_name(name, ln)
+    kind = name[0].upper()
+    if len(toks) > 1 and toks[1] == "(":
+        return _parse_cadence(ln, toks)
+    if kind in ("V", "I"):
+        return _parse_source(name, kind, toks[1:], ln)
+    pos, kv = _split_params(toks[1:])
+    if "(" in pos or ")" in pos:
+        raise _err("unexpected parenthesis in element line", ln)
+    params = _params(kv, ln)
+    if kind == "X":
+        if len(pos) < 2:
+            raise _err(f"subcircuit instance {name}: expected nodes then a subcircuit name", ln)
+        return Device(name, "X", tuple(_node(t, ln) for t in pos[:-1]), model=pos[-1], params=params)
+    if kind in ("R", "C", "L"):
+        if len(pos) < 2:
+            raise _err(f"{name}: expected 2 nodes", ln)
+        nodes = (_node(pos[0], ln), _node(pos[1], ln))
+        value: ParamValue | None = None
+        model = None
+        for t in pos[2:]:
+            if value is None and model is None and (t[:1] in "{'\"" or parse_number(t) is not None):
+                value = _value(t, ln, f"{name} value")
+            elif model is None:
+                model = t
+            else:
+                raise _err(f"{name}: unexpected token {t!r}", ln)
+        if value is None and model is None:
+            key = next((k for k in _VALUE_PARAM[kind] if k in params), None)
+            if key is None:
+                raise _err(f"{name}: missing value", ln)
+            value = params.pop(key)
+        return Device(name, kind, nodes, model=model, value=value, params=params)
+    if kind in ("M", "Q", "D"):
+        need = N_TERMINALS[kind]
+        if kind == "Q" and len(pos) == 5 and parse_number(pos[4]) is None:
+            need = 4  # optional substrate node
+        if len(pos) < need + 1:
+            raise _err(f"{name}: expected {need} nodes and a model name, got {len(pos)} tokens", ln)
+        nodes = tuple(_node(t, ln) for t in pos[:need])
+        model = pos[need]
+        value = None
+        if len(pos) > need + 1:
+            if len(pos) > need + 2:
+                raise _err(f"{name}: unexpected tokens {' '.join(pos[need + 2:])!r}", ln)
+            value = _value(pos[need + 1], ln, f"{name} area")
+        return Device(name, kind, nodes, model=model, value=value, params=params)
+    raise _err(
+        f"unsupported element {name!r}: supported are M (MOSFET), Q (BJT), R, C, L, D, V, I, X", ln
+    )
+
+
+def _parse_cadence(ln: _Line, toks: list[str]) -> Device:
+    """``NAME (n1 n2 ...) model k=v``: the type comes from the model token."""
+    name = toks[0]
+    try:
+        close = toks.index(")")
+    except ValueError:
+        raise _err("missing ')' after the node list", ln) from None
+    nodes = tuple(_node(t, ln) for t in toks[2:close])
+    rest = toks[close + 1:]
+    if not rest or "=" in rest[0] or rest[0] in "()":
+        raise _err(f"{name}: expected a model name after the node list", ln)
+    model = rest[0]
+    params = _params(rest[1:], ln)
+    kind = CADENCE_MODELS.get(model.lower(), "X")
+    if kind != "X" and len(nodes) != N_TERMINALS[kind] and not (kind == "Q" and len(nodes) == 4):
+        raise _err(f"{name}: model {model!r} takes {N_TERMINALS[kind]} nodes, got {len(nodes)}", ln)
+    if kind == "X" and not nodes:
+        raise _err(f"{name}: subcircuit instance without nodes", ln)
+    value: ParamValue | None = None
+    for key in _VALUE_PARAM.get(kind, ()):
+        if key in params:
+            value = params.pop(key)
+            break
+    if kind in "VI":
+        return Device(name, kind, nodes, value=value, params=params)
+    if kind in "RCL" and value is not None:
+        return Device(name, kind, nodes, value=value, params=params)
+    return Device(name, kind, nodes, model=model, params=params)
+
+
+def _dot_card(ctx: _Ctx, ln: _Line, toks: list[str], lines: list[_Line], idx: int,
+              follow_includes: bool, depth: int) -> tuple[int, bool]:
+    """Handle a dot card. Returns (next line index, stop parsing)."""
+    card = toks[0].lower()
+    c = ctx.circuit
+    target_models = ctx.stack[-1][0].models if ctx.stack else c.models
+    if card == ".end":
+        return idx + 1, True
+    if card == ".subckt":
+        if len(toks) < 2 or "=" in toks[1]:
+            raise _err(".subckt: expected a name", ln)
+        pos, kv = _split_params([t for t in toks[2:] if t.lower() != "params:"])
+        ports = tuple(_node(t, ln) for t in pos)
+        ctx.stack.append((Subckt(toks[1], ports, params=_params(kv, ln)), ln))
+        return idx + 1, False
+    if card == ".ends":
+        if not ctx.stack:
+            raise _err(".ends without a matching .subckt", ln)
+        sub, _ = ctx.stack.pop()
+        if len(toks) > 1 and toks[1].lower() != sub.name.lower():
+            raise _err(f".ends {toks[1]} closes .subckt {sub.name}", ln)
+        c.subckts.append(sub)
+        return idx + 1, False
+    if card == ".model":
+        if len(toks) < 3:
+            raise _err(".model: expected a name and a type", ln)
+        target_models.append(Model(toks[1], toks[2].lower(), _params(toks[3:], ln)))
+        return idx + 1, False
+    if card == ".param":
+        if len(toks) < 2:
+            raise _err(".param: expected name=value", ln)
+        (ctx.stack[-1][0].params if ctx.stack else c.params).update(_params(toks[1:], ln))
+        return idx + 1, False
+    if card in (".options", ".option", ".opt"):
+        kv = [t if "=" in t else f"{t}=1" for t in toks[1:]]
+        c.options.update(_params(kv, ln))
+        return idx + 1, False
+    if card in (".include", ".inc", ".lib"):
+        if len(toks) < 2:
+            raise _err(f"{card}: expected a file name", ln)
+        if card == ".lib" and len(toks) == 2 and not follow_includes:
+            c.includes.append(ln.text)
+            return idx + 1, False
+        if not follow_includes:
+            c.includes.append(ln.text)
+            return idx + 1, False
+        fname = toks[1].strip("'\"")
+        base = Path(ln.file).parent if ln.file else Path.cwd()
+        path = (base / fname) if not Path(fname).is_absolute() else Path(fname)
+        if not path.is_file():
+            raise _err(f"{card}: file not found: {path}", ln)
+        if depth >= _MAX_INCLUDE_DEPTH:
+            raise _err(f"{card}: includes nested more than {_MAX_INCLUDE_DEPTH} deep (a loop?)", ln)
+        text = _decode(path.read_bytes(), str(path))
+        _, sub_lines = _logical_lines(text, str(path), title=False)
+        if card == ".lib" and len(toks) >= 3:
+            sub_lines = _lib_section(sub_lines, toks[2], ln)
+        _parse_lines(ctx, sub_lines, follow_includes, depth + 1)
+        return idx + 1, False
+    if card in {"." + a for a in _ANALYSES}:
+        c.analyses.append(Analysis(card[1:], tuple(t for t in toks[1:])))
+        return idx + 1, False
+    if card == ".control":
+        j = idx + 1
+        while j < len(lines) and lines[j].text.strip().lower() != ".endc":
+            j += 1
+        if j >= len(lines):
+            raise _err(".control without .endc", ln)
+        c.extra.append("\n".join(x.text for x in lines[idx:j + 1]))
+        return j + 1, False
+    if card in (".endl", ".endc"):
+        raise _err(f"{card} without its opening card", ln)
+    if not re.fullmatch(r"\.[a-z_]+", card):
+        raise _err(f"unknown control card {toks[0]!r}", ln)
+    c.extra.append(ln.text)  # .save, .ic, .nodeset, .global, .temp, .meas...: kept verbatim
+    return idx + 1, False
+
+
+def _lib_section(lines: list[_Line], section: str, ln: _Line) -> list[_Line]:
+    out: list[_Line] = []
+    inside = False
+    for x in lines:
+        t = x.text.split()
+        if not inside and len(t) >= 2 and t[0].lower() == ".lib" and t[1].lower() == section.lower():
+            inside = True
+            continue
+        if inside and t and t[0].lower() == ".endl":
+            return out
+        if inside:
+            out.append(x)
+    raise _err(f".lib: section {section!r} not found or not closed by .endl", ln)
+
+
+def _parse_lines(ctx: _Ctx, lines: list[_Line], follow_includes: bool, depth: int) -> bool:
+    i = 0
+    while i < len(lines):
+        ln = lines[i]
+        if ln.text.lower().startswith("*.ports"):
+            ctx.circuit.ports = tuple(ln.text.split()[1:])
+            i += 1
+            continue
+        toks = _tokenize(ln)
+        if not toks:
+            i += 1
+            continue
+        if toks[0].startswith("."):
+            i, stop = _dot_card(ctx, ln, toks, lines, i, follow_includes, depth)
+            if stop:
+                return True
+            continue
+        dev = _parse_element(ln, toks)
+        (ctx.stack[-1][0].devices if ctx.stack else ctx.circuit.devices).append(dev)
+        i += 1
+    return False
+
+
+def _decode(data: bytes, file: str | None) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        bad = data.splitlines()[line - 1] if data.splitlines() else b""
+        raise SpiceParseError(
+            f"not UTF-8 text (byte 0x{data[e.start]:02x} at offset {e.start})", file, line,
+            bad.decode("utf-8", "replace"),
+        ) from None
+
+
+def parse_spice(text: str | bytes, file: str | Path | None = None, *, title: bool = True,
+                follow_includes: bool = True) -> Circuit:
+    """Parse SPICE text into a :class:`Circuit`.
+
+    Args:
+        text: the netlist (``bytes`` must be UTF-8).
+        file: where it came from, for error messages and relative ``.include`` paths.
+        title: the first line is a title (SPICE convention). Pass ``False`` for netlist bodies
+            such as the ``N.cir`` files of topology datasets.
+        follow_includes: read ``.include``/``.lib`` files in place (else keep the lines verbatim).
+
+    Raises:
+        SpiceParseError: with file, line and text of the first offending line.
+    """
+    fname = str(file) if file is not None else None
+    if isinstance(text, bytes):
+        text = _decode(text, fname)
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise SpiceParseError("NUL byte in netlist (binary file?)", fname, line)
+    title_text, lines = _logical_lines(text, fname, title)
+    ctx = _Ctx()
+    ctx.circuit.title = title_text
+    _parse_lines(ctx, lines, follow_includes, 0)
+    if ctx.stack:
+        sub, ln = ctx.stack[-1]
+        raise _err(f".subckt {sub.name} is never closed by .ends", ln)
+    return ctx.circuit
+
+
+def read_spice(path: str | Path, *, title: bool = True, follow_includes: bool = True) -> Circuit:
+    """Read a SPICE file (see :func:`parse_spice`)."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise SpiceParseError(f"cannot read file: {e.strerror}", path) from None
+    return parse_spice(data, path, title=title, follow_includes=follow_includes)
