@@ -43,8 +43,6 @@ def device_line(d: Device) -> str:
             parts.append(f"ac {fmt_number(d.ac)}")
         if d.waveform is not None:
             parts.append(f"{d.waveform.kind}({' '.join(fmt_number(a) for a in d.waveform.args)})")
-        if d.value is None and d.ac is None and d.waveform is None:
-            parts.append("dc 0")
         return _join(*parts, _params(d.params))
     value = fmt_number(d.value) if d.value is not None else ""
     if d.kind in "RCL":

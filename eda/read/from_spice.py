@@ -32,8 +32,7 @@ from eda.errors import SpiceParseError
 _NUMBER = re.compile(
     r"^([+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)(meg|mil|[fpnumkgt])?([a-z]*)$", re.IGNORECASE
 )
-_SCALE = {"f": 1e-15, "p": 1e-12, "n": 1e-9, "u": 1e-6, "m": 1e-3, "k": 1e3, "meg": 1e6,
-          "g": 1e9, "t": 1e12, "mil": 25.4e-6}
+_SCALE = {"mil": 25.4e-6}
 
 #: Cadence/Spectre model tokens → (element letter, model name to keep).
 CADENCE_MODELS: dict[str, str] = {
@@ -46,6 +45,7 @@ _VALUE_PARAM = {"R": ("r", "res"), "C": ("c", "cap"), "L": ("l", "ind"), "V": ("
 _ANALYSES = {"op", "tran", "dc", "ac", "noise", "tf", "disto", "pz", "sens"}
 _WAVEFORMS = {"pulse", "pwl", "sin"}
 _MAX_INCLUDE_DEPTH = 16
+_EXP = {"f": -15, "p": -12, "n": -9, "u": -6, "m": -3, "k": 3, "meg": 6, "g": 9, "t": 12}
 
 
 def parse_number(token: str) -> float | None:
@@ -56,10 +56,14 @@ def parse_number(token: str) -> float | None:
     m = _NUMBER.match(token)
     if m is None:
         return None
-    x = float(m.group(1))
-    if m.group(2):
-        x *= _SCALE[m.group(2).lower()]
-    return x
+    mant, scale = m.group(1), m.group(2)
+    if not scale:
+        return float(mant)
+    if scale.lower() == "mil":
+        return float(mant) * _SCALE["mil"]
+    # scale by exponent arithmetic in text, so "20u" reads as exactly 2e-05
+    base, _, exp = mant.lower().partition("e")
+    return float(f"{base}e{int(exp or 0) + _EXP[scale.lower()]}")
 
 
 @dataclass
@@ -339,8 +343,8 @@ def _parse_element(ln: _Line, toks: list[str]) -> Device:
         return Device(name, kind, nodes, model=model, value=value, params=params)
     if kind in ("M", "Q", "D"):
         need = N_TERMINALS[kind]
-        if kind == "Q" and len(pos) == 5 and parse_number(pos[4]) is None:
-            need = 4  # optional substrate node
+        if kind == "Q" and len(pos) >= 5 and parse_number(pos[4]) is None:
+            need = 4  # optional substrate node (a number there is the area of a 3-node BJT)
         if len(pos) < need + 1:
             raise _err(f"{name}: expected {need} nodes and a model name, got {len(pos)} tokens", ln)
         nodes = tuple(_node(t, ln) for t in pos[:need])

@@ -9,6 +9,7 @@ ngspice's messages.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from dataclasses import replace
 
@@ -25,7 +26,7 @@ _ENGINE = None
 def _engine():
     global _ENGINE
     if _ENGINE is None:
-        logging.getLogger("PySpice").setLevel(logging.ERROR)
+        logging.getLogger("PySpice").setLevel(logging.CRITICAL)
         try:
             from PySpice.Spice.NgSpice.Shared import NgSpiceShared
 
@@ -38,8 +39,19 @@ def _engine():
 
 
 def _messages(ns) -> str:
-    lines = [s for s in ns._stderr if s.strip()]
-    return "\n".join(lines[-20:])
+    """ngspice's failure lines first, then its last messages."""
+    lines = [s for s in ns._stderr + ns._stdout if s.strip()]
+    bad = [s for s in lines if _FAILURE.search(s)]
+    return "\n".join(dict.fromkeys(bad[:10] + lines[-10:]))
+
+
+_FAILURE = re.compile(r"^\s*error|no convergence|timestep too small|singular matrix|circuit not parsed",
+                      re.IGNORECASE | re.MULTILINE)
+
+
+def _failed(ns) -> bool:
+    # PySpice counts every stderr "Note:" as an error; judge ngspice's messages ourselves
+    return any(_FAILURE.search(s) for s in ns._stderr + ns._stdout)
 
 
 def run(circuit: Circuit, analysis: Analysis) -> tuple[str, dict[str, np.ndarray]]:
@@ -48,7 +60,7 @@ def run(circuit: Circuit, analysis: Analysis) -> tuple[str, dict[str, np.ndarray
     Vector names are the circuit's net names for node voltages (ground excluded) and
     ``<source>#branch`` (lower case) for source currents; time is ``time`` for transients.
     """
-    from PySpice.Spice.NgSpice.Shared import NgSpiceCommandError
+    from PySpice.Spice.NgSpice.Shared import NgSpiceCircuitError, NgSpiceCommandError
 
     deck = to_spice(replace(circuit, analyses=[analysis]))
     nets = {n.lower(): n for n in circuit.nets}
@@ -59,20 +71,17 @@ def run(circuit: Circuit, analysis: Analysis) -> tuple[str, dict[str, np.ndarray
         ns.exec_command("destroy all")
         try:
             ns.load_circuit(deck)
-        except NgSpiceCommandError:
-            pass  # ngspice's own messages are in stderr; checked below
-        msgs = _messages(ns)
-        if "error" in msgs.lower() or "circuit not parsed" in msgs.lower():
-            _cleanup(ns)
-            raise SimulationError(f"ngspice rejected the netlist:\n{msgs}")
-        try:
-            ns.run()
-        except NgSpiceCommandError:
+        except (NgSpiceCircuitError, NgSpiceCommandError):
+            pass  # ngspice's own messages are checked below
+        if _failed(ns):
             msgs = _messages(ns)
             _cleanup(ns)
-            raise SimulationError(f"ngspice {analysis.kind} failed:\n{msgs}") from None
+            raise SimulationError(f"ngspice rejected the netlist:\n{msgs}")
+        ns._stdout.clear()
+        ns._stderr.clear()
+        ns._ngspice_shared.ngSpice_Command(b"run")
         plot_name = ns.last_plot
-        if not plot_name.lower().startswith(analysis.kind.lower()):
+        if _failed(ns) or not plot_name.lower().startswith(analysis.kind.lower()):
             msgs = _messages(ns)
             _cleanup(ns)
             raise SimulationError(f"ngspice {analysis.kind} produced no results (no convergence?):\n{msgs}")
