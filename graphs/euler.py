@@ -1,0 +1,587 @@
+"""Euler-tour sequences of device-pin graphs: serialisation, tokenizer, decoding, grammar.
+
+A device-pin graph (:mod:`eda.graphs.pin_graph`) is serialised as an Eulerian circuit of its
+*doubled* graph (every undirected edge replaced by its two directions, so every node is
+balanced and the circuit walks each edge once each way), starting and ending at ``VSS``, as in
+AnalogGenie. Different tours of one circuit are augmentations. Device indices are renumbered per
+type in order of first appearance, so a tour is canonical given its walk.
+
+A token sequence is ``<bos> <type:T> VSS ... VSS <eos>``. :func:`sequence_to_graph` decodes any
+sequence back to a graph or raises :class:`SequenceError` naming the position and the reason.
+:class:`TourGrammar` is the incremental form of the same rules, used to mask a generator's
+next-token choices (pins only next to their device, tours that close, enough length to close).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+from eda.graphs.pin_graph import DEVICE_TYPES, PORT_RE, parse_node, relabel
+
+from eda.errors import InputError
+
+PAD, BOS, EOS = "<pad>", "<bos>", "<eos>"
+ANY_TYPE = "any"
+
+#: Default maximum device index per type in the vocabulary.
+MAX_DEVICES: dict[str, int] = {"NM": 48, "PM": 48, "NPN": 16, "PNP": 16, "R": 24, "C": 24, "L": 8, "D": 12}
+#: Default port tokens: class name alone and with indices.
+PORT_CLASSES: dict[str, int] = {"VDD": 0, "VSS": 0, "VIN": 8, "VOUT": 8, "VB": 16, "IB": 8, "VCLK": 8,
+                                "VREF": 4, "VLO": 2, "VRF": 2, "VCM": 2}
+#: Default circuit type labels (the library's and the composer's).
+TYPES: tuple[str, ...] = (
+    "current_mirror", "reference", "opamp1", "opamp2", "folded_cascode", "telescopic", "ldo",
+    "bandgap", "comparator", "latch", "oscillator", "lna", "mixer", "sampler", "level_shifter",
+    "amplifier", "buffer", "other",
+)
+
+
+class SequenceError(InputError):
+    """A token sequence is not a well-formed tour; ``position`` is the 0-based token index."""
+
+    def __init__(self, message: str, position: int | None = None, token: str | None = None):
+        self.position = position
+        self.token = token
+        where = f"token {position}" + (f" ({token!r})" if token is not None else "") if position is not None \
+            else "sequence"
+        super().__init__(f"{where}: {message}", file="<sequence>")
+
+
+# --------------------------------------------------------------------------------------------- tours
+
+
+def canonical_numbering(tour: list[str]) -> list[str]:
+    """Rename device indices per type in order of first appearance (device or one of its pins)."""
+    mapping: dict[tuple[str, int], int] = {}
+    counts: dict[str, int] = {}
+    out = []
+    for n in tour:
+        kind, tok, idx, pin = parse_node(n)
+        if kind in ("device", "pin"):
+            key = (tok, idx)
+            if key not in mapping:
+                counts[tok] = counts.get(tok, 0) + 1
+                mapping[key] = counts[tok]
+            new = f"{tok}{mapping[key]}"
+            out.append(new if pin is None else f"{new}_{pin}")
+        else:
+            out.append(n)
+    return out
+
+
+def euler_tours(g: nx.Graph, k: int = 1, seed: int = 0, start: str = "VSS",
+                max_tries: int | None = None) -> list[list[str]]:
+    """Up to ``k`` distinct Eulerian circuits of the doubled graph of ``g`` from ``start``.
+
+    Tours come from :func:`networkx.eulerian_circuit` on the directed double of ``g`` built with
+    node and edge orders shuffled by ``seed``; device indices are canonicalised per tour.
+
+    Raises:
+        InputError: ``start`` is not in the graph or the graph is not connected.
+    """
+    if start not in g:
+        raise InputError(f"graph has no {start} node to start the tour")
+    if not nx.is_connected(g):
+        raise InputError("device-pin graph is not connected: a circuit must be one piece to be one tour")
+    rng = random.Random(seed)
+    nodes = list(g.nodes)
+    edges = list(g.edges)
+    seen: set[tuple[str, ...]] = set()
+    out: list[list[str]] = []
+    for attempt in range(max_tries or 4 * k):
+        d = nx.DiGraph()
+        if attempt:
+            rng.shuffle(nodes)
+            rng.shuffle(edges)
+        d.add_nodes_from(nodes)
+        for u, v in edges:
+            if attempt and rng.random() < 0.5:
+                u, v = v, u
+            d.add_edge(u, v)
+            d.add_edge(v, u)
+        tour = canonical_numbering([start] + [v for _, v in nx.eulerian_circuit(d, source=start)])
+        key = tuple(tour)
+        if key not in seen:
+            seen.add(key)
+            out.append(tour)
+            if len(out) == k:
+                break
+    return out
+
+
+# ----------------------------------------------------------------------------------------- tokenizer
+
+
+def type_token(ctype: str | None) -> str:
+    return f"<type:{ctype or ANY_TYPE}>"
+
+
+@dataclass
+class Vocab:
+    """Token vocabulary: specials, type tokens, ports, device and pin tokens.
+
+    Saved as JSON (and inside checkpoints) so a model always decodes with its own vocabulary.
+    """
+
+    tokens: list[str]
+    index: dict[str, int] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if len(set(self.tokens)) != len(self.tokens):
+            raise InputError("vocabulary has duplicate tokens")
+        self.index = {t: i for i, t in enumerate(self.tokens)}
+        for s in (PAD, BOS, EOS):
+            if s not in self.index:
+                raise InputError(f"vocabulary lacks {s}")
+
+    @classmethod
+    def build(cls, types: tuple[str, ...] = TYPES, max_devices: dict[str, int] | None = None,
+              ports: dict[str, int] | None = None) -> Vocab:
+        toks = [PAD, BOS, EOS, type_token(None)] + [type_token(t) for t in types]
+        for cls_name, n in (ports or PORT_CLASSES).items():
+            toks.append(cls_name)
+            toks += [f"{cls_name}{i}" for i in range(1, n + 1)]
+        for tok, n in (max_devices or MAX_DEVICES).items():
+            pins = DEVICE_TYPES[tok].pins
+            for i in range(1, n + 1):
+                toks.append(f"{tok}{i}")
+                toks += [f"{tok}{i}_{p}" for p in pins]
+        return cls(toks)
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+    @property
+    def pad(self) -> int:
+        return self.index[PAD]
+
+    @property
+    def bos(self) -> int:
+        return self.index[BOS]
+
+    @property
+    def eos(self) -> int:
+        return self.index[EOS]
+
+    @property
+    def types(self) -> list[str]:
+        return [t[6:-1] for t in self.tokens if t.startswith("<type:")]
+
+    def encode(self, tour: list[str], ctype: str | None = None) -> list[int]:
+        """Ids of ``<bos> <type:T> tour... <eos>``.
+
+        Raises:
+            InputError: a node is not in the vocabulary (too many devices of a type, an unknown
+                port, an unknown type).
+        """
+        tt = type_token(ctype)
+        if tt not in self.index:
+            raise InputError(f"circuit type {ctype!r} is not in the vocabulary ({', '.join(self.types)})")
+        ids = [self.bos, self.index[tt]]
+        for n in tour:
+            i = self.index.get(n)
+            if i is None:
+                raise InputError(f"token {n!r} is not in the vocabulary (more devices of a type than "
+                                 "the vocabulary holds, or an unknown port)")
+            ids.append(i)
+        ids.append(self.eos)
+        return ids
+
+    def decode(self, ids: list[int]) -> list[str]:
+        out = []
+        for k, i in enumerate(ids):
+            if not 0 <= int(i) < len(self.tokens):
+                raise SequenceError(f"id {int(i)} is outside the vocabulary of {len(self.tokens)}", k)
+            out.append(self.tokens[int(i)])
+        return out
+
+    def save(self, path: str | Path) -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"tokens": self.tokens}))
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> Vocab:
+        try:
+            data = json.loads(Path(path).read_text())
+            return cls(list(data["tokens"]))
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            raise InputError(f"not a vocabulary file: {e}", file=path) from e
+
+
+# -------------------------------------------------------------------------------------------- decode
+
+
+def _edge_kind(u: str, v: str) -> str | None:
+    """Reason an edge u-v is illegal in a device-pin graph, else None."""
+    ku, tu, iu, _ = parse_node(u)
+    kv, tv, iv, _ = parse_node(v)
+    if u == v:
+        return f"self-loop on {u}"
+    kinds = {ku, kv}
+    if "unknown" in kinds:
+        return f"unknown node {u if ku == 'unknown' else v!r}"
+    if kinds == {"device"}:
+        return f"device {u} next to device {v} (devices touch only their own pins)"
+    if kinds == {"port"}:
+        return f"port {u} next to port {v} (that shorts two ports)"
+    if kinds == {"device", "port"}:
+        return f"device next to port ({u}, {v}); devices touch only their own pins"
+    if kinds == {"device", "pin"}:
+        if (tu, iu) != (tv, iv):
+            return f"device {u if ku == 'device' else v} next to a pin of another device " \
+                   f"({v if ku == 'device' else u})"
+    return None
+
+
+def sequence_to_graph(tokens: list[str], strict: bool = True) -> tuple[nx.Graph, str | None]:
+    """Decode a token sequence into a device-pin graph and its type label.
+
+    Accepted forms: ``[<bos>] [<type:T>] VSS ... VSS [<eos> <pad>...]``.
+
+    Args:
+        tokens: token strings (use :meth:`Vocab.decode` for ids).
+        strict: also require a closed tour of the doubled graph (every edge walked exactly once
+            in each direction, ending at ``VSS``); without it any walk of legal edges decodes.
+
+    Raises:
+        SequenceError: the first problem found, with its position.
+    """
+    i = 0
+    toks = list(tokens)
+    if toks and toks[0] == BOS:
+        i = 1
+    ctype = None
+    if i < len(toks) and toks[i].startswith("<type:"):
+        ctype = toks[i][6:-1]
+        ctype = None if ctype == ANY_TYPE else ctype
+        i += 1
+    end = len(toks)
+    for j in range(i, len(toks)):
+        if toks[j] == EOS:
+            end = j
+            for k in range(j + 1, len(toks)):
+                if toks[k] != PAD:
+                    raise SequenceError("only <pad> may follow <eos>", k, toks[k])
+            break
+        if toks[j] == PAD:
+            raise SequenceError("<pad> before <eos>", j, toks[j])
+        if toks[j] in (BOS,) or toks[j].startswith("<"):
+            raise SequenceError("special token inside the tour", j, toks[j])
+    walk = toks[i:end]
+    if not walk:
+        raise SequenceError("empty tour", i)
+    if walk[0] != "VSS":
+        raise SequenceError("a tour starts at VSS", i, walk[0])
+    used: set[tuple[str, str]] = set()
+    g = nx.Graph()
+    g.add_node("VSS")
+    for k in range(1, len(walk)):
+        u, v = walk[k - 1], walk[k]
+        why = _edge_kind(u, v)
+        if why:
+            raise SequenceError(why, i + k, v)
+        if strict and (u, v) in used:
+            raise SequenceError(f"edge {u}->{v} walked twice in the same direction", i + k, v)
+        used.add((u, v))
+        g.add_edge(u, v)
+    if strict:
+        if walk[-1] != "VSS":
+            raise SequenceError("the tour does not return to VSS", i + len(walk) - 1, walk[-1])
+        for u, v in used:
+            if (v, u) not in used:
+                raise SequenceError(f"edge {u}-{v} walked only one way (the doubled tour is not closed)")
+    g = relabel(g)
+    for n, kind in list(g.nodes(data="kind")):
+        if kind == "device":
+            tok = parse_node(n)[1]
+            for p in DEVICE_TYPES[tok].pins:
+                if not g.has_edge(n, f"{n}_{p}"):
+                    raise SequenceError(f"device {n} lacks its pin {n}_{p}")
+        elif kind == "pin":
+            _, tok, idx, _ = parse_node(n)
+            if not g.has_edge(n, f"{tok}{idx}"):
+                raise SequenceError(f"pin {n} never joins its device {tok}{idx}")
+            if g.degree(n) < 2:
+                raise SequenceError(f"pin {n} is on no net")
+    return g, ctype
+
+
+# ------------------------------------------------------------------------------------------- grammar
+
+# token kinds
+_K_SPECIAL, _K_TYPE, _K_PORT, _K_DEVICE, _K_PIN = 0, 1, 2, 3, 4
+
+
+class VocabTables:
+    """Per-token lookup arrays of a vocabulary for :class:`TourGrammar`."""
+
+    def __init__(self, vocab: Vocab):
+        v = len(vocab)
+        self.vocab = vocab
+        self.kind = np.zeros(v, np.int8)
+        self.dtype = np.full(v, -1, np.int16)  # device type index
+        self.didx = np.zeros(v, np.int16)  # device index (1-based)
+        self.dev = np.full(v, -1, np.int32)  # device token of a pin / device
+        self.types = list(DEVICE_TYPES)
+        self.pins_of: dict[int, list[int]] = {}
+        self.npins = np.zeros(v, np.int8)
+        self.dev_by_type_idx: dict[tuple[int, int], int] = {}
+        for i, t in enumerate(vocab.tokens):
+            if t.startswith("<type:"):
+                self.kind[i] = _K_TYPE
+            elif t.startswith("<"):
+                self.kind[i] = _K_SPECIAL
+            else:
+                k, tok, idx, _ = parse_node(t)
+                if k == "port":
+                    self.kind[i] = _K_PORT
+                elif k in ("device", "pin"):
+                    self.kind[i] = _K_DEVICE if k == "device" else _K_PIN
+                    self.dtype[i] = self.types.index(tok)
+                    self.didx[i] = idx
+        for i, t in enumerate(vocab.tokens):
+            if self.kind[i] == _K_DEVICE:
+                self.dev[i] = i
+                self.dev_by_type_idx[(int(self.dtype[i]), int(self.didx[i]))] = i
+                tok = self.types[self.dtype[i]]
+                self.pins_of[i] = [vocab.index[f"{t}_{p}"] for p in DEVICE_TYPES[tok].pins
+                                   if f"{t}_{p}" in vocab.index]
+                self.npins[i] = len(self.pins_of[i])
+        for d, pins in self.pins_of.items():
+            for p in pins:
+                self.dev[p] = d
+        self.is_pin = self.kind == _K_PIN
+        self.is_port = self.kind == _K_PORT
+        self.vss = vocab.index["VSS"]
+        self.vdd = vocab.index["VDD"]
+        # allowed port classes for generation: any port token of the vocabulary
+        self.port_ids = np.flatnonzero(self.is_port)
+        self.port_names = {i: vocab.tokens[i] for i in self.port_ids}
+        self.bare_port = np.array([bool(PORT_RE.match(vocab.tokens[i]) and
+                                        not PORT_RE.match(vocab.tokens[i]).group(2) and
+                                        vocab.tokens[i] not in ("VDD", "VSS"))
+                                   for i in range(v)])
+
+
+class TourGrammar:
+    """Incremental tour rules for one sequence being generated, as a next-token mask.
+
+    Rules: devices touch only their own pins; pins touch their device, other pins and ports;
+    a net never joins two ports; each directed edge at most once; new devices take the next free
+    index of their type; the tour ends at VSS with every edge walked both ways, every device
+    complete, every pin on a net and VDD present. A new edge is opened only while the remaining
+    length can still close the tour, finish every device and put every pin on a net; closing
+    moves keep the still-open edges connected to the walker, so the tour can always close.
+
+    Args:
+        tables: lookup arrays of the vocabulary.
+        max_len: total sequence length including ``<bos>``, the type token and ``<eos>``.
+        prefix_len: tokens placed before ``VSS`` (``<bos>`` and the type token).
+    """
+
+    def __init__(self, tables: VocabTables, max_len: int, prefix_len: int = 2):
+        self.t = tables
+        v = len(tables.vocab)
+        self.max_len = max_len
+        self.length = prefix_len + 1  # VSS placed
+        self.cur = tables.vss
+        self.exists = np.zeros(v, bool)
+        self.exists[tables.vss] = True
+        self.netless = np.zeros(v, bool)  # existing pins without a net edge
+        self.comp_port = np.full(v, -1, np.int32)  # port token of each pin's net, -1: none yet
+        self.adj: dict[int, set[int]] = {}
+        self.pending: dict[int, set[int]] = {}  # pending[a] ∋ b: b->a walked, a->b not yet
+        self.pend_deg: dict[int, int] = {}
+        self.n_pending = 0
+        self.count = np.zeros(len(tables.types), np.int32)
+        self.next_new = np.zeros(v, bool)  # tokens of the next new device of each type
+        for ti in range(len(tables.types)):
+            self._mark_next(ti, True)
+        self.parent: dict[int, int] = {}
+        self.members: dict[int, list[int]] = {}
+        self.total_pins = 0
+        self.n_linked = 0
+        self.n_netted = 0
+        self.done = False
+        self.failed: str | None = None
+
+    # ---- bookkeeping
+    def _mark_next(self, ti: int, on: bool) -> None:
+        d = self.t.dev_by_type_idx.get((ti, int(self.count[ti]) + 1))
+        if d is not None:
+            self.next_new[d] = on
+            self.next_new[self.t.pins_of[d]] = on
+
+    def _find(self, x: int) -> int:
+        if x not in self.parent:
+            self.parent[x] = x
+            self.members[x] = [x]
+            if self.t.is_port[x]:
+                self.comp_port[x] = x
+        while self.parent[x] != x:
+            self.parent[x] = self.parent[self.parent[x]]
+            x = self.parent[x]
+        return x
+
+    def _union(self, a: int, b: int) -> None:
+        ra, rb = self._find(a), self._find(b)
+        if ra == rb:
+            return
+        if len(self.members[ra]) < len(self.members[rb]):
+            ra, rb = rb, ra
+        port = max(int(self.comp_port[ra]), int(self.comp_port[rb]))
+        self.parent[rb] = ra
+        self.members[ra] += self.members.pop(rb)
+        if port != -1:
+            self.comp_port[self.members[ra]] = port
+
+    @property
+    def debt(self) -> int:
+        """Forward moves still owed: device-pin links and pins without a net."""
+        return 2 * self.total_pins - self.n_linked - self.n_netted
+
+    def remaining(self) -> int:
+        """Tokens still placeable, ``<eos>`` included."""
+        return self.max_len - self.length
+
+    def _closing_ok(self, a: int, b: int) -> bool:
+        """Walking a->b (closing the edge walked b->a) leaves the open edges connected to b."""
+        if self.pend_deg.get(a, 0) <= 1 or self.n_pending <= 1:
+            return True
+        adj: dict[int, list[int]] = {}
+        for x, s in self.pending.items():
+            for y in s:
+                if (x, y) != (a, b):
+                    adj.setdefault(x, []).append(y)
+                    adj.setdefault(y, []).append(x)
+        seen = {b}
+        stack = [b]
+        while stack:
+            x = stack.pop()
+            for y in adj.get(x, ()):
+                if y not in seen:
+                    seen.add(y)
+                    stack.append(y)
+        return all(x in seen for x in adj)
+
+    # ---- the mask
+    def mask(self) -> np.ndarray:
+        """Boolean mask over the vocabulary of the legal next tokens (only ``<pad>`` once done)."""
+        t = self.t
+        m = np.zeros(len(t.vocab), bool)
+        if self.done or self.failed:
+            m[t.vocab.pad] = True
+            return m
+        a = self.cur
+        for b in self.pending.get(a, ()):
+            if self._closing_ok(a, b):
+                m[b] = True
+        if (a == t.vss and self.n_pending == 0 and self.debt == 0 and self.exists[t.vdd]
+                and self.count.sum() > 0):
+            m[t.vocab.eos] = True
+        # a forward move costs itself and its closing; then the open edges, the debt
+        # (two tokens a unit) and <eos> must still fit. room + 2*(debt paid) >= 0 to move.
+        room = self.remaining() - 3 - self.n_pending - 2 * self.debt
+        nbrs = self.adj.get(a, set())
+        ka = t.kind[a]
+        if ka == _K_DEVICE:
+            if room + 2 >= 0:
+                for p in t.pins_of[a]:
+                    if p not in nbrs:
+                        m[p] = True
+            return m
+        # room for a new device of n pins: 2n links+nets owed, one net paid by this edge
+        type_ok = np.array([room - 2 * (2 * len(DEVICE_TYPES[ty].pins) - 1) >= 0 for ty in t.types])
+        new_ok = self.next_new & t.is_pin & type_ok[np.maximum(t.dtype, 0)]
+        if ka == _K_PIN:
+            d = int(t.dev[a])
+            if d not in nbrs and room + 2 >= 0:
+                m[d] = True
+            own = 2 if self.netless[a] else 0
+            ap = int(self.comp_port[a])
+            cand = t.is_pin & self.exists & (room + own + 2 * self.netless >= 0)
+            if room + own >= 0:
+                cand |= new_ok
+            if ap != -1:
+                cand &= (self.comp_port == -1) | (self.comp_port == ap)
+                if room + own >= 0 and ap not in nbrs:
+                    m[ap] = True
+            else:
+                # joining a net that already has a port: allowed, that port becomes ours
+                if room + own >= 0:
+                    pm = t.is_port & ~t.bare_port
+                    m |= pm
+            cand[a] = False
+        elif ka == _K_PORT:
+            cand = t.is_pin & self.exists & (room + 2 * self.netless >= 0)
+            cand &= (self.comp_port == -1) | (self.comp_port == a)
+            cand |= new_ok
+        else:
+            return m
+        m |= cand
+        for q in nbrs:
+            if q not in self.pending.get(a, ()):
+                m[q] = False
+        return m
+
+    def step(self, tok: int) -> None:
+        """Apply one token (legal under :meth:`mask`)."""
+        t = self.t
+        self.length += 1
+        if tok == t.vocab.eos:
+            self.done = True
+            return
+        if tok == t.vocab.pad:
+            self.failed = self.failed or "no legal next token"
+            return
+        a, b = self.cur, int(tok)
+        self._introduce(b)
+        if b in self.pending.get(a, ()):
+            self.pending[a].discard(b)  # a->b closes the edge walked b->a
+            self.n_pending -= 1
+            self.pend_deg[a] -= 1
+            self.pend_deg[b] -= 1
+        else:
+            self.pending.setdefault(b, set()).add(a)  # b owes the walk back to a
+            self.n_pending += 1
+            self.pend_deg[a] = self.pend_deg.get(a, 0) + 1
+            self.pend_deg[b] = self.pend_deg.get(b, 0) + 1
+            self.adj.setdefault(a, set()).add(b)
+            self.adj.setdefault(b, set()).add(a)
+            ka, kb = t.kind[a], t.kind[b]
+            if _K_DEVICE in (ka, kb):
+                self.n_linked += 1
+            else:
+                for x in (a, b):
+                    if self.netless[x]:
+                        self.netless[x] = False
+                        self.n_netted += 1
+                self._union(a, b)
+        self.cur = b
+        if self.remaining() <= 0:
+            self.failed = "length budget exhausted before the tour closed"
+
+    def _introduce(self, x: int) -> None:
+        t = self.t
+        if self.exists[x]:
+            return
+        if t.kind[x] in (_K_DEVICE, _K_PIN):
+            d = int(t.dev[x])
+            if not self.exists[d]:
+                ti = int(t.dtype[d])
+                self._mark_next(ti, False)
+                self.count[ti] += 1
+                self._mark_next(ti, True)
+                self.exists[d] = True
+                self.total_pins += int(t.npins[d])
+                for p in t.pins_of[d]:
+                    self.exists[p] = True
+                    self.netless[p] = True
+        self.exists[x] = True
