@@ -1,0 +1,504 @@
+"""Multi-objective design-space exploration of ACIM macros (NSGA-II, pymoo).
+
+For a given array (rows H × cols W, input/weight precision), NSGA-II searches
+
+====================  ==============================================  ==========
+variable              range                                           kind
+====================  ==============================================  ==========
+``local_array`` L     divisors of H with H/L ≥ 2, L ≤ ``max_local``     discrete
+``adc_bits`` b        1 .. min(``max_adc_bits``, v2(H/L_min))          discrete
+``adc_share`` S       divisors of W up to ``max_adc_share``            discrete
+``vdd``               ``vdd_range`` (V)                                continuous
+``f_clk_hz``          ``f_range`` (Hz)                                 continuous
+====================  ==============================================  ==========
+
+minimising ``(−snr_db, −tops, energy_per_op_fJ, area_mm2)`` of :mod:`eda.generators.acim_model`,
+with constraints as constraints (``g ≤ 0``): the DAC fits the column (``b ≤ v2(H/L)``), the clock
+meets the settling/logic limit (``f_clk ≤ f_max``), and any user requirements (``"snr_db>=20"``).
+Every evaluated design goes into an archive; the returned front is the exact non-dominated set of
+the archive's feasible designs (duplicates removed), so it is truly non-dominated, and a fixed seed
+gives the same front.
+
+``pareto.json`` (read by ``eda acim build --from-pareto pareto.json --pick N``) is a JSON **list**;
+entry ``N`` (0-based, also stored as ``index``) is one Pareto design::
+
+    [{"index": 0,
+      "params": {"rows": 256, "cols": 64, "local_array": 4, "adc_bits": 6, "input_bits": 4,
+                 "weight_bits": 4, "adc_share": 1, "vdd": 1.8, "f_clk_hz": 1.5e8, "c_unit_fF": 2.0},
+      "metrics": {"snr_db": 31.2, "tops": 0.004, "energy_per_op_fJ": 120.0, "area_mm2": 0.28, ...},
+      "counts": {"bitcell": 16384, "compute": 4096, ...}},
+     ...]
+
+``params`` are the fields of :class:`~eda.generators.acim_model.AcimParams` (``AcimParams.from_dict``
+reads them back); ``metrics`` are the keys of :data:`~eda.generators.acim_model.METRICS` (units
+there); ``counts`` are the cells per library role. Designs are sorted by descending ``snr_db``.
+``exploration.json`` next to it records the spec, cell library, seed, run time and the pick.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import operator
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from eda.generators.acim_model import (
+    METRICS,
+    AcimParams,
+    AcimTech,
+    CellSizes,
+    ParamError,
+    evaluate_batch,
+    two_adic,
+)
+
+from eda.errors import EdaError, InputError
+
+#: Objectives as (metric, sense); pymoo minimises, so "max" metrics are negated.
+OBJECTIVES: tuple[tuple[str, str], ...] = (("snr_db", "max"), ("tops", "max"),
+                                            ("energy_per_op_fJ", "min"), ("area_mm2", "min"))
+
+_OPS = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt}
+_REQ = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(>=|<=|>|<)\s*([-+0-9.eE]+)\s*$")
+
+
+class InfeasibleError(EdaError):
+    """No explored design satisfies the constraints; the message names the tightest one."""
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """A requirement on one metric, e.g. ``snr_db >= 20``."""
+
+    metric: str
+    op: str
+    value: float
+
+    @classmethod
+    def parse(cls, text: str, where: str = "requirement") -> Requirement:
+        m = _REQ.match(text)
+        if not m:
+            raise InputError(f"cannot read requirement {text!r}: expected METRIC>=VALUE, METRIC<=VALUE "
+                             f"(e.g. 'snr_db>=20')", file=where)
+        metric, op, val = m.group(1), m.group(2), m.group(3)
+        if metric not in METRICS:
+            raise InputError(f"unknown metric {metric!r} in {text!r}; known: {', '.join(METRICS)}",
+                             file=where)
+        try:
+            value = float(val)
+        except ValueError as e:
+            raise InputError(f"bad number {val!r} in {text!r}", file=where) from e
+        return cls(metric, op, value)
+
+    def __str__(self) -> str:
+        return f"{self.metric}{self.op}{self.value:g}"
+
+    def violation(self, x: np.ndarray) -> np.ndarray:
+        """``g ≤ 0`` form, scaled by the bound's magnitude so constraints are comparable."""
+        scale = max(abs(self.value), 1e-12)
+        if self.op in (">=", ">"):
+            return (self.value - x) / scale
+        return (x - self.value) / scale
+
+    def ok(self, x: float) -> bool:
+        return bool(_OPS[self.op](x, self.value))
+
+
+@dataclass(frozen=True)
+class ExploreSpec:
+    """What to explore.
+
+    Attributes:
+        rows, cols: array size (given).
+        input_bits, weight_bits: operand precision (given).
+        pop, gens, seed: NSGA-II population, generations, random seed.
+        max_local: largest local array size L considered.
+        max_adc_bits: largest ADC resolution considered.
+        max_adc_share: most columns sharing one comparator.
+        vdd_range: supply range (V).
+        f_range: clock range (Hz).
+        vdd_step, f_step_hz: grids the continuous supply and clock are snapped to (a regulator
+            step and a PLL step; also keeps the front from being a continuum of near-copies).
+        c_unit_fF: unit cap when the cell library does not state it.
+        requirements: metric requirements enforced as constraints, e.g. ``("snr_db>=20",)``.
+    """
+
+    rows: int
+    cols: int
+    input_bits: int = 4
+    weight_bits: int = 4
+    pop: int = 100
+    gens: int = 100
+    seed: int = 1
+    max_local: int = 64
+    max_adc_bits: int = 8
+    max_adc_share: int = 8
+    vdd_range: tuple[float, float] = (1.2, 1.8)
+    f_range: tuple[float, float] = (10e6, 400e6)
+    vdd_step: float = 0.05
+    f_step_hz: float = 1e6
+    c_unit_fF: float = 2.0
+    requirements: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for name in ("rows", "cols", "input_bits", "weight_bits", "pop", "gens", "max_local",
+                     "max_adc_bits", "max_adc_share"):
+            v = getattr(self, name)
+            if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
+                raise ParamError(name, f"must be a positive integer, got {v!r}", where="acim explore")
+        if self.seed < 0:
+            raise ParamError("seed", f"must be >= 0, got {self.seed}", where="acim explore")
+        if self.pop < 4:
+            raise ParamError("pop", f"NSGA-II needs a population of at least 4, got {self.pop}",
+                             where="acim explore")
+        if self.rows < 2:
+            raise ParamError("rows", f"needs at least 2 rows, got {self.rows}", where="acim explore")
+        if self.cols % self.weight_bits:
+            raise ParamError("weight_bits", f"cols={self.cols} must be divisible by weight_bits="
+                             f"{self.weight_bits} (bit-sliced weights)", where="acim explore")
+        for name, lo_min in (("vdd_range", 0.0), ("f_range", 0.0)):
+            lo, hi = getattr(self, name)
+            if not (math.isfinite(lo) and math.isfinite(hi) and lo_min < lo <= hi):
+                raise ParamError(name, f"needs 0 < low <= high, got ({lo}, {hi})", where="acim explore")
+        for name in ("vdd_step", "f_step_hz"):
+            if not (math.isfinite(getattr(self, name)) and getattr(self, name) > 0):
+                raise ParamError(name, f"must be > 0, got {getattr(self, name)}", where="acim explore")
+        if not self.c_unit_fF > 0:
+            raise ParamError("c_unit_fF", f"must be > 0, got {self.c_unit_fF}", where="acim explore")
+        if not self.local_choices():
+            raise ParamError("rows", f"no local array size L <= max_local={self.max_local} leaves "
+                             f"at least 2 caps per column for rows={self.rows}", where="acim explore")
+        for r in self.requirements:
+            Requirement.parse(r, where="acim explore requirements")
+
+    def local_choices(self) -> list[int]:
+        """Divisors L of rows with rows/L ≥ 2 and L ≤ max_local."""
+        return [d for d in range(1, self.rows // 2 + 1) if self.rows % d == 0 and d <= self.max_local]
+
+    def share_choices(self) -> list[int]:
+        """Divisors S of cols with S ≤ max_adc_share."""
+        return [d for d in range(1, self.cols + 1) if self.cols % d == 0 and d <= self.max_adc_share]
+
+    def bits_max(self) -> int:
+        return max(1, min(self.max_adc_bits, int(two_adic(self.rows // self.local_choices()[0]))))
+
+    def parsed_requirements(self) -> list[Requirement]:
+        return [Requirement.parse(r, where="acim explore requirements") for r in self.requirements]
+
+
+@dataclass
+class ExploreResult:
+    """Outcome of :func:`explore`.
+
+    Attributes:
+        designs: the Pareto designs, each ``{"index", "params", "metrics", "counts"}``, sorted by
+            descending SNR (the ``pareto.json`` entries).
+        archive: every evaluated design's objectives (rows: designs; columns: :data:`OBJECTIVES`
+            metrics, natural signs) and feasibility, for plots.
+        spec, cells, tech: what was explored with.
+        n_evals: designs evaluated. seconds: wall time.
+    """
+
+    designs: list[dict[str, Any]]
+    archive_metrics: np.ndarray
+    archive_feasible: np.ndarray
+    spec: ExploreSpec
+    cells: CellSizes
+    tech: AcimTech
+    n_evals: int
+    seconds: float
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class _Decoder:
+    """Maps the optimiser's vectors to design parameter arrays (integer columns are indices)."""
+
+    def __init__(self, spec: ExploreSpec):
+        self.spec = spec
+        self.Ls = np.array(spec.local_choices(), dtype=np.int64)
+        self.Ss = np.array(spec.share_choices(), dtype=np.int64)
+        self.bmax = spec.bits_max()
+        self.xl = np.array([0, 1, 0, spec.vdd_range[0], spec.f_range[0]], dtype=float)
+        self.xu = np.array([len(self.Ls) - 1, self.bmax, len(self.Ss) - 1, spec.vdd_range[1],
+                            spec.f_range[1]], dtype=float)
+        self.int_cols = [0, 1, 2]
+
+    def decode(self, X: np.ndarray) -> dict[str, np.ndarray]:
+        X = np.atleast_2d(X)
+        ii = np.clip(np.rint(X[:, self.int_cols]), self.xl[self.int_cols], self.xu[self.int_cols]).astype(int)
+        s = self.spec
+        vdd = s.vdd_range[0] + np.floor((X[:, 3] - s.vdd_range[0]) / s.vdd_step + 0.5) * s.vdd_step
+        f = s.f_range[0] + np.floor((X[:, 4] - s.f_range[0]) / s.f_step_hz + 0.5) * s.f_step_hz
+        return {"local_array": self.Ls[ii[:, 0]], "adc_bits": ii[:, 1], "adc_share": self.Ss[ii[:, 2]],
+                "vdd": np.round(np.minimum(vdd, s.vdd_range[1]), 6),
+                "f_clk_hz": np.round(np.minimum(f, s.f_range[1]), 3)}
+
+
+def _evaluate(spec: ExploreSpec, cells: CellSizes, tech: AcimTech, d: dict[str, np.ndarray]):
+    m = evaluate_batch(spec.rows, spec.cols, d["local_array"], d["adc_bits"], spec.input_bits,
+                       spec.weight_bits, d["adc_share"], d["vdd"], d["f_clk_hz"], spec.c_unit_fF,
+                       cells, tech)
+    n_caps = spec.rows // d["local_array"]
+    g = [d["adc_bits"] - two_adic(n_caps),  # 2**b equal cap groups in the column
+         d["f_clk_hz"] / m["f_max_hz"] - 1.0]  # clock within the settling / logic limit
+    g += [r.violation(m[r.metric]) for r in spec.parsed_requirements()]
+    return m, np.stack(g, -1).astype(float)
+
+
+def constraint_names(spec: ExploreSpec) -> list[str]:
+    return (["adc_bits <= log2 of the column's cap groups (2**adc_bits | rows/local_array)",
+             "f_clk_hz <= f_max_hz (DAC settling / SAR logic)"]
+            + [f"requirement {r}" for r in spec.parsed_requirements()])
+
+
+def non_dominated(F: np.ndarray) -> np.ndarray:
+    """Indices of the rows of ``F`` (minimised objectives) that no other row dominates;
+    among identical rows only the first is kept."""
+    F = np.asarray(F, dtype=float)
+    n = len(F)
+    keep = np.ones(n, dtype=bool)
+    for start in range(0, n, 512):  # blocks keep the (block, n, m) comparison small
+        blk = F[start:start + 512]
+        le = (F[None, :, :] <= blk[:, None, :]).all(-1)
+        lt = (F[None, :, :] < blk[:, None, :]).any(-1)
+        keep[start:start + 512] &= ~(le & lt).any(1)
+    idx = np.nonzero(keep)[0]
+    _, first = np.unique(F[idx], axis=0, return_index=True)
+    return np.sort(idx[first])
+
+
+def explore(spec: ExploreSpec, cells: CellSizes, tech: AcimTech | None = None,
+            progress: bool = True) -> ExploreResult:
+    """Run NSGA-II on ``spec`` with the given cell sizes; return the exact Pareto front of all
+    evaluated feasible designs.
+
+    Raises:
+        InfeasibleError: no evaluated design satisfies every constraint (the message names the
+            tightest constraint and the best value reached).
+    """
+    from pymoo.algorithms.moo.nsga2 import NSGA2
+    from pymoo.core.callback import Callback
+    from pymoo.core.problem import Problem
+    from pymoo.core.repair import Repair
+    from pymoo.operators.crossover.sbx import SBX
+    from pymoo.operators.mutation.pm import PM
+    from pymoo.operators.sampling.rnd import FloatRandomSampling
+    from pymoo.optimize import minimize
+
+    tech = tech or AcimTech()
+    dec = _Decoder(spec)
+    n_g = 2 + len(spec.requirements)
+    arch_X: list[np.ndarray] = []
+    arch_F: list[np.ndarray] = []
+    arch_G: list[np.ndarray] = []
+
+    class RoundInts(Repair):
+        def _do(self, problem, X, **kwargs):
+            X = np.array(X, dtype=float)
+            X[:, dec.int_cols] = np.rint(X[:, dec.int_cols])
+            return X
+
+    class AcimProblem(Problem):
+        def __init__(self):
+            super().__init__(n_var=5, n_obj=len(OBJECTIVES), n_ieq_constr=n_g, xl=dec.xl, xu=dec.xu,
+                             elementwise=False)
+
+        def _evaluate(self, X, out, *args, **kwargs):
+            m, g = _evaluate(spec, cells, tech, dec.decode(X))
+            F = np.stack([-m[k] if s == "max" else m[k] for k, s in OBJECTIVES], -1)
+            arch_X.append(np.array(X, dtype=float))
+            arch_F.append(F)
+            arch_G.append(g)
+            out["F"] = F
+            out["G"] = g
+
+    class Bar(Callback):
+        def __init__(self, bar):
+            super().__init__()
+            self.bar = bar
+
+        def notify(self, algorithm):
+            if self.bar is not None:
+                self.bar.update(1)
+
+    algo = NSGA2(pop_size=spec.pop, sampling=FloatRandomSampling(), repair=RoundInts(),
+                 crossover=SBX(prob=0.9, eta=15), mutation=PM(eta=20), eliminate_duplicates=True)
+    t0 = time.perf_counter()
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=spec.gens, desc=f"NSGA-II {spec.rows}x{spec.cols}", unit="gen", leave=False)
+    try:
+        minimize(AcimProblem(), algo, ("n_gen", spec.gens), seed=spec.seed, verbose=False,
+                 callback=Bar(bar))
+    finally:
+        if bar is not None:
+            bar.close()
+    X = np.concatenate(arch_X)
+    F = np.concatenate(arch_F)
+    G = np.concatenate(arch_G)
+    feasible = (G <= 0).all(1)
+    if not feasible.any():
+        names = constraint_names(spec)
+        worst = G.min(0)  # the smallest violation reached for each constraint
+        j = int(np.argmax(worst))
+        msg = (f"no feasible design among {len(G)} evaluated: the tightest constraint is "
+               f"'{names[j]}' (never met; closest miss {worst[j]:.3g} relative)")
+        reqs = spec.parsed_requirements()
+        if j >= 2:
+            r = reqs[j - 2]
+            col = {k: i for i, (k, _) in enumerate(OBJECTIVES)}.get(r.metric)
+            if col is not None:
+                vals = F[:, col] * (-1 if OBJECTIVES[col][1] == "max" else 1)
+                best = vals.max() if r.op in (">=", ">") else vals.min()
+                msg += f"; best {r.metric} reached: {best:.4g}"
+        raise InfeasibleError(msg)
+    fi = np.nonzero(feasible)[0]
+    front = fi[non_dominated(F[fi])]
+    d = dec.decode(X[front])
+    m, _ = _evaluate(spec, cells, tech, d)
+    counts = m.pop("_counts")
+    order = np.argsort(-m["snr_db"], kind="stable")
+    designs = []
+    for rank, j in enumerate(order):
+        params = AcimParams(rows=spec.rows, cols=spec.cols, local_array=int(d["local_array"][j]),
+                            adc_bits=int(d["adc_bits"][j]), input_bits=spec.input_bits,
+                            weight_bits=spec.weight_bits, adc_share=int(d["adc_share"][j]),
+                            vdd=float(d["vdd"][j]), f_clk_hz=float(d["f_clk_hz"][j]),
+                            c_unit_fF=float(m["c_unit_fF"][j]))
+        designs.append({"index": rank, "params": params.to_dict(),
+                        "metrics": {k: float(np.asarray(v)[j]) for k, v in m.items()},
+                        "counts": {k: int(np.broadcast_to(v, m["snr_db"].shape)[j])
+                                   for k, v in counts.items()}})
+    nat = F * np.array([-1.0 if s == "max" else 1.0 for _, s in OBJECTIVES])
+    return ExploreResult(designs=designs, archive_metrics=nat, archive_feasible=feasible, spec=spec,
+                         cells=cells, tech=tech, n_evals=len(F), seconds=time.perf_counter() - t0)
+
+
+def parse_prefer(text: str) -> tuple[str, str]:
+    """``"min:area_mm2"`` / ``"max:tops"`` / ``"area_mm2"`` (the metric's natural sense)."""
+    sense, _, metric = text.partition(":") if ":" in text else ("", "", text)
+    metric = metric.strip()
+    if metric not in METRICS:
+        raise InputError(f"unknown metric {metric!r} in preference {text!r}; known: {', '.join(METRICS)}",
+                         file="acim preference")
+    sense = sense.strip() or METRICS[metric][1] or "min"
+    if sense not in ("min", "max"):
+        raise InputError(f"preference sense must be 'min' or 'max', got {sense!r}", file="acim preference")
+    return sense, metric
+
+
+def pick(designs: Sequence[dict[str, Any]], require: Sequence[str] = (),
+         prefer: str = "min:area_mm2") -> dict[str, Any]:
+    """One design: among those meeting every requirement, the best by ``prefer``.
+
+    Example: ``pick(front, ["snr_db>=20"], "min:area_mm2")`` = "SNR ≥ 20 dB, then minimum area".
+
+    Raises:
+        InfeasibleError: no design meets the requirements (names the tightest one and the best
+            value on the front).
+    """
+    reqs = [Requirement.parse(r, where="acim preference") for r in require]
+    sense, metric = parse_prefer(prefer)
+    if not designs:
+        raise InfeasibleError("no designs to pick from")
+    ok = [d for d in designs if all(r.ok(d["metrics"][r.metric]) for r in reqs)]
+    if not ok:
+        # tightest: the requirement that the fewest designs meet
+        met = [sum(r.ok(d["metrics"][r.metric]) for d in designs) for r in reqs]
+        r = reqs[int(np.argmin(met))]
+        vals = [d["metrics"][r.metric] for d in designs]
+        best = max(vals) if r.op in (">=", ">") else min(vals)
+        raise InfeasibleError(f"no Pareto design meets all requirements; tightest: {r} "
+                              f"(met by {min(met)} of {len(designs)}; best {r.metric} on the front: "
+                              f"{best:.4g})")
+    key = (lambda d: d["metrics"][metric]) if sense == "min" else (lambda d: -d["metrics"][metric])
+    return min(ok, key=key)
+
+
+def best_per_objective(designs: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """For each objective, the Pareto design that is best on it."""
+    out = {}
+    for k, s in OBJECTIVES:
+        f = max if s == "max" else min
+        out[k] = f(designs, key=lambda d, k=k: d["metrics"][k])
+    return out
+
+
+PARAM_COLUMNS = ("local_array", "adc_bits", "adc_share", "vdd", "f_clk_hz", "rows", "cols", "input_bits",
+                 "weight_bits", "c_unit_fF")
+
+
+def write_pareto(result: ExploreResult, out: str | Path, picked: dict[str, Any] | None = None,
+                 plot: bool = True) -> dict[str, Path]:
+    """Write ``pareto.json``, ``pareto.csv``, ``exploration.json`` and ``pareto.png`` under ``out``."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"json": out / "pareto.json", "csv": out / "pareto.csv", "meta": out / "exploration.json"}
+    paths["json"].write_text(json.dumps(result.designs, indent=1))
+    metric_cols = [k for k in METRICS]
+    with paths["csv"].open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["index", *PARAM_COLUMNS, *metric_cols])
+        for d in result.designs:
+            w.writerow([d["index"], *(d["params"][k] for k in PARAM_COLUMNS),
+                        *(f"{d['metrics'][k]:.6g}" for k in metric_cols)])
+    meta = {"spec": asdict(result.spec), "cells": result.cells.source, "technology": result.cells.technology,
+            "cell_sizes_um": {k: list(v) for k, v in result.cells.sizes.items()},
+            "tech": asdict(result.tech), "objectives": [f"{s}:{k}" for k, s in OBJECTIVES],
+            "n_evals": result.n_evals, "n_feasible": int(result.archive_feasible.sum()),
+            "n_pareto": len(result.designs), "seconds": round(result.seconds, 3),
+            "picked": picked["index"] if picked else None}
+    paths["meta"].write_text(json.dumps(meta, indent=1))
+    if plot:
+        paths["png"] = plot_pareto(result, out / "pareto.png", picked)
+    return paths
+
+
+def plot_pareto(result: ExploreResult, path: str | Path, picked: dict[str, Any] | None = None) -> Path:
+    """Pairwise objective plots: every feasible evaluated design in grey, the front in colour
+    (coloured by local array size), the picked design as a star."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = [k for k, _ in OBJECTIVES]
+    labels = {k: f"{k} [{METRICS[k][0]}]" for k in names}
+    A = result.archive_metrics[result.archive_feasible]
+    P = np.array([[d["metrics"][k] for k in names] for d in result.designs])
+    Lc = np.array([d["params"]["local_array"] for d in result.designs])
+    pairs = [(i, j) for i in range(len(names)) for j in range(i + 1, len(names))]
+    fig, axes = plt.subplots(2, 3, figsize=(13, 7.5))
+    sc = None
+    for ax, (i, j) in zip(list(axes.flat), pairs, strict=True):
+        ax.scatter(A[:, i], A[:, j], s=4, c="0.8", label="evaluated (feasible)", rasterized=True)
+        sc = ax.scatter(P[:, i], P[:, j], s=14, c=np.log2(Lc), cmap="viridis", label="Pareto front")
+        if picked is not None:
+            ax.scatter([picked["metrics"][names[i]]], [picked["metrics"][names[j]]], marker="*", s=220,
+                       c="red", edgecolors="k", label="picked", zorder=5)
+        for axis, k in ((ax.set_xscale, names[i]), (ax.set_yscale, names[j])):
+            if k in ("tops", "area_mm2", "energy_per_op_fJ"):
+                axis("log")
+        ax.set_xlabel(labels[names[i]])
+        ax.set_ylabel(labels[names[j]])
+        ax.grid(alpha=0.3)
+    axes.flat[0].legend(fontsize=8, loc="best")
+    if sc is not None:
+        cb = fig.colorbar(sc, ax=axes, shrink=0.6)
+        cb.set_label("log2(local array L)")
+    s = result.spec
+    fig.suptitle(f"ACIM {s.rows}x{s.cols}, {s.input_bits}b x {s.weight_bits}b: {len(result.designs)} "
+                 f"Pareto designs of {result.n_evals} evaluated ({result.seconds:.1f} s)")
+    path = Path(path)
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path

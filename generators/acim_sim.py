@@ -1,0 +1,262 @@
+"""Check the ACIM column model against ngspice.
+
+:func:`column_circuit` builds one or more compute columns as an :class:`eda.circuit.Circuit`:
+``N`` compute capacitors ``C_u(1+ε_i)`` with Pelgrom-sampled mismatch ``ε_i ~ N(0, σ_ε²)``, each
+bottom plate driven through its compute switch (``R_on``) by a piece-wise-linear source, the
+shared top plate (compute line) with its parasitic ``C_par`` and a reset switch (level-1 NMOS,
+bootstrapped gate) to ``V_rst = VDD``. For every input vector the netlist samples the MAC
+(bottom plates at ``VDD·x_i·w_i`` with the top plate held), opens the reset switch and returns
+the bottom plates to 0 (top-plate sampling); the top plate then holds
+``V_rst − VDD·Σ C_i x_i w_i / C_tot``. After the vectors, each DAC group is switched alone to
+measure its step. The netlist is written with :func:`eda.export.to_spice.write_spice` and run
+with :func:`eda.sim.ngspice.transient`.
+
+:func:`check_column` then runs the SAR conversion on the simulated voltages (the DAC is linear,
+so a code's top-plate voltage is the sampled MAC voltage plus the simulated steps of its groups),
+with the noise an ngspice transient does not produce added as samples: kT/C on the sampled
+voltage, comparator noise per decision and comparator offset per column. It reports the ideal
+MAC transfer error and the simulated vs modelled SNR of one conversion.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from eda.generators.acim_model import (
+    K_BOLTZMANN,
+    AcimTech,
+    CellSizes,
+    column_height_um,
+    evaluate_batch,
+    r_on,
+    two_adic,
+)
+
+from eda.circuit import Circuit, Device, Model, Waveform
+from eda.errors import InputError
+
+#: Phase timing of one vector (s): reset on, bottoms to x·w, reset off, bottoms to 0, sample.
+_T_RISE = 20e-12
+_T_BOTTOM_ON = 0.1e-9
+_T_RESET_OFF = 1.0e-9
+_T_BOTTOM_OFF = 1.2e-9
+_T_SAMPLE = 2.0e-9
+_T_PERIOD = 2.4e-9
+
+
+@dataclass(frozen=True)
+class SimConfig:
+    """One column configuration for the ngspice check.
+
+    Attributes:
+        n_caps: compute caps per column N (= rows / local_array).
+        adc_bits: SAR resolution (``2**adc_bits`` must divide ``n_caps``).
+        local_array: L (sets the column length, hence the compute-line parasitic).
+        vdd: supply (V).
+        c_unit_fF: unit cap when the library does not state it.
+        n_columns: Monte-Carlo column instances (independent mismatch) in one netlist.
+        n_vectors: random input vectors per column.
+        seed: random seed (mismatch, inputs, noise).
+        tech: model coefficients (e.g. a larger Pelgrom coefficient to stress mismatch).
+    """
+
+    n_caps: int = 16
+    adc_bits: int = 4
+    local_array: int = 1
+    vdd: float = 1.8
+    c_unit_fF: float = 2.0
+    n_columns: int = 16
+    n_vectors: int = 64
+    seed: int = 0
+    tech: AcimTech = AcimTech()
+
+    def __post_init__(self) -> None:
+        for name in ("n_caps", "adc_bits", "local_array", "n_columns", "n_vectors"):
+            if not (isinstance(getattr(self, name), int) and getattr(self, name) >= 1):
+                raise InputError(f"field '{name}': must be a positive integer", file="acim sim config")
+        if self.n_caps < 2:
+            raise InputError("field 'n_caps': a column needs at least 2 caps", file="acim sim config")
+        if self.adc_bits > two_adic(self.n_caps):
+            raise InputError(f"field 'adc_bits': 2**{self.adc_bits} must divide n_caps={self.n_caps}",
+                             file="acim sim config")
+
+
+def _pwl(levels: np.ndarray, t_on: float, t_off: float, tail: list[tuple[float, float]]) -> Waveform:
+    """PWL source that, in vector j, goes to ``levels[j]`` at ``t_on`` and back to 0 at ``t_off``
+    (relative to the vector start), then follows ``tail`` (absolute (t, v) points)."""
+    pts: list[float] = [0.0, 0.0]
+    for j, v in enumerate(levels):
+        t0 = j * _T_PERIOD
+        if v == 0:
+            continue
+        pts += [t0 + t_on, 0.0, t0 + t_on + _T_RISE, float(v), t0 + t_off, float(v),
+                t0 + t_off + _T_RISE, 0.0]
+    for t, v in tail:
+        pts += [t, v]
+    return Waveform("pwl", tuple(pts))
+
+
+def dac_groups(n_caps: int, adc_bits: int) -> list[np.ndarray]:
+    """Cap indices of each binary DAC group, MSB first: group g holds ``2**(b−1−g)·Δ`` caps;
+    the last Δ caps (the termination group) are never switched by the SAR."""
+    delta = n_caps // 2 ** adc_bits
+    groups, start = [], 0
+    for g in range(adc_bits):
+        size = 2 ** (adc_bits - 1 - g) * delta
+        groups.append(np.arange(start, start + size))
+        start += size
+    return groups
+
+
+def column_circuit(products: np.ndarray, caps_F: np.ndarray, c_par_F: float, vdd: float, r_on_ohm: float,
+                   groups: list[np.ndarray]) -> tuple[Circuit, dict[str, Any]]:
+    """Netlist of ``C`` columns.
+
+    Args:
+        products: (C, V, N) 0/1 products x·w per column, vector and cap.
+        caps_F: (C, N) capacitances (F) with mismatch.
+        c_par_F: compute-line parasitic per column (F).
+        vdd: supply (V); V_rst = VDD.
+        r_on_ohm: compute switch resistance.
+        groups: DAC groups (cap indices, MSB first).
+
+    Returns:
+        (circuit, timing) where timing has the MAC sample times and the DAC step times.
+    """
+    C, V, N = products.shape
+    c = Circuit(title=f"ACIM compute columns: {C} x {N} caps, {V} vectors")
+    c.models.append(Model("nsw", "nmos", {"level": 1, "vto": 0.45, "kp": 1e-4}))
+    t_dac0 = V * _T_PERIOD
+    # DAC characterisation, one group per period: reset on, off, group up at 1.2 ns, down at 2.2 ns
+    dac_on = [(t_dac0 + g * _T_PERIOD + _T_BOTTOM_OFF, t_dac0 + g * _T_PERIOD + 2.2e-9)
+              for g in range(len(groups))]
+    t_stop = t_dac0 + len(groups) * _T_PERIOD + 0.2e-9
+    # reset gate: high (bootstrapped to 2·VDD) from 0 to 1 ns of every period
+    gate = [0.0, 2 * vdd]
+    for j in range(V + len(groups)):
+        t0 = j * _T_PERIOD
+        gate += [t0 + _T_RESET_OFF, 2 * vdd, t0 + _T_RESET_OFF + _T_RISE, 0.0,
+                 t0 + _T_PERIOD - _T_RISE, 0.0, t0 + _T_PERIOD, 2 * vdd]
+    c.add(Device("Vdd", "V", ("vrst", "0"), value=vdd))
+    c.add(Device("Vbb", "V", ("vbb", "0"), value=-5.0))  # keeps switch junctions reverse-biased
+    c.add(Device("Vrg", "V", ("rg", "0"), waveform=Waveform("pwl", tuple(gate))))
+    group_of = np.full(N, -1)
+    for g, idx in enumerate(groups):
+        group_of[idx] = g
+    for ci in range(C):
+        top = f"top{ci}"
+        c.add(Device(f"Mrst{ci}", "M", (top, "rg", "vrst", "vbb"), model="nsw", params={"w": 50e-6, "l": 0.5e-6}))
+        c.add(Device(f"Cpar{ci}", "C", (top, "0"), value=float(c_par_F)))
+        for i in range(N):
+            tail: list[tuple[float, float]] = []
+            if group_of[i] >= 0:
+                ton, toff = dac_on[group_of[i]]
+                tail = [(ton, 0.0), (ton + _T_RISE, vdd), (toff, vdd), (toff + _T_RISE, 0.0)]
+            wf = _pwl(products[ci, :, i] * vdd, _T_BOTTOM_ON, _T_BOTTOM_OFF, tail)
+            c.add(Device(f"Vb{ci}_{i}", "V", (f"d{ci}_{i}", "0"), waveform=wf))
+            c.add(Device(f"Ron{ci}_{i}", "R", (f"d{ci}_{i}", f"b{ci}_{i}"), value=float(r_on_ohm)))
+            c.add(Device(f"Cu{ci}_{i}", "C", (f"b{ci}_{i}", top), value=float(caps_F[ci, i])))
+    timing = {"t_mac": np.arange(V) * _T_PERIOD + _T_SAMPLE,
+              "t_dac_before": np.array([a for a, _ in dac_on]) - 0.05e-9,
+              "t_dac_after": np.array([b for _, b in dac_on]) - 0.05e-9,
+              "t_stop": t_stop}
+    return c, timing
+
+
+def check_column(cfg: SimConfig, cells: CellSizes, out: str | Path | None = None) -> dict[str, Any]:
+    """Simulate ``cfg`` in ngspice and compare with the model.
+
+    Returns a dict with ``snr_sim_db``, ``snr_model_db`` (one conversion), ``transfer_max_err_lsb``
+    (ideal column: simulated vs ideal MAC voltage, in unit steps), ``dac_max_err_lsb`` (ideal
+    column: simulated vs ideal DAC group steps), ``mse_sim``, ``mse_model``, ``n_samples``, and
+    the netlist path when ``out`` is given.
+    """
+    from eda.export.to_spice import write_spice
+    from eda.sim.ngspice import transient
+
+    tech = cfg.tech
+    N, b = cfg.n_caps, cfg.adc_bits
+    H = N * cfg.local_array
+    cu_fF = float(cells.cap_fF) if cells.cap_fF is not None else cfg.c_unit_fF
+    cu = cu_fF * 1e-15
+    model = evaluate_batch(H, 1, cfg.local_array, b, 1, 1, 1, cfg.vdd, 1e6, cfg.c_unit_fF, cells, tech)
+    c_par = float((tech.c_wire_fF_per_um * column_height_um(H, cfg.local_array, cells, tech)
+                   + N * tech.c_top_junction_fF) * 1e-15)
+    c_tot_nom = N * cu + c_par
+    v_u = cfg.vdd * cu / c_tot_nom
+    rng = np.random.default_rng(cfg.seed)
+    sigma_eps = tech.cap_mismatch_pct / 100.0 / math.sqrt(cu_fF)
+    # column 0 is ideal (no mismatch): it checks the transfer; the others are Monte-Carlo columns
+    n_col = cfg.n_columns + 1
+    eps = rng.normal(0.0, sigma_eps, size=(n_col, N))
+    eps[0] = 0.0
+    caps = cu * (1.0 + eps)
+    p = tech.p_input * tech.p_weight
+    x = rng.random((n_col, cfg.n_vectors, N)) < tech.p_input
+    w = rng.random((n_col, 1, N)) < tech.p_weight  # weights stay in the array across vectors
+    prod = (x & w).astype(float)
+    # the ideal column sweeps k from 0 to N
+    k_sweep = np.rint(np.arange(cfg.n_vectors) * N / max(cfg.n_vectors - 1, 1))
+    prod[0] = k_sweep[:, None] > np.arange(N)[None, :]
+    groups = dac_groups(N, b)
+    circ, timing = column_circuit(prod, caps, c_par, cfg.vdd, float(r_on(tech.r_on_ohm, cfg.vdd, tech)), groups)
+    netlist = None
+    if out is not None:
+        netlist = write_spice(circ, Path(out) / f"acim_column_N{N}_b{b}.sp")
+    t, wav = transient(circ, 10e-12, timing["t_stop"], max_step=50e-12)
+    vx = np.stack([np.interp(timing["t_mac"], t, wav[f"top{ci}"]) for ci in range(n_col)]) - cfg.vdd
+    before = np.stack([np.interp(timing["t_dac_before"], t, wav[f"top{ci}"]) for ci in range(n_col)])
+    after = np.stack([np.interp(timing["t_dac_after"], t, wav[f"top{ci}"]) for ci in range(n_col)])
+    steps = after - before  # (columns, groups): simulated DAC step of each group
+    k = prod.sum(-1)  # ideal MAC count per (column, vector)
+    # ideal transfer: the ideal column's sampled voltage vs −k·v_u, and its DAC steps vs size·v_u
+    transfer_err = np.abs(vx[0] + k[0] * v_u).max() / v_u
+    dac_err = np.abs(steps[0] - np.array([len(g) for g in groups]) * v_u).max() / v_u
+    # SAR conversion on the Monte-Carlo columns, with the noise the transient does not produce
+    vmc, smc, kmc = vx[1:], steps[1:], k[1:]
+    vmc = vmc + rng.normal(0.0, math.sqrt(K_BOLTZMANN * tech.temperature_K / c_tot_nom), vmc.shape)
+    offset = rng.normal(0.0, tech.sigma_cmp_offset_V, (cfg.n_columns, 1))
+    code = np.zeros(vmc.shape, dtype=np.int64)
+    dac_v = np.zeros(vmc.shape)
+    for g in range(b):
+        trial_v = dac_v + smc[:, g:g + 1]
+        noise = rng.normal(0.0, tech.sigma_cmp_noise_V, vmc.shape)
+        keep = vmc + trial_v <= 0.5 * v_u + offset + noise
+        dac_v = np.where(keep, trial_v, dac_v)
+        code = code + keep * 2 ** (b - 1 - g)
+    delta = N // 2 ** b
+    recon = code * delta + (delta - 1) / 2.0
+    mse_sim = float(((recon - kmc) ** 2).mean())
+    signal = N * p * (1 - p)
+    mse_model = float(model["mse_conv"][0] if np.ndim(model["mse_conv"]) else model["mse_conv"])
+    res = {"n_caps": N, "adc_bits": b, "local_array": cfg.local_array, "vdd": cfg.vdd, "c_unit_fF": cu_fF,
+           "c_par_fF": c_par * 1e15, "v_unit_mV": v_u * 1e3, "sigma_mismatch": sigma_eps,
+           "transfer_max_err_lsb": float(transfer_err), "dac_max_err_lsb": float(dac_err),
+           "mse_sim": mse_sim, "mse_model": mse_model,
+           "snr_sim_db": 10 * math.log10(signal / max(mse_sim, 1e-300)),
+           "snr_model_db": 10 * math.log10(signal / max(mse_model, 1e-300)),
+           "n_samples": int(kmc.size), "code_error_rate": float((recon != kmc).mean()),
+           "netlist": str(netlist) if netlist else None,
+           "ideal_transfer": {"k": k[0].tolist(), "v_mac_minus_vrst": vx[0].tolist()}}
+    return res
+
+
+#: Configurations of the full check (benchmark / slow test): each stresses one error source.
+CHECK_CONFIGS: dict[str, SimConfig] = {
+    # mismatch-dominated: a large Pelgrom coefficient puts the thresholds in the error regime
+    "mismatch N=16 b=4": SimConfig(n_caps=16, adc_bits=4, c_unit_fF=1.0, n_columns=160, n_vectors=8,
+                                   tech=AcimTech(cap_mismatch_pct=15.0), seed=1),
+    # quantisation-dominated: 4 unit caps per LSB
+    "quantisation N=64 b=4": SimConfig(n_caps=64, adc_bits=4, n_columns=24, n_vectors=48, seed=2),
+    # comparator-noise-dominated (σ ≈ 0.4 unit)
+    "noise N=32 b=5": SimConfig(n_caps=32, adc_bits=5, n_columns=32, n_vectors=40,
+                                tech=AcimTech(sigma_cmp_noise_V=12e-3), seed=3),
+    # everything at once, long column (L = 4 adds compute-line parasitic)
+    "mixed N=64 b=6 L=4": SimConfig(n_caps=64, adc_bits=6, local_array=4, c_unit_fF=1.0, n_columns=48,
+                                    n_vectors=24, tech=AcimTech(cap_mismatch_pct=6.0, sigma_cmp_offset_V=3e-3),
+                                    seed=4),
+}
