@@ -1,0 +1,181 @@
+"""The one technology description used by the synthetic design and PDN generators.
+
+Every process number of :mod:`eda.generators.synth_design` and :mod:`eda.generators.synth_pdn` lives
+here: row and site geometry, supply, metal stack (direction, sheet resistance, width and pitch ranges),
+via cut resistance, package and decap ranges. Nothing else in the generators holds a process number.
+
+The default, ``generic45``, is a 45 nm-class stack shaped like the ICCAD'23 contest PDNs (which come from
+Nangate45 designs): horizontal ``m1`` standard-cell rails, vertical ``m4`` straps, ``m7``/``m8`` global
+mesh and ``m9`` top layer carrying the bumps. Values are from public Nangate45/FreePDK45 data rounded to
+representative figures (sheet resistance from the LEF ``RESISTANCE RPERSQ``, straps from OpenROAD's
+Nangate45 ``pdn.tcl``); they are typical, not a foundry's sign-off numbers.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+__all__ = ["MetalTech", "ViaTech", "PdnTech", "TECHS", "get_tech"]
+
+
+class MetalTech(BaseModel):
+    """One routing layer of the PDN stack.
+
+    Attributes:
+        name: layer name as written in node names (``m1``).
+        direction: ``h`` (stripes along x) or ``v`` (along y); adjacent layers alternate.
+        sheet_res: sheet resistance (ohm per square).
+        width_um: (min, max) stripe width sampled per design (µm).
+        pitch_um: (min, max) stripe pitch sampled per design (µm); ignored for the rail layer, whose
+            pitch is fixed by the rows.
+        blocked_by_macros: stripes of this layer are cut where a macro sits (macros own these layers).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    direction: str = Field(pattern="^[hv]$")
+    sheet_res: float = Field(gt=0)
+    width_um: tuple[float, float]
+    pitch_um: tuple[float, float]
+    blocked_by_macros: bool = False
+
+    @model_validator(mode="after")
+    def _ranges(self):
+        for f in ("width_um", "pitch_um"):
+            lo, hi = getattr(self, f)
+            if not 0 < lo <= hi:
+                raise ValueError(f"{self.name}.{f} must be a range 0 < min <= max, got {(lo, hi)}")
+        return self
+
+
+class ViaTech(BaseModel):
+    """Via stack between two adjacent PDN layers (all cut levels between them, in series).
+
+    Attributes:
+        r_cut: resistance of one stacked cut column (ohm).
+        cut_pitch_um: pitch of cuts inside a via array (µm); the array fills the stripe overlap.
+        max_cuts: cap on cuts per array (large arrays are split by tools anyway).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    r_cut: float = Field(gt=0)
+    cut_pitch_um: float = Field(gt=0)
+    max_cuts: int = Field(default=64, ge=1)
+
+
+class PdnTech(BaseModel):
+    """A technology for synthetic designs and PDNs.
+
+    Attributes:
+        name: technology name.
+        dbu_per_um: database units per µm in node names (1000: nm, the convention of ``eda.pdn``).
+        vdd: nominal supply (V).
+        row_height_um, site_width_um: standard-cell row height and placement site width (µm).
+        cell_sites: (min, median, max) cell width in sites (lognormal between min and max).
+        layers: PDN layers bottom-up; the first is the rail layer (one VDD rail per two rows).
+        vias: via stacks between consecutive layers (``len(layers) - 1`` entries).
+        power_density_w_mm2: (min, max) mean standard-cell power density sampled per design.
+        leakage_frac: (min, max) leakage share of standard-cell power.
+        cell_cap_ff_um2: (min, max) intrinsic (non-switching) decoupling capacitance of placed cells.
+        decap_ff_um2: (min, max) explicit decap-cell capacitance density when decaps are enabled.
+        pad_inductance_h: (min, max) package inductance per bump (H).
+        rail_tap_um: per dataset size, (min, max) spacing of PDN nodes along the rails (µm): the
+            resolution at which cells tap the rails.
+        pad_pitch_um: (min, max) bump pitch of array and ring pad patterns (µm).
+        clock_ns: (min, max) clock period (ns).
+        slew_ps: (min, max) switching current pulse width (ps).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    dbu_per_um: int = Field(default=1000, gt=0)
+    vdd: float = Field(gt=0)
+    row_height_um: float = Field(gt=0)
+    site_width_um: float = Field(gt=0)
+    cell_sites: tuple[int, int, int]
+    layers: tuple[MetalTech, ...]
+    vias: tuple[ViaTech, ...]
+    power_density_w_mm2: tuple[float, float]
+    leakage_frac: tuple[float, float]
+    cell_cap_ff_um2: tuple[float, float]
+    decap_ff_um2: tuple[float, float]
+    pad_inductance_h: tuple[float, float]
+    rail_tap_um: dict[str, tuple[float, float]]
+    pad_pitch_um: tuple[float, float]
+    clock_ns: tuple[float, float]
+    slew_ps: tuple[float, float]
+
+    @model_validator(mode="after")
+    def _stack(self):
+        if len(self.layers) < 2:
+            raise ValueError("layers: need at least two PDN layers")
+        if len(self.vias) != len(self.layers) - 1:
+            raise ValueError(f"vias: need {len(self.layers) - 1} via stacks for {len(self.layers)} layers")
+        for i in range(1, len(self.layers)):
+            if self.layers[i].direction == self.layers[i - 1].direction:
+                raise ValueError(f"layers[{i}].direction: directions must alternate")
+        lo, med, hi = self.cell_sites
+        if not 1 <= lo <= med <= hi:
+            raise ValueError(f"cell_sites must be 1 <= min <= median <= max, got {self.cell_sites}")
+        return self
+
+    @property
+    def rail(self) -> MetalTech:
+        """The standard-cell rail layer (first layer)."""
+        return self.layers[0]
+
+    def layer(self, name: str) -> MetalTech:
+        for ly in self.layers:
+            if ly.name == name:
+                return ly
+        raise KeyError(name)
+
+
+GENERIC45 = PdnTech(
+    name="generic45",
+    dbu_per_um=1000,
+    vdd=1.1,
+    row_height_um=1.4,
+    site_width_um=0.19,
+    cell_sites=(2, 5, 40),
+    layers=(
+        MetalTech(name="m1", direction="h", sheet_res=0.38, width_um=(0.17, 0.34), pitch_um=(2.8, 2.8),
+                  blocked_by_macros=True),
+        MetalTech(name="m4", direction="v", sheet_res=0.21, width_um=(0.48, 1.6), pitch_um=(14.0, 56.0),
+                  blocked_by_macros=True),
+        MetalTech(name="m7", direction="h", sheet_res=0.075, width_um=(1.4, 3.2), pitch_um=(20.0, 60.0)),
+        MetalTech(name="m8", direction="v", sheet_res=0.075, width_um=(1.4, 3.2), pitch_um=(20.0, 60.0)),
+        MetalTech(name="m9", direction="h", sheet_res=0.03, width_um=(2.0, 6.0), pitch_um=(40.0, 120.0)),
+    ),
+    vias=(
+        ViaTech(r_cut=15.0, cut_pitch_um=0.19),   # via1..via3 stacked, 5 ohm per cut level
+        ViaTech(r_cut=9.0, cut_pitch_um=0.28),    # via4..via6
+        ViaTech(r_cut=1.0, cut_pitch_um=0.8),     # via7
+        ViaTech(r_cut=0.5, cut_pitch_um=0.8),     # via8
+    ),
+    power_density_w_mm2=(0.08, 0.6),
+    leakage_frac=(0.03, 0.25),
+    cell_cap_ff_um2=(2.0, 8.0),
+    decap_ff_um2=(10.0, 25.0),
+    pad_inductance_h=(20e-12, 200e-12),
+    rail_tap_um={"small": (1.6, 2.8), "medium": (1.6, 2.8), "large": (0.9, 1.1)},
+    pad_pitch_um=(30.0, 140.0),
+    clock_ns=(0.8, 3.0),
+    slew_ps=(20.0, 80.0),
+)
+
+#: Registered technologies by name.
+TECHS: dict[str, PdnTech] = {GENERIC45.name: GENERIC45}
+
+
+def get_tech(name: str) -> PdnTech:
+    """A registered technology by name (``InputError`` naming the known ones otherwise)."""
+    from eda.errors import InputError
+
+    try:
+        return TECHS[name]
+    except KeyError:
+        raise InputError(f"unknown technology {name!r}; known: {', '.join(sorted(TECHS))}") from None
