@@ -55,6 +55,7 @@ from eda.generators.acim_model import (
     AcimTech,
     CellSizes,
     ParamError,
+    cell_counts,
     evaluate_batch,
     two_adic,
 )
@@ -64,6 +65,9 @@ from eda.errors import EdaError, InputError
 #: Objectives as (metric, sense); pymoo minimises, so "max" metrics are negated.
 OBJECTIVES: tuple[tuple[str, str], ...] = (("snr_db", "max"), ("tops", "max"),
                                             ("energy_per_op_fJ", "min"), ("area_mm2", "min"))
+
+#: Design variables, in the optimiser's order.
+_VARS = ("local_array", "adc_bits", "adc_share", "vdd", "f_clk_hz")
 
 _OPS = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt}
 _REQ = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(>=|<=|>|<)\s*([-+0-9.eE]+)\s*$")
@@ -258,6 +262,22 @@ def constraint_names(spec: ExploreSpec) -> list[str]:
             + [f"requirement {r}" for r in spec.parsed_requirements()])
 
 
+def _infeasible_message(spec: ExploreSpec, F: np.ndarray, G: np.ndarray) -> str:
+    names = constraint_names(spec)
+    worst = G.min(0)  # the smallest violation reached for each constraint
+    j = int(np.argmax(worst))
+    msg = (f"no feasible design among {len(G)} evaluated: the tightest constraint is "
+           f"'{names[j]}' (never met; closest miss {worst[j]:.3g} relative)")
+    if j >= 2:
+        r = spec.parsed_requirements()[j - 2]
+        col = {k: i for i, (k, _) in enumerate(OBJECTIVES)}.get(r.metric)
+        if col is not None:
+            vals = F[:, col] * (-1 if OBJECTIVES[col][1] == "max" else 1)
+            best = vals.max() if r.op in (">=", ">") else vals.min()
+            msg += f"; best {r.metric} reached: {best:.4g}"
+    return msg
+
+
 def non_dominated(F: np.ndarray) -> np.ndarray:
     """Indices of the rows of ``F`` (minimised objectives) that no other row dominates;
     among identical rows only the first is kept."""
@@ -295,7 +315,8 @@ def explore(spec: ExploreSpec, cells: CellSizes, tech: AcimTech | None = None,
     tech = tech or AcimTech()
     dec = _Decoder(spec)
     n_g = 2 + len(spec.requirements)
-    arch_X: list[np.ndarray] = []
+    arch_P: list[np.ndarray] = []  # decoded design variables
+    arch_M: list[np.ndarray] = []  # all metrics, in METRICS order
     arch_F: list[np.ndarray] = []
     arch_G: list[np.ndarray] = []
 
@@ -311,9 +332,12 @@ def explore(spec: ExploreSpec, cells: CellSizes, tech: AcimTech | None = None,
                              elementwise=False)
 
         def _evaluate(self, X, out, *args, **kwargs):
-            m, g = _evaluate(spec, cells, tech, dec.decode(X))
+            d = dec.decode(X)
+            m, g = _evaluate(spec, cells, tech, d)
+            m.pop("_counts")
             F = np.stack([-m[k] if s == "max" else m[k] for k, s in OBJECTIVES], -1)
-            arch_X.append(np.array(X, dtype=float))
+            arch_P.append(np.stack([d[k].astype(float) for k in _VARS], -1))
+            arch_M.append(np.stack([np.broadcast_to(m[k], F.shape[:1]) for k in METRICS], -1))
             arch_F.append(F)
             arch_G.append(g)
             out["F"] = F
@@ -342,42 +366,31 @@ def explore(spec: ExploreSpec, cells: CellSizes, tech: AcimTech | None = None,
     finally:
         if bar is not None:
             bar.close()
-    X = np.concatenate(arch_X)
+    P = np.concatenate(arch_P)
+    M = np.concatenate(arch_M)
     F = np.concatenate(arch_F)
     G = np.concatenate(arch_G)
     feasible = (G <= 0).all(1)
     if not feasible.any():
-        names = constraint_names(spec)
-        worst = G.min(0)  # the smallest violation reached for each constraint
-        j = int(np.argmax(worst))
-        msg = (f"no feasible design among {len(G)} evaluated: the tightest constraint is "
-               f"'{names[j]}' (never met; closest miss {worst[j]:.3g} relative)")
-        reqs = spec.parsed_requirements()
-        if j >= 2:
-            r = reqs[j - 2]
-            col = {k: i for i, (k, _) in enumerate(OBJECTIVES)}.get(r.metric)
-            if col is not None:
-                vals = F[:, col] * (-1 if OBJECTIVES[col][1] == "max" else 1)
-                best = vals.max() if r.op in (">=", ">") else vals.min()
-                msg += f"; best {r.metric} reached: {best:.4g}"
-        raise InfeasibleError(msg)
-    fi = np.nonzero(feasible)[0]
+        raise InfeasibleError(_infeasible_message(spec, F, G))
+    # one entry per distinct design (the GA revisits designs), then the exact non-dominated set
+    _, first = np.unique(P, axis=0, return_index=True)
+    uniq = np.sort(first)
+    fi = uniq[feasible[uniq]]
     front = fi[non_dominated(F[fi])]
-    d = dec.decode(X[front])
-    m, _ = _evaluate(spec, cells, tech, d)
-    counts = m.pop("_counts")
-    order = np.argsort(-m["snr_db"], kind="stable")
+    order = front[np.argsort(-M[front, list(METRICS).index("snr_db")], kind="stable")]
     designs = []
     for rank, j in enumerate(order):
-        params = AcimParams(rows=spec.rows, cols=spec.cols, local_array=int(d["local_array"][j]),
-                            adc_bits=int(d["adc_bits"][j]), input_bits=spec.input_bits,
-                            weight_bits=spec.weight_bits, adc_share=int(d["adc_share"][j]),
-                            vdd=float(d["vdd"][j]), f_clk_hz=float(d["f_clk_hz"][j]),
-                            c_unit_fF=float(m["c_unit_fF"][j]))
-        designs.append({"index": rank, "params": params.to_dict(),
-                        "metrics": {k: float(np.asarray(v)[j]) for k, v in m.items()},
-                        "counts": {k: int(np.broadcast_to(v, m["snr_db"].shape)[j])
-                                   for k, v in counts.items()}})
+        vals = dict(zip(_VARS, P[j], strict=True))
+        metrics = {k: float(v) for k, v in zip(METRICS, M[j], strict=True)}
+        params = AcimParams(rows=spec.rows, cols=spec.cols, local_array=int(vals["local_array"]),
+                            adc_bits=int(vals["adc_bits"]), input_bits=spec.input_bits,
+                            weight_bits=spec.weight_bits, adc_share=int(vals["adc_share"]),
+                            vdd=float(vals["vdd"]), f_clk_hz=float(vals["f_clk_hz"]),
+                            c_unit_fF=metrics["c_unit_fF"])
+        counts = cell_counts(spec.rows, spec.cols, params.local_array, params.adc_bits, params.adc_share, tech)
+        designs.append({"index": rank, "params": params.to_dict(), "metrics": metrics,
+                        "counts": {k: int(v) for k, v in counts.items()}})
     nat = F * np.array([-1.0 if s == "max" else 1.0 for _, s in OBJECTIVES])
     return ExploreResult(designs=designs, archive_metrics=nat, archive_feasible=feasible, spec=spec,
                          cells=cells, tech=tech, n_evals=len(F), seconds=time.perf_counter() - t0)

@@ -480,7 +480,7 @@ def conversion_mse(N, b, sigma_mm, var_other, p) -> np.ndarray:
         recon = np.arange(m, dtype=float) * delta + (delta - 1) / 2.0
         err2 = (recon[None, None, :] - k[None, :, None]) ** 2
         mse_k = (pd * err2).sum(-1)
-        out[idx] = mse_k @ pmf
+        out[idx] = (mse_k * pmf).sum(-1)  # not a matmul: BLAS rounding would depend on the batch
     return out
 
 
