@@ -245,10 +245,11 @@ class _Decoder:
                 "f_clk_hz": np.round(np.minimum(f, s.f_range[1]), 3)}
 
 
-def _evaluate(spec: ExploreSpec, cells: CellSizes, tech: AcimTech, d: dict[str, np.ndarray]):
+def _evaluate(spec: ExploreSpec, cells: CellSizes, tech: AcimTech, d: dict[str, np.ndarray],
+              cache: dict | None = None):
     m = evaluate_batch(spec.rows, spec.cols, d["local_array"], d["adc_bits"], spec.input_bits,
                        spec.weight_bits, d["adc_share"], d["vdd"], d["f_clk_hz"], spec.c_unit_fF,
-                       cells, tech)
+                       cells, tech, cache=cache)
     n_caps = spec.rows // d["local_array"]
     g = [d["adc_bits"] - two_adic(n_caps),  # 2**b equal cap groups in the column
          d["f_clk_hz"] / m["f_max_hz"] - 1.0]  # clock within the settling / logic limit
@@ -278,18 +279,29 @@ def _infeasible_message(spec: ExploreSpec, F: np.ndarray, G: np.ndarray) -> str:
     return msg
 
 
-def non_dominated(F: np.ndarray) -> np.ndarray:
-    """Indices of the rows of ``F`` (minimised objectives) that no other row dominates;
-    among identical rows only the first is kept."""
-    F = np.asarray(F, dtype=float)
+def _nd_block(F: np.ndarray) -> np.ndarray:
     n = len(F)
     keep = np.ones(n, dtype=bool)
-    for start in range(0, n, 512):  # blocks keep the (block, n, m) comparison small
-        blk = F[start:start + 512]
+    for start in range(0, n, 256):  # blocks keep the (block, n, m) comparison small
+        blk = F[start:start + 256]
         le = (F[None, :, :] <= blk[:, None, :]).all(-1)
         lt = (F[None, :, :] < blk[:, None, :]).any(-1)
-        keep[start:start + 512] &= ~(le & lt).any(1)
-    idx = np.nonzero(keep)[0]
+        keep[start:start + 256] &= ~(le & lt).any(1)
+    return np.nonzero(keep)[0]
+
+
+def non_dominated(F: np.ndarray) -> np.ndarray:
+    """Indices of the rows of ``F`` (minimised objectives) that no other row dominates;
+    among identical rows only the first is kept.
+
+    Exact: rows dominated inside a chunk are dominated overall (dominance is transitive), so
+    chunks are thinned first and the survivors compared all against all.
+    """
+    F = np.asarray(F, dtype=float)
+    idx = np.arange(len(F))
+    if len(F) > 1024:
+        idx = np.concatenate([s + _nd_block(F[s:s + 1024]) for s in range(0, len(F), 1024)])
+    idx = idx[_nd_block(F[idx])]
     _, first = np.unique(F[idx], axis=0, return_index=True)
     return np.sort(idx[first])
 
@@ -315,6 +327,7 @@ def explore(spec: ExploreSpec, cells: CellSizes, tech: AcimTech | None = None,
     tech = tech or AcimTech()
     dec = _Decoder(spec)
     n_g = 2 + len(spec.requirements)
+    cache: dict = {}  # conversion MSE by exact inputs: the GA revisits (L, b, vdd) often
     arch_P: list[np.ndarray] = []  # decoded design variables
     arch_M: list[np.ndarray] = []  # all metrics, in METRICS order
     arch_F: list[np.ndarray] = []
@@ -333,7 +346,7 @@ def explore(spec: ExploreSpec, cells: CellSizes, tech: AcimTech | None = None,
 
         def _evaluate(self, X, out, *args, **kwargs):
             d = dec.decode(X)
-            m, g = _evaluate(spec, cells, tech, d)
+            m, g = _evaluate(spec, cells, tech, d, cache)
             m.pop("_counts")
             F = np.stack([-m[k] if s == "max" else m[k] for k, s in OBJECTIVES], -1)
             arch_P.append(np.stack([d[k].astype(float) for k in _VARS], -1))

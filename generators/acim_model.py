@@ -428,7 +428,7 @@ def conventional_sar_energy_units(b) -> np.ndarray:
     return np.where(i <= b[..., None], terms, 0.0).sum(-1)
 
 
-def conversion_mse(N, b, sigma_mm, var_other, p) -> np.ndarray:
+def conversion_mse(N, b, sigma_mm, var_other, p, cache: dict | None = None) -> np.ndarray:
     """Mean-square error (in unit caps²) of one MAC + SAR conversion, exact over the
     distribution of ``k``.
 
@@ -450,12 +450,23 @@ def conversion_mse(N, b, sigma_mm, var_other, p) -> np.ndarray:
         N: caps per column (int array). b: ADC bits (int array, ``2**b | N``).
         sigma_mm: σ_ε (relative unit-cap mismatch). var_other: other noise variance in units².
         p: probability that one product bit is 1.
+        cache: optional dict memoising results by their exact inputs (the DSE revisits designs).
     """
     N = np.atleast_1d(np.asarray(N, dtype=np.int64))
     b = np.broadcast_to(np.asarray(b, dtype=np.int64), N.shape)
     sigma_mm = np.broadcast_to(np.asarray(sigma_mm, dtype=float), N.shape)
     var_other = np.broadcast_to(np.asarray(var_other, dtype=float), N.shape)
     out = np.empty(N.shape, dtype=float)
+    if cache is not None:
+        keys = list(zip(N.tolist(), b.tolist(), sigma_mm.tolist(), var_other.tolist(), strict=True))
+        todo = [i for i, key in enumerate(keys) if (key, p) not in cache]
+        if todo:
+            t = np.array(todo)
+            vals = conversion_mse(N[t], b[t], sigma_mm[t], var_other[t], p)
+            for i, v in zip(todo, vals.tolist(), strict=True):
+                cache[(keys[i], p)] = v
+        out[:] = [cache[(key, p)] for key in keys]
+        return out
     # group designs by (N, b) so that the (k, D) grids have no padding
     keys = np.stack([N, b], -1)
     uniq, inv = np.unique(keys, axis=0, return_inverse=True)
@@ -536,11 +547,13 @@ METRICS: dict[str, tuple[str, str]] = {
 
 
 def evaluate_batch(H: int, W: int, L, b, Bx: int, Bw: int, S, vdd, f_clk_hz, c_unit_fF: float,
-                   cells: CellSizes, tech: AcimTech | None = None) -> dict[str, np.ndarray]:
+                   cells: CellSizes, tech: AcimTech | None = None,
+                   cache: dict | None = None) -> dict[str, np.ndarray]:
     """All metrics of a population of designs (arrays broadcast; H, W, Bx, Bw shared).
 
     No validation here (the DSE enforces constraints as constraints); use :func:`evaluate` for
     one checked design. ``c_unit_fF`` is overridden by ``cells.cap_fF`` when the library gives it.
+    ``cache`` memoises the conversion MSE across calls (see :func:`conversion_mse`).
 
     Formulas (per design; see the module docstring for notation):
 
@@ -583,7 +596,8 @@ def evaluate_batch(H: int, W: int, L, b, Bx: int, Bw: int, S, vdd, f_clk_hz, c_u
     var_th = K_BOLTZMANN * tech.temperature_K / c_tot / v_u ** 2
     var_cmp = (tech.sigma_cmp_noise_V ** 2 + tech.sigma_cmp_offset_V ** 2) / v_u ** 2
     p = tech.p_input * tech.p_weight
-    mse = conversion_mse(N, b, sigma_mm, var_th + var_cmp, p)
+    var_other = np.broadcast_to(var_th + var_cmp, N.shape)
+    mse = conversion_mse(N, b, np.full(N.shape, sigma_mm), var_other, p, cache=cache)
     mse = np.maximum(mse, 1e-300)
     delta = N / M
     var_q = (delta ** 2 - 1) / 12.0
