@@ -32,7 +32,7 @@ from eda.errors import InputError
 
 __all__ = ["DesignParams", "Design", "make_design", "sample_design_params", "SIZES", "validated"]
 
-#: Die side ranges (µm) of the dataset size presets.
+#: Die side ranges (µm) of the dataset size presets (standard-cell area; dies with macros grow to hold them).
 SIZES: dict[str, tuple[float, float]] = {
     "small": (70.0, 130.0),
     "medium": (280.0, 420.0),
@@ -257,8 +257,10 @@ def sample_design_params(rng: np.random.Generator, size: str = "small", tech: st
     w = float(rng.uniform(lo, hi))
     h = float(np.clip(w * rng.uniform(0.75, 1.33), lo, hi))
     n_macros = int(rng.choice([0, 0, 1, 1, 2, 3, 4]))
+    macro_frac = float(rng.uniform(0.05, 0.3)) if n_macros else 0.0
+    grow = 1.0 / np.sqrt(1.0 - macro_frac)  # macros come on top of the standard-cell area of the preset
     return DesignParams(
-        tech=tech, width_um=round(w, 2), height_um=round(h, 2),
+        tech=tech, width_um=round(w * grow, 2), height_um=round(h * grow, 2),
         utilization=float(rng.uniform(0.45, 0.8)),
         power_density_w_mm2=float(np.exp(rng.uniform(*np.log(t.power_density_w_mm2)))),
         leakage_frac=float(rng.uniform(*t.leakage_frac)),
@@ -269,7 +271,7 @@ def sample_design_params(rng: np.random.Generator, size: str = "small", tech: st
         hotspot_activity_gain=float(rng.uniform(1.0, 8.0)),
         hotspot_density_gain=float(rng.uniform(0.0, 0.6)),
         n_macros=n_macros,
-        macro_area_frac=float(rng.uniform(0.05, 0.3)) if n_macros else 0.0,
+        macro_area_frac=macro_frac,
         macro_power_ratio=float(rng.uniform(0.3, 2.5)),
         clock_ns=float(rng.uniform(*t.clock_ns)),
         slew_ps=float(rng.uniform(*t.slew_ps)),
