@@ -6,7 +6,7 @@ For a given array (rows H × cols W, input/weight precision), NSGA-II searches
 variable              range                                           kind
 ====================  ==============================================  ==========
 ``local_array`` L     divisors of H with H/L ≥ 2, L ≤ ``max_local``     discrete
-``adc_bits`` b        1 .. min(``max_adc_bits``, v2(H/L_min))          discrete
+``adc_bits`` b        1 .. min(``max_adc_bits``, v2(H/L_min), library)  discrete
 ``adc_share`` S       divisors of W up to ``max_adc_share``            discrete
 ``vdd``               ``vdd_range`` (V)                                continuous
 ``f_clk_hz``          ``f_range`` (Hz)                                 continuous
@@ -224,11 +224,11 @@ class ExploreResult:
 class _Decoder:
     """Maps the optimiser's vectors to design parameter arrays (integer columns are indices)."""
 
-    def __init__(self, spec: ExploreSpec):
+    def __init__(self, spec: ExploreSpec, cells: CellSizes):
         self.spec = spec
         self.Ls = np.array(spec.local_choices(), dtype=np.int64)
         self.Ss = np.array(spec.share_choices(), dtype=np.int64)
-        self.bmax = spec.bits_max()
+        self.bmax = min(spec.bits_max(), cells.max_adc_bits or spec.bits_max())
         self.xl = np.array([0, 1, 0, spec.vdd_range[0], spec.f_range[0]], dtype=float)
         self.xu = np.array([len(self.Ls) - 1, self.bmax, len(self.Ss) - 1, spec.vdd_range[1],
                             spec.f_range[1]], dtype=float)
@@ -325,7 +325,7 @@ def explore(spec: ExploreSpec, cells: CellSizes, tech: AcimTech | None = None,
     from pymoo.optimize import minimize
 
     tech = tech or AcimTech()
-    dec = _Decoder(spec)
+    dec = _Decoder(spec, cells)
     n_g = 2 + len(spec.requirements)
     cache: dict = {}  # conversion MSE by exact inputs: the GA revisits (L, b, vdd) often
     arch_P: list[np.ndarray] = []  # decoded design variables

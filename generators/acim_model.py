@@ -75,12 +75,15 @@ class CellSizes:
             else ``None`` (the model then uses :attr:`AcimParams.c_unit_fF`).
         technology: the library's technology name.
         source: where the sizes came from (library folder), for reports.
+        max_adc_bits: the most ADC bits the library's column template can wire (manifest
+            ``template.max_adc_bits``), else ``None`` (no limit).
     """
 
     sizes: Mapping[str, tuple[float, float]]
     cap_fF: float | None = None
     technology: str = ""
     source: str = ""
+    max_adc_bits: int | None = None
 
     def __post_init__(self) -> None:
         for role in ROLES:
@@ -118,24 +121,28 @@ class CellSizes:
                 raise ParamError(role, f"the cell library has no cell for role '{role}' ({e})",
                                  where=source or "cell library") from e
             sizes[role] = (float(info.width_um), float(info.height_um))
-        return cls(sizes=sizes, cap_fF=_compute_cap_fF(lib, source), source=source,
-                   technology=str(getattr(lib, "technology", "") or ""))
+        template = getattr(lib, "template", None) or {}
+        mab = template.get("max_adc_bits") if isinstance(template, Mapping) else None
+        return cls(sizes=sizes, cap_fF=_compute_cap_fF(lib), source=source,
+                   technology=str(getattr(lib, "technology", "") or ""),
+                   max_adc_bits=int(mab) if mab is not None else None)
 
 
-def _compute_cap_fF(lib: Any, source: str) -> float | None:
-    """``cap_fF`` of the compute cell when the library states it (on the cell info, or in the
-    manifest's cell entry), else ``None``."""
+def _compute_cap_fF(lib: Any) -> float | None:
+    """``cap_fF`` of the compute cell when the library states it (on the cell info, its template,
+    or the cell's entry in the manifest of the folder it came from), else ``None``."""
     info = lib.cell("compute")
-    for holder in (info, getattr(info, "extra", None), getattr(info, "meta", None)):
+    for holder in (info, getattr(info, "template", None), getattr(info, "extra", None)):
         if holder is None:
             continue
         v = holder.get("cap_fF") if isinstance(holder, Mapping) else getattr(holder, "cap_fF", None)
         if v is not None:
             return float(v)
-    if source:
+    gds = getattr(info, "gds", None)
+    if gds:
         import json
 
-        manifest = Path(source) / "manifest.json"
+        manifest = Path(gds).parent / "manifest.json"
         if manifest.is_file():
             try:
                 entry = json.loads(manifest.read_text())["cells"][info.name]
@@ -190,7 +197,6 @@ class AcimTech:
         p_weight: probability that a weight bit is 1.
         feature_um: feature size F for F²/bit (sky130: 130 nm node).
         area_utilisation: fraction of macro area covered by cells (the rest: routing, whitespace).
-        tap_pitch_rows: one tap cell per column every this many rows.
     """
 
     temperature_K: float = 300.0
@@ -216,7 +222,6 @@ class AcimTech:
     p_weight: float = 0.5
     feature_um: float = 0.13
     area_utilisation: float = 0.8
-    tap_pitch_rows: int = 16
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -351,7 +356,8 @@ def cell_counts(H, W, L, b, S, tech: AcimTech) -> dict[str, np.ndarray]:
 
     bitcell H·W; compute (H/L)·W; wl_driver H and in_driver H (one each per row); comparator W/S;
     sar_bit b·W/S (one SAR register bit per comparator per ADC bit); dac_switch (b+1)·W (one
-    driver per binary cap group, plus the dummy/LSB group, per column); tap ⌈H/tap_pitch_rows⌉·W.
+    driver per binary cap group and column; the termination group has none); tap H + H/L (one
+    row-end well-tap/power cell per array row: H bitcell rows and H/L compute rows).
     """
     H, W, L, b, S = (np.asarray(v, dtype=np.int64) for v in (H, W, L, b, S))
     return {
@@ -361,8 +367,8 @@ def cell_counts(H, W, L, b, S, tech: AcimTech) -> dict[str, np.ndarray]:
         "in_driver": H + 0 * W,
         "comparator": W // S,
         "sar_bit": b * (W // S),
-        "dac_switch": (b + 1) * W,
-        "tap": -(-H // tech.tap_pitch_rows) * W,
+        "dac_switch": b * W,
+        "tap": H + H // L + 0 * W,
     }
 
 
@@ -373,15 +379,14 @@ def area_um2(counts: Mapping[str, np.ndarray], cells: CellSizes, tech: AcimTech)
 
 
 def column_height_um(H, L, cells: CellSizes, tech: AcimTech) -> np.ndarray:
-    """Compute-line length (µm) = H·h_bitcell + (H/L)·h_compute + ⌈H/tap_pitch_rows⌉·h_tap."""
+    """Compute-line length (µm) = H·h_bitcell + (H/L)·h_compute (the column's cell stack)."""
     H = np.asarray(H, dtype=np.int64)
-    return (H * cells.h("bitcell") + (H // np.asarray(L)) * cells.h("compute")
-            + -(-H // tech.tap_pitch_rows) * cells.h("tap"))
+    return H * cells.h("bitcell") + (H // np.asarray(L)) * cells.h("compute")
 
 
 def column_pitch_um(cells: CellSizes) -> float:
-    """Column pitch (µm) = max(w_bitcell, w_compute, w_tap): the array's widest per-column cell."""
-    return max(cells.w("bitcell"), cells.w("compute"), cells.w("tap"))
+    """Column pitch (µm) = max(w_bitcell, w_compute): the array's widest per-column cell."""
+    return max(cells.w("bitcell"), cells.w("compute"))
 
 
 def r_on(r_ref: float, vdd, tech: AcimTech) -> np.ndarray:
@@ -661,7 +666,11 @@ class AcimResult:
 
 
 def check_design(params: AcimParams, cells: CellSizes, tech: AcimTech | None = None) -> None:
-    """Raise :class:`ParamError` if the clock exceeds the settling / logic limit."""
+    """Raise :class:`ParamError` if the library cannot wire the ADC bits or the clock exceeds the
+    settling / logic limit."""
+    if cells.max_adc_bits is not None and params.adc_bits > cells.max_adc_bits:
+        raise ParamError("adc_bits", f"{params.adc_bits} bits exceed the cell library's column template "
+                         f"(max_adc_bits={cells.max_adc_bits}, {cells.source or 'cell library'})")
     r = evaluate(params, cells, tech, check=False)
     fmax = r.metrics["f_max_hz"]
     if params.f_clk_hz > fmax * (1 + 1e-9):

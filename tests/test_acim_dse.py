@@ -164,3 +164,9 @@ def test_search_space(result):
     assert s.local_choices() == [1, 2, 3, 4, 6, 8, 12, 16]
     assert s.share_choices() == [1, 2, 4]
     assert s.bits_max() == 5  # 96 caps = 3 * 32
+
+
+def test_library_adc_limit_respected():
+    cells = CellSizes(SIZES, max_adc_bits=3)
+    res = explore(ExploreSpec(rows=64, cols=32, pop=16, gens=5, seed=2), cells, progress=False)
+    assert max(d["params"]["adc_bits"] for d in res.designs) <= 3

@@ -28,6 +28,8 @@ from eda.generators.acim_model import (
 from eda.generators.acim_sim import dac_groups
 from scipy.stats import binom
 
+from eda.errors import InputError
+
 SIZES = {"bitcell": (2.5, 3.0), "compute": (2.5, 4.0), "wl_driver": (6.0, 3.0), "in_driver": (5.0, 3.0),
          "comparator": (10.0, 20.0), "sar_bit": (10.0, 8.0), "dac_switch": (2.5, 5.0), "tap": (2.5, 1.0)}
 
@@ -117,7 +119,7 @@ def test_area_from_library_cells(cells):
     tech = AcimTech()
     r = evaluate(p, cells, tech, check=False)
     counts = {"bitcell": 128, "compute": 32, "wl_driver": 16, "in_driver": 16, "comparator": 4, "sar_bit": 8,
-              "dac_switch": 24, "tap": 8}
+              "dac_switch": 16, "tap": 20}
     assert r.counts == counts
     by_hand = sum(n * SIZES[role][0] * SIZES[role][1] for role, n in counts.items()) / tech.area_utilisation
     assert r.metrics["area_mm2"] == pytest.approx(by_hand * 1e-6, rel=1e-12)
@@ -270,7 +272,7 @@ def test_noise_terms_by_hand(cells):
     tech = AcimTech()
     p = AcimParams(rows=32, cols=8, local_array=2, adc_bits=4, vdd=1.2)
     m = evaluate(p, cells, tech, check=False).metrics
-    l_col = 32 * 3.0 + 16 * 4.0 + 2 * 1.0
+    l_col = 32 * 3.0 + 16 * 4.0
     c_tot = 16 * 2e-15 + (tech.c_wire_fF_per_um * l_col + 16 * tech.c_top_junction_fF) * 1e-15
     v_u = 1.2 * 2e-15 / c_tot
     assert m["c_total_fF"] == pytest.approx(c_tot * 1e15)
@@ -322,3 +324,91 @@ def test_area_function_sums_roles(cells):
     tech = AcimTech(area_utilisation=1.0)
     counts = {r: np.array([1]) for r in ROLES}
     assert area_um2(counts, cells, tech)[0] == pytest.approx(sum(w * h for w, h in SIZES.values()))
+
+
+# --- the layout issue's cell library (eda.layout.library) -----------------------------------
+
+
+def _user_library(folder, cells: dict, roles: dict | None = None, technology: str = "sky130"):
+    """A user cell-library folder: manifest.json plus (placeholder) GDS/SPICE files per cell."""
+    import json
+
+    folder.mkdir(parents=True, exist_ok=True)
+    entries = {}
+    for name, extra in cells.items():
+        (folder / f"{name}.gds").write_bytes(b"")
+        (folder / f"{name}.spice").write_text(f".subckt {name}\n.ends\n")
+        entries[name] = {"gds": f"{name}.gds", "spice": f"{name}.spice", "pins": [], **extra}
+    manifest = {"technology": technology, "roles": roles or {}, "cells": entries}
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    return folder
+
+
+def test_default_library_sizes_drive_the_area():
+    import json
+
+    from eda.generators.acim_model import load_cell_sizes
+    from eda.layout.library import default_library_path
+
+    cells = load_cell_sizes()
+    manifest = json.loads((default_library_path() / "manifest.json").read_text())
+    for role, name in manifest["roles"].items():
+        c = manifest["cells"][name]
+        assert cells.sizes[role] == (c["width_um"], c["height_um"])
+    assert cells.technology == "sky130"
+    p = AcimParams(rows=64, cols=16, local_array=4, adc_bits=4)
+    r = evaluate(p, cells, check=False)
+    by_hand = sum(n * cells.area(role) for role, n in r.counts.items()) / AcimTech().area_utilisation
+    assert r.metrics["area_mm2"] == pytest.approx(by_hand * 1e-6)
+
+
+def test_user_library_changes_the_answer(tmp_path):
+    from eda.generators.acim_model import load_cell_sizes
+
+    default = load_cell_sizes()
+    w, h = default.sizes["bitcell"]
+    folder = _user_library(tmp_path / "lib", {"big_bit": {"width_um": w * 2, "height_um": h}},
+                           roles={"bitcell": "big_bit"})
+    user = load_cell_sizes(folder)
+    assert user.sizes["bitcell"] == (w * 2, h) and user.sizes["compute"] == default.sizes["compute"]
+    p = AcimParams(rows=64, cols=16, local_array=4, adc_bits=4)
+    a0 = evaluate(p, default, check=False).metrics["area_mm2"]
+    a1 = evaluate(p, user, check=False).metrics["area_mm2"]
+    assert a1 - a0 == pytest.approx(w * h * 64 * 16 / AcimTech().area_utilisation * 1e-6, rel=1e-9)
+
+
+def test_user_library_cap_fF_is_used(tmp_path):
+    from eda.generators.acim_model import load_cell_sizes
+
+    default = load_cell_sizes()
+    w, h = default.sizes["compute"]
+    folder = _user_library(tmp_path / "lib", {"cap_cell": {"width_um": w, "height_um": h, "cap_fF": 7.5}},
+                           roles={"compute": "cap_cell"})
+    cells = load_cell_sizes(folder)
+    assert cells.cap_fF == 7.5
+    m = evaluate(AcimParams(rows=64, cols=16, local_array=4, adc_bits=4, c_unit_fF=1.0), cells, check=False)
+    assert m.metrics["c_unit_fF"] == 7.5
+
+
+def test_bad_user_library_is_a_clear_error(tmp_path):
+    from eda.generators.acim_model import load_cell_sizes
+
+    folder = _user_library(tmp_path / "lib", {"b": {"width_um": -1, "height_um": 2}}, roles={"bitcell": "b"})
+    with pytest.raises(InputError, match="width_um"):
+        load_cell_sizes(folder)
+
+
+def test_library_adc_bit_limit():
+    import json
+
+    from eda.generators.acim_model import load_cell_sizes
+    from eda.layout.library import default_library_path
+
+    manifest = json.loads((default_library_path() / "manifest.json").read_text())
+    assert load_cell_sizes().max_adc_bits == manifest.get("template", {}).get("max_adc_bits")
+    cells = CellSizes(SIZES, max_adc_bits=4)
+    p = AcimParams(rows=256, cols=16, local_array=1, adc_bits=5, f_clk_hz=1e6)
+    with pytest.raises(ParamError) as e:
+        check_design(p, cells)
+    assert e.value.field == "adc_bits"
+    check_design(replace(p, adc_bits=4), cells)
