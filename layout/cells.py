@@ -1,0 +1,112 @@
+"""The default sky130 ACIM cell library, drawn with the row-cell generator.
+
+Column template (x from a column's left edge, nm): vertical met3 lines the macro draws over a
+column sit on a 630 nm grid starting at 330 nm (met3 0.33 wide + m3.2 0.30 space); the compute
+capacitor's top plate (``CL``, met4) sits at ``pitch - 1500`` with a met3-free window around its
+bottom plate. Array lines: ``RBL`` 330, ``BLB`` 3480, ``BL`` 4110; ADC lines: ``CMP`` 3480,
+``BIT`` 4110; ``DAC_k`` lines 960 + 630·k (k < 4), shared by the array and the ADC.
+Row template: horizontal word lines on fixed track slots (``WL`` slot 0, ``RWL`` slot 1).
+"""
+
+from __future__ import annotations
+
+from eda.layout.devices import Chain, Fet, Mim, Port, RowCellParams
+
+X_RBL, X_BLB, X_BL = 330, 3480, 4110
+X_CMP, X_BIT = 3480, 4110
+X_DAC = (960, 1590, 2220, 2850)
+MAX_ADC_BITS = len(X_DAC)
+SLOT_WL, SLOT_RWL = 0, 1
+
+
+def x_cl(pitch: int) -> int:
+    """x of the compute line (met4) in a column of width ``pitch``."""
+    return pitch - 1500
+
+
+def _pw(*ports: Port) -> tuple[Port, ...]:
+    return ports + (Port("VDD", "power"), Port("VSS", "power"))
+
+
+def bitcell(pitch: int = 0, slots: int = 0) -> RowCellParams:
+    """8T SRAM bitcell (6T core + decoupled read port), logic rules.
+
+    Write: WL opens M5/M6 onto BL/BLB. Read/compute: RWL (the input activation) turns on M8;
+    M7 (gate QB) discharges the local read bit line RBL when Q = 1.
+    """
+    n = (Chain((Fet("M8", "RBL", "RWL", "RX"), Fet("M7", "RX", "QB", "VSS"), Fet("M3", "VSS", "Q", "QB"),
+                Fet("M6", "QB", "WL", "BLB"))),
+         Chain((Fet("M5", "BL", "WL", "Q"), Fet("M1", "Q", "QB", "VSS")), col=9))
+    p = (Chain((Fet("M2", "Q", "QB", "VDD"), Fet("M4", "VDD", "Q", "QB")), col=4),)
+    ports = _pw(Port("BL", "v", x_nm=X_BL), Port("BLB", "v", x_nm=X_BLB), Port("RBL", "v", x_nm=X_RBL),
+                Port("WL", "h", slot=SLOT_WL), Port("RWL", "h", slot=SLOT_RWL))
+    return RowCellParams("acim_bitcell8t", nmos=n, pmos=p, ports=ports, min_width=pitch, min_slots=max(slots, 3))
+
+
+def wl_driver(slots: int = 0) -> RowCellParams:
+    """Word-line driver: two-inverter buffer WLIN → WL (WL leaves on the right at the WL slot)."""
+    n = (Chain((Fet("MN2", "WL", "WLB", "VSS"), Fet("MN1", "VSS", "WLIN", "WLB"))),)
+    p = (Chain((Fet("MP2", "WL", "WLB", "VDD"), Fet("MP1", "VDD", "WLIN", "WLB"))),)
+    return RowCellParams("acim_wl_driver", nmos=n, pmos=p, min_slots=max(slots, 3),
+                         ports=_pw(Port("WLIN", "h", "l"), Port("WL", "h", "r", slot=SLOT_WL)))
+
+
+def in_driver(slots: int = 0) -> RowCellParams:
+    """Input (read word-line) driver: buffer IN → RWL, placed right of the array (RWL leaves left)."""
+    n = (Chain((Fet("MN1", "INB", "IN", "VSS"), Fet("MN2", "VSS", "INB", "RWL"))),)
+    p = (Chain((Fet("MP1", "INB", "IN", "VDD"), Fet("MP2", "VDD", "INB", "RWL"))),)
+    return RowCellParams("acim_in_driver", nmos=n, pmos=p, min_slots=max(slots, 3),
+                         ports=_pw(Port("RWL", "h", "l", slot=SLOT_RWL), Port("IN", "h", "r")))
+
+
+def compute(pitch: int) -> RowCellParams:
+    """Local compute cell: RBL precharge, sense inverter, transmission gate onto the compute
+    capacitor's bottom plate N, reset/DAC switch N → VB, MIM capacitor N–CL (1 µm × 1 µm)."""
+    n = (Chain((Fet("MNI", "VSS", "RBL", "X"), Fet("MNT", "X", "EN", "N"), Fet("MNR", "N", "RST", "VB")), col=2),)
+    p = (Chain((Fet("MPP", "RBL", "PCHB", "VDD"), Fet("MPI", "VDD", "RBL", "X"), Fet("MPT", "X", "ENB", "N"))),)
+    ports = _pw(Port("RBL", "v", x_nm=X_RBL), Port("VB", "v", x_nm=X_DAC[0], span_nm=X_DAC[-1] - X_DAC[0]),
+                Port("CL", "m4", x_nm=x_cl(pitch)),
+                Port("PCHB", "h"), Port("EN", "h"), Port("ENB", "h"), Port("RST", "h"))
+    return RowCellParams("acim_compute", nmos=n, pmos=p, ports=ports, min_width=pitch,
+                         mims=(Mim("C0", "N", "CL", 1000, 1000, x_cl(pitch)),))
+
+
+def comparator(pitch: int = 0) -> RowCellParams:
+    """StrongARM latch comparator: INP/INN pair, CLK tail, cross-coupled latch, CLK resets of
+    outputs and internal nodes."""
+    n = (Chain((Fet("M3", "OUTP", "OUTN", "X1"), Fet("M1", "X1", "INP", "TAIL"), Fet("M2", "TAIL", "INN", "X2"),
+                Fet("M4", "X2", "OUTP", "OUTN"))),
+         Chain((Fet("M0", "TAIL", "CLK", "VSS"),), col=10))
+    p = (Chain((Fet("M9", "X1", "CLK", "VDD"), Fet("M7", "VDD", "CLK", "OUTP"), Fet("M5", "OUTP", "OUTN", "VDD"),
+                Fet("M6", "VDD", "OUTP", "OUTN"), Fet("M8", "OUTN", "CLK", "VDD"), Fet("M10", "VDD", "CLK", "X2"))),
+         )
+    p = (Chain(p[0].fets, col=2),)
+    ports = _pw(Port("INP", "v", x_nm=x_cl(pitch) if pitch else X_RBL), Port("INN", "h"), Port("CLK", "h"),
+                Port("OUTP", "v", x_nm=X_CMP))
+    return RowCellParams("acim_comparator", nmos=n, pmos=p, ports=ports, min_width=pitch)
+
+
+def sar_bit(pitch: int = 0) -> RowCellParams:
+    """One SAR bit: a TSPC positive-edge D flip-flop that stores the comparator decision
+    CMP on its bit token TOK (from the macro's SAR sequencer) and drives BIT."""
+    n = (Chain((Fet("N1", "A", "CMP", "VSS"), Fet("N3", "VSS", "TOK", "n2"), Fet("N2", "n2", "A", "B"))),
+         Chain((Fet("N4", "QB", "TOK", "n3"), Fet("N5", "n3", "B", "VSS"), Fet("N6", "VSS", "QB", "BIT")), col=7))
+    p = (Chain((Fet("P2", "A", "TOK", "n1"), Fet("P1", "n1", "CMP", "VDD"), Fet("P3", "VDD", "TOK", "B"))),
+         Chain((Fet("P4", "QB", "B", "VDD"), Fet("P5", "VDD", "QB", "BIT")), col=7))
+    ports = _pw(Port("CMP", "v", x_nm=X_CMP), Port("TOK", "h"), Port("BIT", "v", x_nm=X_BIT))
+    return RowCellParams("acim_sar_bit", nmos=n, pmos=p, ports=ports, min_width=pitch)
+
+
+def dac_switch(pitch: int = 0) -> RowCellParams:
+    """DAC switch of one SAR bit: drives its capacitor group's bottom-plate line DAC to VREFP
+    (BIT = 1) or VREFN (BIT = 0) through a buffered CMOS switch pair."""
+    n = (Chain((Fet("MN1", "BITB", "BIT", "VSS"),)), Chain((Fet("MN2", "DAC", "BITB", "VREFN"),), col=4))
+    p = (Chain((Fet("MP1", "BITB", "BIT", "VDD"),)), Chain((Fet("MP2", "DAC", "BITB", "VREFP"),), col=4))
+    ports = _pw(Port("BIT", "v", x_nm=X_BIT), Port("DAC", "v", x_nm=X_DAC[0], span_nm=X_DAC[-1] - X_DAC[0]),
+                Port("VREFP", "h"), Port("VREFN", "h"))
+    return RowCellParams("acim_dac_switch", nmos=n, pmos=p, ports=ports, min_width=pitch)
+
+
+def tap(slots: int = 0) -> RowCellParams:
+    """Well/substrate tap and row-end power cell (n-tap to VDD, p-tap to VSS), bitcell-row height."""
+    return RowCellParams("acim_tap", ports=_pw(), min_slots=max(slots, 3), min_width=1320)

@@ -1,0 +1,543 @@
+"""Parametric sky130 devices and the row-cell generator that draws every library cell.
+
+A *row cell* is the sky130 logic-rule template shared by all default ACIM cells::
+
+    H ┌──────────────────────────────────────────────┐  VDD rail (met1) over n-tap, nwell to top
+      │  ▓▓▓ pmos diffusion chains (psdm)  ▓▓▓        │
+      │   ■ pmos gate pads (poly licon, npc)           │
+      │ ═══════ met2 tracks, slot T-1 … 0 ═══════════  │  routing channel; met1 stubs ┃ go from
+      │   ■ nmos gate pads                             │  every terminal to its net's track
+      │  ▓▓▓ nmos diffusion chains (nsdm)  ▓▓▓        │
+    0 └──────────────────────────────────────────────┘  VSS rail (met1) over p-tap (psdm)
+
+Transistors sit on a 480 nm column grid: contacted source/drain columns and gate columns
+alternate; a diffusion node shared by two transistors and used nowhere else is left
+uncontacted (gates on adjacent columns). Nets get met2 tracks packed by a constrained left-edge
+algorithm (vertical constraint: at a column, the nmos terminal's track lies below the pmos
+terminal's track). Ports are full-width met2 tracks (``h``: abut to the neighbour), met2 tracks
+reaching a column-template x where the parent drops a via2 onto its vertical met3 line
+(``v``), or the met1 power rails. Every shape keeps half the spacing rule from the cell edge
+unless it is meant to abut. Generators are pure functions of their frozen params, cached.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import gdstk
+from eda.layout.geometry import Drawing, to_gdstk
+
+from eda.circuit import Device, Subckt
+from eda.errors import InputError
+from eda.tech.sky130 import sky130
+
+# Template constants (nm). Derived from the sky130 rules in eda.tech.sky130; see module sketch.
+PITCH = 480          # column pitch: gate pad 270 + poly.2 210
+X0 = 330             # first column centre: pdiff 145 + nwell enclosure 180 from the edge
+LCH = 150            # channel length
+SLOT = 460           # met2 track pitch: two via1 stubs 160+160 + m1.2 140
+NDIFF_B = 760        # nmos diffusion bottom
+PAD = 285            # gate pad centre from the diffusion edge (licon.14 + npc.4)
+TOP_MARGIN = 790     # pmos diffusion top from the cell top
+
+
+@dataclass(frozen=True)
+class Fet:
+    """One transistor of a chain: left terminal, gate, right terminal (S/D are symmetric).
+
+    Attributes:
+        name: instance name (``M1``).
+        left: net at the left diffusion terminal.
+        gate: gate net.
+        right: net at the right diffusion terminal.
+        w_nm: channel width in nm (≥ 420, sky130 difftap.2).
+        l_nm: channel length in nm (150 only; the template is drawn for it).
+    """
+
+    name: str
+    left: str
+    gate: str
+    right: str
+    w_nm: int = 420
+    l_nm: int = LCH
+
+
+@dataclass(frozen=True)
+class Chain:
+    """Transistors sharing diffusion left to right, starting at grid column ``col`` (auto if -1)."""
+
+    fets: tuple[Fet, ...]
+    col: int = -1
+
+
+@dataclass(frozen=True)
+class Port:
+    """A cell port.
+
+    Attributes:
+        net: net name.
+        kind: ``h`` (full-width met2 track reaching ``sides``), ``v`` (met2 track reaching
+            column-template x ``x_nm`` for a parent via2 + met3 line), ``m4`` (a met4 pad at
+            ``x_nm``, the top plate of a MIM cap) or ``power`` (met1 rail ``VDD``/``VSS``).
+        sides: for ``h``: ``"lr"``, ``"l"`` or ``"r"``.
+        x_nm: for ``v``: the template x.
+        slot: for ``h``: the fixed track slot (template alignment with neighbours), -1 = free.
+        span_nm: for ``v``: the track also reaches ``x_nm + span_nm`` (the parent picks one of
+            several template lines there, e.g. a DAC group line).
+    """
+
+    net: str
+    kind: str = "h"
+    sides: str = "lr"
+    x_nm: int = 0
+    slot: int = -1
+    span_nm: int = 0
+
+
+@dataclass(frozen=True)
+class Mim:
+    """A MIM capacitor (sky130_fd_pr__cap_mim_m3_1): bottom plate met3 (``bot``), top capm/met4.
+
+    Placed in an empty column range starting at grid column ``col`` (its width reserves
+    columns); the top plate's via3 sits at x = ``x_nm`` (the parent's met4 line).
+    """
+
+    name: str
+    bot: str
+    top: str
+    w_nm: int = 1000
+    l_nm: int = 1000
+    x_nm: int = 0
+
+
+@dataclass(frozen=True)
+class RowCellParams:
+    """Everything that defines one row cell (hashable: generators are cached by it)."""
+
+    name: str
+    nmos: tuple[Chain, ...] = ()
+    pmos: tuple[Chain, ...] = ()
+    ports: tuple[Port, ...] = ()
+    wn_band: int = 420
+    wp_band: int = 420
+    min_slots: int = 3
+    min_width: int = 0
+    mims: tuple[Mim, ...] = ()
+    ntaps: bool = True
+
+
+@dataclass
+class PinInfo:
+    """A pin abstract entry: net, layer and a point on the pin shape (µm)."""
+
+    name: str
+    layer: str
+    x_um: float
+    y_um: float
+    kind: str = "h"
+    span_um: float = 0.0
+
+    def as_dict(self) -> dict:
+        d = {"name": self.name, "layer": self.layer, "x_um": self.x_um, "y_um": self.y_um, "kind": self.kind}
+        if self.span_um:
+            d["span_um"] = self.span_um
+        return d
+
+
+@dataclass
+class CellResult:
+    """A generated cell: GDS cell, SPICE subcircuit, pins, size and track slots."""
+
+    name: str
+    gds: gdstk.Cell
+    subckt: Subckt
+    pins: list[PinInfo]
+    width_nm: int
+    height_nm: int
+    slot_y: dict[str, int] = field(default_factory=dict)  # net → track y (nm)
+
+
+def slot_y(p: RowCellParams, k: int) -> int:
+    """y (nm) of track slot ``k`` in the template of ``p``."""
+    return NDIFF_B + p.wn_band + PAD + k * SLOT
+
+
+@dataclass
+class _Item:
+    col: int
+    net: str
+    kind: str  # "sd" | "g"
+    row: str   # "n" | "p"
+    w: int = 0
+
+
+def _check(p: RowCellParams) -> None:
+    for ch in p.nmos + p.pmos:
+        if not ch.fets:
+            raise InputError(f"cell {p.name}: empty chain", file="cell params")
+        w = ch.fets[0].w_nm
+        for f in ch.fets:
+            if f.w_nm < 420 or f.w_nm % 10:
+                raise InputError(f"cell {p.name}: {f.name} w_nm={f.w_nm}; expected ≥ 420 on a 10 nm grid",
+                                 file="cell params")
+            if f.l_nm != LCH:
+                raise InputError(f"cell {p.name}: {f.name} l_nm={f.l_nm}; the template draws L=150 nm only",
+                                 file="cell params")
+            if f.w_nm != w:
+                raise InputError(f"cell {p.name}: chain widths differ ({f.name})", file="cell params")
+        for a, b in zip(ch.fets, ch.fets[1:], strict=False):
+            if a.right != b.left:
+                raise InputError(f"cell {p.name}: {a.name}.right={a.right} ≠ {b.name}.left={b.left}; "
+                                 "chained transistors must share the diffusion net", file="cell params")
+    for ch in p.nmos:
+        if ch.fets[0].w_nm > p.wn_band:
+            raise InputError(f"cell {p.name}: nmos width above wn_band", file="cell params")
+    for ch in p.pmos:
+        if ch.fets[0].w_nm > p.wp_band:
+            raise InputError(f"cell {p.name}: pmos width above wp_band", file="cell params")
+
+
+def _licon_ys(y0: int, w: int) -> list[int]:
+    """Centres of the licons in a diffusion of height ``w`` starting at ``y0``."""
+    n = max(1, (w - 80 + 170) // 340)
+    span = (n - 1) * 340
+    c = y0 + w // 2
+    return [c - span // 2 + i * 340 for i in range(n)]
+
+
+@lru_cache(maxsize=256)
+def row_cell(p: RowCellParams) -> CellResult:
+    """Draw the row cell ``p``: GDS, SPICE subcircuit and pin abstract (cached by params)."""
+    tech = sky130()
+    _check(p)
+    d = Drawing()
+    port_nets = {pt.net for pt in p.ports}
+    power = {pt.net for pt in p.ports if pt.kind == "power"}
+    vss = next((n for n in power if n.upper().startswith(("VSS", "GND"))), "VSS")
+    vdd = next((n for n in power if n.upper().startswith(("VDD", "VPWR"))), "VDD")
+
+    # ---- place chains on the column grid; collect terminal items
+    items: list[_Item] = []
+    devices: list[Device] = []
+    net_uses: dict[str, int] = defaultdict(int)
+    for ch in p.nmos + p.pmos:
+        for f in ch.fets:
+            for n in (f.left, f.gate, f.right):
+                net_uses[n] += 1
+    # a chain-internal node used exactly twice (both neighbours) and not a port stays uncontacted
+    chain_cols: list[tuple[str, Chain, list[int | None], list[int]]] = []
+    for row, chains in (("n", p.nmos), ("p", p.pmos)):
+        nxt = 0
+        for ch in chains:
+            c = ch.col if ch.col >= 0 else nxt
+            if c < nxt:
+                raise InputError(f"cell {p.name}: chain at column {c} overlaps the previous chain "
+                                 f"(next free column {nxt})", file="cell params")
+            sd_cols: list[int | None] = [c]
+            g_cols: list[int] = []
+            cur = c
+            for i, f in enumerate(ch.fets):
+                g_cols.append(cur + 1)
+                last = i == len(ch.fets) - 1
+                node = f.right
+                if (not last and net_uses[node] == 2 and node not in port_nets):
+                    sd_cols.append(None)  # uncontacted: next gate directly at cur+2
+                    cur = cur + 1
+                else:
+                    sd_cols.append(cur + 2)
+                    cur = cur + 2
+            chain_cols.append((row, ch, sd_cols, g_cols))
+            nxt = cur + 2
+    n_cols = max([max(g + 1 for g in gc) + 1 for _, _, _, gc in chain_cols] or [0])
+
+    def cx(c: int) -> int:
+        return X0 + c * PITCH
+
+    xs_needed = [X0 + (n_cols - 1) * PITCH + X0] if n_cols else [2 * X0]
+    for pt in p.ports:
+        if pt.kind in ("v", "m4"):
+            xs_needed.append(pt.x_nm + pt.span_nm + 400)
+    for m in p.mims:
+        xs_needed.append(m.x_nm + max(m.w_nm, 1000) // 2 + 140 + 300 + 150)
+    width = max(max(xs_needed), p.min_width)
+    width = (width + 9) // 10 * 10
+
+    dt_n = NDIFF_B + p.wn_band  # nmos band top
+    for row, ch, sd_cols, g_cols in chain_cols:
+        w = ch.fets[0].w_nm
+        if row == "n":
+            y0, y1 = NDIFF_B, NDIFF_B + w
+        else:
+            y0, y1 = None, None  # known after the channel height is fixed
+        nets_sd = [ch.fets[0].left] + [f.right for f in ch.fets]
+        for k, c in enumerate(sd_cols):
+            if c is not None:
+                items.append(_Item(c, nets_sd[k], "sd", row, w))
+        for f, g in zip(ch.fets, g_cols, strict=False):
+            items.append(_Item(g, f.gate, "g", row, w))
+            model = tech.devices["nfet" if row == "n" else "pfet"]
+            bulk = vss if row == "n" else vdd
+            devices.append(Device(f.name, "X", (f.left, f.gate, f.right, bulk), model=model,
+                                  params={"W": f.w_nm / 1000, "L": f.l_nm / 1000, "nf": 1}))
+        del y0, y1
+
+    for it in items:
+        if it.net == vss and (it.row == "p" or it.kind == "g"):
+            raise InputError(f"cell {p.name}: {vss} on a pmos/gate terminal is not supported by the "
+                             "row template", file="cell params")
+        if it.net == vdd and (it.row == "n" or it.kind == "g"):
+            raise InputError(f"cell {p.name}: {vdd} on an nmos/gate terminal is not supported by the "
+                             "row template", file="cell params")
+
+    # ---- nets that need a met2 track
+    cols_of: dict[str, set[int]] = defaultdict(set)
+    for it in items:
+        if it.net in (vss, vdd):
+            continue
+        cols_of[it.net].add(it.col)
+    extra_x: dict[str, list[int]] = defaultdict(list)
+    for m in p.mims:
+        extra_x[m.bot].append(_mim_via2_x(m))
+    tracked: dict[str, tuple[int, int]] = {}
+    for net, cs in cols_of.items():
+        xs = [cx(c) for c in cs] + extra_x.get(net, [])
+        if len(cs) > 1 or net in port_nets or net in extra_x:
+            tracked[net] = (min(xs), max(xs))
+    for pt in p.ports:
+        if pt.kind == "power":
+            continue
+        if pt.kind == "m4":
+            continue
+        lo, hi = tracked.get(pt.net, (None, None))
+        if lo is None:
+            if pt.net not in cols_of:
+                raise InputError(f"cell {p.name}: port {pt.net} touches no transistor", file="cell params")
+        if pt.kind == "v":
+            lo, hi = min(lo, pt.x_nm), max(hi, pt.x_nm + pt.span_nm)
+        tracked[pt.net] = (lo, hi)
+    extent: dict[str, tuple[int, int]] = {}
+    for net, (lo, hi) in tracked.items():
+        a, b = lo - 160, hi + 160
+        pt = next((q for q in p.ports if q.net == net and q.kind in ("h", "v")), None)
+        if pt is not None and pt.kind == "v":
+            a, b = min(a, pt.x_nm - 200), max(b, pt.x_nm + pt.span_nm + 200)
+        if pt is not None and pt.kind == "h":
+            if "l" in pt.sides:
+                a = 0
+            if "r" in pt.sides:
+                b = width
+        extent[net] = (max(a, 0 if a == 0 else 140), b if b == width else min(b, width - 140))
+
+    # vertical constraints: at a column, the nmos item's track must lie below the pmos item's
+    by_col: dict[int, dict[str, _Item]] = defaultdict(dict)
+    for it in items:
+        by_col[it.col][it.row] = it
+    below: dict[str, set[str]] = defaultdict(set)  # net → nets that must be strictly below it
+    for rows in by_col.values():
+        if "n" in rows and "p" in rows:
+            a, b = rows["n"].net, rows["p"].net
+            if a != b and a in tracked and b in tracked:
+                below[b].add(a)
+
+    slot_of = _assign_slots(p, tracked, extent, below)
+    n_slots = max(max(slot_of.values(), default=0) + 1, p.min_slots, 3)
+    if p.mims:
+        need = max(m.l_nm for m in p.mims) + 2 * 140 + 600
+        while (n_slots - 1) * SLOT - 400 < need:
+            n_slots += 1
+    y_of = {n: slot_y(p, k) for n, k in slot_of.items()}
+    yn_pad = slot_y(p, 0)
+    yp_pad = slot_y(p, n_slots - 1)
+    pb = yp_pad + PAD                      # pmos band bottom
+    pt_top = pb + p.wp_band                # pmos band top
+    height = pt_top + TOP_MARGIN
+
+    # ---- wells, taps, implants, rails
+    W, H = width, height
+    d.rect("psdm", 0, 0, W, 625)
+    d.rect("nsdm", 0, 625, W, dt_n + 125)
+    nwell_bot = pb - 630
+    d.rect("nwell", 0, nwell_bot, W, H)
+    d.rect("psdm", 0, pb - 125, W, H - 655)
+    d.rect("nsdm", 0, H - 655, W, H)
+    for y_lo, y_hi, net, lbl_y in ((150, 490, vss, 290), (H - 520, H - 180, vdd, H - 290)):
+        if y_lo > 0 and net == vdd and not p.ntaps:
+            continue
+        inset = 140 if net == vss else 180  # difftap.3 across abutment / difftap.10 to the edge
+        d.rect("tap", inset, y_lo, W - inset, y_hi)
+        yc = (y_lo + y_hi) // 2
+        d.rect("li", 0, yc - 100, W, yc + 100)
+        n_ct = max(1, (W - 2 * inset - 240) // 340 + 1)
+        x_first = (W - (n_ct - 1) * 340) // 2
+        for i in range(n_ct):
+            x = x_first + i * 340
+            d.box("licon", x, yc, 170, 170)
+            if i % 2 == 0 and x - 85 >= 70 and x + 85 <= W - 70:
+                d.box("mcon", x, yc, 170, 170)
+        rail_lo, rail_hi = (100, 480) if net == vss else (H - 480, H - 100)
+        d.rect("met1", 0, rail_lo, W, rail_hi)
+        d.label("met1.label", net, W // 2, lbl_y)
+
+    # ---- diffusion chains, gates, contacts
+    stub_ys: dict[int, list[tuple[str, str, int]]] = defaultdict(list)  # col → (row, net, mcon y)
+    for row, ch, sd_cols, g_cols in chain_cols:
+        w = ch.fets[0].w_nm
+        if row == "n":
+            y0, y1 = NDIFF_B, NDIFF_B + w
+        else:
+            y1 = pt_top
+            y0 = y1 - w
+        nets_sd = [ch.fets[0].left] + [f.right for f in ch.fets]
+        x_left = cx(sd_cols[0]) - 85 - 60
+        x_right = cx(sd_cols[-1]) + 85 + 60
+        d.rect("diff", x_left, y0, x_right, y1)
+        for k, c in enumerate(sd_cols):
+            if c is None:
+                continue
+            x = cx(c)
+            ys = _licon_ys(y0, w)
+            for y in ys:
+                d.box("licon", x, y, 170, 170)
+            li_lo, li_hi = ys[0] - 85 - 80, ys[-1] + 85 + 80
+            net = nets_sd[k]
+            if net == vss:
+                li_lo = 400
+            if net == vdd:
+                li_hi = H - 400
+            d.rect("li", x - 85, li_lo, x + 85, li_hi)
+            if net in tracked or _gate_shared(by_col, c):
+                ym = ys[-1] if row == "n" else ys[0]
+                d.box("mcon", x, ym, 170, 170)
+                stub_ys[c].append((row, net, ym))
+        for f, g in zip(ch.fets, g_cols, strict=False):
+            x = cx(g)
+            if row == "n":
+                ypad = yn_pad
+                d.rect("poly", x - 75, y0 - 130, x + 75, ypad)
+            else:
+                ypad = yp_pad
+                d.rect("poly", x - 75, ypad, x + 75, y1 + 130)
+            d.box("poly", x, ypad, 270, 330)
+            d.box("licon", x, ypad, 170, 170)
+            d.box("li", x, ypad, 170, 340)
+            if f.gate in tracked or _gate_shared(by_col, g):
+                d.box("mcon", x, ypad, 170, 170)
+                stub_ys[g].append((row, f.gate, ypad))
+    if p.nmos:
+        d.rect("npc", 0, yn_pad - 185, W, yn_pad + 185)
+    if p.pmos:
+        d.rect("npc", 0, yp_pad - 185, W, yp_pad + 185)
+
+    # ---- met1 stubs and via1 onto tracks
+    for c, lst in stub_ys.items():
+        x = cx(c)
+        nets = {net for _, net, _ in lst}
+        if len(nets) == 1:
+            net = lst[0][1]
+            ys = [y for _, _, y in lst]
+            lo, hi = min(ys) - 160, max(ys) + 160
+            if net in y_of:
+                lo, hi = min(lo, y_of[net] - 160), max(hi, y_of[net] + 160)
+                d.box("via", x, y_of[net], 150, 150)
+            d.rect("met1", x - 130, lo, x + 130, hi)
+        else:
+            for _row, net, ym in lst:
+                yt = y_of[net]
+                d.rect("met1", x - 130, min(ym - 160, yt - 160), x + 130, max(ym + 160, yt + 160))
+                d.box("via", x, yt, 150, 150)
+
+    # ---- met2 tracks
+    for net, y in y_of.items():
+        a, b = extent[net]
+        d.rect("met2", a, y - 140, b, y + 140)
+
+    # ---- MIM capacitors
+    cap_devices: list[Device] = []
+    mim_pins: list[PinInfo] = []
+    for m in p.mims:
+        cy = (yn_pad + 200 + nwell_bot - 200) // 2
+        x0, x1 = m.x_nm - m.w_nm // 2, m.x_nm + m.w_nm // 2
+        y0, y1 = cy - m.l_nm // 2, cy + m.l_nm // 2
+        d.rect("capm", x0, y0, x1, y1)
+        xv = _mim_via2_x(m)
+        yb = y_of[m.bot]
+        d.rect("met3", x0 - 140, min(y0 - 140, yb - 165), xv + 165, max(y1 + 140, yb + 165))
+        d.box("via2", xv, yb, 200, 200)
+        d.box("via3", m.x_nm, cy, 200, 200)
+        d.box("met4", m.x_nm, cy, 500, 500)
+        d.label("met4.label", m.top, m.x_nm, cy)
+        mim_pins.append(PinInfo(m.top, "met4", m.x_nm / 1000, cy / 1000, "m4"))
+        cap_devices.append(Device(m.name, "X", (m.bot, m.top), model=tech.devices["mim"],
+                                  params={"W": m.w_nm / 1000, "L": m.l_nm / 1000, "MF": 1}))
+        if m.top not in port_nets:
+            raise InputError(f"cell {p.name}: MIM top net {m.top} must be an m4 port", file="cell params")
+
+    # ---- pins and labels
+    pins: list[PinInfo] = []
+    for pt in p.ports:
+        if pt.kind == "power":
+            y = 290 if pt.net == vss else H - 290
+            pins.append(PinInfo(pt.net, "met1", W / 2000, y / 1000, "power"))
+        elif pt.kind == "m4":
+            continue
+        else:
+            y = y_of[pt.net]
+            a, b = extent[pt.net]
+            x = pt.x_nm if pt.kind == "v" else ((a + b) // 2 if pt.sides == "lr" else (a if pt.sides == "l" else b))
+            if pt.kind == "h":
+                x = max(min(x, W - 50), 50)
+            d.label("met2.label", pt.net, x, y)
+            pins.append(PinInfo(pt.net, "met2", x / 1000, y / 1000, pt.kind, pt.span_nm / 1000))
+    pins += mim_pins
+    d.rect("prbndry", 0, 0, W, H)
+
+    sub = Subckt(p.name, tuple(pt.net for pt in p.ports), devices=devices + cap_devices)
+    cell = to_gdstk(d, p.name, tech)
+    return CellResult(p.name, cell, sub, pins, W, H, dict(y_of))
+
+
+def _gate_shared(by_col: dict[int, dict[str, _Item]], col: int) -> bool:
+    """Both rows have the same net at ``col``: one straight met1 stub joins them."""
+    rows = by_col.get(col, {})
+    return "n" in rows and "p" in rows and rows["n"].net == rows["p"].net
+
+
+def _mim_via2_x(m: Mim) -> int:
+    # via2 onto the bottom plate, right of capm by capm.5 (0.14) + half via
+    return m.x_nm + m.w_nm // 2 + 140 + 100 + 10
+
+
+def _assign_slots(p: RowCellParams, tracked: dict[str, tuple[int, int]],
+                  extent: dict[str, tuple[int, int]], below: dict[str, set[str]]) -> dict[str, int]:
+    """Constrained left-edge track packing; fixed-slot ports first at their slot."""
+    fixed = {pt.net: pt.slot for pt in p.ports if pt.kind == "h" and pt.slot >= 0}
+    unplaced = set(tracked)
+    slot_of: dict[str, int] = {}
+    k = 0
+    max_fixed = max(fixed.values(), default=-1)
+    while unplaced:
+        if k > 4 * len(tracked) + max_fixed + 4:
+            raise InputError(f"cell {p.name}: cannot route nets {sorted(unplaced)}: cyclic vertical "
+                             "constraints (reorder the transistor chains)", file="cell params")
+        used: list[tuple[int, int]] = []
+        for net, s in fixed.items():
+            if s == k:
+                if not all(b in slot_of and slot_of[b] < k for b in below[net]):
+                    raise InputError(f"cell {p.name}: fixed track {net} at slot {k} sits below a net it "
+                                     "must be above", file="cell params")
+                slot_of[net] = k
+                unplaced.discard(net)
+                used.append(extent[net])
+        cands = sorted((n for n in unplaced if n not in fixed
+                        and all(b in slot_of and slot_of[b] < k for b in below[n])),
+                       key=lambda n: (extent[n][0], extent[n][1], n))
+        for n in cands:
+            a, b = extent[n]
+            if all(b + 140 <= u0 or a >= u1 + 140 for u0, u1 in used):
+                slot_of[n] = k
+                unplaced.discard(n)
+                used.append((a, b))
+        k += 1
+    return slot_of

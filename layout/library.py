@@ -1,0 +1,250 @@
+"""ACIM cell libraries: the manifest format, the loader and the writer of the default library.
+
+A library is a folder with ``manifest.json``, one GDS and one SPICE file per cell::
+
+    {"technology": "sky130",
+     "roles": {"bitcell": "acim_bitcell8t", "compute": ..., "wl_driver": ..., "in_driver": ...,
+               "comparator": ..., "sar_bit": ..., "dac_switch": ..., "tap": ...},
+     "cells": {"acim_bitcell8t": {"width_um": 7.38, "height_um": 5.26,
+                                  "gds": "acim_bitcell8t.gds", "spice": "acim_bitcell8t.spice",
+                                  "pins": [{"name": "BL", "layer": "met2", "x_um": 4.11, "y_um": 3.765}, ...]}}}
+
+Sizes are the bounding boxes of the drawn GDS cells (the writer measures them). A user folder
+with the same form overrides any default role or cell (``--cells DIR``): its manifest may name
+only the roles it replaces.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from eda.errors import InputError
+from eda.paths import PATHS
+
+#: Roles every ACIM library provides.
+ROLES: tuple[str, ...] = ("bitcell", "compute", "wl_driver", "in_driver", "comparator", "sar_bit",
+                          "dac_switch", "tap")
+
+DEFAULT_LIBRARY = "sky130_acim"
+
+
+@dataclass(frozen=True)
+class Pin:
+    """A pin abstract entry (µm, in the cell's coordinates)."""
+
+    name: str
+    layer: str
+    x_um: float
+    y_um: float
+    kind: str = ""
+    span_um: float = 0.0
+
+
+@dataclass
+class CellInfo:
+    """One library cell: size, pins and the files holding its layout and netlist."""
+
+    name: str
+    width_um: float
+    height_um: float
+    pins: list[Pin]
+    gds: Path
+    spice: Path
+    template: dict = field(default_factory=dict)
+
+    def pin(self, name: str) -> Pin:
+        for p in self.pins:
+            if p.name == name:
+                return p
+        raise KeyError(f"cell {self.name} has no pin {name!r}")
+
+    @property
+    def area_um2(self) -> float:
+        return self.width_um * self.height_um
+
+
+@dataclass
+class CellLibrary:
+    """A loaded cell library: roles → cell names, cells by name, technology, template."""
+
+    path: Path
+    technology: str
+    roles: dict[str, str]
+    cells: dict[str, CellInfo]
+    template: dict = field(default_factory=dict)
+    overrides: list[str] = field(default_factory=list)
+
+    def cell(self, role_or_name: str) -> CellInfo:
+        """The cell playing ``role_or_name`` (a role such as ``bitcell``) or named so."""
+        name = self.roles.get(role_or_name, role_or_name)
+        try:
+            return self.cells[name]
+        except KeyError:
+            raise InputError(f"no cell or role {role_or_name!r} (roles: {', '.join(sorted(self.roles))})",
+                             file=self.path / "manifest.json") from None
+
+    def sizes(self) -> dict[str, tuple[float, float]]:
+        """(width_um, height_um) per role."""
+        return {r: (self.cell(r).width_um, self.cell(r).height_um) for r in self.roles}
+
+
+def default_library_path() -> Path:
+    return PATHS.cells / DEFAULT_LIBRARY
+
+
+def _read_manifest(folder: Path) -> dict:
+    mf = folder / "manifest.json"
+    if not mf.is_file():
+        raise InputError("cell library folder has no manifest.json", file=folder)
+    try:
+        data = json.loads(mf.read_text())
+    except json.JSONDecodeError as e:
+        raise InputError(f"manifest is not valid JSON: {e.msg}", file=mf, line=e.lineno) from None
+    if not isinstance(data, dict):
+        raise InputError("manifest must be a JSON object", file=mf)
+    return data
+
+
+def _parse_cells(data: dict, folder: Path) -> dict[str, CellInfo]:
+    mf = folder / "manifest.json"
+    cells = data.get("cells", {})
+    if not isinstance(cells, dict):
+        raise InputError("field 'cells' must be an object {name: cell}", file=mf)
+    out: dict[str, CellInfo] = {}
+    for name, c in cells.items():
+        where = f"cells.{name}"
+        if not isinstance(c, dict):
+            raise InputError(f"field {where} must be an object", file=mf)
+        for key in ("width_um", "height_um", "gds", "spice", "pins"):
+            if key not in c:
+                raise InputError(f"field {where}.{key} is missing", file=mf)
+        try:
+            w, h = float(c["width_um"]), float(c["height_um"])
+        except (TypeError, ValueError):
+            raise InputError(f"field {where}.width_um/height_um must be numbers", file=mf) from None
+        if w <= 0 or h <= 0:
+            raise InputError(f"field {where}: width_um and height_um must be > 0", file=mf)
+        pins = []
+        for i, p in enumerate(c["pins"]):
+            try:
+                pins.append(Pin(str(p["name"]), str(p["layer"]), float(p["x_um"]), float(p["y_um"]),
+                                str(p.get("kind", "")), float(p.get("span_um", 0.0))))
+            except (KeyError, TypeError, ValueError):
+                raise InputError(f"field {where}.pins[{i}] needs name, layer, x_um, y_um", file=mf) from None
+        gds, spice = folder / c["gds"], folder / c["spice"]
+        for f, key in ((gds, "gds"), (spice, "spice")):
+            if not f.is_file():
+                raise InputError(f"field {where}.{key}: file {f.name} not found", file=mf)
+        out[name] = CellInfo(name, w, h, pins, gds, spice, dict(c.get("template", {})))
+    return out
+
+
+def load_library(path: Path | str | None = None) -> CellLibrary:
+    """Load the default library, or a user folder whose cells/roles override the default's.
+
+    Args:
+        path: a library folder with ``manifest.json``; ``None`` → the shipped sky130 library.
+
+    Raises:
+        InputError: a missing/invalid manifest, field or file, naming the manifest and field.
+    """
+    base_dir = default_library_path()
+    base = _read_manifest(base_dir)
+    lib = CellLibrary(base_dir, str(base.get("technology", "sky130")), dict(base.get("roles", {})),
+                      _parse_cells(base, base_dir), dict(base.get("template", {})))
+    if path is not None and Path(path).resolve() != base_dir.resolve():
+        folder = Path(path)
+        if not folder.is_dir():
+            raise InputError("cell library folder not found", file=folder)
+        user = _read_manifest(folder)
+        mf = folder / "manifest.json"
+        tech = user.get("technology", lib.technology)
+        if tech != lib.technology:
+            raise InputError(f"field technology={tech!r}; this toolkit's cells are {lib.technology}", file=mf)
+        ucells = _parse_cells(user, folder)
+        lib.cells.update(ucells)
+        roles = user.get("roles", {})
+        if not isinstance(roles, dict):
+            raise InputError("field 'roles' must be an object {role: cell_name}", file=mf)
+        for role, name in roles.items():
+            if role not in ROLES:
+                raise InputError(f"field roles.{role}: unknown role; expected one of {', '.join(ROLES)}", file=mf)
+            if name not in lib.cells:
+                raise InputError(f"field roles.{role}: cell {name!r} is not in the manifest", file=mf)
+            lib.roles[role] = name
+            lib.overrides.append(role)
+        # a user cell named like a default cell replaces it in its roles too
+        lib.overrides += [r for r, n in lib.roles.items() if n in ucells and r not in lib.overrides]
+        lib.path = folder
+    missing = [r for r in ROLES if r not in lib.roles]
+    if missing:
+        raise InputError(f"library lacks roles {missing}", file=lib.path / "manifest.json")
+    return lib
+
+
+def build_default_cells():
+    """Generate the default library's cells; returns (role → CellResult, template dict)."""
+    from eda.layout import cells as C
+    from eda.layout.devices import row_cell
+
+    nat = {f.name: row_cell(f) for f in (C.bitcell(), C.comparator(), C.sar_bit(), C.dac_switch())}
+    pitch = max(max(r.width_nm for r in nat.values()), 6720)
+    pitch = (pitch + 9) // 10 * 10
+    bit = row_cell(C.bitcell(pitch))
+    slots = (bit.height_nm - 760 - 420 - 285 * 2 - 420 - 790) // 460 + 1
+    res = {
+        "bitcell": bit,
+        "compute": row_cell(C.compute(pitch)),
+        "wl_driver": row_cell(C.wl_driver(slots)),
+        "in_driver": row_cell(C.in_driver(slots)),
+        "comparator": row_cell(C.comparator(pitch)),
+        "sar_bit": row_cell(C.sar_bit(pitch)),
+        "dac_switch": row_cell(C.dac_switch(pitch)),
+        "tap": row_cell(C.tap(slots)),
+    }
+    for role in ("wl_driver", "in_driver", "tap"):
+        if res[role].height_nm != bit.height_nm:
+            raise RuntimeError(f"{role} height {res[role].height_nm} ≠ bitcell {bit.height_nm}")
+    template = {"column_pitch_um": pitch / 1000, "x_cl_um": C.x_cl(pitch) / 1000,
+                "x_dac_um": [x / 1000 for x in C.X_DAC], "max_adc_bits": C.MAX_ADC_BITS,
+                "met3_pitch_um": 0.63}
+    return res, template
+
+
+def write_library(out: Path | str | None = None) -> Path:
+    """Draw the default library and write GDS, SPICE and ``manifest.json`` to ``out``.
+
+    Sizes in the manifest are measured from the written GDS cells' bounding boxes.
+    """
+    import gdstk
+
+    from eda.circuit import Circuit
+    from eda.export.to_spice import write_spice
+
+    out = Path(out) if out is not None else default_library_path()
+    out.mkdir(parents=True, exist_ok=True)
+    res, template = build_default_cells()
+    manifest: dict = {"technology": "sky130", "roles": {}, "cells": {}, "template": template}
+    for role, r in res.items():
+        manifest["roles"][role] = r.name
+        lib = gdstk.Library(name=r.name, unit=1e-6, precision=1e-9)
+        lib.add(r.gds.copy(r.name))
+        gpath = out / f"{r.name}.gds"
+        lib.write_gds(str(gpath))
+        (x0, y0), (x1, y1) = gdstk.read_gds(str(gpath)).top_level()[0].bounding_box()
+        write_spice(Circuit(title=f"* {r.name}: sky130 ACIM {role} (eda-ml)", subckts=[r.subckt]),
+                    out / f"{r.name}.spice")
+        pins = [p.as_dict() for p in r.pins]
+        manifest["cells"][r.name] = {
+            "width_um": round(x1 - x0, 3), "height_um": round(y1 - y0, 3),
+            "gds": gpath.name, "spice": f"{r.name}.spice", "pins": pins,
+            "ports": list(r.subckt.ports), "slots": {k: v / 1000 for k, v in r.slot_y.items()},
+        }
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    return out
+
+
+if __name__ == "__main__":  # python -m eda.layout.library: regenerate the shipped library
+    print(write_library())
