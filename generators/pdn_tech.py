@@ -144,7 +144,7 @@ GENERIC45 = PdnTech(
     layers=(
         MetalTech(name="m1", direction="h", sheet_res=0.38, width_um=(0.17, 0.34), pitch_um=(2.8, 2.8),
                   blocked_by_macros=True),
-        MetalTech(name="m4", direction="v", sheet_res=0.21, width_um=(0.48, 1.6), pitch_um=(14.0, 56.0),
+        MetalTech(name="m4", direction="v", sheet_res=0.21, width_um=(0.36, 1.2), pitch_um=(14.0, 56.0),
                   blocked_by_macros=True),
         MetalTech(name="m7", direction="h", sheet_res=0.075, width_um=(1.4, 3.2), pitch_um=(20.0, 60.0)),
         MetalTech(name="m8", direction="v", sheet_res=0.075, width_um=(1.4, 3.2), pitch_um=(20.0, 60.0)),

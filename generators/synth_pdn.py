@@ -78,6 +78,9 @@ class PdnParams(BaseModel):
         decap_ff_um2: decap-cell capacitance density (fF/µm²).
         cell_cap_ff_um2: intrinsic decoupling capacitance of placed cells (fF/µm²).
         pad_inductance_h: package inductance per bump in the dynamic deck (H); 0 for none.
+        load_model: where cells draw current: ``tap`` (the two nearest rail nodes) or ``strap`` (the two
+            nearest rail nodes under a strap of the next layer, i.e. at the vias; the ICCAD'23 contest
+            cases lump their loads there).
         seed: random seed (pad choice of ``sparse``).
     """
 
@@ -93,6 +96,7 @@ class PdnParams(BaseModel):
     decap_ff_um2: float = Field(15.0, ge=0)
     cell_cap_ff_um2: float = Field(4.0, ge=0)
     pad_inductance_h: float = Field(50e-12, ge=0)
+    load_model: Literal["tap", "strap"] = "tap"
     seed: int = Field(0, ge=0)
 
     @model_validator(mode="after")
@@ -142,6 +146,7 @@ def sample_pdn_params(design: Design, rng: np.random.Generator, size: str = "sma
         decap_ff_um2=float(rng.uniform(*tech.decap_ff_um2)),
         cell_cap_ff_um2=float(rng.uniform(*tech.cell_cap_ff_um2)),
         pad_inductance_h=float(np.exp(rng.uniform(*np.log(tech.pad_inductance_h)))),
+        load_model="strap" if rng.random() < 0.4 else "tap",
         seed=int(rng.integers(0, 2**31 - 1)),
     )
 
@@ -367,8 +372,13 @@ def make_pdn(design: Design, params: PdnParams | None = None, **kw) -> SynthPdn:
     pads = new[pads_full]
     names = _names(x, y, layer, [ly.name for ly in tech.layers])
 
-    # Cells tap the two nearest rail nodes of their VDD rail (rail k serves rows 2k and 2k+1).
+    # Cells tap the two nearest rail nodes of their VDD rail (rail k serves rows 2k and 2k+1); with the
+    # strap load model only rail nodes under a strap of the next layer (the via sites) count.
     rail_nodes = np.flatnonzero(layer == 0)
+    if p.load_model == "strap":
+        at_via = np.isin(x[rail_nodes] if tech.layers[1].direction == "v" else y[rail_nodes], stripes[1])
+        if at_via.any():
+            rail_nodes = rail_nodes[at_via]
     rail_k = np.searchsorted(stripes[0], y[rail_nodes])
     key = rail_k * (Wd + 1) + x[rail_nodes]
     order = np.argsort(key)

@@ -180,3 +180,12 @@ def test_bad_params_name_the_field():
         sample_design_params(np.random.default_rng(0), "huge")
     with pytest.raises(InputError, match="unknown technology"):
         get_tech("nope")
+
+
+def test_strap_load_model_lumps_loads_at_vias():
+    d = _design(seed=6)
+    net = make_pdn(d, PdnParams(layers=_layers(), load_model="strap"))
+    m4_x = np.unique(net.x[net.layer == 1])
+    cell_nodes = net.load_nodes[np.unique(net.cell_load)]
+    assert np.all(net.layer[cell_nodes] == 0) and np.all(np.isin(net.x[cell_nodes], m4_x))
+    assert net.static_pdn().is_value.sum() == pytest.approx(d.total_power / d.vdd, rel=1e-9)
