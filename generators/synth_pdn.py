@@ -239,7 +239,17 @@ class SynthPdn:
         nl = self.n_loads
         el.update(is_a=self.load_nodes, is_b=np.full(nl, GROUND), is_value=np.asarray(currents, dtype=np.float64),
                   is_names=np.array([f"I{i}" for i in range(nl)]))
-        pdn = PDN.from_names(names, **el)
+        # Node attributes are known here: skip decoding the names again (what PDN.from_names would do).
+        nx = len(names) - n
+        lay = np.concatenate([self.layer, self.layer[self.pads][:nx]]).astype(np.int16)
+        xs = np.concatenate([self.x, self.x[self.pads][:nx]]).astype(np.float64)
+        ys = np.concatenate([self.y, self.y[self.pads][:nx]]).astype(np.float64)
+        n_is = len(el["is_a"])
+        pdn = PDN(node_names=names, node_net=np.ones(len(names), dtype=np.int32), node_layer=lay, node_x=xs,
+                  node_y=ys, layer_names=[ly.name for ly in d.tech.layers],
+                  is_kind=np.zeros(n_is, dtype=np.int8), is_pulse=np.full((n_is, 7), np.nan),
+                  pwl_start=np.zeros(n_is + 1, dtype=np.int64), **el)
+        pdn._normalise()
         kind = "dynamic" if dynamic else "static"
         pdn.title = (f"eda synthetic PDN ({kind}), {d.width_um:g}x{d.height_um:g} um, {d.n_cells} cells, "
                      f"design seed {d.params.seed}, pdn seed {self.params.seed}")

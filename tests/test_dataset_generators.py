@@ -109,9 +109,14 @@ def test_pdn_structure_and_solve():
     # current conservation: every cell's and macro's average current reaches a load
     assert pdn.is_value.sum() == pytest.approx(d.total_power / d.vdd, rel=1e-9)
     assert np.allclose(net.cell_weight.sum(axis=0), 1.0)
-    # names decode back to the same layer/coordinates
-    assert list(pdn.layer_names) == [ly.name for ly in tech.layers]
-    assert np.array_equal(pdn.node_x, net.x.astype(float)) and np.array_equal(pdn.node_y, net.y.astype(float))
+    # names decode back to the node attributes the generator sets directly
+    from eda.pdn.model import PDN
+
+    for deck in (pdn, net.dynamic_pdn(4)[0]):
+        ref = PDN.from_names(deck.node_names)
+        assert ref.layer_names == deck.layer_names == [ly.name for ly in tech.layers]
+        for f in ("node_net", "node_layer", "node_x", "node_y"):
+            assert np.array_equal(getattr(ref, f), getattr(deck, f)) and getattr(ref, f).dtype == getattr(deck, f).dtype
     # connected and solvable (no floating pieces); drop is positive and below VDD
     r = solve_static(pdn)
     assert 0 < r.worst_drop < 0.2 * d.vdd
