@@ -503,7 +503,7 @@ def plot_pareto(result: ExploreResult, path: str | Path, picked: dict[str, Any] 
     P = np.array([[d["metrics"][k] for k in names] for d in result.designs])
     Lc = np.array([d["params"]["local_array"] for d in result.designs])
     pairs = [(i, j) for i in range(len(names)) for j in range(i + 1, len(names))]
-    fig, axes = plt.subplots(2, 3, figsize=(13, 7.5))
+    fig, axes = plt.subplots(2, 3, figsize=(14, 8), layout="constrained")
     sc = None
     for ax, (i, j) in zip(list(axes.flat), pairs, strict=True):
         ax.scatter(A[:, i], A[:, j], s=4, c="0.8", label="evaluated (feasible)", rasterized=True)
@@ -512,14 +512,14 @@ def plot_pareto(result: ExploreResult, path: str | Path, picked: dict[str, Any] 
             ax.scatter([picked["metrics"][names[i]]], [picked["metrics"][names[j]]], marker="*", s=220,
                        c="red", edgecolors="k", label="picked", zorder=5)
         for axis, k in ((ax.set_xscale, names[i]), (ax.set_yscale, names[j])):
-            if k in ("tops", "area_mm2", "energy_per_op_fJ"):
+            if k in ("tops", "energy_per_op_fJ"):
                 axis("log")
         ax.set_xlabel(labels[names[i]])
         ax.set_ylabel(labels[names[j]])
         ax.grid(alpha=0.3)
     axes.flat[0].legend(fontsize=8, loc="best")
     if sc is not None:
-        cb = fig.colorbar(sc, ax=axes, shrink=0.6)
+        cb = fig.colorbar(sc, ax=axes, shrink=0.5)
         cb.set_label("log2(local array L)")
     s = result.spec
     fig.suptitle(f"ACIM {s.rows}x{s.cols}, {s.input_bits}b x {s.weight_bits}b: {len(result.designs)} "

@@ -2,6 +2,98 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 app = typer.Typer(no_args_is_help=True)
+
+
+# --- explore (design-space exploration; eda.generators.acim_dse) ------------------------------
+
+
+def _print_design(title: str, d: dict) -> None:
+    p, m = d["params"], d["metrics"]
+    typer.echo(f"{title:<22} #{d['index']:<4} L={p['local_array']:<3} adc={p['adc_bits']}b share={p['adc_share']} "
+               f"vdd={p['vdd']:.2f}V f={p['f_clk_hz'] / 1e6:.0f}MHz | SNR {m['snr_db']:6.1f} dB  "
+               f"{m['tops']:.4g} TOPS  {m['energy_per_op_fJ']:.1f} fJ/op  {m['area_mm2']:.4f} mm²  "
+               f"{m['tops_per_w']:.1f} TOPS/W")
+
+
+@app.command()
+def explore(rows: int = typer.Option(..., "--rows", help="Array rows H (inputs per column)."),
+            cols: int = typer.Option(..., "--cols", help="Array columns W."),
+            input_bits: int = typer.Option(4, help="Input precision (bit-serial)."),
+            weight_bits: int = typer.Option(4, help="Weight precision (bit-sliced over columns)."),
+            pop: int = typer.Option(100, help="NSGA-II population."),
+            gens: int = typer.Option(100, help="NSGA-II generations."),
+            seed: int = typer.Option(1, help="Random seed (same seed, same front)."),
+            cells: Path = typer.Option(None, help="Cell library folder (manifest.json); default: sky130."),
+            constraint: list[str] = typer.Option([], "--constraint", "-c",
+                                                 help="Constraint during the search, e.g. 'snr_db>=20' "
+                                                      "(repeatable)."),
+            require: list[str] = typer.Option(["snr_db>=20"], "--require",
+                                              help="Preference pick: requirement on the front (repeatable)."),
+            prefer: str = typer.Option("min:area_mm2", help="Preference pick: then best by this metric "
+                                       "(min:METRIC or max:METRIC)."),
+            max_local: int = typer.Option(64, help="Largest local array size L."),
+            max_adc_bits: int = typer.Option(8, help="Largest ADC resolution."),
+            max_adc_share: int = typer.Option(8, help="Most columns sharing one ADC."),
+            out: Path = typer.Option(..., "--out", help="Output folder."),
+            progress: bool = typer.Option(True, help="Show a progress bar.")) -> None:
+    """NSGA-II over local array size, ADC bits, ADC sharing, supply and clock: writes pareto.csv,
+    pareto.json, pareto.png and exploration.json under OUT, prints the best design per objective
+    and the preferred pick (the index `eda acim build --from-pareto OUT/pareto.json --pick N` takes)."""
+    from eda.generators import acim_dse as dse
+    from eda.generators.acim_model import load_cell_sizes
+
+    spec = dse.ExploreSpec(rows=rows, cols=cols, input_bits=input_bits, weight_bits=weight_bits, pop=pop, gens=gens,
+                       seed=seed, max_local=max_local, max_adc_bits=max_adc_bits, max_adc_share=max_adc_share,
+                       requirements=tuple(constraint))
+    sizes = load_cell_sizes(cells)
+    res = dse.explore(spec, sizes, progress=progress)
+    typer.echo(f"{res.n_evals} designs evaluated in {res.seconds:.2f} s, {int(res.archive_feasible.sum())} "
+               f"feasible, {len(res.designs)} on the Pareto front (cells: {sizes.source or 'default'})")
+    for k, d in dse.best_per_objective(res.designs).items():
+        _print_design(f"best {k}", d)
+    chosen, err = None, None
+    try:
+        chosen = dse.pick(res.designs, require, prefer)
+    except dse.InfeasibleError as e:
+        err = e
+    paths = dse.write_pareto(res, out, chosen)
+    if chosen is not None:
+        _print_design(f"picked ({', '.join(require)}; {prefer})", chosen)
+        typer.echo(f"build it: eda acim build --from-pareto {paths['json']} --pick {chosen['index']}")
+    typer.echo("wrote " + ", ".join(str(p) for p in paths.values()))
+    if err is not None:
+        raise err
+
+
+def demo(out: Path) -> dict:
+    """Small exploration (128x64, 4b x 4b) with its Pareto plot, a preference pick, and the
+    ngspice check of the column model on one configuration."""
+    from eda.generators import acim_dse as dse
+    from eda.generators.acim_model import load_cell_sizes
+    from eda.generators.acim_sim import CHECK_CONFIGS, check_column
+
+    out = Path(out) / "acim_dse"
+    sizes = load_cell_sizes(None)
+    spec = dse.ExploreSpec(rows=128, cols=64, pop=60, gens=40, seed=1)
+    res = dse.explore(spec, sizes, progress=False)
+    chosen = dse.pick(res.designs, ["snr_db>=20"], "min:area_mm2")
+    paths = dse.write_pareto(res, out, chosen)
+    typer.echo(f"128x64 exploration: {res.n_evals} designs in {res.seconds:.2f} s, {len(res.designs)} Pareto designs")
+    for k, d in dse.best_per_objective(res.designs).items():
+        _print_design(f"best {k}", d)
+    _print_design("picked (SNR>=20, min area)", chosen)
+    name = "mismatch N=16 b=4"
+    chk = check_column(CHECK_CONFIGS[name], sizes, out=out)
+    typer.echo(f"ngspice column check ({name}): ideal MAC transfer max error {chk['transfer_max_err_lsb']:.4f} "
+               f"unit, SNR sim {chk['snr_sim_db']:.2f} dB vs model {chk['snr_model_db']:.2f} dB "
+               f"({chk['n_samples']} conversions; netlist {chk['netlist']})")
+    typer.echo(f"wrote {paths['png']}")
+    return {"n_evals": res.n_evals, "n_pareto": len(res.designs), "explore_seconds": round(res.seconds, 2),
+            "picked": chosen["params"], "picked_snr_db": round(chosen["metrics"]["snr_db"], 2),
+            "picked_area_mm2": round(chosen["metrics"]["area_mm2"], 5),
+            "sim_check_snr_db": [round(chk["snr_sim_db"], 2), round(chk["snr_model_db"], 2)]}

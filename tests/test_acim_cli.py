@@ -1,0 +1,48 @@
+"""`eda acim explore` and the ACIM demo stage."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from eda.generators.acim_model import ParamError
+from typer.testing import CliRunner
+
+from eda.cli import app
+
+
+def test_explore_writes_front_and_pick(tmp_path):
+    r = CliRunner().invoke(app, ["acim", "explore", "--rows", "64", "--cols", "32", "--pop", "16", "--gens", "4",
+                                 "--require", "snr_db>=10", "--out", str(tmp_path), "--no-progress"])
+    assert r.exit_code == 0, r.output
+    assert "best snr_db" in r.output and "best area_mm2" in r.output
+    designs = json.loads((tmp_path / "pareto.json").read_text())
+    meta = json.loads((tmp_path / "exploration.json").read_text())
+    picked = designs[meta["picked"]]
+    assert picked["metrics"]["snr_db"] >= 10
+    assert f"--pick {meta['picked']}" in r.output
+    assert (tmp_path / "pareto.png").is_file() and (tmp_path / "pareto.csv").is_file()
+
+
+def test_explore_bad_spec_is_typed_error(tmp_path):
+    r = CliRunner().invoke(app, ["acim", "explore", "--rows", "1", "--cols", "32", "--out", str(tmp_path)])
+    assert isinstance(r.exception, ParamError) and r.exception.field == "rows"
+
+
+def test_explore_infeasible_prints_clean_message(tmp_path):
+    p = subprocess.run([sys.executable, "-c", "from eda.cli import main; main()", "acim", "explore", "--rows", "64",
+                        "--cols", "32", "--pop", "8", "--gens", "2", "-c", "snr_db>=500", "--out", str(tmp_path),
+                        "--no-progress"], capture_output=True, text=True)
+    assert p.returncode == 1
+    assert "error:" in p.stderr and "snr_db>=500" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_demo_stage(tmp_path):
+    from eda.cli.acim import demo
+
+    res = demo(tmp_path)
+    assert res["n_pareto"] > 0 and res["picked_snr_db"] >= 20
+    sim, model = res["sim_check_snr_db"]
+    assert abs(sim - model) < 1.5
+    assert (tmp_path / "acim_dse" / "pareto.png").is_file()
