@@ -194,3 +194,28 @@ def test_strap_load_model_lumps_loads_at_vias():
     cell_nodes = net.load_nodes[np.unique(net.cell_load)]
     assert np.all(net.layer[cell_nodes] == 0) and np.all(np.isin(net.x[cell_nodes], m4_x))
     assert net.static_pdn().is_value.sum() == pytest.approx(d.total_power / d.vdd, rel=1e-9)
+
+
+def test_dynamic_label_semantics_match_ngspice():
+    """The transient the labels come from (per-load waveforms, decaps, package L) agrees with ngspice."""
+    from eda.dataset.irdrop import with_pwl_loads
+    from eda.pdn.ngspice import have_ngspice, ngspice_tran
+    from eda.pdn.solve import solve_transient
+
+    if not have_ngspice():
+        pytest.skip("ngspice not installed")
+    d = _design(seed=8, width_um=40.0, height_um=40.0, n_macros=0, macro_area_frac=0.0, n_hotspots=1)
+    net = make_pdn(d, PdnParams(layers=_layers(m7={"pitch_um": 12.0}, m8={"pitch_um": 12.0}, m9={"pitch_um": 18.0}),
+                                pad_pattern="sparse", n_pads=1, decap=True, pad_inductance_h=1e-10))
+    dyn, (t, cur) = net.dynamic_pdn(160)  # 6 ps steps: converged to a few % (see eda.dataset.irdrop.SIZE_DT)
+    ours = solve_transient(dyn, times=t, load_waveform=(t, cur))
+    worst = int(np.argmax(ours.worst_drop))
+    probe = str(dyn.node_names[worst])
+    pwl = with_pwl_loads(dyn, t, cur)
+    mine = solve_transient(pwl, times=t, probes=[probe])
+    assert mine.worst_drop == pytest.approx(ours.worst_drop, abs=1e-12)  # side waveform == PWL in the deck
+    tt, wav, _ = ngspice_tran(pwl, float(t[1] - t[0]), float(t[-1]), [probe])
+    ref = np.interp(t, tt, wav[probe])
+    drop = d.vdd - mine.probes[probe]
+    assert drop.max() > 1e-4
+    assert np.abs((d.vdd - ref) - drop).max() < 0.02 * drop.max()
