@@ -489,7 +489,8 @@ def write_pareto(result: ExploreResult, out: str | Path, picked: dict[str, Any] 
     return paths
 
 
-def plot_pareto(result: ExploreResult, path: str | Path, picked: dict[str, Any] | None = None) -> Path:
+def plot_pareto(result: ExploreResult, path: str | Path, picked: dict[str, Any] | None = None,
+                dpi: int = 90) -> Path:
     """Pairwise objective plots: every feasible evaluated design in grey, the front in colour
     (coloured by local array size), the picked design as a star."""
     import matplotlib
@@ -525,6 +526,6 @@ def plot_pareto(result: ExploreResult, path: str | Path, picked: dict[str, Any] 
     fig.suptitle(f"ACIM {s.rows}x{s.cols}, {s.input_bits}b x {s.weight_bits}b: {len(result.designs)} "
                  f"Pareto designs of {result.n_evals} evaluated ({result.seconds:.1f} s)")
     path = Path(path)
-    fig.savefig(path, dpi=90)
+    fig.savefig(path, dpi=dpi)
     plt.close(fig)
     return path

@@ -1,0 +1,144 @@
+"""ACIM model + exploration benchmark.
+
+Measures: model evaluation throughput; NSGA-II exploration time for several array sizes (the target
+is 256x64 in < 30 s on 2 cores), front size and determinism; front quality (hypervolume) against a
+4x longer run; the ngspice column check (simulated vs modelled SNR, ideal MAC transfer) over every
+configuration of ``CHECK_CONFIGS``. Prints a summary and saves ``benchmarks/results/acim.json``
+and figures under ``benchmarks/figures/``.
+
+Run: ``.venv/bin/python benchmarks/bench_acim.py``
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+from eda.generators.acim_dse import OBJECTIVES, ExploreSpec, explore, pick, plot_pareto
+from eda.generators.acim_model import evaluate_batch, load_cell_sizes
+from eda.generators.acim_sim import CHECK_CONFIGS, check_column
+
+HERE = Path(__file__).resolve().parent
+
+
+def _hypervolume(fronts: list[np.ndarray]) -> list[float]:
+    """Hypervolume of each front (minimised objectives), normalised on the union's range."""
+    from pymoo.indicators.hv import HV
+
+    allf = np.concatenate(fronts)
+    lo, hi = allf.min(0), allf.max(0)
+    ind = HV(ref_point=np.full(allf.shape[1], 1.1))
+    return [float(ind((f - lo) / np.maximum(hi - lo, 1e-30))) for f in fronts]
+
+
+def _objectives(designs) -> np.ndarray:
+    return np.array([[-d["metrics"][k] if s == "max" else d["metrics"][k] for k, s in OBJECTIVES]
+                     for d in designs])
+
+
+def main() -> dict:
+    cells = load_cell_sizes()
+    out: dict = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                             "processor": platform.processor() or platform.machine()},
+                 "cells": cells.source}
+
+    # model throughput (no memo cache: every design computed)
+    rng = np.random.default_rng(0)
+    n = 2000
+    L = rng.choice([1, 2, 4, 8, 16], n)
+    b = rng.integers(1, 5, n)
+    t0 = time.perf_counter()
+    evaluate_batch(256, 64, L, b, 4, 4, rng.choice([1, 2, 4], n), rng.uniform(1.2, 1.8, n), 1e8, 2.0, cells)
+    dt = time.perf_counter() - t0
+    out["model_designs_per_s"] = round(n / dt)
+    print(f"model: {n} designs (256x64) in {dt:.3f} s = {n / dt:,.0f} designs/s")
+
+    # exploration times
+    runs = {}
+    for rows, cols in [(64, 64), (128, 64), (256, 64), (256, 256), (512, 128)]:
+        spec = ExploreSpec(rows=rows, cols=cols, seed=1)
+        t0 = time.perf_counter()
+        res = explore(spec, cells, progress=False)
+        wall = time.perf_counter() - t0
+        runs[f"{rows}x{cols}"] = {"seconds": round(wall, 2), "n_evals": res.n_evals,
+                                  "n_feasible": int(res.archive_feasible.sum()), "n_pareto": len(res.designs),
+                                  "best_snr_db": round(res.designs[0]["metrics"]["snr_db"], 2)}
+        print(f"explore {rows}x{cols} (pop {spec.pop}, gens {spec.gens}): {wall:.2f} s, {res.n_evals} evals, "
+              f"{len(res.designs)} Pareto designs")
+        if (rows, cols) == (256, 64):
+            main_res = res
+            again = explore(spec, cells, progress=False)
+            runs["256x64"]["same_seed_same_front"] = again.designs == res.designs
+            chosen = pick(res.designs, ["snr_db>=20"], "min:area_mm2")
+            runs["256x64"]["picked"] = {"params": chosen["params"],
+                                        "metrics": {k: round(chosen["metrics"][k], 5) for k, _ in OBJECTIVES}}
+            fig = plot_pareto(res, HERE / "figures" / "acim_pareto.png", chosen, dpi=70)  # small README figure
+            out["figure_pareto"] = str(fig.relative_to(HERE.parent))
+    out["explore"] = runs
+
+    # quality: the default run's front vs a 4x longer run (hypervolume on the union's range)
+    long = explore(ExploreSpec(rows=256, cols=64, pop=200, gens=200, seed=2), cells, progress=False)
+    hv = _hypervolume([_objectives(main_res.designs), _objectives(long.designs)])
+    out["hypervolume_256x64"] = {"default_pop100_gens100": round(hv[0], 4), "pop200_gens200": round(hv[1], 4),
+                                 "ratio": round(hv[0] / hv[1], 4)}
+    print(f"hypervolume 256x64: default {hv[0]:.4f} vs 4x longer run {hv[1]:.4f} ({hv[0] / hv[1]:.1%})")
+
+    # ngspice column check
+    sims = {}
+    for name, cfg in CHECK_CONFIGS.items():
+        t0 = time.perf_counter()
+        r = check_column(cfg, cells)
+        sims[name] = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in r.items()
+                      if k not in ("ideal_transfer", "netlist")}
+        sims[name]["seconds"] = round(time.perf_counter() - t0, 2)
+        sims[name]["snr_diff_db"] = round(r["snr_sim_db"] - r["snr_model_db"], 3)
+        sims[name]["_transfer"] = r["ideal_transfer"]
+        print(f"ngspice check {name}: SNR sim {r['snr_sim_db']:.2f} dB, model {r['snr_model_db']:.2f} dB "
+              f"(diff {r['snr_sim_db'] - r['snr_model_db']:+.2f}), ideal transfer max error "
+              f"{r['transfer_max_err_lsb']:.4f} unit, {r['n_samples']} conversions, {sims[name]['seconds']} s")
+    _plot_sim(sims, HERE / "figures" / "acim_sim_check.png")
+    for s in sims.values():
+        s.pop("_transfer")
+    out["sim_check"] = sims
+    out["sim_check_max_abs_diff_db"] = round(max(abs(s["snr_diff_db"]) for s in sims.values()), 3)
+    res_path = HERE / "results" / "acim.json"
+    res_path.parent.mkdir(parents=True, exist_ok=True)
+    res_path.write_text(json.dumps(out, indent=1, default=str))
+    print(f"wrote {res_path}")
+    return out
+
+
+def _plot_sim(sims: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
+    for name, s in sims.items():
+        k = np.array(s["_transfer"]["k"])
+        v = np.array(s["_transfer"]["v_mac_minus_vrst"]) * 1e3
+        a.plot(k / s["n_caps"], v, "o", ms=3, label=f"{name} (ngspice)")
+        a.plot([0, 1], [0, -s["n_caps"] * s["v_unit_mV"]], "k-", lw=0.6)
+    a.set_xlabel("k / N (fraction of active products)")
+    a.set_ylabel("V_top − V_rst [mV]")
+    a.set_title("ideal MAC transfer: ngspice (dots) vs −k·VDD·C_u/C_tot (lines)")
+    a.legend(fontsize=7)
+    names = list(sims)
+    x = np.arange(len(names))
+    b.bar(x - 0.2, [sims[n]["snr_sim_db"] for n in names], 0.4, label="ngspice + SAR")
+    b.bar(x + 0.2, [sims[n]["snr_model_db"] for n in names], 0.4, label="model")
+    b.set_xticks(x, [n.replace(" ", "\n", 1) for n in names], fontsize=8)
+    b.set_ylabel("SNR of one conversion [dB]")
+    b.set_title("modelled vs simulated SNR")
+    b.legend(fontsize=8)
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+
+
+if __name__ == "__main__":
+    main()
