@@ -156,14 +156,14 @@ GENERIC45 = PdnTech(
         ViaTech(r_cut=1.0, cut_pitch_um=0.8),     # via7
         ViaTech(r_cut=0.5, cut_pitch_um=0.8),     # via8
     ),
-    power_density_w_mm2=(0.08, 0.6),
+    power_density_w_mm2=(0.08, 1.0),
     leakage_frac=(0.03, 0.25),
     cell_cap_ff_um2=(2.0, 8.0),
     decap_ff_um2=(10.0, 25.0),
     pad_inductance_h=(20e-12, 200e-12),
     rail_tap_um={"small": (1.6, 2.8), "medium": (1.6, 2.8), "large": (0.9, 1.1)},
     pad_pitch_um=(30.0, 140.0),
-    clock_ns=(0.8, 3.0),
+    clock_ns=(0.8, 2.0),
     slew_ps=(20.0, 80.0),
 )
 

@@ -76,7 +76,9 @@ class PdnParams(BaseModel):
         n_pads: number of bumps of ``sparse``.
         decap: add explicit decap cells in the row white space.
         decap_ff_um2: decap-cell capacitance density (fF/µm²).
-        cell_cap_ff_um2: intrinsic decoupling capacitance of placed cells (fF/µm²).
+        cell_cap_ff_um2: intrinsic decoupling capacitance of placed cells per area (wells, junctions; fF/µm²).
+        load_cap_frac: share of each cell's switched load capacitance ``dynamic / (activity V² f)`` that
+            decouples the supply while the cell does not switch.
         pad_inductance_h: package inductance per bump in the dynamic deck (H); 0 for none.
         load_model: where cells draw current: ``tap`` (the two nearest rail nodes) or ``strap`` (the two
             nearest rail nodes under a strap of the next layer, i.e. at the vias; the ICCAD'23 contest
@@ -95,6 +97,7 @@ class PdnParams(BaseModel):
     decap: bool = False
     decap_ff_um2: float = Field(15.0, ge=0)
     cell_cap_ff_um2: float = Field(4.0, ge=0)
+    load_cap_frac: float = Field(0.7, ge=0, le=1)
     pad_inductance_h: float = Field(50e-12, ge=0)
     load_model: Literal["tap", "strap"] = "tap"
     seed: int = Field(0, ge=0)
@@ -145,6 +148,7 @@ def sample_pdn_params(design: Design, rng: np.random.Generator, size: str = "sma
         decap=bool(rng.random() < 0.5),
         decap_ff_um2=float(rng.uniform(*tech.decap_ff_um2)),
         cell_cap_ff_um2=float(rng.uniform(*tech.cell_cap_ff_um2)),
+        load_cap_frac=float(rng.uniform(0.4, 1.0)),
         pad_inductance_h=float(np.exp(rng.uniform(*np.log(tech.pad_inductance_h)))),
         load_model="strap" if rng.random() < 0.4 else "tap",
         seed=int(rng.integers(0, 2**31 - 1)),
@@ -440,7 +444,9 @@ def make_pdn(design: Design, params: PdnParams | None = None, **kw) -> SynthPdn:
     # Decoupling: intrinsic cell capacitance at the nodes the cells tap, decap cells in the white space.
     nn = len(names)
     cell_area = np.bincount(node_l, d.w * d.h * wl, minlength=nn) + np.bincount(node_r, d.w * d.h * wr, minlength=nn)
-    cap = p.cell_cap_ff_um2 * cell_area
+    c_load_ff = d.dynamic / (np.maximum(d.activity, 0.02) * d.vdd**2 / d.period) * 1e15  # switched load cap
+    c_cell = p.cell_cap_ff_um2 * d.w * d.h + p.load_cap_frac * c_load_ff
+    cap = np.bincount(node_l, c_cell * wl, minlength=nn) + np.bincount(node_r, c_cell * wr, minlength=nn)
     if p.decap:
         share = p.rail_tap_um * 2 * tech.row_height_um
         cap = cap + p.decap_ff_um2 * np.maximum(share - cell_area, 0.0) * (layer == 0)
