@@ -119,7 +119,7 @@ def test_area_from_library_cells(cells):
     tech = AcimTech()
     r = evaluate(p, cells, tech, check=False)
     counts = {"bitcell": 128, "compute": 32, "wl_driver": 16, "in_driver": 16, "comparator": 4, "sar_bit": 8,
-              "dac_switch": 16, "tap": 20}
+              "dac_switch": 16, "tap": 32}
     assert r.counts == counts
     by_hand = sum(n * SIZES[role][0] * SIZES[role][1] for role, n in counts.items()) / tech.area_utilisation
     assert r.metrics["area_mm2"] == pytest.approx(by_hand * 1e-6, rel=1e-12)
@@ -412,3 +412,16 @@ def test_library_adc_bit_limit():
         check_design(p, cells)
     assert e.value.field == "adc_bits"
     check_design(replace(p, adc_bits=4), cells)
+
+
+@pytest.mark.parametrize("H, W, L, B", [(32, 16, 2, 3), (64, 16, 4, 2)])
+def test_area_matches_the_built_macro(H, W, L, B):
+    """The model's area (library cell areas / utilisation) against the layout's bounding box."""
+    from eda.layout.library import load_library
+    from eda.layout.macro import MacroParams, build_macro
+
+    lib = load_library()
+    macro = build_macro(MacroParams(H, W, L, B), lib)
+    r = evaluate(AcimParams(rows=H, cols=W, local_array=L, adc_bits=B), CellSizes.from_library(lib), check=False)
+    assert r.counts == {k: macro.counts[k] for k in r.counts}
+    assert r.metrics["area_mm2"] * 1e6 == pytest.approx(macro.width_um * macro.height_um, rel=0.08)
