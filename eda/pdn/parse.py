@@ -1,0 +1,392 @@
+"""Fast readers for PDN SPICE decks (ICCAD'23 contest, IBM power-grid benchmarks, BeGAN).
+
+Vectorised: lines are bucketed by their element letter in one pass, each bucket's tokens are split in
+one ``str.split`` call and converted with one NumPy call; only lines that do not fit the common
+``NAME a b value`` shape (PULSE/PWL sources, suffixed values) are parsed one by one. Every error names
+file and line.
+
+Supported cards: ``R C L V I`` elements (any case), ``.op``, ``.tran step stop [start [max]] [uic]``,
+``.end``, and harmless output/option cards (``.option(s) .print .probe .save .temp .width .title``),
+which are ignored. ``.control``/``.endc`` blocks are skipped. ``+`` continuation lines are joined.
+The first line is the title unless it is itself an element line (ICCAD'23 decks start with a resistor).
+Node names are case-sensitive; ``0``, ``gnd`` and ``GND`` are ground.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+
+from eda.errors import InputError
+from eda.pdn.model import PDN, WAVE_DC, WAVE_PULSE, WAVE_PWL
+
+__all__ = ["parse_pdn", "read_pdn", "spice_number"]
+
+_SUFFIX = {"t": 1e12, "g": 1e9, "meg": 1e6, "k": 1e3, "mil": 25.4e-6, "m": 1e-3, "u": 1e-6, "n": 1e-9,
+           "p": 1e-12, "f": 1e-15, "a": 1e-18}
+_NUM_RE = re.compile(r"^([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)(meg|mil|[tgkmunpfa])?[a-z]*$", re.I)
+_IGNORED_DOT = {".option", ".options", ".print", ".probe", ".save", ".temp", ".width", ".title", ".ic",
+                ".nodeset", ".measure", ".meas", ".global", ".plot", ".four"}
+_GROUND = ("0", "gnd", "GND")
+_KINDS = "rclvi"
+
+
+def spice_number(tok: str) -> float:
+    """Parse a SPICE number with an optional scale suffix (``1k``, ``10meg``, ``2.5u``, ``1e-3``).
+
+    Raises:
+        ValueError: when ``tok`` is not a number.
+    """
+    m = _NUM_RE.match(tok)
+    if not m:
+        raise ValueError(tok)
+    mant, suf = m.group(1), m.group(2)
+    if not suf:
+        return float(mant)
+    suf = suf.lower()
+    if suf != "mil" and "e" not in mant.lower():
+        # exact decimal scaling: 0.1n is the double nearest 1e-10, not 0.1 * 1e-9
+        return float(f"{mant}e{int(round(np.log10(_SUFFIX[suf])))}")
+    return float(mant) * _SUFFIX[suf]
+
+
+def read_pdn(path: str | Path) -> PDN:
+    """Read a PDN deck from a file (see :func:`parse_pdn`)."""
+    path = Path(path)
+    try:
+        text = path.read_text(errors="replace")
+    except OSError as e:
+        raise InputError(f"cannot read PDN deck: {e.strerror}", file=path) from None
+    return parse_pdn(text, file=path)
+
+
+def parse_pdn(text: str, file: str | Path | None = None) -> PDN:
+    """Parse a PDN SPICE deck held in a string.
+
+    Args:
+        text: the deck.
+        file: file name used in error messages.
+
+    Returns:
+        The :class:`~eda.pdn.model.PDN`.
+
+    Raises:
+        InputError: malformed lines, unknown elements, bad values; naming file:line.
+    """
+    return _Parser(text, file).run()
+
+
+class _Parser:
+    def __init__(self, text: str, file):
+        self.file = str(file) if file is not None else None
+        self.lines = text.splitlines()
+        self.lineno: list[int] | None = None  # original 1-based numbers after joining continuations
+        self.names: dict[str, int] = {g: -1 for g in _GROUND}
+        self.tran: tuple[float, float] | None = None
+        self.title = ""
+
+    # -------------------------------------------------------------- helpers
+    def err(self, k: int, msg: str) -> InputError:
+        line = self.lineno[k] if self.lineno is not None else k + 1
+        return InputError(msg, file=self.file, line=line, text=self.lines[k].strip())
+
+    def node_ids(self, na: list[str], nb: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Indices of both terminals; new nodes are numbered in order of appearance in the file."""
+        both: list[str] = [""] * (2 * len(na))
+        both[0::2] = na
+        both[1::2] = nb
+        d = self.names
+        off = len(_GROUND)
+        ids = np.fromiter((d.setdefault(t, len(d) - off) for t in both), dtype=np.int64, count=len(both))
+        return ids[0::2], ids[1::2]
+
+    # -------------------------------------------------------------- main
+    def run(self) -> PDN:
+        self._join_continuations()
+        lines = self.lines
+        buckets: dict[str, list[int]] = {c: [] for c in _KINDS}
+        lookup = {**buckets, **{c.upper(): buckets[c] for c in _KINDS}}
+        start = 0
+        if lines and not self._looks_like_element(lines[0]):
+            self.title = lines[0].lstrip("*").strip()
+            start = 1
+        in_control = False
+        for k in range(start, len(lines)):
+            line = lines[k]
+            c = line[:1]
+            b = lookup.get(c)
+            if b is not None and not in_control:
+                b.append(k)
+                continue
+            if c in (" ", "\t"):
+                s = line.strip()
+                if not s:
+                    continue
+                lines[k] = line = s
+                c = s[:1]
+                b = lookup.get(c)
+                if b is not None and not in_control:
+                    b.append(k)
+                    continue
+            if c == "" or c == "*" or c == ";" or c == "$":
+                continue
+            if c == ".":
+                in_control = self._dot(k, in_control)
+                continue
+            if in_control:
+                continue
+            raise self.err(k, f"unknown element {line.split()[0]!r}: PDN decks hold R, C, L, V and I "
+                              "elements")
+        el: dict[str, np.ndarray] = {}
+        for kind, key in (("r", "res"), ("c", "cap"), ("l", "ind")):
+            a, b, v = self._passive(buckets[kind], kind)
+            el[f"{key}_a"], el[f"{key}_b"], el[f"{key}_value"] = a, b, v
+        self._vsources(buckets["v"], el)
+        self._isources(buckets["i"], el)
+        n = len(self.names) - len(_GROUND)
+        names = [""] * n
+        for nm, i in self.names.items():
+            if i >= 0:
+                names[i] = nm
+        pdn = PDN.from_names(names, **el)
+        pdn.title = self.title
+        pdn.source = self.file
+        pdn.tran = self.tran
+        return pdn
+
+    def _looks_like_element(self, line: str) -> bool:
+        s = line.strip()
+        if not s or s[0].lower() not in _KINDS:
+            return False
+        toks = s.split()
+        if len(toks) < 4:
+            return False
+        try:
+            spice_number(toks[3])
+            return True
+        except ValueError:
+            return toks[3].lower().startswith(("dc", "pulse", "pwl"))
+
+    def _join_continuations(self) -> None:
+        lines = self.lines
+        if not any(ln[:1] == "+" for ln in lines):
+            return
+        out: list[str] = []
+        nums: list[int] = []
+        for i, ln in enumerate(lines):
+            if ln[:1] == "+" and out:
+                out[-1] = out[-1] + " " + ln[1:]
+            else:
+                out.append(ln)
+                nums.append(i + 1)
+        self.lines, self.lineno = out, nums
+
+    def _dot(self, k: int, in_control: bool) -> bool:
+        toks = self.lines[k].split()
+        card = toks[0].lower()
+        if card == ".control":
+            return True
+        if card == ".endc":
+            return False
+        if in_control:
+            return True
+        if card in (".end", ".op", ".ends") or card in _IGNORED_DOT:
+            return False
+        if card == ".tran":
+            nums = []
+            for t in toks[1:]:
+                if t.lower() == "uic":
+                    continue
+                try:
+                    nums.append(spice_number(t))
+                except ValueError:
+                    raise self.err(k, f"bad number {t!r} in .tran (expected .tran step stop)") from None
+            if len(nums) < 2 or nums[0] <= 0 or nums[1] <= 0:
+                raise self.err(k, ".tran needs a positive step and stop time")
+            self.tran = (nums[0], nums[1])
+            return False
+        raise self.err(k, f"unsupported control card {toks[0]!r} in a PDN deck")
+
+    # -------------------------------------------------------------- R, C, L
+    def _passive(self, idx: list[int], kind: str):
+        if not idx:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+        lines = self.lines
+        sub = [lines[k] for k in idx]
+        toks = " ".join(sub).split()
+        n = len(idx)
+        vals = None
+        if len(toks) == 4 * n:
+            try:
+                vals = np.array(toks[3::4], dtype=np.float64)
+            except ValueError:
+                vals = None
+            na, nb = toks[1::4], toks[2::4]
+        if vals is None:  # slow path: suffixed numbers, extra params, inline comments, errors
+            na, nb, vl = [], [], []
+            for k, line in zip(idx, sub, strict=True):
+                t = line.split(";")[0].split()
+                if len(t) < 4:
+                    raise self.err(k, f"expected '{kind.upper()}NAME node1 node2 value', got {len(t)} fields")
+                for extra in t[4:]:
+                    if "=" not in extra:
+                        raise self.err(k, f"unexpected field {extra!r} after the value")
+                try:
+                    vl.append(spice_number(t[3]))
+                except ValueError:
+                    raise self.err(k, f"bad value {t[3]!r} (expected a number such as 0.5, 1e-3, 2k)") from None
+                na.append(t[1])
+                nb.append(t[2])
+            vals = np.array(vl, dtype=np.float64)
+        a, b = self.node_ids(na, nb)
+        unit = {"r": "resistance", "c": "capacitance", "l": "inductance"}[kind]
+        bad = ~np.isfinite(vals) | ((vals <= 0) if kind != "c" else (vals < 0))
+        if bad.any():
+            j = int(np.flatnonzero(bad)[0])
+            what = "positive" if kind != "c" else "non-negative"
+            raise self.err(idx[j], f"{unit} must be {what} and finite, got {vals[j]:g}"
+                           + (" (use a 0-V source for a short)" if kind == "r" else ""))
+        return a, b, vals
+
+    # -------------------------------------------------------------- sources
+    def _source_fields(self, k: int, line: str, kind: str, tran_ok: bool):
+        """Parse one source line: returns (name, a, b, dc, wave_kind, pulse7, pwl_pairs)."""
+        t = line.split(";")[0]
+        head = t.split(None, 3)
+        if len(head) < 4:
+            raise self.err(k, f"expected '{kind.upper()}NAME node1 node2 value', got {len(head)} fields")
+        name, a, b, rest = head
+        rest = re.sub(r"[(),]", " ", rest).lower().split()
+        dc = None
+        wave = WAVE_DC
+        pulse = None
+        pwl = None
+        i = 0
+        while i < len(rest):
+            w = rest[i]
+            if w == "dc":
+                if i + 1 >= len(rest):
+                    raise self.err(k, "'dc' needs a value")
+                dc = self._num(k, rest[i + 1])
+                i += 2
+            elif w == "ac":
+                i += 2  # AC spec is irrelevant to DC/transient IR drop
+                while i < len(rest) and _NUM_RE.match(rest[i]):
+                    i += 1
+            elif w in ("pulse", "pwl"):
+                j = i + 1
+                nums = []
+                while j < len(rest) and _NUM_RE.match(rest[j]):
+                    nums.append(self._num(k, rest[j]))
+                    j += 1
+                if w == "pulse":
+                    if len(nums) < 2 or len(nums) > 7:
+                        raise self.err(k, "PULSE needs 2 to 7 values (v1 v2 td tr tf pw per)")
+                    wave, pulse = WAVE_PULSE, nums + [np.nan] * (7 - len(nums))
+                else:
+                    if len(nums) < 2 or len(nums) % 2:
+                        raise self.err(k, "PWL needs time/value pairs")
+                    tt = np.array(nums[0::2])
+                    if np.any(np.diff(tt) < 0):
+                        raise self.err(k, "PWL times must not decrease")
+                    wave, pwl = WAVE_PWL, (tt, np.array(nums[1::2]))
+                i = j
+            elif w in ("sin", "exp", "sffm", "am", "trrandom", "trnoise"):
+                raise self.err(k, f"{w.upper()} sources are not supported (use DC, PULSE or PWL)")
+            else:
+                if dc is not None or wave != WAVE_DC:
+                    raise self.err(k, f"unexpected field {w!r}")
+                dc = self._num(k, w)
+                i += 1
+        if dc is None:
+            if wave == WAVE_PULSE:
+                dc = pulse[0]
+            elif wave == WAVE_PWL:
+                dc = float(pwl[1][0])
+            else:
+                raise self.err(k, f"source {name} has no value")
+        if wave != WAVE_DC and not tran_ok:
+            raise self.err(k, "time-varying voltage sources are not supported (pads are DC)")
+        return name, a, b, dc, wave, pulse, pwl
+
+    def _num(self, k: int, tok: str) -> float:
+        try:
+            return spice_number(tok)
+        except ValueError:
+            raise self.err(k, f"bad number {tok!r}") from None
+
+    def _fast4(self, idx: list[int]):
+        """(names, a, b, values) when every line is 'NAME a b number', else None."""
+        sub = [self.lines[k] for k in idx]
+        toks = " ".join(sub).split()
+        if len(toks) != 4 * len(idx):
+            return None
+        try:
+            vals = np.array(toks[3::4], dtype=np.float64)
+        except ValueError:
+            return None
+        return toks[0::4], toks[1::4], toks[2::4], vals
+
+    def _vsources(self, idx: list[int], el: dict) -> None:
+        fast = self._fast4(idx) if idx else ([], [], [], np.zeros(0))
+        if fast is None:
+            rows = [self._source_fields(k, self.lines[k], "v", False) for k in idx]
+            fast = ([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows],
+                    np.array([r[3] for r in rows], dtype=np.float64))
+        names, na, nb, vals = fast
+        a, b = self.node_ids(na, nb)
+        same = (a == b) & (vals != 0)
+        if same.any():
+            j = int(np.flatnonzero(same)[0])
+            raise self.err(idx[j], "voltage source with both terminals on the same node")
+        gg = (a < 0) & (b < 0) & (vals != 0)
+        if gg.any():
+            j = int(np.flatnonzero(gg)[0])
+            raise self.err(idx[j], "voltage source between ground and ground")
+        el.update(vs_a=a, vs_b=b, vs_value=vals, vs_names=np.array(names, dtype=str))
+        self._vs_lines = idx
+
+    def _isources(self, idx: list[int], el: dict) -> None:
+        n = len(idx)
+        kind = np.zeros(n, dtype=np.int8)
+        pulse = np.full((n, 7), np.nan)
+        pwl_start = np.zeros(n + 1, dtype=np.int64)
+        pwl_t: list[np.ndarray] = []
+        pwl_v: list[np.ndarray] = []
+        fast = self._fast4(idx) if idx else ([], [], [], np.zeros(0))
+        if fast is None:
+            names, na, nb, vals = [], [], [], np.zeros(n)
+            counts = np.zeros(n, dtype=np.int64)
+            for j, k in enumerate(idx):
+                name, a, b, dc, wave, pl, pw = self._source_fields(k, self.lines[k], "i", True)
+                names.append(name)
+                na.append(a)
+                nb.append(b)
+                vals[j] = dc
+                kind[j] = wave
+                if wave == WAVE_PULSE:
+                    pulse[j] = pl
+                elif wave == WAVE_PWL:
+                    pwl_t.append(pw[0])
+                    pwl_v.append(pw[1])
+                    counts[j] = len(pw[0])
+            pwl_start[1:] = np.cumsum(counts)
+        else:
+            names, na, nb, vals = fast
+        if not np.all(np.isfinite(vals)):
+            j = int(np.flatnonzero(~np.isfinite(vals))[0])
+            raise self.err(idx[j], "current must be finite")
+        a, b = self.node_ids(na, nb)
+        if (kind == WAVE_PULSE).any():
+            step, stop = self.tran if self.tran else (0.0, np.inf)
+            p = pulse[kind == WAVE_PULSE]
+            for col, default in ((2, 0.0), (3, step), (4, step), (5, stop), (6, stop)):
+                miss = np.isnan(p[:, col])
+                p[miss, col] = default
+            pulse[kind == WAVE_PULSE] = p
+        el.update(is_a=a, is_b=b, is_value=np.asarray(vals, dtype=np.float64),
+                  is_names=np.array(names, dtype=str), is_kind=kind, is_pulse=pulse, pwl_start=pwl_start,
+                  pwl_t=np.concatenate(pwl_t) if pwl_t else np.zeros(0),
+                  pwl_v=np.concatenate(pwl_v) if pwl_v else np.zeros(0))

@@ -1,0 +1,540 @@
+"""Exact static and transient IR-drop solvers for :class:`~eda.pdn.model.PDN`.
+
+Static: nodal analysis on the *merged-short graph* (0-V sources, and inductors in DC, merge their
+nodes into one unknown), pads (voltage sources to ground) and ground as fixed voltages, and a sparse
+direct solve with a symmetric fill-reducing ordering (SuperLU, minimum degree on A+Aᵀ, symmetric mode),
+or conjugate gradients preconditioned by smoothed-aggregation AMG (``pyamg``) for very large grids.
+
+Transient: the same unknowns with capacitor and inductor companion models (backward Euler or
+trapezoidal), one factorisation per distinct step size, reused for every step of that size; starts from
+the DC operating point (capacitors open, inductors shorted).
+
+IR drop: ``supply − V`` on nets fed by positive pads, ``V`` on ground nets (pads at 0 V or shorts to
+ground), ``V − supply`` on negative supplies. The supply of a node is the pad voltage of its resistive
+component (ground excluded).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+from scipy.sparse.linalg import splu
+
+from eda.errors import InputError, SimulationError
+from eda.pdn.model import GROUND, PDN, WAVE_PULSE, WAVE_PWL
+
+__all__ = ["StaticResult", "TransientResult", "solve_static", "solve_transient", "source_currents",
+           "DIRECT_LIMIT", "ORDERINGS"]
+
+#: Above this many unknowns ``method="auto"`` switches from the direct solver to AMG-preconditioned CG.
+DIRECT_LIMIT = 1_200_000
+
+#: Fill-reducing orderings accepted by the direct solver.
+ORDERINGS = ("mmd", "colamd", "rcm", "natural")
+
+
+# ====================================================================== topology
+@dataclass
+class _Topo:
+    """Merged-short graph: node → group labels, fixed group voltages, conductance Laplacian."""
+
+    label: np.ndarray        # (n_nodes + 1,) group of each node; last entry is ground
+    n_groups: int
+    fixed: np.ndarray        # (n_groups,) fixed voltage or nan
+    G: sp.csr_matrix         # group conductance Laplacian (resistors only)
+    unknown: np.ndarray      # group ids that are solved for
+    where_u: np.ndarray      # (n_groups,) position in ``unknown`` or -1
+    ground_group: int
+
+    def ext(self, idx: np.ndarray, n_nodes: int) -> np.ndarray:
+        return self.label[np.where(idx < 0, n_nodes, idx)]
+
+
+def _ext(idx: np.ndarray, n: int) -> np.ndarray:
+    return np.where(idx < 0, n, idx)
+
+
+def _laplacian(a: np.ndarray, b: np.ndarray, w: np.ndarray, n: int) -> sp.csr_matrix:
+    keep = a != b
+    a, b, w = a[keep], b[keep], w[keep]
+    rows = np.concatenate([a, b, a, b])
+    cols = np.concatenate([a, b, b, a])
+    vals = np.concatenate([w, w, -w, -w])
+    return sp.csr_matrix((vals, (rows, cols)), shape=(n, n))
+
+
+def _names(pdn: PDN, nodes: np.ndarray, limit: int = 10) -> str:
+    shown = [str(pdn.node_names[i]) if i < pdn.n_nodes else "0" for i in nodes[:limit]]
+    more = f" ... (+{len(nodes) - limit} more)" if len(nodes) > limit else ""
+    return ", ".join(shown) + more
+
+
+def _topology(pdn: PDN, inductors_short: bool) -> _Topo:
+    n = pdn.n_nodes
+    short = pdn.vs_value == 0
+    sa = [_ext(pdn.vs_a[short], n)]
+    sb = [_ext(pdn.vs_b[short], n)]
+    if inductors_short and len(pdn.ind_a):
+        sa.append(_ext(pdn.ind_a, n))
+        sb.append(_ext(pdn.ind_b, n))
+    sa_, sb_ = np.concatenate(sa), np.concatenate(sb)
+    adj = sp.csr_matrix((np.ones(len(sa_), dtype=np.int8), (sa_, sb_)), shape=(n + 1, n + 1))
+    n_groups, label = connected_components(adj, directed=False)
+    label = label.astype(np.int64)
+    ground_group = int(label[n])
+
+    # Pads: non-zero sources with exactly one terminal on ground.
+    nz = ~short
+    ag, bg = pdn.vs_a == GROUND, pdn.vs_b == GROUND
+    floating_src = nz & ~ag & ~bg
+    if floating_src.any():
+        j = int(np.flatnonzero(floating_src)[0])
+        raise InputError(f"voltage source {pdn.vs_names[j]} sits between two nodes "
+                         f"({pdn.node_names[pdn.vs_a[j]]}, {pdn.node_names[pdn.vs_b[j]]}) with "
+                         f"{pdn.vs_value[j]:g} V; PDN pads must go to ground (0-V sources are shorts)",
+                         file=pdn.source)
+    pad = nz & (ag ^ bg)
+    pad_node = np.where(ag[pad], pdn.vs_b[pad], pdn.vs_a[pad])
+    pad_val = np.where(ag[pad], -pdn.vs_value[pad], pdn.vs_value[pad])
+    pad_names = pdn.vs_names[pad]
+    grp = np.concatenate([[ground_group], label[pad_node]])
+    val = np.concatenate([[0.0], pad_val])
+    who = np.concatenate([["ground"], pad_names]).astype(str)
+    order = np.argsort(grp, kind="stable")
+    grp, val, who = grp[order], val[order], who[order]
+    lo = np.full(n_groups, np.inf)
+    hi = np.full(n_groups, -np.inf)
+    np.minimum.at(lo, grp, val)
+    np.maximum.at(hi, grp, val)
+    tol = 1e-12 * np.maximum(1.0, np.maximum(np.abs(lo), np.abs(hi)))
+    conflict = np.flatnonzero(np.isfinite(lo) & (hi - lo > tol))
+    if len(conflict):
+        g = conflict[0]
+        m = grp == g
+        parts = sorted({f"{w} ({v:g} V)" for w, v in zip(who[m], val[m], strict=True)})
+        nodes = np.flatnonzero(label[:n] == g)
+        raise InputError(f"pads at different voltages are shorted together: {', '.join(parts[:6])}; "
+                         f"shorted nodes: {_names(pdn, nodes)}", file=pdn.source)
+    fixed = np.where(np.isfinite(lo), lo, np.nan)
+
+    ra = label[_ext(pdn.res_a, n)]
+    rb = label[_ext(pdn.res_b, n)]
+    G = _laplacian(ra, rb, 1.0 / pdn.res_value, n_groups)
+    unknown = np.flatnonzero(np.isnan(fixed))
+    where_u = np.full(n_groups, -1, dtype=np.int64)
+    where_u[unknown] = np.arange(len(unknown))
+    return _Topo(label=label, n_groups=n_groups, fixed=fixed, G=G, unknown=unknown, where_u=where_u,
+                 ground_group=ground_group)
+
+
+def _check_floating(pdn: PDN, topo: _Topo, extra: sp.spmatrix | None = None) -> None:
+    """Raise when a group has no conductive path to a pad or ground."""
+    if not len(pdn.pad_mask) or not pdn.pad_mask.any():
+        raise InputError("the deck has no pads: expected voltage sources from supply nodes to ground "
+                         "(e.g. 'V1 n1_m9_0_0 0 1.1')", file=pdn.source)
+    A = topo.G if extra is None else (abs(topo.G) + abs(extra))
+    n_comp, comp = connected_components(A, directed=False)
+    has_fixed = np.zeros(n_comp, dtype=bool)
+    has_fixed[comp[~np.isnan(topo.fixed)]] = True
+    bad_group = ~has_fixed[comp]
+    if bad_group.any():
+        nodes = np.flatnonzero(bad_group[topo.label[: pdn.n_nodes]])
+        raise InputError(f"{len(nodes)} node(s) float: no resistive path to any pad or ground: "
+                         f"{_names(pdn, nodes)}", file=pdn.source)
+
+
+def _nominal(pdn: PDN, topo: _Topo) -> np.ndarray:
+    """Supply voltage of each group: the pad voltage of its resistive component, ground excluded."""
+    G = topo.G.tocoo()
+    keep = (G.row != topo.ground_group) & (G.col != topo.ground_group)
+    A = sp.csr_matrix((np.ones(keep.sum()), (G.row[keep], G.col[keep])), shape=G.shape)
+    _, comp = connected_components(A, directed=False)
+    fx = topo.fixed.copy()
+    fx[topo.ground_group] = np.nan
+    ok = ~np.isnan(fx)
+    nom = np.zeros(comp.max() + 1 if len(comp) else 0)
+    # Largest |V| pad of the component is its supply (one net has one supply voltage).
+    mag = np.zeros_like(nom)
+    np.maximum.at(mag, comp[ok], np.abs(fx[ok]))
+    sel = ok & (np.abs(fx) == mag[comp])
+    nom[comp[sel]] = fx[sel]
+    return nom[comp]
+
+
+def _drop(v: np.ndarray, nom: np.ndarray) -> np.ndarray:
+    return np.where(nom > 0, nom - v, np.where(nom < 0, v - nom, v))
+
+
+# ====================================================================== linear solves
+class _Solver:
+    """Factorised (or preconditioned) SPD system; ``solve(b)``."""
+
+    def __init__(self, A: sp.csr_matrix, method: str, ordering: str, rtol: float):
+        self.method = method
+        self.A = A
+        self.rtol = rtol
+        self.iterations = 0
+        n = A.shape[0]
+        if n == 0:
+            self._solve = lambda b: np.zeros(0)
+            return
+        if method == "direct":
+            self._direct(A, ordering)
+        elif method == "iterative":
+            import pyamg
+
+            self.ml = pyamg.smoothed_aggregation_solver(A.tocsr(), symmetry="symmetric", max_coarse=500)
+            self.M = self.ml.aspreconditioner(cycle="V")
+            self._solve = self._cg
+        else:
+            raise ValueError(f"method must be 'direct' or 'iterative', got {method!r}")
+
+    def _direct(self, A: sp.csr_matrix, ordering: str) -> None:
+        sym = {"diag_pivot_thresh": 0.0, "options": {"SymmetricMode": True}}
+        try:
+            if ordering == "mmd":
+                lu = splu(A.tocsc(), permc_spec="MMD_AT_PLUS_A", **sym)
+                self._solve = lu.solve
+            elif ordering == "colamd":
+                lu = splu(A.tocsc(), permc_spec="COLAMD")
+                self._solve = lu.solve
+            elif ordering in ("rcm", "natural"):
+                if ordering == "rcm":
+                    from scipy.sparse.csgraph import reverse_cuthill_mckee
+
+                    p = reverse_cuthill_mckee(A.tocsr(), symmetric_mode=True)
+                else:
+                    p = np.arange(A.shape[0])
+                Ap = A.tocsr()[p][:, p].tocsc()
+                lu = splu(Ap, permc_spec="NATURAL", **sym)
+                inv = np.empty_like(p)
+                inv[p] = np.arange(len(p))
+
+                def solve(b, lu=lu, p=p, inv=inv):
+                    return lu.solve(b[p])[inv]
+
+                self._solve = solve
+            else:
+                raise ValueError(f"ordering must be one of {ORDERINGS}, got {ordering!r}")
+        except RuntimeError as e:  # SuperLU: "Factor is exactly singular"
+            raise SimulationError(f"sparse factorisation failed: {e}") from None
+        self.lu = lu
+
+    def _cg(self, b: np.ndarray) -> np.ndarray:
+        from scipy.sparse.linalg import cg
+
+        it = [0]
+
+        def cb(_x):
+            it[0] += 1
+
+        x, info = cg(self.A, b, M=self.M, rtol=self.rtol, atol=0.0, maxiter=2000, callback=cb)
+        self.iterations += it[0]
+        if info != 0:
+            raise SimulationError(f"AMG-CG did not converge to rtol={self.rtol:g} in {it[0]} iterations")
+        return x
+
+    def solve(self, b: np.ndarray) -> np.ndarray:
+        return self._solve(b)
+
+
+def _pick_method(method: str, n: int) -> str:
+    if method == "auto":
+        return "direct" if n <= DIRECT_LIMIT else "iterative"
+    if method not in ("direct", "iterative"):
+        raise ValueError(f"method must be 'auto', 'direct' or 'iterative', got {method!r}")
+    return method
+
+
+def _injection(pdn: PDN, label: np.ndarray, n_groups: int, currents: np.ndarray) -> np.ndarray:
+    n = pdn.n_nodes
+    return (np.bincount(label[_ext(pdn.is_b, n)], currents, minlength=n_groups)
+            - np.bincount(label[_ext(pdn.is_a, n)], currents, minlength=n_groups))
+
+
+# ====================================================================== static
+@dataclass
+class StaticResult:
+    """Static (DC) solution.
+
+    Attributes:
+        voltage: node voltages (volts), every node of the deck, shorts included.
+        drop: IR drop per node (volts; see the module docstring for the sign convention).
+        supply: supply voltage of each node's net.
+        n_unknowns: size of the solved system after merging shorts and fixing pads.
+        method: ``direct`` or ``iterative``; ``ordering`` for direct solves.
+        seconds: wall time per phase (``build``, ``factor``, ``solve``).
+        iterations: CG iterations (iterative method).
+    """
+
+    voltage: np.ndarray
+    drop: np.ndarray
+    supply: np.ndarray
+    n_unknowns: int
+    method: str
+    ordering: str | None
+    seconds: dict = field(default_factory=dict)
+    iterations: int = 0
+
+    @property
+    def worst_drop(self) -> float:
+        return float(self.drop.max()) if len(self.drop) else 0.0
+
+    @property
+    def worst_node(self) -> int:
+        return int(np.argmax(self.drop))
+
+
+def solve_static(pdn: PDN, method: str = "auto", ordering: str = "mmd", rtol: float = 1e-12) -> StaticResult:
+    """Solve the DC operating point of a PDN (capacitors open, inductors shorted).
+
+    Args:
+        pdn: the network.
+        method: ``auto`` (direct up to :data:`DIRECT_LIMIT` unknowns), ``direct`` or ``iterative``.
+        ordering: fill-reducing ordering of the direct solver, one of :data:`ORDERINGS`.
+        rtol: relative residual target of the iterative solver.
+
+    Raises:
+        InputError: no pads, floating nodes, pads at different voltages shorted together.
+        SimulationError: the linear solve failed.
+    """
+    t0 = time.perf_counter()
+    topo = _topology(pdn, inductors_short=True)
+    _check_floating(pdn, topo)
+    u, f = topo.unknown, np.flatnonzero(~np.isnan(topo.fixed))
+    inj = _injection(pdn, topo.label, topo.n_groups, pdn.is_value)
+    G = topo.G
+    Guu = G[u][:, u]
+    b = inj[u] - G[u][:, f] @ topo.fixed[f]
+    meth = _pick_method(method, len(u))
+    t1 = time.perf_counter()
+    solver = _Solver(Guu, meth, ordering, rtol)
+    t2 = time.perf_counter()
+    x = solver.solve(b)
+    t3 = time.perf_counter()
+    vg = topo.fixed.copy()
+    vg[u] = x
+    nom_g = _nominal(pdn, topo)
+    lab = topo.label[: pdn.n_nodes]
+    v = vg[lab]
+    nom = nom_g[lab]
+    return StaticResult(voltage=v, drop=_drop(v, nom), supply=nom, n_unknowns=len(u), method=meth,
+                        ordering=ordering if meth == "direct" else None,
+                        seconds={"build": t1 - t0, "factor": t2 - t1, "solve": t3 - t2},
+                        iterations=solver.iterations)
+
+
+# ====================================================================== sources
+def source_currents(pdn: PDN, t: float) -> np.ndarray:
+    """Current of every current source at time ``t`` (PULSE and PWL as ngspice evaluates them)."""
+    out = pdn.is_value.copy()
+    pm = pdn.is_kind == WAVE_PULSE
+    if pm.any():
+        i1, i2, td, tr, tf, pw, per = pdn.is_pulse[pm].T
+        tt = t - td
+        rep = (per > 0) & np.isfinite(per) & (tt > per)
+        tt = np.where(rep, np.fmod(tt, np.where(per > 0, per, 1.0)), tt)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rise = i1 + (i2 - i1) * np.where(tr > 0, tt / tr, 1.0)
+            fall = i2 + (i1 - i2) * np.where(tf > 0, (tt - tr - pw) / tf, 1.0)
+        val = np.where(tt <= 0, i1,
+                       np.where(tt <= tr, rise,
+                                np.where(tt <= tr + pw, i2,
+                                         np.where(tt <= tr + pw + tf, fall, i1))))
+        out[pm] = val
+    for k in np.flatnonzero(pdn.is_kind == WAVE_PWL):
+        s, e = pdn.pwl_start[k], pdn.pwl_start[k + 1]
+        out[k] = np.interp(t, pdn.pwl_t[s:e], pdn.pwl_v[s:e])
+    return out
+
+
+# ====================================================================== transient
+@dataclass
+class TransientResult:
+    """Transient solution.
+
+    Attributes:
+        times: simulated time points (s), starting at 0 (the DC operating point).
+        worst_drop: per node, the largest IR drop over all time points (volts).
+        worst_time: per node, the time of that drop.
+        final_voltage: node voltages at the last time point.
+        probes: node name → voltage waveform over ``times``.
+        supply: supply voltage of each node's net.
+        n_unknowns: unknowns per step. factorizations: distinct step sizes factorised.
+        seconds: ``dc``, ``factor``, ``steps`` wall times; ``per_step`` mean step time.
+    """
+
+    times: np.ndarray
+    worst_drop: np.ndarray
+    worst_time: np.ndarray
+    final_voltage: np.ndarray
+    probes: dict[str, np.ndarray]
+    supply: np.ndarray
+    n_unknowns: int
+    factorizations: int
+    method: str
+    seconds: dict = field(default_factory=dict)
+
+    @property
+    def worst(self) -> float:
+        return float(self.worst_drop.max()) if len(self.worst_drop) else 0.0
+
+
+def _time_grid(step: float, stop: float) -> np.ndarray:
+    n = int(np.floor(stop / step + 1e-9))
+    t = step * np.arange(n + 1)
+    if stop - t[-1] > 1e-9 * step:
+        t = np.append(t, stop)
+    return t
+
+
+def solve_transient(pdn: PDN, step: float | None = None, stop: float | None = None, *,
+                    integration: str = "trap", times: np.ndarray | None = None,
+                    probes: list[str] | tuple[str, ...] = (),
+                    load_waveform: tuple[np.ndarray, np.ndarray] | None = None,
+                    method: str = "auto", ordering: str = "mmd", progress: bool = False) -> TransientResult:
+    """Transient IR-drop analysis.
+
+    Args:
+        pdn: the network (capacitors, inductors and PULSE/PWL loads are used).
+        step, stop: uniform time step and stop time; default the deck's ``.tran``.
+        integration: ``trap`` (trapezoidal) or ``be`` (backward Euler).
+        times: explicit increasing time points starting at 0 (overrides ``step``/``stop``).
+        probes: node names whose waveforms are returned.
+        load_waveform: ``(t, I)`` with ``I`` of shape ``(len(t), n_isources)``: per-load currents,
+            linearly interpolated; replaces the deck's source values.
+        method, ordering: linear solver choice, as in :func:`solve_static`.
+        progress: show a progress bar.
+
+    Raises:
+        InputError: bad deck (as :func:`solve_static`), bad time grid, unknown probe, bad waveform shape.
+    """
+    if integration not in ("trap", "be"):
+        raise InputError(f"integration must be 'trap' or 'be', got {integration!r}")
+    if times is None:
+        if step is None or stop is None:
+            if pdn.tran is None:
+                raise InputError("no time grid: give step and stop, or a .tran card in the deck",
+                                 file=pdn.source)
+            step = step if step is not None else pdn.tran[0]
+            stop = stop if stop is not None else pdn.tran[1]
+        if not (step > 0 and stop > 0):
+            raise InputError(f"step and stop must be positive, got step={step}, stop={stop}")
+        times = _time_grid(float(step), float(stop))
+    times = np.asarray(times, dtype=np.float64)
+    if times.ndim != 1 or len(times) < 2 or times[0] != 0 or np.any(np.diff(times) <= 0):
+        raise InputError("times must be increasing, start at 0 and have at least two points")
+    n = pdn.n_nodes
+    probe_idx = []
+    for p in probes:
+        try:
+            probe_idx.append(pdn.node_index(p))
+        except KeyError:
+            raise InputError(f"probe node {p!r} is not in the deck", file=pdn.source) from None
+    if load_waveform is not None:
+        lt, li = (np.asarray(a, dtype=np.float64) for a in load_waveform)
+        if li.ndim != 2 or li.shape != (len(lt), len(pdn.is_value)):
+            raise InputError(f"load_waveform currents must have shape (len(t), {len(pdn.is_value)}), "
+                             f"got {li.shape}")
+
+        def currents(t):
+            k = int(np.clip(np.searchsorted(lt, t, side="right") - 1, 0, len(lt) - 1))
+            if k + 1 >= len(lt) or t <= lt[0]:
+                return li[k] if t > lt[0] else li[0]
+            w = (t - lt[k]) / (lt[k + 1] - lt[k])
+            return (1 - w) * li[k] + w * li[k + 1]
+    else:
+        def currents(t):
+            return source_currents(pdn, t)
+
+    t0 = time.perf_counter()
+    # DC operating point at t = 0 with the time-zero source values.
+    dc_pdn = pdn
+    i0 = currents(0.0)
+    if not np.array_equal(i0, pdn.is_value):
+        from dataclasses import replace
+
+        dc_pdn = replace(pdn, is_value=i0)
+    dc = solve_static(dc_pdn, method=method, ordering=ordering)
+
+    topo = _topology(pdn, inductors_short=False)
+    ng = topo.n_groups
+    lab = topo.label
+    Cm = _laplacian(lab[_ext(pdn.cap_a, n)], lab[_ext(pdn.cap_b, n)], pdn.cap_value, ng)
+    Gam = _laplacian(lab[_ext(pdn.ind_a, n)], lab[_ext(pdn.ind_b, n)], 1.0 / pdn.ind_value, ng) \
+        if len(pdn.ind_value) else sp.csr_matrix((ng, ng))
+    G = topo.G
+    u, f = topo.unknown, np.flatnonzero(~np.isnan(topo.fixed))
+    vf = topo.fixed[f]
+    v = np.zeros(ng)
+    v[lab[:n]] = dc.voltage
+    v[f] = vf
+    s = _injection(pdn, lab, ng, i0)
+    # Nodal current of the inductors at DC: whatever KCL leaves over where an inductor touches.
+    touched = np.zeros(ng, dtype=bool)
+    touched[lab[_ext(pdn.ind_a, n)]] = True
+    touched[lab[_ext(pdn.ind_b, n)]] = True
+    z = np.where(touched, s - G @ v, 0.0)
+    y = np.zeros(ng)
+    nom_g = np.zeros(ng)
+    nom_g[lab[:n]] = dc.supply
+    worst = _drop(v, nom_g)
+    worst_t = np.zeros(ng)
+    probe_g = lab[_ext(np.array(probe_idx, dtype=np.int64), n)]
+    waves = np.zeros((len(times), len(probe_g)))
+    waves[0] = v[probe_g]
+    t_dc = time.perf_counter() - t0
+
+    cache: dict[float, tuple] = {}
+    t_factor = 0.0
+    t_steps = time.perf_counter()
+    it = range(1, len(times))
+    if progress:
+        from tqdm import tqdm
+
+        it = tqdm(it, desc="transient", unit="step")
+    meth = _pick_method(method, len(u))
+    for k in it:
+        h = float(times[k] - times[k - 1])
+        key = float(f"{h:.9e}")  # steps equal to 1e-9 relative share one factorisation
+        if key not in cache:
+            tf0 = time.perf_counter()
+            alpha = (1.0 if integration == "be" else 2.0) / h
+            beta = h if integration == "be" else h / 2
+            M = (G + alpha * Cm + beta * Gam).tocsr()
+            Muu = M[u][:, u]
+            Muf = M[u][:, f]
+            cache[key] = (_Solver(Muu, meth, ordering, 1e-12), Muf @ vf, alpha, beta)
+            t_factor += time.perf_counter() - tf0
+        solver, fix_rhs, alpha, beta = cache[key]
+        s = _injection(pdn, lab, ng, currents(times[k]))
+        if integration == "be":
+            rhs = s + alpha * (Cm @ v) - z
+        else:
+            rhs = s + alpha * (Cm @ v) + y - z - beta * (Gam @ v)
+        vn = v.copy()
+        vn[u] = solver.solve(rhs[u] - fix_rhs)
+        if integration == "be":
+            z = z + beta * (Gam @ vn)
+        else:
+            y = alpha * (Cm @ (vn - v)) - y
+            z = z + beta * (Gam @ (vn + v))
+        v = vn
+        d = _drop(v, nom_g)
+        better = d > worst
+        worst = np.where(better, d, worst)
+        worst_t = np.where(better, times[k], worst_t)
+        waves[k] = v[probe_g]
+    t_total = time.perf_counter() - t_steps
+    nsteps = len(times) - 1
+    node_g = lab[:n]
+    return TransientResult(
+        times=times, worst_drop=worst[node_g], worst_time=worst_t[node_g], final_voltage=v[node_g],
+        probes={p: waves[:, j] for j, p in enumerate(probes)}, supply=dc.supply, n_unknowns=len(u),
+        factorizations=len(cache), method=meth,
+        seconds={"dc": t_dc, "factor": t_factor, "steps": t_total - t_factor,
+                 "per_step": (t_total - t_factor) / max(nsteps, 1)})

@@ -1,0 +1,87 @@
+"""Writers: PDN decks back to SPICE (ngspice-ready), contest-style CSV maps, node voltages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from eda.pdn.model import PDN, WAVE_PULSE, WAVE_PWL
+
+__all__ = ["to_spice", "write_pdn", "write_map_csv", "write_voltages_csv"]
+
+
+def _lines(prefix: str, names: list[str], a: np.ndarray, b: np.ndarray, v: np.ndarray) -> list[str]:
+    # ``repr`` of a float is the shortest string that reads back to the same double: exact round trip.
+    return [f"{prefix}{i} {names[p]} {names[q]} {x!r}"
+            for i, (p, q, x) in enumerate(zip(a.tolist(), b.tolist(), v.tolist(), strict=True))]
+
+
+def to_spice(pdn: PDN, analysis: str | None = "op", control: str | None = None) -> str:
+    """The PDN as a SPICE deck that ngspice (and :func:`eda.pdn.parse.parse_pdn`) reads back exactly.
+
+    Args:
+        pdn: the network.
+        analysis: ``op`` adds ``.op``; ``tran`` adds ``.tran`` from ``pdn.tran``; ``None`` adds neither.
+        control: text of a ``.control`` block to append (without ``.control``/``.endc``).
+    """
+    names = pdn.node_names.tolist() + ["0"]  # index -1 (ground) picks "0"
+    out = [f"* {pdn.title or 'PDN deck'} (written by eda.pdn)"]
+    out += _lines("R", names, pdn.res_a, pdn.res_b, pdn.res_value)
+    out += _lines("C", names, pdn.cap_a, pdn.cap_b, pdn.cap_value)
+    out += _lines("L", names, pdn.ind_a, pdn.ind_b, pdn.ind_value)
+    vnames = [n if n[:1] in "vV" else f"V{n}" for n in pdn.vs_names.tolist()]
+    for nm, p, q, x in zip(vnames, pdn.vs_a.tolist(), pdn.vs_b.tolist(), pdn.vs_value.tolist(), strict=True):
+        out.append(f"{nm} {names[p]} {names[q]} {x!r}")
+    inames = [n if n[:1] in "iI" else f"I{n}" for n in pdn.is_names.tolist()]
+    for k, (nm, p, q, x) in enumerate(zip(inames, pdn.is_a.tolist(), pdn.is_b.tolist(), pdn.is_value.tolist(),
+                                          strict=True)):
+        kind = pdn.is_kind[k]
+        if kind == WAVE_PULSE:
+            args = " ".join(repr(float(a)) for a in pdn.is_pulse[k])
+            out.append(f"{nm} {names[p]} {names[q]} DC {x!r} PULSE({args})")
+        elif kind == WAVE_PWL:
+            s, e = pdn.pwl_start[k], pdn.pwl_start[k + 1]
+            pts = " ".join(f"{t!r} {v!r}" for t, v in zip(pdn.pwl_t[s:e].tolist(), pdn.pwl_v[s:e].tolist(),
+                                                          strict=True))
+            out.append(f"{nm} {names[p]} {names[q]} DC {x!r} PWL({pts})")
+        else:
+            out.append(f"{nm} {names[p]} {names[q]} {x!r}")
+    if analysis == "op":
+        out.append(".op")
+    elif analysis == "tran":
+        if pdn.tran is None:
+            raise ValueError("analysis='tran' needs pdn.tran = (step, stop)")
+        out.append(f".tran {pdn.tran[0]!r} {pdn.tran[1]!r}")
+    elif analysis is not None:
+        raise ValueError(f"analysis must be 'op', 'tran' or None, got {analysis!r}")
+    if control:
+        out += [".control", control.rstrip(), ".endc"]
+    out.append(".end")
+    return "\n".join(out) + "\n"
+
+
+def write_pdn(pdn: PDN, path: str | Path, analysis: str | None = "op", control: str | None = None) -> Path:
+    """Write the PDN as a SPICE deck (see :func:`to_spice`); returns the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(to_spice(pdn, analysis=analysis, control=control))
+    return path
+
+
+def write_map_csv(m: np.ndarray, path: str | Path) -> Path:
+    """Write a map as contest-style CSV: row ``i`` is ``x = i`` µm, column ``j`` is ``y = j`` µm."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savetxt(path, np.asarray(m, dtype=np.float64), delimiter=",", fmt="%.9g")
+    return path
+
+
+def write_voltages_csv(names: np.ndarray, values: np.ndarray, path: str | Path,
+                       header: str = "node,voltage") -> Path:
+    """Write ``node,value`` rows for every node."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    body = "\n".join(f"{n},{v!r}" for n, v in zip(names.tolist(), values.tolist(), strict=True))
+    path.write_text(header + "\n" + body + "\n")
+    return path
