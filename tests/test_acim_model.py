@@ -425,3 +425,17 @@ def test_area_matches_the_built_macro(H, W, L, B):
     r = evaluate(AcimParams(rows=H, cols=W, local_array=L, adc_bits=B), CellSizes.from_library(lib), check=False)
     assert r.counts == {k: macro.counts[k] for k in r.counts}
     assert r.metrics["area_mm2"] * 1e6 == pytest.approx(macro.width_um * macro.height_um, rel=0.08)
+
+
+def test_f_max_by_hand(cells):
+    tech = AcimTech()
+    for vdd, b in [(1.8, 4), (1.2, 6), (1.5, 2)]:
+        p = AcimParams(rows=64, cols=8, local_array=1, adc_bits=b, vdd=vdd)
+        m = evaluate(p, cells, tech, check=False).metrics
+        scale = (1.8 - 0.45) / (vdd - 0.45)
+        tau1 = 2000 * scale * 2e-15
+        l_col = 64 * 3.0 + 64 * 4.0
+        tau2 = 2000 * scale * (32 * 0.4 + 0.2 * l_col) * 1e-15
+        f_settle = 1 / (2 * (tau1 + tau2) * math.log(2 ** b / 0.5))
+        f_logic = 200e6 * ((vdd - 0.45) ** 1.3 / vdd) / ((1.8 - 0.45) ** 1.3 / 1.8)
+        assert m["f_max_hz"] == pytest.approx(min(f_settle, f_logic), rel=1e-12)

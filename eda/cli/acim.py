@@ -65,6 +65,10 @@ def explore(rows: int = typer.Option(..., "--rows", help="Array rows H (inputs p
     if chosen is not None:
         _print_design(f"picked ({', '.join(require)}; {prefer})", chosen)
         typer.echo(f"build it: eda acim build --from-pareto {paths['json']} --pick {chosen['index']}")
+        if chosen["params"]["adc_share"] > 1:
+            typer.echo("note: the picked design shares one ADC among "
+                       f"{chosen['params']['adc_share']} columns; the default sky130 macro template builds one "
+                       "ADC per column (explore with --max-adc-share 1 for a front the layout step builds as is)")
     typer.echo("wrote " + ", ".join(str(p) for p in paths.values()))
     if err is not None:
         raise err
