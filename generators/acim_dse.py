@@ -479,6 +479,7 @@ def write_pareto(result: ExploreResult, out: str | Path, picked: dict[str, Any] 
                         *(f"{d['metrics'][k]:.6g}" for k in metric_cols)])
     meta = {"spec": asdict(result.spec), "cells": result.cells.source, "technology": result.cells.technology,
             "cell_sizes_um": {k: list(v) for k, v in result.cells.sizes.items()},
+            "cells_cap_fF": result.cells.cap_fF, "cells_max_adc_bits": result.cells.max_adc_bits,
             "tech": asdict(result.tech), "objectives": [f"{s}:{k}" for k, s in OBJECTIVES],
             "n_evals": result.n_evals, "n_feasible": int(result.archive_feasible.sum()),
             "n_pareto": len(result.designs), "seconds": round(result.seconds, 3),

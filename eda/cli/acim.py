@@ -54,6 +54,8 @@ def explore(rows: int = typer.Option(..., "--rows", help="Array rows H (inputs p
     res = dse.explore(spec, sizes, progress=progress)
     typer.echo(f"{res.n_evals} designs evaluated in {res.seconds:.2f} s, {int(res.archive_feasible.sum())} "
                f"feasible, {len(res.designs)} on the Pareto front (cells: {sizes.source or 'default'})")
+    if sizes.max_adc_bits is not None and sizes.max_adc_bits < max_adc_bits:
+        typer.echo(f"ADC resolution limited to {sizes.max_adc_bits} bits by the cell library's column template")
     for k, d in dse.best_per_objective(res.designs).items():
         _print_design(f"best {k}", d)
     chosen, err = None, None
