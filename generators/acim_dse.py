@@ -44,7 +44,7 @@ import operator
 import re
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -204,8 +204,9 @@ class ExploreResult:
     Attributes:
         designs: the Pareto designs, each ``{"index", "params", "metrics", "counts"}``, sorted by
             descending SNR (the ``pareto.json`` entries).
-        archive: every evaluated design's objectives (rows: designs; columns: :data:`OBJECTIVES`
-            metrics, natural signs) and feasibility, for plots.
+        archive_metrics: every evaluated design's objectives (rows: designs; columns: the
+            :data:`OBJECTIVES` metrics, natural signs), for plots.
+        archive_feasible: whether each evaluated design met every constraint.
         spec, cells, tech: what was explored with.
         n_evals: designs evaluated. seconds: wall time.
     """
@@ -218,7 +219,6 @@ class ExploreResult:
     tech: AcimTech
     n_evals: int
     seconds: float
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class _Decoder:
