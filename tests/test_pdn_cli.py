@@ -1,0 +1,88 @@
+"""`eda irdrop solve | maps | score` and the shipped example decks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from eda.cli import app
+from eda.paths import PATHS
+from eda.pdn import maps as pm
+from eda.pdn.ngspice import have_ngspice, ngspice_tran
+from eda.pdn.parse import read_pdn
+from eda.pdn.solve import solve_static, solve_transient
+
+runner = CliRunner()
+ICCAD = PATHS.pdn / "iccad_style_48um.sp"
+IBM = PATHS.pdn / "ibm_style_tiny.sp"
+
+
+def test_solve_static_writes_outputs(tmp_path):
+    r = runner.invoke(app, ["irdrop", "solve", str(ICCAD), "--out", str(tmp_path)])
+    assert r.exit_code == 0, r.output
+    s = json.loads((tmp_path / "summary.json").read_text())
+    pdn = read_pdn(ICCAD)
+    assert s["nodes"] == pdn.n_nodes and s["unknowns"] > 0
+    rows = (tmp_path / "voltages.csv").read_text().splitlines()
+    assert rows[0] == "node,voltage" and len(rows) == pdn.n_nodes + 1
+    v = dict(line.split(",") for line in rows[1:])
+    ref = solve_static(pdn)
+    k = int(np.argmax(ref.drop))
+    assert float(v[pdn.node_names[k]]) == ref.voltage[k]
+    assert s["worst_static_drop_V"] == pytest.approx(ref.worst_drop)
+    m = pm.read_map_csv(tmp_path / "ir_drop_map.csv")
+    assert m.shape == pm.map_shape(pdn) and (tmp_path / "ir_drop.png").stat().st_size > 1000
+
+
+def test_solve_dynamic_with_probe(tmp_path):
+    r = runner.invoke(app, ["irdrop", "solve", str(IBM), "--out", str(tmp_path), "--mode", "dynamic",
+                            "--probe", "n0_2000_0", "--probe", "n3_2000_0"])
+    assert r.exit_code == 0, r.output
+    s = json.loads((tmp_path / "summary.json").read_text())
+    assert s["steps"] == 2000 and s["step_sizes"] == 1
+    w = np.loadtxt(tmp_path / "waveforms.csv", delimiter=",", skiprows=1)
+    assert w.shape == (2001, 3)
+    pdn = read_pdn(IBM)
+    tr = solve_transient(pdn, probes=["n0_2000_0"])
+    np.testing.assert_allclose(w[:, 1], tr.probes["n0_2000_0"])
+    assert s["worst_dynamic_drop_V"] == pytest.approx(tr.worst) and tr.worst > solve_static(pdn).worst_drop
+    assert (tmp_path / "worst_drop.csv").exists() and (tmp_path / "waveforms.png").exists()
+
+
+def test_maps_and_score(tmp_path):
+    r = runner.invoke(app, ["irdrop", "maps", str(ICCAD), "--out", str(tmp_path)])
+    assert r.exit_code == 0, r.output
+    for f in ("current_map", "pdn_density", "eff_dist_map", "ir_drop_map"):
+        assert (tmp_path / f"{f}.csv").exists() and (tmp_path / f"{f}.png").exists()
+    gold = tmp_path / "ir_drop_map.csv"
+    r = runner.invoke(app, ["irdrop", "score", str(gold), str(gold)])
+    assert r.exit_code == 0
+    s = json.loads(r.output)
+    assert s["mae"] == 0 and s["cc"] == pytest.approx(1) and s["hotspot_f1"] == 1
+    pred = tmp_path / "pred.csv"
+    np.savetxt(pred, pm.read_map_csv(gold) * 0.5, delimiter=",")
+    s = json.loads(runner.invoke(app, ["irdrop", "score", str(pred), str(gold)]).output)
+    assert s["mae"] > 0 and s["hotspot_f1"] == 0
+
+
+def test_bad_deck_is_a_clean_error(tmp_path):
+    bad = tmp_path / "bad.sp"
+    bad.write_text("R1 a b 1\nR2 a b -2\nV1 a 0 1\n")
+    proc = subprocess.run([sys.executable, "-c", "from eda.cli import main; main()", "irdrop", "solve", str(bad),
+                           "--out", str(tmp_path / "o")], capture_output=True, text=True)
+    assert proc.returncode == 1
+    assert "bad.sp:2" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.skipif(not have_ngspice(), reason="ngspice not installed")
+def test_ibm_example_transient_matches_ngspice():
+    pdn = read_pdn(IBM)
+    t, ref, _ = ngspice_tran(pdn, 1e-12, 2e-9, ["n0_2000_0", "n3_2000_0"])
+    tr = solve_transient(pdn, 2.5e-13, 2e-9, probes=["n0_2000_0", "n3_2000_0"])
+    for n in ("n0_2000_0", "n3_2000_0"):
+        assert np.abs(np.interp(t, tr.times, tr.probes[n]) - ref[n]).max() < 1e-6
