@@ -103,3 +103,48 @@ def demo(out: Path) -> dict:
             "picked": chosen["params"], "picked_snr_db": round(chosen["metrics"]["snr_db"], 2),
             "picked_area_mm2": round(chosen["metrics"]["area_mm2"], 5),
             "sim_check_snr_db": [round(chk["snr_sim_db"], 2), round(chk["snr_model_db"], 2)]}
+
+
+# --- build (layout synthesis; eda.layout.build) ---------------------------------------------
+
+
+@app.command()
+def build(rows: int = typer.Option(None, "--rows", help="Array rows H."),
+          cols: int = typer.Option(None, "--cols", help="Array columns W (one SAR ADC per column)."),
+          local: int = typer.Option(None, "--local", help="Local array size L (bitcells per compute cell)."),
+          adc_bits: int = typer.Option(None, "--adc-bits", help="SAR ADC bits B."),
+          from_pareto: Path = typer.Option(None, "--from-pareto", help="pareto.json of `eda acim explore`."),
+          pick: int = typer.Option(0, "--pick", help="Design index in --from-pareto."),
+          cells: Path = typer.Option(None, "--cells", help="User cell library folder (overrides default cells)."),
+          out: Path = typer.Option(..., "--out", help="Output folder."),
+          check: bool = typer.Option(True, help="Run DRC and LVS."),
+          render: bool = typer.Option(True, help="Write macro.png and macro_tile.png.")) -> None:
+    """Place and route an ACIM macro in sky130 from the cell library; write macro.gds, macro.spice,
+    drc.json/.lyrdb, lvs.json/.lvsdb, macro.png and summary.json under OUT. Exit status 1 if DRC or
+    LVS fails."""
+    from eda.errors import InputError
+    from eda.layout.build import build as run_build
+    from eda.layout.build import params_from_pareto
+    from eda.layout.library import load_library
+    from eda.layout.macro import MacroParams
+
+    given = {"rows": rows, "cols": cols, "local": local, "adc_bits": adc_bits}
+    if from_pareto is not None:
+        p = params_from_pareto(from_pareto, pick)
+        for k, v in given.items():
+            if v is not None and v != getattr(p, k):
+                raise InputError(f"--{k.replace('_', '-')} {v} contradicts design {pick} ({k}={getattr(p, k)})",
+                                 file=from_pareto)
+    else:
+        missing = [k for k, v in given.items() if v is None]
+        if missing:
+            raise InputError("missing " + ", ".join("--" + k.replace("_", "-") for k in missing)
+                             + " (or give --from-pareto)", file="command line")
+        p = MacroParams(rows, cols, local, adc_bits)
+    s = run_build(p, out, lib=load_library(cells), check=check, render=render)
+    typer.echo(f"{p.rows}x{p.cols} L={p.local} B={p.adc_bits}: {s['width_um']:.1f} x {s['height_um']:.1f} µm = "
+               f"{s['area_mm2']:.4f} mm², {s['um2_per_bit']:.1f} µm²/bit ({s['F2_per_bit']:.0f} F²/bit)")
+    state = {True: "clean", False: "FAILED", None: "not run"}
+    typer.echo(f"DRC {state[s['drc_clean']]}, LVS {state[s['lvs_clean']]}; times {s['times_s']} → {out}")
+    if check and not (s["drc_clean"] and s["lvs_clean"]):
+        raise typer.Exit(1)

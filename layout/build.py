@@ -1,0 +1,134 @@
+"""The ``eda acim build`` pipeline: macro → GDS + SPICE → DRC → LVS → pictures → summary."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from eda.layout.library import CellLibrary, load_library
+from eda.layout.macro import MacroParams, build_macro
+
+from eda.errors import InputError
+
+#: sky130 nominal feature size for F²/bit (the 130 nm node).
+FEATURE_UM = 0.13
+
+
+def params_from_pareto(path: Path | str, pick: int) -> MacroParams:
+    """Read design ``pick`` of an exploration's ``pareto.json`` as macro params.
+
+    Raises:
+        InputError: missing file/fields, a bad index, or a design the layout cannot build
+            (ADC sharing > 1: this generator places one ADC per column).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("pareto file not found", file=path)
+    try:
+        data = json.loads(path.read_text())
+    except json.JSONDecodeError as e:
+        raise InputError(f"not valid JSON: {e.msg}", file=path, line=e.lineno) from None
+    if not isinstance(data, list) or not data:
+        raise InputError("expected a non-empty JSON list of designs", file=path)
+    if not 0 <= pick < len(data):
+        raise InputError(f"--pick {pick} is out of range; the file holds designs 0..{len(data) - 1}", file=path)
+    d = data[pick]
+    pr = d.get("params") if isinstance(d, dict) else None
+    if not isinstance(pr, dict):
+        raise InputError(f"design {pick}: field 'params' missing", file=path)
+    try:
+        rows, cols = int(pr["rows"]), int(pr["cols"])
+        local, bits = int(pr["local_array"]), int(pr["adc_bits"])
+    except (KeyError, TypeError, ValueError) as e:
+        raise InputError(f"design {pick}: field params.{e.args[0] if e.args else '?'} missing or not an integer",
+                         file=path) from None
+    share = int(pr.get("adc_share", 1))
+    if share != 1:
+        raise InputError(f"design {pick}: params.adc_share={share}; the layout generator places one ADC per "
+                         "column (adc_share 1) — pick a design with adc_share 1", file=path)
+    return MacroParams(rows, cols, local, bits)
+
+
+def build(params: MacroParams, out: Path | str, lib: CellLibrary | None = None, check: bool = True,
+          render: bool = True, progress: bool = True) -> dict:
+    """Build, verify and picture one macro under ``out``; returns the summary dict.
+
+    Files: ``macro.gds``, ``macro.spice``, ``drc.json`` + ``drc.lyrdb``, ``lvs.json`` + ``lvs.lvsdb``,
+    ``macro.png``, ``macro_tile.png``, ``summary.json``.
+    """
+    from rich.progress import Progress
+
+    from eda.export.to_spice import write_spice
+    from eda.verify.drc import run_drc
+    from eda.verify.lvs import run_lvs
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    lib = lib or load_library()
+    times: dict[str, float] = {}
+    steps = ["place+route", "write", "drc", "lvs", "render"]
+    with Progress(disable=not progress, transient=True) as bar:
+        task = bar.add_task("acim build", total=len(steps))
+
+        def step(name: str) -> None:
+            bar.update(task, description=f"acim build: {name}")
+
+        step("place+route")
+        t = time.perf_counter()
+        m = build_macro(params, lib)
+        times["place_route_s"] = time.perf_counter() - t
+        bar.advance(task)
+        step("write")
+        t = time.perf_counter()
+        gds = out / "macro.gds"
+        m.library.write_gds(str(gds))
+        write_spice(m.circuit, out / "macro.spice")
+        times["write_s"] = time.perf_counter() - t
+        bar.advance(task)
+        drc = lvs = None
+        if check:
+            step("drc")
+            drc = run_drc(gds, report=out / "drc.lyrdb")
+            drc.write_json(out / "drc.json")
+            times["drc_s"] = drc.seconds
+            bar.advance(task)
+            step("lvs")
+            lvs = run_lvs(gds, m.circuit, report=out / "lvs.lvsdb")
+            lvs.write_json(out / "lvs.json")
+            times["lvs_s"] = lvs.seconds
+            bar.advance(task)
+        if render:
+            step("render")
+            from eda.layout.render import render_png
+
+            t = time.perf_counter()
+            render_png(gds, out / "macro.png")
+            x0 = m.extra["origin_um"][0]
+            pitch, hb = m.extra["column_pitch_um"], m.extra["row_height_um"]
+            render_png(gds, out / "macro_tile.png", box_um=(x0, 0, x0 + 3 * pitch + 12, 6 * hb))
+            times["render_s"] = time.perf_counter() - t
+            bar.advance(task)
+    bits = params.rows * params.cols
+    area = m.width_um * m.height_um
+    summary = {
+        "params": {"rows": params.rows, "cols": params.cols, "local": params.local, "adc_bits": params.adc_bits},
+        "cell_library": str(lib.path), "library_overrides": lib.overrides,
+        "width_um": round(m.width_um, 3), "height_um": round(m.height_um, 3),
+        "area_um2": round(area, 1), "area_mm2": round(area / 1e6, 5),
+        "um2_per_bit": round(area / bits, 3), "F2_per_bit": round(area / bits / FEATURE_UM ** 2, 1),
+        "feature_um": FEATURE_UM,
+        "bitcell_um2": round(lib.cell("bitcell").area_um2, 3),
+        "array_efficiency": round(lib.cell("bitcell").area_um2 * bits / area, 4),
+        "counts": m.counts, "dac_groups_local_arrays": m.groups,
+        "column_pitch_um": m.extra["column_pitch_um"], "row_height_um": m.extra["row_height_um"],
+        "drc_clean": drc.clean if drc else None, "drc_violations": drc.count if drc else None,
+        "lvs_clean": lvs.clean if lvs else None,
+        "times_s": {k: round(v, 3) for k, v in times.items()},
+        "total_s": round(sum(times.values()), 3),
+        "files": sorted(p.name for p in out.iterdir()),
+    }
+    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    summary["files"] = sorted(p.name for p in out.iterdir())
+    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    return summary

@@ -1,0 +1,419 @@
+"""ACIM macro assembly: template placement, grid routing, GDS + SPICE out.
+
+Floorplan (y grows upward; one ADC per column)::
+
+    ┌ BL_j BLB_j pins (met3, top edge) ──────────────────────────────────────────────┐
+    │      tap │ wl_driver │ bitcell × W  (L rows)          │ in_driver │ tap        │ local array G-1
+    │ spines   │           │ compute × W  (MIM caps on CL)  │                        │
+    │ (met3)   │    ...    │   ...                           │                        │ ...
+    │ VDD VSS  │ wl_driver │ bitcell × W                    │ in_driver │ tap        │ local array 0
+    │ PCHB EN  │           │ compute × W                    │                        │
+    │ ENB RST  │           │ dac_switch × W  (bit 0)        │                        │ ADC: dac_k above
+    │ VREFP/N  │           │ sar_bit × W     (bit 0)        │                        │ sar_k, k = 0..B-1,
+    │          │           │ ...                            │                        │ comparator at the
+    │          │           │ comparator × W                 │                        │ bottom
+    └──────────────────────────────────────────────────────────────────────────────────┘
+
+Rows abut (shared well/implant template); cells in a row abut so their full-width met2 tracks
+(WL, RWL, compute controls, CLK, TOK_k, VREFP/N) connect. Vertical nets are met3 lines on the
+column template (RBL per local array, BL/BLB per column, DAC_k per column and SAR bit, CMP and
+BIT_k in the ADC) with via2 onto each cell's pin track; the compute line CL is met4 over the MIM
+top plates down to the comparator's INP (via2–met3–via3 stack). Global nets run on met3 spines
+in the left margin with via2 onto each row's track (power: via1–met2–via2 onto the met1 rails).
+The bitcell array and every row are GDS array references of tile cells (the cell plus its via2s
+and full-height line segments), never flattened copies. The SAR DAC reuses the compute
+capacitors: local array g's bottom-plate switch VB connects to DAC line k = group(g), with
+groups sized ∝ 2^(B-1-k) (MSB first).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import gdstk
+from eda.layout.geometry import Drawing, to_gdstk
+from eda.layout.library import CellInfo, CellLibrary
+
+from eda.circuit import Circuit, Device, Subckt
+from eda.errors import InputError
+from eda.tech.sky130 import sky130
+
+M3W = 330      # met3 line width (via2 0.2 + 2 × m3.4 0.065)
+M4W = 330      # met4 line width (via3 0.2 + 2 × m4.3 0.065)
+TRACK = 280    # met2 track width of the cell template
+SPINE_W = 400
+SPINE_PITCH = 800
+GLOBAL_SPINES = ("VSS", "VDD", "PCHB", "EN", "ENB", "RST", "VREFP", "VREFN")
+
+
+@dataclass(frozen=True)
+class MacroParams:
+    """What to build.
+
+    Attributes:
+        rows: array rows H (inputs).
+        cols: array columns W (one ADC per column).
+        local: local array size L (bitcells sharing one compute cell); divides ``rows``.
+        adc_bits: SAR ADC resolution B (1 .. the library template's ``max_adc_bits``).
+        name: top cell name.
+    """
+
+    rows: int
+    cols: int
+    local: int
+    adc_bits: int
+    name: str = "acim_macro"
+
+    def validate(self, max_bits: int) -> None:
+        for f in ("rows", "cols", "local", "adc_bits"):
+            v = getattr(self, f)
+            if not isinstance(v, int) or v < 1:
+                raise InputError(f"{f}={v!r}; expected a positive integer", file="macro params")
+        if self.rows % self.local:
+            raise InputError(f"local={self.local} must divide rows={self.rows}", file="macro params")
+        if self.adc_bits > max_bits:
+            raise InputError(f"adc_bits={self.adc_bits}; the cell library's column template wires at most "
+                             f"{max_bits} DAC lines", file="macro params")
+        if self.rows // self.local < self.adc_bits:
+            raise InputError(f"adc_bits={self.adc_bits} needs at least {self.adc_bits} local arrays "
+                             f"(rows/local = {self.rows // self.local}): each SAR bit switches ≥ 1 group of "
+                             "compute capacitors", file="macro params")
+        if not self.name.isidentifier():
+            raise InputError(f"name={self.name!r}; expected an identifier", file="macro params")
+
+
+@dataclass
+class Macro:
+    """An assembled macro: GDS library (top cell ``name``), SPICE circuit and facts."""
+
+    name: str
+    library: gdstk.Library
+    circuit: Circuit
+    width_um: float
+    height_um: float
+    counts: dict[str, int]
+    groups: list[int]
+    ports: list[str]
+    extra: dict = field(default_factory=dict)
+
+
+def dac_groups(n_local: int, bits: int) -> list[int]:
+    """Local arrays per SAR bit (MSB first), ∝ 2^(B-1-k), each ≥ 1, summing to ``n_local``."""
+    ideal = [n_local * 2 ** (bits - 1 - k) / (2 ** bits - 1) for k in range(bits)]
+    sizes = [max(1, int(math.floor(x))) for x in ideal]
+    while sum(sizes) > n_local:
+        i = max(range(bits), key=lambda k: sizes[k])
+        sizes[i] -= 1
+    k = 0
+    while sum(sizes) < n_local:
+        sizes[k % bits] += 1
+        k += 1
+    return sizes
+
+
+def _nm(v: float) -> int:
+    return int(round(v * 1000))
+
+
+def _cell_from_lib(lib: gdstk.Library, info: CellInfo, cache: dict) -> gdstk.Cell:
+    """Load ``info``'s GDS cell (and its children) into ``lib`` once."""
+    if info.name in cache:
+        return cache[info.name]
+    src = gdstk.read_gds(str(info.gds))
+    cells = {c.name: c for c in src.cells}
+    if info.name not in cells:
+        raise InputError(f"GDS has no cell named {info.name!r}", file=info.gds)
+    top = cells[info.name]
+    for dep in [top] + list(top.dependencies(True)):
+        if isinstance(dep, gdstk.Cell) and dep.name not in {c.name for c in lib.cells}:
+            lib.add(dep)
+    cache[info.name] = top
+    return top
+
+
+def _subckt(info: CellInfo) -> list[Subckt]:
+    from eda.read.from_spice import read_spice
+
+    c = read_spice(info.spice)
+    if not any(s.name.lower() == info.name.lower() for s in c.subckts):
+        raise InputError(f"SPICE file defines no subckt {info.name!r}", file=info.spice)
+    return c.subckts
+
+
+def _pin(info: CellInfo, name: str):
+    try:
+        return info.pin(name)
+    except KeyError:
+        raise InputError(f"cell {info.name} lacks pin {name!r} needed by the macro template",
+                         file=info.gds.parent / "manifest.json") from None
+
+
+def build_macro(p: MacroParams, lib: CellLibrary) -> Macro:
+    """Place and route the macro ``p`` from the cells of ``lib``."""
+    tech = sky130()
+    max_bits = int(lib.template.get("max_adc_bits", 4))
+    p.validate(max_bits)
+    C = {r: lib.cell(r) for r in ("bitcell", "compute", "wl_driver", "in_driver", "comparator", "sar_bit",
+                                  "dac_switch", "tap")}
+    P = _nm(C["bitcell"].width_um)
+    for r in ("compute", "comparator", "sar_bit", "dac_switch"):
+        if _nm(C[r].width_um) != P:
+            raise InputError(f"{r} cell {C[r].name} is {C[r].width_um} µm wide; column cells must match the "
+                             f"bitcell pitch {P / 1000} µm", file=lib.path / "manifest.json")
+    hb = _nm(C["bitcell"].height_um)
+    for r in ("wl_driver", "in_driver", "tap"):
+        if _nm(C[r].height_um) != hb:
+            raise InputError(f"{r} cell {C[r].name} height {C[r].height_um} µm ≠ bitcell row height",
+                             file=lib.path / "manifest.json")
+    H = {r: _nm(C[r].height_um) for r in C}
+    Wd = {r: _nm(C[r].width_um) for r in ("wl_driver", "in_driver", "tap")}
+    G, L, W, B = p.rows // p.local, p.local, p.cols, p.adc_bits
+    groups = dac_groups(G, B)
+    group_of = [k for k, n in enumerate(groups) for _ in range(n)]
+
+    glib = gdstk.Library(name=p.name, unit=1e-6, precision=1e-9)
+    cache: dict = {}
+    gc = {r: _cell_from_lib(glib, C[r], cache) for r in C}
+
+    def pin(role: str, name: str) -> tuple[int, int]:
+        q = _pin(C[role], name)
+        return _nm(q.x_um), _nm(q.y_um)
+
+    # x of the vertical template lines, from the pins
+    x_rbl, _ = pin("bitcell", "RBL")
+    x_bl, _ = pin("bitcell", "BL")
+    x_blb, _ = pin("bitcell", "BLB")
+    x_cmp, _ = pin("comparator", "OUTP")
+    x_bit, _ = pin("sar_bit", "BIT")
+    x_cl, _ = pin("compute", "CL")
+    x_dacs = [_nm(x) for x in lib.template.get("x_dac_um", [])][:B]
+    if len(x_dacs) < B:
+        raise InputError("library template lacks x_dac_um for the DAC lines", file=lib.path / "manifest.json")
+
+    # ---- tile cells: a cell plus its via2s and full-height line segments; arrays of tiles abut
+    # so the vertical lines need no flat top-level shapes over the array. Variants by the DAC lines
+    # passing through (group q of the local array, whether it is the group's last one).
+    tiles: dict[tuple, gdstk.Cell] = {}
+    last_of_group = {max(g for g in range(G) if group_of[g] == k) for k in range(B)}
+
+    def tile(role: str, q: int, last: bool) -> gdstk.Cell:
+        key = (role, q, last)
+        if key in tiles:
+            return tiles[key]
+        h = H[role]
+        d = Drawing()
+        if role == "bitcell":
+            for n in ("BL", "BLB", "RBL"):
+                x, yy = pin(role, n)
+                d.box("via2", x, yy, 200, 200)
+                d.rect("met3", x - M3W // 2, 0, x + M3W // 2, h)
+        else:
+            x, yy = pin(role, "RBL")
+            d.box("via2", x, yy, 200, 200)
+            d.rect("met3", x - M3W // 2, yy - M3W // 2, x + M3W // 2, h)
+            for x in (x_bl, x_blb):
+                d.rect("met3", x - M3W // 2, 0, x + M3W // 2, h)
+        d.rect("met4", x_cl - M4W // 2, 0, x_cl + M4W // 2, h)
+        for k in range(q, B):
+            xk = x_dacs[k]
+            top_y = h
+            if k == q and role == "compute":
+                yv = pin("compute", "VB")[1]
+                d.box("via2", xk, yv, 200, 200)
+                if last:
+                    top_y = yv + M3W // 2
+            elif k == q and last:
+                continue  # the group's last local array: the line ended at its compute cell
+            d.rect("met3", xk - M3W // 2, 0, xk + M3W // 2, top_y)
+        t = to_gdstk(d, f"{p.name}_{role}_tile_{q}{'e' if last else ''}", tech)
+        t.add(gdstk.Reference(gc[role]))
+        glib.add(t)
+        tiles[key] = t
+        return t
+
+    top = gdstk.Cell(p.name)
+    glib.add(top)
+    d = Drawing()
+    n_sp = len(GLOBAL_SPINES)
+    x_left_cells = -(Wd["wl_driver"] + Wd["tap"])
+    margin = 600 + n_sp * SPINE_PITCH
+    X_L = x_left_cells - margin
+    spine_x = {n: X_L + 500 + i * SPINE_PITCH for i, n in enumerate(GLOBAL_SPINES)}
+    X_R = W * P + Wd["in_driver"] + Wd["tap"]
+    spine_pts: dict[str, list[int]] = {n: [] for n in GLOBAL_SPINES}
+
+    def ref(cell: gdstk.Cell, x: int, y: int, cols: int = 1, rows: int = 1, dx: int = 0, dy: int = 0) -> None:
+        top.add(gdstk.Reference(cell, (x / 1000, y / 1000), columns=cols, rows=rows,
+                                spacing=(dx / 1000, dy / 1000) if (cols > 1 or rows > 1) else None))
+
+    def rails(y0: int, h: int, x_from: int) -> None:
+        """Extend a row's met1 rails left to the spines and drop via stacks onto them."""
+        for net, yc in (("VSS", y0 + 290), ("VDD", y0 + h - 290)):
+            xs = spine_x[net]
+            d.rect("met1", xs - 300, yc - 190, x_from, yc + 190)
+            d.box("via", xs, yc, 150, 150)
+            d.box("met2", xs, yc, 400, 400)
+            d.box("via2", xs, yc, 200, 200)
+            spine_pts[net].append(yc)
+
+    def hext(y: int, x_from: int, x_to: int, spine: str | None = None, label: str | None = None,
+             label_x: int | None = None) -> None:
+        d.rect("met2", x_to, y - TRACK // 2, x_from, y + TRACK // 2)
+        if spine is not None:
+            d.box("via2", spine_x[spine], y, 200, 200)
+            spine_pts[spine].append(y)
+        if label is not None:
+            d.label("met2.label", label, (label_x if label_x is not None else x_to + 100), y)
+
+    def vline(layer: str, x: int, y0: int, y1: int, w: int) -> None:
+        d.rect(layer, x - w // 2, min(y0, y1), x + w // 2, max(y0, y1))
+
+    # ---- ADC rows, bottom-up: comparator, then (sar_k, dac_k) for k = B-1 .. 0
+    y = 0
+    ref(gc["comparator"], 0, y, W, 1, P, 0)
+    rails(y, H["comparator"], 0)
+    for net in ("INN", "CLK"):
+        _, yy = pin("comparator", net)
+        hext(y + yy, 0, X_L, None, net)
+    y_cmp_pin = y + pin("comparator", "OUTP")[1]
+    y_inp = y + pin("comparator", "INP")[1]
+    y += H["comparator"]
+    y_sar, y_dac = {}, {}
+    for k in reversed(range(B)):
+        y_sar[k] = y
+        ref(gc["sar_bit"], 0, y, W, 1, P, 0)
+        rails(y, H["sar_bit"], 0)
+        hext(y + pin("sar_bit", "TOK")[1], 0, X_L, None, f"TOK_{k}")
+        y += H["sar_bit"]
+        y_dac[k] = y
+        ref(gc["dac_switch"], 0, y, W, 1, P, 0)
+        rails(y, H["dac_switch"], 0)
+        hext(y + pin("dac_switch", "VREFP")[1], 0, X_L, "VREFP")
+        hext(y + pin("dac_switch", "VREFN")[1], 0, X_L, "VREFN")
+        y += H["dac_switch"]
+    y_adc_top = y
+
+    # ---- local arrays
+    y_comp, y_bits = [], []
+    for g in range(G):
+        y_comp.append(y)
+        q, last = group_of[g], g in last_of_group
+        ref(tile("compute", q, last), 0, y, W, 1, P, 0)
+        rails(y, H["compute"], 0)
+        for net in ("PCHB", "EN", "ENB", "RST"):
+            hext(y + pin("compute", net)[1], 0, X_L, net)
+        y += H["compute"]
+        y_bits.append(y)
+        ref(tile("bitcell", q, last), 0, y, W, L, P, hb)
+        ref(gc["wl_driver"], -Wd["wl_driver"], y, 1, L, 0, hb)
+        ref(gc["tap"], x_left_cells, y, 1, L, 0, hb)
+        ref(gc["in_driver"], W * P, y, 1, L, 0, hb)
+        ref(gc["tap"], W * P + Wd["in_driver"], y, 1, L, 0, hb)
+        for r in range(L):
+            row = g * L + r
+            yr = y + r * hb
+            rails(yr, hb, x_left_cells)
+            hext(yr + pin("wl_driver", "WLIN")[1], -Wd["wl_driver"], X_L, None, f"WLIN_{row}")
+            yi = yr + pin("in_driver", "IN")[1]
+            d.rect("met2", W * P + Wd["in_driver"], yi - TRACK // 2, X_R, yi + TRACK // 2)
+            d.label("met2.label", f"IN_{row}", X_R - 100, yi)
+        y += L * hb
+    y_top = y
+
+    # ---- vertical lines per column in the ADC region (the array's are in the tiles)
+    for j in range(W):
+        x0 = j * P
+        for x, net in ((x_bl, "BL"), (x_blb, "BLB")):
+            d.label("met3.label", f"{net}_{j}", x0 + x, y_top - 200)
+        # CL: met4 from the comparator INP stack up to the array (tiles continue it)
+        d.box("via2", x0 + x_cl, y_inp, 200, 200)
+        d.box("met3", x0 + x_cl, y_inp, 500, 500)
+        d.box("via3", x0 + x_cl, y_inp, 200, 200)
+        vline("met4", x0 + x_cl, y_inp - 250, y_adc_top, M4W)
+        # CMP: comparator OUTP to every sar_bit CMP
+        ys = [y_cmp_pin] + [y_sar[k] + pin("sar_bit", "CMP")[1] for k in range(B)]
+        for yy in ys:
+            d.box("via2", x0 + x_cmp, yy, 200, 200)
+        vline("met3", x0 + x_cmp, min(ys) - M3W // 2, max(ys) + M3W // 2, M3W)
+        # BIT_k: sar_k to dac_k
+        for k in range(B):
+            a = y_sar[k] + pin("sar_bit", "BIT")[1]
+            b = y_dac[k] + pin("dac_switch", "BIT")[1]
+            d.box("via2", x0 + x_bit, a, 200, 200)
+            d.box("via2", x0 + x_bit, b, 200, 200)
+            vline("met3", x0 + x_bit, a - M3W // 2, b + M3W // 2, M3W)
+            d.label("met3.label", f"BIT_{k}_{j}", x0 + x_bit, (a + b) // 2)
+        # DAC_k: dac_k output up to the array (tiles continue it to group k's compute cells)
+        for k in range(B):
+            xk = x0 + x_dacs[k]
+            ya = y_dac[k] + pin("dac_switch", "DAC")[1]
+            d.box("via2", xk, ya, 200, 200)
+            vline("met3", xk, ya - M3W // 2, y_adc_top, M3W)
+
+    # ---- spines
+    for net, pts in spine_pts.items():
+        if not pts:
+            continue
+        xs = spine_x[net]
+        d.rect("met3", xs - SPINE_W // 2, min(pts) - 250, xs + SPINE_W // 2, max(pts) + 250)
+        d.label("met3.label", net, xs, min(pts))
+    d.rect("prbndry", X_L, 0, X_R, y_top)
+    routing = to_gdstk(d, f"{p.name}_routing", tech)
+    for shape in routing.polygons:
+        top.add(shape)
+    for lb in routing.labels:
+        top.add(lb)
+
+    # ---- schematic
+    subs: dict[str, Subckt] = {}
+    for r in C:
+        for s in _subckt(C[r]):
+            subs.setdefault(s.name.lower(), s)
+    ports_of = {r: subs[C[r].name.lower()].ports for r in C}
+    devices: list[Device] = []
+
+    def inst(role: str, name: str, conn: dict[str, str]) -> None:
+        ports = ports_of[role]
+        try:
+            nodes = tuple(conn[q] if q in conn else _global(q) for q in ports)
+        except KeyError as e:
+            raise InputError(f"cell {C[role].name}: port {e.args[0]} has no macro connection",
+                             file=C[role].spice) from None
+        devices.append(Device(name, "X", nodes, model=C[role].name))
+
+    for j in range(W):
+        inst("comparator", f"XCMP_{j}", {"INP": f"CL_{j}", "OUTP": f"CMP_{j}"})
+        for k in range(B):
+            inst("sar_bit", f"XSAR_{k}_{j}", {"CMP": f"CMP_{j}", "TOK": f"TOK_{k}", "BIT": f"BIT_{k}_{j}"})
+            inst("dac_switch", f"XDAC_{k}_{j}", {"BIT": f"BIT_{k}_{j}", "DAC": f"DAC_{k}_{j}"})
+        for g in range(G):
+            inst("compute", f"XCC_{g}_{j}", {"RBL": f"RBL_{g}_{j}", "VB": f"DAC_{group_of[g]}_{j}", "CL": f"CL_{j}"})
+            for r in range(L):
+                row = g * L + r
+                inst("bitcell", f"XB_{row}_{j}", {"BL": f"BL_{j}", "BLB": f"BLB_{j}", "RBL": f"RBL_{g}_{j}",
+                                                  "WL": f"WL_{row}", "RWL": f"RWL_{row}"})
+    for row in range(p.rows):
+        inst("wl_driver", f"XWD_{row}", {"WLIN": f"WLIN_{row}", "WL": f"WL_{row}"})
+        inst("in_driver", f"XID_{row}", {"IN": f"IN_{row}", "RWL": f"RWL_{row}"})
+        inst("tap", f"XTL_{row}", {})
+        inst("tap", f"XTR_{row}", {})
+    ports = (["VDD", "VSS", "PCHB", "EN", "ENB", "RST", "VREFP", "VREFN", "INN", "CLK"]
+             + [f"TOK_{k}" for k in range(B)] + [f"WLIN_{r}" for r in range(p.rows)]
+             + [f"IN_{r}" for r in range(p.rows)] + [f"BL_{j}" for j in range(W)] + [f"BLB_{j}" for j in range(W)]
+             + [f"BIT_{k}_{j}" for k in range(B) for j in range(W)])
+    top_sub = Subckt(p.name, tuple(ports), devices=devices)
+    leaf = [s for s in subs.values()]
+    circuit = Circuit(title=f"* {p.name}: {p.rows}x{p.cols} ACIM macro, L={p.local}, {B}-bit SAR ADC per column "
+                            "(sky130, eda-ml)", subckts=leaf + [top_sub])
+    counts = {"bitcell": p.rows * W, "compute": G * W, "wl_driver": p.rows, "in_driver": p.rows,
+              "comparator": W, "sar_bit": B * W, "dac_switch": B * W, "tap": 2 * p.rows}
+    return Macro(p.name, glib, circuit, (X_R - X_L) / 1000, y_top / 1000, counts, groups, ports,
+                 {"column_pitch_um": P / 1000, "row_height_um": hb / 1000, "origin_um": (X_L / 1000, 0.0)})
+
+
+def _global(port: str) -> str:
+    """Cell ports that connect to macro-global nets of the same name."""
+    if port in ("VDD", "VSS", "PCHB", "EN", "ENB", "RST", "VREFP", "VREFN", "INN", "CLK"):
+        return port
+    raise KeyError(port)
