@@ -1,0 +1,144 @@
+"""A PyG ``Dataset`` of PDNGraphs over a built IR-drop dataset directory.
+
+``root/raw/<id>/`` are the sample folders written by ``eda dataset irdrop`` (format documented in
+:mod:`eda.dataset.irdrop`); ``root/processed/<target>/<id>.pt`` are the PDNGraphs, built once by
+``process()`` and stored as plain dicts of tensors (read back with ``torch.load(..., weights_only=True)``).
+
+Static graphs come from ``netlist.sp`` with the static label; dynamic graphs from ``netlist_dynamic.sp``
+(decaps, package inductors, PWL loads from ``load_currents.npy``) with ``current_maps_t.npy`` as extra image
+channels, time-sliced load currents on the cell nodes and the dynamic label. When ``raw/`` holds no samples
+and ``build`` is given, ``download()`` generates that many synthetic samples first (PyG's ``FakeDataset``
+habit: synthetic data is made, not fetched).
+"""
+
+from __future__ import annotations
+
+import json
+import os.path as osp
+import time
+from pathlib import Path
+
+import torch
+from eda.graphs.pdn_graph import GraphParams, build_pdn_graph
+from torch_geometric.data import Dataset, HeteroData
+
+from eda.errors import InputError
+
+__all__ = ["IRDropDataset", "sample_graph", "graph_to_dict", "graph_from_dict"]
+
+
+def sample_graph(sample_dir: str | Path, target: str = "static") -> HeteroData:
+    """PDNGraph of one sample folder for ``target`` (``static`` or ``dynamic``), labels attached."""
+    from eda.dataset.irdrop import read_sample
+
+    if target not in ("static", "dynamic"):
+        raise InputError(f"target must be 'static' or 'dynamic', got {target!r}")
+    dyn = target == "dynamic"
+    s = read_sample(sample_dir, dynamic=dyn)
+    if dyn:
+        if "current_t" not in s.maps or "dynamic" not in s.labels:
+            raise InputError("sample has no current_maps_t.npy / ir_drop_dynamic_map.csv for a dynamic graph",
+                             file=sample_dir)
+        n_slices = int(s.maps["current_t"].shape[0])
+        pdn, maps = s.dynamic, s.maps
+    else:
+        n_slices = 0
+        pdn, maps = s.static, {k: v for k, v in s.maps.items() if k != "current_t"}
+    t0 = time.perf_counter()
+    g = build_pdn_graph(pdn, maps, GraphParams(n_slices=n_slices), labels=s.labels)
+    g.build_seconds = time.perf_counter() - t0  # part of the inference time reported by evaluate
+    g.name = Path(sample_dir).name
+    return g
+
+
+def graph_to_dict(g: HeteroData) -> dict:
+    """Plain dict (tensors, lists, strings) of a PDNGraph, safe for ``weights_only`` loading."""
+    d = g.to_dict()
+    return {(k if isinstance(k, str) else "__".join(k)): v for k, v in d.items()}
+
+
+def graph_from_dict(d: dict) -> HeteroData:
+    """Inverse of :func:`graph_to_dict`."""
+    out = {}
+    for k, v in d.items():
+        out[tuple(k.split("__")) if "__" in k else k] = v
+    return HeteroData.from_dict(out)
+
+
+class IRDropDataset(Dataset):
+    """PDNGraphs of an IR-drop dataset directory (PyG ``Dataset`` contract).
+
+    Args:
+        root: dataset directory (``raw/`` holds the samples).
+        target: ``static`` or ``dynamic``: which deck, channels and label each graph carries.
+        build: when ``raw/`` is empty, generate this many small synthetic samples (``None``: raise).
+        seed: base seed of such a build.
+        transform, pre_transform: PyG transforms.
+        force_reload: rebuild ``processed/``.
+        log: print PyG's processing messages.
+    """
+
+    def __init__(self, root: str | Path, target: str = "static", build: int | None = None, seed: int = 0,
+                 transform=None, pre_transform=None, force_reload: bool = False, log: bool = False):
+        if target not in ("static", "dynamic"):
+            raise InputError(f"target must be 'static' or 'dynamic', got {target!r}")
+        self.target = target
+        self.build = build
+        self.seed = seed
+        root = Path(root)
+        self._names = self._scan(root / "raw")
+        if not self._names and build is None:
+            raise InputError("no samples under raw/ (expected folders with params.json); build some with "
+                             "'eda dataset irdrop --n N --out DIR'", file=root)
+        super().__init__(str(root), transform, pre_transform, force_reload=force_reload, log=log)
+
+    @staticmethod
+    def _scan(raw: Path) -> list[str]:
+        if not raw.is_dir():
+            return []
+        return sorted(p.name for p in raw.iterdir() if p.is_dir() and not p.name.startswith(".")
+                      and (p / "params.json").exists())
+
+    @property
+    def names(self) -> list[str]:
+        """Sample ids, in index order."""
+        return list(self._names)
+
+    @property
+    def raw_file_names(self) -> list[str]:
+        return [osp.join(n, "params.json") for n in self._names] or ["(none)"]
+
+    @property
+    def processed_dir(self) -> str:
+        return osp.join(self.root, "processed", self.target)
+
+    @property
+    def processed_file_names(self) -> list[str]:
+        return [f"{n}.pt" for n in self._names]
+
+    def download(self) -> None:
+        if self.build is None:
+            raise InputError("no samples under raw/", file=self.root)
+        from eda.dataset.irdrop import build_irdrop_dataset
+
+        build_irdrop_dataset(self.root, int(self.build), size="small", seed=self.seed, progress=self.log)
+        self._names = self._scan(Path(self.raw_dir))
+
+    def process(self) -> None:
+        from tqdm import tqdm
+
+        it = tqdm(self._names, desc=f"PDNGraph ({self.target})", unit="sample", disable=len(self._names) < 4)
+        for n in it:
+            g = sample_graph(osp.join(self.raw_dir, n), self.target)
+            if self.pre_transform is not None:
+                g = self.pre_transform(g)
+            torch.save(graph_to_dict(g), osp.join(self.processed_dir, f"{n}.pt"))
+        with open(osp.join(self.processed_dir, "index.json"), "w") as f:
+            json.dump({"target": self.target, "samples": self._names}, f)
+
+    def len(self) -> int:
+        return len(self._names)
+
+    def get(self, idx: int) -> HeteroData:
+        d = torch.load(osp.join(self.processed_dir, f"{self._names[idx]}.pt"), weights_only=True)
+        return graph_from_dict(d)

@@ -1,0 +1,236 @@
+"""Training of PDNNet and the baselines: one loop for every model, seeds, validation each epoch, early stopping.
+
+The loop is plain PyTorch over :class:`~eda.predictors.pdnnet.Prepared` samples (one graph and its maps per
+step; samples differ in size). Augmentation mirrors each sample in x and/or y, graph and maps together
+(a mirrored design is a valid design with the mirrored IR-drop map).
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import torch
+from eda.predictors.pdnnet import MODEL_TYPES, Normalizer, Prepared, denormalise, prepare
+from torch_geometric.data import HeteroData
+
+from eda.errors import InputError
+
+__all__ = ["TrainParams", "split_names", "build_model", "train_model", "flip"]
+
+
+@dataclass(frozen=True)
+class TrainParams:
+    """Training settings (validated; errors name the field).
+
+    Attributes:
+        model: ``pdnnet``, ``cnn``, ``gnn`` or ``gbdt``.
+        target: ``static`` or ``dynamic``.
+        epochs: maximum epochs. patience: epochs without validation improvement before stopping.
+        lr: AdamW learning rate (cosine-decayed to 5 % over ``epochs``). weight_decay: AdamW decay.
+        augment: mirror samples in x/y at random during training.
+        seed: seeds torch, NumPy and the split.
+        max_minutes: stop after this much wall time (the best epoch so far is kept); 0 for no limit.
+        hparams: model hyper-parameter overrides (``{"hidden": 24}``).
+    """
+
+    model: str = "pdnnet"
+    target: str = "static"
+    epochs: int = 40
+    patience: int = 8
+    lr: float = 2e-3
+    weight_decay: float = 1e-4
+    augment: bool = True
+    seed: int = 0
+    max_minutes: float = 0.0
+    hparams: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.model not in MODEL_TYPES:
+            raise InputError(f"TrainParams.model: must be one of {', '.join(MODEL_TYPES)}, got {self.model!r}")
+        if self.target not in ("static", "dynamic"):
+            raise InputError(f"TrainParams.target: must be 'static' or 'dynamic', got {self.target!r}")
+        if self.epochs < 1:
+            raise InputError(f"TrainParams.epochs: must be >= 1, got {self.epochs}")
+        if self.patience < 1:
+            raise InputError(f"TrainParams.patience: must be >= 1, got {self.patience}")
+        if not self.lr > 0:
+            raise InputError(f"TrainParams.lr: must be positive, got {self.lr}")
+        if self.max_minutes < 0:
+            raise InputError(f"TrainParams.max_minutes: must be >= 0, got {self.max_minutes}")
+
+
+def split_names(names: list[str], val_frac: float = 0.15, test_frac: float = 0.15,
+                seed: int = 0) -> dict[str, list[str]]:
+    """Deterministic train/val/test split of sample names (same names and seed → same split)."""
+    if not 0 <= val_frac < 1 or not 0 <= test_frac < 1 or val_frac + test_frac >= 1:
+        raise InputError(f"split fractions must be in [0, 1) and sum below 1, got val={val_frac}, test={test_frac}")
+    names = sorted(names)
+    if len(names) < 3:
+        raise InputError(f"need at least 3 samples to split into train/val/test, got {len(names)}")
+    perm = np.random.default_rng(seed).permutation(len(names))
+    n_test = max(1, int(round(test_frac * len(names)))) if test_frac > 0 else 0
+    n_val = max(1, int(round(val_frac * len(names)))) if val_frac > 0 else 0
+    test = sorted(names[i] for i in perm[:n_test])
+    val = sorted(names[i] for i in perm[n_test: n_test + n_val])
+    train = sorted(names[i] for i in perm[n_test + n_val:])
+    return {"train": train, "val": val, "test": test}
+
+
+def build_model(model_type: str, graph: HeteroData, hparams: dict | None = None):
+    """A fresh model sized for ``graph``'s channels and time slices."""
+    from eda.predictors.pdnnet import _registry
+
+    cls = _registry()[model_type]
+    dims = {"n_channels": len(graph.channels), "n_node": int(graph["pdn_node"].x.shape[1]),
+            "n_cell": int(graph["cell"].x.shape[1])}
+    try:
+        return cls(cls.Params(**{**dims, **(hparams or {})}))
+    except TypeError as e:
+        raise InputError(f"bad hyper-parameters for {model_type!r}: {e}") from None
+
+
+def flip(p: Prepared, fx: bool, fy: bool, norm: Normalizer) -> Prepared:
+    """Mirror a prepared sample in x and/or y: maps, node/cell positions and the tile links together."""
+    if not (fx or fy):
+        return p
+    nx, ny = p.shape
+    dims = [d for d, f in ((0, fx), (1, fy)) if f]
+    img = torch.flip(p.image, [d + 1 for d in dims])
+    y = torch.flip(p.y, dims) if p.y is not None else None
+    tx = torch.arange(nx * ny) // ny
+    ty = torch.arange(nx * ny) % ny
+    perm = (torch.where(torch.tensor(fx), nx - 1 - tx, tx) * ny + torch.where(torch.tensor(fy), ny - 1 - ty, ty))
+    node_x = p.node_x.clone()
+    cell_x = p.cell_x.clone()
+    for col, f in ((0, fx), (1, fy)):
+        if f:  # x_frac → 1 - x_frac in standardised units
+            m, s = norm.node_mean[col], norm.node_std[col]
+            node_x[:, col] = (1.0 - 2.0 * m) / s - node_x[:, col]
+            cell_x[:, col] = 1.0 - cell_x[:, col]
+    return replace(p, image=img, y=y, node_x=node_x, cell_x=cell_x, node_tile=perm[p.node_tile],
+                   cover_index=torch.stack([p.cover_index[0], perm[p.cover_index[1]]]))
+
+
+def _mae_volts(model, samples: list[Prepared], norm: Normalizer) -> float:
+    errs = []
+    with torch.no_grad():
+        for p in samples:
+            pred = denormalise(model(p), p, norm)
+            errs.append(np.abs(pred - p.y.double().numpy() * p.s_i * norm.y_scale).mean())
+    return float(np.mean(errs))
+
+
+def train_model(train_graphs: list[HeteroData], val_graphs: list[HeteroData], params: TrainParams,
+                progress: bool = True, log=None):
+    """Fit one model.
+
+    Args:
+        train_graphs, val_graphs: PDNGraphs carrying ``y_<target>``.
+        params: the settings.
+        progress: show a progress bar.
+        log: optional callable receiving one dict per epoch.
+
+    Returns:
+        ``(model, normalizer, history)``; the model holds the best validation epoch's weights.
+    """
+    if not train_graphs:
+        raise InputError("no training samples")
+    if not val_graphs:
+        raise InputError("no validation samples")
+    torch.manual_seed(params.seed)
+    rng = np.random.default_rng(params.seed)
+    norm = Normalizer.fit(train_graphs, params.target)
+    tr = [prepare(g, norm, params.target) for g in train_graphs]
+    va = [prepare(g, norm, params.target) for g in val_graphs]
+    model = build_model(params.model, train_graphs[0], params.hparams)
+    history: list[dict] = []
+    t0 = time.perf_counter()
+    if params.model == "gbdt":
+        model.fit(tr, progress=progress)
+        model.eval()
+        mae = _mae_volts(model, va, norm)
+        history.append({"epoch": 1, "val_mae": mae, "seconds": time.perf_counter() - t0})
+        return model, norm, history
+    opt = torch.optim.AdamW(model.parameters(), lr=params.lr, weight_decay=params.weight_decay)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=params.epochs, eta_min=0.05 * params.lr)
+    best, best_state, bad = float("inf"), None, 0
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=params.epochs, desc=f"train {params.model}/{params.target}", unit="epoch")
+    for epoch in range(1, params.epochs + 1):
+        model.train()
+        losses = []
+        for i in rng.permutation(len(tr)):
+            p = tr[i]
+            if params.augment:
+                p = flip(p, bool(rng.integers(2)), bool(rng.integers(2)), norm)
+            loss = torch.nn.functional.l1_loss(model(p), p.y)
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+            opt.step()
+            losses.append(float(loss.detach()))
+        sched.step()
+        model.eval()
+        mae = _mae_volts(model, va, norm)
+        rec = {"epoch": epoch, "train_loss": float(np.mean(losses)), "val_mae": mae,
+               "seconds": time.perf_counter() - t0}
+        history.append(rec)
+        if log:
+            log(rec)
+        if mae < best:
+            best, best_state, bad = mae, copy.deepcopy(model.state_dict()), 0
+        else:
+            bad += 1
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(loss=f"{rec['train_loss']:.4f}", val_mae=f"{mae:.3e}", best=f"{best:.3e}")
+        if bad >= params.patience:
+            break
+        if params.max_minutes and (time.perf_counter() - t0) > 60 * params.max_minutes:
+            break
+    if bar is not None:
+        bar.close()
+    model.load_state_dict(best_state)
+    model.eval()
+    return model, norm, history
+
+
+def load_split(data_dir, target: str, names: list[str] | None = None):
+    """The dataset's graphs for ``target`` as ``(IRDropDataset, {name: index})``."""
+    from eda.graphs.dataset import IRDropDataset
+
+    ds = IRDropDataset(data_dir, target)
+    return ds, {n: i for i, n in enumerate(ds.names)}
+
+
+def train_from_dir(data_dir, params: TrainParams, out, val_frac: float = 0.15, test_frac: float = 0.15,
+                   progress: bool = True) -> dict:
+    """Split a dataset directory, train one model, save the checkpoint (with the split) to ``out``.
+
+    Returns:
+        ``{"checkpoint", "split", "best_val_mae", "epochs", "seconds"}``.
+    """
+    from pathlib import Path
+
+    from eda.predictors.pdnnet import save_checkpoint
+
+    t0 = time.perf_counter()
+    ds, idx = load_split(data_dir, params.target)
+    split = split_names(ds.names, val_frac, test_frac, params.seed)
+    tr = [ds[idx[n]] for n in split["train"]]
+    va = [ds[idx[n]] for n in split["val"]]
+    model, norm, hist = train_model(tr, va, params, progress=progress)
+    secs = time.perf_counter() - t0
+    best = min(h["val_mae"] for h in hist)
+    info = {"split": split, "history": hist, "data": str(Path(data_dir).resolve()), "seconds": secs,
+            "train_params": {k: v for k, v in params.__dict__.items()}, "best_val_mae": best}
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    save_checkpoint(out, model, norm, info)
+    return {"checkpoint": str(out), "model": params.model, "target": params.target, "split": {
+        k: len(v) for k, v in split.items()}, "best_val_mae": best, "epochs": len(hist), "seconds": secs}
