@@ -98,8 +98,11 @@ class _Parser:
         both[0::2] = na
         both[1::2] = nb
         d = self.names
-        off = len(_GROUND)
-        ids = np.fromiter((d.setdefault(t, len(d) - off) for t in both), dtype=np.int64, count=len(both))
+        # C-level passes only: unique in order of appearance, then one dict lookup per terminal
+        new = [t for t in dict.fromkeys(both) if t not in d]
+        first = len(d) - len(_GROUND)
+        d.update(zip(new, range(first, first + len(new)), strict=True))
+        ids = np.fromiter(map(d.__getitem__, both), dtype=np.int64, count=len(both))
         return ids[0::2], ids[1::2]
 
     # -------------------------------------------------------------- main
