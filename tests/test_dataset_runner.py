@@ -179,7 +179,13 @@ def test_lost_manifest_row_is_recovered(tmp_path):
     assert (rep.recovered, rep.built) == (2, 0)
     assert (out / "raw" / "s000002" / "values.txt").stat().st_mtime_ns == stamp
     rows = read_manifest(out)
+    assert sorted(rows) == ["s000000", "s000001", "s000002"]
     assert rows["s000002"]["status"] == "ok" and rows["s000002"]["recovered"]
+    assert rows["s000001"]["recovered"]
+    f = tmp_path / "file"
+    f.write_text("x")
+    with pytest.raises(InputError, match="not a directory"):
+        _build(f, 1)
 
 
 def test_refuses_other_configuration(tmp_path):

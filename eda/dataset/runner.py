@@ -183,6 +183,8 @@ def _append(manifest, row: dict) -> None:
 
 
 def _prepare(out: Path, identity: dict) -> None:
+    if out.exists() and not out.is_dir():
+        raise InputError("output path exists and is not a directory", file=out)
     out.mkdir(parents=True, exist_ok=True)
     f = out / "dataset.json"
     if f.exists():
@@ -259,7 +261,15 @@ def build_dataset(out: str | Path, n: int, fn: Callable, *, kind: str, builder: 
             continue
         todo.append(i)
     t0 = time.perf_counter()
-    with open(out / "manifest.jsonl", "a") as manifest:
+    mf = out / "manifest.jsonl"
+    if mf.exists() and mf.stat().st_size:
+        with open(mf, "rb") as f:
+            f.seek(-1, os.SEEK_END)
+            torn = f.read(1) != b"\n"
+        if torn:  # a killed run left half a row: end it so the next row starts on its own line
+            with open(mf, "a") as f:
+                f.write("\n")
+    with open(mf, "a") as manifest:
         for r in recovered:
             _append(manifest, r)
         report.recovered = len(recovered)
