@@ -356,7 +356,7 @@ def build_macro(p: MacroParams, lib: CellLibrary) -> Macro:
         if not pts:
             continue
         xs = spine_x[net]
-        d.rect("met3", xs - SPINE_W // 2, min(pts) - 250, xs + SPINE_W // 2, max(pts) + 250)
+        d.rect("met3", xs - SPINE_W // 2, max(min(pts) - 350, 0), xs + SPINE_W // 2, min(max(pts) + 350, y_top))
         d.label("met3.label", net, xs, min(pts))
     d.rect("prbndry", X_L, 0, X_R, y_top)
     routing = to_gdstk(d, f"{p.name}_routing", tech)

@@ -247,6 +247,11 @@ def _align(a: db.Netlist, b: db.Netlist) -> None:
                 nl.flatten_circuit(c)
 
 
+def _circuit(nl: db.Netlist, name: str) -> db.Circuit | None:
+    # by lower-case name: a case-insensitive netlist's circuit_by_name expects normalised names
+    return next((c for c in nl.each_circuit() if c.name.lower() == name.lower()), None)
+
+
 def run_lvs(gds: str | Path | db.Layout, reference: Circuit | str | Path, tech: Technology | str = "sky130",
             top: str | None = None, report: str | Path | None = None) -> LvsResult:
     """Extract ``gds`` and compare it with ``reference`` (a Circuit or a SPICE file).
@@ -287,12 +292,14 @@ def run_lvs(gds: str | Path | db.Layout, reference: Circuit | str | Path, tech: 
     comparer.max_branch_complexity = 500
     comparer.max_depth = 16
     # port labels must sit on the nets of the same name
-    ctop_l = lay_nl.circuit_by_name(cell.name)
-    ctop_s = schem.circuit_by_name(cell.name)
+    ctop_l = _circuit(lay_nl, cell.name)
+    ctop_s = _circuit(schem, cell.name)
     if ctop_l is not None and ctop_s is not None:
+        lnets = {n.name.lower(): n for n in ctop_l.each_net() if n.name}
+        snets = {n.name.lower(): n for n in ctop_s.each_net() if n.name}
         for p in ref.ports:
-            nl_ = ctop_l.net_by_name(p)
-            ns_ = ctop_s.net_by_name(p)
+            nl_ = lnets.get(p.lower())
+            ns_ = snets.get(p.lower())
             if ns_ is not None:
                 if nl_ is None:
                     errors.append(f"port {p}: no label on the layout")

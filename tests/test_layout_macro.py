@@ -1,0 +1,133 @@
+"""ACIM macro assembly: placement/routing facts, DRC + LVS clean builds, CLI, pareto input."""
+
+from __future__ import annotations
+
+import json
+
+import gdstk
+import pytest
+from eda.layout.build import build, params_from_pareto
+from eda.layout.library import load_library
+from eda.layout.macro import MacroParams, build_macro, dac_groups
+from typer.testing import CliRunner
+
+from eda.cli import app
+from eda.errors import InputError
+from eda.verify.drc import run_drc
+from eda.verify.lvs import run_lvs
+
+LIB = load_library()
+
+
+@pytest.mark.parametrize("n, b", [(1, 1), (3, 2), (7, 3), (9, 4), (16, 4), (5, 3)])
+def test_dac_groups_binary_weighted(n, b):
+    g = dac_groups(n, b)
+    assert len(g) == b and sum(g) == n and min(g) >= 1
+    assert g == sorted(g, reverse=True)  # MSB group largest
+
+
+@pytest.mark.parametrize("kw, field", [
+    (dict(rows=6, cols=2, local=4, adc_bits=1), "local"),
+    (dict(rows=4, cols=0, local=2, adc_bits=1), "cols"),
+    (dict(rows=4, cols=2, local=2, adc_bits=3), "adc_bits"),
+    (dict(rows=64, cols=2, local=2, adc_bits=9), "adc_bits"),
+])
+def test_bad_params_name_the_field(kw, field):
+    with pytest.raises(InputError) as e:
+        build_macro(MacroParams(**kw), LIB)
+    assert field in str(e.value)
+
+
+def test_macro_structure_uses_array_references():
+    m = build_macro(MacroParams(8, 4, 4, 2), LIB)
+    top = next(c for c in m.library.cells if c.name == m.name)
+    refs = top.references
+    bit = [r for r in refs if "bitcell_tile" in r.cell.name]
+    assert bit and all(r.repetition.columns == 4 and r.repetition.rows == 4 for r in bit)
+    assert m.counts["bitcell"] == 32 and m.counts["sar_bit"] == 8
+    assert len(bit) == 2  # two local arrays, each one 4×4 array reference
+    assert sum(r.repetition.size for r in bit) == 32
+    # netlist: one instance per placed cell
+    top_sub = m.circuit.subckt(m.name)
+    assert sum(1 for d in top_sub.devices if d.model == "acim_bitcell8t") == 32
+
+
+def test_small_macro_is_drc_and_lvs_clean(tmp_path):
+    s = build(MacroParams(4, 2, 2, 2), tmp_path, render=True, progress=False)
+    assert s["drc_clean"] and s["lvs_clean"]
+    for f in ("macro.gds", "macro.spice", "drc.json", "drc.lyrdb", "lvs.json", "lvs.lvsdb", "macro.png",
+              "macro_tile.png", "summary.json"):
+        assert (tmp_path / f).is_file(), f
+    lib = gdstk.read_gds(str(tmp_path / "macro.gds"))
+    (x0, y0), (x1, y1) = next(c for c in lib.top_level() if c.name == "acim_macro").bounding_box()
+    assert s["width_um"] == pytest.approx(x1 - x0, abs=1e-3)
+    assert s["height_um"] == pytest.approx(y1 - y0, abs=1e-3)
+    assert s["um2_per_bit"] == pytest.approx(s["area_um2"] / 8, rel=1e-3)
+    assert json.loads((tmp_path / "lvs.json").read_text())["clean"]
+    # the written SPICE is a full reference too
+    assert run_lvs(tmp_path / "macro.gds", tmp_path / "macro.spice").clean
+
+
+def test_cli_build_and_exit_status(tmp_path):
+    r = CliRunner().invoke(app, ["acim", "build", "--rows", "4", "--cols", "1", "--local", "2",
+                                 "--adc-bits", "1", "--out", str(tmp_path / "o"), "--no-render"])
+    assert r.exit_code == 0, r.output
+    assert "DRC clean, LVS clean" in r.output
+    r = CliRunner().invoke(app, ["acim", "build", "--rows", "4", "--out", str(tmp_path / "o2")])
+    assert r.exit_code != 0
+
+
+def test_cli_build_fails_with_status_1_on_dirty_library(tmp_path):
+    """A user bitcell with a DRC error makes `acim build` exit 1."""
+    import shutil
+
+    import klayout.db as db
+
+    src = LIB.cell("bitcell")
+    user = tmp_path / "lib"
+    user.mkdir()
+    ly = db.Layout()
+    ly.read(str(src.gds))
+    ly.top_cells()[0].shapes(ly.find_layer(68, 20)).insert(db.Box(0, 1000, 100, 1300))  # met1 sliver
+    ly.write(str(user / "acim_bitcell8t.gds"))
+    shutil.copy(src.spice, user / "acim_bitcell8t.spice")
+    man = {"technology": "sky130", "cells": {"acim_bitcell8t": {
+        "width_um": src.width_um, "height_um": src.height_um, "gds": "acim_bitcell8t.gds",
+        "spice": "acim_bitcell8t.spice", "pins": [p.__dict__ for p in src.pins]}}}
+    (user / "manifest.json").write_text(json.dumps(man))
+    r = CliRunner().invoke(app, ["acim", "build", "--rows", "2", "--cols", "1", "--local", "2", "--adc-bits",
+                                 "1", "--cells", str(user), "--out", str(tmp_path / "o"), "--no-render"])
+    assert r.exit_code == 1, r.output
+    assert json.loads((tmp_path / "o" / "summary.json").read_text())["drc_clean"] is False
+
+
+def test_from_pareto(tmp_path):
+    designs = [{"index": 0, "params": {"rows": 8, "cols": 2, "local_array": 4, "adc_bits": 2, "adc_share": 2}},
+               {"index": 1, "params": {"rows": 8, "cols": 2, "local_array": 2, "adc_bits": 2, "adc_share": 1}}]
+    f = tmp_path / "pareto.json"
+    f.write_text(json.dumps(designs))
+    p = params_from_pareto(f, 1)
+    assert (p.rows, p.cols, p.local, p.adc_bits) == (8, 2, 2, 2)
+    with pytest.raises(InputError, match="adc_share"):
+        params_from_pareto(f, 0)
+    with pytest.raises(InputError, match="out of range"):
+        params_from_pareto(f, 5)
+    r = CliRunner().invoke(app, ["acim", "build", "--from-pareto", str(f), "--pick", "1", "--rows", "16",
+                                 "--out", str(tmp_path / "o")])
+    assert r.exit_code != 0 and "contradicts" in str(r.exception or r.output)
+
+
+SWEEP = [(2, 1, 2, 1), (4, 2, 2, 2), (8, 3, 4, 2), (8, 4, 2, 4), (12, 3, 4, 3), (16, 8, 4, 4),
+         (16, 5, 8, 2), (24, 6, 4, 3), (32, 4, 8, 3), (32, 16, 16, 2), (64, 8, 16, 4)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("h, w, l, b", SWEEP)
+def test_sweep_configurations_clean(tmp_path, h, w, l, b):
+    m = build_macro(MacroParams(h, w, l, b), LIB)
+    gds = tmp_path / "m.gds"
+    m.library.write_gds(str(gds))
+    d = run_drc(gds)
+    assert d.clean, [(v.rule, v.count, v.locations[:2]) for v in d.violations]
+    r = run_lvs(gds, m.circuit)
+    assert r.clean, (r.mismatches[:5], r.extraction_errors[:5])
