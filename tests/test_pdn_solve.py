@@ -239,3 +239,39 @@ def test_grid_transient_matches_ngspice_few_thousand_nodes():
 
 def test_ground_terminal_constant():
     assert GROUND == -1
+
+
+def test_nested_dissection_is_a_permutation_and_matches():
+    from eda.pdn.solve import nested_dissection
+
+    pdn = make_grid(width_um=60, height_um=60, pad_pitch_um=30)
+    x = np.arange(50.0)
+    import scipy.sparse as sp
+
+    A = sp.diags([np.full(49, -1.0), np.full(50, 2.0), np.full(49, -1.0)], [-1, 0, 1])
+    p = nested_dissection(A, x, np.zeros(50), leaf=4)
+    assert sorted(p.tolist()) == list(range(50))
+    nd = solve_static(pdn, method="direct", ordering="nd")
+    mmd = solve_static(pdn, method="direct", ordering="mmd")
+    assert nd.ordering == "nd" and solve_static(pdn).ordering == "nd"
+    assert np.abs(nd.voltage - mmd.voltage).max() < 1e-12
+    ibm_like = parse_pdn("R1 a b 1\nV1 a 0 1\nI1 b 0 1m\n")
+    assert solve_static(ibm_like).ordering == "mmd"  # no coordinates: minimum degree
+
+
+def test_grid_params_validation_names_field():
+    with pytest.raises(InputError, match="GridParams.width_um"):
+        GridParams(width_um=-1)
+    with pytest.raises(InputError, match="alternate"):
+        from eda.pdn.grid import Layer
+
+        GridParams(layers=(Layer("m1", "h", 2, 1), Layer("m2", "h", 2, 1)))
+    with pytest.raises(InputError, match="GridParams.load"):
+        GridParams(load="random")
+
+
+def test_transient_needs_a_time_grid():
+    with pytest.raises(InputError, match="time grid"):
+        solve_transient(parse_pdn(MESH))
+    with pytest.raises(InputError, match="integration"):
+        solve_transient(parse_pdn(MESH), 1e-12, 1e-11, integration="gear")
