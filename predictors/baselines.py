@@ -31,7 +31,7 @@ class CNNParams:
     n_channels: int = 3
     n_node: int = 8
     n_cell: int = 3
-    base: int = 16
+    base: int = 12
     depth: int = 3
 
     def __post_init__(self):
@@ -64,7 +64,7 @@ class GNNParams:
     n_node: int = 8
     n_cell: int = 3
     hidden: int = 24
-    layers: int = 10
+    layers: int = 8
 
     def __post_init__(self):
         for k in ("n_node", "n_cell", "hidden", "layers"):
@@ -110,11 +110,11 @@ class GBDTParams:
     n_channels: int = 3
     n_node: int = 8
     n_cell: int = 3
-    n_estimators: int = 150
+    n_estimators: int = 100
     max_depth: int = 5
     learning_rate: float = 0.1
     subsample: float = 0.8
-    max_rows: int = 60000
+    max_rows: int = 40000
     seed: int = 0
 
     def __post_init__(self):

@@ -321,8 +321,8 @@ class PDNNetParams:
     n_node: int = 8
     n_cell: int = 3
     hidden: int = 16
-    layers: int = 6
-    base: int = 12
+    layers: int = 4
+    base: int = 8
     depth: int = 3
 
     def __post_init__(self):
@@ -373,6 +373,9 @@ def save_checkpoint(path, model, norm: Normalizer, info: dict | None = None) -> 
     ck = {"format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION, "model_type": model.model_type,
           "target": norm.target, "hparams": asdict(model.params), "norm": norm.to_dict(),
           "state": model.state_dict(), "info": _plain(info or {})}
+    from pathlib import Path
+
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
     torch.save(ck, str(path))
 
 

@@ -1,0 +1,111 @@
+"""`eda irdrop train | evaluate | predict | compare` end to end on tiny sample folders, and bad input."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+import torch
+from pdnnet_util import write_sample
+from typer.testing import CliRunner
+
+from eda.cli import app
+from eda.errors import InputError
+
+runner = CliRunner()
+TINY = {"cnn": '{"base": 4, "depth": 2}', "pdnnet": '{"hidden": 8, "layers": 2, "base": 4, "depth": 2}'}
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    d = tmp_path_factory.mktemp("irds")
+    for i in range(4):
+        write_sample(d / "raw" / f"s{i:06d}", seed=10 + i)
+    return d
+
+
+def _train(data, out, model="pdnnet", target="static"):
+    r = runner.invoke(app, ["irdrop", "train", "--data", str(data), "--model", model, "--target", target,
+                            "--out", str(out), "--epochs", "2", "--hparams", TINY[model]])
+    assert r.exit_code == 0, r.output + repr(r.exception)
+    return json.loads(r.output[r.output.index("{"):])
+
+
+def test_train_evaluate_predict(data, tmp_path):
+    ck = tmp_path / "m.pt"
+    res = _train(data, ck)
+    assert res["split"] == {"train": 2, "val": 1, "test": 1} and ck.exists()
+    r = runner.invoke(app, ["irdrop", "evaluate", "--data", str(data), "--model", str(ck), "--json",
+                            str(tmp_path / "ev.json")])
+    assert r.exit_code == 0, r.output
+    ev = json.loads((tmp_path / "ev.json").read_text())
+    assert ev["split"] == "test" and len(ev["samples"]) == 1
+    row = ev["samples"][0]
+    assert set(row) >= {"mae", "max_error", "nmae", "cc", "hotspot_f1", "infer_s"}
+    # predict a case folder: contest CSV written, golden map scored with the same metrics as evaluate
+    case = data / "raw" / row["sample"]
+    r = runner.invoke(app, ["irdrop", "predict", str(case), "--out", str(tmp_path / "p"), "--model", str(ck)])
+    assert r.exit_code == 0, r.output
+    pred = np.loadtxt(tmp_path / "p" / "ir_drop_map.csv", delimiter=",")
+    gold = np.loadtxt(case / "ir_drop_map.csv", delimiter=",")
+    assert pred.shape == gold.shape and np.isfinite(pred).all()
+    assert abs(np.abs(pred - gold).mean() - row["mae"]) < 1e-6 * max(gold.max(), 1e-9)
+    assert (tmp_path / "p" / "ir_drop_map.png").exists()
+
+
+def test_predict_from_a_bare_deck_computes_the_maps(data, tmp_path):
+    from eda.predictors.predict import predict_case
+
+    ck = tmp_path / "m.pt"
+    _train(data, ck)
+    res = predict_case(data / "raw" / "s000000" / "netlist.sp", tmp_path / "p", ck)
+    gold = np.loadtxt(data / "raw" / "s000000" / "ir_drop_map.csv", delimiter=",")
+    assert tuple(res["shape"]) == gold.shape and "metrics" not in res
+
+
+def test_dynamic_training_and_prediction(data, tmp_path):
+    ck = tmp_path / "d.pt"
+    _train(data, ck, "cnn", "dynamic")
+    r = runner.invoke(app, ["irdrop", "predict", str(data / "raw" / "s000001"), "--out", str(tmp_path / "p"),
+                            "--model", str(ck)])
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "p" / "ir_drop_dynamic_map.csv").exists() and "vs golden" in r.output
+
+
+def test_bad_cases_and_checkpoints(data, tmp_path):
+    from eda.predictors.predict import predict_case
+
+    ck = tmp_path / "m.pt"
+    _train(data, ck, "cnn")
+    case = tmp_path / "case"
+    shutil.copytree(data / "raw" / "s000002", case)
+    (case / "pdn_density.csv").unlink()
+    with pytest.raises(InputError, match="missing pdn_density.csv"):
+        predict_case(case, tmp_path / "o", ck)
+    np.savetxt(case / "pdn_density.csv", np.ones((5, 5)), delimiter=",")
+    with pytest.raises(InputError, match="differ in shape"):
+        predict_case(case, tmp_path / "o", ck)
+    (case / "pdn_density.csv").write_text("1,2\n3,x\n")
+    with pytest.raises(InputError, match="pdn_density.csv:2"):
+        predict_case(case, tmp_path / "o", ck)
+    (case / "netlist.sp").unlink()
+    with pytest.raises(InputError, match="no netlist.sp"):
+        predict_case(case, tmp_path / "o", ck)
+    ck2 = tmp_path / "bad.pt"
+    torch.save({**torch.load(ck, weights_only=True), "version": 0}, ck2)
+    with pytest.raises(InputError, match="version"):
+        predict_case(data / "raw" / "s000000", tmp_path / "o", ck2)
+    r = runner.invoke(app, ["irdrop", "evaluate", "--data", str(data), "--model", str(ck2)])
+    assert r.exit_code != 0 and isinstance(r.exception, InputError)
+
+
+@pytest.mark.slow
+def test_compare_writes_table_and_plots(data, tmp_path):
+    r = runner.invoke(app, ["irdrop", "compare", "--data", str(data), "--out", str(tmp_path / "c"),
+                            "--models", "cnn,gbdt", "--targets", "static", "--epochs", "1"])
+    assert r.exit_code == 0, r.output
+    res = json.loads((tmp_path / "c" / "compare.json").read_text())
+    assert {row["model"] for row in res["rows"]} == {"cnn", "gbdt"}
+    assert (tmp_path / "c" / "compare_mae.png").exists() and (tmp_path / "c" / "compare_maps_static.png").exists()
