@@ -73,7 +73,7 @@ def verify_dataset(out: str | Path, n: int = 3, seed: int = 0, **kw) -> dict:
     return {"ok": all(r.get("ok") for r in results), "checked": pick, "results": results}
 
 
-def plot_sample(sample_dir: str | Path, png: str | Path) -> Path:
+def plot_sample(sample_dir: str | Path, png: str | Path, dpi: int = 80) -> Path:
     """One PNG with a sample's maps: current, PDN density, effective distance, static and dynamic IR drop."""
     import matplotlib
 
@@ -87,15 +87,16 @@ def plot_sample(sample_dir: str | Path, png: str | Path) -> Path:
     fig, axes = plt.subplots(1, len(panels), figsize=(4.0 * len(panels), 3.6))
     for ax, (f, title, scale) in zip(axes, panels, strict=True):
         m = np.loadtxt(d / f, delimiter=",", ndmin=2) * scale
-        im = ax.imshow(m.T, origin="lower", cmap="inferno" if "drop" in f else "viridis")
-        ax.set_title(title, fontsize=10)
+        # a few macro or hotspot tiles would wash out the current map: clip its scale at the 99.5th percentile
+        vmax = float(np.percentile(m, 99.5)) if f == "current_map.csv" and np.percentile(m, 99.5) > 0 else None
+        im = ax.imshow(m.T, origin="lower", cmap="inferno" if "drop" in f else "viridis", vmax=vmax)
+        ax.set_title(f"{d.name}: {title}" if f == "current_map.csv" else title, fontsize=10)
         ax.set_xlabel("x (µm)")
         ax.set_ylabel("y (µm)")
         fig.colorbar(im, ax=ax, shrink=0.8)
-    fig.suptitle(f"sample {d.name}", fontsize=11)
     fig.tight_layout()
     png = Path(png)
     png.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(png, dpi=80)
+    fig.savefig(png, dpi=dpi)
     plt.close(fig)
     return png

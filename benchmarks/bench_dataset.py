@@ -1,0 +1,95 @@
+"""Dataset building speed: samples per minute at ``small`` with 1 and 2 workers, peak memory per worker,
+and the ``large`` size (PDN nodes per sample, seconds, memory).
+
+Prints a table and saves ``benchmarks/results/dataset.json``. Options: ``--n`` samples per small run,
+``--large`` large samples to build, ``--quick`` (a fast smoke run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def _build(out: Path, n: int, size: str, workers: int, seed: int = 0) -> dict:
+    from eda.dataset.irdrop import build_irdrop_dataset
+    from eda.dataset.runner import read_manifest
+
+    t0 = time.perf_counter()
+    rep = build_irdrop_dataset(out, n, size=size, seed=seed, workers=workers, progress=False)
+    wall = time.perf_counter() - t0
+    rows = [r for r in read_manifest(out).values() if r["status"] == "ok"]
+    infos = [r["info"] for r in rows]
+    return {
+        "size": size, "workers": workers, "samples": rep.built, "failed": rep.failed, "wall_s": round(wall, 2),
+        "samples_per_min": round(60.0 * rep.built / wall, 2),
+        "sample_s_mean": round(float(np.mean([r["seconds"] for r in rows])), 3),
+        "peak_rss_mb_per_worker": round(float(max(r["peak_rss_mb"] for r in rows)), 1),
+        "nodes_min": int(min(i["nodes"] for i in infos)), "nodes_max": int(max(i["nodes"] for i in infos)),
+        "mb_per_sample": round(float(np.mean([r["bytes"] for r in rows])) / 2**20, 2),
+        "phase_s_mean": {k: round(float(np.mean([i["timings"][k] for i in infos])), 3)
+                         for k in infos[0]["timings"]},
+    }
+
+
+def _large_nodes(seeds: range) -> list[int]:
+    """PDN node counts of large designs (generation only, no solve)."""
+    from eda.generators.synth_design import make_design, sample_design_params
+    from eda.generators.synth_pdn import make_pdn, sample_pdn_params
+
+    out = []
+    for s in seeds:
+        rng = np.random.default_rng(s)
+        d = make_design(sample_design_params(rng, "large", seed=int(rng.integers(0, 2**31 - 1))))
+        out.append(make_pdn(d, sample_pdn_params(d, rng, "large")).n_nodes)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--n", type=int, default=16, help="samples per small run")
+    ap.add_argument("--large", type=int, default=1, help="large samples to build")
+    ap.add_argument("--quick", action="store_true", help="smoke run: few samples, no large build")
+    args = ap.parse_args()
+    n = 4 if args.quick else args.n
+    tmp = Path(tempfile.mkdtemp(prefix="bench_dataset_"))
+    try:
+        runs = [_build(tmp / f"small_w{w}", n, "small", w) for w in (1, 2)]
+        res = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version()}, "small": runs,
+               "scaling_2_vs_1": round(runs[1]["samples_per_min"] / runs[0]["samples_per_min"], 2)}
+        if not args.quick:
+            res["medium"] = _build(tmp / "medium", 2, "medium", 1)
+            if args.large:
+                res["large"] = _build(tmp / "large", args.large, "large", 1)
+            nodes = _large_nodes(range(100, 106))
+            res["large_nodes_6_seeds"] = {"min": min(nodes), "max": max(nodes), "all": nodes,
+                                          "meets_250k": min(nodes) >= 250_000}
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"{'size':8} {'workers':>7} {'samples':>7} {'per min':>8} {'s/sample':>9} {'peak MB':>8} "
+          f"{'nodes':>15} {'MB/sample':>9}")
+    for r in [*res["small"], res.get("medium"), res.get("large")]:
+        if r:
+            print(f"{r['size']:8} {r['workers']:>7} {r['samples']:>7} {r['samples_per_min']:>8} "
+                  f"{r['sample_s_mean']:>9} {r['peak_rss_mb_per_worker']:>8} "
+                  f"{str(r['nodes_min']) + '-' + str(r['nodes_max']):>15} {r['mb_per_sample']:>9}")
+    print(f"scaling 2 vs 1 worker: {res['scaling_2_vs_1']}x")
+    if "large_nodes_6_seeds" in res:
+        print(f"large PDN nodes over 6 seeds: {res['large_nodes_6_seeds']['min']} - "
+              f"{res['large_nodes_6_seeds']['max']} (>= 250k: {res['large_nodes_6_seeds']['meets_250k']})")
+    out = Path(__file__).parent / "results" / "dataset.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(res, indent=2) + "\n")
+    print(f"saved {out}")
+
+
+if __name__ == "__main__":
+    main()
