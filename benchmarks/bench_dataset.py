@@ -53,6 +53,30 @@ def _large_nodes(seeds: range) -> list[int]:
     return out
 
 
+def _dt_convergence(seeds: range) -> dict:
+    """Error of the worst dynamic drop vs the transient step, against a 0.5 ps reference (small designs)."""
+    from eda.generators.synth_design import make_design, sample_design_params
+    from eda.generators.synth_pdn import make_pdn, sample_pdn_params
+
+    from eda.pdn.solve import solve_transient
+
+    out: dict[str, list[float]] = {}
+    for s in seeds:
+        rng = np.random.default_rng(s)
+        d = make_design(sample_design_params(rng, "small", seed=int(rng.integers(0, 2**31 - 1))))
+        net = make_pdn(d, sample_pdn_params(d, rng, "small"))
+        ref = None
+        for dt_ps in (0.5, 50, 25, 12, 6, 3):
+            n = int(np.ceil(d.period / (dt_ps * 1e-12)))
+            dyn, (t, cur) = net.dynamic_pdn(n)
+            w = solve_transient(dyn, times=t, load_waveform=(t, cur)).worst_drop
+            if ref is None:
+                ref = w
+                continue
+            out.setdefault(f"{dt_ps:g}ps", []).append(round(float(abs(w.max() - ref.max()) / ref.max()), 4))
+    return {"worst_drop_rel_err": out, "seeds": list(seeds)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--n", type=int, default=16, help="samples per small run")
@@ -61,9 +85,12 @@ def main() -> None:
     args = ap.parse_args()
     n = 4 if args.quick else args.n
     tmp = Path(tempfile.mkdtemp(prefix="bench_dataset_"))
+    load0 = os.getloadavg()[0]  # the machine may be shared: record how busy it was
     try:
         runs = [_build(tmp / f"small_w{w}", n, "small", w) for w in (1, 2)]
-        res = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version()}, "small": runs,
+        res = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                           "load_avg_1min_start": round(load0, 2), "load_avg_1min_end": round(os.getloadavg()[0], 2)},
+               "small": runs,
                "scaling_2_vs_1": round(runs[1]["samples_per_min"] / runs[0]["samples_per_min"], 2)}
         if not args.quick:
             res["medium"] = _build(tmp / "medium", 2, "medium", 1)
@@ -72,6 +99,7 @@ def main() -> None:
             nodes = _large_nodes(range(100, 106))
             res["large_nodes_6_seeds"] = {"min": min(nodes), "max": max(nodes), "all": nodes,
                                           "meets_250k": min(nodes) >= 250_000}
+            res["dynamic_dt_convergence"] = _dt_convergence(range(3))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print(f"{'size':8} {'workers':>7} {'samples':>7} {'per min':>8} {'s/sample':>9} {'peak MB':>8} "
@@ -81,7 +109,11 @@ def main() -> None:
             print(f"{r['size']:8} {r['workers']:>7} {r['samples']:>7} {r['samples_per_min']:>8} "
                   f"{r['sample_s_mean']:>9} {r['peak_rss_mb_per_worker']:>8} "
                   f"{str(r['nodes_min']) + '-' + str(r['nodes_max']):>15} {r['mb_per_sample']:>9}")
-    print(f"scaling 2 vs 1 worker: {res['scaling_2_vs_1']}x")
+    print(f"scaling 2 vs 1 worker: {res['scaling_2_vs_1']}x (load average {res['machine']['load_avg_1min_start']}"
+          f" -> {res['machine']['load_avg_1min_end']} on {res['machine']['cpus']} CPUs)")
+    if "dynamic_dt_convergence" in res:
+        print("dynamic worst-drop relative error vs step (0.5 ps reference):",
+              res["dynamic_dt_convergence"]["worst_drop_rel_err"])
     if "large_nodes_6_seeds" in res:
         print(f"large PDN nodes over 6 seeds: {res['large_nodes_6_seeds']['min']} - "
               f"{res['large_nodes_6_seeds']['max']} (>= 250k: {res['large_nodes_6_seeds']['meets_250k']})")

@@ -55,11 +55,12 @@ __all__ = ["SAMPLE_FORMAT", "SIZE_DT", "make_irdrop_sample", "verify_sample", "b
 SAMPLE_FORMAT = 1
 
 #: Target transient time step per size preset (s): the clock period is cut into ceil(period / dt) steps
-#: (clipped to :data:`STEP_RANGE`). Cell current pulses are 20–80 ps wide and bump-fed blocks ring at GHz,
-#: so the dynamic label converges only for steps of a few ps (measured: worst-drop error vs a 0.5 ps
-#: reference about 3 % at 6 ps, 10 % at 12 ps, 50 % at 50 ps).
-SIZE_DT = {"small": 6e-12, "medium": 10e-12, "large": 25e-12}
-STEP_RANGE = (32, 500)
+#: (clipped to :data:`STEP_RANGE`). Labels are exact for the written deck and waveforms (load currents
+#: averaged over each step); against a 0.5 ps reference the worst dynamic drop of small designs differs by
+#: 2-5 % at 6 ps, 6-22 % at 12 ps, 12-41 % at 25 ps (``benchmarks/bench_dataset.py``), because cell pulses
+#: are 20-80 ps wide and bump-fed blocks ring at GHz. Finer steps cost time and ``load_currents.npy`` size.
+SIZE_DT = {"small": 5e-12, "medium": 8e-12, "large": 20e-12}
+STEP_RANGE = (32, 600)
 
 #: The ICCAD'23 contest files of a sample.
 STATIC_FILES = ("netlist.sp", "current_map.csv", "pdn_density.csv", "eff_dist_map.csv", "ir_drop_map.csv")
