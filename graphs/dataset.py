@@ -1,7 +1,7 @@
 """A PyG ``Dataset`` of PDNGraphs over a built IR-drop dataset directory.
 
 ``root/raw/<id>/`` are the sample folders written by ``eda dataset irdrop`` (format documented in
-:mod:`eda.dataset.irdrop`); ``root/processed/<target>/<id>.pt`` are the PDNGraphs, built once by
+:mod:`eda.dataset.irdrop`); ``root/processed/<target>_v<GRAPH_VERSION>/<id>.pt`` are the PDNGraphs, built once by
 ``process()`` and stored as plain dicts of tensors (read back with ``torch.load(..., weights_only=True)``).
 
 Static graphs come from ``netlist.sp`` with the static label; dynamic graphs from ``netlist_dynamic.sp``
@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 import torch
-from eda.graphs.pdn_graph import GraphParams, build_pdn_graph
+from eda.graphs.pdn_graph import GRAPH_VERSION, GraphParams, build_pdn_graph
 from torch_geometric.data import Dataset, HeteroData
 
 from eda.errors import InputError
@@ -110,7 +110,7 @@ class IRDropDataset(Dataset):
 
     @property
     def processed_dir(self) -> str:
-        return osp.join(self.root, "processed", self.target)
+        return osp.join(self.root, "processed", f"{self.target}_v{GRAPH_VERSION}")
 
     @property
     def processed_file_names(self) -> list[str]:

@@ -45,7 +45,9 @@ __all__ = ["GraphParams", "PDN_FEATURES", "CELL_FEATURES", "STATIC_CHANNELS", "b
 
 #: Columns of ``data['pdn_node'].x``.
 PDN_FEATURES = ("x_frac", "y_frac", "layer_frac", "is_bottom", "is_pad", "load_current", "decap",
-                "log10_g_total")
+                "log10_g_total", "log10_r_pad")
+#: Bumped when graph contents change (processed dataset folders are keyed by it).
+GRAPH_VERSION = 2
 #: Columns of ``data['cell'].x`` before the time slices (``i_t0 ... i_t{T-1}`` follow).
 CELL_FEATURES = ("x_frac", "y_frac", "current")
 #: Static image channels, in order; dynamic graphs append ``current_t0 ...``.
@@ -194,6 +196,23 @@ def _short_groups(pdn: PDN) -> tuple[np.ndarray, np.ndarray]:
     return a[keep], b[keep]
 
 
+def _resistance_to_pads(n: int, a: np.ndarray, b: np.ndarray, r: np.ndarray, is_pad: np.ndarray) -> np.ndarray:
+    """Least path resistance (Ω) from every node to its nearest pad (Dijkstra over the resistor graph).
+
+    An electrical distance to the supply that follows the real straps and vias (the effective-distance map
+    only sees geometry); nodes with no path get the largest finite value.
+    """
+    from scipy.sparse.csgraph import dijkstra
+
+    keep = (a >= 0) & (b >= 0) & (a != b)
+    if not is_pad.any() or not keep.any():
+        return np.zeros(n)
+    A = coo_matrix((np.maximum(r[keep], 1e-9), (a[keep], b[keep])), shape=(n, n)).tocsr()
+    d = dijkstra(A, directed=False, indices=np.flatnonzero(is_pad), min_only=True)
+    fin = np.isfinite(d)
+    return np.where(fin, d, d[fin].max() if fin.any() else 0.0)
+
+
 def _check_map(name: str, arr, shape: tuple[int, int] | None) -> np.ndarray:
     arr = np.asarray(arr, dtype=np.float64)
     if arr.ndim != 2:
@@ -298,8 +317,11 @@ def build_pdn_graph(pdn: PDN, maps: Mapping[str, np.ndarray] | None = None,
     layer = pdn.node_layer.astype(np.int64)
     n_layers = max(len(pdn.layer_names), 1)
     bottom = layer == 0 if (layer >= 0).any() else np.ones(n, dtype=bool)
+    r_pad = _resistance_to_pads(n, np.concatenate([ra, sa]), np.concatenate([rb, sb]),
+                                np.concatenate([rv, np.full(len(sa), 1e-9)]), is_pad)
     x = np.column_stack([xu / W, yu / H, np.where(layer >= 0, layer / max(n_layers - 1, 1), 0.0),
-                         bottom, is_pad, i_node, c_node, np.log10(np.maximum(g_tot, 1e-30))])
+                         bottom, is_pad, i_node, c_node, np.log10(np.maximum(g_tot, 1e-30)),
+                         np.log10(r_pad + 1e-3)])
     data["pdn_node"].x = torch.from_numpy(x.astype(np.float32))
     data["pdn_node"].pos = torch.from_numpy(np.column_stack([xu, yu]).astype(np.float32))
     data["pdn_node"].layer = torch.from_numpy(layer)

@@ -29,7 +29,7 @@ class CNNParams:
     """Hyper-parameters of :class:`CNNOnly` (``n_node``/``n_cell`` are recorded for a uniform interface)."""
 
     n_channels: int = 3
-    n_node: int = 8
+    n_node: int = 9
     n_cell: int = 3
     base: int = 12
     depth: int = 3
@@ -61,7 +61,7 @@ class GNNParams:
     """Hyper-parameters of :class:`GNNOnly`."""
 
     n_channels: int = 3
-    n_node: int = 8
+    n_node: int = 9
     n_cell: int = 3
     hidden: int = 24
     layers: int = 8
@@ -108,7 +108,7 @@ class GBDTParams:
     """Hyper-parameters of :class:`GBDT` (scikit-learn ``GradientBoostingRegressor``)."""
 
     n_channels: int = 3
-    n_node: int = 8
+    n_node: int = 9
     n_cell: int = 3
     n_estimators: int = 100
     max_depth: int = 5

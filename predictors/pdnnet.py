@@ -318,7 +318,7 @@ class PDNNetParams:
     """
 
     n_channels: int = 3
-    n_node: int = 8
+    n_node: int = 9
     n_cell: int = 3
     hidden: int = 16
     layers: int = 4

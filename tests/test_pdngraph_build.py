@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from eda.graphs.pdn_graph import GraphParams, build_pdn_graph, map_shape_for, slice_currents
+from eda.graphs.pdn_graph import GRAPH_VERSION, GraphParams, build_pdn_graph, map_shape_for, slice_currents
 from pdnnet_util import grid_case, pwl_pdn, tiny_pdn, write_sample
 
 from eda.errors import InputError
@@ -41,6 +41,9 @@ def test_tiny_graph_matches_the_deck():
     assert x[:, 5].tolist() == pytest.approx([0, 1e-3, 2e-3, 0, 0, 0])  # load current per node
     assert x[:, 6].tolist() == pytest.approx([0, 0, 0, 1e-12, 0, 0])  # decap per node
     assert x[:, 3].tolist() == [1, 1, 1, 1, 0, 0]  # bottom layer
+    # least path resistance to the pad (node 4): Dijkstra by hand over the resistor graph
+    r = 10 ** x[:, 8].double().numpy() - 1e-3
+    np.testing.assert_allclose(r, [0.5, 1.5, 1.75, 0.75, 0.0, 0.25], atol=1e-6)
     assert g["cell", "draws_from", "pdn_node"].edge_index.tolist() == [[0, 1], [1, 2]]
     assert torch.equal(g["pdn_node", "rev_draws_from", "cell"].edge_index,
                        g["cell", "draws_from", "pdn_node"].edge_index.flip(0))
@@ -131,10 +134,10 @@ def test_dataset_class_processes_and_reloads(tmp_path):
     assert len(ds) == 2 and ds.names == ["s000000", "s000001"]
     g = ds[1]
     assert g.name == "s000001" and "y_static" in g and g.image.shape[0] == 3
-    files = sorted(p.name for p in (tmp_path / "processed" / "static").glob("s*.pt"))
+    files = sorted(p.name for p in (tmp_path / "processed" / f"static_v{GRAPH_VERSION}").glob("s*.pt"))
     assert files == ["s000000.pt", "s000001.pt"]
     # processed files are weights-only loadable and round-trip exactly
-    d = torch.load(tmp_path / "processed" / "static" / "s000000.pt", weights_only=True)
+    d = torch.load(tmp_path / "processed" / f"static_v{GRAPH_VERSION}" / "s000000.pt", weights_only=True)
     g0 = graph_from_dict(d)
     assert torch.equal(g0["pdn_node"].x, ds[0]["pdn_node"].x)
     assert graph_to_dict(g0).keys() == d.keys()

@@ -1,0 +1,230 @@
+"""PDNNet benchmark: accuracy vs the baselines, inference speed vs the exact dynamic solve, contest-style cases.
+
+    python benchmarks/bench_pdnnet.py                 # everything (builds the dataset first if missing)
+    python benchmarks/bench_pdnnet.py --parts speed   # only the 250k+-node speed comparison
+    python benchmarks/bench_pdnnet.py --ship          # also copy the trained PDNNets to data/models/
+
+Parts:
+  accuracy  ``eda irdrop compare`` on a held-out split of our synthetic data (PDNNet, CNN-only U-Net, GNN-only,
+            gradient boosting; static and dynamic); target: PDNNet MAE >= 30 % below the CNN-only baseline.
+  speed     one ``large`` synthetic sample (>= 250k PDN nodes): exact dynamic solve (the dataset's own time
+            grid and load waveforms) vs PDNNet inference (graph build + normalisation + forward), same
+            process, same machine; target: >= 20x.
+  contest   the shipped models on contest-style decks they never saw: ICCAD'23-style regular grids of
+            ``eda.pdn.grid`` (other stack, pitches, load patterns than the training generator) plus the
+            example deck ``data/pdn/iccad_style_48um.sp``; golden maps from the exact solvers.
+
+Writes ``benchmarks/results/pdnnet.json`` and figures under ``benchmarks/figures/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import shutil
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results" / "pdnnet.json"
+FIGS = ROOT / "benchmarks" / "figures"
+
+
+def _save(res: dict) -> None:
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    old = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    old.update(res)
+    RESULTS.write_text(json.dumps(old, indent=2, default=float) + "\n")
+
+
+def accuracy(data: Path, n: int, epochs: int, out: Path, ship: bool, max_minutes: float,
+             targets=("static", "dynamic")) -> dict:
+    from eda.predictors.evaluate import compare
+
+    from eda.dataset.irdrop import build_irdrop_dataset
+
+    have = len(list((data / "raw").glob("s*/params.json"))) if (data / "raw").exists() else 0
+    if have < n:
+        print(f"building {n - have} more small samples under {data}")
+        build_irdrop_dataset(data, n, size="small", seed=1)
+    t0 = time.perf_counter()
+    res = compare(data, out, targets=targets, epochs=epochs, seed=0, max_minutes=max_minutes)
+    wall = time.perf_counter() - t0
+    print(Path(res["files"]["table"]).read_text())
+    for k in ("bars", "maps_static", "maps_dynamic"):
+        if k in res["files"]:
+            shutil.copy(res["files"][k], FIGS / f"pdnnet_{Path(res['files'][k]).name}")
+    if ship:
+        dst = ROOT / "data" / "models"
+        dst.mkdir(parents=True, exist_ok=True)
+        for t in targets:
+            shutil.copy(out / "checkpoints" / f"pdnnet_{t}.pt", dst / f"pdnnet_{t}.pt")
+        print(f"shipped {dst}/pdnnet_static.pt and pdnnet_dynamic.pt")
+    imp = res["improvement_vs_cnn"]
+    return {f"accuracy_{'_'.join(targets)}": {"data": str(data), "samples": n, "epochs": epochs, "split": res["split"],
+                         "rows": res["rows"], "improvement_vs_cnn": imp, "wall_s": wall,
+                         "target_30pct_met": {t: bool(v >= 0.30) for t, v in imp.items()}}}
+
+
+def speed(out: Path, seed: int = 3) -> dict:
+    import torch
+    from eda.graphs.pdn_graph import GraphParams, build_pdn_graph
+    from eda.predictors.evaluate import predict_graph, score_map
+    from eda.predictors.pdnnet import load_checkpoint
+    from eda.predictors.predict import default_model_path
+
+    from eda.dataset.irdrop import make_irdrop_sample, read_sample
+    from eda.pdn.solve import solve_static, solve_transient
+
+    case = out / f"large_{seed}"
+    if not (case / "params.json").exists():
+        print(f"generating a large sample (>= 250k nodes) into {case} (a few minutes)")
+        make_irdrop_sample(seed, case, size="large")
+    s = read_sample(case, dynamic=True)
+    t = np.load(case / "load_times.npy")
+    cur = np.load(case / "load_currents.npy").astype(np.float64)
+    res = {"nodes": int(s.static.n_nodes), "dynamic_nodes": int(s.dynamic.n_nodes),
+           "map_shape": list(s.labels["static"].shape), "time_points": len(t), "torch_threads": torch.get_num_threads()}
+    t0 = time.perf_counter()
+    solve_transient(s.dynamic, times=t, load_waveform=(t, cur))
+    res["exact_dynamic_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    solve_static(s.static)
+    res["exact_static_s"] = time.perf_counter() - t0
+    for target in ("dynamic", "static"):
+        model, norm, _ = load_checkpoint(default_model_path(target))
+        n_sl = sum(c.startswith("current_t") for c in norm.channels)
+        pdn = s.dynamic if target == "dynamic" else s.static
+        maps = s.maps if n_sl else {k: v for k, v in s.maps.items() if k != "current_t"}
+        best = None
+        for _ in range(2):  # second run: warm allocator, as a user predicting several cases sees it
+            t0 = time.perf_counter()
+            g = build_pdn_graph(pdn, maps, GraphParams(n_slices=n_sl))
+            t1 = time.perf_counter()
+            pred, sec = predict_graph(model, norm, g)
+            tot = time.perf_counter() - t0
+            if best is None or tot < best[0]:
+                best = (tot, t1 - t0, sec)
+        tot, tb, sec = best
+        m = score_map(pred, s.labels[target])
+        res[target] = {"pdnnet_s": tot, "graph_build_s": tb, "prepare_s": sec["prepare"], "forward_s": sec["forward"],
+                       "speedup": res[f"exact_{target}_s"] / tot, **m}
+        print(f"{target}: exact {res[f'exact_{target}_s']:.2f} s, PDNNet {tot:.2f} s (graph {tb:.2f}, prepare "
+              f"{sec['prepare']:.2f}, forward {sec['forward']:.2f}) -> {res[f'exact_{target}_s'] / tot:.1f}x; "
+              f"NMAE {m['nmae']:.3f}, CC {m['cc']:.3f}")
+    res["target_20x_met"] = bool(res["dynamic"]["speedup"] >= 20)
+    return {"speed": res}
+
+
+def contest(out: Path) -> dict:
+    from eda.graphs.pdn_graph import GraphParams, build_pdn_graph, slice_currents
+    from eda.predictors.evaluate import plot_maps, predict_graph, score_map
+    from eda.predictors.pdnnet import load_checkpoint
+    from eda.predictors.predict import default_model_path
+
+    from eda.pdn import maps as pm
+    from eda.pdn.grid import GridParams, Layer, make_grid
+    from eda.pdn.parse import read_pdn
+    from eda.pdn.solve import solve_static, solve_transient
+
+    stack2 = (Layer("m1", "h", 1.6, 1.2), Layer("m4", "v", 6.0, 0.3), Layer("m7", "h", 20.0, 0.05),
+              Layer("m8", "v", 24.0, 0.03), Layer("m9", "h", 40.0, 0.01))
+    cases = [("grid_hotspot_100um", GridParams(width_um=100, height_um=100, load="hotspot", hotspots=3, seed=1,
+                                               total_current=0.02)),
+             ("grid_uniform_120x80um", GridParams(width_um=120, height_um=80, load="uniform", seed=2,
+                                                  total_current=0.015, pad_pitch_um=40)),
+             ("grid_sparse_loads_90um", GridParams(width_um=90, height_um=90, load="hotspot", load_fraction=0.3,
+                                                   seed=3, total_current=0.01, pad_pitch_um=48)),
+             ("grid_stack2_110um", GridParams(width_um=110, height_um=100, layers=stack2, load="hotspot",
+                                              hotspots=5, seed=4, total_current=0.02, pad_pitch_um=45)),
+             ("grid_dense_pads_80um", GridParams(width_um=80, height_um=80, load="hotspot", seed=5,
+                                                 total_current=0.02, pad_pitch_um=16)),
+             ("example_iccad_style_48um", None)]
+    m_s, n_s, _ = load_checkpoint(default_model_path("static"))
+    m_d, n_d, _ = load_checkpoint(default_model_path("dynamic"))
+    n_sl = sum(c.startswith("current_t") for c in n_d.channels)
+    rows = []
+    for name, gp in cases:
+        if gp is None:
+            from eda.paths import PATHS
+
+            pdn = read_pdn(PATHS.pdn / "iccad_style_48um.sp")
+            dyn = None
+        else:
+            pdn = make_grid(gp)
+            from dataclasses import replace
+
+            period = 1e-9
+            dyn = make_grid(replace(gp, decap=2e-14, pad_inductance=5e-12,
+                                    pulse=(0.8 * period, 3e-11, 3e-11, 4e-11, period)))
+        shape = pm.map_shape(pdn)
+        feats = pm.feature_maps(pdn, shape)
+        gold = pm.ir_drop_map(pdn, solve_static(pdn).drop, shape)
+        pred, _ = predict_graph(m_s, n_s, build_pdn_graph(pdn, feats, GraphParams()))
+        r = {"case": name, "nodes": int(pdn.n_nodes), "shape": list(shape), "static": score_map(pred, gold)}
+        if name == "grid_hotspot_100um":
+            plot_maps(gold, {"PDNNet (shipped)": pred}, FIGS / "pdnnet_contest_static.png",
+                      title=f"contest-style case {name}: static")
+        if dyn is not None:
+            times = np.linspace(0.0, period, 161)
+            tr = solve_transient(dyn, times=times)
+            keep = ~np.char.startswith(dyn.node_names.astype(str), "_X_")
+            from eda.pdn.model import PDN
+
+            sub = PDN(node_names=dyn.node_names[keep], node_net=dyn.node_net[keep], node_layer=dyn.node_layer[keep],
+                      node_x=dyn.node_x[keep], node_y=dyn.node_y[keep], layer_names=list(dyn.layer_names))
+            gold_d = pm.ir_drop_map(sub, tr.worst_drop[keep], shape)
+            sl = slice_currents(dyn, n_sl, (0.0, period))
+            maps_d = {**pm.feature_maps(dyn, shape), "current_t": np.stack([pm.current_map(dyn, shape, sl[:, k])
+                                                                          for k in range(n_sl)])}
+            maps_d["current"] = pm.current_map(dyn, shape, sl.mean(axis=1))
+            gd = build_pdn_graph(dyn, maps_d, GraphParams(n_slices=n_sl), slice_window=(0.0, period))
+            pred_d, _ = predict_graph(m_d, n_d, gd)
+            r["dynamic"] = score_map(pred_d, gold_d)
+        rows.append(r)
+        print(name, {k: {kk: round(vv, 4) for kk, vv in v.items()} for k, v in r.items() if isinstance(v, dict)})
+    summ = {}
+    for t in ("static", "dynamic"):
+        rr = [r[t] for r in rows if t in r]
+        summ[t] = {k: float(np.mean([x[k] for x in rr])) for k in rr[0]}
+    return {"contest": {"cases": rows, "mean": summ}}
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--parts", default="accuracy,speed,contest")
+    ap.add_argument("--data", type=Path, default=ROOT / "out" / "pdnnet_ds")
+    ap.add_argument("--n", type=int, default=160, help="small samples in the accuracy dataset")
+    ap.add_argument("--epochs", type=int, default=20)
+    ap.add_argument("--max-minutes", type=float, default=0.0, help="wall-time cap per model")
+    ap.add_argument("--out", type=Path, default=ROOT / "out" / "bench_pdnnet")
+    ap.add_argument("--ship", action="store_true", help="copy the trained PDNNets to data/models/")
+    ap.add_argument("--targets", default="static,dynamic", help="targets of the accuracy part")
+    a = ap.parse_args(argv)
+    warnings.filterwarnings("ignore", category=UserWarning)
+    FIGS.mkdir(parents=True, exist_ok=True)
+    import torch
+
+    res = {"machine": {"cpus": __import__("os").cpu_count(), "python": platform.python_version(),
+                       "torch": torch.__version__, "torch_threads": torch.get_num_threads()}}
+    parts = a.parts.split(",")
+    if "accuracy" in parts:
+        tg = tuple(a.targets.split(","))
+        res.update(accuracy(a.data, a.n, a.epochs, a.out / "_".join(tg), a.ship, a.max_minutes, tg))
+        _save(res)
+    if "contest" in parts:
+        res.update(contest(a.out))
+        _save(res)
+    if "speed" in parts:
+        res.update(speed(a.out))
+        _save(res)
+    print(f"wrote {RESULTS}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
