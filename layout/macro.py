@@ -191,14 +191,14 @@ def build_macro(p: MacroParams, lib: CellLibrary) -> Macro:
     if len(x_dacs) < B:
         raise InputError("library template lacks x_dac_um for the DAC lines", file=lib.path / "manifest.json")
 
-    # ---- tile cells: a cell plus its via2s and full-height line segments; arrays of tiles abut
-    # so the vertical lines need no flat top-level shapes over the array. Variants by the DAC lines
-    # passing through (group q of the local array, whether it is the group's last one).
+    # ---- hierarchy: tile = a cell plus its via2s and full-height line segments (arrays of tiles
+    # abut, so the array's vertical lines need no flat shapes); local-array block = compute tile +
+    # L bitcell tiles, one variant per SAR group q (where its via2 drops onto DAC line q). Blocks are
+    # the schematic's local-array subcircuits, so LVS compares each variant once.
     tiles: dict[tuple, gdstk.Cell] = {}
-    last_of_group = {max(g for g in range(G) if group_of[g] == k) for k in range(B)}
 
-    def tile(role: str, q: int, last: bool) -> gdstk.Cell:
-        key = (role, q, last)
+    def tile(role: str, q: int) -> gdstk.Cell:
+        key = (role, q if role == "compute" else -1)
         if key in tiles:
             return tiles[key]
         h = H[role]
@@ -214,23 +214,36 @@ def build_macro(p: MacroParams, lib: CellLibrary) -> Macro:
             d.rect("met3", x - M3W // 2, yy - M3W // 2, x + M3W // 2, h)
             for x in (x_bl, x_blb):
                 d.rect("met3", x - M3W // 2, 0, x + M3W // 2, h)
+            d.box("via2", x_dacs[q], pin("compute", "VB")[1], 200, 200)
         d.rect("met4", x_cl - M4W // 2, 0, x_cl + M4W // 2, h)
-        for k in range(q, B):
-            xk = x_dacs[k]
-            top_y = h
-            if k == q and role == "compute":
-                yv = pin("compute", "VB")[1]
-                d.box("via2", xk, yv, 200, 200)
-                if last:
-                    top_y = yv + M3W // 2
-            elif k == q and last:
-                continue  # the group's last local array: the line ended at its compute cell
-            d.rect("met3", xk - M3W // 2, 0, xk + M3W // 2, top_y)
-        t = to_gdstk(d, f"{p.name}_{role}_tile_{q}{'e' if last else ''}", tech)
+        t = to_gdstk(d, f"{p.name}_{role}_tile" + (f"_{q}" if role == "compute" else ""), tech)
         t.add(gdstk.Reference(gc[role]))
         glib.add(t)
         tiles[key] = t
         return t
+
+    blocks: dict[int, gdstk.Cell] = {}
+
+    def block(q: int) -> gdstk.Cell:
+        if q not in blocks:
+            b = gdstk.Cell(f"{p.name}_local_{q}")
+            b.add(gdstk.Reference(tile("compute", q)))
+            b.add(gdstk.Reference(tile("bitcell", q), (0, H["compute"] / 1000), columns=1, rows=L,
+                                  spacing=(0, hb / 1000)))
+            # row labels: the L rows are symmetric, so names pin each block port to its row for LVS
+            lay2, lay1 = tech.layer("met2.label"), tech.layer("met1.label")
+            for r in range(L):
+                y0 = H["compute"] + r * hb
+                for n in ("WL", "RWL"):
+                    b.add(gdstk.Label(f"{n}_{r}", (P / 2000, (y0 + pin("bitcell", n)[1]) / 1000),
+                                      layer=lay2.layer, texttype=lay2.datatype))
+                b.add(gdstk.Label(f"VDD_{r}", (P / 2000, (y0 + pin("bitcell", "VDD")[1]) / 1000),
+                                  layer=lay1.layer, texttype=lay1.datatype))
+            b.add(gdstk.Label("VDDC", (P / 2000, pin("compute", "VDD")[1] / 1000), layer=lay1.layer,
+                              texttype=lay1.datatype))
+            glib.add(b)
+            blocks[q] = b
+        return blocks[q]
 
     top = gdstk.Cell(p.name)
     glib.add(top)
@@ -298,14 +311,12 @@ def build_macro(p: MacroParams, lib: CellLibrary) -> Macro:
     y_comp, y_bits = [], []
     for g in range(G):
         y_comp.append(y)
-        q, last = group_of[g], g in last_of_group
-        ref(tile("compute", q, last), 0, y, W, 1, P, 0)
+        ref(block(group_of[g]), 0, y, W, 1, P, 0)
         rails(y, H["compute"], 0)
         for net in ("PCHB", "EN", "ENB", "RST"):
             hext(y + pin("compute", net)[1], 0, X_L, net)
         y += H["compute"]
         y_bits.append(y)
-        ref(tile("bitcell", q, last), 0, y, W, L, P, hb)
         ref(gc["wl_driver"], -Wd["wl_driver"], y, 1, L, 0, hb)
         ref(gc["tap"], x_left_cells, y, 1, L, 0, hb)
         ref(gc["in_driver"], W * P, y, 1, L, 0, hb)
@@ -344,12 +355,13 @@ def build_macro(p: MacroParams, lib: CellLibrary) -> Macro:
             d.box("via2", x0 + x_bit, b, 200, 200)
             vline("met3", x0 + x_bit, a - M3W // 2, b + M3W // 2, M3W)
             d.label("met3.label", f"BIT_{k}_{j}", x0 + x_bit, (a + b) // 2)
-        # DAC_k: dac_k output up to the array (tiles continue it to group k's compute cells)
+        # DAC_k: dac_k output up to the last compute cell of group k (its via2 is in the block)
         for k in range(B):
             xk = x0 + x_dacs[k]
             ya = y_dac[k] + pin("dac_switch", "DAC")[1]
+            g_last = max(g for g in range(G) if group_of[g] == k)
             d.box("via2", xk, ya, 200, 200)
-            vline("met3", xk, ya - M3W // 2, y_adc_top, M3W)
+            vline("met3", xk, ya - M3W // 2, y_comp[g_last] + pin("compute", "VB")[1] + M3W // 2, M3W)
 
     # ---- spines
     for net, pts in spine_pts.items():
@@ -388,11 +400,11 @@ def build_macro(p: MacroParams, lib: CellLibrary) -> Macro:
             inst("sar_bit", f"XSAR_{k}_{j}", {"CMP": f"CMP_{j}", "TOK": f"TOK_{k}", "BIT": f"BIT_{k}_{j}"})
             inst("dac_switch", f"XDAC_{k}_{j}", {"BIT": f"BIT_{k}_{j}", "DAC": f"DAC_{k}_{j}"})
         for g in range(G):
-            inst("compute", f"XCC_{g}_{j}", {"RBL": f"RBL_{g}_{j}", "VB": f"DAC_{group_of[g]}_{j}", "CL": f"CL_{j}"})
-            for r in range(L):
-                row = g * L + r
-                inst("bitcell", f"XB_{row}_{j}", {"BL": f"BL_{j}", "BLB": f"BLB_{j}", "RBL": f"RBL_{g}_{j}",
-                                                  "WL": f"WL_{row}", "RWL": f"RWL_{row}"})
+            q = group_of[g]
+            nodes = ([f"BL_{j}", f"BLB_{j}", f"CL_{j}", f"DAC_{q}_{j}"] + [f"WL_{g * L + r}" for r in range(L)]
+                     + [f"RWL_{g * L + r}" for r in range(L)] + ["PCHB", "EN", "ENB", "RST", "VSS", "VDD"]
+                     + ["VDD"] * L)
+            devices.append(Device(f"XLA_{g}_{j}", "X", tuple(nodes), model=blocks[q].name))
     for row in range(p.rows):
         inst("wl_driver", f"XWD_{row}", {"WLIN": f"WLIN_{row}", "WL": f"WL_{row}"})
         inst("in_driver", f"XID_{row}", {"IN": f"IN_{row}", "RWL": f"RWL_{row}"})
@@ -402,10 +414,22 @@ def build_macro(p: MacroParams, lib: CellLibrary) -> Macro:
              + [f"TOK_{k}" for k in range(B)] + [f"WLIN_{r}" for r in range(p.rows)]
              + [f"IN_{r}" for r in range(p.rows)] + [f"BL_{j}" for j in range(W)] + [f"BLB_{j}" for j in range(W)]
              + [f"BIT_{k}_{j}" for k in range(B) for j in range(W)])
+    block_subs = []
+    for _q, b in sorted(blocks.items()):
+        # each row's VDD rail meets the others only at the macro's spine: separate block ports
+        bports = (["BL", "BLB", "CL", "VB"] + [f"WL_{r}" for r in range(L)] + [f"RWL_{r}" for r in range(L)]
+                  + ["PCHB", "EN", "ENB", "RST", "VSS", "VDDC"] + [f"VDD_{r}" for r in range(L)])
+        bdev = [Device("XCC", "X", tuple({"VDD": "VDDC"}.get(x, x) for x in ports_of["compute"]),
+                       model=C["compute"].name)]
+        for r in range(L):
+            m_ = {"WL": f"WL_{r}", "RWL": f"RWL_{r}", "VDD": f"VDD_{r}"}
+            bdev.append(Device(f"XB_{r}", "X", tuple(m_.get(x, x) for x in ports_of["bitcell"]),
+                               model=C["bitcell"].name))
+        block_subs.append(Subckt(b.name, tuple(bports), devices=bdev))
     top_sub = Subckt(p.name, tuple(ports), devices=devices)
     leaf = [s for s in subs.values()]
     circuit = Circuit(title=f"* {p.name}: {p.rows}x{p.cols} ACIM macro, L={p.local}, {B}-bit SAR ADC per column "
-                            "(sky130, eda-ml)", subckts=leaf + [top_sub])
+                            "(sky130, eda-ml)", subckts=leaf + block_subs + [top_sub])
     counts = {"bitcell": p.rows * W, "compute": G * W, "wl_driver": p.rows, "in_driver": p.rows,
               "comparator": W, "sar_bit": B * W, "dac_switch": B * W, "tap": 2 * p.rows}
     return Macro(p.name, glib, circuit, (X_R - X_L) / 1000, y_top / 1000, counts, groups, ports,

@@ -41,15 +41,19 @@ def test_bad_params_name_the_field(kw, field):
 def test_macro_structure_uses_array_references():
     m = build_macro(MacroParams(8, 4, 4, 2), LIB)
     top = next(c for c in m.library.cells if c.name == m.name)
-    refs = top.references
-    bit = [r for r in refs if "bitcell_tile" in r.cell.name]
-    assert bit and all(r.repetition.columns == 4 and r.repetition.rows == 4 for r in bit)
+    blocks = [r for r in top.references if "_local_" in r.cell.name]
+    assert len(blocks) == 2  # two local arrays, each one array reference of W column blocks
+    assert all(r.repetition.columns == 4 and r.repetition.rows == 1 for r in blocks)
+    for b in {r.cell.name: r.cell for r in blocks}.values():
+        tiles = [r for r in b.references if "bitcell_tile" in r.cell.name]
+        assert len(tiles) == 1 and tiles[0].repetition.rows == 4  # L bitcells as one array reference
     assert m.counts["bitcell"] == 32 and m.counts["sar_bit"] == 8
-    assert len(bit) == 2  # two local arrays, each one 4×4 array reference
-    assert sum(r.repetition.size for r in bit) == 32
-    # netlist: one instance per placed cell
+    # netlist hierarchy mirrors it: local-array subckts holding L bitcells and the compute cell
     top_sub = m.circuit.subckt(m.name)
-    assert sum(1 for d in top_sub.devices if d.model == "acim_bitcell8t") == 32
+    las = [d for d in top_sub.devices if "_local_" in (d.model or "")]
+    assert len(las) == 8
+    la = m.circuit.subckt(las[0].model)
+    assert sum(1 for d in la.devices if d.model == "acim_bitcell8t") == 4
 
 
 def test_small_macro_is_drc_and_lvs_clean(tmp_path):

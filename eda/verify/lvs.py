@@ -242,9 +242,9 @@ def _align(a: db.Netlist, b: db.Netlist) -> None:
     names_a = {c.name.lower() for c in a.each_circuit()}
     names_b = {c.name.lower() for c in b.each_circuit()}
     for nl, other in ((a, names_b), (b, names_a)):
-        for c in list(nl.each_circuit_bottom_up()):
-            if c.name.lower() not in other and c.dont_purge is False and any(True for _ in c.each_ref()):
-                nl.flatten_circuit(c)
+        flat = [c for c in nl.each_circuit() if c.name.lower() not in other and any(True for _ in c.each_ref())]
+        if flat:
+            nl.flatten_circuits(flat)  # batch: one pass over the parents instead of one per circuit
 
 
 def _circuit(nl: db.Netlist, name: str) -> db.Circuit | None:
