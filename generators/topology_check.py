@@ -72,14 +72,16 @@ class CheckResult:
 
     @property
     def valid(self) -> bool:
-        return not self.erc and self.simulated and self.sim is None
+        """ERC clean and, when simulated, an operating point found (see ``simulated``)."""
+        return not self.erc and self.sim is None
 
     @property
     def reasons(self) -> list[str]:
         return self.erc + ([f"ngspice: {self.sim}"] if self.sim else [])
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "valid": self.valid, "devices": self.n_devices, "reasons": self.reasons}
+        return {"name": self.name, "valid": self.valid, "simulated": self.simulated, "devices": self.n_devices,
+                "reasons": self.reasons}
 
 
 def _typed(circuit: Circuit) -> list[tuple[Device, str]]:

@@ -74,12 +74,39 @@ def canonical_numbering(tour: list[str]) -> list[str]:
     return out
 
 
+def _dfs_tour(g: nx.Graph, start: str, rng: random.Random) -> list[str]:
+    """Randomised edge depth-first walk: an Eulerian circuit of the doubled graph in which
+    every edge is walked out and, once everything beyond it is done, back."""
+    nbrs = {n: list(g.neighbors(n)) for n in g.nodes}
+    for v in nbrs.values():
+        rng.shuffle(v)
+    used: set[frozenset] = set()
+    tour = [start]
+    stack = [(start, iter(nbrs[start]))]
+    while stack:
+        u, it = stack[-1]
+        for v in it:
+            e = frozenset((u, v))
+            if e not in used:
+                used.add(e)
+                tour.append(v)
+                stack.append((v, iter(nbrs[v])))
+                break
+        else:
+            stack.pop()
+            if stack:
+                tour.append(stack[-1][0])
+    return tour
+
+
 def euler_tours(g: nx.Graph, k: int = 1, seed: int = 0, start: str = "VSS",
-                max_tries: int | None = None) -> list[list[str]]:
+                max_tries: int | None = None, method: str = "dfs") -> list[list[str]]:
     """Up to ``k`` distinct Eulerian circuits of the doubled graph of ``g`` from ``start``.
 
-    Tours come from :func:`networkx.eulerian_circuit` on the directed double of ``g`` built with
-    node and edge orders shuffled by ``seed``; device indices are canonicalised per tour.
+    ``method="dfs"`` (default, the form :class:`TourGrammar` generates, and AnalogGenie's
+    augmentation): randomised edge depth-first walks. ``method="networkx"``:
+    :func:`networkx.eulerian_circuit` on the directed double of ``g`` built with node and edge
+    orders shuffled by ``seed``. Device indices are canonicalised per tour.
 
     Raises:
         InputError: ``start`` is not in the graph or the graph is not connected.
@@ -93,7 +120,17 @@ def euler_tours(g: nx.Graph, k: int = 1, seed: int = 0, start: str = "VSS",
     edges = list(g.edges)
     seen: set[tuple[str, ...]] = set()
     out: list[list[str]] = []
+    if method not in ("dfs", "networkx"):
+        raise InputError(f"method: expected 'dfs' or 'networkx', got {method!r}")
     for attempt in range(max_tries or 4 * k):
+        if method == "dfs":
+            tour = canonical_numbering(_dfs_tour(g, start, rng))
+            if tuple(tour) not in seen:
+                seen.add(tuple(tour))
+                out.append(tour)
+                if len(out) == k:
+                    break
+            continue
         d = nx.DiGraph()
         if attempt:
             rng.shuffle(nodes)
@@ -371,14 +408,22 @@ class VocabTables:
 
 
 class TourGrammar:
-    """Incremental tour rules for one sequence being generated, as a next-token mask.
+    """Incremental rules for one tour being generated, as a next-token mask (edge-DFS form).
 
-    Rules: devices touch only their own pins; pins touch their device, other pins and ports;
-    a net never joins two ports; each directed edge at most once; new devices take the next free
-    index of their type; the tour ends at VSS with every edge walked both ways, every device
-    complete, every pin on a net and VDD present. A new edge is opened only while the remaining
-    length can still close the tour, finish every device and put every pin on a net; closing
-    moves keep the still-open edges connected to the walker, so the tour can always close.
+    The tour is generated as an edge depth-first walk, which is an Eulerian circuit of the
+    doubled graph: the walker either opens a new edge (and stands on its far end) or returns
+    along the edge it came by (a stack pop). Rules:
+
+    * devices touch only their own pins; pins touch their device, other pins and ports; a net
+      never joins two ports; new devices take the next free index of their type;
+    * a device's last free pin never joins the net all its other pins share (no shorted device);
+    * a node is left for good (popped) only when complete: a device with all its pins, a pin
+      joined to its device and to a net;
+    * the tour ends (``<eos>``) back at ``VSS`` with ``VDD`` present (or, failing that, once the
+      remaining length cannot fit another device: the ERC then rejects the circuit);
+    * a new edge is opened only if, after it, the remaining length still covers the pops back to
+      ``VSS``, the owed links and nets (two tokens each) and ``<eos>``. This invariant makes
+      every prefix completable, so the tour always closes.
 
     Args:
         tables: lookup arrays of the vocabulary.
@@ -386,31 +431,33 @@ class TourGrammar:
         prefix_len: tokens placed before ``VSS`` (``<bos>`` and the type token).
     """
 
+    VDD_COST = 8  # tokens reserved while VDD is absent (a device to reach it)
+
     def __init__(self, tables: VocabTables, max_len: int, prefix_len: int = 2):
         self.t = tables
         v = len(tables.vocab)
         self.max_len = max_len
         self.length = prefix_len + 1  # VSS placed
-        self.cur = tables.vss
+        self.stack = [tables.vss]
         self.exists = np.zeros(v, bool)
         self.exists[tables.vss] = True
         self.netless = np.zeros(v, bool)  # existing pins without a net edge
+        self.unlinked = np.zeros(v, bool)  # existing pins not yet joined to their device
+        self.n_unlinked_dev = np.zeros(v, np.int16)  # per device token: pins not yet joined
         self.comp_port = np.full(v, -1, np.int32)  # port token of each pin's net, -1: none yet
         self.adj: dict[int, set[int]] = {}
-        self.pending: dict[int, set[int]] = {}  # pending[a] ∋ b: b->a walked, a->b not yet
-        self.pend_deg: dict[int, int] = {}
-        self.n_pending = 0
         self.count = np.zeros(len(tables.types), np.int32)
         self.next_new = np.zeros(v, bool)  # tokens of the next new device of each type
         for ti in range(len(tables.types)):
             self._mark_next(ti, True)
         self.parent: dict[int, int] = {}
         self.members: dict[int, list[int]] = {}
-        self.total_pins = 0
-        self.n_linked = 0
-        self.n_netted = 0
+        self.n_unlinked = 0
+        self.n_netless = 0
+        self.netless_set: set[int] = set()
         self.done = False
         self.failed: str | None = None
+        self._new_cost = np.array([4 * len(DEVICE_TYPES[ty].pins) for ty in tables.types])
 
     # ---- bookkeeping
     def _mark_next(self, ti: int, on: bool) -> None:
@@ -444,92 +491,114 @@ class TourGrammar:
 
     @property
     def debt(self) -> int:
-        """Forward moves still owed: device-pin links and pins without a net."""
-        return 2 * self.total_pins - self.n_linked - self.n_netted
+        """Tokens owed: two per missing device-pin link and per pin without a net, and
+        :attr:`VDD_COST` while VDD is absent."""
+        return 2 * (self.n_unlinked + self.n_netless) + (0 if self.exists[self.t.vdd] else self.VDD_COST)
 
     def remaining(self) -> int:
         """Tokens still placeable, ``<eos>`` included."""
         return self.max_len - self.length
 
-    def _closing_ok(self, a: int, b: int) -> bool:
-        """Walking a->b (closing the edge walked b->a) leaves the open edges connected to b."""
-        if self.pend_deg.get(a, 0) <= 1 or self.n_pending <= 1:
-            return True
-        adj: dict[int, list[int]] = {}
-        for x, s in self.pending.items():
-            for y in s:
-                if (x, y) != (a, b):
-                    adj.setdefault(x, []).append(y)
-                    adj.setdefault(y, []).append(x)
-        seen = {b}
-        stack = [b]
-        while stack:
-            x = stack.pop()
-            for y in adj.get(x, ()):
-                if y not in seen:
-                    seen.add(y)
-                    stack.append(y)
-        return all(x in seen for x in adj)
+    def _complete(self, a: int) -> bool:
+        k = self.t.kind[a]
+        if k == _K_DEVICE:
+            return self.n_unlinked_dev[a] == 0
+        if k == _K_PIN:
+            return not (self.unlinked[a] or self.netless[a])
+        return True
 
     # ---- the mask
     def mask(self) -> np.ndarray:
-        """Boolean mask over the vocabulary of the legal next tokens (only ``<pad>`` once done)."""
+        """Boolean mask over the vocabulary of the legal next tokens (only ``<pad>`` once over)."""
         t = self.t
         m = np.zeros(len(t.vocab), bool)
         if self.done or self.failed:
             m[t.vocab.pad] = True
             return m
-        a = self.cur
-        for b in self.pending.get(a, ()):
-            if self._closing_ok(a, b):
-                m[b] = True
-        if (a == t.vss and self.n_pending == 0 and self.debt == 0 and self.exists[t.vdd]
-                and self.count.sum() > 0):
-            m[t.vocab.eos] = True
-        # a forward move costs itself and its closing; then the open edges, the debt
-        # (two tokens a unit) and <eos> must still fit. room + 2*(debt paid) >= 0 to move.
-        room = self.remaining() - 3 - self.n_pending - 2 * self.debt
-        nbrs = self.adj.get(a, set())
+        a = self.stack[-1]
+        if len(self.stack) > 1:
+            if self._complete(a):
+                m[self.stack[-2]] = True
+        # invariant: remaining >= pops to VSS + debt + <eos>; a forward move costs itself and its
+        # pop; it is legal when room + paid - added >= 0
+        room = self.remaining() - len(self.stack) - self.debt - 2
+        if len(self.stack) == 1 and self.count.sum() > 0:
+            # without VDD the circuit fails the ERC; ending is still allowed once no device fits
+            if self.exists[t.vdd] or room + 2 - int(self._new_cost.min()) < 0:
+                m[t.vocab.eos] = True
+        nbrs = self.adj.get(a, ())
         ka = t.kind[a]
+        vdd_pay = 0 if self.exists[t.vdd] else self.VDD_COST
         if ka == _K_DEVICE:
             if room + 2 >= 0:
                 for p in t.pins_of[a]:
-                    if p not in nbrs:
+                    if self.unlinked[p]:
                         m[p] = True
             return m
-        # room for a new device of n pins: 2n links+nets owed, one net paid by this edge
-        type_ok = np.array([room - 2 * (2 * len(DEVICE_TYPES[ty].pins) - 1) >= 0 for ty in t.types])
+        own = 2 if (ka == _K_PIN and self.netless[a]) else 0
+        type_ok = room + own + 2 - self._new_cost >= 0  # the new pin is netted by this edge
         new_ok = self.next_new & t.is_pin & type_ok[np.maximum(t.dtype, 0)]
+        cand = t.is_pin & self.exists & (room + own + 2 * self.netless >= 0)
+        cand |= new_ok
         if ka == _K_PIN:
             d = int(t.dev[a])
-            if d not in nbrs and room + 2 >= 0:
+            if self.unlinked[a] and room + 2 >= 0:
                 m[d] = True
-            own = 2 if self.netless[a] else 0
             ap = int(self.comp_port[a])
-            cand = t.is_pin & self.exists & (room + own + 2 * self.netless >= 0)
-            if room + own >= 0:
-                cand |= new_ok
             if ap != -1:
                 cand &= (self.comp_port == -1) | (self.comp_port == ap)
-                if room + own >= 0 and ap not in nbrs:
+                if room >= 0:
                     m[ap] = True
-            else:
-                # joining a net that already has a port: allowed, that port becomes ours
-                if room + own >= 0:
-                    pm = t.is_port & ~t.bare_port
-                    m |= pm
+            elif room + own >= 0:
+                m |= t.is_port & ~t.bare_port
+            elif vdd_pay and room + own + vdd_pay >= 0:
+                m[t.vdd] = True
             cand[a] = False
+            self._no_shorted_device(a, m, cand)
         elif ka == _K_PORT:
-            cand = t.is_pin & self.exists & (room + 2 * self.netless >= 0)
             cand &= (self.comp_port == -1) | (self.comp_port == a)
-            cand |= new_ok
         else:
             return m
+        if ka == _K_PORT or not self.netless[a]:
+            # as a target, a device's last free pin must not join the net its siblings share
+            mine = self._find(a)
+            for q in self.netless_set:
+                if cand[q] and self._siblings_root(q) == mine:
+                    cand[q] = False
         m |= cand
         for q in nbrs:
-            if q not in self.pending.get(a, ()):
-                m[q] = False
+            m[q] = False
+        if len(self.stack) > 1 and self._complete(a):
+            m[self.stack[-2]] = True
         return m
+
+    def _siblings_root(self, q: int) -> int:
+        """Net root shared by all the other pins of q's device, or -1."""
+        roots = set()
+        for p in self.t.pins_of[int(self.t.dev[q])]:
+            if p != q:
+                if self.netless[p]:
+                    return -1
+                roots.add(self._find(p))
+        return roots.pop() if len(roots) == 1 else -1
+
+    def _no_shorted_device(self, a: int, m: np.ndarray, cand: np.ndarray) -> None:
+        """Forbid putting the last netless pin of a device on the net all its other pins share."""
+        if not self.netless[a]:
+            return
+        others = [p for p in self.t.pins_of[int(self.t.dev[a])] if p != a]
+        if any(self.netless[p] for p in others):
+            return
+        roots = {self._find(p) for p in others}
+        if len(roots) != 1:
+            return
+        r = roots.pop()
+        port = int(self.comp_port[r])
+        if port != -1:
+            m[port] = False
+            cand[self.comp_port == port] = False
+        else:
+            cand[self.members[r]] = False
 
     def step(self, tok: int) -> None:
         """Apply one token (legal under :meth:`mask`)."""
@@ -541,30 +610,27 @@ class TourGrammar:
         if tok == t.vocab.pad:
             self.failed = self.failed or "no legal next token"
             return
-        a, b = self.cur, int(tok)
-        self._introduce(b)
-        if b in self.pending.get(a, ()):
-            self.pending[a].discard(b)  # a->b closes the edge walked b->a
-            self.n_pending -= 1
-            self.pend_deg[a] -= 1
-            self.pend_deg[b] -= 1
+        a, b = self.stack[-1], int(tok)
+        if len(self.stack) > 1 and b == self.stack[-2] and b in self.adj.get(a, ()):
+            self.stack.pop()
         else:
-            self.pending.setdefault(b, set()).add(a)  # b owes the walk back to a
-            self.n_pending += 1
-            self.pend_deg[a] = self.pend_deg.get(a, 0) + 1
-            self.pend_deg[b] = self.pend_deg.get(b, 0) + 1
+            self._introduce(b)
             self.adj.setdefault(a, set()).add(b)
             self.adj.setdefault(b, set()).add(a)
+            self.stack.append(b)
             ka, kb = t.kind[a], t.kind[b]
             if _K_DEVICE in (ka, kb):
-                self.n_linked += 1
+                pin, dev = (a, b) if ka == _K_PIN else (b, a)
+                self.unlinked[pin] = False
+                self.n_unlinked -= 1
+                self.n_unlinked_dev[dev] -= 1
             else:
                 for x in (a, b):
                     if self.netless[x]:
                         self.netless[x] = False
-                        self.n_netted += 1
+                        self.n_netless -= 1
+                        self.netless_set.discard(x)
                 self._union(a, b)
-        self.cur = b
         if self.remaining() <= 0:
             self.failed = "length budget exhausted before the tour closed"
 
@@ -574,14 +640,17 @@ class TourGrammar:
             return
         if t.kind[x] in (_K_DEVICE, _K_PIN):
             d = int(t.dev[x])
-            if not self.exists[d]:
-                ti = int(t.dtype[d])
-                self._mark_next(ti, False)
-                self.count[ti] += 1
-                self._mark_next(ti, True)
-                self.exists[d] = True
-                self.total_pins += int(t.npins[d])
-                for p in t.pins_of[d]:
-                    self.exists[p] = True
-                    self.netless[p] = True
+            ti = int(t.dtype[d])
+            self._mark_next(ti, False)
+            self.count[ti] += 1
+            self._mark_next(ti, True)
+            self.exists[d] = True
+            pins = t.pins_of[d]
+            self.exists[pins] = True
+            self.netless[pins] = True
+            self.unlinked[pins] = True
+            self.n_unlinked_dev[d] = len(pins)
+            self.n_unlinked += len(pins)
+            self.n_netless += len(pins)
+            self.netless_set.update(pins)
         self.exists[x] = True

@@ -1,0 +1,170 @@
+"""Device-pin graphs, Euler tours, tokenizer, decoding and the tour grammar."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from eda.circuit import Circuit, Device
+from eda.errors import InputError
+from eda.graphs.euler import (
+    SequenceError,
+    TourGrammar,
+    Vocab,
+    VocabTables,
+    euler_tours,
+    sequence_to_graph,
+)
+from eda.graphs.pin_graph import circuit_to_graph, graph_to_circuit, graphs_isomorphic, wl_hash
+from eda.read.topology_dataset import load_library, parse_topology
+
+OTA = """* 5T OTA
+*.type opamp1
+*.ports VDD VSS VIN1 VIN2 VB1 VOUT1
+M1 (n1 VIN1 n2 VSS) nmos4
+M2 (VOUT1 VIN2 n2 VSS) nmos4
+M3 (n2 VB1 VSS VSS) nmos4
+M4 (n1 n1 VDD VDD) pmos4
+M5 (VOUT1 n1 VDD VDD) pmos4
+"""
+
+
+@pytest.fixture(scope="module")
+def library():
+    return load_library()
+
+
+@pytest.fixture(scope="module")
+def vocab():
+    return Vocab.build()
+
+
+def test_library_size_and_types(library):
+    assert len(library) >= 100
+    assert len({t.ctype for t in library}) >= 10
+    assert all(t.ports and "VDD" in t.ports and "VSS" in t.ports for t in library)
+
+
+def test_pin_graph_structure():
+    g = circuit_to_graph(parse_topology(OTA).circuit)
+    assert g.nodes["NM1"]["kind"] == "device"
+    assert set(g["NM1"]) == {"NM1_D", "NM1_G", "NM1_S", "NM1_B"}
+    # port nets are stars on the port node, internal nets are cliques of pins
+    assert set(g["VIN1"]) == {"NM1_G"}
+    assert g.has_edge("NM1_S", "NM2_S") and g.has_edge("NM1_S", "NM3_D") and g.has_edge("NM2_S", "NM3_D")
+    assert not g.has_edge("NM1_B", "NM2_B")  # both on VSS: joined through the port only
+    assert g.has_edge("VSS", "NM1_B")
+
+
+def test_graph_circuit_round_trip_library(library):
+    for t in library:
+        g = circuit_to_graph(t.circuit)
+        c = graph_to_circuit(g)
+        assert len(c.devices) == len(t.circuit.devices)
+        assert graphs_isomorphic(g, circuit_to_graph(c)), t.name
+
+
+def test_isomorphism_sees_rewiring():
+    g = circuit_to_graph(parse_topology(OTA).circuit)
+    mutated = parse_topology(OTA.replace("M5 (VOUT1 n1 VDD VDD)", "M5 (VOUT1 VOUT1 VDD VDD)")).circuit
+    h = circuit_to_graph(mutated)
+    assert not graphs_isomorphic(g, h)
+    # renaming devices and nets does not change the graph
+    renamed = parse_topology(OTA.replace("n1", "xx").replace("M1 ", "M9 ")).circuit
+    assert graphs_isomorphic(g, circuit_to_graph(renamed))
+    assert wl_hash(g) == wl_hash(circuit_to_graph(renamed))
+
+
+def test_types_come_from_models_not_names():
+    c = Circuit(devices=[Device("R1", "M", ("a", "b", "VSS", "VSS"), model="pmos4"),
+                         Device("M7", "R", ("VDD", "a")), Device("C3", "M", ("b", "b", "VSS", "VSS"), model="nmos4")],
+                ports=("VDD", "VSS"))
+    g = circuit_to_graph(c)
+    assert sorted(n for n, k in g.nodes(data="kind") if k == "device") == ["NM1", "PM1", "R1"]
+    with pytest.raises(InputError, match="polarity"):
+        circuit_to_graph(Circuit(devices=[Device("M1", "M", ("a", "b", "c", "d"), model="weird")]))
+
+
+@pytest.mark.parametrize("method", ["dfs", "networkx"])
+def test_tours_round_trip(library, vocab, method):
+    for t in library[::4]:
+        g = circuit_to_graph(t.circuit)
+        tours = euler_tours(g, k=3, seed=7, method=method)
+        assert len({tuple(x) for x in tours}) == len(tours) >= 1
+        for tour in tours:
+            assert tour[0] == tour[-1] == "VSS"
+            assert len(tour) == 2 * g.number_of_edges() + 1  # doubled graph: each edge both ways
+            ids = vocab.encode(tour, t.ctype)
+            h, ct = sequence_to_graph(vocab.decode(ids))
+            assert ct == t.ctype
+            assert graphs_isomorphic(g, h), t.name
+
+
+def test_vocab_save_load(tmp_path, vocab):
+    p = vocab.save(tmp_path / "v.json")
+    assert Vocab.load(p).tokens == vocab.tokens
+    (tmp_path / "bad.json").write_text("{nope")
+    with pytest.raises(InputError):
+        Vocab.load(tmp_path / "bad.json")
+    with pytest.raises(InputError, match="vocabulary"):
+        vocab.encode(["VSS", "NM99_D"])
+
+
+def _ota_tour():
+    return euler_tours(circuit_to_graph(parse_topology(OTA).circuit), 1, seed=3)[0]
+
+
+@pytest.mark.parametrize("mutate, reason", [
+    (lambda s: ["VDD"] + s[1:], "starts at VSS"),
+    (lambda s: s[:-1], "does not return to VSS"),
+    (lambda s: s[:3] + ["PM1"] + s[3:], "device"),
+    (lambda s: s[:1] + ["VDD"] + s[1:], "port VSS next to port VDD"),
+    (lambda s: s[:5] + s[3:], "walked twice"),
+    (lambda s: s + ["<eos>", "VSS"], "only <pad>"),
+    (lambda s: s[:4] + ["<pad>"] + s[4:], "<pad> before <eos>"),
+    (lambda s: s[:4] + ["FOO1"] + s[4:], "unknown node"),
+])
+def test_decode_reasons(mutate, reason):
+    seq = mutate(_ota_tour())
+    with pytest.raises(SequenceError, match=reason):
+        sequence_to_graph(seq)
+
+
+def test_decode_incomplete_device():
+    # a walk that reaches a device through one pin and returns: the device lacks its other pins
+    with pytest.raises(SequenceError, match="lacks its pin"):
+        sequence_to_graph(["VSS", "NM1_S", "NM1", "NM1_S", "VSS"])
+    # lenient decoding still needs complete devices but not a closed tour
+    g, _ = sequence_to_graph(_ota_tour()[:-1] + ["VSS"], strict=False)
+    assert g.number_of_nodes() > 0
+
+
+def test_grammar_accepts_training_tours(library, vocab):
+    tab = VocabTables(vocab)
+    for t in library[::5]:
+        for tour in euler_tours(circuit_to_graph(t.circuit), 2, seed=1):
+            ids = vocab.encode(tour, t.ctype)
+            gr = TourGrammar(tab, len(ids) + 16)
+            for i in ids[3:]:
+                assert gr.mask()[i], (t.name, vocab.tokens[i])
+                gr.step(i)
+            assert gr.done
+
+
+def test_grammar_random_walks_always_close(vocab):
+    """Uniform random legal tokens: every walk ends with <eos> within its length and decodes."""
+    tab = VocabTables(vocab)
+    rng = np.random.default_rng(0)
+    for max_len in (60, 200):
+        for _ in range(15):
+            gr = TourGrammar(tab, max_len)
+            seq = ["<bos>", "<type:any>", "VSS"]
+            while not gr.done:
+                ids = np.flatnonzero(gr.mask())
+                assert len(ids), seq
+                tok = int(rng.choice(ids))
+                gr.step(tok)
+                seq.append(vocab.tokens[tok])
+            assert len(seq) <= max_len
+            g, _ = sequence_to_graph(seq)
+            assert graph_to_circuit(g).devices
