@@ -106,7 +106,9 @@ def build(params: MacroParams, out: Path | str, lib: CellLibrary | None = None, 
             render_png(gds, out / "macro.png")
             x0 = m.extra["origin_um"][0]
             pitch, hb = m.extra["column_pitch_um"], m.extra["row_height_um"]
-            render_png(gds, out / "macro_tile.png", box_um=(x0, 0, x0 + 3 * pitch + 12, 6 * hb))
+            # zoom: the top-left corner of the array (tap, word-line driver, first bitcell columns)
+            render_png(gds, out / "macro_tile.png",
+                       box_um=(x0, m.height_um - 4 * hb, x0 + 3 * pitch + 12, m.height_um))
             times["render_s"] = time.perf_counter() - t
             bar.advance(task)
     bits = params.rows * params.cols
