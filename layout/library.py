@@ -218,6 +218,8 @@ def write_library(out: Path | str | None = None) -> Path:
 
     Sizes in the manifest are measured from the written GDS cells' bounding boxes.
     """
+    import datetime
+
     import gdstk
 
     from eda.circuit import Circuit
@@ -232,15 +234,23 @@ def write_library(out: Path | str | None = None) -> Path:
         lib = gdstk.Library(name=r.name, unit=1e-6, precision=1e-9)
         lib.add(r.gds.copy(r.name))
         gpath = out / f"{r.name}.gds"
-        lib.write_gds(str(gpath))
+        lib.write_gds(str(gpath), timestamp=datetime.datetime(2026, 1, 1))  # reproducible bytes
         (x0, y0), (x1, y1) = gdstk.read_gds(str(gpath)).top_level()[0].bounding_box()
         write_spice(Circuit(title=f"* {r.name}: sky130 ACIM {role} (eda-ml)", subckts=[r.subckt]),
                     out / f"{r.name}.spice")
         pins = [p.as_dict() for p in r.pins]
+        entry_extra = {}
+        if role == "compute":
+            from eda.tech.sky130 import MIM_CAP_F_PER_UM2
+
+            caps = [d for d in r.subckt.devices if d.model == "sky130_fd_pr__cap_mim_m3_1"]
+            entry_extra["cap_fF"] = round(sum(float(d.params["W"]) * float(d.params["L"]) for d in caps)
+                                          * MIM_CAP_F_PER_UM2 * 1e15, 4)
         manifest["cells"][r.name] = {
             "width_um": round(x1 - x0, 3), "height_um": round(y1 - y0, 3),
             "gds": gpath.name, "spice": f"{r.name}.spice", "pins": pins,
             "ports": list(r.subckt.ports), "slots": {k: v / 1000 for k, v in r.slot_y.items()},
+            **entry_extra,
         }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1))
     return out
