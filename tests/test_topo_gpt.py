@@ -1,0 +1,134 @@
+"""Topology GPT: tiny training, checkpoints, grammar-constrained sampling, the CLI."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from eda.generators.topology_gpt import (
+    GenerateParams,
+    GPTConfig,
+    TopologyGPT,
+    TrainParams,
+    generate,
+    load_checkpoint,
+    sample,
+    save_checkpoint,
+    train,
+    training_graphs,
+)
+from eda.graphs.pin_graph import circuit_to_graph, graphs_isomorphic
+from typer.testing import CliRunner
+
+from eda.cli.topo import app
+from eda.errors import InputError
+from eda.read.topology_dataset import load_library
+
+TINY = GPTConfig(n_layer=1, n_head=2, n_embd=32, block_size=240)
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    lib = load_library()[::4]
+    model, vocab, hist, ck = train(lib, TINY, TrainParams(steps=6, tours=2, batch_tokens=2048, threads=1),
+                                   progress=False)
+    path = save_checkpoint(ck, tmp_path_factory.mktemp("m") / "tiny.pt")
+    return lib, model, vocab, hist, ck, path
+
+
+def test_training_runs_and_loss_drops(tiny):
+    _, model, _, hist, _, _ = tiny
+    assert len(hist.train_loss) == 6 and hist.val_loss
+    assert hist.train_loss[-1] < hist.train_loss[0]
+
+
+def test_kv_cache_matches_full_forward(tiny):
+    _, model, vocab, _, _, _ = tiny
+    x = torch.randint(3, len(vocab), (2, 12))
+    with torch.no_grad():
+        full = model(x)
+        caches = [[None, None] for _ in model.blocks]
+        step = [model(x[:, :5], caches, 0)]
+        for i in range(5, 12):
+            step.append(model(x[:, i:i + 1], caches, i))
+    assert torch.allclose(full, torch.cat(step, dim=1), atol=1e-5)
+
+
+def test_checkpoint_round_trip_weights_only(tiny, tmp_path):
+    lib, model, vocab, _, ck, path = tiny
+    m2, v2, ck2 = load_checkpoint(path)
+    assert v2.tokens == vocab.tokens and m2.config == model.config
+    graphs = training_graphs(ck2, v2)
+    # every training circuit that fit is recorded, as the same graph
+    assert len(graphs) == ck["train_offsets"].numel() - 1 > 0
+    assert any(graphs_isomorphic(graphs[0], circuit_to_graph(t.circuit)) for t in lib)
+    bad = tmp_path / "bad.pt"
+    torch.save({"format": "other"}, bad)
+    with pytest.raises(InputError, match="not a topology-GPT"):
+        load_checkpoint(bad)
+    with pytest.raises(InputError, match="no such checkpoint"):
+        load_checkpoint(tmp_path / "missing.pt")
+
+
+def test_grammar_sampling_always_decodes(tiny):
+    _, model, vocab, _, _, _ = tiny
+    out = sample(model, vocab, 12, grammar=True, batch_size=6, seed=1, max_len=200)
+    assert all(s.graph is not None for s in out), [s.error for s in out]
+    assert all(len(s.tokens) <= 200 for s in out)
+    free = sample(model, vocab, 6, grammar=False, batch_size=6, seed=1, max_len=120)
+    assert len(free) == 6  # free sampling may fail to decode; each failure carries its reason
+    assert all(s.graph is not None or s.error for s in free)
+
+
+def test_sampling_rejects_bad_args(tiny):
+    _, model, vocab, _, _, _ = tiny
+    with pytest.raises(InputError, match="temperature"):
+        sample(model, vocab, 1, temperature=0)
+    with pytest.raises(InputError, match="not in the model's vocabulary"):
+        sample(model, vocab, 1, ctype="toaster")
+
+
+def test_generate_report(tiny, tmp_path):
+    _, model, vocab, _, ck, _ = tiny
+    rep = generate(model, vocab, ck, GenerateParams(n=8, batch_size=8, seed=2), tmp_path)
+    data = json.loads((tmp_path / "report.json").read_text())
+    for key in ("valid", "unique", "novel", "device_histogram", "failures", "erc_clean", "decoded"):
+        assert key in data
+    assert rep["decoded"] == 1.0
+    assert len(data["files"]) == round(rep["valid"] * 8)
+    for f in data["files"]:
+        from eda.read.from_spice import read_spice
+        from eda.sim.ngspice import operating_point
+
+        assert operating_point(read_spice(tmp_path / f))  # each deck simulates as written
+
+
+def test_model_size_config():
+    with pytest.raises(InputError, match="n_embd"):
+        GPTConfig(n_embd=30, n_head=4)
+    assert TopologyGPT(GPTConfig()).n_params() < 3_000_000
+
+
+def test_cli_check(tmp_path):
+    good = tmp_path / "ota.cir"
+    good.write_text("* ota\n*.ports VDD VSS VIN1 VB1 VOUT1\nM1 (VOUT1 VIN1 VSS VSS) nmos4\n"
+                    "M2 (VOUT1 VB1 VDD VDD) pmos4\n")
+    bad = tmp_path / "7.cir"  # Cadence body form with its port file
+    bad.write_text("M1 (VOUT1 VIN1 VSS VSS) nmos4\nM2 (VOUT1 x VDD VDD) pmos4\n")
+    (tmp_path / "Port7.txt").write_text("VDD VSS VIN1 VOUT1")
+    r = CliRunner().invoke(app, ["check", str(good)])
+    assert r.exit_code == 0 and "ok" in r.output
+    r = CliRunner().invoke(app, ["check", str(good), str(bad)])
+    assert r.exit_code == 1 and "internal net x has only 1 pin" in r.output
+
+
+def test_cli_train_generate(tmp_path):
+    ck = tmp_path / "m.pt"
+    r = CliRunner().invoke(app, ["train", "--compose", "0", "--steps", "2", "--tours", "1", "--n-layer", "1",
+                                 "--n-embd", "32", "--n-head", "2", "--block-size", "240", "--out", str(ck)])
+    assert r.exit_code == 0, r.output
+    out = tmp_path / "gen"
+    r = CliRunner().invoke(app, ["generate", "--n", "4", "--model", str(ck), "--out", str(out), "--no-simulate"])
+    assert r.exit_code == 0, r.output
+    assert (out / "report.json").is_file()
