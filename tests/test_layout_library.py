@@ -111,3 +111,25 @@ def test_missing_folder(tmp_path):
         load_library(tmp_path / "nope")
     with pytest.raises(InputError):
         load_library(Path(tmp_path))
+
+
+def test_macro_builds_clean_with_user_override(tmp_path):
+    from eda.layout.macro import MacroParams, build_macro
+
+    user = tmp_path / "user"
+    user.mkdir()
+    src = LIB.cell("tap")
+    gl = gdstk.read_gds(str(src.gds))
+    gl.top_level()[0].name = "my_tap"
+    gl.write_gds(str(user / "my_tap.gds"))
+    (user / "my_tap.spice").write_text(src.spice.read_text().replace("acim_tap", "my_tap"))
+    man = {"technology": "sky130", "roles": {"tap": "my_tap"},
+           "cells": {"my_tap": {"width_um": src.width_um, "height_um": src.height_um, "gds": "my_tap.gds",
+                                "spice": "my_tap.spice", "pins": [p.__dict__ for p in src.pins]}}}
+    (user / "manifest.json").write_text(json.dumps(man))
+    m = build_macro(MacroParams(2, 1, 2, 1), load_library(user))
+    gds = tmp_path / "m.gds"
+    m.library.write_gds(str(gds))
+    assert "my_tap" in {c.name for c in m.library.cells}
+    assert run_drc(gds).clean
+    assert run_lvs(gds, m.circuit).clean
