@@ -267,10 +267,6 @@ def row_cell(p: RowCellParams) -> CellResult:
     dt_n = NDIFF_B + p.wn_band  # nmos band top
     for row, ch, sd_cols, g_cols in chain_cols:
         w = ch.fets[0].w_nm
-        if row == "n":
-            y0, y1 = NDIFF_B, NDIFF_B + w
-        else:
-            y0, y1 = None, None  # known after the channel height is fixed
         nets_sd = [ch.fets[0].left] + [f.right for f in ch.fets]
         for k, c in enumerate(sd_cols):
             if c is not None:
@@ -281,7 +277,6 @@ def row_cell(p: RowCellParams) -> CellResult:
             bulk = vss if row == "n" else vdd
             devices.append(Device(f.name, "X", (f.left, f.gate, f.right, bulk), model=model,
                                   params={"W": f.w_nm / 1000, "L": f.l_nm / 1000, "nf": 1}))
-        del y0, y1
 
     for it in items:
         if it.net == vss and (it.row == "p" or it.kind == "g"):
