@@ -69,9 +69,9 @@ def verify_dataset(out: str | Path, n: int = 3, seed: int = 0, **kw) -> dict:
     if not ok_ids:
         raise InputError("no finished samples to verify", file=out)
     pick = sorted(np.random.default_rng(seed).choice(ok_ids, size=min(n, len(ok_ids)), replace=False).tolist())
-    from eda.dataset.runner import _one_blas_thread
+    from eda.dataset.runner import one_blas_thread
 
-    with _one_blas_thread():
+    with one_blas_thread():
         results = [fn(out / "raw" / i, **kw) for i in pick]
     return {"ok": all(r.get("ok") for r in results), "checked": pick, "results": results}
 

@@ -37,7 +37,7 @@ import numpy as np
 from eda.errors import InputError
 
 __all__ = ["FORMAT_VERSION", "BuildReport", "build_dataset", "sample_seed", "sample_id", "read_manifest",
-           "dataset_status", "load_dataset_json"]
+           "dataset_status", "load_dataset_json", "one_blas_thread"]
 
 #: Version of the on-disk layout (dataset.json, manifest, raw/ folders).
 FORMAT_VERSION = 1
@@ -102,7 +102,7 @@ def _peak_rss_mb() -> float:
         return float("nan")
 
 
-def _one_blas_thread():
+def one_blas_thread():
     """Samples run in parallel processes: one BLAS thread each. Threaded BLAS on a busy machine spins and
     made small linear-algebra calls (SciPy's griddata in the IR-drop maps) 5-10x slower."""
     try:
@@ -127,7 +127,7 @@ def run_one(fn: Callable, index: int, seed: int, raw: str) -> dict:
     t0 = time.perf_counter()
     try:
         tmp.mkdir(parents=True)
-        with _one_blas_thread():
+        with one_blas_thread():
             info = fn(seed, tmp)
         if info is None:
             info = {}
