@@ -68,7 +68,8 @@ class PdnParams(BaseModel):
 
     Attributes:
         tech: technology name.
-        layers: one entry per technology layer, bottom-up.
+        layers: one entry per used technology layer, bottom-up: the whole stack or its lower part (the
+            bumps sit on the top used layer; e.g. ``m1 m4 m7`` puts them on m7).
         rail_tap_um: spacing of nodes along the rails (µm).
         pad_pattern: ``ring`` (bumps along the die edge), ``array`` (regular bump array) or ``sparse``
             (``n_pads`` bumps at random top-layer nodes).
@@ -106,8 +107,9 @@ class PdnParams(BaseModel):
     def _match_tech(self):
         tech = get_tech(self.tech)
         names = [ly.name for ly in tech.layers]
-        if [ly.name for ly in self.layers] != names:
-            raise ValueError(f"layers must be {names} (the technology stack), got {[ly.name for ly in self.layers]}")
+        got = [ly.name for ly in self.layers]
+        if len(got) < 2 or got != names[:len(got)]:
+            raise ValueError(f"layers must be the bottom of the technology stack {names} (at least two), got {got}")
         if abs(self.layers[0].pitch_um - 2 * tech.row_height_um) > 1e-9:
             raise ValueError(f"layers.0.pitch_um: the rail pitch is two rows, {2 * tech.row_height_um} um")
         return self
@@ -141,8 +143,8 @@ def sample_pdn_params(design: Design, rng: np.random.Generator, size: str = "sma
     pad_pitch = float(rng.uniform(pp_lo, min(pp_hi, max(pp_lo, min(W, H) / 1.5))))
     if pattern == "ring":
         pad_pitch = pad_pitch / 2  # peripheral bonds sit closer than area bumps
-    return PdnParams(
-        tech=tech.name, layers=tuple(layers),
+    kw = dict(
+        tech=tech.name,
         rail_tap_um=round(float(rng.uniform(*taps)), 3),
         pad_pattern=pattern, pad_pitch_um=round(pad_pitch, 2), n_pads=int(rng.integers(1, 5)),
         decap=bool(rng.random() < 0.5),
@@ -153,6 +155,12 @@ def sample_pdn_params(design: Design, rng: np.random.Generator, size: str = "sma
         load_model="strap" if rng.random() < 0.4 else "tap",
         seed=int(rng.integers(0, 2**31 - 1)),
     )
+    return PdnParams(layers=tuple(layers[:_stack_depth(rng, len(layers))]), **kw)
+
+
+def _stack_depth(rng: np.random.Generator, n: int) -> int:
+    """Used layers: mostly the full stack, sometimes bumps on a lower mesh layer (m7 or m8)."""
+    return int(rng.choice([n - 2, n - 1, n], p=[0.25, 0.15, 0.6])) if n >= 4 else n
 
 
 @dataclass
@@ -250,7 +258,7 @@ class SynthPdn:
         ys = np.concatenate([self.y, self.y[self.pads][:nx]]).astype(np.float64)
         n_is = len(el["is_a"])
         pdn = PDN(node_names=names, node_net=np.ones(len(names), dtype=np.int32), node_layer=lay, node_x=xs,
-                  node_y=ys, layer_names=[ly.name for ly in d.tech.layers],
+                  node_y=ys, layer_names=[ly.name for ly in self.params.layers],
                   is_kind=np.zeros(n_is, dtype=np.int8), is_pulse=np.full((n_is, 7), np.nan),
                   pwl_start=np.zeros(n_is + 1, dtype=np.int64), **el)
         pdn._normalise()
@@ -294,12 +302,13 @@ def make_pdn(design: Design, params: PdnParams | None = None, **kw) -> SynthPdn:
     dbu = tech.dbu_per_um
     W, H = design.width_um, design.height_um
     Wd, Hd = int(round(W * dbu)), int(round(H * dbu))
-    L = len(tech.layers)
+    L = len(p.layers)
+    tl = tech.layers[:L]  # the used part of the stack
     macros = design.macros * dbu
 
     # Stripe positions (across the stripe direction), database units.
     stripes = []
-    for lp, lt in zip(p.layers, tech.layers, strict=True):
+    for lp, lt in zip(p.layers, tl, strict=True):
         extent = Hd if lt.direction == "h" else Wd
         k = np.arange(int(np.floor((extent / dbu - lp.offset_um) / lp.pitch_um + 1e-9)) + 1)
         s = np.round((lp.offset_um + k * lp.pitch_um) * dbu).astype(np.int64)
@@ -315,7 +324,7 @@ def make_pdn(design: Design, params: PdnParams | None = None, **kw) -> SynthPdn:
     xs, ys, lays, keep_l, base = [], [], [], [], []
     grids = []
     nb = 0
-    for li, lt in enumerate(tech.layers):
+    for li, lt in enumerate(tl):
         parts = [stripes[j] for j in (li - 1, li + 1) if 0 <= j < L]
         if li == 0:
             parts.append(taps)
@@ -338,11 +347,11 @@ def make_pdn(design: Design, params: PdnParams | None = None, **kw) -> SynthPdn:
 
     def gidx(li, xx, yy):
         along, across, b = grids[li]
-        a, c = (xx, yy) if tech.layers[li].direction == "h" else (yy, xx)
+        a, c = (xx, yy) if tl[li].direction == "h" else (yy, xx)
         return b + np.searchsorted(across, c) * len(along) + np.searchsorted(along, a)
 
     ra, rb, rv, rvia = [], [], [], []
-    for li, (lp, lt) in enumerate(zip(p.layers, tech.layers, strict=True)):
+    for li, (lp, lt) in enumerate(zip(p.layers, tl, strict=True)):
         along, across, b = grids[li]
         ids = b + np.arange(len(along) * len(across)).reshape(len(across), len(along))
         a0, a1 = ids[:, :-1].ravel(), ids[:, 1:].ravel()
@@ -353,7 +362,7 @@ def make_pdn(design: Design, params: PdnParams | None = None, **kw) -> SynthPdn:
         ra.append(a0[ok]), rb.append(a1[ok]), rv.append(lt.sheet_res * seg_um[ok] / lp.width_um)
         rvia.append(np.zeros(int(ok.sum()), dtype=bool))
     for li in range(L - 1):
-        lo = tech.layers[li]
+        lo = tl[li]
         s_lo, s_hi = stripes[li], stripes[li + 1]
         X, Y = np.meshgrid(s_hi, s_lo) if lo.direction == "h" else np.meshgrid(s_lo, s_hi)
         X, Y = X.ravel(), Y.ravel()
@@ -384,13 +393,13 @@ def make_pdn(design: Design, params: PdnParams | None = None, **kw) -> SynthPdn:
     res_a, res_b, res_v, is_via = new[res_a[ok]], new[res_b[ok]], res_v[ok], is_via[ok]
     x, y, layer = x[keep], y[keep], layer[keep]
     pads = new[pads_full]
-    names = _names(x, y, layer, [ly.name for ly in tech.layers])
+    names = _names(x, y, layer, [ly.name for ly in tl])
 
     # Cells tap the two nearest rail nodes of their VDD rail (rail k serves rows 2k and 2k+1); with the
     # strap load model only rail nodes under a strap of the next layer (the via sites) count.
     rail_nodes = np.flatnonzero(layer == 0)
     if p.load_model == "strap":
-        at_via = np.isin(x[rail_nodes] if tech.layers[1].direction == "v" else y[rail_nodes], stripes[1])
+        at_via = np.isin(x[rail_nodes] if tl[1].direction == "v" else y[rail_nodes], stripes[1])
         if at_via.any():
             rail_nodes = rail_nodes[at_via]
     rail_k = np.searchsorted(stripes[0], y[rail_nodes])
@@ -423,7 +432,10 @@ def make_pdn(design: Design, params: PdnParams | None = None, **kw) -> SynthPdn:
         wl[lost], wr[lost] = 1.0, 0.0
 
     # Macros draw from the first layer they do not block.
-    free_li = next(i for i, lt in enumerate(tech.layers) if not lt.blocked_by_macros)
+    free_li = next((i for i, lt in enumerate(tl) if not lt.blocked_by_macros), None)
+    if free_li is None and len(macros):
+        raise InputError(f"PdnParams.layers: the design has macros, which need a PDN layer above "
+                         f"{tl[-1].name} to draw from")
     m_nodes, m_w, m_start = [], [], [0]
     cand = np.flatnonzero(layer == free_li)
     for m in macros:

@@ -219,3 +219,19 @@ def test_dynamic_label_semantics_match_ngspice():
     drop = d.vdd - mine.probes[probe]
     assert drop.max() > 1e-4
     assert np.abs((d.vdd - ref) - drop).max() < 0.02 * drop.max()
+
+
+def test_partial_stack_puts_bumps_on_the_top_used_layer():
+    d = _design(seed=9)
+    lay = _layers()[:3]  # m1 m4 m7: bumps on m7, as in some ICCAD'23 cases
+    net = make_pdn(d, PdnParams(layers=lay, pad_pattern="array", pad_pitch_um=30.0))
+    pdn = net.static_pdn()
+    assert pdn.layer_names == ["m1", "m4", "m7"]
+    assert np.all(net.layer[net.pads] == 2)
+    assert solve_static(pdn).worst_drop > 0
+    with pytest.raises(InputError, match="macros, which need a PDN layer above m4"):
+        make_pdn(d, PdnParams(layers=_layers()[:2]))
+    with pytest.raises(InputError, match="bottom of the technology stack"):
+        validated(PdnParams, layers=[_layers()[0], _layers()[2]])
+    depths = {len(sample_pdn_params(d, np.random.default_rng(s)).layers) for s in range(40)}
+    assert depths == {3, 4, 5}

@@ -49,11 +49,15 @@ import numpy as np
 from eda.dataset.runner import one_blas_thread
 from eda.errors import InputError
 
-__all__ = ["SAMPLE_FORMAT", "SIZE_DT", "make_irdrop_sample", "verify_sample", "build_irdrop_dataset",
-           "STATIC_FILES", "IrdropSample", "read_sample", "with_pwl_loads"]
+__all__ = ["SAMPLE_FORMAT", "GENERATOR_VERSION", "SIZE_DT", "make_irdrop_sample", "verify_sample",
+           "build_irdrop_dataset", "STATIC_FILES", "IrdropSample", "read_sample", "with_pwl_loads"]
 
 #: Version of the sample folder format documented above.
 SAMPLE_FORMAT = 1
+
+#: Version of the generators' sampling: part of a dataset's identity, so a resumed build never mixes
+#: samples drawn by different generator code. Bump it whenever the same seed would give another sample.
+GENERATOR_VERSION = 2
 
 #: Target transient time step per size preset (s): the clock period is cut into ceil(period / dt) steps
 #: (clipped to :data:`STEP_RANGE`). Labels are exact for the written deck and waveforms (load currents
@@ -149,7 +153,7 @@ def make_irdrop_sample(seed: int, out_dir: str | Path, size: str = "small", n_st
         "map_shape": list(maps["ir_drop_map"].shape), "n_steps": steps, "n_slices": int(n_slices),
     }
     params = {
-        "format": SAMPLE_FORMAT, "kind": "irdrop", "seed": int(seed), "size": size,
+        "format": SAMPLE_FORMAT, "generator": GENERATOR_VERSION, "kind": "irdrop", "seed": int(seed), "size": size,
         "tech": design.tech.name, "design": dparams.model_dump(), "pdn": pparams.model_dump(),
         "macros_um": design.macros.round(4).tolist(), "macro_power_w": design.macro_power.tolist(),
         "hotspots": [dict(zip(("x_um", "y_um", "sigma_um", "activity_gain"), map(float, h), strict=True))
@@ -351,7 +355,7 @@ def build_irdrop_dataset(out: str | Path, n: int, *, size: str = "small", seed: 
     if size not in SIZES:
         raise InputError(f"size must be one of {', '.join(SIZES)}, got {size!r}")
     config = {"size": size, "n_steps": n_steps, "n_slices": int(n_slices), "pad_pattern": pad_pattern,
-              "sample_format": SAMPLE_FORMAT}
+              "sample_format": SAMPLE_FORMAT, "generator": GENERATOR_VERSION}
     fn = partial(make_irdrop_sample, size=size, n_steps=n_steps, n_slices=n_slices, pad_pattern=pad_pattern)
     return build_dataset(out, n, fn, kind="irdrop", builder="eda.dataset.irdrop:make_irdrop_sample",
                          verifier="eda.dataset.irdrop:verify_sample", config=config, seed=seed, workers=workers,
