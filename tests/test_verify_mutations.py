@@ -200,3 +200,24 @@ def test_macro_bitcell_spacing_violation_fails_drc(small_macro, tmp_path):
 
     r = run_drc(_mutated(gds, tmp_path / "m3.gds", bump))
     assert not r.clean
+
+
+def test_extraction_warning_fails_lvs(tmp_path):
+    """A gate at the diffusion edge (one source/drain only) is skipped by the extractor with a
+    warning: both netlists are then empty and would 'match', but LVS must fail."""
+    import gdstk
+
+    from eda.circuit import Circuit
+    from eda.tech.sky130 import sky130
+
+    t = sky130()
+    c = gdstk.Cell("t")
+    for name, box in (("diff", (0, 0, 0.6, 0.5)), ("nsdm", (-0.2, -0.2, 0.8, 0.7)), ("poly", (0.45, -0.13, 0.6, 0.63))):
+        lay = t.layer(name)
+        c.add(gdstk.rectangle(box[:2], box[2:], layer=lay.layer, datatype=lay.datatype))
+    lib = gdstk.Library()
+    lib.add(c)
+    lib.write_gds(str(tmp_path / "e.gds"))
+    r = run_lvs(tmp_path / "e.gds", Circuit())
+    assert r.match and not r.clean
+    assert any("gate" in e for e in r.extraction_errors)

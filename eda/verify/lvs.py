@@ -279,8 +279,9 @@ def run_lvs(gds: str | Path | db.Layout, reference: Circuit | str | Path, tech: 
     schem = circuit_to_netlist(ref, cell.name)
 
     lvs = _extract(ly, cell, tech)
-    errors = [f"{e.severity}: {e.message}" for e in lvs.each_log_entry()
-              if str(e.severity).lower() not in ("info", "nosev")] if hasattr(lvs, "each_log_entry") else []
+    # warnings and errors of the extraction are failures; only informational entries are not
+    quiet = ("info", "nosev", "noseverity")
+    errors = [f"{e.severity}: {e.message}" for e in lvs.each_log_entry() if str(e.severity).lower() not in quiet]
     errors += [str(e) for e in lvs.each_error()] if hasattr(lvs, "each_error") else []
     lay_nl = lvs.netlist()
     lay_nl.make_top_level_pins()
