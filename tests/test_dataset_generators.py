@@ -62,6 +62,8 @@ def test_design_power_and_hotspots():
     T = d.period
     assert np.all(d.t_switch >= 0) and np.all(d.t_switch + d.t_width <= T + 1e-18)
     assert np.mean(d.t_switch[d.is_seq]) < np.mean(d.t_switch[~d.is_seq])  # flops switch at the edge
+    assert np.allclose(d.internal + d.switching, d.dynamic) and np.all(d.internal > 0)
+    assert np.mean(d.internal[d.is_seq] / d.dynamic[d.is_seq]) > np.mean(d.internal[~d.is_seq] / d.dynamic[~d.is_seq])
 
 
 def test_window_currents_conserve_charge():

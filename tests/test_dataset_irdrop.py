@@ -54,7 +54,9 @@ def test_sample_files_shapes_and_units(sample):
     assert dm.max() >= sm.max()  # the worst over a period is never below the DC drop here (decaps start at DC)
     assert s["worst_dynamic_drop_v"] > s["worst_static_drop_v"]
     cells = (d / "cells.csv").read_text().splitlines()
-    assert cells[0].split(",")[-4:] == ["node_a", "weight_a", "node_b", "weight_b"]
+    assert cells[0].split(",")[-6:] == ["node_a", "weight_a", "node_b", "weight_b", "internal_w", "switching_w"]
+    row = dict(zip(cells[0].split(","), cells[1].split(","), strict=True))
+    assert float(row["internal_w"]) + float(row["switching_w"]) == pytest.approx(float(row["dynamic_w"]), rel=1e-5)
     assert len(cells) - 1 == s["cells"]
     nd = (d / "node_drop.csv").read_text().splitlines()
     assert len(nd) - 1 == s["nodes"]

@@ -26,7 +26,8 @@ files may be added, existing ones keep their name, shape, units and meaning)::
       node_drop.csv            ``node,static_drop_v,dynamic_drop_v`` for every node of netlist.sp
       cells.csv                one row per placed cell: ``x_um,y_um,w_um,h_um,row,is_seq,leakage_w,
                                dynamic_w,activity,t_switch_s,t_width_s,avg_current_a,node_a,weight_a,
-                               node_b,weight_b`` (lower-left corner; the cell draws weight_a of its current
+                               node_b,weight_b,internal_w,switching_w`` (lower-left corner; power in W,
+                               dynamic = internal + switching; the cell draws weight_a of its current
                                from rail node node_a and weight_b from node_b: the cell-PDN relation)
       params.json              format version, seed, size, technology, design and PDN params, macros,
                                hotspots, summary (nodes, loads, pads, cells, total current, worst drops)
@@ -57,7 +58,7 @@ SAMPLE_FORMAT = 1
 
 #: Version of the generators' sampling: part of a dataset's identity, so a resumed build never mixes
 #: samples drawn by different generator code. Bump it whenever the same seed would give another sample.
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 
 #: Target transient time step per size preset (s): the clock period is cut into ceil(period / dt) steps
 #: (clipped to :data:`STEP_RANGE`). Labels are exact for the written deck and waveforms (load currents
@@ -72,6 +73,7 @@ STATIC_FILES = ("netlist.sp", "current_map.csv", "pdn_density.csv", "eff_dist_ma
 
 _CELL_COLUMNS = ("x_um", "y_um", "w_um", "h_um", "row", "is_seq", "leakage_w", "dynamic_w", "activity",
                  "t_switch_s", "t_width_s", "avg_current_a")
+_CELL_EXTRA = ("internal_w", "switching_w")  # appended after the node columns (format 1 readers use names)
 
 
 def make_irdrop_sample(seed: int, out_dir: str | Path, size: str = "small", n_steps: int | None = None,
@@ -197,7 +199,8 @@ def _write_cells(path: Path, net) -> None:
     na = net.names[net.load_nodes[net.cell_load[0]]].tolist()
     nb = net.names[net.load_nodes[net.cell_load[1]]].tolist()
     data += [na, _fmt(net.cell_weight[0], "%.6g"), nb, _fmt(net.cell_weight[1], "%.6g")]
-    header = ",".join((*_CELL_COLUMNS, "node_a", "weight_a", "node_b", "weight_b"))
+    data += [_fmt(np.asarray(cols[c]), "%.6g") for c in _CELL_EXTRA]
+    header = ",".join((*_CELL_COLUMNS, "node_a", "weight_a", "node_b", "weight_b", *_CELL_EXTRA))
     path.write_text(header + "\n" + "\n".join(",".join(r) for r in zip(*data, strict=True)) + "\n")
 
 
