@@ -19,6 +19,7 @@ STAGES: list[tuple[str, str]] = [
     ("Dataset build", "eda.cli.dataset"),
     ("Analog topology generation", "eda.cli.topo"),
     ("ACIM design-space exploration", "eda.cli.acim"),
+    ("ACIM layout synthesis (64x64, DRC + LVS)", "eda.cli.verify"),
 ]
 
 
