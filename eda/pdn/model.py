@@ -205,20 +205,29 @@ def decode_names(names: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray,
     groups = groups[:n]
     if len(groups) != n:  # a name containing a newline cannot occur in a SPICE deck
         raise ValueError("node names must not contain newlines")
-    g_net, g_lay1, g_x, g_y, g_lay2 = (np.array(c, dtype=str) for c in zip(*groups, strict=True))
-    ok = g_net != ""
-    if ok.any():
-        net[ok] = g_net[ok].astype(np.int64)
-        x[ok] = g_x[ok].astype(np.float64)
-        y[ok] = g_y[ok].astype(np.float64)
-        lay = np.where(g_lay1 != "", g_lay1, g_lay2)
-        lay = np.char.lower(lay)
-        has = ok & (lay != "")
-        if has.any():
-            uniq, inv = np.unique(lay[has], return_inverse=True)
-            order = sorted(range(len(uniq)), key=lambda i: (_metal_number(uniq[i]), uniq[i]))
-            rank = np.empty(len(uniq), dtype=np.int64)
-            rank[order] = np.arange(len(uniq))
-            layer[has] = rank[inv]
-            return net, layer, x, y, [str(uniq[i]) for i in order]
+    g_net, g_lay1, g_x, g_y, g_lay2 = zip(*groups, strict=True)
+    # tuples of strings convert in one C pass; unmatched names ('') get placeholders first
+    if "" in g_net:
+        ok = np.array([s != "" for s in g_net])
+        g_net = [s or "-1" for s in g_net]
+        g_x = [s or "nan" for s in g_x]
+        g_y = [s or "nan" for s in g_y]
+    else:
+        ok = np.ones(n, dtype=bool)
+    if not ok.any():
+        return net, layer, x, y, []
+    net = np.array(g_net, dtype=np.int64).astype(np.int32)
+    x = np.array(g_x, dtype=np.float64)
+    y = np.array(g_y, dtype=np.float64)
+    lays = [(a or b).lower() for a, b in zip(g_lay1, g_lay2, strict=True)]
+    codes: dict[str, int] = {}
+    code = np.fromiter((codes.setdefault(t, len(codes)) for t in lays), dtype=np.int64, count=n)
+    uniq = [t for t in codes if t]
+    if uniq:
+        order = sorted(uniq, key=lambda t: (_metal_number(t), t))
+        rank = np.full(len(codes), -1, dtype=np.int64)
+        for r, t in enumerate(order):
+            rank[codes[t]] = r
+        layer = rank[code].astype(np.int16)
+        return net, layer, x, y, order
     return net, layer, x, y, []

@@ -2,7 +2,9 @@
 
 Static: nodal analysis on the *merged-short graph* (0-V sources, and inductors in DC, merge their
 nodes into one unknown), pads (voltage sources to ground) and ground as fixed voltages, and a sparse
-direct solve with a symmetric fill-reducing ordering (SuperLU, minimum degree on A+Aᵀ, symmetric mode),
+direct solve (SuperLU in symmetric mode) after a fill-reducing ordering: geometric nested dissection when
+the node names carry coordinates, minimum degree on A+Aᵀ otherwise (measured on a 130k-node grid:
+factor 1.3 s with nested dissection, 3.2 s minimum degree, 2.8 s COLAMD, 158 s reverse Cuthill-McKee);
 or conjugate gradients preconditioned by smoothed-aggregation AMG (``pyamg``) for very large grids.
 
 Transient: the same unknowns with capacitor and inductor companion models (backward Euler or
