@@ -64,18 +64,22 @@ class _Block(nn.Module):
         self.drop = nn.Dropout(c.dropout)
         self.p = c.dropout
 
-    def forward(self, x: torch.Tensor, cache: list | None = None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, cache: list | None = None, start: int = 0) -> torch.Tensor:
         b, t, c = x.shape
         q, k, v = self.qkv(self.ln1(x)).split(c, dim=2)
         q, k, v = (z.view(b, t, self.n_head, c // self.n_head).transpose(1, 2) for z in (q, k, v))
         if cache is not None:
-            if cache[0] is not None:
-                k = torch.cat([cache[0], k], dim=2)
-                v = torch.cat([cache[1], v], dim=2)
-            cache[0], cache[1] = k, v
-        causal = cache is None or t > 1
-        y = F.scaled_dot_product_attention(q, k, v, is_causal=causal and k.shape[2] == t,
-                                           dropout_p=self.p if self.training else 0.0)
+            # preallocated (B, H, L, hd) buffers: write this step, attend to everything so far
+            cache[0][:, :, start:start + t] = k
+            cache[1][:, :, start:start + t] = v
+            k, v = cache[0][:, :, :start + t], cache[1][:, :, :start + t]
+        if cache is not None and t == 1:
+            # one query per row: two batched mat-vecs beat SDPA on strided cache slices
+            att = torch.softmax((q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(q.shape[-1])), dim=-1)
+            y = att @ v
+        else:
+            y = F.scaled_dot_product_attention(q, k, v, is_causal=k.shape[2] == t and t > 1,
+                                               dropout_p=self.p if self.training else 0.0)
         y = y.transpose(1, 2).reshape(b, t, c)
         x = x + self.drop(self.proj(y))
         return x + self.drop(self.mlp(self.ln2(x)))
@@ -114,8 +118,14 @@ class TopologyGPT(nn.Module):
         pos = torch.arange(start, start + t, device=idx.device)
         x = self.tok(idx) + self.pos(pos)[None]
         for i, blk in enumerate(self.blocks):
-            x = blk(x, caches[i] if caches is not None else None)
+            x = blk(x, caches[i] if caches is not None else None, start)
         return self.head(self.ln(x))
+
+    def new_cache(self, batch: int, length: int | None = None) -> list[list[torch.Tensor]]:
+        """Preallocated key/value buffers for incremental decoding."""
+        c = self.config
+        shape = (batch, c.n_head, length or c.block_size, c.n_embd // c.n_head)
+        return [[torch.zeros(shape), torch.zeros(shape)] for _ in self.blocks]
 
 
 # ------------------------------------------------------------------------------------------ training
@@ -426,47 +436,48 @@ def _sample_batch(model, vocab, tables, b, ctype, temperature, grammar, max_len,
     prefix = [vocab.bos, vocab.index[type_token(ctype)], tables.vss]
     seqs = [list(prefix) for _ in range(b)]
     gram = [TourGrammar(tables, max_len, prefix_len=2) for _ in range(b)] if grammar else None
-    alive = np.ones(b, bool)
-    caches = [[None, None] for _ in model.blocks]
-    x = torch.tensor([prefix] * b)
-    logits = model(x, caches, 0)[:, -1]
+    done = np.zeros(b, bool)
+    rows = np.arange(b)  # sample index of each row of the batch tensors
+    caches = model.new_cache(b, max_len)
+    logits = model(torch.tensor([prefix] * b), caches, 0)[:, -1]
     pos = len(prefix)
     v = len(vocab)
-    while alive.any() and pos < max_len:
+    while len(rows) and pos < max_len:
         lg = logits / temperature
         if top_k:
             kth = torch.topk(lg, min(top_k, v), dim=-1).values[:, -1:]
             lg = lg.masked_fill(lg < kth, float("-inf"))
         if grammar:
-            m = np.zeros((b, v), bool)
-            for i in range(b):
-                if alive[i]:
-                    m[i] = gram[i].mask()
-                    if not m[i].any():
-                        gram[i].failed = "no legal next token"
-                        alive[i] = False
-                if not alive[i]:
-                    m[i, vocab.pad] = True
+            m = np.stack([gram[i].mask() for i in rows])
             mt = torch.from_numpy(m)
             lg = lg.masked_fill(~mt, float("-inf"))
             # a legal token the model gives zero probability (after top-k) is still allowed
             dead = torch.isinf(lg).all(dim=-1)
             if dead.any():
                 lg[dead] = torch.where(mt[dead], 0.0, float("-inf"))
-        probs = torch.softmax(lg, dim=-1)
-        nxt = torch.multinomial(probs, 1, generator=gen)[:, 0]
-        for i in range(b):
-            if not alive[i]:
+        # Gumbel-max: a categorical draw from softmax(lg), cheaper than multinomial on CPU
+        u = torch.rand(lg.shape, generator=gen).clamp_(1e-20, 1.0)
+        nxt = torch.argmax(lg - torch.log(-torch.log(u)), dim=-1)
+        for r, i in enumerate(rows):
+            if done[i]:
                 continue
-            t = int(nxt[i])
+            t = int(nxt[r])
             seqs[i].append(t)
             if grammar:
                 gram[i].step(t)
-                if gram[i].done or gram[i].failed:
-                    alive[i] = False
-            elif t == vocab.eos:
-                alive[i] = False
-        nxt = torch.where(torch.from_numpy(alive), nxt, torch.full_like(nxt, vocab.pad))
+                done[i] = gram[i].done or gram[i].failed is not None
+            else:
+                done[i] = t == vocab.eos
+        keep = [r for r, i in enumerate(rows) if not done[i]]
+        nxt = torch.where(torch.from_numpy(~done[rows]), nxt, torch.full_like(nxt, vocab.pad))
+        if len(keep) <= 0.75 * len(rows):
+            # drop finished rows from the batch and the key/value buffers (in bulk: copies cost)
+            idx = torch.tensor(keep, dtype=torch.long)
+            rows = rows[keep]
+            nxt = nxt[idx]
+            caches = [[kk[idx], vv[idx]] for kk, vv in caches]
+        if not len(rows):
+            break
         logits = model(nxt[:, None], caches, pos)[:, -1]
         pos += 1
     out = []

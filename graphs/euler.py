@@ -395,6 +395,17 @@ class VocabTables:
             for p in pins:
                 self.dev[p] = d
         self.is_pin = self.kind == _K_PIN
+        # pins that conduct at DC (MOS drain/source/bulk, BJT, R, L, diode; not gates, not caps)
+        self.is_dc_pin = np.array([bool(self.kind[i] == _K_PIN and not t.endswith("_G")
+                                        and self.types[self.dtype[i]] != "C")
+                                   for i, t in enumerate(vocab.tokens)])
+        self.is_inductor_pin = np.array([bool(self.kind[i] == _K_PIN and self.types[self.dtype[i]] == "L")
+                                         for i in range(v)])
+        self.driven = np.array([bool(self.kind[i] == _K_PORT and not (t.startswith("IB") or t.startswith("VOUT")))
+                                for i, t in enumerate(vocab.tokens)])
+        # ports that no source drives: their net needs a DC pin
+        self.needs_dc = np.array([bool(self.kind[i] == _K_PORT and (t.startswith("IB") or t.startswith("VOUT")))
+                                  for i, t in enumerate(vocab.tokens)])
         self.is_port = self.kind == _K_PORT
         self.vss = vocab.index["VSS"]
         self.vdd = vocab.index["VDD"]
@@ -418,7 +429,8 @@ class TourGrammar:
       never joins two ports; new devices take the next free index of their type;
     * a device's last free pin never joins the net all its other pins share (no shorted device);
     * a node is left for good (popped) only when complete: a device with all its pins, a pin
-      joined to its device and to a net;
+      joined to its device and to a net, an undriven port (``IBk``, ``VOUTk``) with a pin that
+      conducts at DC on its net;
     * the tour ends (``<eos>``) back at ``VSS`` with ``VDD`` present (or, failing that, once the
       remaining length cannot fit another device: the ERC then rejects the circuit);
     * a new edge is opened only if, after it, the remaining length still covers the pops back to
@@ -455,6 +467,8 @@ class TourGrammar:
         self.n_unlinked = 0
         self.n_netless = 0
         self.netless_set: set[int] = set()
+        self._version = 0  # bumped whenever nets change (invalidates cached net queries)
+        self._partners_cache: dict[int, tuple[int, set[int]]] = {}
         self.done = False
         self.failed: str | None = None
         self._new_cost = np.array([4 * len(DEVICE_TYPES[ty].pins) for ty in tables.types])
@@ -505,6 +519,9 @@ class TourGrammar:
             return self.n_unlinked_dev[a] == 0
         if k == _K_PIN:
             return not (self.unlinked[a] or self.netless[a])
+        if self.t.needs_dc[a]:
+            # an undriven port (IBk, VOUTk) is left only once its net has a DC path through a pin
+            return bool(self.t.is_dc_pin[self.members[self._find(a)]].any())
         return True
 
     # ---- the mask
@@ -565,11 +582,19 @@ class TourGrammar:
             for q in self.netless_set:
                 if cand[q] and self._siblings_root(q) == mine:
                     cand[q] = False
+            # merging this net with another must not put every pin of a device on one net
+            for r in self._short_partners(mine):
+                port = int(self.comp_port[r])
+                if port != -1:
+                    m[port] = False
+                    cand[self.comp_port == port] = False
+                else:
+                    cand[self.members[r]] = False
         m |= cand
         for q in nbrs:
             m[q] = False
-        if len(self.stack) > 1 and self._complete(a):
-            m[self.stack[-2]] = True
+        if len(self.stack) > 1 and (self._complete(a) or not m.any()):
+            m[self.stack[-2]] = True  # (an incomplete port with no move left: leave, the ERC judges)
         return m
 
     def _siblings_root(self, q: int) -> int:
@@ -582,6 +607,33 @@ class TourGrammar:
                 roots.add(self._find(p))
         return roots.pop() if len(roots) == 1 else -1
 
+    def _short_partners(self, root: int) -> set[int]:
+        """Net roots that, merged with ``root``, would leave some device with all pins on one net."""
+        hit = self._partners_cache.get(root)
+        if hit is not None and hit[0] == self._version:
+            return hit[1]
+        out = self._short_partners_uncached(root)
+        self._partners_cache[root] = (self._version, out)
+        return out
+
+    def _short_partners_uncached(self, root: int) -> set[int]:
+        out: set[int] = set()
+        t = self.t
+        for p in self.members.get(root, ()):
+            if t.kind[p] != _K_PIN:
+                continue
+            others = set()
+            for s in t.pins_of[int(t.dev[p])]:
+                if self.netless[s]:
+                    others = None
+                    break
+                r = self._find(s)
+                if r != root:
+                    others.add(r)
+            if others is not None and len(others) == 1:
+                out |= others
+        return out
+
     def _no_shorted_device(self, a: int, m: np.ndarray, cand: np.ndarray) -> None:
         """Forbid putting the last netless pin of a device on the net all its other pins share."""
         if not self.netless[a]:
@@ -590,6 +642,13 @@ class TourGrammar:
         if any(self.netless[p] for p in others):
             return
         roots = {self._find(p) for p in others}
+        if self.t.is_inductor_pin[a]:
+            # an inductor is a DC short: it must not join two nets driven by voltage sources
+            sp = int(self.comp_port[next(iter(roots))])
+            if sp != -1 and self.t.driven[sp]:
+                m &= ~(self.t.driven & (np.arange(len(m)) != sp))
+                cand &= ~((self.comp_port != -1) & (self.comp_port != sp)
+                          & self.t.driven[np.maximum(self.comp_port, 0)])
         if len(roots) != 1:
             return
         r = roots.pop()
@@ -625,6 +684,7 @@ class TourGrammar:
                 self.n_unlinked -= 1
                 self.n_unlinked_dev[dev] -= 1
             else:
+                self._version += 1
                 for x in (a, b):
                     if self.netless[x]:
                         self.netless[x] = False

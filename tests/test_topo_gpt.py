@@ -48,7 +48,7 @@ def test_kv_cache_matches_full_forward(tiny):
     x = torch.randint(3, len(vocab), (2, 12))
     with torch.no_grad():
         full = model(x)
-        caches = [[None, None] for _ in model.blocks]
+        caches = model.new_cache(2, 12)
         step = [model(x[:, :5], caches, 0)]
         for i in range(5, 12):
             step.append(model(x[:, i:i + 1], caches, i))

@@ -39,7 +39,7 @@ def train(
     data: str = typer.Option("builtin", help="'builtin' (library + composed circuits) or a folder."),
     out: Path = typer.Option(Path("out/topo/topology_gpt.pt"), help="Checkpoint to write."),
     compose: int = typer.Option(800, help="Composed circuits added to the builtin library."),
-    steps: int = typer.Option(300, help="Optimiser steps."),
+    steps: int = typer.Option(400, help="Optimiser steps."),
     tours: int = typer.Option(4, help="Euler tours per circuit (augmentation)."),
     batch_tokens: int = typer.Option(4096, help="Tokens per batch."),
     lr: float = typer.Option(3e-3, help="Peak learning rate."),
@@ -48,7 +48,7 @@ def train(
     n_embd: int = typer.Option(96, help="Model width."),
     block_size: int = typer.Option(640, help="Longest sequence in tokens."),
     seed: int = typer.Option(0, help="Seed."),
-    threads: int = typer.Option(0, help="Torch CPU threads (0: default)."),
+    threads: int = typer.Option(1, help="Torch CPU threads (1 is fastest on a busy shared machine; 0: torch default)."),
 ) -> None:
     """Train the topology GPT on DATA and save a checkpoint (weights, config, vocabulary)."""
     from eda.generators.topology_gpt import GPTConfig, TrainParams, save_checkpoint
