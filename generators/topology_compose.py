@@ -518,20 +518,41 @@ def make_topology_sample(seed: int, out_dir: str | Path, params: ComposeParams |
 
 
 def verify_topology_sample(sample_dir: str | Path) -> dict:
-    """Re-check a dataset sample folder: its topology passes ERC and ngspice and its deck parses.
+    """Re-check a dataset sample folder (the runner's verifier): the topology passes ERC and
+    ngspice again and its deck parses. Returns ``{"ok": ..., "reasons": [...], ...}``.
 
     Raises:
-        InputError: files missing or the topology is not valid (the reasons are named).
+        InputError: a sample file is missing or does not parse.
     """
     from eda.generators.topology_check import check_circuit
-
     from eda.read.from_spice import read_spice
     from eda.read.topology_dataset import read_topology
 
     d = Path(sample_dir)
     t = read_topology(d / "topology.cir")
     res = check_circuit(t.circuit, t.name)
-    if not res.valid:
-        raise InputError(f"topology is not valid: {'; '.join(res.reasons)}", file=d / "topology.cir")
     deck = read_spice(d / "deck.sp")
-    return {"valid": True, "devices": res.n_devices, "deck_elements": len(deck.devices), "type": t.ctype}
+    return {"ok": res.valid, "reasons": res.reasons, "devices": res.n_devices, "deck_elements": len(deck.devices),
+            "type": t.ctype}
+
+
+def build_topology_dataset(out: str | Path, n: int, seed: int = 0, workers: int = 1, scheduler=None,
+                           params: ComposeParams | None = None, progress: bool = True):
+    """Build (or resume) ``n`` composed-topology samples with the shared batch runner
+    (:func:`eda.dataset.runner.build_dataset`): ``raw/<id>/topology.cir``, ``deck.sp``, ``sample.json``.
+
+    Returns:
+        the runner's :class:`~eda.dataset.runner.BuildReport`.
+    """
+    from dataclasses import asdict
+    from functools import partial
+
+    from eda.dataset.runner import build_dataset
+
+    params = params or ComposeParams()
+    return build_dataset(out, n, partial(make_topology_sample, params=params), kind="topo",
+                         builder="eda.generators.topology_compose:make_topology_sample",
+                         config={"compose": {k: (list(v) if isinstance(v, tuple) else v)
+                                             for k, v in asdict(params).items()}},
+                         seed=seed, workers=workers, scheduler=scheduler,
+                         verifier="eda.generators.topology_compose:verify_topology_sample", progress=progress)

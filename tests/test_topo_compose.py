@@ -47,7 +47,7 @@ def test_make_sample_and_verify(tmp_path):
     assert rec["valid"] and rec["deck"] == "deck.sp"
     t = read_topology(tmp_path / "topology.cir")
     assert t.ctype == info["type"] and len(t.circuit.devices) == info["devices"]
-    assert verify_topology_sample(tmp_path)["valid"]
+    assert verify_topology_sample(tmp_path)["ok"]
     # a corrupted sample (one terminal moved to a fresh net) fails verification with the reason
     lines = (tmp_path / "topology.cir").read_text().splitlines()
     k = next(i for i, ln in enumerate(lines) if not ln.startswith("*"))
@@ -55,5 +55,14 @@ def test_make_sample_and_verify(tmp_path):
     nodes, model = rest.split(") ")
     lines[k] = f"{name} ({' '.join(['floating9'] + nodes.split()[1:])}) {model}"
     (tmp_path / "topology.cir").write_text("\n".join(lines) + "\n")
-    with pytest.raises(InputError, match="floating9 has only 1 pin"):
-        verify_topology_sample(tmp_path)
+    res = verify_topology_sample(tmp_path)
+    assert not res["ok"] and any("floating9 has only 1 pin" in r for r in res["reasons"])
+
+
+def test_build_dataset_with_shared_runner(tmp_path):
+    from eda.dataset.report import verify_dataset
+    from eda.generators.topology_compose import build_topology_dataset
+
+    rep = build_topology_dataset(tmp_path / "ds", 3, seed=1, progress=False)
+    assert rep.built == 3 and rep.failed == 0
+    assert verify_dataset(tmp_path / "ds", n=3)["ok"]
