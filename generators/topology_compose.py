@@ -525,6 +525,7 @@ def verify_topology_sample(sample_dir: str | Path) -> dict:
         InputError: a sample file is missing or does not parse.
     """
     from eda.generators.topology_check import check_circuit
+
     from eda.read.from_spice import read_spice
     from eda.read.topology_dataset import read_topology
 

@@ -60,8 +60,9 @@ def test_make_sample_and_verify(tmp_path):
 
 
 def test_build_dataset_with_shared_runner(tmp_path):
-    from eda.dataset.report import verify_dataset
     from eda.generators.topology_compose import build_topology_dataset
+
+    from eda.dataset.report import verify_dataset
 
     rep = build_topology_dataset(tmp_path / "ds", 3, seed=1, progress=False)
     assert rep.built == 3 and rep.failed == 0
