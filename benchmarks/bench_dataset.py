@@ -40,6 +40,38 @@ def _build(out: Path, n: int, size: str, workers: int, seed: int = 0) -> dict:
     }
 
 
+def _sleep_sample(seed: int, out: Path) -> dict:
+    """Runner check: a sample that waits (no CPU), so worker concurrency shows even on a busy machine."""
+    time.sleep(0.25)
+    (out / "done.txt").write_text(f"{seed}\n")
+    return {}
+
+
+def _cpu_sample(seed: int, out: Path) -> dict:
+    """Runner check: a sample that only burns CPU (about 0.3 s on one free core)."""
+    x = 0
+    for i in range(3_000_000):
+        x += i * i
+    (out / "done.txt").write_text(f"{x}\n")
+    return {}
+
+
+def _runner_scaling(tmp: Path, n: int = 40) -> dict:
+    """Samples/min of the bare runner with 1 and 2 workers on waiting and CPU-bound toy samples."""
+    from eda.dataset.runner import build_dataset
+
+    out = {}
+    for name, fn in (("sleep", _sleep_sample), ("cpu", _cpu_sample)):
+        rates = []
+        for w in (1, 2):
+            rep = build_dataset(tmp / f"toy_{name}_{w}", n, fn, kind="toy", builder=name, config={}, workers=w,
+                                progress=False)
+            rates.append(round(rep.rate_per_min, 1))
+        out[name] = {"per_min_1_worker": rates[0], "per_min_2_workers": rates[1],
+                     "scaling": round(rates[1] / rates[0], 2)}
+    return out
+
+
 def _large_nodes(seeds: range) -> list[int]:
     """PDN node counts of large designs (generation only, no solve)."""
     from eda.generators.synth_design import make_design, sample_design_params
@@ -82,17 +114,24 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=16, help="samples per small run")
     ap.add_argument("--large", type=int, default=1, help="large samples to build")
     ap.add_argument("--quick", action="store_true", help="smoke run: few samples, no large build")
+    ap.add_argument("--small-only", action="store_true",
+                    help="only the small 1- vs 2-worker runs; other results are kept from the last full run")
     args = ap.parse_args()
     n = 4 if args.quick else args.n
     tmp = Path(tempfile.mkdtemp(prefix="bench_dataset_"))
     load0 = os.getloadavg()[0]  # the machine may be shared: record how busy it was
     try:
         runs = [_build(tmp / f"small_w{w}", n, "small", w) for w in (1, 2)]
-        res = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+        toy = _runner_scaling(tmp)
+        res = {"runner_toy_scaling": toy, "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                            "load_avg_1min_start": round(load0, 2), "load_avg_1min_end": round(os.getloadavg()[0], 2)},
                "small": runs,
                "scaling_2_vs_1": round(runs[1]["samples_per_min"] / runs[0]["samples_per_min"], 2)}
-        if not args.quick:
+        out_json = Path(__file__).parent / "results" / "dataset.json"
+        if args.small_only and out_json.exists():
+            old = json.loads(out_json.read_text())
+            res.update({k: v for k, v in old.items() if k not in res})
+        elif not args.quick:
             res["medium"] = _build(tmp / "medium", 2, "medium", 1)
             if args.large:
                 res["large"] = _build(tmp / "large", args.large, "large", 1)
@@ -111,6 +150,7 @@ def main() -> None:
                   f"{str(r['nodes_min']) + '-' + str(r['nodes_max']):>15} {r['mb_per_sample']:>9}")
     print(f"scaling 2 vs 1 worker: {res['scaling_2_vs_1']}x (load average {res['machine']['load_avg_1min_start']}"
           f" -> {res['machine']['load_avg_1min_end']} on {res['machine']['cpus']} CPUs)")
+    print("bare runner, 1 vs 2 workers:", res["runner_toy_scaling"])
     if "dynamic_dt_convergence" in res:
         print("dynamic worst-drop relative error vs step (0.5 ps reference):",
               res["dynamic_dt_convergence"]["worst_drop_rel_err"])

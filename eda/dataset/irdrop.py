@@ -63,7 +63,7 @@ GENERATOR_VERSION = 3
 #: Target transient time step per size preset (s): the clock period is cut into ceil(period / dt) steps
 #: (clipped to :data:`STEP_RANGE`). Labels are exact for the written deck and waveforms (load currents
 #: averaged over each step); against a 0.5 ps reference the worst dynamic drop of small designs differs by
-#: 2-5 % at 6 ps, 6-22 % at 12 ps, 12-41 % at 25 ps (``benchmarks/bench_dataset.py``), because cell pulses
+#: 0.1-5 % at 6 ps, 0.4-23 % at 12 ps, 2-41 % at 25 ps (``benchmarks/bench_dataset.py``), because cell pulses
 #: are 20-80 ps wide and bump-fed blocks ring at GHz. Finer steps cost time and ``load_currents.npy`` size.
 SIZE_DT = {"small": 5e-12, "medium": 8e-12, "large": 20e-12}
 STEP_RANGE = (32, 600)
