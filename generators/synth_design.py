@@ -194,7 +194,7 @@ class Design:
         return float(self.leakage.sum() + self.dynamic.sum() + self.macro_power.sum())
 
     def window_currents(self, starts: np.ndarray, stops: np.ndarray, groups: list[tuple[np.ndarray, np.ndarray]],
-                        n_groups: int, chunk: int = 65536) -> np.ndarray:
+                        n_groups: int, chunk: int | None = None) -> np.ndarray:
         """Mean cell current per window, summed into groups (e.g. the PDN nodes feeding each cell).
 
         The waveform is periodic with the clock period, so a window may start before 0 or end after it.
@@ -222,6 +222,8 @@ class Design:
         ileak = self.leakage / self.vdd
         q = self.charge
         dur = stops - starts
+        if chunk is None:  # keep each (cells x windows) temporary near 64 MB
+            chunk = max(1024, int(8e6 // max(len(starts), 1)))
         for c0 in range(0, n, chunk):
             sl = slice(c0, c0 + chunk)
             t0 = self.t_switch[sl, None]

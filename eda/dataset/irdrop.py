@@ -58,7 +58,7 @@ SAMPLE_FORMAT = 1
 
 #: Version of the generators' sampling: part of a dataset's identity, so a resumed build never mixes
 #: samples drawn by different generator code. Bump it whenever the same seed would give another sample.
-GENERATOR_VERSION = 3
+GENERATOR_VERSION = 4
 
 #: Target transient time step per size preset (s): the clock period is cut into ceil(period / dt) steps
 #: (clipped to :data:`STEP_RANGE`). Labels are exact for the written deck and waveforms (load currents
