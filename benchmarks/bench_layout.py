@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CONFIGS = [(64, 64, 8, 3), (128, 128, 16, 4), (256, 256, 16, 4)]
+CONFIGS = [(64, 64, 8, 3), (128, 128, 8, 4), (256, 256, 16, 4)]
 
 
 def one(h: int, w: int, l: int, b: int, out: Path) -> dict:

@@ -2,6 +2,7 @@
 
 Floorplan (y grows upward; one ADC per column)::
 
+      VREFN strap (met3) over the top edge, joining every column's termination line
     ┌ BL_j BLB_j pins (met3, top edge) ──────────────────────────────────────────────┐
     │      tap │ wl_driver │ bitcell × W  (L rows)          │ in_driver │ tap        │ local array G-1
     │ spines   │           │ compute × W  (MIM caps on CL)  │                        │
@@ -22,16 +23,20 @@ top plates down to the comparator's INP (via2–met3–via3 stack). Global nets 
 in the left margin with via2 onto each row's track (power: via1–met2–via2 onto the met1 rails).
 The bitcell array and every row are GDS array references of tile cells (the cell plus its via2s
 and full-height line segments), never flattened copies. The SAR DAC reuses the compute
-capacitors: local array g's bottom-plate switch VB connects to DAC line k = group(g), with
-groups sized ∝ 2^(B-1-k) (MSB first).
+capacitors exactly binary-weighted (the rule of ``eda.generators.acim_model``, shared with the
+architecture model): with N = rows/L local arrays and Δ = N / 2^B, SAR bit k (MSB first) switches
+the 2^(B-1-k)·Δ local arrays of group k through DAC line k; the top Δ local arrays are the
+termination group, whose bottom-plate switches VB sit on a met3 line (at DAC line 0's x, free
+above the MSB group) that a met3 strap over the array's top edge ties to the VREFN spine, so it
+is held at the reference and never switched by a bit.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import gdstk
+from eda.generators.acim_model import check_dac_fit, dac_group_sizes
 from eda.layout.geometry import Drawing, to_gdstk
 from eda.layout.library import CellInfo, CellLibrary
 
@@ -55,7 +60,8 @@ class MacroParams:
         rows: array rows H (inputs).
         cols: array columns W (one ADC per column).
         local: local array size L (bitcells sharing one compute cell); divides ``rows``.
-        adc_bits: SAR ADC resolution B (1 .. the library template's ``max_adc_bits``).
+        adc_bits: SAR ADC resolution B (1 .. the library template's ``max_adc_bits``); 2^B must
+            divide rows/local (the binary DAC is built from the column's compute caps).
         name: top cell name.
     """
 
@@ -69,18 +75,13 @@ class MacroParams:
         for f in ("rows", "cols", "local", "adc_bits"):
             v = getattr(self, f)
             if not isinstance(v, int) or v < 1:
-                raise InputError(f"{f}={v!r}; expected a positive integer", file="macro params")
-        if self.rows % self.local:
-            raise InputError(f"local={self.local} must divide rows={self.rows}", file="macro params")
+                raise InputError(f"field '{f}': {v!r}; expected a positive integer", file="macro params")
         if self.adc_bits > max_bits:
-            raise InputError(f"adc_bits={self.adc_bits}; the cell library's column template wires at most "
-                             f"{max_bits} DAC lines", file="macro params")
-        if self.rows // self.local < self.adc_bits:
-            raise InputError(f"adc_bits={self.adc_bits} needs at least {self.adc_bits} local arrays "
-                             f"(rows/local = {self.rows // self.local}): each SAR bit switches ≥ 1 group of "
-                             "compute capacitors", file="macro params")
+            raise InputError(f"field 'adc_bits': {self.adc_bits} bits; the cell library's column template wires "
+                             f"at most {max_bits} DAC lines", file="macro params")
+        check_dac_fit(self.rows, self.local, self.adc_bits, local_field="local", where="macro params")
         if not self.name.isidentifier():
-            raise InputError(f"name={self.name!r}; expected an identifier", file="macro params")
+            raise InputError(f"field 'name': {self.name!r}; expected an identifier", file="macro params")
 
 
 @dataclass
@@ -93,23 +94,16 @@ class Macro:
     width_um: float
     height_um: float
     counts: dict[str, int]
-    groups: list[int]
+    groups: list[int]  # local arrays per DAC group: bits MSB first, then the termination group
     ports: list[str]
     extra: dict = field(default_factory=dict)
 
 
 def dac_groups(n_local: int, bits: int) -> list[int]:
-    """Local arrays per SAR bit (MSB first), ∝ 2^(B-1-k), each ≥ 1, summing to ``n_local``."""
-    ideal = [n_local * 2 ** (bits - 1 - k) / (2 ** bits - 1) for k in range(bits)]
-    sizes = [max(1, int(math.floor(x))) for x in ideal]
-    while sum(sizes) > n_local:
-        i = max(range(bits), key=lambda k: sizes[k])
-        sizes[i] -= 1
-    k = 0
-    while sum(sizes) < n_local:
-        sizes[k % bits] += 1
-        k += 1
-    return sizes
+    """Local arrays per DAC group: ``bits`` binary groups 2^(B-1-k)·Δ (MSB first), then the
+    termination group Δ; Δ = n_local / 2^B exactly (the model's rule,
+    :func:`eda.generators.acim_model.dac_group_sizes`)."""
+    return dac_group_sizes(n_local, bits)
 
 
 def _nm(v: float) -> int:
@@ -169,8 +163,9 @@ def build_macro(p: MacroParams, lib: CellLibrary) -> Macro:
     H = {r: _nm(C[r].height_um) for r in C}
     Wd = {r: _nm(C[r].width_um) for r in ("wl_driver", "in_driver", "tap")}
     G, L, W, B = p.rows // p.local, p.local, p.cols, p.adc_bits
-    groups = dac_groups(G, B)
+    groups = dac_groups(G, B)  # B binary groups, then the termination group (index B)
     group_of = [k for k, n in enumerate(groups) for _ in range(n)]
+    assert len(group_of) == G
 
     glib = gdstk.Library(name=p.name, unit=1e-6, precision=1e-9)
     cache: dict = {}
@@ -190,6 +185,9 @@ def build_macro(p: MacroParams, lib: CellLibrary) -> Macro:
     x_dacs = [_nm(x) for x in lib.template.get("x_dac_um", [])][:B]
     if len(x_dacs) < B:
         raise InputError("library template lacks x_dac_um for the DAC lines", file=lib.path / "manifest.json")
+    # the termination group's VB line reuses DAC line 0's x: the termination local arrays sit above
+    # every binary group, where line 0 (ending at the MSB group's top) leaves the x free
+    x_vb = x_dacs + [x_dacs[0]]
 
     # ---- hierarchy: tile = a cell plus its via2s and full-height line segments (arrays of tiles
     # abut, so the array's vertical lines need no flat shapes); local-array block = compute tile +
@@ -214,7 +212,7 @@ def build_macro(p: MacroParams, lib: CellLibrary) -> Macro:
             d.rect("met3", x - M3W // 2, yy - M3W // 2, x + M3W // 2, h)
             for x in (x_bl, x_blb):
                 d.rect("met3", x - M3W // 2, 0, x + M3W // 2, h)
-            d.box("via2", x_dacs[q], pin("compute", "VB")[1], 200, 200)
+            d.box("via2", x_vb[q], pin("compute", "VB")[1], 200, 200)
         d.rect("met4", x_cl - M4W // 2, 0, x_cl + M4W // 2, h)
         t = to_gdstk(d, f"{p.name}_{role}_tile" + (f"_{q}" if role == "compute" else ""), tech)
         t.add(gdstk.Reference(gc[role]))
@@ -331,6 +329,11 @@ def build_macro(p: MacroParams, lib: CellLibrary) -> Macro:
             d.label("met2.label", f"IN_{row}", X_R - 100, yi)
         y += L * hb
     y_top = y
+    # the termination strap: met3 above the array's top edge (m3.2 spacing 0.3 µm from the BL/BLB
+    # line ends), from the VREFN spine to the last column's termination line
+    y_strap = y_top + 300 + M3W // 2
+    y_end = y_strap + M3W // 2
+    spine_pts["VREFN"].append(y_strap)
 
     # ---- vertical lines per column in the ADC region (the array's are in the tiles)
     for j in range(W):
@@ -355,6 +358,9 @@ def build_macro(p: MacroParams, lib: CellLibrary) -> Macro:
             d.box("via2", x0 + x_bit, b, 200, 200)
             vline("met3", x0 + x_bit, a - M3W // 2, b + M3W // 2, M3W)
             d.label("met3.label", f"BIT_{k}_{j}", x0 + x_bit, (a + b) // 2)
+        # termination: from the lowest termination compute cell's VB (via2 in its block) up to the strap
+        g_t = group_of.index(B)
+        vline("met3", x0 + x_vb[B], y_comp[g_t] + pin("compute", "VB")[1] - M3W // 2, y_end, M3W)
         # DAC_k: dac_k output up to the last compute cell of group k (its via2 is in the block)
         for k in range(B):
             xk = x0 + x_dacs[k]
@@ -363,14 +369,17 @@ def build_macro(p: MacroParams, lib: CellLibrary) -> Macro:
             d.box("via2", xk, ya, 200, 200)
             vline("met3", xk, ya - M3W // 2, y_comp[g_last] + pin("compute", "VB")[1] + M3W // 2, M3W)
 
-    # ---- spines
+    d.rect("met3", spine_x["VREFN"] - SPINE_W // 2, y_end - M3W, (W - 1) * P + x_vb[B] + M3W // 2, y_end)
+
+    # ---- spines (only VREFN reaches above the array, to the termination strap)
     for net, pts in spine_pts.items():
         if not pts:
             continue
         xs = spine_x[net]
-        d.rect("met3", xs - SPINE_W // 2, max(min(pts) - 350, 0), xs + SPINE_W // 2, min(max(pts) + 350, y_top))
+        d.rect("met3", xs - SPINE_W // 2, max(min(pts) - 350, 0), xs + SPINE_W // 2,
+               min(max(pts) + 350, y_end if net == "VREFN" else y_top))
         d.label("met3.label", net, xs, min(pts))
-    d.rect("prbndry", X_L, 0, X_R, y_top)
+    d.rect("prbndry", X_L, 0, X_R, y_end)
     routing = to_gdstk(d, f"{p.name}_routing", tech)
     for shape in routing.polygons:
         top.add(shape)
@@ -401,7 +410,8 @@ def build_macro(p: MacroParams, lib: CellLibrary) -> Macro:
             inst("dac_switch", f"XDAC_{k}_{j}", {"BIT": f"BIT_{k}_{j}", "DAC": f"DAC_{k}_{j}"})
         for g in range(G):
             q = group_of[g]
-            nodes = ([f"BL_{j}", f"BLB_{j}", f"CL_{j}", f"DAC_{q}_{j}"] + [f"WL_{g * L + r}" for r in range(L)]
+            vb = f"DAC_{q}_{j}" if q < B else "VREFN"  # the termination group is held at the reference
+            nodes = ([f"BL_{j}", f"BLB_{j}", f"CL_{j}", vb] + [f"WL_{g * L + r}" for r in range(L)]
                      + [f"RWL_{g * L + r}" for r in range(L)] + ["PCHB", "EN", "ENB", "RST", "VSS", "VDD"]
                      + ["VDD"] * L)
             devices.append(Device(f"XLA_{g}_{j}", "X", tuple(nodes), model=blocks[q].name))
@@ -432,7 +442,7 @@ def build_macro(p: MacroParams, lib: CellLibrary) -> Macro:
                             "(sky130, eda-ml)", subckts=leaf + block_subs + [top_sub])
     counts = {"bitcell": p.rows * W, "compute": G * W, "wl_driver": p.rows, "in_driver": p.rows,
               "comparator": W, "sar_bit": B * W, "dac_switch": B * W, "tap": 2 * p.rows}
-    return Macro(p.name, glib, circuit, (X_R - X_L) / 1000, y_top / 1000, counts, groups, ports,
+    return Macro(p.name, glib, circuit, (X_R - X_L) / 1000, y_end / 1000, counts, groups, ports,
                  {"column_pitch_um": P / 1000, "row_height_um": hb / 1000, "origin_um": (X_L / 1000, 0.0)})
 
 

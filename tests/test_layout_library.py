@@ -127,7 +127,7 @@ def test_macro_builds_clean_with_user_override(tmp_path):
            "cells": {"my_tap": {"width_um": src.width_um, "height_um": src.height_um, "gds": "my_tap.gds",
                                 "spice": "my_tap.spice", "pins": [p.__dict__ for p in src.pins]}}}
     (user / "manifest.json").write_text(json.dumps(man))
-    m = build_macro(MacroParams(2, 1, 2, 1), load_library(user))
+    m = build_macro(MacroParams(4, 1, 2, 1), load_library(user))
     gds = tmp_path / "m.gds"
     m.library.write_gds(str(gds))
     assert "my_tap" in {c.name for c in m.library.cells}

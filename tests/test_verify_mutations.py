@@ -157,7 +157,7 @@ def test_swapped_device_terminal_fails_lvs(tmp_path):
 @pytest.fixture(scope="module")
 def small_macro(tmp_path_factory):
     out = tmp_path_factory.mktemp("macro")
-    m = build_macro(MacroParams(4, 2, 2, 2), LIB)
+    m = build_macro(MacroParams(8, 2, 2, 2), LIB)
     gds = out / "m.gds"
     m.library.write_gds(str(gds))
     return gds, m
