@@ -31,6 +31,7 @@ from eda.generators.acim_model import (
     AcimTech,
     CellSizes,
     column_height_um,
+    dac_group_sizes,
     evaluate_batch,
     r_on,
     two_adic,
@@ -103,10 +104,8 @@ def _pwl(levels: np.ndarray, t_on: float, t_off: float, tail: list[tuple[float, 
 def dac_groups(n_caps: int, adc_bits: int) -> list[np.ndarray]:
     """Cap indices of each binary DAC group, MSB first: group g holds ``2**(b−1−g)·Δ`` caps;
     the last Δ caps (the termination group) are never switched by the SAR."""
-    delta = n_caps // 2 ** adc_bits
     groups, start = [], 0
-    for g in range(adc_bits):
-        size = 2 ** (adc_bits - 1 - g) * delta
+    for size in dac_group_sizes(n_caps, adc_bits)[:-1]:  # the layout and the model use the same sizes
         groups.append(np.arange(start, start + size))
         start += size
     return groups
