@@ -58,7 +58,8 @@ def accuracy(data: Path, n: int, epochs: int, out: Path, ship: bool, max_minutes
     print(Path(res["files"]["table"]).read_text())
     for k in ("bars", "maps_static", "maps_dynamic"):
         if k in res["files"]:
-            shutil.copy(res["files"][k], FIGS / f"pdnnet_{Path(res['files'][k]).name}")
+            name = Path(res["files"][k]).stem + ("" if k.startswith("maps") else "_" + "_".join(targets))
+            shutil.copy(res["files"][k], FIGS / f"pdnnet_{name}.png")
     if ship:
         dst = ROOT / "data" / "models"
         dst.mkdir(parents=True, exist_ok=True)

@@ -17,6 +17,7 @@ STAGES: list[tuple[str, str]] = [
     ("SPICE round trip + ngspice", "eda.cli.spice"),
     ("PDN IR-drop solve", "eda.cli.irdrop"),
     ("Dataset build", "eda.cli.dataset"),
+    ("IR-drop prediction (PDNNet)", "eda.cli.irdrop_ml"),
     ("Analog topology generation", "eda.cli.topo"),
     ("ACIM design-space exploration", "eda.cli.acim"),
     ("ACIM layout synthesis (64x64, DRC + LVS)", "eda.cli.verify"),

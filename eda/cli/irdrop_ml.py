@@ -134,6 +134,7 @@ def demo(out: Path) -> dict:
         n_sl = sum(c.startswith("current_t") for c in norm.channels)
         pdn = s.static if target == "static" else s.dynamic
         maps = s.maps if n_sl else {k: v for k, v in s.maps.items() if k != "current_t"}
+        predict_graph(model, norm, build_pdn_graph(pdn, maps, GraphParams(n_slices=n_sl)))  # warm-up (oneDNN init)
         t0 = time.perf_counter()
         g = build_pdn_graph(pdn, maps, GraphParams(n_slices=n_sl))
         pred, sec = predict_graph(model, norm, g)
