@@ -74,12 +74,20 @@ def canonical_numbering(tour: list[str]) -> list[str]:
     return out
 
 
+def _floats_at_dc(node: str) -> bool:
+    kind, tok, _, pin = parse_node(node)
+    return kind == "pin" and (pin == "G" or tok == "C")
+
+
 def _dfs_tour(g: nx.Graph, start: str, rng: random.Random) -> list[str]:
     """Randomised edge depth-first walk: an Eulerian circuit of the doubled graph in which
     every edge is walked out and, once everything beyond it is done, back."""
     nbrs = {n: list(g.neighbors(n)) for n in g.nodes}
     for v in nbrs.values():
         rng.shuffle(v)
+        # pins that conduct at DC and ports first, so a gate or capacitor pin's first net edge
+        # reaches a DC pin (the grammar's no-floating-net rule accepts every such tour)
+        v.sort(key=_floats_at_dc)
     used: set[frozenset] = set()
     tour = [start]
     stack = [(start, iter(nbrs[start]))]
@@ -427,7 +435,10 @@ class TourGrammar:
 
     * devices touch only their own pins; pins touch their device, other pins and ports; a net
       never joins two ports; new devices take the next free index of their type;
-    * a device's last free pin never joins the net all its other pins share (no shorted device);
+    * a device's last free pin never joins the net all its other pins share (no shorted device),
+      an inductor's last free pin never joins a second source-driven net (later net merges are
+      left to the ERC), and a net never consists of gate and
+      capacitor pins alone (it would float at DC);
     * a node is left for good (popped) only when complete: a device with all its pins, a pin
       joined to its device and to a net, an undriven port (``IBk``, ``VOUTk``) with a pin that
       conducts at DC on its net;
@@ -457,6 +468,7 @@ class TourGrammar:
         self.unlinked = np.zeros(v, bool)  # existing pins not yet joined to their device
         self.n_unlinked_dev = np.zeros(v, np.int16)  # per device token: pins not yet joined
         self.comp_port = np.full(v, -1, np.int32)  # port token of each pin's net, -1: none yet
+        self.comp_dc = np.zeros(v, bool)  # the pin's net has a port or a pin that conducts at DC
         self.adj: dict[int, set[int]] = {}
         self.count = np.zeros(len(tables.types), np.int32)
         self.next_new = np.zeros(v, bool)  # tokens of the next new device of each type
@@ -486,6 +498,7 @@ class TourGrammar:
             self.members[x] = [x]
             if self.t.is_port[x]:
                 self.comp_port[x] = x
+            self.comp_dc[x] = bool(self.t.is_port[x] or self.t.is_dc_pin[x])
         while self.parent[x] != x:
             self.parent[x] = self.parent[self.parent[x]]
             x = self.parent[x]
@@ -498,10 +511,13 @@ class TourGrammar:
         if len(self.members[ra]) < len(self.members[rb]):
             ra, rb = rb, ra
         port = max(int(self.comp_port[ra]), int(self.comp_port[rb]))
+        dc = bool(self.comp_dc[ra] or self.comp_dc[rb])
         self.parent[rb] = ra
         self.members[ra] += self.members.pop(rb)
         if port != -1:
             self.comp_port[self.members[ra]] = port
+        if dc:
+            self.comp_dc[self.members[ra]] = True
 
     @property
     def debt(self) -> int:
@@ -571,6 +587,10 @@ class TourGrammar:
             elif vdd_pay and room + own + vdd_pay >= 0:
                 m[t.vdd] = True
             cand[a] = False
+            if not (self.comp_dc[a] or t.is_dc_pin[a]):
+                # a gate or capacitor pin joins only nets that have (or get) a DC pin or a port:
+                # nets of gates and capacitors alone float at DC
+                cand &= self.comp_dc | t.is_dc_pin
             self._no_shorted_device(a, m, cand)
         elif ka == _K_PORT:
             cand &= (self.comp_port == -1) | (self.comp_port == a)
@@ -579,9 +599,17 @@ class TourGrammar:
         if ka == _K_PORT or not self.netless[a]:
             # as a target, a device's last free pin must not join the net its siblings share
             mine = self._find(a)
+            my_port = int(self.comp_port[mine])
             for q in self.netless_set:
-                if cand[q] and self._siblings_root(q) == mine:
+                if not cand[q]:
+                    continue
+                sr = self._siblings_root(q)
+                if sr == mine:
                     cand[q] = False
+                elif (sr != -1 and t.is_inductor_pin[q] and my_port != -1 and t.driven[my_port]
+                      and self.comp_port[sr] != -1 and self.comp_port[sr] != my_port
+                      and t.driven[self.comp_port[sr]]):
+                    cand[q] = False  # an inductor (a DC short) between two source-driven nets
             # merging this net with another must not put every pin of a device on one net
             for r in self._short_partners(mine):
                 port = int(self.comp_port[r])

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from eda.circuit import Circuit, Device
-from eda.errors import InputError
+from eda.generators.topology_check import erc
 from eda.graphs.euler import (
     SequenceError,
     TourGrammar,
@@ -15,7 +13,10 @@ from eda.graphs.euler import (
     euler_tours,
     sequence_to_graph,
 )
-from eda.graphs.pin_graph import circuit_to_graph, graph_to_circuit, graphs_isomorphic, wl_hash
+from eda.graphs.pin_graph import PORT_RE, circuit_to_graph, graph_to_circuit, graphs_isomorphic, wl_hash
+
+from eda.circuit import Circuit, Device
+from eda.errors import InputError
 from eda.read.topology_dataset import load_library, parse_topology
 
 OTA = """* 5T OTA
@@ -167,4 +168,18 @@ def test_grammar_random_walks_always_close(vocab):
                 seq.append(vocab.tokens[tok])
             assert len(seq) <= max_len
             g, _ = sequence_to_graph(seq)
-            assert graph_to_circuit(g).devices
+            c = graph_to_circuit(g)
+            assert c.devices
+            # the grammar's electrical rules hold even for random choices
+            for msg in erc(c):
+                assert "all terminals on net" not in msg and "only 1 pin" not in msg, msg
+            for net, pins in _nets(c).items():
+                assert PORT_RE.match(net) or any(p[1] not in ("G", "C") and p[0] != "C" for p in pins), (net, pins)
+
+
+def _nets(c):
+    out = {}
+    for d in c.devices:
+        for pin, n in zip(d.pins, d.nodes, strict=True):
+            out.setdefault(n, []).append((d.kind, pin))
+    return out
