@@ -391,9 +391,10 @@ def cell_counts(H, W, L, b, S, tech: AcimTech) -> dict[str, np.ndarray]:
     """Number of cells of each role in the macro.
 
     bitcell H·W; compute (H/L)·W; wl_driver H and in_driver H (one each per row); comparator W/S;
-    sar_bit b·W/S (one SAR register bit per comparator per ADC bit); dac_switch (b+1)·W (one
-    driver per binary cap group and column; the termination group has none); tap 2·H (a row-end
-    well-tap/power cell at both ends of every bitcell row, as the sky130 macro template places them).
+    sar_bit b·W/S (one SAR register bit per comparator per ADC bit); dac_switch b·W (one
+    driver per binary cap group and column; the termination group is tied to the reference and has
+    none); tap 2·H (a row-end well-tap/power cell at both ends of every bitcell row, as the sky130
+    macro template places them).
     """
     H, W, L, b, S = (np.asarray(v, dtype=np.int64) for v in (H, W, L, b, S))
     return {
