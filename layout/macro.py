@@ -4,11 +4,11 @@ Floorplan (y grows upward; one ADC per column)::
 
       VREFN strap (met3) over the top edge, joining every column's termination line
     ┌ BL_j BLB_j pins (met3, top edge) ──────────────────────────────────────────────┐
-    │      tap │ wl_driver │ bitcell × W  (L rows)          │ in_driver │ tap        │ local array G-1
-    │ spines   │           │ compute × W  (MIM caps on CL)  │                        │
+    │      tap │ wl_driver │ bitcell × W  (L rows)          │ in_driver │ tap        │ local array G-1 (top Δ:
+    │ spines   │           │ compute × W  (MIM caps on CL)  │                        │ termination group)
     │ (met3)   │    ...    │   ...                           │                        │ ...
-    │ VDD VSS  │ wl_driver │ bitcell × W                    │ in_driver │ tap        │ local array 0
-    │ PCHB EN  │           │ compute × W                    │                        │
+    │ VDD VSS  │ wl_driver │ bitcell × W                    │ in_driver │ tap        │ local array 0 (MSB
+    │ PCHB EN  │           │ compute × W                    │                        │ group, bit 0)
     │ ENB RST  │           │ dac_switch × W  (bit 0)        │                        │ ADC: dac_k above
     │ VREFP/N  │           │ sar_bit × W     (bit 0)        │                        │ sar_k, k = 0..B-1,
     │          │           │ ...                            │                        │ comparator at the
