@@ -43,7 +43,7 @@ def _save(res: dict) -> None:
 
 
 def accuracy(data: Path, n: int, epochs: int, out: Path, ship: bool, max_minutes: float,
-             targets=("static", "dynamic")) -> dict:
+             targets=("static", "dynamic"), models=("pdnnet", "cnn", "gnn", "gbdt")) -> dict:
     from eda.predictors.evaluate import compare
 
     from eda.dataset.irdrop import build_irdrop_dataset
@@ -53,7 +53,7 @@ def accuracy(data: Path, n: int, epochs: int, out: Path, ship: bool, max_minutes
         print(f"building {n - have} more small samples under {data}")
         build_irdrop_dataset(data, n, size="small", seed=1)
     t0 = time.perf_counter()
-    res = compare(data, out, targets=targets, epochs=epochs, seed=0, max_minutes=max_minutes)
+    res = compare(data, out, models=models, targets=targets, epochs=epochs, seed=0, max_minutes=max_minutes)
     wall = time.perf_counter() - t0
     print(Path(res["files"]["table"]).read_text())
     for k in ("bars", "maps_static", "maps_dynamic"):
@@ -63,13 +63,15 @@ def accuracy(data: Path, n: int, epochs: int, out: Path, ship: bool, max_minutes
     if ship:
         dst = ROOT / "data" / "models"
         dst.mkdir(parents=True, exist_ok=True)
-        for t in targets:
+        for t in targets if "pdnnet" in models else ():
             shutil.copy(out / "checkpoints" / f"pdnnet_{t}.pt", dst / f"pdnnet_{t}.pt")
         print(f"shipped {dst}/pdnnet_static.pt and pdnnet_dynamic.pt")
-    imp = res["improvement_vs_cnn"]
-    return {f"accuracy_{'_'.join(targets)}": {"data": str(data), "samples": n, "epochs": epochs, "split": res["split"],
-                         "rows": res["rows"], "improvement_vs_cnn": imp, "wall_s": wall,
-                         "target_30pct_met": {t: bool(v >= 0.30) for t, v in imp.items()}}}
+    imp = res["improvement_vs_cnn"]  # empty when the CNN is not in this run
+    key = f"accuracy_{'_'.join(targets)}" + ("" if len(models) == 4 else "_" + "_".join(models))
+    return {key: {"data": str(data), "models": list(models), "max_minutes": max_minutes,
+                  "samples": n, "epochs": epochs, "split": res["split"],
+                  "rows": res["rows"], "improvement_vs_cnn": imp, "wall_s": wall,
+                  "target_30pct_met": {t: bool(v >= 0.30) for t, v in imp.items()}}}
 
 
 def speed(out: Path, seed: int = 3) -> dict:
@@ -206,6 +208,7 @@ def main(argv=None) -> None:
     ap.add_argument("--out", type=Path, default=ROOT / "out" / "bench_pdnnet")
     ap.add_argument("--ship", action="store_true", help="copy the trained PDNNets to data/models/")
     ap.add_argument("--targets", default="static,dynamic", help="targets of the accuracy part")
+    ap.add_argument("--models", default="pdnnet,cnn,gnn,gbdt", help="models of the accuracy part")
     a = ap.parse_args(argv)
     warnings.filterwarnings("ignore", category=UserWarning)
     FIGS.mkdir(parents=True, exist_ok=True)
@@ -215,8 +218,9 @@ def main(argv=None) -> None:
                        "torch": torch.__version__, "torch_threads": torch.get_num_threads()}}
     parts = a.parts.split(",")
     if "accuracy" in parts:
-        tg = tuple(a.targets.split(","))
-        res.update(accuracy(a.data, a.n, a.epochs, a.out / "_".join(tg), a.ship, a.max_minutes, tg))
+        tg, md = tuple(a.targets.split(",")), tuple(a.models.split(","))
+        res.update(accuracy(a.data, a.n, a.epochs, a.out / "_".join(tg + (md if len(md) < 4 else ())), a.ship,
+                            a.max_minutes, tg, md))
         _save(res)
     if "contest" in parts:
         res.update(contest(a.out))

@@ -98,8 +98,9 @@ def _require_coords(pdn: PDN) -> None:
     bad = ~(np.isfinite(pdn.node_x) & np.isfinite(pdn.node_y))
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise InputError(f"{int(bad.sum())} PDN node name(s) carry no coordinates (e.g. {pdn.node_names[i]!r}); "
-                         "PDNGraph needs names like n1_m1_4000_0 (net_layer_x_y)", file=pdn.source)
+        raise InputError(f"{int(bad.sum())} PDN node name(s) carry no coordinates (e.g. "
+                         f"{str(pdn.node_names[i])!r}); PDNGraph needs names like n1_m1_4000_0 (net_layer_x_y)",
+                         file=pdn.source)
 
 
 def load_nodes(pdn: PDN) -> np.ndarray:
@@ -265,7 +266,7 @@ def build_pdn_graph(pdn: PDN, maps: Mapping[str, np.ndarray] | None = None,
     if out.any():
         i = int(np.flatnonzero(out)[0])
         raise InputError(f"{int(out.sum())} PDN node(s) lie outside the {nx}x{ny} map grid of {p.tile_um:g} µm "
-                         f"tiles (e.g. {pdn.node_names[i]!r}); maps and deck do not belong together",
+                         f"tiles (e.g. {str(pdn.node_names[i])!r}); maps and deck do not belong together",
                          file=pdn.source)
     W, H = nx * p.tile_um, ny * p.tile_um
 

@@ -33,9 +33,14 @@ def _train(data, out, model="pdnnet", target="static"):
     return json.loads(r.output[r.output.index("{"):])
 
 
-def test_train_evaluate_predict(data, tmp_path):
-    ck = tmp_path / "m.pt"
-    res = _train(data, ck)
+@pytest.fixture(scope="module")
+def trained(data, tmp_path_factory):
+    ck = tmp_path_factory.mktemp("ck") / "m.pt"
+    return ck, _train(data, ck)
+
+
+def test_train_evaluate_predict(data, trained, tmp_path):
+    ck, res = trained
     assert res["split"] == {"train": 2, "val": 1, "test": 1} and ck.exists()
     r = runner.invoke(app, ["irdrop", "evaluate", "--data", str(data), "--model", str(ck), "--json",
                             str(tmp_path / "ev.json")])
@@ -55,11 +60,10 @@ def test_train_evaluate_predict(data, tmp_path):
     assert (tmp_path / "p" / "ir_drop_map.png").exists()
 
 
-def test_predict_from_a_bare_deck_computes_the_maps(data, tmp_path):
+def test_predict_from_a_bare_deck_computes_the_maps(data, trained, tmp_path):
     from eda.predictors.predict import predict_case
 
-    ck = tmp_path / "m.pt"
-    _train(data, ck)
+    ck = trained[0]
     res = predict_case(data / "raw" / "s000000" / "netlist.sp", tmp_path / "p", ck)
     gold = np.loadtxt(data / "raw" / "s000000" / "ir_drop_map.csv", delimiter=",")
     assert tuple(res["shape"]) == gold.shape and "metrics" not in res
@@ -74,11 +78,10 @@ def test_dynamic_training_and_prediction(data, tmp_path):
     assert (tmp_path / "p" / "ir_drop_dynamic_map.csv").exists() and "vs golden" in r.output
 
 
-def test_bad_cases_and_checkpoints(data, tmp_path):
+def test_bad_cases_and_checkpoints(data, trained, tmp_path):
     from eda.predictors.predict import predict_case
 
-    ck = tmp_path / "m.pt"
-    _train(data, ck, "cnn")
+    ck = trained[0]
     case = tmp_path / "case"
     shutil.copytree(data / "raw" / "s000002", case)
     (case / "pdn_density.csv").unlink()
