@@ -498,7 +498,7 @@ class TourGrammar:
             self.members[x] = [x]
             if self.t.is_port[x]:
                 self.comp_port[x] = x
-            self.comp_dc[x] = bool(self.t.is_port[x] or self.t.is_dc_pin[x])
+            self.comp_dc[x] = bool(self.t.driven[x] or self.t.is_dc_pin[x])
         while self.parent[x] != x:
             self.parent[x] = self.parent[self.parent[x]]
             x = self.parent[x]
@@ -583,6 +583,7 @@ class TourGrammar:
                 if room >= 0:
                     m[ap] = True
             elif room + own >= 0:
+                # (an undriven port reached from a gate must then take a conducting pin first)
                 m |= t.is_port & ~t.bare_port
             elif vdd_pay and room + own + vdd_pay >= 0:
                 m[t.vdd] = True
@@ -594,6 +595,8 @@ class TourGrammar:
             self._no_shorted_device(a, m, cand)
         elif ka == _K_PORT:
             cand &= (self.comp_port == -1) | (self.comp_port == a)
+            if not self.comp_dc[self._find(a)]:
+                cand &= self.comp_dc | t.is_dc_pin  # an undriven port's first pins must conduct
         else:
             return m
         if ka == _K_PORT or not self.netless[a]:
