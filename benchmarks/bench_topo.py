@@ -54,6 +54,13 @@ def main() -> dict:
     results["composer"] = {"n": len(fam), "seconds": time.perf_counter() - t0,
                            "valid_distinct_per_s": len(fam) / (time.perf_counter() - t0),
                            "max_devices": max(len(t.circuit.devices) for t in fam)}
+    from eda.generators.topology_gpt import internal_nets
+
+    from eda.read.topology_dataset import load_library
+
+    lib = load_library()
+    results["library_internal_nets_per_device"] = sum(internal_nets(t.circuit) / len(t.circuit.devices)
+                                                      for t in lib) / len(lib)
     _figure(results)
     out = HERE / "results" / "topo.json"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -66,6 +73,8 @@ def main() -> dict:
               f"{r['unique']:7.1%} {(r['novel'] or 0):6.1%} {r['max_devices']:6d} "
               f"{r['circuits_per_s_sample_erc']:7.1f}")
     print("top failures (grammar):", list(results["grammar"]["failures"].items())[:5])
+    print(f"internal nets per device: generated {results['grammar']['internal_nets_per_device']:.3f}, "
+          f"library {results['library_internal_nets_per_device']:.3f}")
     print(f"composer: {results['composer']['valid_distinct_per_s']:.1f} distinct valid circuits/s "
           f"(ERC + ngspice), largest {results['composer']['max_devices']} devices")
     print(f"saved {out}")

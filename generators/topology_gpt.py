@@ -598,6 +598,9 @@ def generate(model: TopologyGPT, vocab: Vocab, ck: dict | None, params: Generate
         "novel": (n_novel / max(len(valid), 1)) if train_set is not None else None,
         "n_train_circuits": len(train_set) if train_set is not None else None,
         "max_devices": max(sizes, default=0),
+        # how much of a circuit is wired through internal nets rather than straight to ports
+        "internal_nets_per_device": float(np.mean([internal_nets(c) / len(c.devices) for _, _, c in valid]))
+        if valid else 0.0,
         "mean_devices": float(np.mean(sizes)) if sizes else 0.0,
         "device_histogram": {str(k): hist[k] for k in sorted(hist)},
         "failures": dict(reasons.most_common()),
@@ -619,6 +622,13 @@ def generate(model: TopologyGPT, vocab: Vocab, ck: dict | None, params: Generate
                          [f"#{k} {s.ctype or 'any'}, {len(c.devices)} dev" for k, s, c in valid[: params.gallery]],
                          out / "gallery.png")
     return report
+
+
+def internal_nets(circuit) -> int:
+    """Number of nets of a circuit that are not ports."""
+    from eda.graphs.pin_graph import is_port_name
+
+    return sum(1 for n in circuit.nets if not is_port_name(n))
 
 
 def _reason_key(msg: str) -> str:
