@@ -119,6 +119,14 @@ def test_cli_check(tmp_path):
     (tmp_path / "Port7.txt").write_text("VDD VSS VIN1 VOUT1")
     r = CliRunner().invoke(app, ["check", str(good)])
     assert r.exit_code == 0 and "ok" in r.output
+    # a simulation deck (with its own sources) checks too
+    from eda.export.to_spice import write_spice
+    from eda.generators.topology_check import simulation_deck
+    from eda.read.topology_dataset import read_topology
+
+    deck = write_spice(simulation_deck(read_topology(good).circuit), tmp_path / "deck.sp")
+    r = CliRunner().invoke(app, ["check", str(deck)])
+    assert r.exit_code == 0, r.output
     r = CliRunner().invoke(app, ["check", str(good), str(bad)])
     assert r.exit_code == 1 and "internal net x has only 1 pin" in r.output
 

@@ -114,6 +114,8 @@ def check(
             if pf.is_file():
                 ports = tuple(pf.read_text().split())
             t = parse_topology(text, f.stem, f, ports=ports, title=not body)
+            # a simulation deck's own supplies and bias sources are replaced by the checker's
+            t.circuit.devices = [d for d in t.circuit.devices if d.kind not in "VI"]
             r = check_circuit(t.circuit, f.name, run_sim=simulate)
         except (InputError, OSError) as e:
             failed += 1
