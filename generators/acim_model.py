@@ -50,7 +50,7 @@ K_BOLTZMANN = 1.380649e-23
 
 #: Cell-library roles the model reads (the layout issue's manifest roles).
 ROLES: tuple[str, ...] = ("bitcell", "compute", "wl_driver", "in_driver", "comparator", "sar_bit",
-                          "dac_switch", "tap")
+                          "sar_seq", "dac_switch", "tap")
 
 
 class ParamError(InputError):
@@ -391,7 +391,9 @@ def cell_counts(H, W, L, b, S, tech: AcimTech) -> dict[str, np.ndarray]:
     """Number of cells of each role in the macro.
 
     bitcell H·W; compute (H/L)·W; wl_driver H and in_driver H (one each per row); comparator W/S;
-    sar_bit b·W/S (one SAR register bit per comparator per ADC bit); dac_switch b·W (one
+    sar_bit b·W/S (one SAR result flip-flop per comparator per ADC bit); sar_seq (b+1)·W/S (the
+    comparator's bit sequencer: one flip-flop stage per bit plus the end-of-conversion stage that
+    clocks the LSB's result); dac_switch b·W (one
     driver per binary cap group and column; the termination group is tied to the reference and has
     none); tap 2·H (a row-end well-tap/power cell at both ends of every bitcell row, as the sky130
     macro template places them).
@@ -404,6 +406,7 @@ def cell_counts(H, W, L, b, S, tech: AcimTech) -> dict[str, np.ndarray]:
         "in_driver": H + 0 * W,
         "comparator": W // S,
         "sar_bit": b * (W // S),
+        "sar_seq": (b + 1) * (W // S),
         "dac_switch": b * W,
         "tap": 2 * H + 0 * W + 0 * L,
     }

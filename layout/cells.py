@@ -4,7 +4,8 @@ Column template (x from a column's left edge, nm): vertical met3 lines the macro
 column sit on a 630 nm grid starting at 330 nm (met3 0.33 wide + m3.2 0.30 space); the compute
 capacitor's top plate (``CL``, met4) sits at ``pitch - 1500`` with a met3-free window around its
 bottom plate. Array lines: ``RBL`` 330, ``BLB`` 3480, ``BL`` 4110; ADC lines: ``CMP`` 3480,
-``BIT`` 4110; ``DAC_k`` lines 960 + 630·k (k < 4), shared by the array and the ADC.
+``BIT`` 4110, sequencer ``V_k`` 4740 (k even) / 5370 (k odd); ``DAC_k`` lines 960 + 630·k
+(k < 4), shared by the array and the ADC.
 Row template: horizontal word lines on fixed track slots (``WL`` slot 0, ``RWL`` slot 1).
 """
 
@@ -14,6 +15,7 @@ from eda.layout.devices import Chain, Fet, Mim, Port, RowCellParams
 
 X_RBL, X_BLB, X_BL = 330, 3480, 4110
 X_CMP, X_BIT = 3480, 4110
+X_T = (4740, 5370)  # SAR sequencer lines V_k: x_T[k % 2] (consecutive lines overlap in y)
 X_DAC = (960, 1590, 2220, 2850)
 MAX_ADC_BITS = len(X_DAC)
 SLOT_WL, SLOT_RWL = 0, 1
@@ -86,23 +88,55 @@ def comparator(pitch: int = 0) -> RowCellParams:
     return RowCellParams("acim_comparator", nmos=n, pmos=p, ports=ports, min_width=pitch)
 
 
+def sar_seq(pitch: int = 0) -> RowCellParams:
+    """One stage of the per-column SAR bit sequencer: a TSPC positive-edge D flip-flop with an
+    active-low asynchronous reset (``SRSTB`` pulls the internal node QB high, so ``V`` = 0).
+
+    The B + 1 stages form a thermometer shift register clocked by ``SCLK``: stage 0 takes D = 1
+    (tied high by the macro), stage k takes ``VIN`` = V of stage k-1; after the reset, V_k rises
+    on the (k+1)-th SCLK edge and stays high. V_k enables bit k's trial in its DAC switch and
+    its rising edge is the capture clock of bit k-1's result flip-flop. Assert SRSTB while SCLK
+    is low (the TSPC output stage is then off, so the reset pull-up meets no contention).
+    """
+    n = (Chain((Fet("N1", "A", "VIN", "VSS"), Fet("N3", "VSS", "SCLK", "n2"), Fet("N2", "n2", "A", "B"))),
+         Chain((Fet("N4", "QB", "SCLK", "n3"), Fet("N5", "n3", "B", "VSS"), Fet("N6", "VSS", "QB", "V")), col=7))
+    p = (Chain((Fet("P2", "A", "SCLK", "n1"), Fet("P1", "n1", "VIN", "VDD"), Fet("P3", "VDD", "SCLK", "B"))),
+         Chain((Fet("P7", "VDD", "SRSTB", "QB"), Fet("P4", "QB", "B", "VDD"), Fet("P5", "VDD", "QB", "V")), col=7))
+    span = X_T[1] - X_T[0]
+    ports = _pw(Port("VIN", "v", x_nm=X_T[0], span_nm=span), Port("SCLK", "h"),
+                Port("V", "v", x_nm=X_T[0], span_nm=span), Port("SRSTB", "h"))
+    return RowCellParams("acim_sar_seq", nmos=n, pmos=p, ports=ports, min_width=pitch)
+
+
 def sar_bit(pitch: int = 0) -> RowCellParams:
-    """One SAR bit: a TSPC positive-edge D flip-flop that stores the comparator decision
-    CMP on its bit token TOK (from the macro's SAR sequencer) and drives BIT."""
-    n = (Chain((Fet("N1", "A", "CMP", "VSS"), Fet("N3", "VSS", "TOK", "n2"), Fet("N2", "n2", "A", "B"))),
-         Chain((Fet("N4", "QB", "TOK", "n3"), Fet("N5", "n3", "B", "VSS"), Fet("N6", "VSS", "QB", "BIT")), col=7))
-    p = (Chain((Fet("P2", "A", "TOK", "n1"), Fet("P1", "n1", "CMP", "VDD"), Fet("P3", "VDD", "TOK", "B"))),
+    """One SAR result bit: a TSPC positive-edge D flip-flop with an active-high asynchronous
+    preset (``SRST`` pulls the internal node QB low, so ``BIT`` = 1: the trial value).
+
+    Its clock ``CK`` is V_{k+1} of the column's sequencer, so it stores the comparator decision
+    ``CMP`` of bit k when the sequencer moves on to bit k+1; until then it holds the preset 1,
+    which the DAC switch gates with V_k (bit k's DAC line stays at VREFN before its trial).
+    Assert SRST while CK is low (all sequencer outputs are 0 during the reset).
+    """
+    n = (Chain((Fet("N1", "A", "CMP", "VSS"), Fet("N3", "VSS", "CK", "n2"), Fet("N2", "n2", "A", "B"))),
+         Chain((Fet("N7", "VSS", "SRST", "QB"), Fet("N4", "QB", "CK", "n3"), Fet("N5", "n3", "B", "VSS"),
+                Fet("N6", "VSS", "QB", "BIT")), col=7))
+    p = (Chain((Fet("P2", "A", "CK", "n1"), Fet("P1", "n1", "CMP", "VDD"), Fet("P3", "VDD", "CK", "B"))),
          Chain((Fet("P4", "QB", "B", "VDD"), Fet("P5", "VDD", "QB", "BIT")), col=7))
-    ports = _pw(Port("CMP", "v", x_nm=X_CMP), Port("TOK", "h"), Port("BIT", "v", x_nm=X_BIT))
+    ports = _pw(Port("CMP", "v", x_nm=X_CMP), Port("CK", "v", x_nm=X_T[0], span_nm=X_T[1] - X_T[0]),
+                Port("SRST", "h"), Port("BIT", "v", x_nm=X_BIT))
     return RowCellParams("acim_sar_bit", nmos=n, pmos=p, ports=ports, min_width=pitch)
 
 
 def dac_switch(pitch: int = 0) -> RowCellParams:
     """DAC switch of one SAR bit: drives its capacitor group's bottom-plate line DAC to VREFP
-    (BIT = 1) or VREFN (BIT = 0) through a buffered CMOS switch pair."""
-    n = (Chain((Fet("MN1", "BITB", "BIT", "VSS"),)), Chain((Fet("MN2", "DAC", "BITB", "VREFN"),), col=4))
-    p = (Chain((Fet("MP1", "BITB", "BIT", "VDD"),)), Chain((Fet("MP2", "DAC", "BITB", "VREFP"),), col=4))
-    ports = _pw(Port("BIT", "v", x_nm=X_BIT), Port("DAC", "v", x_nm=X_DAC[0], span_nm=X_DAC[-1] - X_DAC[0]),
+    when BIT and its sequencer enable V are both 1 (the trial, then the kept decision), else to
+    VREFN: a NAND2 then a CMOS switch pair."""
+    n = (Chain((Fet("MN1", "BITB", "BIT", "m"), Fet("MN3", "m", "V", "VSS"))),
+         Chain((Fet("MN2", "DAC", "BITB", "VREFN"),), col=6))
+    p = (Chain((Fet("MP1", "BITB", "BIT", "VDD"), Fet("MP3", "VDD", "V", "BITB"))),
+         Chain((Fet("MP2", "DAC", "BITB", "VREFP"),), col=6))
+    ports = _pw(Port("BIT", "v", x_nm=X_BIT), Port("V", "v", x_nm=X_T[0], span_nm=X_T[1] - X_T[0]),
+                Port("DAC", "v", x_nm=X_DAC[0], span_nm=X_DAC[-1] - X_DAC[0]),
                 Port("VREFP", "h"), Port("VREFN", "h"))
     return RowCellParams("acim_dac_switch", nmos=n, pmos=p, ports=ports, min_width=pitch)
 

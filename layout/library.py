@@ -4,7 +4,7 @@ A library is a folder with ``manifest.json``, one GDS and one SPICE file per cel
 
     {"technology": "sky130",
      "roles": {"bitcell": "acim_bitcell8t", "compute": ..., "wl_driver": ..., "in_driver": ...,
-               "comparator": ..., "sar_bit": ..., "dac_switch": ..., "tap": ...},
+               "comparator": ..., "sar_bit": ..., "sar_seq": ..., "dac_switch": ..., "tap": ...},
      "cells": {"acim_bitcell8t": {"width_um": 7.38, "height_um": 5.26,
                                   "gds": "acim_bitcell8t.gds", "spice": "acim_bitcell8t.spice",
                                   "pins": [{"name": "BL", "layer": "met2", "x_um": 4.11, "y_um": 3.765}, ...]}}}
@@ -25,7 +25,7 @@ from eda.paths import PATHS
 
 #: Roles every ACIM library provides.
 ROLES: tuple[str, ...] = ("bitcell", "compute", "wl_driver", "in_driver", "comparator", "sar_bit",
-                          "dac_switch", "tap")
+                          "sar_seq", "dac_switch", "tap")
 
 DEFAULT_LIBRARY = "sky130_acim"
 
@@ -189,7 +189,8 @@ def build_default_cells():
     from eda.layout import cells as C
     from eda.layout.devices import row_cell
 
-    nat = {f.name: row_cell(f) for f in (C.bitcell(), C.comparator(), C.sar_bit(), C.dac_switch())}
+    nat = {f.name: row_cell(f) for f in (C.bitcell(), C.comparator(), C.sar_bit(), C.sar_seq(),
+                                                   C.dac_switch())}
     pitch = max(max(r.width_nm for r in nat.values()), 6720)
     pitch = (pitch + 9) // 10 * 10
     bit = row_cell(C.bitcell(pitch))
@@ -201,6 +202,7 @@ def build_default_cells():
         "in_driver": row_cell(C.in_driver(slots)),
         "comparator": row_cell(C.comparator(pitch)),
         "sar_bit": row_cell(C.sar_bit(pitch)),
+        "sar_seq": row_cell(C.sar_seq(pitch)),
         "dac_switch": row_cell(C.dac_switch(pitch)),
         "tap": row_cell(C.tap(slots)),
     }
@@ -208,7 +210,8 @@ def build_default_cells():
         if res[role].height_nm != bit.height_nm:
             raise RuntimeError(f"{role} height {res[role].height_nm} ≠ bitcell {bit.height_nm}")
     template = {"column_pitch_um": pitch / 1000, "x_cl_um": C.x_cl(pitch) / 1000,
-                "x_dac_um": [x / 1000 for x in C.X_DAC], "max_adc_bits": C.MAX_ADC_BITS,
+                "x_dac_um": [x / 1000 for x in C.X_DAC],
+                "x_seq_um": [x / 1000 for x in C.X_T], "max_adc_bits": C.MAX_ADC_BITS,
                 "met3_pitch_um": 0.63}
     return res, template
 

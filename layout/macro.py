@@ -9,26 +9,34 @@ Floorplan (y grows upward; one ADC per column)::
     │ (met3)   │    ...    │   ...                           │                        │ ...
     │ VDD VSS  │ wl_driver │ bitcell × W                    │ in_driver │ tap        │ local array 0 (MSB
     │ PCHB EN  │           │ compute × W                    │                        │ group, bit 0)
-    │ ENB RST  │           │ dac_switch × W  (bit 0)        │                        │ ADC: dac_k above
-    │ VREFP/N  │           │ sar_bit × W     (bit 0)        │                        │ sar_k, k = 0..B-1,
-    │          │           │ ...                            │                        │ comparator at the
-    │          │           │ comparator × W                 │                        │ bottom
+    │ ENB RST  │           │ dac_switch × W  (bit 0)        │                        │ ADC: per bit k =
+    │ VREFP/N  │           │ sar_seq × W     (stage 0)      │                        │ 0..B-1 dac_k over
+    │ SCLK     │           │ sar_bit × W     (bit 0)        │                        │ seq_k over sar_k;
+    │ SRST(B)  │           │ ...                            │                        │ seq_B (end of
+    │          │           │ sar_seq × W     (stage B)      │                        │ conversion), then
+    │          │           │ comparator × W                 │                        │ the comparator
     └──────────────────────────────────────────────────────────────────────────────────┘
 
-Rows abut (shared well/implant template); cells in a row abut so their full-width met2 tracks
-(WL, RWL, compute controls, CLK, TOK_k, VREFP/N) connect. Vertical nets are met3 lines on the
-column template (RBL per local array, BL/BLB per column, DAC_k per column and SAR bit, CMP and
-BIT_k in the ADC) with via2 onto each cell's pin track; the compute line CL is met4 over the MIM
-top plates down to the comparator's INP (via2–met3–via3 stack). Global nets run on met3 spines
-in the left margin with via2 onto each row's track (power: via1–met2–via2 onto the met1 rails).
-The bitcell array and every row are GDS array references of tile cells (the cell plus its via2s
-and full-height line segments), never flattened copies. The SAR DAC reuses the compute
+Rows abut (shared well/implant template); cells in a row abut so their full-width met2 tracks (WL,
+RWL, compute controls, CLK, SCLK, SRST, SRSTB, VREFP/N) connect. Vertical nets are met3 lines on the
+column template (RBL per local array, BL/BLB per column, DAC_k per column and SAR bit, CMP, BIT_k
+and the sequencer lines V_k in the ADC) with via2 onto each cell's pin track; the compute line CL is
+met4 over the MIM top plates down to the comparator's INP (via2–met3–via3 stack). Global nets run on
+met3 spines in the left margin with via2 onto each row's track (power: via1–met2–via2 onto the met1
+rails). The bitcell array and every row are GDS array references of tile cells (the cell plus its
+via2s and full-height line segments), never flattened copies. The SAR DAC reuses the compute
 capacitors exactly binary-weighted (the rule of ``eda.generators.acim_model``, shared with the
 architecture model): with N = rows/L local arrays and Δ = N / 2^B, SAR bit k (MSB first) switches
 the 2^(B-1-k)·Δ local arrays of group k through DAC line k; the top Δ local arrays are the
-termination group, whose bottom-plate switches VB sit on a met3 line (at DAC line 0's x, free
-above the MSB group) that a met3 strap over the array's top edge ties to the VREFN spine, so it
-is held at the reference and never switched by a bit.
+termination group, whose bottom-plate switches VB sit on a met3 line (at DAC line 0's x, free above
+the MSB group) that a met3 strap over the array's top edge ties to the VREFN spine, so it is held at
+the reference and never switched by a bit.
+
+SAR register (per column, all inside the macro): a thermometer sequencer of B+1 reset-able TSPC
+flip-flops clocked by SCLK (stage 0's D tied to VDD, stage k's D = V_{k-1}) and per bit a TSPC
+result flip-flop preset to 1 by SRST and clocked by V_{k+1} (capturing the comparator output
+CMP); the DAC switch of bit k drives VREFP iff V_k AND BIT_k, so bit k is 0 before its trial,
+1 during it and the comparator's decision afterwards.
 """
 
 from __future__ import annotations
@@ -49,7 +57,7 @@ M4W = 330      # met4 line width (via3 0.2 + 2 × m4.3 0.065)
 TRACK = 280    # met2 track width of the cell template
 SPINE_W = 400
 SPINE_PITCH = 800
-GLOBAL_SPINES = ("VSS", "VDD", "PCHB", "EN", "ENB", "RST", "VREFP", "VREFN")
+GLOBAL_SPINES = ("VSS", "VDD", "PCHB", "EN", "ENB", "RST", "VREFP", "VREFN", "SCLK", "SRST", "SRSTB")
 
 
 @dataclass(frozen=True)
@@ -149,9 +157,9 @@ def build_macro(p: MacroParams, lib: CellLibrary) -> Macro:
     max_bits = int(lib.template.get("max_adc_bits", 4))
     p.validate(max_bits)
     C = {r: lib.cell(r) for r in ("bitcell", "compute", "wl_driver", "in_driver", "comparator", "sar_bit",
-                                  "dac_switch", "tap")}
+                                  "sar_seq", "dac_switch", "tap")}
     P = _nm(C["bitcell"].width_um)
-    for r in ("compute", "comparator", "sar_bit", "dac_switch"):
+    for r in ("compute", "comparator", "sar_bit", "sar_seq", "dac_switch"):
         if _nm(C[r].width_um) != P:
             raise InputError(f"{r} cell {C[r].name} is {C[r].width_um} µm wide; column cells must match the "
                              f"bitcell pitch {P / 1000} µm", file=lib.path / "manifest.json")
@@ -188,6 +196,10 @@ def build_macro(p: MacroParams, lib: CellLibrary) -> Macro:
     # the termination group's VB line reuses DAC line 0's x: the termination local arrays sit above
     # every binary group, where line 0 (ending at the MSB group's top) leaves the x free
     x_vb = x_dacs + [x_dacs[0]]
+    x_seq = [_nm(x) for x in lib.template.get("x_seq_um", [])]
+    if len(x_seq) != 2:
+        raise InputError("library template lacks x_seq_um (the two SAR sequencer line x's)",
+                         file=lib.path / "manifest.json")
 
     # ---- hierarchy: tile = a cell plus its via2s and full-height line segments (arrays of tiles
     # abut, so the array's vertical lines need no flat shapes); local-array block = compute tile +
@@ -280,7 +292,8 @@ def build_macro(p: MacroParams, lib: CellLibrary) -> Macro:
     def vline(layer: str, x: int, y0: int, y1: int, w: int) -> None:
         d.rect(layer, x - w // 2, min(y0, y1), x + w // 2, max(y0, y1))
 
-    # ---- ADC rows, bottom-up: comparator, then (sar_k, dac_k) for k = B-1 .. 0
+    # ---- ADC rows, bottom-up: comparator, sequencer stage B (end of conversion), then per bit
+    # k = B-1 .. 0 the rows sar_k (result flip-flop), seq_k (sequencer stage), dac_k
     y = 0
     ref(gc["comparator"], 0, y, W, 1, P, 0)
     rails(y, H["comparator"], 0)
@@ -290,13 +303,25 @@ def build_macro(p: MacroParams, lib: CellLibrary) -> Macro:
     y_cmp_pin = y + pin("comparator", "OUTP")[1]
     y_inp = y + pin("comparator", "INP")[1]
     y += H["comparator"]
-    y_sar, y_dac = {}, {}
+    y_sar, y_seq, y_dac = {}, {}, {}
+
+    def seq_row(k: int) -> None:
+        nonlocal y
+        y_seq[k] = y
+        ref(gc["sar_seq"], 0, y, W, 1, P, 0)
+        rails(y, H["sar_seq"], 0)
+        for net in ("SCLK", "SRSTB"):
+            hext(y + pin("sar_seq", net)[1], 0, X_L, net)
+        y += H["sar_seq"]
+
+    seq_row(B)
     for k in reversed(range(B)):
         y_sar[k] = y
         ref(gc["sar_bit"], 0, y, W, 1, P, 0)
         rails(y, H["sar_bit"], 0)
-        hext(y + pin("sar_bit", "TOK")[1], 0, X_L, None, f"TOK_{k}")
+        hext(y + pin("sar_bit", "SRST")[1], 0, X_L, "SRST")
         y += H["sar_bit"]
+        seq_row(k)
         y_dac[k] = y
         ref(gc["dac_switch"], 0, y, W, 1, P, 0)
         rails(y, H["dac_switch"], 0)
@@ -361,6 +386,26 @@ def build_macro(p: MacroParams, lib: CellLibrary) -> Macro:
         # termination: from the lowest termination compute cell's VB (via2 in its block) up to the strap
         g_t = group_of.index(B)
         vline("met3", x0 + x_vb[B], y_comp[g_t] + pin("compute", "VB")[1] - M3W // 2, y_end, M3W)
+        # V_k: sequencer stage k's output to stage k+1's input, bit k's DAC switch enable and bit
+        # k-1's result clock; consecutive lines overlap in y, so they alternate between two x's
+        for k in range(B + 1):
+            ys = [y_seq[k] + pin("sar_seq", "V")[1]]
+            if k < B:
+                ys += [y_seq[k + 1] + pin("sar_seq", "VIN")[1], y_dac[k] + pin("dac_switch", "V")[1]]
+            if k >= 1:
+                ys.append(y_sar[k - 1] + pin("sar_bit", "CK")[1])
+            xk = x0 + x_seq[k % 2]
+            for yy in ys:
+                d.box("via2", xk, yy, 200, 200)
+            vline("met3", xk, min(ys) - M3W // 2, max(ys) + M3W // 2, M3W)
+        # sequencer stage 0 takes D = 1: its VIN line rises to the stage's own VDD rail (via2-met2-via1)
+        xt, ya = x0 + x_seq[1], y_seq[0] + pin("sar_seq", "VIN")[1]
+        yv = y_seq[0] + H["sar_seq"] - 290
+        d.box("via2", xt, ya, 200, 200)
+        vline("met3", xt, ya - M3W // 2, yv + M3W // 2, M3W)
+        d.box("via2", xt, yv, 200, 200)
+        d.box("met2", xt, yv, 400, 400)
+        d.box("via", xt, yv, 150, 150)
         # DAC_k: dac_k output up to the last compute cell of group k (its via2 is in the block)
         for k in range(B):
             xk = x0 + x_dacs[k]
@@ -405,9 +450,12 @@ def build_macro(p: MacroParams, lib: CellLibrary) -> Macro:
 
     for j in range(W):
         inst("comparator", f"XCMP_{j}", {"INP": f"CL_{j}", "OUTP": f"CMP_{j}"})
+        for k in range(B + 1):
+            inst("sar_seq", f"XSEQ_{k}_{j}", {"VIN": f"V_{k - 1}_{j}" if k else "VDD", "V": f"V_{k}_{j}"})
         for k in range(B):
-            inst("sar_bit", f"XSAR_{k}_{j}", {"CMP": f"CMP_{j}", "TOK": f"TOK_{k}", "BIT": f"BIT_{k}_{j}"})
-            inst("dac_switch", f"XDAC_{k}_{j}", {"BIT": f"BIT_{k}_{j}", "DAC": f"DAC_{k}_{j}"})
+            inst("sar_bit", f"XSAR_{k}_{j}", {"CMP": f"CMP_{j}", "CK": f"V_{k + 1}_{j}", "BIT": f"BIT_{k}_{j}"})
+            inst("dac_switch", f"XDAC_{k}_{j}", {"BIT": f"BIT_{k}_{j}", "V": f"V_{k}_{j}",
+                                                 "DAC": f"DAC_{k}_{j}"})
         for g in range(G):
             q = group_of[g]
             vb = f"DAC_{q}_{j}" if q < B else "VREFN"  # the termination group is held at the reference
@@ -420,8 +468,8 @@ def build_macro(p: MacroParams, lib: CellLibrary) -> Macro:
         inst("in_driver", f"XID_{row}", {"IN": f"IN_{row}", "RWL": f"RWL_{row}"})
         inst("tap", f"XTL_{row}", {})
         inst("tap", f"XTR_{row}", {})
-    ports = (["VDD", "VSS", "PCHB", "EN", "ENB", "RST", "VREFP", "VREFN", "INN", "CLK"]
-             + [f"TOK_{k}" for k in range(B)] + [f"WLIN_{r}" for r in range(p.rows)]
+    ports = (["VDD", "VSS", "PCHB", "EN", "ENB", "RST", "VREFP", "VREFN", "INN", "CLK", "SCLK", "SRST", "SRSTB"]
+             + [f"WLIN_{r}" for r in range(p.rows)]
              + [f"IN_{r}" for r in range(p.rows)] + [f"BL_{j}" for j in range(W)] + [f"BLB_{j}" for j in range(W)]
              + [f"BIT_{k}_{j}" for k in range(B) for j in range(W)])
     block_subs = []
@@ -441,13 +489,13 @@ def build_macro(p: MacroParams, lib: CellLibrary) -> Macro:
     circuit = Circuit(title=f"* {p.name}: {p.rows}x{p.cols} ACIM macro, L={p.local}, {B}-bit SAR ADC per column "
                             "(sky130, eda-ml)", subckts=leaf + block_subs + [top_sub])
     counts = {"bitcell": p.rows * W, "compute": G * W, "wl_driver": p.rows, "in_driver": p.rows,
-              "comparator": W, "sar_bit": B * W, "dac_switch": B * W, "tap": 2 * p.rows}
+              "comparator": W, "sar_bit": B * W, "sar_seq": (B + 1) * W, "dac_switch": B * W, "tap": 2 * p.rows}
     return Macro(p.name, glib, circuit, (X_R - X_L) / 1000, y_end / 1000, counts, groups, ports,
                  {"column_pitch_um": P / 1000, "row_height_um": hb / 1000, "origin_um": (X_L / 1000, 0.0)})
 
 
 def _global(port: str) -> str:
     """Cell ports that connect to macro-global nets of the same name."""
-    if port in ("VDD", "VSS", "PCHB", "EN", "ENB", "RST", "VREFP", "VREFN", "INN", "CLK"):
+    if port in ("VDD", "VSS", "PCHB", "EN", "ENB", "RST", "VREFP", "VREFN", "INN", "CLK", "SCLK", "SRST", "SRSTB"):
         return port
     raise KeyError(port)

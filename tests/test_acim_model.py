@@ -31,7 +31,8 @@ from scipy.stats import binom
 from eda.errors import InputError
 
 SIZES = {"bitcell": (2.5, 3.0), "compute": (2.5, 4.0), "wl_driver": (6.0, 3.0), "in_driver": (5.0, 3.0),
-         "comparator": (10.0, 20.0), "sar_bit": (10.0, 8.0), "dac_switch": (2.5, 5.0), "tap": (2.5, 1.0)}
+         "comparator": (10.0, 20.0), "sar_bit": (10.0, 8.0), "sar_seq": (10.0, 7.0),
+         "dac_switch": (2.5, 5.0), "tap": (2.5, 1.0)}
 
 
 @pytest.fixture
@@ -119,7 +120,7 @@ def test_area_from_library_cells(cells):
     tech = AcimTech()
     r = evaluate(p, cells, tech, check=False)
     counts = {"bitcell": 128, "compute": 32, "wl_driver": 16, "in_driver": 16, "comparator": 4, "sar_bit": 8,
-              "dac_switch": 16, "tap": 32}
+              "sar_seq": 12, "dac_switch": 16, "tap": 32}
     assert r.counts == counts
     by_hand = sum(n * SIZES[role][0] * SIZES[role][1] for role, n in counts.items()) / tech.area_utilisation
     assert r.metrics["area_mm2"] == pytest.approx(by_hand * 1e-6, rel=1e-12)
@@ -155,6 +156,7 @@ def test_cell_counts_roles():
     c = cell_counts(256, 64, 4, 6, 2, AcimTech())
     assert set(c) == set(ROLES)
     assert c["compute"] == 64 * 64 and c["comparator"] == 32 and c["sar_bit"] == 6 * 32
+    assert c["sar_seq"] == 7 * 32  # one sequencer stage per bit plus the end-of-conversion stage
 
 
 # --- formulas --------------------------------------------------------------------------------

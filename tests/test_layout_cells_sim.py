@@ -2,7 +2,8 @@
 
 No sky130 models ship offline, so the sky130 device names are bound to generic level-1 MOS models
 (VT ≈ 0.45 V, 1.8 V supply) and an ideal 2 fF/µm² capacitor: this checks the *topology* (a buffer
-buffers, the 8T cell writes, holds and is read, the StrongARM decides, the flip-flop captures),
+buffers, the 8T cell writes, holds and is read, the StrongARM decides, the flip-flops
+capture, one column's SAR register converts),
 not sky130 timing or margins.
 """
 
@@ -92,17 +93,113 @@ def test_strongarm_decides(vp, vn, want_low):
 
 
 @pytest.mark.parametrize("d", [0.0, VDD])
-def test_sar_bit_flip_flop_captures_on_token_edge(d):
+def test_sar_bit_flip_flop_presets_then_captures_on_clock_edge(d):
     src = [_pulse("VD", "CMP", d, VDD - d, 4e-9, 10e-9),   # data flips after the edge
-           _pulse("VTOK", "TOK", 0.0, VDD, 2e-9, 3e-9, 100e-9)]
+           _pulse("VCK", "CK", 0.0, VDD, 2e-9, 3e-9, 100e-9),
+           _pulse("VRS", "SRST", 0.0, VDD, 0.2e-9, 1e-9, 100e-9)]
     t, v = sim.transient(_bench("sar_bit", {}, src), 10e-12, 8e-9)
+    assert _at(t, v["BIT"], 1.5e-9) > VDD - 0.3                     # preset: the trial value 1
     assert _at(t, v["BIT"], 3.5e-9) == pytest.approx(d, abs=0.3)   # captured at the 2 ns edge
     assert _at(t, v["BIT"], 7.5e-9) == pytest.approx(d, abs=0.3)   # held although CMP changed
 
 
-@pytest.mark.parametrize("bit, want", [(0.0, "VREFN"), (VDD, "VREFP")])
-def test_dac_switch_selects_reference(bit, want):
-    src = [Device("VB", "V", ("BIT", "0"), value=bit), Device("VRP", "V", ("VREFP", "0"), value=1.2),
-           Device("VRN", "V", ("VREFN", "0"), value=0.3)]
+def test_sar_seq_resets_and_shifts():
+    src = [_pulse("VS", "SCLK", 0.0, VDD, 2e-9, 2e-9, 4e-9),
+           _pulse("VR", "SRSTB", 0.0, VDD, 1e-9, 100e-9, 200e-9),     # reset (low) until 1 ns
+           _pulse("VD", "VIN", VDD, 0.0, 7e-9, 100e-9, 200e-9)]       # D = 1, then 0 from 7 ns
+    t, v = sim.transient(_bench("sar_seq", {}, src), 10e-12, 12e-9)
+    assert _at(t, v["V"], 1.5e-9) < 0.3           # reset
+    assert _at(t, v["V"], 3.5e-9) > VDD - 0.3     # D = 1 captured at the 2 ns edge
+    assert _at(t, v["V"], 9.5e-9) > VDD - 0.3     # D fell at 7 ns: held until the next edge
+    assert _at(t, v["V"], 11.5e-9) < 0.3          # D = 0 captured at the 10 ns edge
+
+
+@pytest.mark.parametrize("bit, en, want", [(0.0, VDD, "VREFN"), (VDD, VDD, "VREFP"), (VDD, 0.0, "VREFN")])
+def test_dac_switch_selects_reference(bit, en, want):
+    src = [Device("VB", "V", ("BIT", "0"), value=bit), Device("VE", "V", ("V", "0"), value=en),
+           Device("VRP", "V", ("VREFP", "0"), value=1.2), Device("VRN", "V", ("VREFN", "0"), value=0.3)]
     op = sim.operating_point(_bench("dac_switch", {}, src))
     assert op["DAC"] == pytest.approx(1.2 if want == "VREFP" else 0.3, abs=0.05)
+
+
+# ---- one macro column's SAR register (sequencer + result flip-flops + DAC switches), taken from
+# the macro's own schematic, run through whole conversions against an ideal comparator
+
+B_COL = 3
+T_CLK = 10e-9          # SCLK period; rising edges at T_EDGE0 + n·T_CLK
+T_EDGE0 = 5e-9
+
+
+def _sar_decisions(vin: float, bits: int) -> tuple[list[int], list[list[int]]]:
+    """Ideal SAR against an ideal binary DAC (full scale 1): comparator decisions and the DAC
+    code during each trial."""
+    code, trials, dec = 0, [], []
+    for k in range(bits):
+        trial = code | (1 << (bits - 1 - k))
+        trials.append([(trial >> (bits - 1 - i)) & 1 for i in range(bits)])
+        keep = int(vin >= trial / 2 ** bits)
+        dec.append(keep)
+        code = trial if keep else code
+    return dec, trials
+
+
+def _column_bench(decisions: list[int]) -> Circuit:
+    from eda.layout.macro import MacroParams, build_macro
+
+    m = build_macro(MacroParams(8, 2, 1, B_COL), LIB)
+    top = m.circuit.subckt("acim_macro")
+    col = [d for d in top.devices if d.name.startswith(("XSEQ_", "XSAR_", "XDAC_")) and d.name.endswith("_0")]
+    assert len(col) == 3 * B_COL + 1
+    cells = {d.model.lower() for d in col}
+    subs = [s for s in m.circuit.subckts if s.name.lower() in cells]
+    # ideal comparator: the decision of bit k is valid from 2 ns after edge k to 2 ns after edge k+1
+    # (across edge k+1, where bit k's result flip-flop samples it)
+    pts: list[float] = [0.0, 0.0]
+    for k, dk in enumerate(decisions):
+        t0 = T_EDGE0 + k * T_CLK + 2e-9
+        pts += [t0, pts[-1], t0 + 0.1e-9, VDD * dk]
+    src = [Device("VS", "V", ("SCLK", "0"), value=0.0,
+                  waveform=Waveform("pulse", (0.0, VDD, T_EDGE0, 50e-12, 50e-12, T_CLK / 2, T_CLK))),
+           _pulse("VR", "SRST", 0.0, VDD, 0.5e-9, 2e-9, 1.0),
+           _pulse("VRB", "SRSTB", VDD, 0.0, 0.5e-9, 2e-9, 1.0),
+           Device("VC", "V", ("CMP_0", "0"), value=0.0, waveform=Waveform("pwl", tuple(pts))),
+           Device("VRP", "V", ("VREFP", "0"), value=VDD), Device("VRN", "V", ("VREFN", "0"), value=0.0),
+           Device("VDD", "V", ("VDD", "0"), value=VDD), Device("VSS", "V", ("VSS", "0"), value=0.0)]
+    return Circuit(title="* one column's SAR register", subckts=_models() + subs, devices=col + src)
+
+
+@pytest.mark.parametrize("vin", [0.30, 0.70, 0.95, 0.05])
+def test_column_sar_register_converts(vin):
+    """Sequencer, result flip-flops and DAC switches of column 0 of a built macro: after the reset
+    every DAC line is at VREFN; during trial k the DAC code is the SAR trial code; after B+1 SCLK
+    edges the result flip-flops hold the input's B-bit code."""
+    dec, trials = _sar_decisions(vin, B_COL)
+    t, v = sim.transient(_column_bench(dec), 20e-12, T_EDGE0 + B_COL * T_CLK + 5e-9)
+    dac = [f"DAC_{k}_0" for k in range(B_COL)]
+    assert all(_at(t, v[n], T_EDGE0 - 1e-9) < 0.2 for n in dac)            # reset: nothing switched
+    for k in range(B_COL):
+        when = T_EDGE0 + k * T_CLK + 4e-9                                     # inside trial k
+        got = [int(_at(t, v[n], when) > VDD / 2) for n in dac]
+        assert got == trials[k], (k, got, trials[k])
+    end = T_EDGE0 + B_COL * T_CLK + 4e-9
+    code = [int(_at(t, v[f"BIT_{k}_0"], end) > VDD / 2) for k in range(B_COL)]
+    want = min(int(vin * 2 ** B_COL), 2 ** B_COL - 1)
+    assert code == [(want >> (B_COL - 1 - k)) & 1 for k in range(B_COL)]
+    assert [int(_at(t, v[n], end) > VDD / 2) for n in dac] == code           # the DAC shows the code
+    assert all(_at(t, v[f"V_{k}_0"], end) > VDD - 0.3 for k in range(B_COL + 1))  # sequencer full
+
+
+def test_column_sar_register_fails_when_miswired():
+    """Mutation: result flip-flops clocked by their own stage V_k (not V_{k+1}) sample the
+    decision one cycle early → a wrong code; the check above would catch this wiring."""
+    vin = 0.30
+    dec, _ = _sar_decisions(vin, B_COL)
+    c = _column_bench(dec)
+    for d in c.devices:
+        if d.name.startswith("XSAR_"):
+            k = int(d.name.split("_")[1])
+            d.nodes = tuple(f"V_{k}_0" if x == f"V_{k + 1}_0" else x for x in d.nodes)
+    t, v = sim.transient(c, 20e-12, T_EDGE0 + B_COL * T_CLK + 5e-9)
+    end = T_EDGE0 + B_COL * T_CLK + 4e-9
+    code = [int(_at(t, v[f"BIT_{k}_0"], end) > VDD / 2) for k in range(B_COL)]
+    assert code != [(int(vin * 2 ** B_COL) >> (B_COL - 1 - k)) & 1 for k in range(B_COL)]

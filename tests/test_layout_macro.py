@@ -118,7 +118,7 @@ def test_macro_structure_uses_array_references():
     for b in {r.cell.name: r.cell for r in blocks}.values():
         tiles = [r for r in b.references if "bitcell_tile" in r.cell.name]
         assert len(tiles) == 1 and tiles[0].repetition.rows == 4  # L bitcells as one array reference
-    assert m.counts["bitcell"] == 64 and m.counts["sar_bit"] == 8
+    assert m.counts["bitcell"] == 64 and m.counts["sar_bit"] == 8 and m.counts["sar_seq"] == 12
     # netlist hierarchy mirrors it: local-array subckts holding L bitcells and the compute cell
     top_sub = m.circuit.subckt(m.name)
     las = [d for d in top_sub.devices if "_local_" in (d.model or "")]
@@ -153,6 +153,15 @@ def test_small_macro_is_drc_and_lvs_clean(tmp_path):
     d = term[0]
     d.nodes = tuple("DAC_0_0" if x == "VREFN" else x for x in d.nodes)
     assert not run_lvs(tmp_path / "macro.gds", c).clean
+    # the SAR register is wired as drawn: a result flip-flop clocked by its own sequencer stage
+    # (V_0 instead of V_1), or a sequencer stage 0 not tied high, fails LVS
+    for name, old, new in (("XSAR_0_0", "V_1_0", "V_0_0"), ("XSEQ_0_1", "VDD", "SCLK")):
+        c = read_spice(tmp_path / "macro.spice")
+        d = next(x for x in c.subckt("acim_macro").devices if x.name == name)
+        assert old in d.nodes
+        i = d.nodes.index(old)
+        d.nodes = d.nodes[:i] + (new,) + d.nodes[i + 1:]
+        assert not run_lvs(tmp_path / "macro.gds", c).clean, name
 
 
 def test_cli_build_and_exit_status(tmp_path):
