@@ -434,7 +434,9 @@ class TourGrammar:
     along the edge it came by (a stack pop). Rules:
 
     * devices touch only their own pins; pins touch their device, other pins and ports; a net
-      never joins two ports; new devices take the next free index of their type;
+      never joins two ports; nets keep the canonical form (a port net is a star on its port, an
+      internal net joins pins only, so a pin on one never reaches into the other); new devices
+      take the next free index of their type;
     * a device's last free pin never joins the net all its other pins share (no shorted device),
       an inductor's last free pin never joins a second source-driven net (later net merges are
       left to the ERC), and a net never consists of gate and
@@ -578,10 +580,15 @@ class TourGrammar:
             if self.unlinked[a] and room + 2 >= 0:
                 m[d] = True
             ap = int(self.comp_port[a])
+            # canonical nets: a port net is a star on its port, an internal net joins pins only;
+            # a pin already on one never reaches into the other kind
+            cand &= self.comp_port == -1
             if ap != -1:
-                cand &= (self.comp_port == -1) | (self.comp_port == ap)
+                cand[:] = False
                 if room >= 0:
                     m[ap] = True
+            elif not self.netless[a]:
+                pass
             elif room + own >= 0:
                 # (an undriven port reached from a gate must then take a conducting pin first)
                 m |= t.is_port & ~t.bare_port
@@ -594,7 +601,7 @@ class TourGrammar:
                 cand &= self.comp_dc | t.is_dc_pin
             self._no_shorted_device(a, m, cand)
         elif ka == _K_PORT:
-            cand &= (self.comp_port == -1) | (self.comp_port == a)
+            cand &= self.netless | (self.comp_port == a) | ~self.exists
             if not self.comp_dc[self._find(a)]:
                 cand &= self.comp_dc | t.is_dc_pin  # an undriven port's first pins must conduct
         else:

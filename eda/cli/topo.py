@@ -39,7 +39,7 @@ def train(
     data: str = typer.Option("builtin", help="'builtin' (library + composed circuits) or a folder."),
     out: Path = typer.Option(Path("out/topo/topology_gpt.pt"), help="Checkpoint to write."),
     compose: int = typer.Option(800, help="Composed circuits added to the builtin library."),
-    steps: int = typer.Option(400, help="Optimiser steps."),
+    steps: int = typer.Option(1000, help="Optimiser steps."),
     tours: int = typer.Option(4, help="Euler tours per circuit (augmentation)."),
     batch_tokens: int = typer.Option(4096, help="Tokens per batch."),
     lr: float = typer.Option(3e-3, help="Peak learning rate."),
