@@ -120,8 +120,9 @@ def test_cli_check(tmp_path):
     r = CliRunner().invoke(app, ["check", str(good)])
     assert r.exit_code == 0 and "ok" in r.output
     # a simulation deck (with its own sources) checks too
-    from eda.export.to_spice import write_spice
     from eda.generators.topology_check import simulation_deck
+
+    from eda.export.to_spice import write_spice
     from eda.read.topology_dataset import read_topology
 
     deck = write_spice(simulation_deck(read_topology(good).circuit), tmp_path / "deck.sp")
