@@ -1,4 +1,5 @@
-"""`eda dataset` commands: build IR-drop datasets in bulk (local pool or Dask), inspect and verify them."""
+"""`eda dataset` commands: build IR-drop and analog-topology datasets in bulk (local pool or Dask),
+inspect and verify them."""
 
 from __future__ import annotations
 
@@ -28,6 +29,24 @@ def irdrop(
 
     rep = build_irdrop_dataset(out, n, size=size, seed=seed, workers=workers, scheduler=scheduler, n_steps=steps,
                                n_slices=slices, pad_pattern=pad_pattern, progress=progress)
+    typer.echo(json.dumps(rep.as_dict(), indent=2))
+    if rep.failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def topo(
+    out: Path = typer.Option(..., "--out", help="Dataset directory (created; resumed when it exists)."),
+    n: int = typer.Option(100, "--n", help="Number of composed topologies in total."),
+    seed: int = typer.Option(0, help="Base seed; sample i gets a seed derived from it and i."),
+    workers: int = typer.Option(1, help="Local worker processes."),
+    scheduler: str = typer.Option(None, help="Dask scheduler address (tcp://host:8786) instead of local workers."),
+    progress: bool = typer.Option(True, help="Show a progress bar."),
+) -> None:
+    """Build N distinct valid analog topologies (composer + ERC + ngspice) on the same batch runner."""
+    from eda.generators.topology_compose import build_topology_dataset
+
+    rep = build_topology_dataset(out, n, seed=seed, workers=workers, scheduler=scheduler, progress=progress)
     typer.echo(json.dumps(rep.as_dict(), indent=2))
     if rep.failed:
         raise typer.Exit(1)

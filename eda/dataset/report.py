@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 from pathlib import Path
 
 import numpy as np
@@ -58,13 +59,16 @@ def verify_dataset(out: str | Path, n: int = 3, seed: int = 0, **kw) -> dict:
         out: dataset directory.
         n: number of samples (all when fewer exist).
         seed: seed of the random choice.
-        **kw: passed to the verifier (e.g. ``dynamic=False``).
+        **kw: passed to the verifier (e.g. ``dynamic=False``); options a dataset kind's verifier does not
+            take (``dynamic`` for topologies) do not apply to it and are dropped.
     """
     out = Path(out)
     meta = load_dataset_json(out)
     if not meta.get("verifier"):
         raise InputError(f"dataset kind {meta.get('kind')!r} has no verifier", file=out / "dataset.json")
     fn = import_callable(meta["verifier"])
+    accepted = inspect.signature(fn).parameters
+    kw = {k: v for k, v in kw.items() if k in accepted}
     ok_ids = dataset_status(out)["ok"]
     if not ok_ids:
         raise InputError("no finished samples to verify", file=out)
