@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 import torch.nn.functional as F
-from eda.predictors.pdnnet import GraphBranches, Prepared, UNetDecoder, UNetEncoder, rasterise
+from eda.predictors.pdnnet import GraphBranches, Prepared, UNetDecoder, UNetEncoder, check_min, rasterise
 from torch import Tensor, nn
 
 from eda.errors import InputError
@@ -35,9 +35,7 @@ class CNNParams:
     depth: int = 3
 
     def __post_init__(self):
-        for k in ("n_channels", "base", "depth"):
-            if int(getattr(self, k)) < 1:
-                raise InputError(f"CNNParams.{k}: must be positive, got {getattr(self, k)}")
+        check_min(self, ("n_channels", "base", "depth"), 1)
 
 
 class CNNOnly(nn.Module):
@@ -67,9 +65,7 @@ class GNNParams:
     layers: int = 8
 
     def __post_init__(self):
-        for k in ("n_node", "n_cell", "hidden", "layers"):
-            if int(getattr(self, k)) < 1:
-                raise InputError(f"GNNParams.{k}: must be positive, got {getattr(self, k)}")
+        check_min(self, ("n_node", "n_cell", "hidden", "layers"), 1)
 
 
 class GNNOnly(nn.Module):

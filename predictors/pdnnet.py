@@ -307,6 +307,14 @@ class GraphBranches(nn.Module):
 
 
 # ====================================================================== PDNNet
+def check_min(params, fields: tuple[str, ...], minimum: int) -> None:
+    """Raise :class:`InputError` naming the first integer field of ``params`` below ``minimum``."""
+    for k in fields:
+        v = getattr(params, k)
+        if int(v) < minimum:
+            raise InputError(f"{type(params).__name__}.{k}: must be >= {minimum}, got {v}")
+
+
 @dataclass(frozen=True)
 class PDNNetParams:
     """Hyper-parameters of :class:`PDNNet` (saved in the checkpoint).
@@ -326,9 +334,8 @@ class PDNNetParams:
     depth: int = 3
 
     def __post_init__(self):
-        for k in ("n_channels", "n_node", "n_cell", "hidden", "layers", "base", "depth"):
-            if int(getattr(self, k)) < (0 if k == "layers" else 1):
-                raise InputError(f"PDNNetParams.{k}: must be positive, got {getattr(self, k)}")
+        check_min(self, ("n_channels", "n_node", "n_cell", "hidden", "base", "depth"), 1)
+        check_min(self, ("layers",), 0)
 
 
 class PDNNet(nn.Module):
