@@ -27,6 +27,7 @@ def main() -> dict:
     ap.add_argument("--n-free", type=int, default=64, help="circuits sampled without the grammar")
     ap.add_argument("--model", default=None, help="checkpoint (default: the shipped model)")
     ap.add_argument("--temperature", type=float, default=1.0)
+    ap.add_argument("--threads", type=int, default=2, help="torch threads of the second grammar run")
     args = ap.parse_args()
 
     import torch
@@ -40,13 +41,17 @@ def main() -> dict:
                     "torch_threads_sampling": 1, "torch": torch.__version__},
     }
     tmp = Path(tempfile.mkdtemp(prefix="bench_topo_"))
-    for name, grammar, n in (("grammar", True, args.n), ("free", False, args.n_free)):
+    runs = (("grammar", True, args.n, 1), (f"grammar_{args.threads}threads", True, args.n, args.threads),
+            ("free", False, args.n_free, 1))
+    for name, grammar, n, threads in runs:
         t0 = time.perf_counter()
         rep = generate(model, vocab, ck, GenerateParams(n=n, grammar=grammar, temperature=args.temperature,
-                                                        seed=123, batch_size=128), tmp / name)
+                                                        seed=123, batch_size=128, threads=threads), tmp / name)
+        rep["threads"] = threads
         rep["wall_s"] = time.perf_counter() - t0
         rep.pop("files", None)
         results[name] = rep
+    results["model_only"] = {f"{th}threads": _model_only(model, th) for th in (1, 2)}
     if (tmp / "grammar" / "gallery.png").is_file():
         shutil.copy(tmp / "grammar" / "gallery.png", HERE / "figures" / "topo_gallery.png")
     t0 = time.perf_counter()
@@ -67,7 +72,7 @@ def main() -> dict:
     out.write_text(json.dumps(results, indent=2, default=str))
     print(f"{'decoding':10s} {'n':>5s} {'decoded':>8s} {'ERC':>6s} {'valid':>6s} {'unique':>7s} {'novel':>6s} "
           f"{'maxdev':>6s} {'circ/s':>7s}")
-    for name in ("grammar", "free"):
+    for name in ("grammar", f"grammar_{args.threads}threads", "free"):
         r = results[name]
         print(f"{name:10s} {r['n']:5d} {r['decoded']:8.1%} {r['erc_clean']:6.1%} {r['valid']:6.1%} "
               f"{r['unique']:7.1%} {(r['novel'] or 0):6.1%} {r['max_devices']:6d} "
@@ -77,8 +82,32 @@ def main() -> dict:
           f"library {results['library_internal_nets_per_device']:.3f}")
     print(f"composer: {results['composer']['valid_distinct_per_s']:.1f} distinct valid circuits/s "
           f"(ERC + ngspice), largest {results['composer']['max_devices']} devices")
+    print("model forward alone (no grammar, no decoding), circuits/s at full length:",
+          {k: round(v["circuits_per_s"], 1) for k, v in results["model_only"].items()})
     print(f"saved {out}")
     return results
+
+
+def _model_only(model, threads: int, batch: int = 128) -> dict:
+    """Ceiling of sampling speed: the KV-cached forward passes alone for ``batch`` sequences of
+    the model's full length (grammar-constrained tours of the shipped model use all of it)."""
+    import torch
+
+    old = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        with torch.inference_mode():
+            length = model.config.block_size
+            caches = model.new_cache(batch, length)
+            model(torch.zeros(batch, 3, dtype=torch.long), caches, 0)
+            x = torch.zeros(batch, dtype=torch.long)
+            t0 = time.perf_counter()
+            for pos in range(3, length):
+                model.step(x, caches, pos)
+            dt = time.perf_counter() - t0
+    finally:
+        torch.set_num_threads(old)
+    return {"threads": threads, "batch": batch, "length": length, "seconds": dt, "circuits_per_s": batch / dt}
 
 
 def _figure(results: dict) -> None:

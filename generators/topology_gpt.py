@@ -121,6 +121,36 @@ class TopologyGPT(nn.Module):
             x = blk(x, caches[i] if caches is not None else None, start)
         return self.head(self.ln(x))
 
+    def step(self, idx: torch.Tensor, caches: list, pos: int) -> torch.Tensor:
+        """Logits ``(B, V)`` of one new token per row at position ``pos`` (inference only).
+
+        The same computation as ``forward(idx[:, None], caches, pos)[:, -1]``, written for the
+        decode loop: functional ops without module dispatch, the attention scale folded into the
+        query, and the one-query attention as two batched mat-vecs over the (B*H, T, hd) cache
+        views. Sampling spends most of its time here, memory-bound on the key/value reads.
+        """
+        c = self.config
+        b, h, hd = idx.shape[0], c.n_head, c.n_embd // c.n_head
+        if pos + 1 > c.block_size:
+            raise InputError(f"sequence of {pos + 1} tokens exceeds block_size {c.block_size}")
+        x = F.embedding(idx, self.tok.weight) + self.pos.weight[pos]
+        scale = 1.0 / math.sqrt(hd)
+        t = pos + 1
+        for blk, (kc, vc) in zip(self.blocks, caches, strict=True):
+            qkv = F.linear(F.layer_norm(x, (c.n_embd,), blk.ln1.weight, blk.ln1.bias), blk.qkv.weight, blk.qkv.bias)
+            q, k, v = qkv.split(c.n_embd, dim=1)
+            kc[:, :, pos] = k.view(b, h, hd)
+            vc[:, :, pos] = v.view(b, h, hd)
+            kk = kc[:, :, :t].reshape(b * h, t, hd)  # views: batch and head dims are contiguous
+            vv = vc[:, :, :t].reshape(b * h, t, hd)
+            att = torch.bmm((q * scale).reshape(b * h, 1, hd), kk.transpose(1, 2))
+            y = torch.bmm(torch.softmax(att, dim=-1), vv).view(b, c.n_embd)
+            x = x + F.linear(y, blk.proj.weight, blk.proj.bias)
+            m1, _, m2 = blk.mlp
+            hdn = F.linear(F.layer_norm(x, (c.n_embd,), blk.ln2.weight, blk.ln2.bias), m1.weight, m1.bias)
+            x = x + F.linear(F.gelu(hdn), m2.weight, m2.bias)
+        return F.linear(F.layer_norm(x, (c.n_embd,), self.ln.weight, self.ln.bias), self.head.weight)
+
     def new_cache(self, batch: int, length: int | None = None) -> list[list[torch.Tensor]]:
         """Preallocated key/value buffers for incremental decoding."""
         c = self.config
@@ -387,7 +417,7 @@ class Sample:
     error: str | None = None
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def sample(model: TopologyGPT, vocab: Vocab, n: int, ctype: str | None = None, temperature: float = 1.0,
            grammar: bool = True, batch_size: int = 128, max_len: int | None = None, seed: int = 0,
            top_k: int = 0, progress: bool = False, threads: int = 1) -> list[Sample]:
@@ -478,7 +508,7 @@ def _sample_batch(model, vocab, tables, b, ctype, temperature, grammar, max_len,
             caches = [[kk[idx], vv[idx]] for kk, vv in caches]
         if not len(rows):
             break
-        logits = model(nxt[:, None], caches, pos)[:, -1]
+        logits = model.step(nxt, caches, pos)
         pos += 1
     out = []
     for i in range(b):
@@ -509,6 +539,8 @@ class GenerateParams:
         temperature: softmax temperature. grammar: grammar-masked decoding.
         simulate: run ngspice on ERC-clean circuits (validity = ERC + operating point).
         seed: sampling seed. batch_size: sequences per batch. gallery: graphs drawn in the PNG.
+        threads: torch threads while sampling (2 uses both cores of a 2-core machine; 0: torch's
+            default).
     """
 
     n: int = 100
@@ -520,8 +552,11 @@ class GenerateParams:
     batch_size: int = 128
     gallery: int = 6
     top_k: int = 0
+    threads: int = 1
 
     def __post_init__(self) -> None:
+        if self.threads < 0:
+            raise InputError(f"GenerateParams.threads: must be >= 0, got {self.threads}")
         if self.n < 1:
             raise InputError(f"GenerateParams.n: must be >= 1, got {self.n}")
         if self.temperature <= 0:
@@ -551,7 +586,7 @@ def generate(model: TopologyGPT, vocab: Vocab, ck: dict | None, params: Generate
     t0 = time.perf_counter()
     samples = sample(model, vocab, params.n, ctype=params.ctype, temperature=params.temperature,
                      grammar=params.grammar, batch_size=params.batch_size, seed=params.seed,
-                     top_k=params.top_k, progress=progress)
+                     top_k=params.top_k, progress=progress, threads=params.threads)
     t_sample = time.perf_counter() - t0
     reasons: Counter = Counter()
     circuits = []

@@ -514,8 +514,12 @@ class TourGrammar:
             ra, rb = rb, ra
         port = max(int(self.comp_port[ra]), int(self.comp_port[rb]))
         dc = bool(self.comp_dc[ra] or self.comp_dc[rb])
-        self.parent[rb] = ra
-        self.members[ra] += self.members.pop(rb)
+        # keep every member pointing straight at its root, so lookups never walk a chain
+        moved = self.members.pop(rb)
+        par = self.parent
+        for x in moved:
+            par[x] = ra
+        self.members[ra] += moved
         if port != -1:
             self.comp_port[self.members[ra]] = port
         if dc:
@@ -657,15 +661,17 @@ class TourGrammar:
     def _short_partners_uncached(self, root: int) -> set[int]:
         out: set[int] = set()
         t = self.t
+        par, netless, pins_of, dev, kind = self.parent, self.netless, t.pins_of, t.dev, t.kind
         for p in self.members.get(root, ()):
-            if t.kind[p] != _K_PIN:
+            if kind[p] != _K_PIN:
                 continue
             others = set()
-            for s in t.pins_of[int(t.dev[p])]:
-                if self.netless[s]:
+            for s in pins_of[dev[p]]:
+                if netless[s]:
                     others = None
                     break
-                r = self._find(s)
+                # a pin with a net edge went through a union, so it is in ``parent`` (flat)
+                r = par[s]
                 if r != root:
                     others.add(r)
             if others is not None and len(others) == 1:

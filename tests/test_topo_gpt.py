@@ -141,3 +141,17 @@ def test_cli_train_generate(tmp_path):
     r = CliRunner().invoke(app, ["generate", "--n", "4", "--model", str(ck), "--out", str(out), "--no-simulate"])
     assert r.exit_code == 0, r.output
     assert (out / "report.json").is_file()
+
+
+def test_decode_step_matches_cached_forward(tiny):
+    _, model, vocab, _, _, _ = tiny
+    x = torch.randint(3, len(vocab), (3, 14))
+    with torch.inference_mode():
+        c1, c2 = model.new_cache(3, 14), model.new_cache(3, 14)
+        model(x[:, :4], c1, 0)
+        model(x[:, :4], c2, 0)
+        for i in range(4, 14):
+            ref = model(x[:, i:i + 1], c1, i)[:, -1]
+            assert torch.allclose(model.step(x[:, i], c2, i), ref, atol=1e-5)
+    with pytest.raises(InputError, match="block_size"):
+        model.step(x[:, 0], model.new_cache(3, 14), model.config.block_size)

@@ -183,3 +183,42 @@ def _nets(c):
         for pin, n in zip(d.pins, d.nodes, strict=True):
             out.setdefault(n, []).append((d.kind, pin))
     return out
+
+
+def _short_partners_reference(gr, root):
+    """By definition, from a fresh (chain-walking) find: roots that, merged with ``root``, put
+    every pin of some device on one net."""
+    t = gr.t
+
+    def find(x):
+        while gr.parent[x] != x:
+            x = gr.parent[x]
+        return x
+
+    out = set()
+    for d, pins in t.pins_of.items():
+        if not gr.exists[d] or any(gr.netless[p] for p in pins):
+            continue
+        roots = {find(p) for p in pins}
+        if root in roots and len(roots) == 2:
+            out |= roots - {root}
+    return out
+
+
+def test_grammar_union_find_flat_and_short_partners_exact(vocab):
+    """The net union-find keeps every member pointing at its root, and the (cached, flat-lookup)
+    short-partner sets equal the definition on random walks."""
+    tab = VocabTables(vocab)
+    rng = np.random.default_rng(3)
+    checked = 0
+    for max_len in (80, 240):
+        for _ in range(6):
+            gr = TourGrammar(tab, max_len)
+            while not gr.done:
+                for r, mem in gr.members.items():
+                    assert all(gr.parent[x] == r for x in mem)
+                    assert gr._short_partners(r) == _short_partners_reference(gr, r)
+                    checked += 1
+                ids = np.flatnonzero(gr.mask())
+                gr.step(int(rng.choice(ids)))
+    assert checked > 100

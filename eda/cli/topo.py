@@ -76,6 +76,8 @@ def generate(
     grammar: bool = typer.Option(True, help="Grammar-constrained decoding."),
     simulate: bool = typer.Option(True, help="Check ERC-clean circuits with an ngspice operating point."),
     seed: int = typer.Option(0, help="Sampling seed."),
+    threads: int = typer.Option(1, help="Torch CPU threads while sampling (2: both cores of an idle 2-core "
+                                        "machine; 1 is safer on a busy one)."),
 ) -> None:
     """Sample circuits; write each valid one as a simulatable SPICE deck, report.json and gallery.png."""
     import json
@@ -85,7 +87,7 @@ def generate(
 
     m, vocab, ck = load_checkpoint(model)
     rep = gen(m, vocab, ck, GenerateParams(n=n, ctype=ctype, temperature=temperature, grammar=grammar,
-                                           simulate=simulate, seed=seed), out, progress=True)
+                                           simulate=simulate, seed=seed, threads=threads), out, progress=True)
     keys = ["n", "decoded", "erc_clean", "valid", "unique", "novel", "max_devices", "circuits_per_s_sample_erc"]
     typer.echo(json.dumps({k: rep[k] for k in keys}, indent=1))
     typer.echo(f"wrote {len(rep.get('files', []))} SPICE decks, report.json and gallery.png to {out}")
