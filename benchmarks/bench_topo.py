@@ -38,7 +38,7 @@ def main() -> dict:
     results: dict = {
         "model": {"params": model.n_params(), "config": ck["config"], "meta": ck.get("meta", {})},
         "machine": {"cpus": os.cpu_count(), "load_avg_1min": os.getloadavg()[0],
-                    "torch_threads_sampling": 1, "torch": torch.__version__},
+                    "torch_threads_sampling": [1, args.threads], "torch": torch.__version__},
     }
     tmp = Path(tempfile.mkdtemp(prefix="bench_topo_"))
     runs = (("grammar", True, args.n, 1), (f"grammar_{args.threads}threads", True, args.n, args.threads),
