@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -53,7 +52,11 @@ def main() -> dict:
         results[name] = rep
     results["model_only"] = {f"{th}threads": _model_only(model, th) for th in (1, 2)}
     if (tmp / "grammar" / "gallery.png").is_file():
-        shutil.copy(tmp / "grammar" / "gallery.png", HERE / "figures" / "topo_gallery.png")
+        from PIL import Image
+
+        # a 64-colour palette keeps the committed figure small (< 300 KB)
+        Image.open(tmp / "grammar" / "gallery.png").convert("RGB").quantize(colors=64).save(
+            HERE / "figures" / "topo_gallery.png", optimize=True)
     t0 = time.perf_counter()
     fam = compose_family(100, seed=777)
     results["composer"] = {"n": len(fam), "seconds": time.perf_counter() - t0,
