@@ -18,13 +18,7 @@ runner = CliRunner()
 TINY = {"cnn": '{"base": 4, "depth": 2}', "pdnnet": '{"hidden": 8, "layers": 2, "base": 4, "depth": 2}'}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny models run fastest on one thread; two threads on a shared 2-core box oversubscribe it."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

@@ -30,13 +30,7 @@ SMALL = {"pdnnet": PDNNetParams(hidden=8, layers=2, base=4, depth=2), "cnn": CNN
          "gnn": GNNParams(hidden=8, layers=2)}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny models run fastest on one thread; two threads on a shared 2-core box oversubscribe it."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

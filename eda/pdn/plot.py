@@ -32,6 +32,16 @@ def _show(ax, m: np.ndarray, title: str, scale: float, unit: str, cmap: str, vmi
     cb.set_label(unit)
 
 
+def _save(fig, path: str | Path) -> Path:
+    """Lay out, write and close ``fig``; returns the path (folders are created)."""
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    _plt().close(fig)
+    return path
+
+
 def plot_map(m: np.ndarray, path: str | Path, title: str = "IR drop", unit: str = "V",
              cmap: str = "inferno") -> Path:
     """Heatmap of one map; ``unit`` is the map's unit (``V`` is drawn in mV, ``A`` in mA)."""
@@ -39,12 +49,7 @@ def plot_map(m: np.ndarray, path: str | Path, title: str = "IR drop", unit: str 
     scale, label = UNITS.get(unit, (1.0, unit))
     fig, ax = plt.subplots(figsize=(5.5, 4.5), dpi=100)
     _show(ax, m, title, scale, label, cmap)
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def plot_compare(golden: np.ndarray, pred: np.ndarray, path: str | Path, title: str = "",
@@ -65,12 +70,7 @@ def plot_compare(golden: np.ndarray, pred: np.ndarray, path: str | Path, title: 
     _show(axs[2], err, "predicted − golden", scale, label, "coolwarm", -e, e)
     fig.suptitle(f"{title}  MAE {s['mae'] * scale:.3g} {label}, max err {s['max_error'] * scale:.3g} {label}, "
                  f"CC {s['cc']:.3f}, hotspot F1 {s['hotspot_f1']:.3f}".strip())
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def plot_waveforms(times: np.ndarray, waves: dict[str, np.ndarray], path: str | Path,
@@ -86,9 +86,4 @@ def plot_waveforms(times: np.ndarray, waves: dict[str, np.ndarray], path: str | 
     if waves:
         ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
