@@ -196,26 +196,18 @@ def _tokenize(ln: _Line) -> list[str]:
     return out
 
 
-def _value(tok: str, ln: _Line, what: str) -> ParamValue:
-    """A number (finite) or an expression kept as text (``{...}``, ``'...'``)."""
+def _value(tok: str, ln: _Line, what: str, allow_name: bool = False) -> ParamValue:
+    """A number (finite) or an expression kept as text (``{...}``, ``'...'``); with ``allow_name`` a bare
+    identifier (another parameter's name, a model option) is kept as text too."""
     if tok[:1] in "{'\"":
         return tok
     x = parse_number(tok)
     if x is None:
+        if allow_name:
+            return tok
         raise _err(f"{what}: expected a number or {{expression}}, got {tok!r}", ln)
     if not math.isfinite(x):
         raise _err(f"{what}: number {tok!r} is out of range", ln)
-    return x
-
-
-def _param_value(tok: str, ln: _Line, key: str) -> ParamValue:
-    if tok[:1] in "{'\"":
-        return tok
-    x = parse_number(tok)
-    if x is None:
-        return tok  # a bare identifier (another parameter's name, a model option)
-    if not math.isfinite(x):
-        raise _err(f"parameter {key}: number {tok!r} is out of range", ln)
     return x
 
 
@@ -229,7 +221,7 @@ def _params(toks: list[str], ln: _Line) -> dict[str, ParamValue]:
         k, v = t.split("=", 1)
         if not k or not v:
             raise _err(f"expected key=value, got {t!r}", ln)
-        out[k.lower()] = _param_value(v, ln, k)
+        out[k.lower()] = _value(v, ln, f"parameter {k}", allow_name=True)
     return out
 
 
