@@ -626,12 +626,7 @@ class TourGrammar:
                     cand[q] = False  # an inductor (a DC short) between two source-driven nets
             # merging this net with another must not put every pin of a device on one net
             for r in self._short_partners(mine):
-                port = int(self.comp_port[r])
-                if port != -1:
-                    m[port] = False
-                    cand[self.comp_port == port] = False
-                else:
-                    cand[self.members[r]] = False
+                self._forbid_net(r, m, cand)
         m |= cand
         for q in nbrs:
             m[q] = False
@@ -695,7 +690,10 @@ class TourGrammar:
                           & self.t.driven[np.maximum(self.comp_port, 0)])
         if len(roots) != 1:
             return
-        r = roots.pop()
+        self._forbid_net(roots.pop(), m, cand)
+
+    def _forbid_net(self, r: int, m: np.ndarray, cand: np.ndarray) -> None:
+        """Forbid every move onto the net whose root is ``r`` (its port, or its member pins)."""
         port = int(self.comp_port[r])
         if port != -1:
             m[port] = False
