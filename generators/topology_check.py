@@ -274,3 +274,74 @@ def novelty_uniqueness(samples: list[nx.Graph], reference: GraphSet) -> dict[str
 
 def circuit_graph(circuit: Circuit) -> nx.Graph:
     return circuit_to_graph(circuit)
+
+
+def wl_features(g: nx.Graph, iterations: int = 2) -> dict[str, int]:
+    """Bag of Weisfeiler-Lehman subtree labels of a device-pin graph (device types, pins, port
+    classes and their neighbourhoods up to ``iterations`` hops), for structural similarity."""
+    from collections import Counter
+
+    hashes = nx.weisfeiler_lehman_subgraph_hashes(g, node_attr="label", iterations=iterations, digest_size=8)
+    bag = Counter(g.nodes[n]["label"] for n in g)
+    for hs in hashes.values():
+        bag.update(hs)
+    return dict(bag)
+
+
+class TypeClassifier:
+    """Nearest-neighbour circuit-type classifier over :func:`wl_features` (cosine on
+    idf-weighted, log-scaled counts): a circuit gets the majority type of its ``k`` most
+    similar labelled circuits. Used to measure what type conditioning does to samples.
+
+    Args:
+        graphs: labelled device-pin graphs. types: their type labels. k: neighbours.
+    """
+
+    def __init__(self, graphs: list[nx.Graph], types: list[str], k: int = 5):
+        import numpy as np
+
+        if len(graphs) != len(types) or not graphs:
+            raise InputError("TypeClassifier: graphs and types must be non-empty and equally long")
+        self.k = k
+        self.types = list(types)
+        feats = [wl_features(g) for g in graphs]
+        self.vocab: dict[str, int] = {}
+        for f in feats:
+            for key in f:
+                self.vocab.setdefault(key, len(self.vocab))
+        df = np.zeros(len(self.vocab))
+        for f in feats:
+            df[[self.vocab[key] for key in f]] += 1
+        self.idf = np.log((1 + len(feats)) / (1 + df)) + 1
+        self.X = np.stack([self._vec(f) for f in feats])
+
+    def _vec(self, f: dict[str, int]):
+        import numpy as np
+
+        v = np.zeros(len(self.vocab))
+        for key, c in f.items():
+            j = self.vocab.get(key)
+            if j is not None:
+                v[j] = 1 + math.log(c)
+        v *= self.idf
+        return v / max(float(np.linalg.norm(v)), 1e-12)
+
+    def predict(self, g: nx.Graph, exclude: int | None = None) -> str:
+        """Majority type of the ``k`` nearest labelled circuits (``exclude``: an index to leave out)."""
+        from collections import Counter
+
+        import numpy as np
+
+        s = self.X @ self._vec(wl_features(g))
+        if exclude is not None:
+            s[exclude] = -np.inf
+        top = np.argsort(-s)[: self.k]
+        votes = Counter(self.types[i] for i in top)
+        best = max(votes.values())
+        return next(self.types[i] for i in top if votes[self.types[i]] == best)  # ties: the nearest
+
+    def leave_one_out(self, graphs: list[nx.Graph], max_n: int | None = None) -> float:
+        """Accuracy on its own labelled circuits, each left out of its own neighbours."""
+        idx = range(len(graphs)) if max_n is None else range(0, len(graphs), max(1, len(graphs) // max_n))
+        hits = [self.predict(graphs[i], exclude=i) == self.types[i] for i in idx]
+        return sum(hits) / max(len(hits), 1)

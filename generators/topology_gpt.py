@@ -17,7 +17,17 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from eda.graphs.euler import TYPES, TourGrammar, Vocab, VocabTables, euler_tours, sequence_to_graph, type_token
+from eda.graphs.euler import (
+    TYPES,
+    TourGrammar,
+    Vocab,
+    VocabTables,
+    close_walk,
+    compact_tour,
+    euler_tours,
+    sequence_to_graph,
+    type_token,
+)
 from eda.graphs.pin_graph import circuit_to_graph
 from torch import nn
 
@@ -33,6 +43,9 @@ class GPTConfig:
         block_size: longest sequence, ``<bos>``, type and ``<eos>`` included.
         n_layer, n_head, n_embd: transformer depth, heads, width.
         dropout: dropout in attention and MLP while training.
+        length_embed: add an embedding of the tokens left in the tour's length budget to each
+            position (training: the tour's own full length; sampling: the drawn budget), so the
+            model knows when to wrap the circuit up rather than learning it from nothing.
     """
 
     vocab_size: int = 903
@@ -41,6 +54,7 @@ class GPTConfig:
     n_head: int = 4
     n_embd: int = 128
     dropout: float = 0.0
+    length_embed: bool = False
 
     def __post_init__(self) -> None:
         for f in ("vocab_size", "block_size", "n_layer", "n_head", "n_embd"):
@@ -93,6 +107,7 @@ class TopologyGPT(nn.Module):
         self.config = config
         self.tok = nn.Embedding(config.vocab_size, config.n_embd)
         self.pos = nn.Embedding(config.block_size, config.n_embd)
+        self.rem = nn.Embedding(config.block_size + 1, config.n_embd) if config.length_embed else None
         self.blocks = nn.ModuleList(_Block(config) for _ in range(config.n_layer))
         self.ln = nn.LayerNorm(config.n_embd)
         self.head = nn.Linear(config.n_embd, config.vocab_size, bias=False)
@@ -111,17 +126,29 @@ class TopologyGPT(nn.Module):
     def n_params(self) -> int:
         return sum(p.numel() for p in self.parameters())
 
-    def forward(self, idx: torch.Tensor, caches: list | None = None, start: int = 0) -> torch.Tensor:
+    def _left(self, budget: torch.Tensor | None, pos: torch.Tensor, batch: int) -> torch.Tensor:
+        """Tokens left in each row's length budget at positions ``pos`` (clamped to the table)."""
+        bs = self.config.block_size
+        if budget is None:
+            budget = torch.full((batch,), bs)
+        return (budget.view(-1, 1) - pos.view(1, -1)).clamp_(0, bs)
+
+    def forward(self, idx: torch.Tensor, caches: list | None = None, start: int = 0,
+                budget: torch.Tensor | None = None) -> torch.Tensor:
+        """Logits ``(B, T, V)``; ``budget`` ``(B,)``: each row's full-tour length (used when the
+        config has ``length_embed``; default ``block_size``)."""
         t = idx.shape[1]
         if start + t > self.config.block_size:
             raise InputError(f"sequence of {start + t} tokens exceeds block_size {self.config.block_size}")
         pos = torch.arange(start, start + t, device=idx.device)
         x = self.tok(idx) + self.pos(pos)[None]
+        if self.rem is not None:
+            x = x + self.rem(self._left(budget, pos, idx.shape[0]))
         for i, blk in enumerate(self.blocks):
             x = blk(x, caches[i] if caches is not None else None, start)
         return self.head(self.ln(x))
 
-    def step(self, idx: torch.Tensor, caches: list, pos: int) -> torch.Tensor:
+    def step(self, idx: torch.Tensor, caches: list, pos: int, budget: torch.Tensor | None = None) -> torch.Tensor:
         """Logits ``(B, V)`` of one new token per row at position ``pos`` (inference only).
 
         The same computation as ``forward(idx[:, None], caches, pos)[:, -1]``, written for the
@@ -134,6 +161,8 @@ class TopologyGPT(nn.Module):
         if pos + 1 > c.block_size:
             raise InputError(f"sequence of {pos + 1} tokens exceeds block_size {c.block_size}")
         x = F.embedding(idx, self.tok.weight) + self.pos.weight[pos]
+        if self.rem is not None:
+            x = x + self.rem.weight[self._left(budget, torch.tensor([pos]), b)[:, 0]]
         scale = 1.0 / math.sqrt(hd)
         t = pos + 1
         for blk, (kc, vc) in zip(self.blocks, caches, strict=True):
@@ -155,7 +184,7 @@ class TopologyGPT(nn.Module):
         """Preallocated key/value buffers for incremental decoding."""
         c = self.config
         shape = (batch, c.n_head, length or c.block_size, c.n_embd // c.n_head)
-        return [[torch.zeros(shape), torch.zeros(shape)] for _ in self.blocks]
+        return [[torch.empty(shape), torch.empty(shape)] for _ in self.blocks]
 
 
 # ------------------------------------------------------------------------------------------ training
@@ -174,6 +203,9 @@ class TrainParams:
         type_dropout: probability of replacing the type token by ``<type:any>``.
         seed: seed of shuffling, tours and initialisation.
         threads: torch CPU threads (0: leave torch's default).
+        grammar_loss: score each token only against the tokens :class:`TourGrammar` allows
+            there (the choices sampling has), so the model spends nothing on learning legality
+            and its preferences among legal moves, e.g. walking back to finish a tour, are sharp.
     """
 
     tours: int = 8
@@ -184,6 +216,7 @@ class TrainParams:
     type_dropout: float = 0.2
     seed: int = 0
     threads: int = 0
+    grammar_loss: bool = True
 
     def __post_init__(self) -> None:
         for f in ("tours", "steps", "batch_tokens"):
@@ -210,10 +243,13 @@ class TrainResult:
 
 def encode_topologies(topologies: list, vocab: Vocab, tours: int, seed: int, max_len: int
                       ) -> tuple[list[list[int]], list[list[int]], int]:
-    """Token ids of ``tours`` tours per topology; returns (sequences, one canonical tour per
-    circuit, number of circuits skipped for not fitting the vocabulary or ``max_len``)."""
+    """Token ids of ``tours`` tours per topology, in the compact form (:func:`compact_tour`: the
+    walk back to ``VSS`` after the last new edge is implied by ``<eos>``); returns (sequences,
+    one full canonical tour per circuit, number of circuits skipped for not fitting the
+    vocabulary or ``max_len`` full tokens, full-tour length of each sequence)."""
     seqs: list[list[int]] = []
     canon: list[list[int]] = []
+    full: list[int] = []
     skipped = 0
     for i, t in enumerate(topologies):
         try:
@@ -228,8 +264,9 @@ def encode_topologies(topologies: list, vocab: Vocab, tours: int, seed: int, max
             skipped += 1
             continue
         canon.append(enc[0])
-        seqs += enc
-    return seqs, canon, skipped
+        seqs += [e[:2] + compact_tour(e[2:-1]) + e[-1:] for e in enc]
+        full += [len(e) for e in enc]
+    return seqs, canon, skipped, full
 
 
 def _batches(seqs: list[list[int]], batch_tokens: int, rng: random.Random) -> list[list[int]]:
@@ -255,8 +292,38 @@ def _tensor(seqs: list[list[int]], idx: list[int], pad: int) -> torch.Tensor:
     return x
 
 
-def _loss(model: TopologyGPT, x: torch.Tensor, pad: int) -> torch.Tensor:
-    logits = model(x[:, :-1])
+def grammar_masks(seq: list[int], tables: VocabTables, max_len: int) -> np.ndarray | None:
+    """Packed legal-token masks of a training sequence under :class:`TourGrammar`.
+
+    Row ``j`` (``np.packbits`` along the vocabulary) holds the tokens allowed as ``seq[j + 1]``;
+    rows before the tour's second node allow everything. Returns None when the grammar rejects
+    the sequence (it accepts every depth-first tour the serialiser writes).
+    """
+    v = len(tables.vocab)
+    rows = np.ones((len(seq) - 1, v), bool)
+    g = TourGrammar(tables, max_len, prefix_len=2)
+    for j in range(2, len(seq) - 1):
+        m = g.mask()
+        if not m[seq[j + 1]]:
+            return None
+        rows[j] = m
+        g.step(seq[j + 1])
+    return np.packbits(rows, axis=1)
+
+
+def _mask_tensor(masks: list[np.ndarray], idx: list[int], width: int, v: int) -> torch.Tensor:
+    out = np.ones((len(idx), width - 1, v), bool)
+    for r, i in enumerate(idx):
+        m = np.unpackbits(masks[i], axis=1, count=v).astype(bool)
+        out[r, : len(m)] = m
+    return torch.from_numpy(out)
+
+
+def _loss(model: TopologyGPT, x: torch.Tensor, pad: int, mask: torch.Tensor | None = None,
+          budget: torch.Tensor | None = None) -> torch.Tensor:
+    logits = model(x[:, :-1], budget=budget)
+    if mask is not None:
+        logits = logits.masked_fill(~mask, float("-inf"))
     y = x[:, 1:].clone()
     y[:, 0] = pad  # the type token is given, not predicted
     return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1), ignore_index=pad)
@@ -284,8 +351,18 @@ def train(topologies: list, config: GPTConfig | None = None, params: TrainParams
     n_val = int(round(params.val_frac * len(order)))
     val_t = [topologies[i] for i in order[:n_val]]
     tr_t = [topologies[i] for i in order[n_val:]]
-    seqs, canon, skipped = encode_topologies(tr_t, vocab, params.tours, params.seed, config.block_size)
-    vseqs, vcanon, vskipped = encode_topologies(val_t, vocab, 1, params.seed + 1, config.block_size)
+    seqs, canon, skipped, full = encode_topologies(tr_t, vocab, params.tours, params.seed, config.block_size)
+    vseqs, _, vskipped, vfull = encode_topologies(val_t, vocab, 1, params.seed + 1, config.block_size)
+    masks = vmasks = None
+    if params.grammar_loss:
+        tables = VocabTables(vocab)
+        masks = [grammar_masks(q, tables, config.block_size) for q in seqs]
+        vmasks = [grammar_masks(q, tables, config.block_size) for q in vseqs]
+        keep = [i for i, m in enumerate(masks) if m is not None]
+        skipped += len(seqs) - len(keep)
+        seqs, masks, full = [seqs[i] for i in keep], [masks[i] for i in keep], [full[i] for i in keep]
+        vkeep = [i for i, m in enumerate(vmasks) if m is not None]
+        vseqs, vmasks, vfull = [vseqs[i] for i in vkeep], [vmasks[i] for i in vkeep], [vfull[i] for i in vkeep]
     if not seqs:
         raise InputError("no training sequences: every circuit was skipped (vocabulary or block_size too small)")
     any_id = vocab.index[type_token(None)]
@@ -311,12 +388,14 @@ def train(topologies: list, config: GPTConfig | None = None, params: TrainParams
         if not batches:
             batches = _batches(seqs, params.batch_tokens, rng)
             rng.shuffle(batches)
-        x = _tensor(seqs, batches.pop(), vocab.pad)
+        bidx = batches.pop()
+        x = _tensor(seqs, bidx, vocab.pad)
+        mask = _mask_tensor(masks, bidx, x.shape[1], len(vocab)) if masks is not None else None
         drop = torch.rand(x.shape[0]) < params.type_dropout
         x[drop, 1] = any_id
         for g in opt.param_groups:
             g["lr"] = lr_at(step)
-        loss = _loss(model, x, vocab.pad)
+        loss = _loss(model, x, vocab.pad, mask, torch.tensor([full[i] for i in bidx]))
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -324,7 +403,7 @@ def train(topologies: list, config: GPTConfig | None = None, params: TrainParams
         hist.train_loss.append(loss.item())
         last = step == params.steps - 1
         if vseqs and (last or (step + 1) % max(1, params.steps // 5) == 0):
-            hist.val_loss.append((step + 1, evaluate(model, vseqs, vocab, params.batch_tokens)))
+            hist.val_loss.append((step + 1, evaluate(model, vseqs, vocab, params.batch_tokens, vmasks, vfull)))
         if bar:
             post = {"loss": f"{hist.train_loss[-1]:.3f}"}
             if hist.val_loss:
@@ -342,15 +421,20 @@ def train(topologies: list, config: GPTConfig | None = None, params: TrainParams
 
 
 @torch.no_grad()
-def evaluate(model: TopologyGPT, seqs: list[list[int]], vocab: Vocab, batch_tokens: int = 8192) -> float:
-    """Mean token cross-entropy of ``seqs`` (type tokens excluded)."""
+def evaluate(model: TopologyGPT, seqs: list[list[int]], vocab: Vocab, batch_tokens: int = 8192,
+             masks: list[np.ndarray] | None = None, full: list[int] | None = None) -> float:
+    """Mean token cross-entropy of ``seqs`` (type tokens excluded); with ``masks`` (from
+    :func:`grammar_masks`) among the grammar's legal tokens only; ``full``: full-tour lengths
+    (the length budgets of a ``length_embed`` model)."""
     was = model.training
     model.eval()
     tot, n = 0.0, 0
     for idx in _batches(seqs, batch_tokens, random.Random(0)):
         x = _tensor(seqs, idx, vocab.pad)
         k = int((x[:, 2:] != vocab.pad).sum())
-        tot += float(_loss(model, x, vocab.pad)) * k
+        mask = _mask_tensor(masks, idx, x.shape[1], len(vocab)) if masks is not None else None
+        budget = torch.tensor([full[i] for i in idx]) if full is not None else None
+        tot += float(_loss(model, x, vocab.pad, mask, budget)) * k
         n += k
     model.train(was)
     return tot / max(n, 1)
@@ -407,6 +491,33 @@ def training_graphs(ck: dict, vocab: Vocab) -> list:
 # ------------------------------------------------------------------------------------------ sampling
 
 
+#: tokens added to a drawn length budget (the grammar's reservations are a little conservative)
+LENGTH_SLACK = 16
+
+
+def training_types(ck: dict) -> list[str | None]:
+    """Type label of each circuit a checkpoint was trained on (None: unlabelled)."""
+    flat, off = ck["train_tours"], ck["train_offsets"].tolist()
+    toks = ck["vocab"]
+    out = []
+    for a in off[:-1]:
+        t = toks[int(flat[a + 1])][6:-1]
+        out.append(None if t == "any" else t)
+    return out
+
+
+def training_lengths(ck: dict, ctype: str | None = None) -> np.ndarray:
+    """Full-tour lengths (``<bos>`` to ``<eos>``; twice the edges plus four) of the circuits a
+    checkpoint was trained on, of type ``ctype`` when given and present (else all): the size
+    distribution sampling draws its length budgets from."""
+    lens = np.diff(ck["train_offsets"].numpy())
+    if ctype is not None:
+        sel = np.array([t == ctype for t in training_types(ck)])
+        if sel.any():
+            return lens[sel]
+    return lens
+
+
 @dataclass
 class Sample:
     """One generated sequence: its tokens, and the graph or the reason it failed to decode."""
@@ -420,7 +531,8 @@ class Sample:
 @torch.inference_mode()
 def sample(model: TopologyGPT, vocab: Vocab, n: int, ctype: str | None = None, temperature: float = 1.0,
            grammar: bool = True, batch_size: int = 128, max_len: int | None = None, seed: int = 0,
-           top_k: int = 0, progress: bool = False, threads: int = 1) -> list[Sample]:
+           top_k: int = 0, progress: bool = False, threads: int = 1,
+           lengths: np.ndarray | list[int] | None = None) -> list[Sample]:
     """Sample ``n`` sequences (KV-cached, batched) and decode them.
 
     Args:
@@ -429,9 +541,16 @@ def sample(model: TopologyGPT, vocab: Vocab, n: int, ctype: str | None = None, t
         grammar: mask tokens by :class:`~eda.graphs.euler.TourGrammar` (else free sampling,
             decoded strictly afterwards).
         max_len: longest sequence (default the model's ``block_size``).
+        lengths: full-tour lengths (tokens, ``<bos>`` to ``<eos>``) to draw each sample's length
+            budget from, e.g. the training circuits' (:func:`training_lengths`); the grammar
+            closes every tour within its budget, so the sizes follow this distribution.
+            None: every sample may use ``max_len``.
         top_k: keep only the k most likely tokens (0: all).
-        threads: torch threads while sampling (one-token steps gain nothing from more, and extra
-            threads thrash on a shared machine); restored afterwards.
+        threads: CPU threads. 1: model step and grammar take turns on one torch thread. 2 or
+            more: the model's next step (which needs only the sampled tokens) runs on a worker
+            thread with ``threads - 1`` torch threads while this thread advances the grammars
+            and builds their next masks (torch releases the GIL inside its kernels), so one
+            step costs about the slower of the two rather than their sum. Restored afterwards.
     """
     if temperature <= 0:
         raise InputError(f"temperature: must be > 0, got {temperature}")
@@ -440,6 +559,8 @@ def sample(model: TopologyGPT, vocab: Vocab, n: int, ctype: str | None = None, t
     max_len = min(max_len or model.config.block_size, model.config.block_size)
     tables = VocabTables(vocab)
     gen = torch.Generator().manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    lengths = None if lengths is None else np.minimum(np.asarray(lengths, int), max_len)
     out: list[Sample] = []
     bar = None
     if progress:
@@ -447,77 +568,131 @@ def sample(model: TopologyGPT, vocab: Vocab, n: int, ctype: str | None = None, t
 
         bar = tqdm(total=n, desc="sampling", unit="circuit")
     old = torch.get_num_threads()
+    pool = None
     if threads:
-        torch.set_num_threads(threads)
+        torch.set_num_threads(max(1, threads - 1) if threads > 1 else 1)
+    if threads > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        pool = ThreadPoolExecutor(1)
     try:
         while len(out) < n:
             b = min(batch_size, n - len(out))
-            out += _sample_batch(model, vocab, tables, b, ctype, temperature, grammar, max_len, gen, top_k)
+            budgets = np.full(b, max_len) if lengths is None else rng.choice(lengths, b)
+            out += _sample_batch(model, vocab, tables, budgets, max_len, ctype, temperature, grammar, gen, top_k,
+                                 pool)
             if bar:
                 bar.update(b)
     finally:
         torch.set_num_threads(old)
+        if pool is not None:
+            pool.shutdown()
         if bar:
             bar.close()
     return out
 
 
-def _sample_batch(model, vocab, tables, b, ctype, temperature, grammar, max_len, gen, top_k) -> list[Sample]:
+def _shrink_cache(caches: list, idx: torch.Tensor, pos: int, length: int) -> list:
+    """Key/value buffers of rows ``idx`` only, ``length`` long, holding the first ``pos``
+    positions (the rest is never read before it is written)."""
+    out = []
+    for kk, vv in caches:
+        pair = []
+        for c in (kk, vv):
+            n = torch.empty((len(idx), c.shape[1], length, c.shape[3]))
+            n[:, :, :pos] = c[idx, :, :pos]
+            pair.append(n)
+        out.append(pair)
+    return out
+
+
+def _step_job(model: TopologyGPT, idx: torch.Tensor, caches: list, pos: int, budget: torch.Tensor) -> torch.Tensor:
+    with torch.inference_mode():  # (thread-local: the worker needs its own)
+        return model.step(idx, caches, pos, budget)
+
+
+def _sample_batch(model, vocab, tables, budgets, cap, ctype, temperature, grammar, gen, top_k, pool=None
+                  ) -> list[Sample]:
+    # the model aims at the drawn length; the grammar allows a little more (its reservations
+    # are conservative) and closes every tour within that
+    target = torch.as_tensor(np.asarray(budgets), dtype=torch.long)
+    budgets = np.minimum(np.asarray(budgets) + LENGTH_SLACK, cap)
+    b = len(budgets)
+    max_len = int(max(budgets))
     prefix = [vocab.bos, vocab.index[type_token(ctype)], tables.vss]
     seqs = [list(prefix) for _ in range(b)]
-    gram = [TourGrammar(tables, max_len, prefix_len=2) for _ in range(b)] if grammar else None
+    gram = [TourGrammar(tables, int(n), prefix_len=2) for n in budgets] if grammar else None
     done = np.zeros(b, bool)
     rows = np.arange(b)  # sample index of each row of the batch tensors
     caches = model.new_cache(b, max_len)
-    logits = model(torch.tensor([prefix] * b), caches, 0)[:, -1]
+    logits = model(torch.tensor([prefix] * b), caches, 0, target)[:, -1]
+    masks = np.stack([g.mask() for g in gram]) if grammar else None
     pos = len(prefix)
     v = len(vocab)
     while len(rows) and pos < max_len:
-        lg = logits / temperature
+        lg = logits / temperature if temperature != 1.0 else logits
         if top_k:
             kth = torch.topk(lg, min(top_k, v), dim=-1).values[:, -1:]
             lg = lg.masked_fill(lg < kth, float("-inf"))
         if grammar:
-            m = np.stack([gram[i].mask() for i in rows])
-            mt = torch.from_numpy(m)
+            mt = torch.from_numpy(masks)
             lg = lg.masked_fill(~mt, float("-inf"))
             # a legal token the model gives zero probability (after top-k) is still allowed
             dead = torch.isinf(lg).all(dim=-1)
             if dead.any():
                 lg[dead] = torch.where(mt[dead], 0.0, float("-inf"))
-        # Gumbel-max: a categorical draw from softmax(lg), cheaper than multinomial on CPU
-        u = torch.rand(lg.shape, generator=gen).clamp_(1e-20, 1.0)
-        nxt = torch.argmax(lg - torch.log(-torch.log(u)), dim=-1)
-        for r, i in enumerate(rows):
+        # inverse-CDF draw from softmax(lg): one uniform per row (random tensors of the
+        # vocabulary's width cost more than the model's step on CPU); finished rows draw <pad>,
+        # the only token their grammar allows
+        cdf = torch.softmax(lg, dim=-1).cumsum_(dim=-1)
+        u = torch.rand((cdf.shape[0], 1), generator=gen).mul_(cdf[:, -1:]).clamp_(min=1e-9)
+        nxt = torch.searchsorted(cdf, u).squeeze_(1).clamp_(max=v - 1)
+        last = pos + 1 >= max_len
+        fut = pool.submit(_step_job, model, nxt, caches, pos, target) if pool is not None and not last else None
+        for i, t in zip(rows.tolist(), nxt.tolist(), strict=True):
             if done[i]:
                 continue
-            t = int(nxt[r])
             seqs[i].append(t)
             if grammar:
-                gram[i].step(t)
-                done[i] = gram[i].done or gram[i].failed is not None
+                g = gram[i]
+                g.step(t)
+                done[i] = g.done or g.failed is not None
             else:
                 done[i] = t == vocab.eos
-        keep = [r for r, i in enumerate(rows) if not done[i]]
-        nxt = torch.where(torch.from_numpy(~done[rows]), nxt, torch.full_like(nxt, vocab.pad))
-        if len(keep) <= 0.75 * len(rows):
-            # drop finished rows from the batch and the key/value buffers (in bulk: copies cost)
-            idx = torch.tensor(keep, dtype=torch.long)
-            rows = rows[keep]
-            nxt = nxt[idx]
-            caches = [[kk[idx], vv[idx]] for kk, vv in caches]
-        if not len(rows):
+        if last:
             break
-        logits = model.step(nxt, caches, pos)
+        keep = np.flatnonzero(~done[rows])
+        if not len(keep):
+            if fut is not None:
+                fut.result()
+            break
+        drop = len(keep) <= 0.75 * len(rows)
+        if drop:
+            rows = rows[keep]
+        if grammar:
+            masks = np.stack([gram[i].mask() for i in rows.tolist()])
+        logits = fut.result() if fut is not None else model.step(nxt, caches, pos, target)
         pos += 1
+        if drop:
+            # drop finished rows from the batch and the key/value buffers (in bulk: copies cost)
+            idx = torch.from_numpy(keep)
+            logits = logits[idx]
+            target = target[idx]
+            caches = _shrink_cache(caches, idx, pos, int(max(budgets[rows])))
     out = []
     for i in range(b):
         toks = vocab.decode(seqs[i])
+        if toks[-1] == "<eos>":
+            # the walk back down the stack to VSS is implied by <eos>: spell it out
+            toks = toks[:2] + close_walk(toks[2:-1]) + toks[-1:]
         s = Sample(tokens=toks)
         if grammar and gram[i].failed:
             s.error = gram[i].failed
         elif toks[-1] != "<eos>":
-            s.error = f"no <eos> within {max_len} tokens"
+            s.error = f"no <eos> within {int(budgets[i])} tokens"
+        elif grammar:
+            # the grammar holds the graph it let through (the same as strict decoding gives)
+            s.graph, s.ctype = gram[i].graph(), ctype
         else:
             try:
                 s.graph, s.ctype = sequence_to_graph(toks, strict=True)
@@ -539,8 +714,11 @@ class GenerateParams:
         temperature: softmax temperature. grammar: grammar-masked decoding.
         simulate: run ngspice on ERC-clean circuits (validity = ERC + operating point).
         seed: sampling seed. batch_size: sequences per batch. gallery: graphs drawn in the PNG.
-        threads: torch threads while sampling (2 uses both cores of a 2-core machine; 0: torch's
-            default).
+        threads: CPU threads while sampling (2: the model and the grammars run side by side on
+            both cores of a 2-core machine; see :func:`sample`).
+        train_sizes: draw each sample's length budget from the training circuits' tour lengths
+            (:func:`training_lengths`, those of type ``ctype`` when conditioned; needs the
+            checkpoint); else every sample may use the model's whole ``block_size``.
     """
 
     n: int = 100
@@ -553,6 +731,7 @@ class GenerateParams:
     gallery: int = 6
     top_k: int = 0
     threads: int = 1
+    train_sizes: bool = True
 
     def __post_init__(self) -> None:
         if self.threads < 0:
@@ -566,11 +745,14 @@ class GenerateParams:
 
 
 def generate(model: TopologyGPT, vocab: Vocab, ck: dict | None, params: GenerateParams,
-             out: str | Path | None = None, progress: bool = False) -> dict:
+             out: str | Path | None = None, progress: bool = False, graphs: list | None = None) -> dict:
     """Sample, decode, check (ERC + ngspice), measure novelty and uniqueness, and write results.
 
     Writes under ``out`` (when given): ``gen_XXXX.sp`` per valid circuit (a deck that simulates
     as is), ``report.json`` and ``gallery.png``.
+
+    Args:
+        graphs: a list to receive the valid circuits' device-pin graphs (for further analysis).
 
     Returns:
         the report: rates (decoded, ERC-clean, valid, unique and novel among valid), device-count
@@ -586,7 +768,8 @@ def generate(model: TopologyGPT, vocab: Vocab, ck: dict | None, params: Generate
     t0 = time.perf_counter()
     samples = sample(model, vocab, params.n, ctype=params.ctype, temperature=params.temperature,
                      grammar=params.grammar, batch_size=params.batch_size, seed=params.seed,
-                     top_k=params.top_k, progress=progress, threads=params.threads)
+                     top_k=params.top_k, progress=progress, threads=params.threads,
+                     lengths=training_lengths(ck, params.ctype) if params.train_sizes and ck is not None else None)
     t_sample = time.perf_counter() - t0
     reasons: Counter = Counter()
     circuits = []
@@ -656,6 +839,8 @@ def generate(model: TopologyGPT, vocab: Vocab, ck: dict | None, params: Generate
             draw_gallery([s.graph for _, s, _ in valid[: params.gallery]],
                          [f"#{k} {s.ctype or 'any'}, {len(c.devices)} dev" for k, s, c in valid[: params.gallery]],
                          out / "gallery.png")
+    if graphs is not None:
+        graphs += [s.graph for _, s, _ in valid]
     return report
 
 
@@ -709,4 +894,5 @@ def draw_gallery(graphs: list, titles: list[str], path: str | Path) -> Path:
 
 __all__ = ["GPTConfig", "TopologyGPT", "TrainParams", "TrainResult", "train", "evaluate", "sample",
            "Sample", "save_checkpoint", "load_checkpoint", "make_checkpoint", "training_graphs",
-           "encode_topologies", "TYPES", "GenerateParams", "generate", "draw_gallery"]
+           "encode_topologies", "TYPES", "GenerateParams", "generate", "draw_gallery", "grammar_masks",
+           "training_lengths", "training_types", "LENGTH_SLACK"]

@@ -6,7 +6,9 @@ balanced and the circuit walks each edge once each way), starting and ending at 
 AnalogGenie. Different tours of one circuit are augmentations. Device indices are renumbered per
 type in order of first appearance, so a tour is canonical given its walk.
 
-A token sequence is ``<bos> <type:T> VSS ... VSS <eos>``. :func:`sequence_to_graph` decodes any
+A token sequence is ``<bos> <type:T> VSS ... VSS <eos>``; generators work on the compact form
+(:func:`compact_tour`) that stops after the last new edge, the walk back being implied
+(:func:`close_walk`). :func:`sequence_to_graph` decodes any
 sequence back to a graph or raises :class:`SequenceError` naming the position and the reason.
 :class:`TourGrammar` is the incremental form of the same rules, used to mask a generator's
 next-token choices (pins only next to their device, tours that close, enough length to close).
@@ -21,7 +23,7 @@ from pathlib import Path
 
 import networkx as nx
 import numpy as np
-from eda.graphs.pin_graph import DEVICE_TYPES, PORT_RE, parse_node, relabel
+from eda.graphs.pin_graph import DEVICE_TYPES, PORT_RE, node_label, parse_node, relabel
 
 from eda.errors import InputError
 
@@ -157,6 +159,43 @@ def euler_tours(g: nx.Graph, k: int = 1, seed: int = 0, start: str = "VSS",
             if len(out) == k:
                 break
     return out
+
+
+def walk_stack(walk: list) -> list:
+    """Stack of an edge depth-first walk after its last node: a step to the node below the top
+    walks back along the edge the top was reached by (a pop), any other step pushes."""
+    stack = [walk[0]] if walk else []
+    for v in walk[1:]:
+        if len(stack) > 1 and v == stack[-2]:
+            stack.pop()
+        else:
+            stack.append(v)
+    return stack
+
+
+def compact_tour(tour: list) -> list:
+    """A depth-first tour without its trailing walk back to the start.
+
+    After the last new edge a depth-first tour only walks back down its stack; that suffix is
+    implied (:func:`close_walk` restores it), so a generator is trained to stop with ``<eos>``
+    once the circuit is complete instead of spelling out the return, one decision instead of
+    dozens, and about half the tokens.
+    """
+    stack = [tour[0]]
+    last = 0
+    for k, v in enumerate(tour[1:], 1):
+        if len(stack) > 1 and v == stack[-2]:
+            stack.pop()
+        else:
+            stack.append(v)
+            last = k
+    return list(tour[: last + 1])
+
+
+def close_walk(walk: list) -> list:
+    """``walk`` followed by the walk back down its stack to its first node (inverse of
+    :func:`compact_tour`; a closed tour is returned unchanged)."""
+    return list(walk) + walk_stack(walk)[-2::-1]
 
 
 # ----------------------------------------------------------------------------------------- tokenizer
@@ -415,6 +454,11 @@ class VocabTables:
         self.needs_dc = np.array([bool(self.kind[i] == _K_PORT and (t.startswith("IB") or t.startswith("VOUT")))
                                   for i, t in enumerate(vocab.tokens)])
         self.is_port = self.kind == _K_PORT
+        # tokens a new device costs when opened through one of its pins (big for non-pins)
+        new_cost = np.array([4 * len(DEVICE_TYPES[ty].pins) for ty in self.types])
+        self.pin_new_cost = np.where(self.is_pin, new_cost[np.maximum(self.dtype, 0)], 1 << 30)
+        self.min_new_cost = int(new_cost.min())
+        self.min_dc_new_cost = int(min(c for ty, c in zip(self.types, new_cost, strict=True) if ty != "C"))
         self.vss = vocab.index["VSS"]
         self.vdd = vocab.index["VDD"]
         # allowed port classes for generation: any port token of the vocabulary
@@ -424,6 +468,11 @@ class VocabTables:
                                         not PORT_RE.match(vocab.tokens[i]).group(2) and
                                         vocab.tokens[i] not in ("VDD", "VSS"))
                                    for i in range(v)])
+        self.port_ok = self.is_port & ~self.bare_port  # port tokens a pin may walk to
+        # node attributes of each graph token, as :func:`~eda.graphs.pin_graph.relabel` sets them
+        kinds = {_K_PORT: "port", _K_DEVICE: "device", _K_PIN: "pin"}
+        self.node_attrs = [{"kind": kinds[int(self.kind[i])], "label": node_label(tok)}
+                           if int(self.kind[i]) in kinds else None for i, tok in enumerate(vocab.tokens)]
 
 
 class TourGrammar:
@@ -444,8 +493,12 @@ class TourGrammar:
     * a node is left for good (popped) only when complete: a device with all its pins, a pin
       joined to its device and to a net, an undriven port (``IBk``, ``VOUTk``) with a pin that
       conducts at DC on its net;
-    * the tour ends (``<eos>``) back at ``VSS`` with ``VDD`` present (or, failing that, once the
-      remaining length cannot fit another device: the ERC then rejects the circuit);
+    * the walk may end (``<eos>``) wherever the circuit is complete (:meth:`closable`): the
+      rest of the tour, back down the stack to ``VSS``, is implied (:meth:`closing`,
+      :func:`close_walk`); without ``VDD`` it ends only back at ``VSS`` once the remaining length
+      cannot fit another device (the ERC then rejects the circuit);
+    * a node walked back from is finished: it takes no new edge (the depth-first form of the
+      training tours, which leave a node only once all its edges are walked);
     * a new edge is opened only if, after it, the remaining length still covers the pops back to
       ``VSS``, the owed links and nets (two tokens each) and ``<eos>``. This invariant makes
       every prefix completable, so the tour always closes.
@@ -457,6 +510,7 @@ class TourGrammar:
     """
 
     VDD_COST = 8  # tokens reserved while VDD is absent (a device to reach it)
+    VDD_URGENT = 16  # below this much room a netless pin must take VDD while it is absent
 
     def __init__(self, tables: VocabTables, max_len: int, prefix_len: int = 2):
         self.t = tables
@@ -466,6 +520,8 @@ class TourGrammar:
         self.stack = [tables.vss]
         self.exists = np.zeros(v, bool)
         self.exists[tables.vss] = True
+        self.pin_exists = np.zeros(v, bool)
+        self.n_dev = 0
         self.netless = np.zeros(v, bool)  # existing pins without a net edge
         self.unlinked = np.zeros(v, bool)  # existing pins not yet joined to their device
         self.n_unlinked_dev = np.zeros(v, np.int16)  # per device token: pins not yet joined
@@ -483,9 +539,15 @@ class TourGrammar:
         self.netless_set: set[int] = set()
         self._version = 0  # bumped whenever nets change (invalidates cached net queries)
         self._partners_cache: dict[int, tuple[int, set[int]]] = {}
+        self._sib_cache: dict[int, int] = {}
+        self._sib_version = 0
+        self.devices: list[int] = []  # device tokens in order of appearance
+        self._dc_version, self._dc = -1, False
+        # nodes walked back from: in an edge depth-first walk a node is left only once all its
+        # edges are walked, so it never takes a new edge again (the training tours' form)
+        self.closed = np.zeros(v, bool)
         self.done = False
         self.failed: str | None = None
-        self._new_cost = np.array([4 * len(DEVICE_TYPES[ty].pins) for ty in tables.types])
 
     # ---- bookkeeping
     def _mark_next(self, ti: int, on: bool) -> None:
@@ -546,6 +608,58 @@ class TourGrammar:
             return bool(self.t.is_dc_pin[self.members[self._find(a)]].any())
         return True
 
+    def closable(self) -> bool:
+        """Whether the circuit is complete, so ``<eos>`` may end the walk here (the walk back
+        down the stack, :meth:`closing`, is implied): every pin joined to its device and on a
+        net, VDD present, every undriven port on the stack with a conducting pin on its net, and
+        every net with a DC path to a voltage-driven port (the ERC's rule)."""
+        if self.n_unlinked or self.n_netless or not self.exists[self.t.vdd]:
+            return False
+        # devices and pins are complete now; only ports on the stack may not be
+        if not all(self._complete(a) for a in self.stack if self.t.kind[a] == _K_PORT):
+            return False
+        if self._dc_version != self._version:
+            self._dc_version, self._dc = self._version, self._dc_paths_ok()
+        return self._dc
+
+    def _dc_paths_ok(self) -> bool:
+        """Every net joined through DC-conducting device terminals to a voltage-driven port."""
+        t = self.t
+        up: dict[int, int] = {}
+
+        def find(x: int) -> int:
+            while up.get(x, x) != x:
+                x = up[x]
+            return x
+
+        nets = set()
+        for d in self.devices:
+            roots = [self._find(p) for p in t.pins_of[d]]
+            nets.update(roots)
+            dc = [r for p, r in zip(t.pins_of[d], roots, strict=True) if t.is_dc_pin[p]]
+            for a, b in zip(dc, dc[1:], strict=False):
+                ra, rb = find(a), find(b)
+                if ra != rb:
+                    up[ra] = rb
+        good = {find(r) for r in nets if self.comp_port[r] != -1 and t.driven[self.comp_port[r]]}
+        return all(find(r) in good for r in nets)
+
+    def graph(self) -> nx.Graph:
+        """The device-pin graph walked so far (what :func:`sequence_to_graph` decodes from the
+        tokens, built from the grammar's own adjacency without re-parsing them)."""
+        t = self.t
+        g = nx.Graph()
+        toks = t.vocab.tokens
+        g.add_node(toks[t.vss], **t.node_attrs[t.vss])
+        for a in self.adj:
+            g.add_node(toks[a], **t.node_attrs[a])
+        g.add_edges_from((toks[a], toks[b]) for a, nb in self.adj.items() for b in nb if a < b)
+        return g
+
+    def closing(self) -> list[int]:
+        """Tokens of the walk back down the stack to ``VSS`` (implied by an early ``<eos>``)."""
+        return self.stack[-2::-1]
+
     # ---- the mask
     def mask(self) -> np.ndarray:
         """Boolean mask over the vocabulary of the legal next tokens (only ``<pad>`` once over)."""
@@ -561,10 +675,10 @@ class TourGrammar:
         # invariant: remaining >= pops to VSS + debt + <eos>; a forward move costs itself and its
         # pop; it is legal when room + paid - added >= 0
         room = self.remaining() - len(self.stack) - self.debt - 2
-        if len(self.stack) == 1 and self.count.sum() > 0:
-            # without VDD the circuit fails the ERC; ending is still allowed once no device fits
-            if self.exists[t.vdd] or room + 2 - int(self._new_cost.min()) < 0:
-                m[t.vocab.eos] = True
+        if self.n_dev and (self.closable() or (
+                # without VDD the circuit fails the ERC; ending is still allowed once no device fits
+                len(self.stack) == 1 and room + 2 - t.min_new_cost < 0)):
+            m[t.vocab.eos] = True
         nbrs = self.adj.get(a, ())
         ka = t.kind[a]
         vdd_pay = 0 if self.exists[t.vdd] else self.VDD_COST
@@ -575,10 +689,16 @@ class TourGrammar:
                         m[p] = True
             return m
         own = 2 if (ka == _K_PIN and self.netless[a]) else 0
-        type_ok = room + own + 2 - self._new_cost >= 0  # the new pin is netted by this edge
-        new_ok = self.next_new & t.is_pin & type_ok[np.maximum(t.dtype, 0)]
-        cand = t.is_pin & self.exists & (room + own + 2 * self.netless >= 0)
-        cand |= new_ok
+        force_vdd = False
+        # existing pins: the edge costs 2, paid back (2) when it nets a netless pin; a new
+        # device's pin also costs the device (the new pin is netted by this edge)
+        if room + own >= 0:
+            cand = self.pin_exists.copy()
+        elif room + own + 2 >= 0:
+            cand = self.netless.copy()
+        else:
+            cand = np.zeros(len(m), bool)
+        cand |= self.next_new & (t.pin_new_cost <= room + own + 2)
         if ka == _K_PIN:
             d = int(t.dev[a])
             if self.unlinked[a] and room + 2 >= 0:
@@ -594,8 +714,14 @@ class TourGrammar:
             elif not self.netless[a]:
                 pass
             elif room + own >= 0:
-                # (an undriven port reached from a gate must then take a conducting pin first)
-                m |= t.is_port & ~t.bare_port
+                # (an undriven port reached from a gate must then take a conducting pin first,
+                # so a gate opens one only with room left for a new device to provide it)
+                ports = t.port_ok
+                if not t.is_dc_pin[a] and room + own - t.min_dc_new_cost < 0:
+                    ports = ports & ~(t.needs_dc & ~self.comp_dc)
+                m |= ports
+                # VDD still absent and little room left: a netless pin takes VDD now
+                force_vdd = bool(vdd_pay) and room + own < self.VDD_URGENT
             elif vdd_pay and room + own + vdd_pay >= 0:
                 m[t.vdd] = True
             cand[a] = False
@@ -630,12 +756,25 @@ class TourGrammar:
         m |= cand
         for q in nbrs:
             m[q] = False
+        m &= ~self.closed
+        if force_vdd and m[t.vdd]:
+            m[:] = False
+            m[t.vdd] = True
         if len(self.stack) > 1 and (self._complete(a) or not m.any()):
             m[self.stack[-2]] = True  # (an incomplete port with no move left: leave, the ERC judges)
         return m
 
     def _siblings_root(self, q: int) -> int:
-        """Net root shared by all the other pins of q's device, or -1."""
+        """Net root shared by all the other pins of q's device, or -1 (cached until nets change)."""
+        if self._sib_version != self._version:
+            self._sib_cache.clear()
+            self._sib_version = self._version
+        hit = self._sib_cache.get(q)
+        if hit is None:
+            hit = self._sib_cache[q] = self._siblings_root_uncached(q)
+        return hit
+
+    def _siblings_root_uncached(self, q: int) -> int:
         roots = set()
         for p in self.t.pins_of[int(self.t.dev[q])]:
             if p != q:
@@ -714,6 +853,7 @@ class TourGrammar:
         a, b = self.stack[-1], int(tok)
         if len(self.stack) > 1 and b == self.stack[-2] and b in self.adj.get(a, ()):
             self.stack.pop()
+            self.closed[a] = True
         else:
             self._introduce(b)
             self.adj.setdefault(a, set()).add(b)
@@ -745,10 +885,13 @@ class TourGrammar:
             ti = int(t.dtype[d])
             self._mark_next(ti, False)
             self.count[ti] += 1
+            self.n_dev += 1
+            self.devices.append(d)
             self._mark_next(ti, True)
             self.exists[d] = True
             pins = t.pins_of[d]
             self.exists[pins] = True
+            self.pin_exists[pins] = True
             self.netless[pins] = True
             self.unlinked[pins] = True
             self.n_unlinked_dev[d] = len(pins)

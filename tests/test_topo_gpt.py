@@ -4,20 +4,26 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 import torch
 from eda.generators.topology_gpt import (
+    LENGTH_SLACK,
     GenerateParams,
     GPTConfig,
     TopologyGPT,
     TrainParams,
+    encode_topologies,
     generate,
+    grammar_masks,
     load_checkpoint,
     sample,
     save_checkpoint,
     train,
     training_graphs,
+    training_lengths,
 )
+from eda.graphs.euler import VocabTables, sequence_to_graph
 from eda.graphs.pin_graph import circuit_to_graph, graphs_isomorphic
 from typer.testing import CliRunner
 
@@ -25,7 +31,7 @@ from eda.cli.topo import app
 from eda.errors import InputError
 from eda.read.topology_dataset import load_library
 
-TINY = GPTConfig(n_layer=1, n_head=2, n_embd=32, block_size=240)
+TINY = GPTConfig(n_layer=1, n_head=2, n_embd=32, block_size=240, length_embed=True)
 
 
 @pytest.fixture(scope="module")
@@ -46,13 +52,16 @@ def test_training_runs_and_loss_drops(tiny):
 def test_kv_cache_matches_full_forward(tiny):
     _, model, vocab, _, _, _ = tiny
     x = torch.randint(3, len(vocab), (2, 12))
+    budget = torch.tensor([100, 9])  # (the second runs past its budget: clamped at 0 left)
     with torch.no_grad():
-        full = model(x)
+        full = model(x, budget=budget)
         caches = model.new_cache(2, 12)
-        step = [model(x[:, :5], caches, 0)]
+        step = [model(x[:, :5], caches, 0, budget)]
         for i in range(5, 12):
-            step.append(model(x[:, i:i + 1], caches, i))
-    assert torch.allclose(full, torch.cat(step, dim=1), atol=1e-5)
+            step.append(model(x[:, i:i + 1], caches, i, budget))
+        assert torch.allclose(full, torch.cat(step, dim=1), atol=1e-5)
+        # the budget is an input: another budget, other logits
+        assert not torch.allclose(full, model(x, budget=torch.tensor([50, 50])), atol=1e-4)
 
 
 def test_checkpoint_round_trip_weights_only(tiny, tmp_path):
@@ -146,12 +155,45 @@ def test_cli_train_generate(tmp_path):
 def test_decode_step_matches_cached_forward(tiny):
     _, model, vocab, _, _, _ = tiny
     x = torch.randint(3, len(vocab), (3, 14))
+    budget = torch.tensor([40, 12, 200])
     with torch.inference_mode():
         c1, c2 = model.new_cache(3, 14), model.new_cache(3, 14)
-        model(x[:, :4], c1, 0)
-        model(x[:, :4], c2, 0)
+        model(x[:, :4], c1, 0, budget)
+        model(x[:, :4], c2, 0, budget)
         for i in range(4, 14):
-            ref = model(x[:, i:i + 1], c1, i)[:, -1]
-            assert torch.allclose(model.step(x[:, i], c2, i), ref, atol=1e-5)
+            ref = model(x[:, i:i + 1], c1, i, budget)[:, -1]
+            assert torch.allclose(model.step(x[:, i], c2, i, budget), ref, atol=1e-5)
     with pytest.raises(InputError, match="block_size"):
         model.step(x[:, 0], model.new_cache(3, 14), model.config.block_size)
+
+
+def test_grammar_masks_cover_training_tours(tiny):
+    """The masked loss's masks allow each training token; a corrupted tour is rejected."""
+    lib, _, vocab, _, _, _ = tiny
+    tables = VocabTables(vocab)
+    seqs, canon, skipped, full = encode_topologies(lib[:6], vocab, 2, 0, 240)
+    assert seqs and len(full) == len(seqs) and not skipped
+    for q, n in zip(seqs, full, strict=True):
+        assert len(q) < n  # compact: the walk back to VSS is implied
+        m = np.unpackbits(grammar_masks(q, tables, 240), axis=1, count=len(vocab)).astype(bool)
+        assert all(m[j, q[j + 1]] for j in range(len(q) - 1))
+        assert m[2:].sum(1).min() >= 1 and m[2:].sum() < m[2:].size / 4  # masks do exclude
+    bad = list(seqs[0])
+    bad[5] = vocab.index["VDD"] if vocab.tokens[bad[5]] != "VDD" else vocab.index["VSS"]
+    assert grammar_masks(bad, tables, 240) is None
+
+
+def test_length_budgets_and_threads(tiny):
+    """Samples stay within their drawn budget (+ slack), decode, and the pipelined sampler
+    (model step on a worker thread) draws exactly the same circuits as the sequential one."""
+    _, model, vocab, _, ck, _ = tiny
+    lens = training_lengths(ck)
+    assert len(lens) == ck["train_offsets"].numel() - 1 and lens.min() > 4
+    one = sample(model, vocab, 10, batch_size=5, seed=4, lengths=[60], threads=1)
+    assert all(s.graph is not None for s in one), [s.error for s in one]
+    assert all(len(s.tokens) <= 60 + LENGTH_SLACK for s in one)
+    for s in one:  # the grammar's graph is the strict decoding of the (closed) tokens
+        g, _ = sequence_to_graph(s.tokens, strict=True)
+        assert {frozenset(e) for e in g.edges} == {frozenset(e) for e in s.graph.edges}
+    two = sample(model, vocab, 10, batch_size=5, seed=4, lengths=[60], threads=2)
+    assert [s.tokens for s in one] == [s.tokens for s in two]

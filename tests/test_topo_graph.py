@@ -10,6 +10,8 @@ from eda.graphs.euler import (
     TourGrammar,
     Vocab,
     VocabTables,
+    close_walk,
+    compact_tour,
     euler_tours,
     sequence_to_graph,
 )
@@ -141,15 +143,60 @@ def test_decode_incomplete_device():
 
 
 def test_grammar_accepts_training_tours(library, vocab):
+    """Every depth-first training tour, full and compact (stopping after its last new edge),
+    is legal token by token; the compact one's implied return restores the full tour."""
     tab = VocabTables(vocab)
     for t in library[::5]:
         for tour in euler_tours(circuit_to_graph(t.circuit), 2, seed=1):
-            ids = vocab.encode(tour, t.ctype)
-            gr = TourGrammar(tab, len(ids) + 16)
-            for i in ids[3:]:
-                assert gr.mask()[i], (t.name, vocab.tokens[i])
-                gr.step(i)
-            assert gr.done
+            short = compact_tour(tour)
+            assert close_walk(short) == tour and close_walk(tour) == tour
+            assert len(short) < len(tour)
+            for form in (tour, short):
+                ids = vocab.encode(form, t.ctype)
+                # (within VDD_URGENT of its budget the grammar makes a pin take VDD while it is
+                # absent, which may pre-empt a tour that reaches VDD late)
+                gr = TourGrammar(tab, len(tour) + 24 + TourGrammar.VDD_URGENT)
+                for i in ids[3:]:
+                    assert gr.mask()[i], (t.name, vocab.tokens[i])
+                    gr.step(i)
+                assert gr.done
+                assert ["VSS"] + [vocab.tokens[i] for i in ids[3:-1] + gr.closing()] == tour
+
+
+def test_grammar_eos_only_when_complete(library, vocab):
+    """<eos> is legal exactly where the circuit is complete: never while a device lacks a pin
+    or a pin lacks a net, and right after the tour's last new edge."""
+    tab = VocabTables(vocab)
+    t = library[0]
+    tour = euler_tours(circuit_to_graph(t.circuit), 1, seed=3)[0]
+    short = compact_tour(tour)
+    ids = vocab.encode(short, t.ctype)
+    gr = TourGrammar(tab, len(tour) + 16)
+    for i in ids[3:-1]:
+        if gr.n_unlinked or gr.n_netless:
+            assert not gr.mask()[vocab.eos]
+        gr.step(i)
+    assert gr.mask()[vocab.eos] and gr.closable()
+
+
+def test_grammar_finished_nodes_take_no_new_edge(vocab):
+    """A node walked back from never takes a new edge (the depth-first form)."""
+    tab = VocabTables(vocab)
+    rng = np.random.default_rng(5)
+    for _ in range(10):
+        gr = TourGrammar(tab, 200)
+        while not gr.done:
+            m = gr.mask()
+            a = gr.stack[-1]
+            back = gr.stack[-2] if len(gr.stack) > 1 else None
+            fwd = [q for q in np.flatnonzero(m) if q != back]
+            assert not gr.closed[fwd].any(), [vocab.tokens[q] for q in fwd if gr.closed[q]]
+            tok = int(rng.choice(np.flatnonzero(m)))
+            if tok == back and tok in gr.adj.get(a, ()):
+                gr.step(tok)
+                assert gr.closed[a]
+            else:
+                gr.step(tok)
 
 
 def test_grammar_random_walks_always_close(vocab):
@@ -167,7 +214,14 @@ def test_grammar_random_walks_always_close(vocab):
                 gr.step(tok)
                 seq.append(vocab.tokens[tok])
             assert len(seq) <= max_len
+            # an <eos> before the walk is back at VSS implies the return down the stack
+            seq = seq[:-1] + [vocab.tokens[i] for i in gr.closing()] + seq[-1:]
+            assert len(seq) <= max_len
             g, _ = sequence_to_graph(seq)
+            # the grammar's own graph is what strict decoding of its tokens gives
+            h = gr.graph()
+            assert set(h.nodes) == set(g.nodes) and {frozenset(e) for e in h.edges} == {frozenset(e) for e in g.edges}
+            assert all(h.nodes[n] == g.nodes[n] for n in g)
             c = graph_to_circuit(g)
             assert c.devices
             # the grammar's electrical rules hold even for random choices

@@ -39,7 +39,7 @@ def train(
     data: str = typer.Option("builtin", help="'builtin' (library + composed circuits) or a folder."),
     out: Path = typer.Option(Path("out/topo/topology_gpt.pt"), help="Checkpoint to write."),
     compose: int = typer.Option(800, help="Composed circuits added to the builtin library."),
-    steps: int = typer.Option(1000, help="Optimiser steps."),
+    steps: int = typer.Option(1500, help="Optimiser steps."),
     tours: int = typer.Option(4, help="Euler tours per circuit (augmentation)."),
     batch_tokens: int = typer.Option(4096, help="Tokens per batch."),
     lr: float = typer.Option(3e-3, help="Peak learning rate."),
@@ -47,6 +47,8 @@ def train(
     n_head: int = typer.Option(4, help="Attention heads."),
     n_embd: int = typer.Option(96, help="Model width."),
     block_size: int = typer.Option(640, help="Longest sequence in tokens."),
+    length_embed: bool = typer.Option(True, help="Tell the model the tokens left in its length budget."),
+    grammar_loss: bool = typer.Option(True, help="Score each token only against the grammar's legal tokens."),
     seed: int = typer.Option(0, help="Seed."),
     threads: int = typer.Option(1, help="Torch CPU threads (1 is fastest on a busy shared machine; 0: torch default)."),
 ) -> None:
@@ -57,8 +59,10 @@ def train(
     tops = load_training_topologies(data, compose, seed)
     typer.echo(f"{len(tops)} training topologies")
     model, _, hist, ck = train_gpt(
-        tops, GPTConfig(n_layer=n_layer, n_head=n_head, n_embd=n_embd, block_size=block_size),
-        TrainParams(steps=steps, tours=tours, batch_tokens=batch_tokens, lr=lr, seed=seed, threads=threads))
+        tops, GPTConfig(n_layer=n_layer, n_head=n_head, n_embd=n_embd, block_size=block_size,
+                        length_embed=length_embed),
+        TrainParams(steps=steps, tours=tours, batch_tokens=batch_tokens, lr=lr, seed=seed, threads=threads,
+                    grammar_loss=grammar_loss))
     ck["meta"]["data"] = {"data": data, "compose": compose, "seed": seed}
     save_checkpoint(ck, out)
     val = f", val loss {hist.val_loss[-1][1]:.3f}" if hist.val_loss else ""
@@ -76,8 +80,8 @@ def generate(
     grammar: bool = typer.Option(True, help="Grammar-constrained decoding."),
     simulate: bool = typer.Option(True, help="Check ERC-clean circuits with an ngspice operating point."),
     seed: int = typer.Option(0, help="Sampling seed."),
-    threads: int = typer.Option(1, help="Torch CPU threads while sampling (2: both cores of an idle 2-core "
-                                        "machine; 1 is safer on a busy one)."),
+    threads: int = typer.Option(1, help="CPU threads while sampling (2: the model's steps run on a worker "
+                                        "thread beside the grammar, both cores of a 2-core machine)."),
 ) -> None:
     """Sample circuits; write each valid one as a simulatable SPICE deck, report.json and gallery.png."""
     import json
