@@ -546,11 +546,10 @@ def sample(model: TopologyGPT, vocab: Vocab, n: int, ctype: str | None = None, t
             closes every tour within its budget, so the sizes follow this distribution.
             None: every sample may use ``max_len``.
         top_k: keep only the k most likely tokens (0: all).
-        threads: CPU threads. 1: model step and grammar take turns on one torch thread. 2 or
-            more: the model's next step (which needs only the sampled tokens) runs on a worker
-            thread with ``threads - 1`` torch threads while this thread advances the grammars
-            and builds their next masks (torch releases the GIL inside its kernels), so one
-            step costs about the slower of the two rather than their sum. Restored afterwards.
+        threads: torch threads of the model's steps (restored afterwards; 0: leave torch's
+            setting). The grammar is Python on one thread. (Running the model's next step on a
+            worker thread beside the grammar was measured slower than two torch threads: both
+            halves hold the GIL most of the time.)
     """
     if temperature <= 0:
         raise InputError(f"temperature: must be > 0, got {temperature}")
@@ -568,25 +567,20 @@ def sample(model: TopologyGPT, vocab: Vocab, n: int, ctype: str | None = None, t
 
         bar = tqdm(total=n, desc="sampling", unit="circuit")
     old = torch.get_num_threads()
-    pool = None
     if threads:
-        torch.set_num_threads(max(1, threads - 1) if threads > 1 else 1)
-    if threads > 1:
-        from concurrent.futures import ThreadPoolExecutor
-
-        pool = ThreadPoolExecutor(1)
+        torch.set_num_threads(threads)
+    # budgets drawn up front and sorted, so each batch holds similar lengths and is not kept
+    # running by one long straggler
+    drawn = np.full(n, max_len) if lengths is None else np.sort(rng.choice(lengths, n))
     try:
         while len(out) < n:
             b = min(batch_size, n - len(out))
-            budgets = np.full(b, max_len) if lengths is None else rng.choice(lengths, b)
-            out += _sample_batch(model, vocab, tables, budgets, max_len, ctype, temperature, grammar, gen, top_k,
-                                 pool)
+            budgets = drawn[len(out): len(out) + b]
+            out += _sample_batch(model, vocab, tables, budgets, max_len, ctype, temperature, grammar, gen, top_k)
             if bar:
                 bar.update(b)
     finally:
         torch.set_num_threads(old)
-        if pool is not None:
-            pool.shutdown()
         if bar:
             bar.close()
     return out
@@ -606,13 +600,7 @@ def _shrink_cache(caches: list, idx: torch.Tensor, pos: int, length: int) -> lis
     return out
 
 
-def _step_job(model: TopologyGPT, idx: torch.Tensor, caches: list, pos: int, budget: torch.Tensor) -> torch.Tensor:
-    with torch.inference_mode():  # (thread-local: the worker needs its own)
-        return model.step(idx, caches, pos, budget)
-
-
-def _sample_batch(model, vocab, tables, budgets, cap, ctype, temperature, grammar, gen, top_k, pool=None
-                  ) -> list[Sample]:
+def _sample_batch(model, vocab, tables, budgets, cap, ctype, temperature, grammar, gen, top_k) -> list[Sample]:
     # the model aims at the drawn length; the grammar allows a little more (its reservations
     # are conservative) and closes every tour within that
     target = torch.as_tensor(np.asarray(budgets), dtype=torch.long)
@@ -647,8 +635,6 @@ def _sample_batch(model, vocab, tables, budgets, cap, ctype, temperature, gramma
         cdf = torch.softmax(lg, dim=-1).cumsum_(dim=-1)
         u = torch.rand((cdf.shape[0], 1), generator=gen).mul_(cdf[:, -1:]).clamp_(min=1e-9)
         nxt = torch.searchsorted(cdf, u).squeeze_(1).clamp_(max=v - 1)
-        last = pos + 1 >= max_len
-        fut = pool.submit(_step_job, model, nxt, caches, pos, target) if pool is not None and not last else None
         for i, t in zip(rows.tolist(), nxt.tolist(), strict=True):
             if done[i]:
                 continue
@@ -659,26 +645,20 @@ def _sample_batch(model, vocab, tables, budgets, cap, ctype, temperature, gramma
                 done[i] = g.done or g.failed is not None
             else:
                 done[i] = t == vocab.eos
-        if last:
+        if pos + 1 >= max_len:
             break
         keep = np.flatnonzero(~done[rows])
         if not len(keep):
-            if fut is not None:
-                fut.result()
             break
-        drop = len(keep) <= 0.75 * len(rows)
-        if drop:
-            rows = rows[keep]
-        if grammar:
-            masks = np.stack([gram[i].mask() for i in rows.tolist()])
-        logits = fut.result() if fut is not None else model.step(nxt, caches, pos, target)
-        pos += 1
-        if drop:
+        if len(keep) <= 0.75 * len(rows):
             # drop finished rows from the batch and the key/value buffers (in bulk: copies cost)
             idx = torch.from_numpy(keep)
-            logits = logits[idx]
-            target = target[idx]
+            rows, nxt, target = rows[keep], nxt[idx], target[idx]
             caches = _shrink_cache(caches, idx, pos, int(max(budgets[rows])))
+        if grammar:
+            masks = np.stack([gram[i].mask() for i in rows.tolist()])
+        logits = model.step(nxt, caches, pos, target)
+        pos += 1
     out = []
     for i in range(b):
         toks = vocab.decode(seqs[i])

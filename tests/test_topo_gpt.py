@@ -13,6 +13,7 @@ from eda.generators.topology_gpt import (
     GPTConfig,
     TopologyGPT,
     TrainParams,
+    _shrink_cache,
     encode_topologies,
     generate,
     grammar_masks,
@@ -183,9 +184,9 @@ def test_grammar_masks_cover_training_tours(tiny):
     assert grammar_masks(bad, tables, 240) is None
 
 
-def test_length_budgets_and_threads(tiny):
-    """Samples stay within their drawn budget (+ slack), decode, and the pipelined sampler
-    (model step on a worker thread) draws exactly the same circuits as the sequential one."""
+def test_length_budgets(tiny):
+    """Samples stay within their drawn budget (+ slack) and decode; dropping finished rows from
+    the batch (and its key/value cache) changes nothing: batches of 5 and of 1 draw alike."""
     _, model, vocab, _, ck, _ = tiny
     lens = training_lengths(ck)
     assert len(lens) == ck["train_offsets"].numel() - 1 and lens.min() > 4
@@ -195,5 +196,20 @@ def test_length_budgets_and_threads(tiny):
     for s in one:  # the grammar's graph is the strict decoding of the (closed) tokens
         g, _ = sequence_to_graph(s.tokens, strict=True)
         assert {frozenset(e) for e in g.edges} == {frozenset(e) for e in s.graph.edges}
-    two = sample(model, vocab, 10, batch_size=5, seed=4, lengths=[60], threads=2)
-    assert [s.tokens for s in one] == [s.tokens for s in two]
+    again = sample(model, vocab, 10, batch_size=5, seed=4, lengths=[60], threads=1)
+    assert [s.tokens for s in again] == [s.tokens for s in one]  # seeded
+    mixed = sample(model, vocab, 6, batch_size=6, seed=9, lengths=[40, 90, 150])
+    assert all(s.graph is not None for s in mixed)
+    assert all(len(s.tokens) <= 150 + LENGTH_SLACK for s in mixed)
+    # finished rows leave the batch: the shrunk key/value cache gives the kept rows' logits
+    x = torch.randint(3, len(vocab), (3, 8))
+    budget = torch.tensor([30, 40, 50])
+    with torch.inference_mode():
+        caches = model.new_cache(3, 20)
+        model(x[:, :7], caches, 0, budget)
+        full = model.step(x[:, 7], caches, 7, budget)
+        caches = model.new_cache(3, 20)
+        model(x[:, :7], caches, 0, budget)
+        keep = torch.tensor([0, 2])
+        small = _shrink_cache(caches, keep, 7, 12)
+        assert torch.allclose(model.step(x[keep, 7], small, 7, budget[keep]), full[keep], atol=1e-5)

@@ -43,7 +43,7 @@ def train(
     tours: int = typer.Option(4, help="Euler tours per circuit (augmentation)."),
     batch_tokens: int = typer.Option(4096, help="Tokens per batch."),
     lr: float = typer.Option(3e-3, help="Peak learning rate."),
-    n_layer: int = typer.Option(3, help="Transformer layers."),
+    n_layer: int = typer.Option(2, help="Transformer layers."),
     n_head: int = typer.Option(4, help="Attention heads."),
     n_embd: int = typer.Option(96, help="Model width."),
     block_size: int = typer.Option(640, help="Longest sequence in tokens."),
