@@ -816,8 +816,10 @@ def generate(model: TopologyGPT, vocab: Vocab, ck: dict | None, params: Generate
         report["files"] = files
         (out / "report.json").write_text(json.dumps(report, indent=2))
         if valid and params.gallery:
-            draw_gallery([s.graph for _, s, _ in valid[: params.gallery]],
-                         [f"#{k} {s.ctype or 'any'}, {len(c.devices)} dev" for k, s, c in valid[: params.gallery]],
+            # samples come in order of length budget: pick a spread of sizes
+            pick = [valid[i] for i in sorted(set(np.linspace(0, len(valid) - 1, params.gallery).round().astype(int)))]
+            draw_gallery([s.graph for _, s, _ in pick],
+                         [f"#{k} {s.ctype or 'any'}, {len(c.devices)} dev" for k, s, c in pick],
                          out / "gallery.png")
     if graphs is not None:
         graphs += [s.graph for _, s, _ in valid]
