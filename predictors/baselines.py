@@ -1,11 +1,12 @@
 """Baselines trained and evaluated by the same code as PDNNet.
 
 * :class:`CNNOnly`: an IREDGe-style U-Net on the image maps only (current, PDN density, effective
-  distance, time-sliced currents).
+  distance, time-sliced currents), with the same tile grid and fine head as PDNNet.
 * :class:`GNNOnly`: PDNNet's two conductance-weighted GNN branches on the graph only (no image input, no
-  spatial convolution): node embeddings are rasterised and read out per tile by a 1×1 MLP.
-* :class:`GBDT`: scikit-learn gradient boosting on per-tile features (the normalised maps at the tile, their
-  local means over 5×5 and 15×15 windows, and the tile position). Its trees are exported to plain arrays
+  spatial convolution): cluster embeddings are rasterised and read out per tile by a 1×1 MLP.
+* :class:`GBDT`: scikit-learn gradient boosting on per-pixel features (the normalised fine maps at the pixel,
+  their local means over 5×5 and 15×15 windows, the tile-grid channels of the pixel's tile, and the position).
+  Its trees are exported to plain arrays
   so the checkpoint stays weights-only, and prediction is a vectorised traversal of those arrays.
 """
 
@@ -16,7 +17,16 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 import torch.nn.functional as F
-from eda.predictors.pdnnet import GraphBranches, Prepared, UNetDecoder, UNetEncoder, check_min, rasterise
+from eda.predictors.pdnnet import (
+    HEAD_CHANNELS,
+    GraphBranches,
+    Prepared,
+    UNetDecoder,
+    UNetEncoder,
+    check_min,
+    fine_head,
+    rasterise,
+)
 from torch import Tensor, nn
 
 from eda.errors import InputError
@@ -29,9 +39,9 @@ class CNNParams:
     """Hyper-parameters of :class:`CNNOnly` (``n_node``/``n_cell`` are recorded for a uniform interface)."""
 
     n_channels: int = 3
-    n_node: int = 9
-    n_cell: int = 3
-    base: int = 12
+    n_node: int = 11
+    n_cell: int = 2
+    base: int = 16
     depth: int = 3
 
     def __post_init__(self):
@@ -51,7 +61,7 @@ class CNNOnly(nn.Module):
         self.dec = UNetDecoder(self.enc.chans, n_enc=1)
 
     def forward(self, p: Prepared) -> Tensor:
-        return self.dec([self.enc(p.image[None])])[0, 0]
+        return fine_head(self.dec([self.enc(p.image[None])]), p)
 
 
 @dataclass(frozen=True)
@@ -59,8 +69,8 @@ class GNNParams:
     """Hyper-parameters of :class:`GNNOnly`."""
 
     n_channels: int = 3
-    n_node: int = 9
-    n_cell: int = 3
+    n_node: int = 11
+    n_cell: int = 2
     hidden: int = 24
     layers: int = 8
 
@@ -80,22 +90,23 @@ class GNNOnly(nn.Module):
         h = params.hidden
         self.graph = GraphBranches(params.n_node, params.n_cell, params.n_channels, h, params.layers,
                                    use_image=False)
-        self.head = nn.Sequential(nn.Conv2d(2 * h, h, 1), nn.SiLU(), nn.Conv2d(h, 1, 1))
+        self.head = nn.Sequential(nn.Conv2d(2 * h, h, 1), nn.SiLU(), nn.Conv2d(h, HEAD_CHANNELS, 1))
 
     def forward(self, p: Prepared) -> Tensor:
         ha, hb = self.graph(p)
-        return self.head(torch.cat([rasterise(ha, p), rasterise(hb, p)], dim=1))[0, 0]
+        return fine_head(self.head(torch.cat([rasterise(ha, p), rasterise(hb, p)], dim=1)), p)
 
 
 # ====================================================================== gradient boosting
 def tile_features(p: Prepared) -> np.ndarray:
-    """Per-tile feature matrix ``(nx·ny, 3C + 2)`` for :class:`GBDT`."""
-    img = p.image[None]
-    m5 = F.avg_pool2d(img, 5, stride=1, padding=2, count_include_pad=False)
-    m15 = F.avg_pool2d(img, 15, stride=1, padding=7, count_include_pad=False)
-    nx, ny = p.shape
+    """Per-pixel feature matrix ``(nx·ny, 9 + C + 2)`` for :class:`GBDT`."""
+    (ox, oy), (nx, ny) = p.offset, p.shape
+    fine = p.fine[None, :, ox: ox + nx, oy: oy + ny]
+    m5 = F.avg_pool2d(fine, 5, stride=1, padding=2, count_include_pad=False)
+    m15 = F.avg_pool2d(fine, 15, stride=1, padding=7, count_include_pad=False)
+    tiles = F.interpolate(p.image[None], size=p.fine.shape[-2:], mode="nearest")[:, :, ox: ox + nx, oy: oy + ny]
     gx, gy = torch.meshgrid((torch.arange(nx) + 0.5) / nx, (torch.arange(ny) + 0.5) / ny, indexing="ij")
-    f = torch.cat([img[0], m5[0], m15[0], gx[None], gy[None]], dim=0)
+    f = torch.cat([fine[0], m5[0], m15[0], tiles[0], gx[None], gy[None]], dim=0)
     return f.reshape(f.shape[0], -1).T.numpy().astype(np.float32)
 
 
@@ -104,8 +115,8 @@ class GBDTParams:
     """Hyper-parameters of :class:`GBDT` (scikit-learn ``GradientBoostingRegressor``)."""
 
     n_channels: int = 3
-    n_node: int = 9
-    n_cell: int = 3
+    n_node: int = 11
+    n_cell: int = 2
     n_estimators: int = 100
     max_depth: int = 5
     learning_rate: float = 0.1

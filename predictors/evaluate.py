@@ -31,7 +31,7 @@ def predict_graph(model, norm: Normalizer, g: HeteroData) -> tuple[np.ndarray, d
     t0 = time.perf_counter()
     p = prepare(g, norm)
     t1 = time.perf_counter()
-    with torch.no_grad():
+    with torch.inference_mode():
         out = model(p)
     t2 = time.perf_counter()
     pred = denormalise(out, p, norm)

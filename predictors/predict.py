@@ -113,7 +113,7 @@ def predict_case(case: str | Path, out: str | Path, model_path: str | Path | Non
     Returns:
         Paths, worst predicted drop, timings and, with a golden map, the contest metrics.
     """
-    from eda.graphs.pdn_graph import GraphParams, build_pdn_graph
+    from eda.graphs.pdn_graph import build_pdn_graph
     from eda.predictors.evaluate import plot_maps, predict_graph, score_map
     from eda.predictors.pdnnet import load_checkpoint
 
@@ -125,11 +125,10 @@ def predict_case(case: str | Path, out: str | Path, model_path: str | Path | Non
                          file=mp)
     model, norm, _ = load_checkpoint(mp)
     target = norm.target
-    n_slices = sum(c.startswith("current_t") for c in norm.channels)
     t0 = time.perf_counter()
-    pdn, maps, golden = read_case(case, target, n_slices)
+    pdn, maps, golden = read_case(case, target, norm.n_slices)
     t1 = time.perf_counter()
-    g = build_pdn_graph(pdn, maps, GraphParams(n_slices=n_slices))
+    g = build_pdn_graph(pdn, maps, norm.graph_params())
     t2 = time.perf_counter()
     pred, sec = predict_graph(model, norm, g)
     out = Path(out)

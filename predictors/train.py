@@ -34,18 +34,22 @@ class TrainParams:
         seed: seeds torch, NumPy and the split.
         max_minutes: stop after this much wall time (the best epoch so far is kept); 0 for no limit.
         hparams: model hyper-parameter overrides (``{"hidden": 24}``).
+        ema: decay of the exponential moving average of the weights (0: off). Validation, early stopping and
+            the saved model use the averaged weights, which smooths the step-to-step noise of
+            one-sample-per-step training.
     """
 
     model: str = "pdnnet"
     target: str = "static"
     epochs: int = 40
-    patience: int = 8
-    lr: float = 2e-3
+    patience: int = 10
+    lr: float = 1e-3
     weight_decay: float = 1e-4
     augment: bool = True
     seed: int = 0
     max_minutes: float = 0.0
     hparams: dict = field(default_factory=dict)
+    ema: float = 0.998
 
     def __post_init__(self):
         if self.model not in MODEL_TYPES:
@@ -60,6 +64,8 @@ class TrainParams:
             raise InputError(f"TrainParams.lr: must be positive, got {self.lr}")
         if self.max_minutes < 0:
             raise InputError(f"TrainParams.max_minutes: must be >= 0, got {self.max_minutes}")
+        if not 0 <= self.ema < 1:
+            raise InputError(f"TrainParams.ema: must be in [0, 1), got {self.ema}")
 
 
 def split_names(names: list[str], val_frac: float = 0.15, test_frac: float = 0.15,
@@ -84,7 +90,7 @@ def build_model(model_type: str, graph: HeteroData, hparams: dict | None = None)
     from eda.predictors.pdnnet import _registry
 
     cls = _registry()[model_type]
-    dims = {"n_channels": len(graph.channels), "n_node": int(graph["pdn_node"].x.shape[1]),
+    dims = {"n_channels": len(graph.channels), "n_node": int(graph["pdn_cluster"].x.shape[1]),
             "n_cell": int(graph["cell"].x.shape[1])}
     try:
         return cls(cls.Params(**{**dims, **(hparams or {})}))
@@ -92,26 +98,28 @@ def build_model(model_type: str, graph: HeteroData, hparams: dict | None = None)
         raise InputError(f"bad hyper-parameters for {model_type!r}: {e}") from None
 
 
-def flip(p: Prepared, fx: bool, fy: bool, norm: Normalizer) -> Prepared:
-    """Mirror a prepared sample in x and/or y: maps, node/cell positions and the tile links together."""
+def flip(p: Prepared, fx: bool, fy: bool, norm: Normalizer | None = None) -> Prepared:
+    """Mirror a prepared sample in x and/or y: tile images, fine maps, label and the cluster→tile links.
+
+    The padded fine frame is mirrored as a whole, so tiles stay whole; the map's offset inside the frame
+    moves to the other side. Graph features carry no positions, so nothing else changes.
+    """
     if not (fx or fy):
         return p
-    nx, ny = p.shape
+    X, Y = p.image.shape[-2:]
+    PX, PY = p.fine.shape[-2:]
+    (nx, ny), (ox, oy) = p.shape, p.offset
     dims = [d for d, f in ((0, fx), (1, fy)) if f]
     img = torch.flip(p.image, [d + 1 for d in dims])
+    fine = torch.flip(p.fine, [d + 1 for d in dims])
     y = torch.flip(p.y, dims) if p.y is not None else None
-    tx = torch.arange(nx * ny) // ny
-    ty = torch.arange(nx * ny) % ny
-    perm = (torch.where(torch.tensor(fx), nx - 1 - tx, tx) * ny + torch.where(torch.tensor(fy), ny - 1 - ty, ty))
-    node_x = p.node_x.clone()
-    cell_x = p.cell_x.clone()
-    for col, f in ((0, fx), (1, fy)):
-        if f:  # x_frac → 1 - x_frac in standardised units
-            m, s = norm.node_mean[col], norm.node_std[col]
-            node_x[:, col] = (1.0 - 2.0 * m) / s - node_x[:, col]
-            cell_x[:, col] = 1.0 - cell_x[:, col]
-    return replace(p, image=img, y=y, node_x=node_x, cell_x=cell_x, node_tile=perm[p.node_tile],
-                   cover_index=torch.stack([p.cover_index[0], perm[p.cover_index[1]]]))
+    tx, ty = p.cluster_tile // Y, p.cluster_tile % Y
+    tx = X - 1 - tx if fx else tx
+    ty = Y - 1 - ty if fy else ty
+    tw = p.tile_weight.view(X, Y)
+    tw = torch.flip(tw, dims).reshape(-1)
+    off = (PX - nx - ox if fx else ox, PY - ny - oy if fy else oy)
+    return replace(p, image=img, fine=fine, y=y, cluster_tile=tx * Y + ty, tile_weight=tw, offset=off)
 
 
 def _mae_volts(model, samples: list[Prepared], norm: Normalizer) -> float:
@@ -155,6 +163,11 @@ def train_model(train_graphs: list[HeteroData], val_graphs: list[HeteroData], pa
         history.append({"epoch": 1, "val_mae": mae, "seconds": time.perf_counter() - t0})
         return model, norm, history
     opt = torch.optim.AdamW(model.parameters(), lr=params.lr, weight_decay=params.weight_decay)
+    def ema_step(avg_p, p, n):  # warm-up: short runs average over what they have, not over the initial weights
+        d = min(params.ema, (1.0 + float(n)) / (10.0 + float(n)))
+        return d * avg_p + (1.0 - d) * p
+
+    avg = torch.optim.swa_utils.AveragedModel(model, avg_fn=ema_step) if params.ema else None
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=params.epochs, eta_min=0.05 * params.lr)
     best, best_state, bad = float("inf"), None, 0
     bar = None
@@ -174,17 +187,20 @@ def train_model(train_graphs: list[HeteroData], val_graphs: list[HeteroData], pa
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
             opt.step()
+            if avg is not None:
+                avg.update_parameters(model)
             losses.append(float(loss.detach()))
         sched.step()
-        model.eval()
-        mae = _mae_volts(model, va, norm)
+        judged = avg.module if avg is not None else model
+        judged.eval()
+        mae = _mae_volts(judged, va, norm)
         rec = {"epoch": epoch, "train_loss": float(np.mean(losses)), "val_mae": mae,
                "seconds": time.perf_counter() - t0}
         history.append(rec)
         if log:
             log(rec)
         if mae < best:
-            best, best_state, bad = mae, copy.deepcopy(model.state_dict()), 0
+            best, best_state, bad = mae, copy.deepcopy(judged.state_dict()), 0
         else:
             bad += 1
         if bar is not None:

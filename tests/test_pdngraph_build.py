@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from eda.graphs.pdn_graph import GRAPH_VERSION, GraphParams, build_pdn_graph, map_shape_for, slice_currents
+from eda.graphs.pdn_graph import (
+    GRAPH_VERSION,
+    GraphParams,
+    build_pdn_graph,
+    map_shape_for,
+    peak_currents,
+    slice_currents,
+)
 from pdnnet_util import grid_case, pwl_pdn, tiny_pdn, write_sample
 
 from eda.errors import InputError
@@ -22,8 +29,10 @@ def test_tiny_graph_matches_the_deck():
     pdn = tiny_pdn()
     shape = map_shape_for(pdn)
     assert shape == (4, 1)
-    g = build_pdn_graph(pdn, _maps(shape))
-    assert g["pdn_node"].num_nodes == 6 and g["cell"].num_nodes == 2 and g["tile"].num_nodes == 4
+    maps = _maps(shape)
+    g = build_pdn_graph(pdn, maps, GraphParams(pool=2))
+    assert g["pdn_node"].num_nodes == 6 and g["cell"].num_nodes == 2 and g["tile"].num_nodes == 2
+    assert g.coarse_shape.tolist() == [2, 1] and g.map_shape.tolist() == [4, 1] and int(g.pool) == 2
     # every resistor appears once per direction, split into wires and vias, with g = 1/R
     got = {}
     for rel in ("wire", "via"):
@@ -37,23 +46,74 @@ def test_tiny_graph_matches_the_deck():
     assert got.keys() == want.keys()
     assert all(abs(got[k] - want[k]) < 1e-6 for k in want)
     x = g["pdn_node"].x
-    assert x[:, 4].tolist() == [0, 0, 0, 0, 1, 0]  # pad flag on the V-source node only
-    assert x[:, 5].tolist() == pytest.approx([0, 1e-3, 2e-3, 0, 0, 0])  # load current per node
-    assert x[:, 6].tolist() == pytest.approx([0, 0, 0, 1e-12, 0, 0])  # decap per node
-    assert x[:, 3].tolist() == [1, 1, 1, 1, 0, 0]  # bottom layer
-    # least path resistance to the pad (node 4): Dijkstra by hand over the resistor graph
-    r = 10 ** x[:, 8].double().numpy() - 1e-3
-    np.testing.assert_allclose(r, [0.5, 1.5, 1.75, 0.75, 0.0, 0.25], atol=1e-6)
+    assert x[:, 2].tolist() == [0, 0, 0, 0, 1, 0]  # pad flag on the V-source node only
+    assert x[:, 3].tolist() == pytest.approx([0, 1e-3, 2e-3, 0, 0, 0])  # load current per node
+    assert x[:, 4].tolist() == pytest.approx([0, 0, 0, 1e-12, 0, 0])  # decap per node
+    assert x[:, 1].tolist() == [1, 1, 1, 1, 0, 0]  # bottom layer
     assert g["cell", "draws_from", "pdn_node"].edge_index.tolist() == [[0, 1], [1, 2]]
     assert torch.equal(g["pdn_node", "rev_draws_from", "cell"].edge_index,
                        g["cell", "draws_from", "pdn_node"].edge_index.flip(0))
-    # node → tile: x = 0.5, 1.5, 2.5, 3.5 µm → tiles 0..3 (ny = 1)
-    assert g["pdn_node", "in_tile", "tile"].edge_index[1].tolist() == [0, 1, 2, 3, 0, 3]
-    cov = g["pdn_node", "covers", "tile"]
-    s = torch.zeros(4).index_add_(0, cov.edge_index[1], cov.edge_weight)
-    assert torch.allclose(s, torch.ones(4))
-    assert set(cov.edge_index[0].tolist()) <= {0, 1, 2, 3}  # rasterised from the bottom layer only
-    assert g.image.shape == (3, 4, 1) and list(g.channels) == ["current", "pdn_density", "eff_dist"]
+    assert g["cell"].x[:, 0].tolist() == pytest.approx([1e-3, 2e-3])
+    assert g["cell"].x[:, 1].tolist() == pytest.approx([1e-3, 2e-3])  # DC loads: peak = value
+    # node → tile (2 µm tiles): x = 0.5, 1.5 | 2.5, 3.5 µm; m4 nodes at 0.5 and 3.5 µm
+    assert g["pdn_node", "in_tile", "tile"].edge_index[1].tolist() == [0, 0, 1, 1, 0, 1]
+    # clusters = (layer, tile): m1 {0,1}, m1 {2,3}, m4 {4}, m4 {5}
+    assert g["pdn_node", "in_cluster", "pdn_cluster"].edge_index[1].tolist() == [0, 0, 1, 1, 2, 3]
+    assert g["pdn_cluster", "in_tile", "tile"].edge_index[1].tolist() == [0, 1, 0, 1]
+    # summed conductance between clusters (by hand): wire 1-2 (1 S) joins m1 clusters, m4 wire 4 S, vias 2 S each
+    def edges(rel):
+        e = g["pdn_cluster", rel, "pdn_cluster"]
+        return {tuple(ab): w for ab, w in zip(e.edge_index.T.tolist(), e.edge_weight.tolist(), strict=True)}
+    assert edges("wire") == pytest.approx({(0, 1): 1.0, (2, 3): 4.0, (1, 0): 1.0, (3, 2): 4.0})
+    assert edges("via") == pytest.approx({(0, 2): 2.0, (1, 3): 2.0, (2, 0): 2.0, (3, 1): 2.0})
+    c = g["pdn_cluster"].x.double()
+    assert c[:, 1].tolist() == [1, 1, 0, 0] and c[:, 2].tolist() == [0, 0, 1, 0]
+    assert c[:, 4].tolist() == pytest.approx([1e-3, 2e-3, 0, 0]) and c[:, 5].tolist() == pytest.approx([0, 1e-12, 0, 0])
+    np.testing.assert_allclose(10 ** c[:, 3].numpy(), [2, 2, 1, 1])  # nodes per cluster
+    np.testing.assert_allclose(10 ** c[:, 6].numpy() - 1e-6, [1, 1, 0, 0], atol=1e-9)  # g inside: one 1 Ω wire
+    # least path resistance to the pad cluster (2): Dijkstra by hand over 1/g of the cluster edges
+    np.testing.assert_allclose(10 ** c[:, 7].numpy() - 1e-3, [0.5, 0.75, 0.0, 0.25], atol=1e-6)
+    assert c[:, 8].tolist() == [0, 0, 0, 0] and c[:, 9].tolist() == [0, 0, 0, 0]  # no inductors; static graph
+    assert c[:, 10].tolist() == pytest.approx(c[:, 4].tolist())  # DC: peak = load
+    # images: current summed over the tile's pixels, the others averaged; fine maps zero-padded to whole tiles
+    assert g.image.shape == (3, 2, 1) and list(g.channels) == ["current", "pdn_density", "eff_dist"]
+    cur, den = maps["current"][:, 0], maps["pdn_density"][:, 0]
+    np.testing.assert_allclose(g.image[0, :, 0], [cur[:2].sum(), cur[2:].sum()], rtol=1e-6)
+    np.testing.assert_allclose(g.image[1, :, 0], [den[:2].mean(), den[2:].mean()], rtol=1e-6)
+    assert g.image_fine.shape == (3, 4, 2)
+    np.testing.assert_allclose(g.image_fine[0, :, 0], cur, rtol=1e-6)
+    assert float(g.image_fine[:, :, 1].abs().sum()) == 0.0
+
+
+def test_cluster_graph_is_the_galerkin_coarsening_of_the_conductance_matrix():
+    """Off-diagonal ``Pᵀ G P`` (P: node → cluster) equals minus the summed cluster-edge conductances."""
+    pdn, maps, _ = grid_case(4)
+    g = build_pdn_graph(pdn, maps, GraphParams(pool=3))
+    n, nc = g["pdn_node"].num_nodes, g["pdn_cluster"].num_nodes
+    G = np.zeros((n, n))
+    for rel in ("wire", "via"):
+        e = g["pdn_node", rel, "pdn_node"]
+        a, b = e.edge_index.numpy()
+        np.add.at(G, (a, b), -e.edge_weight.double().numpy())
+    G[np.diag_indices(n)] = -G.sum(1)
+    P = np.zeros((n, nc))
+    P[np.arange(n), g["pdn_node", "in_cluster", "pdn_cluster"].edge_index[1].numpy()] = 1.0
+    Gc = P.T @ G @ P
+    want = -Gc[~np.eye(nc, dtype=bool)]
+    got = np.zeros((nc, nc))
+    for rel in ("wire", "via"):
+        e = g["pdn_cluster", rel, "pdn_cluster"]
+        a, b = e.edge_index.numpy()
+        np.add.at(got, (a, b), e.edge_weight.double().numpy())
+    np.testing.assert_allclose(got[~np.eye(nc, dtype=bool)], want, rtol=1e-5, atol=1e-9)
+    # clusters never mix layers or tiles
+    lay = pdn.node_layer[np.arange(n)]
+    cid = g["pdn_node", "in_cluster", "pdn_cluster"].edge_index[1].numpy()
+    assert (g["pdn_cluster"].layer.numpy()[cid] == lay).all()
+    ntile = g["pdn_node", "in_tile", "tile"].edge_index[1].numpy()
+    assert (g["pdn_cluster", "in_tile", "tile"].edge_index[1].numpy()[cid] == ntile).all()
+    # total load current is conserved nodes → clusters
+    assert float(g["pdn_cluster"].x[:, 4].double().sum()) == pytest.approx(pdn.is_value.sum(), rel=1e-5)
 
 
 def test_grid_graph_counts_and_labels():
@@ -65,17 +125,21 @@ def test_grid_graph_counts_and_labels():
     assert g["cell"].num_nodes == len(pdn.is_value)
     assert torch.allclose(g.y_static.double(), torch.from_numpy(label), rtol=1e-6)
     # total load current is conserved from sources to nodes to cells
-    assert float(g["pdn_node"].x[:, 5].double().sum()) == pytest.approx(pdn.is_value.sum(), rel=1e-5)
+    assert float(g["pdn_node"].x[:, 3].double().sum()) == pytest.approx(pdn.is_value.sum(), rel=1e-5)
 
 
 def test_shorts_and_package_inductors_become_pads():
     pdn, maps, _ = grid_case(1, pad_inductance=1e-11)
     g = build_pdn_graph(pdn, maps)
-    pads = g["pdn_node"].x[:, 4].bool()
+    pads = g["pdn_node"].x[:, 2].bool()
     pkg = np.char.startswith(pdn.node_names.astype(str), "_X_")
     # the package node and the bump node it feeds through the inductor are both pads
     assert pads[torch.from_numpy(pkg)].all()
     assert int(pads.sum()) == 2 * int(pkg.sum())
+    # the package inductance reaches the clusters of the bumps: Σ 1/L over clusters = number of bumps / L
+    inv_l = 10 ** g["pdn_cluster"].x[:, 8].double().numpy() - 1.0
+    assert inv_l.sum() == pytest.approx(len(pdn.ind_value) / 1e-11, rel=1e-4)
+    assert (inv_l[g["pdn_cluster"].x[:, 2].numpy() == 0] == 0).all()  # only pad clusters
 
 
 def test_slices_match_ngspice_style_source_evaluation():
@@ -88,8 +152,13 @@ def test_slices_match_ngspice_style_source_evaluation():
         want[:, k] = np.mean([source_currents(pdn, float(t)) for t in ts], axis=0)
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-18)
     g = build_pdn_graph(pdn, {**_maps((4, 1)), "current_t": np.ones((4, 4, 1))}, GraphParams(n_slices=4))
-    np.testing.assert_allclose(g["cell"].x[:, 3:].double().numpy(), want, rtol=1e-6)
+    np.testing.assert_allclose(g["cell"].x[:, 2:].double().numpy(), want, rtol=1e-6)
+    # peaks: the largest |value| of each PWL, by brute force over its points
+    want_peak = [np.abs(pdn.pwl_v[pdn.pwl_start[k]: pdn.pwl_start[k + 1]]).max() for k in range(2)]
+    np.testing.assert_allclose(peak_currents(pdn), want_peak)
+    np.testing.assert_allclose(g["cell"].x[:, 1].double().numpy(), want_peak, rtol=1e-6)
     assert list(g.channels)[3:] == ["current_t0", "current_t1", "current_t2", "current_t3"]
+    np.testing.assert_allclose(g["pdn_cluster"].x[:, 9].double().numpy(), np.log10(1e-9), rtol=1e-6)  # 4 ns / 4
 
 
 @pytest.mark.parametrize("bad", ["shape", "nan", "one_d", "slices", "outside"])
@@ -123,6 +192,8 @@ def test_bad_params_name_the_field():
         GraphParams(tile_um=0)
     with pytest.raises(InputError, match="n_slices"):
         GraphParams(n_slices=-1)
+    with pytest.raises(InputError, match="pool"):
+        GraphParams(pool=0)
 
 
 def test_dataset_class_processes_and_reloads(tmp_path):
@@ -143,8 +214,8 @@ def test_dataset_class_processes_and_reloads(tmp_path):
     assert graph_to_dict(g0).keys() == d.keys()
     dy = IRDropDataset(tmp_path, "dynamic")
     gd = dy[0]
-    assert gd.image.shape[0] == 3 + 4 and gd["cell"].x.shape[1] == 3 + 4 and "y_dynamic" in gd
-    assert (gd["pdn_node"].x[:, 6] > 0).any()  # decaps of the dynamic deck
+    assert gd.image.shape[0] == 3 + 4 and gd["cell"].x.shape[1] == 2 + 4 and "y_dynamic" in gd
+    assert (gd["pdn_node"].x[:, 4] > 0).any()  # decaps of the dynamic deck
 
 
 def test_dataset_without_samples_is_a_clear_error(tmp_path):

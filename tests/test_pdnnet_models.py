@@ -16,6 +16,7 @@ from eda.predictors.pdnnet import (
     PDNNet,
     PDNNetParams,
     denormalise,
+    fine_head,
     load_checkpoint,
     prepare,
     rasterise,
@@ -38,7 +39,7 @@ def graphs():
     out = []
     for s in range(5):
         pdn, maps, label = grid_case(s)
-        g = build_pdn_graph(pdn, maps, labels={"static": label})
+        g = build_pdn_graph(pdn, maps, GraphParams(pool=3), labels={"static": label})
         g.name = f"g{s}"
         out.append(g)
     return out
@@ -54,9 +55,15 @@ def _models():
 
 
 def test_conductance_conv_is_a_jacobi_sweep():
-    """The aggregation equals D⁻¹ A h with A the off-diagonal conductances (dense reference)."""
+    """The aggregation equals D⁻¹ A h with A the off-diagonal conductances (dense reference).
+
+    With 1-pixel tiles every cluster of the tiny deck holds one node, in node order, so the cluster graph is
+    the deck's own resistor graph.
+    """
     pdn = tiny_pdn()
-    g = build_pdn_graph(pdn, {k: np.ones((4, 1)) for k in ("current", "pdn_density", "eff_dist")})
+    g = build_pdn_graph(pdn, {k: np.ones((4, 1)) for k in ("current", "pdn_density", "eff_dist")},
+                        GraphParams(pool=1))
+    assert g["pdn_node", "in_cluster", "pdn_cluster"].edge_index[1].tolist() == list(range(6))
     p = prepare(g, Normalizer.fit([_with_label(g)], "static"))
     n = pdn.n_nodes
     A = np.zeros((n, n))
@@ -92,10 +99,14 @@ def test_models_are_current_scale_equivariant(graphs, norm):
     g2 = g.clone()
     g2.image = g.image.clone()
     g2.image[0] *= k
+    g2.image_fine = g.image_fine.clone()
+    g2.image_fine[0] *= k
     g2["pdn_node"].x = g["pdn_node"].x.clone()
-    g2["pdn_node"].x[:, 5] *= k
-    g2["cell"].x = g["cell"].x.clone()
-    g2["cell"].x[:, 2:] *= k
+    g2["pdn_node"].x[:, 3] *= k
+    g2["pdn_cluster"].x = g["pdn_cluster"].x.clone()
+    g2["pdn_cluster"].x[:, 4] *= k
+    g2["pdn_cluster"].x[:, 10] *= k
+    g2["cell"].x = g["cell"].x.clone() * k
     for m in _models():
         m.eval()
         with torch.no_grad():
@@ -105,15 +116,22 @@ def test_models_are_current_scale_equivariant(graphs, norm):
 
 
 def test_flip_moves_graph_and_maps_together(graphs, norm):
-    p = prepare(graphs[2], norm)
-    h = torch.randn(p.node_x.shape[0], 3)
+    p = prepare(graphs[2], norm)  # 30 x 24 µm in 3 µm tiles; mirrored below with a map that is not whole tiles
+    p = replace(p, shape=(p.shape[0] - 1, p.shape[1] - 2), y=p.y[:-1, :-2])
+    gen = torch.Generator().manual_seed(0)
+    h = torch.randn(p.node_x.shape[0], 3, generator=gen)
+    coef = torch.randn(1, 4, *p.image.shape[-2:], generator=gen)
     for fx, fy in ((True, False), (False, True), (True, True)):
         q = flip(p, fx, fy, norm)
         dims = [d + 2 for d, f in ((0, fx), (1, fy)) if f]
         assert torch.allclose(rasterise(h, q), torch.flip(rasterise(h, p), dims))
         assert torch.allclose(q.y, torch.flip(p.y, [d - 2 for d in dims]))
+        # the fine head commutes with mirroring: tiles stay whole, the map's offset moves
+        mirrored = torch.flip(fine_head(coef, p), [d - 2 for d in dims])
+        assert torch.allclose(fine_head(torch.flip(coef, dims), q), mirrored, atol=1e-4)
         back = flip(q, fx, fy, norm)
-        assert torch.allclose(back.node_x, p.node_x, atol=1e-5) and torch.equal(back.node_tile, p.node_tile)
+        assert back.offset == p.offset and torch.equal(back.cluster_tile, p.cluster_tile)
+        assert torch.equal(back.fine, p.fine) and torch.equal(back.image, p.image)
 
 
 def test_checkpoint_round_trip_and_refusals(graphs, norm, tmp_path):
@@ -151,6 +169,9 @@ def test_static_model_refuses_dynamic_graph(graphs, norm):
     sh = map_shape_for(pdn)
     g = build_pdn_graph(pdn, {**maps, "current_t": np.ones((2, *sh))}, GraphParams(n_slices=2))
     with pytest.raises(InputError, match="channels"):
+        prepare(g, norm)
+    g = build_pdn_graph(pdn, maps, GraphParams(pool=4))
+    with pytest.raises(InputError, match="pool=3"):
         prepare(g, norm)
 
 
@@ -192,7 +213,7 @@ def test_tiny_training_learns(graphs, model):
     hp = {"pdnnet": {"hidden": 8, "layers": 3, "base": 6, "depth": 2}, "cnn": {"base": 6, "depth": 2},
           "gnn": {"hidden": 12, "layers": 4}, "gbdt": {"n_estimators": 40, "max_depth": 3}}[model]
     gold = graphs[4].y_static.double().numpy()
-    params = TrainParams(model=model, epochs=5, patience=5, lr=3e-3, hparams=hp, seed=0)
+    params = TrainParams(model=model, epochs=20, patience=20, lr=3e-3, hparams=hp, seed=0)
     m, n, hist = train_model(graphs[:4], graphs[4:], params, progress=False)
     assert len(hist) >= 1 and all(np.isfinite(h["val_mae"]) for h in hist)
     p = prepare(graphs[4], n)

@@ -24,8 +24,8 @@ def train(
     target: str = typer.Option("static", "--target", help="static | dynamic"),
     out: Path = typer.Option(..., "--out", help="Checkpoint file to write (.pt)."),
     epochs: int = typer.Option(40, help="Maximum epochs."),
-    patience: int = typer.Option(8, help="Early stopping: epochs without validation improvement."),
-    lr: float = typer.Option(2e-3, help="Learning rate."),
+    patience: int = typer.Option(10, help="Early stopping: epochs without validation improvement."),
+    lr: float = typer.Option(1e-3, help="Learning rate."),
     seed: int = typer.Option(0, help="Seed of the split, initialisation and shuffling."),
     hparams: str = typer.Option("{}", help='Model hyper-parameters as JSON, e.g. \'{"hidden": 24}\'.'),
     max_minutes: float = typer.Option(0.0, help="Wall-time limit (0: none); the best epoch is kept."),
@@ -118,7 +118,7 @@ def demo(out: Path) -> dict:
     import numpy as np
 
     from eda.dataset.irdrop import make_irdrop_sample, read_sample
-    from eda.graphs.pdn_graph import GraphParams, build_pdn_graph
+    from eda.graphs.pdn_graph import build_pdn_graph
     from eda.pdn.solve import solve_static, solve_transient
     from eda.predictors.evaluate import plot_maps, predict_graph, score_map
     from eda.predictors.pdnnet import load_checkpoint
@@ -131,12 +131,11 @@ def demo(out: Path) -> dict:
     res: dict = {"case": str(case), "nodes": int(s.static.n_nodes)}
     for target in ("static", "dynamic"):
         model, norm, _ = load_checkpoint(default_model_path(target))
-        n_sl = sum(c.startswith("current_t") for c in norm.channels)
         pdn = s.static if target == "static" else s.dynamic
-        maps = s.maps if n_sl else {k: v for k, v in s.maps.items() if k != "current_t"}
-        predict_graph(model, norm, build_pdn_graph(pdn, maps, GraphParams(n_slices=n_sl)))  # warm-up (oneDNN init)
+        maps = s.maps if norm.n_slices else {k: v for k, v in s.maps.items() if k != "current_t"}
+        predict_graph(model, norm, build_pdn_graph(pdn, maps, norm.graph_params()))  # warm-up (oneDNN init)
         t0 = time.perf_counter()
-        g = build_pdn_graph(pdn, maps, GraphParams(n_slices=n_sl))
+        g = build_pdn_graph(pdn, maps, norm.graph_params())
         pred, sec = predict_graph(model, norm, g)
         t_ml = time.perf_counter() - t0
         t0 = time.perf_counter()
