@@ -625,10 +625,11 @@ def _sample_batch(model, vocab, tables, budgets, cap, ctype, temperature, gramma
         if grammar:
             mt = torch.from_numpy(masks)
             lg = lg.masked_fill(~mt, float("-inf"))
-            # a legal token the model gives zero probability (after top-k) is still allowed
-            dead = torch.isinf(lg).all(dim=-1)
-            if dead.any():
-                lg[dead] = torch.where(mt[dead], 0.0, float("-inf"))
+            if top_k:
+                # a legal token the model gives zero probability (after top-k) is still allowed
+                dead = torch.isinf(lg).all(dim=-1)
+                if dead.any():
+                    lg[dead] = torch.where(mt[dead], 0.0, float("-inf"))
         # inverse-CDF draw from softmax(lg): one uniform per row (random tensors of the
         # vocabulary's width cost more than the model's step on CPU); finished rows draw <pad>,
         # the only token their grammar allows

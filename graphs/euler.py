@@ -542,6 +542,14 @@ class TourGrammar:
         self._sib_cache: dict[int, int] = {}
         self._sib_version = 0
         self.devices: list[int] = []  # device tokens in order of appearance
+        # internal nets are cliques of their pins (the training graphs' form): pin edges still
+        # owed, edges inside each net (by root), net size and "has a finished member" per pin
+        self.clique_missing = 0
+        self.net_edges: dict[int, int] = {}
+        self.net_size = np.ones(v, np.int32)
+        self.net_closed = np.zeros(v, bool)
+        self.any_net_closed = False
+        self.max_net = 1
         self._dc_version, self._dc = -1, False
         # nodes walked back from: in an edge depth-first walk a node is left only once all its
         # edges are walked, so it never takes a new edge again (the training tours' form)
@@ -589,9 +597,11 @@ class TourGrammar:
 
     @property
     def debt(self) -> int:
-        """Tokens owed: two per missing device-pin link and per pin without a net, and
-        :attr:`VDD_COST` while VDD is absent."""
-        return 2 * (self.n_unlinked + self.n_netless) + (0 if self.exists[self.t.vdd] else self.VDD_COST)
+        """Tokens owed: two per missing device-pin link, per pin without a net and per edge an
+        internal net still lacks to be a clique of its pins, and :attr:`VDD_COST` while VDD is
+        absent."""
+        return 2 * (self.n_unlinked + self.n_netless + self.clique_missing) + \
+            (0 if self.exists[self.t.vdd] else self.VDD_COST)
 
     def remaining(self) -> int:
         """Tokens still placeable, ``<eos>`` included."""
@@ -602,7 +612,10 @@ class TourGrammar:
         if k == _K_DEVICE:
             return self.n_unlinked_dev[a] == 0
         if k == _K_PIN:
-            return not (self.unlinked[a] or self.netless[a])
+            if self.unlinked[a] or self.netless[a]:
+                return False
+            # on an internal net: joined to every other pin of it (device link + net edges)
+            return self.comp_port[a] != -1 or len(self.adj[a]) == self.net_size[a]
         if self.t.needs_dc[a]:
             # an undriven port (IBk, VOUTk) is left only once its net has a DC path through a pin
             return bool(self.t.is_dc_pin[self.members[self._find(a)]].any())
@@ -613,7 +626,7 @@ class TourGrammar:
         down the stack, :meth:`closing`, is implied): every pin joined to its device and on a
         net, VDD present, every undriven port on the stack with a conducting pin on its net, and
         every net with a DC path to a voltage-driven port (the ERC's rule)."""
-        if self.n_unlinked or self.n_netless or not self.exists[self.t.vdd]:
+        if self.n_unlinked or self.n_netless or self.clique_missing or not self.exists[self.t.vdd]:
             return False
         # devices and pins are complete now; only ports on the stack may not be
         if not all(self._complete(a) for a in self.stack if self.t.kind[a] == _K_PORT):
@@ -707,6 +720,23 @@ class TourGrammar:
             # canonical nets: a port net is a star on its port, an internal net joins pins only;
             # a pin already on one never reaches into the other kind
             cand &= self.comp_port == -1
+            if ap == -1:
+                # joining nets of sizes sa and sq owes sa*sq - 1 more clique edges (2 tokens
+                # each); an edge inside the net pays one off. A net with a finished member is
+                # complete: it joins no other net (that member could not take the new edges).
+                mine = self._find(a)
+                same = np.zeros(len(m), bool)
+                same[self.members[mine]] = True
+                sa = len(self.members[mine])
+                if room + own < 2 * (sa * self.max_net - 1):  # (else every join fits)
+                    cand &= same | ~self.pin_exists | (room + own + 2 * self.netless
+                                                        - 2 * (sa * self.net_size - 1) >= 0)
+                if sa > 1:
+                    cand &= ~self.next_new | (t.pin_new_cost + 2 * (sa - 1) <= room + own + 2)
+                if self.net_closed[a]:
+                    cand &= same
+                elif self.any_net_closed:
+                    cand &= same | ~self.net_closed
             if ap != -1:
                 cand[:] = False
                 if room >= 0:
@@ -854,6 +884,9 @@ class TourGrammar:
         if len(self.stack) > 1 and b == self.stack[-2] and b in self.adj.get(a, ()):
             self.stack.pop()
             self.closed[a] = True
+            if t.kind[a] == _K_PIN and self.comp_port[a] == -1:
+                self.net_closed[self.members[self._find(a)]] = True
+                self.any_net_closed = True
         else:
             self._introduce(b)
             self.adj.setdefault(a, set()).add(b)
@@ -872,9 +905,34 @@ class TourGrammar:
                         self.netless[x] = False
                         self.n_netless -= 1
                         self.netless_set.discard(x)
-                self._union(a, b)
+                if ka == _K_PIN and kb == _K_PIN:
+                    self._join_pins(a, b)
+                else:
+                    self._union(a, b)
         if self.remaining() <= 0:
             self.failed = "length budget exhausted before the tour closed"
+
+    def _join_pins(self, a: int, b: int) -> None:
+        """Net edge between two pins: union their nets and keep the clique accounting."""
+        ra, rb = self._find(a), self._find(b)
+        if ra == rb:
+            self.net_edges[ra] = self.net_edges.get(ra, 0) + 1
+            self.clique_missing -= 1
+            return
+        sa, sb = len(self.members[ra]), len(self.members[rb])
+        ea, eb = self.net_edges.pop(ra, 0), self.net_edges.pop(rb, 0)
+        old = sa * (sa - 1) // 2 - ea + sb * (sb - 1) // 2 - eb
+        n, e = sa + sb, ea + eb + 1
+        self.clique_missing += n * (n - 1) // 2 - e - old
+        closed = bool(self.net_closed[a] or self.net_closed[b])
+        self._union(a, b)
+        r = self._find(a)
+        self.net_edges[r] = e
+        mem = self.members[r]
+        self.net_size[mem] = n
+        self.max_net = max(self.max_net, n)
+        if closed:
+            self.net_closed[mem] = True
 
     def _introduce(self, x: int) -> None:
         t = self.t

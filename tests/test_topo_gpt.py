@@ -46,8 +46,9 @@ def tiny(tmp_path_factory):
 
 def test_training_runs_and_loss_drops(tiny):
     _, model, _, hist, _, _ = tiny
-    assert len(hist.train_loss) == 6 and hist.val_loss
-    assert hist.train_loss[-1] < hist.train_loss[0]
+    assert len(hist.train_loss) == 6 and len(hist.val_loss) >= 2
+    # the same held-out circuits score better after training (batch losses are too noisy)
+    assert hist.val_loss[-1][1] < hist.val_loss[0][1]
 
 
 def test_kv_cache_matches_full_forward(tiny):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import networkx as nx
 import numpy as np
 import pytest
 from eda.generators.topology_check import erc
@@ -203,6 +204,7 @@ def test_grammar_random_walks_always_close(vocab):
     """Uniform random legal tokens: every walk ends with <eos> within its length and decodes."""
     tab = VocabTables(vocab)
     rng = np.random.default_rng(0)
+    closed_ok = 0
     for max_len in (60, 200):
         for _ in range(15):
             gr = TourGrammar(tab, max_len)
@@ -222,13 +224,22 @@ def test_grammar_random_walks_always_close(vocab):
             h = gr.graph()
             assert set(h.nodes) == set(g.nodes) and {frozenset(e) for e in h.edges} == {frozenset(e) for e in g.edges}
             assert all(h.nodes[n] == g.nodes[n] for n in g)
+            # internal nets are cliques of their pins (the training form) once nothing is owed
+            if gr.clique_missing == 0:
+                pins = g.subgraph(n for n, k in g.nodes(data="kind") if k == "pin")
+                for comp in nx.connected_components(pins):
+                    sub = pins.subgraph(comp)
+                    assert sub.number_of_edges() == len(comp) * (len(comp) - 1) // 2, sorted(comp)
+                closed_ok += 1
             c = graph_to_circuit(g)
             assert c.devices
             # the grammar's electrical rules hold even for random choices
             for msg in erc(c):
                 assert "all terminals on net" not in msg and "only 1 pin" not in msg, msg
             for net, pins in _nets(c).items():
-                assert PORT_RE.match(net) or any(p[1] not in ("G", "C") and p[0] != "C" for p in pins), (net, pins)
+                # (DC pins: anything but a MOS gate or a capacitor terminal; a BJT's C conducts)
+                assert PORT_RE.match(net) or any(not (k == "M" and p == "G" or k == "C") for k, p in pins), (net, pins)
+    assert closed_ok >= 10  # (walks forced closed by their budget may leave edges owed)
 
 
 def _nets(c):
