@@ -725,18 +725,23 @@ class TourGrammar:
                 # each); an edge inside the net pays one off. A net with a finished member is
                 # complete: it joins no other net (that member could not take the new edges).
                 mine = self._find(a)
-                same = np.zeros(len(m), bool)
-                same[self.members[mine]] = True
                 sa = len(self.members[mine])
-                if room + own < 2 * (sa * self.max_net - 1):  # (else every join fits)
-                    cand &= same | ~self.pin_exists | (room + own + 2 * self.netless
-                                                        - 2 * (sa * self.net_size - 1) >= 0)
-                if sa > 1:
+                if sa == 1:  # a netless pin (its own net; never finished): no mates to keep
+                    if room + own < 2 * (self.max_net - 1):  # (else every join fits)
+                        cand &= ~self.pin_exists | (room + own + 2 * self.netless - 2 * (self.net_size - 1) >= 0)
+                    if self.any_net_closed:
+                        cand &= ~self.net_closed
+                else:
+                    same = np.zeros(len(m), bool)
+                    same[self.members[mine]] = True
+                    if room + own < 2 * (sa * self.max_net - 1):
+                        cand &= same | ~self.pin_exists | (room + own + 2 * self.netless
+                                                            - 2 * (sa * self.net_size - 1) >= 0)
                     cand &= ~self.next_new | (t.pin_new_cost + 2 * (sa - 1) <= room + own + 2)
-                if self.net_closed[a]:
-                    cand &= same
-                elif self.any_net_closed:
-                    cand &= same | ~self.net_closed
+                    if self.net_closed[a]:
+                        cand &= same
+                    elif self.any_net_closed:
+                        cand &= same | ~self.net_closed
             if ap != -1:
                 cand[:] = False
                 if room >= 0:
