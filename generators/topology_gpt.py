@@ -695,8 +695,8 @@ class GenerateParams:
         temperature: softmax temperature. grammar: grammar-masked decoding.
         simulate: run ngspice on ERC-clean circuits (validity = ERC + operating point).
         seed: sampling seed. batch_size: sequences per batch. gallery: graphs drawn in the PNG.
-        threads: CPU threads while sampling (2: the model and the grammars run side by side on
-            both cores of a 2-core machine; see :func:`sample`).
+        threads: torch threads of the model's steps while sampling (2: both cores of an idle
+            2-core machine; 1 when the other core is busy; see :func:`sample`).
         train_sizes: draw each sample's length budget from the training circuits' tour lengths
             (:func:`training_lengths`, those of type ``ctype`` when conditioned; needs the
             checkpoint); else every sample may use the model's whole ``block_size``.

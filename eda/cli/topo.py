@@ -80,8 +80,8 @@ def generate(
     grammar: bool = typer.Option(True, help="Grammar-constrained decoding."),
     simulate: bool = typer.Option(True, help="Check ERC-clean circuits with an ngspice operating point."),
     seed: int = typer.Option(0, help="Sampling seed."),
-    threads: int = typer.Option(1, help="CPU threads while sampling (2: the model's steps run on a worker "
-                                        "thread beside the grammar, both cores of a 2-core machine)."),
+    threads: int = typer.Option(1, help="Torch threads of the model's steps while sampling (2: both cores of "
+                                        "an idle 2-core machine; 1 when the other core is busy)."),
 ) -> None:
     """Sample circuits; write each valid one as a simulatable SPICE deck, report.json and gallery.png."""
     import json
