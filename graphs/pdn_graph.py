@@ -135,53 +135,30 @@ def load_nodes(pdn: PDN) -> np.ndarray:
     return node
 
 
-def _pwl_slice_means(pdn: PDN, pwl: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """Exact mean of PWL sources ``pwl`` over the intervals between ``edges``, ``(len(edges) - 1, len(pwl))``.
-
-    The waveform is held at its first/last value outside its points (as ngspice does). The integral is a
-    cumulative trapezoid at the points and one interpolation at each edge, for all sources at once: the
-    points of source ``k`` are keyed ``k + (t - t0) / (2 span)`` so one sorted array serves every source.
-    """
+def _pwl_at(pdn: PDN, pwl: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """Values of PWL sources ``pwl`` at ``times`` as ngspice evaluates them (linear between points, held
+    outside), ``(len(times), len(pwl))``, vectorised over sources and times."""
     cnt = np.diff(pdn.pwl_start)[pwl]
     sel = _csr_ranges(pdn.pwl_start, pwl)
     t, v = pdn.pwl_t[sel], pdn.pwl_v[sel]
     if (cnt == cnt[0]).all() and cnt[0] > 1:  # one shared time grid (waveforms sampled together): a matrix
         tt = t.reshape(len(pwl), cnt[0])
         if (tt == tt[0]).all() and (np.diff(tt[0]) > 0).all():
-            return _grid_slice_means(tt[0], v.reshape(len(pwl), cnt[0]), edges)
+            g, vv = tt[0], v.reshape(len(pwl), cnt[0])
+            e = np.clip(times, g[0], g[-1])
+            j = np.clip(np.searchsorted(g, e, side="right") - 1, 0, len(g) - 2)
+            w = (e - g[j]) / (g[j + 1] - g[j])
+            return (vv[:, j] + w * (vv[:, j + 1] - vv[:, j])).T
+    # general: one interpolation over all sources, the points of source k keyed k + (t - t0) / (2 span)
+    span = max(float(t.max() - t.min()), float(np.max(times) - np.min(times)), 1e-30)
+    t0 = min(float(t.min()), float(np.min(times)))
+    key = np.repeat(np.arange(len(pwl)), cnt) + (t - t0) / (2.0 * span)
     first = np.r_[0, np.cumsum(cnt)[:-1]]
     last = first + cnt - 1
-    span = max(float(t.max() - t.min()), float(edges[-1] - edges[0]), 1e-30)
-    t0 = min(float(t.min()), float(edges[0]))
-    key = np.repeat(np.arange(len(pwl)), cnt) + (t - t0) / (2.0 * span)
-    seg = np.diff(t) * 0.5 * (v[1:] + v[:-1])
-    seg[first[1:] - 1] = 0.0  # the step from one source's last point to the next source's first
-    cum = np.r_[0.0, np.cumsum(seg)]
-    tq = np.broadcast_to(edges[:, None], (len(edges), len(pwl)))
-    src = np.broadcast_to(np.arange(len(pwl))[None, :], tq.shape)
-    j = np.searchsorted(key, (src + (tq - t0) / (2.0 * span)).ravel(), side="right").reshape(tq.shape) - 1
-    j = np.clip(j, first[src], last[src])
-    jn = np.minimum(j + 1, last[src])
-    dt = t[jn] - t[j]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        frac = np.where(dt > 0, (tq - t[j]) / dt, 0.0)
-    vq = v[j] + frac * (v[jn] - v[j])
-    F = cum[j] - cum[first[src]] + (tq - t[j]) * 0.5 * (v[j] + vq)
-    F = np.where(tq < t[first[src]], (tq - t[first[src]]) * v[first[src]], F)
-    return np.diff(F, axis=0) / np.diff(edges)[:, None]
-
-
-def _grid_slice_means(t: np.ndarray, v: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """Exact slice means of waveforms ``v`` ``(n, m)`` sharing increasing times ``t`` ``(m,)``."""
-    cum = np.zeros_like(v)
-    np.cumsum(np.diff(t) * 0.5 * (v[:, 1:] + v[:, :-1]), axis=1, out=cum[:, 1:])
-    e = np.clip(edges, t[0], t[-1])
-    j = np.clip(np.searchsorted(t, e, side="right") - 1, 0, len(t) - 2)
-    w = (e - t[j]) / (t[j + 1] - t[j])
-    ve = v[:, j] + w * (v[:, j + 1] - v[:, j])
-    F = cum[:, j] + (e - t[j]) * 0.5 * (v[:, j] + ve)
-    F += (edges - e) * np.where(edges < t[0], v[:, :1], v[:, -1:])  # held end values outside the grid
-    return (np.diff(F, axis=1) / np.diff(edges)).T
+    tq = np.asarray(times, dtype=np.float64)[:, None]
+    q = np.arange(len(pwl))[None, :] + (tq - t0) / (2.0 * span)
+    val = np.interp(q.ravel(), key, v).reshape(q.shape)
+    return np.where(tq <= t[first], v[first], np.where(tq >= t[last], v[last], val))
 
 
 def peak_currents(pdn: PDN) -> np.ndarray:
@@ -224,14 +201,15 @@ def slice_currents(pdn: PDN, n_slices: int, window: tuple[float, float] | None =
                    sub: int = 4) -> np.ndarray:
     """Mean current of every source over each of ``n_slices`` equal time slices, ``(n_sources, n_slices)``.
 
-    PWL sources get their exact mean (the integral of the waveform); PULSE sources, evaluated as ngspice
-    does, the midpoint rule with ``sub`` samples per slice; DC sources their value.
+    Midpoint rule with ``sub`` samples per slice, each sample evaluated as ngspice does (PULSE, PWL linear
+    between points and held outside; DC constant). Waveforms on one shared time grid (our dynamic decks)
+    are interpolated as a matrix.
 
     Args:
         pdn: the network.
         n_slices: number of slices.
         window: ``(start, stop)`` in seconds; default the deck's ``.tran`` or one period of its sources.
-        sub: samples per slice for PULSE sources.
+        sub: samples per slice (midpoint rule).
     """
     from eda.pdn.solve import source_currents
 
@@ -241,18 +219,17 @@ def slice_currents(pdn: PDN, n_slices: int, window: tuple[float, float] | None =
     if not t_stop > t_start:
         return np.repeat(pdn.is_value[:, None], n_slices, axis=1)
     edges = np.linspace(t_start, t_stop, n_slices + 1)
-    out = np.repeat(pdn.is_value[:, None].astype(np.float64), n_slices, axis=1)
+    frac = (np.arange(sub) + 0.5) / sub
+    times = (edges[:-1, None] + frac[None, :] * np.diff(edges)[:, None]).ravel()
+    out = np.repeat(pdn.is_value[None, :].astype(np.float64), len(times), axis=0)
     pm = np.flatnonzero(pdn.is_kind == WAVE_PULSE)
     if len(pm):
-        frac = (np.arange(sub) + 0.5) / sub
-        times = (edges[:-1, None] + frac[None, :] * np.diff(edges)[:, None]).ravel()
-        out[pm] = np.stack([source_currents(pdn, float(tj))[pm] for tj in times]).reshape(
-            n_slices, sub, -1).mean(axis=1).T
+        out[:, pm] = np.stack([source_currents(pdn, float(tj))[pm] for tj in times])
     pwl = np.flatnonzero(pdn.is_kind == WAVE_PWL)
     pwl = pwl[np.diff(pdn.pwl_start)[pwl] > 0]
     if len(pwl):
-        out[pwl] = _pwl_slice_means(pdn, pwl, edges).T
-    return out
+        out[:, pwl] = _pwl_at(pdn, pwl, times)
+    return out.reshape(n_slices, sub, -1).mean(axis=1).T
 
 
 def _short_groups(pdn: PDN) -> tuple[np.ndarray, np.ndarray]:

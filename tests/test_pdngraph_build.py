@@ -145,39 +145,31 @@ def test_shorts_and_package_inductors_become_pads():
 
 
 def test_slices_match_ngspice_style_source_evaluation():
-    """PWL slices are exact means: a 4000-point midpoint rule over ngspice-style evaluation agrees to 1e-6;
-    windows starting before a waveform's first point and ending after its last hold the end values."""
+    """Midpoint-rule slices of ngspice-style evaluations (``source_currents``), for PWL waveforms on their own
+    time points, on one shared grid (the matrix path), over windows past their ends, and for PULSE."""
     pdn = pwl_pdn()
-    got = slice_currents(pdn, 4, sub=4)
     edges = np.linspace(0, 4e-9, 5)
 
-    def fine_means(p, edges, m=4000):
-        out = np.zeros((len(p.is_value), len(edges) - 1))
-        for k in range(len(edges) - 1):
-            ts = edges[k] + (np.arange(m) + 0.5) / m * (edges[k + 1] - edges[k])
-            out[:, k] = np.mean([source_currents(p, float(t)) for t in ts], axis=0)
-        return out
+    def midpoint(p, edges, sub=4):
+        ts = (edges[:-1, None] + (np.arange(sub) + 0.5)[None, :] / sub * np.diff(edges)[:, None]).ravel()
+        vals = np.stack([source_currents(p, float(t)) for t in ts])
+        return vals.reshape(len(edges) - 1, sub, -1).mean(axis=1).T
 
-    want = fine_means(pdn, edges)
-    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-12)
+    want = midpoint(pdn, edges)
+    np.testing.assert_allclose(slice_currents(pdn, 4, sub=4), want, rtol=1e-12, atol=1e-18)
     wide = (-1e-9, 5e-9)  # before the first and after the last point of every source
-    np.testing.assert_allclose(slice_currents(pdn, 3, wide), fine_means(pdn, np.linspace(*wide, 4)),
-                               rtol=1e-6, atol=1e-12)
-    # waveforms on one shared time grid take the matrix path: same exact means
+    np.testing.assert_allclose(slice_currents(pdn, 3, wide), midpoint(pdn, np.linspace(*wide, 4)), rtol=1e-12)
     grid = replace(pdn, pwl_start=np.array([0, 4, 8]), pwl_t=np.tile([0.0, 1e-9, 2.5e-9, 3e-9], 2),
                    pwl_v=np.array([0.0, 2e-3, 0.0, 1e-3, 1e-3, 4e-3, 4e-3, 0.0]))
     for win in (None, wide):
         e = np.linspace(*(win or (0.0, 4e-9)), 5)
-        np.testing.assert_allclose(slice_currents(grid, 4, win), fine_means(grid, e), rtol=1e-6, atol=1e-12)
+        np.testing.assert_allclose(slice_currents(grid, 4, win, sub=3), midpoint(grid, e, 3), rtol=1e-12)
     # a mutated waveform must move the slices (the check can fail)
     bad = replace(pdn, pwl_v=pdn.pwl_v * np.r_[1, 1.5, 1, 1, 1, 1])
     assert not np.allclose(slice_currents(bad, 4), want, rtol=1e-3)
-    # PULSE sources: midpoint rule with `sub` samples, exactly as source_currents evaluates them
     pul = replace(pdn, is_kind=np.full(2, WAVE_PULSE, dtype=np.int8),
                   is_pulse=np.array([[0.0, 2e-3, 0.3e-9, 1e-10, 1e-10, 5e-10, 2e-9]] * 2))
-    ts = (edges[:-1, None] + (np.arange(4) + 0.5)[None, :] / 4 * np.diff(edges)[:, None]).ravel()
-    want_p = np.stack([source_currents(pul, float(t)) for t in ts]).reshape(4, 4, 2).mean(axis=1).T
-    np.testing.assert_allclose(slice_currents(pul, 4, sub=4), want_p, rtol=1e-12)
+    np.testing.assert_allclose(slice_currents(pul, 4, sub=4), midpoint(pul, edges), rtol=1e-12)
     g = build_pdn_graph(pdn, {**_maps((4, 1)), "current_t": np.ones((4, 4, 1))}, GraphParams(n_slices=4))
     np.testing.assert_allclose(g["cell"].x[:, 2:].double().numpy(), want, rtol=1e-6)
     # peaks: the largest |value| of each PWL, by brute force over its points
