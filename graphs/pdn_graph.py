@@ -135,12 +135,23 @@ def load_nodes(pdn: PDN) -> np.ndarray:
     return node
 
 
+def _pwl_sources(pdn: PDN) -> np.ndarray:
+    """Indices of the PWL sources that have at least one point."""
+    pwl = np.flatnonzero(pdn.is_kind == WAVE_PWL)
+    return pwl[np.diff(pdn.pwl_start)[pwl] > 0]
+
+
+def _pwl_points(pdn: PDN, pwl: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The points of PWL sources ``pwl`` back to back: ``(count per source, first index per source, t, v)``."""
+    cnt = np.diff(pdn.pwl_start)[pwl]
+    sel = _csr_ranges(pdn.pwl_start, pwl)
+    return cnt, np.r_[0, np.cumsum(cnt)[:-1]], pdn.pwl_t[sel], pdn.pwl_v[sel]
+
+
 def _pwl_at(pdn: PDN, pwl: np.ndarray, times: np.ndarray) -> np.ndarray:
     """Values of PWL sources ``pwl`` at ``times`` as ngspice evaluates them (linear between points, held
     outside), ``(len(times), len(pwl))``, vectorised over sources and times."""
-    cnt = np.diff(pdn.pwl_start)[pwl]
-    sel = _csr_ranges(pdn.pwl_start, pwl)
-    t, v = pdn.pwl_t[sel], pdn.pwl_v[sel]
+    cnt, first, t, v = _pwl_points(pdn, pwl)
     if (cnt == cnt[0]).all() and cnt[0] > 1:  # one shared time grid (waveforms sampled together): a matrix
         tt = t.reshape(len(pwl), cnt[0])
         if (tt == tt[0]).all() and (np.diff(tt[0]) > 0).all():
@@ -153,7 +164,6 @@ def _pwl_at(pdn: PDN, pwl: np.ndarray, times: np.ndarray) -> np.ndarray:
     span = max(float(t.max() - t.min()), float(np.max(times) - np.min(times)), 1e-30)
     t0 = min(float(t.min()), float(np.min(times)))
     key = np.repeat(np.arange(len(pwl)), cnt) + (t - t0) / (2.0 * span)
-    first = np.r_[0, np.cumsum(cnt)[:-1]]
     last = first + cnt - 1
     tq = np.asarray(times, dtype=np.float64)[:, None]
     q = np.arange(len(pwl))[None, :] + (tq - t0) / (2.0 * span)
@@ -167,13 +177,10 @@ def peak_currents(pdn: PDN) -> np.ndarray:
     pm = pdn.is_kind == WAVE_PULSE
     if pm.any():
         peak[pm] = np.maximum(np.abs(pdn.is_pulse[pm, 0]), np.abs(pdn.is_pulse[pm, 1]))
-    pwl = np.flatnonzero(pdn.is_kind == WAVE_PWL)
-    cnt = np.diff(pdn.pwl_start)[pwl] if len(pwl) else np.zeros(0, dtype=np.int64)
-    pwl = pwl[cnt > 0]
+    pwl = _pwl_sources(pdn)
     if len(pwl):
-        sel = _csr_ranges(pdn.pwl_start, pwl)
-        first = np.r_[0, np.cumsum(cnt[cnt > 0])[:-1]]
-        peak[pwl] = np.maximum.reduceat(np.abs(pdn.pwl_v[sel]), first)
+        _, first, _, v = _pwl_points(pdn, pwl)
+        peak[pwl] = np.maximum.reduceat(np.abs(v), first)
     return peak
 
 
@@ -225,8 +232,7 @@ def slice_currents(pdn: PDN, n_slices: int, window: tuple[float, float] | None =
     pm = np.flatnonzero(pdn.is_kind == WAVE_PULSE)
     if len(pm):
         out[:, pm] = np.stack([source_currents(pdn, float(tj))[pm] for tj in times])
-    pwl = np.flatnonzero(pdn.is_kind == WAVE_PWL)
-    pwl = pwl[np.diff(pdn.pwl_start)[pwl] > 0]
+    pwl = _pwl_sources(pdn)
     if len(pwl):
         out[:, pwl] = _pwl_at(pdn, pwl, times)
     return out.reshape(n_slices, sub, -1).mean(axis=1).T
@@ -411,31 +417,30 @@ def build_pdn_graph(pdn: PDN, maps: Mapping[str, np.ndarray] | None = None,
     ckey = np.flatnonzero(used)
     c_tile, c_layer = ckey % (X * Y), ckey // (X * Y)
     inside = np.zeros(nc)
-    c_edges = {}
-    for rel, ea, eb, eg in (("wire", w_a, w_b, w_g), ("via", v_a, v_b, v_g)):
-        A, B = cid[ea], cid[eb]
+    ea, eb, eg = [], [], []  # the cluster graph, wires and vias together, for the Dijkstra below
+    for rel, fa, fb, fg in (("wire", w_a, w_b, w_g), ("via", v_a, v_b, v_g)):
+        A, B = cid[fa], cid[fb]
         same = A == B
-        inside += np.bincount(A[same], eg[same], minlength=nc)
+        inside += np.bincount(A[same], fg[same], minlength=nc)
         lo, hi = np.minimum(A[~same], B[~same]), np.maximum(A[~same], B[~same])
         pair, inv = np.unique(lo * nc + hi, return_inverse=True)
-        gs = np.bincount(inv.ravel(), eg[~same], minlength=len(pair))
-        c_edges[rel] = (pair // nc, pair % nc, gs)
+        gs = np.bincount(inv.ravel(), fg[~same], minlength=len(pair))
+        ea.append(pair // nc)
+        eb.append(pair % nc)
+        eg.append(gs)
         st = data["pdn_cluster", rel, "pdn_cluster"]
-        st.edge_index, st.edge_weight = both_dirs(pair // nc, pair % nc, gs)
+        st.edge_index, st.edge_weight = both_dirs(ea[-1], eb[-1], gs)
     c_pad = np.bincount(cid, is_pad, minlength=nc) > 0
-    ea = np.concatenate([c_edges["wire"][0], c_edges["via"][0]])
-    eb = np.concatenate([c_edges["wire"][1], c_edges["via"][1]])
-    eg = np.concatenate([c_edges["wire"][2], c_edges["via"][2]])
-    r_pad = _resistance_to_pads(nc, ea, eb, 1.0 / eg, c_pad)
+    r_pad = _resistance_to_pads(nc, np.concatenate(ea), np.concatenate(eb), 1.0 / np.concatenate(eg), c_pad)
     end = np.where(pdn.ind_b >= 0, pdn.ind_b, pdn.ind_a)  # each inductor counted once, at a grid end
     inv_l = np.bincount(cid[end[end >= 0]], 1.0 / pdn.ind_value[end >= 0], minlength=nc)
-    t_start, t_stop = slice_window if slice_window is not None else _window(pdn)
-    slice_s = np.log10((t_stop - t_start) / p.n_slices) if p.n_slices and t_stop > t_start else 0.0
-    cx_ = np.column_stack([np.where(c_layer >= 0, c_layer / max(n_layers - 1, 1), 0.0), c_layer == 0, c_pad,
+    window = slice_window if slice_window is not None else _window(pdn)
+    slice_s = np.log10((window[1] - window[0]) / p.n_slices) if p.n_slices and window[1] > window[0] else 0.0
+    cx_ = np.column_stack([c_layer / max(n_layers - 1, 1), c_layer == 0, c_pad,
                            np.log10(np.bincount(cid, minlength=nc)), np.bincount(cid, i_node, minlength=nc),
                            np.bincount(cid, c_node, minlength=nc), np.log10(inside + 1e-6), np.log10(r_pad + 1e-3),
                            np.log10(1.0 + inv_l), np.full(nc, slice_s),
-                           np.bincount(cid, np.bincount(lnode[ok], i_peak[ok], minlength=n), minlength=nc)])
+                           np.bincount(cid[lnode[ok]], i_peak[ok], minlength=nc)])
     data["pdn_cluster"].x = torch.from_numpy(cx_.astype(np.float32))
     data["pdn_cluster"].layer = torch.from_numpy(c_layer.astype(np.int64))
     ci = torch.from_numpy(np.stack([np.arange(n), cid]).astype(np.int64))
@@ -445,7 +450,7 @@ def build_pdn_graph(pdn: PDN, maps: Mapping[str, np.ndarray] | None = None,
     # ---- cells (loads) and their slices
     cells = np.flatnonzero(ok)
     cn = lnode[cells]
-    cur_t = slice_currents(pdn, p.n_slices, slice_window)[cells] if p.n_slices else np.zeros((len(cells), 0))
+    cur_t = slice_currents(pdn, p.n_slices, window)[cells] if p.n_slices else np.zeros((len(cells), 0))
     cx = np.column_stack([pdn.is_value[cells], i_peak[cells], cur_t])
     data["cell"].x = torch.from_numpy(cx.astype(np.float32))
     ce = torch.from_numpy(np.stack([np.arange(len(cells)), cn]).astype(np.int64))
@@ -467,8 +472,8 @@ def build_pdn_graph(pdn: PDN, maps: Mapping[str, np.ndarray] | None = None,
     need = [c for c in STATIC_CHANNELS if c not in maps] + (["current_t"] if p.n_slices and "current_t" not in
                                                            maps else [])
     if need:
-        maps.update(_maps_from_pdn(pdn, (nx, ny), p, need, slice_window))
-    fpad = np.zeros((3, X * k, Y * k), dtype=np.float32)
+        maps.update(_maps_from_pdn(pdn, (nx, ny), p, need, window))
+    fpad = np.zeros((len(STATIC_CHANNELS), X * k, Y * k), dtype=np.float32)
     chans = []
     for i, c in enumerate(STATIC_CHANNELS):
         m = _check_map(c, maps[c], (nx, ny))

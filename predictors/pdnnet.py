@@ -33,6 +33,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import torch
 import torch.nn.functional as F
+from eda.graphs.pdn_graph import STATIC_CHANNELS
 from scipy.sparse import coo_matrix
 from torch import Tensor, nn
 from torch_geometric.data import HeteroData
@@ -53,10 +54,6 @@ _EPS = 1e-30
 # ====================================================================== normalisation
 def _current_channels(channels: list[str]) -> np.ndarray:
     return np.array([c == "current" or c.startswith("current_t") for c in channels])
-
-
-#: Fine (map-resolution) channels, in the order of ``data.image_fine``; the first is a current.
-FINE_CHANNELS = ("current", "pdn_density", "eff_dist")
 
 
 @dataclass
@@ -111,7 +108,7 @@ class Normalizer:
             im[cur] /= s
             imgs.append(im[:, :: max(1, im.shape[1] // 4096)])
             nx, ny = (int(v) for v in g.map_shape)
-            fi = g.image_fine[:, :nx, :ny].double().numpy().reshape(3, -1).copy()
+            fi = g.image_fine[:, :nx, :ny].double().numpy().reshape(len(STATIC_CHANNELS), -1).copy()
             fi[0] /= s
             fines.append(fi[:, :: max(1, fi.shape[1] // 4096)])
             nd = _cluster_raw(g)
@@ -200,7 +197,7 @@ def prepare(g: HeteroData, norm: Normalizer, target: str | None = None) -> Prepa
     im = (im - torch.tensor(norm.img_mean).view(C, 1, 1)) / torch.tensor(norm.img_std).view(C, 1, 1)
     fi = g.image_fine.clone()
     fi[0] /= s
-    fi = (fi - torch.tensor(norm.fine_mean).view(3, 1, 1)) / torch.tensor(norm.fine_std).view(3, 1, 1)
+    fi = (fi - torch.tensor(norm.fine_mean).view(-1, 1, 1)) / torch.tensor(norm.fine_std).view(-1, 1, 1)
     fi[:, nx:] = 0.0
     fi[:, :, ny:] = 0.0
     nx_ = ((torch.from_numpy(_cluster_raw(g)) - torch.tensor(norm.node_mean, dtype=torch.float64)) /
@@ -320,7 +317,7 @@ class UNetDecoder(nn.Module):
 
 
 #: Per-tile outputs of every model: an offset and one gain per fine channel.
-HEAD_CHANNELS = 1 + len(FINE_CHANNELS)
+HEAD_CHANNELS = 1 + len(STATIC_CHANNELS)
 
 
 def fine_head(coef: Tensor, p: Prepared) -> Tensor:

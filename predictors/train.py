@@ -98,7 +98,7 @@ def build_model(model_type: str, graph: HeteroData, hparams: dict | None = None)
         raise InputError(f"bad hyper-parameters for {model_type!r}: {e}") from None
 
 
-def flip(p: Prepared, fx: bool, fy: bool, norm: Normalizer | None = None) -> Prepared:
+def flip(p: Prepared, fx: bool, fy: bool) -> Prepared:
     """Mirror a prepared sample in x and/or y: tile images, fine maps, label and the cluster→tile links.
 
     The padded fine frame is mirrored as a whole, so tiles stay whole; the map's offset inside the frame
@@ -181,7 +181,7 @@ def train_model(train_graphs: list[HeteroData], val_graphs: list[HeteroData], pa
         for i in rng.permutation(len(tr)):
             p = tr[i]
             if params.augment:
-                p = flip(p, bool(rng.integers(2)), bool(rng.integers(2)), norm)
+                p = flip(p, bool(rng.integers(2)), bool(rng.integers(2)))
             loss = torch.nn.functional.l1_loss(model(p), p.y)
             opt.zero_grad()
             loss.backward()

@@ -122,14 +122,14 @@ def test_flip_moves_graph_and_maps_together(graphs, norm):
     h = torch.randn(p.node_x.shape[0], 3, generator=gen)
     coef = torch.randn(1, 4, *p.image.shape[-2:], generator=gen)
     for fx, fy in ((True, False), (False, True), (True, True)):
-        q = flip(p, fx, fy, norm)
+        q = flip(p, fx, fy)
         dims = [d + 2 for d, f in ((0, fx), (1, fy)) if f]
         assert torch.allclose(rasterise(h, q), torch.flip(rasterise(h, p), dims))
         assert torch.allclose(q.y, torch.flip(p.y, [d - 2 for d in dims]))
         # the fine head commutes with mirroring: tiles stay whole, the map's offset moves
         mirrored = torch.flip(fine_head(coef, p), [d - 2 for d in dims])
         assert torch.allclose(fine_head(torch.flip(coef, dims), q), mirrored, atol=1e-4)
-        back = flip(q, fx, fy, norm)
+        back = flip(q, fx, fy)
         assert back.offset == p.offset and torch.equal(back.cluster_tile, p.cluster_tile)
         assert torch.equal(back.fine, p.fine) and torch.equal(back.image, p.image)
 
