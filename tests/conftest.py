@@ -12,3 +12,35 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(n)
+
+
+SHARED_ENV = "EDA_SHARED"
+
+
+def _shared_root():
+    import os
+    from pathlib import Path
+
+    env = os.environ.get(SHARED_ENV)
+    return Path(env) if env else Path(__file__).resolve().parents[2] / "shared"
+
+
+@pytest.fixture(scope="session")
+def shared():
+    """The folder of real third-party data (``../shared`` beside the clone, or ``$EDA_SHARED``).
+
+    Tests that read real data take this fixture and name the sub-folder they need with
+    ``shared_path(shared, "iccad23/real/testcase1")``; they skip with a message when it is absent.
+    """
+    root = _shared_root()
+    if not root.is_dir():
+        pytest.skip(f"real data folder {root} is absent (set ${SHARED_ENV} to its path to run this test)")
+    return root
+
+
+def shared_path(root, rel):
+    """``root / rel``, skipping the test with a message when that part of the real data is absent."""
+    p = root / rel
+    if not p.exists():
+        pytest.skip(f"real data {p} is absent")
+    return p
