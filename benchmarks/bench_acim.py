@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+
 from eda.generators.acim_dse import OBJECTIVES, ExploreSpec, explore, pick, plot_pareto
 from eda.generators.acim_model import evaluate_batch, load_cell_sizes
 from eda.generators.acim_sim import CHECK_CONFIGS, check_column

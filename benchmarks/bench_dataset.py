@@ -89,7 +89,6 @@ def _dt_convergence(seeds: range) -> dict:
     """Error of the worst dynamic drop vs the transient step, against a 0.5 ps reference (small designs)."""
     from eda.generators.synth_design import make_design, sample_design_params
     from eda.generators.synth_pdn import make_pdn, sample_pdn_params
-
     from eda.pdn.solve import solve_transient
 
     out: dict[str, list[float]] = {}

@@ -49,9 +49,8 @@ def _save(res: dict) -> None:
 
 def accuracy(data: Path, n: int, epochs: int, out: Path, ship: bool, max_minutes: float,
              targets=("static", "dynamic"), models=("pdnnet", "cnn", "gnn", "gbdt")) -> dict:
-    from eda.predictors.evaluate import compare
-
     from eda.dataset.irdrop import build_irdrop_dataset
+    from eda.predictors.evaluate import compare
 
     have = len(list((data / "raw").glob("s*/params.json"))) if (data / "raw").exists() else 0
     if have < n:
@@ -81,13 +80,13 @@ def accuracy(data: Path, n: int, epochs: int, out: Path, ship: bool, max_minutes
 
 def speed(out: Path, seed: int = 3) -> dict:
     import torch
+
+    from eda.dataset.irdrop import make_irdrop_sample, read_sample
     from eda.graphs.pdn_graph import build_pdn_graph
+    from eda.pdn.solve import solve_static, solve_transient
     from eda.predictors.evaluate import predict_graph, score_map
     from eda.predictors.pdnnet import load_checkpoint
     from eda.predictors.predict import default_model_path
-
-    from eda.dataset.irdrop import make_irdrop_sample, read_sample
-    from eda.pdn.solve import solve_static, solve_transient
 
     case = out / f"large_{seed}"
     if not (case / "params.json").exists():
@@ -136,14 +135,13 @@ def speed(out: Path, seed: int = 3) -> dict:
 
 def contest(out: Path) -> dict:
     from eda.graphs.pdn_graph import build_pdn_graph, slice_currents
-    from eda.predictors.evaluate import plot_maps, predict_graph, score_map
-    from eda.predictors.pdnnet import load_checkpoint
-    from eda.predictors.predict import default_model_path
-
     from eda.pdn import maps as pm
     from eda.pdn.grid import GridParams, Layer, make_grid
     from eda.pdn.parse import read_pdn
     from eda.pdn.solve import solve_static, solve_transient
+    from eda.predictors.evaluate import plot_maps, predict_graph, score_map
+    from eda.predictors.pdnnet import load_checkpoint
+    from eda.predictors.predict import default_model_path
 
     stack2 = (Layer("m1", "h", 1.6, 1.2), Layer("m4", "v", 6.0, 0.3), Layer("m7", "h", 20.0, 0.05),
               Layer("m8", "v", 24.0, 0.03), Layer("m9", "h", 40.0, 0.01))

@@ -39,6 +39,7 @@ def main() -> dict:
 
     import numpy as np
     import torch
+
     from eda.generators.topology_compose import compose_family
     from eda.generators.topology_gpt import (
         GenerateParams,
@@ -49,7 +50,6 @@ def main() -> dict:
         training_types,
     )
     from eda.graphs.pin_graph import graph_to_circuit
-
     from eda.read.topology_dataset import load_library
 
     model, vocab, ck = load_checkpoint(args.model)
@@ -153,6 +153,7 @@ def _type_conditioning(model, vocab, ck, tg, ttypes, tcirc, uncond_graphs, args)
     share among unconditioned samples, and device counts against the training circuits of
     that type."""
     import numpy as np
+
     from eda.generators.topology_check import TypeClassifier
     from eda.generators.topology_gpt import GenerateParams, generate
 

@@ -49,6 +49,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from eda.errors import EdaError, InputError
 from eda.generators.acim_model import (
     METRICS,
     AcimParams,
@@ -59,8 +61,6 @@ from eda.generators.acim_model import (
     evaluate_batch,
     two_adic,
 )
-
-from eda.errors import EdaError, InputError
 
 #: Objectives as (metric, sense); pymoo minimises, so "max" metrics are negated.
 OBJECTIVES: tuple[tuple[str, str], ...] = (("snr_db", "max"), ("tops", "max"),

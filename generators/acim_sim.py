@@ -26,6 +26,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from eda.circuit import Circuit, Device, Model, Waveform
+from eda.errors import InputError
 from eda.generators.acim_model import (
     K_BOLTZMANN,
     AcimTech,
@@ -36,9 +39,6 @@ from eda.generators.acim_model import (
     r_on,
     two_adic,
 )
-
-from eda.circuit import Circuit, Device, Model, Waveform
-from eda.errors import InputError
 
 #: Phase timing of one vector (s): reset on, bottoms to x·w, reset off, bottoms to 0, sample.
 _T_RISE = 20e-12

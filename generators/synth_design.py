@@ -25,10 +25,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from eda.generators.pdn_tech import PdnTech, get_tech
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from eda.errors import InputError
+from eda.generators.pdn_tech import PdnTech, get_tech
 
 __all__ = ["DesignParams", "Design", "make_design", "sample_design_params", "SIZES", "validated"]
 

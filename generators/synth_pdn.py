@@ -26,12 +26,12 @@ from typing import Literal
 
 import numpy as np
 import scipy.sparse as sp
-from eda.generators.pdn_tech import get_tech
-from eda.generators.synth_design import Design, validated
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scipy.sparse.csgraph import connected_components
 
 from eda.errors import InputError
+from eda.generators.pdn_tech import get_tech
+from eda.generators.synth_design import Design, validated
 from eda.pdn.model import GROUND, PDN
 
 __all__ = ["LayerParams", "PdnParams", "SynthPdn", "make_pdn", "sample_pdn_params", "PAD_PATTERNS"]

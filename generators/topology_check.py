@@ -23,10 +23,10 @@ import math
 from dataclasses import dataclass, field
 
 import networkx as nx
-from eda.graphs.pin_graph import PORT_RE, circuit_to_graph, device_type, graphs_isomorphic, wl_hash
 
 from eda.circuit import Analysis, Circuit, Device, Model, is_ground
 from eda.errors import EdaError, InputError
+from eda.graphs.pin_graph import PORT_RE, circuit_to_graph, device_type, graphs_isomorphic, wl_hash
 
 #: Supply and default bias values (volts, amperes) of the simulation deck.
 VDD = 1.8

@@ -489,9 +489,8 @@ def make_topology_sample(seed: int, out_dir: str | Path, params: ComposeParams |
     Raises:
         InputError: no valid composition within ``attempts`` draws.
     """
-    from eda.generators.topology_check import check_circuit, simulation_deck
-
     from eda.export.to_spice import write_spice
+    from eda.generators.topology_check import check_circuit, simulation_deck
 
     params = params or ComposeParams()
     out_dir = Path(out_dir)
@@ -525,7 +524,6 @@ def verify_topology_sample(sample_dir: str | Path) -> dict:
         InputError: a sample file is missing or does not parse.
     """
     from eda.generators.topology_check import check_circuit
-
     from eda.read.from_spice import read_spice
     from eda.read.topology_dataset import read_topology
 

@@ -17,6 +17,9 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch import nn
+
+from eda.errors import InputError
 from eda.graphs.euler import (
     TYPES,
     TourGrammar,
@@ -29,9 +32,6 @@ from eda.graphs.euler import (
     type_token,
 )
 from eda.graphs.pin_graph import circuit_to_graph
-from torch import nn
-
-from eda.errors import InputError
 
 
 @dataclass(frozen=True)
@@ -741,10 +741,9 @@ def generate(model: TopologyGPT, vocab: Vocab, ck: dict | None, params: Generate
     """
     from collections import Counter
 
+    from eda.export.to_spice import write_spice
     from eda.generators.topology_check import GraphSet, check_circuit, erc, simulation_deck
     from eda.graphs.pin_graph import graph_to_circuit
-
-    from eda.export.to_spice import write_spice
 
     t0 = time.perf_counter()
     samples = sample(model, vocab, params.n, ctype=params.ctype, temperature=params.temperature,

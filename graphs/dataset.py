@@ -19,10 +19,10 @@ import time
 from pathlib import Path
 
 import torch
-from eda.graphs.pdn_graph import GRAPH_VERSION, GraphParams, build_pdn_graph
 from torch_geometric.data import Dataset, HeteroData
 
 from eda.errors import InputError
+from eda.graphs.pdn_graph import GRAPH_VERSION, GraphParams, build_pdn_graph
 
 __all__ = ["IRDropDataset", "sample_graph", "graph_to_dict", "graph_from_dict"]
 

@@ -23,9 +23,9 @@ from pathlib import Path
 
 import networkx as nx
 import numpy as np
-from eda.graphs.pin_graph import DEVICE_TYPES, PORT_RE, node_label, parse_node, relabel
 
 from eda.errors import InputError
+from eda.graphs.pin_graph import DEVICE_TYPES, PORT_RE, node_label, parse_node, relabel
 
 PAD, BOS, EOS = "<pad>", "<bos>", "<eos>"
 ANY_TYPE = "any"

@@ -6,10 +6,9 @@ import json
 import time
 from pathlib import Path
 
+from eda.errors import InputError
 from eda.layout.library import CellLibrary, load_library
 from eda.layout.macro import MacroParams, build_macro
-
-from eda.errors import InputError
 
 #: sky130 nominal feature size for F²/bit (the 130 nm node).
 FEATURE_UM = 0.13

@@ -27,10 +27,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 import gdstk
-from eda.layout.geometry import Drawing, to_gdstk
 
 from eda.circuit import Device, Subckt
 from eda.errors import InputError
+from eda.layout.geometry import Drawing, to_gdstk
 from eda.tech.sky130 import sky130
 
 # Template constants (nm). Derived from the sky130 rules in eda.tech.sky130; see module sketch.

@@ -44,12 +44,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import gdstk
-from eda.generators.acim_model import check_dac_fit, dac_group_sizes
-from eda.layout.geometry import Drawing, to_gdstk
-from eda.layout.library import CellInfo, CellLibrary
 
 from eda.circuit import Circuit, Device, Subckt
 from eda.errors import InputError
+from eda.generators.acim_model import check_dac_fit, dac_group_sizes
+from eda.layout.geometry import Drawing, to_gdstk
+from eda.layout.library import CellInfo, CellLibrary
 from eda.tech.sky130 import sky130
 
 M3W = 330      # met3 line width (via2 0.2 + 2 × m3.4 0.065)

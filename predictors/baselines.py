@@ -17,6 +17,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch import Tensor, nn
+
+from eda.errors import InputError
 from eda.predictors.pdnnet import (
     HEAD_CHANNELS,
     GraphBranches,
@@ -27,9 +30,6 @@ from eda.predictors.pdnnet import (
     fine_head,
     rasterise,
 )
-from torch import Tensor, nn
-
-from eda.errors import InputError
 
 __all__ = ["CNNOnly", "CNNParams", "GNNOnly", "GNNParams", "GBDT", "GBDTParams", "tile_features"]
 

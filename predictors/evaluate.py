@@ -14,10 +14,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from eda.predictors.pdnnet import Normalizer, denormalise, prepare
 from torch_geometric.data import HeteroData
 
 from eda.errors import InputError
+from eda.predictors.pdnnet import Normalizer, denormalise, prepare
 
 __all__ = ["predict_graph", "score_map", "evaluate_graphs", "exact_times", "summarise", "plot_maps",
            "METRIC_KEYS"]

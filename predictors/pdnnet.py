@@ -33,13 +33,13 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import torch
 import torch.nn.functional as F
-from eda.graphs.pdn_graph import STATIC_CHANNELS
 from scipy.sparse import coo_matrix
 from torch import Tensor, nn
 from torch_geometric.data import HeteroData
 from torch_geometric.nn import MessagePassing
 
 from eda.errors import InputError
+from eda.graphs.pdn_graph import STATIC_CHANNELS
 
 __all__ = ["Normalizer", "Prepared", "prepare", "ConductanceConv", "UNetEncoder", "UNetDecoder", "PDNNet",
            "PDNNetParams", "fine_head", "rasterise", "CHECKPOINT_FORMAT", "CHECKPOINT_VERSION", "save_checkpoint",

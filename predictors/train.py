@@ -13,10 +13,10 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
-from eda.predictors.pdnnet import MODEL_TYPES, Normalizer, Prepared, denormalise, prepare
 from torch_geometric.data import HeteroData
 
 from eda.errors import InputError
+from eda.predictors.pdnnet import MODEL_TYPES, Normalizer, Prepared, denormalise, prepare
 
 __all__ = ["TrainParams", "split_names", "build_model", "train_model", "flip"]
 

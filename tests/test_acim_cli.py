@@ -6,10 +6,10 @@ import json
 import subprocess
 import sys
 
-from eda.generators.acim_model import ParamError
 from typer.testing import CliRunner
 
 from eda.cli import app
+from eda.generators.acim_model import ParamError
 
 
 def test_explore_writes_front_and_pick(tmp_path):

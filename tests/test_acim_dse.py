@@ -7,6 +7,8 @@ import json
 
 import numpy as np
 import pytest
+
+from eda.errors import InputError
 from eda.generators.acim_dse import (
     OBJECTIVES,
     ExploreSpec,
@@ -19,8 +21,6 @@ from eda.generators.acim_dse import (
     write_pareto,
 )
 from eda.generators.acim_model import AcimParams, CellSizes, ParamError, evaluate, two_adic
-
-from eda.errors import InputError
 
 SIZES = {"bitcell": (2.5, 3.0), "compute": (2.5, 4.0), "wl_driver": (6.0, 3.0), "in_driver": (5.0, 3.0),
          "comparator": (10.0, 20.0), "sar_bit": (10.0, 8.0), "sar_seq": (10.0, 7.0),

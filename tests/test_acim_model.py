@@ -8,6 +8,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pytest
+from scipy.stats import binom
+
+from eda.errors import InputError
 from eda.generators.acim_model import (
     ROLES,
     AcimParams,
@@ -26,9 +29,6 @@ from eda.generators.acim_model import (
     two_adic,
 )
 from eda.generators.acim_sim import dac_groups
-from scipy.stats import binom
-
-from eda.errors import InputError
 
 SIZES = {"bitcell": (2.5, 3.0), "compute": (2.5, 4.0), "wl_driver": (6.0, 3.0), "in_driver": (5.0, 3.0),
          "comparator": (10.0, 20.0), "sar_bit": (10.0, 8.0), "sar_seq": (10.0, 7.0),

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
+from eda.errors import InputError
 from eda.generators.pdn_tech import GENERIC45, get_tech
 from eda.generators.synth_design import DesignParams, make_design, sample_design_params, validated
 from eda.generators.synth_pdn import LayerParams, PdnParams, make_pdn, sample_pdn_params
-
-from eda.errors import InputError
 from eda.pdn.solve import solve_static
 
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from eda.layout.library import load_library
 
 from eda.circuit import Circuit, Device, Model, Subckt, Waveform
+from eda.layout.library import load_library
 from eda.read.from_spice import read_spice
 
 sim = pytest.importorskip("eda.sim.ngspice")

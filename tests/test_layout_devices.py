@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import gdstk
 import pytest
-from eda.layout.devices import Chain, Fet, Port, RowCellParams, row_cell
 
 from eda.circuit import Circuit
 from eda.errors import InputError
+from eda.layout.devices import Chain, Fet, Port, RowCellParams, row_cell
 from eda.verify.drc import run_drc
 from eda.verify.lvs import run_lvs
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import gdstk
 import pytest
-from eda.layout.library import ROLES, load_library, write_library
 
 from eda.errors import InputError
+from eda.layout.library import ROLES, load_library, write_library
 from eda.verify.drc import run_drc
 from eda.verify.lvs import run_lvs
 

@@ -6,13 +6,13 @@ import json
 
 import gdstk
 import pytest
-from eda.layout.build import build, params_from_pareto
-from eda.layout.library import load_library
-from eda.layout.macro import MacroParams, build_macro, dac_groups
 from typer.testing import CliRunner
 
 from eda.cli import app
 from eda.errors import InputError
+from eda.layout.build import build, params_from_pareto
+from eda.layout.library import load_library
+from eda.layout.macro import MacroParams, build_macro, dac_groups
 from eda.verify.drc import run_drc
 from eda.verify.lvs import run_lvs
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from eda.predictors import metrics as M
 
 from eda.errors import InputError
 from eda.pdn import maps as pm
@@ -12,6 +11,7 @@ from eda.pdn.grid import make_grid
 from eda.pdn.parse import parse_pdn
 from eda.pdn.solve import solve_static
 from eda.pdn.write import write_map_csv
+from eda.predictors import metrics as M
 
 DECK = """\
 R1 n1_m1_500_500 n1_m1_2500_500 1

@@ -7,6 +7,9 @@ from dataclasses import replace
 import numpy as np
 import pytest
 import torch
+from pdnnet_util import grid_case, pwl_pdn, tiny_pdn, write_sample
+
+from eda.errors import InputError
 from eda.graphs.pdn_graph import (
     GRAPH_VERSION,
     GraphParams,
@@ -15,9 +18,6 @@ from eda.graphs.pdn_graph import (
     peak_currents,
     slice_currents,
 )
-from pdnnet_util import grid_case, pwl_pdn, tiny_pdn, write_sample
-
-from eda.errors import InputError
 from eda.pdn.model import PDN, WAVE_PULSE
 from eda.pdn.solve import source_currents
 

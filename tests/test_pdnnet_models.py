@@ -7,6 +7,9 @@ from dataclasses import replace
 import numpy as np
 import pytest
 import torch
+from pdnnet_util import grid_case, tiny_pdn
+
+from eda.errors import InputError
 from eda.graphs.pdn_graph import GraphParams, build_pdn_graph, map_shape_for
 from eda.predictors.baselines import GBDT, CNNOnly, CNNParams, GBDTParams, GNNOnly, GNNParams, tile_features
 from eda.predictors.pdnnet import (
@@ -23,9 +26,6 @@ from eda.predictors.pdnnet import (
     save_checkpoint,
 )
 from eda.predictors.train import TrainParams, flip, split_names, train_model
-from pdnnet_util import grid_case, tiny_pdn
-
-from eda.errors import InputError
 
 SMALL = {"pdnnet": PDNNetParams(hidden=8, layers=2, base=4, depth=2), "cnn": CNNParams(base=4, depth=2),
          "gnn": GNNParams(hidden=8, layers=2)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from eda.generators.topology_check import (
     GraphSet,
     check_circuit,
@@ -12,7 +13,6 @@ from eda.generators.topology_check import (
     simulation_deck,
 )
 from eda.graphs.pin_graph import circuit_to_graph
-
 from eda.read.topology_dataset import load_library, parse_topology
 
 OTA = """* 5T OTA with mirror bias

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+
+from eda.errors import InputError
 from eda.generators.topology_check import GraphSet, check_circuit
 from eda.generators.topology_compose import (
     ComposeParams,
@@ -14,8 +16,6 @@ from eda.generators.topology_compose import (
     verify_topology_sample,
 )
 from eda.graphs.pin_graph import circuit_to_graph
-
-from eda.errors import InputError
 from eda.read.topology_dataset import read_topology
 
 
@@ -60,9 +60,8 @@ def test_make_sample_and_verify(tmp_path):
 
 
 def test_build_dataset_with_shared_runner(tmp_path):
-    from eda.generators.topology_compose import build_topology_dataset
-
     from eda.dataset.report import verify_dataset
+    from eda.generators.topology_compose import build_topology_dataset
 
     rep = build_topology_dataset(tmp_path / "ds", 3, seed=1, progress=False)
     assert rep.built == 3 and rep.failed == 0

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from eda.graphs.pin_graph import circuit_to_graph
 
 from eda.errors import InputError
+from eda.graphs.pin_graph import circuit_to_graph
 from eda.read.topology_dataset import parse_topology, read_topology_dataset
 
 CIR1 = """M26 (net62 VB5 net53 VDD) pmos4

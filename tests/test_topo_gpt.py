@@ -7,6 +7,10 @@ import json
 import numpy as np
 import pytest
 import torch
+from typer.testing import CliRunner
+
+from eda.cli.topo import app
+from eda.errors import InputError
 from eda.generators.topology_gpt import (
     LENGTH_SLACK,
     GenerateParams,
@@ -26,10 +30,6 @@ from eda.generators.topology_gpt import (
 )
 from eda.graphs.euler import VocabTables, sequence_to_graph
 from eda.graphs.pin_graph import circuit_to_graph, graphs_isomorphic
-from typer.testing import CliRunner
-
-from eda.cli.topo import app
-from eda.errors import InputError
 from eda.read.topology_dataset import load_library
 
 TINY = GPTConfig(n_layer=1, n_head=2, n_embd=32, block_size=240, length_embed=True)
@@ -131,9 +131,8 @@ def test_cli_check(tmp_path):
     r = CliRunner().invoke(app, ["check", str(good)])
     assert r.exit_code == 0 and "ok" in r.output
     # a simulation deck (with its own sources) checks too
-    from eda.generators.topology_check import simulation_deck
-
     from eda.export.to_spice import write_spice
+    from eda.generators.topology_check import simulation_deck
     from eda.read.topology_dataset import read_topology
 
     deck = write_spice(simulation_deck(read_topology(good).circuit), tmp_path / "deck.sp")

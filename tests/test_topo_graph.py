@@ -5,6 +5,9 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 import pytest
+
+from eda.circuit import Circuit, Device
+from eda.errors import InputError
 from eda.generators.topology_check import erc
 from eda.graphs.euler import (
     SequenceError,
@@ -17,9 +20,6 @@ from eda.graphs.euler import (
     sequence_to_graph,
 )
 from eda.graphs.pin_graph import PORT_RE, circuit_to_graph, graph_to_circuit, graphs_isomorphic, wl_hash
-
-from eda.circuit import Circuit, Device
-from eda.errors import InputError
 from eda.read.topology_dataset import load_library, parse_topology
 
 OTA = """* 5T OTA

@@ -7,11 +7,11 @@ import json
 import gdstk
 import klayout.rdb as rdb
 import pytest
-from eda.layout.library import load_library
 from typer.testing import CliRunner
 
 from eda.cli import app
 from eda.errors import InputError
+from eda.layout.library import load_library
 from eda.tech.sky130 import sky130
 from eda.verify.drc import run_drc
 from eda.verify.lvs import run_lvs

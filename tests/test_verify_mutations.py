@@ -6,9 +6,9 @@ from pathlib import Path
 
 import klayout.db as db
 import pytest
+
 from eda.layout.library import load_library
 from eda.layout.macro import MacroParams, build_macro
-
 from eda.read.from_spice import read_spice
 from eda.verify.drc import run_drc
 from eda.verify.lvs import run_lvs
