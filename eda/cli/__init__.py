@@ -1,34 +1,178 @@
 """The ``eda`` command line: a thin Typer layer over library functions.
 
-Each subcommand group lives in its own module (``eda/cli/<group>.py``) and imports the library
-inside its commands, so ``eda --help`` stays fast.
+Each subcommand group lives in its own module (``eda/cli/<group>.py``, sometimes two modules per group)
+whose ``app`` holds its commands; this module registers them, and imports the library only inside
+commands, so ``eda --help`` stays fast.
+
+Errors: every failure ends in one line on stderr, ``error: <file or --option>: <what is wrong>``, and exit
+status 1 — bad options and output paths are refused while the command line is parsed
+(:mod:`eda.cli.options`), typed toolkit errors (:class:`eda.errors.EdaError`) and the I/O, decoding, JSON
+and validation errors of reading user files are caught by :func:`handle_error`. ``eda --debug ...`` or
+``EDA_DEBUG=1`` also prints the traceback. Ctrl-C exits with status 130.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 import sys
+import traceback
 
 import typer
 
-from eda import __version__
-from eda.errors import EdaError
+try:  # typer >= 0.2x runs on its own vendored copy of Click: its exceptions are the ones raised
+    from typer._click import exceptions as cx
+except ImportError:  # pragma: no cover - older typer on the real Click
+    from click import exceptions as cx
+from typer.core import TyperGroup
 
-GROUPS: dict[str, str] = {
-    "spice": "SPICE netlists: check, convert, simulate.",
-    "irdrop": "IR-drop analysis on power delivery networks: solve, maps, train, predict.",
-    "dataset": "Batch dataset creation (local pool or Dask cluster).",
-    "topo": "Analog topology generation: train, generate, check.",
-    "acim": "Analog compute-in-memory: design-space exploration and layout synthesis.",
-    "verify": "Physical verification: DRC and LVS with KLayout.",
+from eda import __version__
+from eda.cli.options import out_dir
+
+#: group name → (help, modules whose ``app`` commands make up the group).
+GROUPS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "spice": ("SPICE netlists: check, convert, simulate.", ("eda.cli.spice",)),
+    "irdrop": ("IR-drop analysis on power delivery networks: solve, maps, train, predict.",
+               ("eda.cli.irdrop", "eda.cli.irdrop_ml")),
+    "dataset": ("Batch dataset creation (local pool or Dask cluster).", ("eda.cli.dataset",)),
+    "topo": ("Analog topology generation: train, generate, check.", ("eda.cli.topo",)),
+    "acim": ("Analog compute-in-memory: design-space exploration and layout synthesis.", ("eda.cli.acim",)),
+    "verify": ("Physical verification: DRC and LVS with KLayout.", ("eda.cli.verify",)),
 }
 
-app = typer.Typer(name="eda", help="EDA machine-learning toolkit for circuit design.",
+_DEBUG = {"on": False}
+
+
+def _debug() -> bool:
+    return _DEBUG["on"] or os.environ.get("EDA_DEBUG", "") not in ("", "0")
+
+
+def _one_line(text: str) -> str:
+    return " | ".join(s.strip() for s in str(text).splitlines() if s.strip())
+
+
+def _param_name(e: cx.ClickException) -> str:
+    param = getattr(e, "param", None)
+    if param is not None:
+        opts = [o for o in getattr(param, "opts", []) if o.startswith("--")] or getattr(param, "opts", [])
+        if getattr(param, "param_type_name", "") == "argument":
+            return (param.name or "argument").upper()
+        if opts:
+            return opts[0]
+    hint = getattr(e, "param_hint", None)
+    if isinstance(hint, list | tuple):
+        hint = hint[0] if hint else None
+    return str(hint).strip("'\"") if hint else ""
+
+
+def _validation_message(e) -> str:
+    """A pydantic ValidationError as ``--field: message; ...`` (fields named as the CLI spells options)."""
+    parts = []
+    for err in e.errors():
+        loc = [str(x) for x in err.get("loc", ()) if not isinstance(x, int)]
+        name = ("--" + loc[0].replace("_", "-")) if loc else e.title
+        parts.append(f"{name}: {err.get('msg', 'invalid')}")
+    return "; ".join(parts)
+
+
+def describe_error(e: BaseException) -> tuple[str, int, bool]:
+    """(one-line message, exit status, expected) for an exception that ended a command.
+
+    ``expected`` is False for an exception no handler knows: a bug, reported as an internal error.
+    """
+    import json
+
+    from pydantic import ValidationError
+
+    from eda.errors import EdaError, InputError
+
+    if isinstance(e, cx.UsageError):
+        name = _param_name(e)
+        if isinstance(e, cx.MissingParameter):
+            return _one_line(e.format_message()), 1, True
+        msg = e.message if isinstance(e, cx.BadParameter) else e.format_message()
+        return _one_line(f"{name}: {msg}" if name else msg), 1, True
+    if isinstance(e, cx.ClickException):
+        return _one_line(e.format_message()), 1, True
+    if isinstance(e, KeyboardInterrupt | typer.Abort):
+        return "interrupted", 130, True
+    if isinstance(e, InputError):
+        where = e.file or ""
+        if e.line is not None:
+            where += f":{e.line}"
+        msg = f"{where}: {e.message}" if where else e.message
+        if e.text:
+            msg += f"  [{e.text.strip()[:80]}]"
+        return _one_line(msg), getattr(e, "exit_code", 1), True
+    if isinstance(e, EdaError):
+        return _one_line(str(e)), getattr(e, "exit_code", 1), True
+    if isinstance(e, ValidationError):
+        return _one_line(_validation_message(e)), 1, True
+    if isinstance(e, UnicodeDecodeError):
+        return f"input is not UTF-8 text (a binary file?): {e.reason} at byte {e.start}", 1, True
+    if isinstance(e, json.JSONDecodeError):
+        return _one_line(f"invalid JSON: {e}"), 1, True
+    if isinstance(e, OSError):
+        names = " -> ".join(str(f) for f in (e.filename, e.filename2) if f is not None)
+        what = e.strerror or str(e)
+        return _one_line(f"{names}: {what}" if names else what), 1, True
+    if isinstance(e, MemoryError):
+        return "out of memory (the input is too large for this machine)", 1, True
+    if isinstance(e, ValueError):
+        return _one_line(f"{e}"), 1, True
+    return _one_line(f"internal error: {type(e).__name__}: {e} (a bug: rerun with --debug and report it)"), 1, False
+
+
+class _Root(TyperGroup):
+    """The root group: runs Click without its standalone error printing and ends every failure in one line."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        _DEBUG["on"] = False
+        try:
+            rv = super().main(args=args, prog_name=prog_name, complete_var=complete_var, standalone_mode=False,
+                              **extra)
+            code = rv if isinstance(rv, int) else 0
+        except cx.NoArgsIsHelpError as e:
+            e.show()
+            code = e.exit_code
+        except SystemExit as e:
+            code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+        except BaseException as e:  # noqa: BLE001 - the one place that reports every failure
+            code = handle_error(e)
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+def handle_error(e: BaseException) -> int:
+    """Print ``error: ...`` (one line; the traceback first with ``--debug``/``EDA_DEBUG=1``); the exit status."""
+    msg, code, expected = describe_error(e)
+    if _debug():
+        traceback.print_exception(e)
+    try:
+        typer.secho(f"error: {msg}", fg="red", err=True)
+    except OSError:  # stderr closed
+        pass
+    return code
+
+
+app = typer.Typer(name="eda", cls=_Root, help="EDA machine-learning toolkit for circuit design.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 
-for _name, _help in GROUPS.items():
-    _mod = importlib.import_module(f"eda.cli.{_name}")
-    app.add_typer(_mod.app, name=_name, help=_help)
+
+def _group(modules: tuple[str, ...], help: str) -> typer.Typer:
+    """One command group from the ``app`` of each module (a module's commands keep their names)."""
+    apps = [importlib.import_module(m).app for m in modules]
+    if len(apps) == 1:
+        return apps[0]
+    group = typer.Typer(no_args_is_help=True, help=help)
+    for a in apps:
+        group.registered_commands.extend(a.registered_commands)
+    return group
+
+
+for _name, (_help, _modules) in GROUPS.items():
+    app.add_typer(_group(_modules, _help), name=_name, help=_help)
 
 
 def _version(value: bool) -> None:
@@ -39,12 +183,15 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
-                                       help="Print the version and exit.")) -> None:
+                                       help="Print the version and exit."),
+          debug: bool = typer.Option(False, "--debug", help="Print the traceback of an error (also EDA_DEBUG=1).")
+          ) -> None:
     """EDA machine-learning toolkit for circuit design."""
+    _DEBUG["on"] = debug
 
 
 @app.command()
-def demo(out: str = typer.Option("out/demo", help="Output folder.")) -> None:
+def demo(out: str = typer.Option("out/demo", help="Output folder.", callback=out_dir)) -> None:
     """Run every pipeline on built-in defaults and write pictures and reports under OUT."""
     from eda.demo import run_demo
 
@@ -52,9 +199,5 @@ def demo(out: str = typer.Option("out/demo", help="Output folder.")) -> None:
 
 
 def main() -> None:
-    """Console entry point: typed toolkit errors print as one clean message, exit status 1."""
-    try:
-        app()
-    except EdaError as e:
-        typer.secho(f"error: {e}", fg="red", err=True)
-        sys.exit(1)
+    """Console entry point (``eda``)."""
+    app()

@@ -93,4 +93,3 @@ def demo(out: Path) -> dict:
         typer.echo(f"ngspice .op agrees to {err:.2e} V ({secs:.2f} s in ngspice)")
     typer.echo(f"wrote {out}/ (static/, dynamic/, maps/, static_vs_dynamic.png)")
     return res
-from eda.cli import irdrop_ml  # noqa: E402,F401  (registers train/evaluate/predict/compare)

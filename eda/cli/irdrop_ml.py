@@ -7,7 +7,8 @@ from pathlib import Path
 
 import typer
 
-from eda.cli.irdrop import app
+#: Registered on the `eda irdrop` group beside eda.cli.irdrop (see eda.cli.GROUPS).
+app = typer.Typer(no_args_is_help=True)
 
 
 def _threads(n: int) -> None:
