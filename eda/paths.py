@@ -43,3 +43,16 @@ class Paths:
 
 
 PATHS = Paths(data=Path(str(resources.files("eda.data"))))
+
+
+def user_cache_dir(*parts: str) -> Path:
+    """A folder in the user's cache (``$EDA_CACHE``, else ``$XDG_CACHE_HOME/eda``, else
+    ``~/.cache/eda``), created on first use. Holds things derived at run time from installed files
+    (reduced device-model libraries, gm/Id tables), never shipped data."""
+    import os
+
+    base = os.environ.get("EDA_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "eda")
+    path = Path(base).joinpath(*parts)
+    path.mkdir(parents=True, exist_ok=True)
+    return path

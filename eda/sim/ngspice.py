@@ -1,9 +1,21 @@
-"""Run a :class:`~eda.circuit.Circuit` in ngspice through PySpice's shared-library binding.
+"""The one ngspice driver: netlists run in-process through libngspice (PySpice's binding).
 
-The circuit is written with :func:`eda.export.to_spice.to_spice` (no second netlister), its own
-analysis cards are replaced by the one requested, and results come back as NumPy arrays keyed
-by the circuit's own net names. Failures raise :class:`~eda.errors.SimulationError` carrying
-ngspice's messages.
+Two entry levels:
+
+* :func:`run_deck` takes SPICE text and a list of commands (``op``, ``ac dec 20 1 1g``,
+  ``tran 1n 1u``) run one after the other on the loaded circuit — one parse for several analyses —
+  and returns each command's vectors as NumPy arrays (real, or complex for ``ac``), keyed by
+  ngspice's lower-case names (node ``out``, ``v1#branch``, ``time``, ``frequency``).
+* :func:`run`, :func:`operating_point`, :func:`transient` take a :class:`~eda.circuit.Circuit`
+  (written by :func:`eda.export.to_spice.to_spice`, no second netlister) and key results by the
+  circuit's own net names.
+
+sky130 decks: a ``.lib <sky130.lib.spice> corner`` card is swapped for the reduced library of the FETs
+the deck uses (:func:`eda.tech.sky130_models.reduced_lib`): the same models, 0.3 s to load instead
+of ~8 s. ``fast_models=False`` keeps the full library.
+
+Failures raise :class:`~eda.errors.SimulationError` with ngspice's messages; a ``timeout`` runs the
+analysis in ngspice's background thread and halts it (``TimeoutError``).
 """
 
 from __future__ import annotations
@@ -11,6 +23,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import time
 from dataclasses import replace
 
 import numpy as np
@@ -38,6 +51,20 @@ def _engine():
     return _ENGINE
 
 
+def available() -> bool:
+    """True when libngspice can be loaded."""
+    try:
+        _engine()
+    except SimulationError:
+        return False
+    return True
+
+
+_FAILURE = re.compile(r"^\s*error|no convergence|timestep too small|singular matrix|circuit not parsed",
+                      re.IGNORECASE | re.MULTILINE)
+_SKY130_LIB = re.compile(r"^\.lib\s+(\S*sky130\.lib\.spice)\s+(\w+)\s*$", re.IGNORECASE | re.MULTILINE)
+
+
 def _messages(ns) -> str:
     """ngspice's failure lines first, then its last messages."""
     lines = [s for s in ns._stderr + ns._stdout if s.strip()]
@@ -45,61 +72,129 @@ def _messages(ns) -> str:
     return "\n".join(dict.fromkeys(bad[:10] + lines[-10:]))
 
 
-_FAILURE = re.compile(r"^\s*error|no convergence|timestep too small|singular matrix|circuit not parsed",
-                      re.IGNORECASE | re.MULTILINE)
-
-
 def _failed(ns) -> bool:
     # PySpice counts every stderr "Note:" as an error; judge ngspice's messages ourselves
     return any(_FAILURE.search(s) for s in ns._stderr + ns._stdout)
+
+
+def fast_models(deck: str) -> str:
+    """``deck`` with its sky130 ``.lib`` card replaced by the reduced library of the FETs it uses."""
+    m = _SKY130_LIB.search(deck)
+    if m is None:
+        return deck
+    from eda.tech.sky130_models import devices_used, reduced_lib
+
+    return deck[:m.start()] + f".include {reduced_lib(m.group(2).lower(), devices_used(deck))}" + deck[m.end():]
+
+
+def _vectors(ns, plot_name: str) -> dict[str, np.ndarray]:
+    """All vectors of a plot, straight from libngspice's buffers (copied)."""
+    from PySpice.Spice.NgSpice.Shared import FFI, ffi
+
+    lib = ns._ngspice_shared
+    names = lib.ngSpice_AllVecs(plot_name.encode())
+    out: dict[str, np.ndarray] = {}
+    i = 0
+    while names[i] != FFI.NULL:
+        vname = ffi.string(names[i]).decode()
+        info = lib.ngGet_Vec_Info(f"{plot_name}.{vname}".encode())
+        n = info.v_length
+        if info.v_compdata == FFI.NULL:
+            arr = np.frombuffer(ffi.buffer(info.v_realdata, n * 8), dtype=np.float64).copy()
+        else:
+            raw = np.frombuffer(ffi.buffer(info.v_compdata, n * 16), dtype=np.float64)
+            arr = raw[0::2] + 1j * raw[1::2]
+        out[vname.lower()] = arr
+        i += 1
+    return out
+
+
+def _run_timed(ns, timeout: float) -> None:
+    """Run the deck's analyses in ngspice's background thread; halt it after ``timeout`` s."""
+    lib = ns._ngspice_shared
+    lib.ngSpice_Command(b"bg_run")
+    t_end = time.monotonic() + timeout
+    time.sleep(0.005)
+    while lib.ngSpice_running():
+        if time.monotonic() > t_end:
+            lib.ngSpice_Command(b"bg_halt")
+            while lib.ngSpice_running():
+                time.sleep(0.005)
+            raise TimeoutError(f"ngspice exceeded {timeout} s")
+        time.sleep(0.005)
+
+
+def run_deck(deck: str, commands: list[str] | tuple[str, ...] = ("run",), timeout: float | None = None,
+             use_fast_models: bool = True) -> list[tuple[str, dict[str, np.ndarray]]]:
+    """Load SPICE text once and run ``commands`` on it; one (plot name, vectors) per command.
+
+    ``run`` executes the deck's own analysis cards (with ``timeout``, in the background thread so
+    it can be halted); other commands (``op``, ``ac …``, ``tran …``, ``alter …``) run as given and
+    those that make no new plot (``alter``, ``set``) return an empty dict.
+
+    Raises:
+        SimulationError: ngspice rejects the deck or an analysis fails.
+        TimeoutError: ``run`` exceeded ``timeout`` seconds.
+    """
+    from PySpice.Spice.NgSpice.Shared import NgSpiceCircuitError, NgSpiceCommandError
+
+    if use_fast_models:
+        deck = fast_models(deck)
+    results: list[tuple[str, dict[str, np.ndarray]]] = []
+    with _LOCK:
+        ns = _engine()
+        ns.clear_output()
+        ns.exec_command("destroy all")
+        try:
+            try:
+                ns.load_circuit(deck)
+            except (NgSpiceCircuitError, NgSpiceCommandError):
+                pass  # ngspice's own messages are checked below
+            if _failed(ns):
+                raise SimulationError(f"ngspice rejected the netlist:\n{_messages(ns)}")
+            for cmd in commands:
+                ns.clear_output()
+                before = ns.plot_names[0] if ns.plot_names else ""
+                if cmd.strip() == "run" and timeout is not None:
+                    _run_timed(ns, timeout)
+                else:
+                    ns._ngspice_shared.ngSpice_Command(cmd.encode())
+                plot = ns.last_plot
+                if _failed(ns):
+                    raise SimulationError(f"ngspice '{cmd}' failed (no convergence?):\n{_messages(ns)}")
+                if plot == before or plot.lower().startswith("const"):
+                    if cmd.split()[0].lower() in ("run", "op", "ac", "tran", "dc", "noise", "tf"):
+                        raise SimulationError(f"ngspice '{cmd}' produced no results:\n{_messages(ns)}")
+                    results.append((plot, {}))
+                    continue
+                results.append((plot, _vectors(ns, plot)))
+        finally:
+            _cleanup(ns)
+    return results
+
+
+def _cleanup(ns) -> None:
+    try:
+        ns._ngspice_shared.ngSpice_Command(b"destroy all")
+        ns._ngspice_shared.ngSpice_Command(b"remove_circuit")
+    except Exception:  # noqa: BLE001, S110 - nothing loaded is fine
+        pass
 
 
 def run(circuit: Circuit, analysis: Analysis) -> tuple[str, dict[str, np.ndarray]]:
     """Simulate ``circuit`` with one analysis card; returns (plot name, vectors by name).
 
     Vector names are the circuit's net names for node voltages (ground excluded) and
-    ``<source>#branch`` (lower case) for source currents; time is ``time`` for transients.
+    ``<source>#branch`` (lower case) for source currents; time is ``time`` for transients,
+    ``frequency`` for AC (complex vectors); other analyses give real vectors.
     """
-    from PySpice.Spice.NgSpice.Shared import NgSpiceCircuitError, NgSpiceCommandError
-
     deck = to_spice(replace(circuit, analyses=[analysis]))
+    (plot_name, vecs), = run_deck(deck, ["run"])
+    if not plot_name.lower().startswith(analysis.kind.lower()):
+        raise SimulationError(f"ngspice {analysis.kind} produced no results (got plot {plot_name})")
     nets = {n.lower(): n for n in circuit.nets}
-    with _LOCK:
-        ns = _engine()
-        ns._stdout.clear()
-        ns._stderr.clear()
-        ns.exec_command("destroy all")
-        try:
-            ns.load_circuit(deck)
-        except (NgSpiceCircuitError, NgSpiceCommandError):
-            pass  # ngspice's own messages are checked below
-        if _failed(ns):
-            msgs = _messages(ns)
-            _cleanup(ns)
-            raise SimulationError(f"ngspice rejected the netlist:\n{msgs}")
-        ns._stdout.clear()
-        ns._stderr.clear()
-        ns._ngspice_shared.ngSpice_Command(b"run")
-        plot_name = ns.last_plot
-        if _failed(ns) or not plot_name.lower().startswith(analysis.kind.lower()):
-            msgs = _messages(ns)
-            _cleanup(ns)
-            raise SimulationError(f"ngspice {analysis.kind} produced no results (no convergence?):\n{msgs}")
-        plot = ns.plot(simulation=None, plot_name=plot_name)
-        out: dict[str, np.ndarray] = {}
-        for key, vec in plot.items():
-            name = nets.get(key.lower(), key.lower())
-            out[name] = np.array(np.real(vec._data), dtype=float)
-        _cleanup(ns)
-    return plot_name, out
-
-
-def _cleanup(ns) -> None:
-    try:
-        ns.exec_command("destroy all")
-        ns.remove_circuit()
-    except Exception:  # noqa: BLE001, S110 - nothing loaded is fine
-        pass
+    keep_complex = analysis.kind.lower() == "ac"
+    return plot_name, {nets.get(k, k): (v if keep_complex else np.real(v).astype(float)) for k, v in vecs.items()}
 
 
 def operating_point(circuit: Circuit) -> dict[str, float]:

@@ -1,0 +1,186 @@
+"""Map a :class:`~eda.circuit.Circuit` onto the real sky130 devices (``sky130_fd_pr``).
+
+Generic devices become the sky130 subcircuits, written as ``X`` instances after the corner's
+``.lib`` card (:func:`eda.tech.sky130_models.lib_card`):
+
+=========  ==============================================================================
+MOSFET     ``X.. d g s b sky130_fd_pr__nfet_01v8 W= L=`` / ``pfet_01v8`` (µm; the library sets
+           ``scale=1u``). Sizes from the device's ``w``/``l`` (metres) when given, else
+           :data:`DEFAULT_SIZE`; clamped to the 1.8 V device minimums; ``m`` becomes ``mult``.
+BJT        NPN ``sky130_fd_pr__npn_05v5_W1p00L1p00`` (c b e, substrate on the lowest supply),
+           PNP ``sky130_fd_pr__pnp_05v5_W0p68L0p68`` (c b e).
+resistor   ≥ 5 kΩ: ``res_xhigh_po`` (2 kΩ/sq), ≥ 600 Ω: ``res_high_po`` (325 Ω/sq), W = 1 µm and
+           L from the library's own head/body equations (within 1 % of the value at tt).
+capacitor  MIM ``cap_mim_m3_1``, square, side from 2 fF/µm² and the library's edge bias.
+diode      ``sky130_fd_pr__diode_pw2nd_05v5`` (``area`` in µm², default 1).
+=========  ==============================================================================
+
+Inductors, smaller resistors and capacitors below 1 fF have no sky130 device: they stay ideal and
+a ``* note:`` comment in the deck says so. Sources and analysis cards are kept as they are.
+
+Default sizes bias sensibly at 1.8 V with ~10-20 µA per branch: sky130's tt thresholds are about
+0.7 V (nfet) and 1.0 V (pfet) at L = 0.5 µm, so the pfet is three times as wide
+(:data:`BIAS_N`/:data:`BIAS_P` are the gate voltages of such diode-connected devices).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+from eda.circuit import Circuit, Device, Subckt, is_ground
+from eda.tech.sky130_models import lib_card
+
+NFET = "sky130_fd_pr__nfet_01v8"
+PFET = "sky130_fd_pr__pfet_01v8"
+NPN = "sky130_fd_pr__npn_05v5_W1p00L1p00"
+PNP = "sky130_fd_pr__pnp_05v5_W0p68L0p68"
+RES_XHIGH = "sky130_fd_pr__res_xhigh_po"
+RES_HIGH = "sky130_fd_pr__res_high_po"
+CAP_MIM = "sky130_fd_pr__cap_mim_m3_1"
+DIODE = "sky130_fd_pr__diode_pw2nd_05v5"
+
+#: Default (W, L) in µm per polarity.
+DEFAULT_SIZE = {"n": (2.0, 0.5), "p": (6.0, 0.5)}
+#: Minimum W and L (µm) of the 1.8 V FETs.
+MIN_W, MIN_L = 0.42, 0.15
+#: Gate voltages (from the rail they are referred to) of default-size diode-connected devices at
+#: ~10 µA, tt: nfet gate above VSS, pfet gate below VDD.
+BIAS_N, BIAS_P = 0.8, 1.1
+#: Values given to R and C that carry none (Cadence-form topologies).
+DEFAULT_R, DEFAULT_C = 10e3, 1e-12
+
+_N_MODELS = ("nmos", "nfet", "nch", "sky130_fd_pr__nfet")
+_P_MODELS = ("pmos", "pfet", "pch", "sky130_fd_pr__pfet")
+
+
+def _polarity(d: Device, circuit: Circuit) -> str | None:
+    """``n``/``p`` for a MOSFET or BJT (``.model`` card type first, then the model name)."""
+    name = (d.model or "").lower()
+    for m in circuit.models:
+        if m.name.lower() == name:
+            name = m.type.lower()
+            break
+    if d.kind == "Q":
+        return "n" if name.startswith("npn") else "p" if name.startswith("pnp") else None
+    if name.startswith(_N_MODELS) or name == "n":
+        return "n"
+    if name.startswith(_P_MODELS) or name == "p":
+        return "p"
+    return None
+
+
+def _um(v, default: float, minimum: float) -> float:
+    """A size in µm from a parameter in metres (values ≥ 1e-3 are taken as µm already)."""
+    if isinstance(v, (int, float)) and v > 0:
+        um = v * 1e6 if v < 1e-3 else float(v)
+        return round(max(um, minimum), 4)
+    return default
+
+
+def _num(v, default: float) -> float:
+    return float(v) if isinstance(v, (int, float)) and v > 0 else default
+
+
+def resistor_geometry(r: float) -> tuple[str, float, float] | None:
+    """(subcircuit, W, L) in µm giving ``r`` ohms at tt, or None below 600 Ω."""
+    if r >= 5e3:  # xhigh_po: two heads of 188.2/(weff+1.41) and a 2 kΩ/sq body
+        weff = 1.0 - 0.056
+        head = 188.2 / (weff + 1.41)
+        return RES_XHIGH, 1.0, round((r - 2 * head) * weff / 2000.0 + 0.0592, 4)
+    if r >= 600:  # high_po: one head of 345.8 Ω/sq over weff+0.1558, 325 Ω/sq body over l+0.247
+        weff = 1.0 - 0.001
+        head = 345.8312 / (weff + 0.1558)
+        return RES_HIGH, 1.0, round((r - head) * weff / 325.0 - 0.247, 4)
+    return None
+
+
+def cap_side(c: float) -> float | None:
+    """Side (µm) of a square MIM capacitor of ``c`` farads (2 fF/µm², 0.15 µm edge bias)."""
+    if c < 1e-15:
+        return None
+    return round(max(math.sqrt(c / 2e-15) - 0.15, 1.0), 4)
+
+
+def _lowest_supply(circuit: Circuit) -> str:
+    nets = circuit.nets
+    for n in nets:
+        if is_ground(n):
+            return n
+    return next((n for n in nets if n.upper().startswith("VSS")), "0")
+
+
+def convert_device(d: Device, circuit: Circuit, notes: list[str],
+                   size: tuple[float, float] | None = None) -> Device:
+    """The sky130 form of one device (unchanged, with a note, when sky130 has none).
+
+    ``size`` (W, L in µm) overrides the device's own and the default size of a MOSFET.
+    """
+    xname = d.name if d.name[:1].upper() == "X" else f"X{d.name}"
+    if d.kind == "M":
+        pol = _polarity(d, circuit)
+        if pol is None:
+            notes.append(f"{d.name}: MOS model {d.model!r} of unknown polarity kept as written")
+            return d
+        w0, l0 = DEFAULT_SIZE[pol]
+        w, ln = size if size else (_um(d.params.get("w"), w0, MIN_W), _um(d.params.get("l"), l0, MIN_L))
+        params: dict = {"W": w, "L": ln}
+        if _num(d.params.get("m"), 1) != 1:
+            params["mult"] = d.params["m"]
+        return Device(xname, "X", d.nodes[:4], model=NFET if pol == "n" else PFET, params=params)
+    if d.kind == "Q":
+        pol = _polarity(d, circuit)
+        if pol is None:
+            notes.append(f"{d.name}: BJT model {d.model!r} of unknown polarity kept as written")
+            return d
+        params = {"mult": d.params["m"]} if _num(d.params.get("m"), 1) != 1 else {}
+        if pol == "n":
+            return Device(xname, "X", (*d.nodes[:3], _lowest_supply(circuit)), model=NPN, params=params)
+        return Device(xname, "X", d.nodes[:3], model=PNP, params=params)
+    if d.kind == "R":
+        geo = resistor_geometry(_num(d.value, DEFAULT_R))
+        if geo is None:
+            notes.append(f"{d.name}: {d.value} Ω is below the sky130 poly resistors' range; kept ideal")
+            return d
+        model, w, ln = geo
+        return Device(xname, "X", (*d.nodes[:2], _lowest_supply(circuit)), model=model, params={"W": w, "L": ln})
+    if d.kind == "C":
+        side = cap_side(_num(d.value, DEFAULT_C))
+        if side is None:
+            notes.append(f"{d.name}: {d.value} F is below the smallest MIM capacitor; kept ideal")
+            return d
+        return Device(xname, "X", d.nodes[:2], model=CAP_MIM, params={"W": side, "L": side})
+    if d.kind == "D":
+        return Device(xname, "X", d.nodes[:2], model=DIODE, params={"area": _num(d.params.get("area"), 1.0),
+                                                                   "perim": 4.0})
+    if d.kind == "L":
+        notes.append(f"{d.name}: sky130 has no inductor device; kept ideal")
+    return d
+
+
+def to_sky130(circuit: Circuit, corner: str = "tt",
+              sizes: dict[str, tuple[float, float]] | None = None) -> Circuit:
+    """The circuit with sky130 devices and the ``.lib`` card of ``corner``.
+
+    Args:
+        circuit: any circuit (top level and subcircuit bodies are converted).
+        corner: process corner (``tt``, ``ff``, ``ss``, ``sf``, ``fs``).
+        sizes: optional (W, L) in µm per MOSFET instance name, overriding its own size.
+
+    Raises:
+        ValueError: unknown corner. ModelsMissing: the sky130 models are not installed.
+    """
+    card = lib_card(corner)
+    sizes = {k.lower(): v for k, v in (sizes or {}).items()}
+    notes: list[str] = []
+
+    def conv(devs: list[Device]) -> list[Device]:
+        return [convert_device(d, circuit, notes, sizes.get(d.name.lower())) for d in devs]
+
+    subckts = [Subckt(s.name, s.ports, conv(s.devices), dict(s.params), list(s.models)) for s in circuit.subckts]
+    devices = conv(circuit.devices)
+    used = {d.model.lower() for d in devices + [x for s in subckts for x in s.devices] if d.model}
+    models = [m for m in circuit.models if m.name.lower() in used]
+    includes = [ln for ln in circuit.includes if "sky130.lib.spice" not in ln] + [card]
+    return replace(circuit, devices=devices, subckts=subckts, models=models, includes=includes,
+                   extra=[f"* note: {n}" for n in notes] + list(circuit.extra))
