@@ -14,32 +14,35 @@ from eda.pdn.write import write_map_csv
 from eda.predictors import metrics as M
 
 DECK = """\
-R1 n1_m1_500_500 n1_m1_2500_500 1
-R2 n1_m1_2500_500 n1_m4_2500_500 0.5
-R3 n1_m4_2500_500 n1_m4_2500_3500 1
-V1 n1_m4_2500_3500 0 1.0
-I1 n1_m1_500_500 0 0.01
-I2 n1_m1_2500_500 0 0.02
+R1 n1_m1_1000_1000 n1_m1_5000_1000 1
+R2 n1_m1_5000_1000 n1_m4_5000_1000 0.5
+R3 n1_m4_5000_1000 n1_m4_5000_7000 1
+V1 n1_m4_5000_7000 0 1.0
+I1 n1_m1_1000_1000 0 0.01
+I2 n1_m1_5000_1000 0 0.02
 """
 
 
 def test_maps_by_hand():
     pdn = parse_pdn(DECK)
-    assert pm.map_shape(pdn) == (3, 4)
+    assert pm.map_shape(pdn) == (3, 1)  # m1 nodes only, 2000 dbu/um for contest-style names
+    assert pm.map_shape(pdn, dbu_per_um=1000) == (6, 2)
+    sh = (3, 4)
     res = solve_static(pdn)
-    m = pm.ir_drop_map(pdn, res.drop, interpolate=False)
+    m = pm.ir_drop_map(pdn, res.drop, sh, method="tile-max", interpolate=False)
     # m1 nodes only: tile (0, 0) and (2, 0); drops 0.03*1 + 0.03*0.5 + 0.01*1 and 0.045
     assert m[0, 0] == pytest.approx(0.055) and m[2, 0] == pytest.approx(0.045)
     assert m[1, 0] == 0 and m[0, 3] == 0
-    filled = pm.ir_drop_map(pdn, res.drop)
-    # two collinear m1 tiles: no triangle to interpolate in, so every tile takes the nearest value
-    assert set(np.round(filled.ravel(), 12)) == {0.055, 0.045}
-    cur = pm.current_map(pdn)
+    # two collinear m1 nodes: no triangle to interpolate in, so every point takes the nearest value
+    for method in pm.MAP_METHODS:
+        filled = pm.ir_drop_map(pdn, res.drop, sh, method=method)
+        assert set(np.round(filled.ravel(), 12)) == {0.055, 0.045}
+    cur = pm.current_map(pdn, sh)
     assert cur[0, 0] == pytest.approx(0.01) and cur[2, 0] == pytest.approx(0.02) and cur.sum() == pytest.approx(0.03)
-    dens = pm.pdn_density_map(pdn)
+    dens = pm.pdn_density_map(pdn, sh)
     assert dens.sum() == pytest.approx(2.0 + 3.0)  # wires of 2 µm and 3 µm, the via excluded
     assert dens[1, 0] == pytest.approx(1.0) and dens[2, 2] == pytest.approx(1.0)
-    eff = pm.effective_distance_map(pdn)
+    eff = pm.effective_distance_map(pdn, sh)
     assert eff[2, 3] == pytest.approx(0.5)  # tile centre on the pad: clipped at half a tile
     assert eff[0, 0] == pytest.approx(np.hypot(2.0, 3.0))
 

@@ -3,7 +3,7 @@
 Alternating horizontal/vertical stripes per layer, nodes where a stripe crosses a stripe of the layer
 below or above, wires between neighbouring nodes of a stripe, vias at crossings, pads on the top layer
 at a pad pitch, loads on the bottom layer. Node names follow the ICCAD'23 contest
-(``n1_m1_4000_0``: net 1, layer m1, x/y in nm)::
+(``n1_m1_4000_0``: net 1, layer m1, x/y in database units, 2000 per µm as in the contest)::
 
     m9  ───────●───────────●──────   pads (V to ground) on some top-layer nodes
     m8     │   ●   │       ●   │
@@ -24,7 +24,7 @@ from eda.pdn.model import GROUND, PDN, WAVE_PULSE
 
 __all__ = ["Layer", "GridParams", "make_grid", "grid_for_nodes"]
 
-DBU = 1000  # database units (nm) per µm
+DBU = 2000  # database units per µm: the ICCAD'23 contest convention (eda.pdn.maps.CONTEST_DBU_PER_UM)
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,17 @@
 """Contest-convention maps computed from a PDN (ICCAD'23 Problem C).
 
-Convention: 1 µm × 1 µm tiles, ``map[i, j]`` covers ``x ∈ [i, i+1) µm``, ``y ∈ [j, j+1) µm`` (so the first
-axis is x); node coordinates are in database units, :data:`DBU_PER_UM` per µm (nm). The default shape
-is ``(floor(max x) + 1, floor(max y) + 1)`` µm over all nodes with coordinates.
+Convention: 1 µm grid, ``map[x, y]`` (the first axis is x); node coordinates are in database units,
+:data:`CONTEST_DBU_PER_UM` (2000) per µm in the contest's decks (:func:`default_dbu_per_um` picks it for
+contest-style names ``n1_m1_x_y``; :func:`fit_dbu_per_um` checks it against given maps). The default
+shape is ``(floor(max x) + 1, floor(max y) + 1)`` µm over the lowest-layer (m1) nodes.
 
 The four maps:
 
-- :func:`ir_drop_map` (V): per tile, the largest IR drop of the lowest-metal-layer nodes in it; tiles
-  without such a node are linearly interpolated from tile centres (nearest value outside their hull).
+- :func:`ir_drop_map` (V), ``method="contest"`` (default): the drops of the m1 nodes interpolated by
+  scipy's cubic (Clough–Tocher) ``griddata`` over node positions in µm at the integer points
+  ``x = 0..W-1``, ``y = 0..H-1``; negative values clamped to 0; points outside the convex hull take the
+  nearest node's value. ``method="tile-max"`` (the old method, by name only): per 1 µm tile the largest
+  drop of the m1 nodes in it, empty tiles linearly interpolated.
 - :func:`current_map` (A): per tile, the sum of load currents attached to nodes in it.
 - :func:`pdn_density_map` (µm of wire per µm², summed over layers): wire (non-via resistor) length
   falling inside each tile.
@@ -17,17 +21,22 @@ The four maps:
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
 from eda.errors import InputError
+from eda.pdn.mapcsv import read_map_csv, write_map_csv
 from eda.pdn.model import GROUND, PDN
 
-__all__ = ["DBU_PER_UM", "map_shape", "lowest_layer_nodes", "ir_drop_map", "current_map", "pdn_density_map",
-           "effective_distance_map", "feature_maps", "read_map_csv"]
+__all__ = ["CONTEST_DBU_PER_UM", "DBU_PER_UM", "MAP_METHODS", "map_shape", "lowest_layer_nodes", "ir_drop_map",
+           "current_map", "pdn_density_map", "effective_distance_map", "feature_maps", "read_map_csv",
+           "write_map_csv", "default_dbu_per_um", "fit_dbu_per_um"]
 
+#: Database units per µm in the ICCAD'23 contest decks (and in our synthetic decks).
+CONTEST_DBU_PER_UM = 2000.0
+#: Scale used for decks whose names carry coordinates but no layer (IBM ``n0_x_y``): nm.
 DBU_PER_UM = 1000.0
+#: IR-drop map methods: the contest's interpolation, and the old per-tile maximum (by name only).
+MAP_METHODS = ("contest", "tile-max")
 
 
 def _require_coords(pdn: PDN) -> None:
@@ -36,12 +45,51 @@ def _require_coords(pdn: PDN) -> None:
                          file=pdn.source)
 
 
-def map_shape(pdn: PDN, dbu_per_um: float = DBU_PER_UM) -> tuple[int, int]:
-    """Default map shape ``(nx, ny)`` in 1 µm tiles."""
+def default_dbu_per_um(pdn: PDN) -> float:
+    """The scale a bare deck gets: 2000 for contest-style names with a layer (``n1_m1_x_y``), else 1000."""
+    return CONTEST_DBU_PER_UM if pdn.layer_names else DBU_PER_UM
+
+
+def _extent_um(pdn: PDN, dbu: float) -> tuple[int, int]:
+    nodes = lowest_layer_nodes(pdn)
+    return (int(np.floor(pdn.node_x[nodes].max() / dbu)) + 1, int(np.floor(pdn.node_y[nodes].max() / dbu)) + 1)
+
+
+def fit_dbu_per_um(pdn: PDN, shape: tuple[int, int] | None = None, override: float | None = None) -> float:
+    """The database units per µm of ``pdn``: ``override`` if given, else detected.
+
+    Without ``shape`` the deck's naming decides (:func:`default_dbu_per_um`). With the shape of given maps,
+    the scale must make the m1 nodes fit the maps: ``floor(max m1 coordinate) + 1`` at most the map size
+    and at most 3 points (2 %) short of it — the contest's own maps are sometimes 1–2 points wider than
+    the m1 grid. Candidates tried: ``override`` alone, else the naming default, then 2000 and 1000.
+
+    Raises:
+        InputError: no scale fits; names both sizes and the scale(s) tried.
+    """
     _require_coords(pdn)
-    ok = np.isfinite(pdn.node_x)
-    return (int(np.floor(np.nanmax(pdn.node_x[ok]) / dbu_per_um)) + 1,
-            int(np.floor(np.nanmax(pdn.node_y[ok]) / dbu_per_um)) + 1)
+    if override is not None and not (np.isfinite(override) and override > 0):
+        raise InputError(f"--dbu-per-um must be a positive number, got {override}")
+    if shape is None:
+        return float(override) if override is not None else default_dbu_per_um(pdn)
+    shape = (int(shape[0]), int(shape[1]))
+    tried = [float(override)] if override is not None else list(dict.fromkeys(
+        [default_dbu_per_um(pdn), CONTEST_DBU_PER_UM, DBU_PER_UM]))
+    sizes = []
+    for dbu in tried:
+        ext = _extent_um(pdn, dbu)
+        sizes.append(f"{ext[0]}x{ext[1]} at {dbu:g} dbu/um")
+        slack = [s - e for s, e in zip(shape, ext, strict=True)]
+        if all(0 <= d <= max(3, 0.02 * s) for d, s in zip(slack, shape, strict=True)):
+            return dbu
+    raise InputError(f"deck coordinates do not fit the given {shape[0]}x{shape[1]} maps: the m1 nodes span "
+                     f"{'; '.join(sizes)} (set --dbu-per-um to the deck's database units per um)",
+                     file=pdn.source)
+
+
+def map_shape(pdn: PDN, dbu_per_um: float | None = None) -> tuple[int, int]:
+    """Default map shape ``(W, H)``: ``floor(max m1 coordinate in µm) + 1`` per axis."""
+    _require_coords(pdn)
+    return _extent_um(pdn, dbu_per_um or default_dbu_per_um(pdn))
 
 
 def _tiles(pdn: PDN, nodes: np.ndarray, shape, dbu: float) -> tuple[np.ndarray, np.ndarray]:
@@ -82,14 +130,25 @@ def _fill(m: np.ndarray, have: np.ndarray) -> np.ndarray:
 
 
 def ir_drop_map(pdn: PDN, drop: np.ndarray, shape: tuple[int, int] | None = None,
-                dbu_per_um: float = DBU_PER_UM, interpolate: bool = True) -> np.ndarray:
-    """IR-drop map (V) from per-node drops (length ``n_nodes``), lowest metal layer only."""
+                dbu_per_um: float | None = None, method: str = "contest", interpolate: bool = True) -> np.ndarray:
+    """IR-drop map (V) from per-node drops (length ``n_nodes``), lowest metal layer (m1) only.
+
+    Args:
+        method: ``contest`` (cubic ``griddata`` at integer µm points, see the module doc) or ``tile-max``.
+        interpolate: ``tile-max`` only: fill tiles without a node (else they stay 0).
+    """
     drop = np.asarray(drop, dtype=np.float64)
     if drop.shape != (pdn.n_nodes,):
         raise InputError(f"drop must have one value per node ({pdn.n_nodes}), got shape {drop.shape}")
-    shape = tuple(shape) if shape is not None else map_shape(pdn, dbu_per_um)
+    if method not in MAP_METHODS:
+        raise InputError(f"map method must be one of {', '.join(MAP_METHODS)}, got {method!r}")
     _require_coords(pdn)
+    dbu_per_um = dbu_per_um or default_dbu_per_um(pdn)
+    shape = tuple(shape) if shape is not None else map_shape(pdn, dbu_per_um)
     nodes = lowest_layer_nodes(pdn)
+    if method == "contest":
+        return _contest_interpolate(pdn.node_x[nodes] / dbu_per_um, pdn.node_y[nodes] / dbu_per_um,
+                                    drop[nodes], shape)
     ix, iy = _tiles(pdn, nodes, shape, dbu_per_um)
     m = np.full(shape, -np.inf)
     np.maximum.at(m, (ix, iy), drop[nodes])
@@ -98,9 +157,34 @@ def ir_drop_map(pdn: PDN, drop: np.ndarray, shape: tuple[int, int] | None = None
     return _fill(m, have) if interpolate else m
 
 
+def _contest_interpolate(x: np.ndarray, y: np.ndarray, v: np.ndarray, shape) -> np.ndarray:
+    """Cubic (Clough–Tocher) interpolation at integer points, clamped at 0, nearest outside the hull."""
+    from scipy.interpolate import griddata
+
+    gx, gy = np.meshgrid(np.arange(shape[0], dtype=np.float64), np.arange(shape[1], dtype=np.float64),
+                         indexing="ij")
+    pts = np.column_stack([x, y])
+    # duplicate positions (stacked nodes) make the triangulation degenerate: keep each position once (max)
+    key = np.unique(pts, axis=0, return_inverse=True)
+    uniq, inv = key[0], key[1].ravel()
+    if len(uniq) < len(pts):
+        vv = np.full(len(uniq), -np.inf)
+        np.maximum.at(vv, inv, v)
+        pts, v = uniq, vv
+    if len(pts) >= 3 and np.linalg.matrix_rank(pts - pts.mean(0)) == 2:
+        m = griddata(pts, v, (gx, gy), method="cubic")
+    else:
+        m = np.full(shape, np.nan)
+    miss = np.isnan(m)
+    if miss.any():
+        m[miss] = griddata(pts, v, (gx[miss], gy[miss]), method="nearest")
+    return np.maximum(m, 0.0)
+
+
 def current_map(pdn: PDN, shape: tuple[int, int] | None = None, currents: np.ndarray | None = None,
-                dbu_per_um: float = DBU_PER_UM) -> np.ndarray:
+                dbu_per_um: float | None = None) -> np.ndarray:
     """Load-current map (A): currents (default: DC values) summed per tile at their non-ground node."""
+    dbu_per_um = dbu_per_um or default_dbu_per_um(pdn)
     shape = tuple(shape) if shape is not None else map_shape(pdn, dbu_per_um)
     cur = pdn.is_value if currents is None else np.asarray(currents, dtype=np.float64)
     if cur.shape != pdn.is_value.shape:
@@ -115,9 +199,10 @@ def current_map(pdn: PDN, shape: tuple[int, int] | None = None, currents: np.nda
     return m
 
 
-def pdn_density_map(pdn: PDN, shape: tuple[int, int] | None = None, dbu_per_um: float = DBU_PER_UM,
+def pdn_density_map(pdn: PDN, shape: tuple[int, int] | None = None, dbu_per_um: float | None = None,
                     sample_um: float = 0.25) -> np.ndarray:
     """Wire length per tile area (µm/µm²), all layers, vias excluded."""
+    dbu_per_um = dbu_per_um or default_dbu_per_um(pdn)
     shape = tuple(shape) if shape is not None else map_shape(pdn, dbu_per_um)
     wire = ~pdn.is_via & (pdn.res_a >= 0) & (pdn.res_b >= 0)
     a, b = pdn.res_a[wire], pdn.res_b[wire]
@@ -144,8 +229,9 @@ def pdn_density_map(pdn: PDN, shape: tuple[int, int] | None = None, dbu_per_um: 
 
 
 def effective_distance_map(pdn: PDN, shape: tuple[int, int] | None = None,
-                           dbu_per_um: float = DBU_PER_UM) -> np.ndarray:
+                           dbu_per_um: float | None = None) -> np.ndarray:
     """Effective distance to the pads (µm): ``1 / Σ 1/d`` from each tile centre."""
+    dbu_per_um = dbu_per_um or default_dbu_per_um(pdn)
     shape = tuple(shape) if shape is not None else map_shape(pdn, dbu_per_um)
     pad = pdn.pad_mask
     node = np.where(pdn.vs_a[pad] != GROUND, pdn.vs_a[pad], pdn.vs_b[pad])
@@ -167,33 +253,10 @@ def effective_distance_map(pdn: PDN, shape: tuple[int, int] | None = None,
 
 
 def feature_maps(pdn: PDN, shape: tuple[int, int] | None = None,
-                 dbu_per_um: float = DBU_PER_UM) -> dict[str, np.ndarray]:
+                 dbu_per_um: float | None = None) -> dict[str, np.ndarray]:
     """The contest's three input feature maps: ``current``, ``pdn_density``, ``eff_dist``."""
+    dbu_per_um = dbu_per_um or default_dbu_per_um(pdn)
     shape = tuple(shape) if shape is not None else map_shape(pdn, dbu_per_um)
     return {"current": current_map(pdn, shape, dbu_per_um=dbu_per_um),
             "pdn_density": pdn_density_map(pdn, shape, dbu_per_um=dbu_per_um),
             "eff_dist": effective_distance_map(pdn, shape, dbu_per_um=dbu_per_um)}
-
-
-def read_map_csv(path: str | Path) -> np.ndarray:
-    """Read a contest-style CSV map (row ``i`` = x µm). Raises ``InputError`` on bad content."""
-    path = Path(path)
-    try:
-        rows = path.read_text().strip().splitlines()
-    except OSError as e:
-        raise InputError(f"cannot read map: {e.strerror}", file=path) from None
-    out = []
-    width = None
-    for k, row in enumerate(rows):
-        try:
-            vals = [float(v) for v in row.split(",")]
-        except ValueError:
-            raise InputError("expected comma-separated numbers", file=path, line=k + 1, text=row) from None
-        if width is None:
-            width = len(vals)
-        elif len(vals) != width:
-            raise InputError(f"row has {len(vals)} values, expected {width}", file=path, line=k + 1)
-        out.append(vals)
-    if not out:
-        raise InputError("empty map", file=path)
-    return np.array(out)

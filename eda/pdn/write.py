@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from eda.pdn.mapcsv import write_map_csv
 from eda.pdn.model import PDN, WAVE_PULSE, WAVE_PWL
 
 __all__ = ["to_spice", "write_pdn", "write_map_csv", "write_voltages_csv"]
@@ -66,14 +67,6 @@ def write_pdn(pdn: PDN, path: str | Path, analysis: str | None = "op", control: 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(to_spice(pdn, analysis=analysis, control=control))
-    return path
-
-
-def write_map_csv(m: np.ndarray, path: str | Path) -> Path:
-    """Write a map as contest-style CSV: row ``i`` is ``x = i`` µm, column ``j`` is ``y = j`` µm."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    np.savetxt(path, np.asarray(m, dtype=np.float64), delimiter=",", fmt="%.9g")
     return path
 
 
