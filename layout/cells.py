@@ -11,7 +11,19 @@ Row template: horizontal word lines on fixed track slots (``WL`` slot 0, ``RWL``
 
 from __future__ import annotations
 
-from eda.layout.devices import Chain, Fet, Mim, Port, RowCellParams
+from eda.layout.devices import Chain, Fet, Mim, Port, RowCellParams, _nm
+from eda.tech.sky130 import sky130
+
+_T = sky130()
+#: met3 column-line width: a via2 plus m3.4 enclosure on both sides (0.33 µm)
+M3W = _nm(_T.value("via2.1a") + 2 * _T.value("m3.4"))
+#: met4 line width: a via3 plus m4.3 enclosure on both sides (0.33 µm)
+M4W = _nm(_T.value("via3.1") + 2 * _T.value("m4.3"))
+#: the compute capacitor (MIM, capm) side
+MIM_SIDE = 1000
+#: MIM bottom-plate keep-out: capm grown by capm.3 is the plate; other met3 stays capm.2b_a from it
+PLATE_GROW = _nm(_T.value("capm.3"))
+PLATE_KEEP = _nm(_T.value("capm.2b_a"))
 
 X_RBL, X_BLB, X_BL = 330, 3480, 4110
 X_CMP, X_BIT = 3480, 4110
@@ -22,8 +34,14 @@ SLOT_WL, SLOT_RWL = 0, 1
 
 
 def x_cl(pitch: int) -> int:
-    """x of the compute line (met4) in a column of width ``pitch``."""
-    return pitch - 1500
+    """x of the compute line (met4, over the MIM top plate) in a column of width ``pitch``: the
+    middle of the window where the MIM bottom plate keeps capm.2b_a from the last DAC line on its
+    left and the next column's RBL line on its right (BL/BLB cross the compute cell on met4)."""
+    half = MIM_SIDE // 2 + PLATE_GROW + PLATE_KEEP + M3W // 2
+    lo, hi = X_DAC[-1] + half, pitch + X_RBL - half
+    if lo > hi:
+        raise ValueError(f"column pitch {pitch} nm leaves no room for the MIM bottom-plate keep-out")
+    return (lo + hi) // 20 * 10
 
 
 def _pw(*ports: Port) -> tuple[Port, ...]:
@@ -70,7 +88,7 @@ def compute(pitch: int) -> RowCellParams:
                 Port("CL", "m4", x_nm=x_cl(pitch)),
                 Port("PCHB", "h"), Port("EN", "h"), Port("ENB", "h"), Port("RST", "h"))
     return RowCellParams("acim_compute", nmos=n, pmos=p, ports=ports, min_width=pitch,
-                         mims=(Mim("C0", "N", "CL", 1000, 1000, x_cl(pitch)),))
+                         mims=(Mim("C0", "N", "CL", MIM_SIDE, MIM_SIDE, x_cl(pitch)),))
 
 
 def comparator(pitch: int = 0) -> RowCellParams:

@@ -33,6 +33,11 @@ from eda.errors import InputError
 from eda.layout.geometry import Drawing, to_gdstk
 from eda.tech.sky130 import sky130
 
+
+def _nm(um: float) -> int:
+    return int(round(um * 1000))
+
+
 # Template constants (nm). Derived from the sky130 rules in eda.tech.sky130; see module sketch.
 PITCH = 480          # column pitch: gate pad 270 + poly.2 210
 X0 = 330             # first column centre: pdiff 145 + nwell enclosure 180 from the edge
@@ -41,6 +46,9 @@ SLOT = 460           # met2 track pitch: two via1 stubs 160+160 + m1.2 140
 NDIFF_B = 760        # nmos diffusion bottom
 PAD = 285            # gate pad centre from the diffusion edge (licon.14 + npc.4)
 TOP_MARGIN = 790     # pmos diffusion top from the cell top
+GRID = _nm(sky130().grid_um)
+_VIA2 = _nm(sky130().value("via2.1a"))
+_VIA2_END = _nm(sky130().value("via2.5"))  # met2 beyond a via2 at a track end
 
 
 @dataclass(frozen=True)
@@ -315,6 +323,8 @@ def row_cell(p: RowCellParams) -> CellResult:
     extent: dict[str, tuple[int, int]] = {}
     for net, (lo, hi) in tracked.items():
         a, b = lo - 160, hi + 160
+        if net in extra_x:  # a via2 at the track's end keeps via2.5's 0.085 on its end edge
+            b = max(b, max(extra_x[net]) + _VIA2 // 2 + _VIA2_END)
         pt = next((q for q in p.ports if q.net == net and q.kind in ("h", "v")), None)
         if pt is not None and pt.kind == "v":
             a, b = min(a, pt.x_nm - 200), max(b, pt.x_nm + pt.span_nm + 200)
@@ -452,7 +462,7 @@ def row_cell(p: RowCellParams) -> CellResult:
     cap_devices: list[Device] = []
     mim_pins: list[PinInfo] = []
     for m in p.mims:
-        cy = (yn_pad + 200 + nwell_bot - 200) // 2
+        cy = (yn_pad + nwell_bot) // 2 // GRID * GRID
         x0, x1 = m.x_nm - m.w_nm // 2, m.x_nm + m.w_nm // 2
         y0, y1 = cy - m.l_nm // 2, cy + m.l_nm // 2
         d.rect("capm", x0, y0, x1, y1)

@@ -190,6 +190,7 @@ def build_macro(p: MacroParams, lib: CellLibrary) -> Macro:
     x_cmp, _ = pin("comparator", "OUTP")
     x_bit, _ = pin("sar_bit", "BIT")
     x_cl, _ = pin("compute", "CL")
+    mim_side = _nm(float(lib.template.get("mim_side_um", 1.0)))
     x_dacs = [_nm(x) for x in lib.template.get("x_dac_um", [])][:B]
     if len(x_dacs) < B:
         raise InputError("library template lacks x_dac_um for the DAC lines", file=lib.path / "manifest.json")
@@ -222,8 +223,7 @@ def build_macro(p: MacroParams, lib: CellLibrary) -> Macro:
             x, yy = pin(role, "RBL")
             d.box("via2", x, yy, 200, 200)
             d.rect("met3", x - M3W // 2, yy - M3W // 2, x + M3W // 2, h)
-            for x in (x_bl, x_blb):
-                d.rect("met3", x - M3W // 2, 0, x + M3W // 2, h)
+            _bitlines_over_mim(d, (x_bl, x_blb), h, pin("compute", "CL")[1], mim_side)
             d.box("via2", x_vb[q], pin("compute", "VB")[1], 200, 200)
         d.rect("met4", x_cl - M4W // 2, 0, x_cl + M4W // 2, h)
         t = to_gdstk(d, f"{p.name}_{role}_tile" + (f"_{q}" if role == "compute" else ""), tech)
@@ -492,6 +492,29 @@ def build_macro(p: MacroParams, lib: CellLibrary) -> Macro:
               "comparator": W, "sar_bit": B * W, "sar_seq": (B + 1) * W, "dac_switch": B * W, "tap": 2 * p.rows}
     return Macro(p.name, glib, circuit, (X_R - X_L) / 1000, y_end / 1000, counts, groups, ports,
                  {"column_pitch_um": P / 1000, "row_height_um": hb / 1000, "origin_um": (X_L / 1000, 0.0)})
+
+
+def _bitlines_over_mim(d: Drawing, xs: tuple[int, ...], h: int, y_mim: int, side: int) -> None:
+    """BL/BLB across a compute cell: met3 below and above the MIM bottom plate's keep-out
+    (capm grown by capm.3, then capm.2b_a), met4 past it, via3 at each end (via3.5 enclosure)."""
+    tech = sky130()
+    keep = _nm(tech.value("capm.3")) + _nm(tech.value("capm.2b_a")) + side // 2
+    v3, m3_end, m4_enc = _nm(tech.value("via3.1")), _nm(tech.value("via3.5")), _nm(tech.value("m4.3"))
+    grid = _nm(tech.grid_um)
+    y_lo = (y_mim - keep - m3_end - v3 // 2) // grid * grid   # lower via3 centre
+    y_hi = -(-(y_mim + keep + m3_end + v3 // 2) // grid) * grid
+    if y_lo - v3 // 2 - m4_enc < 0 or y_hi + v3 // 2 + m4_enc > h:
+        raise InputError(f"the compute cell ({h / 1000} µm high) leaves no room to cross its MIM keep-out "
+                         "with the bit lines", file="cell library")
+    # the lower stub reaches below the tile (onto the bit line of the bitcell below, or into the
+    # free top of the ADC's last row) so that, alone under local array 0, it keeps m3.6's area
+    y0 = min(0, y_lo + v3 // 2 + m3_end - _nm(tech.value("m3.6") / (M3W / 1000)) // grid * grid - grid)
+    for x in xs:
+        d.rect("met3", x - M3W // 2, y0, x + M3W // 2, y_lo + v3 // 2 + m3_end)
+        d.rect("met3", x - M3W // 2, y_hi - v3 // 2 - m3_end, x + M3W // 2, h)
+        for y in (y_lo, y_hi):
+            d.box("via3", x, y, v3, v3)
+        d.rect("met4", x - M4W // 2, y_lo - v3 // 2 - m4_enc, x + M4W // 2, y_hi + v3 // 2 + m4_enc)
 
 
 def _global(port: str) -> str:

@@ -38,7 +38,14 @@ class Rule:
             ``separation`` (``layer`` to ``other``) | ``area`` (µm²) | ``extension``
             (``layer`` extends past ``other`` by at least ``value`` where it crosses it) |
             ``exact`` (``layer`` shapes are squares of side ``value``) | ``inside``
-            (``layer`` must lie inside ``other``) | ``not_overlap`` (no overlap of ``layer`` and ``other``).
+            (``layer`` must lie inside ``other``) | ``not_overlap`` (no overlap of ``layer`` and ``other``) |
+            ``corner_enclosure`` (``layer`` encloses the cut ``other`` by ``value`` on at least one of
+            every two adjacent edges: the precheck "2 adjacent edges" rules) | ``grid`` (every vertex
+            of every drawn layer on the ``value`` grid) | ``plate_space`` (MIM bottom plates, ``other``
+            ∩ ``layer`` grown by capm.3, ``value`` apart) | ``plate_separation`` (``layer`` shapes not
+            touching a bottom plate ``value`` from it) | ``separation_free`` (``layer`` shapes not
+            touching ``other``, ``value`` from it) | ``wide_space`` (metal parts wider than 3 µm keep
+            ``value`` from any metal edge).
         layer: the checked layer.
         other: the second layer for two-layer rules.
         value: the rule value in µm (µm² for ``area``).
@@ -153,6 +160,8 @@ _RULES: tuple[Rule, ...] = (
     R("li.1", "width", "li", 0.17, text="Width of li1"),
     R("li.3", "space", "li", 0.17, text="Spacing of li1 to li1"),
     R("li.5", "enclosure", "li", 0.0, "licon", "Enclosure of licon by li1 (0.08 on two opposite sides)"),
+    R("li.5a", "corner_enclosure", "li", 0.08, "licon",
+      "Enclosure of licon by li1 on one of every two adjacent edges"),
     R("li.6", "area", "li", 0.0561, text="Area of li1"),
     R("ct.1", "exact", "mcon", 0.17, text="Width and length of mcon (square 0.17)"),
     R("ct.2", "space", "mcon", 0.19, text="Spacing of mcon to mcon"),
@@ -161,37 +170,57 @@ _RULES: tuple[Rule, ...] = (
     R("m1.1", "width", "met1", 0.14, text="Width of metal1"),
     R("m1.2", "space", "met1", 0.14, text="Spacing of metal1 to metal1"),
     R("m1.4", "enclosure", "met1", 0.03, "mcon", "Enclosure of mcon by metal1 (0.06 on two adjacent sides)"),
+    R("m1.5", "corner_enclosure", "met1", 0.06, "mcon",
+      "Enclosure of mcon by metal1 on one of every two adjacent edges"),
     R("m1.6", "area", "met1", 0.083, text="Area of metal1"),
+    R("m1.3ab", "wide_space", "met1", 0.28, text="Spacing of metal1 wider than 3 µm to metal1"),
     R("via.1a", "exact", "via", 0.15, text="Width and length of via (square 0.15)"),
     R("via.2", "space", "via", 0.17, text="Spacing of via to via"),
     R("via.4a", "enclosure", "met1", 0.055, "via", "Enclosure of via by metal1 (0.085 on two adjacent sides)"),
+    R("via.5a", "corner_enclosure", "met1", 0.085, "via",
+      "Enclosure of via by metal1 on one of every two adjacent edges"),
     R("m2.1", "width", "met2", 0.14, text="Width of metal2"),
     R("m2.2", "space", "met2", 0.14, text="Spacing of metal2 to metal2"),
     R("m2.4", "enclosure", "met2", 0.055, "via", "Enclosure of via by metal2 (0.085 on two adjacent sides)"),
+    R("m2.5", "corner_enclosure", "met2", 0.085, "via",
+      "Enclosure of via by metal2 on one of every two adjacent edges"),
     R("m2.6", "area", "met2", 0.0676, text="Area of metal2"),
+    R("m2.3ab", "wide_space", "met2", 0.28, text="Spacing of metal2 wider than 3 µm to metal2"),
     # via2, met3
     R("via2.1a", "exact", "via2", 0.20, text="Width and length of via2 (square 0.20)"),
     R("via2.2", "space", "via2", 0.20, text="Spacing of via2 to via2"),
     R("via2.4", "enclosure", "met2", 0.04, "via2", "Enclosure of via2 by metal2 (0.085 on two adjacent sides)"),
+    R("via2.5", "corner_enclosure", "met2", 0.085, "via2",
+      "Enclosure of via2 by metal2 on one of every two adjacent edges"),
     R("m3.1", "width", "met3", 0.30, text="Width of metal3"),
     R("m3.2", "space", "met3", 0.30, text="Spacing of metal3 to metal3"),
     R("m3.4", "enclosure", "met3", 0.065, "via2", "Enclosure of via2 by metal3"),
     R("m3.6", "area", "met3", 0.24, text="Area of metal3"),
+    R("m3.3cd", "wide_space", "met3", 0.40, text="Spacing of metal3 wider than 3 µm to metal3"),
     # via3, met4
     R("via3.1", "exact", "via3", 0.20, text="Width and length of via3 (square 0.20)"),
     R("via3.2", "space", "via3", 0.20, text="Spacing of via3 to via3"),
     R("via3.4", "enclosure", "met3", 0.06, "via3_m3", "Enclosure of via3 by metal3 (off capm)"),
+    R("via3.5", "corner_enclosure", "met3", 0.09, "via3",
+      "Enclosure of via3 by metal3 on one of every two adjacent edges"),
     R("m4.1", "width", "met4", 0.30, text="Width of metal4"),
     R("m4.2", "space", "met4", 0.30, text="Spacing of metal4 to metal4"),
     R("m4.3", "enclosure", "met4", 0.065, "via3", "Enclosure of via3 by metal4"),
     R("m4.4a", "area", "met4", 0.24, text="Area of metal4"),
+    R("m4.5ab", "wide_space", "met4", 0.40, text="Spacing of metal4 wider than 3 µm to metal4"),
     # MIM capacitor (sky130_fd_pr__cap_mim_m3_1)
     R("capm.1", "width", "capm", 1.0, text="Width of capm"),
     R("capm.2a", "space", "capm", 0.84, text="Spacing of capm to capm"),
+    R("capm.2b", "plate_space", "met3", 1.2, "capm", "Spacing of MIM bottom plates (met3 ∩ capm grown 0.14)"),
+    R("capm.2b_a", "plate_separation", "met3", 1.2, "capm",
+      "Spacing of a MIM bottom plate (met3 ∩ capm grown 0.14) to other metal3"),
     R("capm.3", "enclosure", "met3", 0.14, "capm", "Enclosure of capm by metal3 (bottom plate)"),
     R("capm.4", "enclosure", "capm", 0.14, "via3_capm", "Enclosure of via3 by capm"),
     R("capm.5", "separation", "capm", 0.14, "via2", "Spacing of capm to via2"),
     R("capm.8", "separation", "capm", 0.14, "via3_m3", "Spacing of capm to via3 off capm"),
+    R("capm.11", "separation_free", "met3", 0.5, "capm", "Spacing of capm to metal3 not overlapping capm"),
+    # manufacturing grid (precheck x.1b): every vertex of every drawn layer
+    R("x.1b", "grid", "*", 0.005, text="Vertex off the 5 nm manufacturing grid"),
 )
 
 #: SPICE device names of the sky130 primitives we draw.
@@ -206,6 +235,9 @@ _STACK = (
     ("li", "mcon", "met1"), ("met1", "via", "met2"), ("met2", "via2", "met3"),
     ("met3", "via3", "met4"),
 )
+
+#: Feature size F for F²/bit figures: the minimum drawn gate length / poly width (poly.1a), 0.15 µm.
+FEATURE_UM = 0.15
 
 #: MIM capacitance per area and per perimeter (sky130 typical: 2 fF/µm², 0.38 fF/µm... ) used for
 #: the SPICE value of a drawn MIM cap; LVS compares it with a 1 % tolerance.

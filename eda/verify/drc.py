@@ -106,6 +106,13 @@ class LayerSet:
         self._cache[name] = r
         return r
 
+    def plate(self) -> db.Region:
+        """MIM bottom plates as the precheck deck sees them: met3 ∩ capm grown by capm.3."""
+        if "_plate" not in self._cache:
+            grow = _um(self.tech.value("capm.3"))
+            self._cache["_plate"] = (self["capm"] & self["met3"]).sized(grow)
+        return self._cache["_plate"]
+
     def _derive(self, name: str) -> db.Region:
         g = self.__getitem__
         if name in self.tech.layers:
@@ -133,6 +140,34 @@ def _um(v: float) -> int:
     return int(round(v * 1000))
 
 
+def _corner_enclosure(metal: db.Region, cut: db.Region, d: int) -> db.Region:
+    """Cuts whose enclosure by ``metal`` is below ``d`` on two adjacent edges (the precheck
+    deck's "2 adjacent edges" rules: projection enclosure, then corners where two short edges
+    meet)."""
+    short = metal.enclosing_check(cut, d, False, db.Region.Projection).second_edges()
+    corners = short.width_check(1, False, db.Region.Euclidian, 100.0)
+    return cut.interacting(corners.polygons(1))
+
+
+def _wide_space(metal: db.Region, d: int) -> db.EdgePairs:
+    """Spacing of the parts of ``metal`` wider than 3 µm to any other metal edge (m*.3)."""
+    wide = (metal.sized(-1500).sized(1500) & metal)
+    if wide.is_empty():
+        return db.EdgePairs()
+    wide_edges = wide.edges().outside_part(metal.merged())
+    rest = metal.edges() - wide
+    return wide_edges.separation_check(rest, d) + wide_edges.space_check(d)
+
+
+def _grid(ls: LayerSet, grid: int) -> db.EdgePairs:
+    """Vertices off the manufacturing grid on every drawn layer of the technology."""
+    out = db.EdgePairs()
+    for name, lay in ls.tech.layers.items():
+        if lay.purpose == "drawing" and ls.ly.find_layer(lay.layer, lay.datatype) is not None:
+            out += ls.raw(name).grid_check(grid, grid)
+    return out
+
+
 def _check(ls: LayerSet, rule, dbu: float) -> tuple[db.EdgePairs | None, db.Region | None]:
     """Run one rule; returns (edge-pair markers, polygon markers)."""
     k, d = rule.kind, _um(rule.value)
@@ -142,6 +177,8 @@ def _check(ls: LayerSet, rule, dbu: float) -> tuple[db.EdgePairs | None, db.Regi
         w_edges = gate.edges() & poly.edges()
         bad = w_edges.with_length(0, d, False)
         return db.EdgePairs(), bad.extended(0, 0, 20, 20, True)
+    if k == "grid":
+        return _grid(ls, d), None
     a = ls[rule.layer]
     if k == "width":
         return a.width_check(d), None
@@ -169,6 +206,18 @@ def _check(ls: LayerSet, rule, dbu: float) -> tuple[db.EdgePairs | None, db.Regi
         return None, bad
     if k == "not_overlap":
         return None, a & ls[rule.other]
+    if k == "corner_enclosure":
+        return None, _corner_enclosure(a, ls[rule.other], d)
+    if k == "plate_space":
+        return ls.plate().isolated_check(d), None
+    if k == "plate_separation":
+        plate = ls.plate()
+        return a.not_interacting(plate).separation_check(plate, d), None
+    if k == "separation_free":
+        b = ls[rule.other]
+        return a.not_interacting(b).separation_check(b, d), None
+    if k == "wide_space":
+        return _wide_space(a, d), None
     if k == "inside":
         return None, a - ls[rule.other]
     raise ValueError(f"unknown rule kind {k}")
