@@ -1,6 +1,6 @@
 """Evaluation of IR-drop models: contest metrics per sample, inference time vs exact-solve time, comparisons.
 
-Metrics come from :mod:`eda.predictors.metrics` (the one implementation: MAE, max error, NMAE, CC,
+Metrics come from :mod:`eda.pdn.metrics` (the one implementation: MAE, max error, NMAE, CC,
 hotspot F1). Inference time counts everything a user waits for once the deck is parsed: building the
 PDNGraph from the deck and maps, normalising, and the forward pass. Exact-solve times are the ones the
 dataset builder recorded for the same sample (``manifest.jsonl``), or re-measured on request.
@@ -17,7 +17,7 @@ import torch
 from torch_geometric.data import HeteroData
 
 from eda.errors import InputError
-from eda.predictors.pdnnet import Normalizer, denormalise, prepare
+from eda.predictors.normalize import Normalizer, denormalise, prepare
 
 __all__ = ["predict_graph", "score_map", "evaluate_graphs", "exact_times", "summarise", "plot_maps",
            "METRIC_KEYS"]
@@ -40,7 +40,7 @@ def predict_graph(model, norm: Normalizer, g: HeteroData) -> tuple[np.ndarray, d
 
 def score_map(pred: np.ndarray, gold: np.ndarray) -> dict:
     """Contest metrics of one predicted map against the golden map (both in volts)."""
-    from eda.predictors import metrics as M
+    from eda.pdn import metrics as M
 
     if pred.shape != gold.shape:
         raise InputError(f"predicted map {pred.shape} and golden map {gold.shape} differ in shape")
@@ -160,7 +160,7 @@ def evaluate_checkpoint(data_dir: str | Path, ckpt: str | Path, split: str = "te
         split: ``test`` (the held-out names stored in the checkpoint when it was trained on this
             dataset; all samples otherwise), ``val``, ``train`` or ``all``.
     """
-    from eda.predictors.pdnnet import load_checkpoint
+    from eda.predictors.checkpoint import load_checkpoint
     from eda.predictors.train import load_split
 
     if split not in ("test", "val", "train", "all"):
@@ -186,7 +186,7 @@ def compare(data_dir: str | Path, out: str | Path, models=("pdnnet", "cnn", "gnn
     Returns:
         ``{"rows": [...], "improvement": {target: 1 - MAE_pdnnet / MAE_cnn}, "files": {...}}``.
     """
-    from eda.predictors.pdnnet import save_checkpoint
+    from eda.predictors.checkpoint import save_checkpoint
     from eda.predictors.train import TrainParams, load_split, split_names, train_model
 
     out = Path(out)

@@ -11,7 +11,7 @@ from eda.pdn.grid import make_grid
 from eda.pdn.parse import parse_pdn
 from eda.pdn.solve import solve_static
 from eda.pdn.write import write_map_csv
-from eda.predictors import metrics as M
+from eda.pdn import metrics as M
 
 DECK = """\
 R1 n1_m1_1000_1000 n1_m1_5000_1000 1

@@ -46,7 +46,7 @@ def score(pred: Path = typer.Argument(..., help="Predicted map CSV."),
           golden: Path = typer.Argument(..., help="Golden map CSV.")) -> None:
     """Print MAE, max error, NMAE, CC and hotspot F1 of PRED against GOLDEN as JSON (volts)."""
     from eda.pdn.maps import read_map_csv
-    from eda.predictors.metrics import score as score_maps
+    from eda.pdn.metrics import score as score_maps
 
     typer.echo(json.dumps(score_maps(read_map_csv(pred), read_map_csv(golden)), indent=2))
 

@@ -55,7 +55,7 @@ def plot_map(m: np.ndarray, path: str | Path, title: str = "IR drop", unit: str 
 def plot_compare(golden: np.ndarray, pred: np.ndarray, path: str | Path, title: str = "",
                  unit: str = "V") -> Path:
     """Golden, predicted (same colour scale) and signed error maps side by side, metrics in the title."""
-    from eda.predictors.metrics import score
+    from eda.pdn.metrics import score
 
     plt = _plt()
     scale, label = UNITS.get(unit, (1.0, unit))

@@ -19,15 +19,15 @@ component (ground excluded).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.csgraph import connected_components
 from scipy.sparse.linalg import splu
 
 from eda.errors import InputError, SimulationError
-from eda.pdn.model import GROUND, PDN, WAVE_PULSE, WAVE_PWL
+from eda.pdn.check import Topology, build_topology, check_floating, drop_from, ext_index, laplacian, nominal_supply
+from eda.pdn.model import PDN, WAVE_PULSE, WAVE_PWL
 
 __all__ = ["StaticResult", "TransientResult", "solve_static", "solve_transient", "source_currents",
            "DIRECT_LIMIT", "ORDERINGS"]
@@ -122,138 +122,6 @@ def nested_dissection(A: sp.spmatrix, x: np.ndarray, y: np.ndarray, leaf: int = 
     return np.lexsort((np.arange(n), final))
 
 
-# ====================================================================== topology
-@dataclass
-class _Topo:
-    """Merged-short graph: node → group labels, fixed group voltages, conductance Laplacian."""
-
-    label: np.ndarray        # (n_nodes + 1,) group of each node; last entry is ground
-    n_groups: int
-    fixed: np.ndarray        # (n_groups,) fixed voltage or nan
-    G: sp.csr_matrix         # group conductance Laplacian (resistors only)
-    unknown: np.ndarray      # group ids that are solved for
-    where_u: np.ndarray      # (n_groups,) position in ``unknown`` or -1
-    ground_group: int
-
-    def ext(self, idx: np.ndarray, n_nodes: int) -> np.ndarray:
-        return self.label[np.where(idx < 0, n_nodes, idx)]
-
-
-def _ext(idx: np.ndarray, n: int) -> np.ndarray:
-    return np.where(idx < 0, n, idx)
-
-
-def _laplacian(a: np.ndarray, b: np.ndarray, w: np.ndarray, n: int) -> sp.csr_matrix:
-    keep = a != b
-    a, b, w = a[keep], b[keep], w[keep]
-    rows = np.concatenate([a, b, a, b])
-    cols = np.concatenate([a, b, b, a])
-    vals = np.concatenate([w, w, -w, -w])
-    return sp.csr_matrix((vals, (rows, cols)), shape=(n, n))
-
-
-def _names(pdn: PDN, nodes: np.ndarray, limit: int = 10) -> str:
-    shown = [str(pdn.node_names[i]) if i < pdn.n_nodes else "0" for i in nodes[:limit]]
-    more = f" ... (+{len(nodes) - limit} more)" if len(nodes) > limit else ""
-    return ", ".join(shown) + more
-
-
-def _topology(pdn: PDN, inductors_short: bool) -> _Topo:
-    n = pdn.n_nodes
-    short = pdn.vs_value == 0
-    sa = [_ext(pdn.vs_a[short], n)]
-    sb = [_ext(pdn.vs_b[short], n)]
-    if inductors_short and len(pdn.ind_a):
-        sa.append(_ext(pdn.ind_a, n))
-        sb.append(_ext(pdn.ind_b, n))
-    sa_, sb_ = np.concatenate(sa), np.concatenate(sb)
-    adj = sp.csr_matrix((np.ones(len(sa_), dtype=np.int8), (sa_, sb_)), shape=(n + 1, n + 1))
-    n_groups, label = connected_components(adj, directed=False)
-    label = label.astype(np.int64)
-    ground_group = int(label[n])
-
-    # Pads: non-zero sources with exactly one terminal on ground.
-    nz = ~short
-    ag, bg = pdn.vs_a == GROUND, pdn.vs_b == GROUND
-    floating_src = nz & ~ag & ~bg
-    if floating_src.any():
-        j = int(np.flatnonzero(floating_src)[0])
-        raise InputError(f"voltage source {pdn.vs_names[j]} sits between two nodes "
-                         f"({pdn.node_names[pdn.vs_a[j]]}, {pdn.node_names[pdn.vs_b[j]]}) with "
-                         f"{pdn.vs_value[j]:g} V; PDN pads must go to ground (0-V sources are shorts)",
-                         file=pdn.source)
-    pad = nz & (ag ^ bg)
-    pad_node = np.where(ag[pad], pdn.vs_b[pad], pdn.vs_a[pad])
-    pad_val = np.where(ag[pad], -pdn.vs_value[pad], pdn.vs_value[pad])
-    pad_names = pdn.vs_names[pad]
-    grp = np.concatenate([[ground_group], label[pad_node]])
-    val = np.concatenate([[0.0], pad_val])
-    who = np.concatenate([["ground"], pad_names]).astype(str)
-    order = np.argsort(grp, kind="stable")
-    grp, val, who = grp[order], val[order], who[order]
-    lo = np.full(n_groups, np.inf)
-    hi = np.full(n_groups, -np.inf)
-    np.minimum.at(lo, grp, val)
-    np.maximum.at(hi, grp, val)
-    tol = 1e-12 * np.maximum(1.0, np.maximum(np.abs(lo), np.abs(hi)))
-    conflict = np.flatnonzero(np.isfinite(lo) & (hi - lo > tol))
-    if len(conflict):
-        g = conflict[0]
-        m = grp == g
-        parts = sorted({f"{w} ({v:g} V)" for w, v in zip(who[m], val[m], strict=True)})
-        nodes = np.flatnonzero(label[:n] == g)
-        raise InputError(f"pads at different voltages are shorted together: {', '.join(parts[:6])}; "
-                         f"shorted nodes: {_names(pdn, nodes)}", file=pdn.source)
-    fixed = np.where(np.isfinite(lo), lo, np.nan)
-
-    ra = label[_ext(pdn.res_a, n)]
-    rb = label[_ext(pdn.res_b, n)]
-    G = _laplacian(ra, rb, 1.0 / pdn.res_value, n_groups)
-    unknown = np.flatnonzero(np.isnan(fixed))
-    where_u = np.full(n_groups, -1, dtype=np.int64)
-    where_u[unknown] = np.arange(len(unknown))
-    return _Topo(label=label, n_groups=n_groups, fixed=fixed, G=G, unknown=unknown, where_u=where_u,
-                 ground_group=ground_group)
-
-
-def _check_floating(pdn: PDN, topo: _Topo, extra: sp.spmatrix | None = None) -> None:
-    """Raise when a group has no conductive path to a pad or ground."""
-    if not len(pdn.pad_mask) or not pdn.pad_mask.any():
-        raise InputError("the deck has no pads: expected voltage sources from supply nodes to ground "
-                         "(e.g. 'V1 n1_m9_0_0 0 1.1')", file=pdn.source)
-    A = topo.G if extra is None else (abs(topo.G) + abs(extra))
-    n_comp, comp = connected_components(A, directed=False)
-    has_fixed = np.zeros(n_comp, dtype=bool)
-    has_fixed[comp[~np.isnan(topo.fixed)]] = True
-    bad_group = ~has_fixed[comp]
-    if bad_group.any():
-        nodes = np.flatnonzero(bad_group[topo.label[: pdn.n_nodes]])
-        raise InputError(f"{len(nodes)} node(s) float: no resistive path to any pad or ground: "
-                         f"{_names(pdn, nodes)}", file=pdn.source)
-
-
-def _nominal(pdn: PDN, topo: _Topo) -> np.ndarray:
-    """Supply voltage of each group: the pad voltage of its resistive component, ground excluded."""
-    G = topo.G.tocoo()
-    keep = (G.row != topo.ground_group) & (G.col != topo.ground_group)
-    A = sp.csr_matrix((np.ones(keep.sum()), (G.row[keep], G.col[keep])), shape=G.shape)
-    _, comp = connected_components(A, directed=False)
-    fx = topo.fixed.copy()
-    fx[topo.ground_group] = np.nan
-    ok = ~np.isnan(fx)
-    nom = np.zeros(comp.max() + 1 if len(comp) else 0)
-    # Largest |V| pad of the component is its supply (one net has one supply voltage).
-    mag = np.zeros_like(nom)
-    np.maximum.at(mag, comp[ok], np.abs(fx[ok]))
-    sel = ok & (np.abs(fx) == mag[comp])
-    nom[comp[sel]] = fx[sel]
-    return nom[comp]
-
-
-def _drop(v: np.ndarray, nom: np.ndarray) -> np.ndarray:
-    return np.where(nom > 0, nom - v, np.where(nom < 0, v - nom, v))
-
-
 # ====================================================================== linear solves
 class _Solver:
     """Factorised (or preconditioned) SPD system; ``solve(b)``."""
@@ -281,7 +149,7 @@ class _Solver:
             self.M = self.ml.aspreconditioner(cycle="V")
             self._solve = self._cg
         else:
-            raise ValueError(f"method must be 'direct' or 'iterative', got {method!r}")
+            raise InputError(f"method must be 'direct' or 'iterative', got {method!r}")
 
     def _direct(self, A: sp.csr_matrix, ordering: str) -> None:
         sym = {"diag_pivot_thresh": 0.0, "options": {"SymmetricMode": True}}
@@ -295,7 +163,7 @@ class _Solver:
             elif ordering in ("rcm", "natural", "nd"):
                 if ordering == "nd":
                     if self.coords is None or not np.isfinite(self.coords[0]).all():
-                        raise ValueError("ordering 'nd' needs coordinates for every unknown")
+                        raise InputError("ordering 'nd' needs coordinates for every unknown")
                     p = nested_dissection(A, *self.coords)
                 elif ordering == "rcm":
                     from scipy.sparse.csgraph import reverse_cuthill_mckee
@@ -313,7 +181,7 @@ class _Solver:
 
                 self._solve = solve
             else:
-                raise ValueError(f"ordering must be one of {ORDERINGS}, got {ordering!r}")
+                raise InputError(f"ordering must be one of {', '.join(ORDERINGS)}, got {ordering!r}")
         except RuntimeError as e:  # SuperLU: "Factor is exactly singular"
             raise SimulationError(f"sparse factorisation failed: {e}") from None
         self.lu = lu
@@ -336,7 +204,7 @@ class _Solver:
         return self._solve(b)
 
 
-def _group_coords(pdn: PDN, topo: _Topo, u: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+def _group_coords(pdn: PDN, topo: Topology, u: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     if not pdn.has_coordinates:
         return None
     gx = np.full(topo.n_groups, np.nan)
@@ -352,14 +220,14 @@ def _pick_method(method: str, n: int) -> str:
     if method == "auto":
         return "direct" if n <= DIRECT_LIMIT else "iterative"
     if method not in ("direct", "iterative"):
-        raise ValueError(f"method must be 'auto', 'direct' or 'iterative', got {method!r}")
+        raise InputError(f"method must be 'auto', 'direct' or 'iterative', got {method!r}")
     return method
 
 
 def _injection(pdn: PDN, label: np.ndarray, n_groups: int, currents: np.ndarray) -> np.ndarray:
     n = pdn.n_nodes
-    return (np.bincount(label[_ext(pdn.is_b, n)], currents, minlength=n_groups)
-            - np.bincount(label[_ext(pdn.is_a, n)], currents, minlength=n_groups))
+    return (np.bincount(label[ext_index(pdn.is_b, n)], currents, minlength=n_groups)
+            - np.bincount(label[ext_index(pdn.is_a, n)], currents, minlength=n_groups))
 
 
 # ====================================================================== static
@@ -409,8 +277,8 @@ def solve_static(pdn: PDN, method: str = "auto", ordering: str = "auto", rtol: f
         SimulationError: the linear solve failed.
     """
     t0 = time.perf_counter()
-    topo = _topology(pdn, inductors_short=True)
-    _check_floating(pdn, topo)
+    topo = build_topology(pdn, inductors_short=True)
+    check_floating(pdn, topo)
     u, f = topo.unknown, np.flatnonzero(~np.isnan(topo.fixed))
     inj = _injection(pdn, topo.label, topo.n_groups, pdn.is_value)
     G = topo.G
@@ -424,11 +292,11 @@ def solve_static(pdn: PDN, method: str = "auto", ordering: str = "auto", rtol: f
     t3 = time.perf_counter()
     vg = topo.fixed.copy()
     vg[u] = x
-    nom_g = _nominal(pdn, topo)
+    nom_g = nominal_supply(pdn, topo)
     lab = topo.label[: pdn.n_nodes]
     v = vg[lab]
     nom = nom_g[lab]
-    return StaticResult(voltage=v, drop=_drop(v, nom), supply=nom, n_unknowns=len(u), method=meth,
+    return StaticResult(voltage=v, drop=drop_from(v, nom), supply=nom, n_unknowns=len(u), method=meth,
                         ordering=solver.ordering if meth == "direct" else None,
                         seconds={"build": t1 - t0, "factor": t2 - t1, "solve": t3 - t2},
                         iterations=solver.iterations)
@@ -490,12 +358,134 @@ class TransientResult:
         return float(self.worst_drop.max()) if len(self.worst_drop) else 0.0
 
 
+#: Largest number of time points a transient may ask for (a 1e-30 s step is a typo, not a plan).
+MAX_TIME_POINTS = 10_000_000
+
+
 def _time_grid(step: float, stop: float) -> np.ndarray:
     n = int(np.floor(stop / step + 1e-9))
     t = step * np.arange(n + 1)
     if stop - t[-1] > 1e-9 * step:
         t = np.append(t, stop)
     return t
+
+
+def _resolve_times(pdn: PDN, step, stop, times) -> np.ndarray:
+    """The time points: explicit ``times``, else a uniform grid from step/stop (default the ``.tran``)."""
+    if times is None:
+        if step is None or stop is None:
+            if pdn.tran is None:
+                raise InputError("no time grid: give step and stop, or a .tran card in the deck",
+                                 file=pdn.source)
+            step = step if step is not None else pdn.tran[0]
+            stop = stop if stop is not None else pdn.tran[1]
+        step, stop = float(step), float(stop)
+        if not (np.isfinite(step) and np.isfinite(stop) and step > 0 and stop > 0):
+            raise InputError(f"step and stop must be positive finite times (s), got step={step:g}, "
+                             f"stop={stop:g}")
+        if stop / step > MAX_TIME_POINTS:
+            raise InputError(f"step {step:g} s and stop {stop:g} s make {stop / step:.3g} time points; at most "
+                             f"{MAX_TIME_POINTS:.0e} (check the units: seconds)")
+        times = _time_grid(step, stop)
+    times = np.asarray(times, dtype=np.float64)
+    if times.ndim != 1 or len(times) < 2 or times[0] != 0 or np.any(np.diff(times) <= 0) \
+            or not np.isfinite(times).all():
+        raise InputError("times must be finite, increasing, start at 0 and have at least two points")
+    return times
+
+
+def _current_function(pdn: PDN, load_waveform):
+    """``t -> currents of every current source``: the deck's waveforms, or ``load_waveform`` interpolated."""
+    if load_waveform is None:
+        return lambda t: source_currents(pdn, t)
+    lt, li = (np.asarray(a, dtype=np.float64) for a in load_waveform)
+    if li.ndim != 2 or li.shape != (len(lt), len(pdn.is_value)):
+        raise InputError(f"load_waveform currents must have shape (len(t), {len(pdn.is_value)}), "
+                         f"got {li.shape}")
+
+    def currents(t):
+        k = int(np.clip(np.searchsorted(lt, t, side="right") - 1, 0, len(lt) - 1))
+        if k + 1 >= len(lt) or t <= lt[0]:
+            return li[k] if t > lt[0] else li[0]
+        w = (t - lt[k]) / (lt[k + 1] - lt[k])
+        return (1 - w) * li[k] + w * li[k + 1]
+
+    return currents
+
+
+def _probe_indices(pdn: PDN, probes) -> np.ndarray:
+    idx = []
+    for p in probes:
+        try:
+            idx.append(pdn.node_index(p))
+        except KeyError:
+            raise InputError(f"probe node {p!r} is not in the deck", file=pdn.source) from None
+    return np.array(idx, dtype=np.int64)
+
+
+class _Companion:
+    """Companion-model stepping (backward Euler or trapezoidal) on the merged-short groups.
+
+    State: group voltages ``v``, capacitor history ``y`` (trap only) and inductor currents ``z`` (nodal).
+    One factorisation per distinct step size, cached.
+    """
+
+    def __init__(self, pdn: PDN, topo: Topology, integration: str, method: str, ordering: str):
+        n, lab, ng = pdn.n_nodes, topo.label, topo.n_groups
+        self.pdn, self.topo, self.be = pdn, topo, integration == "be"
+        self.Cm = laplacian(lab[ext_index(pdn.cap_a, n)], lab[ext_index(pdn.cap_b, n)], pdn.cap_value, ng)
+        self.Gam = laplacian(lab[ext_index(pdn.ind_a, n)], lab[ext_index(pdn.ind_b, n)], 1.0 / pdn.ind_value,
+                             ng) if len(pdn.ind_value) else sp.csr_matrix((ng, ng))
+        self.u, self.f = topo.unknown, np.flatnonzero(~np.isnan(topo.fixed))
+        self.method, self.ordering = _pick_method(method, len(self.u)), ordering
+        self.coords = _group_coords(pdn, topo, self.u)
+        self.cache: dict[float, tuple] = {}
+        self.t_factor = 0.0
+
+    def start(self, dc_voltage: np.ndarray, i0: np.ndarray) -> None:
+        """Initial state from the DC operating point; inductor currents from KCL where they touch."""
+        pdn, topo = self.pdn, self.topo
+        n, lab, ng = pdn.n_nodes, topo.label, topo.n_groups
+        v = np.zeros(ng)
+        v[lab[:n]] = dc_voltage
+        v[self.f] = topo.fixed[self.f]
+        s = _injection(pdn, lab, ng, i0)
+        touched = np.zeros(ng, dtype=bool)
+        touched[lab[ext_index(pdn.ind_a, n)]] = True
+        touched[lab[ext_index(pdn.ind_b, n)]] = True
+        self.v, self.y, self.z = v, np.zeros(ng), np.where(touched, s - topo.G @ v, 0.0)
+
+    def _factor(self, h: float):
+        key = float(f"{h:.9e}")  # steps equal to 1e-9 relative share one factorisation
+        if key not in self.cache:
+            t0 = time.perf_counter()
+            alpha = (1.0 if self.be else 2.0) / h
+            beta = h if self.be else h / 2
+            M = (self.topo.G + alpha * self.Cm + beta * self.Gam).tocsr()
+            Mu = M[self.u]
+            solver = _Solver(Mu[:, self.u], self.method, self.ordering, 1e-12, self.coords)
+            self.cache[key] = (solver, Mu[:, self.f] @ self.topo.fixed[self.f], alpha, beta)
+            self.t_factor += time.perf_counter() - t0
+        return self.cache[key]
+
+    def step(self, h: float, currents: np.ndarray) -> np.ndarray:
+        """Advance by ``h`` with the given source currents at the new time; returns the new ``v``."""
+        solver, fix_rhs, alpha, beta = self._factor(h)
+        v, Cm, Gam = self.v, self.Cm, self.Gam
+        s = _injection(self.pdn, self.topo.label, self.topo.n_groups, currents)
+        if self.be:
+            rhs = s + alpha * (Cm @ v) - self.z
+        else:
+            rhs = s + alpha * (Cm @ v) + self.y - self.z - beta * (Gam @ v)
+        vn = v.copy()
+        vn[self.u] = solver.solve(rhs[self.u] - fix_rhs)
+        if self.be:
+            self.z = self.z + beta * (Gam @ vn)
+        else:
+            self.y = alpha * (Cm @ (vn - v)) - self.y
+            self.z = self.z + beta * (Gam @ (vn + v))
+        self.v = vn
+        return vn
 
 
 def solve_transient(pdn: PDN, step: float | None = None, stop: float | None = None, *,
@@ -521,117 +511,38 @@ def solve_transient(pdn: PDN, step: float | None = None, stop: float | None = No
     """
     if integration not in ("trap", "be"):
         raise InputError(f"integration must be 'trap' or 'be', got {integration!r}")
-    if times is None:
-        if step is None or stop is None:
-            if pdn.tran is None:
-                raise InputError("no time grid: give step and stop, or a .tran card in the deck",
-                                 file=pdn.source)
-            step = step if step is not None else pdn.tran[0]
-            stop = stop if stop is not None else pdn.tran[1]
-        if not (step > 0 and stop > 0):
-            raise InputError(f"step and stop must be positive, got step={step}, stop={stop}")
-        times = _time_grid(float(step), float(stop))
-    times = np.asarray(times, dtype=np.float64)
-    if times.ndim != 1 or len(times) < 2 or times[0] != 0 or np.any(np.diff(times) <= 0):
-        raise InputError("times must be increasing, start at 0 and have at least two points")
-    n = pdn.n_nodes
-    probe_idx = []
-    for p in probes:
-        try:
-            probe_idx.append(pdn.node_index(p))
-        except KeyError:
-            raise InputError(f"probe node {p!r} is not in the deck", file=pdn.source) from None
-    if load_waveform is not None:
-        lt, li = (np.asarray(a, dtype=np.float64) for a in load_waveform)
-        if li.ndim != 2 or li.shape != (len(lt), len(pdn.is_value)):
-            raise InputError(f"load_waveform currents must have shape (len(t), {len(pdn.is_value)}), "
-                             f"got {li.shape}")
-
-        def currents(t):
-            k = int(np.clip(np.searchsorted(lt, t, side="right") - 1, 0, len(lt) - 1))
-            if k + 1 >= len(lt) or t <= lt[0]:
-                return li[k] if t > lt[0] else li[0]
-            w = (t - lt[k]) / (lt[k + 1] - lt[k])
-            return (1 - w) * li[k] + w * li[k + 1]
-    else:
-        def currents(t):
-            return source_currents(pdn, t)
+    times = _resolve_times(pdn, step, stop, times)
+    probe_idx = _probe_indices(pdn, probes)
+    currents = _current_function(pdn, load_waveform)
+    _pick_method(method, 0)
 
     t0 = time.perf_counter()
     # DC operating point at t = 0 with the time-zero source values.
-    dc_pdn = pdn
     i0 = currents(0.0)
-    if not np.array_equal(i0, pdn.is_value):
-        from dataclasses import replace
-
-        dc_pdn = replace(pdn, is_value=i0)
+    dc_pdn = pdn if np.array_equal(i0, pdn.is_value) else replace(pdn, is_value=i0)
     dc = solve_static(dc_pdn, method=method, ordering=ordering)
-
-    topo = _topology(pdn, inductors_short=False)
-    ng = topo.n_groups
-    lab = topo.label
-    Cm = _laplacian(lab[_ext(pdn.cap_a, n)], lab[_ext(pdn.cap_b, n)], pdn.cap_value, ng)
-    Gam = _laplacian(lab[_ext(pdn.ind_a, n)], lab[_ext(pdn.ind_b, n)], 1.0 / pdn.ind_value, ng) \
-        if len(pdn.ind_value) else sp.csr_matrix((ng, ng))
-    G = topo.G
-    u, f = topo.unknown, np.flatnonzero(~np.isnan(topo.fixed))
-    vf = topo.fixed[f]
-    v = np.zeros(ng)
-    v[lab[:n]] = dc.voltage
-    v[f] = vf
-    s = _injection(pdn, lab, ng, i0)
-    # Nodal current of the inductors at DC: whatever KCL leaves over where an inductor touches.
-    touched = np.zeros(ng, dtype=bool)
-    touched[lab[_ext(pdn.ind_a, n)]] = True
-    touched[lab[_ext(pdn.ind_b, n)]] = True
-    z = np.where(touched, s - G @ v, 0.0)
-    y = np.zeros(ng)
-    nom_g = np.zeros(ng)
+    topo = build_topology(pdn, inductors_short=False)
+    n, lab = pdn.n_nodes, topo.label
+    comp = _Companion(pdn, topo, integration, method, ordering)
+    comp.start(dc.voltage, i0)
+    nom_g = np.zeros(topo.n_groups)
     nom_g[lab[:n]] = dc.supply
-    worst = _drop(v, nom_g)
-    worst_t = np.zeros(ng)
-    probe_g = lab[_ext(np.array(probe_idx, dtype=np.int64), n)]
+    worst = drop_from(comp.v, nom_g)
+    worst_t = np.zeros(topo.n_groups)
+    probe_g = lab[ext_index(probe_idx, n)]
     waves = np.zeros((len(times), len(probe_g)))
-    waves[0] = v[probe_g]
+    waves[0] = comp.v[probe_g]
     t_dc = time.perf_counter() - t0
 
-    cache: dict[float, tuple] = {}
-    t_factor = 0.0
     t_steps = time.perf_counter()
     it = range(1, len(times))
     if progress:
         from tqdm import tqdm
 
         it = tqdm(it, desc="transient", unit="step")
-    meth = _pick_method(method, len(u))
-    coords = _group_coords(pdn, topo, u)
     for k in it:
-        h = float(times[k] - times[k - 1])
-        key = float(f"{h:.9e}")  # steps equal to 1e-9 relative share one factorisation
-        if key not in cache:
-            tf0 = time.perf_counter()
-            alpha = (1.0 if integration == "be" else 2.0) / h
-            beta = h if integration == "be" else h / 2
-            M = (G + alpha * Cm + beta * Gam).tocsr()
-            Muu = M[u][:, u]
-            Muf = M[u][:, f]
-            cache[key] = (_Solver(Muu, meth, ordering, 1e-12, coords), Muf @ vf, alpha, beta)
-            t_factor += time.perf_counter() - tf0
-        solver, fix_rhs, alpha, beta = cache[key]
-        s = _injection(pdn, lab, ng, currents(times[k]))
-        if integration == "be":
-            rhs = s + alpha * (Cm @ v) - z
-        else:
-            rhs = s + alpha * (Cm @ v) + y - z - beta * (Gam @ v)
-        vn = v.copy()
-        vn[u] = solver.solve(rhs[u] - fix_rhs)
-        if integration == "be":
-            z = z + beta * (Gam @ vn)
-        else:
-            y = alpha * (Cm @ (vn - v)) - y
-            z = z + beta * (Gam @ (vn + v))
-        v = vn
-        d = _drop(v, nom_g)
+        v = comp.step(float(times[k] - times[k - 1]), currents(times[k]))
+        d = drop_from(v, nom_g)
         better = d > worst
         worst = np.where(better, d, worst)
         worst_t = np.where(better, times[k], worst_t)
@@ -640,8 +551,8 @@ def solve_transient(pdn: PDN, step: float | None = None, stop: float | None = No
     nsteps = len(times) - 1
     node_g = lab[:n]
     return TransientResult(
-        times=times, worst_drop=worst[node_g], worst_time=worst_t[node_g], final_voltage=v[node_g],
-        probes={p: waves[:, j] for j, p in enumerate(probes)}, supply=dc.supply, n_unknowns=len(u),
-        factorizations=len(cache), method=meth,
-        seconds={"dc": t_dc, "factor": t_factor, "steps": t_total - t_factor,
-                 "per_step": (t_total - t_factor) / max(nsteps, 1)})
+        times=times, worst_drop=worst[node_g], worst_time=worst_t[node_g], final_voltage=comp.v[node_g],
+        probes={p: waves[:, j] for j, p in enumerate(probes)}, supply=dc.supply, n_unknowns=len(comp.u),
+        factorizations=len(comp.cache), method=comp.method,
+        seconds={"dc": t_dc, "factor": comp.t_factor, "steps": t_total - comp.t_factor,
+                 "per_step": (t_total - comp.t_factor) / max(nsteps, 1)})

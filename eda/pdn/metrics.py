@@ -1,10 +1,12 @@
-"""The one metrics module for IR-drop maps (every evaluator imports it: ``eda.predictors.metrics``).
+"""The one metrics module for IR-drop maps (every evaluator imports it: ``eda.pdn.metrics``).
 
 Definitions (``pred`` and ``golden`` are maps of the same shape, in volts):
 
 - ``mae``: mean absolute error.
 - ``max_error``: largest absolute error.
-- ``nmae``: MAE divided by the golden map's largest absolute value (0-1, unitless).
+- ``nmae``: MAE divided by the golden map's largest absolute value (unitless); for an all-zero golden
+  map, divided by the prediction's largest value instead (1.0 for any non-zero prediction), so every
+  metric is a finite number and JSON reports never hold ``Infinity``.
 - ``cc``: Pearson correlation coefficient of the flattened maps (0 when either map is constant).
 - ``hotspot_f1``: the ICCAD'23 contest hotspot score: a tile is a hotspot when its IR drop exceeds
   ``0.9 ×`` the case's (golden) maximum IR drop; the same threshold classifies the predicted map;
@@ -51,13 +53,13 @@ def max_error(pred, golden) -> float:
 
 
 def nmae(pred, golden) -> float:
-    """MAE normalised by ``max |golden|`` (``inf`` when the golden map is all zero and MAE > 0)."""
+    """MAE normalised by ``max |golden|`` (by ``max |pred|`` when the golden map is all zero; always finite)."""
     p, g = _pair(pred, golden)
     m = np.abs(p - g).mean()
     scale = np.abs(g).max()
     if scale == 0:
-        return 0.0 if m == 0 else float("inf")
-    return float(m / scale)
+        scale = np.abs(p).max()
+    return float(m / scale) if scale > 0 else 0.0
 
 
 def pearson_cc(pred, golden) -> float:
