@@ -84,8 +84,8 @@ def speed(out: Path, seed: int = 3) -> dict:
     from eda.dataset.irdrop import make_irdrop_sample, read_sample
     from eda.graphs.pdn_graph import build_pdn_graph
     from eda.pdn.solve import solve_static, solve_transient
+    from eda.predictors.checkpoint import load_checkpoint
     from eda.predictors.evaluate import predict_graph, score_map
-    from eda.predictors.pdnnet import load_checkpoint
     from eda.predictors.predict import default_model_path
 
     case = out / f"large_{seed}"
@@ -139,8 +139,8 @@ def contest(out: Path) -> dict:
     from eda.pdn.grid import GridParams, Layer, make_grid
     from eda.pdn.parse import read_pdn
     from eda.pdn.solve import solve_static, solve_transient
+    from eda.predictors.checkpoint import load_checkpoint
     from eda.predictors.evaluate import plot_maps, predict_graph, score_map
-    from eda.predictors.pdnnet import load_checkpoint
     from eda.predictors.predict import default_model_path
 
     stack2 = (Layer("m1", "h", 1.6, 1.2), Layer("m4", "v", 6.0, 0.3), Layer("m7", "h", 20.0, 0.05),

@@ -50,9 +50,12 @@ from scipy.sparse.csgraph import connected_components
 from torch_geometric.data import HeteroData
 
 from eda.errors import InputError
-from eda.pdn.model import GROUND, PDN, WAVE_PULSE, WAVE_PWL
+from eda.graphs.pdn_waveforms import peak_currents, slice_currents
+from eda.graphs.pdn_waveforms import slice_window as default_window
+from eda.pdn.maps import require_coords
+from eda.pdn.model import GROUND, PDN
 
-__all__ = ["GraphParams", "PDN_FEATURES", "CLUSTER_FEATURES", "CELL_FEATURES", "STATIC_CHANNELS",
+__all__ = ["GraphParams", "PDN_FEATURES", "CLUSTER_FEATURES", "CELL_FEATURES", "STATIC_CHANNELS", "PHYSICS_CHANNEL",
            "build_pdn_graph", "load_nodes", "slice_currents", "peak_currents", "map_shape_for", "EDGE_TYPES"]
 
 #: Columns of ``data['pdn_node'].x``.
@@ -65,13 +68,15 @@ PDN_FEATURES = ("layer_frac", "is_bottom", "is_pad", "load_current", "decap", "l
 CLUSTER_FEATURES = ("layer_frac", "is_bottom", "has_pad", "log10_nodes", "load_current", "decap",
                     "log10_g_inside", "log10_r_pad", "log10_inv_l_pad", "log10_slice_s", "peak_current")
 #: Bumped when graph contents change (processed dataset folders are keyed by it).
-GRAPH_VERSION = 5
+GRAPH_VERSION = 6
 #: Columns of ``data['cell'].x`` before the time slices (``i_t0 ... i_t{T-1}`` follow): DC value and peak of
 #: the waveform (slice means hide the short switching spikes that set the worst dynamic drop). Positions are
 #: left out on purpose: IR drop does not depend on where the die's origin is, and mirrored samples stay valid.
 CELL_FEATURES = ("current", "peak_current")
 #: Static image channels, in order; dynamic graphs append ``current_t0 ...``.
 STATIC_CHANNELS = ("current", "pdn_density", "eff_dist")
+#: The physics channel (:mod:`eda.graphs.pdn_physics`): estimated IR drop of the bottom layer, V.
+PHYSICS_CHANNEL = "ir_est"
 EDGE_TYPES = (("pdn_node", "wire", "pdn_node"), ("pdn_node", "via", "pdn_node"),
               ("pdn_node", "in_cluster", "pdn_cluster"), ("pdn_cluster", "rev_in_cluster", "pdn_node"),
               ("pdn_cluster", "wire", "pdn_cluster"), ("pdn_cluster", "via", "pdn_cluster"),
@@ -86,20 +91,26 @@ class GraphParams:
 
     Attributes:
         tile_um: map pixel edge (µm); the contest uses 1 µm.
-        dbu_per_um: database units per µm in node names (nm for ICCAD'23 decks: 1000).
+        dbu_per_um: database units per µm in node names; ``None``: fitted to the given maps, else from the
+            deck's naming (2000 for contest names ``n1_m1_x_y``; :func:`eda.pdn.maps.fit_dbu_per_um`).
         n_slices: number of time slices of cell currents (0: static graph only).
         pool: map pixels per tile edge of the coarse (GNN/CNN) grid; clusters are per layer per tile.
+        physics_iters: AMG-PCG iterations of the physics estimate (:mod:`eda.graphs.pdn_physics`), added as
+            the fine and tile channel ``ir_est``; 0: no physics channel.
     """
 
     tile_um: float = 1.0
-    dbu_per_um: float = 1000.0
+    dbu_per_um: float | None = None
     n_slices: int = 0
     pool: int = 6
+    physics_iters: int = 0
 
     def __post_init__(self):
-        if not self.tile_um > 0:
+        if not (self.tile_um > 0 and np.isfinite(self.tile_um)):
             raise InputError(f"GraphParams.tile_um: must be positive, got {self.tile_um}")
-        if not self.dbu_per_um > 0:
+        if not 0 <= self.physics_iters <= 100:
+            raise InputError(f"GraphParams.physics_iters: must be in 0..100, got {self.physics_iters}")
+        if self.dbu_per_um is not None and not (self.dbu_per_um > 0 and np.isfinite(self.dbu_per_um)):
             raise InputError(f"GraphParams.dbu_per_um: must be positive, got {self.dbu_per_um}")
         if self.n_slices < 0:
             raise InputError(f"GraphParams.n_slices: must be >= 0, got {self.n_slices}")
@@ -109,20 +120,9 @@ class GraphParams:
 
 def map_shape_for(pdn: PDN, params: GraphParams = GraphParams()) -> tuple[int, int]:
     """Map shape ``(nx, ny)`` covering every node of ``pdn`` with ``params.tile_um`` tiles."""
-    _require_coords(pdn)
-    s = params.dbu_per_um * params.tile_um
+    require_coords(pdn, every=True, what="PDNGraph")
+    s = _dbu(pdn, {}, params) * params.tile_um
     return (int(np.floor(np.nanmax(pdn.node_x) / s)) + 1, int(np.floor(np.nanmax(pdn.node_y) / s)) + 1)
-
-
-def _require_coords(pdn: PDN) -> None:
-    if pdn.n_nodes == 0:
-        raise InputError("the PDN has no nodes", file=pdn.source)
-    bad = ~(np.isfinite(pdn.node_x) & np.isfinite(pdn.node_y))
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise InputError(f"{int(bad.sum())} PDN node name(s) carry no coordinates (e.g. "
-                         f"{str(pdn.node_names[i])!r}); PDNGraph needs names like n1_m1_4000_0 (net_layer_x_y)",
-                         file=pdn.source)
 
 
 def load_nodes(pdn: PDN) -> np.ndarray:
@@ -133,109 +133,6 @@ def load_nodes(pdn: PDN) -> np.ndarray:
     if both.any():  # a source between two nodes: it loads the one current flows out of the grid from
         node = np.where(both, a, node)
     return node
-
-
-def _pwl_sources(pdn: PDN) -> np.ndarray:
-    """Indices of the PWL sources that have at least one point."""
-    pwl = np.flatnonzero(pdn.is_kind == WAVE_PWL)
-    return pwl[np.diff(pdn.pwl_start)[pwl] > 0]
-
-
-def _pwl_points(pdn: PDN, pwl: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The points of PWL sources ``pwl`` back to back: ``(count per source, first index per source, t, v)``."""
-    cnt = np.diff(pdn.pwl_start)[pwl]
-    sel = _csr_ranges(pdn.pwl_start, pwl)
-    return cnt, np.r_[0, np.cumsum(cnt)[:-1]], pdn.pwl_t[sel], pdn.pwl_v[sel]
-
-
-def _pwl_at(pdn: PDN, pwl: np.ndarray, times: np.ndarray) -> np.ndarray:
-    """Values of PWL sources ``pwl`` at ``times`` as ngspice evaluates them (linear between points, held
-    outside), ``(len(times), len(pwl))``, vectorised over sources and times."""
-    cnt, first, t, v = _pwl_points(pdn, pwl)
-    if (cnt == cnt[0]).all() and cnt[0] > 1:  # one shared time grid (waveforms sampled together): a matrix
-        tt = t.reshape(len(pwl), cnt[0])
-        if (tt == tt[0]).all() and (np.diff(tt[0]) > 0).all():
-            g, vv = tt[0], v.reshape(len(pwl), cnt[0])
-            e = np.clip(times, g[0], g[-1])
-            j = np.clip(np.searchsorted(g, e, side="right") - 1, 0, len(g) - 2)
-            w = (e - g[j]) / (g[j + 1] - g[j])
-            return (vv[:, j] + w * (vv[:, j + 1] - vv[:, j])).T
-    # general: one interpolation over all sources, the points of source k keyed k + (t - t0) / (2 span)
-    span = max(float(t.max() - t.min()), float(np.max(times) - np.min(times)), 1e-30)
-    t0 = min(float(t.min()), float(np.min(times)))
-    key = np.repeat(np.arange(len(pwl)), cnt) + (t - t0) / (2.0 * span)
-    last = first + cnt - 1
-    tq = np.asarray(times, dtype=np.float64)[:, None]
-    q = np.arange(len(pwl))[None, :] + (tq - t0) / (2.0 * span)
-    val = np.interp(q.ravel(), key, v).reshape(q.shape)
-    return np.where(tq <= t[first], v[first], np.where(tq >= t[last], v[last], val))
-
-
-def peak_currents(pdn: PDN) -> np.ndarray:
-    """Largest absolute current of every source over its waveform (DC: its value; PULSE: max of both levels)."""
-    peak = np.abs(pdn.is_value).astype(np.float64)
-    pm = pdn.is_kind == WAVE_PULSE
-    if pm.any():
-        peak[pm] = np.maximum(np.abs(pdn.is_pulse[pm, 0]), np.abs(pdn.is_pulse[pm, 1]))
-    pwl = _pwl_sources(pdn)
-    if len(pwl):
-        _, first, _, v = _pwl_points(pdn, pwl)
-        peak[pwl] = np.maximum.reduceat(np.abs(v), first)
-    return peak
-
-
-def _csr_ranges(start: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    cnt = start[rows + 1] - start[rows]
-    offs = np.repeat(start[rows] - np.r_[0, np.cumsum(cnt)[:-1]], cnt)
-    return np.arange(int(cnt.sum())) + offs
-
-
-def _window(pdn: PDN) -> tuple[float, float]:
-    if pdn.tran is not None:
-        return 0.0, float(pdn.tran[1])
-    stop = 0.0
-    pm = pdn.is_kind == WAVE_PULSE
-    if pm.any():
-        _, _, td, tr, tf, pw, per = pdn.is_pulse[pm].T
-        per = np.where(np.isfinite(per) & (per > 0), per, tr + pw + tf)
-        stop = max(stop, float(np.max(td + per)))
-    if (pdn.is_kind == WAVE_PWL).any():
-        stop = max(stop, float(pdn.pwl_t.max()))
-    return 0.0, stop
-
-
-def slice_currents(pdn: PDN, n_slices: int, window: tuple[float, float] | None = None,
-                   sub: int = 4) -> np.ndarray:
-    """Mean current of every source over each of ``n_slices`` equal time slices, ``(n_sources, n_slices)``.
-
-    Midpoint rule with ``sub`` samples per slice, each sample evaluated as ngspice does (PULSE, PWL linear
-    between points and held outside; DC constant). Waveforms on one shared time grid (our dynamic decks)
-    are interpolated as a matrix.
-
-    Args:
-        pdn: the network.
-        n_slices: number of slices.
-        window: ``(start, stop)`` in seconds; default the deck's ``.tran`` or one period of its sources.
-        sub: samples per slice (midpoint rule).
-    """
-    from eda.pdn.solve import source_currents
-
-    if n_slices == 0:
-        return np.zeros((len(pdn.is_value), 0))
-    t_start, t_stop = window if window is not None else _window(pdn)
-    if not t_stop > t_start:
-        return np.repeat(pdn.is_value[:, None], n_slices, axis=1)
-    edges = np.linspace(t_start, t_stop, n_slices + 1)
-    frac = (np.arange(sub) + 0.5) / sub
-    times = (edges[:-1, None] + frac[None, :] * np.diff(edges)[:, None]).ravel()
-    out = np.repeat(pdn.is_value[None, :].astype(np.float64), len(times), axis=0)
-    pm = np.flatnonzero(pdn.is_kind == WAVE_PULSE)
-    if len(pm):
-        out[:, pm] = np.stack([source_currents(pdn, float(tj))[pm] for tj in times])
-    pwl = _pwl_sources(pdn)
-    if len(pwl):
-        out[:, pwl] = _pwl_at(pdn, pwl, times)
-    return out.reshape(n_slices, sub, -1).mean(axis=1).T
 
 
 def _short_groups(pdn: PDN) -> tuple[np.ndarray, np.ndarray]:
@@ -314,7 +211,7 @@ def build_pdn_graph(pdn: PDN, maps: Mapping[str, np.ndarray] | None = None,
         maps: image maps ``(nx, ny)`` in contest convention (``map[x_tile, y_tile]``): ``current`` (A per
             tile), ``pdn_density``, ``eff_dist`` and, when ``params.n_slices > 0``, ``current_t``
             ``(n_slices, nx, ny)``. Missing maps are computed from the PDN (:mod:`eda.pdn.maps`).
-        params: tile size, units, time slices.
+        params: tile size, units, time slices, physics features.
         labels: optional ``static`` / ``dynamic`` IR-drop maps ``(nx, ny)`` (volts).
         slice_window: time window of the slices (default: the deck's ``.tran``).
 
@@ -324,33 +221,89 @@ def build_pdn_graph(pdn: PDN, maps: Mapping[str, np.ndarray] | None = None,
     Raises:
         InputError: nodes without coordinates, maps of wrong or mismatched shape, NaN maps.
     """
-    _require_coords(pdn)
-    p = params
-    n = pdn.n_nodes
-    scale = p.dbu_per_um * p.tile_um
-    xu = pdn.node_x / p.dbu_per_um
-    yu = pdn.node_y / p.dbu_per_um
+    require_coords(pdn, every=True, what="PDNGraph")
     maps = dict(maps or {})
+    dbu = _dbu(pdn, maps, params)
+    nx, ny = _grid_shape(pdn, maps, params, dbu)
+    ix = np.floor(pdn.node_x / (dbu * params.tile_um)).astype(np.int64)
+    iy = np.floor(pdn.node_y / (dbu * params.tile_um)).astype(np.int64)
+    _check_inside(pdn, ix, iy, (nx, ny), params)
+    k = params.pool
+    X, Y = -(-nx // k), -(-ny // k)
+    data = HeteroData()
+    edges = _fine_edges(pdn, data)
+    nodes = _node_features(pdn, edges, data, dbu)
+    window = slice_window if slice_window is not None else default_window(pdn)
+    cid, c_tile = _clusters(pdn, edges, nodes, (ix // k) * Y + (iy // k), X * Y, params, window, data)
+    _cells(pdn, nodes, params, window, data)
+    _tiles(params, (X, Y), (ix // k) * Y + (iy // k), cid, c_tile, data)
+    need = [c for c in STATIC_CHANNELS if c not in maps] + (["current_t"] if params.n_slices and "current_t" not in
+                                                           maps else [])
+    if need:
+        maps.update(_maps_from_pdn(pdn, (nx, ny), params, need, window, dbu))
+    if params.physics_iters:
+        from eda.graphs.pdn_physics import bottom_layer_map, estimate_drop
+
+        maps[PHYSICS_CHANNEL] = bottom_layer_map(pdn, estimate_drop(pdn, params.physics_iters), (nx, ny), dbu)
+    _images(maps, (nx, ny), (X, Y), params, data)
+    data.dbu_per_um = float(dbu)
+    for key, arr in (labels or {}).items():
+        if arr is None:
+            continue
+        if key not in ("static", "dynamic"):
+            raise InputError(f"labels: unknown key {key!r}, expected 'static' or 'dynamic'")
+        data[f"y_{key}"] = torch.from_numpy(_check_map(f"{key} IR drop", arr, (nx, ny)).astype(np.float32))
+    return data
+
+
+def _dbu(pdn: PDN, maps: dict, p: GraphParams) -> float:
+    """Database units per µm: the params' value, else fitted to the given maps (or the deck's naming)."""
+    if p.dbu_per_um is not None:
+        return float(p.dbu_per_um)
+    from eda.pdn.maps import fit_dbu_per_um
+
+    shape = next((np.shape(v) for k, v in maps.items() if k != "current_t"), None)
+    return fit_dbu_per_um(pdn, shape if shape is not None and len(shape) == 2 else None)
+
+
+def _grid_shape(pdn: PDN, maps: dict, p: GraphParams, dbu: float) -> tuple[int, int]:
     shape = None
     for k, v in maps.items():
-        if k == "current_t":
-            continue
-        shape = _check_map(k, v, shape).shape
+        if k != "current_t":
+            shape = _check_map(k, v, shape).shape
     if shape is None:
-        shape = map_shape_for(pdn, p)
+        s = dbu * p.tile_um
+        shape = (int(np.floor(np.nanmax(pdn.node_x) / s)) + 1, int(np.floor(np.nanmax(pdn.node_y) / s)) + 1)
+    return shape
+
+
+def _check_inside(pdn: PDN, ix: np.ndarray, iy: np.ndarray, shape: tuple[int, int], p: GraphParams) -> None:
     nx, ny = shape
-    ix = np.floor(pdn.node_x / scale).astype(np.int64)
-    iy = np.floor(pdn.node_y / scale).astype(np.int64)
     out = (ix < 0) | (iy < 0) | (ix >= nx) | (iy >= ny)
     if out.any():
         i = int(np.flatnonzero(out)[0])
         raise InputError(f"{int(out.sum())} PDN node(s) lie outside the {nx}x{ny} map grid of {p.tile_um:g} µm "
                          f"tiles (e.g. {str(pdn.node_names[i])!r}); maps and deck do not belong together",
                          file=pdn.source)
-    k = p.pool
-    X, Y = -(-nx // k), -(-ny // k)
 
-    # ---- fine edges: wires and vias (both directions), shorts folded in as wires of the largest conductance
+
+@dataclass
+class _Edges:
+    """Fine wire (shorts folded in at the largest conductance) and via edges, one direction each."""
+
+    wire: tuple[np.ndarray, np.ndarray, np.ndarray]
+    via: tuple[np.ndarray, np.ndarray, np.ndarray]
+    shorts: tuple[np.ndarray, np.ndarray]
+    g: np.ndarray
+    g_max: float
+
+
+def _both_dirs(a: np.ndarray, b: np.ndarray, w: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+    ei = torch.from_numpy(np.stack([np.concatenate([a, b]), np.concatenate([b, a])]).astype(np.int64))
+    return ei, torch.from_numpy(np.concatenate([w, w]).astype(np.float32))
+
+
+def _fine_edges(pdn: PDN, data: HeteroData) -> _Edges:
     ra, rb, rv = pdn.res_a, pdn.res_b, pdn.res_value
     if (rv <= 0).any():
         raise InputError("resistors must have positive values", file=pdn.source)
@@ -360,31 +313,30 @@ def build_pdn_graph(pdn: PDN, maps: Mapping[str, np.ndarray] | None = None,
     wire = ~pdn.is_via & ~grounded
     g_max = float(g.max()) if len(g) else 1.0
     sa, sb = _short_groups(pdn)
-    w_a = np.concatenate([ra[wire], sa])
-    w_b = np.concatenate([rb[wire], sb])
-    w_g = np.concatenate([g[wire], np.full(len(sa), g_max)])
-    v_a, v_b, v_g = ra[via], rb[via], g[via]
-    data = HeteroData()
-
-    def both_dirs(a, b, w):
-        ei = torch.from_numpy(np.stack([np.concatenate([a, b]), np.concatenate([b, a])]).astype(np.int64))
-        return ei, torch.from_numpy(np.concatenate([w, w]).astype(np.float32))
-
-    for rel, (ea, eb, eg) in (("wire", (w_a, w_b, w_g)), ("via", (v_a, v_b, v_g))):
+    e = _Edges(wire=(np.concatenate([ra[wire], sa]), np.concatenate([rb[wire], sb]),
+                     np.concatenate([g[wire], np.full(len(sa), g_max)])),
+               via=(ra[via], rb[via], g[via]), shorts=(sa, sb), g=g, g_max=g_max)
+    for rel, (ea, eb, eg) in (("wire", e.wire), ("via", e.via)):
         st = data["pdn_node", rel, "pdn_node"]
-        st.edge_index, st.edge_weight = both_dirs(ea, eb, eg)
+        st.edge_index, st.edge_weight = _both_dirs(ea, eb, eg)
+    return e
 
-    # ---- pdn_node features
-    g_tot = np.bincount(ra[ra >= 0], g[ra >= 0], minlength=n) + np.bincount(rb[rb >= 0], g[rb >= 0], minlength=n)
-    g_tot += np.bincount(sa, minlength=n) * g_max + np.bincount(sb, minlength=n) * g_max
-    lnode = load_nodes(pdn)
-    ok = lnode >= 0
-    i_node = np.bincount(lnode[ok], pdn.is_value[ok], minlength=n)
-    i_peak = peak_currents(pdn)
-    ca, cb = pdn.cap_a, pdn.cap_b
-    c_node = np.bincount(ca[ca >= 0], pdn.cap_value[ca >= 0], minlength=n) + \
-        np.bincount(cb[cb >= 0], pdn.cap_value[cb >= 0], minlength=n)
-    # pads: grid nodes tied to a pad source, directly or through a short / package inductor
+
+@dataclass
+class _Nodes:
+    is_pad: np.ndarray
+    i_node: np.ndarray
+    i_peak: np.ndarray
+    c_node: np.ndarray
+    lnode: np.ndarray
+    ok: np.ndarray
+    layer: np.ndarray
+    n_layers: int
+
+
+def _pad_nodes(pdn: PDN, sa: np.ndarray, sb: np.ndarray) -> np.ndarray:
+    """Grid nodes tied to a pad source, directly or through a short / package inductor."""
+    n = pdn.n_nodes
     pad_src = pdn.pad_mask & (pdn.vs_value != 0)
     pad_nodes = np.where(pdn.vs_a[pad_src] == GROUND, pdn.vs_b[pad_src], pdn.vs_a[pad_src])
     is_pad = np.zeros(n, dtype=bool)
@@ -393,32 +345,51 @@ def build_pdn_graph(pdn: PDN, maps: Mapping[str, np.ndarray] | None = None,
         _, lab = connected_components(adj, directed=False)
         pad_grp = np.zeros(lab.max() + 1, dtype=bool)
         pad_grp[lab[pad_nodes]] = True
-        is_pad = pad_grp[lab]
-    else:
-        is_pad[pad_nodes] = True
+        return pad_grp[lab]
+    is_pad[pad_nodes] = True
+    return is_pad
+
+
+def _node_features(pdn: PDN, e: _Edges, data: HeteroData, dbu: float) -> _Nodes:
+    n = pdn.n_nodes
+    ra, rb, g = pdn.res_a, pdn.res_b, e.g
+    sa, sb = e.shorts
+    g_tot = np.bincount(ra[ra >= 0], g[ra >= 0], minlength=n) + np.bincount(rb[rb >= 0], g[rb >= 0], minlength=n)
+    g_tot += (np.bincount(sa, minlength=n) + np.bincount(sb, minlength=n)) * e.g_max
+    lnode = load_nodes(pdn)
+    ok = lnode >= 0
+    i_node = np.bincount(lnode[ok], pdn.is_value[ok], minlength=n)
+    ca, cb = pdn.cap_a, pdn.cap_b
+    c_node = np.bincount(ca[ca >= 0], pdn.cap_value[ca >= 0], minlength=n) + \
+        np.bincount(cb[cb >= 0], pdn.cap_value[cb >= 0], minlength=n)
+    is_pad = _pad_nodes(pdn, sa, sb)
     layer = pdn.node_layer.astype(np.int64)
     n_layers = max(len(pdn.layer_names), 1)
     bottom = layer == 0 if (layer >= 0).any() else np.ones(n, dtype=bool)
     layer_frac = np.where(layer >= 0, layer / max(n_layers - 1, 1), 0.0)
     x = np.column_stack([layer_frac, bottom, is_pad, i_node, c_node, np.log10(np.maximum(g_tot, 1e-30))])
     data["pdn_node"].x = torch.from_numpy(x.astype(np.float32))
-    data["pdn_node"].pos = torch.from_numpy(np.column_stack([xu, yu]).astype(np.float32))
+    data["pdn_node"].pos = torch.from_numpy(np.column_stack([pdn.node_x / dbu, pdn.node_y / dbu]).astype(np.float32))
     data["pdn_node"].layer = torch.from_numpy(layer)
+    return _Nodes(is_pad=is_pad, i_node=i_node, i_peak=peak_currents(pdn), c_node=c_node, lnode=lnode, ok=ok,
+                  layer=layer, n_layers=n_layers)
 
-    # ---- clusters: the nodes of one layer in one tile; conductances between clusters summed (Pᵀ G P)
-    tid = (ix // k) * Y + (iy // k)
-    lay = np.maximum(layer, 0)
-    key = lay * (X * Y) + tid
-    used = np.zeros(int(lay.max() + 1) * X * Y, dtype=bool)
+
+def _clusters(pdn: PDN, e: _Edges, nd: _Nodes, tid: np.ndarray, n_tiles: int, p: GraphParams,
+              window: tuple[float, float], data: HeteroData) -> tuple[np.ndarray, np.ndarray]:
+    """The nodes of one layer in one tile form a cluster; conductances between clusters summed (Pᵀ G P)."""
+    n = pdn.n_nodes
+    lay = np.maximum(nd.layer, 0)
+    key = lay * n_tiles + tid
+    used = np.zeros(int(lay.max() + 1) * n_tiles, dtype=bool)
     used[key] = True
-    remap = np.cumsum(used) - 1
-    cid = remap[key]
+    cid = (np.cumsum(used) - 1)[key]
     nc = int(used.sum())
     ckey = np.flatnonzero(used)
-    c_tile, c_layer = ckey % (X * Y), ckey // (X * Y)
+    c_tile, c_layer = ckey % n_tiles, ckey // n_tiles
     inside = np.zeros(nc)
     ea, eb, eg = [], [], []  # the cluster graph, wires and vias together, for the Dijkstra below
-    for rel, fa, fb, fg in (("wire", w_a, w_b, w_g), ("via", v_a, v_b, v_g)):
+    for rel, (fa, fb, fg) in (("wire", e.wire), ("via", e.via)):
         A, B = cid[fa], cid[fb]
         same = A == B
         inside += np.bincount(A[same], fg[same], minlength=nc)
@@ -429,57 +400,63 @@ def build_pdn_graph(pdn: PDN, maps: Mapping[str, np.ndarray] | None = None,
         eb.append(pair % nc)
         eg.append(gs)
         st = data["pdn_cluster", rel, "pdn_cluster"]
-        st.edge_index, st.edge_weight = both_dirs(ea[-1], eb[-1], gs)
-    c_pad = np.bincount(cid, is_pad, minlength=nc) > 0
+        st.edge_index, st.edge_weight = _both_dirs(ea[-1], eb[-1], gs)
+    c_pad = np.bincount(cid, nd.is_pad, minlength=nc) > 0
     r_pad = _resistance_to_pads(nc, np.concatenate(ea), np.concatenate(eb), 1.0 / np.concatenate(eg), c_pad)
     end = np.where(pdn.ind_b >= 0, pdn.ind_b, pdn.ind_a)  # each inductor counted once, at a grid end
     inv_l = np.bincount(cid[end[end >= 0]], 1.0 / pdn.ind_value[end >= 0], minlength=nc)
-    window = slice_window if slice_window is not None else _window(pdn)
     slice_s = np.log10((window[1] - window[0]) / p.n_slices) if p.n_slices and window[1] > window[0] else 0.0
-    cx_ = np.column_stack([c_layer / max(n_layers - 1, 1), c_layer == 0, c_pad,
-                           np.log10(np.bincount(cid, minlength=nc)), np.bincount(cid, i_node, minlength=nc),
-                           np.bincount(cid, c_node, minlength=nc), np.log10(inside + 1e-6), np.log10(r_pad + 1e-3),
-                           np.log10(1.0 + inv_l), np.full(nc, slice_s),
-                           np.bincount(cid[lnode[ok]], i_peak[ok], minlength=nc)])
-    data["pdn_cluster"].x = torch.from_numpy(cx_.astype(np.float32))
+    ok = nd.ok
+    cx = np.column_stack([c_layer / max(nd.n_layers - 1, 1), c_layer == 0, c_pad,
+                          np.log10(np.bincount(cid, minlength=nc)), np.bincount(cid, nd.i_node, minlength=nc),
+                          np.bincount(cid, nd.c_node, minlength=nc), np.log10(inside + 1e-6), np.log10(r_pad + 1e-3),
+                          np.log10(1.0 + inv_l), np.full(nc, slice_s),
+                          np.bincount(cid[nd.lnode[ok]], nd.i_peak[ok], minlength=nc)])
+    data["pdn_cluster"].x = torch.from_numpy(cx.astype(np.float32))
     data["pdn_cluster"].layer = torch.from_numpy(c_layer.astype(np.int64))
     ci = torch.from_numpy(np.stack([np.arange(n), cid]).astype(np.int64))
     data["pdn_node", "in_cluster", "pdn_cluster"].edge_index = ci
     data["pdn_cluster", "rev_in_cluster", "pdn_node"].edge_index = ci.flip(0)
+    return cid, c_tile
 
-    # ---- cells (loads) and their slices
-    cells = np.flatnonzero(ok)
-    cn = lnode[cells]
+
+def _cells(pdn: PDN, nd: _Nodes, p: GraphParams, window: tuple[float, float], data: HeteroData) -> None:
+    """One cell per load, with its DC, peak and time-sliced currents, tied to the node it draws from."""
+    cells = np.flatnonzero(nd.ok)
     cur_t = slice_currents(pdn, p.n_slices, window)[cells] if p.n_slices else np.zeros((len(cells), 0))
-    cx = np.column_stack([pdn.is_value[cells], i_peak[cells], cur_t])
-    data["cell"].x = torch.from_numpy(cx.astype(np.float32))
-    ce = torch.from_numpy(np.stack([np.arange(len(cells)), cn]).astype(np.int64))
+    data["cell"].x = torch.from_numpy(np.column_stack([pdn.is_value[cells], nd.i_peak[cells], cur_t]).astype(
+        np.float32))
+    ce = torch.from_numpy(np.stack([np.arange(len(cells)), nd.lnode[cells]]).astype(np.int64))
     data["cell", "draws_from", "pdn_node"].edge_index = ce
     data["pdn_node", "rev_draws_from", "cell"].edge_index = ce.flip(0)
 
-    # ---- tiles of the coarse grid and the links to them
-    tu = k * p.tile_um
+
+def _tiles(p: GraphParams, coarse: tuple[int, int], tid: np.ndarray, cid: np.ndarray, c_tile: np.ndarray,
+           data: HeteroData) -> None:
+    """Tiles of the coarse grid and the node / cluster links to them."""
+    X, Y = coarse
+    tu = p.pool * p.tile_um
     gx, gy = np.meshgrid((np.arange(X) + 0.5) * tu, (np.arange(Y) + 0.5) * tu, indexing="ij")
     data["tile"].num_nodes = X * Y
     data["tile"].pos = torch.from_numpy(np.column_stack([gx.ravel(), gy.ravel()]).astype(np.float32))
-    te = torch.from_numpy(np.stack([np.arange(n), tid]).astype(np.int64))
+    te = torch.from_numpy(np.stack([np.arange(len(tid)), tid]).astype(np.int64))
     data["pdn_node", "in_tile", "tile"].edge_index = te
     data["tile", "rev_in_tile", "pdn_node"].edge_index = te.flip(0)
     data["pdn_cluster", "in_tile", "tile"].edge_index = torch.from_numpy(
-        np.stack([np.arange(nc), c_tile]).astype(np.int64))
+        np.stack([np.arange(len(c_tile)), c_tile]).astype(np.int64))
 
-    # ---- images: pooled onto the tile grid (every channel) and the static ones at map resolution
-    need = [c for c in STATIC_CHANNELS if c not in maps] + (["current_t"] if p.n_slices and "current_t" not in
-                                                           maps else [])
-    if need:
-        maps.update(_maps_from_pdn(pdn, (nx, ny), p, need, window))
-    fpad = np.zeros((len(STATIC_CHANNELS), X * k, Y * k), dtype=np.float32)
+
+def _images(maps: dict, shape: tuple[int, int], coarse: tuple[int, int], p: GraphParams, data: HeteroData) -> None:
+    """Maps pooled onto the tile grid (every channel) and the fine ones at map resolution."""
+    (nx, ny), (X, Y), k = shape, coarse, p.pool
+    fine = list(STATIC_CHANNELS) + ([PHYSICS_CHANNEL] if p.physics_iters else [])
+    fpad = np.zeros((len(fine), X * k, Y * k), dtype=np.float32)
     chans = []
-    for i, c in enumerate(STATIC_CHANNELS):
+    for i, c in enumerate(fine):
         m = _check_map(c, maps[c], (nx, ny))
-        chans.append(_pool(m[None], k, (X, Y), np.array([c != "current"])))
+        chans.append(_pool(m[None], k, (X, Y), np.array([c not in ("current",)])))
         fpad[i, :nx, :ny] = m
-    names = list(STATIC_CHANNELS)
+    names = list(fine)
     if p.n_slices:
         ct = np.asarray(maps["current_t"])
         if not np.issubdtype(ct.dtype, np.floating):
@@ -494,32 +471,27 @@ def build_pdn_graph(pdn: PDN, maps: Mapping[str, np.ndarray] | None = None,
     data.image = torch.from_numpy(np.concatenate(chans).astype(np.float32))
     data.image_fine = torch.from_numpy(fpad)
     data.channels = names
+    data.fine_channels = fine
     data.map_shape = torch.tensor([nx, ny])
     data.coarse_shape = torch.tensor([X, Y])
     data.pool = k
-    for key, arr in (labels or {}).items():
-        if arr is None:
-            continue
-        if key not in ("static", "dynamic"):
-            raise InputError(f"labels: unknown key {key!r}, expected 'static' or 'dynamic'")
-        data[f"y_{key}"] = torch.from_numpy(_check_map(f"{key} IR drop", arr, (nx, ny)).astype(np.float32))
-    return data
+    data.physics_iters = int(p.physics_iters)
 
 
 def _maps_from_pdn(pdn: PDN, shape: tuple[int, int], p: GraphParams, need: list[str],
-                   window: tuple[float, float] | None) -> dict[str, np.ndarray]:
+                   window: tuple[float, float] | None, dbu: float) -> dict[str, np.ndarray]:
     """Contest-convention input maps computed from the deck (used when a case gives only the netlist)."""
     from eda.pdn import maps as pmaps
 
     out = {}
     if "current" in need:
-        out["current"] = pmaps.current_map(pdn, shape=shape)
+        out["current"] = pmaps.current_map(pdn, shape=shape, dbu_per_um=dbu)
     if "pdn_density" in need:
-        out["pdn_density"] = pmaps.pdn_density_map(pdn, shape=shape)
+        out["pdn_density"] = pmaps.pdn_density_map(pdn, shape=shape, dbu_per_um=dbu)
     if "eff_dist" in need:
-        out["eff_dist"] = pmaps.effective_distance_map(pdn, shape=shape)
+        out["eff_dist"] = pmaps.effective_distance_map(pdn, shape=shape, dbu_per_um=dbu)
     if "current_t" in need:
         cur = slice_currents(pdn, p.n_slices, window)
-        out["current_t"] = np.stack([pmaps.current_map(pdn, shape=shape, currents=cur[:, i])
+        out["current_t"] = np.stack([pmaps.current_map(pdn, shape=shape, currents=cur[:, i], dbu_per_um=dbu)
                                      for i in range(p.n_slices)])
     return out

@@ -12,40 +12,25 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from eda.errors import InputError
-from eda.predictors.pdnnet import (
-    HEAD_CHANNELS,
+from eda.predictors.hparams import CNNParams, GBDTParams, GNNParams
+from eda.predictors.layers import (
     GraphBranches,
-    Prepared,
     UNetDecoder,
     UNetEncoder,
-    check_min,
     fine_head,
+    head_channels,
     rasterise,
+    zero_init,
 )
+from eda.predictors.normalize import Prepared
 
 __all__ = ["CNNOnly", "CNNParams", "GNNOnly", "GNNParams", "GBDT", "GBDTParams", "tile_features"]
-
-
-@dataclass(frozen=True)
-class CNNParams:
-    """Hyper-parameters of :class:`CNNOnly` (``n_node``/``n_cell`` are recorded for a uniform interface)."""
-
-    n_channels: int = 3
-    n_node: int = 11
-    n_cell: int = 2
-    base: int = 16
-    depth: int = 3
-
-    def __post_init__(self):
-        check_min(self, ("n_channels", "base", "depth"), 1)
 
 
 class CNNOnly(nn.Module):
@@ -58,24 +43,10 @@ class CNNOnly(nn.Module):
         super().__init__()
         self.params = params
         self.enc = UNetEncoder(params.n_channels, params.base, params.depth)
-        self.dec = UNetDecoder(self.enc.chans, n_enc=1)
+        self.dec = UNetDecoder(self.enc.chans, n_enc=1, n_out=head_channels(params.n_fine))
 
     def forward(self, p: Prepared) -> Tensor:
         return fine_head(self.dec([self.enc(p.image[None])]), p)
-
-
-@dataclass(frozen=True)
-class GNNParams:
-    """Hyper-parameters of :class:`GNNOnly`."""
-
-    n_channels: int = 3
-    n_node: int = 11
-    n_cell: int = 2
-    hidden: int = 24
-    layers: int = 8
-
-    def __post_init__(self):
-        check_min(self, ("n_node", "n_cell", "hidden", "layers"), 1)
 
 
 class GNNOnly(nn.Module):
@@ -90,7 +61,8 @@ class GNNOnly(nn.Module):
         h = params.hidden
         self.graph = GraphBranches(params.n_node, params.n_cell, params.n_channels, h, params.layers,
                                    use_image=False)
-        self.head = nn.Sequential(nn.Conv2d(2 * h, h, 1), nn.SiLU(), nn.Conv2d(h, HEAD_CHANNELS, 1))
+        self.head = nn.Sequential(nn.Conv2d(2 * h, h, 1), nn.SiLU(), nn.Conv2d(h, head_channels(params.n_fine), 1))
+        zero_init(self.head[-1])
 
     def forward(self, p: Prepared) -> Tensor:
         ha, hb = self.graph(p)
@@ -99,7 +71,7 @@ class GNNOnly(nn.Module):
 
 # ====================================================================== gradient boosting
 def tile_features(p: Prepared) -> np.ndarray:
-    """Per-pixel feature matrix ``(nx·ny, 9 + C + 2)`` for :class:`GBDT`."""
+    """Per-pixel feature matrix ``(nx·ny, 3·F + C + 2)`` for :class:`GBDT` (F fine, C tile channels)."""
     (ox, oy), (nx, ny) = p.offset, p.shape
     fine = p.fine[None, :, ox: ox + nx, oy: oy + ny]
     m5 = F.avg_pool2d(fine, 5, stride=1, padding=2, count_include_pad=False)
@@ -108,27 +80,6 @@ def tile_features(p: Prepared) -> np.ndarray:
     gx, gy = torch.meshgrid((torch.arange(nx) + 0.5) / nx, (torch.arange(ny) + 0.5) / ny, indexing="ij")
     f = torch.cat([fine[0], m5[0], m15[0], tiles[0], gx[None], gy[None]], dim=0)
     return f.reshape(f.shape[0], -1).T.numpy().astype(np.float32)
-
-
-@dataclass(frozen=True)
-class GBDTParams:
-    """Hyper-parameters of :class:`GBDT` (scikit-learn ``GradientBoostingRegressor``)."""
-
-    n_channels: int = 3
-    n_node: int = 11
-    n_cell: int = 2
-    n_estimators: int = 100
-    max_depth: int = 5
-    learning_rate: float = 0.1
-    subsample: float = 0.8
-    max_rows: int = 40000
-    seed: int = 0
-
-    def __post_init__(self):
-        if self.n_estimators < 1 or self.max_depth < 1 or self.max_rows < 100:
-            raise InputError("GBDTParams: n_estimators and max_depth must be >= 1, max_rows >= 100")
-        if not 0 < self.learning_rate <= 1 or not 0 < self.subsample <= 1:
-            raise InputError("GBDTParams: learning_rate and subsample must be in (0, 1]")
 
 
 class GBDT(nn.Module):
@@ -170,7 +121,7 @@ class GBDT(nn.Module):
             if s.y is None:
                 raise InputError("GBDT.fit: a training sample has no label")
             f = tile_features(s)
-            y = s.y.numpy().ravel()
+            y = (s.y - s.base if s.base is not None else s.y).numpy().ravel()  # trees learn the correction
             k = rng.choice(len(y), size=min(per, len(y)), replace=False)
             X.append(f[k])
             Y.append(y[k])
@@ -225,4 +176,5 @@ class GBDT(nn.Module):
         return out
 
     def forward(self, p: Prepared) -> Tensor:
-        return torch.from_numpy(self.predict_rows(tile_features(p)).reshape(p.shape)).float()
+        out = torch.from_numpy(self.predict_rows(tile_features(p)).reshape(p.shape)).float()
+        return out + p.base if p.base is not None else out

@@ -115,8 +115,8 @@ def predict_case(case: str | Path, out: str | Path, model_path: str | Path | Non
     """
     from eda.graphs.pdn_graph import build_pdn_graph
     from eda.pdn.write import write_map_csv
+    from eda.predictors.checkpoint import load_checkpoint
     from eda.predictors.evaluate import plot_maps, predict_graph, score_map
-    from eda.predictors.pdnnet import load_checkpoint
 
     mp = Path(model_path) if model_path is not None else default_model_path(target)
     if model_path is None and not mp.exists():

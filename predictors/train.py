@@ -8,6 +8,7 @@ step; samples differ in size). Augmentation mirrors each sample in x and/or y, g
 from __future__ import annotations
 
 import copy
+import math
 import time
 from dataclasses import dataclass, field, replace
 
@@ -16,9 +17,10 @@ import torch
 from torch_geometric.data import HeteroData
 
 from eda.errors import InputError
-from eda.predictors.pdnnet import MODEL_TYPES, Normalizer, Prepared, denormalise, prepare
+from eda.predictors.normalize import Normalizer, Prepared, denormalise, prepare
+from eda.predictors.registry import MODEL_TYPES, build_model
 
-__all__ = ["TrainParams", "split_names", "build_model", "train_model", "flip"]
+__all__ = ["TrainParams", "split_names", "train_model", "flip"]
 
 
 @dataclass(frozen=True)
@@ -60,9 +62,13 @@ class TrainParams:
             raise InputError(f"TrainParams.epochs: must be >= 1, got {self.epochs}")
         if self.patience < 1:
             raise InputError(f"TrainParams.patience: must be >= 1, got {self.patience}")
-        if not self.lr > 0:
-            raise InputError(f"TrainParams.lr: must be positive, got {self.lr}")
-        if self.max_minutes < 0:
+        if not (self.lr > 0 and math.isfinite(self.lr)):
+            raise InputError(f"TrainParams.lr: must be a positive finite number, got {self.lr}")
+        if not (self.weight_decay >= 0 and math.isfinite(self.weight_decay)):
+            raise InputError(f"TrainParams.weight_decay: must be a finite number >= 0, got {self.weight_decay}")
+        if not isinstance(self.hparams, dict):
+            raise InputError(f"TrainParams.hparams: must be a JSON object of name: value, got {self.hparams!r}")
+        if not (self.max_minutes >= 0 and math.isfinite(self.max_minutes)):
             raise InputError(f"TrainParams.max_minutes: must be >= 0, got {self.max_minutes}")
         if not 0 <= self.ema < 1:
             raise InputError(f"TrainParams.ema: must be in [0, 1), got {self.ema}")
@@ -85,19 +91,6 @@ def split_names(names: list[str], val_frac: float = 0.15, test_frac: float = 0.1
     return {"train": train, "val": val, "test": test}
 
 
-def build_model(model_type: str, graph: HeteroData, hparams: dict | None = None):
-    """A fresh model sized for ``graph``'s channels and time slices."""
-    from eda.predictors.pdnnet import _registry
-
-    cls = _registry()[model_type]
-    dims = {"n_channels": len(graph.channels), "n_node": int(graph["pdn_cluster"].x.shape[1]),
-            "n_cell": int(graph["cell"].x.shape[1])}
-    try:
-        return cls(cls.Params(**{**dims, **(hparams or {})}))
-    except TypeError as e:
-        raise InputError(f"bad hyper-parameters for {model_type!r}: {e}") from None
-
-
 def flip(p: Prepared, fx: bool, fy: bool) -> Prepared:
     """Mirror a prepared sample in x and/or y: tile images, fine maps, label and the cluster→tile links.
 
@@ -113,13 +106,14 @@ def flip(p: Prepared, fx: bool, fy: bool) -> Prepared:
     img = torch.flip(p.image, [d + 1 for d in dims])
     fine = torch.flip(p.fine, [d + 1 for d in dims])
     y = torch.flip(p.y, dims) if p.y is not None else None
+    base = torch.flip(p.base, dims) if p.base is not None else None
     tx, ty = p.cluster_tile // Y, p.cluster_tile % Y
     tx = X - 1 - tx if fx else tx
     ty = Y - 1 - ty if fy else ty
     tw = p.tile_weight.view(X, Y)
     tw = torch.flip(tw, dims).reshape(-1)
     off = (PX - nx - ox if fx else ox, PY - ny - oy if fy else oy)
-    return replace(p, image=img, fine=fine, y=y, cluster_tile=tx * Y + ty, tile_weight=tw, offset=off)
+    return replace(p, image=img, fine=fine, y=y, base=base, cluster_tile=tx * Y + ty, tile_weight=tw, offset=off)
 
 
 def _mae_volts(model, samples: list[Prepared], norm: Normalizer) -> float:
@@ -234,7 +228,7 @@ def train_from_dir(data_dir, params: TrainParams, out, val_frac: float = 0.15, t
     """
     from pathlib import Path
 
-    from eda.predictors.pdnnet import save_checkpoint
+    from eda.predictors.checkpoint import save_checkpoint
 
     t0 = time.perf_counter()
     ds, idx = load_split(data_dir, params.target)

@@ -18,8 +18,8 @@ def tiny_pdn() -> PDN:
 
     m1 wires 1 Ω, vias 0.5 Ω, m4 wire 0.25 Ω, a pad on m4 node 4; loads on m1 nodes 1 and 2; a decap on 3.
     """
-    names = ["n1_m1_500_500", "n1_m1_1500_500", "n1_m1_2500_500", "n1_m1_3500_500",
-             "n1_m4_500_500", "n1_m4_3500_500"]
+    names = ["n1_m1_1000_1000", "n1_m1_3000_1000", "n1_m1_5000_1000", "n1_m1_7000_1000",
+             "n1_m4_1000_1000", "n1_m4_7000_1000"]  # contest units: 2000 per µm
     return PDN.from_names(
         names,
         res_a=[0, 1, 2, 0, 3, 4], res_b=[1, 2, 3, 4, 5, 5], res_value=[1.0, 1.0, 1.0, 0.5, 0.5, 0.25],
@@ -29,7 +29,7 @@ def tiny_pdn() -> PDN:
     )
 
 
-def rasterise_label(pdn: PDN, drop: np.ndarray, shape, dbu: float = 1000.0) -> np.ndarray:
+def rasterise_label(pdn: PDN, drop: np.ndarray, shape, dbu: float = 2000.0) -> np.ndarray:
     """Test-only label map: each tile takes the drop of its nearest bottom-layer node."""
     b = pdn.node_layer == 0
     gx, gy = np.meshgrid(np.arange(shape[0]) + 0.5, np.arange(shape[1]) + 0.5, indexing="ij")
@@ -37,7 +37,7 @@ def rasterise_label(pdn: PDN, drop: np.ndarray, shape, dbu: float = 1000.0) -> n
     return drop[b][j].reshape(shape)
 
 
-def current_map(pdn: PDN, shape, currents=None, dbu: float = 1000.0) -> np.ndarray:
+def current_map(pdn: PDN, shape, currents=None, dbu: float = 2000.0) -> np.ndarray:
     cur = pdn.is_value if currents is None else currents
     m = np.zeros(shape)
     n = np.where(pdn.is_b == GROUND, pdn.is_a, pdn.is_b)

@@ -12,19 +12,10 @@ from pdnnet_util import grid_case, tiny_pdn
 from eda.errors import InputError
 from eda.graphs.pdn_graph import GraphParams, build_pdn_graph, map_shape_for
 from eda.predictors.baselines import GBDT, CNNOnly, CNNParams, GBDTParams, GNNOnly, GNNParams, tile_features
-from eda.predictors.pdnnet import (
-    CHECKPOINT_FORMAT,
-    ConductanceConv,
-    Normalizer,
-    PDNNet,
-    PDNNetParams,
-    denormalise,
-    fine_head,
-    load_checkpoint,
-    prepare,
-    rasterise,
-    save_checkpoint,
-)
+from eda.predictors.checkpoint import CHECKPOINT_FORMAT, load_checkpoint, save_checkpoint
+from eda.predictors.layers import ConductanceConv, fine_head, rasterise
+from eda.predictors.normalize import Normalizer, denormalise, prepare
+from eda.predictors.pdnnet import PDNNet, PDNNetParams
 from eda.predictors.train import TrainParams, flip, split_names, train_model
 
 SMALL = {"pdnnet": PDNNetParams(hidden=8, layers=2, base=4, depth=2), "cnn": CNNParams(base=4, depth=2),
@@ -208,7 +199,7 @@ def test_train_params_name_the_field():
                                    pytest.param("gnn", marks=pytest.mark.slow)])
 def test_tiny_training_learns(graphs, model):
     """A few epochs on four tiny grids at least halve the held-out error of the untrained model."""
-    from eda.predictors.train import build_model
+    from eda.predictors.registry import build_model
 
     hp = {"pdnnet": {"hidden": 8, "layers": 3, "base": 6, "depth": 2}, "cnn": {"base": 6, "depth": 2},
           "gnn": {"hidden": 12, "layers": 4}, "gbdt": {"n_estimators": 40, "max_depth": 3}}[model]

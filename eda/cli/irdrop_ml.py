@@ -121,8 +121,8 @@ def demo(out: Path) -> dict:
     from eda.dataset.irdrop import make_irdrop_sample, read_sample
     from eda.graphs.pdn_graph import build_pdn_graph
     from eda.pdn.solve import solve_static, solve_transient
+    from eda.predictors.checkpoint import load_checkpoint
     from eda.predictors.evaluate import plot_maps, predict_graph, score_map
-    from eda.predictors.pdnnet import load_checkpoint
     from eda.predictors.predict import default_model_path
 
     d = Path(out) / "pdnnet"

@@ -1,0 +1,117 @@
+"""Load-current waveforms of a PDN as the graph builder needs them: peak values and time-sliced means.
+
+Sources are evaluated as ngspice does (PULSE; PWL linear between points and held outside; DC constant),
+vectorised over sources and times: waveforms on one shared time grid (our dynamic decks) are interpolated
+as one matrix.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from eda.pdn.model import PDN, WAVE_PULSE, WAVE_PWL
+
+__all__ = ["peak_currents", "slice_currents", "slice_window"]
+
+
+def _pwl_sources(pdn: PDN) -> np.ndarray:
+    """Indices of the PWL sources that have at least one point."""
+    pwl = np.flatnonzero(pdn.is_kind == WAVE_PWL)
+    return pwl[np.diff(pdn.pwl_start)[pwl] > 0]
+
+
+def _pwl_points(pdn: PDN, pwl: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The points of PWL sources ``pwl`` back to back: ``(count per source, first index per source, t, v)``."""
+    cnt = np.diff(pdn.pwl_start)[pwl]
+    sel = _csr_ranges(pdn.pwl_start, pwl)
+    return cnt, np.r_[0, np.cumsum(cnt)[:-1]], pdn.pwl_t[sel], pdn.pwl_v[sel]
+
+
+def _pwl_at(pdn: PDN, pwl: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """Values of PWL sources ``pwl`` at ``times`` as ngspice evaluates them (linear between points, held
+    outside), ``(len(times), len(pwl))``, vectorised over sources and times."""
+    cnt, first, t, v = _pwl_points(pdn, pwl)
+    if (cnt == cnt[0]).all() and cnt[0] > 1:  # one shared time grid (waveforms sampled together): a matrix
+        tt = t.reshape(len(pwl), cnt[0])
+        if (tt == tt[0]).all() and (np.diff(tt[0]) > 0).all():
+            g, vv = tt[0], v.reshape(len(pwl), cnt[0])
+            e = np.clip(times, g[0], g[-1])
+            j = np.clip(np.searchsorted(g, e, side="right") - 1, 0, len(g) - 2)
+            w = (e - g[j]) / (g[j + 1] - g[j])
+            return (vv[:, j] + w * (vv[:, j + 1] - vv[:, j])).T
+    # general: one interpolation over all sources, the points of source k keyed k + (t - t0) / (2 span)
+    span = max(float(t.max() - t.min()), float(np.max(times) - np.min(times)), 1e-30)
+    t0 = min(float(t.min()), float(np.min(times)))
+    key = np.repeat(np.arange(len(pwl)), cnt) + (t - t0) / (2.0 * span)
+    last = first + cnt - 1
+    tq = np.asarray(times, dtype=np.float64)[:, None]
+    q = np.arange(len(pwl))[None, :] + (tq - t0) / (2.0 * span)
+    val = np.interp(q.ravel(), key, v).reshape(q.shape)
+    return np.where(tq <= t[first], v[first], np.where(tq >= t[last], v[last], val))
+
+
+def peak_currents(pdn: PDN) -> np.ndarray:
+    """Largest absolute current of every source over its waveform (DC: its value; PULSE: max of both levels)."""
+    peak = np.abs(pdn.is_value).astype(np.float64)
+    pm = pdn.is_kind == WAVE_PULSE
+    if pm.any():
+        peak[pm] = np.maximum(np.abs(pdn.is_pulse[pm, 0]), np.abs(pdn.is_pulse[pm, 1]))
+    pwl = _pwl_sources(pdn)
+    if len(pwl):
+        _, first, _, v = _pwl_points(pdn, pwl)
+        peak[pwl] = np.maximum.reduceat(np.abs(v), first)
+    return peak
+
+
+def _csr_ranges(start: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    cnt = start[rows + 1] - start[rows]
+    offs = np.repeat(start[rows] - np.r_[0, np.cumsum(cnt)[:-1]], cnt)
+    return np.arange(int(cnt.sum())) + offs
+
+
+def slice_window(pdn: PDN) -> tuple[float, float]:
+    if pdn.tran is not None:
+        return 0.0, float(pdn.tran[1])
+    stop = 0.0
+    pm = pdn.is_kind == WAVE_PULSE
+    if pm.any():
+        _, _, td, tr, tf, pw, per = pdn.is_pulse[pm].T
+        per = np.where(np.isfinite(per) & (per > 0), per, tr + pw + tf)
+        stop = max(stop, float(np.max(td + per)))
+    if (pdn.is_kind == WAVE_PWL).any():
+        stop = max(stop, float(pdn.pwl_t.max()))
+    return 0.0, stop
+
+
+def slice_currents(pdn: PDN, n_slices: int, window: tuple[float, float] | None = None,
+                   sub: int = 4) -> np.ndarray:
+    """Mean current of every source over each of ``n_slices`` equal time slices, ``(n_sources, n_slices)``.
+
+    Midpoint rule with ``sub`` samples per slice, each sample evaluated as ngspice does (PULSE, PWL linear
+    between points and held outside; DC constant). Waveforms on one shared time grid (our dynamic decks)
+    are interpolated as a matrix.
+
+    Args:
+        pdn: the network.
+        n_slices: number of slices.
+        window: ``(start, stop)`` in seconds; default the deck's ``.tran`` or one period of its sources.
+        sub: samples per slice (midpoint rule).
+    """
+    from eda.pdn.solve import source_currents
+
+    if n_slices == 0:
+        return np.zeros((len(pdn.is_value), 0))
+    t_start, t_stop = window if window is not None else slice_window(pdn)
+    if not t_stop > t_start:
+        return np.repeat(pdn.is_value[:, None], n_slices, axis=1)
+    edges = np.linspace(t_start, t_stop, n_slices + 1)
+    frac = (np.arange(sub) + 0.5) / sub
+    times = (edges[:-1, None] + frac[None, :] * np.diff(edges)[:, None]).ravel()
+    out = np.repeat(pdn.is_value[None, :].astype(np.float64), len(times), axis=0)
+    pm = np.flatnonzero(pdn.is_kind == WAVE_PULSE)
+    if len(pm):
+        out[:, pm] = np.stack([source_currents(pdn, float(tj))[pm] for tj in times])
+    pwl = _pwl_sources(pdn)
+    if len(pwl):
+        out[:, pwl] = _pwl_at(pdn, pwl, times)
+    return out.reshape(n_slices, sub, -1).mean(axis=1).T
