@@ -14,11 +14,33 @@ def drc(gds: Path = typer.Argument(..., help="GDS/OASIS layout."),
         tech: str = typer.Option("sky130", "--tech", help="Technology."),
         top: str = typer.Option(None, "--top", help="Top cell (default: the only top cell)."),
         report: Path = typer.Option(None, "--report", help="KLayout marker database (.lyrdb)."),
-        json_out: Path = typer.Option(None, "--json", help="Write the result as JSON.")) -> None:
-    """Check every rule of the technology table (deep mode); exit 1 on violations."""
+        json_out: Path = typer.Option(None, "--json", help="Write the result as JSON."),
+        deck: Path = typer.Option(None, "--deck", help="Run this KLayout DRC deck (e.g. sky130A_mr.drc) "
+                                  "with the klayout binary instead of the in-process rule table."),
+        define: list[str] = typer.Option([], "--define", "-D",
+                                         help="Deck variable NAME=VALUE (repeatable); default for --deck: "
+                                              "feol=true beol=true offgrid=true."),
+        timeout: float = typer.Option(None, "--timeout", help="Stop the deck run after this many seconds.")
+        ) -> None:
+    """Check every rule of the technology table (deep mode), or run a KLayout deck through the
+    klayout binary (--deck); exit 1 on violations."""
+    from eda.errors import InputError
     from eda.verify.drc import run_drc
 
-    r = run_drc(gds, tech, top=top, report=report)
+    if deck is None:
+        if define:
+            raise InputError("--define needs --deck", file="--define")
+        r = run_drc(gds, tech, top=top, report=report)
+    else:
+        from eda.verify.deck import run_deck
+
+        defs = {}
+        for d in define:
+            k, eq, v = d.partition("=")
+            if not eq or not k.strip():
+                raise InputError(f"{d!r}: expected NAME=VALUE", file="--define")
+            defs[k.strip()] = v
+        r = run_deck(gds, deck, report=report, defines=defs or None, timeout_s=timeout)
     if json_out:
         r.write_json(json_out)
     for v in r.violations:
