@@ -86,10 +86,12 @@ def cache_dir() -> Path:
     return user_cache_dir()
 
 
-def include_card(corner: str = "tt", reduced: bool = True) -> str:
+def include_card(corner: str = "tt", reduced: bool = True,
+                 geometries: tuple[tuple[float, float], ...] | None = None) -> str:
     """The card that loads the sky130 models at ``corner``: ``.include`` of :func:`reduced_lib`
-    (core devices only, fast) or the full library's ``.lib`` card (:func:`lib_card`)."""
-    return f".include {reduced_lib(corner)}" if reduced else lib_card(corner)
+    (core devices only, fast; ``geometries`` see there) or the full library's ``.lib`` card
+    (:func:`lib_card`)."""
+    return f".include {reduced_lib(corner, geometries=geometries)}" if reduced else lib_card(corner)
 
 
 _FET_FILE = "continuous/models_fet.spice"
@@ -121,7 +123,32 @@ def _fet_subckts(names: set[str]) -> str:
     return "\n".join(out)
 
 
-def reduced_lib(corner: str = "tt", devices: tuple[str, ...] | list[str] = CORE_DEVICES) -> Path:
+def _keep_bins(text: str, geometries: tuple[tuple[float, float], ...]) -> str:
+    """FET subcircuit text with only the size-binned ``.model`` cards whose [lmin, lmax) x
+    [wmin, wmax) holds one of ``geometries`` ((W, L) in µm, W per finger); other lines verbatim."""
+    out: list[str] = []
+    block: list[str] = []
+
+    def flush() -> None:
+        lim = {k: float(v) for k, v in re.findall(r"\b(lmin|lmax|wmin|wmax)\s*=\s*([-+0-9.eE]+)", "\n".join(block))}
+        eps = 1e-12  # 1 pm: a size on a bin edge keeps both neighbours (ngspice's own choice among them)
+        if len(lim) < 4 or any(lim["lmin"] - eps <= ln * 1e-6 <= lim["lmax"] + eps
+                               and lim["wmin"] - eps <= w * 1e-6 <= lim["wmax"] + eps for w, ln in geometries):
+            out.extend(block)
+        block.clear()
+
+    for ln in text.splitlines():
+        if ln.lower().startswith(".model") or (block and not ln.startswith(("+", "*")) and ln.strip()):
+            if block:
+                flush()
+        (block if ln.lower().startswith(".model") or block else out).append(ln)
+    if block:
+        flush()
+    return "\n".join(out)
+
+
+def reduced_lib(corner: str = "tt", devices: tuple[str, ...] | list[str] = CORE_DEVICES,
+                geometries: tuple[tuple[float, float], ...] | None = None) -> Path:
     """A model file for ``corner`` holding, of the 2 MB of FET models, only the FET subcircuits
     named in ``devices``, plus the corner's parameters and the global, BJT, diode, resistor and
     capacitor models (small; so every non-FET sky130 device is there). ``.include`` it instead of
@@ -131,6 +158,10 @@ def reduced_lib(corner: str = "tt", devices: tuple[str, ...] | list[str] = CORE_
     Leaves out the legacy discrete/RF models of the full library. Built from the installed library
     at first use and cached under :func:`cache_dir`, keyed by corner, FET names, and the library's
     path and modification times (a reinstalled library rebuilds it).
+
+    ``geometries`` ((W, L) in µm, W per finger): keep only the FET size bins holding them, so an
+    instance expands one model card instead of ~48 (subcircuit expansion of a 230-transistor ACIM
+    column: ~7 s CPU -> well under 1 s); the bins selected for those sizes are unchanged.
 
     Raises:
         ValueError: an unknown corner or a FET name the library does not define.
@@ -143,11 +174,13 @@ def reduced_lib(corner: str = "tt", devices: tuple[str, ...] | list[str] = CORE_
     section = _section(corner)
     sources = [model_lib()] + [root / ln.split()[1] for ln in section if ln.lower().startswith(".include")]
     stamp = "|".join(f"{p}:{p.stat().st_mtime_ns}" for p in sources if p.exists())
-    key = hashlib.sha1(f"{corner}|{','.join(wanted)}|{stamp}".encode()).hexdigest()[:16]
+    geo = tuple(sorted({(round(w, 4), round(ln, 4)) for w, ln in geometries})) if geometries else None
+    key = hashlib.sha1(f"{corner}|{','.join(wanted)}|{stamp}|{geo}".encode()).hexdigest()[:16]
     path = cache_dir() / f"sky130_{corner}_{key}.spice"
     if path.is_file():
         return path
     fet_text = _fet_subckts(set(wanted))
+    fet_text = _keep_bins(fet_text, geo) if geo else fet_text
     missing = [f for f in wanted if not re.search(rf"^\.subckt\s+{re.escape(f)}\s", fet_text,
                                                    re.IGNORECASE | re.MULTILINE)]
     if missing:
