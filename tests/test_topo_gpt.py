@@ -7,27 +7,16 @@ import json
 import numpy as np
 import pytest
 import torch
+from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from eda.cli.topo import app
 from eda.errors import InputError
-from eda.generators.topology_gpt import (
-    LENGTH_SLACK,
-    GenerateParams,
-    GPTConfig,
-    TopologyGPT,
-    TrainParams,
-    _shrink_cache,
-    encode_topologies,
-    generate,
-    grammar_masks,
-    load_checkpoint,
-    sample,
-    save_checkpoint,
-    train,
-    training_graphs,
-    training_lengths,
-)
+from eda.generators.topology_checkpoint import load_checkpoint, training_graphs, training_lengths
+from eda.generators.topology_gpt import GPTConfig, TopologyGPT
+from eda.generators.topology_report import GenerateParams, generate
+from eda.generators.topology_sample import LENGTH_SLACK, _shrink_cache, draw_budgets, sample
+from eda.generators.topology_train import TrainParams, encode_topologies, grammar_masks, train
 from eda.graphs.euler import VocabTables, sequence_to_graph
 from eda.graphs.pin_graph import circuit_to_graph, graphs_isomorphic
 from eda.read.topology_dataset import load_library
@@ -38,9 +27,10 @@ TINY = GPTConfig(n_layer=1, n_head=2, n_embd=32, block_size=240, length_embed=Tr
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     lib = load_library()[::4]
-    model, vocab, hist, ck = train(lib, TINY, TrainParams(steps=6, tours=2, batch_tokens=2048, threads=1),
-                                   progress=False)
-    path = save_checkpoint(ck, tmp_path_factory.mktemp("m") / "tiny.pt")
+    path = tmp_path_factory.mktemp("m") / "tiny.pt"
+    model, vocab, hist = train(lib, TINY, TrainParams(steps=6, tours=2, batch_tokens=2048, threads=1),
+                               progress=False, checkpoint=path)
+    ck = torch.load(path, weights_only=True)
     return lib, model, vocab, hist, ck, path
 
 
@@ -94,8 +84,9 @@ def test_grammar_sampling_always_decodes(tiny):
 
 def test_sampling_rejects_bad_args(tiny):
     _, model, vocab, _, _, _ = tiny
-    with pytest.raises(InputError, match="temperature"):
-        sample(model, vocab, 1, temperature=0)
+    for t in (0, float("nan"), float("inf")):
+        with pytest.raises(InputError, match="temperature"):
+            sample(model, vocab, 1, temperature=t)
     with pytest.raises(InputError, match="not in the model's vocabulary"):
         sample(model, vocab, 1, ctype="toaster")
 
@@ -116,8 +107,14 @@ def test_generate_report(tiny, tmp_path):
 
 
 def test_model_size_config():
-    with pytest.raises(InputError, match="n_embd"):
+    with pytest.raises(ValidationError, match="n_embd"):
         GPTConfig(n_embd=30, n_head=4)
+    for bad in ({"lr": float("nan")}, {"lr": -1}, {"threads": -1}, {"seed": -1}):
+        with pytest.raises(ValidationError, match=next(iter(bad))):
+            TrainParams(**bad)
+    for t in (float("nan"), float("inf"), 0):
+        with pytest.raises(ValidationError, match="temperature"):
+            GenerateParams(temperature=t)
     assert TopologyGPT(GPTConfig()).n_params() < 3_000_000
 
 
@@ -213,3 +210,65 @@ def test_length_budgets(tiny):
         keep = torch.tensor([0, 2])
         small = _shrink_cache(caches, keep, 7, 12)
         assert torch.allclose(model.step(x[keep, 7], small, 7, budget[keep]), full[keep], atol=1e-5)
+
+
+def test_budgets_follow_the_training_sizes_tail_included():
+    """Stratified budgets: n draws cover the distribution's quantiles, the largest circuit's
+    slice included, where independent draws would usually miss a 1-in-1000 size."""
+    rng = np.random.default_rng(0)
+    lengths = np.r_[np.full(999, 100), 900]
+    b = draw_budgets(lengths, 1000, rng)
+    assert (b == 900).sum() == 1 and (b == 100).sum() == 999 and list(b) == sorted(b)
+    b = draw_budgets(np.arange(1, 101), 10, rng)
+    assert [(k * 10 < v <= (k + 1) * 10) for k, v in enumerate(b)] == [True] * 10
+
+
+def _dataset_folder(root):
+    """Three circuits in the public layout: one op-amp-chapter circuit, one current mirror with
+    a port name outside the known classes, and one that does not parse."""
+    root.mkdir()
+    (root / "data_categorization.md").write_text("- 1-1: operational amplifiers\n- 2-2: current mirrors\n")
+    files = {"1": ("M0 (VOUT1 VIN1 net1 VSS) nmos4\nM1 (VOUT1 VB1 VDD VDD) pmos4\nM2 (net1 VB2 VSS VSS) nmos4\n",
+                   "VDD VSS VIN1 VOUT1 VB1 VB2"),
+             "2": ("M0 (IIN1 IIN1 VSS VSS) nmos4\nM1 (IOUT1 IIN1 VSS VSS) nmos4\n", "VDD VSS IIN1 IOUT1"),
+             "3": ("M0 (VOUT1 VIN1\n", "VDD VSS VIN1 VOUT1")}
+    for k, (net, ports) in files.items():
+        (root / k).mkdir()
+        (root / k / f"{k}.cir").write_text(net)
+        (root / k / f"Port{k}.txt").write_text(ports)
+    return root
+
+
+def test_train_on_dataset_folder_with_periodic_checkpoints(tmp_path):
+    """A public-layout folder trains with the built-in library: type labels from its chapters,
+    the unparsable netlist skipped and named, a checkpoint usable after the first save."""
+    from eda.generators.topology_checkpoint import training_types
+    from eda.generators.topology_train import load_training_topologies
+
+    errors: list = []
+    tops = load_training_topologies(_dataset_folder(tmp_path / "ds"), errors=errors)
+    assert [str(f) for f, _ in errors] == [str(tmp_path / "ds" / "3" / "3.cir")]
+    assert [t.ctype for t in tops[:2]] == ["opamp", "current_mirror"] and len(tops) > 100
+    ck = tmp_path / "m.pt"
+    _, vocab, hist = train(tops[:2] + tops[2::20], TINY.model_copy(update={"block_size": 320}),
+                           TrainParams(steps=4, tours=1, batch_tokens=1024, val_frac=0, threads=1),
+                           progress=False, checkpoint=ck, save_every=2)
+    assert "IOUT1" in vocab.index and "<type:opamp>" in vocab.index
+    m, v, saved = load_checkpoint(ck)
+    assert saved["meta"]["steps_done"] == 4 and v.tokens == vocab.tokens
+    assert {"opamp", "current_mirror"} <= set(training_types(saved))
+    assert len(training_graphs(saved, v)) == hist.n_train_circuits
+
+
+def test_cli_refuses_bad_numbers_in_one_line(tmp_path):
+    from eda.cli import app as root
+
+    cases = [["topo", "train", "--compose", "-1"], ["topo", "train", "--lr", "-1"], ["topo", "train", "--lr", "nan"],
+             ["topo", "train", "--threads", "-1"], ["topo", "train", "--seed", "-1"],
+             ["topo", "generate", "--temperature", "nan"], ["topo", "generate", "--temperature", "inf"],
+             ["topo", "generate", "--n", "10000000", "--out", str(tmp_path / "g")]]
+    for args in cases:
+        r = CliRunner().invoke(root, args + ["--out", str(tmp_path / "x.pt")] if args[1] == "train" else args)
+        lines = [ln for ln in r.output.splitlines() if ln.strip()]
+        assert r.exit_code == 1 and len(lines) == 1 and lines[0].startswith("error:"), (args, r.output)
+        assert args[2] in lines[0], (args, lines)

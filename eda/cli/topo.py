@@ -6,65 +6,66 @@ from pathlib import Path
 
 import typer
 
+from eda.cli.options import float_range, in_file, out_dir, out_file, seed_option, threads_option
+
 app = typer.Typer(no_args_is_help=True)
-
-
-def load_training_topologies(data: str, compose: int, seed: int) -> list:
-    """``builtin`` (library + ``compose`` composed circuits), a library folder (``*/*.cir``) or a
-    public dataset folder (``N/N.cir`` + ``PortN.txt``)."""
-    from eda.errors import InputError
-    from eda.generators.topology_compose import ComposeParams, compose_family
-    from eda.read.topology_dataset import load_library, read_topology_dataset
-
-    if data == "builtin":
-        tops = load_library()
-        if compose:
-            tops += compose_family(compose, seed=10_000 + seed, params=ComposeParams(simulate=False),
-                                   progress=True)
-        return tops
-    root = Path(data)
-    if not root.is_dir():
-        raise InputError("expected 'builtin' or a folder of topologies", file=root)
-    if any(root.glob("*/*.cir")) and not any((d / f"{d.name}.cir").is_file() for d in root.iterdir() if d.is_dir()):
-        return load_library(root)
-    errors: list = []
-    tops = list(read_topology_dataset(root, on_error="skip", errors=errors))
-    if errors:
-        typer.echo(f"skipped {len(errors)} netlists that do not parse (first: {errors[0][1]})")
-    return tops
 
 
 @app.command()
 def train(
-    data: str = typer.Option("builtin", help="'builtin' (library + composed circuits) or a folder."),
-    out: Path = typer.Option(Path("out/topo/topology_gpt.pt"), help="Checkpoint to write."),
-    compose: int = typer.Option(800, help="Composed circuits added to the builtin library."),
-    steps: int = typer.Option(1500, help="Optimiser steps."),
-    tours: int = typer.Option(4, help="Euler tours per circuit (augmentation)."),
-    batch_tokens: int = typer.Option(4096, help="Tokens per batch."),
-    lr: float = typer.Option(3e-3, help="Peak learning rate."),
-    n_layer: int = typer.Option(2, help="Transformer layers."),
-    n_head: int = typer.Option(4, help="Attention heads."),
-    n_embd: int = typer.Option(96, help="Model width."),
-    block_size: int = typer.Option(640, help="Longest sequence in tokens."),
+    data: str = typer.Option("builtin", help="'builtin' (library + composed circuits), a library folder "
+                                             "(<type>/<name>.cir) or a public dataset folder (N/N.cir + PortN.txt; "
+                                             "the built-in library is added)."),
+    out: Path = typer.Option(Path("out/topo/topology_gpt.pt"), callback=out_file, help="Checkpoint to write."),
+    compose: int = typer.Option(None, min=0, help="Composed circuits added (default: 800 with builtin, 0 with a "
+                                                  "folder)."),
+    steps: int = typer.Option(1000, min=1, help="Optimiser steps."),
+    tours: int = typer.Option(2, min=1, help="Euler tours per circuit (augmentation)."),
+    batch_tokens: int = typer.Option(6144, min=64, help="Tokens per batch."),
+    lr: float = typer.Option(2e-3, parser=float_range(0, 1, lo_open=True), help="Peak learning rate."),
+    n_layer: int = typer.Option(3, min=1, help="Transformer layers."),
+    n_head: int = typer.Option(4, min=1, help="Attention heads."),
+    n_embd: int = typer.Option(128, min=8, help="Model width."),
+    block_size: int = typer.Option(1024, min=16, help="Longest sequence in tokens (the largest public circuit, "
+                                                     "72 devices, needs 988 in full-tour form)."),
     length_embed: bool = typer.Option(True, help="Tell the model the tokens left in its length budget."),
     grammar_loss: bool = typer.Option(True, help="Score each token only against the grammar's legal tokens."),
-    seed: int = typer.Option(0, help="Seed."),
-    threads: int = typer.Option(1, help="Torch CPU threads (1 is fastest on a busy shared machine; 0: torch default)."),
+    save_every: int = typer.Option(50, min=0, help="Save the checkpoint every N steps (0: only at the end)."),
+    device: str = typer.Option("cpu", help="cpu or cuda (a GPU torch sees)."),
+    seed: int = seed_option(0),
+    threads: int = threads_option(1, "Torch CPU threads (1 is fastest on a busy shared machine; 0: torch "
+                                     "default)."),
 ) -> None:
-    """Train the topology GPT on DATA and save a checkpoint (weights, config, vocabulary)."""
-    from eda.generators.topology_gpt import GPTConfig, TrainParams, save_checkpoint
-    from eda.generators.topology_gpt import train as train_gpt
+    """Train the topology GPT on DATA and save a checkpoint (weights, config, vocabulary, training tours)."""
+    from eda.errors import InputError
+    from eda.generators.topology_gpt import GPTConfig
+    from eda.generators.topology_train import TrainParams, load_training_topologies
+    from eda.generators.topology_train import train as train_gpt
 
-    tops = load_training_topologies(data, compose, seed)
-    typer.echo(f"{len(tops)} training topologies")
-    model, _, hist, ck = train_gpt(
-        tops, GPTConfig(n_layer=n_layer, n_head=n_head, n_embd=n_embd, block_size=block_size,
-                        length_embed=length_embed),
-        TrainParams(steps=steps, tours=tours, batch_tokens=batch_tokens, lr=lr, seed=seed, threads=threads,
-                    grammar_loss=grammar_loss))
-    ck["meta"]["data"] = {"data": data, "compose": compose, "seed": seed}
-    save_checkpoint(ck, out)
+    if device not in ("cpu", "cuda"):
+        raise InputError(f"--device: expected cpu or cuda, got {device!r}")
+    if device == "cuda":
+        import torch
+
+        if not torch.cuda.is_available():
+            raise InputError("--device cuda: torch sees no GPU here (use --device cpu)")
+    if compose is None:
+        compose = 800 if data == "builtin" else 0
+    errors: list = []
+    tops = load_training_topologies(data, compose, seed, errors=errors)
+    for f, why in errors:
+        typer.echo(f"skipped {f}: {why}")
+    typer.echo(f"{len(tops)} training topologies ({len(errors)} netlists skipped)")
+    config = GPTConfig(n_layer=n_layer, n_head=n_head, n_embd=n_embd, block_size=block_size,
+                       length_embed=length_embed)
+    params = TrainParams(steps=steps, tours=tours, batch_tokens=batch_tokens, lr=lr, seed=seed, threads=threads,
+                         grammar_loss=grammar_loss, device=device)
+    model, _, hist = train_gpt(tops, config, params, checkpoint=out, save_every=save_every,
+                               meta={"data": {"data": str(data), "compose": compose, "seed": seed,
+                                              "netlists_skipped": len(errors)}},
+                               log=typer.echo, progress=False)
+    for f, why in hist.skipped_files:
+        typer.echo(f"not encoded {f}: {why}")
     val = f", val loss {hist.val_loss[-1][1]:.3f}" if hist.val_loss else ""
     typer.echo(f"{model.n_params()} parameters, {hist.n_sequences} sequences, {hist.seconds:.0f} s, "
                f"train loss {hist.train_loss[-1]:.3f}{val} -> {out}")
@@ -72,27 +73,39 @@ def train(
 
 @app.command()
 def generate(
-    n: int = typer.Option(100, help="Circuits to sample."),
-    ctype: str = typer.Option(None, "--type", help="Condition on a circuit type (e.g. opamp1, ldo)."),
-    temperature: float = typer.Option(1.0, help="Sampling temperature."),
-    model: Path = typer.Option(None, help="Checkpoint (default: the shipped pretrained model)."),
-    out: Path = typer.Option(Path("out/topo/generated"), help="Output folder."),
+    n: int = typer.Option(100, min=1, help="Circuits to sample."),
+    ctype: str = typer.Option(None, "--type", help="Condition on a circuit type (e.g. opamp, ldo, bandgap)."),
+    temperature: float = typer.Option(1.0, parser=float_range(0, 100, lo_open=True), help="Sampling temperature."),
+    model: Path = typer.Option(None, callback=in_file, help="Checkpoint (default: the shipped pretrained model)."),
+    out: Path = typer.Option(Path("out/topo/generated"), callback=out_dir, help="Output folder."),
     grammar: bool = typer.Option(True, help="Grammar-constrained decoding."),
-    simulate: bool = typer.Option(True, help="Check ERC-clean circuits with an ngspice operating point."),
-    seed: int = typer.Option(0, help="Sampling seed."),
-    threads: int = typer.Option(1, help="Torch threads of the model's steps while sampling (2: both cores of "
-                                        "an idle 2-core machine; 1 when the other core is busy)."),
+    simulate: bool = typer.Option(True, help="Check rule-clean circuits with an ngspice operating point."),
+    seed: int = seed_option(0, "Sampling seed."),
+    threads: int = threads_option(1, "Torch threads of the model's steps while sampling (2: both cores of an "
+                                     "idle 2-core machine; 1 when the other core is busy)."),
+    force: bool = typer.Option(False, help="Run even when the estimated time is over the limit."),
 ) -> None:
-    """Sample circuits; write each valid one as a simulatable SPICE deck, report.json and gallery.png."""
+    """Sample circuits; write each valid one as a simulatable SPICE deck, report.json and gallery.png.
+
+    Refuses a run estimated to take longer than 30 minutes on a 2-core machine (about 20,000
+    circuits with ngspice) unless --force.
+    """
     import json
 
-    from eda.generators.topology_gpt import GenerateParams, load_checkpoint
-    from eda.generators.topology_gpt import generate as gen
+    from eda.errors import InputError
+    from eda.generators.topology_checkpoint import load_checkpoint
+    from eda.generators.topology_report import GENERATE_LIMIT_S, GenerateParams, estimate_seconds
+    from eda.generators.topology_report import generate as gen
 
+    est = estimate_seconds(n, simulate)
+    if est > GENERATE_LIMIT_S and not force:
+        raise InputError(f"--n: {n} circuits would take about {est / 60:.0f} min here (limit "
+                         f"{GENERATE_LIMIT_S / 60:.0f} min); sample fewer or pass --force")
     m, vocab, ck = load_checkpoint(model)
     rep = gen(m, vocab, ck, GenerateParams(n=n, ctype=ctype, temperature=temperature, grammar=grammar,
                                            simulate=simulate, seed=seed, threads=threads), out, progress=True)
-    keys = ["n", "decoded", "erc_clean", "valid", "unique", "novel", "max_devices", "circuits_per_s_sample_erc"]
+    keys = ["n", "decoded", "erc_clean", "valid", "unique", "novel", "mean_devices", "max_devices",
+            "circuits_per_s_sample_erc"]
     typer.echo(json.dumps({k: rep[k] for k in keys}, indent=1))
     typer.echo(f"wrote {len(rep.get('files', []))} SPICE decks, report.json and gallery.png to {out}")
 
@@ -139,8 +152,9 @@ def check(
 
 def demo(out: Path) -> dict:
     """Train-free generation with the shipped model: 64 circuits, report and gallery."""
-    from eda.generators.topology_gpt import GenerateParams, load_checkpoint
-    from eda.generators.topology_gpt import generate as gen
+    from eda.generators.topology_checkpoint import load_checkpoint
+    from eda.generators.topology_report import GenerateParams
+    from eda.generators.topology_report import generate as gen
 
     m, vocab, ck = load_checkpoint()
     dest = Path(out) / "topo"

@@ -1,0 +1,96 @@
+"""Topology-GPT checkpoints: plain dicts of tensors, numbers and strings (``config``,
+``state_dict`` in fp16, ``vocab``, the training circuits' tours for novelty and sizes), so
+:func:`load_checkpoint` uses ``torch.load(weights_only=True)``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from eda.errors import InputError
+from eda.generators.topology_gpt import GPTConfig, TopologyGPT
+from eda.graphs.euler import Vocab, sequence_to_graph
+
+FORMAT = "eda-topology-gpt/1"
+
+
+def save_checkpoint(path: str | Path, model: TopologyGPT, vocab: Vocab, train_tours: list[list[int]],
+                    meta: dict | None = None) -> Path:
+    """Write a checkpoint: fp16 weights, config, vocabulary, one canonical tour (token ids) per
+    training circuit and ``meta`` (JSON-like). Written to a temporary file and renamed, so a
+    reader never sees a half-written file (training saves periodically)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    flat = torch.tensor([i for s in train_tours for i in s], dtype=torch.int16)
+    offsets = torch.tensor(np.cumsum([0] + [len(s) for s in train_tours]), dtype=torch.int64)
+    ck = {"format": FORMAT, "config": model.config.model_dump(),
+          "state_dict": {k: v.detach().cpu().clone().half() for k, v in model.state_dict().items()},
+          "vocab": list(vocab.tokens), "train_tours": flat, "train_offsets": offsets, "meta": meta or {}}
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(ck, tmp)
+    tmp.replace(path)
+    return path
+
+
+def load_checkpoint(path: str | Path | None = None) -> tuple[TopologyGPT, Vocab, dict]:
+    """Load a checkpoint (default: the shipped ``data/models/topology_gpt.pt``), weights only.
+
+    Returns:
+        (model in eval mode, its vocabulary, the checkpoint dict).
+
+    Raises:
+        InputError: missing file or not a topology-GPT checkpoint.
+    """
+    from eda.paths import PATHS
+
+    path = Path(path) if path else PATHS.models / "topology_gpt.pt"
+    if not path.is_file():
+        raise InputError("no such checkpoint (train one with `eda topo train`)", file=path)
+    try:
+        ck = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # noqa: BLE001 - torch raises many types for a bad file
+        raise InputError(f"not a readable torch checkpoint: {e}", file=path) from e
+    if not isinstance(ck, dict) or ck.get("format") != FORMAT:
+        raise InputError(f"not a topology-GPT checkpoint (format {FORMAT} expected)", file=path)
+    try:
+        vocab = Vocab(list(ck["vocab"]))
+        model = TopologyGPT(GPTConfig(**ck["config"]))
+        model.load_state_dict({k: v.float() for k, v in ck["state_dict"].items()})
+    except (KeyError, TypeError, RuntimeError) as e:
+        raise InputError(f"damaged topology-GPT checkpoint: {e}", file=path) from e
+    model.eval()
+    return model, vocab, ck
+
+
+def training_graphs(ck: dict, vocab: Vocab) -> list:
+    """Device-pin graphs of the circuits a checkpoint was trained on."""
+    flat, off = ck["train_tours"].tolist(), ck["train_offsets"].tolist()
+    return [sequence_to_graph(vocab.decode(flat[a:b]))[0] for a, b in zip(off[:-1], off[1:], strict=True)]
+
+
+def training_types(ck: dict) -> list[str | None]:
+    """Type label of each circuit a checkpoint was trained on (None: unlabelled)."""
+    flat, off = ck["train_tours"], ck["train_offsets"].tolist()
+    toks = ck["vocab"]
+    out = []
+    for a in off[:-1]:
+        t = toks[int(flat[a + 1])][6:-1]
+        out.append(None if t == "any" else t)
+    return out
+
+
+def training_lengths(ck: dict, ctype: str | None = None) -> np.ndarray:
+    """Full-tour lengths (``<bos>`` to ``<eos>``; twice the edges plus four) of the circuits a
+    checkpoint was trained on, of type ``ctype`` when given and present (else all): the size
+    distribution sampling draws its length budgets from."""
+    lens = np.diff(ck["train_offsets"].numpy())
+    if ctype is not None:
+        sel = np.array([t == ctype for t in training_types(ck)])
+        if sel.any():
+            return lens[sel]
+    return lens
+
+
+__all__ = ["FORMAT", "save_checkpoint", "load_checkpoint", "training_graphs", "training_types", "training_lengths"]

@@ -1,0 +1,202 @@
+"""Generate, check and report: sample the topology GPT, decode, run the validity checks,
+measure novelty and uniqueness, write decks, a report and a gallery."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from eda.generators.topology_checkpoint import training_graphs, training_lengths
+from eda.generators.topology_gpt import TopologyGPT
+from eda.generators.topology_sample import sample
+from eda.graphs.euler import Vocab
+
+#: Seconds per sampled circuit (sampling + rules, 1 thread) and per ngspice check, measured on the
+#: 2-core build machine (``benchmarks/bench_topo.py``); what :func:`estimate_seconds` uses.
+SECONDS_PER_SAMPLE = 0.05
+SECONDS_PER_SIM = 0.04
+#: Longest run ``eda topo generate`` starts without ``--force`` (seconds).
+GENERATE_LIMIT_S = 1800.0
+
+
+def estimate_seconds(n: int, simulate: bool = True) -> float:
+    """Estimated wall time of :func:`generate` for ``n`` samples on the 2-core build machine."""
+    return n * (SECONDS_PER_SAMPLE + (SECONDS_PER_SIM if simulate else 0.0))
+
+
+class GenerateParams(BaseModel):
+    """Settings of :func:`generate` (a pydantic model: bad values raise a ``ValidationError``
+    naming the field)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    n: int = Field(100, ge=1, description="sequences to sample")
+    ctype: str | None = Field(None, description="condition on a circuit type (None: any)")
+    temperature: float = Field(1.0, gt=0, le=100, allow_inf_nan=False, description="softmax temperature")
+    grammar: bool = Field(True, description="grammar-masked decoding")
+    simulate: bool = Field(True, description="run ngspice on ERC-clean circuits (validity = rules + operating point)")
+    seed: int = Field(0, ge=0, le=2**32 - 1, description="sampling seed")
+    batch_size: int = Field(128, ge=1, le=4096, description="sequences per batch")
+    gallery: int = Field(6, ge=0, le=64, description="circuits drawn in gallery.png")
+    top_k: int = Field(0, ge=0, description="keep the k most likely tokens (0: all)")
+    threads: int = Field(1, ge=0, le=256, description="torch threads of the model's steps while sampling (2: "
+                         "both cores of an idle 2-core machine; 1 when the other core is busy)")
+    train_sizes: bool = Field(True, description="draw each sample's length budget from the training circuits' "
+                              "tour lengths (those of type ctype when conditioned; needs the checkpoint); else "
+                              "every sample may use the model's whole block_size")
+
+
+def generate(model: TopologyGPT, vocab: Vocab, ck: dict | None, params: GenerateParams,
+             out: str | Path | None = None, progress: bool = False, graphs: list | None = None) -> dict:
+    """Sample, decode, check (ERC + ngspice), measure novelty and uniqueness, and write results.
+
+    Writes under ``out`` (when given): ``gen_XXXX.sp`` per valid circuit (a deck that simulates
+    as is), ``report.json`` and ``gallery.png``.
+
+    Args:
+        graphs: a list to receive the valid circuits' device-pin graphs (for further analysis).
+
+    Returns:
+        the report: rates (decoded, ERC-clean, valid, unique and novel among valid), device-count
+        histogram, failure reasons, timings.
+    """
+    from collections import Counter
+
+    from eda.export.to_spice import write_spice
+    from eda.generators.topology_check import GraphSet, check_circuit, erc, simulation_deck
+    from eda.graphs.pin_graph import graph_to_circuit
+
+    t0 = time.perf_counter()
+    samples = sample(model, vocab, params.n, ctype=params.ctype, temperature=params.temperature,
+                     grammar=params.grammar, batch_size=params.batch_size, seed=params.seed,
+                     top_k=params.top_k, progress=progress, threads=params.threads,
+                     lengths=training_lengths(ck, params.ctype) if params.train_sizes and ck is not None else None)
+    t_sample = time.perf_counter() - t0
+    reasons: Counter = Counter()
+    circuits = []
+    t1 = time.perf_counter()
+    for k, s in enumerate(samples):
+        if s.graph is None:
+            reasons["decode: " + (s.error or "?").split("\n")[0][:80]] += 1
+            continue
+        c = graph_to_circuit(s.graph, title=f"generated {k} ({s.ctype or 'any'})")
+        bad = erc(c)
+        if bad:
+            reasons["erc: " + _reason_key(bad[0])] += 1
+            continue
+        circuits.append((k, s, c))
+    t_erc = time.perf_counter() - t1
+    valid = []
+    t2 = time.perf_counter()
+    for k, s, c in circuits:
+        if params.simulate:
+            r = check_circuit(c, run_sim=True)
+            if not r.valid:
+                reasons["ngspice: " + (r.sim or "?")[:80]] += 1
+                continue
+        valid.append((k, s, c))
+    t_sim = time.perf_counter() - t2
+    train_set = GraphSet(training_graphs(ck, vocab)) if ck is not None and "train_tours" in ck else None
+    uniq = GraphSet()
+    n_unique = n_novel = 0
+    for _, s, _ in valid:
+        if uniq.add(s.graph):
+            n_unique += 1
+        if train_set is not None and not train_set.find(s.graph):
+            n_novel += 1
+    sizes = [len(c.devices) for _, _, c in valid]
+    hist = Counter(sizes)
+    n = len(samples)
+    report = {
+        "n": n, "ctype": params.ctype, "temperature": params.temperature, "grammar": params.grammar,
+        "decoded": sum(s.graph is not None for s in samples) / n,
+        "erc_clean": len(circuits) / n,
+        "valid": len(valid) / n,
+        "validity_checks": "ERC + ngspice operating point" if params.simulate else "ERC only",
+        "unique": n_unique / max(len(valid), 1),
+        "novel": (n_novel / max(len(valid), 1)) if train_set is not None else None,
+        "n_train_circuits": len(train_set) if train_set is not None else None,
+        "max_devices": max(sizes, default=0),
+        # how much of a circuit is wired through internal nets rather than straight to ports
+        "internal_nets_per_device": float(np.mean([internal_nets(c) / len(c.devices) for _, _, c in valid]))
+        if valid else 0.0,
+        "mean_devices": float(np.mean(sizes)) if sizes else 0.0,
+        "device_histogram": {str(k): hist[k] for k in sorted(hist)},
+        "failures": dict(reasons.most_common()),
+        "seconds": {"sample": t_sample, "erc": t_erc, "ngspice": t_sim},
+        "circuits_per_s_sample_erc": n / max(t_sample + t_erc, 1e-9),
+    }
+    if out is not None:
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        files = []
+        for k, s, c in valid:
+            deck = simulation_deck(c, title=f"generated topology {k} ({s.ctype or 'any'}), "
+                                             f"{len(c.devices)} devices")
+            files.append(write_spice(deck, out / f"gen_{k:04d}.sp").name)
+        report["files"] = files
+        (out / "report.json").write_text(json.dumps(report, indent=2))
+        if valid and params.gallery:
+            # samples come in order of length budget: pick a spread of sizes
+            pick = [valid[i] for i in sorted(set(np.linspace(0, len(valid) - 1, params.gallery).round().astype(int)))]
+            draw_gallery([s.graph for _, s, _ in pick],
+                         [f"#{k} {s.ctype or 'any'}, {len(c.devices)} dev" for k, s, c in pick],
+                         out / "gallery.png")
+    if graphs is not None:
+        graphs += [s.graph for _, s, _ in valid]
+    return report
+
+
+def internal_nets(circuit) -> int:
+    """Number of nets of a circuit that are not ports."""
+    from eda.graphs.pin_graph import is_port_name
+
+    return sum(1 for n in circuit.nets if not is_port_name(n))
+
+
+def _reason_key(msg: str) -> str:
+    """ERC message without its net/device names, so reasons group."""
+    import re
+
+    return re.sub(r"\b(net\d+|[A-Z]{1,3}[NP]?\d+|V[A-Z]+\d*)\b", "X", msg)[:80]
+
+
+def draw_gallery(graphs: list, titles: list[str], path: str | Path) -> Path:
+    """PNG of a few device-pin graphs: devices (squares), pins (dots), ports (labelled)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import networkx as nx
+
+    k = len(graphs)
+    cols = min(3, k)
+    rows = (k + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 4 * rows), squeeze=False)
+    colors = {"device": "#d95f02", "pin": "#7570b3", "port": "#1b9e77"}
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, g, title in zip(axes.flat, graphs, titles, strict=False):
+        pos = nx.kamada_kawai_layout(g) if g.number_of_nodes() < 400 else nx.spring_layout(g, seed=0)
+        kinds = nx.get_node_attributes(g, "kind")
+        for kind, col in colors.items():
+            nodes = [n for n in g if kinds.get(n) == kind]
+            nx.draw_networkx_nodes(g, pos, nodelist=nodes, node_color=col, ax=ax,
+                                   node_size={"device": 60, "pin": 12, "port": 80}[kind],
+                                   node_shape="s" if kind == "device" else "o")
+        nx.draw_networkx_edges(g, pos, ax=ax, width=0.5, alpha=0.5)
+        nx.draw_networkx_labels(g, pos, {n: n for n in g if kinds.get(n) == "port"}, font_size=6, ax=ax)
+        ax.set_title(title, fontsize=9)
+    fig.suptitle("generated device-pin graphs (orange: devices, purple: pins, green: ports)", fontsize=10)
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
+
+
+__all__ = ["GenerateParams", "generate", "internal_nets", "draw_gallery", "estimate_seconds", "GENERATE_LIMIT_S"]

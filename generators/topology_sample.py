@@ -1,0 +1,194 @@
+"""Sampling the topology GPT: batched, KV-cached, grammar-constrained decoding."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from eda.errors import InputError
+from eda.generators.topology_gpt import TopologyGPT
+from eda.graphs.euler import TourGrammar, Vocab, VocabTables, close_walk, sequence_to_graph, type_token
+
+#: tokens added to a drawn length budget (the grammar's reservations are a little conservative)
+LENGTH_SLACK = 16
+
+
+def draw_budgets(lengths: np.ndarray | list[int], n: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` length budgets drawn from the empirical distribution of ``lengths``, stratified and
+    sorted: draw ``i`` is uniform within the ``i``-th of ``n`` equal-probability slices, so even
+    a small ``n`` follows the distribution closely, its tail (the largest circuits) included,
+    where independent draws would often miss it."""
+    s = np.sort(np.asarray(lengths, int))
+    u = (np.arange(n) + rng.random(n)) / n
+    return s[np.minimum((u * len(s)).astype(int), len(s) - 1)]
+
+
+@dataclass
+class Sample:
+    """One generated sequence: its tokens, and the graph or the reason it failed to decode."""
+
+    tokens: list[str]
+    graph: object | None = None
+    ctype: str | None = None
+    error: str | None = None
+
+
+@torch.inference_mode()
+def sample(model: TopologyGPT, vocab: Vocab, n: int, ctype: str | None = None, temperature: float = 1.0,
+           grammar: bool = True, batch_size: int = 128, max_len: int | None = None, seed: int = 0,
+           top_k: int = 0, progress: bool = False, threads: int = 1,
+           lengths: np.ndarray | list[int] | None = None) -> list[Sample]:
+    """Sample ``n`` sequences (KV-cached, batched) and decode them.
+
+    Args:
+        ctype: condition on a circuit type (``None``: unconditional).
+        temperature: softmax temperature (> 0).
+        grammar: mask tokens by :class:`~eda.graphs.euler.TourGrammar` (else free sampling,
+            decoded strictly afterwards).
+        max_len: longest sequence (default the model's ``block_size``).
+        lengths: full-tour lengths (tokens, ``<bos>`` to ``<eos>``) to draw each sample's length
+            budget from, e.g. the training circuits' (:func:`training_lengths`); the grammar
+            closes every tour within its budget, so the sizes follow this distribution.
+            None: every sample may use ``max_len``.
+        top_k: keep only the k most likely tokens (0: all).
+        threads: torch threads of the model's steps (restored afterwards; 0: leave torch's
+            setting). The grammar is Python on one thread. (Running the model's next step on a
+            worker thread beside the grammar was measured slower than two torch threads: both
+            halves hold the GIL most of the time.)
+    """
+    if not math.isfinite(temperature) or temperature <= 0:
+        raise InputError(f"temperature: must be a finite number > 0, got {temperature}")
+    if ctype is not None and type_token(ctype) not in vocab.index:
+        raise InputError(f"type {ctype!r} is not in the model's vocabulary ({', '.join(vocab.types)})")
+    max_len = min(max_len or model.config.block_size, model.config.block_size)
+    tables = VocabTables(vocab)
+    gen = torch.Generator().manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    lengths = None if lengths is None else np.minimum(np.asarray(lengths, int), max_len)
+    out: list[Sample] = []
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=n, desc="sampling", unit="circuit")
+    old = torch.get_num_threads()
+    if threads:
+        torch.set_num_threads(threads)
+    # budgets drawn up front and sorted, so each batch holds similar lengths and is not kept
+    # running by one long straggler
+    drawn = np.full(n, max_len) if lengths is None else draw_budgets(lengths, n, rng)
+    try:
+        while len(out) < n:
+            b = min(batch_size, n - len(out))
+            budgets = drawn[len(out): len(out) + b]
+            out += _sample_batch(model, vocab, tables, budgets, max_len, ctype, temperature, grammar, gen, top_k)
+            if bar:
+                bar.update(b)
+    finally:
+        torch.set_num_threads(old)
+        if bar:
+            bar.close()
+    return out
+
+
+def _shrink_cache(caches: list, idx: torch.Tensor, pos: int, length: int) -> list:
+    """Key/value buffers of rows ``idx`` only, ``length`` long, holding the first ``pos``
+    positions (the rest is never read before it is written)."""
+    out = []
+    for kk, vv in caches:
+        pair = []
+        for c in (kk, vv):
+            n = torch.empty((len(idx), c.shape[1], length, c.shape[3]))
+            n[:, :, :pos] = c[idx, :, :pos]
+            pair.append(n)
+        out.append(pair)
+    return out
+
+
+def _sample_batch(model, vocab, tables, budgets, cap, ctype, temperature, grammar, gen, top_k) -> list[Sample]:
+    # the model aims at the drawn length; the grammar allows a little more (its reservations
+    # are conservative) and closes every tour within that
+    target = torch.as_tensor(np.asarray(budgets), dtype=torch.long)
+    budgets = np.minimum(np.asarray(budgets) + LENGTH_SLACK, cap)
+    b = len(budgets)
+    max_len = int(max(budgets))
+    prefix = [vocab.bos, vocab.index[type_token(ctype)], tables.vss]
+    seqs = [list(prefix) for _ in range(b)]
+    gram = [TourGrammar(tables, int(n), prefix_len=2) for n in budgets] if grammar else None
+    done = np.zeros(b, bool)
+    rows = np.arange(b)  # sample index of each row of the batch tensors
+    caches = model.new_cache(b, max_len)
+    logits = model(torch.tensor([prefix] * b), caches, 0, target)[:, -1]
+    masks = np.stack([g.mask() for g in gram]) if grammar else None
+    pos = len(prefix)
+    v = len(vocab)
+    while len(rows) and pos < max_len:
+        lg = logits / temperature if temperature != 1.0 else logits
+        if top_k:
+            kth = torch.topk(lg, min(top_k, v), dim=-1).values[:, -1:]
+            lg = lg.masked_fill(lg < kth, float("-inf"))
+        if grammar:
+            mt = torch.from_numpy(masks)
+            lg = lg.masked_fill(~mt, float("-inf"))
+            if top_k:
+                # a legal token the model gives zero probability (after top-k) is still allowed
+                dead = torch.isinf(lg).all(dim=-1)
+                if dead.any():
+                    lg[dead] = torch.where(mt[dead], 0.0, float("-inf"))
+        # inverse-CDF draw from softmax(lg): one uniform per row (random tensors of the
+        # vocabulary's width cost more than the model's step on CPU); finished rows draw <pad>,
+        # the only token their grammar allows
+        cdf = torch.softmax(lg, dim=-1).cumsum_(dim=-1)
+        u = torch.rand((cdf.shape[0], 1), generator=gen).mul_(cdf[:, -1:]).clamp_(min=1e-9)
+        nxt = torch.searchsorted(cdf, u).squeeze_(1).clamp_(max=v - 1)
+        for i, t in zip(rows.tolist(), nxt.tolist(), strict=True):
+            if done[i]:
+                continue
+            seqs[i].append(t)
+            if grammar:
+                g = gram[i]
+                g.step(t)
+                done[i] = g.done or g.failed is not None
+            else:
+                done[i] = t == vocab.eos
+        if pos + 1 >= max_len:
+            break
+        keep = np.flatnonzero(~done[rows])
+        if not len(keep):
+            break
+        if len(keep) <= 0.75 * len(rows):
+            # drop finished rows from the batch and the key/value buffers (in bulk: copies cost)
+            idx = torch.from_numpy(keep)
+            rows, nxt, target = rows[keep], nxt[idx], target[idx]
+            caches = _shrink_cache(caches, idx, pos, int(max(budgets[rows])))
+        if grammar:
+            masks = np.stack([gram[i].mask() for i in rows.tolist()])
+        logits = model.step(nxt, caches, pos, target)
+        pos += 1
+    out = []
+    for i in range(b):
+        toks = vocab.decode(seqs[i])
+        if toks[-1] == "<eos>":
+            # the walk back down the stack to VSS is implied by <eos>: spell it out
+            toks = toks[:2] + close_walk(toks[2:-1]) + toks[-1:]
+        s = Sample(tokens=toks)
+        if grammar and gram[i].failed:
+            s.error = gram[i].failed
+        elif toks[-1] != "<eos>":
+            s.error = f"no <eos> within {int(budgets[i])} tokens"
+        elif grammar:
+            # the grammar holds the graph it let through (the same as strict decoding gives)
+            s.graph, s.ctype = gram[i].graph(), ctype
+        else:
+            try:
+                s.graph, s.ctype = sequence_to_graph(toks, strict=True)
+            except InputError as e:
+                s.error = str(e)
+        out.append(s)
+    return out
+
+
+__all__ = ["LENGTH_SLACK", "Sample", "sample", "draw_budgets"]

@@ -1,0 +1,358 @@
+"""Training the topology GPT on Euler tours of circuits (grammar-masked loss, length budgets)."""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from pydantic import BaseModel, ConfigDict, Field
+
+from eda.errors import InputError
+from eda.generators.topology_gpt import GPTConfig, TopologyGPT
+from eda.graphs.euler import (
+    TourGrammar,
+    Vocab,
+    VocabTables,
+    compact_tour,
+    euler_tours,
+    type_token,
+)
+from eda.graphs.pin_graph import circuit_to_graph
+
+
+class TrainParams(BaseModel):
+    """Training settings (a pydantic model: bad values raise a ``ValidationError`` naming the field).
+
+    The grammar-masked loss scores each token only against the tokens :class:`TourGrammar` allows
+    there (the choices sampling has), so the model spends nothing on learning legality and its
+    preferences among legal moves, e.g. walking back to finish a tour, are sharp.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    tours: int = Field(2, ge=1, le=1000, description="Euler tours per circuit (augmentation)")
+    steps: int = Field(1000, ge=1, description="optimiser steps")
+    batch_tokens: int = Field(6144, ge=16, description="tokens per batch (sequences grouped by length, padded)")
+    lr: float = Field(2e-3, gt=0, le=1, allow_inf_nan=False, description="peak learning rate (cosine, 5% warm-up)")
+    val_frac: float = Field(0.05, ge=0, lt=1, allow_inf_nan=False,
+                            description="fraction of circuits held out for the validation loss")
+    type_dropout: float = Field(0.2, ge=0, le=1, allow_inf_nan=False,
+                                description="probability of replacing the type token by <type:any>")
+    seed: int = Field(0, ge=0, le=2**32 - 1, description="seed of shuffling, tours and initialisation")
+    threads: int = Field(0, ge=0, le=256, description="torch CPU threads (0: leave torch's default)")
+    grammar_loss: bool = Field(True, description="score each token only against the grammar's legal tokens")
+    device: str = Field("cpu", pattern=r"^(cpu|cuda(:\d+)?)$",
+                        description="torch device of the model and batches; checkpoints are saved from CPU copies")
+
+
+@dataclass
+class TrainResult:
+    """History of a training run."""
+
+    train_loss: list[float] = field(default_factory=list)
+    val_loss: list[tuple[int, float]] = field(default_factory=list)
+    seconds: float = 0.0
+    n_train_circuits: int = 0
+    n_sequences: int = 0
+    n_tokens: int = 0
+    skipped: int = 0
+    skipped_files: list[tuple[str, str]] = field(default_factory=list)
+    train_tours: list[list[int]] = field(default_factory=list)
+    prepare_seconds: float = 0.0
+
+    def meta(self, params: TrainParams, steps_done: int) -> dict:
+        """Checkpoint metadata: settings and history so far."""
+        return {"train": params.model_dump(), "steps_done": steps_done, "history": {
+            "train_loss_last": float(np.mean(self.train_loss[-50:])) if self.train_loss else None,
+            "val_loss": self.val_loss, "seconds": self.seconds, "prepare_seconds": self.prepare_seconds,
+            "n_train_circuits": self.n_train_circuits, "n_sequences": self.n_sequences,
+            "n_tokens": self.n_tokens, "skipped": self.skipped}}
+
+
+def tour_sets(topologies: list, tours: int, seed: int) -> tuple[list[tuple[str | None, list[list[str]]]],
+                                                                 list[tuple[str, str]]]:
+    """``tours`` Euler tours (token strings) per topology, and (source, reason) of each topology
+    that does not encode (:func:`~eda.graphs.pin_graph.circuit_to_graph` refuses it)."""
+    out: list[tuple[str | None, list[list[str]]]] = []
+    skipped: list[tuple[str, str]] = []
+    for i, t in enumerate(topologies):
+        try:
+            g = circuit_to_graph(t.circuit, t.ports or None)
+            out.append((t.ctype, euler_tours(g, tours, seed=seed + i)))
+        except InputError as e:
+            skipped.append((str(t.source or t.name), str(e).split("\n")[0]))
+    return out, skipped
+
+
+def encode_topologies(topologies: list, vocab: Vocab, tours: int, seed: int, max_len: int,
+                      sets: list | None = None) -> tuple[list[list[int]], list[list[int]], int, list[int]]:
+    """Token ids of ``tours`` tours per topology, in the compact form (:func:`compact_tour`: the
+    walk back to ``VSS`` after the last new edge is implied by ``<eos>``); returns (sequences,
+    one full canonical tour per circuit, number of circuits skipped for not encoding, not fitting
+    the vocabulary or ``max_len`` full tokens, full-tour length of each sequence).
+    ``sets``: the tours already drawn (:func:`tour_sets`; else drawn here)."""
+    skipped = 0
+    if sets is None:
+        sets, bad = tour_sets(topologies, tours, seed)
+        skipped = len(bad)
+    seqs: list[list[int]] = []
+    canon: list[list[int]] = []
+    full: list[int] = []
+    for ctype, ts in sets:
+        try:
+            enc = [vocab.encode(x, ctype if ctype in vocab.types else None) for x in ts]
+        except InputError:
+            skipped += 1
+            continue
+        enc = [e for e in enc if len(e) <= max_len]
+        if not enc:
+            skipped += 1
+            continue
+        canon.append(enc[0])
+        seqs += [e[:2] + compact_tour(e[2:-1]) + e[-1:] for e in enc]
+        full += [len(e) for e in enc]
+    return seqs, canon, skipped, full
+
+
+def _batches(seqs: list[list[int]], batch_tokens: int, rng: random.Random) -> list[list[int]]:
+    order = sorted(range(len(seqs)), key=lambda i: (len(seqs[i]), rng.random()))
+    out, cur, width = [], [], 0
+    for i in order:
+        w = max(width, len(seqs[i]))
+        if cur and w * (len(cur) + 1) > batch_tokens:
+            out.append(cur)
+            cur, w = [], len(seqs[i])
+        cur.append(i)
+        width = w
+    if cur:
+        out.append(cur)
+    return out
+
+
+def _tensor(seqs: list[list[int]], idx: list[int], pad: int) -> torch.Tensor:
+    w = max(len(seqs[i]) for i in idx)
+    x = torch.full((len(idx), w), pad, dtype=torch.long)
+    for r, i in enumerate(idx):
+        x[r, : len(seqs[i])] = torch.tensor(seqs[i])
+    return x
+
+
+def grammar_masks(seq: list[int], tables: VocabTables, max_len: int) -> np.ndarray | None:
+    """Packed legal-token masks of a training sequence under :class:`TourGrammar`.
+
+    Row ``j`` (``np.packbits`` along the vocabulary) holds the tokens allowed as ``seq[j + 1]``;
+    rows before the tour's second node allow everything. Returns None when the grammar rejects
+    the sequence (it accepts every depth-first tour the serialiser writes).
+    """
+    v = len(tables.vocab)
+    rows = np.ones((len(seq) - 1, v), bool)
+    g = TourGrammar(tables, max_len, prefix_len=2)
+    for j in range(2, len(seq) - 1):
+        m = g.mask()
+        if not m[seq[j + 1]]:
+            return None
+        rows[j] = m
+        g.step(seq[j + 1])
+    return np.packbits(rows, axis=1)
+
+
+def _mask_tensor(masks: list[np.ndarray], idx: list[int], width: int, v: int) -> torch.Tensor:
+    out = np.ones((len(idx), width - 1, v), bool)
+    for r, i in enumerate(idx):
+        m = np.unpackbits(masks[i], axis=1, count=v).astype(bool)
+        out[r, : len(m)] = m
+    return torch.from_numpy(out)
+
+
+def _loss(model: TopologyGPT, x: torch.Tensor, pad: int, mask: torch.Tensor | None = None,
+          budget: torch.Tensor | None = None) -> torch.Tensor:
+    logits = model(x[:, :-1], budget=budget)
+    if mask is not None:
+        logits = logits.masked_fill(~mask, float("-inf"))
+    y = x[:, 1:].clone()
+    y[:, 0] = pad  # the type token is given, not predicted
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1), ignore_index=pad)
+
+
+def _split(topologies: list, params: TrainParams, rng: random.Random) -> tuple[list, list]:
+    order = list(range(len(topologies)))
+    rng.shuffle(order)
+    n_val = int(round(params.val_frac * len(order)))
+    return [topologies[i] for i in order[n_val:]], [topologies[i] for i in order[:n_val]]
+
+
+def _with_masks(seqs: list, full: list, tables: VocabTables | None, max_len: int
+                ) -> tuple[list, list, list | None, int]:
+    """Sequences the grammar accepts, their full lengths and packed masks (None without a
+    grammar), and how many it rejected."""
+    if tables is None:
+        return seqs, full, None, 0
+    masks = [grammar_masks(q, tables, max_len) for q in seqs]
+    keep = [i for i, m in enumerate(masks) if m is not None]
+    return [seqs[i] for i in keep], [full[i] for i in keep], [masks[i] for i in keep], len(seqs) - len(keep)
+
+
+def train(topologies: list, config: GPTConfig | None = None, params: TrainParams | None = None,
+          vocab: Vocab | None = None, progress: bool = True, checkpoint: str | Path | None = None,
+          save_every: int = 0, meta: dict | None = None, log=None) -> tuple[TopologyGPT, Vocab, TrainResult]:
+    """Train a GPT on Euler tours of ``topologies``.
+
+    Args:
+        vocab: token vocabulary (default: grown to cover the data, ``Vocab.for_topologies``).
+        checkpoint: where to save (:func:`~eda.generators.topology_checkpoint.save_checkpoint`)
+            every ``save_every`` steps (0: only at the end), so a partial run is usable.
+        meta: extra checkpoint metadata (e.g. where the data came from).
+        log: callable taking one line of progress text (e.g. ``print`` to a log file).
+
+    Returns:
+        (model, vocab, history); ``history.train_tours`` holds one canonical tour per training
+        (and validation) circuit, what novelty is measured against.
+    """
+    from eda.generators.topology_checkpoint import save_checkpoint
+
+    params = params or TrainParams()
+    if params.threads:
+        torch.set_num_threads(params.threads)
+    torch.manual_seed(params.seed)
+    rng = random.Random(params.seed)
+    t0 = time.perf_counter()
+    tr_t, val_t = _split(topologies, params, rng)
+    sets, bad = tour_sets(tr_t, params.tours, params.seed)
+    vsets, vbad = tour_sets(val_t, 1, params.seed + 1)
+    vocab = vocab or Vocab.for_topologies(tr_t + val_t)
+    config = config or GPTConfig(vocab_size=len(vocab))
+    if config.vocab_size != len(vocab):
+        config = config.model_copy(update={"vocab_size": len(vocab)})
+    seqs, canon, skipped, full = encode_topologies(tr_t, vocab, params.tours, params.seed, config.block_size, sets)
+    vseqs, vcanon, vskipped, vfull = encode_topologies(val_t, vocab, 1, params.seed + 1, config.block_size, vsets)
+    tables = VocabTables(vocab) if params.grammar_loss else None
+    seqs, full, masks, rej = _with_masks(seqs, full, tables, config.block_size)
+    vseqs, vfull, vmasks, _ = _with_masks(vseqs, vfull, tables, config.block_size)
+    if not seqs:
+        raise InputError("no training sequences: every circuit was skipped (vocabulary or block_size too small)")
+    any_id = vocab.index[type_token(None)]
+    dev = torch.device(params.device)
+    model = TopologyGPT(config).to(dev)
+    opt = torch.optim.AdamW(model.parameters(), lr=params.lr, weight_decay=0.01, betas=(0.9, 0.95))
+    warm = max(1, params.steps // 20)
+
+    def lr_at(s: int) -> float:
+        if s < warm:
+            return params.lr * (s + 1) / warm
+        return params.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * (s - warm) / max(1, params.steps - warm))))
+
+    hist = TrainResult(n_train_circuits=len(canon), n_sequences=len(seqs), n_tokens=sum(len(s) for s in seqs),
+                       skipped=len(bad) + len(vbad) + skipped + vskipped + rej, skipped_files=bad + vbad,
+                       train_tours=canon + vcanon, prepare_seconds=time.perf_counter() - t0)
+    if log:
+        log(f"{hist.n_train_circuits} training + {len(vseqs)} validation circuits, {len(seqs)} sequences, "
+            f"{hist.n_tokens} tokens, vocabulary {len(vocab)}, {hist.skipped} skipped; "
+            f"prepared in {hist.prepare_seconds:.0f} s")
+
+    def save(step: int) -> None:
+        if checkpoint is not None:
+            hist.seconds = time.perf_counter() - t0
+            save_checkpoint(checkpoint, model, vocab, hist.train_tours, {**(meta or {}), **hist.meta(params, step)})
+
+    batches: list[list[int]] = []
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=params.steps, desc="training", unit="step")
+    model.train()
+    for step in range(params.steps):
+        if not batches:
+            batches = _batches(seqs, params.batch_tokens, rng)
+            rng.shuffle(batches)
+        bidx = batches.pop()
+        x = _tensor(seqs, bidx, vocab.pad)
+        mask = _mask_tensor(masks, bidx, x.shape[1], len(vocab)).to(dev) if masks is not None else None
+        drop = torch.rand(x.shape[0]) < params.type_dropout
+        x[drop, 1] = any_id
+        for g in opt.param_groups:
+            g["lr"] = lr_at(step)
+        loss = _loss(model, x.to(dev), vocab.pad, mask, torch.tensor([full[i] for i in bidx], device=dev))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        hist.train_loss.append(loss.item())
+        last = step == params.steps - 1
+        if vseqs and (last or (step + 1) % max(1, params.steps // 5) == 0):
+            hist.val_loss.append((step + 1, evaluate(model, vseqs, vocab, params.batch_tokens, vmasks, vfull)))
+        if bar:
+            post = {"loss": f"{hist.train_loss[-1]:.3f}"}
+            if hist.val_loss:
+                post["val"] = f"{hist.val_loss[-1][1]:.3f}"
+            bar.set_postfix(post)
+            bar.update(1)
+        if log and ((step + 1) % 50 == 0 or last):
+            val = f" val {hist.val_loss[-1][1]:.4f}@{hist.val_loss[-1][0]}" if hist.val_loss else ""
+            log(f"step {step + 1}/{params.steps} loss {np.mean(hist.train_loss[-50:]):.4f}{val} "
+                f"{time.perf_counter() - t0:.0f} s")
+        if save_every and (step + 1) % save_every == 0 and not last:
+            save(step + 1)
+    if bar:
+        bar.close()
+    model.eval()
+    hist.seconds = time.perf_counter() - t0
+    save(params.steps)
+    return model, vocab, hist
+
+
+@torch.no_grad()
+def evaluate(model: TopologyGPT, seqs: list[list[int]], vocab: Vocab, batch_tokens: int = 8192,
+             masks: list[np.ndarray] | None = None, full: list[int] | None = None) -> float:
+    """Mean token cross-entropy of ``seqs`` (type tokens excluded); with ``masks`` (from
+    :func:`grammar_masks`) among the grammar's legal tokens only; ``full``: full-tour lengths
+    (the length budgets of a ``length_embed`` model)."""
+    was = model.training
+    model.eval()
+    dev = next(model.parameters()).device
+    tot, n = 0.0, 0
+    for idx in _batches(seqs, batch_tokens, random.Random(0)):
+        x = _tensor(seqs, idx, vocab.pad).to(dev)
+        k = int((x[:, 2:] != vocab.pad).sum())
+        mask = _mask_tensor(masks, idx, x.shape[1], len(vocab)).to(dev) if masks is not None else None
+        budget = torch.tensor([full[i] for i in idx], device=dev) if full is not None else None
+        tot += float(_loss(model, x, vocab.pad, mask, budget)) * k
+        n += k
+    model.train(was)
+    return tot / max(n, 1)
+
+
+def load_training_topologies(data: str | Path, compose: int = 0, seed: int = 0, library: bool = True,
+                             errors: list | None = None) -> list:
+    """Training circuits: ``"builtin"`` (the library), a library folder (``<type>/<name>.cir``)
+    or a public dataset folder (``N/N.cir`` + ``PortN.txt``, type labels from its
+    ``data_categorization.md``) plus the built-in library (``library``); and ``compose``
+    composed circuits.
+
+    Args:
+        errors: a list to receive (file, reason) of each dataset netlist that does not parse
+            (they are skipped).
+
+    Raises:
+        InputError: ``data`` is neither ``builtin`` nor a folder of circuits.
+    """
+    from eda.generators.topology_compose import ComposeParams, compose_family
+    from eda.read.topology_dataset import load_library, load_topologies
+
+    tops = load_topologies(data, errors)
+    if library and str(data) != "builtin" and any((d / f"{d.name}.cir").is_file()
+                                                   for d in Path(data).iterdir() if d.is_dir()):
+        tops += load_library()
+    if compose:
+        tops += compose_family(compose, seed=10_000 + seed, params=ComposeParams(simulate=False), progress=True)
+    return tops
+
+
+__all__ = ["TrainParams", "TrainResult", "train", "evaluate", "tour_sets",
+           "encode_topologies", "grammar_masks", "load_training_topologies"]
