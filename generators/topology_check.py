@@ -1,20 +1,33 @@
-"""Validity of analog topologies: electrical rules (ERC) and an ngspice operating point.
+"""Validity of analog topologies: named electrical rules and an ngspice operating point.
 
-A topology is valid when
+Rules (:data:`RULES`; :func:`rule_violations` returns ``(rule, message)`` pairs):
 
-* every device terminal is on exactly one net and every internal net joins ≥ 2 pins;
-* ``VDD`` and ``VSS`` are present;
-* no device has all its terminals on one net;
-* there is no loop of voltage sources (voltage-driven ports shorted together directly or
-  through inductors, which are shorts at DC);
-* every net has a DC path (through resistors, inductors, diodes, BJT and MOS channel/junctions,
-  not through capacitors or gates) to a voltage-driven port, since otherwise the operating point
-  is singular;
-* ngspice finds a DC operating point of the deck written by :func:`simulation_deck` (default
-  sizing, generic level-1 models, supplies and bias sources on the ports).
+* ``terminals`` — every device has its terminal count and a topology type;
+* ``supply`` — ``VSS`` is used and some other port feeds the circuit (``VDD`` is not required:
+  real current-driven networks and IB-referenced mirrors have none);
+* ``shorted_device`` — no device has all its terminals on one net;
+* ``floating_net`` — every internal net joins ≥ 2 pins;
+* ``voltage_loop`` — no voltage-driven ports shorted together directly or through inductors;
+* ``dc_path`` — every net has a DC path (through resistors, inductors, diodes, BJT and MOS
+  channel/junctions, not capacitors or gates) to a voltage-driven port, or a capacitor on it
+  (capacitively coupled nets are real: AC coupling, switched-capacitor nodes, capacitive
+  feedback; the simulation deck gives them a 1 TΩ shunt so the operating point is not singular);
+* ``floating_gate`` — the same for nets with a MOS gate or BJT base (a gate net with neither a
+  DC path nor a capacitor floats);
+* ``signal_port`` — every signal port (``VIN*``, ``VOUT*``, ``IIN*``, ``IOUT*``, ``VRF*``...;
+  :func:`eda.topology.is_signal`) reaches a transistor or diode terminal directly or through
+  resistors, capacitors and inductors, without crossing a supply or another driven port
+  (circuits without active devices are exempt);
+* ``io_path`` — when the circuit has an input port and an output port, some path of device
+  terminals joins one to the other without crossing a supply (``VDD``/``VSS``);
+* ``redundant_device`` — no device with every terminal on the supply rails (a resistor across
+  VDD–VSS): removing it leaves every node voltage and the rest's function unchanged. (Devices
+  between other driven ports are kept: textbook circuits measure at ports, e.g. a diode-connected
+  load whose source is the port ``VIN1``.)
 
-Novelty and uniqueness compare device-pin graphs: Weisfeiler-Lehman hash to bucket, exact
-labelled isomorphism to confirm.
+:func:`check_circuit` also asks ngspice for a DC operating point of :func:`simulation_deck`
+(default sizing, generic level-1 models or the sky130 models with ``pdk="sky130"``, supplies and
+bias sources on the ports). Novelty and uniqueness: :mod:`eda.graphs.canon`.
 """
 
 from __future__ import annotations
@@ -26,7 +39,12 @@ import networkx as nx
 
 from eda.circuit import Analysis, Circuit, Device, Model, is_ground
 from eda.errors import EdaError, InputError
-from eda.graphs.pin_graph import PORT_RE, circuit_to_graph, device_type, graphs_isomorphic, wl_hash
+from eda.graphs.canon import GraphSet, novelty_uniqueness
+from eda.graphs.pin_graph import DEVICE_TYPES, device_type
+from eda.topology import class_of, is_driven, is_port_name, is_signal
+
+__all__ = ["RULES", "GraphSet", "novelty_uniqueness", "rule_violations", "erc", "simulation_deck", "simulate",
+           "check_circuit", "CheckResult", "TypeClassifier", "wl_features", "MODELS", "SIZING", "VDD", "IBIAS"]
 
 #: Supply and default bias values (volts, amperes) of the simulation deck.
 VDD = 1.8
@@ -49,26 +67,28 @@ SIZING: dict[str, dict] = {
     "C": {"value": 1e-12},
     "L": {"value": 10e-9},
 }
-#: Ports driven by a voltage source (the rest: IB by a current source, VOUT by nothing).
-VOLTAGE_PORTS = ("VDD", "VSS", "VIN", "VB", "VCLK", "VREF", "VLO", "VRF", "VCM")
+#: The rules, in the order they are checked (see the module docstring).
+RULES = ("terminals", "supply", "shorted_device", "floating_net", "voltage_loop", "dc_path", "floating_gate",
+         "signal_port", "io_path", "redundant_device")
 _DC_PINS = {"NM": ("D", "S", "B"), "PM": ("D", "S", "B"), "NPN": ("C", "B", "E"), "PNP": ("C", "B", "E"),
             "R": ("P", "N"), "L": ("P", "N"), "D": ("P", "N"), "C": ()}
-
-
-def port_class(net: str) -> str | None:
-    m = PORT_RE.match(net)
-    return m.group(1) if m else None
+_CONTROL_PINS = {"NM": ("G",), "PM": ("G",), "NPN": ("B",), "PNP": ("B",)}
+_ACTIVE = ("NM", "PM", "NPN", "PNP", "D")
+_PASSIVE = ("R", "C", "L")
 
 
 @dataclass
 class CheckResult:
-    """Outcome of :func:`check_circuit`: ``valid`` and the reasons it is not."""
+    """Outcome of :func:`check_circuit`: ``valid`` and the reasons it is not.
+
+    ``erc`` holds the messages of every rule broken, ``violations`` the same as (rule, message)."""
 
     name: str
     erc: list[str] = field(default_factory=list)
     sim: str | None = None
     simulated: bool = False
     n_devices: int = 0
+    violations: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def valid(self) -> bool:
@@ -81,75 +101,183 @@ class CheckResult:
 
     def to_dict(self) -> dict:
         return {"name": self.name, "valid": self.valid, "simulated": self.simulated, "devices": self.n_devices,
-                "reasons": self.reasons}
+                "reasons": self.reasons, "rules": sorted({r for r, _ in self.violations})}
 
 
 def _typed(circuit: Circuit) -> list[tuple[Device, str]]:
     return [(d, device_type(d, circuit)) for d in circuit.devices]
 
 
-def erc(circuit: Circuit) -> list[str]:
-    """Electrical-rule violations of a flat topology (empty list: clean).
+def _norm(n: str) -> str:
+    return "VSS" if is_ground(n) else n
 
-    Nets named ``0``/``gnd`` count as ``VSS``. Each message names the device or net.
-    """
-    out: list[str] = []
+
+@dataclass
+class _Nets:
+    """Per-device pin → net maps of a typed circuit, and the port set."""
+
+    devs: list[tuple[Device, str, dict[str, str]]]
+    ports: set[str]
+    pins_on: dict[str, int]
+
+    def driven(self, n: str) -> bool:
+        return n in self.ports and is_driven(n)
+
+
+def _nets(circuit: Circuit, out: list[tuple[str, str]]) -> _Nets | None:
     try:
         typed = _typed(circuit)
     except InputError as e:
-        return [e.message]
+        out.append(("terminals", e.message))
+        return None
     if not typed:
-        return ["no devices"]
-    ports = set(circuit.ports) | {n for n in circuit.nets if PORT_RE.match(n)}
-
-    def norm(n: str) -> str:
-        return "VSS" if is_ground(n) else n
-
+        out.append(("terminals", "no devices"))
+        return None
+    ports = {_norm(p) for p in circuit.ports} | {n for n in circuit.nets if is_port_name(n)} | {"VSS"}
+    devs = []
     pins_on: dict[str, int] = {}
-    from eda.graphs.pin_graph import DEVICE_TYPES
-
     for d, t in typed:
         want = len(DEVICE_TYPES[t].pins)
         if len(d.nodes) not in (want, want + 1 if t in ("NPN", "PNP") else want):
-            out.append(f"device {d.name}: {len(d.nodes)} terminals, expected {want}")
+            out.append(("terminals", f"device {d.name}: {len(d.nodes)} terminals, expected {want}"))
             continue
-        nodes = [norm(n) for n in d.nodes[:want]]
+        nodes = [_norm(n) for n in d.nodes[:want]]
         for n in nodes:
             pins_on[n] = pins_on.get(n, 0) + 1
-        if len(set(nodes)) == 1:
-            out.append(f"device {d.name}: all terminals on net {nodes[0]}")
-    for need in ("VDD", "VSS"):
-        if need not in pins_on:
-            out.append(f"{need} is not connected to any device")
+        devs.append((d, t, dict(zip(DEVICE_TYPES[t].pins, nodes, strict=True))))
+    return _Nets(devs, ports, pins_on)
+
+
+def rule_violations(circuit: Circuit) -> list[tuple[str, str]]:
+    """``(rule, message)`` for every rule of :data:`RULES` the flat topology breaks (empty: clean).
+
+    Nets named ``0``/``gnd`` count as ``VSS``. Each message names the device or net.
+    """
+    out: list[tuple[str, str]] = []
+    nets = _nets(circuit, out)
+    if nets is None:
+        return out
+    pins_on = nets.pins_on
+    for d, _, pn in nets.devs:
+        if len(set(pn.values())) == 1:
+            out.append(("shorted_device", f"device {d.name}: all terminals on net {next(iter(pn.values()))}"))
+    if "VSS" not in pins_on:
+        out.append(("supply", "VSS is not connected to any device"))
+    if not any(n != "VSS" and n in nets.ports and class_of(n).drive for n in pins_on):
+        out.append(("supply", "no port besides VSS drives the circuit (no supply, input or bias)"))
     for n, k in pins_on.items():
-        if n not in ports and k < 2:
-            out.append(f"internal net {n} has only {k} pin (floating)")
-    # DC graph: voltage loops through inductors, DC paths to driven ports
+        if n not in nets.ports and k < 2:
+            out.append(("floating_net", f"internal net {n} has only {k} pin (floating)"))
+    _dc_rules(nets, out)
+    _signal_rules(nets, out)
+    for d, _, pn in nets.devs:
+        if all(class_of(n).role == "supply" and n in nets.ports for n in pn.values()):
+            out.append(("redundant_device", f"device {d.name}: every terminal on a supply rail "
+                                            f"({', '.join(sorted(set(pn.values())))}); it changes nothing"))
+    return out
+
+
+def _dc_rules(nets: _Nets, out: list[tuple[str, str]]) -> None:
+    """Voltage loops through inductors; DC paths of every net (gate nets reported apart)."""
     g = nx.Graph()
-    g.add_nodes_from(pins_on)
+    g.add_nodes_from(nets.pins_on)
     short = nx.Graph()
-    short.add_nodes_from(pins_on)
-    for d, t in typed:
-        nodes = [norm(n) for n in d.nodes[: len(DEVICE_TYPES[t].pins)]]
-        pin_net = dict(zip(DEVICE_TYPES[t].pins, nodes, strict=True))
-        dc = [pin_net[p] for p in _DC_PINS[t]]
-        for a, b in zip(dc, dc[1:], strict=False):
-            g.add_edge(a, b)
+    short.add_nodes_from(nets.pins_on)
+    control: set[str] = set()
+    coupled: set[str] = set()
+    for _, t, pn in nets.devs:
+        dc = [pn[p] for p in _DC_PINS[t]]
+        g.add_edges_from(zip(dc, dc[1:], strict=False))
         if t == "L":
-            short.add_edge(nodes[0], nodes[1])
-    driven = [n for n in pins_on if port_class(n) in VOLTAGE_PORTS]
+            short.add_edge(pn["P"], pn["N"])
+        if t == "C":
+            coupled.update(pn.values())
+        control.update(pn[p] for p in _CONTROL_PINS.get(t, ()))
+    driven = [n for n in nets.pins_on if nets.driven(n)]
     for comp in nx.connected_components(short):
         vs = sorted(n for n in comp if n in driven)
         if len(vs) > 1:
-            out.append(f"voltage-source loop: ports {', '.join(vs)} shorted at DC through inductors")
+            out.append(("voltage_loop", f"voltage-source loop: ports {', '.join(vs)} shorted at DC through inductors"))
     reach: set[str] = set()
     for comp in nx.connected_components(g):
         if any(n in driven for n in comp):
             reach |= comp
-    for n in pins_on:
-        if n not in reach:
-            out.append(f"net {n} has no DC path to a supply or bias source")
-    return out
+    for n in nets.pins_on:
+        # a capacitively coupled net (AC coupling, switched-capacitor nodes, capacitive feedback
+        # to a gate) is a real design pattern: its DC level is set by charge, not a path
+        if n in reach or n in coupled:
+            continue
+        rule = "floating_gate" if n in control else "dc_path"
+        out.append((rule, f"net {n} has no DC path to a supply or bias source"
+                    + (" (a floating gate: only gates and DC-blocked pins)" if rule == "floating_gate" else "")))
+
+
+def coupled_only_nets(circuit: Circuit) -> list[str]:
+    """Nets whose DC level only capacitors set (no DC path to a driven port): the simulation deck
+    gives them a high-value shunt so the operating point is not singular."""
+    found: list[tuple[str, str]] = []
+    nets = _nets(circuit, found)
+    if nets is None:
+        return []
+    g = nx.Graph()
+    g.add_nodes_from(nets.pins_on)
+    for _, t, pn in nets.devs:
+        dc = [pn[p] for p in _DC_PINS[t]]
+        g.add_edges_from(zip(dc, dc[1:], strict=False))
+    reach: set[str] = set()
+    for comp in nx.connected_components(g):
+        if any(nets.driven(n) for n in comp):
+            reach |= comp
+    return sorted(n for n in nets.pins_on if n not in reach)
+
+
+def _signal_rules(nets: _Nets, out: list[tuple[str, str]]) -> None:
+    """Signal ports reach an active terminal; an input reaches an output."""
+    active_nets: set[str] = set()
+    by_net: dict[str, list[int]] = {}
+    for i, (_, t, pn) in enumerate(nets.devs):
+        if t in _ACTIVE:
+            active_nets.update(pn.values())
+        for n in set(pn.values()):
+            by_net.setdefault(n, []).append(i)
+
+    def spread(start: str, through: tuple[str, ...] | None, stop) -> set[str]:
+        seen, todo = {start}, [start]
+        while todo:
+            n = todo.pop()
+            if n != start and stop(n):
+                continue
+            for i in by_net.get(n, ()):
+                _, t, pn = nets.devs[i]
+                if through is not None and t not in through:
+                    continue
+                for m in pn.values():
+                    if m not in seen:
+                        seen.add(m)
+                        todo.append(m)
+        return seen
+
+    used_ports = [p for p in nets.ports if p in nets.pins_on]
+    if active_nets:
+        for p in sorted(used_ports):
+            inner = {n for n in spread(p, _PASSIVE, nets.driven) if n == p or not nets.driven(n)}
+            if is_signal(p) and not inner & active_nets:
+                out.append(("signal_port", f"signal port {p} reaches no transistor or diode terminal "
+                                           "(only passives towards supplies or driven ports)"))
+    ins = [p for p in used_ports if class_of(p).role == "input"]
+    outs = {p for p in used_ports if class_of(p).role == "output"}
+    if ins and outs and not any(spread(p, None, _is_rail) & outs for p in ins):
+        out.append(("io_path", f"no path of device terminals from an input ({', '.join(sorted(ins))}) to an "
+                               f"output ({', '.join(sorted(outs))}) that avoids the supplies"))
+
+
+def _is_rail(n: str) -> bool:
+    return n in ("VDD", "VSS")
+
+
+def erc(circuit: Circuit) -> list[str]:
+    """Messages of every rule the flat topology breaks (:func:`rule_violations`; empty: clean)."""
+    return [m for _, m in rule_violations(circuit)]
 
 
 def _bias_polarity(circuit: Circuit, net: str) -> str:
@@ -163,58 +291,83 @@ def _bias_polarity(circuit: Circuit, net: str) -> str:
     return kinds.pop() if len(kinds) == 1 else "m"
 
 
-def simulation_deck(circuit: Circuit, title: str | None = None) -> Circuit:
-    """A self-contained deck of a topology: default sizing, level-1 models, ``.op``, and sources.
+def _port_source(circuit: Circuit, n: str, pdk: str | None) -> Device | None:
+    """The test-bench source of port ``n`` (None: outputs and the supplies, handled apart)."""
+    c = class_of(n)
+    if c.name in ("VDD", "VSS") or c.drive is None:
+        return None
+    pol = _bias_polarity(circuit, n)
+    if c.drive == "i":
+        # SPICE current flows n+ -> source -> n-: push into N-type diodes, pull from P-type
+        return Device(f"I{n}", "I", (n, "VSS") if pol == "p" else ("VDD", n), value=IBIAS)
+    if c.role == "bias" and c.name in ("VB", "VBB"):
+        if pdk == "sky130":
+            from eda.export.to_sky130 import BIAS_N, BIAS_P
 
-    ``VDD`` = 1.8 V and ``VSS`` = 0 V (a 0 V source to ground keeps the name); ``VINk``, ``VREFk``,
-    ``VCMk``, ``VLOk``, ``VRFk`` at mid-supply; ``VCLKk`` high; ``VBk`` at 0.7 V above ``VSS``
-    when it drives N-type devices only, 0.7 V below ``VDD`` for P-type only, mid-supply otherwise;
-    ``IBk`` a 20 µA current source from ``VDD`` (N-type) or to ``VSS`` (P-type).
+            vn, vp = BIAS_N, VDD - BIAS_P
+        else:
+            vn, vp = 0.7, VDD - 0.7
+        v = vn if pol == "n" else (vp if pol == "p" else VDD / 2)
+    elif c.name == "VCLK":
+        v = VDD
+    else:
+        v = VDD / 2
+    return Device(f"V{n}", "V", (n, "VSS"), value=v)
+
+
+def simulation_deck(circuit: Circuit, title: str | None = None, pdk: str | None = None,
+                    corner: str = "tt") -> Circuit:
+    """A self-contained deck of a topology: default sizing, models, ``.op``, and sources.
+
+    ``VDD`` = 1.8 V and ``VSS`` = 0 V (a 0 V source to ground keeps the name); inputs
+    (``VINk``, ``VLOk``, ``VRFk``), ``VREFk``, ``VCMk``, controls and generic ports at
+    mid-supply; ``VCLKk`` high; ``VBk`` at 0.7 V above ``VSS`` when it drives N-type devices
+    only, 0.7 V below ``VDD`` for P-type only (sky130: 0.8 V / 1.1 V, the gate voltages of
+    default-size diode-connected devices), mid-supply otherwise; current-driven ports (``IBk``,
+    ``IREFk``, ``IINk``) a 20 µA source from ``VDD`` (N-type) or to ``VSS`` (P-type); outputs
+    (``VOUTk``, ``IOUTk``, ``VIFk``) undriven.
+
+    Args:
+        pdk: None (generic level-1 models) or ``"sky130"`` (the real sky130 devices through the
+            ``.lib`` card of ``corner``, :func:`eda.export.to_sky130.to_sky130`).
     """
+    if pdk not in (None, "sky130"):
+        raise InputError(f"pdk: expected None or 'sky130', got {pdk!r}")
     devices: list[Device] = []
     for d, t in _typed(circuit):
         size = SIZING.get(t, {})
+        params = dict(size.get("params", {})) if pdk is None else {}
         devices.append(Device(d.name, d.kind, tuple("VSS" if is_ground(n) else n for n in d.nodes),
-                              model=d.model if t in ("NM", "PM", "NPN", "PNP", "D") else None,
-                              value=size.get("value"), params=dict(size.get("params", {}))))
-        if t in ("NM", "PM"):
-            devices[-1].model = "nmos4" if t == "NM" else "pmos4"
-        elif t in ("NPN", "PNP"):
-            devices[-1].model = t.lower()
-        elif t == "D":
-            devices[-1].model = "diode"
+                              model=_GENERIC_MODEL.get(t), value=size.get("value"), params=params))
     nets = {n for d in devices for n in d.nodes}
+    ports = {_norm(p) for p in circuit.ports} | {n for n in nets if is_port_name(n)}
     sources: list[Device] = [Device("VVDD", "V", ("VDD", "0"), value=VDD),
                              Device("VVSS", "V", ("VSS", "0"), value=0.0)]
-    for n in sorted(nets):
-        cls = port_class(n)
-        if cls in (None, "VDD", "VSS", "VOUT"):
-            continue
-        if cls == "IB":
-            pol = _bias_polarity(circuit, n)
-            # SPICE current flows n+ -> source -> n-: push into N-type diodes, pull from P-type
-            nodes = (n, "VSS") if pol == "p" else ("VDD", n)
-            sources.append(Device(f"I{n}", "I", nodes, value=IBIAS))
-            continue
-        if cls == "VB":
-            pol = _bias_polarity(circuit, n)
-            v = 0.7 if pol == "n" else (VDD - 0.7 if pol == "p" else VDD / 2)
-        elif cls == "VCLK":
-            v = VDD
-        else:
-            v = VDD / 2
-        sources.append(Device(f"V{n}", "V", (n, "VSS"), value=v))
-    return Circuit(title=title or circuit.title or "topology", devices=devices + sources,
-                   ports=circuit.ports, models=list(MODELS), analyses=[Analysis("op")],
-                   options={"gmin": 1e-12})
+    for n in sorted(nets & ports):
+        src = _port_source(circuit, n, pdk)
+        if src is not None:
+            sources.append(src)
+    options: dict = {"gmin": 1e-12}
+    if coupled_only_nets(circuit):
+        options["rshunt"] = 1e12  # capacitively coupled nets: a DC path of 1 TΩ to ground
+    deck = Circuit(title=title or circuit.title or "topology", devices=devices + sources,
+                   ports=circuit.ports, models=list(MODELS), analyses=[Analysis("op")], options=options)
+    if pdk == "sky130":
+        from eda.export.to_sky130 import to_sky130
+
+        deck = to_sky130(deck, corner)
+    return deck
 
 
-def simulate(circuit: Circuit) -> tuple[str | None, dict[str, float]]:
+_GENERIC_MODEL = {"NM": "nmos4", "PM": "pmos4", "NPN": "npn", "PNP": "pnp", "D": "diode"}
+
+
+def simulate(circuit: Circuit, pdk: str | None = None, corner: str = "tt") -> tuple[str | None, dict[str, float]]:
     """ngspice operating point of :func:`simulation_deck`; (failure reason or None, voltages)."""
     from eda.sim.ngspice import operating_point
 
-    deck = simulation_deck(circuit)
     try:
+        deck = simulation_deck(circuit, pdk=pdk, corner=corner)
         op = operating_point(deck)
     except EdaError as e:
         msg = str(e).strip().splitlines()
@@ -225,55 +378,18 @@ def simulate(circuit: Circuit) -> tuple[str | None, dict[str, float]]:
     return None, op
 
 
-def check_circuit(circuit: Circuit, name: str = "", run_sim: bool = True) -> CheckResult:
-    """ERC then (when clean and ``run_sim``) the ngspice operating point."""
+def check_circuit(circuit: Circuit, name: str = "", run_sim: bool = True, pdk: str | None = None,
+                  corner: str = "tt") -> CheckResult:
+    """The rules then (when clean and ``run_sim``) the ngspice operating point (``pdk``: see
+    :func:`simulation_deck`)."""
     res = CheckResult(name=name or circuit.title, n_devices=len(circuit.devices))
-    res.erc = erc(circuit)
+    res.violations = rule_violations(circuit)
+    res.erc = [m for _, m in res.violations]
     if res.erc or not run_sim:
         return res
-    res.sim, _ = simulate(circuit)
+    res.sim, _ = simulate(circuit, pdk=pdk, corner=corner)
     res.simulated = True
     return res
-
-
-class GraphSet:
-    """A set of device-pin graphs up to labelled isomorphism (WL hash buckets + exact check)."""
-
-    def __init__(self, graphs: list[nx.Graph] | None = None):
-        self.buckets: dict[str, list[nx.Graph]] = {}
-        self.n = 0
-        for g in graphs or ():
-            self.add(g)
-
-    def find(self, g: nx.Graph, h: str | None = None) -> bool:
-        h = h or wl_hash(g)
-        return any(graphs_isomorphic(g, x) for x in self.buckets.get(h, ()))
-
-    def add(self, g: nx.Graph) -> bool:
-        """Add ``g``; False when an isomorphic graph was already there."""
-        h = wl_hash(g)
-        if self.find(g, h):
-            return False
-        self.buckets.setdefault(h, []).append(g)
-        self.n += 1
-        return True
-
-    def __len__(self) -> int:
-        return self.n
-
-
-def novelty_uniqueness(samples: list[nx.Graph], reference: GraphSet) -> dict[str, float]:
-    """Fractions of ``samples`` that are unique among themselves and novel w.r.t. ``reference``."""
-    if not samples:
-        return {"unique": 0.0, "novel": 0.0, "n": 0}
-    seen = GraphSet()
-    uniq = sum(seen.add(g) for g in samples)
-    novel = sum(not reference.find(g) for g in samples)
-    return {"unique": uniq / len(samples), "novel": novel / len(samples), "n": len(samples)}
-
-
-def circuit_graph(circuit: Circuit) -> nx.Graph:
-    return circuit_to_graph(circuit)
 
 
 def wl_features(g: nx.Graph, iterations: int = 2) -> dict[str, int]:

@@ -24,6 +24,10 @@ import networkx as nx
 
 from eda.circuit import Circuit, Device, is_ground
 from eda.errors import InputError
+from eda.topology import PORT_NAME_RE, PORT_RE, is_port_name, port_sort_key
+
+__all__ = ["DEVICE_TYPES", "DeviceType", "PORT_RE", "circuit_to_graph", "device_type", "graph_nets", "graph_to_circuit",
+           "graphs_isomorphic", "is_port_name", "node_label", "parse_node", "relabel", "wl_hash"]
 
 
 @dataclass(frozen=True)
@@ -59,8 +63,6 @@ DEVICE_TYPES: dict[str, DeviceType] = {
     )
 }
 
-#: Port names: a class prefix and an optional index (``VDD``, ``VSS``, ``VIN1``, ``VB12``...).
-PORT_RE = re.compile(r"^(VDD|VSS|VIN|VOUT|VB|IB|VCLK|VREF|VLO|VRF|VCM)(\d*)$")
 _DEVICE_NODE = re.compile(r"^(NPN|PNP|NM|PM|R|C|L|D)(\d+)$")
 _PIN_NODE = re.compile(r"^(NPN|PNP|NM|PM|R|C|L|D)(\d+)_([A-Z])$")
 
@@ -103,10 +105,6 @@ def device_type(d: Device, circuit: Circuit | None = None) -> str:
                      "(expected an nmos/pmos/npn/pnp model token or a .model card)")
 
 
-def is_port_name(net: str) -> bool:
-    return bool(PORT_RE.match(net))
-
-
 def node_label(node: str) -> str:
     """Type label of a graph node, the only thing graph matching compares (``NM``, ``NM_G``,
     ``R_T`` for either pin of a symmetric device, port names as is)."""
@@ -123,8 +121,9 @@ def node_label(node: str) -> str:
 def parse_node(node: str) -> tuple[str, str, int | None, str | None]:
     """Split a node name into (kind, type-or-port, index, pin).
 
-    ``NM3_G`` → ("pin", "NM", 3, "G"); ``NM3`` → ("device", "NM", 3, None); ``VIN1`` →
-    ("port", "VIN1", None, None). Unknown names give ("unknown", name, None, None).
+    ``NM3_G`` → ("pin", "NM", 3, "G"); ``NM3`` → ("device", "NM", 3, None); ``VIN1`` or any
+    other capitalised name (``VCONT3``, ``LOGICQ2``) → ("port", name, None, None). Other names
+    give ("unknown", name, None, None).
     """
     m = _PIN_NODE.match(node)
     if m and m.group(3) in DEVICE_TYPES[m.group(1)].pins:
@@ -132,9 +131,15 @@ def parse_node(node: str) -> tuple[str, str, int | None, str | None]:
     m = _DEVICE_NODE.match(node)
     if m:
         return "device", m.group(1), int(m.group(2)), None
-    if PORT_RE.match(node):
+    if PORT_NAME_RE.match(node):
         return "port", node, None, None
     return "unknown", node, None, None
+
+
+def _check_port(p: str) -> None:
+    if _DEVICE_NODE.match(p) or _PIN_NODE.match(p) or not PORT_NAME_RE.match(p):
+        raise InputError(f"port {p!r} cannot be a port name of a device-pin graph (expected capitals, digits "
+                         "and _, not a device or pin name such as R1 or NM1_G)")
 
 
 def circuit_to_graph(circuit: Circuit, ports: tuple[str, ...] | None = None) -> nx.Graph:
@@ -143,10 +148,11 @@ def circuit_to_graph(circuit: Circuit, ports: tuple[str, ...] | None = None) -> 
     Args:
         circuit: devices of kinds M, Q, R, C, L, D (3-terminal BJTs; a 4th substrate pin is dropped).
         ports: external nets; default ``circuit.ports``, else the nets whose names look like
-            ports (``VDD``, ``VSS``, ``VIN1``...). A ground net (``0``, ``gnd``) is ``VSS``.
+            ports (``VDD``, ``VSS``, ``VIN1``...). A ground net (``0``, ``gnd``) is ``VSS``. Any
+            capitalised name is a port (classes unknown to :mod:`eda.topology` are kept by name).
 
     Raises:
-        InputError: a device has no topology type, a port name is not a known port class,
+        InputError: a device has no topology type, a port name looks like a device or pin node,
             or the circuit has no devices.
     """
     if not circuit.devices:
@@ -155,9 +161,8 @@ def circuit_to_graph(circuit: Circuit, ports: tuple[str, ...] | None = None) -> 
     if not port_set:
         port_set = {n for n in circuit.nets if is_port_name(n)}
     for p in port_set:
-        if not is_port_name(p) and not is_ground(p):
-            raise InputError(f"port {p!r} is not a known port name (expected VDD, VSS, VINk, VOUTk, "
-                             "VBk, IBk, VCLKk, VREFk, VLOk, VRFk or VCMk)")
+        if not is_ground(p):
+            _check_port(p)
     g = nx.Graph()
     counts: dict[str, int] = {}
     net_pins: dict[str, list[str]] = {}
@@ -243,21 +248,15 @@ def graph_to_circuit(g: nx.Graph, title: str = "") -> Circuit:
                 raise InputError(f"pin {n} has no device {tok}{idx}")
     type_order = {t: i for i, t in enumerate(DEVICE_TYPES)}
     devices.sort(key=lambda x: (type_order[x[0]], x[1]))
-    port_order = sorted(set(ports), key=_port_key)
+    port_order = sorted(set(ports), key=port_sort_key)
     return Circuit(title=title, devices=[d for _, _, d in devices], ports=tuple(port_order))
 
 
-def _port_key(p: str) -> tuple[int, str, int]:
-    classes = ["VDD", "VSS", "VIN", "VOUT", "VB", "IB", "VCLK", "VREF", "VLO", "VRF", "VCM"]
-    m = PORT_RE.match(p.split("=")[0])
-    if not m:
-        return (len(classes), p, 0)
-    return (classes.index(m.group(1)), m.group(1), int(m.group(2) or 0))
-
-
 def graphs_isomorphic(a: nx.Graph, b: nx.Graph) -> bool:
-    """Exact isomorphism of two device-pin graphs, matching node labels."""
-    return nx.is_isomorphic(a, b, node_match=lambda x, y: x["label"] == y["label"])
+    """Exact isomorphism of two device-pin graphs, matching node labels (canonical labelling)."""
+    from eda.graphs.canon import canonical_form
+
+    return canonical_form(a) == canonical_form(b)
 
 
 def wl_hash(g: nx.Graph, iterations: int = 3) -> str:

@@ -126,7 +126,7 @@ def _ota_tour():
     (lambda s: s[:5] + s[3:], "walked twice"),
     (lambda s: s + ["<eos>", "VSS"], "only <pad>"),
     (lambda s: s[:4] + ["<pad>"] + s[4:], "<pad> before <eos>"),
-    (lambda s: s[:4] + ["FOO1"] + s[4:], "unknown node"),
+    (lambda s: s[:4] + ["foo1"] + s[4:], "unknown node"),
 ])
 def test_decode_reasons(mutate, reason):
     seq = mutate(_ota_tour())

@@ -1,0 +1,619 @@
+"""Incremental tour grammar: which next tokens keep a partial Euler tour a valid circuit.
+
+:class:`TourGrammar` applies the rules of :func:`~eda.graphs.decode.sequence_to_graph` and the ERC
+incrementally, as a mask over the vocabulary for a generator's next-token choice (pins only next
+to their device, tours that close, enough length to close). :func:`grammar_accepts` replays a
+training tour through it (every real circuit's tour must be accepted).
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+
+from eda.graphs.pin_graph import DEVICE_TYPES, node_label, parse_node
+from eda.graphs.vocab import Vocab
+from eda.topology import is_driven, port_prefix
+
+#: tokens a generator's length budget adds to a drawn full-tour length (the grammar's
+#: reservations are a little conservative, so a tour needs this much room beyond its own length)
+LENGTH_SLACK = 16
+
+# token kinds
+_K_SPECIAL, _K_TYPE, _K_PORT, _K_DEVICE, _K_PIN = 0, 1, 2, 3, 4
+
+
+class VocabTables:
+    """Per-token lookup arrays of a vocabulary for :class:`TourGrammar`."""
+
+    def __init__(self, vocab: Vocab):
+        v = len(vocab)
+        self.vocab = vocab
+        self.kind = np.zeros(v, np.int8)
+        self.dtype = np.full(v, -1, np.int16)  # device type index
+        self.didx = np.zeros(v, np.int16)  # device index (1-based)
+        self.dev = np.full(v, -1, np.int32)  # device token of a pin / device
+        self.types = list(DEVICE_TYPES)
+        self.pins_of: dict[int, list[int]] = {}
+        self.npins = np.zeros(v, np.int8)
+        self.dev_by_type_idx: dict[tuple[int, int], int] = {}
+        for i, t in enumerate(vocab.tokens):
+            if t.startswith("<type:"):
+                self.kind[i] = _K_TYPE
+            elif t.startswith("<"):
+                self.kind[i] = _K_SPECIAL
+            else:
+                k, tok, idx, _ = parse_node(t)
+                if k == "port":
+                    self.kind[i] = _K_PORT
+                elif k in ("device", "pin"):
+                    self.kind[i] = _K_DEVICE if k == "device" else _K_PIN
+                    self.dtype[i] = self.types.index(tok)
+                    self.didx[i] = idx
+        for i, t in enumerate(vocab.tokens):
+            if self.kind[i] == _K_DEVICE:
+                self.dev[i] = i
+                self.dev_by_type_idx[(int(self.dtype[i]), int(self.didx[i]))] = i
+                tok = self.types[self.dtype[i]]
+                self.pins_of[i] = [vocab.index[f"{t}_{p}"] for p in DEVICE_TYPES[tok].pins
+                                   if f"{t}_{p}" in vocab.index]
+                self.npins[i] = len(self.pins_of[i])
+        for d, pins in self.pins_of.items():
+            for p in pins:
+                self.dev[p] = d
+        self.is_pin = self.kind == _K_PIN
+        # pins that conduct at DC (MOS drain/source/bulk, BJT, R, L, diode; not gates, not caps)
+        self.is_dc_pin = np.array([bool(self.kind[i] == _K_PIN and not t.endswith("_G")
+                                        and self.types[self.dtype[i]] != "C")
+                                   for i, t in enumerate(vocab.tokens)])
+        self.is_inductor_pin = np.array([bool(self.kind[i] == _K_PIN and self.types[self.dtype[i]] == "L")
+                                         for i in range(v)])
+        # ports a voltage source drives (supplies, inputs, biases, controls; eda.topology roles)
+        self.driven = np.array([bool(self.kind[i] == _K_PORT and is_driven(t)) for i, t in enumerate(vocab.tokens)])
+        # ports that no voltage source drives (IBk, IOUTk, VOUTk...): their net needs a DC pin
+        self.needs_dc = (self.kind == _K_PORT) & ~self.driven
+        self.is_port = self.kind == _K_PORT
+        # tokens a new device costs when opened through one of its pins (big for non-pins)
+        new_cost = np.array([4 * len(DEVICE_TYPES[ty].pins) for ty in self.types])
+        self.pin_new_cost = np.where(self.is_pin, new_cost[np.maximum(self.dtype, 0)], 1 << 30)
+        self.min_new_cost = int(new_cost.min())
+        self.min_dc_new_cost = int(min(c for ty, c in zip(self.types, new_cost, strict=True) if ty != "C"))
+        self.vss = vocab.index["VSS"]
+        self.vdd = vocab.index["VDD"]
+        # allowed port classes for generation: any port token of the vocabulary
+        self.port_ids = np.flatnonzero(self.is_port)
+        self.port_names = {i: vocab.tokens[i] for i in self.port_ids}
+        # a class name alone (``VIN`` beside ``VIN1``...) is a vocabulary entry, never a port to walk to
+        names = set(vocab.tokens)
+        self.bare_port = np.array([bool(self.kind[i] == _K_PORT and tok not in ("VDD", "VSS")
+                                        and port_prefix(tok) == tok and f"{tok}1" in names)
+                                   for i, tok in enumerate(vocab.tokens)])
+        self.port_ok = self.is_port & ~self.bare_port  # port tokens a pin may walk to
+        # node attributes of each graph token, as :func:`~eda.graphs.pin_graph.relabel` sets them
+        kinds = {_K_PORT: "port", _K_DEVICE: "device", _K_PIN: "pin"}
+        self.node_attrs = [{"kind": kinds[int(self.kind[i])], "label": node_label(tok)}
+                           if int(self.kind[i]) in kinds else None for i, tok in enumerate(vocab.tokens)]
+
+
+class TourGrammar:
+    """Incremental rules for one tour being generated, as a next-token mask (edge-DFS form).
+
+    The tour is generated as an edge depth-first walk, which is an Eulerian circuit of the
+    doubled graph: the walker either opens a new edge (and stands on its far end) or returns
+    along the edge it came by (a stack pop). Rules:
+
+    * devices touch only their own pins; pins touch their device, other pins and ports; a net
+      never joins two ports; nets keep the canonical form (a port net is a star on its port, an
+      internal net joins pins only, so a pin on one never reaches into the other); new devices
+      take the next free index of their type;
+    * a device's last free pin never joins the net all its other pins share (no shorted device),
+      an inductor's last free pin never joins a second source-driven net (later net merges are
+      left to the ERC), and a net never consists of gate and
+      capacitor pins alone (it would float at DC);
+    * a node is left for good (popped) only when complete: a device with all its pins, a pin
+      joined to its device and to a net, an undriven port (``IBk``, ``VOUTk``) with a pin that
+      conducts at DC on its net;
+    * the walk may end (``<eos>``) wherever the circuit is complete (:meth:`closable`): the
+      rest of the tour, back down the stack to ``VSS``, is implied (:meth:`closing`,
+      :func:`close_walk`); without ``VDD`` it ends only back at ``VSS`` once the remaining length
+      cannot fit another device (the ERC then rejects the circuit);
+    * a node walked back from is finished: it takes no new edge (the depth-first form of the
+      training tours, which leave a node only once all its edges are walked);
+    * a new edge is opened only if, after it, the remaining length still covers the pops back to
+      ``VSS``, the owed links and nets (two tokens each) and ``<eos>``. This invariant makes
+      every prefix completable, so the tour always closes.
+
+    Args:
+        tables: lookup arrays of the vocabulary.
+        max_len: total sequence length including ``<bos>``, the type token and ``<eos>``.
+        prefix_len: tokens placed before ``VSS`` (``<bos>`` and the type token).
+        require_vdd: the circuit must use ``VDD`` (off: the public data set has circuits without).
+    """
+
+    VDD_COST = 8  # tokens reserved while VDD is absent (a device to reach it)
+    VDD_URGENT = 16  # below this much room a netless pin must take VDD while it is absent
+
+    def __init__(self, tables: VocabTables, max_len: int, prefix_len: int = 2, require_vdd: bool = False):
+        self.t = tables
+        self.require_vdd = require_vdd
+        v = len(tables.vocab)
+        self.max_len = max_len
+        self.length = prefix_len + 1  # VSS placed
+        self.stack = [tables.vss]
+        self.exists = np.zeros(v, bool)
+        self.exists[tables.vss] = True
+        self.pin_exists = np.zeros(v, bool)
+        self.n_dev = 0
+        self.netless = np.zeros(v, bool)  # existing pins without a net edge
+        self.unlinked = np.zeros(v, bool)  # existing pins not yet joined to their device
+        self.n_unlinked_dev = np.zeros(v, np.int16)  # per device token: pins not yet joined
+        self.comp_port = np.full(v, -1, np.int32)  # port token of each pin's net, -1: none yet
+        self.comp_dc = np.zeros(v, bool)  # the pin's net has a port or a pin that conducts at DC
+        self.adj: dict[int, set[int]] = {}
+        self.count = np.zeros(len(tables.types), np.int32)
+        self.next_new = np.zeros(v, bool)  # tokens of the next new device of each type
+        for ti in range(len(tables.types)):
+            self._mark_next(ti, True)
+        self.parent: dict[int, int] = {}
+        self.members: dict[int, list[int]] = {}
+        self.n_unlinked = 0
+        self.n_netless = 0
+        self.netless_set: set[int] = set()
+        self._version = 0  # bumped whenever nets change (invalidates cached net queries)
+        self._partners_cache: dict[int, tuple[int, set[int]]] = {}
+        self._sib_cache: dict[int, int] = {}
+        self._sib_version = 0
+        self.devices: list[int] = []  # device tokens in order of appearance
+        # internal nets are cliques of their pins (the training graphs' form): pin edges still
+        # owed, edges inside each net (by root), net size and "has a finished member" per pin
+        self.clique_missing = 0
+        self.net_edges: dict[int, int] = {}
+        self.net_size = np.ones(v, np.int32)
+        self.net_closed = np.zeros(v, bool)
+        self.any_net_closed = False
+        self.max_net = 1
+        self._dc_version, self._dc = -1, False
+        # nodes walked back from: in an edge depth-first walk a node is left only once all its
+        # edges are walked, so it never takes a new edge again (the training tours' form)
+        self.closed = np.zeros(v, bool)
+        self.done = False
+        self.failed: str | None = None
+
+    # ---- bookkeeping
+    def _vdd_ok(self) -> bool:
+        """VDD is present or not required (real circuits without VDD exist: current-driven
+        networks, mirrors referenced to IB; ``require_vdd`` makes a generator place it)."""
+        return bool(self.exists[self.t.vdd]) or not self.require_vdd
+
+    def _mark_next(self, ti: int, on: bool) -> None:
+        d = self.t.dev_by_type_idx.get((ti, int(self.count[ti]) + 1))
+        if d is not None:
+            self.next_new[d] = on
+            self.next_new[self.t.pins_of[d]] = on
+
+    def _find(self, x: int) -> int:
+        if x not in self.parent:
+            self.parent[x] = x
+            self.members[x] = [x]
+            if self.t.is_port[x]:
+                self.comp_port[x] = x
+            self.comp_dc[x] = bool(self.t.driven[x] or self.t.is_dc_pin[x])
+        while self.parent[x] != x:
+            self.parent[x] = self.parent[self.parent[x]]
+            x = self.parent[x]
+        return x
+
+    def _union(self, a: int, b: int) -> None:
+        ra, rb = self._find(a), self._find(b)
+        if ra == rb:
+            return
+        if len(self.members[ra]) < len(self.members[rb]):
+            ra, rb = rb, ra
+        port = max(int(self.comp_port[ra]), int(self.comp_port[rb]))
+        dc = bool(self.comp_dc[ra] or self.comp_dc[rb])
+        # keep every member pointing straight at its root, so lookups never walk a chain
+        moved = self.members.pop(rb)
+        par = self.parent
+        for x in moved:
+            par[x] = ra
+        self.members[ra] += moved
+        if port != -1:
+            self.comp_port[self.members[ra]] = port
+        if dc:
+            self.comp_dc[self.members[ra]] = True
+
+    @property
+    def debt(self) -> int:
+        """Tokens owed: two per missing device-pin link, per pin without a net and per edge an
+        internal net still lacks to be a clique of its pins, and :attr:`VDD_COST` while VDD is
+        absent."""
+        return 2 * (self.n_unlinked + self.n_netless + self.clique_missing) + \
+            (0 if self._vdd_ok() else self.VDD_COST)
+
+    def remaining(self) -> int:
+        """Tokens still placeable, ``<eos>`` included."""
+        return self.max_len - self.length
+
+    def _complete(self, a: int) -> bool:
+        k = self.t.kind[a]
+        if k == _K_DEVICE:
+            return self.n_unlinked_dev[a] == 0
+        if k == _K_PIN:
+            if self.unlinked[a] or self.netless[a]:
+                return False
+            # on an internal net: joined to every other pin of it (device link + net edges)
+            return self.comp_port[a] != -1 or len(self.adj[a]) == self.net_size[a]
+        if self.t.needs_dc[a]:
+            # an undriven port (IBk, VOUTk) is left only once its net has a DC path through a pin
+            return bool(self.t.is_dc_pin[self.members[self._find(a)]].any())
+        return True
+
+    def closable(self) -> bool:
+        """Whether the circuit is complete, so ``<eos>`` may end the walk here (the walk back
+        down the stack, :meth:`closing`, is implied): every pin joined to its device and on a
+        net, VDD present, every undriven port on the stack with a conducting pin on its net, and
+        every net with a DC path to a voltage-driven port (the ERC's rule)."""
+        if self.n_unlinked or self.n_netless or self.clique_missing or not self._vdd_ok():
+            return False
+        # devices and pins are complete now; only ports on the stack may not be
+        if not all(self._complete(a) for a in self.stack if self.t.kind[a] == _K_PORT):
+            return False
+        if self._dc_version != self._version:
+            self._dc_version, self._dc = self._version, self._dc_paths_ok()
+        return self._dc
+
+    def _dc_paths_ok(self) -> bool:
+        """Every net joined through DC-conducting device terminals to a voltage-driven port."""
+        t = self.t
+        up: dict[int, int] = {}
+
+        def find(x: int) -> int:
+            while up.get(x, x) != x:
+                x = up[x]
+            return x
+
+        nets = set()
+        for d in self.devices:
+            roots = [self._find(p) for p in t.pins_of[d]]
+            nets.update(roots)
+            dc = [r for p, r in zip(t.pins_of[d], roots, strict=True) if t.is_dc_pin[p]]
+            for a, b in zip(dc, dc[1:], strict=False):
+                ra, rb = find(a), find(b)
+                if ra != rb:
+                    up[ra] = rb
+        good = {find(r) for r in nets if self.comp_port[r] != -1 and t.driven[self.comp_port[r]]}
+        return all(find(r) in good for r in nets)
+
+    def graph(self) -> nx.Graph:
+        """The device-pin graph walked so far (what :func:`sequence_to_graph` decodes from the
+        tokens, built from the grammar's own adjacency without re-parsing them)."""
+        t = self.t
+        g = nx.Graph()
+        toks = t.vocab.tokens
+        g.add_node(toks[t.vss], **t.node_attrs[t.vss])
+        for a in self.adj:
+            g.add_node(toks[a], **t.node_attrs[a])
+        g.add_edges_from((toks[a], toks[b]) for a, nb in self.adj.items() for b in nb if a < b)
+        return g
+
+    def closing(self) -> list[int]:
+        """Tokens of the walk back down the stack to ``VSS`` (implied by an early ``<eos>``)."""
+        return self.stack[-2::-1]
+
+    # ---- the mask
+    def mask(self) -> np.ndarray:
+        """Boolean mask over the vocabulary of the legal next tokens (only ``<pad>`` once over)."""
+        t = self.t
+        m = np.zeros(len(t.vocab), bool)
+        if self.done or self.failed:
+            m[t.vocab.pad] = True
+            return m
+        a = self.stack[-1]
+        if len(self.stack) > 1:
+            if self._complete(a):
+                m[self.stack[-2]] = True
+        # invariant: remaining >= pops to VSS + debt + <eos>; a forward move costs itself and its
+        # pop; it is legal when room + paid - added >= 0
+        room = self.remaining() - len(self.stack) - self.debt - 2
+        if self.n_dev and (self.closable() or (
+                # without VDD the circuit fails the ERC; ending is still allowed once no device fits
+                len(self.stack) == 1 and room + 2 - t.min_new_cost < 0)):
+            m[t.vocab.eos] = True
+        nbrs = self.adj.get(a, ())
+        ka = t.kind[a]
+        vdd_pay = 0 if self._vdd_ok() else self.VDD_COST
+        if ka == _K_DEVICE:
+            if room + 2 >= 0:
+                for p in t.pins_of[a]:
+                    if self.unlinked[p]:
+                        m[p] = True
+            return m
+        own = 2 if (ka == _K_PIN and self.netless[a]) else 0
+        force_vdd = False
+        # existing pins: the edge costs 2, paid back (2) when it nets a netless pin; a new
+        # device's pin also costs the device (the new pin is netted by this edge)
+        if room + own >= 0:
+            cand = self.pin_exists.copy()
+        elif room + own + 2 >= 0:
+            cand = self.netless.copy()
+        else:
+            cand = np.zeros(len(m), bool)
+        cand |= self.next_new & (t.pin_new_cost <= room + own + 2)
+        if ka == _K_PIN:
+            d = int(t.dev[a])
+            if self.unlinked[a] and room + 2 >= 0:
+                m[d] = True
+            ap = int(self.comp_port[a])
+            # canonical nets: a port net is a star on its port, an internal net joins pins only;
+            # a pin already on one never reaches into the other kind
+            cand &= self.comp_port == -1
+            if ap == -1:
+                # joining nets of sizes sa and sq owes sa*sq - 1 more clique edges (2 tokens
+                # each); an edge inside the net pays one off. A net with a finished member is
+                # complete: it joins no other net (that member could not take the new edges).
+                mine = self._find(a)
+                sa = len(self.members[mine])
+                if sa == 1:  # a netless pin (its own net; never finished): no mates to keep
+                    if room + own < 2 * (self.max_net - 1):  # (else every join fits)
+                        cand &= ~self.pin_exists | (room + own + 2 * self.netless - 2 * (self.net_size - 1) >= 0)
+                    if self.any_net_closed:
+                        cand &= ~self.net_closed
+                else:
+                    same = np.zeros(len(m), bool)
+                    same[self.members[mine]] = True
+                    if room + own < 2 * (sa * self.max_net - 1):
+                        cand &= same | ~self.pin_exists | (room + own + 2 * self.netless
+                                                            - 2 * (sa * self.net_size - 1) >= 0)
+                    cand &= ~self.next_new | (t.pin_new_cost + 2 * (sa - 1) <= room + own + 2)
+                    if self.net_closed[a]:
+                        cand &= same
+                    elif self.any_net_closed:
+                        cand &= same | ~self.net_closed
+            if ap != -1:
+                cand[:] = False
+                if room >= 0:
+                    m[ap] = True
+            elif not self.netless[a]:
+                pass
+            elif room + own >= 0:
+                # (an undriven port reached from a gate must then take a conducting pin first,
+                # so a gate opens one only with room left for a new device to provide it)
+                ports = t.port_ok
+                if not t.is_dc_pin[a] and room + own - t.min_dc_new_cost < 0:
+                    ports = ports & ~(t.needs_dc & ~self.comp_dc)
+                m |= ports
+                # VDD still absent and little room left: a netless pin takes VDD now
+                force_vdd = bool(vdd_pay) and room + own < self.VDD_URGENT
+            elif vdd_pay and room + own + vdd_pay >= 0:
+                m[t.vdd] = True
+            cand[a] = False
+            if not (self.comp_dc[a] or t.is_dc_pin[a]):
+                # a gate or capacitor pin joins only nets that have (or get) a DC pin or a port:
+                # nets of gates and capacitors alone float at DC
+                cand &= self.comp_dc | t.is_dc_pin
+            self._no_shorted_device(a, m, cand)
+        elif ka == _K_PORT:
+            cand &= self.netless | (self.comp_port == a) | ~self.exists
+            if not self.comp_dc[self._find(a)]:
+                cand &= self.comp_dc | t.is_dc_pin  # an undriven port's first pins must conduct
+        else:
+            return m
+        if ka == _K_PORT or not self.netless[a]:
+            # as a target, a device's last free pin must not join the net its siblings share
+            mine = self._find(a)
+            my_port = int(self.comp_port[mine])
+            for q in self.netless_set:
+                if not cand[q]:
+                    continue
+                sr = self._siblings_root(q)
+                if sr == mine:
+                    cand[q] = False
+                elif (sr != -1 and t.is_inductor_pin[q] and my_port != -1 and t.driven[my_port]
+                      and self.comp_port[sr] != -1 and self.comp_port[sr] != my_port
+                      and t.driven[self.comp_port[sr]]):
+                    cand[q] = False  # an inductor (a DC short) between two source-driven nets
+            # merging this net with another must not put every pin of a device on one net
+            for r in self._short_partners(mine):
+                self._forbid_net(r, m, cand)
+        m |= cand
+        for q in nbrs:
+            m[q] = False
+        m &= ~self.closed
+        if force_vdd and m[t.vdd]:
+            m[:] = False
+            m[t.vdd] = True
+        if len(self.stack) > 1 and (self._complete(a) or not m.any()):
+            m[self.stack[-2]] = True  # (an incomplete port with no move left: leave, the ERC judges)
+        return m
+
+    def _siblings_root(self, q: int) -> int:
+        """Net root shared by all the other pins of q's device, or -1 (cached until nets change)."""
+        if self._sib_version != self._version:
+            self._sib_cache.clear()
+            self._sib_version = self._version
+        hit = self._sib_cache.get(q)
+        if hit is None:
+            hit = self._sib_cache[q] = self._siblings_root_uncached(q)
+        return hit
+
+    def _siblings_root_uncached(self, q: int) -> int:
+        roots = set()
+        for p in self.t.pins_of[int(self.t.dev[q])]:
+            if p != q:
+                if self.netless[p]:
+                    return -1
+                roots.add(self._find(p))
+        return roots.pop() if len(roots) == 1 else -1
+
+    def _short_partners(self, root: int) -> set[int]:
+        """Net roots that, merged with ``root``, would leave some device with all pins on one net."""
+        hit = self._partners_cache.get(root)
+        if hit is not None and hit[0] == self._version:
+            return hit[1]
+        out = self._short_partners_uncached(root)
+        self._partners_cache[root] = (self._version, out)
+        return out
+
+    def _short_partners_uncached(self, root: int) -> set[int]:
+        out: set[int] = set()
+        t = self.t
+        par, netless, pins_of, dev, kind = self.parent, self.netless, t.pins_of, t.dev, t.kind
+        for p in self.members.get(root, ()):
+            if kind[p] != _K_PIN:
+                continue
+            others = set()
+            for s in pins_of[dev[p]]:
+                if netless[s]:
+                    others = None
+                    break
+                # a pin with a net edge went through a union, so it is in ``parent`` (flat)
+                r = par[s]
+                if r != root:
+                    others.add(r)
+            if others is not None and len(others) == 1:
+                out |= others
+        return out
+
+    def _no_shorted_device(self, a: int, m: np.ndarray, cand: np.ndarray) -> None:
+        """Forbid putting the last netless pin of a device on the net all its other pins share."""
+        if not self.netless[a]:
+            return
+        others = [p for p in self.t.pins_of[int(self.t.dev[a])] if p != a]
+        if any(self.netless[p] for p in others):
+            return
+        roots = {self._find(p) for p in others}
+        if self.t.is_inductor_pin[a]:
+            # an inductor is a DC short: it must not join two nets driven by voltage sources
+            sp = int(self.comp_port[next(iter(roots))])
+            if sp != -1 and self.t.driven[sp]:
+                m &= ~(self.t.driven & (np.arange(len(m)) != sp))
+                cand &= ~((self.comp_port != -1) & (self.comp_port != sp)
+                          & self.t.driven[np.maximum(self.comp_port, 0)])
+        if len(roots) != 1:
+            return
+        self._forbid_net(roots.pop(), m, cand)
+
+    def _forbid_net(self, r: int, m: np.ndarray, cand: np.ndarray) -> None:
+        """Forbid every move onto the net whose root is ``r`` (its port, or its member pins)."""
+        port = int(self.comp_port[r])
+        if port != -1:
+            m[port] = False
+            cand[self.comp_port == port] = False
+        else:
+            cand[self.members[r]] = False
+
+    def step(self, tok: int) -> None:
+        """Apply one token (legal under :meth:`mask`)."""
+        t = self.t
+        self.length += 1
+        if tok == t.vocab.eos:
+            self.done = True
+            return
+        if tok == t.vocab.pad:
+            self.failed = self.failed or "no legal next token"
+            return
+        a, b = self.stack[-1], int(tok)
+        if len(self.stack) > 1 and b == self.stack[-2] and b in self.adj.get(a, ()):
+            self.stack.pop()
+            self.closed[a] = True
+            if t.kind[a] == _K_PIN and self.comp_port[a] == -1:
+                self.net_closed[self.members[self._find(a)]] = True
+                self.any_net_closed = True
+        else:
+            self._introduce(b)
+            self.adj.setdefault(a, set()).add(b)
+            self.adj.setdefault(b, set()).add(a)
+            self.stack.append(b)
+            ka, kb = t.kind[a], t.kind[b]
+            if _K_DEVICE in (ka, kb):
+                pin, dev = (a, b) if ka == _K_PIN else (b, a)
+                self.unlinked[pin] = False
+                self.n_unlinked -= 1
+                self.n_unlinked_dev[dev] -= 1
+            else:
+                self._version += 1
+                for x in (a, b):
+                    if self.netless[x]:
+                        self.netless[x] = False
+                        self.n_netless -= 1
+                        self.netless_set.discard(x)
+                if ka == _K_PIN and kb == _K_PIN:
+                    self._join_pins(a, b)
+                else:
+                    self._union(a, b)
+        if self.remaining() <= 0:
+            self.failed = "length budget exhausted before the tour closed"
+
+    def _join_pins(self, a: int, b: int) -> None:
+        """Net edge between two pins: union their nets and keep the clique accounting."""
+        ra, rb = self._find(a), self._find(b)
+        if ra == rb:
+            self.net_edges[ra] = self.net_edges.get(ra, 0) + 1
+            self.clique_missing -= 1
+            return
+        sa, sb = len(self.members[ra]), len(self.members[rb])
+        ea, eb = self.net_edges.pop(ra, 0), self.net_edges.pop(rb, 0)
+        old = sa * (sa - 1) // 2 - ea + sb * (sb - 1) // 2 - eb
+        n, e = sa + sb, ea + eb + 1
+        self.clique_missing += n * (n - 1) // 2 - e - old
+        closed = bool(self.net_closed[a] or self.net_closed[b])
+        self._union(a, b)
+        r = self._find(a)
+        self.net_edges[r] = e
+        mem = self.members[r]
+        self.net_size[mem] = n
+        self.max_net = max(self.max_net, n)
+        if closed:
+            self.net_closed[mem] = True
+
+    def _introduce(self, x: int) -> None:
+        t = self.t
+        if self.exists[x]:
+            return
+        if t.kind[x] in (_K_DEVICE, _K_PIN):
+            d = int(t.dev[x])
+            ti = int(t.dtype[d])
+            self._mark_next(ti, False)
+            self.count[ti] += 1
+            self.n_dev += 1
+            self.devices.append(d)
+            self._mark_next(ti, True)
+            self.exists[d] = True
+            pins = t.pins_of[d]
+            self.exists[pins] = True
+            self.pin_exists[pins] = True
+            self.netless[pins] = True
+            self.unlinked[pins] = True
+            self.n_unlinked_dev[d] = len(pins)
+            self.n_unlinked += len(pins)
+            self.n_netless += len(pins)
+            self.netless_set.update(pins)
+        self.exists[x] = True
+
+
+def grammar_accepts(seq: list[int], tables: VocabTables, max_len: int | None = None) -> tuple[int, str] | None:
+    """Replay a compact tour (ids ``<bos> <type:T> VSS ... <eos>``) through :class:`TourGrammar`.
+
+    Args:
+        seq: token ids. tables: the vocabulary's tables.
+        max_len: the grammar's length budget (default: the full tour's length plus :data:`LENGTH_SLACK`).
+
+    Returns:
+        None when every token is legal where it stands, else (position, why) of the first that is not.
+    """
+    toks = tables.vocab.tokens
+    if max_len is None:
+        walk = [toks[i] for i in seq[2:-1]]
+        from eda.graphs.tour import close_walk
+
+        max_len = len(close_walk(walk)) + 3 + LENGTH_SLACK
+    g = TourGrammar(tables, max_len, prefix_len=2)
+    for j in range(2, len(seq) - 1):
+        m = g.mask()
+        nxt = int(seq[j + 1])
+        if not m[nxt]:
+            here = toks[int(seq[j])]
+            return j + 1, f"{toks[nxt]!r} after {here!r} is not allowed by the tour grammar"
+        g.step(nxt)
+    return None if g.done else (len(seq) - 1, g.failed or "the tour did not end with <eos>")
+
