@@ -19,7 +19,7 @@ from pathlib import Path
 
 from eda.circuit import Circuit, Device
 from eda.errors import InputError
-from eda.read.topology_dataset import Topology
+from eda.topology import Topology
 
 FAMILIES = ("opamp", "ldo", "comparator", "oscillator", "mirror")
 
@@ -400,9 +400,9 @@ def compose(seed: int, params: ComposeParams | None = None) -> Topology:
     flip = rng.random() < 0.5
     devs, label = _COMPOSERS[fam](rng, flip)
     nets = {n for d in devs for n in d.nodes}
-    from eda.graphs.pin_graph import _port_key, is_port_name
+    from eda.topology import is_port_name, port_sort_key
 
-    ports = tuple(sorted((n for n in nets if is_port_name(n)), key=_port_key))
+    ports = tuple(sorted((n for n in nets if is_port_name(n)), key=port_sort_key))
     c = Circuit(title=f"composed {fam} seed {seed}", devices=devs, ports=ports)
     return Topology(name=f"{fam}_{seed}", circuit=c, ctype=label, meta={"family": fam, "seed": seed,
                                                                           "flip": flip})
