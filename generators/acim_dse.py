@@ -279,31 +279,19 @@ def _infeasible_message(spec: ExploreSpec, F: np.ndarray, G: np.ndarray) -> str:
     return msg
 
 
-def _nd_block(F: np.ndarray) -> np.ndarray:
-    n = len(F)
-    keep = np.ones(n, dtype=bool)
-    for start in range(0, n, 256):  # blocks keep the (block, n, m) comparison small
-        blk = F[start:start + 256]
-        le = (F[None, :, :] <= blk[:, None, :]).all(-1)
-        lt = (F[None, :, :] < blk[:, None, :]).any(-1)
-        keep[start:start + 256] &= ~(le & lt).any(1)
-    return np.nonzero(keep)[0]
-
-
 def non_dominated(F: np.ndarray) -> np.ndarray:
-    """Indices of the rows of ``F`` (minimised objectives) that no other row dominates;
-    among identical rows only the first is kept.
+    """Indices (ascending) of the rows of ``F`` (minimised objectives) that no other row
+    dominates — pymoo's ``NonDominatedSorting`` first front; among identical rows only the first
+    is kept."""
+    from pymoo.util.nds.non_dominated_sorting import NonDominatedSorting
 
-    Exact: rows dominated inside a chunk are dominated overall (dominance is transitive), so
-    chunks are thinned first and the survivors compared all against all.
-    """
     F = np.asarray(F, dtype=float)
-    idx = np.arange(len(F))
-    if len(F) > 1024:
-        idx = np.concatenate([s + _nd_block(F[s:s + 1024]) for s in range(0, len(F), 1024)])
-    idx = idx[_nd_block(F[idx])]
-    _, first = np.unique(F[idx], axis=0, return_index=True)
-    return np.sort(idx[first])
+    if len(F) == 0:
+        return np.zeros(0, dtype=np.int64)
+    _, first = np.unique(F, axis=0, return_index=True)  # identical rows: keep the first
+    first = np.sort(first)
+    front = NonDominatedSorting().do(F[first], only_non_dominated_front=True)
+    return np.sort(first[np.asarray(front, dtype=np.int64)])
 
 
 def explore(spec: ExploreSpec, cells: CellSizes, tech: AcimTech | None = None,
