@@ -482,10 +482,7 @@ def plot_pareto(result: ExploreResult, path: str | Path, picked: dict[str, Any] 
                 dpi: int = 90) -> Path:
     """Pairwise objective plots: every feasible evaluated design in grey, the front in colour
     (coloured by local array size), the picked design as a star."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from eda.plot import plt
 
     names = [k for k, _ in OBJECTIVES]
     labels = {k: f"{k} [{METRICS[k][0]}]" for k in names}

@@ -167,10 +167,7 @@ def _reason_key(msg: str) -> str:
 
 def draw_gallery(graphs: list, titles: list[str], path: str | Path) -> Path:
     """PNG of a few device-pin graphs: devices (squares), pins (dots), ports (labelled)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from eda.plot import plt
     import networkx as nx
 
     k = len(graphs)

@@ -110,10 +110,7 @@ def summarise(rows: list[dict]) -> dict:
 
 def plot_maps(gold: np.ndarray, preds: dict[str, np.ndarray], png: str | Path, title: str = "") -> Path:
     """Golden map, each model's prediction and its error, side by side (mV), as a PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from eda.plot import plt
 
     n = len(preds)
     fig, ax = plt.subplots(2, n + 1, figsize=(3.2 * (n + 1), 5.6), squeeze=False)
@@ -243,10 +240,7 @@ def _write_table(rows: list[dict], improvement: dict, path: Path) -> Path:
 
 
 def _plot_bars(rows: list[dict], png: Path) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from eda.plot import plt
 
     targets = sorted({r["target"] for r in rows}, key=["static", "dynamic"].index)
     models = list(dict.fromkeys(r["model"] for r in rows))

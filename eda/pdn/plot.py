@@ -13,10 +13,7 @@ UNITS = {"V": (1e3, "mV"), "A": (1e3, "mA"), "um": (1.0, "µm"), "um/um2": (1.0,
 
 
 def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from eda.plot import plt
 
     return plt
 
