@@ -11,19 +11,19 @@ Row template: horizontal word lines on fixed track slots (``WL`` slot 0, ``RWL``
 
 from __future__ import annotations
 
-from eda.layout.devices import Chain, Fet, Mim, Port, RowCellParams, _nm
+from eda.layout.devices import Chain, Fet, Mim, Port, RowCellParams, nm
 from eda.tech.sky130 import sky130
 
 _T = sky130()
 #: met3 column-line width: a via2 plus m3.4 enclosure on both sides (0.33 µm)
-M3W = _nm(_T.value("via2.1a") + 2 * _T.value("m3.4"))
+M3W = nm(_T.value("via2.1a") + 2 * _T.value("m3.4"))
 #: met4 line width: a via3 plus m4.3 enclosure on both sides (0.33 µm)
-M4W = _nm(_T.value("via3.1") + 2 * _T.value("m4.3"))
+M4W = nm(_T.value("via3.1") + 2 * _T.value("m4.3"))
 #: the compute capacitor (MIM, capm) side
 MIM_SIDE = 1000
 #: MIM bottom-plate keep-out: capm grown by capm.3 is the plate; other met3 stays capm.2b_a from it
-PLATE_GROW = _nm(_T.value("capm.3"))
-PLATE_KEEP = _nm(_T.value("capm.2b_a"))
+PLATE_GROW = nm(_T.value("capm.3"))
+PLATE_KEEP = nm(_T.value("capm.2b_a"))
 
 X_RBL, X_BLB, X_BL = 330, 3480, 4110
 X_CMP, X_BIT = 3480, 4110

@@ -34,7 +34,8 @@ from eda.layout.geometry import Drawing, to_gdstk
 from eda.tech.sky130 import sky130
 
 
-def _nm(um: float) -> int:
+def nm(um: float) -> int:
+    """µm → integer nm."""
     return int(round(um * 1000))
 
 
@@ -46,9 +47,13 @@ SLOT = 460           # met2 track pitch: two via1 stubs 160+160 + m1.2 140
 NDIFF_B = 760        # nmos diffusion bottom
 PAD = 285            # gate pad centre from the diffusion edge (licon.14 + npc.4)
 TOP_MARGIN = 790     # pmos diffusion top from the cell top
-GRID = _nm(sky130().grid_um)
-_VIA2 = _nm(sky130().value("via2.1a"))
-_VIA2_END = _nm(sky130().value("via2.5"))  # met2 beyond a via2 at a track end
+GRID = nm(sky130().grid_um)
+_VIA2 = nm(sky130().value("via2.1a"))
+_VIA2_END = nm(sky130().value("via2.5"))  # met2 beyond a via2 at a track end
+#: met2 track width: a via2 plus via2.4 enclosure on both sides (0.28 µm)
+TRACK = _VIA2 + 2 * nm(sky130().value("via2.4"))
+#: met1 power rails: centre from the cell edge and width
+RAIL_Y, RAIL_W = 290, 380
 
 
 @dataclass(frozen=True)

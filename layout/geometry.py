@@ -16,11 +16,6 @@ from eda.tech.sky130 import Technology
 Rect = tuple[int, int, int, int]  # x0, y0, x1, y1 in nm
 
 
-def snap(v: float, grid: int = 5) -> int:
-    """Round ``v`` (nm) to the manufacturing grid."""
-    return int(round(v / grid)) * grid
-
-
 @dataclass
 class Drawing:
     """Rectangles per layer name plus labels, in nm."""
@@ -28,7 +23,14 @@ class Drawing:
     rects: dict[str, list[Rect]] = field(default_factory=lambda: defaultdict(list))
     labels: list[tuple[str, str, int, int]] = field(default_factory=list)  # layer, text, x, y
 
+    grid: int = 5
+
     def rect(self, layer: str, x0: int, y0: int, x1: int, y1: int) -> None:
+        """Add a rectangle; every coordinate must be an integer on the manufacturing grid (a
+        ``ValueError`` names the shape otherwise: off-grid geometry is a generator bug)."""
+        for v in (x0, y0, x1, y1):
+            if not isinstance(v, int) or v % self.grid:
+                raise ValueError(f"{layer} rectangle ({x0}, {y0}, {x1}, {y1}) nm is off the {self.grid} nm grid")
         if x1 < x0:
             x0, x1 = x1, x0
         if y1 < y0:

@@ -25,7 +25,7 @@ met4 over the MIM top plates down to the comparator's INP (via2–met3–via3 st
 met3 spines in the left margin with via2 onto each row's track (power: via1–met2–via2 onto the met1
 rails). The bitcell array and every row are GDS array references of tile cells (the cell plus its
 via2s and full-height line segments), never flattened copies. The SAR DAC reuses the compute
-capacitors exactly binary-weighted (the rule of ``eda.generators.acim_model``, shared with the
+capacitors exactly binary-weighted (the rule of ``eda.layout.dac``, shared with the
 architecture model): with N = rows/L local arrays and Δ = N / 2^B, SAR bit k (MSB first) switches
 the 2^(B-1-k)·Δ local arrays of group k through DAC line k; the top Δ local arrays are the
 termination group, whose bottom-plate switches VB sit on a met3 line (at DAC line 0's x, free above
@@ -45,19 +45,36 @@ from dataclasses import dataclass, field
 
 import gdstk
 
-from eda.circuit import Circuit, Device, Subckt
+from eda.circuit import Circuit
 from eda.errors import InputError
-from eda.generators.acim_model import check_dac_fit, dac_group_sizes
+from eda.layout.cells import M3W, M4W, MIM_SIDE
+from eda.layout.dac import check_dac_fit, dac_group_sizes
+from eda.layout.devices import RAIL_W, RAIL_Y, TRACK, nm
 from eda.layout.geometry import Drawing, to_gdstk
 from eda.layout.library import CellInfo, CellLibrary
 from eda.tech.sky130 import sky130
 
-M3W = 330      # met3 line width (via2 0.2 + 2 × m3.4 0.065)
-M4W = 330      # met4 line width (via3 0.2 + 2 × m4.3 0.065)
-TRACK = 280    # met2 track width of the cell template
+_T = sky130()
+V1 = nm(_T.value("via.1a"))     # via (met1-met2) side
+V2 = nm(_T.value("via2.1a"))    # via2 side
+V3 = nm(_T.value("via3.1"))     # via3 side
+M3SPACE = nm(_T.value("m3.2"))
+GRID = nm(_T.grid_um)
+
+
+def _ceil(v: float, step: int) -> int:
+    return -(-int(round(v)) // step) * step
+
+
+#: met2 landing pad of a via1–via2 stack: ≥ via2 + 2 × via2.5 and ≥ √(m2.6 area), on a 0.1 µm step
+M2PAD = _ceil(max(V2 + 2 * nm(_T.value("via2.5")), nm(_T.value("m2.6") ** 0.5)), 100)
+#: met3 landing pad of a via2–via3 stack: ≥ √(m3.6 area), on a 0.1 µm step
+M3PAD = _ceil(nm(_T.value("m3.6") ** 0.5), 100)
+#: global spines (met3): width and pitch (a design choice: > m3.1 and m3.2 with room for the via stacks)
 SPINE_W = 400
 SPINE_PITCH = 800
 GLOBAL_SPINES = ("VSS", "VDD", "PCHB", "EN", "ENB", "RST", "VREFP", "VREFN", "SCLK", "SRST", "SRSTB")
+ROLES = ("bitcell", "compute", "wl_driver", "in_driver", "comparator", "sar_bit", "sar_seq", "dac_switch", "tap")
 
 
 @dataclass(frozen=True)
@@ -107,17 +124,6 @@ class Macro:
     extra: dict = field(default_factory=dict)
 
 
-def dac_groups(n_local: int, bits: int) -> list[int]:
-    """Local arrays per DAC group: ``bits`` binary groups 2^(B-1-k)·Δ (MSB first), then the
-    termination group Δ; Δ = n_local / 2^B exactly (the model's rule,
-    :func:`eda.generators.acim_model.dac_group_sizes`)."""
-    return dac_group_sizes(n_local, bits)
-
-
-def _nm(v: float) -> int:
-    return int(round(v * 1000))
-
-
 def _cell_from_lib(lib: gdstk.Library, info: CellInfo, cache: dict) -> gdstk.Cell:
     """Load ``info``'s GDS cell (and its children) into ``lib`` once."""
     if info.name in cache:
@@ -134,15 +140,6 @@ def _cell_from_lib(lib: gdstk.Library, info: CellInfo, cache: dict) -> gdstk.Cel
     return top
 
 
-def _subckt(info: CellInfo) -> list[Subckt]:
-    from eda.read.from_spice import read_spice
-
-    c = read_spice(info.spice)
-    if not any(s.name.lower() == info.name.lower() for s in c.subckts):
-        raise InputError(f"SPICE file defines no subckt {info.name!r}", file=info.spice)
-    return c.subckts
-
-
 def _pin(info: CellInfo, name: str):
     try:
         return info.pin(name)
@@ -151,374 +148,328 @@ def _pin(info: CellInfo, name: str):
                          file=info.gds.parent / "manifest.json") from None
 
 
-def build_macro(p: MacroParams, lib: CellLibrary) -> Macro:
-    """Place and route the macro ``p`` from the cells of ``lib``."""
-    tech = sky130()
-    max_bits = int(lib.template.get("max_adc_bits", 4))
-    p.validate(max_bits)
-    C = {r: lib.cell(r) for r in ("bitcell", "compute", "wl_driver", "in_driver", "comparator", "sar_bit",
-                                  "sar_seq", "dac_switch", "tap")}
-    P = _nm(C["bitcell"].width_um)
+def _check_template(lib: CellLibrary, C: dict[str, CellInfo]) -> None:
+    """Column cells match the bitcell pitch; row-end cells match the bitcell row height."""
+    P, hb = nm(C["bitcell"].width_um), nm(C["bitcell"].height_um)
     for r in ("compute", "comparator", "sar_bit", "sar_seq", "dac_switch"):
-        if _nm(C[r].width_um) != P:
+        if nm(C[r].width_um) != P:
             raise InputError(f"{r} cell {C[r].name} is {C[r].width_um} µm wide; column cells must match the "
                              f"bitcell pitch {P / 1000} µm", file=lib.path / "manifest.json")
-    hb = _nm(C["bitcell"].height_um)
     for r in ("wl_driver", "in_driver", "tap"):
-        if _nm(C[r].height_um) != hb:
+        if nm(C[r].height_um) != hb:
             raise InputError(f"{r} cell {C[r].name} height {C[r].height_um} µm ≠ bitcell row height",
                              file=lib.path / "manifest.json")
-    H = {r: _nm(C[r].height_um) for r in C}
-    Wd = {r: _nm(C[r].width_um) for r in ("wl_driver", "in_driver", "tap")}
-    G, L, W, B = p.rows // p.local, p.local, p.cols, p.adc_bits
-    groups = dac_groups(G, B)  # B binary groups, then the termination group (index B)
-    group_of = [k for k, n in enumerate(groups) for _ in range(n)]
-    assert len(group_of) == G
 
-    glib = gdstk.Library(name=p.name, unit=1e-6, precision=1e-9)
-    cache: dict = {}
-    gc = {r: _cell_from_lib(glib, C[r], cache) for r in C}
 
-    def pin(role: str, name: str) -> tuple[int, int]:
-        q = _pin(C[role], name)
-        return _nm(q.x_um), _nm(q.y_um)
-
-    # x of the vertical template lines, from the pins
-    x_rbl, _ = pin("bitcell", "RBL")
-    x_bl, _ = pin("bitcell", "BL")
-    x_blb, _ = pin("bitcell", "BLB")
-    x_cmp, _ = pin("comparator", "OUTP")
-    x_bit, _ = pin("sar_bit", "BIT")
-    x_cl, _ = pin("compute", "CL")
-    mim_side = _nm(float(lib.template.get("mim_side_um", 1.0)))
-    x_dacs = [_nm(x) for x in lib.template.get("x_dac_um", [])][:B]
+def _template_xs(lib: CellLibrary, B: int) -> tuple[list[int], list[int]]:
+    """x of the B DAC lines and of the two SAR sequencer lines, from the library template."""
+    x_dacs = [nm(x) for x in lib.template.get("x_dac_um", [])][:B]
     if len(x_dacs) < B:
         raise InputError("library template lacks x_dac_um for the DAC lines", file=lib.path / "manifest.json")
-    # the termination group's VB line reuses DAC line 0's x: the termination local arrays sit above
-    # every binary group, where line 0 (ending at the MSB group's top) leaves the x free
-    x_vb = x_dacs + [x_dacs[0]]
-    x_seq = [_nm(x) for x in lib.template.get("x_seq_um", [])]
+    x_seq = [nm(x) for x in lib.template.get("x_seq_um", [])]
     if len(x_seq) != 2:
         raise InputError("library template lacks x_seq_um (the two SAR sequencer line x's)",
                          file=lib.path / "manifest.json")
+    return x_dacs, x_seq
+
+
+class _Assembler:
+    """Placement and routing state of one macro (see the module docstring for the floorplan)."""
+
+    def __init__(self, p: MacroParams, lib: CellLibrary):
+        self.p, self.lib, self.tech = p, lib, sky130()
+        self.C = C = {r: lib.cell(r) for r in ROLES}
+        _check_template(lib, C)
+        self.P, self.hb = nm(C["bitcell"].width_um), nm(C["bitcell"].height_um)
+        self.H = {r: nm(C[r].height_um) for r in C}
+        self.Wd = {r: nm(C[r].width_um) for r in ("wl_driver", "in_driver", "tap")}
+        self.G, self.L, self.W, self.B = p.rows // p.local, p.local, p.cols, p.adc_bits
+        self.groups = dac_group_sizes(self.G, self.B)  # B binary groups, then the termination group
+        self.group_of = [k for k, n in enumerate(self.groups) for _ in range(n)]
+        self.glib = gdstk.Library(name=p.name, unit=1e-6, precision=1e-9)
+        cache: dict = {}
+        self.gc = {r: _cell_from_lib(self.glib, C[r], cache) for r in C}
+        self.x_dacs, self.x_seq = _template_xs(lib, self.B)
+        # the termination group's VB line reuses DAC line 0's x: the termination local arrays sit
+        # above every binary group, where line 0 (ending at the MSB group's top) leaves the x free
+        self.x_vb = self.x_dacs + [self.x_dacs[0]]
+        self.mim_side = nm(float(lib.template.get("mim_side_um", MIM_SIDE / 1000)))
+        self.tiles: dict[tuple, gdstk.Cell] = {}
+        self.blocks: dict[int, gdstk.Cell] = {}
+        self.top = gdstk.Cell(p.name)
+        self.glib.add(self.top)
+        self.d = Drawing()
+        self.x_left_cells = -(self.Wd["wl_driver"] + self.Wd["tap"])
+        self.X_L = self.x_left_cells - 600 - len(GLOBAL_SPINES) * SPINE_PITCH
+        self.spine_x = {n: self.X_L + 500 + i * SPINE_PITCH for i, n in enumerate(GLOBAL_SPINES)}
+        self.X_R = self.W * self.P + self.Wd["in_driver"] + self.Wd["tap"]
+        self.spine_pts: dict[str, list[int]] = {n: [] for n in GLOBAL_SPINES}
+        self.y_sar: dict[int, int] = {}
+        self.y_seq: dict[int, int] = {}
+        self.y_dac: dict[int, int] = {}
+        self.y_comp: list[int] = []
+
+    def pin(self, role: str, name: str) -> tuple[int, int]:
+        q = _pin(self.C[role], name)
+        return nm(q.x_um), nm(q.y_um)
+
+    def x(self, role: str, name: str) -> int:
+        return self.pin(role, name)[0]
 
     # ---- hierarchy: tile = a cell plus its via2s and full-height line segments (arrays of tiles
     # abut, so the array's vertical lines need no flat shapes); local-array block = compute tile +
-    # L bitcell tiles, one variant per SAR group q (where its via2 drops onto DAC line q). Blocks are
-    # the schematic's local-array subcircuits, so LVS compares each variant once.
-    tiles: dict[tuple, gdstk.Cell] = {}
-
-    def tile(role: str, q: int) -> gdstk.Cell:
+    # L bitcell tiles, one variant per SAR group q (where its via2 drops onto DAC line q). Blocks
+    # are the schematic's local-array subcircuits, so LVS compares each variant once.
+    def tile(self, role: str, q: int) -> gdstk.Cell:
         key = (role, q if role == "compute" else -1)
-        if key in tiles:
-            return tiles[key]
-        h = H[role]
+        if key in self.tiles:
+            return self.tiles[key]
+        h = self.H[role]
         d = Drawing()
         if role == "bitcell":
             for n in ("BL", "BLB", "RBL"):
-                x, yy = pin(role, n)
-                d.box("via2", x, yy, 200, 200)
+                x, yy = self.pin(role, n)
+                d.box("via2", x, yy, V2, V2)
                 d.rect("met3", x - M3W // 2, 0, x + M3W // 2, h)
         else:
-            x, yy = pin(role, "RBL")
-            d.box("via2", x, yy, 200, 200)
+            x, yy = self.pin(role, "RBL")
+            d.box("via2", x, yy, V2, V2)
             d.rect("met3", x - M3W // 2, yy - M3W // 2, x + M3W // 2, h)
-            _bitlines_over_mim(d, (x_bl, x_blb), h, pin("compute", "CL")[1], mim_side)
-            d.box("via2", x_vb[q], pin("compute", "VB")[1], 200, 200)
+            _bitlines_over_mim(d, (self.x("bitcell", "BL"), self.x("bitcell", "BLB")), h,
+                               self.pin("compute", "CL")[1], self.mim_side)
+            d.box("via2", self.x_vb[q], self.pin("compute", "VB")[1], V2, V2)
+        x_cl = self.x("compute", "CL")
         d.rect("met4", x_cl - M4W // 2, 0, x_cl + M4W // 2, h)
-        t = to_gdstk(d, f"{p.name}_{role}_tile" + (f"_{q}" if role == "compute" else ""), tech)
-        t.add(gdstk.Reference(gc[role]))
-        glib.add(t)
-        tiles[key] = t
+        t = to_gdstk(d, f"{self.p.name}_{role}_tile" + (f"_{q}" if role == "compute" else ""), self.tech)
+        t.add(gdstk.Reference(self.gc[role]))
+        self.glib.add(t)
+        self.tiles[key] = t
         return t
 
-    blocks: dict[int, gdstk.Cell] = {}
-
-    def block(q: int) -> gdstk.Cell:
-        if q not in blocks:
-            b = gdstk.Cell(f"{p.name}_local_{q}")
-            b.add(gdstk.Reference(tile("compute", q)))
-            b.add(gdstk.Reference(tile("bitcell", q), (0, H["compute"] / 1000), columns=1, rows=L,
-                                  spacing=(0, hb / 1000)))
-            # row labels: the L rows are symmetric, so names pin each block port to its row for LVS
-            lay2, lay1 = tech.layer("met2.label"), tech.layer("met1.label")
-            for r in range(L):
-                y0 = H["compute"] + r * hb
-                for n in ("WL", "RWL"):
-                    b.add(gdstk.Label(f"{n}_{r}", (P / 2000, (y0 + pin("bitcell", n)[1]) / 1000),
-                                      layer=lay2.layer, texttype=lay2.datatype))
-                b.add(gdstk.Label(f"VDD_{r}", (P / 2000, (y0 + pin("bitcell", "VDD")[1]) / 1000),
-                                  layer=lay1.layer, texttype=lay1.datatype))
-            b.add(gdstk.Label("VDDC", (P / 2000, pin("compute", "VDD")[1] / 1000), layer=lay1.layer,
-                              texttype=lay1.datatype))
-            glib.add(b)
-            blocks[q] = b
-        return blocks[q]
-
-    top = gdstk.Cell(p.name)
-    glib.add(top)
-    d = Drawing()
-    n_sp = len(GLOBAL_SPINES)
-    x_left_cells = -(Wd["wl_driver"] + Wd["tap"])
-    margin = 600 + n_sp * SPINE_PITCH
-    X_L = x_left_cells - margin
-    spine_x = {n: X_L + 500 + i * SPINE_PITCH for i, n in enumerate(GLOBAL_SPINES)}
-    X_R = W * P + Wd["in_driver"] + Wd["tap"]
-    spine_pts: dict[str, list[int]] = {n: [] for n in GLOBAL_SPINES}
-
-    def ref(cell: gdstk.Cell, x: int, y: int, cols: int = 1, rows: int = 1, dx: int = 0, dy: int = 0) -> None:
-        top.add(gdstk.Reference(cell, (x / 1000, y / 1000), columns=cols, rows=rows,
-                                spacing=(dx / 1000, dy / 1000) if (cols > 1 or rows > 1) else None))
-
-    def rails(y0: int, h: int, x_from: int) -> None:
-        """Extend a row's met1 rails left to the spines and drop via stacks onto them."""
-        for net, yc in (("VSS", y0 + 290), ("VDD", y0 + h - 290)):
-            xs = spine_x[net]
-            d.rect("met1", xs - 300, yc - 190, x_from, yc + 190)
-            d.box("via", xs, yc, 150, 150)
-            d.box("met2", xs, yc, 400, 400)
-            d.box("via2", xs, yc, 200, 200)
-            spine_pts[net].append(yc)
-
-    def hext(y: int, x_from: int, x_to: int, spine: str | None = None, label: str | None = None,
-             label_x: int | None = None) -> None:
-        d.rect("met2", x_to, y - TRACK // 2, x_from, y + TRACK // 2)
-        if spine is not None:
-            d.box("via2", spine_x[spine], y, 200, 200)
-            spine_pts[spine].append(y)
-        if label is not None:
-            d.label("met2.label", label, (label_x if label_x is not None else x_to + 100), y)
-
-    def vline(layer: str, x: int, y0: int, y1: int, w: int) -> None:
-        d.rect(layer, x - w // 2, min(y0, y1), x + w // 2, max(y0, y1))
-
-    # ---- ADC rows, bottom-up: comparator, sequencer stage B (end of conversion), then per bit
-    # k = B-1 .. 0 the rows sar_k (result flip-flop), seq_k (sequencer stage), dac_k
-    y = 0
-    ref(gc["comparator"], 0, y, W, 1, P, 0)
-    rails(y, H["comparator"], 0)
-    for net in ("INN", "CLK"):
-        _, yy = pin("comparator", net)
-        hext(y + yy, 0, X_L, None, net)
-    y_cmp_pin = y + pin("comparator", "OUTP")[1]
-    y_inp = y + pin("comparator", "INP")[1]
-    y += H["comparator"]
-    y_sar, y_seq, y_dac = {}, {}, {}
-
-    def seq_row(k: int) -> None:
-        nonlocal y
-        y_seq[k] = y
-        ref(gc["sar_seq"], 0, y, W, 1, P, 0)
-        rails(y, H["sar_seq"], 0)
-        for net in ("SCLK", "SRSTB"):
-            hext(y + pin("sar_seq", net)[1], 0, X_L, net)
-        y += H["sar_seq"]
-
-    seq_row(B)
-    for k in reversed(range(B)):
-        y_sar[k] = y
-        ref(gc["sar_bit"], 0, y, W, 1, P, 0)
-        rails(y, H["sar_bit"], 0)
-        hext(y + pin("sar_bit", "SRST")[1], 0, X_L, "SRST")
-        y += H["sar_bit"]
-        seq_row(k)
-        y_dac[k] = y
-        ref(gc["dac_switch"], 0, y, W, 1, P, 0)
-        rails(y, H["dac_switch"], 0)
-        hext(y + pin("dac_switch", "VREFP")[1], 0, X_L, "VREFP")
-        hext(y + pin("dac_switch", "VREFN")[1], 0, X_L, "VREFN")
-        y += H["dac_switch"]
-    y_adc_top = y
-
-    # ---- local arrays
-    y_comp, y_bits = [], []
-    for g in range(G):
-        y_comp.append(y)
-        ref(block(group_of[g]), 0, y, W, 1, P, 0)
-        rails(y, H["compute"], 0)
-        for net in ("PCHB", "EN", "ENB", "RST"):
-            hext(y + pin("compute", net)[1], 0, X_L, net)
-        y += H["compute"]
-        y_bits.append(y)
-        ref(gc["wl_driver"], -Wd["wl_driver"], y, 1, L, 0, hb)
-        ref(gc["tap"], x_left_cells, y, 1, L, 0, hb)
-        ref(gc["in_driver"], W * P, y, 1, L, 0, hb)
-        ref(gc["tap"], W * P + Wd["in_driver"], y, 1, L, 0, hb)
+    def block(self, q: int) -> gdstk.Cell:
+        if q in self.blocks:
+            return self.blocks[q]
+        hc, hb, L = self.H["compute"], self.hb, self.L
+        b = gdstk.Cell(f"{self.p.name}_local_{q}")
+        b.add(gdstk.Reference(self.tile("compute", q)))
+        b.add(gdstk.Reference(self.tile("bitcell", q), (0, hc / 1000), columns=1, rows=L, spacing=(0, hb / 1000)))
+        # row labels: the L rows are symmetric, so names pin each block port to its row for LVS
+        lay2, lay1 = self.tech.layer("met2.label"), self.tech.layer("met1.label")
+        xm = self.P / 2000
         for r in range(L):
-            row = g * L + r
-            yr = y + r * hb
-            rails(yr, hb, x_left_cells)
-            hext(yr + pin("wl_driver", "WLIN")[1], -Wd["wl_driver"], X_L, None, f"WLIN_{row}")
-            yi = yr + pin("in_driver", "IN")[1]
-            d.rect("met2", W * P + Wd["in_driver"], yi - TRACK // 2, X_R, yi + TRACK // 2)
-            d.label("met2.label", f"IN_{row}", X_R - 100, yi)
-        y += L * hb
-    y_top = y
-    # the termination strap: met3 above the array's top edge (m3.2 spacing 0.3 µm from the BL/BLB
-    # line ends), from the VREFN spine to the last column's termination line
-    y_strap = y_top + 300 + M3W // 2
-    y_end = y_strap + M3W // 2
-    spine_pts["VREFN"].append(y_strap)
+            y0 = hc + r * hb
+            for n in ("WL", "RWL"):
+                b.add(gdstk.Label(f"{n}_{r}", (xm, (y0 + self.pin("bitcell", n)[1]) / 1000),
+                                  layer=lay2.layer, texttype=lay2.datatype))
+            b.add(gdstk.Label(f"VDD_{r}", (xm, (y0 + self.pin("bitcell", "VDD")[1]) / 1000),
+                              layer=lay1.layer, texttype=lay1.datatype))
+        b.add(gdstk.Label("VDDC", (xm, self.pin("compute", "VDD")[1] / 1000), layer=lay1.layer,
+                          texttype=lay1.datatype))
+        self.glib.add(b)
+        self.blocks[q] = b
+        return b
+
+    # ---- drawing helpers
+    def ref(self, cell: gdstk.Cell, x: int, y: int, cols: int = 1, rows: int = 1, dx: int = 0, dy: int = 0) -> None:
+        self.top.add(gdstk.Reference(cell, (x / 1000, y / 1000), columns=cols, rows=rows,
+                                     spacing=(dx / 1000, dy / 1000) if (cols > 1 or rows > 1) else None))
+
+    def stack12(self, x: int, y: int) -> None:
+        """via1–met2–via2 stack (met1 below, met3 above)."""
+        self.d.box("via", x, y, V1, V1)
+        self.d.box("met2", x, y, M2PAD, M2PAD)
+        self.d.box("via2", x, y, V2, V2)
+
+    def rails(self, y0: int, h: int, x_from: int) -> None:
+        """Extend a row's met1 rails left to the spines and drop via stacks onto them."""
+        for net, yc in (("VSS", y0 + RAIL_Y), ("VDD", y0 + h - RAIL_Y)):
+            xs = self.spine_x[net]
+            self.d.rect("met1", xs - SPINE_W // 2 - 100, yc - RAIL_W // 2, x_from, yc + RAIL_W // 2)
+            self.stack12(xs, yc)
+            self.spine_pts[net].append(yc)
+
+    def hext(self, y: int, x_from: int, x_to: int, spine: str | None = None, label: str | None = None) -> None:
+        """A met2 track from a row's edge to the spines (via2 onto ``spine``), optionally labelled."""
+        self.d.rect("met2", x_to, y - TRACK // 2, x_from, y + TRACK // 2)
+        if spine is not None:
+            self.d.box("via2", self.spine_x[spine], y, V2, V2)
+            self.spine_pts[spine].append(y)
+        if label is not None:
+            self.d.label("met2.label", label, x_to + 100, y)
+
+    def vline(self, layer: str, x: int, y0: int, y1: int, w: int = M3W) -> None:
+        self.d.rect(layer, x - w // 2, min(y0, y1), x + w // 2, max(y0, y1))
+
+    def via_line(self, x: int, ys: list[int]) -> None:
+        """A met3 column line through via2s at ``ys``."""
+        for yy in ys:
+            self.d.box("via2", x, yy, V2, V2)
+        self.vline("met3", x, min(ys) - M3W // 2, max(ys) + M3W // 2)
+
+    # ---- rows
+    def row(self, role: str, y: int, spines: tuple[str, ...] = ()) -> int:
+        """One ADC row of ``role`` cells at ``y`` with its rails and spine tracks; returns the next y."""
+        self.ref(self.gc[role], 0, y, self.W, 1, self.P, 0)
+        self.rails(y, self.H[role], 0)
+        for net in spines:
+            self.hext(y + self.pin(role, net)[1], 0, self.X_L, net)
+        return y + self.H[role]
+
+    def adc(self) -> int:
+        """ADC rows, bottom-up: comparator, sequencer stage B (end of conversion), then per bit
+        k = B-1 .. 0 the rows sar_k (result flip-flop), seq_k (sequencer stage), dac_k."""
+        y = self.row("comparator", 0)
+        for net in ("INN", "CLK"):
+            self.hext(self.pin("comparator", net)[1], 0, self.X_L, None, net)
+        self.y_seq[self.B] = y
+        y = self.row("sar_seq", y, ("SCLK", "SRSTB"))
+        for k in reversed(range(self.B)):
+            self.y_sar[k] = y
+            y = self.row("sar_bit", y, ("SRST",))
+            self.y_seq[k] = y
+            y = self.row("sar_seq", y, ("SCLK", "SRSTB"))
+            self.y_dac[k] = y
+            y = self.row("dac_switch", y, ("VREFP", "VREFN"))
+        return y
+
+    def local_arrays(self, y: int) -> int:
+        """G local arrays (a block row each) with word-line/input drivers and taps at the row ends."""
+        W, P, L, hb, Wd = self.W, self.P, self.L, self.hb, self.Wd
+        for g in range(self.G):
+            self.y_comp.append(y)
+            self.ref(self.block(self.group_of[g]), 0, y, W, 1, P, 0)
+            self.rails(y, self.H["compute"], 0)
+            for net in ("PCHB", "EN", "ENB", "RST"):
+                self.hext(y + self.pin("compute", net)[1], 0, self.X_L, net)
+            y += self.H["compute"]
+            self.ref(self.gc["wl_driver"], -Wd["wl_driver"], y, 1, L, 0, hb)
+            self.ref(self.gc["tap"], self.x_left_cells, y, 1, L, 0, hb)
+            self.ref(self.gc["in_driver"], W * P, y, 1, L, 0, hb)
+            self.ref(self.gc["tap"], W * P + Wd["in_driver"], y, 1, L, 0, hb)
+            for r in range(L):
+                row, yr = g * L + r, y + r * hb
+                self.rails(yr, hb, self.x_left_cells)
+                self.hext(yr + self.pin("wl_driver", "WLIN")[1], -Wd["wl_driver"], self.X_L, None, f"WLIN_{row}")
+                yi = yr + self.pin("in_driver", "IN")[1]
+                self.d.rect("met2", W * P + Wd["in_driver"], yi - TRACK // 2, self.X_R, yi + TRACK // 2)
+                self.d.label("met2.label", f"IN_{row}", self.X_R - 100, yi)
+            y += L * hb
+        return y
 
     # ---- vertical lines per column in the ADC region (the array's are in the tiles)
-    for j in range(W):
-        x0 = j * P
-        for x, net in ((x_bl, "BL"), (x_blb, "BLB")):
-            d.label("met3.label", f"{net}_{j}", x0 + x, y_top - 200)
+    def column(self, j: int, y_top: int, y_end: int) -> None:
+        x0, B, pin, d = j * self.P, self.B, self.pin, self.d
+        for net in ("BL", "BLB"):
+            d.label("met3.label", f"{net}_{j}", x0 + self.x("bitcell", net), y_top - 200)
         # CL: met4 from the comparator INP stack up to the array (tiles continue it)
-        d.box("via2", x0 + x_cl, y_inp, 200, 200)
-        d.box("met3", x0 + x_cl, y_inp, 500, 500)
-        d.box("via3", x0 + x_cl, y_inp, 200, 200)
-        vline("met4", x0 + x_cl, y_inp - 250, y_adc_top, M4W)
+        x_cl, y_inp = x0 + self.x("compute", "CL"), pin("comparator", "INP")[1]
+        d.box("via2", x_cl, y_inp, V2, V2)
+        d.box("met3", x_cl, y_inp, M3PAD, M3PAD)
+        d.box("via3", x_cl, y_inp, V3, V3)
+        self.vline("met4", x_cl, y_inp - M3PAD // 2, self.y_dac[0] + self.H["dac_switch"], M4W)
         # CMP: comparator OUTP to every sar_bit CMP
-        ys = [y_cmp_pin] + [y_sar[k] + pin("sar_bit", "CMP")[1] for k in range(B)]
-        for yy in ys:
-            d.box("via2", x0 + x_cmp, yy, 200, 200)
-        vline("met3", x0 + x_cmp, min(ys) - M3W // 2, max(ys) + M3W // 2, M3W)
+        self.via_line(x0 + self.x("comparator", "OUTP"),
+                      [pin("comparator", "OUTP")[1]] + [self.y_sar[k] + pin("sar_bit", "CMP")[1] for k in range(B)])
         # BIT_k: sar_k to dac_k
+        x_bit = x0 + self.x("sar_bit", "BIT")
         for k in range(B):
-            a = y_sar[k] + pin("sar_bit", "BIT")[1]
-            b = y_dac[k] + pin("dac_switch", "BIT")[1]
-            d.box("via2", x0 + x_bit, a, 200, 200)
-            d.box("via2", x0 + x_bit, b, 200, 200)
-            vline("met3", x0 + x_bit, a - M3W // 2, b + M3W // 2, M3W)
-            d.label("met3.label", f"BIT_{k}_{j}", x0 + x_bit, (a + b) // 2)
+            a, b = self.y_sar[k] + pin("sar_bit", "BIT")[1], self.y_dac[k] + pin("dac_switch", "BIT")[1]
+            self.via_line(x_bit, [a, b])
+            d.label("met3.label", f"BIT_{k}_{j}", x_bit, (a + b) // 2)
         # termination: from the lowest termination compute cell's VB (via2 in its block) up to the strap
-        g_t = group_of.index(B)
-        vline("met3", x0 + x_vb[B], y_comp[g_t] + pin("compute", "VB")[1] - M3W // 2, y_end, M3W)
-        # V_k: sequencer stage k's output to stage k+1's input, bit k's DAC switch enable and bit
-        # k-1's result clock; consecutive lines overlap in y, so they alternate between two x's
-        for k in range(B + 1):
-            ys = [y_seq[k] + pin("sar_seq", "V")[1]]
-            if k < B:
-                ys += [y_seq[k + 1] + pin("sar_seq", "VIN")[1], y_dac[k] + pin("dac_switch", "V")[1]]
-            if k >= 1:
-                ys.append(y_sar[k - 1] + pin("sar_bit", "CK")[1])
-            xk = x0 + x_seq[k % 2]
-            for yy in ys:
-                d.box("via2", xk, yy, 200, 200)
-            vline("met3", xk, min(ys) - M3W // 2, max(ys) + M3W // 2, M3W)
-        # sequencer stage 0 takes D = 1: its VIN line rises to the stage's own VDD rail (via2-met2-via1)
-        xt, ya = x0 + x_seq[1], y_seq[0] + pin("sar_seq", "VIN")[1]
-        yv = y_seq[0] + H["sar_seq"] - 290
-        d.box("via2", xt, ya, 200, 200)
-        vline("met3", xt, ya - M3W // 2, yv + M3W // 2, M3W)
-        d.box("via2", xt, yv, 200, 200)
-        d.box("met2", xt, yv, 400, 400)
-        d.box("via", xt, yv, 150, 150)
+        g_t = self.group_of.index(B)
+        self.vline("met3", x0 + self.x_vb[B], self.y_comp[g_t] + pin("compute", "VB")[1] - M3W // 2, y_end)
+        self._sequencer_lines(x0)
         # DAC_k: dac_k output up to the last compute cell of group k (its via2 is in the block)
         for k in range(B):
-            xk = x0 + x_dacs[k]
-            ya = y_dac[k] + pin("dac_switch", "DAC")[1]
-            g_last = max(g for g in range(G) if group_of[g] == k)
-            d.box("via2", xk, ya, 200, 200)
-            vline("met3", xk, ya - M3W // 2, y_comp[g_last] + pin("compute", "VB")[1] + M3W // 2, M3W)
+            xk, ya = x0 + self.x_dacs[k], self.y_dac[k] + pin("dac_switch", "DAC")[1]
+            g_last = max(g for g in range(self.G) if self.group_of[g] == k)
+            d.box("via2", xk, ya, V2, V2)
+            self.vline("met3", xk, ya - M3W // 2, self.y_comp[g_last] + pin("compute", "VB")[1] + M3W // 2)
 
-    d.rect("met3", spine_x["VREFN"] - SPINE_W // 2, y_end - M3W, (W - 1) * P + x_vb[B] + M3W // 2, y_end)
-
-    # ---- spines (only VREFN reaches above the array, to the termination strap)
-    for net, pts in spine_pts.items():
-        if not pts:
-            continue
-        xs = spine_x[net]
-        d.rect("met3", xs - SPINE_W // 2, max(min(pts) - 350, 0), xs + SPINE_W // 2,
-               min(max(pts) + 350, y_end if net == "VREFN" else y_top))
-        d.label("met3.label", net, xs, min(pts))
-    d.rect("prbndry", X_L, 0, X_R, y_end)
-    routing = to_gdstk(d, f"{p.name}_routing", tech)
-    for shape in routing.polygons:
-        top.add(shape)
-    for lb in routing.labels:
-        top.add(lb)
-
-    # ---- schematic
-    subs: dict[str, Subckt] = {}
-    for r in C:
-        for s in _subckt(C[r]):
-            subs.setdefault(s.name.lower(), s)
-    ports_of = {r: subs[C[r].name.lower()].ports for r in C}
-    devices: list[Device] = []
-
-    def inst(role: str, name: str, conn: dict[str, str]) -> None:
-        ports = ports_of[role]
-        try:
-            nodes = tuple(conn[q] if q in conn else _global(q) for q in ports)
-        except KeyError as e:
-            raise InputError(f"cell {C[role].name}: port {e.args[0]} has no macro connection",
-                             file=C[role].spice) from None
-        devices.append(Device(name, "X", nodes, model=C[role].name))
-
-    for j in range(W):
-        inst("comparator", f"XCMP_{j}", {"INP": f"CL_{j}", "OUTP": f"CMP_{j}"})
+    def _sequencer_lines(self, x0: int) -> None:
+        """V_k: sequencer stage k's output to stage k+1's input, bit k's DAC switch enable and bit
+        k-1's result clock; consecutive lines overlap in y, so they alternate between two x's.
+        Stage 0 takes D = 1: its VIN line rises to the stage's own VDD rail (via2–met2–via1)."""
+        B, pin = self.B, self.pin
         for k in range(B + 1):
-            inst("sar_seq", f"XSEQ_{k}_{j}", {"VIN": f"V_{k - 1}_{j}" if k else "VDD", "V": f"V_{k}_{j}"})
-        for k in range(B):
-            inst("sar_bit", f"XSAR_{k}_{j}", {"CMP": f"CMP_{j}", "CK": f"V_{k + 1}_{j}", "BIT": f"BIT_{k}_{j}"})
-            inst("dac_switch", f"XDAC_{k}_{j}", {"BIT": f"BIT_{k}_{j}", "V": f"V_{k}_{j}",
-                                                 "DAC": f"DAC_{k}_{j}"})
-        for g in range(G):
-            q = group_of[g]
-            vb = f"DAC_{q}_{j}" if q < B else "VREFN"  # the termination group is held at the reference
-            nodes = ([f"BL_{j}", f"BLB_{j}", f"CL_{j}", vb] + [f"WL_{g * L + r}" for r in range(L)]
-                     + [f"RWL_{g * L + r}" for r in range(L)] + ["PCHB", "EN", "ENB", "RST", "VSS", "VDD"]
-                     + ["VDD"] * L)
-            devices.append(Device(f"XLA_{g}_{j}", "X", tuple(nodes), model=blocks[q].name))
-    for row in range(p.rows):
-        inst("wl_driver", f"XWD_{row}", {"WLIN": f"WLIN_{row}", "WL": f"WL_{row}"})
-        inst("in_driver", f"XID_{row}", {"IN": f"IN_{row}", "RWL": f"RWL_{row}"})
-        inst("tap", f"XTL_{row}", {})
-        inst("tap", f"XTR_{row}", {})
-    ports = (["VDD", "VSS", "PCHB", "EN", "ENB", "RST", "VREFP", "VREFN", "INN", "CLK", "SCLK", "SRST", "SRSTB"]
-             + [f"WLIN_{r}" for r in range(p.rows)]
-             + [f"IN_{r}" for r in range(p.rows)] + [f"BL_{j}" for j in range(W)] + [f"BLB_{j}" for j in range(W)]
-             + [f"BIT_{k}_{j}" for k in range(B) for j in range(W)])
-    block_subs = []
-    for _q, b in sorted(blocks.items()):
-        # each row's VDD rail meets the others only at the macro's spine: separate block ports
-        bports = (["BL", "BLB", "CL", "VB"] + [f"WL_{r}" for r in range(L)] + [f"RWL_{r}" for r in range(L)]
-                  + ["PCHB", "EN", "ENB", "RST", "VSS", "VDDC"] + [f"VDD_{r}" for r in range(L)])
-        bdev = [Device("XCC", "X", tuple({"VDD": "VDDC"}.get(x, x) for x in ports_of["compute"]),
-                       model=C["compute"].name)]
-        for r in range(L):
-            m_ = {"WL": f"WL_{r}", "RWL": f"RWL_{r}", "VDD": f"VDD_{r}"}
-            bdev.append(Device(f"XB_{r}", "X", tuple(m_.get(x, x) for x in ports_of["bitcell"]),
-                               model=C["bitcell"].name))
-        block_subs.append(Subckt(b.name, tuple(bports), devices=bdev))
-    top_sub = Subckt(p.name, tuple(ports), devices=devices)
-    leaf = [s for s in subs.values()]
-    circuit = Circuit(title=f"* {p.name}: {p.rows}x{p.cols} ACIM macro, L={p.local}, {B}-bit SAR ADC per column "
-                            "(sky130, eda-ml)", subckts=leaf + block_subs + [top_sub])
-    counts = {"bitcell": p.rows * W, "compute": G * W, "wl_driver": p.rows, "in_driver": p.rows,
+            ys = [self.y_seq[k] + pin("sar_seq", "V")[1]]
+            if k < B:
+                ys += [self.y_seq[k + 1] + pin("sar_seq", "VIN")[1], self.y_dac[k] + pin("dac_switch", "V")[1]]
+            if k >= 1:
+                ys.append(self.y_sar[k - 1] + pin("sar_bit", "CK")[1])
+            self.via_line(x0 + self.x_seq[k % 2], ys)
+        xt, ya = x0 + self.x_seq[1], self.y_seq[0] + pin("sar_seq", "VIN")[1]
+        yv = self.y_seq[0] + self.H["sar_seq"] - RAIL_Y
+        self.d.box("via2", xt, ya, V2, V2)
+        self.vline("met3", xt, ya - M3W // 2, yv + M3W // 2)
+        self.stack12(xt, yv)
+
+    def spines(self, y_top: int, y_end: int) -> None:
+        """Global met3 spines (only VREFN reaches above the array, to the termination strap)."""
+        for net, pts in self.spine_pts.items():
+            if not pts:
+                continue
+            xs = self.spine_x[net]
+            self.d.rect("met3", xs - SPINE_W // 2, max(min(pts) - 350, 0), xs + SPINE_W // 2,
+                        min(max(pts) + 350, y_end if net == "VREFN" else y_top))
+            self.d.label("met3.label", net, xs, min(pts))
+
+    def assemble(self) -> tuple[int, int]:
+        """Place and route everything; returns (y of the array top, macro top)."""
+        y_top = self.local_arrays(self.adc())
+        # the termination strap: met3 above the array's top edge (m3.2 from the BL/BLB line ends),
+        # from the VREFN spine to the last column's termination line
+        y_strap = y_top + M3SPACE + M3W // 2
+        y_end = y_strap + M3W // 2
+        self.spine_pts["VREFN"].append(y_strap)
+        for j in range(self.W):
+            self.column(j, y_top, y_end)
+        self.d.rect("met3", self.spine_x["VREFN"] - SPINE_W // 2, y_end - M3W,
+                    (self.W - 1) * self.P + self.x_vb[self.B] + M3W // 2, y_end)
+        self.spines(y_top, y_end)
+        self.d.rect("prbndry", self.X_L, 0, self.X_R, y_end)
+        routing = to_gdstk(self.d, f"{self.p.name}_routing", self.tech)
+        for shape in routing.polygons:
+            self.top.add(shape)
+        for lb in routing.labels:
+            self.top.add(lb)
+        return y_top, y_end
+
+
+def build_macro(p: MacroParams, lib: CellLibrary) -> Macro:
+    """Place and route the macro ``p`` from the cells of ``lib``; the schematic is
+    :func:`eda.layout.macro_netlist.macro_circuit`."""
+    from eda.layout.macro_netlist import macro_circuit
+
+    p.validate(int(lib.template.get("max_adc_bits", 4)))
+    a = _Assembler(p, lib)
+    _, y_end = a.assemble()
+    circuit, ports = macro_circuit(p, a.C, a.group_of, a.blocks)
+    B, W = p.adc_bits, p.cols
+    counts = {"bitcell": p.rows * W, "compute": a.G * W, "wl_driver": p.rows, "in_driver": p.rows,
               "comparator": W, "sar_bit": B * W, "sar_seq": (B + 1) * W, "dac_switch": B * W, "tap": 2 * p.rows}
-    return Macro(p.name, glib, circuit, (X_R - X_L) / 1000, y_end / 1000, counts, groups, ports,
-                 {"column_pitch_um": P / 1000, "row_height_um": hb / 1000, "origin_um": (X_L / 1000, 0.0)})
+    return Macro(p.name, a.glib, circuit, (a.X_R - a.X_L) / 1000, y_end / 1000, counts, a.groups, ports,
+                 {"column_pitch_um": a.P / 1000, "row_height_um": a.hb / 1000, "origin_um": (a.X_L / 1000, 0.0)})
 
 
 def _bitlines_over_mim(d: Drawing, xs: tuple[int, ...], h: int, y_mim: int, side: int) -> None:
     """BL/BLB across a compute cell: met3 below and above the MIM bottom plate's keep-out
     (capm grown by capm.3, then capm.2b_a), met4 past it, via3 at each end (via3.5 enclosure)."""
-    tech = sky130()
-    keep = _nm(tech.value("capm.3")) + _nm(tech.value("capm.2b_a")) + side // 2
-    v3, m3_end, m4_enc = _nm(tech.value("via3.1")), _nm(tech.value("via3.5")), _nm(tech.value("m4.3"))
-    grid = _nm(tech.grid_um)
-    y_lo = (y_mim - keep - m3_end - v3 // 2) // grid * grid   # lower via3 centre
-    y_hi = -(-(y_mim + keep + m3_end + v3 // 2) // grid) * grid
-    if y_lo - v3 // 2 - m4_enc < 0 or y_hi + v3 // 2 + m4_enc > h:
+    keep = nm(_T.value("capm.3")) + nm(_T.value("capm.2b_a")) + side // 2
+    m3_end, m4_enc = nm(_T.value("via3.5")), nm(_T.value("m4.3"))
+    y_lo = (y_mim - keep - m3_end - V3 // 2) // GRID * GRID   # lower via3 centre
+    y_hi = -(-(y_mim + keep + m3_end + V3 // 2) // GRID) * GRID
+    if y_lo - V3 // 2 - m4_enc < 0 or y_hi + V3 // 2 + m4_enc > h:
         raise InputError(f"the compute cell ({h / 1000} µm high) leaves no room to cross its MIM keep-out "
                          "with the bit lines", file="cell library")
     # the lower stub reaches below the tile (onto the bit line of the bitcell below, or into the
     # free top of the ADC's last row) so that, alone under local array 0, it keeps m3.6's area
-    y0 = min(0, y_lo + v3 // 2 + m3_end - _nm(tech.value("m3.6") / (M3W / 1000)) // grid * grid - grid)
+    top_lo = y_lo + V3 // 2 + m3_end
+    y0 = min(0, top_lo - nm(_T.value("m3.6") / (M3W / 1000)) // GRID * GRID - GRID)
     for x in xs:
-        d.rect("met3", x - M3W // 2, y0, x + M3W // 2, y_lo + v3 // 2 + m3_end)
-        d.rect("met3", x - M3W // 2, y_hi - v3 // 2 - m3_end, x + M3W // 2, h)
+        d.rect("met3", x - M3W // 2, y0, x + M3W // 2, top_lo)
+        d.rect("met3", x - M3W // 2, y_hi - V3 // 2 - m3_end, x + M3W // 2, h)
         for y in (y_lo, y_hi):
-            d.box("via3", x, y, v3, v3)
-        d.rect("met4", x - M4W // 2, y_lo - v3 // 2 - m4_enc, x + M4W // 2, y_hi + v3 // 2 + m4_enc)
-
-
-def _global(port: str) -> str:
-    """Cell ports that connect to macro-global nets of the same name."""
-    if port in ("VDD", "VSS", "PCHB", "EN", "ENB", "RST", "VREFP", "VREFN", "INN", "CLK", "SCLK", "SRST", "SRSTB"):
-        return port
-    raise KeyError(port)
+            d.box("via3", x, y, V3, V3)
+        d.rect("met4", x - M4W // 2, y_lo - V3 // 2 - m4_enc, x + M4W // 2, y_hi + V3 // 2 + m4_enc)

@@ -1,0 +1,89 @@
+"""The ACIM macro's schematic (what LVS compares the layout of :mod:`eda.layout.macro` with).
+
+Hierarchical: the library cells' subcircuits, one local-array subcircuit per DAC-group variant
+(compute cell + L bitcells; each row's VDD a separate port since rows meet only at the macro's
+spine), and the top cell instancing per column the comparator, B+1 sequencer stages, B result
+flip-flops and DAC switches and the G local arrays, plus per row the drivers and taps.
+"""
+
+from __future__ import annotations
+
+import gdstk
+
+from eda.circuit import Circuit, Device, Subckt
+from eda.errors import InputError
+from eda.layout.library import CellInfo
+
+#: cell ports that connect to the macro-global net of the same name
+GLOBAL_NETS = ("VDD", "VSS", "PCHB", "EN", "ENB", "RST", "VREFP", "VREFN", "INN", "CLK", "SCLK", "SRST", "SRSTB")
+
+
+def _subckts(info: CellInfo) -> list[Subckt]:
+    from eda.read.from_spice import read_spice
+
+    c = read_spice(info.spice)
+    if not any(s.name.lower() == info.name.lower() for s in c.subckts):
+        raise InputError(f"SPICE file defines no subckt {info.name!r}", file=info.spice)
+    return c.subckts
+
+
+def _block_subckts(blocks: dict[int, gdstk.Cell], L: int, ports_of: dict[str, tuple[str, ...]],
+                   C: dict[str, CellInfo]) -> list[Subckt]:
+    out = []
+    for _q, b in sorted(blocks.items()):
+        bports = (["BL", "BLB", "CL", "VB"] + [f"WL_{r}" for r in range(L)] + [f"RWL_{r}" for r in range(L)]
+                  + ["PCHB", "EN", "ENB", "RST", "VSS", "VDDC"] + [f"VDD_{r}" for r in range(L)])
+        bdev = [Device("XCC", "X", tuple({"VDD": "VDDC"}.get(x, x) for x in ports_of["compute"]),
+                       model=C["compute"].name)]
+        for r in range(L):
+            m_ = {"WL": f"WL_{r}", "RWL": f"RWL_{r}", "VDD": f"VDD_{r}"}
+            bdev.append(Device(f"XB_{r}", "X", tuple(m_.get(x, x) for x in ports_of["bitcell"]),
+                               model=C["bitcell"].name))
+        out.append(Subckt(b.name, tuple(bports), devices=bdev))
+    return out
+
+
+def macro_circuit(p, C: dict[str, CellInfo], group_of: list[int],
+                  blocks: dict[int, gdstk.Cell]) -> tuple[Circuit, list[str]]:
+    """The macro ``p`` (:class:`~eda.layout.macro.MacroParams`) as a hierarchical circuit; returns
+    (circuit, top-cell ports)."""
+    subs: dict[str, Subckt] = {}
+    for r in C:
+        for s in _subckts(C[r]):
+            subs.setdefault(s.name.lower(), s)
+    ports_of = {r: subs[C[r].name.lower()].ports for r in C}
+    devices: list[Device] = []
+    B, L, W = p.adc_bits, p.local, p.cols
+
+    def inst(role: str, name: str, conn: dict[str, str]) -> None:
+        missing = [q for q in ports_of[role] if q not in conn and q not in GLOBAL_NETS]
+        if missing:
+            raise InputError(f"cell {C[role].name}: port {missing[0]} has no macro connection", file=C[role].spice)
+        devices.append(Device(name, "X", tuple(conn.get(q, q) for q in ports_of[role]), model=C[role].name))
+
+    for j in range(W):
+        inst("comparator", f"XCMP_{j}", {"INP": f"CL_{j}", "OUTP": f"CMP_{j}"})
+        for k in range(B + 1):
+            inst("sar_seq", f"XSEQ_{k}_{j}", {"VIN": f"V_{k - 1}_{j}" if k else "VDD", "V": f"V_{k}_{j}"})
+        for k in range(B):
+            inst("sar_bit", f"XSAR_{k}_{j}", {"CMP": f"CMP_{j}", "CK": f"V_{k + 1}_{j}", "BIT": f"BIT_{k}_{j}"})
+            inst("dac_switch", f"XDAC_{k}_{j}", {"BIT": f"BIT_{k}_{j}", "V": f"V_{k}_{j}", "DAC": f"DAC_{k}_{j}"})
+        for g, q in enumerate(group_of):
+            vb = f"DAC_{q}_{j}" if q < B else "VREFN"  # the termination group is held at the reference
+            nodes = ([f"BL_{j}", f"BLB_{j}", f"CL_{j}", vb] + [f"WL_{g * L + r}" for r in range(L)]
+                     + [f"RWL_{g * L + r}" for r in range(L)] + ["PCHB", "EN", "ENB", "RST", "VSS", "VDD"]
+                     + ["VDD"] * L)
+            devices.append(Device(f"XLA_{g}_{j}", "X", tuple(nodes), model=blocks[q].name))
+    for row in range(p.rows):
+        inst("wl_driver", f"XWD_{row}", {"WLIN": f"WLIN_{row}", "WL": f"WL_{row}"})
+        inst("in_driver", f"XID_{row}", {"IN": f"IN_{row}", "RWL": f"RWL_{row}"})
+        inst("tap", f"XTL_{row}", {})
+        inst("tap", f"XTR_{row}", {})
+    ports = (list(GLOBAL_NETS) + [f"WLIN_{r}" for r in range(p.rows)] + [f"IN_{r}" for r in range(p.rows)]
+             + [f"BL_{j}" for j in range(W)] + [f"BLB_{j}" for j in range(W)]
+             + [f"BIT_{k}_{j}" for k in range(B) for j in range(W)])
+    top = Subckt(p.name, tuple(ports), devices=devices)
+    circuit = Circuit(title=f"* {p.name}: {p.rows}x{p.cols} ACIM macro, L={p.local}, {B}-bit SAR ADC per column "
+                            "(sky130, eda-ml)", subckts=list(subs.values()) + _block_subckts(blocks, L, ports_of, C)
+                      + [top])
+    return circuit, ports
