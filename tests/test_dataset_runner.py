@@ -203,3 +203,136 @@ def test_refuses_other_configuration(tmp_path):
     with pytest.raises(InputError, match="workers"):
         _build(tmp_path / "x", 1, workers=0)
     assert json.loads((out / "dataset.json").read_text())["config"] == {"v": 1}
+
+
+# ---------------------------------------------------------------------------------------------- interruption
+_CTRL_C_SCRIPT = textwrap.dedent("""
+    import sys
+    from pathlib import Path
+    sys.path.insert(0, {tests!r})
+    from test_dataset_runner import slower_toy
+    from eda.cli import handle_error
+    from eda.dataset.runner import build_dataset
+    try:
+        build_dataset(Path({out!r}), 40, slower_toy, kind="toy", builder="tests:slower_toy", config={{"v": 1}},
+                      workers={workers}, progress=False)
+    except BaseException as e:
+        sys.exit(handle_error(e))
+""")
+
+
+def slower_toy(seed: int, out: Path) -> dict:
+    (out / "part1.txt").write_text("half-written\n")
+    time.sleep(0.4)
+    return toy(seed, out)
+
+
+def _children(pid: int) -> list:
+    import psutil
+
+    try:
+        return psutil.Process(pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+
+
+def _start_and_wait(tmp_path, workers: int, n_done: int = 2):
+    out = tmp_path / "d"
+    script = _CTRL_C_SCRIPT.format(tests=str(Path(__file__).parent), out=str(out), workers=workers)
+    proc = subprocess.Popen([sys.executable, "-c", script], start_new_session=True, stderr=subprocess.PIPE,
+                            text=True)
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        rows = read_manifest(out) if (out / "manifest.jsonl").exists() else {}
+        if sum(r["status"] == "ok" for r in rows.values()) >= n_done:
+            return proc, out
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    pytest.fail("build made no progress")
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_ctrl_c_ends_build_cleanly(tmp_path, workers):
+    """Ctrl-C (SIGINT to the whole foreground group, as a terminal sends it): exit within a few seconds with
+    one line, workers gone, finished samples untouched, a rerun resumes."""
+    proc, out = _start_and_wait(tmp_path, workers)
+    kids = _children(proc.pid)
+    assert len(kids) >= (workers if workers > 1 else 0)
+    before = {i: _files(out / "raw" / i) for i, r in read_manifest(out).items() if r["status"] == "ok"}
+    stamps = {i: (out / "raw" / i / "values.txt").stat().st_mtime_ns for i in before}
+    t0 = time.time()
+    os.killpg(proc.pid, signal.SIGINT)
+    try:
+        _, err = proc.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        pytest.fail("build did not stop within 10 s of Ctrl-C")
+    assert time.time() - t0 < 6
+    assert proc.returncode == 130
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "Traceback" not in err, err
+    assert lines[0].startswith("error: ") and "interrupted;" in lines[0] and "rerun to resume" in lines[0]
+    kept = int(lines[0].split("interrupted; ")[1].split()[0])
+    assert kept >= len(before)
+    time.sleep(0.5)
+    assert not [k for k in kids if k.is_running() and k.status() != "zombie"], "workers survived Ctrl-C"
+    assert not list((out / "raw").glob(".tmp-*"))
+    rep = build_dataset(out, 6, slower_toy, kind="toy", builder="tests:slower_toy", config={"v": 1},
+                        progress=False)
+    assert rep.failed == 0 and rep.skipped + rep.recovered >= len(before)
+    for i, files in before.items():  # never rewritten
+        assert _files(out / "raw" / i) == files
+        assert (out / "raw" / i / "values.txt").stat().st_mtime_ns == stamps[i]
+
+
+def test_killed_main_leaves_no_orphans(tmp_path):
+    """SIGKILL of the main process alone: its pool workers notice and exit (no orphans)."""
+    proc, out = _start_and_wait(tmp_path, workers=2, n_done=1)
+    kids = _children(proc.pid)
+    assert kids
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    deadline = time.time() + 5
+    while time.time() < deadline and any(k.is_running() and k.status() != "zombie" for k in kids):
+        time.sleep(0.1)
+    alive = [k.pid for k in kids if k.is_running() and k.status() != "zombie"]
+    for pid in alive:  # do not leak them into the rest of the suite
+        os.kill(pid, signal.SIGKILL)
+    assert not alive, f"orphans after the main process died: {alive}"
+
+
+def test_failed_configuration_does_not_bind_folder(tmp_path):
+    """A configuration whose every sample failed (e.g. a refused option) must not block the corrected rerun."""
+    out = tmp_path / "d"
+    rep = build_dataset(out, 2, partial(toy, fail_every=1), kind="toy", builder="tests:toy", config={"v": 0},
+                        progress=False)
+    assert rep.failed == 2
+    rep = build_dataset(out, 2, toy, kind="toy", builder="tests:toy", config={"v": 1}, progress=False)
+    assert rep.built == 2
+    assert json.loads((out / "dataset.json").read_text())["config"] == {"v": 1}
+    with pytest.raises(InputError, match="different configuration"):  # once it holds samples, it is bound
+        build_dataset(out, 2, toy, kind="toy", builder="tests:toy", config={"v": 2}, progress=False)
+
+
+def test_unreachable_scheduler_is_one_quick_error(tmp_path):
+    t0 = time.time()
+    with pytest.raises(InputError, match="--scheduler tcp://127.0.0.1:1: cannot reach"):
+        _build(tmp_path / "d", 1, scheduler="tcp://127.0.0.1:1")
+    assert time.time() - t0 < 20
+    assert not (tmp_path / "d").exists()  # nothing written
+
+
+def test_malformed_manifest_rows_are_reported(tmp_path):
+    from eda.dataset.runner import dataset_status
+
+    out = tmp_path / "d"
+    _build(out, 2)
+    with open(out / "manifest.jsonl", "ab") as f:
+        f.write(b'{"id": 5}\n[1, 2]\n\xff\xfe junk\n{"id": "s0000')  # two bad rows, binary, a torn last line
+    st = dataset_status(out)
+    assert st["ok"] == ["s000000", "s000001"]
+    assert len(st["problems"]) == 3 and st["problems"][0].startswith("manifest.jsonl:3:")
+    import shutil
+
+    shutil.rmtree(out / "raw" / "s000001")
+    assert dataset_status(out)["missing"] == ["s000001"]

@@ -95,7 +95,7 @@ def describe_error(e: BaseException) -> tuple[str, int, bool]:
     if isinstance(e, cx.ClickException):
         return _one_line(e.format_message()), 1, True
     if isinstance(e, KeyboardInterrupt | typer.Abort):
-        return "interrupted", 130, True
+        return _one_line(str(e)) or "interrupted", 130, True
     if isinstance(e, InputError):
         where = e.file or ""
         if e.line is not None:

@@ -31,7 +31,8 @@ def _dist(values: list[float]) -> dict | None:
 
 
 def dataset_info(out: str | Path) -> dict:
-    """Counts, size distribution, timings and failures of a dataset directory."""
+    """Counts, size distribution, timings and failures of a dataset directory; ``missing`` lists samples the
+    manifest calls finished whose folder is gone, ``manifest_problems`` the malformed manifest rows."""
     out = Path(out)
     meta = load_dataset_json(out)
     st = dataset_status(out)
@@ -42,7 +43,8 @@ def dataset_info(out: str | Path) -> dict:
     tmp = list((out / "raw").glob(".tmp-*")) if (out / "raw").exists() else []
     return {
         "directory": str(out), "kind": meta.get("kind"), "config": meta.get("config"), "seed": meta.get("seed"),
-        "ok": len(st["ok"]), "failed": len(st["failed"]), "in_progress_or_stale": len(tmp),
+        "ok": len(st["ok"]), "failed": len(st["failed"]), "missing": st["missing"],
+        "manifest_problems": st["problems"], "in_progress_or_stale": len(tmp),
         "bytes_total": int(sum(r.get("bytes") or 0 for r in ok_rows)),
         "bytes_per_sample": _dist([r.get("bytes") for r in ok_rows]),
         "seconds_per_sample": _dist([r.get("seconds") for r in ok_rows]),
@@ -63,6 +65,8 @@ def verify_dataset(out: str | Path, n: int = 3, seed: int = 0, **kw) -> dict:
             take (``dynamic`` for topologies) do not apply to it and are dropped.
     """
     out = Path(out)
+    if n < 1:
+        raise InputError(f"n must be at least 1, got {n}")
     meta = load_dataset_json(out)
     if not meta.get("verifier"):
         raise InputError(f"dataset kind {meta.get('kind')!r} has no verifier", file=out / "dataset.json")
@@ -75,6 +79,11 @@ def verify_dataset(out: str | Path, n: int = 3, seed: int = 0, **kw) -> dict:
     pick = sorted(np.random.default_rng(seed).choice(ok_ids, size=min(n, len(ok_ids)), replace=False).tolist())
     from eda.dataset.runner import one_blas_thread
 
+    if meta.get("kind") == "irdrop":  # the sample description every reader relies on
+        from eda.dataset.schema import IrdropParams, read_model
+
+        for i in pick:
+            read_model(out / "raw" / i / "params.json", IrdropParams, "params.json")
     with one_blas_thread():
         results = [fn(out / "raw" / i, **kw) for i in pick]
     return {"ok": all(r.get("ok") for r in results), "checked": pick, "results": results}
@@ -82,10 +91,7 @@ def verify_dataset(out: str | Path, n: int = 3, seed: int = 0, **kw) -> dict:
 
 def plot_sample(sample_dir: str | Path, png: str | Path, dpi: int = 80) -> Path:
     """One PNG with a sample's maps: current, PDN density, effective distance, static and dynamic IR drop."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from eda.plot import plt
 
     d = Path(sample_dir)
     panels = [("current_map.csv", "current (mA/tile)", 1e3), ("pdn_density.csv", "PDN density", 1.0),

@@ -25,6 +25,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
+import threading
 import time
 import traceback
 import uuid
@@ -36,8 +38,17 @@ import numpy as np
 
 from eda.errors import InputError
 
-__all__ = ["FORMAT_VERSION", "BuildReport", "build_dataset", "sample_seed", "sample_id", "read_manifest",
-           "dataset_status", "load_dataset_json", "one_blas_thread"]
+__all__ = ["FORMAT_VERSION", "BuildReport", "BuildInterrupted", "build_dataset", "sample_seed", "sample_id",
+           "read_manifest", "dataset_status", "load_dataset_json", "one_blas_thread", "check_build_size",
+           "DASK_CONNECT_TIMEOUT_S"]
+
+#: Seconds to wait for a Dask scheduler before giving up with a one-line error.
+DASK_CONNECT_TIMEOUT_S = 5
+
+
+class BuildInterrupted(KeyboardInterrupt):
+    """Ctrl-C (SIGINT) or SIGTERM ended a build: workers are stopped, finished samples are kept, half-written
+    ones are discarded; the message says how many samples the dataset holds and that a rerun resumes."""
 
 #: Version of the on-disk layout (dataset.json, manifest, raw/ folders).
 FORMAT_VERSION = 1
@@ -151,42 +162,69 @@ def run_one(fn: Callable, index: int, seed: int, raw: str) -> dict:
 
 # ---------------------------------------------------------------------------------------------- bookkeeping
 def load_dataset_json(out: Path) -> dict:
-    """The ``dataset.json`` of a dataset directory (``InputError`` when missing or unreadable)."""
-    f = Path(out) / "dataset.json"
-    try:
-        return json.loads(f.read_text())
-    except FileNotFoundError:
-        raise InputError("not a dataset directory (no dataset.json)", file=out) from None
-    except (OSError, json.JSONDecodeError) as e:
-        raise InputError(f"unreadable dataset.json: {e}", file=f) from None
+    """The ``dataset.json`` of a dataset directory, checked against :class:`~eda.dataset.schema.DatasetMeta`
+    (``InputError`` naming the file when missing, binary, not JSON or of the wrong shape)."""
+    from eda.dataset.schema import DatasetMeta, read_model
+
+    out = Path(out)
+    if not out.is_dir():
+        raise InputError("no such dataset directory" if not out.exists() else "not a directory", file=out)
+    f = out / "dataset.json"
+    if not f.exists():
+        raise InputError("not a dataset directory (no dataset.json)", file=out)
+    return read_model(f, DatasetMeta, "dataset.json").model_dump()
 
 
-def read_manifest(out: Path) -> dict[str, dict]:
-    """Manifest rows by sample id (the last row of an id wins; a torn last line is ignored)."""
+def read_manifest(out: Path, problems: list[str] | None = None) -> dict[str, dict]:
+    """Manifest rows by sample id (the last row of an id wins).
+
+    A row that is not a JSON object of the :class:`~eda.dataset.schema.ManifestRow` shape is skipped and,
+    when ``problems`` is given, described there as ``manifest.jsonl:LINE: why``; a torn last line (a build
+    killed mid-write: that sample is simply redone) is not a problem.
+    """
+    from pydantic import ValidationError
+
+    from eda.dataset.schema import ManifestRow, validation_text
+
     f = Path(out) / "manifest.jsonl"
     rows: dict[str, dict] = {}
     if not f.exists():
         return rows
-    for line in f.read_text().splitlines():
-        line = line.strip()
-        if not line:
+    try:
+        lines = f.read_bytes().split(b"\n")
+    except OSError as e:
+        raise InputError(f"cannot read the manifest: {e.strerror}", file=f) from None
+    last = max((i for i, b in enumerate(lines) if b.strip()), default=-1)
+    for k, raw in enumerate(lines):
+        if not raw.strip():
             continue
+        why = None
         try:
-            r = json.loads(line)
-        except json.JSONDecodeError:  # killed mid-write: that sample is simply redone
-            continue
-        if isinstance(r, dict) and "id" in r:
-            rows[r["id"]] = r
+            r = json.loads(raw.decode("utf-8"))
+            rows[ManifestRow.model_validate(r).id] = r
+        except UnicodeDecodeError:
+            why = "not UTF-8 text"
+        except json.JSONDecodeError as e:
+            if k == last and raw.lstrip().startswith(b"{") and not raw.rstrip().endswith(b"}"):
+                continue  # torn last line
+            why = f"not JSON ({e.msg})"
+        except ValidationError as e:
+            why = f"not a manifest row: {validation_text(e)}"
+        if why and problems is not None:
+            problems.append(f"{f.name}:{k + 1}: {why}")
     return rows
 
 
 def dataset_status(out: Path) -> dict:
-    """Counts of a dataset directory: ok, failed, and ids of each."""
-    rows = read_manifest(out)
+    """State of a dataset directory: ids of finished (``ok``) and ``failed`` samples, ``missing`` ones (the
+    manifest says finished, the folder is gone), malformed manifest rows (``problems``) and all ``rows``."""
+    problems: list[str] = []
+    rows = read_manifest(out, problems)
     raw = Path(out) / "raw"
     ok = sorted(i for i, r in rows.items() if r.get("status") == "ok" and (raw / i).is_dir())
+    missing = sorted(i for i, r in rows.items() if r.get("status") == "ok" and not (raw / i).is_dir())
     failed = sorted(i for i, r in rows.items() if r.get("status") == "failed" and not (raw / i).is_dir())
-    return {"ok": ok, "failed": failed, "rows": rows}
+    return {"ok": ok, "failed": failed, "missing": missing, "problems": problems, "rows": rows}
 
 
 def _append(manifest, row: dict) -> None:
@@ -204,6 +242,11 @@ def _prepare(out: Path, identity: dict) -> None:
         old = load_dataset_json(out)
         keys = ("kind", "builder", "config", "seed", "format")
         diff = [k for k in keys if old.get(k) != identity.get(k)]
+        if diff and not _has_samples(out):
+            # a configuration that never finished a sample (e.g. refused options) does not bind the folder
+            f.write_text(json.dumps(identity, indent=2, sort_keys=True) + "\n")
+            (out / "manifest.jsonl").unlink(missing_ok=True)
+            diff = []
         if diff:
             detail = "; ".join(f"{k}: existing {old.get(k)!r} vs requested {identity.get(k)!r}" for k in diff)
             raise InputError(f"refusing to mix samples: this dataset was built with a different configuration "
@@ -217,6 +260,43 @@ def _prepare(out: Path, identity: dict) -> None:
     raw.mkdir(exist_ok=True)
     for tmp in raw.glob(".tmp-*"):  # leftovers of a killed run
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _has_samples(out: Path) -> bool:
+    raw = out / "raw"
+    return raw.is_dir() and any(p.is_dir() and not p.name.startswith(".") for p in raw.iterdir())
+
+
+def check_build_size(out: str | Path, n: int, workers: int, *, seconds_per_sample: float, mb_per_sample: float,
+                     rss_mb_per_worker: float, max_hours: float = 24.0, force: bool = False) -> dict:
+    """Estimate a build's time, disk and memory and refuse it (``InputError``, naming ``--force``) when it
+    needs more disk than is free, more memory than the machine has, or more than ``max_hours``.
+
+    Returns the estimate (hours, disk_gb, memory_gb and the limits) either way; ``force`` skips the refusal.
+    """
+    out = Path(out)
+    base = out
+    while not base.exists() and base != base.parent:
+        base = base.parent
+    free_gb = shutil.disk_usage(base).free / 1e9
+    try:
+        ram_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1e9
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
+        ram_gb = float("inf")
+    est = {"samples": n, "workers": workers, "hours": n * seconds_per_sample / max(workers, 1) / 3600,
+           "disk_gb": n * mb_per_sample / 1e3, "memory_gb": workers * rss_mb_per_worker / 1e3,
+           "free_disk_gb": round(free_gb, 1), "ram_gb": round(ram_gb, 1), "max_hours": max_hours}
+    why = []
+    if est["disk_gb"] > free_gb:
+        why.append(f"~{est['disk_gb']:.3g} GB of samples but {free_gb:.3g} GB free under {base}")
+    if est["memory_gb"] > 0.8 * ram_gb:
+        why.append(f"~{est['memory_gb']:.3g} GB for {workers} workers but {ram_gb:.3g} GB of memory")
+    if est["hours"] > max_hours:
+        why.append(f"~{est['hours']:.3g} h (limit {max_hours:g} h)")
+    if why and not force:
+        raise InputError("build too large: " + "; ".join(why) + " — use fewer samples/workers, or --force",
+                         file=out)
+    return est
 
 
 # ---------------------------------------------------------------------------------------------- driver
@@ -251,6 +331,19 @@ def build_dataset(out: str | Path, n: int, fn: Callable, *, kind: str, builder: 
     identity = {"kind": kind, "builder": builder, "verifier": verifier, "config": config, "seed": int(seed),
                 "format": FORMAT_VERSION}
     json.dumps(identity)  # JSON-able or fail early
+    own_client = isinstance(scheduler, str)
+    if own_client:  # connect before touching the folder: an unreachable scheduler leaves nothing behind
+        scheduler = _connect(scheduler)
+    try:
+        return _build(out, n, fn, identity, seed, workers, scheduler, progress, retry_failed)
+    finally:
+        if own_client:
+            scheduler.close()
+
+
+def _build(out: Path, n: int, fn: Callable, identity: dict, seed: int, workers: int, scheduler, progress: bool,
+           retry_failed: bool) -> BuildReport:
+    kind = identity["kind"]
     _prepare(out, identity)
     raw = out / "raw"
     rows = read_manifest(out)
@@ -282,14 +375,15 @@ def build_dataset(out: str | Path, n: int, fn: Callable, *, kind: str, builder: 
         if torn:  # a killed run left half a row: end it so the next row starts on its own line
             with open(mf, "a") as f:
                 f.write("\n")
-    with open(mf, "a") as manifest:
+    with open(mf, "a") as manifest, _sigterm_as_interrupt():
         for r in recovered:
             _append(manifest, r)
         report.recovered = len(recovered)
         if todo:
             bar = _Bar(len(todo), progress, desc=f"{kind} → {out.name}")
+            rows_it = _execute(fn, todo, seed, raw, workers, scheduler)
             try:
-                for row in _execute(fn, todo, seed, raw, workers, scheduler):
+                for row in rows_it:
                     _append(manifest, row)
                     if row["status"] == "ok":
                         report.built += 1
@@ -297,10 +391,36 @@ def build_dataset(out: str | Path, n: int, fn: Callable, *, kind: str, builder: 
                         report.failed += 1
                         report.failures[row["id"]] = row["error"]
                     bar.update(row["status"] == "ok")
+            except KeyboardInterrupt:
+                rows_it.close()  # stops and reaps the pool workers
+                bar.close()
+                for tmp in raw.glob(".tmp-*"):  # workers are stopped: their half-written samples go
+                    shutil.rmtree(tmp, ignore_errors=True)
+                kept = sum(1 for p in raw.iterdir() if p.is_dir() and not p.name.startswith("."))
+                raise BuildInterrupted(f"{out}: interrupted; {kept} samples kept, rerun to resume") from None
             finally:
                 bar.close()
     report.seconds = time.perf_counter() - t0
     return report
+
+
+class _sigterm_as_interrupt:
+    """SIGTERM during a build ends it like Ctrl-C (workers stopped, finished samples kept)."""
+
+    def __enter__(self):
+        self.old = None
+        if threading.current_thread() is threading.main_thread():
+            self.old = signal.signal(signal.SIGTERM, _raise_interrupt)
+        return self
+
+    def __exit__(self, *exc):
+        if self.old is not None:
+            signal.signal(signal.SIGTERM, self.old)
+        return False
+
+
+def _raise_interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 def _execute(fn, todo: list[int], seed: int, raw: Path, workers: int, scheduler):
@@ -316,34 +436,74 @@ def _execute(fn, todo: list[int], seed: int, raw: Path, workers: int, scheduler)
     import multiprocessing as mp
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
-    # "spawn": workers start clean (no copied locks or BLAS thread pools from this process).
-    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
-        pending = set()
-        it = iter(args)
-        try:
-            for a in it:  # keep a bounded queue: 2 tasks per worker
-                pending.add(pool.submit(run_one, *a))
-                if len(pending) >= 2 * workers:
-                    break
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for f in done:
-                    yield f.result()
-                    a = next(it, None)
-                    if a is not None:
-                        pending.add(pool.submit(run_one, *a))
-        except BaseException:
-            for f in pending:
-                f.cancel()
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
+    # "spawn": workers start clean (no copied locks or BLAS thread pools from this process). Workers ignore
+    # Ctrl-C (the main process stops them) and end themselves when the main process dies.
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
+                               initializer=_worker_init, initargs=(os.getpid(),))
+    pending = set()
+    it = iter(args)
+    try:
+        for a in it:  # keep a bounded queue: 2 tasks per worker
+            pending.add(pool.submit(run_one, *a))
+            if len(pending) >= 2 * workers:
+                break
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for f in done:
+                yield f.result()
+                a = next(it, None)
+                if a is not None:
+                    pending.add(pool.submit(run_one, *a))
+    except BaseException:
+        _stop_pool(pool, pending)
+        raise
+    pool.shutdown(wait=True)
+
+
+def _stop_pool(pool, pending) -> None:
+    """Stop a process pool now: cancel queued tasks, terminate the workers, reap them (no zombies)."""
+    for f in pending:
+        f.cancel()
+    procs = list(getattr(pool, "_processes", {}).values())
+    for p in procs:
+        if p.is_alive():
+            p.terminate()
+    deadline = time.monotonic() + 3.0
+    for p in procs:
+        p.join(max(0.0, deadline - time.monotonic()))
+        if p.is_alive():
+            p.kill()
+            p.join(1.0)
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _worker_init(parent: int) -> None:
+    """Pool worker set-up: ignore Ctrl-C (the main process decides), and die with the main process
+    (``PR_SET_PDEATHSIG`` on Linux, plus a thread that polls the parent pid everywhere)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG = 1
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        pass
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="eda-parent-watch", daemon=True).start()
 
 
 def _execute_dask(args, scheduler):
     from distributed import Client, as_completed
 
     own = not isinstance(scheduler, Client)
-    client = Client(scheduler) if own else scheduler
+    client = _connect(scheduler) if own else scheduler
     try:
         futs = [client.submit(run_one, *a, pure=False, key=f"eda-sample-{a[1]}-{uuid.uuid4().hex[:8]}")
                 for a in args]
@@ -356,6 +516,18 @@ def _execute_dask(args, scheduler):
     finally:
         if own:
             client.close()
+
+
+def _connect(address: str):
+    """A Dask client for ``address`` within :data:`DASK_CONNECT_TIMEOUT_S` (one-line ``InputError`` else)."""
+    from distributed import Client
+
+    try:
+        return Client(address, timeout=f"{DASK_CONNECT_TIMEOUT_S}s", set_as_default=False)
+    except (OSError, ValueError, TypeError, TimeoutError) as e:
+        msg = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise InputError(f"--scheduler {address}: cannot reach a Dask scheduler within "
+                         f"{DASK_CONNECT_TIMEOUT_S} s ({msg[:160]})") from None
 
 
 class _Bar:
