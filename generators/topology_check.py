@@ -43,8 +43,9 @@ from eda.graphs.canon import GraphSet, novelty_uniqueness
 from eda.graphs.pin_graph import DEVICE_TYPES, device_type
 from eda.topology import class_of, is_driven, is_port_name, is_signal
 
-__all__ = ["RULES", "GraphSet", "novelty_uniqueness", "rule_violations", "erc", "simulation_deck", "simulate",
-           "check_circuit", "CheckResult", "TypeClassifier", "wl_features", "MODELS", "SIZING", "VDD", "IBIAS"]
+__all__ = ["RULES", "GraphSet", "novelty_uniqueness", "rule_violations", "rule_pass_counts", "erc",
+           "simulation_deck", "sky130_netlist", "simulate", "check_circuit", "CheckResult", "TypeClassifier",
+           "wl_features", "MODELS", "SIZING", "VDD", "IBIAS"]
 
 #: Supply and default bias values (volts, amperes) of the simulation deck.
 VDD = 1.8
@@ -271,6 +272,25 @@ def _signal_rules(nets: _Nets, out: list[tuple[str, str]]) -> None:
                                f"output ({', '.join(sorted(outs))}) that avoids the supplies"))
 
 
+def rule_pass_counts(topologies: list) -> dict:
+    """How many of ``topologies`` pass each rule of :data:`RULES` and all of them (no simulation):
+    ``{"n": ..., "all": ..., "<rule>": ...}``, plus ``failing`` (rule → up to five names)."""
+    counts = {"n": len(topologies), "all": 0, **{r: 0 for r in RULES}}
+    failing: dict[str, list[str]] = {}
+    for t in topologies:
+        broken = {r for r, _ in rule_violations(t.circuit)}
+        counts["all"] += not broken
+        for r in RULES:
+            if r in broken:
+                failing.setdefault(r, [])
+                if len(failing[r]) < 5:
+                    failing[r].append(str(t.name))
+            else:
+                counts[r] += 1
+    counts["failing"] = failing
+    return counts
+
+
 def _is_rail(n: str) -> bool:
     return n in ("VDD", "VSS")
 
@@ -390,6 +410,30 @@ def check_circuit(circuit: Circuit, name: str = "", run_sim: bool = True, pdk: s
     res.sim, _ = simulate(circuit, pdk=pdk, corner=corner)
     res.simulated = True
     return res
+
+
+def sky130_netlist(path, pdk: str = "sky130", corner: str = "tt") -> Circuit:
+    """A netlist file on the real sky130 devices (``eda spice convert --pdk sky130``).
+
+    A topology (a Cadence ``N.cir`` body with ``PortN.txt``, or a library file with a ``*.ports``
+    header, and no sources) becomes its :func:`simulation_deck` with ``pdk`` models: default sizes
+    that bias at ~10–20 µA a branch, supplies and bias sources on the ports, ``.op``. A deck with
+    sources of its own keeps them and only its devices are mapped (:func:`eda.export.to_sky130.to_sky130`).
+
+    Raises:
+        InputError: unreadable netlist or unknown ``pdk``. ModelsMissing: sky130 is not installed.
+    """
+    from eda.read.topology_dataset import read_netlist_topology
+
+    if pdk != "sky130":
+        raise InputError(f"pdk: expected 'sky130', got {pdk!r}")
+    t = read_netlist_topology(path)
+    if any(d.kind in "VI" for d in t.circuit.devices):
+        from eda.export.to_sky130 import to_sky130
+        from eda.read.from_spice import read_spice
+
+        return to_sky130(read_spice(path), corner)
+    return simulation_deck(t.circuit, title=t.name, pdk=pdk, corner=corner)
 
 
 def wl_features(g: nx.Graph, iterations: int = 2) -> dict[str, int]:

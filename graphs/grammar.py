@@ -11,7 +11,7 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 
-from eda.graphs.pin_graph import DEVICE_TYPES, node_label, parse_node
+from eda.graphs.pin_graph import DEVICE_TYPES, NC, node_label, parse_node
 from eda.graphs.vocab import Vocab
 from eda.topology import is_driven, port_prefix
 
@@ -66,6 +66,11 @@ class VocabTables:
         self.is_dc_pin = np.array([bool(self.kind[i] == _K_PIN and not t.endswith("_G")
                                         and self.types[self.dtype[i]] != "C")
                                    for i, t in enumerate(vocab.tokens)])
+        self.is_cap_pin = np.array([bool(self.kind[i] == _K_PIN and self.types[self.dtype[i]] == "C")
+                                    for i in range(v)])
+        # pins that give a net its DC level: conducting pins, and capacitor plates (capacitively
+        # coupled nets are real designs: AC coupling, switched-capacitor nodes, capacitive feedback)
+        self.anchor_pin = self.is_dc_pin | self.is_cap_pin
         self.is_inductor_pin = np.array([bool(self.kind[i] == _K_PIN and self.types[self.dtype[i]] == "L")
                                          for i in range(v)])
         # ports a voltage source drives (supplies, inputs, biases, controls; eda.topology roles)
@@ -77,7 +82,7 @@ class VocabTables:
         new_cost = np.array([4 * len(DEVICE_TYPES[ty].pins) for ty in self.types])
         self.pin_new_cost = np.where(self.is_pin, new_cost[np.maximum(self.dtype, 0)], 1 << 30)
         self.min_new_cost = int(new_cost.min())
-        self.min_dc_new_cost = int(min(c for ty, c in zip(self.types, new_cost, strict=True) if ty != "C"))
+        self.min_dc_new_cost = int(new_cost.min())  # (every device type anchors a net: see anchor_pin)
         self.vss = vocab.index["VSS"]
         self.vdd = vocab.index["VDD"]
         # allowed port classes for generation: any port token of the vocabulary
@@ -88,6 +93,7 @@ class VocabTables:
         self.bare_port = np.array([bool(self.kind[i] == _K_PORT and tok not in ("VDD", "VSS")
                                         and port_prefix(tok) == tok and f"{tok}1" in names)
                                    for i, tok in enumerate(vocab.tokens)])
+        self.is_nc = np.array([tok == NC for tok in vocab.tokens])
         self.port_ok = self.is_port & ~self.bare_port  # port tokens a pin may walk to
         # node attributes of each graph token, as :func:`~eda.graphs.pin_graph.relabel` sets them
         kinds = {_K_PORT: "port", _K_DEVICE: "device", _K_PIN: "pin"}
@@ -108,11 +114,11 @@ class TourGrammar:
       take the next free index of their type;
     * a device's last free pin never joins the net all its other pins share (no shorted device),
       an inductor's last free pin never joins a second source-driven net (later net merges are
-      left to the ERC), and a net never consists of gate and
-      capacitor pins alone (it would float at DC);
+      left to the ERC), and a net never consists of gate pins alone (it would float at DC; a
+      capacitor anchors a net, as in real capacitively coupled designs) [strict mode only];
     * a node is left for good (popped) only when complete: a device with all its pins, a pin
       joined to its device and to a net, an undriven port (``IBk``, ``VOUTk``) with a pin that
-      conducts at DC on its net;
+      conducts at DC or a capacitor on its net [strict mode only];
     * the walk may end (``<eos>``) wherever the circuit is complete (:meth:`closable`): the
       rest of the tour, back down the stack to ``VSS``, is implied (:meth:`closing`,
       :func:`close_walk`); without ``VDD`` it ends only back at ``VSS`` once the remaining length
@@ -128,14 +134,21 @@ class TourGrammar:
         max_len: total sequence length including ``<bos>``, the type token and ``<eos>``.
         prefix_len: tokens placed before ``VSS`` (``<bos>`` and the type token).
         require_vdd: the circuit must use ``VDD`` (off: the public data set has circuits without).
+        lenient: keep only the structural rules (well-formed tour, canonical nets, device indices,
+            length) and drop the electrical ones (DC anchoring of nets, shorted devices,
+            inductor loops), so every real circuit's tour is accepted, including the ~11 % of the
+            public set that break a validity rule (bias lines of gates only, shorted dummies).
+            Default (strict): the electrical rules of :mod:`eda.generators.topology_check`.
     """
 
     VDD_COST = 8  # tokens reserved while VDD is absent (a device to reach it)
     VDD_URGENT = 16  # below this much room a netless pin must take VDD while it is absent
 
-    def __init__(self, tables: VocabTables, max_len: int, prefix_len: int = 2, require_vdd: bool = False):
+    def __init__(self, tables: VocabTables, max_len: int, prefix_len: int = 2, require_vdd: bool = False,
+                 lenient: bool = False):
         self.t = tables
         self.require_vdd = require_vdd
+        self.lenient = lenient
         v = len(tables.vocab)
         self.max_len = max_len
         self.length = prefix_len + 1  # VSS placed
@@ -197,7 +210,7 @@ class TourGrammar:
             self.members[x] = [x]
             if self.t.is_port[x]:
                 self.comp_port[x] = x
-            self.comp_dc[x] = bool(self.t.driven[x] or self.t.is_dc_pin[x])
+            self.comp_dc[x] = bool(self.t.driven[x] or self.t.anchor_pin[x])
         while self.parent[x] != x:
             self.parent[x] = self.parent[self.parent[x]]
             x = self.parent[x]
@@ -243,9 +256,9 @@ class TourGrammar:
                 return False
             # on an internal net: joined to every other pin of it (device link + net edges)
             return self.comp_port[a] != -1 or len(self.adj[a]) == self.net_size[a]
-        if self.t.needs_dc[a]:
-            # an undriven port (IBk, VOUTk) is left only once its net has a DC path through a pin
-            return bool(self.t.is_dc_pin[self.members[self._find(a)]].any())
+        if self.t.needs_dc[a] and not self.lenient:
+            # an undriven port (IBk, VOUTk) is left only once its net has a pin that anchors it
+            return bool(self.t.anchor_pin[self.members[self._find(a)]].any())
         return True
 
     def closable(self) -> bool:
@@ -258,6 +271,8 @@ class TourGrammar:
         # devices and pins are complete now; only ports on the stack may not be
         if not all(self._complete(a) for a in self.stack if self.t.kind[a] == _K_PORT):
             return False
+        if self.lenient:
+            return True
         if self._dc_version != self._version:
             self._dc_version, self._dc = self._version, self._dc_paths_ok()
         return self._dc
@@ -282,7 +297,7 @@ class TourGrammar:
                 if ra != rb:
                     up[ra] = rb
         good = {find(r) for r in nets if self.comp_port[r] != -1 and t.driven[self.comp_port[r]]}
-        return all(find(r) in good for r in nets)
+        return all(find(r) in good or t.is_cap_pin[self.members[r]].any() for r in nets)
 
     def graph(self) -> nx.Graph:
         """The device-pin graph walked so far (what :func:`sequence_to_graph` decodes from the
@@ -378,8 +393,8 @@ class TourGrammar:
             elif room + own >= 0:
                 # (an undriven port reached from a gate must then take a conducting pin first,
                 # so a gate opens one only with room left for a new device to provide it)
-                ports = t.port_ok
-                if not t.is_dc_pin[a] and room + own - t.min_dc_new_cost < 0:
+                ports = t.port_ok if self.lenient else t.port_ok & ~t.is_nc  # (open pins: data only)
+                if not (self.lenient or t.anchor_pin[a]) and room + own - t.min_dc_new_cost < 0:
                     ports = ports & ~(t.needs_dc & ~self.comp_dc)
                 m |= ports
                 # VDD still absent and little room left: a netless pin takes VDD now
@@ -387,18 +402,19 @@ class TourGrammar:
             elif vdd_pay and room + own + vdd_pay >= 0:
                 m[t.vdd] = True
             cand[a] = False
-            if not (self.comp_dc[a] or t.is_dc_pin[a]):
-                # a gate or capacitor pin joins only nets that have (or get) a DC pin or a port:
-                # nets of gates and capacitors alone float at DC
-                cand &= self.comp_dc | t.is_dc_pin
-            self._no_shorted_device(a, m, cand)
+            if not (self.lenient or self.comp_dc[a] or t.anchor_pin[a]):
+                # a gate pin joins only nets that have (or get) a DC pin, a capacitor or a port:
+                # a net of gates alone floats
+                cand &= self.comp_dc | t.anchor_pin
+            if not self.lenient:
+                self._no_shorted_device(a, m, cand)
         elif ka == _K_PORT:
             cand &= self.netless | (self.comp_port == a) | ~self.exists
-            if not self.comp_dc[self._find(a)]:
-                cand &= self.comp_dc | t.is_dc_pin  # an undriven port's first pins must conduct
+            if not (self.lenient or self.comp_dc[self._find(a)]):
+                cand &= self.comp_dc | t.anchor_pin  # an undriven port's first pins must anchor it
         else:
             return m
-        if ka == _K_PORT or not self.netless[a]:
+        if not self.lenient and (ka == _K_PORT or not self.netless[a]):
             # as a target, a device's last free pin must not join the net its siblings share
             mine = self._find(a)
             my_port = int(self.comp_port[mine])
@@ -591,12 +607,14 @@ class TourGrammar:
         self.exists[x] = True
 
 
-def grammar_accepts(seq: list[int], tables: VocabTables, max_len: int | None = None) -> tuple[int, str] | None:
+def grammar_accepts(seq: list[int], tables: VocabTables, max_len: int | None = None,
+                    lenient: bool = False) -> tuple[int, str] | None:
     """Replay a compact tour (ids ``<bos> <type:T> VSS ... <eos>``) through :class:`TourGrammar`.
 
     Args:
         seq: token ids. tables: the vocabulary's tables.
         max_len: the grammar's length budget (default: the full tour's length plus :data:`LENGTH_SLACK`).
+        lenient: replay under the structural rules only (see :class:`TourGrammar`).
 
     Returns:
         None when every token is legal where it stands, else (position, why) of the first that is not.
@@ -607,7 +625,7 @@ def grammar_accepts(seq: list[int], tables: VocabTables, max_len: int | None = N
         from eda.graphs.tour import close_walk
 
         max_len = len(close_walk(walk)) + 3 + LENGTH_SLACK
-    g = TourGrammar(tables, max_len, prefix_len=2)
+    g = TourGrammar(tables, max_len, prefix_len=2, lenient=lenient)
     for j in range(2, len(seq) - 1):
         m = g.mask()
         nxt = int(seq[j + 1])

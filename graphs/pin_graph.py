@@ -9,7 +9,8 @@ Nodes (attribute ``kind``):
   joined to every pin on that net (a star).
 
 Internal nets are not nodes: the pins of one internal net are joined pairwise (a clique), as in
-AnalogGenie. :func:`graph_to_circuit` reads nets as connected components of the pin/port
+AnalogGenie; a terminal alone on an internal net (an open pin) is joined to the ``NC`` node (one
+net per pin when read back). :func:`graph_to_circuit` reads nets as connected components of the pin/port
 subgraph, so any connected pattern (not only a clique) means "same net".
 Device types come from the model (``.model`` card type or model token), never from names.
 """
@@ -63,6 +64,8 @@ DEVICE_TYPES: dict[str, DeviceType] = {
     )
 }
 
+#: The no-connect node: every terminal alone on an internal net is joined to it.
+NC = "NC"
 _DEVICE_NODE = re.compile(r"^(NPN|PNP|NM|PM|R|C|L|D)(\d+)$")
 _PIN_NODE = re.compile(r"^(NPN|PNP|NM|PM|R|C|L|D)(\d+)_([A-Z])$")
 
@@ -182,8 +185,15 @@ def circuit_to_graph(circuit: Circuit, ports: tuple[str, ...] | None = None) -> 
             net_pins.setdefault(net, []).append(pn)
     for net, pins in net_pins.items():
         if net in port_set or (net == "VSS"):
+            if net == NC:
+                raise InputError(f"port name {NC!r} is reserved for unconnected terminals")
             g.add_node(net, kind="port", label=net)
             g.add_edges_from((net, p) for p in pins)
+        elif len(pins) == 1:
+            # a terminal alone on an internal net (an open pin, as real schematics have): joined to
+            # the no-connect node, which the reverse mapping splits back into one net per pin
+            g.add_node(NC, kind="port", label=NC)
+            g.add_edge(NC, pins[0])
         else:
             g.add_edges_from(itertools.combinations(pins, 2))
     return g
@@ -215,7 +225,13 @@ def graph_to_circuit(g: nx.Graph, title: str = "") -> Circuit:
     pin_net: dict[str, str] = {}
     k = 0
     ports: list[str] = []
+    n_open = 0
     for port, pins in sorted(graph_nets(g), key=lambda x: (x[0] is None, x[0] or "", x[1])):
+        if port == NC:
+            for p in pins:
+                n_open += 1
+                pin_net[p] = f"nc{n_open}"
+            continue
         if port is None:
             k += 1
             name = f"net{k}"

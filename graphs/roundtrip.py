@@ -22,10 +22,12 @@ from eda.topology import Topology
 
 
 def round_trip(t: Topology, vocab: Vocab, tables: VocabTables | None = None, seed: int = 0,
-               max_len: int | None = None) -> str | None:
+               max_len: int | None = None, lenient: bool = True) -> str | None:
     """None when ``t`` survives the round trip, else the stage and reason it fails at.
 
-    ``max_len``: the grammar's length budget (default: the tour's own length, the tightest).
+    ``max_len``: the grammar's length budget (default: the tour's own length plus the sampler's
+    slack). ``lenient``: replay under the grammar's structural rules only (every real circuit);
+    strict also applies the electrical rules (accepts the circuits that pass them).
     """
     tables = tables or VocabTables(vocab)
     try:
@@ -38,7 +40,7 @@ def round_trip(t: Topology, vocab: Vocab, tables: VocabTables | None = None, see
     except InputError as e:
         return f"tour: {e.message}"
     compact = ids[:2] + compact_tour(ids[2:-1]) + ids[-1:]
-    bad = grammar_accepts(compact, tables, max_len)
+    bad = grammar_accepts(compact, tables, max_len, lenient=lenient)
     if bad:
         return f"grammar: token {bad[0]}: {bad[1]}"
     try:
@@ -59,7 +61,8 @@ def topology_stats(tops: list[Topology], skipped: list[tuple[Path, str]] | None 
     """Sizes, device types, type labels and round-trip outcome of ``tops``.
 
     Keys: ``read`` (topologies read), ``skipped`` (files that did not parse), ``round_trip_ok``,
-    ``round_trip_rate``, ``failures`` (``{"file", "reason"}`` each, unparsable files included),
+    ``round_trip_rate``, ``grammar_strict_ok`` (tours the strict grammar, with the electrical
+    rules, also accepts), ``failures`` (``{"file", "reason"}`` each, unparsable files included),
     ``mean_devices``, ``max_devices``, ``device_types`` (counts), ``circuit_types`` (label counts,
     ``any`` for unlabelled), ``port_classes`` (prefix counts).
     """
@@ -68,7 +71,7 @@ def topology_stats(tops: list[Topology], skipped: list[tuple[Path, str]] | None 
     failures = [{"file": str(f), "reason": r} for f, r in (skipped or [])]
     dev_types: Counter = Counter()
     sizes = []
-    ok = 0
+    ok = strict_ok = 0
     it = tops
     if progress:
         from tqdm import tqdm
@@ -84,6 +87,7 @@ def topology_stats(tops: list[Topology], skipped: list[tuple[Path, str]] | None 
         why = round_trip(t, vocab, tables)
         if why is None:
             ok += 1
+            strict_ok += round_trip(t, vocab, tables, lenient=False) is None
         else:
             failures.append({"file": str(t.source or t.name), "reason": why})
     ports: Counter = Counter(p.rstrip("0123456789") for t in tops for p in t.ports)
@@ -92,6 +96,7 @@ def topology_stats(tops: list[Topology], skipped: list[tuple[Path, str]] | None 
         "skipped": len(skipped or []),
         "round_trip_ok": ok,
         "round_trip_rate": ok / max(len(tops) + len(skipped or []), 1),
+        "grammar_strict_ok": strict_ok,
         "failures": failures,
         "mean_devices": sum(sizes) / max(len(sizes), 1),
         "max_devices": max(sizes, default=0),

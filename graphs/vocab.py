@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from eda.errors import InputError
-from eda.graphs.pin_graph import DEVICE_TYPES, device_type
+from eda.graphs.pin_graph import DEVICE_TYPES, NC, device_type
 from eda.topology import PORT_CLASSES as TOPOLOGY_PORT_CLASSES
 from eda.topology import port_index, port_prefix
 
@@ -26,6 +26,7 @@ PORT_CLASSES: dict[str, int] = {
     **{c.name: c.max_index for c in TOPOLOGY_PORT_CLASSES if c.name != "LOGIC"},
     **{p: 2 for p in ("LOGICA", "LOGICB", "LOGICD", "LOGICF", "LOGICG", "LOGICQ", "LOGICQA", "LOGICQB",
                       "VLOGICA", "VLOGICB")},
+    NC: 0,  # open terminals (eda.graphs.pin_graph.NC)
 }
 #: Default circuit type labels: the library's and the composer's, then the public data set's
 #: chapters (:func:`eda.read.topology_dataset.category_type`).

@@ -35,12 +35,21 @@ def check(files: list[Path] = typer.Argument(..., help="SPICE netlists to parse.
 
 @app.command()
 def convert(src: Path, dst: Path,
-            cadence: bool = typer.Option(False, help="SRC has no title line (Cadence-form body).")) -> None:
+            cadence: bool = typer.Option(False, help="SRC has no title line (Cadence-form body)."),
+            pdk: str = typer.Option(None, help="Map the devices onto this PDK's real models (sky130). A topology "
+                                               "(Cadence N.cir with PortN.txt, or *.ports header, no sources) "
+                                               "gets a test bench: supplies, biases, default sizes, .op."),
+            corner: str = typer.Option("tt", help="Process corner with --pdk (tt, ff, ss, sf, fs).")) -> None:
     """Read SRC (SPICE or Cadence instance form) and write ngspice-compatible SPICE to DST."""
     from eda.export.to_spice import write_spice
     from eda.read.from_spice import read_spice
 
-    write_spice(read_spice(src, title=not cadence), dst)
+    if pdk is None:
+        write_spice(read_spice(src, title=not cadence), dst)
+    else:
+        from eda.generators.topology_check import sky130_netlist
+
+        write_spice(sky130_netlist(src, pdk=pdk, corner=corner), dst)
     typer.echo(f"wrote {dst}")
 
 

@@ -90,14 +90,14 @@ def flatten(circuit: Circuit, max_depth: int = 16, library: list[Subckt] | None 
     subs = {s.name.lower(): s for s in (standard_cells() if library is None else library)}
     subs.update({s.name.lower(): s for s in circuit.subckts})
 
-    def expand(devs: list[Device], prefix: str, depth: int) -> list[Device]:
+    def expand(devs: list[Device], depth: int) -> list[Device]:
         out: list[Device] = []
         for d in devs:
             if d.kind != "X":
                 out.append(d)
                 continue
             if depth >= max_depth:
-                raise InputError(f"subcircuit nesting deeper than {max_depth} at {prefix}{d.name}")
+                raise InputError(f"subcircuit nesting deeper than {max_depth} at {d.name}")
             s = subs.get((d.model or "").lower())
             if s is None:
                 raise InputError(f"instance {d.name} uses undefined subcircuit {d.model!r}")
@@ -105,7 +105,7 @@ def flatten(circuit: Circuit, max_depth: int = 16, library: list[Subckt] | None 
                 raise InputError(f"instance {d.name}: {len(d.nodes)} nodes, subcircuit {s.name} has "
                                  f"{len(s.ports)} ports")
             mapping = dict(zip(s.ports, d.nodes, strict=True))
-            inner = f"{prefix}{d.name}/"
+            inner = f"{d.name}/"  # (a nested instance's name already carries its parents')
 
             def net(n: str, mapping=mapping, inner=inner) -> str:
                 if n in mapping:
@@ -114,10 +114,10 @@ def flatten(circuit: Circuit, max_depth: int = 16, library: list[Subckt] | None 
 
             body = [Device(f"{inner}{x.name}", x.kind, tuple(net(n) for n in x.nodes), x.model, x.value,
                            dict(x.params)) for x in s.devices]
-            out += expand(body, inner, depth + 1)
+            out += expand(body, depth + 1)
         return out
 
-    return Circuit(title=circuit.title, devices=expand(circuit.devices, "", 0), ports=circuit.ports,
+    return Circuit(title=circuit.title, devices=expand(circuit.devices, 0), ports=circuit.ports,
                    models=circuit.models)
 
 
