@@ -1,92 +1,37 @@
-"""Cross-check PDN solutions with ngspice (``ngspice -b`` on the written deck).
+"""Cross-check PDN solutions with ngspice, through the one driver :mod:`eda.sim.ngspice`.
 
-Used by the tests and the benchmark. ngspice lower-cases node names; results are keyed by the deck's
-node index.
+Used by the tests, the benchmark and ``eda irdrop solve``. ngspice lower-cases node names; results
+are keyed by the deck's node index.
 """
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 
 from eda.errors import SimulationError
 from eda.pdn.model import PDN
-from eda.pdn.write import write_pdn
+from eda.pdn.write import to_spice
 
-__all__ = ["have_ngspice", "ngspice_op", "ngspice_tran", "read_ascii_raw"]
+__all__ = ["have_ngspice", "ngspice_op", "ngspice_tran"]
 
 
 def have_ngspice() -> bool:
-    return shutil.which("ngspice") is not None
+    """True when libngspice can be loaded."""
+    from eda.sim.ngspice import available
+
+    return available()
 
 
-def read_ascii_raw(path: str | Path) -> tuple[list[str], np.ndarray]:
-    """Read an ngspice ASCII raw file: (variable names, values of shape (points, variables))."""
-    lines = Path(path).read_text().splitlines()
-    nvar = npts = None
-    i = 0
-    while i < len(lines):
-        ln = lines[i]
-        if ln.startswith("No. Variables:"):
-            nvar = int(ln.split(":")[1])
-        elif ln.startswith("No. Points:"):
-            npts = int(ln.split(":")[1])
-        elif ln.startswith("Variables:"):
-            break
-        i += 1
-    if nvar is None or npts is None:
-        raise SimulationError(f"not an ngspice ASCII raw file: {path}")
-    names = [lines[i + 1 + k].split()[1] for k in range(nvar)]
-    i += 1 + nvar
-    if not lines[i].startswith("Values:"):
-        raise SimulationError(f"unexpected raw file layout in {path}")
-    toks = " ".join(lines[i + 1:]).split()
-    # each point: index, then nvar values
-    vals = np.array(toks, dtype=object).reshape(npts, nvar + 1)[:, 1:].astype(np.float64)
-    return names, vals
+def _run(pdn: PDN, cards: list[str], timeout: float | None) -> tuple[dict[str, np.ndarray], float]:
+    from eda.sim.ngspice import run_deck
 
-
-def _run(pdn: PDN, analysis: str, cmd: str, save: str, timeout: float | None) -> tuple[list[str], np.ndarray,
-                                                                                         float]:
-    if not have_ngspice():
-        raise SimulationError("ngspice is not installed (apt-get install ngspice)")
-    with tempfile.TemporaryDirectory(prefix="eda_pdn_ngspice_") as d:
-        deck = Path(d) / "deck.sp"
-        raw = Path(d) / "out.raw"
-        control = f"set filetype=ascii\n{cmd}\nwrite {raw} {save}\nquit"
-        write_pdn(pdn, deck, analysis=None, control=control)
-        t0 = time.perf_counter()
-        try:
-            proc = subprocess.run(["ngspice", "-b", str(deck)], capture_output=True, text=True,
-                                  timeout=timeout)
-        except subprocess.TimeoutExpired:
-            raise TimeoutError(f"ngspice {analysis} exceeded {timeout} s") from None
-        dt = time.perf_counter() - t0
-        if not raw.exists():
-            tail = (proc.stdout + proc.stderr)[-2000:]
-            raise SimulationError(f"ngspice {analysis} failed (exit {proc.returncode}):\n{tail}")
-        names, vals = read_ascii_raw(raw)
-    return names, vals, dt
-
-
-def _node_map(pdn: PDN, names: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """(column of each raw variable that is a node voltage, its node index)."""
-    idx = {n.lower(): i for i, n in enumerate(pdn.node_names.tolist())}
-    cols, nodes = [], []
-    for c, nm in enumerate(names):
-        key = nm.lower()
-        if key.startswith("v(") and key.endswith(")"):
-            key = key[2:-1]
-        j = idx.get(key)
-        if j is not None:
-            cols.append(c)
-            nodes.append(j)
-    return np.array(cols, dtype=np.int64), np.array(nodes, dtype=np.int64)
+    deck = to_spice(pdn, analysis=None)
+    deck = deck[: deck.rstrip().rfind(".end")] + "\n".join(cards) + "\n.end\n"
+    t0 = time.perf_counter()
+    (_, vecs), = run_deck(deck, ["run"], timeout=timeout, use_fast_models=False)
+    return vecs, time.perf_counter() - t0
 
 
 def ngspice_op(pdn: PDN, timeout: float | None = None) -> tuple[np.ndarray, float]:
@@ -96,10 +41,12 @@ def ngspice_op(pdn: PDN, timeout: float | None = None) -> tuple[np.ndarray, floa
         TimeoutError: when ``timeout`` (s) is exceeded.
         SimulationError: ngspice missing or failed.
     """
-    names, vals, dt = _run(pdn, "op", "op", "all", timeout)
-    cols, nodes = _node_map(pdn, names)
+    vecs, dt = _run(pdn, [".op"], timeout)
     v = np.full(pdn.n_nodes, np.nan)
-    v[nodes] = vals[0, cols]
+    for i, n in enumerate(pdn.node_names.tolist()):
+        x = vecs.get(n.lower())
+        if x is not None:
+            v[i] = float(np.real(x[0]))
     return v, dt
 
 
@@ -109,19 +56,19 @@ def ngspice_tran(pdn: PDN, step: float, stop: float, nodes: list[str], method: s
     """Transient by ngspice with the step capped at ``step``: (times, node → waveform, seconds).
 
     ``method`` is ``trap`` or ``be`` (ngspice ``gear`` of order 1); ``accurate`` tightens ngspice's
-    tolerances (reltol 1e-9) so that its adaptive steps track the exact waveform.
+    tolerances (reltol 1e-9) so that its adaptive steps track the exact waveform. Only ``nodes`` are
+    saved.
     """
-    opts = "option method=trap" if method == "trap" else "option method=gear maxord=1"
-    tight = "option reltol=1e-9 abstol=1e-15 vntol=1e-12 chgtol=1e-20 trtol=1\n" if accurate else ""
-    cmd = f"{tight}{opts}\ntran {step!r} {stop!r} 0 {step!r}"
-    save = " ".join(f"v({n})" for n in nodes)
-    names, vals, dt = _run(pdn, "tran", cmd, save, timeout)
-    t = vals[:, 0]
+    opts = ".options method=trap" if method == "trap" else ".options method=gear maxord=1"
+    cards = [opts]
+    if accurate:
+        cards.append(".options reltol=1e-9 abstol=1e-15 vntol=1e-12 chgtol=1e-20 trtol=1")
+    cards += [".save " + " ".join(f"v({n})" for n in nodes), f".tran {step!r} {stop!r} 0 {step!r}"]
+    vecs, dt = _run(pdn, cards, timeout)
     out = {}
-    low = [n.lower() for n in names]
     for n in nodes:
-        key = f"v({n.lower()})"
-        if key not in low:
+        x = vecs.get(n.lower())
+        if x is None:
             raise SimulationError(f"ngspice returned no waveform for {n}")
-        out[n] = vals[:, low.index(key)]
-    return t, out, dt
+        out[n] = np.real(x)
+    return np.real(vecs["time"]), out, dt

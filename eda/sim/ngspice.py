@@ -41,9 +41,16 @@ def _engine():
     if _ENGINE is None:
         logging.getLogger("PySpice").setLevel(logging.CRITICAL)
         try:
-            from PySpice.Spice.NgSpice.Shared import NgSpiceShared
+            from PySpice.Spice.NgSpice.Shared import NgSpiceShared, ffi
 
-            _ENGINE = NgSpiceShared.new_instance()
+            class _Shared(NgSpiceShared):
+                @staticmethod
+                def _background_thread_running(is_running, ngspice_id, user_data):
+                    # PySpice's version returns None, which cffi reports on every bg_run
+                    ffi.from_handle(user_data)._is_running = is_running
+                    return 0
+
+            _ENGINE = _Shared.new_instance()
         except Exception as e:  # noqa: BLE001 - any load failure means the same thing to the user
             raise SimulationError(
                 f"cannot load libngspice ({e}); install it with: apt-get install ngspice libngspice0-dev"
@@ -60,7 +67,7 @@ def available() -> bool:
     return True
 
 
-_FAILURE = re.compile(r"^\s*error|no convergence|timestep too small|singular matrix|circuit not parsed",
+_FAILURE = re.compile(r"^\s*error|fatal error|no convergence|timestep too small|singular matrix|circuit not parsed",
                       re.IGNORECASE | re.MULTILINE)
 _SKY130_LIB = re.compile(r"^\.lib\s+(\S*sky130\.lib\.spice)\s+(\w+)\s*$", re.IGNORECASE | re.MULTILINE)
 
@@ -77,14 +84,37 @@ def _failed(ns) -> bool:
     return any(_FAILURE.search(s) for s in ns._stderr + ns._stdout)
 
 
+_FET_LINE = re.compile(r"^X\S*\s+(?:\S+\s+){4}(sky130_fd_pr__[np]fet_\w+)\b(.*)$", re.IGNORECASE | re.MULTILINE)
+_PARAM = re.compile(r"\b(w|l|nf)\s*=\s*([-+0-9.eE]+)(?=\s|$)", re.IGNORECASE)
+
+
+def _fet_sizes(deck: str) -> dict[str, set[tuple[float, float]]] | None:
+    """(W per finger, L) in µm per sky130 FET model of the deck's instances; None when a size is
+    not a plain number (an expression, a subcircuit parameter)."""
+    out: dict[str, set[tuple[float, float]]] = {}
+    for m in _FET_LINE.finditer(deck):
+        p = {k.lower(): float(v) for k, v in _PARAM.findall(m.group(2))}
+        if "w" not in p or "l" not in p or re.search(r"\b(w|l|nf)\s*=\s*[{'a-z]", m.group(2), re.IGNORECASE):
+            return None
+        out.setdefault(m.group(1).lower(), set()).add((p["w"] / p.get("nf", 1.0), p["l"]))
+    return out
+
+
 def fast_models(deck: str) -> str:
-    """``deck`` with its sky130 ``.lib`` card replaced by the reduced library of the FETs it uses."""
+    """``deck`` with its sky130 ``.lib`` card replaced by the models it needs: the bins of its FET
+    sizes inlined when every size is a number, else an ``.include`` of the reduced library of the
+    FETs it uses. Either way ngspice computes with the same model cards."""
     m = _SKY130_LIB.search(deck)
     if m is None:
         return deck
-    from eda.tech.sky130_models import devices_used, reduced_lib
+    from eda.tech.sky130_models import binned_lib_text, devices_used, reduced_lib
 
-    return deck[:m.start()] + f".include {reduced_lib(m.group(2).lower(), devices_used(deck))}" + deck[m.end():]
+    corner = m.group(2).lower()
+    sizes = _fet_sizes(deck)
+    text = binned_lib_text(corner, sizes) if sizes else None
+    if text is None:
+        text = f".include {reduced_lib(corner, devices_used(deck))}"
+    return deck[:m.start()] + text + deck[m.end():]
 
 
 def _vectors(ns, plot_name: str) -> dict[str, np.ndarray]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import math
 import os
 import re
 from functools import cache
@@ -203,3 +204,71 @@ def reduced_lib(corner: str = "tt", devices: tuple[str, ...] | list[str] = CORE_
 def devices_used(text: str) -> list[str]:
     """sky130 FET subcircuit names that a netlist text instantiates."""
     return sorted({m.lower() for m in re.findall(r"\b(sky130_fd_pr__[np]fet_\w+)", text, re.IGNORECASE)})
+
+
+_MODEL_RE = re.compile(r"^\.model\s", re.IGNORECASE)
+_BIN_RE = {k: re.compile(rf"\b{k}\s*=\s*([-+0-9.eE]+)") for k in ("lmin", "lmax", "wmin", "wmax")}
+
+
+@cache
+def _split_bins(path: Path) -> tuple[list[str], dict[str, list[tuple[tuple[float, ...], str]]]]:
+    """A reduced library as (text pieces, bins per FET): pieces alternate plain text and
+    ``\\0FET`` markers where the FET's bin models go; each bin is ((lmin, lmax, wmin, wmax) in m, text)."""
+    pieces: list[str] = []
+    bins: dict[str, list[tuple[tuple[float, ...], str]]] = {}
+    cur: list[str] = []
+    fet = None
+    model: list[str] | None = None
+
+    def close_model() -> None:
+        nonlocal model
+        if model is not None and fet is not None:
+            head = " ".join(model[:6])
+            lim = tuple(float(_BIN_RE[k].search(head).group(1)) if _BIN_RE[k].search(head) else math.nan
+                        for k in ("lmin", "lmax", "wmin", "wmax"))
+            bins[fet].append((lim, "\n".join(model)))
+        model = None
+
+    for ln in path.read_text().splitlines():
+        m = _SUBCKT_RE.match(ln)
+        if m and "fet" in m.group(1).lower():
+            fet = m.group(1).lower()
+            bins[fet] = []
+        elif fet is not None and _MODEL_RE.match(ln):
+            close_model()
+            if not bins[fet]:
+                cur.append(f"\0{fet}")
+            model = [ln]
+            continue
+        elif fet is not None and ln.lower().startswith(".ends"):
+            close_model()
+            fet = None
+        if model is not None:
+            model.append(ln)
+        else:
+            cur.append(ln)
+    pieces.append("\n".join(cur))
+    return pieces, bins
+
+
+def _holds(lim: tuple[float, ...], w_um: float, l_um: float) -> bool:
+    lmin, lmax, wmin, wmax = lim
+    eps = 1e-6
+    return lmin * (1 - eps) <= l_um * 1e-6 <= lmax * (1 + eps) and wmin * (1 - eps) <= w_um * 1e-6 <= wmax * (1 + eps)
+
+
+def binned_lib_text(corner: str, sizes: dict[str, set[tuple[float, float]]]) -> str | None:
+    """Text of the reduced library of ``corner`` keeping, per FET, only the BSIM4 bins that hold
+    one of its (W per finger, L) sizes in µm (bins touching a size on their edge are all kept).
+    ngspice picks the bin by size, so results equal the full library's; parsing drops from
+    ~0.3 s to a few ms. None when a size lies in no bin (let ngspice report it on the full set)."""
+    text, bins = _split_bins(reduced_lib(corner, sorted(sizes)))
+    out = text[0].split("\n")
+    for i, ln in enumerate(out):
+        if ln.startswith("\0"):
+            fet = ln[1:]
+            want = sizes.get(fet, set())
+            if not all(any(_holds(lim, w, ln_um) for lim, _ in bins[fet]) for w, ln_um in want):
+                return None
+            out[i] = "\n".join(body for lim, body in bins[fet] if any(_holds(lim, w, ln_um) for w, ln_um in want))
+    return "\n".join(out)

@@ -1,0 +1,139 @@
+"""Port roles of a topology (supplies, inputs, outputs, biases) and its matching groups.
+
+Ports follow the dataset's naming (``VDD``, ``VSS``, ``VIN1``, ``VOUT1``, ``VB1``, ``IB1``, …; also
+``INP``/``INN``/``OUT`` spellings). Matching groups tie the sizes of devices that a designer would
+draw identical:
+
+* a **differential pair**: same type, same source net, gates on two input ports;
+* a **mirror**: same type, same gate net and same source net (the diode-connected member, if any,
+  is the reference; other members get an integer multiplier unless the mirror is the symmetric load
+  of a differential pair, whose halves stay equal);
+* **cascode pairs**: same type, same gate net on a bias port, drains in symmetric branches.
+
+Each group shares one (W, L); a free multiplier sets a mirror member's current ratio.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from eda.circuit import Circuit, Device, is_ground
+from eda.errors import InputError
+
+_IN = re.compile(r"^(VIN|IN|VINP|VINN|INP|INN)(\d*)$", re.IGNORECASE)
+_OUT = re.compile(r"^(VOUT|OUT|VOUTP|VOUTN|OUTP|OUTN)(\d*)$", re.IGNORECASE)
+_VB = re.compile(r"^(VB|VBIAS|VCM|VREF)(\d*)$", re.IGNORECASE)
+_IB = re.compile(r"^(IB|IBIAS|IREF)(\d*)$", re.IGNORECASE)
+#: Topology types the amplifier testbench handles.
+AMPLIFIER_TYPES = ("opamp1", "opamp2", "folded_cascode", "telescopic", "amplifier", "ota", "opamp")
+
+
+@dataclass
+class Roles:
+    """Nets by role. ``inputs``/``outputs`` in port order; ``vbias``/``ibias`` bias ports."""
+
+    vdd: str
+    vss: str
+    inputs: list[str]
+    outputs: list[str]
+    vbias: list[str] = field(default_factory=list)
+    ibias: list[str] = field(default_factory=list)
+
+
+def _norm(n: str) -> str:
+    return "VSS" if is_ground(n) else n
+
+
+def find_roles(circuit: Circuit) -> Roles:
+    """Roles of the circuit's nets by name.
+
+    Raises:
+        InputError: no VDD/VSS, no input or no output port.
+    """
+    nets = [_norm(n) for n in circuit.nets]
+    upper = {n.upper(): n for n in nets}
+    vdd = upper.get("VDD") or next((n for n in nets if n.upper().startswith("VDD")), None)
+    vss = upper.get("VSS") or next((n for n in nets if n.upper().startswith(("VSS", "GND"))), None)
+    ins = [n for n in nets if _IN.match(n)]
+    outs = [n for n in nets if _OUT.match(n)]
+    missing = [what for what, ok in (("VDD", vdd), ("VSS", vss), ("an input port (VIN…)", ins),
+                                     ("an output port (VOUT…)", outs)) if not ok]
+    if missing:
+        raise InputError(f"{circuit.title or 'circuit'}: no {', '.join(missing)}; ports are named "
+                         "VDD, VSS, VIN1, VIN2, VOUT1, VB1, IB1, …")
+    return Roles(vdd=vdd, vss=vss, inputs=ins, outputs=outs,
+                 vbias=[n for n in nets if _VB.match(n)], ibias=[n for n in nets if _IB.match(n)])
+
+
+def mos_polarity(d: Device) -> str | None:
+    """``n``/``p`` of a MOSFET by its model name (generic or sky130), else None."""
+    if d.kind not in "MX":
+        return None
+    m = (d.model or "").lower()
+    if m.startswith(("nmos", "nfet", "nch", "sky130_fd_pr__nfet")):
+        return "n"
+    if m.startswith(("pmos", "pfet", "pch", "sky130_fd_pr__pfet")):
+        return "p"
+    return None
+
+
+@dataclass
+class Group:
+    """Devices sharing one (W, L). ``ratio``: members with a free multiplier."""
+
+    name: str
+    polarity: str
+    members: list[str]
+    ratio: list[str] = field(default_factory=list)
+
+
+def matching_groups(circuit: Circuit, roles: Roles) -> list[Group]:
+    """Matching groups of the circuit's MOSFETs (every MOSFET is in exactly one group)."""
+    mos = [d for d in circuit.devices if mos_polarity(d)]
+    parent = {d.name: d.name for d in mos}
+
+    def find(a: str) -> str:
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    def union(a: str, b: str) -> None:
+        parent[find(a)] = find(b)
+
+    ports = set(roles.inputs) | set(roles.vbias) | set(roles.ibias)
+    mirror_of: dict[str, bool] = {}
+    for i, a in enumerate(mos):
+        for b in mos[i + 1:]:
+            if mos_polarity(a) != mos_polarity(b):
+                continue
+            da, ga, sa = (_norm(x) for x in a.nodes[:3])
+            db, gb, sb = (_norm(x) for x in b.nodes[:3])
+            if sa == sb and ga != gb and ga in roles.inputs and gb in roles.inputs:
+                union(a.name, b.name)  # differential pair
+            elif ga == gb and sa == sb:
+                union(a.name, b.name)  # mirror
+                mirror_of[a.name] = mirror_of[b.name] = True
+            elif ga == gb and ga in ports and da != db:
+                union(a.name, b.name)  # cascodes on one bias line
+    pair_drains = set()
+    for a in mos:
+        if _norm(a.nodes[1]) in roles.inputs:
+            pair_drains.add(_norm(a.nodes[0]))
+    groups: dict[str, Group] = {}
+    by_name = {d.name: d for d in mos}
+    for d in mos:
+        g = groups.setdefault(find(d.name), Group(f"G{len(groups) + 1}", mos_polarity(d), []))
+        g.members.append(d.name)
+    for g in groups.values():
+        devs = [by_name[m] for m in g.members]
+        if not any(mirror_of.get(m) for m in g.members) or len(devs) < 2:
+            continue
+        symmetric_load = len(devs) == 2 and all(_norm(d.nodes[0]) in pair_drains for d in devs)
+        if symmetric_load:
+            continue
+        diodes = [d.name for d in devs if _norm(d.nodes[0]) == _norm(d.nodes[1])]
+        ref = diodes[0] if diodes else devs[0].name
+        g.ratio = [m for m in g.members if m != ref]
+    return list(groups.values())

@@ -1,0 +1,155 @@
+"""Multi-objective sizing search: pymoo NSGA-II over the topology's :class:`Space`, candidates
+simulated in ngspice by worker processes (one libngspice each), stopped at a time budget.
+
+Objectives: minimise power and maximise unity-gain bandwidth; every spec bound is a constraint
+(relative shortfall), so feasible designs come first and, among them, the Pareto front of
+bandwidth against power. The chosen design is the feasible one with the best figure of merit
+FoM = UGB·C_L / power (MHz·pF/mW), else the least infeasible. The population starts from the
+gm/Id design and perturbations of it.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from eda.circuit import Circuit
+from eda.generators.sizing.gmid import load_table
+from eda.generators.sizing.space import Space
+from eda.generators.sizing.spec import Spec
+from eda.generators.sizing.testbench import AmpBench, Design
+
+_BENCH: AmpBench | None = None
+_SPACE: Space | None = None
+_FAIL = 10.0  # constraint value of a candidate that does not simulate
+
+
+def fom(perf: dict, cl: float) -> float | None:
+    """UGB·C_L/power in MHz·pF/mW (None without a UGB or power)."""
+    ugb, p = perf.get("ugb"), perf.get("power")
+    if not ugb or not p or p <= 0:
+        return None
+    return (ugb / 1e6) * (cl / 1e-12) / (p / 1e-3)
+
+
+def _init(bench: AmpBench) -> None:
+    global _BENCH, _SPACE
+    _BENCH, _SPACE = bench, Space(bench)
+
+
+def _evaluate(u: np.ndarray) -> dict:
+    assert _BENCH is not None and _SPACE is not None
+    perf = _BENCH.evaluate(_SPACE.decode(u))
+    perf.pop("fets", None)
+    return perf
+
+
+def objectives(perf: dict, spec: Spec) -> tuple[list[float], list[float]]:
+    """(F, G) of one candidate: F = [log10 power, −log10 UGB]; G = spec shortfalls (≤ 0 feasible)
+    plus one for stability (PM > 0)."""
+    if not perf.get("ok"):
+        return [0.0, 0.0], [_FAIL] * (len(spec.min) + len(spec.max) + 1)
+    viol = spec.violations(perf)
+    g = [viol[k] for k in list(spec.min) + list(spec.max)]
+    g.append(0.0 if (perf.get("pm") or -1) > 0 else 1.0)
+    f = [math.log10(max(perf["power"], 1e-12)), -math.log10(perf.get("ugb") or 1.0)]
+    return f, g
+
+
+@dataclass
+class SizingResult:
+    """Outcome of :func:`size`: the chosen design and its performance, plus search statistics."""
+
+    design: Design
+    perf: dict
+    met: bool
+    evaluations: int
+    seconds: float
+    history: list[dict] = field(default_factory=list)
+
+
+def _score(perf: dict, spec: Spec) -> tuple:
+    """Sort key: feasible first (best FoM), then least total violation."""
+    _, g = objectives(perf, spec)
+    viol = sum(max(0.0, x) for x in g)
+    return (viol > 0, viol, -(fom(perf, spec.cl) or 0.0))
+
+
+def size(circuit: Circuit, spec: Spec, corner: str = "tt", budget_s: float = 90.0, workers: int = 2,
+         pop_size: int = 16, seed: int = 0, stop_when_met: bool = False, progress: bool = True) -> SizingResult:
+    """Size ``circuit`` (generic devices, amplifier ports) to ``spec`` within ``budget_s`` seconds.
+
+    ``stop_when_met`` ends the search at the first generation with a design meeting the spec
+    (benchmarks); otherwise the whole budget goes to improving the figure of merit.
+
+    Raises:
+        InputError: the circuit has no amplifier ports or no MOSFET.
+    """
+    from pymoo.algorithms.moo.nsga2 import NSGA2
+    from pymoo.core.evaluator import Evaluator
+    from pymoo.core.problem import Problem
+    from pymoo.core.termination import NoTermination
+    from pymoo.problems.static import StaticProblem
+    from tqdm import tqdm
+
+    t0 = time.monotonic()
+    bench = AmpBench(circuit, corner=corner, cl=spec.cl)
+    space = Space(bench)
+    start = space.initial(load_table(corner))
+    bench.calibrate(start)
+    rng = np.random.default_rng(seed)
+    u0 = space.encode(start)
+    x0 = np.clip(u0 + rng.normal(0, 0.12, (pop_size, space.n)), 0, 1)
+    x0[0] = u0
+    n_g = len(spec.min) + len(spec.max) + 1
+    problem = Problem(n_var=space.n, n_obj=2, n_ieq_constr=n_g, xl=0.0, xu=1.0)
+    algo = NSGA2(pop_size=pop_size, sampling=x0, eliminate_duplicates=True)
+    algo.setup(problem, termination=NoTermination(), seed=seed, verbose=False)
+    history: list[dict] = []
+    best: tuple | None = None
+    bar = tqdm(total=int(budget_s), desc=f"sizing {(circuit.title or 'circuit')[:30]}", unit="s",
+               disable=not progress, dynamic_ncols=True)
+    with ProcessPoolExecutor(max_workers=workers, initializer=_init, initargs=(bench,),
+                             mp_context=_context()) as pool:
+        while time.monotonic() - t0 < budget_s:
+            pop = algo.ask()
+            xs = pop.get("X")
+            perfs = list(pool.map(_evaluate, list(xs)))
+            fg = [objectives(p, spec) for p in perfs]
+            Evaluator().eval(StaticProblem(problem, F=np.array([f for f, _ in fg]), G=np.array([g for _, g in fg])),
+                             pop)
+            algo.tell(infills=pop)
+            for x, p in zip(xs, perfs, strict=True):
+                history.append({k: p.get(k) for k in ("gain", "ugb", "pm", "power", "ok")})
+                key = _score(p, spec)
+                if best is None or key < best[0]:
+                    best = (key, x, p)
+            bar.n = min(int(time.monotonic() - t0), int(budget_s))
+            bar.set_postfix_str(_postfix(best[2]))
+            if stop_when_met and not best[0][0]:
+                break
+    bar.close()
+    assert best is not None
+    design = space.decode(best[1])
+    perf = bench.evaluate(design, swing=True)
+    perf["slew"] = bench.slew(design, perf.get("ugb")) if perf.get("ok") else None
+    perf["fom"] = fom(perf, spec.cl)
+    return SizingResult(design, perf, spec.met(perf), len(history), time.monotonic() - t0, history)
+
+
+def _postfix(perf: dict) -> str:
+    if not perf.get("ok"):
+        return "no working design yet"
+    return (f"gain {perf['gain']:.1f} dB, UGB {(perf.get('ugb') or 0) / 1e6:.2f} MHz, "
+            f"PM {perf.get('pm') or float('nan'):.0f}°, {perf['power'] * 1e6:.0f} µW")
+
+
+def _context():
+    import multiprocessing as mp
+
+    # a fresh interpreter per worker: libngspice is process-global and not fork-safe once loaded
+    return mp.get_context("forkserver") if "forkserver" in mp.get_all_start_methods() else mp.get_context("spawn")

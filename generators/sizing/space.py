@@ -1,0 +1,141 @@
+"""The search space of a topology: one variable per matching group's W and L, mirror
+multipliers, R/C values, bias values and the input common mode; all mapped from [0, 1].
+
+The starting design comes from the gm/Id tables: every branch at :data:`I_BRANCH`, input pairs at
+gm/Id = 15, loads and sinks at gm/Id = 10, L = 0.5 µm; bias voltages are the |Vgs| of those
+devices, bias currents the branch current.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from eda.generators.sizing.gmid import GmIdTable
+from eda.generators.sizing.roles import mos_polarity
+from eda.generators.sizing.testbench import VDD, AmpBench, Design
+
+I_BRANCH = 10e-6
+W_RANGE, L_RANGE = (0.42, 60.0), (0.15, 2.0)
+R_RANGE, C_RANGE = (500.0, 500e3), (50e-15, 5e-12)
+I_RANGE, V_RANGE, CM_RANGE = (1e-6, 60e-6), (0.3, 1.5), (0.3, 1.5)
+MULT_MAX = 8
+
+
+@dataclass
+class Var:
+    """One search variable: ``kind`` (w, l, mult, value, bias, vcm), its target and range."""
+
+    kind: str
+    target: str
+    lo: float
+    hi: float
+    log: bool
+
+    def decode(self, u: float) -> float:
+        u = min(max(float(u), 0.0), 1.0)
+        if self.log:
+            return math.exp(math.log(self.lo) + u * (math.log(self.hi) - math.log(self.lo)))
+        return self.lo + u * (self.hi - self.lo)
+
+    def encode(self, x: float) -> float:
+        x = min(max(x, self.lo), self.hi)
+        if self.log:
+            return (math.log(x) - math.log(self.lo)) / (math.log(self.hi) - math.log(self.lo))
+        return (x - self.lo) / (self.hi - self.lo)
+
+
+def _vbias_range(pol: str) -> tuple[float, float]:
+    # N gates: 0.4..1.4 V above VSS; P gates: 0.4..1.4 V below VDD; others anywhere useful
+    return {"n": (0.4, 1.4), "p": (VDD - 1.4, VDD - 0.4)}.get(pol, V_RANGE)
+
+
+class Space:
+    """Variables of one testbench's topology and their mapping to a :class:`Design`."""
+
+    def __init__(self, bench: AmpBench):
+        self.bench = bench
+        v: list[Var] = []
+        for g in bench.groups:
+            v += [Var("w", g.name, *W_RANGE, True), Var("l", g.name, *L_RANGE, True)]
+            v += [Var("mult", m, 1, MULT_MAX, True) for m in g.ratio]
+        for d in bench.circuit.devices:
+            if d.kind == "R":
+                v.append(Var("value", d.name, *R_RANGE, True))
+            elif d.kind == "C":
+                v.append(Var("value", d.name, *C_RANGE, True))
+        for n in bench.roles.vbias:
+            v.append(Var("bias", n, *_vbias_range(bench.polarity[n]), False))
+        for n in bench.roles.ibias:
+            v.append(Var("bias", n, *I_RANGE, True))
+        if bench.inp is not None:
+            v.append(Var("vcm", "vcm", *CM_RANGE, False))
+        self.vars = v
+
+    @property
+    def n(self) -> int:
+        return len(self.vars)
+
+    def decode(self, u: np.ndarray) -> Design:
+        d = Design(sizes={})
+        wl: dict[str, list[float]] = {}
+        for var, x in zip(self.vars, u, strict=True):
+            val = var.decode(x)
+            if var.kind in ("w", "l"):
+                wl.setdefault(var.target, [0.0, 0.0])[0 if var.kind == "w" else 1] = round(val, 3)
+            elif var.kind == "mult":
+                d.mult[var.target] = int(round(val))
+            elif var.kind == "value":
+                d.values[var.target] = val
+            elif var.kind == "bias":
+                d.bias[var.target] = val
+            else:
+                d.vcm = val
+        d.sizes = {k: (w, ln) for k, (w, ln) in wl.items()}
+        return d
+
+    def encode(self, d: Design) -> np.ndarray:
+        out = []
+        for var in self.vars:
+            if var.kind in ("w", "l"):
+                x = d.sizes[var.target][0 if var.kind == "w" else 1]
+            elif var.kind == "mult":
+                x = d.mult.get(var.target, 1)
+            elif var.kind == "value":
+                x = d.values[var.target]
+            elif var.kind == "bias":
+                x = d.bias[var.target]
+            else:
+                x = d.vcm
+            out.append(var.encode(x))
+        return np.array(out)
+
+    def initial(self, table: GmIdTable) -> Design:
+        """The gm/Id starting design (see the module docstring)."""
+        b = self.bench
+        d = Design(sizes={})
+        inputs = set(b.roles.inputs)
+        for g in b.groups:
+            dev = next(x for x in b.fets if x.name == g.members[0])
+            gm_id = 15.0 if dev.nodes[1] in inputs else 10.0
+            w = table.width_for(g.polarity, 0.5, gm_id, I_BRANCH)
+            d.sizes[g.name] = (round(min(max(w, W_RANGE[0]), W_RANGE[1]), 3), 0.5)
+            for m in g.ratio:
+                d.mult[m] = 1
+        for dev in b.circuit.devices:
+            if dev.kind == "R":
+                d.values[dev.name] = 20e3
+            elif dev.kind == "C":
+                d.values[dev.name] = 1e-12
+        for n in b.roles.vbias:
+            pol = b.polarity[n]
+            vgs = table.at(pol if pol in "np" else "n", 0.5, 10.0)["vgs"]
+            d.bias[n] = vgs if pol == "n" else VDD - vgs if pol == "p" else VDD / 2
+        for n in b.roles.ibias:
+            d.bias[n] = I_BRANCH
+        pair = [x for x in b.fets if x.nodes[1] in inputs]
+        pol = mos_polarity(pair[0]) if pair else "n"
+        d.vcm = 1.0 if pol == "n" else 0.7
+        return d

@@ -1,0 +1,302 @@
+"""Amplifier testbenches from port roles, simulated in ngspice with the sky130 models.
+
+The testbench of an amplifier (one deck, one parse, several analyses)::
+
+    VDD ─ 1.8 V, VSS ─ 0 V, VBk ─ bias voltages, IBk ─ bias currents (into N diodes / out of P diodes)
+    VIN+ ─ Vcm                               (the non-inverting input; other inputs also at Vcm)
+    VOUT ─ Voff ─ Lfb (1 GH) ─ VIN−           DC: unity-gain feedback sets the operating point
+    VIN− ─ Cin (1 kF) ─ Vac (ac 1)            AC: the loop is open above ~1 mHz, A(f) = V(out)
+    VOUT ─ C_L                                every output loaded
+
+* ``op``: operating point (output at Vcm, every device's gm/gds/Id saved), power = Σ −V·I of the
+  supplies and bias sources;
+* ``ac dec 10 1 10g``: DC gain, unity-gain bandwidth, phase margin of the loop gain T = −A;
+* ``dc voff``: moves the output across its range with the inputs fixed (feedback through Voff);
+  output swing = range where the local open-loop gain stays within 6 dB of its peak;
+* slew (separate deck): unity-gain follower with a 0.4 V step, 20–80 % slope, slower edge.
+
+Which input is inverting is found once (:meth:`AmpBench.calibrate`): the assignment whose DC loop
+holds the output at Vcm. Single-input amplifiers use the same loop when they invert.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from eda.circuit import Circuit, Device, is_ground
+from eda.errors import EdaError, InputError
+from eda.export.to_sky130 import to_sky130
+from eda.export.to_spice import to_spice
+from eda.generators.sizing.roles import Group, Roles, find_roles, matching_groups, mos_polarity
+
+VDD = 1.8
+L_FB, C_IN = 1e9, 1e3
+AC_CMD = "ac dec 10 1 10g"
+
+
+@dataclass
+class Design:
+    """Physical design values: (W, L) µm per matching group, multipliers, R/C values, bias
+    values (V for voltage ports, A for current ports) and the input common mode."""
+
+    sizes: dict[str, tuple[float, float]]
+    mult: dict[str, int] = field(default_factory=dict)
+    values: dict[str, float] = field(default_factory=dict)
+    bias: dict[str, float] = field(default_factory=dict)
+    vcm: float = 0.9
+
+    def to_dict(self) -> dict:
+        return {"sizes_um": {k: list(v) for k, v in self.sizes.items()}, "mult": self.mult,
+                "values": self.values, "bias": self.bias, "vcm": self.vcm}
+
+
+def port_polarity(circuit: Circuit, net: str) -> str:
+    """``n`` when ``net`` drives only N-type gates/bases, ``p`` for P-type only, else ``m``."""
+    kinds = set()
+    for d in circuit.devices:
+        pol = mos_polarity(d) or ({"npn": "n", "pnp": "p"}.get((d.model or "").lower()[:3]) if d.kind == "Q" else None)
+        if pol and net in d.nodes:
+            kinds.add(pol)
+    return kinds.pop() if len(kinds) == 1 else "m"
+
+
+def _normalised(circuit: Circuit) -> Circuit:
+    """Top-level devices with ground nets renamed ``VSS``."""
+    devs = [replace(d, nodes=tuple("VSS" if is_ground(n) else n for n in d.nodes), params=dict(d.params))
+            for d in circuit.devices]
+    return replace(circuit, devices=devs, analyses=[], extra=[])
+
+
+class AmpBench:
+    """Testbench of one amplifier topology (generic devices) at a corner and load.
+
+    Raises:
+        InputError: the circuit lacks supply/input/output ports or has no MOSFET.
+    """
+
+    def __init__(self, circuit: Circuit, corner: str = "tt", cl: float = 1e-12):
+        self.circuit = _normalised(circuit)
+        self.corner, self.cl = corner, cl
+        self.roles: Roles = find_roles(self.circuit)
+        self.groups: list[Group] = matching_groups(self.circuit, self.roles)
+        if not self.groups:
+            raise InputError(f"{circuit.title or 'circuit'}: no MOSFET to size")
+        self.group_of = {m: g.name for g in self.groups for m in g.members}
+        self.out = self.roles.outputs[0]
+        ins = self.roles.inputs
+        self.inn, self.inp = (ins[1], ins[0]) if len(ins) > 1 else (ins[0], None)
+        self.polarity = {n: port_polarity(self.circuit, n) for n in self.roles.vbias + self.roles.ibias}
+        self.fets = [d for d in self.circuit.devices if mos_polarity(d)]
+
+    # ------------------------------------------------------------------ decks
+    def sized(self, design: Design) -> Circuit:
+        """The circuit in sky130 devices at ``design`` (no sources)."""
+        devs = []
+        for d in self.circuit.devices:
+            d = replace(d, params=dict(d.params))
+            if d.name in design.values:
+                d.value = design.values[d.name]
+            if d.name in design.mult:
+                d.params["m"] = int(design.mult[d.name])
+            devs.append(d)
+        sizes = {d.name: design.sizes[self.group_of[d.name]] for d in self.fets}
+        return to_sky130(replace(self.circuit, devices=devs), self.corner, sizes=sizes)
+
+    def _sources(self, design: Design) -> list[Device]:
+        r = self.roles
+        src = [Device("VVDD", "V", (r.vdd, "0"), value=VDD), Device("VVSS", "V", (r.vss, "0"), value=0.0)]
+        for n in r.vbias:
+            src.append(Device(f"V{n}", "V", (n, r.vss), value=design.bias[n]))
+        for n in r.ibias:
+            nodes = (n, r.vss) if self.polarity[n] == "p" else (r.vdd, n)
+            src.append(Device(f"I{n}", "I", nodes, value=design.bias[n]))
+        for n in r.inputs:
+            if n != self.inn:
+                src.append(Device(f"V{n}", "V", (n, r.vss), value=design.vcm))
+        return src
+
+    def _saves(self) -> str:
+        items = [f"v({n})" for n in self.circuit.nets if not is_ground(n)]
+        for d in self.fets:
+            model = "sky130_fd_pr__nfet_01v8" if mos_polarity(d) == "n" else "sky130_fd_pr__pfet_01v8"
+            x = d.name if d.name[:1].upper() == "X" else f"X{d.name}"
+            items += [f"@m.{x.lower()}.m{model}[{p}]" for p in ("gm", "gds", "id")]
+        return ".save " + " ".join(items + ["vvdd#branch", "vvss#branch"])
+
+    def deck(self, design: Design) -> str:
+        """Open-loop AC / unity-gain DC testbench text."""
+        c = self.sized(design)
+        extra = [Device("VOFF", "V", (self.out, "fb"), value=0.0),
+                 Device("LFB", "L", ("fb", self.inn), value=L_FB),
+                 Device("CIN", "C", (self.inn, "acin"), value=C_IN),
+                 Device("VAC", "V", ("acin", self.roles.vss), value=0.0, ac=1.0)]
+        loads = [Device(f"CL{i}", "C", (o, self.roles.vss), value=self.cl) for i, o in enumerate(self.roles.outputs)]
+        c = replace(c, devices=c.devices + self._sources(design) + extra + loads,
+                    extra=c.extra + [self._saves()], options={"gmin": 1e-12})
+        return to_spice(c)
+
+    def slew_deck(self, design: Design, t_edge: float) -> str:
+        """Unity-gain follower with a ±0.2 V step about Vcm; edges every ``t_edge`` seconds."""
+        c = self.sized(design)
+        lo, hi = design.vcm - 0.2, design.vcm + 0.2
+        step = Device("VSTEP", "V", (self.inp, self.roles.vss), value=lo)
+        from eda.circuit import Waveform
+
+        step.waveform = Waveform("pulse", (lo, hi, t_edge / 10, t_edge / 1000, t_edge / 1000, t_edge, 2 * t_edge))
+        srcs = [s for s in self._sources(design) if s.name != f"V{self.inp}"] + [step]
+        fb = Device("VFB", "V", (self.out, self.inn), value=0.0)
+        loads = [Device(f"CL{i}", "C", (o, self.roles.vss), value=self.cl) for i, o in enumerate(self.roles.outputs)]
+        c = replace(c, devices=c.devices + srcs + [fb] + loads,
+                    extra=c.extra + [f".save v({self.out}) v({self.inp})"])
+        return to_spice(c)
+
+    # ------------------------------------------------------------------ simulate
+    def evaluate(self, design: Design, swing: bool = False) -> dict:
+        """Performance of ``design``: gain (dB), ugb (Hz), pm (deg), power (W), vout (V), and,
+        with ``swing``, the output swing (V). ``ok`` False with a ``reason`` when it fails."""
+        from eda.sim.ngspice import run_deck
+
+        cmds = ["op", AC_CMD] + (["dc voff -1.8 1.8 0.01"] if swing else [])
+        try:
+            res = run_deck(self.deck(design), cmds)
+        except EdaError as e:
+            return {"ok": False, "reason": str(e).splitlines()[0][:200]}
+        perf = measure_op(res[0][1], self, design)
+        perf.update(measure_ac(res[1][1], self.out))
+        if perf["reason"] is None and not perf["inverting"]:
+            perf["reason"] = "the DC loop is positive feedback (inputs swapped, or a non-inverting stage)"
+        if swing:
+            perf["swing"] = measure_swing(res[2][1], self.out, self.inn, self.inp)
+        perf["ok"] = perf["reason"] is None
+        return perf
+
+    def bode(self, design: Design) -> tuple[np.ndarray, np.ndarray]:
+        """(frequency, complex open-loop gain A(f)) of ``design``."""
+        from eda.sim.ngspice import run_deck
+
+        (_, v), = run_deck(self.deck(design), [AC_CMD])
+        return np.real(v["frequency"]), v[self.out.lower()]
+
+    def slew(self, design: Design, ugb: float | None) -> float | None:
+        """Slew rate (V/s) of the unity-gain follower, slower edge; None when it cannot be run."""
+        from eda.sim.ngspice import run_deck
+
+        if self.inp is None:
+            return None
+        t_edge = min(max(50.0 / (ugb or 1e6), 20e-9), 1e-3)
+        try:
+            (_, v), = run_deck(self.slew_deck(design, t_edge), [f"tran {t_edge / 400:.4g} {2 * t_edge:.4g}"])
+        except EdaError:
+            return None
+        return measure_slew(np.real(v["time"]), np.real(v[self.out.lower()]), t_edge)
+
+    def calibrate(self, design: Design) -> bool:
+        """Pick which input is inverting: the one whose DC loop holds the output at Vcm (a
+        negative DC gain). Returns False when neither assignment does."""
+        order = [(self.inn, self.inp)]
+        if self.inp is not None:
+            order.append((self.inp, self.inn))
+        best = None
+        for inn, inp in order:
+            self.inn, self.inp = inn, inp
+            perf = self.evaluate(design)
+            if perf.get("ok"):
+                return True
+            if best is None and perf.get("inverting"):
+                best = (inn, inp)  # inverting, but this design's DC point is off: still the right way round
+        self.inn, self.inp = best or order[0]
+        return best is not None
+
+
+def _fet_params(vecs: dict[str, np.ndarray], bench: AmpBench) -> dict[str, dict[str, float]]:
+    out = {}
+    for d in bench.fets:
+        x = (d.name if d.name[:1].upper() == "X" else f"X{d.name}").lower()
+        vals = {}
+        for key, arr in vecs.items():
+            if key.startswith(f"@m.{x}.m") and key.endswith("]"):
+                vals[key[key.rindex("[") + 1:-1]] = float(np.real(arr[0]))
+        out[d.name] = vals
+    return out
+
+
+def measure_op(vecs: dict[str, np.ndarray], bench: AmpBench, design: Design) -> dict:
+    """Operating-point figures: output voltage, power, per-FET gm/gds/Id; a reason when the DC
+    loop does not hold the output near the input common mode."""
+    v = {k: float(np.real(a[0])) for k, a in vecs.items()}
+    vout = v.get(bench.out.lower())
+    power = VDD * -v.get("vvdd#branch", 0.0)
+    for n in bench.roles.vbias:
+        power += -design.bias[n] * v.get(f"v{n.lower()}#branch", 0.0)
+    reason = None
+    if vout is None or not math.isfinite(vout):
+        reason = "no operating point"
+    else:
+        vin = v.get(bench.inn.lower(), vout)
+        target = design.vcm if bench.inp is not None else vin
+        if abs(vout - target) > 0.05 or not 0.05 < vout < VDD - 0.05:
+            reason = f"DC loop does not hold the output (VOUT={vout:.3f} V)"
+    return {"vout": vout, "power": power, "fets": _fet_params(vecs, bench), "reason": reason}
+
+
+def measure_ac(vecs: dict[str, np.ndarray], out: str) -> dict:
+    """DC gain (dB), unity-gain bandwidth (Hz) and phase margin (deg) of T = −A."""
+    f = np.real(vecs["frequency"])
+    a = vecs[out.lower()]
+    mag = np.abs(a)
+    gain_db = float(20 * np.log10(max(mag[0], 1e-30)))
+    res = {"gain": gain_db, "ugb": None, "pm": None, "inverting": bool(np.real(a[0]) < 0)}
+    ph = np.degrees(np.unwrap(np.angle(-a)))
+    ph -= 360 * np.round(ph[0] / 360)
+    below = np.nonzero(mag < 1)[0]
+    if mag[0] <= 1 or len(below) == 0:
+        return res
+    k = int(below[0])
+    lm0, lm1 = np.log10(mag[k - 1]), np.log10(mag[k])
+    t = lm0 / (lm0 - lm1)
+    lf = np.log10(f[k - 1]) + t * (np.log10(f[k]) - np.log10(f[k - 1]))
+    res["ugb"] = float(10 ** lf)
+    res["pm"] = float(180 + ph[k - 1] + t * (ph[k] - ph[k - 1]))
+    return res
+
+
+def measure_swing(vecs: dict[str, np.ndarray], out: str, inn: str, inp: str | None) -> float | None:
+    """Output range (V) over which the local open-loop gain dVout/dVerr stays within 6 dB of its
+    peak, from the ``dc voff`` sweep."""
+    vo = np.real(vecs[out.lower()])
+    vn = np.real(vecs[inn.lower()])
+    vp = np.real(vecs[inp.lower()]) if inp else np.full_like(vn, vn[len(vn) // 2])
+    err = vp - vn
+    dv, de = np.diff(vo), np.diff(err)
+    ok = np.abs(de) > 1e-12
+    if not ok.any():
+        return None
+    gain = np.zeros_like(dv)
+    gain[ok] = np.abs(dv[ok] / de[ok])
+    keep = gain >= gain.max() / 2
+    mids = 0.5 * (vo[1:] + vo[:-1])
+    return float(mids[keep].max() - mids[keep].min()) if keep.any() else None
+
+
+def measure_slew(t: np.ndarray, v: np.ndarray, t_edge: float) -> float | None:
+    """Slew rate (V/s): 20–80 % slope of the rising and falling edges; the slower of the two."""
+    rates = []
+    for lo_t, hi_t in ((t_edge / 10, t_edge * 1.1), (t_edge * 1.1, 2 * t_edge)):
+        sel = (t >= lo_t) & (t <= hi_t)
+        if sel.sum() < 4:
+            return None
+        ts, vs = t[sel], v[sel]
+        v0, v1 = vs[0], vs[-1]
+        if abs(v1 - v0) < 0.1:
+            return None
+        a, b = v0 + 0.2 * (v1 - v0), v0 + 0.8 * (v1 - v0)
+        s = np.sign(v1 - v0)
+        ta = ts[np.argmax(s * (vs - a) >= 0)]
+        tb = ts[np.argmax(s * (vs - b) >= 0)]
+        if tb <= ta:
+            return None
+        rates.append(abs(b - a) / (tb - ta))
+    return float(min(rates))
