@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
+from tqdm import tqdm
 
 from eda.generators.topology_checkpoint import training_graphs, training_lengths
 from eda.generators.topology_gpt import TopologyGPT
@@ -45,6 +47,9 @@ class GenerateParams(BaseModel):
     top_k: int = Field(0, ge=0, description="keep the k most likely tokens (0: all)")
     threads: int = Field(1, ge=0, le=256, description="torch threads of the model's steps while sampling (2: "
                          "both cores of an idle 2-core machine; 1 when the other core is busy)")
+    pdk: str | None = Field("sky130", pattern="^sky130$", description="models of the ngspice check and the "
+                            "written decks: sky130 (the real sky130_fd_pr devices, tt corner) or None (generic "
+                            "level-1 cards)")
     train_sizes: bool = Field(True, description="draw each sample's length budget from the training circuits' "
                               "tour lengths (those of type ctype when conditioned; needs the checkpoint); else "
                               "every sample may use the model's whole block_size")
@@ -52,22 +57,22 @@ class GenerateParams(BaseModel):
 
 def generate(model: TopologyGPT, vocab: Vocab, ck: dict | None, params: GenerateParams,
              out: str | Path | None = None, progress: bool = False, graphs: list | None = None) -> dict:
-    """Sample, decode, check (ERC + ngspice), measure novelty and uniqueness, and write results.
+    """Sample, decode, check (the validity rules, then an ngspice operating point), measure
+    novelty and uniqueness (exact, by canonical forms), and write results.
 
     Writes under ``out`` (when given): ``gen_XXXX.sp`` per valid circuit (a deck that simulates
-    as is), ``report.json`` and ``gallery.png``.
+    as is, with the sky130 devices when ``params.pdk`` is ``sky130``), ``report.json`` and
+    ``gallery.png``.
 
     Args:
         graphs: a list to receive the valid circuits' device-pin graphs (for further analysis).
 
     Returns:
-        the report: rates (decoded, ERC-clean, valid, unique and novel among valid), device-count
-        histogram, failure reasons, timings.
+        the report: rates (decoded, rule-clean, valid, unique and novel among valid), how many
+        decoded samples break each rule, device-count and device-type histograms, failure
+        reasons, timings.
     """
-    from collections import Counter
-
-    from eda.export.to_spice import write_spice
-    from eda.generators.topology_check import GraphSet, check_circuit, erc, simulation_deck
+    from eda.generators.topology_check import check_circuit
     from eda.graphs.pin_graph import graph_to_circuit
 
     t0 = time.perf_counter()
@@ -77,78 +82,104 @@ def generate(model: TopologyGPT, vocab: Vocab, ck: dict | None, params: Generate
                      lengths=training_lengths(ck, params.ctype) if params.train_sizes and ck is not None else None)
     t_sample = time.perf_counter() - t0
     reasons: Counter = Counter()
-    circuits = []
+    rules: Counter = Counter()
+    clean = []
     t1 = time.perf_counter()
     for k, s in enumerate(samples):
         if s.graph is None:
             reasons["decode: " + (s.error or "?").split("\n")[0][:80]] += 1
             continue
         c = graph_to_circuit(s.graph, title=f"generated {k} ({s.ctype or 'any'})")
-        bad = erc(c)
-        if bad:
-            reasons["erc: " + _reason_key(bad[0])] += 1
+        r = check_circuit(c, run_sim=False)
+        if r.violations:
+            rules.update({rule for rule, _ in r.violations})
+            reasons[f"rule {r.violations[0][0]}: " + _reason_key(r.violations[0][1])] += 1
             continue
-        circuits.append((k, s, c))
-    t_erc = time.perf_counter() - t1
+        clean.append((k, s, c))
+    t_rules = time.perf_counter() - t1
     valid = []
     t2 = time.perf_counter()
-    for k, s, c in circuits:
+    for k, s, c in tqdm(clean, desc="ngspice", unit="circuit", disable=not (progress and params.simulate)):
         if params.simulate:
-            r = check_circuit(c, run_sim=True)
+            r = check_circuit(c, run_sim=True, pdk=params.pdk)
             if not r.valid:
                 reasons["ngspice: " + (r.sim or "?")[:80]] += 1
                 continue
         valid.append((k, s, c))
     t_sim = time.perf_counter() - t2
-    train_set = GraphSet(training_graphs(ck, vocab)) if ck is not None and "train_tours" in ck else None
-    uniq = GraphSet()
-    n_unique = n_novel = 0
-    for _, s, _ in valid:
-        if uniq.add(s.graph):
-            n_unique += 1
-        if train_set is not None and not train_set.find(s.graph):
-            n_novel += 1
-    sizes = [len(c.devices) for _, _, c in valid]
-    hist = Counter(sizes)
     n = len(samples)
+    n_decoded = sum(s.graph is not None for s in samples)
     report = {
         "n": n, "ctype": params.ctype, "temperature": params.temperature, "grammar": params.grammar,
-        "decoded": sum(s.graph is not None for s in samples) / n,
-        "erc_clean": len(circuits) / n,
+        "decoded": n_decoded / n, "rule_clean": len(clean) / n, "erc_clean": len(clean) / n,
         "valid": len(valid) / n,
-        "validity_checks": "ERC + ngspice operating point" if params.simulate else "ERC only",
-        "unique": n_unique / max(len(valid), 1),
-        "novel": (n_novel / max(len(valid), 1)) if train_set is not None else None,
-        "n_train_circuits": len(train_set) if train_set is not None else None,
-        "max_devices": max(sizes, default=0),
-        # how much of a circuit is wired through internal nets rather than straight to ports
-        "internal_nets_per_device": float(np.mean([internal_nets(c) / len(c.devices) for _, _, c in valid]))
-        if valid else 0.0,
-        "mean_devices": float(np.mean(sizes)) if sizes else 0.0,
-        "device_histogram": {str(k): hist[k] for k in sorted(hist)},
+        "validity_checks": "rules" + (f" + ngspice operating point ({params.pdk or 'generic level-1'} models)"
+                                      if params.simulate else " only"),
+        "rule_failures": {rule: rules[rule] / max(n_decoded, 1) for rule in sorted(rules)},
+        **_novelty(ck, vocab, [s.graph for _, s, _ in valid]),
+        **_sizes([c for _, _, c in valid]),
         "failures": dict(reasons.most_common()),
-        "seconds": {"sample": t_sample, "erc": t_erc, "ngspice": t_sim},
-        "circuits_per_s_sample_erc": n / max(t_sample + t_erc, 1e-9),
+        "seconds": {"sample": t_sample, "rules": t_rules, "ngspice": t_sim},
+        "circuits_per_s_sample_erc": n / max(t_sample + t_rules, 1e-9),
+        "valid_per_s_sample_rules": len(clean) / max(t_sample + t_rules, 1e-9),
+        "valid_per_s_with_ngspice": len(valid) / max(t_sample + t_rules + t_sim, 1e-9),
     }
     if out is not None:
-        out = Path(out)
-        out.mkdir(parents=True, exist_ok=True)
-        files = []
-        for k, s, c in valid:
-            deck = simulation_deck(c, title=f"generated topology {k} ({s.ctype or 'any'}), "
-                                             f"{len(c.devices)} devices")
-            files.append(write_spice(deck, out / f"gen_{k:04d}.sp").name)
-        report["files"] = files
-        (out / "report.json").write_text(json.dumps(report, indent=2))
-        if valid and params.gallery:
-            # samples come in order of length budget: pick a spread of sizes
-            pick = [valid[i] for i in sorted(set(np.linspace(0, len(valid) - 1, params.gallery).round().astype(int)))]
-            draw_gallery([s.graph for _, s, _ in pick],
-                         [f"#{k} {s.ctype or 'any'}, {len(c.devices)} dev" for k, s, c in pick],
-                         out / "gallery.png")
+        _write(Path(out), report, valid, params)
     if graphs is not None:
         graphs += [s.graph for _, s, _ in valid]
     return report
+
+
+def _novelty(ck: dict | None, vocab: Vocab, graphs: list) -> dict:
+    """Uniqueness among ``graphs`` and novelty against the checkpoint's training circuits
+    (exact: canonical forms)."""
+    from eda.graphs.canon import GraphSet, novelty_uniqueness
+
+    if ck is None or "train_tours" not in ck:
+        return {"unique": novelty_uniqueness(graphs, GraphSet())["unique"], "novel": None,
+                "n_train_circuits": None}
+    train_set = GraphSet(training_graphs(ck, vocab))
+    r = novelty_uniqueness(graphs, train_set)
+    return {"unique": r["unique"], "novel": r["novel"] if graphs else 0.0, "n_train_circuits": len(train_set)}
+
+
+def _sizes(circuits: list) -> dict:
+    """Device counts (mean, largest, histogram), device types and internal nets of ``circuits``."""
+    from eda.graphs.pin_graph import device_type
+
+    sizes = [len(c.devices) for c in circuits]
+    hist = Counter(sizes)
+    types = Counter(device_type(d, c) for c in circuits for d in c.devices)
+    return {
+        "max_devices": max(sizes, default=0),
+        "mean_devices": float(np.mean(sizes)) if sizes else 0.0,
+        "device_histogram": {str(k): hist[k] for k in sorted(hist)},
+        "device_types": dict(types.most_common()),
+        # how much of a circuit is wired through internal nets rather than straight to ports
+        "internal_nets_per_device": float(np.mean([internal_nets(c) / len(c.devices) for c in circuits]))
+        if circuits else 0.0,
+    }
+
+
+def _write(out: Path, report: dict, valid: list, params: GenerateParams) -> None:
+    """Decks of the valid circuits, ``report.json`` and ``gallery.png`` under ``out``."""
+    from eda.export.to_spice import write_spice
+    from eda.generators.topology_check import simulation_deck
+
+    out.mkdir(parents=True, exist_ok=True)
+    files = []
+    for k, s, c in valid:
+        deck = simulation_deck(c, title=f"generated topology {k} ({s.ctype or 'any'}), {len(c.devices)} devices",
+                               pdk=params.pdk)
+        files.append(write_spice(deck, out / f"gen_{k:04d}.sp").name)
+    report["files"] = files
+    (out / "report.json").write_text(json.dumps(report, indent=2))
+    if valid and params.gallery:
+        # samples come in order of length budget: pick a spread of sizes
+        pick = [valid[i] for i in sorted(set(np.linspace(0, len(valid) - 1, params.gallery).round().astype(int)))]
+        titles = [f"#{k} {s.ctype or 'any'}, {len(c.devices)} dev" for k, s, c in pick]
+        draw_gallery([s.graph for _, s, _ in pick], titles, out / "gallery.png")
 
 
 def internal_nets(circuit) -> int:
@@ -167,8 +198,9 @@ def _reason_key(msg: str) -> str:
 
 def draw_gallery(graphs: list, titles: list[str], path: str | Path) -> Path:
     """PNG of a few device-pin graphs: devices (squares), pins (dots), ports (labelled)."""
-    from eda.plot import plt
     import networkx as nx
+
+    from eda.plot import plt
 
     k = len(graphs)
     cols = min(3, k)

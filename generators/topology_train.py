@@ -37,7 +37,7 @@ class TrainParams(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     tours: int = Field(2, ge=1, le=1000, description="Euler tours per circuit (augmentation)")
-    steps: int = Field(1000, ge=1, description="optimiser steps")
+    steps: int = Field(800, ge=1, description="optimiser steps")
     batch_tokens: int = Field(6144, ge=16, description="tokens per batch (sequences grouped by length, padded)")
     lr: float = Field(2e-3, gt=0, le=1, allow_inf_nan=False, description="peak learning rate (cosine, 5% warm-up)")
     val_frac: float = Field(0.05, ge=0, lt=1, allow_inf_nan=False,
@@ -143,16 +143,17 @@ def _tensor(seqs: list[list[int]], idx: list[int], pad: int) -> torch.Tensor:
     return x
 
 
-def grammar_masks(seq: list[int], tables: VocabTables, max_len: int) -> np.ndarray | None:
+def grammar_masks(seq: list[int], tables: VocabTables, max_len: int, lenient: bool = True) -> np.ndarray | None:
     """Packed legal-token masks of a training sequence under :class:`TourGrammar`.
 
     Row ``j`` (``np.packbits`` along the vocabulary) holds the tokens allowed as ``seq[j + 1]``;
     rows before the tour's second node allow everything. Returns None when the grammar rejects
-    the sequence (it accepts every depth-first tour the serialiser writes).
+    the sequence. ``lenient`` (training): the grammar's structural rules only, which every real
+    circuit's tour passes; sampling masks with the strict grammar, a subset, renormalised.
     """
     v = len(tables.vocab)
     rows = np.ones((len(seq) - 1, v), bool)
-    g = TourGrammar(tables, max_len, prefix_len=2)
+    g = TourGrammar(tables, max_len, prefix_len=2, lenient=lenient)
     for j in range(2, len(seq) - 1):
         m = g.mask()
         if not m[seq[j + 1]]:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from eda.cli.options import float_range, in_file, out_dir, out_file, seed_option, threads_option
+from eda.cli.options import float_range, in_dir, in_file, out_dir, out_file, seed_option, threads_option
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -19,13 +19,14 @@ def train(
     out: Path = typer.Option(Path("out/topo/topology_gpt.pt"), callback=out_file, help="Checkpoint to write."),
     compose: int = typer.Option(None, min=0, help="Composed circuits added (default: 800 with builtin, 0 with a "
                                                   "folder)."),
-    steps: int = typer.Option(1000, min=1, help="Optimiser steps."),
+    steps: int = typer.Option(800, min=1, help="Optimiser steps."),
     tours: int = typer.Option(2, min=1, help="Euler tours per circuit (augmentation)."),
     batch_tokens: int = typer.Option(6144, min=64, help="Tokens per batch."),
     lr: float = typer.Option(2e-3, parser=float_range(0, 1, lo_open=True), help="Peak learning rate."),
     n_layer: int = typer.Option(3, min=1, help="Transformer layers."),
     n_head: int = typer.Option(4, min=1, help="Attention heads."),
     n_embd: int = typer.Option(128, min=8, help="Model width."),
+    n_kv_head: int = typer.Option(1, min=1, help="Key/value heads (1: multi-query attention, fastest sampling)."),
     block_size: int = typer.Option(1024, min=16, help="Longest sequence in tokens (the largest public circuit, "
                                                      "72 devices, needs 988 in full-tour form)."),
     length_embed: bool = typer.Option(True, help="Tell the model the tokens left in its length budget."),
@@ -56,7 +57,7 @@ def train(
     for f, why in errors:
         typer.echo(f"skipped {f}: {why}")
     typer.echo(f"{len(tops)} training topologies ({len(errors)} netlists skipped)")
-    config = GPTConfig(n_layer=n_layer, n_head=n_head, n_embd=n_embd, block_size=block_size,
+    config = GPTConfig(n_layer=n_layer, n_head=n_head, n_embd=n_embd, n_kv_head=n_kv_head, block_size=block_size,
                        length_embed=length_embed)
     params = TrainParams(steps=steps, tours=tours, batch_tokens=batch_tokens, lr=lr, seed=seed, threads=threads,
                          grammar_loss=grammar_loss, device=device)
@@ -80,6 +81,8 @@ def generate(
     out: Path = typer.Option(Path("out/topo/generated"), callback=out_dir, help="Output folder."),
     grammar: bool = typer.Option(True, help="Grammar-constrained decoding."),
     simulate: bool = typer.Option(True, help="Check rule-clean circuits with an ngspice operating point."),
+    pdk: str = typer.Option("sky130", help="Devices of the check and the written decks: sky130 (sky130_fd_pr "
+                                           "models, tt corner) or generic (level-1 cards)."),
     seed: int = seed_option(0, "Sampling seed."),
     threads: int = threads_option(1, "Torch threads of the model's steps while sampling (2: both cores of an "
                                      "idle 2-core machine; 1 when the other core is busy)."),
@@ -97,14 +100,17 @@ def generate(
     from eda.generators.topology_report import GENERATE_LIMIT_S, GenerateParams, estimate_seconds
     from eda.generators.topology_report import generate as gen
 
+    if pdk not in ("sky130", "generic"):
+        raise InputError(f"--pdk: expected sky130 or generic, got {pdk!r}")
     est = estimate_seconds(n, simulate)
     if est > GENERATE_LIMIT_S and not force:
         raise InputError(f"--n: {n} circuits would take about {est / 60:.0f} min here (limit "
                          f"{GENERATE_LIMIT_S / 60:.0f} min); sample fewer or pass --force")
     m, vocab, ck = load_checkpoint(model)
     rep = gen(m, vocab, ck, GenerateParams(n=n, ctype=ctype, temperature=temperature, grammar=grammar,
-                                           simulate=simulate, seed=seed, threads=threads), out, progress=True)
-    keys = ["n", "decoded", "erc_clean", "valid", "unique", "novel", "mean_devices", "max_devices",
+                                           simulate=simulate, seed=seed, threads=threads,
+                                           pdk=None if pdk == "generic" else pdk), out, progress=True)
+    keys = ["n", "decoded", "rule_clean", "valid", "unique", "novel", "mean_devices", "max_devices",
             "circuits_per_s_sample_erc"]
     typer.echo(json.dumps({k: rep[k] for k in keys}, indent=1))
     typer.echo(f"wrote {len(rep.get('files', []))} SPICE decks, report.json and gallery.png to {out}")
@@ -114,40 +120,68 @@ def generate(
 def check(
     netlists: list[Path] = typer.Argument(..., help="Netlists (library form, SPICE, or Cadence N.cir bodies)."),
     simulate: bool = typer.Option(True, help="Also require an ngspice operating point."),
+    pdk: str = typer.Option(None, help="Simulate with the real models of this PDK (sky130) instead of the "
+                                       "generic level-1 ones."),
+    corner: str = typer.Option("tt", help="Process corner with --pdk (tt, ff, ss, sf, fs)."),
 ) -> None:
-    """Check each netlist: electrical rules and ngspice; say why each fails. Exit 1 if any fails."""
-    import re
-
+    """Check each netlist: electrical rules and ngspice; say why each fails (rule names). Exit 1 if any fails."""
     from eda.errors import InputError
     from eda.generators.topology_check import check_circuit
-    from eda.read.topology_dataset import parse_topology
+    from eda.read.topology_dataset import read_netlist_topology
 
+    if pdk not in (None, "sky130"):
+        raise InputError(f"--pdk: expected sky130, got {pdk!r}")
     failed = 0
     for f in netlists:
         try:
-            text = f.read_text(errors="replace")
-            first = next((ln for ln in text.splitlines() if ln.strip()), "")
-            body = bool(re.match(r"^\s*\w+\s*\(", first))  # Cadence body: no title line
-            ports = None
-            pf = f.parent / f"Port{f.stem}.txt"
-            if pf.is_file():
-                ports = tuple(pf.read_text().split())
-            t = parse_topology(text, f.stem, f, ports=ports, title=not body)
+            t = read_netlist_topology(f)
             # a simulation deck's own supplies and bias sources are replaced by the checker's
             t.circuit.devices = [d for d in t.circuit.devices if d.kind not in "VI"]
-            r = check_circuit(t.circuit, f.name, run_sim=simulate)
+            r = check_circuit(t.circuit, f.name, run_sim=simulate, pdk=pdk, corner=corner)
         except (InputError, OSError) as e:
             failed += 1
             typer.secho(f"FAIL {f}: {e}", fg="red")
             continue
         if r.valid:
-            typer.echo(f"ok   {f}: {r.n_devices} devices" + ("" if simulate else " (ERC only)"))
+            typer.echo(f"ok   {f}: {r.n_devices} devices" + ("" if simulate else " (rules only)"))
         else:
             failed += 1
-            typer.secho(f"FAIL {f}: " + "; ".join(r.reasons), fg="red")
+            rules = sorted({x for x, _ in r.violations})
+            typer.secho(f"FAIL {f}: " + (f"[{', '.join(rules)}] " if rules else "") + "; ".join(r.reasons), fg="red")
     if failed:
         typer.echo(f"{failed} of {len(netlists)} netlists failed")
         raise typer.Exit(1)
+
+
+@app.command()
+def stats(
+    data: str = typer.Argument(..., help="A public dataset folder (N/N.cir + PortN.txt), a library folder "
+                                         "(<type>/<name>.cir) or 'builtin'."),
+    json_out: Path = typer.Option(None, "--json", callback=out_file, help="Also write the statistics as JSON."),
+    rules: bool = typer.Option(True, help="Count the circuits that pass each validity rule (no simulation)."),
+) -> None:
+    """Round trip (circuit -> pin graph -> Euler tour -> graph, isomorphic), sizes, device and circuit types."""
+    import json
+
+    from eda.generators.topology_check import rule_pass_counts
+    from eda.graphs.roundtrip import topology_stats
+    from eda.read.topology_dataset import load_topologies
+
+    errors: list = []
+    tops = load_topologies(data, errors)
+    st = topology_stats(tops, errors, progress=True)
+    if rules:
+        st["rules_pass"] = rule_pass_counts(tops)
+    short = {k: v for k, v in st.items() if k != "failures"}
+    typer.echo(json.dumps(short, indent=1))
+    for f in st["failures"][:20]:
+        typer.echo(f"failed {f['file']}: {f['reason']}")
+    if len(st["failures"]) > 20:
+        typer.echo(f"... {len(st['failures']) - 20} more failures (see --json)")
+    if json_out:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(json.dumps(st, indent=1))
+        typer.echo(f"wrote {json_out}")
 
 
 def demo(out: Path) -> dict:
@@ -163,3 +197,49 @@ def demo(out: Path) -> dict:
                f"{rep['unique']:.0%} unique, {rep['novel']:.0%} novel, largest {rep['max_devices']} devices, "
                f"{rep['circuits_per_s_sample_erc']:.1f} circuits/s -> {dest}")
     return {k: rep[k] for k in ("n", "valid", "unique", "novel", "max_devices", "circuits_per_s_sample_erc")}
+
+
+@app.command()
+def size(
+    netlist: Path = typer.Argument(None, callback=in_file,
+                                   help="Amplifier netlist (library form, SPICE, or Cadence N.cir body)."),
+    spec: str = typer.Option("gain>=60dB, ugb>=10MHz, pm>=60, cl=1pF",
+                             help="Targets: gain>=dB, ugb>=Hz, pm>=deg, power<=W, slew>=V/us, swing>=V, cl=F."),
+    corner: str = typer.Option("tt", help="sky130 process corner (tt, ff, ss, sf, fs)."),
+    all_dir: Path = typer.Option(None, "--all", callback=in_dir,
+                                 help="Size every amplifier-type netlist under this folder and write a table."),
+    out: Path = typer.Option(Path("sized"), callback=out_dir, help="Output folder."),
+    budget: float = typer.Option(90.0, parser=float_range(5, 3600), help="Search time per circuit, seconds."),
+    stop_when_met: bool = typer.Option(False, help="Stop at the first design that meets the spec "
+                                                   "(default with --all) instead of improving the FoM."),
+    seed: int = seed_option(0),
+) -> None:
+    """Size an amplifier in sky130: gm/Id start, NSGA-II over W/L, bias and compensation, ngspice testbench.
+
+    Writes NAME_sized.sp, NAME_tb.sp, NAME_perf.json (gain, UGB, PM, power, swing, slew, FoM) and
+    NAME_bode.png; with --all, table.md/table.json. Exit 1 when a circuit misses the spec."""
+    import json
+
+    from eda.errors import InputError
+    from eda.generators.sizing.run import size_circuit, size_folder
+    from eda.generators.sizing.spec import parse_spec
+    from eda.read.topology_dataset import read_netlist_topology
+
+    sp = parse_spec(spec)
+    if (netlist is None) == (all_dir is None):
+        raise InputError("give either a NETLIST or --all DIR")
+    if all_dir is not None:
+        rows = size_folder(all_dir, sp, out, corner, budget, seed, stop_when_met=True)
+        done = [r for r in rows if "skipped" not in r]
+        typer.echo((out / "table.md").read_text())
+        typer.echo(f"{sum(r['met'] for r in done)} of {len(done)} amplifiers meet {sp}; wrote {out}/table.md")
+        return
+    t = read_netlist_topology(netlist)
+    circuit = t.circuit
+    circuit.devices = [d for d in circuit.devices if d.kind not in "VI"]
+    rec = size_circuit(circuit, netlist.stem, sp, out, corner, budget, seed, stop_when_met)
+    typer.echo(json.dumps(rec["perf"], indent=1, default=float))
+    typer.echo(f"{'meets' if rec['met'] else 'MISSES'} {sp}; {rec['evaluations']} designs simulated in "
+               f"{rec['seconds']} s; wrote {out}/{netlist.stem}_sized.sp, _tb.sp, _perf.json, _bode.png")
+    if not rec["met"]:
+        raise typer.Exit(1)
