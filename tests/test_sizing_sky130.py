@@ -34,7 +34,7 @@ def test_to_sky130_maps_devices_and_keeps_the_rest_ideal_with_notes():
     d = _by_name(c)
     assert d["XM1"].model == NFET and d["XM1"].params == {"W": 2.0, "L": 0.5}
     assert d["XM2"].params == {"W": 4.0, "L": 1.0}  # own sizes, metres -> µm
-    assert d["XM4"].model == PFET and d["XM5"].params["mult"] == 2
+    assert d["XM4"].model == PFET and d["XM5"].params["mult"] == d["XM5"].params["m"] == 2
     assert d["XR1"].model == RES_XHIGH and d["XR1"].nodes == ("VOUT1", "VSS", "VSS")
     assert d["XR2"].model == RES_HIGH
     assert d["XC1"].model == CAP_MIM

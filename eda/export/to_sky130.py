@@ -6,7 +6,7 @@ Generic devices become the sky130 subcircuits, written as ``X`` instances after 
 =========  ==============================================================================
 MOSFET     ``X.. d g s b sky130_fd_pr__nfet_01v8 W= L=`` / ``pfet_01v8`` (µm; the library sets
            ``scale=1u``). Sizes from the device's ``w``/``l`` (metres) when given, else
-           :data:`DEFAULT_SIZE`; clamped to the 1.8 V device minimums; ``m`` becomes ``mult``.
+           :data:`DEFAULT_SIZE`; clamped to the 1.8 V device minimums; ``m`` becomes ``m`` and ``mult``.
 BJT        NPN ``sky130_fd_pr__npn_05v5_W1p00L1p00`` (c b e, substrate on the lowest supply),
            PNP ``sky130_fd_pr__pnp_05v5_W0p68L0p68`` (c b e).
 resistor   ≥ 5 kΩ: ``res_xhigh_po`` (2 kΩ/sq), ≥ 600 Ω: ``res_high_po`` (325 Ω/sq), W = 1 µm and
@@ -125,15 +125,15 @@ def convert_device(d: Device, circuit: Circuit, notes: list[str],
         w0, l0 = DEFAULT_SIZE[pol]
         w, ln = size if size else (_um(d.params.get("w"), w0, MIN_W), _um(d.params.get("l"), l0, MIN_L))
         params: dict = {"W": w, "L": ln}
-        if _num(d.params.get("m"), 1) != 1:
-            params["mult"] = d.params["m"]
+        if _num(d.params.get("m"), 1) != 1:  # m multiplies the instance; mult scales its mismatch
+            params["mult"] = params["m"] = d.params["m"]
         return Device(xname, "X", d.nodes[:4], model=NFET if pol == "n" else PFET, params=params)
     if d.kind == "Q":
         pol = _polarity(d, circuit)
         if pol is None:
             notes.append(f"{d.name}: BJT model {d.model!r} of unknown polarity kept as written")
             return d
-        params = {"mult": d.params["m"]} if _num(d.params.get("m"), 1) != 1 else {}
+        params = {"mult": d.params["m"], "m": d.params["m"]} if _num(d.params.get("m"), 1) != 1 else {}
         if pol == "n":
             return Device(xname, "X", (*d.nodes[:3], _lowest_supply(circuit)), model=NPN, params=params)
         return Device(xname, "X", d.nodes[:3], model=PNP, params=params)

@@ -70,6 +70,7 @@ class SizingResult:
     evaluations: int
     seconds: float
     history: list[dict] = field(default_factory=list)
+    bench: AmpBench | None = None
 
 
 def _score(perf: dict, spec: Spec) -> tuple:
@@ -138,7 +139,7 @@ def size(circuit: Circuit, spec: Spec, corner: str = "tt", budget_s: float = 90.
     perf = bench.evaluate(design, swing=True)
     perf["slew"] = bench.slew(design, perf.get("ugb")) if perf.get("ok") else None
     perf["fom"] = fom(perf, spec.cl)
-    return SizingResult(design, perf, spec.met(perf), len(history), time.monotonic() - t0, history)
+    return SizingResult(design, perf, spec.met(perf), len(history), time.monotonic() - t0, history, bench)
 
 
 def _postfix(perf: dict) -> str:

@@ -1,0 +1,160 @@
+"""Sizing benchmark (issue #17): library op-amps, generated op-amps, one two-stage op-amp to spec.
+
+    nice -n 5 python benchmarks/bench_sizing.py [--library] [--generated 100] [--twostage] [--quick]
+
+* library: every op-amp-type topology of the built-in library (opamp1, opamp2, folded_cascode,
+  telescopic) sized for gain ≥ 40 dB, PM ≥ 45° at C_L = 1 pF (tt), stopping at the first design that
+  meets it (``--budget`` s each); target ≥ 90 % met.
+* generated: N op-amp-type samples of the shipped topology model (types in proportion to the
+  training set), rule-clean and with amplifier ports, same spec (``--gen-budget`` s each); target
+  ≥ 50 % met; median and best FoM = UGB·C_L/power (MHz·pF/mW).
+* twostage: ``opamp2/twostage_miller`` to gain ≥ 60 dB, UGB ≥ 10 MHz, PM ≥ 60° (C_L 1 pF), wall time
+  to the first design that meets it (target < 2 min); its Bode plot goes to benchmarks/figures.
+
+Results: benchmarks/results/sizing.json (merged with earlier parts).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import time
+from dataclasses import replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+RESULTS = ROOT / "results" / "sizing.json"
+FIGURES = ROOT / "figures"
+OPAMP_TYPES = ("opamp1", "opamp2", "folded_cascode", "telescopic")
+SPEC = "gain>=40dB, pm>=45, cl=1pF"
+ANCHORS = {"AnalogGenie (FoM, best)": 36.5, "AnalogToBi (FoM)": 168.5}
+
+
+def _summary(rows: list[dict]) -> dict:
+    done = [r for r in rows if "skipped" not in r]
+    met = [r for r in done if r["met"]]
+    foms = [r["perf"]["fom"] for r in met if r["perf"].get("fom")]
+    return {"sized": len(done), "met": len(met), "met_rate": len(met) / max(len(done), 1),
+            "fom_median": statistics.median(foms) if foms else None, "fom_best": max(foms) if foms else None,
+            "seconds_median": statistics.median([r["seconds"] for r in done]) if done else None,
+            "skipped": [(r["name"], r["skipped"]) for r in rows if "skipped" in r]}
+
+
+def run_library(budget: float, out: Path, limit: int | None) -> dict:
+    from eda.generators.sizing.run import size_circuit
+    from eda.generators.sizing.spec import parse_spec
+    from eda.read.topology_dataset import load_library
+
+    tops = [t for t in load_library() if t.ctype in OPAMP_TYPES][:limit]
+    rows = []
+    for t in tops:
+        c = replace(t.circuit, devices=[d for d in t.circuit.devices if d.kind not in "VI"])
+        rec = size_circuit(c, t.name, parse_spec(SPEC), out / "library", budget_s=budget, stop_when_met=True,
+                           progress=False, plot=False)
+        rows.append({k: v for k, v in rec.items() if k not in ("operating_point", "design")})
+        p = rec["perf"]
+        print(f"{t.ctype:15s} {t.name:34s} met={rec['met']!s:5s} gain={p.get('gain') or 0:5.1f} dB "
+              f"PM={p.get('pm') or float('nan'):5.1f} FoM={p.get('fom') or 0:7.1f} {rec['seconds']:5.1f}s", flush=True)
+    return {"spec": SPEC, "budget_s": budget, "rows": rows, **_summary(rows)}
+
+
+def _generated(n: int, seed: int) -> list:
+    from eda.generators.sizing.roles import find_roles
+    from eda.generators.topology_check import check_circuit
+    from eda.generators.topology_checkpoint import load_checkpoint, training_types
+    from eda.generators.topology_sample import sample
+    from eda.graphs.pin_graph import graph_to_circuit
+
+    model, vocab, ck = load_checkpoint()
+    counts = {t: training_types(ck).count(t) for t in OPAMP_TYPES}
+    total = sum(counts.values())
+    picked = []
+    for ctype, cnt in counts.items():
+        want = max(1, round(n * cnt / total))
+        got = 0
+        for s in sample(model, vocab, want * 3, ctype=ctype, seed=seed):
+            if s.graph is None or got >= want:
+                continue
+            c = graph_to_circuit(s.graph, title=f"generated {ctype} {len(picked)}")
+            try:
+                find_roles(c)
+            except Exception:  # noqa: BLE001 - no amplifier ports: not an amplifier sample
+                continue
+            if check_circuit(c, run_sim=False).valid:
+                picked.append((f"gen{len(picked):03d}_{ctype}", c))
+                got += 1
+    return picked[:n]
+
+
+def run_generated(n: int, budget: float, out: Path, seed: int) -> dict:
+    from eda.export.to_spice import write_spice
+    from eda.generators.sizing.run import size_circuit
+    from eda.generators.sizing.spec import parse_spec
+
+    rows = []
+    for name, c in _generated(n, seed):
+        write_spice(c, out / "generated" / f"{name}.sp")
+        rec = size_circuit(c, name, parse_spec(SPEC), out / "generated", budget_s=budget, stop_when_met=True,
+                           progress=False, plot=False)
+        rows.append({k: v for k, v in rec.items() if k not in ("operating_point", "design")})
+        p = rec["perf"]
+        print(f"{name:28s} {len(c.devices):3d} dev met={rec['met']!s:5s} gain={p.get('gain') or 0:5.1f} "
+              f"PM={p.get('pm') or float('nan'):5.1f} FoM={p.get('fom') or 0:7.1f} {rec['seconds']:5.1f}s", flush=True)
+    return {"spec": SPEC, "budget_s": budget, "n": n, "rows": rows, **_summary(rows), "anchors": ANCHORS,
+            "note": "FoM = UGB·C_L/power in MHz·pF/mW; ours in sky130 (1.8 V), AnalogGenie's and "
+                    "AnalogToBi's in other technologies (AnalogToBi: 180 nm, LTspice): not like for like."}
+
+
+def run_twostage(out: Path) -> dict:
+    from eda.generators.sizing.run import size_circuit
+    from eda.generators.sizing.spec import parse_spec
+    from eda.paths import PATHS
+    from eda.read.topology_dataset import read_topology
+
+    t = read_topology(PATHS.topologies / "opamp2" / "twostage_miller.cir")
+    spec = "gain>=60dB, ugb>=10MHz, pm>=60, cl=1pF"
+    t0 = time.perf_counter()
+    rec = size_circuit(t.circuit, "twostage_miller", parse_spec(spec), out / "twostage", budget_s=115,
+                       stop_when_met=True, progress=False)
+    wall = time.perf_counter() - t0
+    png = out / "twostage" / "twostage_miller_bode.png"
+    if png.is_file():
+        FIGURES.mkdir(exist_ok=True)
+        shutil.copy(png, FIGURES / "sizing_bode.png")
+    print(f"two-stage: met={rec['met']} in {wall:.1f} s, {json.dumps(rec['perf'], default=float)}", flush=True)
+    return {"spec": spec, "met": rec["met"], "wall_s": wall, "evaluations": rec["evaluations"], "perf": rec["perf"],
+            "design": rec["design"]}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--library", action="store_true")
+    ap.add_argument("--generated", type=int, default=0)
+    ap.add_argument("--twostage", action="store_true")
+    ap.add_argument("--budget", type=float, default=45.0)
+    ap.add_argument("--gen-budget", type=float, default=25.0)
+    ap.add_argument("--limit", type=int, default=None, help="first N library circuits only")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--out", type=Path, default=Path("/tmp/eda_bench_sizing"))
+    a = ap.parse_args()
+    res = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
+    if a.twostage:
+        res["twostage"] = run_twostage(a.out)
+    if a.library:
+        res["library"] = run_library(a.budget, a.out, a.limit)
+        s = res["library"]
+        print(f"library: {s['met']}/{s['sized']} met ({100 * s['met_rate']:.0f} %, target 90 %)", flush=True)
+    if a.generated:
+        res["generated"] = run_generated(a.generated, a.gen_budget, a.out, a.seed)
+        s = res["generated"]
+        print(f"generated: {s['met']}/{s['sized']} met ({100 * s['met_rate']:.0f} %, target 50 %); FoM median "
+              f"{s['fom_median']}, best {s['fom_best']} (AnalogGenie 36.5, AnalogToBi 168.5)", flush=True)
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(json.dumps(res, indent=1, default=float))
+    print(f"wrote {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()
