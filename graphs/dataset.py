@@ -24,7 +24,7 @@ from torch_geometric.data import Dataset, HeteroData
 from eda.errors import InputError
 from eda.graphs.pdn_graph import GRAPH_VERSION, GraphParams, build_pdn_graph
 
-__all__ = ["IRDropDataset", "sample_graph", "graph_to_dict", "graph_from_dict"]
+__all__ = ["IRDropDataset", "sample_graph", "graph_to_dict", "graph_from_dict", "contest_graph", "contest_graphs"]
 
 
 def sample_graph(sample_dir: str | Path, target: str = "static") -> HeteroData:
@@ -49,6 +49,63 @@ def sample_graph(sample_dir: str | Path, target: str = "static") -> HeteroData:
     g.build_seconds = time.perf_counter() - t0  # part of the inference time reported by evaluate
     g.name = Path(sample_dir).name
     return g
+
+
+def contest_graph(case, params: GraphParams = GraphParams()) -> HeteroData:
+    """PDNGraph of one ICCAD'23 contest case (:class:`eda.pdn.contest.ContestCase`), golden map as label.
+
+    The case's given maps are the image channels (missing ones are computed from the deck), its database
+    units come from :attr:`ContestCase.dbu_per_um` unless ``params`` fixes them. ``g.read_seconds`` (parse)
+    and ``g.build_seconds`` (features, physics estimate included) are part of the inference time.
+
+    Raises:
+        InputError: a maps-only case (no deck), a deck that does not fit its maps, bad maps.
+    """
+    from dataclasses import replace
+
+    if case.deck is None:
+        raise InputError(f"case {case.name} has no netlist (maps only): PDNGraph needs the deck; the contest's "
+                         "three input maps alone do not determine the IR drop")
+    t0 = time.perf_counter()
+    pdn = case.pdn
+    t1 = time.perf_counter()
+    maps = {k: case.maps[k] for k in ("current", "pdn_density", "eff_dist") if k in case.maps}
+    labels = {"static": case.maps["ir_drop"]} if "ir_drop" in case.maps else None
+    p = params if params.dbu_per_um is not None else replace(params, dbu_per_um=case.dbu_per_um)
+    g = build_pdn_graph(pdn, maps, p, labels=labels)
+    g.read_seconds = t1 - t0
+    g.build_seconds = time.perf_counter() - t1
+    g.name = case.name
+    return g
+
+
+def contest_graphs(cases, params: GraphParams = GraphParams(), cache: bool = True, progress: bool = False
+                   ) -> list[HeteroData]:
+    """:func:`contest_graph` of many cases, cached in the user cache (keyed by path, size, mtime, params)."""
+    import hashlib
+    from dataclasses import asdict
+
+    from tqdm import tqdm
+
+    from eda.paths import user_cache_dir
+
+    out = []
+    for case in tqdm(cases, desc="PDNGraph (contest)", unit="case", disable=not progress):
+        f = None
+        if cache and case.deck is not None:
+            st = [(str(p.resolve()), p.stat().st_size, p.stat().st_mtime_ns) for p in
+                  [case.deck, *sorted(case.map_paths.values())]]
+            key = hashlib.sha1(json.dumps([st, asdict(params), GRAPH_VERSION]).encode()).hexdigest()[:20]
+            f = user_cache_dir("pdngraph", f"v{GRAPH_VERSION}") / f"{case.name}-{key}.pt"
+            if f.exists():
+                g = graph_from_dict(torch.load(f, weights_only=True))
+                out.append(g)
+                continue
+        g = contest_graph(case, params)
+        if f is not None:
+            torch.save(graph_to_dict(g), f)
+        out.append(g)
+    return out
 
 
 def graph_to_dict(g: HeteroData) -> dict:

@@ -55,8 +55,12 @@ def estimate_drop(pdn: PDN, iterations: int = PHYSICS_ITERATIONS) -> np.ndarray:
     G = topo.G.tocsr()
     Guu = G[u][:, u].tocsr()
     b = inj[u] - G[u][:, f] @ topo.fixed[f]
-    M = _amg(Guu)
-    x, _ = sla.cg(Guu, b, x0=nom[u].astype(np.float64), M=M, maxiter=int(iterations), rtol=0.0, atol=0.0)
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):  # small dense BLAS calls in the AMG setup: extra threads only spin
+        M = _amg(Guu)
+        # rtol far below any budget's reach: stops only at convergence (no 0/0 breakdown on tiny grids)
+        x, _ = sla.cg(Guu, b, x0=nom[u].astype(np.float64), M=M, maxiter=int(iterations), rtol=1e-14)
     vg = topo.fixed.copy()
     vg[u] = x
     vg[np.isnan(vg)] = 0.0

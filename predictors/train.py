@@ -20,7 +20,8 @@ from eda.errors import InputError
 from eda.predictors.normalize import Normalizer, Prepared, denormalise, prepare
 from eda.predictors.registry import MODEL_TYPES, build_model
 
-__all__ = ["TrainParams", "split_names", "train_model", "flip"]
+__all__ = ["TrainParams", "split_names", "train_model", "train_from_dir", "train_contest", "flip", "transpose",
+           "augment"]
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ class TrainParams:
         target: ``static`` or ``dynamic``.
         epochs: maximum epochs. patience: epochs without validation improvement before stopping.
         lr: AdamW learning rate (cosine-decayed to 5 % over ``epochs``). weight_decay: AdamW decay.
-        augment: mirror samples in x/y at random during training.
+        augment: mirror and transpose samples at random during training (the 8 symmetries of the square).
         seed: seeds torch, NumPy and the split.
         max_minutes: stop after this much wall time (the best epoch so far is kept); 0 for no limit.
         hparams: model hyper-parameter overrides (``{"hidden": 24}``).
@@ -116,6 +117,26 @@ def flip(p: Prepared, fx: bool, fy: bool) -> Prepared:
     return replace(p, image=img, fine=fine, y=y, base=base, cluster_tile=tx * Y + ty, tile_weight=tw, offset=off)
 
 
+def transpose(p: Prepared) -> Prepared:
+    """Swap x and y of a prepared sample (a 90° rotation when combined with :func:`flip`).
+
+    A transposed PDN is a valid PDN (rails and straps turn with it) whose IR-drop map is the transposed map;
+    with the two mirrors this gives the eight symmetries of the square.
+    """
+    X, Y = p.image.shape[-2:]
+    tx, ty = p.cluster_tile // Y, p.cluster_tile % Y
+    return replace(p, image=p.image.transpose(1, 2), fine=p.fine.transpose(1, 2),
+                   y=p.y.T if p.y is not None else None, base=p.base.T if p.base is not None else None,
+                   cluster_tile=ty * X + tx, tile_weight=p.tile_weight.view(X, Y).T.reshape(-1),
+                   offset=p.offset[::-1], shape=p.shape[::-1])
+
+
+def augment(p: Prepared, rng: np.random.Generator) -> Prepared:
+    """One of the eight symmetries of the square, drawn at random."""
+    p = flip(p, bool(rng.integers(2)), bool(rng.integers(2)))
+    return transpose(p) if rng.integers(2) else p
+
+
 def _mae_volts(model, samples: list[Prepared], norm: Normalizer) -> float:
     errs = []
     with torch.no_grad():
@@ -175,7 +196,7 @@ def train_model(train_graphs: list[HeteroData], val_graphs: list[HeteroData], pa
         for i in rng.permutation(len(tr)):
             p = tr[i]
             if params.augment:
-                p = flip(p, bool(rng.integers(2)), bool(rng.integers(2)))
+                p = augment(p, rng)
             loss = torch.nn.functional.l1_loss(model(p), p.y)
             opt.zero_grad()
             loss.backward()
@@ -230,6 +251,7 @@ def train_from_dir(data_dir, params: TrainParams, out, val_frac: float = 0.15, t
 
     from eda.predictors.checkpoint import save_checkpoint
 
+    _check_writable(out)
     t0 = time.perf_counter()
     ds, idx = load_split(data_dir, params.target)
     split = split_names(ds.names, val_frac, test_frac, params.seed)
@@ -244,3 +266,62 @@ def train_from_dir(data_dir, params: TrainParams, out, val_frac: float = 0.15, t
     save_checkpoint(out, model, norm, info)
     return {"checkpoint": str(out), "model": params.model, "target": params.target, "split": {
         k: len(v) for k, v in split.items()}, "best_val_mae": best, "epochs": len(hist), "seconds": secs}
+
+
+def _check_writable(out) -> None:
+    """Refuse an output file that cannot be written, before any training (creates its folder)."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    out = Path(out)
+    if out.is_dir():
+        raise InputError("is a folder; expected a checkpoint file name", file=out)
+    if out.exists() and not os.access(out, os.W_OK):
+        raise InputError("exists and is not writable", file=out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".eda-probe-", dir=out.parent)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        raise InputError(f"cannot write the checkpoint here: {e.strerror or e}", file=out) from None
+
+
+def train_contest(dirs, params: TrainParams, out, physics_iters: int = 4, val_every: int = 6,
+                  progress: bool = True) -> dict:
+    """Train one static model on ICCAD'23 contest folders (both layouts, as they come) and save it to ``out``.
+
+    Every complete case (deck + four maps) is used; every ``val_every``-th case (5th, 11th, ... in folder
+    order, the last one when there are fewer) is the validation set for early stopping, the rest trains.
+    The PDNGraphs carry the physics channel with ``physics_iters`` AMG-PCG iterations (0: none).
+
+    Returns:
+        ``{"checkpoint", "model", "train", "val", "best_val_mae", "epochs", "seconds"}``.
+    """
+    from pathlib import Path
+
+    from eda.graphs.dataset import contest_graphs
+    from eda.graphs.pdn_graph import GraphParams
+    from eda.predictors.checkpoint import save_checkpoint
+    from eda.predictors.contest import contest_cases
+
+    if params.target != "static":
+        raise InputError("contest cases carry static IR-drop maps only (TrainParams.target must be 'static')")
+    _check_writable(out)
+    t0 = time.perf_counter()
+    graphs = contest_graphs(contest_cases(dirs), GraphParams(physics_iters=physics_iters), progress=progress)
+    if len(graphs) < 2:
+        raise InputError(f"need at least 2 complete contest cases (one validates), found {len(graphs)}")
+    vi = set(range(val_every - 1, len(graphs), val_every)) or {len(graphs) - 1}
+    tr = [g for i, g in enumerate(graphs) if i not in vi]
+    va = [g for i, g in enumerate(graphs) if i in vi]
+    model, norm, hist = train_model(tr, va, params, progress=progress)
+    secs = time.perf_counter() - t0
+    best = min(h["val_mae"] for h in hist)
+    names = {"train": [g.name for g in tr], "val": [g.name for g in va]}
+    info = {"split": names, "history": hist, "data": [str(Path(d).resolve()) for d in dirs], "seconds": secs,
+            "train_params": dict(params.__dict__), "best_val_mae": best, "physics_iters": physics_iters}
+    save_checkpoint(out, model, norm, info)
+    return {"checkpoint": str(out), "model": params.model, **names, "best_val_mae": best, "epochs": len(hist),
+            "seconds": secs}

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import typer
+
+from eda.cli.options import float_range, in_dir, in_file, out_dir, out_file, seed_option
 
 #: Registered on the `eda irdrop` group beside eda.cli.irdrop (see eda.cli.GROUPS).
 app = typer.Typer(no_args_is_help=True)
@@ -18,48 +21,99 @@ def _threads(n: int) -> None:
         torch.set_num_threads(n)
 
 
+#: ``--threads``: 0 (torch's default) or 1 … the machine's CPU count (more crash oneDNN or only thrash).
+THREADS = typer.Option(0, min=0, max=os.cpu_count() or 1, help="torch CPU threads, 1 … CPU count (0: torch default).")
+#: ``--dbu-per-um``: database units per µm of the deck's coordinates (default: detected).
+DBU = typer.Option(None, "--dbu-per-um", parser=float_range(0, lo_open=True),
+                   help="Database units per µm in node names (default: fitted to the maps; 2000 for contest decks).")
+
+
+def _is_contest(path: Path) -> bool:
+    """A contest folder, case or deck (not a dataset directory built by 'eda dataset irdrop')."""
+    return not (path / "raw").is_dir() and not (path / "dataset.json").exists()
+
+
 @app.command()
 def train(
-    data: Path = typer.Option(..., "--data", help="Dataset directory (built by 'eda dataset irdrop')."),
+    data: list[Path] = typer.Option(..., "--data", callback=in_dir,
+                                    help="Dataset directory ('eda dataset irdrop'), or contest folder(s) "
+                                         "(real/testcaseN, fake/current_mapNN*; repeat --data to combine)."),
     model: str = typer.Option("pdnnet", "--model", help="pdnnet | cnn | gnn | gbdt"),
     target: str = typer.Option("static", "--target", help="static | dynamic"),
-    out: Path = typer.Option(..., "--out", help="Checkpoint file to write (.pt)."),
-    epochs: int = typer.Option(40, help="Maximum epochs."),
-    patience: int = typer.Option(10, help="Early stopping: epochs without validation improvement."),
-    lr: float = typer.Option(1e-3, help="Learning rate."),
-    seed: int = typer.Option(0, help="Seed of the split, initialisation and shuffling."),
+    out: Path = typer.Option(..., "--out", callback=out_file, help="Checkpoint file to write (.pt)."),
+    epochs: int = typer.Option(40, min=1, max=100000, help="Maximum epochs."),
+    patience: int = typer.Option(10, min=1, help="Early stopping: epochs without validation improvement."),
+    lr: float = typer.Option(1e-3, parser=float_range(0, 10, lo_open=True), help="Learning rate."),
+    seed: int = seed_option(0, "Seed of the split, initialisation and shuffling."),
     hparams: str = typer.Option("{}", help='Model hyper-parameters as JSON, e.g. \'{"hidden": 24}\'.'),
-    max_minutes: float = typer.Option(0.0, help="Wall-time limit (0: none); the best epoch is kept."),
-    threads: int = typer.Option(0, help="torch CPU threads (0: torch default)."),
+    max_minutes: float = typer.Option(0.0, parser=float_range(0), help="Wall-time limit (0: none); best epoch kept."),
+    physics_iters: int = typer.Option(4, min=0, max=100, help="Contest data: AMG-PCG iterations of the physics "
+                                                              "channel ir_est (0: none)."),
+    threads: int = THREADS,
 ) -> None:
-    """Train a model on a dataset's train split (validated each epoch) and save one checkpoint."""
+    """Train a model and save one checkpoint: on a dataset's train split, or on contest case folders."""
     from eda.errors import InputError
-    from eda.predictors.train import TrainParams, train_from_dir
+    from eda.predictors.train import TrainParams, train_contest, train_from_dir
 
     _threads(threads)
     try:
         hp = json.loads(hparams)
     except json.JSONDecodeError as e:
         raise InputError(f"--hparams: not JSON: {e}") from None
+    if not isinstance(hp, dict):
+        raise InputError(f"--hparams: expected a JSON object like '{{\"hidden\": 24}}', got {hparams!r}")
     p = TrainParams(model=model, target=target, epochs=epochs, patience=patience, lr=lr, seed=seed,
                     max_minutes=max_minutes, hparams=hp)
-    res = train_from_dir(data, p, out)
+    if all(_is_contest(d) for d in data):
+        if target != "static":
+            raise InputError("--target: contest cases carry static IR-drop maps only; use --target static")
+        res = train_contest(data, p, out, physics_iters=physics_iters)
+    elif len(data) == 1:
+        res = train_from_dir(data[0], p, out)
+    else:
+        raise InputError("--data: give one dataset directory, or only contest folders")
     typer.echo(json.dumps(res, indent=2))
 
 
 @app.command()
 def evaluate(
-    data: Path = typer.Option(..., "--data", help="Dataset directory."),
-    model: Path = typer.Option(..., "--model", help="Checkpoint (.pt)."),
-    split: str = typer.Option("test", help="test (held-out names stored in the checkpoint) | val | train | all"),
-    json_out: Path = typer.Option(None, "--json", help="Write per-sample results as JSON here."),
-    threads: int = typer.Option(0, help="torch CPU threads (0: torch default)."),
+    cases: Path = typer.Argument(None, help="Contest folder (real/testcaseN folders, flat fake/current_mapNN*) "
+                                            "or one case: prints the contest table."),
+    data: Path = typer.Option(None, "--data", callback=in_dir, help="Dataset directory (instead of CASES)."),
+    model: Path = typer.Option(None, "--model", callback=in_file,
+                               help="Checkpoint (.pt); default: the shipped static PDNNet."),
+    split: str = typer.Option("test", help="Dataset: test (held-out names stored in the checkpoint) | val | "
+                                           "train | all"),
+    json_out: Path = typer.Option(None, "--json", callback=out_file, help="Write per-case results as JSON here."),
+    figures: Path = typer.Option(None, "--figures", callback=out_dir,
+                                 help="Contest: write golden / predicted / error PNGs per case here."),
+    dbu_per_um: float = DBU,
+    threads: int = THREADS,
 ) -> None:
-    """MAE, max error, NMAE, CC, hotspot F1 and inference vs exact-solve time on a dataset."""
+    """Contest table (MAE mV, max error, F1, CC, time, exact-solve time) or dataset metrics of a model."""
+    from eda.errors import InputError
     from eda.predictors.evaluate import evaluate_checkpoint, write_json
+    from eda.predictors.predict import default_model_path
 
     _threads(threads)
-    res = evaluate_checkpoint(data, model, split)
+    if (cases is None) == (data is None):
+        raise InputError("give a contest folder (CASES) or --data DATASET_DIR, not both or neither")
+    if cases is not None:
+        from eda.predictors.contest import contest_table, evaluate_contest
+
+        if not cases.exists():
+            raise InputError("no such case folder or deck", file=cases)
+        res = evaluate_contest(cases, model or default_model_path("static"), dbu_per_um=dbu_per_um,
+                               figures=figures)
+        if json_out:
+            write_json(res, json_out)
+        s = res["summary"]
+        typer.echo(contest_table(res["rows"]))
+        typer.echo(f"{res['model_type']} on {s['n']} case(s): MAE {s['mae'] * 1e3:.4f} mV, "
+                   f"F1 {s['hotspot_f1']:.3f}, CC {s['cc']:.3f}, {s['infer_s']:.3f} s per case "
+                   f"(exact solve {s.get('exact_s', float('nan')):.3f} s)")
+        return
+    res = evaluate_checkpoint(data, model or default_model_path("static"), split)
     if json_out:
         write_json(res, json_out)
     s = res["summary"]
@@ -71,17 +125,20 @@ def evaluate(
 
 @app.command()
 def predict(
-    case: Path = typer.Argument(..., help="A PDN deck, or a case folder (netlist.sp [+ contest maps])."),
-    out: Path = typer.Option(..., "--out", help="Output folder (ir_drop_map.csv + PNG)."),
-    model: Path = typer.Option(None, "--model", help="Checkpoint (default: the shipped pretrained PDNNet)."),
+    case: Path = typer.Argument(..., help="A PDN deck, a contest case folder (netlist.sp [+ maps]) or a flat "
+                                          "contest deck (current_mapNN.sp beside its CSVs)."),
+    out: Path = typer.Option(..., "--out", callback=out_dir, help="Output folder (ir_drop_map.csv + PNG)."),
+    model: Path = typer.Option(None, "--model", callback=in_file,
+                               help="Checkpoint (default: the shipped pretrained PDNNet)."),
     target: str = typer.Option("static", "--target", help="static | dynamic (selects the shipped model)."),
-    threads: int = typer.Option(0, help="torch CPU threads (0: torch default)."),
+    dbu_per_um: float = DBU,
+    threads: int = THREADS,
 ) -> None:
     """Predict an IR-drop map (contest CSV convention) and draw it; scores it when a golden map is there."""
     from eda.predictors.predict import predict_case
 
     _threads(threads)
-    res = predict_case(case, out, model, target)
+    res = predict_case(case, out, model, target, dbu_per_um=dbu_per_um)
     msg = (f"{res['model_type']} {res['target']} IR drop of {case} ({res['nodes']} nodes, map {res['shape']}): "
            f"worst {res['worst_pred_v'] * 1e3:.3f} mV in {res['infer_s']:.3f} s -> {res['map_csv']}")
     if "metrics" in res:
@@ -93,22 +150,28 @@ def predict(
 
 @app.command()
 def compare(
-    data: Path = typer.Option(..., "--data", help="Dataset directory."),
-    out: Path = typer.Option(..., "--out", help="Output folder (table, JSON, plots, checkpoints)."),
+    data: Path = typer.Option(..., "--data", callback=in_dir, help="Dataset directory."),
+    out: Path = typer.Option(..., "--out", callback=out_dir, help="Output folder (table, JSON, plots, checkpoints)."),
     models: str = typer.Option("pdnnet,cnn,gnn,gbdt", help="Comma-separated model types."),
     targets: str = typer.Option("static,dynamic", help="Comma-separated targets."),
-    epochs: int = typer.Option(30, help="Maximum epochs per neural model."),
-    seed: int = typer.Option(0, help="Seed of the split and the training."),
-    max_minutes: float = typer.Option(0.0, help="Wall-time limit per model (0: none)."),
-    threads: int = typer.Option(0, help="torch CPU threads (0: torch default)."),
+    epochs: int = typer.Option(30, min=1, max=100000, help="Maximum epochs per neural model."),
+    seed: int = seed_option(0, "Seed of the split and the training."),
+    max_minutes: float = typer.Option(0.0, parser=float_range(0), help="Wall-time limit per model (0: none)."),
+    threads: int = THREADS,
 ) -> None:
     """Train and evaluate every model on one split; write compare.md/json and plots."""
+    from eda.errors import InputError
     from eda.predictors.evaluate import compare as run
+    from eda.predictors.registry import MODEL_TYPES
 
+    ms = [m.strip() for m in models.split(",") if m.strip()]
+    ts = [t.strip() for t in targets.split(",") if t.strip()]
+    if not ms or any(m not in MODEL_TYPES for m in ms):
+        raise InputError(f"--models: expected a comma-separated list of {', '.join(MODEL_TYPES)}, got {models!r}")
+    if not ts or any(t not in ("static", "dynamic") for t in ts):
+        raise InputError(f"--targets: expected a comma-separated list of static, dynamic, got {targets!r}")
     _threads(threads)
-    res = run(data, out, models=[m.strip() for m in models.split(",") if m.strip()],
-              targets=[t.strip() for t in targets.split(",") if t.strip()], epochs=epochs, seed=seed,
-              max_minutes=max_minutes)
+    res = run(data, out, models=ms, targets=ts, epochs=epochs, seed=seed, max_minutes=max_minutes)
     typer.echo(Path(res["files"]["table"]).read_text())
 
 
