@@ -45,6 +45,8 @@ class GenerateParams(BaseModel):
     batch_size: int = Field(128, ge=1, le=4096, description="sequences per batch")
     gallery: int = Field(6, ge=0, le=64, description="circuits drawn in gallery.png")
     top_k: int = Field(0, ge=0, description="keep the k most likely tokens (0: all)")
+    guidance: float = Field(0.0, ge=0, le=20, allow_inf_nan=False,
+                            description="classifier-free guidance weight of the type condition (0: none)")
     threads: int = Field(1, ge=0, le=256, description="torch threads of the model's steps while sampling (2: "
                          "both cores of an idle 2-core machine; 1 when the other core is busy)")
     pdk: str | None = Field("sky130", pattern="^sky130$", description="models of the ngspice check and the "
@@ -78,7 +80,7 @@ def generate(model: TopologyGPT, vocab: Vocab, ck: dict | None, params: Generate
     t0 = time.perf_counter()
     samples = sample(model, vocab, params.n, ctype=params.ctype, temperature=params.temperature,
                      grammar=params.grammar, batch_size=params.batch_size, seed=params.seed,
-                     top_k=params.top_k, progress=progress, threads=params.threads,
+                     top_k=params.top_k, progress=progress, threads=params.threads, guidance=params.guidance,
                      lengths=training_lengths(ck, params.ctype) if params.train_sizes and ck is not None else None)
     t_sample = time.perf_counter() - t0
     reasons: Counter = Counter()

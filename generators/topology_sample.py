@@ -40,7 +40,7 @@ class Sample:
 def sample(model: TopologyGPT, vocab: Vocab, n: int, ctype: str | None = None, temperature: float = 1.0,
            grammar: bool = True, batch_size: int = 128, max_len: int | None = None, seed: int = 0,
            top_k: int = 0, progress: bool = False, threads: int = 1,
-           lengths: np.ndarray | list[int] | None = None) -> list[Sample]:
+           lengths: np.ndarray | list[int] | None = None, guidance: float = 0.0) -> list[Sample]:
     """Sample ``n`` sequences (KV-cached, batched) and decode them.
 
     Args:
@@ -54,6 +54,8 @@ def sample(model: TopologyGPT, vocab: Vocab, n: int, ctype: str | None = None, t
             closes every tour within its budget, so the sizes follow this distribution.
             None: every sample may use ``max_len``.
         top_k: keep only the k most likely tokens (0: all).
+        guidance: classifier-free guidance weight of a type condition (0: none; costs a second
+            model row per sample, conditioned on ``<type:any>``).
         threads: torch threads of the model's steps (restored afterwards; 0: leave torch's
             setting). The grammar is Python on one thread. (Running the model's next step on a
             worker thread beside the grammar was measured slower than two torch threads: both
@@ -61,6 +63,8 @@ def sample(model: TopologyGPT, vocab: Vocab, n: int, ctype: str | None = None, t
     """
     if not math.isfinite(temperature) or temperature <= 0:
         raise InputError(f"temperature: must be a finite number > 0, got {temperature}")
+    if not math.isfinite(guidance) or guidance < 0:
+        raise InputError(f"guidance: must be a finite number >= 0, got {guidance}")
     if ctype is not None and type_token(ctype) not in vocab.index:
         raise InputError(f"type {ctype!r} is not in the model's vocabulary ({', '.join(vocab.types)})")
     max_len = min(max_len or model.config.block_size, model.config.block_size)
@@ -84,7 +88,8 @@ def sample(model: TopologyGPT, vocab: Vocab, n: int, ctype: str | None = None, t
         while len(out) < n:
             b = min(batch_size, n - len(out))
             budgets = drawn[len(out): len(out) + b]
-            out += _sample_batch(model, vocab, tables, budgets, max_len, ctype, temperature, grammar, gen, top_k)
+            out += _sample_batch(model, vocab, tables, budgets, max_len, ctype, temperature, grammar, gen, top_k,
+                                 guidance)
             if bar:
                 bar.update(b)
     finally:
@@ -108,7 +113,65 @@ def _shrink_cache(caches: list, idx: torch.Tensor, pos: int, length: int) -> lis
     return out
 
 
-def _sample_batch(model, vocab, tables, budgets, cap, ctype, temperature, grammar, gen, top_k) -> list[Sample]:
+class _Decoder:
+    """The model's side of a batch: its rows' key/value caches and length targets. With
+    classifier-free guidance (``guidance`` > 0 and a type), each row has a twin conditioned on
+    ``<type:any>`` and the logits are ``c + guidance * (c - u)``: the type's pull, strengthened
+    (the model learnt both from type dropout)."""
+
+    def __init__(self, model: TopologyGPT, prefix: list[int], any_prefix: list[int] | None, target: torch.Tensor,
+                 length: int, guidance: float):
+        self.model, self.w, self.twin = model, guidance, any_prefix is not None
+        self.n = len(target)
+        rows = [prefix] * self.n + ([any_prefix] * self.n if self.twin else [])
+        self.target = torch.cat([target, target]) if self.twin else target
+        self.caches = model.new_cache(len(rows), length)
+        self.logits = self._mix(model(torch.tensor(rows), self.caches, 0, self.target)[:, -1])
+
+    def _mix(self, lg: torch.Tensor) -> torch.Tensor:
+        if not self.twin:
+            return lg
+        c, u = lg[: self.n], lg[self.n:]
+        return c + self.w * (c - u)
+
+    def keep(self, idx: torch.Tensor, pos: int, length: int) -> None:
+        """Keep rows ``idx`` only (finished rows leave the batch)."""
+        both = torch.cat([idx, idx + self.n]) if self.twin else idx
+        self.caches = _shrink_cache(self.caches, both, pos, length)
+        self.target = self.target[both]
+        self.n = len(idx)
+
+    def step(self, nxt: torch.Tensor, pos: int) -> None:
+        x = torch.cat([nxt, nxt]) if self.twin else nxt
+        self.logits = self._mix(self.model.step(x, self.caches, pos, self.target))
+
+
+def _draw(logits: torch.Tensor, masks: np.ndarray | None, temperature: float, top_k: int,
+          gen: torch.Generator) -> torch.Tensor:
+    """One token per row from softmax(logits / temperature), among the legal (``masks``) and the
+    ``top_k`` most likely tokens."""
+    v = logits.shape[-1]
+    lg = logits / temperature if temperature != 1.0 else logits
+    if top_k:
+        kth = torch.topk(lg, min(top_k, v), dim=-1).values[:, -1:]
+        lg = lg.masked_fill(lg < kth, float("-inf"))
+    if masks is not None:
+        mt = torch.from_numpy(masks)
+        lg = lg.masked_fill(~mt, float("-inf"))
+        if top_k:
+            # a legal token the model gives zero probability (after top-k) is still allowed
+            dead = torch.isinf(lg).all(dim=-1)
+            if dead.any():
+                lg[dead] = torch.where(mt[dead], 0.0, float("-inf"))
+    # inverse-CDF draw: one uniform per row (random tensors of the vocabulary's width cost more
+    # than the model's step on CPU); finished rows draw <pad>, the only token their grammar allows
+    cdf = torch.softmax(lg, dim=-1).cumsum_(dim=-1)
+    u = torch.rand((cdf.shape[0], 1), generator=gen).mul_(cdf[:, -1:]).clamp_(min=1e-9)
+    return torch.searchsorted(cdf, u).squeeze_(1).clamp_(max=v - 1)
+
+
+def _sample_batch(model, vocab, tables, budgets, cap, ctype, temperature, grammar, gen, top_k,
+                  guidance: float = 0.0) -> list[Sample]:
     # the model aims at the drawn length; the grammar allows a little more (its reservations
     # are conservative) and closes every tour within that
     target = torch.as_tensor(np.asarray(budgets), dtype=torch.long)
@@ -116,34 +179,16 @@ def _sample_batch(model, vocab, tables, budgets, cap, ctype, temperature, gramma
     b = len(budgets)
     max_len = int(max(budgets))
     prefix = [vocab.bos, vocab.index[type_token(ctype)], tables.vss]
+    any_prefix = [vocab.bos, vocab.index[type_token(None)], tables.vss] if guidance and ctype else None
     seqs = [list(prefix) for _ in range(b)]
     gram = [TourGrammar(tables, int(n), prefix_len=2) for n in budgets] if grammar else None
     done = np.zeros(b, bool)
     rows = np.arange(b)  # sample index of each row of the batch tensors
-    caches = model.new_cache(b, max_len)
-    logits = model(torch.tensor([prefix] * b), caches, 0, target)[:, -1]
+    dec = _Decoder(model, prefix, any_prefix, target, max_len, guidance)
     masks = np.stack([g.mask() for g in gram]) if grammar else None
     pos = len(prefix)
-    v = len(vocab)
     while len(rows) and pos < max_len:
-        lg = logits / temperature if temperature != 1.0 else logits
-        if top_k:
-            kth = torch.topk(lg, min(top_k, v), dim=-1).values[:, -1:]
-            lg = lg.masked_fill(lg < kth, float("-inf"))
-        if grammar:
-            mt = torch.from_numpy(masks)
-            lg = lg.masked_fill(~mt, float("-inf"))
-            if top_k:
-                # a legal token the model gives zero probability (after top-k) is still allowed
-                dead = torch.isinf(lg).all(dim=-1)
-                if dead.any():
-                    lg[dead] = torch.where(mt[dead], 0.0, float("-inf"))
-        # inverse-CDF draw from softmax(lg): one uniform per row (random tensors of the
-        # vocabulary's width cost more than the model's step on CPU); finished rows draw <pad>,
-        # the only token their grammar allows
-        cdf = torch.softmax(lg, dim=-1).cumsum_(dim=-1)
-        u = torch.rand((cdf.shape[0], 1), generator=gen).mul_(cdf[:, -1:]).clamp_(min=1e-9)
-        nxt = torch.searchsorted(cdf, u).squeeze_(1).clamp_(max=v - 1)
+        nxt = _draw(dec.logits, masks, temperature, top_k, gen)
         for i, t in zip(rows.tolist(), nxt.tolist(), strict=True):
             if done[i]:
                 continue
@@ -162,33 +207,36 @@ def _sample_batch(model, vocab, tables, budgets, cap, ctype, temperature, gramma
         if len(keep) <= 0.75 * len(rows):
             # drop finished rows from the batch and the key/value buffers (in bulk: copies cost)
             idx = torch.from_numpy(keep)
-            rows, nxt, target = rows[keep], nxt[idx], target[idx]
-            caches = _shrink_cache(caches, idx, pos, int(max(budgets[rows])))
+            rows, nxt = rows[keep], nxt[idx]
+            dec.keep(idx, pos, int(max(budgets[rows])))
         if grammar:
             masks = np.stack([gram[i].mask() for i in rows.tolist()])
-        logits = model.step(nxt, caches, pos, target)
+        dec.step(nxt, pos)
         pos += 1
-    out = []
-    for i in range(b):
-        toks = vocab.decode(seqs[i])
-        if toks[-1] == "<eos>":
-            # the walk back down the stack to VSS is implied by <eos>: spell it out
-            toks = toks[:2] + close_walk(toks[2:-1]) + toks[-1:]
-        s = Sample(tokens=toks)
-        if grammar and gram[i].failed:
-            s.error = gram[i].failed
-        elif toks[-1] != "<eos>":
-            s.error = f"no <eos> within {int(budgets[i])} tokens"
-        elif grammar:
-            # the grammar holds the graph it let through (the same as strict decoding gives)
-            s.graph, s.ctype = gram[i].graph(), ctype
-        else:
-            try:
-                s.graph, s.ctype = sequence_to_graph(toks, strict=True)
-            except InputError as e:
-                s.error = str(e)
-        out.append(s)
-    return out
+    return [_finish(vocab, seqs[i], gram[i] if grammar else None, int(budgets[i]), ctype) for i in range(b)]
+
+
+def _finish(vocab: Vocab, ids: list[int], gram: TourGrammar | None, budget: int, ctype: str | None) -> Sample:
+    """A sampled sequence as a :class:`Sample`: tokens with the implied walk back spelled out,
+    and the graph or the reason there is none."""
+    toks = vocab.decode(ids)
+    if toks[-1] == "<eos>":
+        # the walk back down the stack to VSS is implied by <eos>: spell it out
+        toks = toks[:2] + close_walk(toks[2:-1]) + toks[-1:]
+    s = Sample(tokens=toks)
+    if gram is not None and gram.failed:
+        s.error = gram.failed
+    elif toks[-1] != "<eos>":
+        s.error = f"no <eos> within {budget} tokens"
+    elif gram is not None:
+        # the grammar holds the graph it let through (the same as strict decoding gives)
+        s.graph, s.ctype = gram.graph(), ctype
+    else:
+        try:
+            s.graph, s.ctype = sequence_to_graph(toks, strict=True)
+        except InputError as e:
+            s.error = str(e)
+    return s
 
 
 __all__ = ["LENGTH_SLACK", "Sample", "sample", "draw_budgets"]

@@ -196,6 +196,13 @@ def test_length_budgets(tiny):
         assert {frozenset(e) for e in g.edges} == {frozenset(e) for e in s.graph.edges}
     again = sample(model, vocab, 10, batch_size=5, seed=4, lengths=[60], threads=1)
     assert [s.tokens for s in again] == [s.tokens for s in one]  # seeded
+    # classifier-free guidance: twin rows conditioned on <type:any>, still decoding, seeded
+    ct = vocab.types[1]
+    g1 = sample(model, vocab, 6, ctype=ct, batch_size=3, seed=4, lengths=[40, 90], guidance=2.0)
+    g2 = sample(model, vocab, 6, ctype=ct, batch_size=3, seed=4, lengths=[40, 90], guidance=2.0)
+    assert all(s.graph is not None for s in g1) and [s.tokens for s in g1] == [s.tokens for s in g2]
+    g0 = sample(model, vocab, 6, ctype=ct, batch_size=3, seed=4, lengths=[40, 90])
+    assert [s.tokens for s in g0] != [s.tokens for s in g1]
     mixed = sample(model, vocab, 6, batch_size=6, seed=9, lengths=[40, 90, 150])
     assert all(s.graph is not None for s in mixed)
     assert all(len(s.tokens) <= 150 + LENGTH_SLACK for s in mixed)

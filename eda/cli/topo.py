@@ -86,6 +86,8 @@ def generate(
     seed: int = seed_option(0, "Sampling seed."),
     threads: int = threads_option(1, "Torch threads of the model's steps while sampling (2: both cores of an "
                                      "idle 2-core machine; 1 when the other core is busy)."),
+    guidance: float = typer.Option(0.0, parser=float_range(0, 20), help="Classifier-free guidance weight of "
+                                   "--type (0: none; each sample then costs two model rows)."),
     force: bool = typer.Option(False, help="Run even when the estimated time is over the limit."),
 ) -> None:
     """Sample circuits; write each valid one as a simulatable SPICE deck, report.json and gallery.png.
@@ -108,7 +110,7 @@ def generate(
                          f"{GENERATE_LIMIT_S / 60:.0f} min); sample fewer or pass --force")
     m, vocab, ck = load_checkpoint(model)
     rep = gen(m, vocab, ck, GenerateParams(n=n, ctype=ctype, temperature=temperature, grammar=grammar,
-                                           simulate=simulate, seed=seed, threads=threads,
+                                           simulate=simulate, seed=seed, threads=threads, guidance=guidance,
                                            pdk=None if pdk == "generic" else pdk), out, progress=True)
     keys = ["n", "decoded", "rule_clean", "valid", "unique", "novel", "mean_devices", "max_devices",
             "circuits_per_s_sample_erc"]
