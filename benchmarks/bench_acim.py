@@ -141,5 +141,62 @@ def _plot_sim(sims: dict, path: Path) -> None:
     plt.close(fig)
 
 
+def column_corners(jobs: int = 2, n_delta: int = 3) -> dict:
+    """Closed-loop ngspice column conversions (sky130 BSIM4) at every corner/temperature of
+    ``CORNER_CONFIGS``: INL, DNL, SNR against the model; ``results/acim_column.json`` and
+    ``figures/acim_column_transfer.png``."""
+    from eda.generators.acim_column import corner_table
+
+    t0 = time.perf_counter()
+    rows = corner_table(jobs=jobs, n_delta=n_delta)
+    print(f"{'corner':>7} {'T[C]':>5} {'SNR sim':>8} {'model(q)':>8} {'model':>7} {'INL':>6} {'DNL':>6} "
+          f"{'wrong':>5} {'v_u sim/model [mV]':>19} {'s':>6}")
+    for r in rows:
+        print(f"{r['corner']:>7} {r['temp_c']:5.0f} {r['snr_sim_db']:8.2f} {r['snr_model_quant_db']:8.2f} "
+              f"{r['snr_model_db']:7.2f} {r['max_inl_lsb']:6.2f} {r['max_dnl_lsb']:6.2f} {r['codes_wrong']:5d} "
+              f"{r['v_unit_sim_mV']:9.1f}/{r['v_unit_model_mV']:<9.1f} {r['seconds']:6.0f}")
+    out = {"rows": rows, "seconds": round(time.perf_counter() - t0, 1), "jobs": jobs, "n_delta": n_delta,
+           "machine": {"cpus": os.cpu_count(), "python": platform.python_version()}}
+    path = HERE / "results" / "acim_column.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(out, indent=1))
+    _plot_column(rows, HERE / "figures" / "acim_column_transfer.png")
+    print(f"wrote {path}")
+    return out
+
+
+def _plot_column(rows: list[dict], path: Path) -> None:
+    from eda.plot import figure, save
+
+    fig, (a, b) = figure(1, 2, figsize=(11, 4))
+    for r in rows:
+        u, c = np.array(r["u"]), np.array(r["codes"])
+        order = np.argsort(u)
+        a.step(u[order], c[order], where="post", label=f"{r['corner']} {r['temp_c']:.0f} °C")
+    n, bits = rows[0]["n_caps"], rows[0]["adc_bits"]
+    uu = np.linspace(-0.5, n + 0.5, 400)
+    a.plot(uu, np.clip(np.floor((uu + 0.5) / (n // 2 ** bits)), 0, 2 ** bits - 1), "k:", lw=1, label="ideal")
+    a.set_xlabel("MAC input k (+ sub-unit shift) [unit caps]")
+    a.set_ylabel("SAR output code")
+    a.set_title(f"one column, N={n}, {bits}-bit SAR: ngspice + sky130 BSIM4")
+    a.legend(fontsize=7)
+    r0 = rows[0]
+    k, v = np.array(r0["k"]), np.array(r0["v_cl"])
+    b.plot(k, v, "o", ms=4, label=f"sampled CL ({r0['corner']} {r0['temp_c']:.0f} °C)")
+    b.set_xlabel("MAC value k")
+    b.set_ylabel("compute line after sampling [V]")
+    b.set_title(f"unit step {r0['v_unit_sim_mV']:.1f} mV (model {r0['v_unit_model_mV']:.1f} mV)")
+    b.legend(fontsize=7)
+    save(fig, path, dpi=80)
+
+
 if __name__ == "__main__":
-    main()
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--column", action="store_true", help="only the closed-loop column corner table")
+    ap.add_argument("--jobs", type=int, default=2, help="processes for the corner table")
+    args = ap.parse_args()
+    if not args.column:
+        main()
+    column_corners(jobs=args.jobs)

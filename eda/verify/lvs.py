@@ -253,11 +253,14 @@ def _circuit(nl: db.Netlist, name: str) -> db.Circuit | None:
 
 
 def run_lvs(gds: str | Path | db.Layout, reference: Circuit | str | Path, tech: Technology | str = "sky130",
-            top: str | None = None, report: str | Path | None = None) -> LvsResult:
+            top: str | None = None, report: str | Path | None = None,
+            extracted: str | Path | None = None) -> LvsResult:
     """Extract ``gds`` and compare it with ``reference`` (a Circuit or a SPICE file).
 
     Top-level ports of the reference (``Circuit.ports``; for a SPICE file whose top circuit has no
     devices, the subckt named like the layout top cell) must be labelled on nets of the same name.
+    ``extracted``: also write the extracted netlist there as SPICE (:func:`xref_circuit`: the
+    layout's devices and connectivity, nets named from the schematic where LVS paired them).
 
     Returns:
         LvsResult; ``clean`` is True only for a match without extraction errors.
@@ -307,6 +310,10 @@ def run_lvs(gds: str | Path | db.Layout, reference: Circuit | str | Path, tech: 
                 else:
                     comparer.same_nets(ctop_l, ctop_s, nl_, ns_, True)
     match = lvs.compare(comparer)
+    if extracted is not None:
+        from eda.export.to_spice import write_spice
+
+        write_spice(xref_circuit(lvs, lay_nl, cell.name), extracted)
     mismatches: list[str] = []
     xref = lvs.xref()
     if not match and xref is not None:
@@ -341,3 +348,83 @@ def run_lvs(gds: str | Path | db.Layout, reference: Circuit | str | Path, tech: 
                for c in lay_nl.each_circuit())
     return LvsResult(name, cell.name, bool(match), ndev_l, ndev_s, nnet, mismatches, errors,
                      time.perf_counter() - t0)
+
+
+def _spice_name(name: str) -> str:
+    """A net name ngspice reads: ``$12`` (KLayout's unnamed nets) and other odd characters
+    become ``n_12``-style identifiers."""
+    out = "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in name)
+    return out if out and not out.startswith("_") else "n" + out
+
+
+def _mim_wl(area_um2: float, perim_um: float) -> tuple[float, float]:
+    """Width and length (µm) of a rectangle with the given area and perimeter (a square when the
+    perimeter is missing or inconsistent)."""
+    half = perim_um / 2.0
+    disc = half * half - 4.0 * area_um2
+    if perim_um <= 0 or disc < 0:
+        s = area_um2 ** 0.5
+        return s, s
+    w = (half + disc ** 0.5) / 2.0
+    return w, area_um2 / w
+
+
+def xref_circuit(lvs: db.LayoutVsSchematic, lay_nl: db.Netlist, top: str) -> Circuit:
+    """The extracted (layout) netlist of a compared LVS run as a :class:`Circuit`: one subcircuit
+    per layout circuit, MOS devices as ``X… d g s b sky130_fd_pr__nfet_01v8 W= L=`` (µm), MIM
+    capacitors as ``X… a b sky130_fd_pr__cap_mim_m3_1 W= L=`` (W, L from the extracted area and
+    perimeter). Nets the comparison paired with a schematic net carry the schematic's name (so the
+    compute line of a macro is ``CL_0`` even without a label); the others are ``n_<id>``."""
+    xref = lvs.xref()
+    names: dict[tuple[str, int], str] = {}
+    if xref is not None:
+        for cp in xref.each_circuit_pair():
+            a = cp.first()
+            if a is None:
+                continue
+            for np_ in xref.each_net_pair(cp):
+                la, sb = np_.first(), np_.second()
+                if la is not None and sb is not None and sb.name:
+                    names[(a.name, la.cluster_id)] = sb.name
+    subs: list[Subckt] = []
+    for c in lay_nl.each_circuit_bottom_up():
+        def net_name(n: db.Net | None, c=c) -> str:
+            if n is None:
+                return f"nc_{c.name}"
+            return _spice_name(names.get((c.name, n.cluster_id)) or n.expanded_name())
+
+        ports = tuple(net_name(c.net_for_pin(p)) for p in c.each_pin())
+        devices: list[Device] = []
+        for d in c.each_device():
+            cls = d.device_class()
+            terms = tuple(net_name(d.net_for_terminal(t.id())) for t in cls.terminal_definitions())
+            name = "X" + _spice_name(d.expanded_name())
+            if cls.name.lower() == _MIM:
+                w, ln = _mim_wl(d.parameter("A"), d.parameter("P"))
+                devices.append(Device(name, "X", terms[:2], model=_MIM, params={"W": round(w, 4), "L": round(ln, 4)}))
+            else:
+                devices.append(Device(name, "X", terms[:4], model=cls.name,
+                                      params={"W": round(d.parameter("W"), 4), "L": round(d.parameter("L"), 4)}))
+        for sc in c.each_subcircuit():
+            ref = sc.circuit_ref()
+            if ref.pin_count() == 0:  # nothing to connect (e.g. a tap cell)
+                continue
+            nodes = tuple(net_name(sc.net_for_pin(p.id())) for p in ref.each_pin())
+            devices.append(Device("X" + _spice_name(sc.expanded_name()), "X", nodes, model=ref.name))
+        if ports or c.name.lower() == top.lower():
+            subs.append(Subckt(c.name, ports, devices=devices))
+    return Circuit(title=f"* {top}: netlist extracted from the layout (LVS)", subckts=subs)
+
+
+def extracted_circuit(gds: str | Path | db.Layout, reference: Circuit | str | Path,
+                      tech: Technology | str = "sky130", top: str | None = None) -> tuple[Circuit, LvsResult]:
+    """Run LVS of ``gds`` against ``reference`` and return (:func:`xref_circuit` of the layout,
+    the LVS result). Simulate the layout itself with it (its nets carry the schematic names)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "extracted.spice"
+        res = run_lvs(gds, reference, tech, top, extracted=path)
+        from eda.read.from_spice import read_spice
+
+        return read_spice(path), res

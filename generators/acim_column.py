@@ -1,0 +1,476 @@
+"""Closed-loop ngspice simulation of one ACIM column conversion, on sky130 device models.
+
+The column is the macro's own netlist: :func:`eda.layout.macro.build_macro` with ``cols = 1``
+(or any netlist with the macro's ports, e.g. the one the LVS run extracts from the GDS, see
+:func:`eda.verify.lvs.extract_spice`), instantiated as one subcircuit — 8T bitcells, compute cells
+(read inverter, EN transmission gate, RST switch, MIM capacitor), the StrongARM comparator, the
+thermometer sequencer, the result flip-flops and the DAC switches all switch in the transient; no
+decision is made in Python. Python only drives the macro's ports and reads the result bits.
+
+Testbench, per conversion (all times in :class:`ColumnBench`):
+
+1. reset: SRST presets every result bit to 1, SRSTB clears the sequencer (so every DAC line sits at
+   VREFN), RST ties the bottom plates to their VB lines, PCHB precharges the read bit lines and the
+   testbench switch CLR holds the compute line CL at ``VCM``;
+2. MAC: the inputs ``IN_r`` raise the read word lines, each compute cell's bottom plate follows
+   ``VDD·x·w`` through the EN gate while CL is held;
+3. sample: CLR opens (top-plate sampling), EN opens, RST closes: the bottom plates return to VREFN and
+   CL drops to ``VCM − k·v_u`` (``v_u = VDD·C_u/C_tot``);
+4. SAR: SCLK edges step the sequencer; trial k raises DAC line k (VREFP) under its group; the
+   StrongARM (CLK high in the second half of each SCLK period) compares CL with ``INN``; the result
+   flip-flop of bit k captures its decision at the next edge. ``INN = VCM + (½ + δ)·v_u`` puts the
+   thresholds half a unit below each DAC level (the model's convention); ``δ`` shifts the input by a
+   fraction of a unit for sub-LSB transition levels (INL/DNL).
+
+Weights are written once through WL/BL/BLB (effective weight = QB, the node the read stack sees).
+Two testbench parts are not in the macro: the CL reset switch (the macro has none — a charge-domain
+compute line needs one; here it is a sky130 nfet to VCM) and a bootstrapped RST/CLR gate level
+(``v_boost``): the cell's VB switch is a lone nfet, which passes VREFP = VDD only to about
+VDD − V_th otherwise, so DAC steps would be smaller than MAC steps.
+
+Device models: ``models="sky130"`` (default) binds the cells' ``sky130_fd_pr__*`` instances to the
+BSIM4 sky130 library at ``corner``/``temp_c`` (a reduced file of the three devices used, cached —
+:func:`eda.tech.sky130_models.reduced_lib`); ``models="generic"`` is the explicit fallback (level-1
+MOS, ideal 2 fF/µm² capacitor; :func:`generic_models`).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from eda.circuit import Circuit, Device, Model, Subckt, Waveform
+from eda.errors import InputError
+
+MODEL_SETS = ("sky130", "generic")
+_TR = 50e-12  # edge time of every testbench source
+#: Phase times within a conversion (s): precharge/RST off, MAC on, CL sampled, EN off, RST on, first SCLK.
+_T_PRE, _T_MAC, _T_SMP, _T_ENOFF, _T_RSTON, _T_SAR = 0.6e-9, 0.7e-9, 1.9e-9, 2.0e-9, 2.1e-9, 2.5e-9
+
+
+def generic_models() -> list[Subckt]:
+    """The explicit fallback: sky130 device names bound to level-1 MOS models (V_T ≈ 0.45 V) and
+    an ideal 2 fF/µm² capacitor (W, L in µm). Checks topology, not sky130 timing or margins."""
+    mos = {"level": 1.0, "lambda": 0.1, "tox": 4e-9, "cgso": 3e-10, "cgdo": 3e-10, "cj": 1e-3}
+    out = []
+    for name, kind, vto, kp in (("nfet", "nmos", 0.45, 3e-4), ("pfet", "pmos", -0.45, 1.2e-4)):
+        out.append(Subckt(f"sky130_fd_pr__{name}_01v8", ("d", "g", "s", "b"),
+                          params={"W": 1.0, "L": 0.15, "nf": 1.0},
+                          devices=[Device("M1", "M", ("d", "g", "s", "b"), model=f"{name}gen",
+                                          params={"w": "{W*1e-6}", "l": "{L*1e-6}"})],
+                          models=[Model(f"{name}gen", kind, {**mos, "vto": vto, "kp": kp})]))
+    out.append(Subckt("sky130_fd_pr__cap_mim_m3_1", ("a", "b"), params={"W": 1.0, "L": 1.0, "MF": 1.0},
+                      devices=[Device("C1", "C", ("a", "b"), value="{W*L*2e-15}")]))
+    return out
+
+
+def bind_models(circuit: Circuit, models: str = "sky130", corner: str = "tt", temp_c: float = 27.0) -> Circuit:
+    """``circuit`` with its sky130 device names bound to a model set at ``corner`` and ``temp_c``.
+
+    Raises:
+        InputError: an unknown model set or corner.
+        eda.tech.sky130_models.ModelsMissing: ``models="sky130"`` without the models installed.
+    """
+    from eda.tech import sky130_models
+
+    if models not in MODEL_SETS:
+        raise InputError(f"field 'models': {models!r}; expected one of {', '.join(MODEL_SETS)}", file="acim column")
+    opts = {**circuit.options, "temp": float(temp_c), "tnom": 27.0}
+    if models == "generic":
+        return replace(circuit, subckts=generic_models() + list(circuit.subckts), options=opts)
+    if corner not in sky130_models.CORNERS:
+        raise InputError(f"field 'corner': {corner!r}; expected one of {', '.join(sky130_models.CORNERS)}",
+                         file="acim column")
+    geo = {(float(d.params[w]), float(d.params[ln])) for sub in [*circuit.subckts, circuit] for d in sub.devices
+           if (d.model or "").lower().startswith("sky130_fd_pr__") and "fet" in (d.model or "").lower()
+           for w, ln in (_wl_keys(d),) if w and ln}
+    card = sky130_models.include_card(corner, geometries=tuple(sorted(geo)) or None)
+    return replace(circuit, includes=[*circuit.includes, card], options=opts)
+
+
+def _wl_keys(d: Device) -> tuple[str | None, str | None]:
+    keys = {k.lower(): k for k in d.params}
+    return keys.get("w"), keys.get("l")
+
+
+@dataclass(frozen=True)
+class ColumnBench:
+    """One column conversion testbench.
+
+    Attributes:
+        adc_bits: SAR resolution B.
+        n_caps: compute caps per column N (``2**B`` must divide it); default ``2**B``.
+        local: bitcells per compute cell L (only row 0 of each local array is driven).
+        vdd: supply (V); VREFP = VDD, VREFN = 0.
+        vcm: compute-line reset level (V); default VDD − ½·v_u so the comparator works near VDD.
+        v_boost: high level of the RST and CLR switch gates (V), bootstrapped above VDD.
+        t_sclk: SCLK period (s).
+        corner, temp_c, models: device models (see the module docstring).
+        c_par_fF: compute-line parasitic assumed when setting INN (comparator gate etc.); only
+            places the thresholds, the transfer is measured.
+        cmp_balance: testbench patch on the comparator's internal OUTN: ``"flipflops"`` (B dummy
+            result flip-flops, the load OUTP drives), a capacitance in fF, or 0 (none). The library
+            StrongARM drives the B flip-flops from OUTP and nothing from OUTN; with the sky130
+            models an unbalanced load of >= 2 fF keeps OUTP high for every input.
+    """
+
+    adc_bits: int = 3
+    n_caps: int | None = None
+    local: int = 1
+    vdd: float = 1.8
+    vcm: float | None = None
+    v_boost: float = 3.3
+    t_sclk: float = 2e-9
+    corner: str = "tt"
+    temp_c: float = 27.0
+    models: str = "sky130"
+    c_par_fF: float = 1.0
+    cmp_balance: str | float = "flipflops"
+    extra: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name in ("adc_bits", "local"):
+            v = getattr(self, name)
+            if not (isinstance(v, int) and 1 <= v <= 8 * (name == "adc_bits") + 64 * (name == "local")):
+                raise InputError(f"field '{name}': {v!r}; expected an integer in range", file="acim column")
+        n = self.caps
+        if n < 2 or n % 2 ** self.adc_bits:
+            raise InputError(f"field 'n_caps': {n}; 2**adc_bits = {2 ** self.adc_bits} must divide it",
+                             file="acim column")
+        if not (0.8 <= self.vdd <= 2.0 and self.v_boost >= self.vdd and self.t_sclk > 0):
+            raise InputError("fields 'vdd', 'v_boost', 't_sclk': need 0.8 <= vdd <= 2, v_boost >= vdd, "
+                             "t_sclk > 0", file="acim column")
+        if self.models not in MODEL_SETS:
+            raise InputError(f"field 'models': {self.models!r}; expected one of {', '.join(MODEL_SETS)}",
+                             file="acim column")
+
+    @property
+    def caps(self) -> int:
+        return self.n_caps if self.n_caps is not None else 2 ** self.adc_bits
+
+    @property
+    def rows(self) -> int:
+        return self.caps * self.local
+
+    def c_unit_fF(self) -> float:
+        """The cell's MIM capacitance (sky130 model: 2 fF/µm² on (W + 0.15 µm)(L + 0.15 µm))."""
+        return 2.0 * 1.15 ** 2 if self.models == "sky130" else 2.0
+
+    def v_unit(self) -> float:
+        """Estimated compute-line step of one unit cap (V)."""
+        cu = self.c_unit_fF()
+        return self.vdd * cu / (self.caps * cu + self.c_par_fF)
+
+    def v_cm(self) -> float:
+        return self.vcm if self.vcm is not None else self.vdd - 0.5 * self.v_unit()
+
+    @property
+    def t_conv(self) -> float:
+        return _T_SAR + (self.adc_bits + 1) * self.t_sclk
+
+
+
+def column_netlist(bench: ColumnBench, lib: Any = None) -> tuple[Subckt, list[Subckt]]:
+    """The macro netlist of one column (``cols = 1``) from the cell library, with the compute line
+    CL_0 made a port (for the testbench's reset switch)."""
+    from eda.layout.library import load_library
+    from eda.layout.macro import MacroParams, build_macro
+
+    lib = lib if lib is not None else load_library()
+    m = build_macro(MacroParams(bench.rows, 1, bench.local, bench.adc_bits), lib)
+    top = next(s for s in m.circuit.subckts if s.name == m.name)
+    return Subckt(top.name, (*top.ports, "CL_0"), devices=top.devices), [s for s in m.circuit.subckts
+                                                                           if s is not top]
+
+
+def extracted_netlist(bench: ColumnBench, lib: Any = None) -> tuple[Subckt, list[Subckt]]:
+    """The column as the LVS run extracts it from its GDS (devices and connectivity of the
+    layout, nets named from the schematic where LVS paired them; see
+    :func:`eda.verify.lvs.extracted_circuit`), in the form :func:`run_conversions` takes.
+
+    Raises:
+        InputError: the layout does not pass LVS against its schematic (the extracted netlist
+            would not be the column).
+    """
+    import tempfile
+    from pathlib import Path
+
+    from eda.layout.library import load_library
+    from eda.layout.macro import MacroParams, build_macro
+    from eda.verify.lvs import extracted_circuit
+
+    lib = lib if lib is not None else load_library()
+    m = build_macro(MacroParams(bench.rows, 1, bench.local, bench.adc_bits), lib)
+    with tempfile.TemporaryDirectory() as tmp:
+        gds = Path(tmp) / f"{m.name}.gds"
+        m.library.write_gds(str(gds))
+        circ, res = extracted_circuit(gds, m.circuit)
+    if not res.clean:
+        raise InputError(f"the column layout fails LVS ({'; '.join((res.mismatches + res.extraction_errors)[:3])})",
+                         file="acim column")
+    top = next(s for s in circ.subckts if s.name.lower() == m.name.lower())
+    nets = {x for d in top.devices for x in d.nodes}
+    if "CL_0" not in nets:
+        raise InputError("the extracted column has no net paired with CL_0", file="acim column")
+    sub = Subckt(top.name, (*top.ports, "CL_0"), devices=top.devices)
+    return sub, [x for x in circ.subckts if x is not top]
+
+
+def _steps(events: list[tuple[float, float]], v0: float) -> Waveform:
+    """PWL that starts at ``v0`` and moves to each (t, v) in ``_TR``."""
+    pts, last = [0.0, v0], v0
+    for t, v in sorted(events):
+        if v == last:
+            continue
+        pts += [t, last, t + _TR, v]
+        last = v
+    return Waveform("pwl", tuple(pts))
+
+
+def testbench(bench: ColumnBench, sub: Subckt, leaf: list[Subckt], weights: np.ndarray,
+              inputs: np.ndarray, deltas: np.ndarray) -> tuple[Circuit, dict[str, Any]]:
+    """The transient testbench around ``sub`` (the column's netlist, ports by name).
+
+    Args:
+        weights: (N,) 0/1 weight of row 0 of each local array (written once).
+        inputs: (C, N) 0/1 inputs of each conversion (row 0 of each local array).
+        deltas: (C,) threshold shift δ of each conversion (units of v_u).
+
+    Returns:
+        (circuit, timing) with the read-out times of each conversion.
+    """
+    b, n, L, vdd = bench.adc_bits, bench.caps, bench.local, bench.vdd
+    vb, T, rows = bench.v_boost, bench.t_sclk, bench.rows
+    ev: dict[str, list[tuple[float, float]]] = {k: [] for k in ("SRST", "SRSTB", "CLR", "RST", "EN", "ENB", "PCHB",
+                                                                 "SCLK", "CLK", "INN")}
+    ev_in: dict[int, list[tuple[float, float]]] = {g: [] for g in range(n)}
+    # weight write (Q = not w: the read stack sees QB): one 1 ns slot per driven row, or one slot
+    # for all rows when every weight is the same
+    slots = [[g * L for g in range(n)]] if len(set(weights.tolist())) == 1 else [[g * L] for g in range(n)]
+    ev_bl: list[tuple[float, float]] = []
+    ev_wl: dict[int, list[tuple[float, float]]] = {}
+    for si, slot in enumerate(slots):
+        ev_bl.append((si * 1e-9 + 0.05e-9, 0.0 if weights[slot[0] // L] else vdd))
+        for r in slot:
+            ev_wl[r] = [(si * 1e-9 + 0.2e-9, vdd), (si * 1e-9 + 0.8e-9, 0.0)]
+    t_w = len(slots) * 1e-9 + 0.2e-9
+    v_u, vcm = bench.v_unit(), bench.v_cm()
+    t_read, t_smp = [], []
+    for c, (x, d) in enumerate(zip(inputs, deltas, strict=True)):
+        t0 = t_w + c * bench.t_conv
+        ev["SRST"] += [(t0, vdd), (t0 + _T_RSTON, 0.0)]
+        ev["SRSTB"] += [(t0, 0.0), (t0 + _T_RSTON, vdd)]
+        ev["CLR"] += [(t0, vb), (t0 + _T_SMP, 0.0)]
+        ev["RST"] += [(t0, vb), (t0 + _T_PRE, 0.0), (t0 + _T_RSTON, vb)]
+        ev["EN"] += [(t0 + _T_MAC, vdd), (t0 + _T_ENOFF, 0.0)]
+        ev["ENB"] += [(t0 + _T_MAC, 0.0), (t0 + _T_ENOFF, vdd)]
+        ev["PCHB"] += [(t0, 0.0), (t0 + _T_PRE, vdd)]
+        ev["INN"] += [(t0, vcm + (0.5 + float(d)) * v_u)]
+        for g in np.nonzero(x)[0]:
+            ev_in[int(g)] += [(t0 + _T_MAC, vdd), (t0 + _T_RSTON, 0.0)]
+        for k in range(b + 1):
+            te = t0 + _T_SAR + k * T
+            ev["SCLK"] += [(te, vdd), (te + T / 2, 0.0)]
+            if k < b:
+                ev["CLK"] += [(te + 0.5 * T, vdd), (te + 1.15 * T, 0.0)]
+        t_read.append(t0 + _T_SAR + (b + 0.6) * T)
+        t_smp.append(t0 + _T_RSTON + 0.3e-9)
+    init = {"SRST": vdd, "SRSTB": 0.0, "CLR": vb, "RST": vb, "EN": 0.0, "ENB": vdd, "PCHB": vdd, "SCLK": 0.0,
+            "CLK": 0.0, "INN": vcm + (0.5 + float(deltas[0])) * v_u}
+    drive: dict[str, Waveform | float] = {k: _steps(e, init[k]) for k, e in ev.items()}
+    drive.update({"VDD": vdd, "VSS": 0.0, "VREFP": vdd, "VREFN": 0.0, "VCM": vcm,
+                  "BL_0": _steps(ev_bl, vdd), "BLB_0": _steps([(t, vdd - v) for t, v in ev_bl], 0.0)})
+    for r in range(rows):
+        drive[f"WLIN_{r}"] = _steps(ev_wl.get(r, []), 0.0)
+        g, rr = divmod(r, L)
+        drive[f"IN_{r}"] = _steps(ev_in[g], 0.0) if rr == 0 else 0.0
+    devices: list[Device] = [Device("XCOL", "X", tuple(sub.ports), model=sub.name)]
+    patches = []
+    if "CLR" not in {q.upper() for q in sub.ports}:  # the macro has no compute-line reset: the testbench's
+        devices.append(Device("XCLR", "X", ("CL_0", "CLR", "VCM", "VSS"), model="sky130_fd_pr__nfet_01v8",
+                              params={"W": 0.42, "L": 0.15}))
+        patches.append("CL reset nfet (W/L 0.42/0.15) to VCM in the testbench")
+    leaf, note = _balance_comparator(leaf, bench.cmp_balance, b)
+    patches += [note] if note else []
+    patches.append(f"RST/CLR gates bootstrapped to {vb:g} V")
+    for net, v in drive.items():
+        if isinstance(v, Waveform):
+            devices.append(Device(f"V{net}", "V", (net, "0"), value=float(v.args[1]), waveform=v))
+        else:
+            devices.append(Device(f"V{net}", "V", (net, "0"), value=float(v)))
+    missing = [q for q in sub.ports if q not in drive and not q.startswith(("BIT_", "CL_"))]
+    if missing:
+        raise InputError(f"column netlist {sub.name}: ports {', '.join(missing[:5])} have no testbench drive",
+                         file="acim column")
+    circ = Circuit(title=f"* ACIM column conversion: N={n} L={L} B={b}", subckts=[*leaf, sub], devices=devices)
+    return circ, {"t_read": np.array(t_read), "t_sample": np.array(t_smp), "patches": patches,
+                  "t_stop": t_w + len(inputs) * bench.t_conv, "t_write": t_w}
+
+
+def _balance_comparator(leaf: list[Subckt], how: str | float, n_loads: int) -> tuple[list[Subckt], str]:
+    """Copy of ``leaf`` whose comparator (the subckt with ports INP and an internal OUTN net)
+    carries on OUTN the load OUTP sees (see :attr:`ColumnBench.cmp_balance`)."""
+    if how == 0 or how == "none":
+        return leaf, ""
+    ff = next((s for s in leaf if {"CMP", "CK", "BIT", "VDD", "VSS"} <= {q.upper() for q in s.ports}), None)
+    out, note = [], ""
+    for s in leaf:
+        nets = {x for d in s.devices for x in d.nodes}
+        ports = {q.upper(): q for q in s.ports}
+        outn = next((x for x in nets if x.upper() == "OUTN"), None)
+        if outn and "VSS" in ports and "VDD" in ports and "OUTN" not in ports and "INP" in ports:
+            if how == "flipflops" and ff is not None:
+                conn = {"CMP": outn, "VDD": ports["VDD"], "VSS": ports["VSS"]}
+                extra = [Device(f"XBAL{i}", "X", tuple(conn.get(q.upper(), ports["VSS"] if q.upper() != "BIT"
+                                                                 else f"bal_bit{i}") for q in ff.ports),
+                                model=ff.name) for i in range(n_loads)]
+                note = f"comparator OUTN loaded with {n_loads} dummy result flip-flops (the load OUTP drives)"
+            else:
+                c_fF = float(how) if how != "flipflops" else 1.4 * n_loads
+                extra = [Device("Cbal", "C", (outn, ports["VSS"]), value=c_fF * 1e-15)]
+                note = f"comparator OUTN loaded with {c_fF:g} fF (the cell loads only OUTP)"
+            s = replace(s, devices=[*s.devices, *extra])
+        out.append(s)
+    return out, note
+
+
+def run_conversions(bench: ColumnBench, inputs: np.ndarray, deltas: np.ndarray | None = None,
+                    weights: np.ndarray | None = None, netlist: tuple[Subckt, list[Subckt]] | None = None,
+                    lib: Any = None) -> dict[str, np.ndarray]:
+    """Simulate conversions of ``inputs`` (C, N) and return ``codes`` (C,), the sampled compute-line
+    voltage ``v_cl`` (C,), ``k`` (C,) and ``delta`` (C,). ``netlist`` (subckt, leaf subckts)
+    replaces the schematic column (e.g. the extracted one)."""
+    from eda.sim.ngspice import transient
+
+    t_start = time.perf_counter()
+    inputs = np.atleast_2d(np.asarray(inputs, dtype=int))
+    n = bench.caps
+    if inputs.shape[1] != n:
+        raise InputError(f"inputs: {inputs.shape[1]} per conversion; the column has {n} caps", file="acim column")
+    deltas = np.zeros(len(inputs)) if deltas is None else np.asarray(deltas, dtype=float)
+    weights = np.ones(n, dtype=int) if weights is None else np.asarray(weights, dtype=int)
+    sub, leaf = netlist if netlist is not None else column_netlist(bench, lib)
+    circ, tm = testbench(bench, sub, leaf, weights, inputs, deltas)
+    circ = bind_models(circ, bench.models, bench.corner, bench.temp_c)
+    t, wav = transient(circ, 20e-12, tm["t_stop"], max_step=100e-12)
+    bits = np.stack([np.interp(tm["t_read"], t, wav[f"BIT_{k}_0"]) > bench.vdd / 2
+                     for k in range(bench.adc_bits)], -1)
+    codes = (bits * 2 ** np.arange(bench.adc_bits - 1, -1, -1)).sum(-1)
+    return {"codes": codes, "v_cl": np.interp(tm["t_sample"], t, wav["CL_0"]),
+            "k": (inputs * weights[None, :]).sum(-1), "delta": deltas, "patches": tm["patches"],
+            "seconds": time.perf_counter() - t_start}
+
+
+def transfer(bench: ColumnBench, n_delta: int = 1, **kw) -> dict[str, Any]:
+    """Sweep the MAC value k = 0..N (and ``n_delta`` sub-unit input shifts) through whole column
+    conversions; return the codes and the measured unit step."""
+    n = bench.caps
+    ks = np.arange(n + 1)
+    deltas = (np.arange(n_delta) + 0.5) / n_delta - 0.5
+    kk, dd = np.meshgrid(ks, deltas, indexing="ij")
+    inputs = (np.arange(n)[None, :] < kk.reshape(-1)[:, None]).astype(int)
+    r = run_conversions(bench, inputs, dd.reshape(-1), **kw)
+    slope = np.polyfit(r["k"], r["v_cl"], 1)[0]
+    r["v_unit_meas"] = float(-slope)
+    # the input each conversion saw, in units: k plus the threshold shift (measured unit step)
+    r["u"] = r["k"] + (0.5 + r["delta"]) * bench.v_unit() / (-slope) - 0.5
+    return r
+
+
+def metrics_from_transfer(u: np.ndarray, codes: np.ndarray, n: int, b: int, p: float = 0.25) -> dict[str, Any]:
+    """INL/DNL (LSB) from the transition levels and SNR of one conversion over k ~ Binomial(N, p)
+    (from the conversions with δ = 0, i.e. the operating thresholds)."""
+    m, delta = 2 ** b, n // 2 ** b
+    order = np.argsort(u, kind="stable")
+    u, codes = u[order], codes[order]
+    trans = np.full(m - 1, np.nan)
+    for d in range(1, m):
+        above = np.nonzero(codes >= d)[0]
+        if len(above) and above[0] > 0:
+            trans[d - 1] = 0.5 * (u[above[0] - 1] + u[above[0]])
+    ideal = np.arange(1, m) * delta - 0.5
+    inl = (trans - ideal) / delta
+    dnl = np.diff(trans) / delta - 1.0
+    mono = bool(np.all(np.diff(codes) >= 0))
+    return {"transitions": trans.tolist(), "inl_lsb": inl.tolist(), "dnl_lsb": dnl.tolist(),
+            "max_inl_lsb": float(np.nanmax(np.abs(inl))) if np.isfinite(inl).any() else math.nan,
+            "max_dnl_lsb": float(np.nanmax(np.abs(dnl))) if np.isfinite(dnl).any() else math.nan,
+            "monotonic": mono, "missing_codes": int(m - len(np.unique(codes)))}
+
+
+def snr_from_codes(k: np.ndarray, codes: np.ndarray, n: int, b: int, p: float = 0.25) -> float:
+    """SNR (dB) of one conversion when the MAC value is k ~ Binomial(N, p): signal N·p(1−p) over
+    the mean-square error of the reconstruction ``code·Δ + (Δ−1)/2`` (the model's definition)."""
+    from scipy.stats import binom
+
+    delta = n // 2 ** b
+    code_of = {int(a): int(c) for a, c in zip(k, codes, strict=True)}
+    ks = np.arange(n + 1)
+    recon = np.array([code_of[int(a)] * delta + (delta - 1) / 2 for a in ks])
+    mse = float((binom.pmf(ks, n, p) * (recon - ks) ** 2).sum())
+    return 10 * math.log10(n * p * (1 - p) / max(mse, 1e-300))
+
+
+#: Process corners and temperatures of the closed-loop check (corner, °C).
+CORNER_CONFIGS: tuple[tuple[str, float], ...] = (("tt", 27.0), ("tt", 85.0), ("tt", -40.0), ("ff", 27.0),
+                                                  ("ss", 27.0))
+
+
+def model_prediction(bench: ColumnBench, cells: Any = None) -> dict[str, float]:
+    """The analytical model's numbers for the simulated column: SNR of one conversion with its
+    stochastic terms (mismatch, kT/C, comparator noise/offset) and with quantisation only (what a
+    nominal, noise-free transient can reproduce), and its unit step v_u."""
+    from eda.generators.acim_model import AcimTech, conversion_mse, evaluate_batch, load_cell_sizes
+
+    cells = cells if cells is not None else load_cell_sizes()
+    tech = AcimTech(temperature_K=273.15 + bench.temp_c, v_ref=bench.vdd)
+    n, b = bench.caps, bench.adc_bits
+    m = evaluate_batch(bench.rows, 1, bench.local, b, 1, 1, 1, bench.vdd, 1e6, bench.c_unit_fF(), cells, tech)
+    p = tech.p_input * tech.p_weight
+    mse_q = float(conversion_mse(n, b, 0.0, 1e-12, p)[0])
+    return {"snr_model_db": float(np.ravel(m["snr_conv_db"])[0]),
+            "snr_model_quant_db": 10 * math.log10(n * p * (1 - p) / max(mse_q, 1e-300)),
+            "v_unit_model_mV": float(np.ravel(m["v_unit_mV"])[0]), "p": p}
+
+
+def column_check(bench: ColumnBench, n_delta: int = 3, netlist: tuple[Subckt, list[Subckt]] | None = None,
+                 cells: Any = None) -> dict[str, Any]:
+    """One closed-loop column characterisation: the transfer curve over k = 0..N with ``n_delta``
+    sub-unit input shifts (odd, so δ = 0 is among them), INL/DNL from the transition levels, SNR
+    from the operating-point codes (δ = 0), and the model's prediction beside them."""
+    if n_delta < 1 or n_delta % 2 == 0:
+        raise InputError(f"field 'n_delta': {n_delta}; expected an odd count >= 1", file="acim column")
+    r = transfer(bench, n_delta=n_delta, netlist=netlist)
+    n, b = bench.caps, bench.adc_bits
+    pred = model_prediction(bench, cells)
+    op = np.isclose(r["delta"], 0.0)
+    codes_op = r["codes"][op]
+    ideal = np.clip(np.floor((r["k"][op] + 0.5) / (n // 2 ** b)), 0, 2 ** b - 1).astype(int)
+    out = {"corner": bench.corner, "temp_c": bench.temp_c, "models": bench.models, "adc_bits": b, "n_caps": n,
+           "local": bench.local, **metrics_from_transfer(r["u"], r["codes"], n, b),
+           "snr_sim_db": snr_from_codes(r["k"][op], codes_op, n, b, pred["p"]),
+           "codes_wrong": int((codes_op != ideal).sum()), "v_unit_sim_mV": r["v_unit_meas"] * 1e3, **pred,
+           "k": r["k"].tolist(), "u": r["u"].tolist(), "codes": r["codes"].tolist(),
+           "v_cl": r["v_cl"].tolist(), "patches": r["patches"], "seconds": round(r["seconds"], 1)}
+    return out
+
+
+def _check_one(args: tuple) -> dict[str, Any]:
+    corner, temp, bits, n_delta, models = args
+    return column_check(ColumnBench(adc_bits=bits, corner=corner, temp_c=temp, models=models), n_delta)
+
+
+def corner_table(configs: tuple[tuple[str, float], ...] = CORNER_CONFIGS, adc_bits: int = 3, n_delta: int = 3,
+                 models: str = "sky130", jobs: int = 1) -> list[dict[str, Any]]:
+    """:func:`column_check` at every (corner, temperature) of ``configs`` (``jobs`` processes)."""
+    work = [(c, t, adc_bits, n_delta, models) for c, t in configs]
+    if jobs <= 1:
+        return [_check_one(w) for w in work]
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(jobs) as ex:
+        return list(ex.map(_check_one, work))
