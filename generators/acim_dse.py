@@ -39,16 +39,16 @@ from __future__ import annotations
 
 import csv
 import json
-import math
 import operator
 import re
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
+from pydantic import Field, StrictInt, model_validator
 
 from eda.errors import EdaError, InputError
 from eda.generators.acim_model import (
@@ -61,6 +61,7 @@ from eda.generators.acim_model import (
     evaluate_batch,
     two_adic,
 )
+from eda.generators.acim_params import ParamsModel
 
 #: Objectives as (metric, sense); pymoo minimises, so "max" metrics are negated.
 OBJECTIVES: tuple[tuple[str, str], ...] = (("snr_db", "max"), ("tops", "max"),
@@ -115,72 +116,43 @@ class Requirement:
         return bool(_OPS[self.op](x, self.value))
 
 
-@dataclass(frozen=True)
-class ExploreSpec:
-    """What to explore.
+class ExploreSpec(ParamsModel):
+    """What to explore (a pydantic params model: errors name the field)."""
 
-    Attributes:
-        rows, cols: array size (given).
-        input_bits, weight_bits: operand precision (given).
-        pop, gens, seed: NSGA-II population, generations, random seed.
-        max_local: largest local array size L considered.
-        max_adc_bits: largest ADC resolution considered.
-        max_adc_share: most columns sharing one comparator.
-        vdd_range: supply range (V).
-        f_range: clock range (Hz).
-        vdd_step, f_step_hz: grids the continuous supply and clock are snapped to (a regulator
-            step and a PLL step; also keeps the front from being a continuum of near-copies).
-        c_unit_fF: unit cap when the cell library does not state it.
-        requirements: metric requirements enforced as constraints, e.g. ``("snr_db>=20",)``.
-    """
+    where: ClassVar[str] = "acim explore"
+    rows: StrictInt = Field(..., ge=2, description="array rows H (inputs per column); given")
+    cols: StrictInt = Field(..., ge=1, description="array columns W; given")
+    input_bits: StrictInt = Field(4, ge=1, le=16, description="input precision Bx (bit-serial)")
+    weight_bits: StrictInt = Field(4, ge=1, le=16, description="weight precision Bw (bit-sliced); divides cols")
+    pop: StrictInt = Field(100, ge=4, description="NSGA-II population")
+    gens: StrictInt = Field(100, ge=1, description="NSGA-II generations")
+    seed: StrictInt = Field(1, ge=0, description="random seed (same seed, same front)")
+    max_local: StrictInt = Field(64, ge=1, description="largest local array size L considered")
+    max_adc_bits: StrictInt = Field(8, ge=1, le=16, description="largest ADC resolution considered")
+    max_adc_share: StrictInt = Field(8, ge=1, description="most columns sharing one comparator")
+    vdd_range: tuple[float, float] = Field((1.2, 1.8), description="supply range (V), 0 < low <= high")
+    f_range: tuple[float, float] = Field((10e6, 400e6), description="clock range (Hz), 0 < low <= high")
+    vdd_step: float = Field(0.05, gt=0, description="grid the supply is snapped to (a regulator step, V)")
+    f_step_hz: float = Field(1e6, gt=0, description="grid the clock is snapped to (a PLL step, Hz)")
+    c_unit_fF: float = Field(2.0, gt=0, description="unit cap when the cell library does not state it (fF)")
+    requirements: tuple[str, ...] = Field((), description="metric requirements enforced as constraints, e.g. "
+                                                          "('snr_db>=20',)")
 
-    rows: int
-    cols: int
-    input_bits: int = 4
-    weight_bits: int = 4
-    pop: int = 100
-    gens: int = 100
-    seed: int = 1
-    max_local: int = 64
-    max_adc_bits: int = 8
-    max_adc_share: int = 8
-    vdd_range: tuple[float, float] = (1.2, 1.8)
-    f_range: tuple[float, float] = (10e6, 400e6)
-    vdd_step: float = 0.05
-    f_step_hz: float = 1e6
-    c_unit_fF: float = 2.0
-    requirements: tuple[str, ...] = ()
-
-    def __post_init__(self) -> None:
-        for name in ("rows", "cols", "input_bits", "weight_bits", "pop", "gens", "max_local",
-                     "max_adc_bits", "max_adc_share"):
-            v = getattr(self, name)
-            if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
-                raise ParamError(name, f"must be a positive integer, got {v!r}", where="acim explore")
-        if self.seed < 0:
-            raise ParamError("seed", f"must be >= 0, got {self.seed}", where="acim explore")
-        if self.pop < 4:
-            raise ParamError("pop", f"NSGA-II needs a population of at least 4, got {self.pop}",
-                             where="acim explore")
-        if self.rows < 2:
-            raise ParamError("rows", f"needs at least 2 rows, got {self.rows}", where="acim explore")
+    @model_validator(mode="after")
+    def _consistent(self) -> ExploreSpec:
         if self.cols % self.weight_bits:
             raise ParamError("weight_bits", f"cols={self.cols} must be divisible by weight_bits="
-                             f"{self.weight_bits} (bit-sliced weights)", where="acim explore")
-        for name, lo_min in (("vdd_range", 0.0), ("f_range", 0.0)):
+                             f"{self.weight_bits} (bit-sliced weights)", where=self.where)
+        for name in ("vdd_range", "f_range"):
             lo, hi = getattr(self, name)
-            if not (math.isfinite(lo) and math.isfinite(hi) and lo_min < lo <= hi):
-                raise ParamError(name, f"needs 0 < low <= high, got ({lo}, {hi})", where="acim explore")
-        for name in ("vdd_step", "f_step_hz"):
-            if not (math.isfinite(getattr(self, name)) and getattr(self, name) > 0):
-                raise ParamError(name, f"must be > 0, got {getattr(self, name)}", where="acim explore")
-        if not self.c_unit_fF > 0:
-            raise ParamError("c_unit_fF", f"must be > 0, got {self.c_unit_fF}", where="acim explore")
+            if not 0 < lo <= hi:
+                raise ParamError(name, f"needs 0 < low <= high, got ({lo}, {hi})", where=self.where)
         if not self.local_choices():
             raise ParamError("rows", f"no local array size L <= max_local={self.max_local} leaves "
-                             f"at least 2 caps per column for rows={self.rows}", where="acim explore")
+                             f"at least 2 caps per column for rows={self.rows}", where=self.where)
         for r in self.requirements:
             Requirement.parse(r, where="acim explore requirements")
+        return self
 
     def local_choices(self) -> list[int]:
         """Divisors L of rows with rows/L ≥ 2 and L ≤ max_local."""
@@ -465,10 +437,10 @@ def write_pareto(result: ExploreResult, out: str | Path, picked: dict[str, Any] 
         for d in result.designs:
             w.writerow([d["index"], *(d["params"][k] for k in PARAM_COLUMNS),
                         *(f"{d['metrics'][k]:.6g}" for k in metric_cols)])
-    meta = {"spec": asdict(result.spec), "cells": result.cells.source, "technology": result.cells.technology,
+    meta = {"spec": result.spec.to_dict(), "cells": result.cells.source, "technology": result.cells.technology,
             "cell_sizes_um": {k: list(v) for k, v in result.cells.sizes.items()},
             "cells_cap_fF": result.cells.cap_fF, "cells_max_adc_bits": result.cells.max_adc_bits,
-            "tech": asdict(result.tech), "objectives": [f"{s}:{k}" for k, s in OBJECTIVES],
+            "tech": result.tech.to_dict(), "objectives": [f"{s}:{k}" for k, s in OBJECTIVES],
             "n_evals": result.n_evals, "n_feasible": int(result.archive_feasible.sum()),
             "n_pareto": len(result.designs), "seconds": round(result.seconds, 3),
             "picked": picked["index"] if picked else None}

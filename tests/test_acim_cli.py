@@ -6,9 +6,11 @@ import json
 import subprocess
 import sys
 
+import pytest
 from typer.testing import CliRunner
 
 from eda.cli import app
+from eda.generators.acim_dse import ExploreSpec
 from eda.generators.acim_model import ParamError
 
 
@@ -27,7 +29,26 @@ def test_explore_writes_front_and_pick(tmp_path):
 
 def test_explore_bad_spec_is_typed_error(tmp_path):
     r = CliRunner().invoke(app, ["acim", "explore", "--rows", "1", "--cols", "32", "--out", str(tmp_path)])
-    assert isinstance(r.exception, ParamError) and r.exception.field == "rows"
+    assert r.exit_code == 1 and "field 'rows'" in r.output and len(r.output.strip().splitlines()) == 1
+    with pytest.raises(ParamError) as e:
+        ExploreSpec(rows=1, cols=32)
+    assert e.value.field == "rows"
+
+
+@pytest.mark.parametrize("manifest, says", [
+    (None, "no manifest.json"),
+    (b"\x00\xff junk", "manifest"),
+    (b'{"roles": {"bitcell": "x"}, "cells": {"x": {"width_um": "wide"}}}', "cells.x"),
+])
+def test_explore_junk_cell_library_is_one_line(tmp_path, manifest, says):
+    lib = tmp_path / "cells"
+    lib.mkdir()
+    if manifest is not None:
+        (lib / "manifest.json").write_bytes(manifest)
+    r = CliRunner().invoke(app, ["acim", "explore", "--rows", "64", "--cols", "32", "--pop", "8", "--gens", "2",
+                                 "--cells", str(lib), "--out", str(tmp_path / "o"), "--no-progress"])
+    assert r.exit_code == 1, r.output
+    assert says in r.output and "Traceback" not in r.output and len(r.output.strip().splitlines()) == 1
 
 
 def test_explore_infeasible_prints_clean_message(tmp_path):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import pytest
@@ -287,13 +287,13 @@ def test_noise_terms_by_hand(cells):
 def test_monotone_trends(cells):
     base = AcimParams(rows=256, cols=64, local_array=4, adc_bits=6, f_clk_hz=50e6)
     m = evaluate(base, cells, check=False).metrics
-    hi_v = evaluate(replace(base, vdd=1.2), cells, check=False).metrics
+    hi_v = evaluate(base.replace(vdd=1.2), cells, check=False).metrics
     assert hi_v["snr_db"] < m["snr_db"] and hi_v["energy_per_op_fJ"] < m["energy_per_op_fJ"]
-    big_l = evaluate(replace(base, local_array=16, adc_bits=4), cells, check=False).metrics
+    big_l = evaluate(base.replace(local_array=16, adc_bits=4), cells, check=False).metrics
     assert big_l["area_mm2"] < m["area_mm2"] and big_l["tops"] < m["tops"]
-    share = evaluate(replace(base, adc_share=4), cells, check=False).metrics
+    share = evaluate(base.replace(adc_share=4), cells, check=False).metrics
     assert share["area_mm2"] < m["area_mm2"] and share["tops"] < m["tops"]
-    fewer_bits = evaluate(replace(base, adc_bits=3), cells, check=False).metrics
+    fewer_bits = evaluate(base.replace(adc_bits=3), cells, check=False).metrics
     assert fewer_bits["snr_db"] < m["snr_db"] and fewer_bits["tops"] > m["tops"]
 
 
@@ -303,8 +303,8 @@ def test_clock_limit(cells):
         check_design(p, cells)
     assert e.value.field == "f_clk_hz"
     fmax = evaluate(p, cells, check=False).metrics["f_max_hz"]
-    evaluate(replace(p, f_clk_hz=fmax * 0.99), cells)  # within the limit: fine
-    assert evaluate(replace(p, vdd=1.8), cells, check=False).metrics["f_max_hz"] > fmax
+    evaluate(p.replace(f_clk_hz=fmax * 0.99), cells)  # within the limit: fine
+    assert evaluate(p.replace(vdd=1.8), cells, check=False).metrics["f_max_hz"] > fmax
 
 
 def test_batch_equals_single(cells):
@@ -413,7 +413,7 @@ def test_library_adc_bit_limit():
     with pytest.raises(ParamError) as e:
         check_design(p, cells)
     assert e.value.field == "adc_bits"
-    check_design(replace(p, adc_bits=4), cells)
+    check_design(p.replace(adc_bits=4), cells)
 
 
 @pytest.mark.parametrize("H, W, L, B", [(32, 16, 2, 3), (64, 16, 4, 2)])

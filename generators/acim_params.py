@@ -1,0 +1,245 @@
+"""Parameters of the ACIM model: the cell sizes read from a cell library, the process/circuit
+coefficients (:class:`AcimTech`) and one macro design (:class:`AcimParams`).
+
+``AcimTech`` and ``AcimParams`` are pydantic models (the project's one params style): every field
+has a description and bounds; any violation — a wrong type, a bound, a cross-field rule such as
+"2**adc_bits must divide rows/local_array" — raises :class:`ParamError` naming the field.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, model_validator
+
+from eda.layout.dac import ParamError, check_dac_fit
+from eda.layout.library import ROLES
+
+__all__ = ["AcimParams", "AcimTech", "CellSizes", "ParamError", "ParamsModel", "ROLES", "load_cell_sizes"]
+
+
+class ParamsModel(BaseModel):
+    """Base of the ACIM params objects: frozen, unknown fields rejected, and every validation
+    failure re-raised as one :class:`ParamError` naming the (first) failing field."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    where: ClassVar[str] = "acim params"
+
+    def __init__(self, *args: Any, **data: Any) -> None:
+        names = list(type(self).model_fields)
+        if len(args) > len(names):
+            raise ParamError("params", f"{len(args)} positional values for {len(names)} fields", self.where)
+        data.update(zip(names, args, strict=False))  # positional values in field order (dataclass style)
+        try:
+            super().__init__(**data)
+        except ValidationError as e:
+            err = e.errors()[0]
+            name = str(err["loc"][0]) if err["loc"] else "params"
+            if err["type"] == "extra_forbidden":
+                msg = f"unknown parameter (expected one of {sorted(type(self).model_fields)})"
+            else:
+                msg = f"{err['msg'].lower()}, got {err.get('input')!r}"
+            raise ParamError(name, msg, self.where) from None
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump()
+
+    def replace(self, **changes: Any):
+        """A validated copy with ``changes`` (the frozen-dataclass ``replace``)."""
+        return type(self)(**{**self.model_dump(), **changes})
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any], where: str | None = None):
+        """Build from a mapping (e.g. a ``pareto.json`` entry's ``params``), naming bad fields;
+        JSON floats with an integer value are accepted for integer fields."""
+        if not isinstance(d, Mapping):
+            raise ParamError("params", f"expected an object of fields, got {type(d).__name__}", where or cls.where)
+        kw = {k: int(v) if (k in cls.model_fields and cls.model_fields[k].annotation is int
+                            and isinstance(v, float) and v.is_integer()) else v for k, v in d.items()}
+        return cls(**kw)
+
+
+
+
+
+
+@dataclass(frozen=True)
+class CellSizes:
+    """Sizes of the library cells the model needs, by role, in µm.
+
+    Attributes:
+        sizes: role → (width_um, height_um) for every role in :data:`ROLES`.
+        cap_fF: the compute cell's capacitance if the library states it (manifest ``cap_fF``),
+            else ``None`` (the model then uses :attr:`AcimParams.c_unit_fF`).
+        technology: the library's technology name.
+        source: where the sizes came from (library folder), for reports.
+        max_adc_bits: the most ADC bits the library's column template can wire (manifest
+            ``template.max_adc_bits``), else ``None`` (no limit).
+    """
+
+    sizes: Mapping[str, tuple[float, float]]
+    cap_fF: float | None = None
+    technology: str = ""
+    source: str = ""
+    max_adc_bits: int | None = None
+
+    def __post_init__(self) -> None:
+        for role in ROLES:
+            if role not in self.sizes:
+                raise ParamError(role, f"the cell library has no cell for role '{role}' "
+                                 f"(needed roles: {', '.join(ROLES)})", where=self.source or "cell library")
+            w, h = self.sizes[role]
+            if not (w > 0 and h > 0 and math.isfinite(w) and math.isfinite(h)):
+                raise ParamError(role, f"cell size must be positive, got {w} x {h} µm",
+                                 where=self.source or "cell library")
+        if self.cap_fF is not None and not self.cap_fF > 0:
+            raise ParamError("cap_fF", f"compute cell capacitance must be > 0 fF, got {self.cap_fF}",
+                             where=self.source or "cell library")
+
+    def w(self, role: str) -> float:
+        return float(self.sizes[role][0])
+
+    def h(self, role: str) -> float:
+        return float(self.sizes[role][1])
+
+    def area(self, role: str) -> float:
+        """Cell area in µm²."""
+        return self.w(role) * self.h(role)
+
+    @classmethod
+    def from_library(cls, lib: Any) -> CellSizes:
+        """Take the sizes from an ``eda.layout.library.CellLibrary`` (or anything with
+        ``.cell(role) -> CellInfo(width_um, height_um, ...)``)."""
+        source = str(getattr(lib, "path", getattr(lib, "root", "")) or "")
+        sizes = {}
+        for role in ROLES:
+            try:
+                info = lib.cell(role)
+            except (KeyError, LookupError) as e:
+                raise ParamError(role, f"the cell library has no cell for role '{role}' ({e})",
+                                 where=source or "cell library") from e
+            sizes[role] = (float(info.width_um), float(info.height_um))
+        template = getattr(lib, "template", None) or {}
+        mab = template.get("max_adc_bits") if isinstance(template, Mapping) else None
+        return cls(sizes=sizes, cap_fF=_compute_cap_fF(lib), source=source,
+                   technology=str(getattr(lib, "technology", "") or ""),
+                   max_adc_bits=int(mab) if mab is not None else None)
+
+
+def _compute_cap_fF(lib: Any) -> float | None:
+    """``cap_fF`` of the compute cell when the library states it (on the cell info, its template,
+    or the cell's entry in the manifest of the folder it came from), else ``None``."""
+    info = lib.cell("compute")
+    for holder in (info, getattr(info, "template", None), getattr(info, "extra", None)):
+        if holder is None:
+            continue
+        v = holder.get("cap_fF") if isinstance(holder, Mapping) else getattr(holder, "cap_fF", None)
+        if v is not None:
+            return float(v)
+    gds = getattr(info, "gds", None)
+    if gds:
+        import json
+
+        manifest = Path(gds).parent / "manifest.json"
+        if manifest.is_file():
+            try:
+                entry = json.loads(manifest.read_text())["cells"][info.name]
+            except (KeyError, ValueError, TypeError):
+                return None
+            if isinstance(entry, Mapping) and entry.get("cap_fF") is not None:
+                return float(entry["cap_fF"])
+    return None
+
+
+def load_cell_sizes(path: str | Path | None = None) -> CellSizes:
+    """Cell sizes of a cell library folder (``None``: the default sky130 library)."""
+    from eda.layout.library import load_library
+
+    lib = load_library(path)
+    sizes = CellSizes.from_library(lib)
+    if not sizes.source and path is not None:
+        sizes = CellSizes(sizes.sizes, sizes.cap_fF, sizes.technology, str(path))
+    return sizes
+
+
+def _pos(description: str, default: float, **kw: Any) -> Any:
+    return Field(default, gt=0, description=description, **kw)
+
+
+class AcimTech(ParamsModel):
+    """Process and circuit coefficients the cell library does not carry (sky130-like defaults).
+    Every field is described below (``AcimTech.model_fields[name].description``)."""
+
+    where: ClassVar[str] = "acim tech"
+    temperature_K: float = _pos("temperature for kT/C noise (K)", 300.0)
+    cap_mismatch_pct: float = _pos("Pelgrom coefficient of the unit capacitor: sigma(dC/C) = A_C/sqrt(C/1 fF), in % "
+                                   "for 1 fF (metal-finger / MIM caps: about 0.5-1 %·sqrt(fF))", 1.0)
+    c_wire_fF_per_um: float = _pos("wire capacitance per µm of compute line / word line (fF/µm)", 0.2)
+    c_top_junction_fF: float = _pos("switch junction capacitance each compute cell adds to the compute line (fF)",
+                                    0.3)
+    c_gate_fF: float = _pos("gate load each bitcell adds to its read word line (fF)", 0.4)
+    sigma_cmp_noise_V: float = _pos("comparator input-referred noise, rms per decision (V)", 0.5e-3)
+    sigma_cmp_offset_V: float = _pos("comparator input offset spread across columns, static, uncalibrated (V)",
+                                     2.0e-3)
+    e_cmp_fJ: float = _pos("comparator energy per decision at v_ref (fJ); scales with VDD²", 30.0)
+    e_sar_bit_fJ: float = _pos("SAR logic energy per bit cycle at v_ref (fJ); scales with VDD²", 15.0)
+    p_leak_bitcell_W: float = _pos("leakage of one bitcell at v_ref (W); scales with VDD", 10e-12)
+    r_on_ohm: float = _pos("on-resistance of the compute-cell switch at v_ref (ohm)", 2000.0)
+    r_dac_ohm: float = _pos("output resistance of a DAC-switch (group control) driver at v_ref (ohm)", 2000.0)
+    v_ref: float = _pos("reference supply of the coefficients above (V)", 1.8)
+    v_th: float = _pos("switch threshold voltage (V); R_on ∝ 1/(VDD − v_th); must be below v_ref", 0.45)
+    f_logic_ref_hz: float = _pos("SAR-logic clock limit at v_ref (Hz); alpha-power law in VDD", 200e6)
+    alpha_power: float = _pos("velocity-saturation exponent of the alpha-power law", 1.3)
+    settle_lsb: float = _pos("DAC settles to within this fraction of one ADC LSB (0.5 = half an LSB)", 0.5)
+    n_mac_cycles: StrictInt = Field(2, ge=1, description="clock cycles of the MAC phase (drive bottom plates, "
+                                                          "sample)")
+    n_conv_extra_cycles: StrictInt = Field(1, ge=0, description="extra cycles per conversion (reset / sample) "
+                                                                 "besides the b decisions")
+    p_input: float = _pos("probability that an input bit is 1 (signal statistics for SNR and energy)", 0.5, le=1)
+    p_weight: float = _pos("probability that a weight bit is 1", 0.5, le=1)
+    feature_um: float = _pos("feature size F for F²/bit (µm)", 0.13)
+    area_utilisation: float = _pos("fraction of macro area covered by cells (the rest: routing spines, empty row "
+                                   "ends); the sky130 macro template measures 0.92-0.98", 0.95, le=1)
+
+    @model_validator(mode="after")
+    def _vth_below_vref(self) -> AcimTech:
+        if self.v_th >= self.v_ref:
+            raise ParamError("v_th", f"must be below v_ref={self.v_ref}, got {self.v_th}", self.where)
+        return self
+
+
+class AcimParams(ParamsModel):
+    """One ACIM macro design (the ``params`` of a ``pareto.json`` entry).
+
+    Cross-field rules (each error names its field): ``2**adc_bits`` must divide
+    ``rows/local_array`` (the DAC is built from the column's compute caps, ``check_dac_fit``);
+    ``weight_bits`` and ``adc_share`` must divide ``cols``. The clock limit is checked by
+    :func:`eda.generators.acim_model.check_design` (reported as ``f_max_hz``).
+    """
+
+    rows: StrictInt = Field(..., ge=1, description="H, word lines (inputs per column); given by the workload")
+    cols: StrictInt = Field(..., ge=1, description="W, bit lines (columns); given by the workload")
+    local_array: StrictInt = Field(..., ge=1, description="L, bitcells sharing one compute cell; divides rows")
+    adc_bits: StrictInt = Field(..., ge=1, le=16, description="b, SAR ADC resolution; 2**b divides rows/local_array")
+    input_bits: StrictInt = Field(4, ge=1, le=16, description="Bx, input precision (applied bit-serially)")
+    weight_bits: StrictInt = Field(4, ge=1, le=16, description="Bw, weight precision (bit-sliced over Bw columns); "
+                                                               "divides cols")
+    adc_share: StrictInt = Field(1, ge=1, description="S, columns sharing one comparator + SAR logic; divides cols")
+    vdd: float = Field(1.8, gt=0, description="supply voltage (V)")
+    f_clk_hz: float = Field(100e6, gt=0, description="clock frequency (Hz); at most the settling/logic limit")
+    c_unit_fF: float = Field(2.0, gt=0, description="unit compute capacitance (fF); used only when the cell "
+                                                    "library does not state the compute cell's cap_fF")
+
+    @model_validator(mode="after")
+    def _fits(self) -> AcimParams:
+        check_dac_fit(self.rows, self.local_array, self.adc_bits)
+        if self.cols % self.weight_bits:
+            raise ParamError("weight_bits", f"cols={self.cols} must be divisible by weight_bits="
+                             f"{self.weight_bits} (bit-sliced weights)")
+        if self.cols % self.adc_share:
+            raise ParamError("adc_share", f"cols={self.cols} must be divisible by adc_share={self.adc_share}")
+        return self
