@@ -100,6 +100,8 @@ def _read_manifest(folder: Path) -> dict:
         raise InputError("cell library folder has no manifest.json", file=folder)
     try:
         data = json.loads(mf.read_text())
+    except UnicodeDecodeError as e:
+        raise InputError(f"manifest is not UTF-8 text (binary junk at byte {e.start})", file=mf) from None
     except json.JSONDecodeError as e:
         raise InputError(f"manifest is not valid JSON: {e.msg}", file=mf, line=e.lineno) from None
     if not isinstance(data, dict):
