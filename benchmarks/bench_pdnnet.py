@@ -9,7 +9,12 @@ The numbers in the README come from (one torch thread for training, the torch de
     OMP_NUM_THREADS=1 python benchmarks/bench_pdnnet.py --parts accuracy --ship   # 800 samples, 40 epochs, 4 models
     python benchmarks/bench_pdnnet.py --parts contest,speed
 
+    OMP_NUM_THREADS=1 python benchmarks/bench_pdnnet.py --parts contest-cv --epochs 15   # ICCAD'23 real cases
+
 Parts:
+  contest-cv leave-one-real-case-out cross-validation on ../shared/iccad23 (each complete real case held out
+            once; training on the other real cases and the fake ones, every 6th fake case validates): per
+            case and mean MAE / max error / F1 / CC / time of every model and of the physics channel alone.
   accuracy  ``eda irdrop compare`` on a held-out split of our synthetic data (PDNNet, CNN-only U-Net, GNN-only,
             gradient boosting; static and dynamic); target: PDNNet MAE >= 30 % below the CNN-only baseline.
   speed     one ``large`` synthetic sample (>= 250k PDN nodes): exact dynamic solve (the dataset's own time
@@ -206,6 +211,27 @@ def contest(out: Path) -> dict:
     return {"contest": {"cases": rows, "mean": summ}}
 
 
+def contest_cv(shared: Path, models: tuple[str, ...], epochs: int, physics_iters: int, lr: float) -> dict:
+    """Leave-one-real-case-out cross-validation on the ICCAD'23 cases (``predictors.contest.cross_validate``)."""
+    from eda.predictors.contest import contest_table, cross_validate
+
+    t0 = time.perf_counter()
+    res = cross_validate(shared / "iccad23" / "real", [shared / "iccad23" / "fake"], models=models,
+                         physics_iters=physics_iters, train_kw={"epochs": epochs, "patience": epochs, "lr": lr},
+                         log=lambda m: print(m, flush=True), figures=FIGS / "contest_cv")
+    res["seconds"] = time.perf_counter() - t0
+    rows = res["rows"] + [{**r, "model": "physics only"} for r in res["physics"]]
+    mean = {}
+    for m in dict.fromkeys(r["model"] for r in rows):
+        rr = [r for r in rows if r["model"] == m]
+        mean[m] = {k: float(np.mean([r[k] for r in rr])) for k in ("mae", "max_error", "hotspot_f1", "cc",
+                                                                   "infer_s")}
+    res["mean"] = mean
+    print(contest_table(rows, with_model=True))
+    print(json.dumps(mean, indent=1))
+    return {"contest_cv": res}
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--parts", default="accuracy,contest,speed")
@@ -216,7 +242,10 @@ def main(argv=None) -> None:
     ap.add_argument("--out", type=Path, default=ROOT / "out" / "bench_pdnnet")
     ap.add_argument("--ship", action="store_true", help="copy the trained PDNNets to data/models/")
     ap.add_argument("--targets", default="static,dynamic", help="targets of the accuracy part")
-    ap.add_argument("--models", default="pdnnet,cnn,gnn,gbdt", help="models of the accuracy part")
+    ap.add_argument("--models", default="pdnnet,cnn,gnn,gbdt", help="models of the accuracy / contest-cv parts")
+    ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared", help="folder holding iccad23/")
+    ap.add_argument("--physics-iters", type=int, default=4, help="contest-cv: AMG-PCG iterations of ir_est")
+    ap.add_argument("--lr", type=float, default=3e-3, help="contest-cv: learning rate")
     a = ap.parse_args(argv)
     warnings.filterwarnings("ignore", category=UserWarning)
     FIGS.mkdir(parents=True, exist_ok=True)
@@ -229,6 +258,9 @@ def main(argv=None) -> None:
         tg, md = tuple(a.targets.split(",")), tuple(a.models.split(","))
         res.update(accuracy(a.data, a.n, a.epochs, a.out / "_".join(tg + (md if len(md) < 4 else ())), a.ship,
                             a.max_minutes, tg, md))
+        _save(res)
+    if "contest-cv" in parts:
+        res.update(contest_cv(a.shared, tuple(a.models.split(",")), a.epochs, a.physics_iters, a.lr))
         _save(res)
     if "contest" in parts:
         res.update(contest(a.out))

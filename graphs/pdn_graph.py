@@ -27,12 +27,15 @@ Edge types (``edge_weight`` in siemens for wires/vias)::
     pdn_cluster ──in_tile──▶ tile        cluster→tile assignment: rasterises GNN outputs onto the CNN grid
 
 Image maps travel as separate attributes, in physical units: ``data.image`` ``(C, X, Y)`` on the tile grid
-(current channels summed over the tile's pixels, A per tile; density and effective distance averaged; names
-in ``data.channels``), ``data.image_fine`` ``(3, PX, PY)`` the static channels at map resolution, zero-padded
-to whole tiles (``PX = X·pool``), and, when known, labels ``data.y_static`` / ``data.y_dynamic`` ``(nx, ny)``
-in volts. ``data.map_shape`` is ``(nx, ny)``, ``data.coarse_shape`` ``(X, Y)``. Normalisation is *not*
-applied here: it is fitted on a training set and saved with each model
-(:class:`eda.predictors.pdnnet.Normalizer`), so the graph stays in physical units.
+(current channels summed over the tile's pixels, A per tile; the others averaged; names in
+``data.channels``), ``data.image_fine`` ``(F, PX, PY)`` the full-resolution channels (names in
+``data.fine_channels``: the three static maps, plus ``ir_est`` with ``GraphParams(physics_iters=k)``),
+zero-padded to whole tiles (``PX = X·pool``), and, when known, labels ``data.y_static`` / ``data.y_dynamic``
+``(nx, ny)`` in volts. ``data.map_shape`` is ``(nx, ny)``, ``data.coarse_shape`` ``(X, Y)``,
+``data.dbu_per_um`` the scale used. ``ir_est`` is a physics estimate of the bottom-layer IR drop
+(:mod:`eda.graphs.pdn_physics`: a fixed number of AMG-preconditioned CG steps on the deck's nodal equations,
+rasterised rail by rail), never the exact solution. Normalisation is *not* applied here: it is fitted on a
+training set and saved with each model (:class:`eda.predictors.normalize.Normalizer`).
 
 Construction is vectorised (bincount, one sort of the inter-cluster edges, one Dijkstra on the clusters):
 a 360k-node deck builds in well under a second.

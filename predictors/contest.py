@@ -123,7 +123,7 @@ def physics_rows(graphs) -> list[dict]:
 
 def cross_validate(real_dir, extra_dirs=(), models=("pdnnet", "cnn", "gnn", "gbdt"), physics_iters: int = 4,
                    train_kw: dict | None = None, hparams: dict | None = None, val_every: int = 6,
-                   progress: bool = True, log=None) -> dict:
+                   progress: bool = True, log=None, figures: str | Path | None = None) -> dict:
     """Leave-one-real-case-out cross-validation of ``models`` (see the module docstring).
 
     Args:
@@ -135,6 +135,7 @@ def cross_validate(real_dir, extra_dirs=(), models=("pdnnet", "cnn", "gnn", "gbd
         hparams: per-model hyper-parameter overrides ``{model: {...}}``.
         val_every: every ``val_every``-th extra case is the validation set (never trained on).
         log: callable receiving progress strings.
+        figures: folder for one PNG per held-out case and model (golden / predicted / error, hotspot contour).
 
     Returns:
         ``{"rows": [{"model", "case", metrics, times}], "physics": [...], "folds": [...]}``.
@@ -156,8 +157,11 @@ def cross_validate(real_dir, extra_dirs=(), models=("pdnnet", "cnn", "gnn", "gbd
             t0 = time.perf_counter()
             model, norm, hist = train_model(train, va, tp, progress=False)
             train_s = time.perf_counter() - t0
-            r, _ = _score_row(model, norm, held)
+            r, pred = _score_row(model, norm, held)
             r.update({"model": m, "train_s": train_s, "epochs": len(hist)})
+            if figures is not None:
+                plot_case(held.y_static.double().numpy(), pred, Path(figures) / f"cv_{held.name}_{m}.png",
+                          f"{held.name} (held out), {m}: MAE {r['mae'] * 1e3:.4f} mV, F1 {r['hotspot_f1']:.2f}")
             rows.append(r)
             if log:
                 log(f"{held.name} {m}: MAE {r['mae'] * 1e3:.4f} mV, F1 {r['hotspot_f1']:.3f}, CC {r['cc']:.3f}, "
@@ -184,10 +188,7 @@ def contest_table(rows: list[dict], with_model: bool = False) -> str:
 def plot_case(gold: np.ndarray, pred: np.ndarray, png: str | Path, title: str = "") -> Path:
     """Golden, predicted and |error| maps (mV) side by side, the contest's hotspot contour (0.9 × max golden)
     drawn on all three (white: golden hotspots, cyan: predicted)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from eda.plot import plt, save
 
     thr = 0.9 * float(gold.max())
     fig, ax = plt.subplots(1, 3, figsize=(11.5, 3.6))
@@ -204,9 +205,4 @@ def plot_case(gold: np.ndarray, pred: np.ndarray, png: str | Path, title: str = 
         fig.colorbar(im, ax=a, fraction=0.046, label="mV")
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
-    png = Path(png)
-    png.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(png, dpi=70)
-    plt.close(fig)
-    return png
+    return save(fig, png, dpi=70)

@@ -110,7 +110,7 @@ def summarise(rows: list[dict]) -> dict:
 
 def plot_maps(gold: np.ndarray, preds: dict[str, np.ndarray], png: str | Path, title: str = "") -> Path:
     """Golden map, each model's prediction and its error, side by side (mV), as a PNG."""
-    from eda.plot import plt
+    from eda.plot import plt, save
 
     n = len(preds)
     fig, ax = plt.subplots(2, n + 1, figsize=(3.2 * (n + 1), 5.6), squeeze=False)
@@ -132,12 +132,7 @@ def plot_maps(gold: np.ndarray, preds: dict[str, np.ndarray], png: str | Path, t
         a.set_yticks([])
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
-    png = Path(png)
-    png.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(png, dpi=80)
-    plt.close(fig)
-    return png
+    return save(fig, png, dpi=80)
 
 
 def write_json(obj: dict, path: str | Path) -> Path:
@@ -240,7 +235,7 @@ def _write_table(rows: list[dict], improvement: dict, path: Path) -> Path:
 
 
 def _plot_bars(rows: list[dict], png: Path) -> Path:
-    from eda.plot import plt
+    from eda.plot import plt, save
 
     targets = sorted({r["target"] for r in rows}, key=["static", "dynamic"].index)
     models = list(dict.fromkeys(r["model"] for r in rows))
@@ -250,7 +245,4 @@ def _plot_bars(rows: list[dict], png: Path) -> Path:
         ax[0, k].bar(models, v, color=["C3" if m == "pdnnet" else "C0" for m in models])
         ax[0, k].set_title(f"{t}: test MAE")
         ax[0, k].set_ylabel("mV")
-    fig.tight_layout()
-    fig.savefig(png, dpi=80)
-    plt.close(fig)
-    return png
+    return save(fig, png, dpi=80)

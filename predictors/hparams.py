@@ -28,7 +28,17 @@ _SIZES = ("n_channels", "n_node", "n_cell", "n_fine")
 
 
 @dataclass(frozen=True)
-class PDNNetParams:
+class _Sizes:
+    """Input sizes every model records: tile-grid channels, cluster features, cell features, fine channels."""
+
+    n_channels: int = 3
+    n_node: int = 11
+    n_cell: int = 2
+    n_fine: int = 3
+
+
+@dataclass(frozen=True)
+class PDNNetParams(_Sizes):
     """Hyper-parameters of :class:`~eda.predictors.pdnnet.PDNNet`.
 
     Attributes:
@@ -38,10 +48,6 @@ class PDNNetParams:
         base: CNN width at tile resolution. depth: U-Net down-sampling levels.
     """
 
-    n_channels: int = 3
-    n_node: int = 11
-    n_cell: int = 2
-    n_fine: int = 3
     hidden: int = 16
     layers: int = 4
     base: int = 12
@@ -53,14 +59,10 @@ class PDNNetParams:
 
 
 @dataclass(frozen=True)
-class CNNParams:
+class CNNParams(_Sizes):
     """Hyper-parameters of :class:`~eda.predictors.baselines.CNNOnly` (graph sizes recorded for a uniform
     interface)."""
 
-    n_channels: int = 3
-    n_node: int = 11
-    n_cell: int = 2
-    n_fine: int = 3
     base: int = 16
     depth: int = 3
 
@@ -69,13 +71,9 @@ class CNNParams:
 
 
 @dataclass(frozen=True)
-class GNNParams:
+class GNNParams(_Sizes):
     """Hyper-parameters of :class:`~eda.predictors.baselines.GNNOnly`."""
 
-    n_channels: int = 3
-    n_node: int = 11
-    n_cell: int = 2
-    n_fine: int = 3
     hidden: int = 24
     layers: int = 8
 
@@ -84,13 +82,9 @@ class GNNParams:
 
 
 @dataclass(frozen=True)
-class GBDTParams:
+class GBDTParams(_Sizes):
     """Hyper-parameters of :class:`~eda.predictors.baselines.GBDT` (scikit-learn ``GradientBoostingRegressor``)."""
 
-    n_channels: int = 3
-    n_node: int = 11
-    n_cell: int = 2
-    n_fine: int = 3
     n_estimators: int = 100
     max_depth: int = 5
     learning_rate: float = 0.1
