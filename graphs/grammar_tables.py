@@ -1,0 +1,94 @@
+"""Per-token lookup arrays of a vocabulary for :class:`~eda.graphs.grammar.TourGrammar`."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from eda.graphs.pin_graph import DEVICE_TYPES, NC, node_label, parse_node
+from eda.graphs.vocab import Vocab
+from eda.topology import is_driven, port_prefix
+
+#: tokens a generator's length budget adds to a drawn full-tour length (the grammar's
+#: reservations are a little conservative, so a tour needs this much room beyond its own length)
+LENGTH_SLACK = 16
+
+# token kinds
+_K_SPECIAL, _K_TYPE, _K_PORT, _K_DEVICE, _K_PIN = 0, 1, 2, 3, 4
+
+
+class VocabTables:
+    """Per-token lookup arrays of a vocabulary for :class:`TourGrammar`."""
+
+    def __init__(self, vocab: Vocab):
+        v = len(vocab)
+        self.vocab = vocab
+        self.kind = np.zeros(v, np.int8)
+        self.dtype = np.full(v, -1, np.int16)  # device type index
+        self.didx = np.zeros(v, np.int16)  # device index (1-based)
+        self.dev = np.full(v, -1, np.int32)  # device token of a pin / device
+        self.types = list(DEVICE_TYPES)
+        self.pins_of: dict[int, list[int]] = {}
+        self.npins = np.zeros(v, np.int8)
+        self.dev_by_type_idx: dict[tuple[int, int], int] = {}
+        for i, t in enumerate(vocab.tokens):
+            if t.startswith("<type:"):
+                self.kind[i] = _K_TYPE
+            elif t.startswith("<"):
+                self.kind[i] = _K_SPECIAL
+            else:
+                k, tok, idx, _ = parse_node(t)
+                if k == "port":
+                    self.kind[i] = _K_PORT
+                elif k in ("device", "pin"):
+                    self.kind[i] = _K_DEVICE if k == "device" else _K_PIN
+                    self.dtype[i] = self.types.index(tok)
+                    self.didx[i] = idx
+        for i, t in enumerate(vocab.tokens):
+            if self.kind[i] == _K_DEVICE:
+                self.dev[i] = i
+                self.dev_by_type_idx[(int(self.dtype[i]), int(self.didx[i]))] = i
+                tok = self.types[self.dtype[i]]
+                self.pins_of[i] = [vocab.index[f"{t}_{p}"] for p in DEVICE_TYPES[tok].pins
+                                   if f"{t}_{p}" in vocab.index]
+                self.npins[i] = len(self.pins_of[i])
+        for d, pins in self.pins_of.items():
+            for p in pins:
+                self.dev[p] = d
+        self.is_pin = self.kind == _K_PIN
+        # pins that conduct at DC (MOS drain/source/bulk, BJT, R, L, diode; not gates, not caps)
+        self.is_dc_pin = np.array([bool(self.kind[i] == _K_PIN and not t.endswith("_G")
+                                        and self.types[self.dtype[i]] != "C")
+                                   for i, t in enumerate(vocab.tokens)])
+        self.is_cap_pin = np.array([bool(self.kind[i] == _K_PIN and self.types[self.dtype[i]] == "C")
+                                    for i in range(v)])
+        # pins that give a net its DC level: conducting pins, and capacitor plates (capacitively
+        # coupled nets are real designs: AC coupling, switched-capacitor nodes, capacitive feedback)
+        self.anchor_pin = self.is_dc_pin | self.is_cap_pin
+        self.is_inductor_pin = np.array([bool(self.kind[i] == _K_PIN and self.types[self.dtype[i]] == "L")
+                                         for i in range(v)])
+        # ports a voltage source drives (supplies, inputs, biases, controls; eda.topology roles)
+        self.driven = np.array([bool(self.kind[i] == _K_PORT and is_driven(t)) for i, t in enumerate(vocab.tokens)])
+        # ports that no voltage source drives (IBk, IOUTk, VOUTk...): their net needs a DC pin
+        self.needs_dc = (self.kind == _K_PORT) & ~self.driven
+        self.is_port = self.kind == _K_PORT
+        # tokens a new device costs when opened through one of its pins (big for non-pins)
+        new_cost = np.array([4 * len(DEVICE_TYPES[ty].pins) for ty in self.types])
+        self.pin_new_cost = np.where(self.is_pin, new_cost[np.maximum(self.dtype, 0)], 1 << 30)
+        self.min_new_cost = int(new_cost.min())
+        self.min_dc_new_cost = int(new_cost.min())  # (every device type anchors a net: see anchor_pin)
+        self.vss = vocab.index["VSS"]
+        self.vdd = vocab.index["VDD"]
+        # allowed port classes for generation: any port token of the vocabulary
+        self.port_ids = np.flatnonzero(self.is_port)
+        self.port_names = {i: vocab.tokens[i] for i in self.port_ids}
+        # a class name alone (``VIN`` beside ``VIN1``...) is a vocabulary entry, never a port to walk to
+        names = set(vocab.tokens)
+        self.bare_port = np.array([bool(self.kind[i] == _K_PORT and tok not in ("VDD", "VSS")
+                                        and port_prefix(tok) == tok and f"{tok}1" in names)
+                                   for i, tok in enumerate(vocab.tokens)])
+        self.is_nc = np.array([tok == NC for tok in vocab.tokens])
+        self.port_ok = self.is_port & ~self.bare_port  # port tokens a pin may walk to
+        # node attributes of each graph token, as :func:`~eda.graphs.pin_graph.relabel` sets them
+        kinds = {_K_PORT: "port", _K_DEVICE: "device", _K_PIN: "pin"}
+        self.node_attrs = [{"kind": kinds[int(self.kind[i])], "label": node_label(tok)}
+                           if int(self.kind[i]) in kinds else None for i, tok in enumerate(vocab.tokens)]
