@@ -39,6 +39,7 @@ def main() -> dict:
     ap.add_argument("--min-type", type=int, default=30, help="labelled training circuits a type needs to be measured")
     ap.add_argument("--model", default=None, help="checkpoint (default: the shipped model)")
     ap.add_argument("--temperature", type=float, default=None, help="default: the checkpoint's shipped temperature")
+    ap.add_argument("--guidance", type=float, default=None, help="type guidance (default: the checkpoint's)")
     ap.add_argument("--threads", type=int, default=2, help="torch threads while sampling")
     ap.add_argument("--no-simulate", action="store_true", help="skip ngspice (rules only)")
     ap.add_argument("--out", default=str(HERE / "results" / "topo.json"))
@@ -48,13 +49,20 @@ def main() -> dict:
     import torch
 
     from eda.generators.topology_check import check_circuit
-    from eda.generators.topology_checkpoint import load_checkpoint, training_graphs, training_types
+    from eda.generators.topology_checkpoint import (
+        load_checkpoint,
+        sampling_defaults,
+        training_graphs,
+        training_types,
+    )
     from eda.generators.topology_report import GenerateParams, generate
     from eda.graphs.pin_graph import device_type, graph_to_circuit
 
     path = Path(args.model) if args.model else _default_model()
     model, vocab, ck = load_checkpoint(path)
-    temperature = args.temperature or float(ck.get("meta", {}).get("sampling", {}).get("temperature", 1.0))
+    shipped = sampling_defaults(ck)
+    temperature = args.temperature or shipped["temperature"]
+    guidance = shipped["guidance"] if args.guidance is None else args.guidance
     res: dict = {
         "model": {"file": str(path), "file_bytes": path.stat().st_size, "params": model.n_params(),
                   "config": ck["config"], "meta": ck.get("meta", {})},
@@ -87,7 +95,8 @@ def main() -> dict:
     rep["load_avg_1min_end"] = os.getloadavg()[0]
     rep.pop("files", None)
     res["main"] = rep
-    res["type_conditioning"] = _type_conditioning(model, vocab, ck, tg, ttypes, tcirc, graphs, temperature, args)
+    res["type_conditioning"] = _type_conditioning(model, vocab, ck, tg, ttypes, tcirc, graphs, temperature,
+                                                  guidance, args)
     res["machine"]["load_avg_1min_end"] = os.getloadavg()[0]
     res["verdict"] = _verdict(res)
     if (tmp / "main" / "gallery.png").is_file():
@@ -111,7 +120,7 @@ def _default_model() -> Path:
     return PATHS.models / "topology_gpt.pt"
 
 
-def _type_conditioning(model, vocab, ck, tg, ttypes, tcirc, uncond_graphs, temperature, args) -> dict:
+def _type_conditioning(model, vocab, ck, tg, ttypes, tcirc, uncond_graphs, temperature, guidance, args) -> dict:
     """Per measured type: conditioned samples (rules only), the share the classifier labels as the
     requested type, against the share among unconditioned samples; sizes against the training
     circuits of that type."""
@@ -124,7 +133,8 @@ def _type_conditioning(model, vocab, ck, tg, ttypes, tcirc, uncond_graphs, tempe
     counts = Counter(ttypes[i] for i in lab)
     measured = [t for t, k in counts.most_common() if k >= args.min_type and f"<type:{t}>" in vocab.index]
     clf = TypeClassifier([tg[i] for i in lab], [ttypes[i] for i in lab], k=5)
-    out: dict = {"classifier": "5-NN, cosine over idf-weighted WL subtree features (2 hops) of the labelled "
+    out: dict = {"guidance": guidance,
+                 "classifier": "5-NN, cosine over idf-weighted WL subtree features (2 hops) of the labelled "
                                "training circuits",
                  "classifier_leave_one_out_accuracy": clf.leave_one_out([tg[i] for i in lab], max_n=400),
                  "n_labelled_training": len(lab), "training_type_counts": dict(counts.most_common()), "types": {}}
@@ -134,7 +144,7 @@ def _type_conditioning(model, vocab, ck, tg, ttypes, tcirc, uncond_graphs, tempe
         gs: list = []
         rep = generate(model, vocab, ck, GenerateParams(n=args.n_type, ctype=ct, seed=321, batch_size=128,
                                                         threads=args.threads, temperature=temperature,
-                                                        simulate=False), None, graphs=gs)
+                                                        guidance=guidance, simulate=False), None, graphs=gs)
         pred = [clf.predict(g) for g in gs]
         hit = sum(p == ct for p in pred)
         hits, total = hits + hit, total + len(pred)

@@ -64,6 +64,14 @@ def load_checkpoint(path: str | Path | None = None) -> tuple[TopologyGPT, Vocab,
     return model, vocab, ck
 
 
+def sampling_defaults(ck: dict | None) -> dict[str, float]:
+    """The sampling settings a checkpoint ships with (``meta["sampling"]``, written by
+    ``eda topo train --sample-temperature/--sample-guidance``): ``temperature`` (default 1)
+    and ``guidance`` (classifier-free guidance of a type condition, default 0)."""
+    got = ((ck or {}).get("meta") or {}).get("sampling") or {}
+    return {"temperature": float(got.get("temperature", 1.0)), "guidance": float(got.get("guidance", 0.0))}
+
+
 def training_graphs(ck: dict, vocab: Vocab) -> list:
     """Device-pin graphs of the circuits a checkpoint was trained on."""
     flat, off = ck["train_tours"].tolist(), ck["train_offsets"].tolist()
@@ -93,4 +101,5 @@ def training_lengths(ck: dict, ctype: str | None = None) -> np.ndarray:
     return lens
 
 
-__all__ = ["FORMAT", "save_checkpoint", "load_checkpoint", "training_graphs", "training_types", "training_lengths"]
+__all__ = ["FORMAT", "save_checkpoint", "load_checkpoint", "sampling_defaults",
+           "training_graphs", "training_types", "training_lengths"]

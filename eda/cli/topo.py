@@ -33,6 +33,10 @@ def train(
     grammar_loss: bool = typer.Option(True, help="Score each token only against the grammar's legal tokens."),
     save_every: int = typer.Option(50, min=0, help="Save the checkpoint every N steps (0: only at the end)."),
     device: str = typer.Option("cpu", help="cpu or cuda (a GPU torch sees)."),
+    sample_temperature: float = typer.Option(1.0, parser=float_range(0, 100, lo_open=True),
+                                             help="Sampling temperature the checkpoint ships with."),
+    sample_guidance: float = typer.Option(0.0, parser=float_range(0, 20),
+                                          help="Type guidance weight the checkpoint ships with."),
     seed: int = seed_option(0),
     threads: int = threads_option(1, "Torch CPU threads (1 is fastest on a busy shared machine; 0: torch "
                                      "default)."),
@@ -63,7 +67,8 @@ def train(
                          grammar_loss=grammar_loss, device=device)
     model, _, hist = train_gpt(tops, config, params, checkpoint=out, save_every=save_every,
                                meta={"data": {"data": str(data), "compose": compose, "seed": seed,
-                                              "netlists_skipped": len(errors)}},
+                                              "netlists_skipped": len(errors)},
+                                     "sampling": {"temperature": sample_temperature, "guidance": sample_guidance}},
                                log=typer.echo, progress=False)
     for f, why in hist.skipped_files:
         typer.echo(f"not encoded {f}: {why}")
@@ -76,7 +81,8 @@ def train(
 def generate(
     n: int = typer.Option(100, min=1, help="Circuits to sample."),
     ctype: str = typer.Option(None, "--type", help="Condition on a circuit type (e.g. opamp, ldo, bandgap)."),
-    temperature: float = typer.Option(1.0, parser=float_range(0, 100, lo_open=True), help="Sampling temperature."),
+    temperature: float = typer.Option(None, parser=float_range(0, 100, lo_open=True),
+                                      help="Sampling temperature (default: the checkpoint's, 1 if none)."),
     model: Path = typer.Option(None, callback=in_file, help="Checkpoint (default: the shipped pretrained model)."),
     out: Path = typer.Option(Path("out/topo/generated"), callback=out_dir, help="Output folder."),
     grammar: bool = typer.Option(True, help="Grammar-constrained decoding."),
@@ -86,8 +92,9 @@ def generate(
     seed: int = seed_option(0, "Sampling seed."),
     threads: int = threads_option(1, "Torch threads of the model's steps while sampling (2: both cores of an "
                                      "idle 2-core machine; 1 when the other core is busy)."),
-    guidance: float = typer.Option(0.0, parser=float_range(0, 20), help="Classifier-free guidance weight of "
-                                   "--type (0: none; each sample then costs two model rows)."),
+    guidance: float = typer.Option(None, parser=float_range(0, 20), help="Classifier-free guidance weight of "
+                                   "--type (default: the checkpoint's, 0 if none; > 0 costs two model rows "
+                                   "per sample)."),
     force: bool = typer.Option(False, help="Run even when the estimated time is over the limit."),
 ) -> None:
     """Sample circuits; write each valid one as a simulatable SPICE deck, report.json and gallery.png.
@@ -98,7 +105,7 @@ def generate(
     import json
 
     from eda.errors import InputError
-    from eda.generators.topology_checkpoint import load_checkpoint
+    from eda.generators.topology_checkpoint import load_checkpoint, sampling_defaults
     from eda.generators.topology_report import GENERATE_LIMIT_S, GenerateParams, estimate_seconds
     from eda.generators.topology_report import generate as gen
 
@@ -109,6 +116,9 @@ def generate(
         raise InputError(f"--n: {n} circuits would take about {est / 60:.0f} min here (limit "
                          f"{GENERATE_LIMIT_S / 60:.0f} min); sample fewer or pass --force")
     m, vocab, ck = load_checkpoint(model)
+    shipped = sampling_defaults(ck)
+    temperature = shipped["temperature"] if temperature is None else temperature
+    guidance = shipped["guidance"] if guidance is None else guidance
     rep = gen(m, vocab, ck, GenerateParams(n=n, ctype=ctype, temperature=temperature, grammar=grammar,
                                            simulate=simulate, seed=seed, threads=threads, guidance=guidance,
                                            pdk=None if pdk == "generic" else pdk), out, progress=True)
