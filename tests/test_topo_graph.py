@@ -287,3 +287,80 @@ def test_grammar_union_find_flat_and_short_partners_exact(vocab):
                 ids = np.flatnonzero(gr.mask())
                 gr.step(int(rng.choice(ids)))
     assert checked > 100
+
+
+# ------------------------------------------------------------------------ canonical forms
+
+
+def _shuffled(g: nx.Graph, seed: int) -> nx.Graph:
+    """The same labelled graph with node names and insertion order scrambled."""
+    import random
+
+    names = list(g.nodes)
+    random.Random(seed).shuffle(names)
+    new = {n: f"n{i}" for i, n in enumerate(names)}
+    h = nx.Graph()
+    h.add_nodes_from((new[n], dict(g.nodes[n])) for n in names)
+    edges = [(new[u], new[v]) for u, v in g.edges]
+    random.Random(seed + 1).shuffle(edges)
+    h.add_edges_from(edges)
+    return h
+
+
+def test_canonical_form_exact(library):
+    """Equal forms exactly for isomorphic graphs: every library circuit equals its scrambled copies
+    and differs from every other circuit the networkx matcher calls non-isomorphic."""
+    from eda.graphs.canon import GraphSet, canonical_form, novelty_uniqueness
+
+    graphs = [circuit_to_graph(t.circuit) for t in library[::7]]
+    for k, g in enumerate(graphs):
+        assert canonical_form(_shuffled(g, k)) == canonical_form(g)
+    forms = [canonical_form(g) for g in graphs]
+    match = lambda a, b: a["label"] == b["label"]  # noqa: E731
+    for i in range(len(graphs)):
+        for j in range(i + 1, min(i + 4, len(graphs))):
+            assert (forms[i] == forms[j]) == nx.is_isomorphic(graphs[i], graphs[j], node_match=match)
+    # one changed label (a pin's role) or one moved edge makes a different form
+    g = graphs[0]
+    pin = next(n for n, d in g.nodes(data=True) if d["label"] == "NM_D")
+    h = g.copy()
+    h.nodes[pin]["label"] = "NM_S"
+    assert canonical_form(h) != canonical_form(g)
+    ref = GraphSet(graphs)
+    assert len(ref) == len(graphs) and _shuffled(graphs[1], 9) in ref
+    assert novelty_uniqueness([_shuffled(graphs[1], 3), graphs[1], h], ref) == {"unique": 2 / 3, "novel": 1 / 3,
+                                                                               "n": 3}
+
+
+@pytest.mark.timeout(20)
+def test_canonical_form_symmetric_circuit_is_fast():
+    """A highly symmetric circuit (a 40-way mirror bank with 40 identical loads: huge automorphism
+    group, what stalls a VF2 matcher) gets its form in well under the timeout."""
+    from eda.graphs.canon import canonical_form
+
+    lines = ["* bank", "*.ports VDD VSS IB1", "M0 (IB1 IB1 VSS VSS) nmos4"]
+    for k in range(1, 41):
+        lines += [f"M{k} (d{k} IB1 VSS VSS) nmos4", f"R{k} (VDD d{k}) resistor"]
+    g = circuit_to_graph(parse_topology("\n".join(lines) + "\n").circuit)
+    assert canonical_form(_shuffled(g, 5)) == canonical_form(g)
+    assert graphs_isomorphic(g, _shuffled(g, 6))
+
+
+def test_lenient_and_strict_grammar(vocab):
+    """A bias line of gates alone: the lenient grammar takes its tour, the strict one refuses it;
+    open pins (one-pin nets) round-trip through the NC node."""
+    from eda.graphs.roundtrip import round_trip
+    from eda.topology import Topology
+
+    tables = VocabTables(vocab)
+    bias = parse_topology("* x\n*.ports VDD VSS VIN1 VOUT1\nM1 (VOUT1 VIN1 VSS VSS) nmos4\n"
+                          "M2 (VOUT1 bl VDD VDD) pmos4\nM3 (VDD bl VDD VDD) pmos4\n")
+    assert round_trip(bias, vocab, tables) is None
+    assert "grammar" in round_trip(bias, vocab, tables, lenient=False)
+    c = parse_topology("* x\n*.ports VDD VSS VOUT1\nM1 (VOUT1 VOUT1 VSS VSS) nmos4\nR1 (VDD VOUT1) resistor\n"
+                       "R2 (VOUT1 open1) resistor\nR3 (VSS open2) resistor\n").circuit
+    g = circuit_to_graph(c)
+    assert "NC" in g and g.degree("NC") == 2
+    back = graph_to_circuit(g)
+    assert sorted(n for n in back.nets if n.startswith("nc")) == ["nc1", "nc2"]
+    assert round_trip(Topology("open", c), vocab, tables) is None
