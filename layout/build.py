@@ -9,9 +9,10 @@ from pathlib import Path
 from eda.errors import InputError
 from eda.layout.library import CellLibrary, load_library
 from eda.layout.macro import MacroParams, build_macro
+from eda.tech.sky130 import FEATURE_UM
 
-#: sky130 nominal feature size for F²/bit (the 130 nm node).
-FEATURE_UM = 0.13
+#: EasyACIM's best reported density (F²/bit), the reference of the README's density table.
+EASYACIM_BEST_F2 = 1500
 
 
 def params_from_pareto(path: Path | str, pick: int) -> MacroParams:
@@ -56,7 +57,7 @@ def build(params: MacroParams, out: Path | str, lib: CellLibrary | None = None, 
     Files: ``macro.gds``, ``macro.spice``, ``drc.json`` + ``drc.lyrdb``, ``lvs.json`` + ``lvs.lvsdb``,
     ``macro.png``, ``macro_tile.png``, ``summary.json``.
     """
-    from rich.progress import Progress
+    from tqdm import tqdm
 
     from eda.export.to_spice import write_spice
     from eda.verify.drc import run_drc
@@ -66,50 +67,28 @@ def build(params: MacroParams, out: Path | str, lib: CellLibrary | None = None, 
     out.mkdir(parents=True, exist_ok=True)
     lib = lib or load_library()
     times: dict[str, float] = {}
-    steps = ["place+route", "write", "drc", "lvs", "render"]
-    with Progress(disable=not progress, transient=True) as bar:
-        task = bar.add_task("acim build", total=len(steps))
-
-        def step(name: str) -> None:
-            bar.update(task, description=f"acim build: {name}")
-
-        step("place+route")
-        t = time.perf_counter()
-        m = build_macro(params, lib)
-        times["place_route_s"] = time.perf_counter() - t
-        bar.advance(task)
-        step("write")
-        t = time.perf_counter()
-        gds = out / "macro.gds"
-        m.library.write_gds(str(gds))
-        write_spice(m.circuit, out / "macro.spice")
-        times["write_s"] = time.perf_counter() - t
-        bar.advance(task)
-        drc = lvs = None
-        if check:
-            step("drc")
-            drc = run_drc(gds, report=out / "drc.lyrdb")
-            drc.write_json(out / "drc.json")
-            times["drc_s"] = drc.seconds
-            bar.advance(task)
-            step("lvs")
-            lvs = run_lvs(gds, m.circuit, report=out / "lvs.lvsdb")
-            lvs.write_json(out / "lvs.json")
-            times["lvs_s"] = lvs.seconds
-            bar.advance(task)
-        if render:
-            step("render")
-            from eda.layout.render import render_png
-
+    steps = ["place+route", "write"] + (["drc", "lvs"] if check else []) + (["render"] if render else [])
+    drc = lvs = None
+    with tqdm(total=len(steps), desc="acim build", disable=not progress, leave=False) as bar:
+        for name in steps:
+            bar.set_description(f"acim build: {name}")
             t = time.perf_counter()
-            render_png(gds, out / "macro.png")
-            x0 = m.extra["origin_um"][0]
-            pitch, hb = m.extra["column_pitch_um"], m.extra["row_height_um"]
-            # zoom: the top-left corner of the array (tap, word-line driver, first bitcell columns)
-            render_png(gds, out / "macro_tile.png",
-                       box_um=(x0, m.height_um - 4 * hb, x0 + 3 * pitch + 12, m.height_um))
-            times["render_s"] = time.perf_counter() - t
-            bar.advance(task)
+            if name == "place+route":
+                m = build_macro(params, lib)
+            elif name == "write":
+                gds = out / "macro.gds"
+                m.library.write_gds(str(gds))
+                write_spice(m.circuit, out / "macro.spice")
+            elif name == "drc":
+                drc = run_drc(gds, report=out / "drc.lyrdb")
+                drc.write_json(out / "drc.json")
+            elif name == "lvs":
+                lvs = run_lvs(gds, m.circuit, report=out / "lvs.lvsdb")
+                lvs.write_json(out / "lvs.json")
+            else:
+                _render(m, gds, out)
+            times[{"place+route": "place_route_s"}.get(name, f"{name}_s")] = time.perf_counter() - t
+            bar.update()
     bits = params.rows * params.cols
     area = m.width_um * m.height_um
     summary = {
@@ -118,6 +97,7 @@ def build(params: MacroParams, out: Path | str, lib: CellLibrary | None = None, 
         "width_um": round(m.width_um, 3), "height_um": round(m.height_um, 3),
         "area_um2": round(area, 1), "area_mm2": round(area / 1e6, 5),
         "um2_per_bit": round(area / bits, 3), "F2_per_bit": round(area / bits / FEATURE_UM ** 2, 1),
+        "bitcell_F2": round(lib.cell("bitcell").area_um2 / FEATURE_UM ** 2, 1),
         "feature_um": FEATURE_UM,
         "bitcell_um2": round(lib.cell("bitcell").area_um2, 3),
         "array_efficiency": round(lib.cell("bitcell").area_um2 * bits / area, 4),
@@ -127,9 +107,18 @@ def build(params: MacroParams, out: Path | str, lib: CellLibrary | None = None, 
         "lvs_clean": lvs.clean if lvs else None,
         "times_s": {k: round(v, 3) for k, v in times.items()},
         "total_s": round(sum(times.values()), 3),
-        "files": sorted(p.name for p in out.iterdir()),
+        "files": sorted({p.name for p in out.iterdir()} | {"summary.json"}),
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
-    summary["files"] = sorted(p.name for p in out.iterdir())
-    (out / "summary.json").write_text(json.dumps(summary, indent=2))
     return summary
+
+
+def _render(m, gds: Path, out: Path) -> None:
+    """``macro.png`` (whole macro) and ``macro_tile.png`` (the array's top-left corner: tap,
+    word-line driver, first bitcell columns)."""
+    from eda.layout.render import render_png
+
+    render_png(gds, out / "macro.png")
+    x0 = m.extra["origin_um"][0]
+    pitch, hb = m.extra["column_pitch_um"], m.extra["row_height_um"]
+    render_png(gds, out / "macro_tile.png", box_um=(x0, m.height_um - 4 * hb, x0 + 3 * pitch + 12, m.height_um))

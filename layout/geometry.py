@@ -10,6 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 import gdstk
+import klayout.db as db
 
 from eda.tech.sky130 import Technology
 
@@ -61,18 +62,33 @@ class Drawing:
         return (min(xs0), min(ys0), max(xs1), max(ys1))
 
 
+def _merged(rs: list[Rect]) -> list[list[tuple[int, int]]]:
+    """Same-layer rectangles merged into polygons (KLayout's scanline merge: n log n, where a
+    polygon boolean on a whole macro's routing grows much faster), as integer-nm point lists."""
+    reg = db.Region()
+    for r in rs:
+        reg.insert(db.Box(*r))
+    reg.merge()
+    out = []
+    for poly in reg.each():
+        simple = poly.to_simple_polygon() if poly.holes() else poly
+        pts = simple.each_point() if poly.holes() else poly.each_point_hull()
+        out.append([(p.x, p.y) for p in pts])
+    return out
+
+
 def to_gdstk(drawing: Drawing, name: str, tech: Technology) -> gdstk.Cell:
     """Convert a :class:`Drawing` to a ``gdstk.Cell`` (same-layer rectangles merged)."""
     cell = gdstk.Cell(name)
     for lname, rs in drawing.rects.items():
         lay = tech.layer(lname)
-        polys = [gdstk.rectangle((r[0] / 1000, r[1] / 1000), (r[2] / 1000, r[3] / 1000),
-                                 layer=lay.layer, datatype=lay.datatype) for r in rs]
         if lname in ("licon", "mcon", "via", "via2", "via3", "prbndry"):
-            cell.add(*polys)  # cuts stay individual squares (exact-size rules)
+            # cuts stay individual squares (exact-size rules)
+            cell.add(*(gdstk.rectangle((r[0] / 1000, r[1] / 1000), (r[2] / 1000, r[3] / 1000),
+                                       layer=lay.layer, datatype=lay.datatype) for r in sorted(set(rs))))
             continue
-        merged = gdstk.boolean(polys, [], "or", precision=1e-3, layer=lay.layer, datatype=lay.datatype)
-        cell.add(*merged)
+        cell.add(*(gdstk.Polygon([(x / 1000, y / 1000) for x, y in pts], layer=lay.layer, datatype=lay.datatype)
+                   for pts in _merged(rs)))
     for lname, text, x, y in drawing.labels:
         lay = tech.layer(lname)
         cell.add(gdstk.Label(text, (x / 1000, y / 1000), layer=lay.layer, texttype=lay.datatype))
