@@ -312,7 +312,8 @@ class TourGrammar:
             elif room + own >= 0:
                 # (an undriven port reached from a gate must then take a conducting pin first,
                 # so a gate opens one only with room left for a new device to provide it)
-                ports = t.port_ok if self.lenient else t.port_ok & ~t.is_nc  # (open pins: data only)
+                # (a bare class name such as VOUT and open pins occur in real data: lenient only)
+                ports = t.is_port if self.lenient else t.port_ok & ~t.is_nc
                 if not (self.lenient or t.anchor_pin[a]) and room + own - t.min_dc_new_cost < 0:
                     ports = ports & ~(t.needs_dc & ~self.comp_dc)
                 m |= ports

@@ -171,13 +171,14 @@ def test_load_topologies_forms(tmp_path):
 #: Real circuits of the public set: the five largest (72, 69, 62, 60, 52 devices), the most
 #: symmetric, open pins, no VDD, misspelt ports, undefined standard cells (with and without
 #: N_full.cir), XOR/PFD, generic ports, gate-only bias lines, capacitive coupling, inductor loops,
-#: and a spread of chapters.
+#: a bare class name as a port (VOUT), and a spread of chapters.
 REAL = ("760", "755", "733", "1001", "896", "1061", "984", "951", "894", "802", "50", "576", "424", "1076", "1000",
-        "813", "438", "545", "100", "356", "226", "1171", "1939", "464", "69", "281", "368", "1781", "2200", "2631")
+        "813", "438", "545", "100", "356", "226", "1171", "1939", "464", "69", "281", "368", "1781", "2200", "2631",
+        "183")
 
 
 def test_real_subset_round_trips(shared):
-    """30 chosen real circuits: read, round trip exactly (lenient grammar); the strict grammar
+    """31 chosen real circuits: read, round trip exactly (lenient grammar); the strict grammar
     accepts those that pass the validity rules and refuses the gate-only bias lines."""
     from conftest import shared_path
 
