@@ -1,9 +1,13 @@
-"""Layout benchmark: ACIM macro build + DRC + LVS (the 256x256 < 60 s / < 4 GB target).
+"""Layout benchmark: ACIM macro build + DRC + LVS (the 256x256 < 60 s / < 4 GB target), the sky130
+precheck deck on the built macros (violations must be 0), and the density of every sweep point.
 
 Runs the full `eda acim build` pipeline (place/route, GDS + SPICE write, KLayout DRC and LVS
-in-process) for several sizes, one process per size so peak memory is per build. Prints and saves
-benchmarks/results/layout.json. The machine load is recorded next to each timing because the
-development machine is shared (2 cores).
+in-process) for several sizes, one process per size so peak memory is per build; then the
+precheck deck (``../shared/decks/sky130A_mr.drc``, feol/beol/offgrid on) through the klayout
+binary on the 64x64 and 256x256 GDS. ``--sweep`` builds the 12-configuration sweep of the tests
+(build + in-process DRC + LVS + deck each) and records µm²/bit and F²/bit per point. Prints and
+saves benchmarks/results/layout.json (layout_sweep.json). The machine load is recorded next to
+each timing because the development machine is shared (2 cores).
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import time
@@ -18,6 +23,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIGS = [(64, 64, 8, 3), (128, 128, 8, 4), (256, 256, 16, 4)]
+DECK_ON = {(64, 64), (256, 256)}
+SWEEP = [(4, 1, 2, 1), (8, 2, 2, 2), (16, 3, 2, 3), (32, 4, 2, 4), (16, 5, 4, 2), (32, 2, 4, 3),
+         (64, 4, 4, 4), (24, 3, 3, 3), (48, 2, 3, 4), (12, 6, 3, 2), (64, 8, 16, 2), (32, 16, 8, 2)]
+
+
+def _deck() -> Path | None:
+    deck = Path(os.environ.get("EDA_SHARED", ROOT.parent / "shared")) / "decks" / "sky130A_mr.drc"
+    return deck if deck.is_file() and shutil.which("klayout") else None
 
 
 def one(h: int, w: int, l: int, b: int, out: Path) -> dict:
@@ -34,26 +47,62 @@ def one(h: int, w: int, l: int, b: int, out: Path) -> dict:
             "F2_per_bit": s["F2_per_bit"], "load_avg_1min": round(os.getloadavg()[0], 2)}
 
 
+def _child(cfg: tuple[int, int, int, int], out: Path) -> dict:
+    r = subprocess.run([sys.executable, __file__, *map(str, cfg), str(out)], capture_output=True, text=True,
+                       check=True)
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def _run_deck(gds: Path, deck: Path) -> dict:
+    from eda.verify.deck import run_deck
+
+    r = run_deck(gds, deck, report=gds.with_suffix(".precheck.lyrdb"))
+    return {"precheck_violations": r.count, "precheck_by_rule": {v.rule: v.count for v in r.violations},
+            "precheck_s": round(r.seconds, 1), "precheck_load_avg_1min": round(os.getloadavg()[0], 2)}
+
+
+def sweep(out_root: Path, deck: Path | None) -> None:
+    rows = []
+    for cfg in SWEEP:
+        res = _child(cfg, out_root / "sweep" / "x".join(map(str, cfg)))
+        if deck is not None:
+            res.update(_run_deck(out_root / "sweep" / "x".join(map(str, cfg)) / "macro.gds", deck))
+        rows.append(res)
+        print(f"{cfg}: {res['um2_per_bit']} µm²/bit ({res['F2_per_bit']} F²/bit), DRC {res['drc_clean']}, "
+              f"LVS {res['lvs_clean']}, precheck {res.get('precheck_violations', 'skipped')}")
+    path = ROOT / "benchmarks" / "results" / "layout_sweep.json"
+    path.write_text(json.dumps({"sweep": rows, "deck": str(deck) if deck else None}, indent=2))
+    print(f"→ {path}")
+
+
 def main() -> None:
     if len(sys.argv) == 6:  # child: one build
         h, w, l, b = map(int, sys.argv[1:5])
         print(json.dumps(one(h, w, l, b, Path(sys.argv[5]))))
         return
     out_root = ROOT / "out" / "bench_layout"
+    deck = _deck()
+    if deck is None:
+        print("precheck deck runs skipped: the klayout binary or ../shared/decks/sky130A_mr.drc is absent")
+    if "--sweep" in sys.argv:
+        sweep(out_root, deck)
+        return
     rows = []
     for h, w, l, b in CONFIGS:
-        r = subprocess.run([sys.executable, __file__, str(h), str(w), str(l), str(b), str(out_root / f"{h}x{w}")],
-                           capture_output=True, text=True, check=True)
-        res = json.loads(r.stdout.strip().splitlines()[-1])
+        res = _child((h, w, l, b), out_root / f"{h}x{w}")
+        if deck is not None and (h, w) in DECK_ON:
+            res.update(_run_deck(out_root / f"{h}x{w}" / "macro.gds", deck))
         rows.append(res)
         print(f"{h}x{w} L={l} B={b}: {res['wall_s']:.1f} s total ({res['times_s']}), "
-              f"peak {res['peak_rss_mib']:.0f} MiB, "
-              f"DRC clean={res['drc_clean']} LVS clean={res['lvs_clean']}, {res['area_mm2']} mm², "
+              f"peak {res['peak_rss_mib']:.0f} MiB, DRC clean={res['drc_clean']} LVS clean={res['lvs_clean']}, "
+              f"{res['area_mm2']} mm², {res['um2_per_bit']} µm²/bit, {res['F2_per_bit']} F²/bit, "
+              f"precheck {res.get('precheck_violations', 'skipped')} in {res.get('precheck_s', '-')} s, "
               f"load {res['load_avg_1min']}")
     big = rows[-1]
-    result = {"configs": rows, "target": "256x256 build+DRC+LVS < 60 s and < 4 GB",
+    result = {"configs": rows, "target": "256x256 build+DRC+LVS < 60 s and < 4 GB; precheck 0 violations",
               "target_met": big["wall_s"] < 60 and big["peak_rss_mib"] < 4096 and big["drc_clean"]
-              and big["lvs_clean"], "cpu_count": os.cpu_count()}
+              and big["lvs_clean"] and all(r.get("precheck_violations", 0) == 0 for r in rows),
+              "deck": str(deck) if deck else None, "cpu_count": os.cpu_count()}
     path = ROOT / "benchmarks" / "results" / "layout.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, indent=2))

@@ -15,6 +15,44 @@ from eda.tech.sky130 import FEATURE_UM
 EASYACIM_BEST_F2 = 1500
 
 
+#: `acim build` refuses a design whose estimate exceeds these (unless --force): README "Limits".
+LIMIT_SECONDS = 600.0
+LIMIT_MIB = 8192.0
+
+
+def estimate(p: MacroParams, check: bool = True) -> dict:
+    """Size, time and memory of building ``p``, from counts alone (no geometry is drawn).
+
+    The counts are the top cell's instances (local arrays, ADC cells, row-end cells) and its flat
+    routing shapes (per column ~8 per ADC bit + 12, per row ~12); the coefficients are fitted on
+    64x64, 256x256 and 8x2000 builds on the 2-core machine with a factor ~2 of margin.
+    """
+    G = max(p.rows // max(p.local, 1), 1)
+    n_inst = p.cols * (G + 3 * p.adc_bits + 2) + 4 * p.rows
+    n_flat = p.cols * (8 * p.adc_bits + 12) + 12 * p.rows
+    seconds = 1.0 + 1.2e-3 * n_flat + 2e-4 * n_inst
+    mib = 250.0 + 4e-3 * n_flat + 4e-3 * n_inst
+    if check:  # DRC on the flat routing, LVS on the instances
+        seconds += 4.0 + 1e-3 * n_flat + 2e-3 * n_inst
+        mib += 1e-2 * n_flat + 2e-2 * n_inst
+    return {"bitcells": p.rows * p.cols, "top_instances": n_inst, "flat_shapes": n_flat,
+            "gds_mb": round((80 * n_flat + 60 * n_inst) / 1e6 + 0.2, 1),
+            "seconds": round(seconds, 1), "memory_mib": round(mib)}
+
+
+def check_budget(p: MacroParams, check: bool = True) -> dict:
+    """:func:`estimate`, refusing (``InputError`` with the numbers) beyond :data:`LIMIT_SECONDS` or
+    :data:`LIMIT_MIB`; returns the estimate."""
+    e = estimate(p, check)
+    if e["seconds"] > LIMIT_SECONDS or e["memory_mib"] > LIMIT_MIB:
+        raise InputError(f"{p.rows}x{p.cols} (L={p.local}, B={p.adc_bits}) is estimated at {e['seconds']:.0f} s and "
+                         f"{e['memory_mib']} MiB ({e['bitcells']} bitcells, {e['top_instances']} top-cell instances, "
+                         f"{e['flat_shapes']} routing shapes, ~{e['gds_mb']} MB of GDS); the limit is "
+                         f"{LIMIT_SECONDS:.0f} s and {LIMIT_MIB:.0f} MiB — pass --force to build it anyway",
+                         file="--rows/--cols")
+    return e
+
+
 def params_from_pareto(path: Path | str, pick: int) -> MacroParams:
     """Read design ``pick`` of an exploration's ``pareto.json`` as macro params.
 
@@ -51,10 +89,11 @@ def params_from_pareto(path: Path | str, pick: int) -> MacroParams:
 
 
 def build(params: MacroParams, out: Path | str, lib: CellLibrary | None = None, check: bool = True,
-          render: bool = True, progress: bool = True) -> dict:
+          render: bool = True, progress: bool = True, force: bool = False) -> dict:
     """Build, verify and picture one macro under ``out``; returns the summary dict.
 
-    Files: ``macro.gds``, ``macro.spice``, ``drc.json`` + ``drc.lyrdb``, ``lvs.json`` + ``lvs.lvsdb``,
+    Refuses (``InputError``) a design beyond the documented size limits (:func:`check_budget`)
+    unless ``force``. Files: ``macro.gds``, ``macro.spice``, ``drc.json`` + ``drc.lyrdb``, ``lvs.json`` + ``lvs.lvsdb``,
     ``macro.png``, ``macro_tile.png``, ``summary.json``.
     """
     from tqdm import tqdm
@@ -63,9 +102,11 @@ def build(params: MacroParams, out: Path | str, lib: CellLibrary | None = None, 
     from eda.verify.drc import run_drc
     from eda.verify.lvs import run_lvs
 
+    lib = lib or load_library()
+    params.validate(int(lib.template.get("max_adc_bits", 4)))
+    est = estimate(params, check) if force else check_budget(params, check)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    lib = lib or load_library()
     times: dict[str, float] = {}
     steps = ["place+route", "write"] + (["drc", "lvs"] if check else []) + (["render"] if render else [])
     drc = lvs = None
@@ -105,7 +146,7 @@ def build(params: MacroParams, out: Path | str, lib: CellLibrary | None = None, 
         "column_pitch_um": m.extra["column_pitch_um"], "row_height_um": m.extra["row_height_um"],
         "drc_clean": drc.clean if drc else None, "drc_violations": drc.count if drc else None,
         "lvs_clean": lvs.clean if lvs else None,
-        "times_s": {k: round(v, 3) for k, v in times.items()},
+        "times_s": {k: round(v, 3) for k, v in times.items()}, "estimate": est,
         "total_s": round(sum(times.values()), 3),
         "files": sorted({p.name for p in out.iterdir()} | {"summary.json"}),
     }

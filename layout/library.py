@@ -214,7 +214,8 @@ def build_default_cells():
     template = {"column_pitch_um": pitch / 1000, "x_cl_um": C.x_cl(pitch) / 1000,
                 "x_dac_um": [x / 1000 for x in C.X_DAC],
                 "x_seq_um": [x / 1000 for x in C.X_T], "max_adc_bits": C.MAX_ADC_BITS,
-                "met3_pitch_um": 0.63, "mim_side_um": C.MIM_SIDE / 1000}
+                "met3_pitch_um": 0.63, "mim_side_um": C.MIM_SIDE / 1000,
+                "max_adc_share": 1}
     return res, template
 
 

@@ -170,8 +170,40 @@ def test_cli_build_and_exit_status(tmp_path):
                                  "--adc-bits", "1", "--out", str(tmp_path / "o"), "--no-render"])
     assert r.exit_code == 0, r.output
     assert "DRC clean, LVS clean" in r.output
-    r = CliRunner().invoke(app, ["acim", "build", "--rows", "4", "--out", str(tmp_path / "o2")])
-    assert r.exit_code != 0
+    r = CliRunner().invoke(app, ["acim", "build", "--rows", "4", "--local", "3", "--adc-bits", "1",
+                                 "--out", str(tmp_path / "o2")])
+    assert r.exit_code != 0 and "local" in r.output + str(r.exception)
+
+
+def test_cli_build_without_local_and_bits_builds_the_explored_pick(tmp_path):
+    r = CliRunner().invoke(app, ["acim", "build", "--rows", "8", "--cols", "4", "--out", str(tmp_path / "o"),
+                                 "--no-check", "--no-render"])
+    assert r.exit_code == 0, r.output
+    assert "default design" in r.output
+    s = json.loads((tmp_path / "o" / "summary.json").read_text())
+    p = s["params"]
+    assert (p["rows"], p["cols"]) == (8, 4) and 2 ** p["adc_bits"] <= 8 // p["local"]
+
+
+@pytest.mark.parametrize("args", [["--rows", "8", "--cols", "100000", "--local", "2", "--adc-bits", "2"],
+                                  ["--rows", "131072", "--cols", "131072"]])
+def test_cli_build_refuses_beyond_the_size_limit_with_numbers(tmp_path, args):
+    import time
+
+    t = time.perf_counter()
+    r = CliRunner().invoke(app, ["acim", "build", *args, "--out", str(tmp_path / "o")])
+    assert r.exit_code == 1
+    msg = r.output + str(r.exception)
+    assert "estimated at" in msg and "MiB" in msg and "--force" in msg, msg
+    assert time.perf_counter() - t < 10 and not (tmp_path / "o").exists()
+
+
+def test_estimate_grows_with_the_design():
+    from eda.layout.build import LIMIT_SECONDS, estimate
+
+    small, big = estimate(MacroParams(64, 64, 8, 3)), estimate(MacroParams(256, 256, 16, 4))
+    assert small["seconds"] < big["seconds"] < LIMIT_SECONDS and small["memory_mib"] < big["memory_mib"]
+    assert estimate(MacroParams(64, 64, 8, 3), check=False)["seconds"] < small["seconds"]
 
 
 def test_cli_build_fails_with_status_1_on_dirty_library(tmp_path):

@@ -21,8 +21,8 @@ def _print_design(title: str, d: dict) -> None:
 
 
 @app.command()
-def explore(rows: int = typer.Option(..., "--rows", help="Array rows H (inputs per column)."),
-            cols: int = typer.Option(..., "--cols", help="Array columns W."),
+def explore(rows: int = typer.Option(64, "--rows", help="Array rows H (inputs per column)."),
+            cols: int = typer.Option(64, "--cols", help="Array columns W."),
             input_bits: int = typer.Option(4, help="Input precision (bit-serial)."),
             weight_bits: int = typer.Option(4, help="Weight precision (bit-sliced over columns)."),
             pop: int = typer.Option(100, help="NSGA-II population."),
@@ -56,6 +56,9 @@ def explore(rows: int = typer.Option(..., "--rows", help="Array rows H (inputs p
                f"feasible, {len(res.designs)} on the Pareto front (cells: {sizes.source or 'default'})")
     if sizes.max_adc_bits is not None and sizes.max_adc_bits < max_adc_bits:
         typer.echo(f"ADC resolution limited to {sizes.max_adc_bits} bits by the cell library's column template")
+    if sizes.max_adc_share is not None and sizes.max_adc_share < max_adc_share:
+        typer.echo(f"ADC sharing limited to {sizes.max_adc_share} column(s) per ADC by the cell library's template "
+                   "(every design on the front is buildable)")
     for k, d in dse.best_per_objective(res.designs).items():
         _print_design(f"best {k}", d)
     chosen, err = None, None
@@ -67,10 +70,6 @@ def explore(rows: int = typer.Option(..., "--rows", help="Array rows H (inputs p
     if chosen is not None:
         _print_design(f"picked ({', '.join(require)}; {prefer})", chosen)
         typer.echo(f"build it: eda acim build --from-pareto {paths['json']} --pick {chosen['index']}")
-        if chosen["params"]["adc_share"] > 1:
-            typer.echo("note: the picked design shares one ADC among "
-                       f"{chosen['params']['adc_share']} columns; the default sky130 macro template builds one "
-                       "ADC per column (explore with --max-adc-share 1 for a front the layout step builds as is)")
     typer.echo("wrote " + ", ".join(str(p) for p in paths.values()))
     if err is not None:
         raise err
@@ -108,6 +107,30 @@ def demo(out: Path) -> dict:
 # --- build (layout synthesis; eda.layout.build) ---------------------------------------------
 
 
+def _explored_design(rows: int, cols: int, local: int | None, adc_bits: int | None, cells: Path | None):
+    """`eda acim explore`'s default pick (SNR >= 20 dB, then least area) for a rows x cols workload,
+    among the front designs matching the given --local/--adc-bits."""
+    from eda.errors import InputError
+    from eda.generators import acim_dse as dse
+    from eda.generators.acim_model import load_cell_sizes
+    from eda.layout.build import check_budget
+    from eda.layout.macro import MacroParams
+
+    # no exploring of absurd sizes: even the cheapest design (largest L, 1 bit) must fit the limits
+    check_budget(MacroParams(rows, cols, local or min(rows, 64), adc_bits or 1), check=False)
+    res = dse.explore(dse.ExploreSpec(rows=rows, cols=cols), load_cell_sizes(cells), progress=False)
+    designs = [d for d in res.designs if (local is None or d["params"]["local_array"] == local)
+               and (adc_bits is None or d["params"]["adc_bits"] == adc_bits)]
+    if not designs:
+        raise InputError(f"no design on the {rows}x{cols} Pareto front has "
+                         + " and ".join(f"{k}={v}" for k, v in (("local", local), ("adc_bits", adc_bits)) if v)
+                         + "; give both --local and --adc-bits", file="command line")
+    d = dse.pick(designs, ["snr_db>=20"], "min:area_mm2")
+    _print_design("default design", d)
+    q = d["params"]
+    return MacroParams(rows, cols, int(q["local_array"]), int(q["adc_bits"]))
+
+
 @app.command()
 def build(rows: int = typer.Option(None, "--rows", help="Array rows H."),
           cols: int = typer.Option(None, "--cols", help="Array columns W (one SAR ADC per column)."),
@@ -118,10 +141,13 @@ def build(rows: int = typer.Option(None, "--rows", help="Array rows H."),
           cells: Path = typer.Option(None, "--cells", help="User cell library folder (overrides default cells)."),
           out: Path = typer.Option(..., "--out", help="Output folder."),
           check: bool = typer.Option(True, help="Run DRC and LVS."),
-          render: bool = typer.Option(True, help="Write macro.png and macro_tile.png.")) -> None:
+          render: bool = typer.Option(True, help="Write macro.png and macro_tile.png."),
+          force: bool = typer.Option(False, "--force", help="Build even beyond the size limits (estimated "
+                                     "time > 600 s or memory > 8 GiB).")) -> None:
     """Place and route an ACIM macro in sky130 from the cell library; write macro.gds, macro.spice,
     drc.json/.lyrdb, lvs.json/.lvsdb, macro.png and summary.json under OUT. Exit status 1 if DRC or
-    LVS fails."""
+    LVS fails. Without --local/--adc-bits, the design is `eda acim explore`'s default pick for the
+    workload (--rows/--cols, default 64x64) among the designs the cell library builds."""
     from eda.errors import InputError
     from eda.layout.build import build as run_build
     from eda.layout.build import params_from_pareto
@@ -135,13 +161,11 @@ def build(rows: int = typer.Option(None, "--rows", help="Array rows H."),
             if v is not None and v != getattr(p, k):
                 raise InputError(f"--{k.replace('_', '-')} {v} contradicts design {pick} ({k}={getattr(p, k)})",
                                  file=from_pareto)
+    elif local is None or adc_bits is None:
+        p = _explored_design(rows or 64, cols or 64, local, adc_bits, cells)
     else:
-        missing = [k for k, v in given.items() if v is None]
-        if missing:
-            raise InputError("missing " + ", ".join("--" + k.replace("_", "-") for k in missing)
-                             + " (or give --from-pareto)", file="command line")
-        p = MacroParams(rows, cols, local, adc_bits)
-    s = run_build(p, out, lib=load_library(cells), check=check, render=render)
+        p = MacroParams(rows or 64, cols or 64, local, adc_bits)
+    s = run_build(p, out, lib=load_library(cells), check=check, render=render, force=force)
     typer.echo(f"{p.rows}x{p.cols} L={p.local} B={p.adc_bits}: {s['width_um']:.1f} x {s['height_um']:.1f} µm = "
                f"{s['area_mm2']:.4f} mm², {s['um2_per_bit']:.1f} µm²/bit ({s['F2_per_bit']:.0f} F²/bit)")
     state = {True: "clean", False: "FAILED", None: "not run"}
