@@ -354,10 +354,16 @@ def simulation_deck(circuit: Circuit, title: str | None = None, pdk: str | None 
     if pdk not in (None, "sky130"):
         raise InputError(f"pdk: expected None or 'sky130', got {pdk!r}")
     devices: list[Device] = []
+    seen: set[str] = set()
     for d, t in _typed(circuit):
         size = SIZING.get(t, {})
         params = dict(size.get("params", {})) if pdk is None else {}
-        devices.append(Device(d.name, d.kind, tuple("VSS" if is_ground(n) else n for n in d.nodes),
+        name, k = d.name, 1
+        while name.lower() in seen:  # real data repeats instance names; SPICE needs them unique
+            k += 1
+            name = f"{d.name}_{k}"
+        seen.add(name.lower())
+        devices.append(Device(name, d.kind, tuple("VSS" if is_ground(n) else n for n in d.nodes),
                               model=_GENERIC_MODEL.get(t), value=size.get("value"), params=params))
     nets = {n for d in devices for n in d.nodes}
     ports = {_norm(p) for p in circuit.ports} | {n for n in nets if is_port_name(n)}

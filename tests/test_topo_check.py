@@ -152,3 +152,25 @@ def test_novelty_uniqueness():
     res = novelty_uniqueness([renamed, other, other], ref)
     assert res["unique"] == pytest.approx(2 / 3)
     assert res["novel"] == pytest.approx(2 / 3)
+
+
+def test_repeated_instance_names_simulate():
+    """Real data repeats instance names (two M0); the deck renames them so ngspice takes it."""
+    text = "* x\n*.ports VDD VSS VIN1 VOUT1\nM0 (VOUT1 VIN1 VSS VSS) nmos4\nM0 (VOUT1 VOUT1 VDD VDD) pmos4\n"
+    deck = simulation_deck(_c(text))
+    names = [d.name for d in deck.devices]
+    assert len(set(names)) == len(names)
+    assert check_circuit(_c(text)).valid
+
+
+@pytest.mark.skipif(not __import__("eda.tech.sky130_models", fromlist=["available"]).available(),
+                    reason="sky130 models not installed")
+def test_sky130_deck_converges():
+    """The OTA on the real sky130 devices (tt): sky130 FET subcircuits, the .lib card, an operating
+    point with the mirror diode a threshold above VSS."""
+    deck = simulation_deck(_c(OTA), pdk="sky130")
+    assert {d.model for d in deck.devices if d.kind == "X"} == {"sky130_fd_pr__nfet_01v8", "sky130_fd_pr__pfet_01v8"}
+    assert any("sky130.lib.spice" in ln and ln.endswith(" tt") for ln in deck.includes)
+    reason, op = simulate(_c(OTA), pdk="sky130")
+    assert reason is None
+    assert 0.5 < op["IB1"] < 1.3
