@@ -79,6 +79,12 @@ class _Line:
 class _Ctx:
     circuit: Circuit = field(default_factory=Circuit)
     stack: list[tuple[Subckt, _Line]] = field(default_factory=list)
+    #: (model name, line) of R/C/L elements with a value and a model: checked against the .model cards at the end
+    model_refs: list[tuple[str, _Line]] = field(default_factory=list)
+
+
+#: A token that starts like a number (or is nan/inf) but is not one is a malformed value, never a model name.
+_NUMBER_LIKE = re.compile(r"^[+-]?(\d|\.\d|nan|inf)", re.IGNORECASE)
 
 
 def _err(msg: str, ln: _Line) -> SpiceParseError:
@@ -321,9 +327,9 @@ def _parse_element(ln: _Line, toks: list[str]) -> Device:
         value: ParamValue | None = None
         model = None
         for t in pos[2:]:
-            if value is None and model is None and (t[:1] in "{'\"" or parse_number(t) is not None):
+            if value is None and model is None and (t[:1] in "{'\"" or _NUMBER_LIKE.match(t)):
                 value = _value(t, ln, f"{name} value")
-            elif model is None:
+            elif model is None and not _NUMBER_LIKE.match(t):
                 model = t
             else:
                 raise _err(f"{name}: unexpected token {t!r}", ln)
@@ -493,6 +499,8 @@ def _parse_lines(ctx: _Ctx, lines: list[_Line], follow_includes: bool, depth: in
                 return True
             continue
         dev = _parse_element(ln, toks)
+        if dev.kind in "RCL" and dev.model is not None and dev.value is not None and toks[1:2] != ["("]:
+            ctx.model_refs.append((dev.model, ln))
         (ctx.stack[-1][0].devices if ctx.stack else ctx.circuit.devices).append(dev)
         i += 1
     return False
@@ -537,7 +545,23 @@ def parse_spice(text: str | bytes, file: str | Path | None = None, *, title: boo
     if ctx.stack:
         sub, ln = ctx.stack[-1]
         raise _err(f".subckt {sub.name} is never closed by .ends", ln)
+    _check_refs(ctx, fname)
     return ctx.circuit
+
+
+def _check_refs(ctx: _Ctx, fname: str | None) -> None:
+    """Refuse an empty netlist, and a token after an R/C/L value that is no model defined here (a junk token
+    such as ``R1 a b 1k xxxxx``) unless models may come from an unread ``.include``/``.lib``."""
+    c = ctx.circuit
+    if not (c.devices or c.subckts or c.models or c.includes):
+        raise SpiceParseError("empty netlist: no devices, subcircuits, models or includes before .end", fname, 1)
+    if c.includes:
+        return
+    known = {m.name.lower() for m in c.models} | {m.name.lower() for s in c.subckts for m in s.models}
+    for model, ln in ctx.model_refs:
+        if model.lower() not in known:
+            raise _err(f"{ln.text.split()[0]}: unexpected token {model!r} (not a value, and no .model {model} "
+                       "in the netlist)", ln)
 
 
 def read_spice(path: str | Path, *, title: bool = True, follow_includes: bool = True) -> Circuit:
