@@ -220,26 +220,20 @@ def _licon_ys(y0: int, w: int) -> list[int]:
     return [c - span // 2 + i * 340 for i in range(n)]
 
 
-@lru_cache(maxsize=256)
-def row_cell(p: RowCellParams) -> CellResult:
-    """Draw the row cell ``p``: GDS, SPICE subcircuit and pin abstract (cached by params)."""
-    tech = sky130()
-    _check(p)
-    d = Drawing()
-    port_nets = {pt.net for pt in p.ports}
-    power = {pt.net for pt in p.ports if pt.kind == "power"}
-    vss = next((n for n in power if n.upper().startswith(("VSS", "GND"))), "VSS")
-    vdd = next((n for n in power if n.upper().startswith(("VDD", "VPWR"))), "VDD")
+def _cx(c: int) -> int:
+    """x (nm) of grid column ``c``."""
+    return X0 + c * PITCH
 
-    # ---- place chains on the column grid; collect terminal items
-    items: list[_Item] = []
-    devices: list[Device] = []
+
+def _place_chains(p: RowCellParams, port_nets: set[str]) -> list[tuple[str, Chain, list[int | None], list[int]]]:
+    """Chains on the column grid: (row, chain, source/drain columns (None: uncontacted), gate columns).
+
+    A chain-internal node used exactly twice (both neighbours) and not a port stays uncontacted."""
     net_uses: dict[str, int] = defaultdict(int)
     for ch in p.nmos + p.pmos:
         for f in ch.fets:
             for n in (f.left, f.gate, f.right):
                 net_uses[n] += 1
-    # a chain-internal node used exactly twice (both neighbours) and not a port stays uncontacted
     chain_cols: list[tuple[str, Chain, list[int | None], list[int]]] = []
     for row, chains in (("n", p.nmos), ("p", p.pmos)):
         nxt = 0
@@ -263,11 +257,11 @@ def row_cell(p: RowCellParams) -> CellResult:
                     cur = cur + 2
             chain_cols.append((row, ch, sd_cols, g_cols))
             nxt = cur + 2
+    return chain_cols
+
+
+def _cell_width(p: RowCellParams, chain_cols) -> int:
     n_cols = max([max(g + 1 for g in gc) + 1 for _, _, _, gc in chain_cols] or [0])
-
-    def cx(c: int) -> int:
-        return X0 + c * PITCH
-
     xs_needed = [X0 + (n_cols - 1) * PITCH + X0] if n_cols else [2 * X0]
     for pt in p.ports:
         if pt.kind in ("v", "m4"):
@@ -275,9 +269,14 @@ def row_cell(p: RowCellParams) -> CellResult:
     for m in p.mims:
         xs_needed.append(m.x_nm + max(m.w_nm, 1000) // 2 + 140 + 300 + 150)
     width = max(max(xs_needed), p.min_width)
-    width = (width + 9) // 10 * 10
+    return (width + 9) // 10 * 10
 
-    dt_n = NDIFF_B + p.wn_band  # nmos band top
+
+def _terminals(p: RowCellParams, chain_cols, vss: str, vdd: str) -> tuple[list[_Item], list[Device]]:
+    """Terminal items per column and the transistors of the subcircuit."""
+    tech = sky130()
+    items: list[_Item] = []
+    devices: list[Device] = []
     for row, ch, sd_cols, g_cols in chain_cols:
         w = ch.fets[0].w_nm
         nets_sd = [ch.fets[0].left] + [f.right for f in ch.fets]
@@ -290,7 +289,6 @@ def row_cell(p: RowCellParams) -> CellResult:
             bulk = vss if row == "n" else vdd
             devices.append(Device(f.name, "X", (f.left, f.gate, f.right, bulk), model=model,
                                   params={"W": f.w_nm / 1000, "L": f.l_nm / 1000, "nf": 1}))
-
     for it in items:
         if it.net == vss and (it.row == "p" or it.kind == "g"):
             raise InputError(f"cell {p.name}: {vss} on a pmos/gate terminal is not supported by the "
@@ -298,30 +296,30 @@ def row_cell(p: RowCellParams) -> CellResult:
         if it.net == vdd and (it.row == "n" or it.kind == "g"):
             raise InputError(f"cell {p.name}: {vdd} on an nmos/gate terminal is not supported by the "
                              "row template", file="cell params")
+    return items, devices
 
-    # ---- nets that need a met2 track
+
+def _track_spans(p: RowCellParams, items: list[_Item], power: tuple[str, str], port_nets: set[str],
+                 width: int) -> tuple[dict[str, tuple[int, int]], dict[str, tuple[int, int]]]:
+    """Nets that need a met2 track: (net → x span of its terminals, net → drawn track extent)."""
     cols_of: dict[str, set[int]] = defaultdict(set)
     for it in items:
-        if it.net in (vss, vdd):
-            continue
-        cols_of[it.net].add(it.col)
+        if it.net not in power:
+            cols_of[it.net].add(it.col)
     extra_x: dict[str, list[int]] = defaultdict(list)
     for m in p.mims:
         extra_x[m.bot].append(_mim_via2_x(m))
     tracked: dict[str, tuple[int, int]] = {}
     for net, cs in cols_of.items():
-        xs = [cx(c) for c in cs] + extra_x.get(net, [])
+        xs = [_cx(c) for c in cs] + extra_x.get(net, [])
         if len(cs) > 1 or net in port_nets or net in extra_x:
             tracked[net] = (min(xs), max(xs))
     for pt in p.ports:
-        if pt.kind == "power":
-            continue
-        if pt.kind == "m4":
+        if pt.kind in ("power", "m4"):
             continue
         lo, hi = tracked.get(pt.net, (None, None))
-        if lo is None:
-            if pt.net not in cols_of:
-                raise InputError(f"cell {p.name}: port {pt.net} touches no transistor", file="cell params")
+        if lo is None and pt.net not in cols_of:
+            raise InputError(f"cell {p.name}: port {pt.net} touches no transistor", file="cell params")
         if pt.kind == "v":
             lo, hi = min(lo, pt.x_nm), max(hi, pt.x_nm + pt.span_nm)
         tracked[pt.net] = (lo, hi)
@@ -339,38 +337,55 @@ def row_cell(p: RowCellParams) -> CellResult:
             if "r" in pt.sides:
                 b = width
         extent[net] = (max(a, 0 if a == 0 else 140), b if b == width else min(b, width - 140))
+    return tracked, extent
 
-    # vertical constraints: at a column, the nmos item's track must lie below the pmos item's
+
+def _below(items: list[_Item], tracked) -> tuple[dict[int, dict[str, _Item]], dict[str, set[str]]]:
+    """Vertical constraints: at a column, the nmos item's track must lie below the pmos item's.
+    Returns (column → row → item, net → nets that must be strictly below it)."""
     by_col: dict[int, dict[str, _Item]] = defaultdict(dict)
     for it in items:
         by_col[it.col][it.row] = it
-    below: dict[str, set[str]] = defaultdict(set)  # net → nets that must be strictly below it
+    below: dict[str, set[str]] = defaultdict(set)
     for rows in by_col.values():
         if "n" in rows and "p" in rows:
             a, b = rows["n"].net, rows["p"].net
             if a != b and a in tracked and b in tracked:
                 below[b].add(a)
+    return by_col, below
 
-    slot_of = _assign_slots(p, tracked, extent, below)
+
+@dataclass
+class _Frame:
+    """Vertical frame of a row cell (nm): gate-pad rows, pmos band, height, nwell bottom."""
+
+    yn_pad: int
+    yp_pad: int
+    pb: int
+    pt_top: int
+    height: int
+    nwell_bot: int
+
+
+def _frame(p: RowCellParams, slot_of: dict[str, int]) -> _Frame:
     n_slots = max(max(slot_of.values(), default=0) + 1, p.min_slots, 3)
     if p.mims:
         need = max(m.l_nm for m in p.mims) + 2 * 140 + 600
         while (n_slots - 1) * SLOT - 400 < need:
             n_slots += 1
-    y_of = {n: slot_y(p, k) for n, k in slot_of.items()}
-    yn_pad = slot_y(p, 0)
     yp_pad = slot_y(p, n_slots - 1)
     pb = yp_pad + PAD                      # pmos band bottom
     pt_top = pb + p.wp_band                # pmos band top
-    height = pt_top + TOP_MARGIN
+    return _Frame(slot_y(p, 0), yp_pad, pb, pt_top, pt_top + TOP_MARGIN, pb - 630)
 
-    # ---- wells, taps, implants, rails
-    W, H = width, height
+
+def _draw_wells(d: Drawing, p: RowCellParams, W: int, f: _Frame, vss: str, vdd: str) -> None:
+    """Wells, implants, p-/n-tap strips with contacts, met1 rails."""
+    H = f.height
     d.rect("psdm", 0, 0, W, 625)
-    d.rect("nsdm", 0, 625, W, dt_n + 125)
-    nwell_bot = pb - 630
-    d.rect("nwell", 0, nwell_bot, W, H)
-    d.rect("psdm", 0, pb - 125, W, H - 655)
+    d.rect("nsdm", 0, 625, W, NDIFF_B + p.wn_band + 125)
+    d.rect("nwell", 0, f.nwell_bot, W, H)
+    d.rect("psdm", 0, f.pb - 125, W, H - 655)
     d.rect("nsdm", 0, H - 655, W, H)
     for y_lo, y_hi, net, lbl_y in ((150, 490, vss, 290), (H - 520, H - 180, vdd, H - 290)):
         if y_lo > 0 and net == vdd and not p.ntaps:
@@ -386,27 +401,25 @@ def row_cell(p: RowCellParams) -> CellResult:
             d.box("licon", x, yc, 170, 170)
             if i % 2 == 0 and x - 85 >= 70 and x + 85 <= W - 70:
                 d.box("mcon", x, yc, 170, 170)
-        rail_lo, rail_hi = (100, 480) if net == vss else (H - 480, H - 100)
+        rail_lo, rail_hi = (RAIL_Y - RAIL_W // 2, RAIL_Y + RAIL_W // 2) if net == vss else \
+            (H - RAIL_Y - RAIL_W // 2, H - RAIL_Y + RAIL_W // 2)
         d.rect("met1", 0, rail_lo, W, rail_hi)
         d.label("met1.label", net, W // 2, lbl_y)
 
-    # ---- diffusion chains, gates, contacts
-    stub_ys: dict[int, list[tuple[str, str, int]]] = defaultdict(list)  # col → (row, net, mcon y)
+
+def _draw_chains(d: Drawing, p: RowCellParams, chain_cols, f: _Frame, tracked, by_col,
+                 vss: str, vdd: str) -> dict[int, list[tuple[str, str, int]]]:
+    """Diffusion chains, gates, contacts; returns column → (row, net, mcon y) of met1 stubs."""
+    stub_ys: dict[int, list[tuple[str, str, int]]] = defaultdict(list)
     for row, ch, sd_cols, g_cols in chain_cols:
         w = ch.fets[0].w_nm
-        if row == "n":
-            y0, y1 = NDIFF_B, NDIFF_B + w
-        else:
-            y1 = pt_top
-            y0 = y1 - w
-        nets_sd = [ch.fets[0].left] + [f.right for f in ch.fets]
-        x_left = cx(sd_cols[0]) - 85 - 60
-        x_right = cx(sd_cols[-1]) + 85 + 60
-        d.rect("diff", x_left, y0, x_right, y1)
+        y0, y1 = (NDIFF_B, NDIFF_B + w) if row == "n" else (f.pt_top - w, f.pt_top)
+        nets_sd = [ch.fets[0].left] + [fet.right for fet in ch.fets]
+        d.rect("diff", _cx(sd_cols[0]) - 85 - 60, y0, _cx(sd_cols[-1]) + 85 + 60, y1)
         for k, c in enumerate(sd_cols):
             if c is None:
                 continue
-            x = cx(c)
+            x = _cx(c)
             ys = _licon_ys(y0, w)
             for y in ys:
                 d.box("licon", x, y, 170, 170)
@@ -415,34 +428,33 @@ def row_cell(p: RowCellParams) -> CellResult:
             if net == vss:
                 li_lo = 400
             if net == vdd:
-                li_hi = H - 400
+                li_hi = f.height - 400
             d.rect("li", x - 85, li_lo, x + 85, li_hi)
             if net in tracked or _gate_shared(by_col, c):
                 ym = ys[-1] if row == "n" else ys[0]
                 d.box("mcon", x, ym, 170, 170)
                 stub_ys[c].append((row, net, ym))
-        for f, g in zip(ch.fets, g_cols, strict=False):
-            x = cx(g)
+        for fet, g in zip(ch.fets, g_cols, strict=False):
+            x = _cx(g)
             if row == "n":
-                ypad = yn_pad
+                ypad = f.yn_pad
                 d.rect("poly", x - 75, y0 - 130, x + 75, ypad)
             else:
-                ypad = yp_pad
+                ypad = f.yp_pad
                 d.rect("poly", x - 75, ypad, x + 75, y1 + 130)
             d.box("poly", x, ypad, 270, 330)
             d.box("licon", x, ypad, 170, 170)
             d.box("li", x, ypad, 170, 340)
-            if f.gate in tracked or _gate_shared(by_col, g):
+            if fet.gate in tracked or _gate_shared(by_col, g):
                 d.box("mcon", x, ypad, 170, 170)
-                stub_ys[g].append((row, f.gate, ypad))
-    if p.nmos:
-        d.rect("npc", 0, yn_pad - 185, W, yn_pad + 185)
-    if p.pmos:
-        d.rect("npc", 0, yp_pad - 185, W, yp_pad + 185)
+                stub_ys[g].append((row, fet.gate, ypad))
+    return stub_ys
 
-    # ---- met1 stubs and via1 onto tracks
+
+def _draw_stubs(d: Drawing, stub_ys: dict[int, list[tuple[str, str, int]]], y_of: dict[str, int]) -> None:
+    """met1 stubs from the terminals and via1 onto the tracks."""
     for c, lst in stub_ys.items():
-        x = cx(c)
+        x = _cx(c)
         nets = {net for _, net, _ in lst}
         if len(nets) == 1:
             net = lst[0][1]
@@ -458,23 +470,23 @@ def row_cell(p: RowCellParams) -> CellResult:
                 d.rect("met1", x - 130, min(ym - 160, yt - 160), x + 130, max(ym + 160, yt + 160))
                 d.box("via", x, yt, 150, 150)
 
-    # ---- met2 tracks
-    for net, y in y_of.items():
-        a, b = extent[net]
-        d.rect("met2", a, y - 140, b, y + 140)
 
-    # ---- MIM capacitors
+def _draw_mims(d: Drawing, p: RowCellParams, f: _Frame, y_of: dict[str, int],
+               port_nets: set[str]) -> tuple[list[Device], list[PinInfo]]:
+    """MIM capacitors: capm, met3 bottom plate with its via2 onto the bottom net's track, via3 and
+    met4 top-plate pin; returns (devices, pins)."""
+    tech = sky130()
     cap_devices: list[Device] = []
     mim_pins: list[PinInfo] = []
     for m in p.mims:
-        cy = (yn_pad + nwell_bot) // 2 // GRID * GRID
+        cy = (f.yn_pad + f.nwell_bot) // 2 // GRID * GRID
         x0, x1 = m.x_nm - m.w_nm // 2, m.x_nm + m.w_nm // 2
         y0, y1 = cy - m.l_nm // 2, cy + m.l_nm // 2
         d.rect("capm", x0, y0, x1, y1)
         xv = _mim_via2_x(m)
         yb = y_of[m.bot]
         d.rect("met3", x0 - 140, min(y0 - 140, yb - 165), xv + 165, max(y1 + 140, yb + 165))
-        d.box("via2", xv, yb, 200, 200)
+        d.box("via2", xv, yb, _VIA2, _VIA2)
         d.box("via3", m.x_nm, cy, 200, 200)
         d.box("met4", m.x_nm, cy, 500, 500)
         d.label("met4.label", m.top, m.x_nm, cy)
@@ -483,16 +495,17 @@ def row_cell(p: RowCellParams) -> CellResult:
                                   params={"W": m.w_nm / 1000, "L": m.l_nm / 1000, "MF": 1}))
         if m.top not in port_nets:
             raise InputError(f"cell {p.name}: MIM top net {m.top} must be an m4 port", file="cell params")
+    return cap_devices, mim_pins
 
-    # ---- pins and labels
+
+def _pins(d: Drawing, p: RowCellParams, W: int, H: int, y_of, extent, vss: str) -> list[PinInfo]:
+    """Pin abstract entries and met2 labels of the ports."""
     pins: list[PinInfo] = []
     for pt in p.ports:
         if pt.kind == "power":
-            y = 290 if pt.net == vss else H - 290
+            y = RAIL_Y if pt.net == vss else H - RAIL_Y
             pins.append(PinInfo(pt.net, "met1", W / 2000, y / 1000, "power"))
-        elif pt.kind == "m4":
-            continue
-        else:
+        elif pt.kind != "m4":
             y = y_of[pt.net]
             a, b = extent[pt.net]
             x = pt.x_nm if pt.kind == "v" else ((a + b) // 2 if pt.sides == "lr" else (a if pt.sides == "l" else b))
@@ -500,12 +513,40 @@ def row_cell(p: RowCellParams) -> CellResult:
                 x = max(min(x, W - 50), 50)
             d.label("met2.label", pt.net, x, y)
             pins.append(PinInfo(pt.net, "met2", x / 1000, y / 1000, pt.kind, pt.span_nm / 1000))
-    pins += mim_pins
-    d.rect("prbndry", 0, 0, W, H)
+    return pins
 
+
+@lru_cache(maxsize=256)
+def row_cell(p: RowCellParams) -> CellResult:
+    """Draw the row cell ``p``: GDS, SPICE subcircuit and pin abstract (cached by params)."""
+    _check(p)
+    d = Drawing()
+    port_nets = {pt.net for pt in p.ports}
+    power = {pt.net for pt in p.ports if pt.kind == "power"}
+    vss = next((n for n in power if n.upper().startswith(("VSS", "GND"))), "VSS")
+    vdd = next((n for n in power if n.upper().startswith(("VDD", "VPWR"))), "VDD")
+    chain_cols = _place_chains(p, port_nets)
+    W = _cell_width(p, chain_cols)
+    items, devices = _terminals(p, chain_cols, vss, vdd)
+    tracked, extent = _track_spans(p, items, (vss, vdd), port_nets, W)
+    by_col, below = _below(items, tracked)
+    slot_of = _assign_slots(p, tracked, extent, below)
+    y_of = {n: slot_y(p, k) for n, k in slot_of.items()}
+    f = _frame(p, slot_of)
+    _draw_wells(d, p, W, f, vss, vdd)
+    _draw_stubs(d, _draw_chains(d, p, chain_cols, f, tracked, by_col, vss, vdd), y_of)
+    if p.nmos:
+        d.rect("npc", 0, f.yn_pad - 185, W, f.yn_pad + 185)
+    if p.pmos:
+        d.rect("npc", 0, f.yp_pad - 185, W, f.yp_pad + 185)
+    for net, y in y_of.items():
+        a, b = extent[net]
+        d.rect("met2", a, y - TRACK // 2, b, y + TRACK // 2)
+    cap_devices, mim_pins = _draw_mims(d, p, f, y_of, port_nets)
+    pins = _pins(d, p, W, f.height, y_of, extent, vss) + mim_pins
+    d.rect("prbndry", 0, 0, W, f.height)
     sub = Subckt(p.name, tuple(pt.net for pt in p.ports), devices=devices + cap_devices)
-    cell = to_gdstk(d, p.name, tech)
-    return CellResult(p.name, cell, sub, pins, W, H, dict(y_of))
+    return CellResult(p.name, to_gdstk(d, p.name, sky130()), sub, pins, W, f.height, dict(y_of))
 
 
 def _gate_shared(by_col: dict[int, dict[str, _Item]], col: int) -> bool:
