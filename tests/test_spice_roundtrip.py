@@ -75,10 +75,10 @@ circuits = st.builds(
 
 
 def _declare_models(c: Circuit) -> Circuit:
-    """An R/C/L with a value and a model needs its .model card (the reader refuses undeclared ones as junk)."""
+    """An R/C/L that names a model needs its .model card (the reader refuses undeclared ones as junk)."""
     known = {m.name.lower() for m in c.models} | {m.name.lower() for s in c.subckts for m in s.models}
     for d in c.devices + [d for s in c.subckts for d in s.devices]:
-        if d.kind in "RCL" and d.model and d.value is not None and d.model.lower() not in known:
+        if d.kind in "RCL" and d.model and d.model.lower() not in known:
             c.models.append(Model(d.model, d.kind.lower(), {}))
             known.add(d.model.lower())
     return c

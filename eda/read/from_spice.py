@@ -79,7 +79,7 @@ class _Line:
 class _Ctx:
     circuit: Circuit = field(default_factory=Circuit)
     stack: list[tuple[Subckt, _Line]] = field(default_factory=list)
-    #: (model name, line) of R/C/L elements with a value and a model: checked against the .model cards at the end
+    #: (model name, line) of R/C/L elements that name a model: checked against the .model cards at the end
     model_refs: list[tuple[str, _Line]] = field(default_factory=list)
 
 
@@ -499,7 +499,7 @@ def _parse_lines(ctx: _Ctx, lines: list[_Line], follow_includes: bool, depth: in
                 return True
             continue
         dev = _parse_element(ln, toks)
-        if dev.kind in "RCL" and dev.model is not None and dev.value is not None and toks[1:2] != ["("]:
+        if dev.kind in "RCL" and dev.model and dev.model.lower() not in CADENCE_MODELS and toks[1:2] != ["("]:
             ctx.model_refs.append((dev.model, ln))
         (ctx.stack[-1][0].devices if ctx.stack else ctx.circuit.devices).append(dev)
         i += 1
@@ -550,8 +550,9 @@ def parse_spice(text: str | bytes, file: str | Path | None = None, *, title: boo
 
 
 def _check_refs(ctx: _Ctx, fname: str | None) -> None:
-    """Refuse an empty netlist, and a token after an R/C/L value that is no model defined here (a junk token
-    such as ``R1 a b 1k xxxxx``) unless models may come from an unread ``.include``/``.lib``."""
+    """Refuse an empty netlist, and an R/C/L token that is neither a value nor a model defined here (text as a
+    value, a junk token such as ``R1 a b 1k xxxxx``) unless models may come from an unread ``.include``/
+    ``.lib``; the generic type names of the Cadence form (``resistor``, ``capacitor``...) stay allowed."""
     c = ctx.circuit
     if not (c.devices or c.subckts or c.models or c.includes):
         raise SpiceParseError("empty netlist: no devices, subcircuits, models or includes before .end", fname, 1)
@@ -560,8 +561,8 @@ def _check_refs(ctx: _Ctx, fname: str | None) -> None:
     known = {m.name.lower() for m in c.models} | {m.name.lower() for s in c.subckts for m in s.models}
     for model, ln in ctx.model_refs:
         if model.lower() not in known:
-            raise _err(f"{ln.text.split()[0]}: unexpected token {model!r} (not a value, and no .model {model} "
-                       "in the netlist)", ln)
+            raise _err(f"{ln.text.split()[0]}: {model!r} is neither a value nor a model defined in the netlist "
+                       f"(no .model {model})", ln)
 
 
 def read_spice(path: str | Path, *, title: bool = True, follow_includes: bool = True) -> Circuit:
