@@ -60,7 +60,7 @@ def test_explore_infeasible_prints_clean_message(tmp_path):
 
 
 def test_demo_stage(tmp_path):
-    from eda.cli.acim import demo
+    from eda.generators.acim_demo import demo
 
     res = demo(tmp_path)
     assert res["n_pareto"] > 0 and res["picked_snr_db"] >= 20

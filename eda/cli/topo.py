@@ -196,21 +196,6 @@ def stats(
         typer.echo(f"wrote {json_out}")
 
 
-def demo(out: Path) -> dict:
-    """Train-free generation with the shipped model: 64 circuits, report and gallery."""
-    from eda.generators.topology_checkpoint import load_checkpoint
-    from eda.generators.topology_report import GenerateParams
-    from eda.generators.topology_report import generate as gen
-
-    m, vocab, ck = load_checkpoint()
-    dest = Path(out) / "topo"
-    rep = gen(m, vocab, ck, GenerateParams(n=64, seed=0), dest)
-    typer.echo(f"sampled {rep['n']} circuits: {rep['valid']:.0%} valid (ERC + ngspice), "
-               f"{rep['unique']:.0%} unique, {rep['novel']:.0%} novel, largest {rep['max_devices']} devices, "
-               f"{rep['circuits_per_s_sample_erc']:.1f} circuits/s -> {dest}")
-    return {k: rep[k] for k in ("n", "valid", "unique", "novel", "max_devices", "circuits_per_s_sample_erc")}
-
-
 @app.command()
 def size(
     netlist: Path = typer.Argument(None, callback=in_file,
