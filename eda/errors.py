@@ -30,14 +30,27 @@ class InputError(EdaError):
         self.text = text[:200] if text is not None else None
         super().__init__(self.__str__())
 
-    def __str__(self) -> str:
-        where = self.file or "<string>"
+    def where(self) -> str:
+        """``file:line`` (what is known of it; empty when neither is)."""
+        w = self.file or ""
         if self.line is not None:
-            where += f":{self.line}"
-        s = f"{where}: {self.message}"
+            w += f":{self.line}" if w else f"line {self.line}"
+        return w
+
+    def __str__(self) -> str:
+        where = self.where()
+        s = f"{where}: {self.message}" if where else self.message
         if self.text:
             s += f"\n    {self.text.rstrip()}"
         return s
+
+    def one_line(self) -> str:
+        """The error on one line: ``file:line: message  [offending text]`` (what the CLI prints)."""
+        where = self.where()
+        s = f"{where}: {self.message}" if where else self.message
+        if self.text and self.text.strip():
+            s += f"  [{self.text.strip()[:80]}]"
+        return " | ".join(x.strip() for x in s.splitlines() if x.strip())
 
 
 class SpiceParseError(InputError):
@@ -46,3 +59,11 @@ class SpiceParseError(InputError):
 
 class SimulationError(EdaError):
     """A simulation failed or did not converge; carries the simulator's message."""
+
+
+class ConfigError(InputError):
+    """A command-line option or parameter has a value the toolkit refuses; ``option`` names it."""
+
+    def __init__(self, option: str, message: str):
+        self.option = option
+        super().__init__(f"{option}: {message}")

@@ -97,13 +97,7 @@ def describe_error(e: BaseException) -> tuple[str, int, bool]:
     if isinstance(e, KeyboardInterrupt | typer.Abort):
         return _one_line(str(e)) or "interrupted", 130, True
     if isinstance(e, InputError):
-        where = e.file or ""
-        if e.line is not None:
-            where += f":{e.line}"
-        msg = f"{where}: {e.message}" if where else e.message
-        if e.text:
-            msg += f"  [{e.text.strip()[:80]}]"
-        return _one_line(msg), getattr(e, "exit_code", 1), True
+        return e.one_line(), 1, True
     if isinstance(e, EdaError):
         return _one_line(str(e)), getattr(e, "exit_code", 1), True
     if isinstance(e, ValidationError):

@@ -6,11 +6,13 @@ from pathlib import Path
 
 import typer
 
+from eda.cli.options import in_file, out_file
+
 app = typer.Typer(no_args_is_help=True)
 
 
 @app.command()
-def check(files: list[Path] = typer.Argument(..., help="SPICE netlists to parse."),
+def check(files: list[Path] = typer.Argument(..., help="SPICE netlists to parse.", callback=in_file),
           cadence: bool = typer.Option(False, help="Files have no title line (Cadence-form bodies).")) -> None:
     """Parse each FILE; print device/net counts, or the error with file:line. Exit 1 if any fails."""
     from eda.errors import SpiceParseError
@@ -22,7 +24,7 @@ def check(files: list[Path] = typer.Argument(..., help="SPICE netlists to parse.
             c = read_spice(f, title=not cadence)
         except SpiceParseError as e:
             failed += 1
-            typer.secho(f"FAIL {e}", fg="red")
+            typer.secho(f"FAIL {e.one_line()}", fg="red")
             continue
         n_dev = len(c.devices) + sum(len(s.devices) for s in c.subckts)
         counts = ", ".join(f"{v} {k}" for k, v in sorted(c.counts().items()))
@@ -34,7 +36,8 @@ def check(files: list[Path] = typer.Argument(..., help="SPICE netlists to parse.
 
 
 @app.command()
-def convert(src: Path, dst: Path,
+def convert(src: Path = typer.Argument(..., help="Netlist to read.", callback=in_file),
+            dst: Path = typer.Argument(..., help="SPICE file to write.", callback=out_file),
             cadence: bool = typer.Option(False, help="SRC has no title line (Cadence-form body)."),
             pdk: str = typer.Option(None, help="Map the devices onto this PDK's real models (sky130). A topology "
                                                "(Cadence N.cir with PortN.txt, or *.ports header, no sources) "
@@ -54,11 +57,17 @@ def convert(src: Path, dst: Path,
 
 
 @app.command()
-def op(file: Path) -> None:
+def op(file: Path = typer.Argument(..., help="SPICE netlist with its sources.", callback=in_file)) -> None:
     """Operating point of FILE in ngspice: prints node voltages as JSON."""
     import json
 
+    from eda.errors import SimulationError
     from eda.read.from_spice import read_spice
     from eda.sim.ngspice import operating_point
 
-    typer.echo(json.dumps(operating_point(read_spice(file)), indent=2))
+    c = read_spice(file)
+    try:
+        v = operating_point(c)
+    except SimulationError as e:
+        raise SimulationError(f"{file}: {e}") from None
+    typer.echo(json.dumps(v, indent=2))
