@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from eda.cli.options import in_dir, in_file, out_dir, seed_option
+
 app = typer.Typer(no_args_is_help=True)
 
 
@@ -25,8 +27,9 @@ def explore(rows: int = typer.Option(64, "--rows", help="Array rows H (inputs pe
             weight_bits: int = typer.Option(4, help="Weight precision (bit-sliced over columns)."),
             pop: int = typer.Option(100, help="NSGA-II population."),
             gens: int = typer.Option(100, help="NSGA-II generations."),
-            seed: int = typer.Option(1, help="Random seed (same seed, same front)."),
-            cells: Path = typer.Option(None, help="Cell library folder (manifest.json); default: sky130."),
+            seed: int = seed_option(1, "Random seed (same seed, same front)."),
+            cells: Path = typer.Option(None, callback=in_dir,
+                                       help="Cell library folder (manifest.json); default: sky130."),
             constraint: list[str] = typer.Option([], "--constraint", "-c",
                                                  help="Constraint during the search, e.g. 'snr_db>=20' "
                                                       "(repeatable)."),
@@ -37,7 +40,7 @@ def explore(rows: int = typer.Option(64, "--rows", help="Array rows H (inputs pe
             max_local: int = typer.Option(64, help="Largest local array size L."),
             max_adc_bits: int = typer.Option(8, help="Largest ADC resolution."),
             max_adc_share: int = typer.Option(8, help="Most columns sharing one ADC."),
-            out: Path = typer.Option(..., "--out", help="Output folder."),
+            out: Path = typer.Option(..., "--out", callback=out_dir, help="Output folder."),
             progress: bool = typer.Option(True, help="Show a progress bar.")) -> None:
     """NSGA-II over local array size, ADC bits, ADC sharing, supply and clock: writes pareto.csv,
     pareto.json, pareto.png and exploration.json under OUT, prints the best design per objective
@@ -105,10 +108,12 @@ def build(rows: int = typer.Option(None, "--rows", help="Array rows H."),
           cols: int = typer.Option(None, "--cols", help="Array columns W (one SAR ADC per column)."),
           local: int = typer.Option(None, "--local", help="Local array size L (bitcells per compute cell)."),
           adc_bits: int = typer.Option(None, "--adc-bits", help="SAR ADC bits B."),
-          from_pareto: Path = typer.Option(None, "--from-pareto", help="pareto.json of `eda acim explore`."),
+          from_pareto: Path = typer.Option(None, "--from-pareto", callback=in_file,
+                                           help="pareto.json of `eda acim explore`."),
           pick: int = typer.Option(0, "--pick", help="Design index in --from-pareto."),
-          cells: Path = typer.Option(None, "--cells", help="User cell library folder (overrides default cells)."),
-          out: Path = typer.Option(..., "--out", help="Output folder."),
+          cells: Path = typer.Option(None, "--cells", callback=in_dir,
+                                     help="User cell library folder (overrides default cells)."),
+          out: Path = typer.Option(..., "--out", callback=out_dir, help="Output folder."),
           check: bool = typer.Option(True, help="Run DRC and LVS."),
           render: bool = typer.Option(True, help="Write macro.png and macro_tile.png."),
           force: bool = typer.Option(False, "--force", help="Build even beyond the size limits (estimated "

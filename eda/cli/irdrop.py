@@ -7,12 +7,14 @@ from pathlib import Path
 
 import typer
 
+from eda.cli.options import in_file, out_dir
+
 app = typer.Typer(no_args_is_help=True)
 
 
 @app.command()
 def solve(deck: Path = typer.Argument(..., help="PDN SPICE deck (ICCAD'23, IBM power grid or BeGAN style)."),
-          out: Path = typer.Option(Path("out/irdrop"), "--out", help="Output folder."),
+          out: Path = typer.Option(Path("out/irdrop"), "--out", callback=out_dir, help="Output folder."),
           mode: str = typer.Option("static", help="static | dynamic."),
           probe: list[str] = typer.Option([], "--probe", help="Node whose waveform to save (repeatable)."),
           method: str = typer.Option("auto", help="Linear solver: auto | direct | iterative."),
@@ -42,8 +44,8 @@ def maps(deck: Path = typer.Argument(..., help="PDN SPICE deck with coordinates 
 
 
 @app.command()
-def score(pred: Path = typer.Argument(..., help="Predicted map CSV."),
-          golden: Path = typer.Argument(..., help="Golden map CSV.")) -> None:
+def score(pred: Path = typer.Argument(..., help="Predicted map CSV.", callback=in_file),
+          golden: Path = typer.Argument(..., help="Golden map CSV.", callback=in_file)) -> None:
     """Print MAE, max error, NMAE, CC and hotspot F1 of PRED against GOLDEN as JSON (volts)."""
     from eda.pdn.maps import read_map_csv
     from eda.pdn.metrics import score as score_maps

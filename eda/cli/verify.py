@@ -6,15 +6,17 @@ from pathlib import Path
 
 import typer
 
+from eda.cli.options import in_file, out_file
+
 app = typer.Typer(no_args_is_help=True)
 
 
 @app.command()
-def drc(gds: Path = typer.Argument(..., help="GDS/OASIS layout."),
+def drc(gds: Path = typer.Argument(..., help="GDS/OASIS layout.", callback=in_file),
         tech: str = typer.Option("sky130", "--tech", help="Technology."),
         top: str = typer.Option(None, "--top", help="Top cell (default: the only top cell)."),
-        report: Path = typer.Option(None, "--report", help="KLayout marker database (.lyrdb)."),
-        json_out: Path = typer.Option(None, "--json", help="Write the result as JSON."),
+        report: Path = typer.Option(None, "--report", callback=out_file, help="KLayout marker database (.lyrdb)."),
+        json_out: Path = typer.Option(None, "--json", callback=out_file, help="Write the result as JSON."),
         deck: Path = typer.Option(None, "--deck", help="Run this KLayout DRC deck (e.g. sky130A_mr.drc) "
                                   "with the klayout binary instead of the in-process rule table."),
         define: list[str] = typer.Option([], "--define", "-D",
@@ -53,12 +55,13 @@ def drc(gds: Path = typer.Argument(..., help="GDS/OASIS layout."),
 
 
 @app.command()
-def lvs(gds: Path = typer.Argument(..., help="GDS/OASIS layout."),
-        spice: Path = typer.Argument(..., help="Reference SPICE netlist (top cell as subckt or top level)."),
+def lvs(gds: Path = typer.Argument(..., help="GDS/OASIS layout.", callback=in_file),
+        spice: Path = typer.Argument(..., help="Reference SPICE netlist (top cell as subckt or top level).",
+                                     callback=in_file),
         tech: str = typer.Option("sky130", "--tech", help="Technology."),
         top: str = typer.Option(None, "--top", help="Top cell."),
-        report: Path = typer.Option(None, "--report", help="KLayout LVS database (.lvsdb)."),
-        json_out: Path = typer.Option(None, "--json", help="Write the result as JSON.")) -> None:
+        report: Path = typer.Option(None, "--report", callback=out_file, help="KLayout LVS database (.lvsdb)."),
+        json_out: Path = typer.Option(None, "--json", callback=out_file, help="Write the result as JSON.")) -> None:
     """Extract devices and nets and compare with SPICE; exit 1 on a mismatch or extraction error."""
     from eda.verify.lvs import run_lvs
 
