@@ -7,11 +7,11 @@ import pytest
 
 from eda.errors import InputError
 from eda.pdn import maps as pm
+from eda.pdn import metrics as M
 from eda.pdn.grid import make_grid
 from eda.pdn.parse import parse_pdn
 from eda.pdn.solve import solve_static
 from eda.pdn.write import write_map_csv
-from eda.pdn import metrics as M
 
 DECK = """\
 R1 n1_m1_1000_1000 n1_m1_5000_1000 1
@@ -37,14 +37,19 @@ def test_maps_by_hand():
     for method in pm.MAP_METHODS:
         filled = pm.ir_drop_map(pdn, res.drop, sh, method=method)
         assert set(np.round(filled.ravel(), 12)) == {0.055, 0.045}
-    cur = pm.current_map(pdn, sh)
+    cur = pm.current_map(pdn, sh, method="tile-sum")
     assert cur[0, 0] == pytest.approx(0.01) and cur[2, 0] == pytest.approx(0.02) and cur.sum() == pytest.approx(0.03)
+    # contest: each load shared over the integer points nearest to its node (0.5 and 2.5 um on x)
+    cur = pm.current_map(pdn, sh)
+    assert cur[:2].ravel() == pytest.approx(np.full(8, 0.01 / 8)) and cur[2] == pytest.approx(np.full(4, 0.005))
+    both = pm.current_map(pdn, sh, np.column_stack([pdn.is_value, 3 * pdn.is_value]))
+    assert both.shape == (2, 3, 4) and both[1] == pytest.approx(3 * cur)
     dens = pm.pdn_density_map(pdn, sh)
     assert dens.sum() == pytest.approx(2.0 + 3.0)  # wires of 2 µm and 3 µm, the via excluded
     assert dens[1, 0] == pytest.approx(1.0) and dens[2, 2] == pytest.approx(1.0)
-    eff = pm.effective_distance_map(pdn, sh)
-    assert eff[2, 3] == pytest.approx(0.5)  # tile centre on the pad: clipped at half a tile
-    assert eff[0, 0] == pytest.approx(np.hypot(2.0, 3.0))
+    eff = pm.effective_distance_map(pdn, sh)  # pad at (2.5, 3.5) um; integer points as the contest
+    assert eff[2, 3] == pytest.approx(np.hypot(0.5, 0.5))
+    assert eff[0, 0] == pytest.approx(np.hypot(2.5, 3.5))
 
 
 def test_maps_on_grid_and_csv_round_trip(tmp_path):

@@ -12,34 +12,58 @@ from eda.cli.options import in_file, out_dir
 app = typer.Typer(no_args_is_help=True)
 
 
+#: Help of the ``--dbu-per-um`` option (every command that rasterises; ``irdrop_ml`` reuses it).
+DBU_HELP = ("Database units per um in node names; default: fitted to the case's given maps, else 2000 for "
+            "contest names (n1_m1_x_y), else 1000.")
+CASE_HELP = ("Contest case folder (testcaseN/ with netlist.sp and maps), flat contest deck (current_mapNN.sp "
+             "with its CSVs beside it) or any PDN SPICE deck (ICCAD'23, IBM power grid or BeGAN style).")
+
+
 @app.command()
-def solve(deck: Path = typer.Argument(..., help="PDN SPICE deck (ICCAD'23, IBM power grid or BeGAN style)."),
+def solve(deck: Path = typer.Argument(..., help=CASE_HELP),
           out: Path = typer.Option(Path("out/irdrop"), "--out", callback=out_dir, help="Output folder."),
           mode: str = typer.Option("static", help="static | dynamic."),
-          probe: list[str] = typer.Option([], "--probe", help="Node whose waveform to save (repeatable)."),
+          probe: list[str] = typer.Option([], "--probe", help="Node whose waveform to save (repeatable); "
+                                                              "default: the deck's .print nodes."),
           method: str = typer.Option("auto", help="Linear solver: auto | direct | iterative."),
           step: float = typer.Option(None, help="Transient step (s); default from .tran."),
           stop: float = typer.Option(None, help="Transient stop time (s); default from .tran."),
-          integration: str = typer.Option("trap", help="trap | be (dynamic mode).")) -> None:
+          integration: str = typer.Option("trap", help="trap | be (dynamic mode)."),
+          dbu_per_um: float = typer.Option(None, "--dbu-per-um", help=DBU_HELP),
+          map_method: str = typer.Option("contest", "--map-method",
+                                         help="IR-drop map: contest (cubic griddata, m1 nodes) | tile-max."),
+          pictures: bool = typer.Option(True, "--pictures/--no-pictures", help="Write PNG pictures.")) -> None:
     """Solve DECK exactly: voltages.csv, ir_drop_map.csv, ir_drop.png, summary.json (+ waveforms)."""
     from eda.pdn.pipeline import solve_to_dir
 
     s = solve_to_dir(deck, out, mode=mode, probes=probe, method=method, step=step, stop=stop,
-                     integration=integration)
+                     integration=integration, dbu_per_um=dbu_per_um, map_method=map_method, pictures=pictures)
     worst = s.get("worst_dynamic_drop_V", s["worst_static_drop_V"])
     typer.echo(f"{s['nodes']} nodes, {s['unknowns']} unknowns, worst {mode} IR drop {worst * 1e3:.4g} mV; "
                f"parse {s['seconds']['parse']:.3g} s, static solve {s['seconds']['static_solve']:.3g} s"
                + (f", transient {s['seconds']['transient']:.3g} s" if mode == "dynamic" else ""))
+    for note in s.get("notes", []):
+        typer.echo(f"note: {note}")
+    if "dbu_per_um" in s:
+        typer.echo(f"map {s['map_shape'][0]}x{s['map_shape'][1]} ({s['map_method']}, "
+                   f"{s['dbu_per_um']:g} dbu/um)")
+    g = s.get("vs_given_ir_drop_map")
+    if g:
+        typer.echo(f"vs the case's ir_drop map: MAE {g['mae'] * 1e3:.4g} mV, hotspot F1 {g['hotspot_f1']:.3f}")
     typer.echo(f"wrote {out}/")
 
 
 @app.command()
-def maps(deck: Path = typer.Argument(..., help="PDN SPICE deck with coordinates in node names."),
-         out: Path = typer.Option(Path("out/irdrop_maps"), "--out", help="Output folder.")) -> None:
+def maps(deck: Path = typer.Argument(..., help=CASE_HELP + " Node names must carry coordinates."),
+         out: Path = typer.Option(Path("out/irdrop_maps"), "--out", callback=out_dir, help="Output folder."),
+         dbu_per_um: float = typer.Option(None, "--dbu-per-um", help=DBU_HELP),
+         map_method: str = typer.Option("contest", "--map-method",
+                                        help="IR-drop map: contest (cubic griddata, m1 nodes) | tile-max."),
+         pictures: bool = typer.Option(True, "--pictures/--no-pictures", help="Write PNG pictures.")) -> None:
     """Write the contest maps of DECK (current, PDN density, effective distance, IR drop) as CSV + PNG."""
     from eda.pdn.pipeline import maps_to_dir
 
-    for k, p in maps_to_dir(deck, out).items():
+    for k, p in maps_to_dir(deck, out, dbu_per_um=dbu_per_um, map_method=map_method, pictures=pictures).items():
         typer.echo(f"{k:12s} {p}")
 
 
@@ -50,4 +74,4 @@ def score(pred: Path = typer.Argument(..., help="Predicted map CSV.", callback=i
     from eda.pdn.maps import read_map_csv
     from eda.pdn.metrics import score as score_maps
 
-    typer.echo(json.dumps(score_maps(read_map_csv(pred), read_map_csv(golden)), indent=2))
+    typer.echo(json.dumps(score_maps(read_map_csv(pred), read_map_csv(golden)), indent=2, allow_nan=False))

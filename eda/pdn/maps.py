@@ -16,7 +16,7 @@ The four maps:
 - :func:`pdn_density_map` (µm of wire per µm², summed over layers): wire (non-via resistor) length
   falling inside each tile.
 - :func:`effective_distance_map` (µm): ``1 / Σ_k 1/d_k`` over pads ``k``, ``d_k`` the distance from the
-  tile centre to the pad (at least half a tile).
+  integer point ``(x, y)`` to the pad (0 on a pad), as the contest computes it.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from eda.pdn.model import GROUND, PDN
 
 __all__ = ["CONTEST_DBU_PER_UM", "DBU_PER_UM", "MAP_METHODS", "map_shape", "lowest_layer_nodes", "ir_drop_map",
            "current_map", "pdn_density_map", "effective_distance_map", "feature_maps", "read_map_csv",
-           "write_map_csv", "default_dbu_per_um", "fit_dbu_per_um"]
+           "CURRENT_METHODS", "write_map_csv", "default_dbu_per_um", "fit_dbu_per_um", "require_coords"]
 
 #: Database units per µm in the ICCAD'23 contest decks (and in our synthetic decks).
 CONTEST_DBU_PER_UM = 2000.0
@@ -39,9 +39,20 @@ DBU_PER_UM = 1000.0
 MAP_METHODS = ("contest", "tile-max")
 
 
-def _require_coords(pdn: PDN) -> None:
-    if not pdn.has_coordinates:
-        raise InputError("node names carry no coordinates (expected e.g. n1_m1_4000_0); maps need them",
+def require_coords(pdn: PDN, every: bool = False, what: str = "maps") -> None:
+    """Raise ``InputError`` unless node names carry coordinates (``n1_m1_4000_0``: net_layer_x_y).
+
+    Args:
+        every: require them on every node (graph builders), not only on some (maps).
+        what: who needs them, for the message.
+    """
+    if pdn.n_nodes == 0:
+        raise InputError("the PDN has no nodes", file=pdn.source)
+    bad = ~(np.isfinite(pdn.node_x) & np.isfinite(pdn.node_y))
+    if bad.all() or (every and bad.any()):
+        i = int(np.flatnonzero(bad)[0])
+        raise InputError(f"{int(bad.sum())} PDN node name(s) carry no coordinates (e.g. "
+                         f"{str(pdn.node_names[i])!r}); {what} need names like n1_m1_4000_0 (net_layer_x_y)",
                          file=pdn.source)
 
 
@@ -66,7 +77,7 @@ def fit_dbu_per_um(pdn: PDN, shape: tuple[int, int] | None = None, override: flo
     Raises:
         InputError: no scale fits; names both sizes and the scale(s) tried.
     """
-    _require_coords(pdn)
+    require_coords(pdn)
     if override is not None and not (np.isfinite(override) and override > 0):
         raise InputError(f"--dbu-per-um must be a positive number, got {override}")
     if shape is None:
@@ -88,7 +99,7 @@ def fit_dbu_per_um(pdn: PDN, shape: tuple[int, int] | None = None, override: flo
 
 def map_shape(pdn: PDN, dbu_per_um: float | None = None) -> tuple[int, int]:
     """Default map shape ``(W, H)``: ``floor(max m1 coordinate in µm) + 1`` per axis."""
-    _require_coords(pdn)
+    require_coords(pdn)
     return _extent_um(pdn, dbu_per_um or default_dbu_per_um(pdn))
 
 
@@ -142,7 +153,7 @@ def ir_drop_map(pdn: PDN, drop: np.ndarray, shape: tuple[int, int] | None = None
         raise InputError(f"drop must have one value per node ({pdn.n_nodes}), got shape {drop.shape}")
     if method not in MAP_METHODS:
         raise InputError(f"map method must be one of {', '.join(MAP_METHODS)}, got {method!r}")
-    _require_coords(pdn)
+    require_coords(pdn)
     dbu_per_um = dbu_per_um or default_dbu_per_um(pdn)
     shape = tuple(shape) if shape is not None else map_shape(pdn, dbu_per_um)
     nodes = lowest_layer_nodes(pdn)
@@ -158,45 +169,96 @@ def ir_drop_map(pdn: PDN, drop: np.ndarray, shape: tuple[int, int] | None = None
 
 
 def _contest_interpolate(x: np.ndarray, y: np.ndarray, v: np.ndarray, shape) -> np.ndarray:
-    """Cubic (Clough–Tocher) interpolation at integer points, clamped at 0, nearest outside the hull."""
-    from scipy.interpolate import griddata
+    """Cubic (Clough–Tocher) interpolation at integer points, clamped at 0, nearest outside the hull.
+
+    The same interpolant as ``scipy.interpolate.griddata(..., method="cubic")``, built on one Delaunay
+    triangulation and evaluated only at points inside the hull (located first by ``find_simplex``): scipy's
+    evaluator falls back to a brute-force search for every outside point, which took seconds per case.
+    """
+    from scipy.interpolate import CloughTocher2DInterpolator, NearestNDInterpolator
+    from scipy.spatial import Delaunay, QhullError
 
     gx, gy = np.meshgrid(np.arange(shape[0], dtype=np.float64), np.arange(shape[1], dtype=np.float64),
                          indexing="ij")
+    q = np.column_stack([gx.ravel(), gy.ravel()])
     pts = np.column_stack([x, y])
-    # duplicate positions (stacked nodes) make the triangulation degenerate: keep each position once (max)
-    key = np.unique(pts, axis=0, return_inverse=True)
-    uniq, inv = key[0], key[1].ravel()
+    # stacked nodes at one position make the triangulation degenerate: keep each position once (max)
+    uniq, inv = np.unique(pts, axis=0, return_inverse=True)
     if len(uniq) < len(pts):
         vv = np.full(len(uniq), -np.inf)
-        np.maximum.at(vv, inv, v)
+        np.maximum.at(vv, inv.ravel(), v)
         pts, v = uniq, vv
+    m = np.full(len(q), np.nan)
     if len(pts) >= 3 and np.linalg.matrix_rank(pts - pts.mean(0)) == 2:
-        m = griddata(pts, v, (gx, gy), method="cubic")
-    else:
-        m = np.full(shape, np.nan)
+        try:
+            tri = Delaunay(pts)
+        except QhullError:
+            tri = None
+        if tri is not None:
+            inside = tri.find_simplex(q) >= 0
+            m[inside] = CloughTocher2DInterpolator(tri, v)(q[inside])
     miss = np.isnan(m)
     if miss.any():
-        m[miss] = griddata(pts, v, (gx[miss], gy[miss]), method="nearest")
-    return np.maximum(m, 0.0)
+        m[miss] = NearestNDInterpolator(pts, v)(q[miss])
+    return np.maximum(m, 0.0).reshape(shape)
+
+
+#: Current-map methods: the contest's (spread over nearest-node cells) and a plain per-tile sum.
+CURRENT_METHODS = ("contest", "tile-sum")
 
 
 def current_map(pdn: PDN, shape: tuple[int, int] | None = None, currents: np.ndarray | None = None,
-                dbu_per_um: float | None = None) -> np.ndarray:
-    """Load-current map (A): currents (default: DC values) summed per tile at their non-ground node."""
+                dbu_per_um: float | None = None, method: str = "contest") -> np.ndarray:
+    """Load-current map (A) from the current sources (default: their DC values), ``map[x, y]``.
+
+    ``contest``: every node's load current is shared equally among the integer points ``(x, y)`` nearest to
+    that node (among the m1 and load nodes) — the inverse of how the contest lumps its per-µm current map
+    onto the nearest grid node (on the contest's cases: relative MAE 0.14 and correlation 0.93 against the
+    given map of a fake case, against 1.6 and 0.26 for ``tile-sum``). ``tile-sum``: the currents summed in
+    the 1 µm tile ``[x, x+1) × [y, y+1)`` of their node. Both keep the total current.
+
+    ``currents`` of shape ``(n_isources, k)`` (e.g. time slices) gives ``k`` maps, shape ``(k, W, H)``,
+    for the cost of one (the nearest-node search is shared).
+    """
+    if method not in CURRENT_METHODS:
+        raise InputError(f"current-map method must be one of {', '.join(CURRENT_METHODS)}, got {method!r}")
     dbu_per_um = dbu_per_um or default_dbu_per_um(pdn)
     shape = tuple(shape) if shape is not None else map_shape(pdn, dbu_per_um)
     cur = pdn.is_value if currents is None else np.asarray(currents, dtype=np.float64)
-    if cur.shape != pdn.is_value.shape:
-        raise InputError(f"currents must have one value per current source ({len(pdn.is_value)})")
+    if cur.shape[:1] != pdn.is_value.shape or cur.ndim > 2:
+        raise InputError(f"currents must have one value (or one row) per current source ({len(pdn.is_value)}), "
+                         f"got shape {cur.shape}")
+    many = cur.ndim == 2
+    cur = np.abs(cur if many else cur[:, None])
     node = np.where(pdn.is_a != GROUND, pdn.is_a, pdn.is_b)
     ok = node >= 0
     ok[ok] &= np.isfinite(pdn.node_x[node[ok]])
-    m = np.zeros(shape)
-    if ok.any():
-        ix, iy = _tiles(pdn, node[ok], shape, dbu_per_um)
-        np.add.at(m, (ix, iy), np.abs(cur[ok]))
-    return m
+    k = cur.shape[1]
+    per_node = np.zeros((pdn.n_nodes, k))
+    np.add.at(per_node, node[ok], cur[ok])
+    m = np.zeros((k, *shape))
+    if ok.any() and method == "tile-sum":
+        ix, iy = _tiles(pdn, np.flatnonzero(per_node.any(1)), shape, dbu_per_um)
+        for j in range(k):
+            np.add.at(m[j], (ix, iy), per_node[per_node.any(1), j])
+    elif ok.any():
+        from scipy.spatial import cKDTree
+
+        cand = np.union1d(lowest_layer_nodes(pdn), node[ok])
+        tree = cKDTree(np.column_stack([pdn.node_x[cand], pdn.node_y[cand]]) / dbu_per_um)
+        gx, gy = np.meshgrid(np.arange(shape[0], dtype=np.float64), np.arange(shape[1], dtype=np.float64),
+                             indexing="ij")
+        _, near = tree.query(np.column_stack([gx.ravel(), gy.ravel()]))
+        count = np.bincount(near, minlength=len(cand))
+        share = per_node[cand] / np.maximum(count, 1)[:, None]
+        m = share[near].T.reshape(k, *shape)
+        # loads whose node owns no grid point (a closer node everywhere) keep their current in their tile
+        lost = np.flatnonzero((count == 0) & per_node[cand].any(1))
+        if len(lost):
+            ix, iy = _tiles(pdn, cand[lost], shape, dbu_per_um)
+            for j in range(k):
+                np.add.at(m[j], (ix, iy), per_node[cand[lost], j])
+    return m if many else m[0]
 
 
 def pdn_density_map(pdn: PDN, shape: tuple[int, int] | None = None, dbu_per_um: float | None = None,
@@ -230,7 +292,10 @@ def pdn_density_map(pdn: PDN, shape: tuple[int, int] | None = None, dbu_per_um: 
 
 def effective_distance_map(pdn: PDN, shape: tuple[int, int] | None = None,
                            dbu_per_um: float | None = None) -> np.ndarray:
-    """Effective distance to the pads (µm): ``1 / Σ 1/d`` from each tile centre."""
+    """Effective distance to the pads (µm): ``1 / Σ_k 1/d_k`` at each integer point ``(x, y)``, 0 on a pad.
+
+    The contest's own formula (checked on its maps: where their pads are, ours agree to 5e-5 µm).
+    """
     dbu_per_um = dbu_per_um or default_dbu_per_um(pdn)
     shape = tuple(shape) if shape is not None else map_shape(pdn, dbu_per_um)
     pad = pdn.pad_mask
@@ -240,15 +305,16 @@ def effective_distance_map(pdn: PDN, shape: tuple[int, int] | None = None,
         raise InputError("no pad with coordinates: cannot compute the effective-distance map", file=pdn.source)
     px = pdn.node_x[node] / dbu_per_um
     py = pdn.node_y[node] / dbu_per_um
-    cx = np.arange(shape[0]) + 0.5
-    cy = np.arange(shape[1]) + 0.5
+    cx = np.arange(shape[0], dtype=np.float64)
+    cy = np.arange(shape[1], dtype=np.float64)
     out = np.empty(shape)
     rows = max(1, 4_000_000 // max(len(px) * shape[1], 1))
     for i0 in range(0, shape[0], rows):
         X = cx[i0:i0 + rows, None, None]
         Y = cy[None, :, None]
         d = np.sqrt((X - px) ** 2 + (Y - py) ** 2)
-        out[i0:i0 + rows] = 1.0 / (1.0 / np.maximum(d, 0.5)).sum(-1)
+        with np.errstate(divide="ignore"):
+            out[i0:i0 + rows] = 1.0 / (1.0 / d).sum(-1)  # a pad on the point: 1/inf = 0
     return out
 
 

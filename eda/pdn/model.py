@@ -62,6 +62,8 @@ class PDN:
     Deck attributes:
         title: first-line title (may be empty). source: the file read, if any.
         tran: ``(step, stop)`` of a ``.tran`` card, else ``None``.
+        print_nodes: nodes named by ``.print tran v(node) ...`` cards (the default transient probes).
+        notes: what the reader ignored (``file:line: .opti ignored``), for reports.
     """
 
     node_names: np.ndarray
@@ -95,6 +97,8 @@ class PDN:
     title: str = ""
     source: str | None = None
     tran: tuple[float, float] | None = None
+    print_nodes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     # ------------------------------------------------------------------ construction
     @classmethod

@@ -27,8 +27,12 @@ __all__ = ["parse_pdn", "read_pdn", "spice_number"]
 _SUFFIX = {"t": 1e12, "g": 1e9, "meg": 1e6, "k": 1e3, "mil": 25.4e-6, "m": 1e-3, "u": 1e-6, "n": 1e-9,
            "p": 1e-12, "f": 1e-15, "a": 1e-18}
 _NUM_RE = re.compile(r"^([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)(meg|mil|[tgkmunpfa])?[a-z]*$", re.I)
-_IGNORED_DOT = {".option", ".options", ".print", ".probe", ".save", ".temp", ".width", ".title", ".ic",
-                ".nodeset", ".measure", ".meas", ".global", ".plot", ".four"}
+#: Output/option cards of published decks (IBM power-grid benchmarks: ``.opti``, ``.width``, ``.print``):
+#: accepted and ignored with a note; ``.print tran v(node)`` also names the default transient probes.
+_IGNORED_DOT = {".opt", ".opti", ".option", ".options", ".print", ".probe", ".save", ".temp", ".width", ".title",
+                ".ic", ".nodeset", ".measure", ".meas", ".global", ".plot", ".four", ".param", ".lib", ".inc",
+                ".include"}
+_VNODE_RE = re.compile(r"\bv\(\s*([^()\s,]+)\s*\)", re.I)
 _GROUND = ("0", "gnd", "GND")
 _KINDS = "rclvi"
 
@@ -86,6 +90,8 @@ class _Parser:
         self.names: dict[str, int] = {g: -1 for g in _GROUND}
         self.tran: tuple[float, float] | None = None
         self.title = ""
+        self.print_nodes: list[str] = []
+        self.notes: list[str] = []
 
     # -------------------------------------------------------------- helpers
     def err(self, k: int, msg: str) -> InputError:
@@ -157,6 +163,8 @@ class _Parser:
         pdn.title = self.title
         pdn.source = self.file
         pdn.tran = self.tran
+        pdn.print_nodes = list(dict.fromkeys(self.print_nodes))
+        pdn.notes = self.notes
         return pdn
 
     def _looks_like_element(self, line: str) -> bool:
@@ -195,7 +203,14 @@ class _Parser:
             return False
         if in_control:
             return True
-        if card in (".end", ".op", ".ends") or card in _IGNORED_DOT:
+        if card in (".end", ".op", ".ends"):
+            return False
+        if card in _IGNORED_DOT:
+            if card == ".print":
+                self.print_nodes += _VNODE_RE.findall(self.lines[k])
+            where = f"{self.file or '<string>'}:{self.lineno[k] if self.lineno is not None else k + 1}"
+            self.notes.append(f"{where}: {toks[0]} ignored" + (" (its v(node) list: the default probes)"
+                                                              if card == ".print" else ""))
             return False
         if card == ".tran":
             nums = []
