@@ -418,6 +418,38 @@ def check_circuit(circuit: Circuit, name: str = "", run_sim: bool = True, pdk: s
     return res
 
 
+def check_deck(circuit: Circuit, name: str = "", run_sim: bool = True) -> CheckResult:
+    """A complete simulation deck (its own supplies and sources, e.g. ``data/netlists/*.sp``), judged as
+    written: no net with a single pin (top level and inside each subcircuit, ports excepted), and (``run_sim``)
+    an ngspice operating point with the deck's own sources and models, every value finite."""
+    from eda.sim.ngspice import operating_point
+
+    res = CheckResult(name=name or circuit.title, n_devices=len(circuit.devices))
+    for where, devs, ports in [("", circuit.devices, set())] + [
+            (f"{s.name}/", s.devices, set(s.ports)) for s in circuit.subckts]:
+        pins: dict[str, int] = {}
+        for d in devs:
+            for n in d.nodes:
+                pins[n] = pins.get(n, 0) + 1
+        for n, k in sorted(pins.items()):
+            if k < 2 and n not in ports and not is_ground(n):
+                res.violations.append(("floating_net", f"net {where}{n} has only 1 pin (floating)"))
+    res.erc = [m for _, m in res.violations]
+    if res.erc or not run_sim:
+        return res
+    res.simulated = True
+    try:
+        op = operating_point(circuit)
+    except EdaError as e:
+        msg = str(e).strip().splitlines()
+        res.sim = msg[0] if msg else type(e).__name__
+        return res
+    bad = [k for k, v in op.items() if not math.isfinite(v)]
+    if bad:
+        res.sim = f"non-finite operating point at {bad[0]}"
+    return res
+
+
 def sky130_netlist(path, pdk: str = "sky130", corner: str = "tt") -> Circuit:
     """A netlist file on the real sky130 devices (``eda spice convert --pdk sky130``).
 

@@ -138,7 +138,8 @@ def check(
 ) -> None:
     """Check each netlist: electrical rules and ngspice; say why each fails (rule names). Exit 1 if any fails."""
     from eda.errors import InputError
-    from eda.generators.topology_check import check_circuit
+    from eda.generators.topology_check import check_circuit, check_deck
+    from eda.read.from_spice import read_spice
     from eda.read.topology_dataset import read_netlist_topology
 
     if pdk not in (None, "sky130"):
@@ -147,12 +148,16 @@ def check(
     for f in netlists:
         try:
             t = read_netlist_topology(f)
-            # a simulation deck's own supplies and bias sources are replaced by the checker's
-            t.circuit.devices = [d for d in t.circuit.devices if d.kind not in "VI"]
-            r = check_circuit(t.circuit, f.name, run_sim=simulate, pdk=pdk, corner=corner)
+            if any(d.kind == "V" for d in t.circuit.devices) and pdk is None:
+                # a complete simulation deck (its own supplies): judged as written, ngspice on its own sources
+                r = check_deck(read_spice(f), f.name, run_sim=simulate)
+            else:
+                t.circuit.devices = [d for d in t.circuit.devices if d.kind not in "VI"]
+                r = check_circuit(t.circuit, f.name, run_sim=simulate, pdk=pdk, corner=corner)
         except (InputError, OSError) as e:
             failed += 1
-            typer.secho(f"FAIL {f}: {e}", fg="red")
+            msg = e.one_line() if isinstance(e, InputError) else str(e)
+            typer.secho(f"FAIL {f}: {msg}", fg="red")
             continue
         if r.valid:
             typer.echo(f"ok   {f}: {r.n_devices} devices" + ("" if simulate else " (rules only)"))
