@@ -254,6 +254,13 @@ SWEEP = [(4, 1, 2, 1), (8, 2, 2, 2), (16, 3, 2, 3), (32, 4, 2, 4), (16, 5, 4, 2)
 @pytest.mark.slow
 @pytest.mark.parametrize("h, w, l, b", SWEEP)
 def test_sweep_configurations_clean(tmp_path, h, w, l, b):
+    """In-process DRC and LVS clean; precheck-deck clean when the klayout binary and the deck exist."""
+    import shutil
+
+    from conftest import _shared_root
+
+    from eda.verify.deck import run_deck
+
     m = build_macro(MacroParams(h, w, l, b), LIB)
     gds = tmp_path / "m.gds"
     m.library.write_gds(str(gds))
@@ -261,3 +268,7 @@ def test_sweep_configurations_clean(tmp_path, h, w, l, b):
     assert d.clean, [(v.rule, v.count, v.locations[:2]) for v in d.violations]
     r = run_lvs(gds, m.circuit)
     assert r.clean, (r.mismatches[:5], r.extraction_errors[:5])
+    deck = _shared_root() / "decks" / "sky130A_mr.drc"
+    if shutil.which("klayout") and deck.is_file():
+        p = run_deck(gds, deck)
+        assert p.clean, [(v.rule, v.count, v.locations[:2]) for v in p.violations]
