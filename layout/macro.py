@@ -73,6 +73,14 @@ M3PAD = _ceil(nm(_T.value("m3.6") ** 0.5), 100)
 #: global spines (met3): width and pitch (a design choice: > m3.1 and m3.2 with room for the via stacks)
 SPINE_W = 400
 SPINE_PITCH = 800
+#: left margin: first spine centre from the macro edge, and the gap between the last spine and the row ends
+SPINE_EDGE, SPINE_GAP = 500, 100
+#: a spine ends this far beyond its outermost via stack (half the met2 stack pad + 150 nm)
+SPINE_END = M2PAD // 2 + 150
+#: met1 rail overhang beyond a spine's via stack (left of the spine)
+RAIL_OVERHANG = 100
+#: label positions: this far inside a track's end / below the array top
+LABEL_INSET = 100
 GLOBAL_SPINES = ("VSS", "VDD", "PCHB", "EN", "ENB", "RST", "VREFP", "VREFN", "SCLK", "SRST", "SRSTB")
 ROLES = ("bitcell", "compute", "wl_driver", "in_driver", "comparator", "sar_bit", "sar_seq", "dac_switch", "tap")
 
@@ -200,8 +208,8 @@ class _Assembler:
         self.glib.add(self.top)
         self.d = Drawing()
         self.x_left_cells = -(self.Wd["wl_driver"] + self.Wd["tap"])
-        self.X_L = self.x_left_cells - 600 - len(GLOBAL_SPINES) * SPINE_PITCH
-        self.spine_x = {n: self.X_L + 500 + i * SPINE_PITCH for i, n in enumerate(GLOBAL_SPINES)}
+        self.X_L = self.x_left_cells - SPINE_EDGE - SPINE_GAP - len(GLOBAL_SPINES) * SPINE_PITCH
+        self.spine_x = {n: self.X_L + SPINE_EDGE + i * SPINE_PITCH for i, n in enumerate(GLOBAL_SPINES)}
         self.X_R = self.W * self.P + self.Wd["in_driver"] + self.Wd["tap"]
         self.spine_pts: dict[str, list[int]] = {n: [] for n in GLOBAL_SPINES}
         self.y_sar: dict[int, int] = {}
@@ -284,7 +292,7 @@ class _Assembler:
         """Extend a row's met1 rails left to the spines and drop via stacks onto them."""
         for net, yc in (("VSS", y0 + RAIL_Y), ("VDD", y0 + h - RAIL_Y)):
             xs = self.spine_x[net]
-            self.d.rect("met1", xs - SPINE_W // 2 - 100, yc - RAIL_W // 2, x_from, yc + RAIL_W // 2)
+            self.d.rect("met1", xs - SPINE_W // 2 - RAIL_OVERHANG, yc - RAIL_W // 2, x_from, yc + RAIL_W // 2)
             self.stack12(xs, yc)
             self.spine_pts[net].append(yc)
 
@@ -295,7 +303,7 @@ class _Assembler:
             self.d.box("via2", self.spine_x[spine], y, V2, V2)
             self.spine_pts[spine].append(y)
         if label is not None:
-            self.d.label("met2.label", label, x_to + 100, y)
+            self.d.label("met2.label", label, x_to + LABEL_INSET, y)
 
     def vline(self, layer: str, x: int, y0: int, y1: int, w: int = M3W) -> None:
         self.d.rect(layer, x - w // 2, min(y0, y1), x + w // 2, max(y0, y1))
@@ -352,7 +360,7 @@ class _Assembler:
                 self.hext(yr + self.pin("wl_driver", "WLIN")[1], -Wd["wl_driver"], self.X_L, None, f"WLIN_{row}")
                 yi = yr + self.pin("in_driver", "IN")[1]
                 self.d.rect("met2", W * P + Wd["in_driver"], yi - TRACK // 2, self.X_R, yi + TRACK // 2)
-                self.d.label("met2.label", f"IN_{row}", self.X_R - 100, yi)
+                self.d.label("met2.label", f"IN_{row}", self.X_R - LABEL_INSET, yi)
             y += L * hb
         return y
 
@@ -360,7 +368,7 @@ class _Assembler:
     def column(self, j: int, y_top: int, y_end: int) -> None:
         x0, B, pin, d = j * self.P, self.B, self.pin, self.d
         for net in ("BL", "BLB"):
-            d.label("met3.label", f"{net}_{j}", x0 + self.x("bitcell", net), y_top - 200)
+            d.label("met3.label", f"{net}_{j}", x0 + self.x("bitcell", net), y_top - 2 * LABEL_INSET)
         # CL: met4 from the comparator INP stack up to the array (tiles continue it)
         x_cl, y_inp = x0 + self.x("compute", "CL"), pin("comparator", "INP")[1]
         d.box("via2", x_cl, y_inp, V2, V2)
@@ -411,8 +419,8 @@ class _Assembler:
             if not pts:
                 continue
             xs = self.spine_x[net]
-            self.d.rect("met3", xs - SPINE_W // 2, max(min(pts) - 350, 0), xs + SPINE_W // 2,
-                        min(max(pts) + 350, y_end if net == "VREFN" else y_top))
+            self.d.rect("met3", xs - SPINE_W // 2, max(min(pts) - SPINE_END, 0), xs + SPINE_W // 2,
+                        min(max(pts) + SPINE_END, y_end if net == "VREFN" else y_top))
             self.d.label("met3.label", net, xs, min(pts))
 
     def assemble(self) -> tuple[int, int]:
