@@ -7,7 +7,8 @@ variable              range                                           kind
 ====================  ==============================================  ==========
 ``local_array`` L     divisors of H with H/L ≥ 2, L ≤ ``max_local``     discrete
 ``adc_bits`` b        1 .. min(``max_adc_bits``, v2(H/L_min), library)  discrete
-``adc_share`` S       divisors of W up to ``max_adc_share``            discrete
+``adc_share`` S       divisors of W up to ``max_adc_share`` (and the     discrete
+                      library template's ``max_adc_share``)
 ``vdd``               ``vdd_range`` (V)                                continuous
 ``f_clk_hz``          ``f_range`` (Hz)                                 continuous
 ====================  ==============================================  ==========
@@ -48,7 +49,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
-from pydantic import Field, StrictInt, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 from eda.errors import EdaError, InputError
 from eda.generators.acim_model import (
@@ -193,13 +194,54 @@ class ExploreResult:
     seconds: float
 
 
+class ParetoDesign(BaseModel):
+    """One entry of ``pareto.json`` (the file is a JSON list of these, sorted by descending SNR)."""
+
+    model_config = ConfigDict(extra="forbid")
+    index: StrictInt = Field(..., ge=0, description="position in the list (what --pick takes)")
+    params: AcimParams = Field(..., description="the design (AcimParams fields)")
+    metrics: dict[str, float] = Field(..., description="every acim_model.METRICS key (units there)")
+    counts: dict[str, StrictInt] = Field(..., description="cells per library role")
+
+    @model_validator(mode="after")
+    def _complete(self) -> ParetoDesign:
+        missing = [k for k in METRICS if k not in self.metrics]
+        if missing:
+            raise ValueError(f"metrics lack {', '.join(missing[:3])}")
+        return self
+
+
+def read_pareto(path: str | Path) -> list[ParetoDesign]:
+    """Read and validate a ``pareto.json``; a missing, binary, non-JSON or wrongly shaped file is
+    one :class:`InputError` naming the file and the field (``[3].params.adc_bits: ...``)."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from eda.dataset.schema import read_json_file
+
+    data = read_json_file(path, "pareto file")
+    if not isinstance(data, list) or not data:
+        raise InputError("expected a non-empty JSON list of designs (pareto.json of eda acim explore)", file=path)
+    try:
+        designs = TypeAdapter(list[ParetoDesign]).validate_python(data)
+    except ValidationError as e:
+        err = e.errors()[0]
+        loc = "".join(f"[{x}]" if isinstance(x, int) else f".{x}" for x in err["loc"])
+        raise InputError(f"design {loc}: {err['msg']}", file=path) from None
+    except ParamError as e:
+        raise InputError(f"design params: {e}", file=path) from None
+    bad = next((i for i, d in enumerate(designs) if d.index != i), None)
+    if bad is not None:
+        raise InputError(f"design [{bad}]: index {designs[bad].index} != its position {bad}", file=path)
+    return designs
+
+
 class _Decoder:
     """Maps the optimiser's vectors to design parameter arrays (integer columns are indices)."""
 
     def __init__(self, spec: ExploreSpec, cells: CellSizes):
         self.spec = spec
         self.Ls = np.array(spec.local_choices(), dtype=np.int64)
-        self.Ss = np.array(spec.share_choices(), dtype=np.int64)
+        self.Ss = np.array([s for s in spec.share_choices() if s <= (cells.max_adc_share or s)], dtype=np.int64)
         self.bmax = min(spec.bits_max(), cells.max_adc_bits or spec.bits_max())
         self.xl = np.array([0, 1, 0, spec.vdd_range[0], spec.f_range[0]], dtype=float)
         self.xu = np.array([len(self.Ls) - 1, self.bmax, len(self.Ss) - 1, spec.vdd_range[1],
@@ -410,6 +452,25 @@ def pick(designs: Sequence[dict[str, Any]], require: Sequence[str] = (),
     return min(ok, key=key)
 
 
+#: What ``eda acim explore`` does without options: the 64×64 array (4-bit inputs and weights), then
+#: the preference pick "SNR >= 20 dB, then minimum area".
+DEFAULT_ROWS, DEFAULT_COLS = 64, 64
+DEFAULT_REQUIRE: tuple[str, ...] = ("snr_db>=20",)
+DEFAULT_PREFER = "min:area_mm2"
+
+
+def default_design(cells: CellSizes | None = None) -> dict[str, Any]:
+    """The design ``eda acim explore`` picks with every option at its default (the
+    ``pareto.json`` entry: index, params, metrics, counts) — what ``eda acim build`` builds without
+    options. Deterministic (seed 1); only designs the cell library's template can build are
+    explored (ADC bits and ADC sharing within its limits)."""
+    from eda.generators.acim_model import load_cell_sizes
+
+    cells = cells if cells is not None else load_cell_sizes()
+    res = explore(ExploreSpec(rows=DEFAULT_ROWS, cols=DEFAULT_COLS), cells, progress=False)
+    return pick(res.designs, DEFAULT_REQUIRE, DEFAULT_PREFER)
+
+
 def best_per_objective(designs: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """For each objective, the Pareto design that is best on it."""
     out = {}
@@ -429,6 +490,8 @@ def write_pareto(result: ExploreResult, out: str | Path, picked: dict[str, Any] 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     paths = {"json": out / "pareto.json", "csv": out / "pareto.csv", "meta": out / "exploration.json"}
+    for d in result.designs:  # what we write is what read_pareto accepts
+        ParetoDesign.model_validate(d)
     paths["json"].write_text(json.dumps(result.designs, indent=1))
     metric_cols = [k for k in METRICS]
     with paths["csv"].open("w", newline="") as fh:
@@ -440,6 +503,7 @@ def write_pareto(result: ExploreResult, out: str | Path, picked: dict[str, Any] 
     meta = {"spec": result.spec.to_dict(), "cells": result.cells.source, "technology": result.cells.technology,
             "cell_sizes_um": {k: list(v) for k, v in result.cells.sizes.items()},
             "cells_cap_fF": result.cells.cap_fF, "cells_max_adc_bits": result.cells.max_adc_bits,
+            "cells_max_adc_share": result.cells.max_adc_share,
             "tech": result.tech.to_dict(), "objectives": [f"{s}:{k}" for k, s in OBJECTIVES],
             "n_evals": result.n_evals, "n_feasible": int(result.archive_feasible.sum()),
             "n_pareto": len(result.designs), "seconds": round(result.seconds, 3),

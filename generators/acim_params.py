@@ -79,6 +79,9 @@ class CellSizes:
         source: where the sizes came from (library folder), for reports.
         max_adc_bits: the most ADC bits the library's column template can wire (manifest
             ``template.max_adc_bits``), else ``None`` (no limit).
+        max_adc_share: the most columns the library's template lets share one ADC (manifest
+            ``template.max_adc_share``); ``None``: no limit. A library loaded by
+            :meth:`from_library` whose template does not state it builds one ADC per column (1).
     """
 
     sizes: Mapping[str, tuple[float, float]]
@@ -86,6 +89,7 @@ class CellSizes:
     technology: str = ""
     source: str = ""
     max_adc_bits: int | None = None
+    max_adc_share: int | None = None
 
     def __post_init__(self) -> None:
         for role in ROLES:
@@ -124,10 +128,12 @@ class CellSizes:
                                  where=source or "cell library") from e
             sizes[role] = (float(info.width_um), float(info.height_um))
         template = getattr(lib, "template", None) or {}
-        mab = template.get("max_adc_bits") if isinstance(template, Mapping) else None
+        template = template if isinstance(template, Mapping) else {}
+        mab = template.get("max_adc_bits")
         return cls(sizes=sizes, cap_fF=_compute_cap_fF(lib), source=source,
                    technology=str(getattr(lib, "technology", "") or ""),
-                   max_adc_bits=int(mab) if mab is not None else None)
+                   max_adc_bits=int(mab) if mab is not None else None,
+                   max_adc_share=int(template.get("max_adc_share", 1)))
 
 
 def _compute_cap_fF(lib: Any) -> float | None:
@@ -162,7 +168,8 @@ def load_cell_sizes(path: str | Path | None = None) -> CellSizes:
     lib = load_library(path)
     sizes = CellSizes.from_library(lib)
     if not sizes.source and path is not None:
-        sizes = CellSizes(sizes.sizes, sizes.cap_fF, sizes.technology, str(path))
+        sizes = CellSizes(sizes.sizes, sizes.cap_fF, sizes.technology, str(path), sizes.max_adc_bits,
+                          sizes.max_adc_share)
     return sizes
 
 

@@ -18,6 +18,7 @@ from eda.generators.acim_dse import (
     explore,
     non_dominated,
     pick,
+    read_pareto,
     write_pareto,
 )
 from eda.generators.acim_model import AcimParams, CellSizes, ParamError, evaluate, two_adic
@@ -171,3 +172,24 @@ def test_library_adc_limit_respected():
     cells = CellSizes(SIZES, max_adc_bits=3)
     res = explore(ExploreSpec(rows=64, cols=32, pop=16, gens=5, seed=2), cells, progress=False)
     assert max(d["params"]["adc_bits"] for d in res.designs) <= 3
+
+
+def test_pareto_json_reads_back_and_junk_is_one_error(result, tmp_path):
+    paths = write_pareto(result, tmp_path, plot=False)
+    designs = read_pareto(paths["json"])
+    assert [d.model_dump() for d in designs] == result.designs
+    data = json.loads(paths["json"].read_text())
+    for mutate, says in ((lambda d: d[1]["params"].update(adc_bits=9), "adc_bits"),
+                         (lambda d: d[0]["metrics"].pop("snr_db"), "snr_db"),
+                         (lambda d: d[2].update(index=7), "index"),
+                         (lambda d: d[0]["params"].update(rows="many"), "rows")):
+        bad = json.loads(json.dumps(data))
+        mutate(bad)
+        f = tmp_path / "bad.json"
+        f.write_text(json.dumps(bad))
+        with pytest.raises(InputError, match=says) as e:
+            read_pareto(f)
+        assert str(f) in str(e.value) and "\n" not in str(e.value)
+    f.write_bytes(b"\x00\xff\xfe")
+    with pytest.raises(InputError, match="pareto file"):
+        read_pareto(f)
