@@ -3,8 +3,13 @@
 :func:`column_circuit` builds one or more compute columns as an :class:`eda.circuit.Circuit`:
 ``N`` compute capacitors ``C_u(1+ε_i)`` with Pelgrom-sampled mismatch ``ε_i ~ N(0, σ_ε²)``, each
 bottom plate driven through its compute switch (``R_on``) by a piece-wise-linear source, the
-shared top plate (compute line) with its parasitic ``C_par`` and a reset switch (level-1 NMOS,
-bootstrapped gate) to ``V_rst = VDD``. For every input vector the netlist samples the MAC
+shared top plate (compute line) with its parasitic ``C_par`` and a reset switch (minimum sky130
+nfet, W/L = 0.42/0.15 µm, bootstrapped gate) to ``V_rst = VDD``; its charge-injection pedestal is
+measured on a k = 0 vector and removed (reported as ``pedestal_mV``). The unit caps are sky130 MIM capacitors
+(``sky130_fd_pr__cap_mim_m3_1``) sized so the library's own equation gives each sampled value; the
+compute switches are the model's ``R_on`` resistors. Device models: sky130 BSIM4 at
+``SimConfig.corner``/``temp_c`` (``models="generic"``: the explicit level-1 fallback).
+For every input vector the netlist samples the MAC
 (bottom plates at ``VDD·x_i·w_i`` with the top plate held), opens the reset switch and returns
 the bottom plates to 0 (top-plate sampling); the top plate then holds
 ``V_rst − VDD·Σ C_i x_i w_i / C_tot``. After the vectors, each DAC group is switched alone to
@@ -27,8 +32,9 @@ from typing import Any
 
 import numpy as np
 
-from eda.circuit import Circuit, Device, Model, Waveform
+from eda.circuit import Circuit, Device, Waveform
 from eda.errors import InputError
+from eda.generators.acim_column import bind_models
 from eda.generators.acim_model import (
     K_BOLTZMANN,
     AcimTech,
@@ -63,6 +69,8 @@ class SimConfig:
         n_vectors: random input vectors per column.
         seed: random seed (mismatch, inputs, noise).
         tech: model coefficients (e.g. a larger Pelgrom coefficient to stress mismatch).
+        models, corner, temp_c: device models (``"sky130"`` BSIM4 or the ``"generic"`` level-1
+            fallback), process corner and temperature (°C).
     """
 
     n_caps: int = 16
@@ -74,6 +82,9 @@ class SimConfig:
     n_vectors: int = 64
     seed: int = 0
     tech: AcimTech = AcimTech()
+    models: str = "sky130"
+    corner: str = "tt"
+    temp_c: float = 27.0
 
     def __post_init__(self) -> None:
         for name in ("n_caps", "adc_bits", "local_array", "n_columns", "n_vectors"):
@@ -111,8 +122,14 @@ def dac_groups(n_caps: int, adc_bits: int) -> list[np.ndarray]:
     return groups
 
 
+def mim_side_um(c_F: float, models: str = "sky130") -> float:
+    """Side (µm) of the square MIM capacitor of capacitance ``c_F``: the sky130 library's equation
+    C = 2 fF/µm²·(W + 0.15 µm)(L + 0.15 µm) solved for W = L (the generic fallback: 2 fF/µm²·W·L)."""
+    return round(math.sqrt(c_F / 2e-15) - (0.15 if models == "sky130" else 0.0), 6)
+
+
 def column_circuit(products: np.ndarray, caps_F: np.ndarray, c_par_F: float, vdd: float, r_on_ohm: float,
-                   groups: list[np.ndarray]) -> tuple[Circuit, dict[str, Any]]:
+                   groups: list[np.ndarray], models: str = "sky130") -> tuple[Circuit, dict[str, Any]]:
     """Netlist of ``C`` columns.
 
     Args:
@@ -128,7 +145,6 @@ def column_circuit(products: np.ndarray, caps_F: np.ndarray, c_par_F: float, vdd
     """
     C, V, N = products.shape
     c = Circuit(title=f"ACIM compute columns: {C} x {N} caps, {V} vectors")
-    c.models.append(Model("nsw", "nmos", {"level": 1, "vto": 0.45, "kp": 1e-4}))
     t_dac0 = V * _T_PERIOD
     # DAC characterisation, one group per period: reset on, off, group up at 1.2 ns, down at 2.2 ns
     dac_on = [(t_dac0 + g * _T_PERIOD + _T_BOTTOM_OFF, t_dac0 + g * _T_PERIOD + 2.2e-9)
@@ -141,14 +157,14 @@ def column_circuit(products: np.ndarray, caps_F: np.ndarray, c_par_F: float, vdd
         gate += [t0 + _T_RESET_OFF, 2 * vdd, t0 + _T_RESET_OFF + _T_RISE, 0.0,
                  t0 + _T_PERIOD - _T_RISE, 0.0, t0 + _T_PERIOD, 2 * vdd]
     c.add(Device("Vdd", "V", ("vrst", "0"), value=vdd))
-    c.add(Device("Vbb", "V", ("vbb", "0"), value=-5.0))  # keeps switch junctions reverse-biased
     c.add(Device("Vrg", "V", ("rg", "0"), waveform=Waveform("pwl", tuple(gate))))
     group_of = np.full(N, -1)
     for g, idx in enumerate(groups):
         group_of[idx] = g
     for ci in range(C):
         top = f"top{ci}"
-        c.add(Device(f"Mrst{ci}", "M", (top, "rg", "vrst", "vbb"), model="nsw", params={"w": 50e-6, "l": 0.5e-6}))
+        c.add(Device(f"Xrst{ci}", "X", (top, "rg", "vrst", "0"), model="sky130_fd_pr__nfet_01v8",
+                     params={"W": 0.42, "L": 0.15}))
         c.add(Device(f"Cpar{ci}", "C", (top, "0"), value=float(c_par_F)))
         for i in range(N):
             tail: list[tuple[float, float]] = []
@@ -158,7 +174,9 @@ def column_circuit(products: np.ndarray, caps_F: np.ndarray, c_par_F: float, vdd
             wf = _pwl(products[ci, :, i] * vdd, _T_BOTTOM_ON, _T_BOTTOM_OFF, tail)
             c.add(Device(f"Vb{ci}_{i}", "V", (f"d{ci}_{i}", "0"), waveform=wf))
             c.add(Device(f"Ron{ci}_{i}", "R", (f"d{ci}_{i}", f"b{ci}_{i}"), value=float(r_on_ohm)))
-            c.add(Device(f"Cu{ci}_{i}", "C", (f"b{ci}_{i}", top), value=float(caps_F[ci, i])))
+            side = mim_side_um(float(caps_F[ci, i]), models)
+            c.add(Device(f"XCu{ci}_{i}", "X", (f"b{ci}_{i}", top), model="sky130_fd_pr__cap_mim_m3_1",
+                         params={"W": side, "L": side}))
     timing = {"t_mac": np.arange(V) * _T_PERIOD + _T_SAMPLE,
               "t_dac_before": np.array([a for a, _ in dac_on]) - 0.05e-9,
               "t_dac_after": np.array([b for _, b in dac_on]) - 0.05e-9,
@@ -202,18 +220,29 @@ def check_column(cfg: SimConfig, cells: CellSizes, out: str | Path | None = None
     k_sweep = np.rint(np.arange(cfg.n_vectors) * N / max(cfg.n_vectors - 1, 1))
     prod[0] = k_sweep[:, None] > np.arange(N)[None, :]
     groups = dac_groups(N, b)
-    circ, timing = column_circuit(prod, caps, c_par, cfg.vdd, float(r_on(tech.r_on_ohm, cfg.vdd, tech)), groups)
+    circ, timing = column_circuit(prod, caps, c_par, cfg.vdd, float(r_on(tech.r_on_ohm, cfg.vdd, tech)), groups,
+                                  cfg.models)
     netlist = None
     if out is not None:
         netlist = write_spice(circ, Path(out) / f"acim_column_N{N}_b{b}.sp")
+    circ = bind_models(circ, cfg.models, cfg.corner, cfg.temp_c)
     t, wav = transient(circ, 10e-12, timing["t_stop"], max_step=50e-12)
     vx = np.stack([np.interp(timing["t_mac"], t, wav[f"top{ci}"]) for ci in range(n_col)]) - cfg.vdd
+    # the reset switch's charge injection and gate feedthrough leave a pedestal on the sampled top
+    # plate, the same for every vector (the switch opens at V_rst): measured on the ideal column's
+    # k = 0 vector and removed, as the SAR reference trim would (the model has no pedestal)
+    pedestal = float(vx[0, 0])
+    vx = vx - pedestal
     before = np.stack([np.interp(timing["t_dac_before"], t, wav[f"top{ci}"]) for ci in range(n_col)])
     after = np.stack([np.interp(timing["t_dac_after"], t, wav[f"top{ci}"]) for ci in range(n_col)])
     steps = after - before  # (columns, groups): simulated DAC step of each group
     k = prod.sum(-1)  # ideal MAC count per (column, vector)
     # ideal transfer: the ideal column's sampled voltage vs −k·v_u, and its DAC steps vs size·v_u
     transfer_err = np.abs(vx[0] + k[0] * v_u).max() / v_u
+    # the switch's own capacitance on the top plate (not in the model's C_par) scales the step:
+    # a gain error; what is left after the best-fit line is the transfer's non-linearity
+    gain, icpt = np.polyfit(k[0], vx[0], 1)
+    nonlin = np.abs(vx[0] - (gain * k[0] + icpt)).max() / v_u
     dac_err = np.abs(steps[0] - np.array([len(g) for g in groups]) * v_u).max() / v_u
     # SAR conversion on the Monte-Carlo columns, with the noise the transient does not produce
     vmc, smc, kmc = vx[1:], steps[1:], k[1:]
@@ -233,8 +262,9 @@ def check_column(cfg: SimConfig, cells: CellSizes, out: str | Path | None = None
     signal = N * p * (1 - p)
     mse_model = float(model["mse_conv"][0] if np.ndim(model["mse_conv"]) else model["mse_conv"])
     res = {"n_caps": N, "adc_bits": b, "local_array": cfg.local_array, "vdd": cfg.vdd, "c_unit_fF": cu_fF,
-           "c_par_fF": c_par * 1e15, "v_unit_mV": v_u * 1e3, "sigma_mismatch": sigma_eps,
+           "c_par_fF": c_par * 1e15, "v_unit_mV": v_u * 1e3, "pedestal_mV": pedestal * 1e3, "sigma_mismatch": sigma_eps,
            "transfer_max_err_lsb": float(transfer_err), "dac_max_err_lsb": float(dac_err),
+           "transfer_gain_error_pct": float((-gain / v_u - 1.0) * 100), "transfer_nonlinearity_lsb": float(nonlin),
            "mse_sim": mse_sim, "mse_model": mse_model,
            "snr_sim_db": 10 * math.log10(signal / max(mse_sim, 1e-300)),
            "snr_model_db": 10 * math.log10(signal / max(mse_model, 1e-300)),

@@ -24,13 +24,15 @@ def small(tmp_path_factory):
 
 def test_ideal_transfer_reproduced(small):
     # the mismatch-free column's sampled voltage is −k·VDD·C_u/C_tot for every k swept
-    assert small["transfer_max_err_lsb"] < 0.01
-    assert small["dac_max_err_lsb"] < 0.01
+    # sky130 switch: its own capacitance is a small gain error; the transfer stays linear
+    assert abs(small["transfer_gain_error_pct"]) < 2.0
+    assert small["transfer_nonlinearity_lsb"] < 0.01
+    assert small["dac_max_err_lsb"] < 0.05
     k = np.array(small["ideal_transfer"]["k"])
     v = np.array(small["ideal_transfer"]["v_mac_minus_vrst"])
     assert k.min() == 0 and k.max() == 16
     slope = np.polyfit(k, v, 1)[0]
-    assert slope == pytest.approx(-small["v_unit_mV"] * 1e-3, rel=1e-3)
+    assert slope == pytest.approx(-small["v_unit_mV"] * 1e-3 * (1 + small["transfer_gain_error_pct"] / 100), rel=1e-3)
 
 
 def test_modelled_snr_reproduced(small):
@@ -51,8 +53,10 @@ def test_netlist_round_trips_through_spice_text(small):
     c = read_spice(small["netlist"])
     counts = c.counts()
     n_cols = CHECK_CONFIGS["mismatch N=16 b=4"].n_columns + 1
-    assert counts["capacitor"] == n_cols * (16 + 1) and counts["mosfet"] == n_cols
-    assert counts["resistor"] == n_cols * 16
+    models = [d.model for d in c.devices if d.kind == "X"]
+    assert models.count("sky130_fd_pr__cap_mim_m3_1") == n_cols * 16  # sky130 MIM unit caps
+    assert models.count("sky130_fd_pr__nfet_01v8") == n_cols  # sky130 reset switches
+    assert counts["capacitor"] == n_cols and counts["resistor"] == n_cols * 16
 
 
 def test_column_circuit_structure():
@@ -61,7 +65,7 @@ def test_column_circuit_structure():
     caps = np.full((2, 4), 1e-15)
     c, timing = column_circuit(prod, caps, 5e-15, 1.8, 1000.0, dac_groups(4, 2))
     assert len(timing["t_mac"]) == 3 and len(timing["t_dac_before"]) == 2
-    assert {d.name for d in c.devices} >= {"Mrst0", "Mrst1", "Cu0_0", "Cpar1", "Vrg"}
+    assert {d.name for d in c.devices} >= {"Xrst0", "Xrst1", "XCu0_0", "Cpar1", "Vrg"}
 
 
 def test_dac_groups():
@@ -81,5 +85,5 @@ def test_sim_config_validation():
 @pytest.mark.parametrize("name", list(CHECK_CONFIGS))
 def test_all_configurations_within_1p5_db(name):
     r = check_column(CHECK_CONFIGS[name], CELLS)
-    assert r["transfer_max_err_lsb"] < 0.01
+    assert r["transfer_nonlinearity_lsb"] < 0.01 and abs(r["transfer_gain_error_pct"]) < 2.0
     assert abs(r["snr_sim_db"] - r["snr_model_db"]) < 1.5, r
