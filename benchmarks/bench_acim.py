@@ -141,24 +141,32 @@ def _plot_sim(sims: dict, path: Path) -> None:
     plt.close(fig)
 
 
-def column_corners(jobs: int = 2, n_delta: int = 3) -> dict:
+def column_corners(jobs: int = 2, configs: tuple | None = None) -> dict:
     """Closed-loop ngspice column conversions (sky130 BSIM4) at every corner/temperature of
     ``CORNER_CONFIGS``: INL, DNL, SNR against the model; ``results/acim_column.json`` and
     ``figures/acim_column_transfer.png``."""
-    from eda.generators.acim_column import corner_table
+    from eda.generators.acim_column import CORNER_CONFIGS, corner_table
 
     t0 = time.perf_counter()
-    rows = corner_table(jobs=jobs, n_delta=n_delta)
+    path = HERE / "results" / "acim_column.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial: list[dict] = []
+
+    def save_partial(row: dict) -> None:  # a long run keeps what it has finished
+        partial.append(row)
+        path.write_text(json.dumps({"rows": partial, "partial": True}, indent=1))
+        print(f"done {row['corner']} {row['temp_c']:.0f} C: SNR {row['snr_sim_db']:.2f} dB, "
+              f"INL {row['max_inl_lsb']:.2f}, DNL {row['max_dnl_lsb']:.2f} LSB, {row['seconds']:.0f} s", flush=True)
+
+    rows = corner_table(configs or CORNER_CONFIGS, jobs=jobs, on_row=save_partial)
     print(f"{'corner':>7} {'T[C]':>5} {'SNR sim':>8} {'model(q)':>8} {'model':>7} {'INL':>6} {'DNL':>6} "
           f"{'wrong':>5} {'v_u sim/model [mV]':>19} {'s':>6}")
     for r in rows:
         print(f"{r['corner']:>7} {r['temp_c']:5.0f} {r['snr_sim_db']:8.2f} {r['snr_model_quant_db']:8.2f} "
               f"{r['snr_model_db']:7.2f} {r['max_inl_lsb']:6.2f} {r['max_dnl_lsb']:6.2f} {r['codes_wrong']:5d} "
               f"{r['v_unit_sim_mV']:9.1f}/{r['v_unit_model_mV']:<9.1f} {r['seconds']:6.0f}")
-    out = {"rows": rows, "seconds": round(time.perf_counter() - t0, 1), "jobs": jobs, "n_delta": n_delta,
+    out = {"rows": rows, "seconds": round(time.perf_counter() - t0, 1), "jobs": jobs,
            "machine": {"cpus": os.cpu_count(), "python": platform.python_version()}}
-    path = HERE / "results" / "acim_column.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(out, indent=1))
     _plot_column(rows, HERE / "figures" / "acim_column_transfer.png")
     print(f"wrote {path}")

@@ -415,9 +415,10 @@ def snr_from_codes(k: np.ndarray, codes: np.ndarray, n: int, b: int, p: float = 
     return 10 * math.log10(n * p * (1 - p) / max(mse, 1e-300))
 
 
-#: Process corners and temperatures of the closed-loop check (corner, °C).
-CORNER_CONFIGS: tuple[tuple[str, float], ...] = (("tt", 27.0), ("tt", 85.0), ("tt", -40.0), ("ff", 27.0),
-                                                  ("ss", 27.0))
+#: Process corners and temperatures of the closed-loop check (corner, °C, sub-unit input shifts:
+#: 3 resolves transition levels to 1/3 unit for INL/DNL, 1 gives the codes at the operating point).
+CORNER_CONFIGS: tuple[tuple[str, float, int], ...] = (("tt", 27.0, 3), ("ff", 27.0, 1), ("ss", 27.0, 1),
+                                                       ("tt", 85.0, 1), ("tt", -40.0, 1))
 
 
 def model_prediction(bench: ColumnBench, cells: Any = None) -> dict[str, float]:
@@ -464,13 +465,25 @@ def _check_one(args: tuple) -> dict[str, Any]:
     return column_check(ColumnBench(adc_bits=bits, corner=corner, temp_c=temp, models=models), n_delta)
 
 
-def corner_table(configs: tuple[tuple[str, float], ...] = CORNER_CONFIGS, adc_bits: int = 3, n_delta: int = 3,
-                 models: str = "sky130", jobs: int = 1) -> list[dict[str, Any]]:
-    """:func:`column_check` at every (corner, temperature) of ``configs`` (``jobs`` processes)."""
-    work = [(c, t, adc_bits, n_delta, models) for c, t in configs]
+def corner_table(configs: tuple[tuple[str, float, int], ...] = CORNER_CONFIGS, adc_bits: int = 3,
+                 models: str = "sky130", jobs: int = 1, on_row: Any = None) -> list[dict[str, Any]]:
+    """:func:`column_check` at every (corner, temperature, n_delta) of ``configs`` (``jobs``
+    processes); ``on_row(row)`` is called as each one finishes (rows come back in ``configs`` order)."""
+    work = [(c, t, adc_bits, nd, models) for c, t, nd in configs]
+    rows: list[dict[str, Any]] = []
     if jobs <= 1:
-        return [_check_one(w) for w in work]
-    from concurrent.futures import ProcessPoolExecutor
+        for w in work:
+            rows.append(_check_one(w))
+            if on_row is not None:
+                on_row(rows[-1])
+        return rows
+    from concurrent.futures import ProcessPoolExecutor, as_completed
 
     with ProcessPoolExecutor(jobs) as ex:
-        return list(ex.map(_check_one, work))
+        futs = {ex.submit(_check_one, w): i for i, w in enumerate(work)}
+        done: dict[int, dict[str, Any]] = {}
+        for f in as_completed(futs):
+            done[futs[f]] = f.result()
+            if on_row is not None:
+                on_row(done[futs[f]])
+    return [done[i] for i in range(len(work))]

@@ -64,9 +64,9 @@ def test_bench_validation():
 
 @pytest.mark.slow
 @needs_models
-@pytest.mark.parametrize("corner, temp", CORNER_CONFIGS)
-def test_corner_transfer(corner, temp):
-    r = column_check(ColumnBench(adc_bits=3, corner=corner, temp_c=temp), n_delta=3)
+@pytest.mark.parametrize("corner, temp, n_delta", CORNER_CONFIGS)
+def test_corner_transfer(corner, temp, n_delta):
+    r = column_check(ColumnBench(adc_bits=3, corner=corner, temp_c=temp), n_delta=n_delta)
     assert r["codes_wrong"] == 0 and r["monotonic"] and r["missing_codes"] == 0, r
     assert r["max_inl_lsb"] <= 0.5 and r["max_dnl_lsb"] <= 0.5, r
     assert abs(r["snr_sim_db"] - r["snr_model_quant_db"]) < 1.0, r
