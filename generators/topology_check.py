@@ -12,8 +12,10 @@ Rules (:data:`RULES`; :func:`rule_violations` returns ``(rule, message)`` pairs)
   channel/junctions, not capacitors or gates) to a voltage-driven port, or a capacitor on it
   (capacitively coupled nets are real: AC coupling, switched-capacitor nodes, capacitive
   feedback; the simulation deck gives them a 1 TΩ shunt so the operating point is not singular);
-* ``floating_gate`` — the same for nets with a MOS gate or BJT base (a gate net with neither a
-  DC path nor a capacitor floats);
+* ``floating_gate`` — the same for nets with a MOS gate or BJT base: a gate net with neither a
+  DC path nor a capacitor floats, unless it is a *bias line* (the gates of two or more devices of
+  one polarity and nothing else: the bias generator is not drawn, as in 324 public circuits);
+  the test bench drives a bias line like a ``VB`` port;
 * ``signal_port`` — every signal port (``VIN*``, ``VOUT*``, ``IIN*``, ``IOUT*``, ``VRF*``...;
   :func:`eda.topology.is_signal`) reaches a transistor or diode terminal directly or through
   resistors, capacitors and inductors, without crossing a supply or another driven port
@@ -44,8 +46,8 @@ from eda.graphs.pin_graph import DEVICE_TYPES, device_type
 from eda.topology import class_of, is_driven, is_port_name, is_signal
 
 __all__ = ["RULES", "GraphSet", "novelty_uniqueness", "rule_violations", "rule_pass_counts", "erc",
-           "simulation_deck", "sky130_netlist", "simulate", "check_circuit", "CheckResult", "TypeClassifier",
-           "wl_features", "MODELS", "SIZING", "VDD", "IBIAS"]
+           "simulation_deck", "bias_lines", "sky130_netlist", "simulate", "check_circuit", "CheckResult",
+           "TypeClassifier", "wl_features", "MODELS", "SIZING", "VDD", "IBIAS"]
 
 #: Supply and default bias values (volts, amperes) of the simulation deck.
 VDD = 1.8
@@ -178,17 +180,44 @@ def rule_violations(circuit: Circuit) -> list[tuple[str, str]]:
     return out
 
 
-def _dc_rules(nets: _Nets, out: list[tuple[str, str]]) -> None:
-    """Voltage loops through inductors; DC paths of every net (gate nets reported apart)."""
+def _reach(nets: _Nets) -> set[str]:
+    """Nets with a DC path (conducting terminals) to a voltage-driven port."""
     g = nx.Graph()
     g.add_nodes_from(nets.pins_on)
+    for _, t, pn in nets.devs:
+        dc = [pn[p] for p in _DC_PINS[t]]
+        g.add_edges_from(zip(dc, dc[1:], strict=False))
+    reach: set[str] = set()
+    for comp in nx.connected_components(g):
+        if any(nets.driven(n) for n in comp):
+            reach |= comp
+    return reach
+
+
+def _bias_line(nets: _Nets, net: str) -> str | None:
+    """``n``/``p`` when ``net`` joins only the gates (bases) of two or more devices of one polarity:
+    a bias line whose generator the schematic does not draw (324 public circuits have one), which a
+    test bench drives like a ``VB`` port; else None."""
+    pols: set[str] = set()
+    k = 0
+    for _, t, pn in nets.devs:
+        for p, n in pn.items():
+            if n != net:
+                continue
+            if p not in _CONTROL_PINS.get(t, ()):
+                return None
+            pols.add("n" if t in ("NM", "NPN") else "p")
+            k += 1
+    return pols.pop() if k >= 2 and len(pols) == 1 else None
+
+
+def _dc_rules(nets: _Nets, out: list[tuple[str, str]]) -> None:
+    """Voltage loops through inductors; DC paths of every net (gate nets reported apart)."""
     short = nx.Graph()
     short.add_nodes_from(nets.pins_on)
     control: set[str] = set()
     coupled: set[str] = set()
     for _, t, pn in nets.devs:
-        dc = [pn[p] for p in _DC_PINS[t]]
-        g.add_edges_from(zip(dc, dc[1:], strict=False))
         if t == "L":
             short.add_edge(pn["P"], pn["N"])
         if t == "C":
@@ -199,37 +228,43 @@ def _dc_rules(nets: _Nets, out: list[tuple[str, str]]) -> None:
         vs = sorted(n for n in comp if n in driven)
         if len(vs) > 1:
             out.append(("voltage_loop", f"voltage-source loop: ports {', '.join(vs)} shorted at DC through inductors"))
-    reach: set[str] = set()
-    for comp in nx.connected_components(g):
-        if any(n in driven for n in comp):
-            reach |= comp
+    reach = _reach(nets)
     for n in nets.pins_on:
         # a capacitively coupled net (AC coupling, switched-capacitor nodes, capacitive feedback
         # to a gate) is a real design pattern: its DC level is set by charge, not a path
         if n in reach or n in coupled:
             continue
-        rule = "floating_gate" if n in control else "dc_path"
-        out.append((rule, f"net {n} has no DC path to a supply or bias source"
-                    + (" (a floating gate: only gates and DC-blocked pins)" if rule == "floating_gate" else "")))
+        if n in control:
+            if n in nets.ports or _bias_line(nets, n) is None:
+                out.append(("floating_gate", f"net {n} has no DC path to a supply or bias source (a floating "
+                                             "gate: gates of both polarities or with DC-blocked pins)"))
+            continue
+        out.append(("dc_path", f"net {n} has no DC path to a supply or bias source"))
 
 
 def coupled_only_nets(circuit: Circuit) -> list[str]:
-    """Nets whose DC level only capacitors set (no DC path to a driven port): the simulation deck
-    gives them a high-value shunt so the operating point is not singular."""
-    found: list[tuple[str, str]] = []
-    nets = _nets(circuit, found)
+    """Nets without a DC path to a driven port (capacitively coupled or bias lines): the
+    simulation deck gives them a high-value shunt so the operating point is not singular."""
+    nets = _nets(circuit, [])
     if nets is None:
         return []
-    g = nx.Graph()
-    g.add_nodes_from(nets.pins_on)
-    for _, t, pn in nets.devs:
-        dc = [pn[p] for p in _DC_PINS[t]]
-        g.add_edges_from(zip(dc, dc[1:], strict=False))
-    reach: set[str] = set()
-    for comp in nx.connected_components(g):
-        if any(nets.driven(n) for n in comp):
-            reach |= comp
+    reach = _reach(nets)
     return sorted(n for n in nets.pins_on if n not in reach)
+
+
+def bias_lines(circuit: Circuit) -> dict[str, str]:
+    """Undrawn bias lines of a circuit: net → polarity (see the ``floating_gate`` rule)."""
+    nets = _nets(circuit, [])
+    if nets is None:
+        return {}
+    reach = _reach(nets)
+    out = {}
+    for n in nets.pins_on:
+        if n not in reach and n not in nets.ports:
+            pol = _bias_line(nets, n)
+            if pol:
+                out[n] = pol
+    return out
 
 
 def _signal_rules(nets: _Nets, out: list[tuple[str, str]]) -> None:
@@ -311,6 +346,15 @@ def _bias_polarity(circuit: Circuit, net: str) -> str:
     return kinds.pop() if len(kinds) == 1 else "m"
 
 
+def _bias_levels(pdk: str | None) -> tuple[float, float]:
+    """Bias voltages (N-type gate, P-type gate) of default-size diode-connected devices."""
+    if pdk == "sky130":
+        from eda.export.to_sky130 import BIAS_N, BIAS_P
+
+        return BIAS_N, VDD - BIAS_P
+    return 0.7, VDD - 0.7
+
+
 def _port_source(circuit: Circuit, n: str, pdk: str | None) -> Device | None:
     """The test-bench source of port ``n`` (None: outputs and the supplies, handled apart)."""
     c = class_of(n)
@@ -321,12 +365,7 @@ def _port_source(circuit: Circuit, n: str, pdk: str | None) -> Device | None:
         # SPICE current flows n+ -> source -> n-: push into N-type diodes, pull from P-type
         return Device(f"I{n}", "I", (n, "VSS") if pol == "p" else ("VDD", n), value=IBIAS)
     if c.role == "bias" and c.name in ("VB", "VBB"):
-        if pdk == "sky130":
-            from eda.export.to_sky130 import BIAS_N, BIAS_P
-
-            vn, vp = BIAS_N, VDD - BIAS_P
-        else:
-            vn, vp = 0.7, VDD - 0.7
+        vn, vp = _bias_levels(pdk)
         v = vn if pol == "n" else (vp if pol == "p" else VDD / 2)
     elif c.name == "VCLK":
         v = VDD
@@ -343,9 +382,10 @@ def simulation_deck(circuit: Circuit, title: str | None = None, pdk: str | None 
     (``VINk``, ``VLOk``, ``VRFk``), ``VREFk``, ``VCMk``, controls and generic ports at
     mid-supply; ``VCLKk`` high; ``VBk`` at 0.7 V above ``VSS`` when it drives N-type devices
     only, 0.7 V below ``VDD`` for P-type only (sky130: 0.8 V / 1.1 V, the gate voltages of
-    default-size diode-connected devices), mid-supply otherwise; current-driven ports (``IBk``,
-    ``IREFk``, ``IINk``) a 20 µA source from ``VDD`` (N-type) or to ``VSS`` (P-type); outputs
-    (``VOUTk``, ``IOUTk``, ``VIFk``) undriven.
+    default-size diode-connected devices), mid-supply otherwise; undrawn bias lines (nets of
+    same-polarity gates alone, :func:`bias_lines`) the same as a ``VB`` port of their polarity;
+    current-driven ports (``IBk``, ``IREFk``, ``IINk``) a 20 µA source from ``VDD`` (N-type) or to
+    ``VSS`` (P-type); outputs (``VOUTk``, ``IOUTk``, ``VIFk``) undriven.
 
     Args:
         pdk: None (generic level-1 models) or ``"sky130"`` (the real sky130 devices through the
@@ -373,6 +413,9 @@ def simulation_deck(circuit: Circuit, title: str | None = None, pdk: str | None 
         src = _port_source(circuit, n, pdk)
         if src is not None:
             sources.append(src)
+    vn, vp = _bias_levels(pdk)
+    for n, pol in sorted(bias_lines(circuit).items()):
+        sources.append(Device(f"VBIAS_{n}", "V", (n, "VSS"), value=vn if pol == "n" else vp))
     options: dict = {"gmin": 1e-12}
     if coupled_only_nets(circuit):
         options["rshunt"] = 1e12  # capacitively coupled nets: a DC path of 1 TΩ to ground

@@ -59,7 +59,7 @@ def test_deck_has_sources_and_models():
     (("M6 (IB1 IB1 VSS VSS)", "M6 (VSS VSS VSS VSS)"), "all terminals on net VSS"),
     (("M3 (n2 IB1 VSS VSS) nmos4", "M3 (n2 IB1 VSS VSS) nmos4\nL1 (VIN1 VIN2) inductor"), "voltage-source loop"),
     (("M3 (n2 IB1 VSS VSS) nmos4", "M3 (n2 IB1 VSS VSS) nmos4\nL1 (VDD VSS) inductor"), "voltage-source loop"),
-    (("M1 (n1 VIN1 n2 VSS) nmos4", "M1 (n1 g1 n2 VSS) nmos4\nM9 (n1 g1 n2 VSS) nmos4\nM8 (n1 g1 n2 VSS) nmos4"),
+    (("M1 (n1 VIN1 n2 VSS) nmos4", "M1 (n1 g1 n2 VSS) nmos4\nM9 (n1 g1 n2 VSS) nmos4\nM8 (n1 g1 VDD VDD) pmos4"),
      "net g1 has no DC path"),
 ])
 def test_erc_mutations_fail(mutation, reason):
@@ -71,8 +71,10 @@ def test_erc_mutations_fail(mutation, reason):
 
 
 @pytest.mark.parametrize("mutation, rule", [
-    # a gate net of gates alone floats
-    (("M1 (n1 VIN1 n2 VSS) nmos4", "M1 (n1 g1 n2 VSS) nmos4\nM9 (n1 g1 n2 VSS) nmos4"), "floating_gate"),
+    # a gate net of gates alone of both polarities floats
+    (("M1 (n1 VIN1 n2 VSS) nmos4", "M1 (n1 g1 n2 VSS) nmos4\nM9 (n1 g1 VDD VDD) pmos4"), "floating_gate"),
+    # an output port on gates alone floats too
+    (("M1 (n1 VIN1 n2 VSS) nmos4", "M1 (n1 VOUT2 n2 VSS) nmos4\nM9 (n1 VOUT2 n2 VSS) nmos4"), "floating_gate"),
     # an island of resistors has no DC path to any source
     (("M3 (n2 IB1 VSS VSS) nmos4", "M3 (n2 IB1 VSS VSS) nmos4\nR8 (x1 x2) resistor\nR9 (x1 x2) resistor"), "dc_path"),
     # a resistor across the rails changes nothing
@@ -108,6 +110,20 @@ def test_io_path_and_supply_rules():
     # no VDD is fine (real current-driven circuits have none)
     cm = "* x\n*.ports VSS IB1 IOUT1\nM1 (IB1 IB1 VSS VSS) nmos4\nM2 (IOUT1 IB1 VSS VSS) nmos4\n"
     assert rule_violations(_c(cm)) == []
+
+
+def test_bias_line_is_driven_like_a_vb_port():
+    """Gates of one polarity alone on a net: a bias line whose generator is not drawn (as in 324
+    public circuits), not a floating gate; the deck drives it like a VB port and it simulates."""
+    from eda.generators.topology_check import bias_lines, rule_violations
+
+    text = OTA.replace("M3 (n2 IB1 VSS VSS) nmos4", "M3 (n2 bl VSS VSS) nmos4\nM7 (VOUT1 bl VSS VSS) nmos4")
+    c = _c(text)
+    assert bias_lines(c) == {"bl": "n"}
+    assert rule_violations(c) == []
+    deck = simulation_deck(c)
+    assert next(d for d in deck.devices if d.name == "VBIAS_bl").value == pytest.approx(0.7)
+    assert check_circuit(c).valid
 
 
 def test_capacitively_coupled_gate_simulates():
