@@ -42,7 +42,7 @@ def _summary(rows: list[dict]) -> dict:
             "skipped": [(r["name"], r["skipped"]) for r in rows if "skipped" in r]}
 
 
-def run_library(budget: float, out: Path, limit: int | None) -> dict:
+def run_library(budget: float, out: Path, limit: int | None, pool) -> dict:
     from eda.generators.sizing.run import size_circuit
     from eda.generators.sizing.spec import parse_spec
     from eda.read.topology_dataset import load_library
@@ -52,7 +52,7 @@ def run_library(budget: float, out: Path, limit: int | None) -> dict:
     for t in tops:
         c = replace(t.circuit, devices=[d for d in t.circuit.devices if d.kind not in "VI"])
         rec = size_circuit(c, t.name, parse_spec(SPEC), out / "library", budget_s=budget, stop_when_met=True,
-                           progress=False, plot=False)
+                           progress=False, plot=False, extras=False, pool=pool)
         rows.append({k: v for k, v in rec.items() if k not in ("operating_point", "design")})
         p = rec["perf"]
         print(f"{t.ctype:15s} {t.name:34s} met={rec['met']!s:5s} gain={p.get('gain') or 0:5.1f} dB "
@@ -88,7 +88,7 @@ def _generated(n: int, seed: int) -> list:
     return picked[:n]
 
 
-def run_generated(n: int, budget: float, out: Path, seed: int) -> dict:
+def run_generated(n: int, budget: float, out: Path, seed: int, pool) -> dict:
     from eda.export.to_spice import write_spice
     from eda.generators.sizing.run import size_circuit
     from eda.generators.sizing.spec import parse_spec
@@ -97,7 +97,7 @@ def run_generated(n: int, budget: float, out: Path, seed: int) -> dict:
     for name, c in _generated(n, seed):
         write_spice(c, out / "generated" / f"{name}.sp")
         rec = size_circuit(c, name, parse_spec(SPEC), out / "generated", budget_s=budget, stop_when_met=True,
-                           progress=False, plot=False)
+                           progress=False, plot=False, extras=False, pool=pool)
         rows.append({k: v for k, v in rec.items() if k not in ("operating_point", "design")})
         p = rec["perf"]
         print(f"{name:28s} {len(c.devices):3d} dev met={rec['met']!s:5s} gain={p.get('gain') or 0:5.1f} "
@@ -139,18 +139,22 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, default=Path("/tmp/eda_bench_sizing"))
     a = ap.parse_args()
+    from eda.generators.sizing.search import make_pool
+
+    pool = make_pool()
     res = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
     if a.twostage:
         res["twostage"] = run_twostage(a.out)
     if a.library:
-        res["library"] = run_library(a.budget, a.out, a.limit)
+        res["library"] = run_library(a.budget, a.out, a.limit, pool)
         s = res["library"]
         print(f"library: {s['met']}/{s['sized']} met ({100 * s['met_rate']:.0f} %, target 90 %)", flush=True)
     if a.generated:
-        res["generated"] = run_generated(a.generated, a.gen_budget, a.out, a.seed)
+        res["generated"] = run_generated(a.generated, a.gen_budget, a.out, a.seed, pool)
         s = res["generated"]
         print(f"generated: {s['met']}/{s['sized']} met ({100 * s['met_rate']:.0f} %, target 50 %); FoM median "
               f"{s['fom_median']}, best {s['fom_best']} (AnalogGenie 36.5, AnalogToBi 168.5)", flush=True)
+    pool.shutdown()
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(res, indent=1, default=float))
     print(f"wrote {RESULTS}")

@@ -111,9 +111,8 @@ def fast_models(deck: str) -> str:
 
     corner = m.group(2).lower()
     sizes = _fet_sizes(deck)
-    text = binned_lib_text(corner, sizes) if sizes else None
-    if text is None:
-        text = f".include {reduced_lib(corner, devices_used(deck))}"
+    others = bool(re.search(r"sky130_fd_pr__(?![np]fet_)", deck[m.end():], re.IGNORECASE))
+    text = binned_lib_text(corner, sizes, others) if sizes else f".include {reduced_lib(corner, devices_used(deck))}"
     return deck[:m.start()] + text + deck[m.end():]
 
 

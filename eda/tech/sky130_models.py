@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import math
 import os
 import re
 from functools import cache
@@ -96,6 +95,9 @@ def include_card(corner: str = "tt", reduced: bool = True,
 
 
 _FET_FILE = "continuous/models_fet.spice"
+# markers around the non-FET model files in a reduced library (dropped when a deck uses none)
+_OTHER_BEGIN, _OTHER_END = "* >>> ", "* <<< "
+_OTHER_FILES = tuple(f"continuous/models_{k}.spice" for k in ("bjt", "diodes", "resistors", "capacitors"))
 _SUBCKT_RE = re.compile(r"^\.subckt\s+(\S+)", re.IGNORECASE)
 
 
@@ -124,28 +126,46 @@ def _fet_subckts(names: set[str]) -> str:
     return "\n".join(out)
 
 
-def _keep_bins(text: str, geometries: tuple[tuple[float, float], ...]) -> str:
-    """FET subcircuit text with only the size-binned ``.model`` cards whose [lmin, lmax) x
-    [wmin, wmax) holds one of ``geometries`` ((W, L) in µm, W per finger); other lines verbatim."""
-    out: list[str] = []
+@cache
+def _bin_blocks(text: str) -> tuple[tuple[tuple[float, ...] | None, str], ...]:
+    """``text`` cut into pieces: size-binned ``.model`` cards with their (lmin, lmax, wmin, wmax)
+    in metres, and everything else (limits None), in order."""
+    out: list[tuple[tuple[float, ...] | None, str]] = []
+    plain: list[str] = []
     block: list[str] = []
 
     def flush() -> None:
-        lim = {k: float(v) for k, v in re.findall(r"\b(lmin|lmax|wmin|wmax)\s*=\s*([-+0-9.eE]+)", "\n".join(block))}
-        eps = 1e-12  # 1 pm: a size on a bin edge keeps both neighbours (ngspice's own choice among them)
-        if len(lim) < 4 or any(lim["lmin"] - eps <= ln * 1e-6 <= lim["lmax"] + eps
-                               and lim["wmin"] - eps <= w * 1e-6 <= lim["wmax"] + eps for w, ln in geometries):
-            out.extend(block)
+        lim = dict(re.findall(r"\b(lmin|lmax|wmin|wmax)\s*=\s*([-+0-9.eE]+)", "\n".join(block[:8])))
+        key = tuple(float(lim[k]) for k in ("lmin", "lmax", "wmin", "wmax")) if len(lim) == 4 else None
+        out.append((key, "\n".join(block)))
         block.clear()
 
     for ln in text.splitlines():
-        if ln.lower().startswith(".model") or (block and not ln.startswith(("+", "*")) and ln.strip()):
-            if block:
-                flush()
-        (block if ln.lower().startswith(".model") or block else out).append(ln)
+        is_model = ln.lower().startswith(".model")
+        if block and (is_model or not ln.startswith(("+", "*")) and ln.strip()):
+            flush()
+        if is_model or block:
+            if is_model and plain:
+                out.append((None, "\n".join(plain)))
+                plain.clear()
+            block.append(ln)
+        else:
+            plain.append(ln)
     if block:
         flush()
-    return "\n".join(out)
+    if plain:
+        out.append((None, "\n".join(plain)))
+    return tuple(out)
+
+
+def _keep_bins(text: str, geometries: tuple[tuple[float, float], ...]) -> str:
+    """FET subcircuit text with only the size-binned ``.model`` cards whose [lmin, lmax] x
+    [wmin, wmax] holds one of ``geometries`` ((W, L) in µm, W per finger); other lines verbatim.
+    A size on a bin edge (within 1 pm) keeps both neighbours: ngspice's own choice is among them."""
+    eps = 1e-12
+    return "\n".join(body for lim, body in _bin_blocks(text)
+                     if lim is None or any(lim[0] - eps <= ln * 1e-6 <= lim[1] + eps
+                                           and lim[2] - eps <= w * 1e-6 <= lim[3] + eps for w, ln in geometries))
 
 
 def reduced_lib(corner: str = "tt", devices: tuple[str, ...] | list[str] = CORE_DEVICES,
@@ -176,7 +196,7 @@ def reduced_lib(corner: str = "tt", devices: tuple[str, ...] | list[str] = CORE_
     sources = [model_lib()] + [root / ln.split()[1] for ln in section if ln.lower().startswith(".include")]
     stamp = "|".join(f"{p}:{p.stat().st_mtime_ns}" for p in sources if p.exists())
     geo = tuple(sorted({(round(w, 4), round(ln, 4)) for w, ln in geometries})) if geometries else None
-    key = hashlib.sha1(f"{corner}|{','.join(wanted)}|{stamp}|{geo}".encode()).hexdigest()[:16]
+    key = hashlib.sha1(f"v3|{corner}|{','.join(wanted)}|{stamp}|{geo}".encode()).hexdigest()[:16]
     path = cache_dir() / f"sky130_{corner}_{key}.spice"
     if path.is_file():
         return path
@@ -193,6 +213,9 @@ def reduced_lib(corner: str = "tt", devices: tuple[str, ...] | list[str] = CORE_
             parts.append(ln)
         elif low.split()[1] == _FET_FILE:
             parts.append(fet_text)
+        elif low.split()[1] in _OTHER_FILES:
+            name = ln.split()[1]
+            parts += [f"{_OTHER_BEGIN}{name}", (root / name).read_text(), f"{_OTHER_END}{name}"]
         elif low.split()[1].startswith("continuous/"):
             parts.append((root / ln.split()[1]).read_text())
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
@@ -206,69 +229,20 @@ def devices_used(text: str) -> list[str]:
     return sorted({m.lower() for m in re.findall(r"\b(sky130_fd_pr__[np]fet_\w+)", text, re.IGNORECASE)})
 
 
-_MODEL_RE = re.compile(r"^\.model\s", re.IGNORECASE)
-_BIN_RE = {k: re.compile(rf"\b{k}\s*=\s*([-+0-9.eE]+)") for k in ("lmin", "lmax", "wmin", "wmax")}
-
-
 @cache
-def _split_bins(path: Path) -> tuple[list[str], dict[str, list[tuple[tuple[float, ...], str]]]]:
-    """A reduced library as (text pieces, bins per FET): pieces alternate plain text and
-    ``\\0FET`` markers where the FET's bin models go; each bin is ((lmin, lmax, wmin, wmax) in m, text)."""
-    pieces: list[str] = []
-    bins: dict[str, list[tuple[tuple[float, ...], str]]] = {}
-    cur: list[str] = []
-    fet = None
-    model: list[str] | None = None
-
-    def close_model() -> None:
-        nonlocal model
-        if model is not None and fet is not None:
-            head = " ".join(model[:6])
-            lim = tuple(float(_BIN_RE[k].search(head).group(1)) if _BIN_RE[k].search(head) else math.nan
-                        for k in ("lmin", "lmax", "wmin", "wmax"))
-            bins[fet].append((lim, "\n".join(model)))
-        model = None
-
-    for ln in path.read_text().splitlines():
-        m = _SUBCKT_RE.match(ln)
-        if m and "fet" in m.group(1).lower():
-            fet = m.group(1).lower()
-            bins[fet] = []
-        elif fet is not None and _MODEL_RE.match(ln):
-            close_model()
-            if not bins[fet]:
-                cur.append(f"\0{fet}")
-            model = [ln]
-            continue
-        elif fet is not None and ln.lower().startswith(".ends"):
-            close_model()
-            fet = None
-        if model is not None:
-            model.append(ln)
-        else:
-            cur.append(ln)
-    pieces.append("\n".join(cur))
-    return pieces, bins
+def _reduced_text(path: Path) -> str:
+    return path.read_text()
 
 
-def _holds(lim: tuple[float, ...], w_um: float, l_um: float) -> bool:
-    lmin, lmax, wmin, wmax = lim
-    eps = 1e-6
-    return lmin * (1 - eps) <= l_um * 1e-6 <= lmax * (1 + eps) and wmin * (1 - eps) <= w_um * 1e-6 <= wmax * (1 + eps)
-
-
-def binned_lib_text(corner: str, sizes: dict[str, set[tuple[float, float]]]) -> str | None:
-    """Text of the reduced library of ``corner`` keeping, per FET, only the BSIM4 bins that hold
-    one of its (W per finger, L) sizes in µm (bins touching a size on their edge are all kept).
-    ngspice picks the bin by size, so results equal the full library's; parsing drops from
-    ~0.3 s to a few ms. None when a size lies in no bin (let ngspice report it on the full set)."""
-    text, bins = _split_bins(reduced_lib(corner, sorted(sizes)))
-    out = text[0].split("\n")
-    for i, ln in enumerate(out):
-        if ln.startswith("\0"):
-            fet = ln[1:]
-            want = sizes.get(fet, set())
-            if not all(any(_holds(lim, w, ln_um) for lim, _ in bins[fet]) for w, ln_um in want):
-                return None
-            out[i] = "\n".join(body for lim, body in bins[fet] if any(_holds(lim, w, ln_um) for w, ln_um in want))
-    return "\n".join(out)
+def binned_lib_text(corner: str, sizes: dict[str, set[tuple[float, float]]], others: bool = True) -> str:
+    """Text of the reduced library of ``corner`` for the FETs in ``sizes`` keeping only the BSIM4
+    size bins that hold one of the (W per finger, L) sizes in µm (:func:`_keep_bins`), to inline
+    in a deck. ngspice picks the bin by size, so results equal the full library's, and parsing
+    drops from ~0.3 s to a few ms. ``others=False`` also drops the non-FET models (the deck uses
+    none)."""
+    geo = tuple(sorted({(round(w, 4), round(ln, 4)) for s in sizes.values() for w, ln in s}))
+    text = _keep_bins(_reduced_text(reduced_lib(corner, sorted(sizes))), geo)
+    if not others:
+        text = re.sub(rf"^{re.escape(_OTHER_BEGIN)}(\S+)$.*?^{re.escape(_OTHER_END)}\1$", "", text,
+                      flags=re.MULTILINE | re.DOTALL)
+    return text

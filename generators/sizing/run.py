@@ -81,11 +81,12 @@ def bode_plot(bench: AmpBench, result: SizingResult, path: Path, title: str) -> 
 
 def size_circuit(circuit: Circuit, name: str, spec: Spec, out: Path | None, corner: str = "tt",
                  budget_s: float = 90.0, seed: int = 0, stop_when_met: bool = False, progress: bool = True,
-                 plot: bool = True) -> dict:
+                 plot: bool = True, extras: bool = True, pool=None) -> dict:
     """Size one circuit and write ``NAME_sized.sp``, ``NAME_tb.sp``, ``NAME_perf.json`` and
-    ``NAME_bode.png`` under ``out``; returns the performance record."""
+    ``NAME_bode.png`` under ``out``; returns the performance record (see :func:`size` for
+    ``extras`` and ``pool``)."""
     res = size(circuit, spec, corner=corner, budget_s=budget_s, seed=seed, stop_when_met=stop_when_met,
-               progress=progress)
+               progress=progress, extras=extras, pool=pool)
     bench = res.bench
     assert bench is not None
     rec = {"name": name, "spec": str(spec), "corner": corner, "met": res.met, "evaluations": res.evaluations,
@@ -114,9 +115,11 @@ def size_folder(folder: Path, spec: Spec, out: Path, corner: str = "tt", budget_
     """Size every amplifier-type netlist under ``folder``; writes per-circuit files and
     ``table.json`` / ``table.md`` under ``out``. Non-amplifiers and unreadable files are listed
     with the reason."""
+    from eda.generators.sizing.search import make_pool
     from eda.read.topology_dataset import read_netlist_topology
 
     rows: list[dict] = []
+    pool = make_pool()
     for f in netlist_files(folder):
         name = f.stem if f.parent == folder else f"{f.parent.name}_{f.stem}"
         try:
@@ -125,12 +128,14 @@ def size_folder(folder: Path, spec: Spec, out: Path, corner: str = "tt", budget_
             if not is_amplifier(circuit, t.ctype):
                 rows.append({"name": name, "file": str(f), "skipped": "not an amplifier-type circuit"})
                 continue
-            rec = size_circuit(circuit, name, spec, out, corner, budget_s, seed, stop_when_met, progress)
+            rec = size_circuit(circuit, name, spec, out, corner, budget_s, seed, stop_when_met, progress,
+                               pool=pool)
         except EdaError as e:
             rows.append({"name": name, "file": str(f), "skipped": str(e).splitlines()[0][:200]})
             continue
         rec["file"] = str(f)
         rows.append({k: v for k, v in rec.items() if k not in ("operating_point", "design")})
+    pool.shutdown()
     out.mkdir(parents=True, exist_ok=True)
     (out / "table.json").write_text(json.dumps(rows, indent=1, default=float))
     (out / "table.md").write_text(table_markdown(rows))

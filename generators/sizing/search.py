@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,8 +23,6 @@ from eda.generators.sizing.space import Space
 from eda.generators.sizing.spec import Spec
 from eda.generators.sizing.testbench import AmpBench, Design
 
-_BENCH: AmpBench | None = None
-_SPACE: Space | None = None
 _FAIL = 10.0  # constraint value of a candidate that does not simulate
 
 
@@ -36,16 +34,15 @@ def fom(perf: dict, cl: float) -> float | None:
     return (ugb / 1e6) * (cl / 1e-12) / (p / 1e-3)
 
 
-def _init(bench: AmpBench) -> None:
-    global _BENCH, _SPACE
-    _BENCH, _SPACE = bench, Space(bench)
-
-
-def _evaluate(u: np.ndarray) -> dict:
-    assert _BENCH is not None and _SPACE is not None
-    perf = _BENCH.evaluate(_SPACE.decode(u))
+def _evaluate(bench: AmpBench, u: np.ndarray) -> dict:
+    perf = bench.evaluate(Space(bench).decode(u))
     perf.pop("fets", None)
     return perf
+
+
+def make_pool(workers: int = 2) -> ProcessPoolExecutor:
+    """Worker processes for :func:`size` (reuse one across circuits to skip the start-up)."""
+    return ProcessPoolExecutor(max_workers=workers, mp_context=_context())
 
 
 def objectives(perf: dict, spec: Spec) -> tuple[list[float], list[float]]:
@@ -81,11 +78,13 @@ def _score(perf: dict, spec: Spec) -> tuple:
 
 
 def size(circuit: Circuit, spec: Spec, corner: str = "tt", budget_s: float = 90.0, workers: int = 2,
-         pop_size: int = 16, seed: int = 0, stop_when_met: bool = False, progress: bool = True) -> SizingResult:
+         pop_size: int = 12, seed: int = 0, stop_when_met: bool = False, progress: bool = True,
+         extras: bool = True, pool: ProcessPoolExecutor | None = None) -> SizingResult:
     """Size ``circuit`` (generic devices, amplifier ports) to ``spec`` within ``budget_s`` seconds.
 
-    ``stop_when_met`` ends the search at the first generation with a design meeting the spec
-    (benchmarks); otherwise the whole budget goes to improving the figure of merit.
+    ``stop_when_met`` ends the search at the first design meeting the spec (benchmarks); otherwise
+    the whole budget goes to improving the figure of merit. ``extras`` adds output swing and slew
+    to the chosen design's performance. ``pool``: worker processes to use (else its own).
 
     Raises:
         InputError: the circuit has no amplifier ports or no MOSFET.
@@ -114,30 +113,42 @@ def size(circuit: Circuit, spec: Spec, corner: str = "tt", budget_s: float = 90.
     best: tuple | None = None
     bar = tqdm(total=int(budget_s), desc=f"sizing {(circuit.title or 'circuit')[:30]}", unit="s",
                disable=not progress, dynamic_ncols=True)
-    with ProcessPoolExecutor(max_workers=workers, initializer=_init, initargs=(bench,),
-                             mp_context=_context()) as pool:
-        while time.monotonic() - t0 < budget_s:
+    stop = False
+    own = pool is None
+    pool = pool or make_pool(workers)
+    try:
+        while not stop and time.monotonic() - t0 < budget_s:
             pop = algo.ask()
             xs = pop.get("X")
-            perfs = list(pool.map(_evaluate, list(xs)))
+            futures = {pool.submit(_evaluate, bench, x): i for i, x in enumerate(xs)}
+            perfs: list[dict] = [{"ok": False, "reason": "not run (time budget)"}] * len(xs)
+            for fut in as_completed(futures):
+                i = futures[fut]
+                perfs[i] = fut.result()
+                history.append({k: perfs[i].get(k) for k in ("gain", "ugb", "pm", "power", "ok")})
+                key = _score(perfs[i], spec)
+                if best is None or key < best[0]:
+                    best = (key, xs[i], perfs[i])
+                    bar.set_postfix_str(_postfix(best[2]))
+                bar.n = min(int(time.monotonic() - t0), int(budget_s))
+                bar.refresh()
+                if time.monotonic() - t0 > budget_s or (stop_when_met and not best[0][0]):
+                    stop = True
+                    for f in futures:
+                        f.cancel()
+                    break
             fg = [objectives(p, spec) for p in perfs]
             Evaluator().eval(StaticProblem(problem, F=np.array([f for f, _ in fg]), G=np.array([g for _, g in fg])),
                              pop)
             algo.tell(infills=pop)
-            for x, p in zip(xs, perfs, strict=True):
-                history.append({k: p.get(k) for k in ("gain", "ugb", "pm", "power", "ok")})
-                key = _score(p, spec)
-                if best is None or key < best[0]:
-                    best = (key, x, p)
-            bar.n = min(int(time.monotonic() - t0), int(budget_s))
-            bar.set_postfix_str(_postfix(best[2]))
-            if stop_when_met and not best[0][0]:
-                break
+    finally:
+        if own:
+            pool.shutdown(cancel_futures=True)
     bar.close()
     assert best is not None
     design = space.decode(best[1])
-    perf = bench.evaluate(design, swing=True)
-    perf["slew"] = bench.slew(design, perf.get("ugb")) if perf.get("ok") else None
+    perf = bench.evaluate(design, swing=extras)
+    perf["slew"] = bench.slew(design, perf.get("ugb")) if extras and perf.get("ok") else None
     perf["fom"] = fom(perf, spec.cl)
     return SizingResult(design, perf, spec.met(perf), len(history), time.monotonic() - t0, history, bench)
 

@@ -1,9 +1,10 @@
 """The search space of a topology: one variable per matching group's W and L, mirror
 multipliers, R/C values, bias values and the input common mode; all mapped from [0, 1].
 
-The starting design comes from the gm/Id tables: every branch at :data:`I_BRANCH`, input pairs at
-gm/Id = 15, loads and sinks at gm/Id = 10, L = 0.5 µm; bias voltages are the |Vgs| of those
-devices, bias currents the branch current.
+The starting design comes from the gm/Id tables: every branch at :data:`I_BRANCH` (output stages
+:data:`OUT_BOOST` times that, through their width or mirror ratio), input pairs at gm/Id = 15,
+loads and sinks at gm/Id = 10, L = 0.5 µm; bias voltages are the |Vgs| of those devices, bias
+currents the branch current.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ W_RANGE, L_RANGE = (0.42, 60.0), (0.15, 2.0)
 R_RANGE, C_RANGE = (500.0, 500e3), (50e-15, 5e-12)
 I_RANGE, V_RANGE, CM_RANGE = (1e-6, 60e-6), (0.3, 1.5), (0.3, 1.5)
 MULT_MAX = 8
+OUT_BOOST = 3
 
 
 @dataclass
@@ -117,13 +119,18 @@ class Space:
         b = self.bench
         d = Design(sizes={})
         inputs = set(b.roles.inputs)
+        outs = set(b.roles.outputs)
+        drain = {x.name: x.nodes[0] for x in b.fets}
         for g in b.groups:
             dev = next(x for x in b.fets if x.name == g.members[0])
-            gm_id = 15.0 if dev.nodes[1] in inputs else 10.0
-            w = table.width_for(g.polarity, 0.5, gm_id, I_BRANCH)
+            pair = dev.nodes[1] in inputs
+            gm_id = 15.0 if pair else 10.0
+            # an output stage carries OUT_BOOST branch currents: its pole sits above the first stage's
+            boost = OUT_BOOST if not pair and not g.ratio and any(drain[m] in outs for m in g.members) else 1
+            w = table.width_for(g.polarity, 0.5, gm_id, I_BRANCH * boost)
             d.sizes[g.name] = (round(min(max(w, W_RANGE[0]), W_RANGE[1]), 3), 0.5)
             for m in g.ratio:
-                d.mult[m] = 1
+                d.mult[m] = OUT_BOOST if drain[m] in outs else 1
         for dev in b.circuit.devices:
             if dev.kind == "R":
                 d.values[dev.name] = 20e3

@@ -159,7 +159,7 @@ class AmpBench:
         with ``swing``, the output swing (V). ``ok`` False with a ``reason`` when it fails."""
         from eda.sim.ngspice import run_deck
 
-        cmds = ["op", AC_CMD] + (["dc voff -1.8 1.8 0.01"] if swing else [])
+        cmds = ["op", AC_CMD] + (["dc voff -1.8 1.8 0.02"] if swing else [])
         try:
             res = run_deck(self.deck(design), cmds)
         except EdaError as e:
