@@ -245,3 +245,54 @@ def size(
                f"{rec['seconds']} s; wrote {out}/{netlist.stem}_sized.sp, _tb.sp, _perf.json, _bode.png")
     if not rec["met"]:
         raise typer.Exit(1)
+
+
+@app.command()
+def measure(
+    netlist: Path = typer.Argument(..., callback=in_file, help="Netlist (library form, SPICE, or Cadence N.cir body)."),
+    ctype: str = typer.Option(None, "--type", help="Circuit type (default: the netlist's *.type label, else the "
+                                                  "classifier): amplifier types, comparator, bandgap, current_mirror."),
+    corner: str = typer.Option("tt", help="sky130 process corner (tt, ff, ss, sf, fs)."),
+    cl: float = typer.Option(1e-12, parser=float_range(0, lo_open=True), help="Load capacitance of amplifiers, F."),
+    json_out: Path = typer.Option(None, "--json", callback=out_file, help="Also write the results as JSON."),
+) -> None:
+    """Measure a circuit at default sky130 sizes with the testbench of its type; print JSON.
+
+    Amplifiers: DC gain, UGB, phase margin, power, output swing, slew (gm/Id starting design).
+    Comparators: delay and offset. Bandgaps: reference vs temperature. Current mirrors: output
+    resistance and matching."""
+    import json
+
+    from eda.errors import InputError
+    from eda.generators.sizing.benches import measure_bandgap, measure_comparator, measure_mirror
+    from eda.generators.sizing.roles import AMPLIFIER_TYPES
+    from eda.generators.sizing.run import circuit_type
+    from eda.read.topology_dataset import read_netlist_topology
+
+    t = read_netlist_topology(netlist)
+    c = t.circuit
+    c.devices = [d for d in c.devices if d.kind not in "VI"]
+    kind = ctype or circuit_type(c, t.ctype)
+    if kind in AMPLIFIER_TYPES:
+        from eda.generators.sizing.gmid import load_table
+        from eda.generators.sizing.space import Space
+        from eda.generators.sizing.testbench import AmpBench
+
+        bench = AmpBench(c, corner=corner, cl=cl)
+        design = Space(bench).initial(load_table(corner))
+        bench.calibrate(design)
+        res = bench.evaluate(design, swing=True)
+        res["slew"] = bench.slew(design, res.get("ugb")) if res.get("ok") else None
+        res.update(type=kind, design=design.to_dict(), inverting_input=bench.inn)
+    elif kind == "comparator":
+        res = measure_comparator(c, corner)
+    elif kind == "bandgap":
+        res = measure_bandgap(c, corner)
+    elif kind == "current_mirror":
+        res = measure_mirror(c, corner)
+    else:
+        raise InputError(f"{netlist}: no testbench for type {kind!r} (amplifiers, comparator, bandgap, current_mirror)")
+    text = json.dumps(res, indent=1, default=float)
+    typer.echo(text)
+    if json_out:
+        json_out.write_text(text)
