@@ -96,6 +96,10 @@ def generate(
                                    "--type (default: the checkpoint's, 0 if none; > 0 costs two model rows "
                                    "per sample)."),
     force: bool = typer.Option(False, help="Run even when the estimated time is over the limit."),
+    size: bool = typer.Option(False, "--size", help="Then size every valid amplifier-type sample in sky130 "
+                                                    "(eda topo size) into OUT/sized, with a table."),
+    spec: str = typer.Option("gain>=40dB, pm>=45, cl=1pF", help="Sizing targets with --size."),
+    size_budget: float = typer.Option(30.0, parser=float_range(5, 3600), help="Sizing seconds per circuit."),
 ) -> None:
     """Sample circuits; write each valid one as a simulatable SPICE deck, report.json and gallery.png.
 
@@ -121,11 +125,19 @@ def generate(
     guidance = shipped["guidance"] if guidance is None else guidance
     rep = gen(m, vocab, ck, GenerateParams(n=n, ctype=ctype, temperature=temperature, grammar=grammar,
                                            simulate=simulate, seed=seed, threads=threads, guidance=guidance,
-                                           pdk=None if pdk == "generic" else pdk), out, progress=True)
+                                           pdk=None if pdk == "generic" else pdk), out, progress=True,
+              graphs=(graphs := []))
     keys = ["n", "decoded", "rule_clean", "valid", "unique", "novel", "mean_devices", "max_devices",
             "circuits_per_s_sample_erc"]
     typer.echo(json.dumps({k: rep[k] for k in keys}, indent=1))
     typer.echo(f"wrote {len(rep.get('files', []))} SPICE decks, report.json and gallery.png to {out}")
+    if size:
+        from eda.generators.sizing.run import size_generated
+        from eda.generators.sizing.spec import parse_spec
+
+        rows = size_generated(graphs, parse_spec(spec), out / "sized", size_budget, ctype)
+        typer.echo(f"sized {len(rows)} amplifier-type samples, {sum(r['met'] for r in rows)} meet {spec}; "
+                   f"table in {out / 'sized' / 'table.md'}")
 
 
 @app.command()

@@ -153,6 +153,9 @@ def table_markdown(rows: list[dict]) -> str:
 
         def num(v, scale=1.0, fmt="{:.1f}"):
             return fmt.format(v * scale) if isinstance(v, (int, float)) else "–"
+        if not p.get("ok"):
+            lines.append(f"| {r['name']} | no | {(p.get('reason') or 'failed')[:60]} | | | | | {r['seconds']} |")
+            continue
         lines.append(f"| {r['name']} | {'yes' if r['met'] else 'no'} | {num(p.get('gain'))} | "
                      f"{num(p.get('ugb'), 1e-6, '{:.2f}')} | {num(p.get('pm'))} | {num(p.get('power'), 1e6)} | "
                      f"{num(p.get('fom'))} | {r['seconds']} |")
@@ -160,3 +163,29 @@ def table_markdown(rows: list[dict]) -> str:
     if skipped:
         lines += ["", "Skipped:"] + [f"- {r['name']}: {r['skipped']}" for r in skipped]
     return "\n".join(lines) + "\n"
+
+
+def size_generated(graphs: list, spec: Spec, out: Path, budget_s: float, ctype: str | None = None,
+                   corner: str = "tt") -> list[dict]:
+    """Size the amplifier-type circuits among generated device-pin ``graphs`` (``eda topo generate
+    --size``); writes per-circuit files and ``table.md``/``table.json`` under ``out``."""
+    from eda.generators.sizing.search import make_pool
+    from eda.graphs.pin_graph import graph_to_circuit
+
+    rows: list[dict] = []
+    pool = make_pool()
+    for k, g in enumerate(graphs):
+        c = graph_to_circuit(g, title=f"generated {k}")
+        if not is_amplifier(c, ctype if ctype in AMPLIFIER_TYPES else None):
+            continue
+        try:
+            rec = size_circuit(c, f"gen_{k:04d}", spec, out, corner, budget_s, stop_when_met=True, pool=pool)
+        except EdaError as e:
+            rows.append({"name": f"gen_{k:04d}", "skipped": str(e).splitlines()[0][:200]})
+            continue
+        rows.append({k2: v for k2, v in rec.items() if k2 not in ("operating_point", "design")})
+    pool.shutdown()
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "table.json").write_text(json.dumps(rows, indent=1, default=float))
+    (out / "table.md").write_text(table_markdown(rows))
+    return [r for r in rows if "skipped" not in r]
