@@ -16,7 +16,7 @@ from eda.predictors.checkpoint import CHECKPOINT_FORMAT, load_checkpoint, save_c
 from eda.predictors.layers import ConductanceConv, fine_head, rasterise
 from eda.predictors.normalize import Normalizer, denormalise, prepare
 from eda.predictors.pdnnet import PDNNet, PDNNetParams
-from eda.predictors.train import TrainParams, flip, split_names, train_model
+from eda.predictors.train import TrainParams, flip, split_names, train_model, transpose
 
 SMALL = {"pdnnet": PDNNetParams(hidden=8, layers=2, base=4, depth=2), "cnn": CNNParams(base=4, depth=2),
          "gnn": GNNParams(hidden=8, layers=2)}
@@ -123,6 +123,12 @@ def test_flip_moves_graph_and_maps_together(graphs, norm):
         back = flip(q, fx, fy)
         assert back.offset == p.offset and torch.equal(back.cluster_tile, p.cluster_tile)
         assert torch.equal(back.fine, p.fine) and torch.equal(back.image, p.image)
+    # transposition: rasterised clusters, label and fine head all turn with it
+    q = transpose(p)
+    assert torch.allclose(rasterise(h, q), rasterise(h, p).transpose(2, 3)) and torch.equal(q.y, p.y.T)
+    assert torch.allclose(fine_head(coef.transpose(2, 3), q), fine_head(coef, p).T, atol=1e-4)
+    back = transpose(q)
+    assert back.offset == p.offset and back.shape == p.shape and torch.equal(back.cluster_tile, p.cluster_tile)
 
 
 def test_checkpoint_round_trip_and_refusals(graphs, norm, tmp_path):
