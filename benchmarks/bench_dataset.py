@@ -20,8 +20,8 @@ import numpy as np
 
 
 def _build(out: Path, n: int, size: str, workers: int, seed: int = 0) -> dict:
-    from eda.dataset.irdrop import build_irdrop_dataset
     from eda.dataset.runner import read_manifest
+    from eda.generators.irdrop_sample import build_irdrop_dataset
 
     t0 = time.perf_counter()
     rep = build_irdrop_dataset(out, n, size=size, seed=seed, workers=workers, progress=False)

@@ -54,7 +54,7 @@ def _save(res: dict) -> None:
 
 def accuracy(data: Path, n: int, epochs: int, out: Path, ship: bool, max_minutes: float,
              targets=("static", "dynamic"), models=("pdnnet", "cnn", "gnn", "gbdt")) -> dict:
-    from eda.dataset.irdrop import build_irdrop_dataset
+    from eda.generators.irdrop_sample import build_irdrop_dataset
     from eda.predictors.evaluate import compare
 
     have = len(list((data / "raw").glob("s*/params.json"))) if (data / "raw").exists() else 0
@@ -86,7 +86,8 @@ def accuracy(data: Path, n: int, epochs: int, out: Path, ship: bool, max_minutes
 def speed(out: Path, seed: int = 3) -> dict:
     import torch
 
-    from eda.dataset.irdrop import make_irdrop_sample, read_sample
+    from eda.dataset.irdrop import read_sample
+    from eda.generators.irdrop_sample import make_irdrop_sample
     from eda.graphs.pdn_graph import build_pdn_graph
     from eda.pdn.solve import solve_static, solve_transient
     from eda.predictors.checkpoint import load_checkpoint

@@ -35,7 +35,7 @@ _LAZY = {
     "find_cases": "eda.pdn.contest:find_cases",
     "score": "eda.pdn.metrics:score",
     "read_sample": "eda.dataset.irdrop:read_sample",
-    "build_irdrop_dataset": "eda.dataset.irdrop:build_irdrop_dataset",
+    "build_irdrop_dataset": "eda.generators.irdrop_sample:build_irdrop_dataset",
     "run_drc": "eda.verify.drc:run_drc",
     "run_lvs": "eda.verify.lvs:run_lvs",
     "predict_case": "eda.predictors.predict:predict_case",

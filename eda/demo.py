@@ -15,7 +15,7 @@ from pathlib import Path
 STAGES: list[tuple[str, str]] = [
     ("SPICE round trip + ngspice", "eda.sim.demo"),
     ("PDN IR-drop solve", "eda.pdn.demo"),
-    ("Dataset build", "eda.dataset.demo"),
+    ("Dataset build", "eda.generators.irdrop_demo"),
     ("IR-drop prediction (PDNNet)", "eda.predictors.demo"),
     ("Analog topology generation", "eda.generators.topology_demo"),
     ("ACIM design-space exploration", "eda.generators.acim_demo"),

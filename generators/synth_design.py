@@ -28,7 +28,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from eda.errors import InputError
-from eda.generators.pdn_tech import PdnTech, get_tech
+from eda.tech.generic45 import PdnTech, pdn_technology
 
 __all__ = ["DesignParams", "Design", "make_design", "sample_design_params", "SIZES", "validated"]
 
@@ -54,7 +54,7 @@ class DesignParams(BaseModel):
     """Parameters of a synthetic design (all sampled by :func:`sample_design_params`).
 
     Attributes:
-        tech: technology name (:data:`eda.generators.pdn_tech.TECHS`).
+        tech: technology name (:func:`eda.tech.get_technology`).
         width_um, height_um: die size (µm).
         utilization: mean standard-cell utilisation of the free row area.
         power_density_w_mm2: mean standard-cell power density outside hotspots (W/mm²).
@@ -96,7 +96,7 @@ class DesignParams(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self):
-        tech = get_tech(self.tech)
+        tech = pdn_technology(self.tech)
         if self.height_um < 2 * tech.row_height_um:
             raise ValueError(f"height_um must hold at least two rows of {tech.row_height_um} um")
         if self.width_um < tech.site_width_um * tech.cell_sites[2]:
@@ -270,7 +270,7 @@ def sample_design_params(rng: np.random.Generator, size: str = "small", tech: st
     """Draw design parameters for a dataset size preset (``small``, ``medium``, ``large``)."""
     if size not in SIZES:
         raise InputError(f"size must be one of {', '.join(SIZES)}, got {size!r}")
-    t = get_tech(tech)
+    t = pdn_technology(tech)
     lo, hi = SIZES[size]
     w = float(rng.uniform(lo, hi))
     h = float(np.clip(w * rng.uniform(0.75, 1.33), lo, hi))
@@ -306,7 +306,7 @@ def make_design(params: DesignParams | None = None, **kw) -> Design:
             the field).
     """
     p = params if params is not None else validated(DesignParams, **kw)
-    tech = get_tech(p.tech)
+    tech = pdn_technology(p.tech)
     rng = np.random.default_rng(p.seed)
     W, H = p.width_um, p.height_um
     rh, sw = tech.row_height_um, tech.site_width_um

@@ -14,7 +14,7 @@ from the first free layer above them::
                                  nearest rail nodes, split by distance
 
 Node names follow the ICCAD'23 contest: ``n1_<layer>_<x>_<y>`` with x/y in database units
-(:attr:`~eda.generators.pdn_tech.PdnTech.dbu_per_um`). Pieces left floating by macro cuts are dropped.
+(:attr:`~eda.tech.generic45.PdnTech.dbu_per_um`). Pieces left floating by macro cuts are dropped.
 Every number comes from a validated :class:`PdnParams`; :func:`sample_pdn_params` draws one from the
 technology's ranges.
 """
@@ -30,9 +30,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scipy.sparse.csgraph import connected_components
 
 from eda.errors import InputError
-from eda.generators.pdn_tech import get_tech
 from eda.generators.synth_design import Design, validated
 from eda.pdn.model import GROUND, PDN
+from eda.tech.generic45 import pdn_technology
 
 __all__ = ["LayerParams", "PdnParams", "SynthPdn", "make_pdn", "sample_pdn_params", "PAD_PATTERNS"]
 
@@ -105,7 +105,7 @@ class PdnParams(BaseModel):
 
     @model_validator(mode="after")
     def _match_tech(self):
-        tech = get_tech(self.tech)
+        tech = pdn_technology(self.tech)
         names = [ly.name for ly in tech.layers]
         got = [ly.name for ly in self.layers]
         if len(got) < 2 or got != names[:len(got)]:
@@ -296,7 +296,7 @@ def make_pdn(design: Design, params: PdnParams | None = None, **kw) -> SynthPdn:
             other than the design's).
     """
     p = params if params is not None else validated(PdnParams, **kw)
-    tech = get_tech(p.tech)
+    tech = pdn_technology(p.tech)
     if tech.name != design.tech.name:
         raise InputError(f"PdnParams.tech: {p.tech!r} differs from the design's technology {design.tech.name!r}")
     dbu = tech.dbu_per_um

@@ -176,7 +176,7 @@ class IRDropDataset(Dataset):
     def download(self) -> None:
         if self.build is None:
             raise InputError("no samples under raw/", file=self.root)
-        from eda.dataset.irdrop import build_irdrop_dataset
+        from eda.generators.irdrop_sample import build_irdrop_dataset
 
         build_irdrop_dataset(self.root, int(self.build), size="small", seed=self.seed, progress=self.log)
         self._names = self._scan(Path(self.raw_dir))

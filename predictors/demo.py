@@ -12,7 +12,8 @@ def demo(out: Path) -> dict:
 
     import numpy as np
 
-    from eda.dataset.irdrop import make_irdrop_sample, read_sample
+    from eda.dataset.irdrop import read_sample
+    from eda.generators.irdrop_sample import make_irdrop_sample
     from eda.graphs.pdn_graph import build_pdn_graph
     from eda.pdn.solve import solve_static, solve_transient
     from eda.predictors.checkpoint import load_checkpoint

@@ -34,7 +34,7 @@ FORBIDDEN = {
 TOP = ("eda.cli", "eda.demo")
 
 #: module -> owner, for upward imports whose fix has not landed yet (xfail, strict=False).
-KNOWN: dict[str, str] = {"eda.dataset.irdrop": "A (pdn: synthetic generators move into the core)"}
+KNOWN: dict[str, str] = {}
 
 #: package files allowed over 600 lines, with the reason their owner gave.
 LONG_OK: dict[str, str] = {}

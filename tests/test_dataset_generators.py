@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from eda.errors import InputError
-from eda.generators.pdn_tech import GENERIC45, get_tech
 from eda.generators.synth_design import DesignParams, make_design, sample_design_params, validated
 from eda.generators.synth_pdn import LayerParams, PdnParams, make_pdn, sample_pdn_params
 from eda.pdn.solve import solve_static
+from eda.tech.generic45 import GENERIC45, pdn_technology
 
 
 def _design(seed=0, **kw):
@@ -186,7 +186,7 @@ def test_bad_params_name_the_field():
     with pytest.raises(InputError, match="size"):
         sample_design_params(np.random.default_rng(0), "huge")
     with pytest.raises(InputError, match="unknown technology"):
-        get_tech("nope")
+        pdn_technology("nope")
 
 
 def test_strap_load_model_lumps_loads_at_vias():
@@ -209,7 +209,7 @@ def test_dynamic_label_semantics_match_ngspice():
     d = _design(seed=8, width_um=40.0, height_um=40.0, n_macros=0, macro_area_frac=0.0, n_hotspots=1)
     net = make_pdn(d, PdnParams(layers=_layers(m7={"pitch_um": 12.0}, m8={"pitch_um": 12.0}, m9={"pitch_um": 18.0}),
                                 pad_pattern="sparse", n_pads=1, decap=True, pad_inductance_h=1e-10))
-    dyn, (t, cur) = net.dynamic_pdn(160)  # 6 ps steps: converged to a few % (see eda.dataset.irdrop.SIZE_DT)
+    dyn, (t, cur) = net.dynamic_pdn(160)  # 6 ps steps: converged to a few % (see eda.generators.irdrop_sample.SIZE_DT)
     ours = solve_transient(dyn, times=t, load_waveform=(t, cur))
     worst = int(np.argmax(ours.worst_drop))
     probe = str(dyn.node_names[worst])

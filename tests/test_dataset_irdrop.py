@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from eda.dataset.irdrop import build_irdrop_dataset, make_irdrop_sample, read_sample, verify_sample
+from eda.dataset.irdrop import read_sample, verify_sample
 from eda.errors import InputError
+from eda.generators.irdrop_sample import build_irdrop_dataset, make_irdrop_sample
 
 FILES = ("netlist.sp", "current_map.csv", "pdn_density.csv", "eff_dist_map.csv", "ir_drop_map.csv",
          "ir_drop_dynamic_map.csv", "netlist_dynamic.sp", "load_times.npy", "load_currents.npy",

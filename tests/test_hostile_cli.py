@@ -44,7 +44,7 @@ def _dataset(root: Path, name: str, *, dataset_json=None, manifest=None, sample_
     """A hand-made dataset folder: identity, manifest rows and one sample folder (s000000)."""
     d = root / name
     (d / "raw").mkdir(parents=True)
-    ident = {"kind": "irdrop", "builder": "eda.dataset.irdrop:make_irdrop_sample",
+    ident = {"kind": "irdrop", "builder": "eda.generators.irdrop_sample:make_irdrop_sample",
              "verifier": "eda.dataset.irdrop:verify_sample", "config": {"size": "small"}, "seed": 0, "format": 1}
     js = dataset_json if dataset_json is not None else json.dumps(ident).encode()
     (d / "dataset.json").write_bytes(js)

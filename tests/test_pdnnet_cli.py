@@ -123,7 +123,7 @@ def test_compare_writes_table_and_plots(data, tmp_path):
 def test_shipped_models_predict_a_fresh_case_out_of_the_box(tmp_path, target, max_nmae):
     """`eda irdrop predict CASE` with no --model: the shipped checkpoint loads (weights only) and is accurate
     on a sample of the training generator it never saw (a seed outside its training set)."""
-    from eda.dataset.irdrop import make_irdrop_sample
+    from eda.generators.irdrop_sample import make_irdrop_sample
 
     case = tmp_path / "case"
     make_irdrop_sample(987654, case, size="small")

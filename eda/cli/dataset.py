@@ -65,8 +65,8 @@ def irdrop(
 ) -> None:
     """Build N synthetic IR-drop samples (design + PDN + contest maps + exact static/dynamic labels).
     Ctrl-C stops it cleanly (finished samples kept); rerun the same command to resume."""
-    from eda.dataset.irdrop import build_irdrop_dataset
     from eda.dataset.runner import check_build_size
+    from eda.generators.irdrop_sample import build_irdrop_dataset
 
     sec, mb, rss = IRDROP_COST[size]
     check_build_size(out, n, 1 if scheduler else workers, seconds_per_sample=sec, mb_per_sample=mb,

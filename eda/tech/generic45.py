@@ -1,4 +1,6 @@
-"""The one technology description used by the synthetic design and PDN generators.
+"""``generic45``: the generic 45 nm technology behind the synthetic design and PDN generators.
+
+Looked up by name with :func:`eda.tech.get_technology` (``get_technology("generic45")``), beside sky130.
 
 Every process number of :mod:`eda.generators.synth_design` and :mod:`eda.generators.synth_pdn` lives
 here: row and site geometry, supply, metal stack (direction, sheet resistance, width and pitch ranges),
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-__all__ = ["MetalTech", "ViaTech", "PdnTech", "TECHS", "get_tech"]
+__all__ = ["MetalTech", "ViaTech", "PdnTech", "GENERIC45", "pdn_technology"]
 
 
 class MetalTech(BaseModel):
@@ -70,7 +72,7 @@ class PdnTech(BaseModel):
 
     Attributes:
         name: technology name.
-        dbu_per_um: database units per µm in node names (1000: nm, the convention of ``eda.pdn``).
+        dbu_per_um: database units per µm in node names (2000: the ICCAD'23 contest convention).
         vdd: nominal supply (V).
         row_height_um, site_width_um: standard-cell row height and placement site width (µm).
         cell_sites: (min, median, max) cell width in sites (lognormal between min and max).
@@ -91,7 +93,7 @@ class PdnTech(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: str
-    dbu_per_um: int = Field(default=1000, gt=0)
+    dbu_per_um: int = Field(default=2000, gt=0)
     vdd: float = Field(gt=0)
     row_height_um: float = Field(gt=0)
     site_width_um: float = Field(gt=0)
@@ -136,7 +138,7 @@ class PdnTech(BaseModel):
 
 GENERIC45 = PdnTech(
     name="generic45",
-    dbu_per_um=1000,
+    dbu_per_um=2000,
     vdd=1.1,
     row_height_um=1.4,
     site_width_um=0.19,
@@ -167,15 +169,12 @@ GENERIC45 = PdnTech(
     slew_ps=(20.0, 80.0),
 )
 
-#: Registered technologies by name.
-TECHS: dict[str, PdnTech] = {GENERIC45.name: GENERIC45}
-
-
-def get_tech(name: str) -> PdnTech:
-    """A registered technology by name (``InputError`` naming the known ones otherwise)."""
+def pdn_technology(name: str) -> PdnTech:
+    """The technology ``name`` (:func:`eda.tech.get_technology`), which must carry a PDN stack."""
     from eda.errors import InputError
+    from eda.tech import get_technology
 
-    try:
-        return TECHS[name]
-    except KeyError:
-        raise InputError(f"unknown technology {name!r}; known: {', '.join(sorted(TECHS))}") from None
+    tech = get_technology(name)
+    if not isinstance(tech, PdnTech):
+        raise InputError(f"technology {name!r} has no PDN stack for the synthetic generators; use generic45")
+    return tech

@@ -9,8 +9,8 @@ from pathlib import Path
 
 def demo(out: Path) -> dict:
     """Build a few small samples, verify one, and draw one sample's maps (``out/dataset/``)."""
-    from eda.dataset.irdrop import build_irdrop_dataset
     from eda.dataset.report import plot_sample, verify_dataset
+    from eda.generators.irdrop_sample import build_irdrop_dataset
 
     d = Path(out) / "dataset"
     rep = build_irdrop_dataset(d, 4, size="small", seed=7, workers=1, progress=False)

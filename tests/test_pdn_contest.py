@@ -1,0 +1,230 @@
+"""ICCAD'23 contest cases and IBM power-grid decks as published: readers, scale, maps, acceptance on real data."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+from conftest import shared_path
+from typer.testing import CliRunner
+
+from eda.cli import app
+from eda.errors import InputError
+from eda.pdn import maps as pm
+from eda.pdn.check import PdnCheckError, check_pdn
+from eda.pdn.contest import find_cases, read_case
+from eda.pdn.metrics import score
+from eda.pdn.parse import parse_pdn, read_pdn
+from eda.pdn.pipeline import solve_to_dir
+from eda.pdn.solve import solve_static, solve_transient
+from eda.pdn.write import write_map_csv
+
+runner = CliRunner()
+
+# 3 x 3 m1 nodes 4 um apart (2000 dbu/um), one via up to an m4 pad
+DECK = "\n".join(
+    [f"R{k} n1_m1_{x * 8000}_{y * 8000} n1_m1_{(x + 1) * 8000}_{y * 8000} 1" for k, (x, y) in
+     enumerate((x, y) for x in range(2) for y in range(3))]
+    + [f"Rv{k} n1_m1_{x * 8000}_{y * 8000} n1_m1_{x * 8000}_{(y + 1) * 8000} 1" for k, (x, y) in
+       enumerate((x, y) for x in range(3) for y in range(2))]
+    + ["Rvia n1_m1_8000_8000 n1_m4_8000_8000 0.5", "V0 n1_m4_8000_8000 0 1.1"]
+    + [f"I{k} n1_m1_{x * 8000}_{y * 8000} 0 1e-3" for k, (x, y) in enumerate((x, y) for x in range(3)
+                                                                            for y in range(3))]
+    + [".op", ".end"]) + "\n"
+
+
+def _folder_case(tmp_path, shape=(9, 9), deck=DECK):
+    d = tmp_path / "testcase1"
+    d.mkdir()
+    (d / "netlist.sp").write_text(deck)
+    pdn = parse_pdn(deck)
+    maps = pm.feature_maps(pdn, shape, dbu_per_um=2000)
+    maps["ir_drop"] = pm.ir_drop_map(pdn, solve_static(pdn).drop, shape, dbu_per_um=2000)
+    for k, f in (("current", "current_map.csv"), ("pdn_density", "pdn_density.csv"),
+                 ("eff_dist", "eff_dist_map.csv"), ("ir_drop", "ir_drop_map.csv")):
+        write_map_csv(maps[k], d / f)
+    return d, maps
+
+
+def test_read_case_both_layouts_and_dbu(tmp_path):
+    d, maps = _folder_case(tmp_path)
+    case = read_case(d)
+    assert case.name == "testcase1" and case.complete and case.shape == (9, 9)
+    assert case.dbu_per_um == 2000
+    np.testing.assert_allclose(case.maps["ir_drop"], maps["ir_drop"], rtol=1e-8)
+    assert read_case(d / "netlist.sp").map_paths == case.map_paths
+    flat = tmp_path / "fake"
+    flat.mkdir()
+    shutil.copy(d / "netlist.sp", flat / "current_map07.sp")
+    for k, f in (("current", "current_map.csv"), ("pdn_density", "pdn_density.csv"),
+                 ("eff_dist", "eff_dist_map.csv"), ("ir_drop", "ir_drop_map.csv")):
+        shutil.copy(d / f, flat / f"current_map07_{k}.csv")
+    shutil.copy(d / "current_map.csv", flat / "current_map08_current.csv")  # maps-only case, incomplete
+    cases = find_cases(tmp_path)
+    assert [c.name for c in cases] == ["current_map07", "current_map08", "testcase1"]
+    assert cases[1].deck is None and not cases[1].complete
+    assert [c.name for c in find_cases(tmp_path, complete=True)] == ["current_map07", "testcase1"]
+    assert read_case(flat / "current_map07.sp").shape == (9, 9)
+
+
+def test_case_errors_name_the_problem(tmp_path):
+    d, _ = _folder_case(tmp_path)
+    with pytest.raises(InputError, match=r"given 9x9 maps.*17x17 at 1000 dbu/um"):
+        _ = read_case(d, dbu_per_um=1000).dbu_per_um  # deck written at 2000
+    (d / "eff_dist_map.csv").unlink()
+    with pytest.raises(InputError, match="eff_dist_map.csv"):
+        read_case(d)
+    wide = tmp_path / "w"
+    wide.mkdir()
+    d2, _ = _folder_case(wide, shape=(30, 30))
+    with pytest.raises(InputError) as e:
+        _ = read_case(d2).dbu_per_um
+    assert "30x30" in str(e.value) and "9x9 at 2000 dbu/um" in str(e.value)
+    with pytest.raises(InputError, match="no such"):
+        read_case(tmp_path / "absent")
+
+
+def test_solve_cli_on_a_case_folder(tmp_path):
+    d, maps = _folder_case(tmp_path)
+    r = runner.invoke(app, ["irdrop", "solve", str(d), "--out", str(tmp_path / "o"), "--no-pictures"])
+    assert r.exit_code == 0, r.output
+    s = json.loads((tmp_path / "o" / "summary.json").read_text())
+    assert s["dbu_per_um"] == 2000 and s["map_shape"] == [9, 9] and s["map_method"] == "contest"
+    assert s["vs_given_ir_drop_map"]["mae"] < 1e-9 and s["vs_given_ir_drop_map"]["hotspot_f1"] == 1
+    r = runner.invoke(app, ["irdrop", "solve", str(d), "--out", str(tmp_path / "o2"), "--dbu-per-um", "1000"])
+    assert r.exit_code != 0 and "dbu" in r.output + str(r.exception)
+    r = runner.invoke(app, ["irdrop", "maps", str(d), "--out", str(tmp_path / "m"), "--no-pictures"])
+    assert r.exit_code == 0, r.output
+    s = json.loads((tmp_path / "m" / "summary.json").read_text())
+    assert all(v["mae"] <= 1e-8 * v["max_abs_given"] for v in s["vs_given"].values())  # 9-digit CSV
+
+
+@pytest.mark.parametrize("args, needle", [(["--method", "bogus"], "method"), (["--stop", "inf"], "finite"),
+                                          (["--step", "1e-30"], "time points")])
+def test_bad_solver_options_are_one_line_errors(tmp_path, args, needle):
+    deck = tmp_path / "d.sp"
+    deck.write_text(DECK.replace(".op", ".tran 1e-12 1e-10"))
+    r = runner.invoke(app, ["irdrop", "solve", str(deck), "--out", str(tmp_path / "o"), "--mode", "dynamic", *args])
+    assert r.exit_code != 0
+    assert needle in (r.output + str(r.exception)) and "Traceback" not in r.output
+
+
+def test_contest_map_is_cubic_griddata():
+    from scipy.interpolate import griddata
+
+    rng = np.random.default_rng(0)
+    x, y = rng.uniform(0, 20, 200), rng.uniform(0, 15, 200)
+    v = np.sin(x / 5) * np.cos(y / 4) + 0.5
+    got = pm._contest_interpolate(x, y, v, (21, 16))
+    gx, gy = np.meshgrid(np.arange(21.0), np.arange(16.0), indexing="ij")
+    ref = griddata(np.c_[x, y], v, (gx, gy), method="cubic")
+    near = griddata(np.c_[x, y], v, (gx, gy), method="nearest")
+    ref = np.maximum(np.where(np.isnan(ref), near, ref), 0)
+    np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-15)
+    assert np.isnan(griddata(np.c_[x, y], v, (gx, gy), method="cubic")).any()  # the hull fill is exercised
+
+
+def test_check_pdn_catches_bad_networks():
+    check_pdn(parse_pdn(DECK))
+    with pytest.raises(PdnCheckError, match="negative"):
+        check_pdn(parse_pdn(DECK.replace("V0 n1_m4_8000_8000 0 1.1", "V0 n1_m4_8000_8000 0 -1.1")))
+    with pytest.raises(PdnCheckError, match="no pads"):
+        check_pdn(parse_pdn(DECK.replace("V0 n1_m4_8000_8000 0 1.1", "")))
+    with pytest.raises(PdnCheckError, match="float"):
+        check_pdn(parse_pdn(DECK + "R99 n1_m1_90000_0 n1_m1_98000_0 1\n"))
+    with pytest.raises(PdnCheckError, match="different voltages"):
+        check_pdn(parse_pdn(DECK + "V1 n1_m1_0_0 0 1.0\nV2 n1_m1_0_0 n1_m4_8000_8000 0\n"))
+
+
+def test_metrics_are_finite_on_an_all_zero_golden():
+    s = score(np.full((3, 3), 1e-3), np.zeros((3, 3)))
+    assert all(np.isfinite(v) for v in s.values()) and s["nmae"] == 1.0
+
+
+def test_ibm_control_cards_and_print_probes():
+    deck = ("* ibm\nr1 n0_0_0 n0_10_0 0.5\nv1 n0_0_0 0 1.8\ni1 n0_10_0 0 1m\nc1 n0_10_0 0 1p\n"
+            ".tran 1e-12 1e-11\n.opti nopage acct\n.width out=512\n.print tran v(n0_10_0) v(n0_0_0)\n.temp 25\n"
+            ".end\n")
+    pdn = parse_pdn(deck, file="x.spice")
+    assert pdn.print_nodes == ["n0_10_0", "n0_0_0"]
+    assert any("x.spice:7: .opti ignored" in n for n in pdn.notes)
+    with pytest.raises(InputError, match=r"x.spice:2.*\.foo"):
+        parse_pdn("* t\n.foo bar\n", file="x.spice")
+
+
+# ---------------------------------------------------------------------------------------- real data
+def _acceptance(case) -> dict:
+    s = solve_static(case.pdn)
+    m = pm.ir_drop_map(case.pdn, s.drop, case.shape, dbu_per_um=case.dbu_per_um)
+    assert m.shape == case.maps["ir_drop"].shape
+    return score(m, case.maps["ir_drop"])
+
+
+@pytest.mark.parametrize("rel", ["real/testcase11", "fake/current_map49.sp"])
+def test_contest_cases_fast_subset(shared, rel):
+    case = read_case(shared_path(shared, f"iccad23/{rel}"))
+    assert case.dbu_per_um == 2000
+    s = _acceptance(case)
+    assert s["mae"] <= 1e-5 and s["hotspot_f1"] >= 0.95, s
+
+
+#: Cases whose hotspot F1 misses 0.95 although MAE is ~2 uV: the golden maps' interpolation differs from
+#: scipy's at a few tiles next to the 0.9 x max threshold (see README, "IR-drop analysis").
+F1_MISSES = {"current_map27", "current_map57"}
+
+
+@pytest.mark.slow
+def test_every_complete_contest_case(shared):
+    cases = find_cases(shared_path(shared, "iccad23"), complete=True)
+    assert len(cases) >= 28
+    for case in cases:
+        s = _acceptance(case)
+        assert s["mae"] <= 1e-5, (case.name, s)
+        assert (s["hotspot_f1"] >= 0.95) != (case.name in F1_MISSES), (case.name, s)
+
+
+def test_maps_only_case_is_refused_by_solve(shared, tmp_path):
+    d = shared_path(shared, "iccad23/real/testcase17")
+    with pytest.raises(InputError, match="no netlist"):
+        solve_to_dir(d, tmp_path)
+    assert read_case(d).shape == (566, 566)
+
+
+def test_ibmpg1_static_matches_published_solution(shared):
+    deck = shared_path(shared, "ibmpg/ibmpg1.spice")
+    pdn = read_pdn(deck)
+    v = solve_static(pdn).voltage
+    names, vals = [], []
+    for line in (deck.parent / "ibmpg1.solution").read_text().splitlines():
+        t = line.split()
+        if len(t) == 2 and t[0] != "G":  # 'G' is the solution file's ground entry
+            names.append(t[0])
+            vals.append(float(t[1]))
+    idx = np.array([pdn.node_index(n) for n in names])
+    assert len(idx) == pdn.n_nodes
+    assert np.abs(v[idx] - np.array(vals)).max() < 1e-5
+
+
+def _ibm_waves(path) -> dict:
+    waves, cur = {}, None
+    for line in path.read_text().splitlines():
+        t = line.split()
+        if len(t) == 2 and t[0] == "Node:":
+            cur = waves.setdefault(t[1], [])
+        elif len(t) == 2 and not t[0].endswith(":"):
+            cur.append((float(t[0]), float(t[1])))
+    return {k: np.array(v) for k, v in waves.items()}
+
+
+@pytest.mark.parametrize("stop", [pytest.param(None, marks=pytest.mark.slow), 1e-9])
+def test_ibmpg1t_print_probes_match_published_waveforms(shared, stop):
+    deck = shared_path(shared, "ibmpg/ibmpg1t.spice")
+    pdn = read_pdn(deck)  # unmodified: .opti, .width, .print accepted
+    ref = _ibm_waves(deck.parent / "ibmpg1t.output")
+    assert sorted(ref) == sorted(pdn.print_nodes) and len(ref) == 20
+    tr = solve_transient(pdn, stop=stop, probes=pdn.print_nodes)
+    for node, w in ref.items():
+        w = w[w[:, 0] <= tr.times[-1] + 1e-15]
+        assert np.abs(np.interp(w[:, 0], tr.times, tr.probes[node]) - w[:, 1]).max() < 1e-3, node
