@@ -117,8 +117,18 @@ def describe_error(e: BaseException) -> tuple[str, int, bool]:
     return _one_line(f"internal error: {type(e).__name__}: {e} (a bug: rerun with --debug and report it)"), 1, False
 
 
+class _Interrupted(Exception):
+    """Carries a KeyboardInterrupt past Typer, which would turn it into a silent exit 130."""
+
+
 class _Root(TyperGroup):
     """The root group: runs Click without its standalone error printing and ends every failure in one line."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt as e:
+            raise _Interrupted(e) from None
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         _DEBUG["on"] = False
@@ -132,7 +142,7 @@ class _Root(TyperGroup):
         except SystemExit as e:
             code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
         except BaseException as e:  # noqa: BLE001 - the one place that reports every failure
-            code = handle_error(e)
+            code = handle_error(e.args[0] if isinstance(e, _Interrupted) else e)
         if standalone_mode:
             sys.exit(code)
         return code
@@ -194,4 +204,8 @@ def demo(out: str = typer.Option("out/demo", help="Output folder.", callback=out
 
 def main() -> None:
     """Console entry point (``eda``)."""
-    app()
+    try:
+        app()
+    except KeyboardInterrupt:  # Ctrl-C while the command line is still being set up
+        typer.secho("error: interrupted", fg="red", err=True)
+        sys.exit(130)

@@ -78,11 +78,11 @@ def verify_dataset(out: str | Path, n: int = 3, seed: int = 0, **kw) -> dict:
         raise InputError("no finished samples to verify", file=out)
     pick = sorted(np.random.default_rng(seed).choice(ok_ids, size=min(n, len(ok_ids)), replace=False).tolist())
     from eda.dataset.runner import one_blas_thread
+    from eda.dataset.schema import IrdropParams, check_sample_files, read_model
 
-    if meta.get("kind") == "irdrop":  # the sample description every reader relies on
-        from eda.dataset.schema import IrdropParams, read_model
-
-        for i in pick:
+    for i in pick:  # junk companions are one clear error naming the file, not a crash inside the verifier
+        check_sample_files(out / "raw" / i)
+        if meta.get("kind") == "irdrop":  # the sample description every reader relies on
             read_model(out / "raw" / i / "params.json", IrdropParams, "params.json")
     with one_blas_thread():
         results = [fn(out / "raw" / i, **kw) for i in pick]

@@ -444,7 +444,7 @@ def _execute(fn, todo: list[int], seed: int, raw: Path, workers: int, scheduler)
     it = iter(args)
     try:
         for a in it:  # keep a bounded queue: 2 tasks per worker
-            pending.add(pool.submit(run_one, *a))
+            pending.add(_submit(pool, a))
             if len(pending) >= 2 * workers:
                 break
         while pending:
@@ -453,17 +453,29 @@ def _execute(fn, todo: list[int], seed: int, raw: Path, workers: int, scheduler)
                 yield f.result()
                 a = next(it, None)
                 if a is not None:
-                    pending.add(pool.submit(run_one, *a))
+                    pending.add(_submit(pool, a))
     except BaseException:
         _stop_pool(pool, pending)
         raise
     pool.shutdown(wait=True)
 
 
+def _submit(pool, a):
+    """``pool.submit(run_one, *a)`` with Ctrl-C ignored meanwhile: a worker process the pool spawns here
+    inherits the ignored SIGINT from its first instruction, so a Ctrl-C while it is still importing cannot
+    print a traceback from it (the main process alone handles Ctrl-C)."""
+    if threading.current_thread() is not threading.main_thread():
+        return pool.submit(run_one, *a)
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        return pool.submit(run_one, *a)
+    finally:
+        signal.signal(signal.SIGINT, old)
+
+
 def _stop_pool(pool, pending) -> None:
-    """Stop a process pool now: cancel queued tasks, terminate the workers, reap them (no zombies)."""
-    for f in pending:
-        f.cancel()
+    """Stop a process pool now: terminate the workers and reap them (no zombies). Futures are not cancelled:
+    the pool's own thread fails them as broken (cancelling first makes that thread raise on Python 3.11)."""
     procs = list(getattr(pool, "_processes", {}).values())
     for p in procs:
         if p.is_alive():
@@ -474,7 +486,7 @@ def _stop_pool(pool, pending) -> None:
         if p.is_alive():
             p.kill()
             p.join(1.0)
-    pool.shutdown(wait=False, cancel_futures=True)
+    pool.shutdown(wait=False)
 
 
 def _worker_init(parent: int) -> None:

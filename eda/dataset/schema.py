@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from eda.errors import InputError
 
 __all__ = ["DatasetMeta", "ManifestRow", "IrdropParams", "IrdropSummary", "read_json_file", "read_model",
-           "validation_text"]
+           "validation_text", "load_npy", "check_sample_files"]
 
 
 class DatasetMeta(BaseModel):
@@ -103,3 +103,45 @@ def read_model(path: str | Path, model: type[BaseModel], what: str = "JSON file"
         return model.model_validate(obj)
     except ValidationError as e:
         raise InputError(f"{what} has the wrong shape: {validation_text(e)}", file=path) from None
+
+
+def load_npy(path: str | Path, mmap: bool = False):
+    """``np.load`` of a plain array file, never unpickling (``allow_pickle=False``); ``InputError`` naming the
+    file when it is not an ``.npy`` array or holds pickled (object) data."""
+    import numpy as np
+
+    path = Path(path)
+    try:
+        return np.load(path, allow_pickle=False, mmap_mode="r" if mmap else None)
+    except FileNotFoundError:
+        raise InputError("missing array file", file=path) from None
+    except ValueError as e:
+        if "pickle" in str(e).lower():
+            raise InputError("holds pickled (object) data; refused: arrays are loaded with allow_pickle=False",
+                             file=path) from None
+        raise InputError(f"not a NumPy .npy array: {e}", file=path) from None
+    except (OSError, EOFError) as e:
+        raise InputError(f"not a readable .npy array: {e}", file=path) from None
+
+
+def check_sample_files(sample_dir: str | Path) -> None:
+    """Cheap sanity of a sample folder before a reader relies on it: every ``.npy`` is a plain array (no
+    pickles), every ``.json`` parses, every text file (``.csv``, ``.sp``) starts as UTF-8 text without NUL
+    bytes. ``InputError`` names the first bad file."""
+    d = Path(sample_dir)
+    for f in sorted(d.iterdir()):
+        if f.suffix == ".npy":
+            load_npy(f, mmap=True)
+        elif f.suffix == ".json":
+            read_json_file(f, f.name)
+        elif f.suffix in (".csv", ".sp"):
+            with open(f, "rb") as fh:
+                head = fh.read(1 << 16)
+            if b"\x00" in head:
+                raise InputError("binary data (NUL bytes) in a text file", file=f)
+            try:
+                head.decode("utf-8")
+            except UnicodeDecodeError as e:
+                if e.start < len(head) - 4:  # not just a multi-byte character cut at the 64 KiB mark
+                    raise InputError(f"not UTF-8 text (byte 0x{head[e.start]:02x} at offset {e.start})",
+                                     file=f) from None
