@@ -75,6 +75,24 @@ def _validation_message(e) -> str:
     return "; ".join(parts)
 
 
+def _decoding_file(e: BaseException) -> str | None:
+    """The file a decoding error came from, found in the failing frames: the ``Path`` whose ``read_text``
+    failed, or an open text file being read (a ``UnicodeDecodeError`` itself carries no file name)."""
+    import io
+    from pathlib import PurePath
+
+    tb, found = e.__traceback__, None
+    while tb is not None:
+        loc = tb.tb_frame.f_locals
+        if tb.tb_frame.f_code.co_name in ("read_text", "open") and isinstance(loc.get("self"), PurePath):
+            found = str(loc["self"])
+        for v in loc.values():
+            if isinstance(v, io.TextIOWrapper) and isinstance(getattr(v, "name", None), str):
+                found = v.name
+        tb = tb.tb_next
+    return found
+
+
 def describe_error(e: BaseException) -> tuple[str, int, bool]:
     """(one-line message, exit status, expected) for an exception that ended a command.
 
@@ -103,7 +121,9 @@ def describe_error(e: BaseException) -> tuple[str, int, bool]:
     if isinstance(e, ValidationError):
         return _one_line(_validation_message(e)), 1, True
     if isinstance(e, UnicodeDecodeError):
-        return f"input is not UTF-8 text (a binary file?): {e.reason} at byte {e.start}", 1, True
+        f = _decoding_file(e)
+        return (f"{f + ': ' if f else ''}not UTF-8 text (a binary file?): {e.reason} at byte {e.start}", 1,
+                True)
     if isinstance(e, json.JSONDecodeError):
         return _one_line(f"invalid JSON: {e}"), 1, True
     if isinstance(e, OSError):
