@@ -1,6 +1,6 @@
 """Sizing benchmark (issue #17): library op-amps, generated op-amps, one two-stage op-amp to spec.
 
-    nice -n 5 python benchmarks/bench_sizing.py [--library] [--generated 100] [--twostage] [--quick]
+    nice -n 5 python benchmarks/bench_sizing.py [--models] [--library] [--generated 100] [--twostage]
 
 * library: every op-amp-type topology of the built-in library (opamp1, opamp2, folded_cascode,
   telescopic) sized for gain ≥ 40 dB, PM ≥ 45° at C_L = 1 pF (tt), stopping at the first design that
@@ -10,6 +10,9 @@
   ≥ 50 % met; median and best FoM = UGB·C_L/power (MHz·pF/mW).
 * twostage: ``opamp2/twostage_miller`` to gain ≥ 60 dB, UGB ≥ 10 MHz, PM ≥ 60° (C_L 1 pF), wall time
   to the first design that meets it (target < 2 min); its Bode plot goes to benchmarks/figures.
+
+* models: one OTA operating point with the full sky130 library, the reduced model file and the
+  inlined size bins (time each, drain currents identical).
 
 Results: benchmarks/results/sizing.json (merged with earlier parts).
 """
@@ -23,6 +26,8 @@ import statistics
 import time
 from dataclasses import replace
 from pathlib import Path
+
+import numpy as np
 
 from eda.errors import EdaError
 
@@ -139,11 +144,42 @@ def run_twostage(out: Path) -> dict:
             "design": rec["design"]}
 
 
+def run_models() -> dict:
+    """ngspice time of one OTA operating point with the full sky130 library, the reduced file and the
+    inlined size bins; the drain currents must be identical."""
+    from eda.generators.sizing.gmid import load_table
+    from eda.generators.sizing.space import Space
+    from eda.generators.sizing.testbench import AmpBench
+    from eda.paths import PATHS
+    from eda.read.topology_dataset import read_topology
+    from eda.sim import ngspice
+    from eda.tech.sky130_models import devices_used, reduced_lib
+
+    bench = AmpBench(read_topology(PATHS.topologies / "opamp1" / "ota_5t.cir").circuit)
+    deck = bench.deck(Space(bench).initial(load_table()))
+    m = ngspice._SKY130_LIB.search(deck)
+    decks = {"full": (deck, False),
+             "reduced_file": (deck[:m.start()] + f".include {reduced_lib('tt', devices_used(deck))}" + deck[m.end():],
+                              False),
+             "size_bins_inline": (deck, True)}
+    out, ids = {}, {}
+    for k, (text, fast) in decks.items():
+        t0 = time.perf_counter()
+        (_, v), = ngspice.run_deck(text, ["op"], use_fast_models=fast)
+        out[f"{k}_s"] = time.perf_counter() - t0
+        ids[k] = [float(np.real(x[0])) for key, x in sorted(v.items()) if key.endswith("[id]")]
+    out["identical_drain_currents"] = ids["full"] == ids["reduced_file"] == ids["size_bins_inline"]
+    out["n_devices_compared"] = len(ids["full"])
+    print(json.dumps(out), flush=True)
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--library", action="store_true")
     ap.add_argument("--generated", type=int, default=0)
     ap.add_argument("--twostage", action="store_true")
+    ap.add_argument("--models", action="store_true", help="model-loading time: full library vs reduced")
     ap.add_argument("--budget", type=float, default=45.0)
     ap.add_argument("--gen-budget", type=float, default=25.0)
     ap.add_argument("--limit", type=int, default=None, help="first N library circuits only")
@@ -154,6 +190,8 @@ def main() -> None:
 
     pool = make_pool()
     res = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
+    if a.models:
+        res["models"] = run_models()
     if a.twostage:
         res["twostage"] = run_twostage(a.out)
     if a.library:
