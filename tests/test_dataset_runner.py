@@ -336,3 +336,18 @@ def test_malformed_manifest_rows_are_reported(tmp_path):
 
     shutil.rmtree(out / "raw" / "s000001")
     assert dataset_status(out)["missing"] == ["s000001"]
+
+
+def test_size_guard(tmp_path):
+    from eda.dataset.runner import check_build_size
+
+    est = check_build_size(tmp_path / "d", 100, 2, seconds_per_sample=0.6, mb_per_sample=3, rss_mb_per_worker=240)
+    assert est["hours"] < 0.1 and est["disk_gb"] == pytest.approx(0.3)
+    with pytest.raises(InputError, match=r"build too large: .*GB of samples.*h \(limit 24 h\).*--force"):
+        check_build_size(tmp_path / "d", 10**8, 2, seconds_per_sample=80, mb_per_sample=210, rss_mb_per_worker=1300)
+    with pytest.raises(InputError, match="workers but"):
+        check_build_size(tmp_path / "d", 1, 10**4, seconds_per_sample=1, mb_per_sample=1, rss_mb_per_worker=1300)
+    est = check_build_size(tmp_path / "d", 10**8, 2, seconds_per_sample=80, mb_per_sample=210,
+                           rss_mb_per_worker=1300, force=True)
+    assert est["hours"] > 24
+    assert not (tmp_path / "d").exists()

@@ -233,6 +233,8 @@ def _cases(m: dict[str, Path]) -> list[Case]:
     add("dataset-irdrop-workers-0", dsi + [m["adir"] / "d6", "--workers", "0"], ["--workers"], "values")
     add("dataset-irdrop-size", dsi + [m["adir"] / "d7", "--size", "bogus"], ["--size"], "options")
     add("dataset-irdrop-pad", dsi + [m["adir"] / "d8", "--pad-pattern", "bogus"], ["--pad-pattern"], "options")
+    add("dataset-irdrop-huge", dsi + [m["adir"] / "d11", "--n", "100000000", "--size", "large"], ["--force"],
+        "values")
     add("dataset-irdrop-out-file", dsi + [af], ["--out"], "paths")
     add("dataset-irdrop-out-under-file", dsi + [under], ["--out"], "paths")
     add("dataset-irdrop-scheduler-bogus", dsi + [m["adir"] / "d9", "--n", "1", "--scheduler", "bogus"],
