@@ -173,6 +173,7 @@ def _verdict(res: dict) -> dict:
         "max_devices": [m["max_devices"], m["max_devices"] >= t["max_devices"]],
         "type_accuracy": [tc["accuracy"], tc["accuracy"] >= t["type_accuracy"] and tc["n_types"] >= 8],
         "valid_per_s_sample_rules": [m["valid_per_s_sample_rules"], m["valid_per_s_sample_rules"] >= t["valid_per_s"]],
+        "rule_clean_per_cpu_s": [m["rule_clean_per_cpu_s"], None],
     }
 
 
@@ -185,7 +186,8 @@ def _print(res: dict) -> None:
     print(f"  unique {m['unique']:.1%}, novel {(m['novel'] or 0):.1%}, mean devices {m['mean_devices']:.1f}, "
           f"largest {m['max_devices']}")
     print(f"  speed: {m['valid_per_s_sample_rules']:.1f} rule-clean circuits/s sampled + checked "
-          f"({res['machine']['torch_threads_sampling']} threads); {m['valid_per_s_with_ngspice']:.1f} valid/s "
+          f"({res['machine']['torch_threads_sampling']} threads, load average {m['load_avg_1min']:.1f}); "
+          f"{m['rule_clean_per_cpu_s']:.1f} per CPU-second; {m['valid_per_s_with_ngspice']:.1f} valid/s "
           f"with ngspice; seconds {({k: round(v, 1) for k, v in m['seconds'].items()})}")
     print("  top failures:", list(m["failures"].items())[:6])
     print(f"training circuits passing every rule: {tr['pass_every_rule']:.1%}; per rule: "

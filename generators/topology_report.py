@@ -4,6 +4,7 @@ measure novelty and uniqueness, write decks, a report and a gallery."""
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections import Counter
 from pathlib import Path
@@ -77,7 +78,7 @@ def generate(model: TopologyGPT, vocab: Vocab, ck: dict | None, params: Generate
     from eda.generators.topology_check import check_circuit
     from eda.graphs.pin_graph import graph_to_circuit
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     samples = sample(model, vocab, params.n, ctype=params.ctype, temperature=params.temperature,
                      grammar=params.grammar, batch_size=params.batch_size, seed=params.seed,
                      top_k=params.top_k, progress=progress, threads=params.threads, guidance=params.guidance,
@@ -99,6 +100,7 @@ def generate(model: TopologyGPT, vocab: Vocab, ck: dict | None, params: Generate
             continue
         clean.append((k, s, c))
     t_rules = time.perf_counter() - t1
+    cpu_sample_rules = time.process_time() - c0
     valid = []
     t2 = time.perf_counter()
     for k, s, c in tqdm(clean, desc="ngspice", unit="circuit", disable=not (progress and params.simulate)):
@@ -125,6 +127,11 @@ def generate(model: TopologyGPT, vocab: Vocab, ck: dict | None, params: Generate
         "circuits_per_s_sample_erc": n / max(t_sample + t_rules, 1e-9),
         "valid_per_s_sample_rules": len(clean) / max(t_sample + t_rules, 1e-9),
         "valid_per_s_with_ngspice": len(valid) / max(t_sample + t_rules + t_sim, 1e-9),
+        # CPU seconds of this process (all its threads): on a busy shared machine, wall time
+        # measures the other jobs; rule-clean circuits per CPU-second does not
+        "cpu_seconds_sample_rules": cpu_sample_rules,
+        "rule_clean_per_cpu_s": len(clean) / max(cpu_sample_rules, 1e-9),
+        "load_avg_1min": os.getloadavg()[0],
     }
     if out is not None:
         _write(Path(out), report, valid, params)
