@@ -55,6 +55,36 @@ def test_transfer_metrics_detect_a_missing_code():
     assert snr_from_codes(k, np.clip(k, 0, 7), 8, 3) > snr_from_codes(k, np.clip(k - 1, 0, 7), 8, 3) + 10
 
 
+def test_extracted_column_netlist_is_the_layout(tmp_path):
+    """The LVS extraction of a built 8x1 column as SPICE: clean LVS, every schematic device found,
+    schematic net names where LVS paired the nets (the compute line CL_0, the comparator's OUTN),
+    MIM caps of the drawn size. Mutation: the same extraction of a layout without the comparator
+    fails LVS, and the helper refuses to simulate it."""
+    from eda.layout.library import load_library
+    from eda.layout.macro import MacroParams, build_macro
+    from eda.verify.lvs import extracted_circuit
+
+    m = build_macro(MacroParams(8, 1, 1, 3), load_library())
+    m.library.write_gds(str(tmp_path / "col.gds"))
+    circ, res = extracted_circuit(tmp_path / "col.gds", m.circuit)
+    assert res.clean and res.devices_layout == res.devices_reference
+    top = next(s for s in circ.subckts if s.name == m.name)
+    nets = {x for d in top.devices for x in d.nodes}
+    assert {"CL_0", "CMP_0", "DAC_0_0"} <= nets
+    cmp_ = next(s for s in circ.subckts if s.name.lower() == "acim_comparator")
+    assert "OUTN" in {x for d in cmp_.devices for x in d.nodes}
+    mim = [d for s in circ.subckts for d in s.devices if d.model == "sky130_fd_pr__cap_mim_m3_1"]
+    sizes = [{k.lower(): float(v) for k, v in d.params.items()} for d in mim]
+    assert mim and all(abs(p["w"] - 1.0) < 0.01 and abs(p["l"] - 1.0) < 0.01 for p in sizes), sizes
+    cell = next(c for c in m.library.cells if c.name == m.name)
+    dropped = [r for r in cell.references if "comparator" in getattr(r.cell, "name", str(r.cell))]
+    assert dropped
+    cell.remove(*dropped)  # mutation: the comparator is gone from the layout
+    m.library.write_gds(str(tmp_path / "bad.gds"))
+    _, bad = extracted_circuit(tmp_path / "bad.gds", m.circuit, top=m.name)
+    assert not bad.clean
+
+
 def test_bench_validation():
     with pytest.raises(InputError, match="n_caps"):
         ColumnBench(adc_bits=3, n_caps=12)
