@@ -145,3 +145,15 @@ def test_no_long_package_files():
             if (n := len(f.read_text().splitlines())) > MAX_LINES}
     unexplained = {k: v for k, v in long.items() if k not in LONG_OK}
     assert not unexplained, f"files over {MAX_LINES} lines: {unexplained}"
+
+
+def test_one_plotting_helper_and_one_progress_library():
+    """Only eda.plot chooses the Matplotlib backend; progress bars are tqdm (rich is not a dependency)."""
+    offenders = []
+    for name, f, _ in _modules():
+        text = f.read_text()
+        if name != "eda.plot" and "matplotlib.use(" in text:
+            offenders.append(f"{f.relative_to(ROOT)}: matplotlib.use")
+        if any(m == "rich" or m.startswith("rich.") for _, m in _imports(f)):
+            offenders.append(f"{f.relative_to(ROOT)}: imports rich")
+    assert not offenders, offenders
