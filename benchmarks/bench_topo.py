@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import tempfile
 import time
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -40,8 +42,9 @@ def main() -> dict:
     ap.add_argument("--model", default=None, help="checkpoint (default: the shipped model)")
     ap.add_argument("--temperature", type=float, default=None, help="default: the checkpoint's shipped temperature")
     ap.add_argument("--guidance", type=float, default=None, help="type guidance (default: the checkpoint's)")
-    ap.add_argument("--threads", type=int, default=2, help="torch threads while sampling")
+    ap.add_argument("--threads", type=int, default=1, help="torch threads while sampling (per process)")
     ap.add_argument("--no-simulate", action="store_true", help="skip ngspice (rules only)")
+    ap.add_argument("--jobs", type=int, default=2, help="2: type conditioning in a second process beside the main run")
     ap.add_argument("--out", default=str(HERE / "results" / "topo.json"))
     args = ap.parse_args()
 
@@ -53,7 +56,6 @@ def main() -> dict:
         load_checkpoint,
         sampling_defaults,
         training_graphs,
-        training_types,
     )
     from eda.generators.topology_report import GenerateParams, generate
     from eda.graphs.pin_graph import device_type, graph_to_circuit
@@ -70,33 +72,35 @@ def main() -> dict:
                     "torch_threads_sampling": args.threads},
         "targets": TARGETS,
     }
+    # type conditioning runs beside the main run, in a second process (one torch thread each)
+    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) if args.jobs > 1 else None
+    job = (str(path), temperature, guidance, args.n_type, args.min_type, args.threads)
+    fut = pool.submit(_type_conditioning, *job) if pool else None
     t0 = time.perf_counter()
     tg = training_graphs(ck, vocab)
-    ttypes = training_types(ck)
     tcirc = [graph_to_circuit(g) for g in tg]
-    rule_fail: Counter = Counter()
-    for c in tcirc:
-        rule_fail.update({r for r, _ in check_circuit(c, run_sim=False).violations})
+    fails = [{r for r, _ in check_circuit(c, run_sim=False).violations} for c in tcirc]
+    rule_fail = Counter(r for f in fails for r in f)
     tsizes = [len(c.devices) for c in tcirc]
     res["training"] = {
         "n": len(tcirc), "mean_devices": float(np.mean(tsizes)), "max_devices": max(tsizes),
         "device_types": dict(Counter(device_type(d, c) for c in tcirc for d in c.devices).most_common()),
-        "pass_every_rule": sum(not check_circuit(c, run_sim=False).violations for c in tcirc) / len(tcirc),
+        "pass_every_rule": sum(not f for f in fails) / len(tcirc),
         "rule_pass_rate": {r: 1 - rule_fail[r] / len(tcirc) for r in sorted(rule_fail)},
         "seconds": time.perf_counter() - t0,
     }
     tmp = Path(tempfile.mkdtemp(prefix="bench_topo_"))
-    graphs: list = []
     t0 = time.perf_counter()
     rep = generate(model, vocab, ck, GenerateParams(n=args.n, temperature=temperature, seed=123, batch_size=128,
                                                     threads=args.threads, simulate=not args.no_simulate,
-                                                    gallery=6), tmp / "main", progress=True, graphs=graphs)
+                                                    gallery=6), tmp / "main", progress=True)
     rep["wall_s"] = time.perf_counter() - t0
     rep["load_avg_1min_end"] = os.getloadavg()[0]
     rep.pop("files", None)
     res["main"] = rep
-    res["type_conditioning"] = _type_conditioning(model, vocab, ck, tg, ttypes, tcirc, graphs, temperature,
-                                                  guidance, args)
+    res["type_conditioning"] = fut.result() if fut else _type_conditioning(*job)
+    if pool:
+        pool.shutdown()
     res["machine"]["load_avg_1min_end"] = os.getloadavg()[0]
     res["verdict"] = _verdict(res)
     if (tmp / "main" / "gallery.png").is_file():
@@ -120,35 +124,43 @@ def _default_model() -> Path:
     return PATHS.models / "topology_gpt.pt"
 
 
-def _type_conditioning(model, vocab, ck, tg, ttypes, tcirc, uncond_graphs, temperature, guidance, args) -> dict:
+def _type_conditioning(path: str, temperature: float, guidance: float, n_type: int, min_type: int,
+                       threads: int) -> dict:
     """Per measured type: conditioned samples (rules only), the share the classifier labels as the
     requested type, against the share among unconditioned samples; sizes against the training
-    circuits of that type."""
+    circuits of that type. Self-contained (loads the checkpoint), so it can run in a second
+    process beside the main run."""
     import numpy as np
 
     from eda.generators.topology_check import TypeClassifier
+    from eda.generators.topology_checkpoint import load_checkpoint, training_graphs, training_types
     from eda.generators.topology_report import GenerateParams, generate
 
+    model, vocab, ck = load_checkpoint(path)
+    tg, ttypes = training_graphs(ck, vocab), training_types(ck)
     lab = [i for i, t in enumerate(ttypes) if t]
     counts = Counter(ttypes[i] for i in lab)
-    measured = [t for t, k in counts.most_common() if k >= args.min_type and f"<type:{t}>" in vocab.index]
+    measured = [t for t, k in counts.most_common() if k >= min_type and f"<type:{t}>" in vocab.index]
     clf = TypeClassifier([tg[i] for i in lab], [ttypes[i] for i in lab], k=5)
-    out: dict = {"guidance": guidance,
+    out: dict = {"guidance": guidance, "n_per_type": n_type, "min_training_circuits": min_type,
                  "classifier": "5-NN, cosine over idf-weighted WL subtree features (2 hops) of the labelled "
                                "training circuits",
                  "classifier_leave_one_out_accuracy": clf.leave_one_out([tg[i] for i in lab], max_n=400),
                  "n_labelled_training": len(lab), "training_type_counts": dict(counts.most_common()), "types": {}}
-    uncond = [clf.predict(g) for g in uncond_graphs[:300]]
+    base: list = []
+    generate(model, vocab, ck, GenerateParams(n=8 * n_type, seed=77, threads=threads, temperature=temperature,
+                                              simulate=False), None, graphs=base)
+    uncond = [clf.predict(g) for g in base]
     hits = total = 0
     for ct in measured:
         gs: list = []
-        rep = generate(model, vocab, ck, GenerateParams(n=args.n_type, ctype=ct, seed=321, batch_size=128,
-                                                        threads=args.threads, temperature=temperature,
+        rep = generate(model, vocab, ck, GenerateParams(n=n_type, ctype=ct, seed=321, batch_size=128,
+                                                        threads=threads, temperature=temperature,
                                                         guidance=guidance, simulate=False), None, graphs=gs)
         pred = [clf.predict(g) for g in gs]
         hit = sum(p == ct for p in pred)
         hits, total = hits + hit, total + len(pred)
-        tdev = [len(tcirc[i].devices) for i in lab if ttypes[i] == ct]
+        tdev = [sum(1 for n in tg[i] if tg[i].nodes[n].get("kind") == "device") for i in lab if ttypes[i] == ct]
         out["types"][ct] = {
             "n": rep["n"], "rule_clean": rep["rule_clean"], "unique": rep["unique"], "novel": rep["novel"],
             "classified_as_type": hit / max(len(pred), 1),
