@@ -86,6 +86,7 @@ class _Parser:
     def __init__(self, text: str, file):
         self.file = str(file) if file is not None else None
         self.lines = text.splitlines()
+        self._plus = text.startswith("+") or "\n+" in text or "\r+" in text
         self.lineno: list[int] | None = None  # original 1-based numbers after joining continuations
         self.names: dict[str, int] = {g: -1 for g in _GROUND}
         self.tran: tuple[float, float] | None = None
@@ -182,7 +183,7 @@ class _Parser:
 
     def _join_continuations(self) -> None:
         lines = self.lines
-        if not any(ln[:1] == "+" for ln in lines):
+        if not self._plus:
             return
         out: list[str] = []
         nums: list[int] = []
