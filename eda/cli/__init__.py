@@ -47,8 +47,9 @@ def _debug() -> bool:
     return _DEBUG["on"] or os.environ.get("EDA_DEBUG", "") not in ("", "0")
 
 
-def _one_line(text: str) -> str:
-    return " | ".join(s.strip() for s in str(text).splitlines() if s.strip())
+def _one_line(text: str, limit: int = 600) -> str:
+    line = " | ".join(s.strip() for s in str(text).splitlines() if s.strip())
+    return line if len(line) <= limit else line[: limit - 3] + "..."
 
 
 def _param_name(e: cx.ClickException) -> str:
