@@ -8,7 +8,12 @@ Cases (each in its own process so that peak memory is its own):
 3. ``transient_1m``: a 1M-node grid with decaps and PULSE loads, 100 trapezoidal steps, one
    factorisation, time per step.
 
-Usage: ``python benchmarks/bench_pdn.py [--quick] [--ngspice-cap S] [--skip-rcm]``.
+4. ``e2e``: ``eda irdrop solve DECK`` end to end (a subprocess: start-up, parse, solve, contest map, writing
+   ``voltages.csv``/``ir_drop_map.csv``/``summary.json``), on the 130k-node contest-style grid and on the same
+   grid written IBM style (``n<layer>_<x>_<y>`` names, no layer token), with and without pictures; the
+   phase times come from ``summary.json``. Wall and CPU seconds, and the load average, are recorded.
+
+Usage: ``python benchmarks/bench_pdn.py [--quick] [--ngspice-cap S] [--skip-rcm] [--only e2e]``.
 """
 
 from __future__ import annotations
@@ -124,6 +129,57 @@ def case_transient(n_nodes: int, steps: int) -> dict:
             "worst_drop_mV": res.worst * 1e3, "peak_gb": _peak_gb()}
 
 
+def _ibm_style(pdn):
+    """The same network with IBM power-grid names (``n<layer number>_<x>_<y>``, no layer token)."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    from eda.pdn.model import PDN
+
+    rank = np.array([0, *pdn.layer_rank.tolist()])[pdn.node_layer + 1]
+    names = np.char.add(np.char.add(np.char.add("n", rank.astype(str)), "_"),
+                        np.char.add(np.char.add(pdn.node_x.astype(np.int64).astype(str), "_"),
+                                    pdn.node_y.astype(np.int64).astype(str)))
+    fresh = PDN.from_names(names)
+    return replace(pdn, node_names=fresh.node_names, node_net=fresh.node_net, node_layer=fresh.node_layer,
+                   node_x=fresh.node_x, node_y=fresh.node_y, layer_names=fresh.layer_names)
+
+
+def case_e2e(n_nodes: int, repeats: int = 3) -> dict:
+    import subprocess
+    import sys
+
+    from eda.pdn.grid import grid_for_nodes, make_grid
+    from eda.pdn.write import write_pdn
+
+    out: dict = {}
+    pdn = make_grid(grid_for_nodes(n_nodes, pad_pitch_um=100, total_current=0.5, seed=2))
+    eda = [sys.executable, "-c", "from eda.cli import main; main()", "irdrop", "solve"]
+    with tempfile.TemporaryDirectory() as d:
+        decks = {"contest_style": write_pdn(pdn, Path(d) / "grid.sp"),
+                 "ibm_style": write_pdn(_ibm_style(pdn), Path(d) / "ibm.sp")}
+        for name, deck in decks.items():
+            for pics in ("--no-pictures", "--pictures"):
+                runs = []
+                for _ in range(repeats):
+                    c0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+                    t = time.perf_counter()
+                    subprocess.run([*eda, str(deck), "--out", f"{d}/o", pics], check=True, capture_output=True)
+                    wall = time.perf_counter() - t
+                    c1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+                    s = json.loads(Path(f"{d}/o/summary.json").read_text())
+                    runs.append({"wall_s": wall, "cpu_s": (c1.ru_utime + c1.ru_stime) - (c0.ru_utime + c0.ru_stime),
+                                 **{f"{k}_s": v for k, v in s["seconds"].items()}})
+                best = min(runs, key=lambda r: r["wall_s"])
+                out[f"{name}{'' if pics == '--pictures' else '_no_pictures'}"] = {
+                    "nodes": s["nodes"], "map_shape": s.get("map_shape"), "best": best, "runs": runs}
+                print(f"  {name} {pics}: best wall {best['wall_s']:.2f} s (cpu {best['cpu_s']:.2f} s) "
+                      f"{ {k: round(v, 3) for k, v in best.items()} }", flush=True)
+    out["load_average"] = list(__import__("os").getloadavg())
+    return out
+
+
 def _child(q, fn, args):
     try:
         q.put(("ok", fn(*args)))
@@ -150,6 +206,8 @@ def targets(out: dict) -> dict:
         "static_1p7m_under_30s": st.get("solve_s", 1e9) < 30.0,
         "static_1p7m_under_8GB": st.get("peak_gb", 1e9) < 8.0,
         "transient_one_factorisation": tr.get("factorizations") == 1,
+        "e2e_irdrop_solve_ibmpg2_size_under_1s": out.get("e2e", {}).get("ibm_style_no_pictures", {})
+        .get("best", {}).get("wall_s", 1e9) <= 1.0,
     }
 
 
@@ -160,15 +218,15 @@ def main() -> None:
     ap.add_argument("--skip-rcm", action="store_true", help="skip the (slow) RCM ordering")
     ap.add_argument("--skip-ngspice", action="store_true",
                     help="with --only ibmpg2: keep the saved ngspice comparison (from its own run)")
-    ap.add_argument("--only", choices=("ibmpg2", "static_1p7m", "transient_1m"),
+    ap.add_argument("--only", choices=("ibmpg2", "static_1p7m", "transient_1m", "e2e"),
                     help="run one case and update it in the saved results")
     a = ap.parse_args()
     if a.only:
         old = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
         fn, size = {"ibmpg2": (case_ibmpg2, 130_000), "static_1p7m": (case_static_large, 1_700_000),
-                    "transient_1m": (case_transient, 1_000_000)}[a.only]
+                    "transient_1m": (case_transient, 1_000_000), "e2e": (case_e2e, 130_000)}[a.only]
         args = (size, a.ngspice_cap, a.skip_rcm, a.skip_ngspice) if a.only == "ibmpg2" \
-            else (size,) if a.only == "static_1p7m" else (size, 100)
+            else (size,) if a.only in ("static_1p7m", "e2e") else (size, 100)
         prev = old.get(a.only, {})
         old[a.only] = run_isolated(fn, *args)
         old[a.only]["load_average"] = list(__import__("os").getloadavg())
@@ -198,6 +256,8 @@ def main() -> None:
     print(f"== transient {sizes[2]} nodes, 100 steps", flush=True)
     out["transient_1m"] = run_isolated(case_transient, sizes[2], 100)
     print(json.dumps(out["transient_1m"], indent=1, default=float), flush=True)
+    print(f"== eda irdrop solve end to end, {sizes[0]} nodes", flush=True)
+    out["e2e"] = run_isolated(case_e2e, sizes[0])
     out["load_average_at_end"] = list(__import__("os").getloadavg())
     out["targets_met"] = targets(out)
     out["quick"] = a.quick

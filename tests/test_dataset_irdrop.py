@@ -34,7 +34,7 @@ def test_sample_files_shapes_and_units(sample):
     d, info = sample
     assert sorted(p.name for p in d.iterdir()) == sorted(FILES)
     params = json.loads((d / "params.json").read_text())
-    assert params["seed"] == 12345 and params["size"] == "small" and params["format"] == 1
+    assert params["seed"] == 12345 and params["size"] == "small" and params["format"] == 2
     s = params["summary"]
     assert s == {k: info[k] for k in s}
     maps = {f: np.loadtxt(d / f, delimiter=",") for f in FILES if f.endswith(".csv") and "map" in f

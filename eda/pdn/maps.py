@@ -189,7 +189,9 @@ def _contest_interpolate(x: np.ndarray, y: np.ndarray, v: np.ndarray, shape) -> 
         np.maximum.at(vv, inv.ravel(), v)
         pts, v = uniq, vv
     m = np.full(len(q), np.nan)
-    if len(pts) >= 3 and np.linalg.matrix_rank(pts - pts.mean(0)) == 2:
+    cen = pts - pts.mean(0)
+    cov = cen.T @ cen
+    if len(pts) >= 3 and cov[0, 0] * cov[1, 1] - cov[0, 1] ** 2 > 1e-12 * max(np.trace(cov), 1e-300) ** 2:
         try:
             tri = Delaunay(pts)
         except QhullError:
@@ -218,11 +220,16 @@ def _barycentric_transforms(tri) -> None:
     if getattr(tri, "_transform", 0) is not None:
         return
     r = tri.points[tri.simplices]  # (m, 3, 2)
-    A = np.stack([r[:, 0] - r[:, 2], r[:, 1] - r[:, 2]], axis=2)  # columns r_j - r_n
+    # closed-form 2x2 inverse and 2-norm condition (no LAPACK call: threaded BLAS spins on a busy machine)
+    a, c = r[:, 0, 0] - r[:, 2, 0], r[:, 0, 1] - r[:, 2, 1]  # column 0: r0 - r2
+    b, d = r[:, 1, 0] - r[:, 2, 0], r[:, 1, 1] - r[:, 2, 1]  # column 1: r1 - r2
+    det = a * d - b * c
+    fro = a * a + b * b + c * c + d * d
     with np.errstate(all="ignore"):
-        bad = ~(1.0 / np.linalg.cond(A) >= np.finfo(np.float64).eps)
-        A[bad] = np.eye(2)
-        out = np.concatenate([np.linalg.inv(A), r[:, 2][:, None, :]], axis=1)
+        s1 = 0.5 * (fro + np.sqrt(np.maximum(fro * fro - 4 * det * det, 0.0)))  # largest singular value²
+        bad = ~(np.abs(det) / s1 >= np.finfo(np.float64).eps)
+        inv = np.stack([np.stack([d, -b], -1), np.stack([-c, a], -1)], 1) / det[:, None, None]
+    out = np.concatenate([inv, r[:, 2][:, None, :]], axis=1)
     out[bad] = np.nan
     tri._transform = out
 
