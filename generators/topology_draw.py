@@ -3,8 +3,9 @@
 Each device is one labelled node (``M3`` NMOS, ``R1``...; shape and colour by type), each net an
 edge between the devices it joins (a small junction dot where it joins three or more terminals),
 each port a named box on its net; short terminal letters (``G``, ``D``, ``S``, ``B``, ``C``,
-``E``) sit at the device end of every wire. ``VDD`` is pinned to the top and ``VSS`` to the
-bottom, so current flows down the picture as in a schematic.
+``E``) sit at the device end of every wire. Rows follow the hop distances to ``VDD`` (top) and
+``VSS`` (bottom), so current flows down the picture as in a schematic; MOS bulk wires to the
+rails are left out (the 4-terminal symbol implies them).
 """
 
 from __future__ import annotations
@@ -66,16 +67,29 @@ def device_graph(circuit: Circuit) -> nx.Graph:
 
 
 def _layout(g: nx.Graph, seed: int = 0) -> dict:
-    """Spring layout bent into schematic order: height from the hop distances to ``VDD`` (top)
-    and ``VSS`` (bottom), so stacks read top to bottom."""
+    """Layered layout in schematic order: each node's row from its hop distances to ``VDD`` (top)
+    and ``VSS`` (bottom), so stacks read top to bottom; within a row nodes keep the left-to-right
+    order of a spring layout, evenly spaced so no two overlap."""
     pos = nx.spring_layout(g, seed=seed, k=1.8 / max(len(g), 1) ** 0.5, iterations=80)
     dv = nx.single_source_shortest_path_length(g, "port:VDD") if "port:VDD" in g else {}
     ds = nx.single_source_shortest_path_length(g, "port:VSS") if "port:VSS" in g else {}
+    rows: dict[float, list] = {}
     out = {}
     for n, (x, y) in pos.items():
         if n in dv and n in ds and dv[n] + ds[n] > 0:
-            y = 0.8 * (2.0 * ds[n] / (dv[n] + ds[n]) - 1.0) + 0.2 * y
-        out[n] = (float(x), float(y))
+            rows.setdefault(round(ds[n] / (dv[n] + ds[n]), 2), []).append(n)
+        else:
+            out[n] = (float(x), float(y))
+    if not rows:
+        return out
+    levels = sorted(rows)
+    width = max(len(v) for v in rows.values())
+    for k, lev in enumerate(levels):
+        members = sorted(rows[lev], key=lambda n: pos[n][0])
+        y = -1.0 + 2.0 * k / max(len(levels) - 1, 1)
+        for i, n in enumerate(members):
+            x = (i - (len(members) - 1) / 2) * 2.0 / max(width - 1, 1)
+            out[n] = (x, y)
     return out
 
 
@@ -103,7 +117,6 @@ def draw_circuit(circuit: Circuit, ax, title: str | None = None, seed: int = 0) 
         else:
             ax.scatter([x], [y], s=9, color="black", zorder=2)
     ax.set_title(title if title is not None else circuit.title, fontsize=8)
-    ax.set_aspect("equal", adjustable="datalim")
     ax.margins(0.12)
     ax.axis("off")
 

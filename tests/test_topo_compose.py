@@ -66,3 +66,22 @@ def test_build_dataset_with_shared_runner(tmp_path):
     rep = build_topology_dataset(tmp_path / "ds", 3, seed=1, progress=False)
     assert rep.built == 3 and rep.failed == 0
     assert verify_dataset(tmp_path / "ds", n=3)["ok"]
+
+
+def test_device_level_gallery(tmp_path):
+    """Device drawings: one node per device, ports named, nets as wires; bad calls raise."""
+    from eda.generators.topology_draw import device_graph, draw_gallery
+    from eda.paths import PATHS
+
+    t = read_topology(sorted(PATHS.topologies.glob("*/*.cir"))[0])
+    g = device_graph(t.circuit)
+    kinds = [k for _, k in g.nodes(data="kind")]
+    assert kinds.count("device") == len(t.circuit.devices)
+    assert {lab for _, lab in g.nodes(data="label") if lab in t.ports} == set(t.ports) & {
+        n for d in t.circuit.devices for n in d.nodes}
+    png = draw_gallery([t.circuit, t.circuit], tmp_path / "g.png", ["a", "b"])
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    with pytest.raises(InputError, match="no circuits"):
+        draw_gallery([], tmp_path / "x.png")
+    with pytest.raises(InputError, match="titles"):
+        draw_gallery([t.circuit], tmp_path / "x.png", ["a", "b"])
