@@ -175,6 +175,7 @@ def _write(out: Path, report: dict, valid: list, params: GenerateParams) -> None
     """Decks of the valid circuits, ``report.json`` and ``gallery.png`` under ``out``."""
     from eda.export.to_spice import write_spice
     from eda.generators.topology_check import simulation_deck
+    from eda.generators.topology_draw import draw_gallery
 
     out.mkdir(parents=True, exist_ok=True)
     files = []
@@ -187,8 +188,9 @@ def _write(out: Path, report: dict, valid: list, params: GenerateParams) -> None
     if valid and params.gallery:
         # samples come in order of length budget: pick a spread of sizes
         pick = [valid[i] for i in sorted(set(np.linspace(0, len(valid) - 1, params.gallery).round().astype(int)))]
-        titles = [f"#{k} {s.ctype or 'any'}, {len(c.devices)} dev" for k, s, c in pick]
-        draw_gallery([s.graph for _, s, _ in pick], titles, out / "gallery.png")
+        titles = [f"#{k} {s.ctype or 'any'}, {len(c.devices)} devices" for k, s, c in pick]
+        draw_gallery([c for _, _, c in pick], out / "gallery.png", titles,
+                     heading="generated circuits (device level)")
 
 
 def internal_nets(circuit) -> int:
@@ -205,36 +207,4 @@ def _reason_key(msg: str) -> str:
     return re.sub(r"\b(net\d+|[A-Z]{1,3}[NP]?\d+|V[A-Z]+\d*)\b", "X", msg)[:80]
 
 
-def draw_gallery(graphs: list, titles: list[str], path: str | Path) -> Path:
-    """PNG of a few device-pin graphs: devices (squares), pins (dots), ports (labelled)."""
-    import networkx as nx
-
-    from eda.plot import plt
-
-    k = len(graphs)
-    cols = min(3, k)
-    rows = (k + cols - 1) // cols
-    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 4 * rows), squeeze=False)
-    colors = {"device": "#d95f02", "pin": "#7570b3", "port": "#1b9e77"}
-    for ax in axes.flat:
-        ax.axis("off")
-    for ax, g, title in zip(axes.flat, graphs, titles, strict=False):
-        pos = nx.kamada_kawai_layout(g) if g.number_of_nodes() < 400 else nx.spring_layout(g, seed=0)
-        kinds = nx.get_node_attributes(g, "kind")
-        for kind, col in colors.items():
-            nodes = [n for n in g if kinds.get(n) == kind]
-            nx.draw_networkx_nodes(g, pos, nodelist=nodes, node_color=col, ax=ax,
-                                   node_size={"device": 60, "pin": 12, "port": 80}[kind],
-                                   node_shape="s" if kind == "device" else "o")
-        nx.draw_networkx_edges(g, pos, ax=ax, width=0.5, alpha=0.5)
-        nx.draw_networkx_labels(g, pos, {n: n for n in g if kinds.get(n) == "port"}, font_size=6, ax=ax)
-        ax.set_title(title, fontsize=9)
-    fig.suptitle("generated device-pin graphs (orange: devices, purple: pins, green: ports)", fontsize=10)
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
-
-
-__all__ = ["GenerateParams", "generate", "internal_nets", "draw_gallery", "estimate_seconds", "GENERATE_LIMIT_S"]
+__all__ = ["GenerateParams", "generate", "internal_nets", "estimate_seconds", "GENERATE_LIMIT_S"]
