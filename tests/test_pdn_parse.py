@@ -8,8 +8,9 @@ import pytest
 from eda.errors import InputError
 from eda.pdn.grid import make_grid
 from eda.pdn.model import GROUND, WAVE_PULSE, WAVE_PWL, decode_names
-from eda.pdn.parse import parse_pdn, read_pdn, spice_number
+from eda.pdn.parse import parse_pdn, read_pdn
 from eda.pdn.write import to_spice
+from eda.read.numbers import NumberError, parse_number, spice_number
 
 ICCAD = """\
 R0 n1_m1_0_0 n1_m1_4000_0 1.5
@@ -85,6 +86,23 @@ def test_began_and_unknown_names():
     assert net.tolist() == [1, 2, -1, 1]
     assert [names[i] if i >= 0 else None for i in layer] == ["m2", "m1", None, "m3"]
     assert np.isnan(x[2]) and x[0] == 1200 and y[0] == 800
+
+
+@pytest.mark.parametrize("tok", ["nan", "inf", "-inf", "NaN", "1e999", "1e400k", "abc", "1.2.3", "", "k1", "0x10"])
+def test_spice_number_refuses_non_finite_and_garbage(tok):
+    with pytest.raises(NumberError) as e:
+        spice_number(tok)
+    assert isinstance(e.value, ValueError) and repr(tok) in str(e.value)
+    assert parse_number(tok) is None or parse_number(tok) == float("inf")
+
+
+def test_one_number_parser_for_both_readers():
+    from eda.read import from_spice
+
+    assert from_spice.parse_number is parse_number  # the SPICE reader uses the same parser
+    assert spice_number("20u") == 2e-05 and spice_number("3a") == 3e-18 and spice_number("1F") == 1e-15
+    with pytest.raises(InputError, match="finite"):
+        parse_pdn("R1 a 0 1e999\nV1 a 0 1\n")
 
 
 def test_spice_numbers_continuations_and_comments():

@@ -21,39 +21,17 @@ import numpy as np
 
 from eda.errors import InputError
 from eda.pdn.model import PDN, WAVE_DC, WAVE_PULSE, WAVE_PWL
+from eda.read.numbers import NUMBER_RE as _NUM_RE
+from eda.read.numbers import spice_number
 
-__all__ = ["parse_pdn", "read_pdn", "spice_number"]
+__all__ = ["parse_pdn", "read_pdn"]
 
-_SUFFIX = {"t": 1e12, "g": 1e9, "meg": 1e6, "k": 1e3, "mil": 25.4e-6, "m": 1e-3, "u": 1e-6, "n": 1e-9,
-           "p": 1e-12, "f": 1e-15, "a": 1e-18}
-_NUM_RE = re.compile(r"^([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)(meg|mil|[tgkmunpfa])?[a-z]*$", re.I)
-#: Output/option cards of published decks (IBM power-grid benchmarks: ``.opti``, ``.width``, ``.print``):
-#: accepted and ignored with a note; ``.print tran v(node)`` also names the default transient probes.
 _IGNORED_DOT = {".opt", ".opti", ".option", ".options", ".print", ".probe", ".save", ".temp", ".width", ".title",
                 ".ic", ".nodeset", ".measure", ".meas", ".global", ".plot", ".four", ".param", ".lib", ".inc",
                 ".include"}
 _VNODE_RE = re.compile(r"\bv\(\s*([^()\s,]+)\s*\)", re.I)
 _GROUND = ("0", "gnd", "GND")
 _KINDS = "rclvi"
-
-
-def spice_number(tok: str) -> float:
-    """Parse a SPICE number with an optional scale suffix (``1k``, ``10meg``, ``2.5u``, ``1e-3``).
-
-    Raises:
-        ValueError: when ``tok`` is not a number.
-    """
-    m = _NUM_RE.match(tok)
-    if not m:
-        raise ValueError(tok)
-    mant, suf = m.group(1), m.group(2)
-    if not suf:
-        return float(mant)
-    suf = suf.lower()
-    if suf != "mil" and "e" not in mant.lower():
-        # exact decimal scaling: 0.1n is the double nearest 1e-10, not 0.1 * 1e-9
-        return float(f"{mant}e{int(round(np.log10(_SUFFIX[suf])))}")
-    return float(mant) * _SUFFIX[suf]
 
 
 def read_pdn(path: str | Path) -> PDN:
@@ -175,11 +153,8 @@ class _Parser:
         toks = s.split()
         if len(toks) < 4:
             return False
-        try:
-            spice_number(toks[3])
-            return True
-        except ValueError:
-            return toks[3].lower().startswith(("dc", "pulse", "pwl"))
+        # number-shaped (even one out of range, refused later with its line) or a source keyword
+        return bool(_NUM_RE.match(toks[3])) or toks[3].lower().startswith(("dc", "pulse", "pwl"))
 
     def _join_continuations(self) -> None:
         lines = self.lines

@@ -28,11 +28,7 @@ from eda.circuit import (
     Waveform,
 )
 from eda.errors import SpiceParseError
-
-_NUMBER = re.compile(
-    r"^([+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)(meg|mil|[fpnumkgt])?([a-z]*)$", re.IGNORECASE
-)
-_SCALE = {"mil": 25.4e-6}
+from eda.read.numbers import parse_number
 
 #: Cadence/Spectre model tokens → (element letter, model name to keep).
 CADENCE_MODELS: dict[str, str] = {
@@ -45,25 +41,6 @@ _VALUE_PARAM = {"R": ("r", "res"), "C": ("c", "cap"), "L": ("l", "ind"), "V": ("
 _ANALYSES = {"op", "tran", "dc", "ac", "noise", "tf", "disto", "pz", "sens"}
 _WAVEFORMS = {"pulse", "pwl", "sin"}
 _MAX_INCLUDE_DEPTH = 16
-_EXP = {"f": -15, "p": -12, "n": -9, "u": -6, "m": -3, "k": 3, "meg": 6, "g": 9, "t": 12}
-
-
-def parse_number(token: str) -> float | None:
-    """SPICE number with optional scale suffix and trailing unit letters, else ``None``.
-
-    ``1k`` → 1e3, ``1meg`` → 1e6, ``10pF`` → 1e-11, ``1e-3V`` → 1e-3, ``2.5`` → 2.5.
-    """
-    m = _NUMBER.match(token)
-    if m is None:
-        return None
-    mant, scale = m.group(1), m.group(2)
-    if not scale:
-        return float(mant)
-    if scale.lower() == "mil":
-        return float(mant) * _SCALE["mil"]
-    # scale by exponent arithmetic in text, so "20u" reads as exactly 2e-05
-    base, _, exp = mant.lower().partition("e")
-    return float(f"{base}e{int(exp or 0) + _EXP[scale.lower()]}")
 
 
 @dataclass
