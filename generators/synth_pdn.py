@@ -345,6 +345,63 @@ def make_pdn(design: Design, params: PdnParams | None = None, **kw) -> SynthPdn:
     layer = np.concatenate(lays)
     keep = np.concatenate(keep_l)
 
+    res_a, res_b, res_v, is_via = _resistors(p, tech, tl, grids, stripes, keep, x, y, macros)
+
+    # Pads on the top layer.
+    top = np.flatnonzero(keep & (layer == L - 1))
+    pads_full = _pads(p, top, x, y, Wd, Hd, dbu)
+
+    # Keep what a pad reaches (macro cuts can strand rail pieces).
+    g = sp.coo_matrix((np.ones(len(res_a)), (res_a, res_b)), shape=(nb, nb))
+    _, comp = connected_components(g, directed=False)
+    good = np.zeros(comp.max() + 1, dtype=bool)
+    good[comp[pads_full]] = True
+    keep &= good[comp]
+    new = np.full(nb, -1, dtype=np.int64)
+    new[keep] = np.arange(int(keep.sum()))
+    ok = keep[res_a] & keep[res_b]
+    res_a, res_b, res_v, is_via = new[res_a[ok]], new[res_b[ok]], res_v[ok], is_via[ok]
+    x, y, layer = x[keep], y[keep], layer[keep]
+    pads = new[pads_full]
+    names = _names(x, y, layer, [ly.name for ly in tl])
+
+    node_l, node_r, wl, wr = _cell_taps(design, p, tech, x, y, layer, stripes, tl, Wd)
+    m_nodes_a, m_w, m_start = _macro_taps(macros, tl, x, y, layer)
+    d = design
+
+    load_nodes, inv = np.unique(np.concatenate([node_l, node_r, m_nodes_a]), return_inverse=True)
+    nc = d.n_cells
+    cell_load = np.vstack([inv[:nc], inv[nc:2 * nc]])
+    cell_weight = np.vstack([wl, wr])
+    macro_load = inv[2 * nc:]
+
+    # Decoupling: intrinsic cell capacitance at the nodes the cells tap, decap cells in the white space.
+    nn = len(names)
+    cell_area = np.bincount(node_l, d.w * d.h * wl, minlength=nn) + np.bincount(node_r, d.w * d.h * wr, minlength=nn)
+    c_load_ff = d.dynamic / (np.maximum(d.activity, 0.02) * d.vdd**2 / d.period) * 1e15  # switched load cap
+    c_cell = p.cell_cap_ff_um2 * d.w * d.h + p.load_cap_frac * c_load_ff
+    cap = np.bincount(node_l, c_cell * wl, minlength=nn) + np.bincount(node_r, c_cell * wr, minlength=nn)
+    if p.decap:
+        share = p.rail_tap_um * 2 * tech.row_height_um
+        cap = cap + p.decap_ff_um2 * np.maximum(share - cell_area, 0.0) * (layer == 0)
+    cap_node = np.flatnonzero(cap > 0)
+    return SynthPdn(design=design, params=p, names=names, x=x, y=y, layer=layer, res_a=res_a, res_b=res_b,
+                    res_value=res_v, is_via=is_via, pads=pads, load_nodes=load_nodes, cell_load=cell_load,
+                    cell_weight=cell_weight, macro_load=macro_load,
+                    macro_weight=np.concatenate(m_w) if m_w else np.zeros(0),
+                    macro_start=np.array(m_start, dtype=np.int64), cap_node=cap_node,
+                    cap_value=cap[cap_node] * 1e-15)
+
+
+def _resistors(p: PdnParams, tech, tl, grids, stripes, keep, x, y, macros):
+    """Wire segments along every stripe and via arrays at the crossings of adjacent layers.
+
+    Returns:
+        ``(res_a, res_b, res_value, is_via)`` over the full-grid node numbering (``grids``).
+    """
+    dbu = tech.dbu_per_um
+    L = len(p.layers)
+
     def gidx(li, xx, yy):
         along, across, b = grids[li]
         a, c = (xx, yy) if tl[li].direction == "h" else (yy, xx)
@@ -374,29 +431,16 @@ def make_pdn(design: Design, params: PdnParams | None = None, **kw) -> SynthPdn:
         n_cuts = min(n_cuts, v.max_cuts)
         ra.append(i0[ok]), rb.append(i1[ok]), rv.append(np.full(int(ok.sum()), v.r_cut / n_cuts))
         rvia.append(np.ones(int(ok.sum()), dtype=bool))
-    res_a, res_b = np.concatenate(ra), np.concatenate(rb)
-    res_v, is_via = np.concatenate(rv), np.concatenate(rvia)
+    return np.concatenate(ra), np.concatenate(rb), np.concatenate(rv), np.concatenate(rvia)
 
-    # Pads on the top layer.
-    top = np.flatnonzero(keep & (layer == L - 1))
-    pads_full = _pads(p, top, x, y, Wd, Hd, dbu)
 
-    # Keep what a pad reaches (macro cuts can strand rail pieces).
-    g = sp.coo_matrix((np.ones(len(res_a)), (res_a, res_b)), shape=(nb, nb))
-    _, comp = connected_components(g, directed=False)
-    good = np.zeros(comp.max() + 1, dtype=bool)
-    good[comp[pads_full]] = True
-    keep &= good[comp]
-    new = np.full(nb, -1, dtype=np.int64)
-    new[keep] = np.arange(int(keep.sum()))
-    ok = keep[res_a] & keep[res_b]
-    res_a, res_b, res_v, is_via = new[res_a[ok]], new[res_b[ok]], res_v[ok], is_via[ok]
-    x, y, layer = x[keep], y[keep], layer[keep]
-    pads = new[pads_full]
-    names = _names(x, y, layer, [ly.name for ly in tl])
+def _cell_taps(d: Design, p: PdnParams, tech, x, y, layer, stripes, tl, Wd: int):
+    """Rail nodes and weights each cell draws its current from: ``(node_l, node_r, wl, wr)``.
 
-    # Cells tap the two nearest rail nodes of their VDD rail (rail k serves rows 2k and 2k+1); with the
-    # strap load model only rail nodes under a strap of the next layer (the via sites) count.
+    Cells tap the two nearest rail nodes of their VDD rail (rail k serves rows 2k and 2k+1); with the
+    strap load model only rail nodes under a strap of the next layer (the via sites) count.
+    """
+    dbu = tech.dbu_per_um
     rail_nodes = np.flatnonzero(layer == 0)
     if p.load_model == "strap":
         at_via = np.isin(x[rail_nodes] if tl[1].direction == "v" else y[rail_nodes], stripes[1])
@@ -408,7 +452,6 @@ def make_pdn(design: Design, params: PdnParams | None = None, **kw) -> SynthPdn:
     key, rail_nodes = key[order], rail_nodes[order]
     rail_x = x[rail_nodes]
     rail_of_key = key // (Wd + 1)
-    d = design
     ck = np.minimum(d.row // 2, len(stripes[0]) - 1)
     cx = np.round((d.x + d.w / 2) * dbu).astype(np.int64)
     q = ck * (Wd + 1) + cx
@@ -431,7 +474,11 @@ def make_pdn(design: Design, params: PdnParams | None = None, **kw) -> SynthPdn:
         node_l[lost] = node_r[lost] = rail_nodes[nn]
         wl[lost], wr[lost] = 1.0, 0.0
 
-    # Macros draw from the first layer they do not block.
+    return node_l, node_r, wl, wr
+
+
+def _macro_taps(macros: np.ndarray, tl, x, y, layer):
+    """Nodes (concatenated), weights and CSR starts of the macros' taps on the first layer they do not block."""
     free_li = next((i for i, lt in enumerate(tl) if not lt.blocked_by_macros), None)
     if free_li is None and len(macros):
         raise InputError(f"PdnParams.layers: the design has macros, which need a PDN layer above "
@@ -446,29 +493,7 @@ def make_pdn(design: Design, params: PdnParams | None = None, **kw) -> SynthPdn:
         m_nodes.append(inside), m_w.append(np.full(len(inside), 1.0 / len(inside)))
         m_start.append(m_start[-1] + len(inside))
     m_nodes_a = np.concatenate(m_nodes) if m_nodes else np.zeros(0, dtype=np.int64)
-
-    load_nodes, inv = np.unique(np.concatenate([node_l, node_r, m_nodes_a]), return_inverse=True)
-    nc = d.n_cells
-    cell_load = np.vstack([inv[:nc], inv[nc:2 * nc]])
-    cell_weight = np.vstack([wl, wr])
-    macro_load = inv[2 * nc:]
-
-    # Decoupling: intrinsic cell capacitance at the nodes the cells tap, decap cells in the white space.
-    nn = len(names)
-    cell_area = np.bincount(node_l, d.w * d.h * wl, minlength=nn) + np.bincount(node_r, d.w * d.h * wr, minlength=nn)
-    c_load_ff = d.dynamic / (np.maximum(d.activity, 0.02) * d.vdd**2 / d.period) * 1e15  # switched load cap
-    c_cell = p.cell_cap_ff_um2 * d.w * d.h + p.load_cap_frac * c_load_ff
-    cap = np.bincount(node_l, c_cell * wl, minlength=nn) + np.bincount(node_r, c_cell * wr, minlength=nn)
-    if p.decap:
-        share = p.rail_tap_um * 2 * tech.row_height_um
-        cap = cap + p.decap_ff_um2 * np.maximum(share - cell_area, 0.0) * (layer == 0)
-    cap_node = np.flatnonzero(cap > 0)
-    return SynthPdn(design=design, params=p, names=names, x=x, y=y, layer=layer, res_a=res_a, res_b=res_b,
-                    res_value=res_v, is_via=is_via, pads=pads, load_nodes=load_nodes, cell_load=cell_load,
-                    cell_weight=cell_weight, macro_load=macro_load,
-                    macro_weight=np.concatenate(m_w) if m_w else np.zeros(0),
-                    macro_start=np.array(m_start, dtype=np.int64), cap_node=cap_node,
-                    cap_value=cap[cap_node] * 1e-15)
+    return m_nodes_a, m_w, m_start
 
 
 def _inside(rects: np.ndarray, x: np.ndarray, y: np.ndarray, strict: bool = True) -> np.ndarray:
