@@ -37,7 +37,9 @@ TARGETS = {"valid": 0.98, "novel": 0.99, "unique": 0.99, "mean_devices_rel": 0.1
 def main() -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=1000, help="samples of the main run")
-    ap.add_argument("--n-type", type=int, default=40, help="samples per conditioned type")
+    ap.add_argument("--n-type", type=int, default=24, help="samples per conditioned type")
+    ap.add_argument("--sim-n", type=int, default=None, help="ngspice on at most this many rule-clean samples, spread "
+                                                            "evenly (default: all)")
     ap.add_argument("--min-type", type=int, default=30, help="labelled training circuits a type needs to be measured")
     ap.add_argument("--model", default=None, help="checkpoint (default: the shipped model)")
     ap.add_argument("--temperature", type=float, default=None, help="default: the checkpoint's shipped temperature")
@@ -93,7 +95,7 @@ def main() -> dict:
     t0 = time.perf_counter()
     rep = generate(model, vocab, ck, GenerateParams(n=args.n, temperature=temperature, seed=123, batch_size=128,
                                                     threads=args.threads, simulate=not args.no_simulate,
-                                                    gallery=6), tmp / "main", progress=True)
+                                                    simulate_max=args.sim_n, gallery=6), tmp / "main", progress=True)
     rep["wall_s"] = time.perf_counter() - t0
     rep["load_avg_1min_end"] = os.getloadavg()[0]
     rep.pop("files", None)
@@ -148,7 +150,7 @@ def _type_conditioning(path: str, temperature: float, guidance: float, n_type: i
                  "classifier_leave_one_out_accuracy": clf.leave_one_out([tg[i] for i in lab], max_n=400),
                  "n_labelled_training": len(lab), "training_type_counts": dict(counts.most_common()), "types": {}}
     base: list = []
-    generate(model, vocab, ck, GenerateParams(n=8 * n_type, seed=77, threads=threads, temperature=temperature,
+    generate(model, vocab, ck, GenerateParams(n=4 * n_type, seed=77, threads=threads, temperature=temperature,
                                               simulate=False), None, graphs=base)
     uncond = [clf.predict(g) for g in base]
     hits = total = 0
@@ -194,7 +196,8 @@ def _print(res: dict) -> None:
     print(f"model: {res['model']['params']} parameters, {res['model']['file_bytes'] / 1e6:.1f} MB, "
           f"{tr['n']} training circuits (mean {tr['mean_devices']:.1f} devices, largest {tr['max_devices']})")
     print(f"main run: {m['n']} samples at T={m['temperature']}: decoded {m['decoded']:.1%}, rule-clean "
-          f"{m['rule_clean']:.1%}, valid {m['valid']:.1%} ({m['validity_checks']})")
+          f"{m['rule_clean']:.1%}, valid {m['valid']:.1%} ({m['validity_checks']}; ngspice on {m['simulated']} "
+          f"rule-clean samples, {(m['op_converged'] or 0):.1%} converged)")
     print(f"  unique {m['unique']:.1%}, novel {(m['novel'] or 0):.1%}, mean devices {m['mean_devices']:.1f}, "
           f"largest {m['max_devices']}")
     print(f"  speed: {m['valid_per_s_sample_rules']:.1f} rule-clean circuits/s sampled + checked "

@@ -37,7 +37,9 @@ class TrainParams(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     tours: int = Field(2, ge=1, le=1000, description="Euler tours per circuit (augmentation)")
-    steps: int = Field(800, ge=1, description="optimiser steps")
+    steps: int = Field(800, ge=1, description="optimiser steps (the learning-rate schedule's length)")
+    stop_after: int | None = Field(None, ge=1, description="stop after this many steps, on the schedule of "
+                                   "`steps` (the same weights as that step's periodic checkpoint of a full run)")
     batch_tokens: int = Field(6144, ge=16, description="tokens per batch (sequences grouped by length, padded)")
     lr: float = Field(2e-3, gt=0, le=1, allow_inf_nan=False, description="peak learning rate (cosine, 5% warm-up)")
     val_frac: float = Field(0.05, ge=0, lt=1, allow_inf_nan=False,
@@ -268,7 +270,8 @@ def train(topologies: list, config: GPTConfig | None = None, params: TrainParams
 
         bar = tqdm(total=params.steps, desc="training", unit="step")
     model.train()
-    for step in range(params.steps):
+    n_steps = min(params.stop_after or params.steps, params.steps)
+    for step in range(n_steps):
         if not batches:
             batches = _batches(seqs, params.batch_tokens, rng)
             rng.shuffle(batches)
@@ -285,7 +288,7 @@ def train(topologies: list, config: GPTConfig | None = None, params: TrainParams
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         hist.train_loss.append(loss.item())
-        last = step == params.steps - 1
+        last = step == n_steps - 1
         if vseqs and (last or (step + 1) % max(1, params.steps // 5) == 0):
             hist.val_loss.append((step + 1, evaluate(model, vseqs, vocab, params.batch_tokens, vmasks, vfull)))
         if bar:
@@ -296,7 +299,7 @@ def train(topologies: list, config: GPTConfig | None = None, params: TrainParams
             bar.update(1)
         if log and ((step + 1) % 50 == 0 or last):
             val = f" val {hist.val_loss[-1][1]:.4f}@{hist.val_loss[-1][0]}" if hist.val_loss else ""
-            log(f"step {step + 1}/{params.steps} loss {np.mean(hist.train_loss[-50:]):.4f}{val} "
+            log(f"step {step + 1}/{n_steps} loss {np.mean(hist.train_loss[-50:]):.4f}{val} "
                 f"{time.perf_counter() - t0:.0f} s")
         if save_every and (step + 1) % save_every == 0 and not last:
             save(step + 1)
@@ -304,7 +307,7 @@ def train(topologies: list, config: GPTConfig | None = None, params: TrainParams
         bar.close()
     model.eval()
     hist.seconds = time.perf_counter() - t0
-    save(params.steps)
+    save(n_steps)
     return model, vocab, hist
 
 

@@ -19,7 +19,9 @@ def train(
     out: Path = typer.Option(Path("out/topo/topology_gpt.pt"), callback=out_file, help="Checkpoint to write."),
     compose: int = typer.Option(None, min=0, help="Composed circuits added (default: 800 with builtin, 0 with a "
                                                   "folder)."),
-    steps: int = typer.Option(800, min=1, help="Optimiser steps."),
+    steps: int = typer.Option(800, min=1, help="Optimiser steps (the learning-rate schedule's length)."),
+    stop_after: int = typer.Option(None, min=1, help="Stop after N steps of that schedule (the weights of a full "
+                                                     "run's step-N checkpoint)."),
     tours: int = typer.Option(2, min=1, help="Euler tours per circuit (augmentation)."),
     batch_tokens: int = typer.Option(6144, min=64, help="Tokens per batch."),
     lr: float = typer.Option(2e-3, parser=float_range(0, 1, lo_open=True), help="Peak learning rate."),
@@ -63,8 +65,8 @@ def train(
     typer.echo(f"{len(tops)} training topologies ({len(errors)} netlists skipped)")
     config = GPTConfig(n_layer=n_layer, n_head=n_head, n_embd=n_embd, n_kv_head=n_kv_head, block_size=block_size,
                        length_embed=length_embed)
-    params = TrainParams(steps=steps, tours=tours, batch_tokens=batch_tokens, lr=lr, seed=seed, threads=threads,
-                         grammar_loss=grammar_loss, device=device)
+    params = TrainParams(steps=steps, stop_after=stop_after, tours=tours, batch_tokens=batch_tokens, lr=lr, seed=seed,
+                         threads=threads, grammar_loss=grammar_loss, device=device)
     model, _, hist = train_gpt(tops, config, params, checkpoint=out, save_every=save_every,
                                meta={"data": {"data": str(data), "compose": compose, "seed": seed,
                                               "netlists_skipped": len(errors)},
