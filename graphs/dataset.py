@@ -7,8 +7,9 @@
 Static graphs come from ``netlist.sp`` with the static label; dynamic graphs from ``netlist_dynamic.sp``
 (decaps, package inductors, PWL loads from ``load_currents.npy``) with ``current_maps_t.npy`` as extra image
 channels, time-sliced load currents on the cell nodes and the dynamic label. When ``raw/`` holds no samples
-and ``build`` is given, ``download()`` generates that many synthetic samples first (PyG's ``FakeDataset``
-habit: synthetic data is made, not fetched).
+and ``build`` and a ``builder`` are given, ``download()`` generates that many synthetic samples first (PyG's
+``FakeDataset`` habit: synthetic data is made, not fetched); the builder is passed in
+(``eda.generators.irdrop_sample.build_irdrop_dataset``), since graphs do not import the generators.
 """
 
 from __future__ import annotations
@@ -128,23 +129,27 @@ class IRDropDataset(Dataset):
     Args:
         root: dataset directory (``raw/`` holds the samples).
         target: ``static`` or ``dynamic``: which deck, channels and label each graph carries.
-        build: when ``raw/`` is empty, generate this many small synthetic samples (``None``: raise).
+        build: when ``raw/`` is empty, generate this many synthetic samples with ``builder`` (``None``: raise).
         seed: base seed of such a build.
+        builder: ``builder(root, n, seed=...)`` writing samples under ``root/raw``
+            (``eda.generators.irdrop_sample.build_irdrop_dataset``).
         transform, pre_transform: PyG transforms.
         force_reload: rebuild ``processed/``.
         log: print PyG's processing messages.
     """
 
     def __init__(self, root: str | Path, target: str = "static", build: int | None = None, seed: int = 0,
-                 transform=None, pre_transform=None, force_reload: bool = False, log: bool = False):
+                 transform=None, pre_transform=None, force_reload: bool = False, log: bool = False,
+                 builder=None):
         if target not in ("static", "dynamic"):
             raise InputError(f"target must be 'static' or 'dynamic', got {target!r}")
         self.target = target
         self.build = build
+        self.builder = builder
         self.seed = seed
         root = Path(root)
         self._names = self._scan(root / "raw")
-        if not self._names and build is None:
+        if not self._names and (build is None or builder is None):
             raise InputError("no samples under raw/ (expected folders with params.json); build some with "
                              "'eda dataset irdrop --n N --out DIR'", file=root)
         super().__init__(str(root), transform, pre_transform, force_reload=force_reload, log=log)
@@ -174,11 +179,9 @@ class IRDropDataset(Dataset):
         return [f"{n}.pt" for n in self._names]
 
     def download(self) -> None:
-        if self.build is None:
+        if self.build is None or self.builder is None:
             raise InputError("no samples under raw/", file=self.root)
-        from eda.generators.irdrop_sample import build_irdrop_dataset
-
-        build_irdrop_dataset(self.root, int(self.build), size="small", seed=self.seed, progress=self.log)
+        self.builder(self.root, int(self.build), seed=self.seed)
         self._names = self._scan(Path(self.raw_dir))
 
     def process(self) -> None:
