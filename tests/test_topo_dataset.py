@@ -217,3 +217,28 @@ def test_whole_public_set_round_trips(shared):
     assert st["read"] == 3012 and st["skipped"] == 0
     assert st["round_trip_ok"] == st["read"], st["failures"][:5]
     assert st["max_devices"] == 72
+
+
+def test_cli_stats_and_check(tmp_path):
+    """`eda topo stats DIR --json` reports reading, round trip and failures (file and reason);
+    `eda topo check` names the broken rule."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from eda.cli import app
+
+    _write(tmp_path, 1, "M0 (VOUT1 VIN1 VSS VSS) nmos4\nR0 (VDD VOUT1) resistor\n", "VDD VSS VIN1 VOUT1")
+    _write(tmp_path, 2, "M0 (VOUT1 VCONT3 VSS VSS) nmos4\nM1 (VOUT1 VOUT1 VDD VDD) pmos4\nR9 (x VOUT1) resistor\n",
+           "VDD VSS VCONT3 VOUT1")
+    _write(tmp_path, 3, "M0 (a b c\n", "VDD VSS")
+    out = tmp_path / "stats.json"
+    r = CliRunner().invoke(app, ["topo", "stats", str(tmp_path), "--json", str(out)])
+    assert r.exit_code == 0, r.output
+    st = json.loads(out.read_text())
+    assert (st["read"], st["skipped"], st["round_trip_ok"], st["max_devices"]) == (2, 1, 2, 3)
+    assert st["device_types"] == {"NM": 2, "R": 2, "PM": 1}
+    assert st["failures"][0]["file"].endswith("3.cir") and "3.cir:1" in st["failures"][0]["reason"]
+    assert st["rules_pass"]["floating_net"] == 1 and st["rules_pass"]["failing"]["floating_net"] == ["2"]
+    r = CliRunner().invoke(app, ["topo", "check", "--no-simulate", str(tmp_path / "2" / "2.cir")])
+    assert r.exit_code == 1 and "[floating_net]" in r.output
