@@ -51,7 +51,8 @@ def test_sample_files_shapes_and_units(sample):
     t, i = np.load(d / "load_times.npy"), np.load(d / "load_currents.npy")
     assert t.shape == (25,) and i.shape == (25, s["loads"]) and t[-1] == pytest.approx(params["clock_period_s"])
     sm, dm = maps["ir_drop_map.csv"], maps["ir_drop_dynamic_map.csv"]
-    assert 0 < sm.max() <= s["worst_static_drop_v"] + 1e-12
+    # contest maps: cubic interpolation of the m1 drops may overshoot the worst node a little, never by much
+    assert 0.9 * s["worst_static_drop_v"] < sm.max() <= 1.05 * s["worst_static_drop_v"]
     assert dm.max() >= sm.max()  # the worst over a period is never below the DC drop here (decaps start at DC)
     assert s["worst_dynamic_drop_v"] > s["worst_static_drop_v"]
     cells = (d / "cells.csv").read_text().splitlines()
