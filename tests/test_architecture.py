@@ -34,9 +34,7 @@ FORBIDDEN = {
 TOP = ("eda.cli", "eda.demo")
 
 #: module -> owner, for upward imports whose fix has not landed yet (xfail, strict=False).
-KNOWN: dict[str, str] = {
-    "eda.graphs.dataset": "B (pdnnet: PDNDataset builds samples through eda.generators.irdrop_sample; "
-                          "pass the builder in or move the build up)"}
+KNOWN: dict[str, str] = {}
 
 #: package files allowed over 600 lines, with the reason their owner gave.
 LONG_OK: dict[str, str] = {}
