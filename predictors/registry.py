@@ -9,7 +9,7 @@ from eda.predictors.baselines import GBDT, CNNOnly, GNNOnly
 from eda.predictors.normalize import fine_channels
 from eda.predictors.pdnnet import PDNNet
 
-__all__ = ["MODEL_TYPES", "model_class", "build_model"]
+__all__ = ["MODEL_TYPES", "model_class", "build_model", "build_params"]
 
 _CLASSES = {"pdnnet": PDNNet, "cnn": CNNOnly, "gnn": GNNOnly, "gbdt": GBDT}
 #: Names of the model types, flagship first.
@@ -21,6 +21,11 @@ def model_class(name: str):
     if name not in _CLASSES:
         raise InputError(f"unknown model type {name!r}; known: {', '.join(MODEL_TYPES)}")
     return _CLASSES[name]
+
+
+def build_params(model_type: str, hparams: dict):
+    """The hyper-parameter object of ``model_type`` with ``hparams`` over its defaults (validated)."""
+    return model_class(model_type).Params(**hparams)
 
 
 def build_model(model_type: str, graph: HeteroData, hparams: dict | None = None):

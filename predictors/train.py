@@ -18,7 +18,7 @@ from torch_geometric.data import HeteroData
 
 from eda.errors import InputError
 from eda.predictors.normalize import Normalizer, Prepared, denormalise, prepare
-from eda.predictors.registry import MODEL_TYPES, build_model
+from eda.predictors.registry import MODEL_TYPES, build_model, build_params
 
 __all__ = ["TrainParams", "split_names", "train_model", "train_from_dir", "train_contest", "flip", "transpose",
            "augment"]
@@ -69,6 +69,10 @@ class TrainParams:
             raise InputError(f"TrainParams.weight_decay: must be a finite number >= 0, got {self.weight_decay}")
         if not isinstance(self.hparams, dict):
             raise InputError(f"TrainParams.hparams: must be a JSON object of name: value, got {self.hparams!r}")
+        try:  # checked now, before any data is read or graph built
+            build_params(self.model, self.hparams)
+        except TypeError as e:
+            raise InputError(f"TrainParams.hparams: not a hyper-parameter of {self.model!r}: {e}") from None
         if not (self.max_minutes >= 0 and math.isfinite(self.max_minutes)):
             raise InputError(f"TrainParams.max_minutes: must be >= 0, got {self.max_minutes}")
         if not 0 <= self.ema < 1:
