@@ -280,3 +280,27 @@ def test_cli_refuses_bad_numbers_in_one_line(tmp_path):
         lines = [ln for ln in r.output.splitlines() if ln.strip()]
         assert r.exit_code == 1 and len(lines) == 1 and lines[0].startswith("error:"), (args, r.output)
         assert args[2] in lines[0], (args, lines)
+
+
+def test_stop_after_gives_the_periodic_checkpoint(tmp_path, monkeypatch):
+    """--stop-after N reproduces a full run's step-N checkpoint exactly (what the shipped model
+    relies on), and differs from the full run's end."""
+    from eda.generators import topology_checkpoint
+
+    saved: dict = {}
+    real = topology_checkpoint.save_checkpoint
+
+    def spy(path, model, vocab, tours, meta=None):
+        saved[(str(path), meta["steps_done"])] = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        return real(path, model, vocab, tours, meta)
+
+    monkeypatch.setattr(topology_checkpoint, "save_checkpoint", spy)
+    lib = load_library()[::10]
+    p = TrainParams(steps=6, tours=1, batch_tokens=1024, threads=1, val_frac=0.1)
+    train(lib, TINY, p, progress=False, checkpoint=tmp_path / "full.pt", save_every=3)
+    train(lib, TINY, p.model_copy(update={"stop_after": 3}), progress=False, checkpoint=tmp_path / "stop.pt")
+    full3, full6 = saved[(str(tmp_path / "full.pt"), 3)], saved[(str(tmp_path / "full.pt"), 6)]
+    stop = saved[(str(tmp_path / "stop.pt"), 3)]
+    assert all(torch.equal(v, full3[k]) for k, v in stop.items())
+    assert not all(torch.equal(v, full6[k]) for k, v in stop.items())
+    assert load_checkpoint(tmp_path / "stop.pt")[2]["meta"]["steps_done"] == 3
