@@ -1,40 +1,39 @@
-"""Functional ngspice checks of the library cells' netlists (the ones LVS proves the layout matches).
-
-No sky130 models ship offline, so the sky130 device names are bound to generic level-1 MOS models
-(VT ≈ 0.45 V, 1.8 V supply) and an ideal 2 fF/µm² capacitor: this checks the *topology* (a buffer
-buffers, the 8T cell writes, holds and is read, the StrongARM decides, the flip-flops
-capture, one column's SAR register converts),
-not sky130 timing or margins.
+"""Functional ngspice checks of the library cells' netlists (the ones LVS proves the layout matches),
+on the sky130 BSIM4 models (tt, 27 °C; ``eda.generators.acim_column.bind_models``): a buffer
+buffers, the 8T cell writes, holds and is read, the StrongARM decides, the flip-flops capture, one
+column's SAR register converts. ``EDA_CELL_MODELS=generic`` runs them on the explicit level-1
+fallback instead (topology only). The closed loop with the comparator is tests/test_acim_column.py.
 """
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
-from eda.circuit import Circuit, Device, Model, Subckt, Waveform
+from eda.circuit import Circuit, Device, Waveform
+from eda.generators.acim_column import bind_models
 from eda.layout.library import load_library
 from eda.read.from_spice import read_spice
+from eda.tech import sky130_models
 
 sim = pytest.importorskip("eda.sim.ngspice")
 LIB = load_library()
 VDD = 1.8
+MODELS = os.environ.get("EDA_CELL_MODELS", "sky130")
+if MODELS == "sky130" and not sky130_models.available():
+    pytest.skip(f"sky130 models missing ({sky130_models.INSTALL_HINT}); EDA_CELL_MODELS=generic runs the "
+                "level-1 fallback", allow_module_level=True)
 
 
-def _models() -> list[Subckt]:
-    n = Subckt("sky130_fd_pr__nfet_01v8", ("d", "g", "s", "b"), params={"W": 1.0, "L": 0.15, "nf": 1.0},
-               devices=[Device("M1", "M", ("d", "g", "s", "b"), model="ngen",
-                               params={"w": "{W*1e-6}", "l": "{L*1e-6}"})],
-               models=[Model("ngen", "nmos", {"level": 1.0, "vto": 0.45, "kp": 3e-4, "lambda": 0.1,
-                                               "tox": 4e-9, "cgso": 3e-10, "cgdo": 3e-10, "cj": 1e-3})])
-    p = Subckt("sky130_fd_pr__pfet_01v8", ("d", "g", "s", "b"), params={"W": 1.0, "L": 0.15, "nf": 1.0},
-               devices=[Device("M1", "M", ("d", "g", "s", "b"), model="pgen",
-                               params={"w": "{W*1e-6}", "l": "{L*1e-6}"})],
-               models=[Model("pgen", "pmos", {"level": 1.0, "vto": -0.45, "kp": 1.2e-4, "lambda": 0.1,
-                                               "tox": 4e-9, "cgso": 3e-10, "cgdo": 3e-10, "cj": 1e-3})])
-    c = Subckt("sky130_fd_pr__cap_mim_m3_1", ("a", "b"), params={"W": 1.0, "L": 1.0, "MF": 1.0},
-               devices=[Device("C1", "C", ("a", "b"), value="{W*L*2e-15}")])
-    return [n, p, c]
+def _models(c: Circuit, models: str | None = None) -> Circuit:
+    return bind_models(c, models or MODELS, "tt", 27.0)
+
+
+#: The whole-column register runs (~45 s CPU each on BSIM4): level-1 in the fast suite, sky130 in
+#: the slow one (the fast suite's sky130 closed loop is tests/test_acim_column.py).
+COLUMN_MODELS = [pytest.param("generic", id="generic"), pytest.param(MODELS, id=MODELS, marks=pytest.mark.slow)]
 
 
 def _bench(role: str, conn: dict[str, str], sources: list[Device]) -> Circuit:
@@ -43,7 +42,7 @@ def _bench(role: str, conn: dict[str, str], sources: list[Device]) -> Circuit:
     nodes = tuple(conn.get(p, p) for p in sub.ports)
     devs = [Device("XDUT", "X", nodes, model=sub.name), Device("VDD", "V", ("VDD", "0"), value=VDD),
             Device("VSS", "V", ("VSS", "0"), value=0.0)] + sources
-    return Circuit(title="* cell bench", subckts=_models() + [sub], devices=devs)
+    return _models(Circuit(title="* cell bench", subckts=[sub], devices=devs))
 
 
 def _pulse(name: str, node: str, v1: float, v2: float, td: float, pw: float, per: float = 1.0) -> Device:
@@ -143,7 +142,7 @@ def _sar_decisions(vin: float, bits: int) -> tuple[list[int], list[list[int]]]:
     return dec, trials
 
 
-def _column_bench(decisions: list[int]) -> Circuit:
+def _column_bench(decisions: list[int], models: str | None = None) -> Circuit:
     from eda.layout.macro import MacroParams, build_macro
 
     m = build_macro(MacroParams(8, 2, 1, B_COL), LIB)
@@ -165,16 +164,17 @@ def _column_bench(decisions: list[int]) -> Circuit:
            Device("VC", "V", ("CMP_0", "0"), value=0.0, waveform=Waveform("pwl", tuple(pts))),
            Device("VRP", "V", ("VREFP", "0"), value=VDD), Device("VRN", "V", ("VREFN", "0"), value=0.0),
            Device("VDD", "V", ("VDD", "0"), value=VDD), Device("VSS", "V", ("VSS", "0"), value=0.0)]
-    return Circuit(title="* one column's SAR register", subckts=_models() + subs, devices=col + src)
+    return _models(Circuit(title="* one column's SAR register", subckts=subs, devices=col + src), models)
 
 
+@pytest.mark.parametrize("models", COLUMN_MODELS)
 @pytest.mark.parametrize("vin", [0.30, 0.70, 0.95, 0.05])
-def test_column_sar_register_converts(vin):
+def test_column_sar_register_converts(vin, models):
     """Sequencer, result flip-flops and DAC switches of column 0 of a built macro: after the reset
     every DAC line is at VREFN; during trial k the DAC code is the SAR trial code; after B+1 SCLK
     edges the result flip-flops hold the input's B-bit code."""
     dec, trials = _sar_decisions(vin, B_COL)
-    t, v = sim.transient(_column_bench(dec), 20e-12, T_EDGE0 + B_COL * T_CLK + 5e-9)
+    t, v = sim.transient(_column_bench(dec, models), 20e-12, T_EDGE0 + B_COL * T_CLK + 5e-9)
     dac = [f"DAC_{k}_0" for k in range(B_COL)]
     assert all(_at(t, v[n], T_EDGE0 - 1e-9) < 0.2 for n in dac)            # reset: nothing switched
     for k in range(B_COL):
@@ -189,12 +189,13 @@ def test_column_sar_register_converts(vin):
     assert all(_at(t, v[f"V_{k}_0"], end) > VDD - 0.3 for k in range(B_COL + 1))  # sequencer full
 
 
-def test_column_sar_register_fails_when_miswired():
+@pytest.mark.parametrize("models", COLUMN_MODELS)
+def test_column_sar_register_fails_when_miswired(models):
     """Mutation: result flip-flops clocked by their own stage V_k (not V_{k+1}) sample the
     decision one cycle early → a wrong code; the check above would catch this wiring."""
     vin = 0.30
     dec, _ = _sar_decisions(vin, B_COL)
-    c = _column_bench(dec)
+    c = _column_bench(dec, models)
     for d in c.devices:
         if d.name.startswith("XSAR_"):
             k = int(d.name.split("_")[1])
