@@ -25,7 +25,7 @@ NETLISTS = ROOT / "data" / "netlists"
 PDN_DECK = ROOT / "data" / "pdn" / "iccad_style_48um.sp"
 
 #: Seconds one case may run before it counts as a hang.
-CASE_TIMEOUT = 20
+CASE_TIMEOUT = 60
 
 
 @dataclass
