@@ -174,12 +174,21 @@ def run_models() -> dict:
     return out
 
 
+def collect(folder: Path) -> dict:
+    """Summary of the ``*_perf.json`` records a run left in ``folder`` (e.g. one cut short)."""
+    rows = [json.loads(f.read_text()) for f in sorted(folder.glob("*_perf.json"))]
+    rows = [{k: v for k, v in r.items() if k not in ("operating_point", "design")} for r in rows]
+    return {"spec": SPEC, "from": str(folder), "rows": rows, **_summary(rows)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--library", action="store_true")
     ap.add_argument("--generated", type=int, default=0)
     ap.add_argument("--twostage", action="store_true")
     ap.add_argument("--models", action="store_true", help="model-loading time: full library vs reduced")
+    ap.add_argument("--collect", action="store_true", help="summarise the per-circuit records under --out "
+                                                             "(library/, generated/) of an earlier run")
     ap.add_argument("--budget", type=float, default=45.0)
     ap.add_argument("--gen-budget", type=float, default=25.0)
     ap.add_argument("--limit", type=int, default=None, help="first N library circuits only")
@@ -190,6 +199,12 @@ def main() -> None:
 
     pool = make_pool()
     res = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
+    if a.collect:
+        for part in ("library", "generated"):
+            if (a.out / part).is_dir():
+                res[part] = collect(a.out / part)
+                s = res[part]
+                print(f"{part}: {s['met']}/{s['sized']} met; FoM median {s['fom_median']}, best {s['fom_best']}")
     if a.models:
         res["models"] = run_models()
     if a.twostage:

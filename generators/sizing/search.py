@@ -148,8 +148,7 @@ def size(circuit: Circuit, spec: Spec, corner: str = "tt", budget_s: float = 90.
         if own:
             pool.shutdown(cancel_futures=True)
     bar.close()
-    assert best is not None
-    design = space.decode(best[1])
+    design = space.decode(best[1]) if best is not None else start  # budget spent before any candidate
     perf = bench.evaluate(design, swing=extras)
     perf["slew"] = bench.slew(design, perf.get("ugb")) if extras and perf.get("ok") else None
     perf["fom"] = fom(perf, spec.cl)

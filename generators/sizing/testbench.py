@@ -122,7 +122,8 @@ class AmpBench:
             model = "sky130_fd_pr__nfet_01v8" if mos_polarity(d) == "n" else "sky130_fd_pr__pfet_01v8"
             x = d.name if d.name[:1].upper() == "X" else f"X{d.name}"
             items += [f"@m.{x.lower()}.m{model}[{p}]" for p in ("gm", "gds", "id")]
-        return ".save " + " ".join(items + ["vvdd#branch", "vvss#branch"])
+        srcs = [f"v{n.lower()}#branch" for n in self.roles.vbias + self.roles.inputs if n != self.inn]
+        return ".save " + " ".join(items + ["vvdd#branch", "vvss#branch"] + srcs)
 
     def deck(self, design: Design) -> str:
         """Open-loop AC / unity-gain DC testbench text."""
@@ -226,9 +227,14 @@ def measure_op(vecs: dict[str, np.ndarray], bench: AmpBench, design: Design) -> 
     loop does not hold the output near the input common mode."""
     v = {k: float(np.real(a[0])) for k, a in vecs.items()}
     vout = v.get(bench.out.lower())
+    # power delivered by every DC source: the supply, bias voltages, and inputs held at Vcm (an input
+    # on a source/drain terminal carries current)
     power = VDD * -v.get("vvdd#branch", 0.0)
     for n in bench.roles.vbias:
         power += -design.bias[n] * v.get(f"v{n.lower()}#branch", 0.0)
+    for n in bench.roles.inputs:
+        if n != bench.inn:
+            power += -design.vcm * v.get(f"v{n.lower()}#branch", 0.0)
     reason = None
     if vout is None or not math.isfinite(vout):
         reason = "no operating point"
