@@ -180,7 +180,9 @@ def _plot_column(rows: list[dict], path: Path) -> None:
     for r in rows:
         u, c = np.array(r["u"]), np.array(r["codes"])
         order = np.argsort(u)
-        a.step(u[order], c[order], where="post", label=f"{r['corner']} {r['temp_c']:.0f} °C")
+        # a transition lies between two simulated inputs: draw it at their midpoint (steps-mid)
+        a.plot(u[order], c[order], drawstyle="steps-mid", marker="o", ms=3, lw=1,
+               label=f"{r['corner']} {r['temp_c']:.0f} °C")
     n, bits = rows[0]["n_caps"], rows[0]["adc_bits"]
     uu = np.linspace(-0.5, n + 0.5, 400)
     a.plot(uu, np.clip(np.floor((uu + 0.5) / (n // 2 ** bits)), 0, 2 ** bits - 1), "k:", lw=1, label="ideal")
