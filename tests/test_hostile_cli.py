@@ -334,7 +334,7 @@ def _cases(m: dict[str, Path]) -> list[Case]:
 OWNED: dict[str, str] = {
     **dict.fromkeys(["irdrop-solve-method", "irdrop-solve-mode", "irdrop-solve-stop-inf", "irdrop-solve-step-tiny",
                      "irdrop-solve-step-nan"], "A (pdn): irdrop solve options validated at parse time"),
-    **dict.fromkeys(["irdrop-train-hparams-type", "irdrop-train-model", "irdrop-predict-target"],
+    **dict.fromkeys(["irdrop-train-model", "irdrop-predict-target"],
                     "B (pdnnet): irdrop train/predict options validated at parse time"),
     **dict.fromkeys(["acim-explore-rows-0", "acim-explore-cols-neg", "acim-explore-pop-0"],
                     "D (acimsim): acim explore errors name the option"),
