@@ -34,10 +34,7 @@ FORBIDDEN = {
 TOP = ("eda.cli", "eda.demo")
 
 #: module -> owner, for upward imports whose fix has not landed yet (xfail, strict=False).
-KNOWN: dict[str, str] = {
-    "eda.graphs.dataset": "B (graphs/dataset.py builds samples with eda.generators.irdrop_sample since the builder "
-                          "moved there: take the builder as an argument, or move the PyG dataset up to predictors)",
-}
+KNOWN: dict[str, str] = {}
 
 #: package files allowed over 600 lines, with the reason their owner gave.
 LONG_OK: dict[str, str] = {}
