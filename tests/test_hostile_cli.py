@@ -332,8 +332,6 @@ def _cases(m: dict[str, Path]) -> list[Case]:
 
 #: case id → area whose fix has not landed yet (xfail, strict=False). Mirrored in /work/notes/hostile_failures.md.
 OWNED: dict[str, str] = {
-    **dict.fromkeys(["irdrop-solve-method", "irdrop-solve-mode", "irdrop-solve-stop-inf", "irdrop-solve-step-tiny",
-                     "irdrop-solve-step-nan"], "A (pdn): irdrop solve options validated at parse time"),
     **dict.fromkeys(["irdrop-train-model", "irdrop-predict-target"],
                     "B (pdnnet): irdrop train/predict options validated at parse time"),
     **dict.fromkeys(["acim-explore-rows-0", "acim-explore-cols-neg", "acim-explore-pop-0"],

@@ -102,7 +102,7 @@ def test_solve_cli_on_a_case_folder(tmp_path):
 
 
 @pytest.mark.parametrize("args, needle", [(["--method", "bogus"], "method"), (["--stop", "inf"], "finite"),
-                                          (["--step", "1e-30"], "time points")])
+                                          (["--step", "1e-30"], "--step")])
 def test_bad_solver_options_are_one_line_errors(tmp_path, args, needle):
     deck = tmp_path / "d.sp"
     deck.write_text(DECK.replace(".op", ".tran 1e-12 1e-10"))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from eda.cli.options import in_file, out_dir
+from eda.cli.options import choice, float_range, in_file, out_dir
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -22,20 +22,26 @@ CASE_HELP = ("Contest case folder (testcaseN/ with netlist.sp and maps), flat co
 @app.command()
 def solve(deck: Path = typer.Argument(..., help=CASE_HELP),
           out: Path = typer.Option(Path("out/irdrop"), "--out", callback=out_dir, help="Output folder."),
-          mode: str = typer.Option("static", help="static | dynamic."),
+          mode: str = typer.Option("static", parser=choice("static", "dynamic"), help="static | dynamic."),
           probe: list[str] = typer.Option([], "--probe", help="Node whose waveform to save (repeatable); "
                                                               "default: the deck's .print nodes."),
-          method: str = typer.Option("auto", help="Linear solver: auto | direct | iterative."),
-          step: float = typer.Option(None, help="Transient step (s); default from .tran."),
-          stop: float = typer.Option(None, help="Transient stop time (s); default from .tran."),
-          integration: str = typer.Option("trap", help="trap | be (dynamic mode)."),
-          dbu_per_um: float = typer.Option(None, "--dbu-per-um", help=DBU_HELP),
-          map_method: str = typer.Option("contest", "--map-method",
+          method: str = typer.Option("auto", parser=choice("auto", "direct", "iterative"),
+                                     help="Linear solver: auto | direct | iterative."),
+          step: float = typer.Option(None, parser=float_range(1e-18, 1.0),
+                                     help="Transient step (s, 1e-18..1); default from .tran."),
+          stop: float = typer.Option(None, parser=float_range(0, 1e3, lo_open=True),
+                                     help="Transient stop time (s); default from .tran."),
+          integration: str = typer.Option("trap", parser=choice("trap", "be"), help="trap | be (dynamic mode)."),
+          dbu_per_um: float = typer.Option(None, "--dbu-per-um", parser=float_range(0, lo_open=True), help=DBU_HELP),
+          map_method: str = typer.Option("contest", "--map-method", parser=choice("contest", "tile-max"),
                                          help="IR-drop map: contest (cubic griddata, m1 nodes) | tile-max."),
           pictures: bool = typer.Option(True, "--pictures/--no-pictures", help="Write PNG pictures.")) -> None:
     """Solve DECK exactly: voltages.csv, ir_drop_map.csv, ir_drop.png, summary.json (+ waveforms)."""
     from eda.pdn.pipeline import solve_to_dir
 
+    if step is not None and stop is not None and stop / step > 1e7:
+        raise typer.BadParameter(f"--stop {stop:g} s / --step {step:g} s is more than 1e7 time points",
+                                 param_hint="'--step'")
     s = solve_to_dir(deck, out, mode=mode, probes=probe, method=method, step=step, stop=stop,
                      integration=integration, dbu_per_um=dbu_per_um, map_method=map_method, pictures=pictures)
     worst = s.get("worst_dynamic_drop_V", s["worst_static_drop_V"])
@@ -56,8 +62,8 @@ def solve(deck: Path = typer.Argument(..., help=CASE_HELP),
 @app.command()
 def maps(deck: Path = typer.Argument(..., help=CASE_HELP + " Node names must carry coordinates."),
          out: Path = typer.Option(Path("out/irdrop_maps"), "--out", callback=out_dir, help="Output folder."),
-         dbu_per_um: float = typer.Option(None, "--dbu-per-um", help=DBU_HELP),
-         map_method: str = typer.Option("contest", "--map-method",
+         dbu_per_um: float = typer.Option(None, "--dbu-per-um", parser=float_range(0, lo_open=True), help=DBU_HELP),
+         map_method: str = typer.Option("contest", "--map-method", parser=choice("contest", "tile-max"),
                                         help="IR-drop map: contest (cubic griddata, m1 nodes) | tile-max."),
          pictures: bool = typer.Option(True, "--pictures/--no-pictures", help="Write PNG pictures.")) -> None:
     """Write the contest maps of DECK (current, PDN density, effective distance, IR drop) as CSV + PNG."""

@@ -94,6 +94,17 @@ def float_range(lo: float | None = None, hi: float | None = None, *, lo_open: bo
     return FloatRange(lo, hi, lo_open, hi_open)
 
 
+def choice(*values: str):
+    """A parser accepting one of ``values`` (``typer.Option(..., parser=choice("a", "b"))``)."""
+    def parse(value: str) -> str:
+        if value not in values:
+            raise typer.BadParameter(f"{value!r} is not one of {', '.join(values)}")
+        return value
+
+    parse.__name__ = "text"
+    return parse
+
+
 # ---------------------------------------------------------------------------------------------- paths
 def _nearest_existing(p: Path) -> Path:
     q = p
