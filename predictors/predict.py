@@ -39,7 +39,8 @@ def _npy(path: Path) -> np.ndarray:
         raise InputError(f"not a plain numeric .npy array (pickled data is refused): {e}", file=path) from None
 
 
-def read_case(case: str | Path, target: str = "static", n_slices: int = 0, dbu_per_um: float | None = None):
+def read_case(case: str | Path, target: str = "static", n_slices: int = 0, dbu_per_um: float | None = None,
+              contest=None):
     """Read a case: ``(pdn, maps, golden or None, dbu_per_um)``.
 
     Raises:
@@ -49,7 +50,7 @@ def read_case(case: str | Path, target: str = "static", n_slices: int = 0, dbu_p
     from eda.pdn.contest import read_case as read_contest
     from eda.pdn.parse import read_pdn
 
-    c = read_contest(case, dbu_per_um)
+    c = contest if contest is not None else read_contest(case, dbu_per_um)
     if c.deck is None:
         raise InputError(f"case {c.name} has maps but no netlist: the models read the PDN itself (graph and "
                          "physics estimate) and do not predict from the three input maps alone", file=case)
@@ -99,20 +100,27 @@ def predict_case(case: str | Path, out: str | Path, model_path: str | Path | Non
     Returns:
         Paths, worst predicted drop, timings and, with a golden map, the contest metrics.
     """
-    from eda.graphs.pdn_graph import build_pdn_graph
     from eda.pdn.check import check_pdn
+    from eda.pdn.contest import read_case as read_contest
     from eda.pdn.mapcsv import write_map_csv
-    from eda.predictors.checkpoint import load_checkpoint
-    from eda.predictors.evaluate import plot_maps, predict_graph, score_map
 
     mp = Path(model_path) if model_path is not None else default_model_path(target)
     if model_path is None and not mp.exists():
         raise InputError(f"no shipped {target} model: train one with 'eda irdrop train' and pass --model",
                          file=mp)
+    t0 = time.perf_counter()
+    contest = read_contest(case, dbu_per_um)
+    if contest.deck is not None:
+        check_pdn(contest.pdn)  # parse and check first: a bad deck is reported before torch and the model load
+    t_read = time.perf_counter() - t0
+    from eda.graphs.pdn_graph import build_pdn_graph
+    from eda.predictors.checkpoint import load_checkpoint
+    from eda.predictors.evaluate import plot_maps, predict_graph, score_map
+
     model, norm, _ = load_checkpoint(mp)
     target = norm.target
-    t0 = time.perf_counter()
-    pdn, maps, golden, dbu = read_case(case, target, norm.n_slices, dbu_per_um)
+    t0 = time.perf_counter() - t_read
+    pdn, maps, golden, dbu = read_case(case, target, norm.n_slices, dbu_per_um, contest=contest)
     check_pdn(pdn)
     t1 = time.perf_counter()
     g = build_pdn_graph(pdn, maps, norm.graph_params(dbu_per_um=dbu))

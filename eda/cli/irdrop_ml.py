@@ -28,6 +28,41 @@ DBU = typer.Option(None, "--dbu-per-um", parser=float_range(0, lo_open=True),
                    help="Database units per µm in node names (default: fitted to the maps; 2000 for contest decks).")
 
 
+def _model_type(ctx: typer.Context, param: typer.CallbackParam, value: str) -> str:
+    from eda.predictors.registry import MODEL_TYPES
+
+    if value not in MODEL_TYPES:
+        raise typer.BadParameter(f"{value!r} is not one of {', '.join(MODEL_TYPES)}")
+    return value
+
+
+def _target(ctx: typer.Context, param: typer.CallbackParam, value: str) -> str:
+    if value not in ("static", "dynamic"):
+        raise typer.BadParameter(f"{value!r} is not one of static, dynamic")
+    return value
+
+
+def _hparams(ctx: typer.Context, param: typer.CallbackParam, value: str) -> str:
+    """Parse-time check of --hparams against the chosen model's hyper-parameters."""
+    from eda.errors import InputError
+    from eda.predictors.registry import build_params
+
+    try:
+        hp = json.loads(value)
+    except json.JSONDecodeError as e:
+        raise typer.BadParameter(f"not JSON: {e}") from None
+    if not isinstance(hp, dict):
+        raise typer.BadParameter(f"expected a JSON object like '{{\"hidden\": 24}}', got {value!r}")
+    model = ctx.params.get("model", "pdnnet")
+    try:
+        build_params(model, hp)
+    except InputError as e:
+        raise typer.BadParameter(e.message) from None
+    except TypeError as e:
+        raise typer.BadParameter(f"not a hyper-parameter of {model!r}: {e}") from None
+    return value
+
+
 def _is_contest(path: Path) -> bool:
     """A contest folder, case or deck (not a dataset directory built by 'eda dataset irdrop')."""
     return not (path / "raw").is_dir() and not (path / "dataset.json").exists()
@@ -38,14 +73,15 @@ def train(
     data: list[Path] = typer.Option(..., "--data", callback=in_dir,
                                     help="Dataset directory ('eda dataset irdrop'), or contest folder(s) "
                                          "(real/testcaseN, fake/current_mapNN*; repeat --data to combine)."),
-    model: str = typer.Option("pdnnet", "--model", help="pdnnet | cnn | gnn | gbdt"),
-    target: str = typer.Option("static", "--target", help="static | dynamic"),
+    model: str = typer.Option("pdnnet", "--model", callback=_model_type, help="pdnnet | cnn | gnn | gbdt"),
+    target: str = typer.Option("static", "--target", callback=_target, help="static | dynamic"),
     out: Path = typer.Option(..., "--out", callback=out_file, help="Checkpoint file to write (.pt)."),
     epochs: int = typer.Option(40, min=1, max=100000, help="Maximum epochs."),
     patience: int = typer.Option(10, min=1, help="Early stopping: epochs without validation improvement."),
     lr: float = typer.Option(1e-3, parser=float_range(0, 10, lo_open=True), help="Learning rate."),
     seed: int = seed_option(0, "Seed of the split, initialisation and shuffling."),
-    hparams: str = typer.Option("{}", help='Model hyper-parameters as JSON, e.g. \'{"hidden": 24}\'.'),
+    hparams: str = typer.Option("{}", callback=_hparams,
+                                help='Model hyper-parameters as JSON, e.g. \'{"hidden": 24}\'.'),
     max_minutes: float = typer.Option(0.0, parser=float_range(0), help="Wall-time limit (0: none); best epoch kept."),
     physics_iters: int = typer.Option(4, min=0, max=100, help="Contest data: AMG-PCG iterations of the physics "
                                                               "channel ir_est (0: none)."),
@@ -130,7 +166,8 @@ def predict(
     out: Path = typer.Option(..., "--out", callback=out_dir, help="Output folder (ir_drop_map.csv + PNG)."),
     model: Path = typer.Option(None, "--model", callback=in_file,
                                help="Checkpoint (default: the shipped pretrained PDNNet)."),
-    target: str = typer.Option("static", "--target", help="static | dynamic (selects the shipped model)."),
+    target: str = typer.Option("static", "--target", callback=_target,
+                               help="static | dynamic (selects the shipped model)."),
     dbu_per_um: float = DBU,
     threads: int = THREADS,
 ) -> None:
