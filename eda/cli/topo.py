@@ -105,7 +105,7 @@ def generate(
 ) -> None:
     """Sample circuits; write each valid one as a simulatable SPICE deck, report.json and gallery.png.
 
-    Refuses a run estimated to take longer than 30 minutes on a 2-core machine (about 20,000
+    Refuses a run estimated to take longer than 30 minutes on a 2-core machine (about 9,000
     circuits with ngspice) unless --force.
     """
     import json
