@@ -100,13 +100,13 @@ def _generated(n: int, seed: int) -> list:
     return picked[:n]
 
 
-def run_generated(n: int, budget: float, out: Path, seed: int, pool) -> dict:
+def run_generated(n: int, budget: float, out: Path, seed: int, pool, skip: int = 0) -> dict:
     from eda.export.to_spice import write_spice
     from eda.generators.sizing.run import size_circuit
     from eda.generators.sizing.spec import parse_spec
 
     rows = []
-    for name, c in _generated(n, seed):
+    for name, c in _generated(n, seed)[skip:]:
         write_spice(c, out / "generated" / f"{name}.sp")
         try:
             rec = size_circuit(c, name, parse_spec(SPEC), out / "generated", budget_s=budget, stop_when_met=True,
@@ -191,6 +191,7 @@ def main() -> None:
                                                              "(library/, generated/) of an earlier run")
     ap.add_argument("--budget", type=float, default=45.0)
     ap.add_argument("--gen-budget", type=float, default=25.0)
+    ap.add_argument("--gen-skip", type=int, default=0, help="resume: skip the first K generated samples")
     ap.add_argument("--limit", type=int, default=None, help="first N library circuits only")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, default=Path("/tmp/eda_bench_sizing"))
@@ -214,7 +215,7 @@ def main() -> None:
         s = res["library"]
         print(f"library: {s['met']}/{s['sized']} met ({100 * s['met_rate']:.0f} %, target 90 %)", flush=True)
     if a.generated:
-        res["generated"] = run_generated(a.generated, a.gen_budget, a.out, a.seed, pool)
+        res["generated"] = run_generated(a.generated, a.gen_budget, a.out, a.seed, pool, a.gen_skip)
         s = res["generated"]
         print(f"generated: {s['met']}/{s['sized']} met ({100 * s['met_rate']:.0f} %, target 50 %); FoM median "
               f"{s['fom_median']}, best {s['fom_best']} (AnalogGenie 36.5, AnalogToBi 168.5)", flush=True)
