@@ -332,8 +332,6 @@ def _cases(m: dict[str, Path]) -> list[Case]:
 
 #: case id → area whose fix has not landed yet (xfail, strict=False). Mirrored in /work/notes/hostile_failures.md.
 OWNED: dict[str, str] = {
-    **dict.fromkeys(["irdrop-train-model", "irdrop-predict-target"],
-                    "B (pdnnet): irdrop train/predict options validated at parse time"),
     **dict.fromkeys(["acim-explore-rows-0", "acim-explore-cols-neg", "acim-explore-pop-0"],
                     "D (acimsim): acim explore errors name the option"),
     "acim-build-rows-0": "C (layout): acim build --rows 0 is taken as 'not given'",
