@@ -129,6 +129,9 @@ def build(rows: int = typer.Option(None, "--rows", help="Array rows H."),
     from eda.layout.macro import MacroParams
 
     given = {"rows": rows, "cols": cols, "local": local, "adc_bits": adc_bits}
+    for k, v in given.items():
+        if v is not None and v < 1:
+            raise InputError(f"{v}: expected a positive integer", file="--" + k.replace("_", "-"))
     if from_pareto is not None:
         p = params_from_pareto(from_pareto, pick)
         for k, v in given.items():
@@ -136,9 +139,9 @@ def build(rows: int = typer.Option(None, "--rows", help="Array rows H."),
                 raise InputError(f"--{k.replace('_', '-')} {v} contradicts design {pick} ({k}={getattr(p, k)})",
                                  file=from_pareto)
     elif local is None or adc_bits is None:
-        p = _explored_design(rows or 64, cols or 64, local, adc_bits, cells)
+        p = _explored_design(64 if rows is None else rows, 64 if cols is None else cols, local, adc_bits, cells)
     else:
-        p = MacroParams(rows or 64, cols or 64, local, adc_bits)
+        p = MacroParams(64 if rows is None else rows, 64 if cols is None else cols, local, adc_bits)
     s = run_build(p, out, lib=load_library(cells), check=check, render=render, force=force)
     typer.echo(f"{p.rows}x{p.cols} L={p.local} B={p.adc_bits}: {s['width_um']:.1f} x {s['height_um']:.1f} µm = "
                f"{s['area_mm2']:.4f} mm², {s['um2_per_bit']:.1f} µm²/bit ({s['F2_per_bit']:.0f} F²/bit)")
