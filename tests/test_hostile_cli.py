@@ -331,11 +331,7 @@ def _cases(m: dict[str, Path]) -> list[Case]:
 
 
 #: case id → area whose fix has not landed yet (xfail, strict=False). Mirrored in /work/notes/hostile_failures.md.
-OWNED: dict[str, str] = {
-    **dict.fromkeys(["acim-explore-rows-0", "acim-explore-cols-neg", "acim-explore-pop-0"],
-                    "D (acimsim): acim explore errors name the option"),
-    "acim-build-rows-0": "C (layout): acim build --rows 0 is taken as 'not given'",
-}
+OWNED: dict[str, str] = {}
 
 
 # ---------------------------------------------------------------------------------------------- runner

@@ -21,12 +21,12 @@ def _print_design(title: str, d: dict) -> None:
 
 
 @app.command()
-def explore(rows: int = typer.Option(64, "--rows", help="Array rows H (inputs per column)."),
-            cols: int = typer.Option(64, "--cols", help="Array columns W."),
-            input_bits: int = typer.Option(4, help="Input precision (bit-serial)."),
-            weight_bits: int = typer.Option(4, help="Weight precision (bit-sliced over columns)."),
-            pop: int = typer.Option(100, help="NSGA-II population."),
-            gens: int = typer.Option(100, help="NSGA-II generations."),
+def explore(rows: int = typer.Option(64, "--rows", min=2, help="Array rows H (inputs per column)."),
+            cols: int = typer.Option(64, "--cols", min=1, help="Array columns W."),
+            input_bits: int = typer.Option(4, min=1, max=16, help="Input precision (bit-serial)."),
+            weight_bits: int = typer.Option(4, min=1, max=16, help="Weight precision (bit-sliced over columns)."),
+            pop: int = typer.Option(100, min=4, help="NSGA-II population."),
+            gens: int = typer.Option(100, min=1, help="NSGA-II generations."),
             seed: int = seed_option(1, "Random seed (same seed, same front)."),
             cells: Path = typer.Option(None, callback=in_dir,
                                        help="Cell library folder (manifest.json); default: sky130."),
@@ -37,9 +37,9 @@ def explore(rows: int = typer.Option(64, "--rows", help="Array rows H (inputs pe
                                               help="Preference pick: requirement on the front (repeatable)."),
             prefer: str = typer.Option("min:area_mm2", help="Preference pick: then best by this metric "
                                        "(min:METRIC or max:METRIC)."),
-            max_local: int = typer.Option(64, help="Largest local array size L."),
-            max_adc_bits: int = typer.Option(8, help="Largest ADC resolution."),
-            max_adc_share: int = typer.Option(8, help="Most columns sharing one ADC."),
+            max_local: int = typer.Option(64, min=1, help="Largest local array size L."),
+            max_adc_bits: int = typer.Option(8, min=1, max=16, help="Largest ADC resolution."),
+            max_adc_share: int = typer.Option(8, min=1, help="Most columns sharing one ADC."),
             out: Path = typer.Option(..., "--out", callback=out_dir, help="Output folder."),
             progress: bool = typer.Option(True, help="Show a progress bar.")) -> None:
     """NSGA-II over local array size, ADC bits, ADC sharing, supply and clock: writes pareto.csv,

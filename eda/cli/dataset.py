@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from eda.cli.options import in_dir, out_dir, seed_option
+from eda.cli.options import choice, in_dir, out_dir, seed_option
 from eda.errors import InputError
 
 app = typer.Typer(no_args_is_help=True)
@@ -35,29 +35,19 @@ def _scheduler(value: str | None) -> str | None:
     return value
 
 
-def _choice(*values: str):
-    def parse(value: str) -> str:
-        if value not in values:
-            raise typer.BadParameter(f"{value!r} is not one of {', '.join(values)}")
-        return value
-
-    parse.__name__ = "text"
-    return parse
-
-
 @app.command()
 def irdrop(
     out: Path = typer.Option(..., "--out", help="Dataset directory (created; resumed when it exists).",
                              callback=out_dir),
     n: int = typer.Option(10, "--n", min=1, help="Number of samples in total."),
-    size: str = typer.Option("small", parser=_choice("small", "medium", "large"),
+    size: str = typer.Option("small", parser=choice("small", "medium", "large"),
                              help="small | medium | large (large: >= 250k PDN nodes)."),
     seed: int = seed_option(0, "Base seed; sample i gets a seed derived from it and i."),
     workers: int = typer.Option(1, min=1, max=256, help="Local worker processes."),
     scheduler: str = typer.Option(None, parser=_scheduler, help=_SCHEDULER_HELP),
     steps: int = typer.Option(None, min=2, max=100_000, help="Transient steps per clock period (default per size)."),
     slices: int = typer.Option(8, min=1, max=1000, help="Time slices of current_maps_t.npy."),
-    pad_pattern: str = typer.Option(None, parser=_choice("ring", "array", "sparse"),
+    pad_pattern: str = typer.Option(None, parser=choice("ring", "array", "sparse"),
                                     help="Force ring | array | sparse bumps (default: drawn per sample)."),
     force: bool = typer.Option(False, help=f"Build even when the size guard refuses (> free disk, > memory, "
                                            f"> {MAX_BUILD_HOURS:g} h estimated)."),
