@@ -17,7 +17,7 @@ def one_torch_thread():
 SHARED_ENV = "EDA_SHARED"
 
 
-def _shared_root():
+def shared_root():
     import os
     from pathlib import Path
 
@@ -32,7 +32,7 @@ def shared():
     Tests that read real data take this fixture and name the sub-folder they need with
     ``shared_path(shared, "iccad23/real/testcase1")``; they skip with a message when it is absent.
     """
-    root = _shared_root()
+    root = shared_root()
     if not root.is_dir():
         pytest.skip(f"real data folder {root} is absent (set ${SHARED_ENV} to its path to run this test)")
     return root

@@ -257,7 +257,7 @@ def test_sweep_configurations_clean(tmp_path, h, w, l, b):
     """In-process DRC and LVS clean; precheck-deck clean when the klayout binary and the deck exist."""
     import shutil
 
-    from conftest import _shared_root
+    from conftest import shared_root
 
     from eda.verify.deck import run_deck
 
@@ -268,7 +268,7 @@ def test_sweep_configurations_clean(tmp_path, h, w, l, b):
     assert d.clean, [(v.rule, v.count, v.locations[:2]) for v in d.violations]
     r = run_lvs(gds, m.circuit)
     assert r.clean, (r.mismatches[:5], r.extraction_errors[:5])
-    deck = _shared_root() / "decks" / "sky130A_mr.drc"
+    deck = shared_root() / "decks" / "sky130A_mr.drc"
     if shutil.which("klayout") and deck.is_file():
         p = run_deck(gds, deck)
         assert p.clean, [(v.rule, v.count, v.locations[:2]) for v in p.violations]
