@@ -212,25 +212,45 @@ def contest(out: Path) -> dict:
     return {"contest": {"cases": rows, "mean": summ}}
 
 
-def contest_cv(shared: Path, models: tuple[str, ...], epochs: int, physics_iters: int, lr: float) -> dict:
-    """Leave-one-real-case-out cross-validation on the ICCAD'23 cases (``predictors.contest.cross_validate``)."""
+def contest_cv(shared: Path, models: tuple[str, ...], epochs: int, physics_iters: int, lr: float,
+               seeds: tuple[int, ...] = (0,), extra: tuple[Path, ...] = (), key: str = "contest_cv") -> dict:
+    """Leave-one-real-case-out cross-validation on the ICCAD'23 cases (``predictors.contest.cross_validate``).
+
+    With several ``seeds`` every fold and model is trained once per seed; ``mean`` holds the mean over cases
+    and seeds, ``per_case`` mean ± std over seeds per model and case, ``per_seed`` the case-mean per seed
+    (its std is the error bar of a model's average). ``extra`` folders (synthetic contest-style samples) are
+    added to the training side of every fold.
+    """
     from eda.predictors.contest import contest_table, cross_validate
 
     t0 = time.perf_counter()
-    res = cross_validate(shared / "iccad23" / "real", [shared / "iccad23" / "fake"], models=models,
+    res = cross_validate(shared / "iccad23" / "real", [shared / "iccad23" / "fake", *extra], models=models,
                          physics_iters=physics_iters, train_kw={"epochs": epochs, "patience": epochs, "lr": lr},
-                         log=lambda m: print(m, flush=True), figures=FIGS / "contest_cv")
+                         log=lambda m: print(m, flush=True), figures=None if extra else FIGS / "contest_cv",
+                         seeds=seeds)
     res["seconds"] = time.perf_counter() - t0
-    rows = res["rows"] + [{**r, "model": "physics only"} for r in res["physics"]]
-    mean = {}
+    res["extra"] = [str(e) for e in extra]
+    rows = res["rows"] + [{**r, "model": "physics only", "seed": 0} for r in res["physics"]]
+    res.update(cv_summary(rows))
+    print(contest_table(rows, with_model=True))
+    print(json.dumps(res["mean"], indent=1))
+    return {key: res}
+
+
+def cv_summary(rows: list[dict]) -> dict:
+    """Means over cases and seeds, mean ± std over seeds per (model, case), and per-seed case means."""
+    ks = ("mae", "max_error", "hotspot_f1", "cc", "infer_s")
+    mean, per_case, per_seed = {}, {}, {}
     for m in dict.fromkeys(r["model"] for r in rows):
         rr = [r for r in rows if r["model"] == m]
-        mean[m] = {k: float(np.mean([r[k] for r in rr])) for k in ("mae", "max_error", "hotspot_f1", "cc",
-                                                                   "infer_s")}
-    res["mean"] = mean
-    print(contest_table(rows, with_model=True))
-    print(json.dumps(mean, indent=1))
-    return {"contest_cv": res}
+        mean[m] = {k: float(np.mean([r[k] for r in rr])) for k in ks}
+        per_case[m] = {c: {k: [float(np.mean(v)), float(np.std(v))] for k in ks
+                           for v in [[r[k] for r in rr if r["case"] == c]]}
+                       for c in dict.fromkeys(r["case"] for r in rr)}
+        seeds = sorted({r.get("seed", 0) for r in rr})
+        sm = {k: [float(np.mean([r[k] for r in rr if r.get("seed", 0) == s])) for s in seeds] for k in ks}
+        per_seed[m] = {"seeds": seeds, **{k: [float(np.mean(v)), float(np.std(v))] for k, v in sm.items()}}
+    return {"mean": mean, "per_case": per_case, "per_seed": per_seed}
 
 
 def main(argv=None) -> None:
@@ -247,6 +267,10 @@ def main(argv=None) -> None:
     ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared", help="folder holding iccad23/")
     ap.add_argument("--physics-iters", type=int, default=4, help="contest-cv: AMG-PCG iterations of ir_est")
     ap.add_argument("--lr", type=float, default=3e-3, help="contest-cv: learning rate")
+    ap.add_argument("--seeds", default="0", help="contest-cv: training seeds, comma-separated (error bars)")
+    ap.add_argument("--extra", type=Path, action="append", default=[],
+                    help="contest-cv: extra training folders (synthetic contest-style samples); repeatable")
+    ap.add_argument("--key", default="", help="contest-cv: result key (default contest_cv, or contest_cv_seeds)")
     a = ap.parse_args(argv)
     warnings.filterwarnings("ignore", category=UserWarning)
     FIGS.mkdir(parents=True, exist_ok=True)
@@ -261,7 +285,10 @@ def main(argv=None) -> None:
                             a.max_minutes, tg, md))
         _save(res)
     if "contest-cv" in parts:
-        res.update(contest_cv(a.shared, tuple(a.models.split(",")), a.epochs, a.physics_iters, a.lr))
+        seeds = tuple(int(v) for v in a.seeds.split(","))
+        key = a.key or ("contest_cv" if len(seeds) == 1 and not a.extra else "contest_cv_seeds")
+        res.update(contest_cv(a.shared, tuple(a.models.split(",")), a.epochs, a.physics_iters, a.lr, seeds,
+                              tuple(a.extra), key))
         _save(res)
     if "contest" in parts:
         res.update(contest(a.out))

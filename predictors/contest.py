@@ -131,7 +131,7 @@ def physics_rows(graphs) -> list[dict]:
 
 def cross_validate(real_dir, extra_dirs=(), models=("pdnnet", "cnn", "gnn", "gbdt"), physics_iters: int = 4,
                    train_kw: dict | None = None, hparams: dict | None = None, val_every: int = 6,
-                   progress: bool = True, log=None, figures: str | Path | None = None) -> dict:
+                   progress: bool = True, log=None, figures: str | Path | None = None, seeds=(0,)) -> dict:
     """Leave-one-real-case-out cross-validation of ``models`` (see the module docstring).
 
     Args:
@@ -143,10 +143,13 @@ def cross_validate(real_dir, extra_dirs=(), models=("pdnnet", "cnn", "gnn", "gbd
         hparams: per-model hyper-parameter overrides ``{model: {...}}``.
         val_every: every ``val_every``-th extra case is the validation set (never trained on).
         log: callable receiving progress strings.
-        figures: folder for one PNG per held-out case and model (golden / predicted / error, hotspot contour).
+        figures: folder for one PNG per held-out case and model (golden / predicted / error, hotspot contour;
+            first seed only).
+        seeds: training seeds; every fold and model is trained once per seed (rows carry ``seed``), for
+            error bars. ``train_kw["seed"]`` is ignored.
 
     Returns:
-        ``{"rows": [{"model", "case", metrics, times}], "physics": [...], "folds": [...]}``.
+        ``{"rows": [{"model", "case", "seed", metrics, times}], "physics": [...], "folds": [...]}``.
     """
     from eda.graphs.dataset import contest_graphs
     from eda.predictors.train import TrainParams, train_model
@@ -160,20 +163,21 @@ def cross_validate(real_dir, extra_dirs=(), models=("pdnnet", "cnn", "gnn", "gbd
     for k, held in enumerate(real):
         train = [g for j, g in enumerate(real) if j != k] + rest
         va = val or [g for j, g in enumerate(real) if j != k][:1]
-        for m in models:
-            tp = TrainParams(model=m, **(train_kw or {}), hparams=(hparams or {}).get(m, {}))
+        for m, seed in ((m, s) for s in seeds for m in models):
+            kw = {**(train_kw or {}), "seed": int(seed)}
+            tp = TrainParams(model=m, **kw, hparams=(hparams or {}).get(m, {}))
             t0 = time.perf_counter()
             model, norm, hist = train_model(train, va, tp, progress=False)
             train_s = time.perf_counter() - t0
             r, pred = _score_row(model, norm, held)
-            r.update({"model": m, "train_s": train_s, "epochs": len(hist)})
-            if figures is not None:
+            r.update({"model": m, "seed": int(seed), "train_s": train_s, "epochs": len(hist)})
+            if figures is not None and seed == seeds[0]:
                 plot_case(held.y_static.double().numpy(), pred, Path(figures) / f"cv_{held.name}_{m}.png",
                           f"{held.name} (held out), {m}: MAE {r['mae'] * 1e3:.4f} mV, F1 {r['hotspot_f1']:.2f}")
             rows.append(r)
             if log:
-                log(f"{held.name} {m}: MAE {r['mae'] * 1e3:.4f} mV, F1 {r['hotspot_f1']:.3f}, CC {r['cc']:.3f}, "
-                    f"{r['infer_s']:.3f} s (trained {train_s:.0f} s, {len(hist)} epochs)")
+                log(f"{held.name} {m} seed {seed}: MAE {r['mae'] * 1e3:.4f} mV, F1 {r['hotspot_f1']:.3f}, "
+                    f"CC {r['cc']:.3f}, {r['infer_s']:.3f} s (trained {train_s:.0f} s, {len(hist)} epochs)")
         folds.append({"held_out": held.name, "train": [g.name for g in train], "val": [g.name for g in va]})
     phys = physics_rows(real) if physics_iters else []
     return {"rows": rows, "physics": phys, "folds": folds, "physics_iters": physics_iters,
