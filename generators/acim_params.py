@@ -10,99 +10,57 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, model_validator
+from pydantic import Field, StrictInt, model_validator
 
 from eda.layout.dac import ParamError, check_dac_fit
 from eda.layout.library import ROLES
+from eda.params import Params
 
 __all__ = ["AcimParams", "AcimTech", "CellSizes", "ParamError", "ParamsModel", "ROLES", "load_cell_sizes"]
 
 
-class ParamsModel(BaseModel):
-    """Base of the ACIM params objects: frozen, unknown fields rejected, and every validation
-    failure re-raised as one :class:`ParamError` naming the (first) failing field."""
+class ParamsModel(Params):
+    """Base of the ACIM params objects (:class:`eda.params.Params`): every validation failure is one
+    :class:`ParamError` naming the (first) failing field, ``where`` the object it belongs to."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
     where: ClassVar[str] = "acim params"
 
-    def __init__(self, *args: Any, **data: Any) -> None:
-        names = list(type(self).model_fields)
-        if len(args) > len(names):
-            raise ParamError("params", f"{len(args)} positional values for {len(names)} fields", self.where)
-        data.update(zip(names, args, strict=False))  # positional values in field order (dataclass style)
-        try:
-            super().__init__(**data)
-        except ValidationError as e:
-            err = e.errors()[0]
-            name = str(err["loc"][0]) if err["loc"] else "params"
-            if err["type"] == "extra_forbidden":
-                msg = f"unknown parameter (expected one of {sorted(type(self).model_fields)})"
-            else:
-                msg = f"{err['msg'].lower()}, got {err.get('input')!r}"
-            raise ParamError(name, msg, self.where) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return self.model_dump()
-
-    def replace(self, **changes: Any):
-        """A validated copy with ``changes`` (the frozen-dataclass ``replace``)."""
-        return type(self)(**{**self.model_dump(), **changes})
-
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any], where: str | None = None):
-        """Build from a mapping (e.g. a ``pareto.json`` entry's ``params``), naming bad fields;
-        JSON floats with an integer value are accepted for integer fields."""
-        if not isinstance(d, Mapping):
-            raise ParamError("params", f"expected an object of fields, got {type(d).__name__}", where or cls.where)
-        kw = {k: int(v) if (k in cls.model_fields and cls.model_fields[k].annotation is int
-                            and isinstance(v, float) and v.is_integer()) else v for k, v in d.items()}
-        return cls(**kw)
+    def param_error(cls, field: str, message: str) -> ParamError:
+        return ParamError(field, message, cls.where)
 
 
+class CellSizes(ParamsModel):
+    """Sizes of the library cells the model needs, by role, in µm (errors: :class:`ParamError` naming the role
+    or field, ``where`` the library folder)."""
 
+    where: ClassVar[str] = "cell library"
+    sizes: Mapping[str, tuple[float, float]] = Field(..., strict=False, description="role → (width_um, height_um) "
+                                                     "for every role in ROLES")
+    cap_fF: float | None = Field(None, gt=0, description="the compute cell's capacitance if the library states "
+                                 "it (manifest cap_fF), else None (the model then uses AcimParams.c_unit_fF)")
+    technology: str = Field("", description="the library's technology name")
+    source: str = Field("", description="where the sizes came from (library folder), for reports")
+    max_adc_bits: int | None = Field(None, ge=1, description="the most ADC bits the library's column template "
+                                     "can wire (manifest template.max_adc_bits), else None (no limit)")
+    max_adc_share: int | None = Field(None, ge=1, description="the most columns the template lets share one ADC "
+                                      "(template.max_adc_share); None: no limit. A library loaded by "
+                                      "from_library whose template does not state it builds one ADC per column")
 
-
-
-@dataclass(frozen=True)
-class CellSizes:
-    """Sizes of the library cells the model needs, by role, in µm.
-
-    Attributes:
-        sizes: role → (width_um, height_um) for every role in :data:`ROLES`.
-        cap_fF: the compute cell's capacitance if the library states it (manifest ``cap_fF``),
-            else ``None`` (the model then uses :attr:`AcimParams.c_unit_fF`).
-        technology: the library's technology name.
-        source: where the sizes came from (library folder), for reports.
-        max_adc_bits: the most ADC bits the library's column template can wire (manifest
-            ``template.max_adc_bits``), else ``None`` (no limit).
-        max_adc_share: the most columns the library's template lets share one ADC (manifest
-            ``template.max_adc_share``); ``None``: no limit. A library loaded by
-            :meth:`from_library` whose template does not state it builds one ADC per column (1).
-    """
-
-    sizes: Mapping[str, tuple[float, float]]
-    cap_fF: float | None = None
-    technology: str = ""
-    source: str = ""
-    max_adc_bits: int | None = None
-    max_adc_share: int | None = None
-
-    def __post_init__(self) -> None:
+    @model_validator(mode="after")
+    def _every_role(self) -> CellSizes:
+        where = self.source or self.where
         for role in ROLES:
             if role not in self.sizes:
                 raise ParamError(role, f"the cell library has no cell for role '{role}' "
-                                 f"(needed roles: {', '.join(ROLES)})", where=self.source or "cell library")
+                                 f"(needed roles: {', '.join(ROLES)})", where=where)
             w, h = self.sizes[role]
             if not (w > 0 and h > 0 and math.isfinite(w) and math.isfinite(h)):
-                raise ParamError(role, f"cell size must be positive, got {w} x {h} µm",
-                                 where=self.source or "cell library")
-        if self.cap_fF is not None and not self.cap_fF > 0:
-            raise ParamError("cap_fF", f"compute cell capacitance must be > 0 fF, got {self.cap_fF}",
-                             where=self.source or "cell library")
+                raise ParamError(role, f"cell size must be positive, got {w} x {h} µm", where=where)
+        return self
 
     def w(self, role: str) -> float:
         return float(self.sizes[role][0])
@@ -168,8 +126,7 @@ def load_cell_sizes(path: str | Path | None = None) -> CellSizes:
     lib = load_library(path)
     sizes = CellSizes.from_library(lib)
     if not sizes.source and path is not None:
-        sizes = CellSizes(sizes.sizes, sizes.cap_fF, sizes.technology, str(path), sizes.max_adc_bits,
-                          sizes.max_adc_share)
+        sizes = sizes.replace(source=str(path))
     return sizes
 
 

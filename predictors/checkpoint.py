@@ -9,7 +9,6 @@ all finite is refused.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -33,7 +32,7 @@ def save_checkpoint(path, model, norm: Normalizer, info: dict | None = None) -> 
     reads it back without executing code.
     """
     ck = {"format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION, "model_type": model.model_type,
-          "target": norm.target, "hparams": asdict(model.params), "norm": norm.to_dict(),
+          "target": norm.target, "hparams": model.params.to_dict(), "norm": norm.to_dict(),
           "state": model.state_dict(), "info": _plain(info or {})}
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     torch.save(ck, str(path))
@@ -84,7 +83,7 @@ def load_checkpoint(path, expect_type: str | None = None, expect_target: str | N
         model = cls(cls.Params(**ck["hparams"]))
         model.load_state_dict(ck["state"])
         norm = Normalizer.from_dict(ck["norm"])
-    except (TypeError, RuntimeError, KeyError, AttributeError) as e:
+    except (TypeError, RuntimeError, KeyError, AttributeError, InputError) as e:
         raise InputError(f"checkpoint does not fit the {mt!r} model: {e}", file=path) from None
     bad = [k for k, v in model.state_dict().items() if v.is_floating_point() and not torch.isfinite(v).all()]
     if bad:

@@ -8,15 +8,17 @@ step; samples differ in size). Augmentation mirrors each sample in x and/or y, g
 from __future__ import annotations
 
 import copy
-import math
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
+from typing import Literal
 
 import numpy as np
 import torch
+from pydantic import Field, model_validator
 from torch_geometric.data import HeteroData
 
 from eda.errors import InputError
+from eda.params import Params
 from eda.predictors.normalize import Normalizer, Prepared, denormalise, prepare
 from eda.predictors.registry import MODEL_TYPES, build_model, build_params
 
@@ -24,59 +26,33 @@ __all__ = ["TrainParams", "split_names", "train_model", "train_from_dir", "train
            "augment"]
 
 
-@dataclass(frozen=True)
-class TrainParams:
-    """Training settings (validated; errors name the field).
+class TrainParams(Params):
+    """Training settings (:class:`eda.params.Params`: every field described and bounded; errors
+    ``TrainParams.field: ...``). ``ema``: decay of the exponential moving average of the weights (0: off);
+    validation, early stopping and the saved model use the averaged weights, which smooths the
+    step-to-step noise of one-sample-per-step training."""
 
-    Attributes:
-        model: ``pdnnet``, ``cnn``, ``gnn`` or ``gbdt``.
-        target: ``static`` or ``dynamic``.
-        epochs: maximum epochs. patience: epochs without validation improvement before stopping.
-        lr: AdamW learning rate (cosine-decayed to 5 % over ``epochs``). weight_decay: AdamW decay.
-        augment: mirror and transpose samples at random during training (the 8 symmetries of the square).
-        seed: seeds torch, NumPy and the split.
-        max_minutes: stop after this much wall time (the best epoch so far is kept); 0 for no limit.
-        hparams: model hyper-parameter overrides (``{"hidden": 24}``).
-        ema: decay of the exponential moving average of the weights (0: off). Validation, early stopping and
-            the saved model use the averaged weights, which smooths the step-to-step noise of
-            one-sample-per-step training.
-    """
+    model: Literal[MODEL_TYPES] = Field("pdnnet", description="model type: " + ", ".join(MODEL_TYPES))
+    target: Literal["static", "dynamic"] = Field("static", description="IR-drop target")
+    epochs: int = Field(40, ge=1, description="maximum epochs")
+    patience: int = Field(10, ge=1, description="epochs without validation improvement before stopping")
+    lr: float = Field(1e-3, gt=0, description="AdamW learning rate (cosine-decayed to 5 % over epochs)")
+    weight_decay: float = Field(1e-4, ge=0, description="AdamW weight decay")
+    augment: bool = Field(True, description="mirror and transpose samples at random (the 8 symmetries of the "
+                                            "square)")
+    seed: int = Field(0, description="seeds torch, NumPy and the split")
+    max_minutes: float = Field(0.0, ge=0, description="stop after this much wall time (the best epoch so far "
+                                                      "is kept); 0 for no limit")
+    hparams: dict = Field(default_factory=dict, description='model hyper-parameter overrides ({"hidden": 24})')
+    ema: float = Field(0.998, ge=0, lt=1, description="decay of the moving average of the weights (0: off)")
 
-    model: str = "pdnnet"
-    target: str = "static"
-    epochs: int = 40
-    patience: int = 10
-    lr: float = 1e-3
-    weight_decay: float = 1e-4
-    augment: bool = True
-    seed: int = 0
-    max_minutes: float = 0.0
-    hparams: dict = field(default_factory=dict)
-    ema: float = 0.998
-
-    def __post_init__(self):
-        if self.model not in MODEL_TYPES:
-            raise InputError(f"TrainParams.model: must be one of {', '.join(MODEL_TYPES)}, got {self.model!r}")
-        if self.target not in ("static", "dynamic"):
-            raise InputError(f"TrainParams.target: must be 'static' or 'dynamic', got {self.target!r}")
-        if self.epochs < 1:
-            raise InputError(f"TrainParams.epochs: must be >= 1, got {self.epochs}")
-        if self.patience < 1:
-            raise InputError(f"TrainParams.patience: must be >= 1, got {self.patience}")
-        if not (self.lr > 0 and math.isfinite(self.lr)):
-            raise InputError(f"TrainParams.lr: must be a positive finite number, got {self.lr}")
-        if not (self.weight_decay >= 0 and math.isfinite(self.weight_decay)):
-            raise InputError(f"TrainParams.weight_decay: must be a finite number >= 0, got {self.weight_decay}")
-        if not isinstance(self.hparams, dict):
-            raise InputError(f"TrainParams.hparams: must be a JSON object of name: value, got {self.hparams!r}")
+    @model_validator(mode="after")
+    def _hparams_fit(self) -> TrainParams:
         try:  # checked now, before any data is read or graph built
             build_params(self.model, self.hparams)
-        except TypeError as e:
-            raise InputError(f"TrainParams.hparams: not a hyper-parameter of {self.model!r}: {e}") from None
-        if not (self.max_minutes >= 0 and math.isfinite(self.max_minutes)):
-            raise InputError(f"TrainParams.max_minutes: must be >= 0, got {self.max_minutes}")
-        if not 0 <= self.ema < 1:
-            raise InputError(f"TrainParams.ema: must be in [0, 1), got {self.ema}")
+        except InputError as e:
+            raise self.param_error("hparams", f"not a hyper-parameter set of {self.model!r}: {e}") from None
+        return self
 
 
 def split_names(names: list[str], val_frac: float = 0.15, test_frac: float = 0.15,
@@ -265,7 +241,7 @@ def train_from_dir(data_dir, params: TrainParams, out, val_frac: float = 0.15, t
     secs = time.perf_counter() - t0
     best = min(h["val_mae"] for h in hist)
     info = {"split": split, "history": hist, "data": str(Path(data_dir).resolve()), "seconds": secs,
-            "train_params": {k: v for k, v in params.__dict__.items()}, "best_val_mae": best}
+            "train_params": params.to_dict(), "best_val_mae": best}
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     save_checkpoint(out, model, norm, info)
     return {"checkpoint": str(out), "model": params.model, "target": params.target, "split": {
@@ -325,7 +301,7 @@ def train_contest(dirs, params: TrainParams, out, physics_iters: int = 4, val_ev
     best = min(h["val_mae"] for h in hist)
     names = {"train": [g.name for g in tr], "val": [g.name for g in va]}
     info = {"split": names, "history": hist, "data": [str(Path(d).resolve()) for d in dirs], "seconds": secs,
-            "train_params": dict(params.__dict__), "best_val_mae": best, "physics_iters": physics_iters}
+            "train_params": params.to_dict(), "best_val_mae": best, "physics_iters": physics_iters}
     save_checkpoint(out, model, norm, info)
     return {"checkpoint": str(out), "model": params.model, **names, "best_val_mae": best, "epochs": len(hist),
             "seconds": secs}
