@@ -244,4 +244,9 @@ def test_params_validation():
         PDNNetParams(hidden=0)
     with pytest.raises(InputError, match="base"):
         CNNParams(base=0)
-    assert replace(PDNNetParams(), layers=0).layers == 0
+    assert PDNNetParams().replace(layers=0).layers == 0
+    with pytest.raises(InputError, match="PDNNetParams.hidden: must be an integer"):
+        PDNNetParams(hidden=True)
+    with pytest.raises(InputError, match="GNNParams.width: unknown parameter"):
+        GNNParams(width=3)
+    assert PDNNetParams(**PDNNetParams(hidden=5).to_dict()) == PDNNetParams(hidden=5)
