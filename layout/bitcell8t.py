@@ -267,6 +267,10 @@ def compact_bitcell(name: str = NAME) -> CompactCell:
     return CompactCell(res, WIDTH, HEIGHT)
 
 
+#: test-array power straps: met1 width and gap from the array edge
+STRAP_W, STRAP_GAP = 400, 600
+
+
 def _placement(r: int, c: int) -> dict:
     """Origin and transform of array cell (r, c): odd columns mirrored in x, odd rows in y."""
     fx, fy = c % 2 == 1, r % 2 == 1
@@ -301,9 +305,20 @@ def array(rows: int, cols: int, name: str = "bitcell_array") -> tuple[gdstk.Libr
         for net, x in (("BL", X_BL), ("BLB", X_BLB), ("RBL", X_RBL)):
             xx = c * WIDTH + (WIDTH - x if c % 2 else x)
             top.add(gdstk.Label(f"{net}_{c}", (xx / 1000, HEIGHT / 2000), layer=l3.layer, texttype=l3.datatype))
-    l1 = _T.layer("met1.label")
-    for net, y in (("VSS", 0), ("VDD", HEIGHT)):
-        top.add(gdstk.Label(net, (WIDTH / 2000, y / 1000), layer=l1.layer, texttype=l1.datatype))
+    # power straps (met1) left (VDD) and right (VSS) of the array join the rails of every row pair
+    d = Drawing()
+    w1, x_r = M1_MCON // 2, cols * WIDTH
+    for k in range(rows + 1):
+        net = "VSS" if k % 2 == 0 else "VDD"
+        lo, hi = (-STRAP_GAP - STRAP_W, 0) if net == "VDD" else (x_r, x_r + STRAP_GAP + STRAP_W)
+        d.rect("met1", lo, k * HEIGHT - w1, hi, k * HEIGHT + w1)
+    y_top = rows * HEIGHT + w1
+    d.rect("met1", -STRAP_GAP - STRAP_W, -w1, -STRAP_GAP, y_top)
+    d.rect("met1", x_r + STRAP_GAP, -w1, x_r + STRAP_GAP + STRAP_W, y_top)
+    d.label("met1.label", "VDD", -STRAP_GAP - STRAP_W // 2, 0)
+    d.label("met1.label", "VSS", x_r + STRAP_GAP + STRAP_W // 2, 0)
+    straps = to_gdstk(d, "straps", _T)
+    top.add(*straps.polygons, *straps.labels)
     ports = ([f"{n}_{r}" for r in range(rows) for n in ("WL", "RWL")]
              + [f"{n}_{c}" for c in range(cols) for n in ("BL", "BLB", "RBL")] + ["VDD", "VSS"])
     circ = Circuit(title=f"* {name}: {rows}x{cols} compact 8T array", subckts=[cc.result.subckt], devices=devs,
