@@ -142,6 +142,8 @@ _RULES: tuple[Rule, ...] = (
     R("licon.9", "enclosure", "npc", 0.10, "licon_poly", "Enclosure of poly licon by npc"),
     R("licon.11", "separation", "licon_diff", 0.055, "gate", "Spacing of diff licon to gate"),
     R("licon.14", "separation", "licon_poly", 0.19, "diff", "Spacing of poly licon to diff"),
+    R("licon.13", "separation", "licon_difftap", 0.09, "npc", "Spacing of licon on diff or tap to npc"),
+    R("licon.13_a", "not_overlap", "licon_difftap", 0.0, "npc", "licon on diff or tap must not overlap npc"),
     R("npc.1", "width", "npc", 0.27, text="Width of npc"),
     R("npc.2", "space", "npc", 0.27, text="Spacing of npc to npc"),
     R("npc.4", "separation", "npc", 0.09, "gate", "Spacing of npc to gate"),

@@ -127,6 +127,7 @@ class LayerSet:
             "ptap": lambda: g("tap") & g("psdm"),
             "licon_diff": lambda: g("licon") & g("diff"),
             "licon_tap": lambda: g("licon") & g("tap"),
+            "licon_difftap": lambda: g("licon") & g("difftap"),
             "licon_poly": lambda: (g("licon") & g("poly")) - g("difftap"),
             "via3_capm": lambda: g("via3") & g("capm"),
             "via3_m3": lambda: g("via3") - g("capm"),
