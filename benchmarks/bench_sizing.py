@@ -43,10 +43,56 @@ def _summary(rows: list[dict]) -> dict:
     done = [r for r in rows if "skipped" not in r]
     met = [r for r in done if r["met"]]
     foms = [r["perf"]["fom"] for r in met if r["perf"].get("fom")]
+    rule = [r for r in done if r.get("opamp_by_rule", True)]
+    cpu = [r["cpu_s"] for r in done if r.get("cpu_s") is not None]
     return {"sized": len(done), "met": len(met), "met_rate": len(met) / max(len(done), 1),
+            "sized_by_rule": len(rule), "met_by_rule": sum(r["met"] for r in rule),
+            "met_rate_by_rule": sum(r["met"] for r in rule) / max(len(rule), 1),
             "fom_median": statistics.median(foms) if foms else None, "fom_best": max(foms) if foms else None,
             "seconds_median": statistics.median([r["seconds"] for r in done]) if done else None,
+            "seconds_total": sum(r["seconds"] for r in done), "cpu_s_total": sum(cpu) if cpu else None,
+            "cpu_s_median": statistics.median(cpu) if cpu else None,
+            "failures": failure_counts(done),
             "skipped": [(r["name"], r["skipped"]) for r in rows if "skipped" in r]}
+
+
+def failure_counts(rows: list[dict]) -> dict[str, int]:
+    """Why the designs that miss the spec miss it, by the chosen design's testbench result."""
+    out: dict[str, int] = {}
+    for r in rows:
+        if r["met"]:
+            continue
+        p = r["perf"]
+        why = p.get("reason") or ""
+        if "exceeded" in why:
+            k = "operating point not found in time"
+        elif "failed" in why or "rejected" in why or "no results" in why or "no operating point" in why:
+            k = "ngspice finds no operating point"
+        elif "positive feedback" in why:
+            k = "no input inverts (DC loop is positive feedback)"
+        elif "CMFB" in why:
+            k = "ideal CMFB cannot set the output common mode"
+        elif why:
+            k = "DC loop does not hold the output (a rail or off Vcm)"
+        elif (p.get("gain") or -1e9) < 0:
+            k = "biased, but no gain (< 0 dB)"
+        elif p["gain"] < 40:
+            k = "biased, gain 0-40 dB"
+        else:
+            k = "gain >= 40 dB, phase margin < 45 deg"
+        out[k] = out.get(k, 0) + 1
+    return out
+
+
+def opamp_rule(circuit) -> dict:
+    """The op-amp selection rule: an op-amp-type label and no output loaded from a supply by a resistor
+    or a diode-connected transistor (those are gain stages, gain ≈ (gm/Id)·V_R, not op-amps)."""
+    from eda.generators.sizing.roles import find_roles, passive_load
+    from eda.generators.sizing.testbench import _normalised
+
+    c = _normalised(circuit)
+    loads = passive_load(c, find_roles(c))
+    return {"opamp_by_rule": not loads, "passive_load": loads}
 
 
 def run_library(budget: float, out: Path, limit: int | None, pool) -> dict:
@@ -65,11 +111,21 @@ def run_library(budget: float, out: Path, limit: int | None, pool) -> dict:
             rows.append({"name": t.name, "skipped": str(e).splitlines()[0][:200]})
             print(f"{t.ctype:15s} {t.name:34s} skipped: {rows[-1]['skipped']}", flush=True)
             continue
-        rows.append({k: v for k, v in rec.items() if k not in ("operating_point", "design")})
-        p = rec["perf"]
-        print(f"{t.ctype:15s} {t.name:34s} met={rec['met']!s:5s} gain={p.get('gain') or 0:5.1f} dB "
-              f"PM={p.get('pm') or float('nan'):5.1f} FoM={p.get('fom') or 0:7.1f} {rec['seconds']:5.1f}s", flush=True)
-    return {"spec": SPEC, "budget_s": budget, "rows": rows, **_summary(rows)}
+        rows.append({k: v for k, v in rec.items() if k not in ("operating_point", "design")}
+                    | {"type": t.ctype, "title": t.circuit.title, **opamp_rule(c)})
+        _print_row(f"{t.ctype:15s} {t.name:34s}", rec)
+    return {"spec": SPEC, "budget_s": budget, "rows": rows, **_summary(rows), "rule": RULE}
+
+
+RULE = ("op-amp = labelled opamp1/opamp2/folded_cascode/telescopic and no output loaded from a supply by a "
+        "resistor or a diode-connected transistor (generators.sizing.roles.passive_load)")
+
+
+def _print_row(head: str, rec: dict) -> None:
+    p = rec["perf"]
+    print(f"{head} met={rec['met']!s:5s} gain={p.get('gain') or 0:5.1f} dB PM={p.get('pm') or float('nan'):5.1f} "
+          f"FoM={p.get('fom') or 0:7.1f} {rec['seconds']:5.1f}s wall {rec.get('cpu_s', 0):5.1f}s CPU "
+          f"{(p.get('reason') or '')[:60]}", flush=True)
 
 
 def _generated(n: int, seed: int) -> list:
@@ -114,13 +170,27 @@ def run_generated(n: int, budget: float, out: Path, seed: int, pool, skip: int =
         except EdaError as e:
             rows.append({"name": name, "skipped": str(e).splitlines()[0][:200]})
             continue
-        rows.append({k: v for k, v in rec.items() if k not in ("operating_point", "design")})
-        p = rec["perf"]
-        print(f"{name:28s} {len(c.devices):3d} dev met={rec['met']!s:5s} gain={p.get('gain') or 0:5.1f} "
-              f"PM={p.get('pm') or float('nan'):5.1f} FoM={p.get('fom') or 0:7.1f} {rec['seconds']:5.1f}s", flush=True)
+        rows.append({k: v for k, v in rec.items() if k not in ("operating_point", "design")}
+                    | {"devices": len(c.devices), **opamp_rule(c)})
+        _print_row(f"{name:28s} {len(c.devices):3d} dev", rec)
     return {"spec": SPEC, "budget_s": budget, "n": n, "rows": rows, **_summary(rows), "anchors": ANCHORS,
+            "model": model_version(), "rule": RULE,
             "note": "FoM = UGB·C_L/power in MHz·pF/mW; ours in sky130 (1.8 V), AnalogGenie's and "
                     "AnalogToBi's in other technologies (AnalogToBi: 180 nm, LTspice): not like for like."}
+
+
+def model_version() -> dict:
+    """The shipped topology model used: file hash and the last commit that changed it."""
+    import hashlib
+    import subprocess
+
+    from eda.paths import PATHS
+
+    path = PATHS.models / "topology_gpt.pt"
+    log = subprocess.run(["git", "log", "-1", "--format=%H %ci", "--", str(path)], cwd=ROOT.parent,
+                         capture_output=True, text=True).stdout.strip()
+    return {"file": str(path.relative_to(ROOT.parent)), "sha256": hashlib.sha256(path.read_bytes()).hexdigest()[:16],
+            "commit": log}
 
 
 def run_twostage(out: Path) -> dict:
@@ -140,7 +210,8 @@ def run_twostage(out: Path) -> dict:
         FIGURES.mkdir(exist_ok=True)
         shutil.copy(png, FIGURES / "sizing_bode.png")
     print(f"two-stage: met={rec['met']} in {wall:.1f} s, {json.dumps(rec['perf'], default=float)}", flush=True)
-    return {"spec": spec, "met": rec["met"], "wall_s": wall, "evaluations": rec["evaluations"], "perf": rec["perf"],
+    return {"spec": spec, "met": rec["met"], "wall_s": wall, "cpu_s": rec["cpu_s"], "evaluations": rec["evaluations"],
+            "perf": rec["perf"],
             "design": rec["design"]}
 
 

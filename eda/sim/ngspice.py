@@ -23,7 +23,6 @@ from __future__ import annotations
 import logging
 import re
 import threading
-import time
 from dataclasses import replace
 
 import numpy as np
@@ -47,7 +46,11 @@ def _engine():
                 @staticmethod
                 def _background_thread_running(is_running, ngspice_id, user_data):
                     # PySpice's version returns None, which cffi reports on every bg_run
-                    ffi.from_handle(user_data)._is_running = is_running
+                    # ngspice's flag means "no background thread running" (True when it ends)
+                    obj = ffi.from_handle(user_data)
+                    obj._is_running = is_running
+                    if is_running and getattr(obj, "bg_done", None) is not None:
+                        obj.bg_done.set()  # the background thread has finished (see _run_timed)
                     return 0
 
             _ENGINE = _Shared.new_instance()
@@ -69,6 +72,7 @@ def available() -> bool:
 
 _FAILURE = re.compile(r"^\s*error|fatal error|no convergence|timestep too small|singular matrix|circuit not parsed",
                       re.IGNORECASE | re.MULTILINE)
+_ANALYSES = ("run", "op", "ac", "tran", "dc", "noise", "tf")
 _SKY130_LIB = re.compile(r"^\.lib\s+(\S*sky130\.lib\.spice)\s+(\w+)\s*$", re.IGNORECASE | re.MULTILINE)
 
 
@@ -138,32 +142,34 @@ def _vectors(ns, plot_name: str) -> dict[str, np.ndarray]:
     return out
 
 
-def _run_timed(ns, timeout: float) -> None:
-    """Run the deck's analyses in ngspice's background thread; halt it after ``timeout`` s."""
+def _run_timed(ns, timeout: float, cmd: str = "run") -> None:
+    """Run ``cmd`` (the deck's analyses by default) in ngspice's background thread; halt it after
+    ``timeout`` s. The thread's end is signalled by ngspice's own callback (no polling race)."""
     lib = ns._ngspice_shared
-    lib.ngSpice_Command(b"bg_run")
-    t_end = time.monotonic() + timeout
-    time.sleep(0.005)
-    while lib.ngSpice_running():
-        if time.monotonic() > t_end:
+    ns.bg_done = done = threading.Event()
+    try:
+        lib.ngSpice_Command(f"bg_{cmd}".encode())
+        if not done.wait(timeout):
             lib.ngSpice_Command(b"bg_halt")
-            while lib.ngSpice_running():
-                time.sleep(0.005)
-            raise TimeoutError(f"ngspice exceeded {timeout} s")
-        time.sleep(0.005)
+            if not done.wait(30.0):
+                raise SimulationError(f"ngspice '{cmd}' did not stop after bg_halt")
+            raise TimeoutError(f"ngspice '{cmd}' exceeded {timeout} s")
+    finally:
+        ns.bg_done = None
 
 
 def run_deck(deck: str, commands: list[str] | tuple[str, ...] = ("run",), timeout: float | None = None,
              use_fast_models: bool = True) -> list[tuple[str, dict[str, np.ndarray]]]:
     """Load SPICE text once and run ``commands`` on it; one (plot name, vectors) per command.
 
-    ``run`` executes the deck's own analysis cards (with ``timeout``, in the background thread so
-    it can be halted); other commands (``op``, ``ac …``, ``tran …``, ``alter …``) run as given and
-    those that make no new plot (``alter``, ``set``) return an empty dict.
+    ``run`` executes the deck's own analysis cards; other commands (``op``, ``ac …``, ``tran …``,
+    ``alter …``) run as given and those that make no new plot (``alter``, ``set``) return an empty
+    dict. With ``timeout`` every analysis runs in ngspice's background thread and is halted after
+    ``timeout`` seconds (each).
 
     Raises:
         SimulationError: ngspice rejects the deck or an analysis fails.
-        TimeoutError: ``run`` exceeded ``timeout`` seconds.
+        TimeoutError: an analysis exceeded ``timeout`` seconds.
     """
     from PySpice.Spice.NgSpice.Shared import NgSpiceCircuitError, NgSpiceCommandError
 
@@ -184,15 +190,15 @@ def run_deck(deck: str, commands: list[str] | tuple[str, ...] = ("run",), timeou
             for cmd in commands:
                 ns.clear_output()
                 before = ns.plot_names[0] if ns.plot_names else ""
-                if cmd.strip() == "run" and timeout is not None:
-                    _run_timed(ns, timeout)
+                if timeout is not None and cmd.split()[0].lower() in _ANALYSES:
+                    _run_timed(ns, timeout, cmd.strip())
                 else:
                     ns._ngspice_shared.ngSpice_Command(cmd.encode())
                 plot = ns.last_plot
                 if _failed(ns):
                     raise SimulationError(f"ngspice '{cmd}' failed (no convergence?):\n{_messages(ns)}")
                 if plot == before or plot.lower().startswith("const"):
-                    if cmd.split()[0].lower() in ("run", "op", "ac", "tran", "dc", "noise", "tf"):
+                    if cmd.split()[0].lower() in _ANALYSES:
                         raise SimulationError(f"ngspice '{cmd}' produced no results:\n{_messages(ns)}")
                     results.append((plot, {}))
                     continue

@@ -137,3 +137,58 @@ def matching_groups(circuit: Circuit, roles: Roles) -> list[Group]:
         ref = diodes[0] if diodes else devs[0].name
         g.ratio = [m for m in g.members if m != ref]
     return list(groups.values())
+
+
+def _rail(n: str, roles: Roles) -> bool:
+    return _norm(n) in (roles.vdd, roles.vss)
+
+
+def output_cm_defined(circuit: Circuit, roles: Roles) -> bool:
+    """True when a device fixes the outputs' DC level by itself: a resistor or diode touching an
+    output, a diode-connected FET, a source follower or an emitter follower at an output. A fully
+    differential stage loaded only by current sources (drains, collectors, capacitors) has an
+    undefined output common mode and needs a CMFB loop."""
+    outs = set(roles.outputs)
+    for d in circuit.devices:
+        nodes = [_norm(n) for n in d.nodes]
+        if d.kind in "RD" and outs & set(nodes[:2]):
+            return True
+        if mos_polarity(d) and (nodes[2] in outs or (nodes[0] in outs and nodes[0] == nodes[1])):
+            return True
+        if d.kind == "Q" and len(nodes) > 2 and nodes[2] in outs:
+            return True
+    return False
+
+
+def cmfb_ports(circuit: Circuit, roles: Roles) -> list[str]:
+    """Voltage-bias ports a common-mode feedback loop can drive, best first: ports whose FETs have
+    their sources on a supply (current sources and sinks), those gating two or more branches (the
+    output-side loads) before a single tail, the polarity opposite to the input pair first."""
+    fets = [d for d in circuit.devices if mos_polarity(d)]
+    pair = [d for d in fets if _norm(d.nodes[1]) in roles.inputs]
+    pair_pol = mos_polarity(pair[0]) if pair else None
+    ranked = []
+    for n in roles.vbias:
+        driven = [d for d in fets if _norm(d.nodes[1]) == n]
+        if not driven or not all(_rail(d.nodes[2], roles) for d in driven):
+            continue
+        branches = len({_norm(d.nodes[0]) for d in driven})
+        ranked.append((branches < 2, mos_polarity(driven[0]) == pair_pol, roles.vbias.index(n), n))
+    return [n for *_, n in sorted(ranked)]
+
+
+def passive_load(circuit: Circuit, roles: Roles) -> list[str]:
+    """Devices that load an output straight from a supply with a resistor or a diode-connected
+    transistor (FET gate = drain, BJT base = collector) — the mark of a resistor- or diode-loaded
+    gain stage, whose gain the load's headroom bounds (≈ (gm/Id)·V_R), rather than an op-amp's
+    current-source load."""
+    outs = set(roles.outputs)
+    found = []
+    for d in circuit.devices:
+        nodes = [_norm(n) for n in d.nodes]
+        if d.kind == "R" and outs & set(nodes[:2]) and any(_rail(n, roles) for n in nodes[:2]):
+            found.append(d.name)
+        elif (mos_polarity(d) or d.kind == "Q") and nodes[0] in outs and nodes[0] == nodes[1] \
+                and _rail(nodes[2], roles):
+            found.append(d.name)
+    return found

@@ -90,7 +90,7 @@ def size_circuit(circuit: Circuit, name: str, spec: Spec, out: Path | None, corn
     bench = res.bench
     assert bench is not None
     rec = {"name": name, "spec": str(spec), "corner": corner, "met": res.met, "evaluations": res.evaluations,
-           "seconds": round(res.seconds, 1), "design": res.design.to_dict(),
+           "seconds": round(res.seconds, 1), "cpu_s": round(res.cpu_s, 1), "design": res.design.to_dict(),
            "inverting_input": bench.inn, "perf": {k: v for k, v in res.perf.items() if k != "fets"},
            "operating_point": res.perf.get("fets", {})}
     if out is not None:

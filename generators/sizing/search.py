@@ -36,8 +36,10 @@ def fom(perf: dict, cl: float) -> float | None:
 
 
 def _evaluate(bench: AmpBench, u: np.ndarray) -> dict:
+    c0 = time.process_time()
     perf = bench.evaluate(Space(bench).decode(u))
     perf.pop("fets", None)
+    perf["cpu_s"] = time.process_time() - c0  # this worker's CPU time for the candidate
     return perf
 
 
@@ -69,6 +71,7 @@ class SizingResult:
     seconds: float
     history: list[dict] = field(default_factory=list)
     bench: AmpBench | None = None
+    cpu_s: float = 0.0  # CPU seconds: this process plus the workers' time on its candidates
 
 
 def _score(perf: dict, spec: Spec) -> tuple:
@@ -97,22 +100,31 @@ def size(circuit: Circuit, spec: Spec, corner: str = "tt", budget_s: float = 90.
     from pymoo.problems.static import StaticProblem
     from tqdm import tqdm
 
-    t0 = time.monotonic()
+    t0, c0 = time.monotonic(), time.process_time()
     bench = AmpBench(circuit, corner=corner, cl=spec.cl)
     space = Space(bench)
     if space.n == 0:
         raise InputError(f"{circuit.title or 'circuit'}: nothing to size (no MOSFET, R, C or bias port)")
-    start = space.initial(load_table(corner))
-    bench.calibrate(start)
+    starts = space.starts(load_table(corner))
+    start = starts[0]
+    for cand in starts[:3]:  # the first start whose DC loops hold fixes the input (and CMFB) assignment
+        if bench.calibrate(cand):
+            start = cand
+            break
+    first = bench.evaluate(start)
+    if stop_when_met and first.get("ok") and spec.met(first):  # the gm/Id start meets the spec: no search
+        return _finish(bench, start, spec, extras, t0, c0, 0.0, [first])
     rng = np.random.default_rng(seed)
     u0 = space.encode(start)
     x0 = np.clip(u0 + rng.normal(0, 0.12, (pop_size, space.n)), 0, 1)
-    x0[0] = u0
+    seeds = [space.encode(d) for d in [start] + [d for d in starts if d is not start]][:pop_size]
+    x0[:len(seeds)] = seeds
     n_g = len(spec.min) + len(spec.max) + 1
     problem = Problem(n_var=space.n, n_obj=2, n_ieq_constr=n_g, xl=0.0, xu=1.0)
     algo = NSGA2(pop_size=pop_size, sampling=x0, eliminate_duplicates=True)
     algo.setup(problem, termination=NoTermination(), seed=seed, verbose=False)
-    history: list[dict] = []
+    history: list[dict] = [{k: first.get(k) for k in ("gain", "ugb", "pm", "power", "ok")}]
+    worker_cpu = 0.0
     best: tuple | None = None
     bar = tqdm(total=int(budget_s), desc=f"sizing {(circuit.title or 'circuit')[:30]}", unit="s",
                disable=not progress, dynamic_ncols=True)
@@ -128,6 +140,7 @@ def size(circuit: Circuit, spec: Spec, corner: str = "tt", budget_s: float = 90.
             for fut in as_completed(futures):
                 i = futures[fut]
                 perfs[i] = fut.result()
+                worker_cpu += perfs[i].pop("cpu_s", 0.0)
                 history.append({k: perfs[i].get(k) for k in ("gain", "ugb", "pm", "power", "ok")})
                 key = _score(perfs[i], spec)
                 if best is None or key < best[0]:
@@ -149,10 +162,19 @@ def size(circuit: Circuit, spec: Spec, corner: str = "tt", budget_s: float = 90.
             pool.shutdown(cancel_futures=True)
     bar.close()
     design = space.decode(best[1]) if best is not None else start  # budget spent before any candidate
+    return _finish(bench, design, spec, extras, t0, c0, worker_cpu, history)
+
+
+def _finish(bench: AmpBench, design: Design, spec: Spec, extras: bool, t0: float, c0: float, worker_cpu: float,
+            history: list[dict]) -> SizingResult:
+    """The chosen design re-simulated (with swing and slew when ``extras``) and the search's
+    record. ``met`` needs a valid operating point as well as every spec bound."""
     perf = bench.evaluate(design, swing=extras)
     perf["slew"] = bench.slew(design, perf.get("ugb")) if extras and perf.get("ok") else None
     perf["fom"] = fom(perf, spec.cl)
-    return SizingResult(design, perf, spec.met(perf), len(history), time.monotonic() - t0, history, bench)
+    met = bool(perf.get("ok")) and spec.met(perf)
+    cpu = time.process_time() - c0 + worker_cpu
+    return SizingResult(design, perf, met, len(history), time.monotonic() - t0, history, bench, cpu)
 
 
 def _postfix(perf: dict) -> str:

@@ -3,8 +3,11 @@ multipliers, R/C values, bias values and the input common mode; all mapped from 
 
 The starting design comes from the gm/Id tables: every branch at :data:`I_BRANCH` (output stages
 :data:`OUT_BOOST` times that, through their width or mirror ratio), input pairs at gm/Id = 15,
-loads and sinks at gm/Id = 10, L = 0.5 µm; bias voltages are the |Vgs| of those devices, bias
-currents the branch current.
+loads and sinks at gm/Id = 10, L = 0.5 µm; bias voltages are the |Vgs| of those devices (cascode
+gates one |Vgs| plus a saturation margin above what sits below them), bias currents the branch
+current; load resistors drop ~0.6 V, common-mode sensing resistors start at 1 MΩ.
+:meth:`Space.starts` adds variants (longer L, more current, other inversion levels) that seed the
+search's first generation.
 """
 
 from __future__ import annotations
@@ -20,9 +23,10 @@ from eda.generators.sizing.testbench import VDD, AmpBench, Design
 
 I_BRANCH = 10e-6
 W_RANGE, L_RANGE = (0.42, 60.0), (0.15, 2.0)
-R_RANGE, C_RANGE = (500.0, 500e3), (50e-15, 5e-12)
+R_RANGE, C_RANGE = (500.0, 2e6), (50e-15, 5e-12)
 I_RANGE, V_RANGE, CM_RANGE = (1e-6, 60e-6), (0.3, 1.5), (0.3, 1.5)
 MULT_MAX = 8
+V_DSAT = 0.2  # saturation margin of a current source under a cascode (V)
 OUT_BOOST = 3
 
 
@@ -114,8 +118,10 @@ class Space:
             out.append(var.encode(x))
         return np.array(out)
 
-    def initial(self, table: GmIdTable) -> Design:
-        """The gm/Id starting design (see the module docstring)."""
+    def initial(self, table: GmIdTable, length: float = 0.5, gm_id_pair: float = 15.0,
+                current: float = I_BRANCH) -> Design:
+        """The gm/Id starting design (see the module docstring) at channel length ``length`` µm,
+        input pairs at ``gm_id_pair`` and branches of ``current`` A."""
         b = self.bench
         d = Design(sizes={})
         inputs = set(b.roles.inputs)
@@ -124,25 +130,62 @@ class Space:
         for g in b.groups:
             dev = next(x for x in b.fets if x.name == g.members[0])
             pair = dev.nodes[1] in inputs
-            gm_id = 15.0 if pair else 10.0
+            gm_id = gm_id_pair if pair else 10.0
             # an output stage carries OUT_BOOST branch currents: its pole sits above the first stage's
             boost = OUT_BOOST if not pair and not g.ratio and any(drain[m] in outs for m in g.members) else 1
-            w = table.width_for(g.polarity, 0.5, gm_id, I_BRANCH * boost)
-            d.sizes[g.name] = (round(min(max(w, W_RANGE[0]), W_RANGE[1]), 3), 0.5)
+            w = table.width_for(g.polarity, length, gm_id, current * boost)
+            d.sizes[g.name] = (round(min(max(w, W_RANGE[0]), W_RANGE[1]), 3), length)
             for m in g.ratio:
                 d.mult[m] = OUT_BOOST if drain[m] in outs else 1
+        rails = {b.roles.vdd, b.roles.vss}
         for dev in b.circuit.devices:
             if dev.kind == "R":
-                d.values[dev.name] = 20e3
+                d.values[dev.name] = _start_resistance(set(dev.nodes[:2]), outs, rails, current)
             elif dev.kind == "C":
                 d.values[dev.name] = 1e-12
-        for n in b.roles.vbias:
-            pol = b.polarity[n]
-            vgs = table.at(pol if pol in "np" else "n", 0.5, 10.0)["vgs"]
-            d.bias[n] = vgs if pol == "n" else VDD - vgs if pol == "p" else VDD / 2
-        for n in b.roles.ibias:
-            d.bias[n] = I_BRANCH
         pair = [x for x in b.fets if x.nodes[1] in inputs]
         pol = mos_polarity(pair[0]) if pair else "n"
         d.vcm = 1.0 if pol == "n" else 0.7
+        for n in b.roles.vbias:
+            vgs = table.at(b.polarity[n] if b.polarity[n] in "np" else "n", length, 10.0)["vgs"]
+            d.bias[n] = _start_bias(b, n, vgs, d.vcm)
+        for n in b.roles.ibias:
+            d.bias[n] = current
         return d
+
+    def starts(self, table: GmIdTable) -> list[Design]:
+        """Deterministic starting designs, the plain gm/Id one first: longer channels (gain), a
+        stronger-inversion pair and more current (bandwidth, headroom), weaker inversion."""
+        combos = [(0.5, 15.0, I_BRANCH), (1.0, 15.0, I_BRANCH), (2.0, 15.0, I_BRANCH), (2.0, 12.0, 3 * I_BRANCH),
+                  (1.0, 10.0, 3 * I_BRANCH), (0.5, 10.0, 3 * I_BRANCH), (1.0, 18.0, I_BRANCH / 2)]
+        return [self.initial(table, *c) for c in combos]
+
+
+def _start_bias(bench: AmpBench, port: str, vgs: float, vcm: float) -> float:
+    """A bias voltage's start: |Vgs| from the rail for current sources; a cascode gate sits one
+    |Vgs| plus a saturation margin (:data:`V_DSAT`) above what is below its source — the rail, or
+    Vcm when the source is an input pair's drain (telescopic stacks)."""
+    pol = bench.polarity[port]
+    rails = {bench.roles.vdd, bench.roles.vss}
+    driven = [x for x in bench.fets if x.nodes[1] == port]
+    if pol not in "np":
+        return VDD / 2
+    if all(x.nodes[2] in rails for x in driven):
+        return vgs if pol == "n" else VDD - vgs
+    sources = {x.nodes[2] for x in driven}
+    on_pair = any(x.nodes[0] in sources and x.nodes[1] in bench.roles.inputs and mos_polarity(x) == pol
+                  for x in bench.fets)
+    if on_pair:
+        return vcm + V_DSAT if pol == "n" else vcm - V_DSAT
+    return vgs + V_DSAT if pol == "n" else VDD - vgs - V_DSAT
+
+
+def _start_resistance(nodes: set[str], outs: set[str], rails: set[str], current: float) -> float:
+    """A resistor's starting value: a load from a supply to an output drops ~0.6 V at the branch
+    current; one from an output to an inner node (common-mode sensing) is large, so that it loads
+    the differential output little; others 20 kΩ."""
+    if nodes & outs and nodes & rails:
+        return min(max(0.6 / current, R_RANGE[0]), R_RANGE[1])
+    if nodes & outs:
+        return 1e6
+    return 20e3

@@ -17,6 +17,19 @@ The testbench of an amplifier (one deck, one parse, several analyses)::
 
 Which input is inverting is found once (:meth:`AmpBench.calibrate`): the assignment whose DC loop
 holds the output at Vcm. Single-input amplifiers use the same loop when they invert.
+
+**Fully differential** amplifiers (two inputs, two outputs) are measured differentially::
+
+    VOUTa ─ Voff ─ Lfb ─ VINa,  VOUTb ─ Lfb ─ VINb      both DC loops negative (pairing found once)
+    VINa ─ Cin ─ (ac +0.5),     VINb ─ Cin ─ (ac −0.5)   A(f) = V(VOUTa) − V(VOUTb)
+    BCMFB: VBk = Vb0 + K·((V(VOUTa) + V(VOUTb))/2 − Vcm)  ideal CMFB, only when nothing in the
+                                                           circuit sets the output common mode
+
+The ideal common-mode loop is a behavioural source in the testbench (as in early hand sizing, before
+a CMFB circuit is designed): it drives the bias port of the output-side current sources
+(:func:`~eda.generators.sizing.roles.cmfb_ports`), holds the output common mode at Vcm, and its
+control voltage is reported (``cmfb_v``). Circuits with their own CMFB (resistive averaging) or
+resistor/diode loads keep their own common mode. Slew is not measured for them.
 """
 
 from __future__ import annotations
@@ -30,11 +43,21 @@ from eda.circuit import Circuit, Device, is_ground
 from eda.errors import EdaError
 from eda.export.to_sky130 import to_sky130
 from eda.export.to_spice import to_spice
-from eda.generators.sizing.roles import Group, Roles, find_roles, matching_groups, mos_polarity
+from eda.generators.sizing.roles import (
+    Group,
+    Roles,
+    cmfb_ports,
+    find_roles,
+    matching_groups,
+    mos_polarity,
+    output_cm_defined,
+)
 
 VDD = 1.8
 L_FB, C_IN = 1e9, 1e3
 AC_CMD = "ac dec 10 1 10g"
+SIM_TIMEOUT = 30.0  # s per analysis: a candidate whose operating point stalls is dropped, not waited for
+K_CMFB = 200.0  # gain of the ideal common-mode loop (V/V): the output CM lands within a few mV
 
 
 @dataclass
@@ -88,6 +111,28 @@ class AmpBench:
         self.inn, self.inp = (ins[1], ins[0]) if len(ins) > 1 else (ins[0], None)
         self.polarity = {n: port_polarity(self.circuit, n) for n in self.roles.vbias + self.roles.ibias}
         self.fets = [d for d in self.circuit.devices if mos_polarity(d)]
+        # fully differential: VOUT1 fed back to self.inn, VOUT2 (self.out2) to self.inp
+        self.out2 = self.roles.outputs[1] if len(ins) > 1 and len(self.roles.outputs) > 1 else None
+        self.cmfb_options: list[str] = []
+        if self.out2 is not None:
+            self.inn, self.inp = ins[0], ins[1]
+            if not output_cm_defined(self.circuit, self.roles):
+                self.cmfb_options = cmfb_ports(self.circuit, self.roles)
+        self.cmfb = self.cmfb_options[0] if self.cmfb_options else None
+
+    @property
+    def differential(self) -> bool:
+        return self.out2 is not None
+
+    @property
+    def free_vbias(self) -> list[str]:
+        """Voltage-bias ports the search sets (all but the one the ideal CMFB drives)."""
+        return [n for n in self.roles.vbias if n != self.cmfb]
+
+    @property
+    def sets_vcm(self) -> bool:
+        """Whether the testbench imposes a common mode (else the circuit's own sets it)."""
+        return self.inp is not None and (not self.differential or self.cmfb is not None)
 
     # ------------------------------------------------------------------ decks
     def sized(self, design: Design) -> Circuit:
@@ -106,15 +151,29 @@ class AmpBench:
     def _sources(self, design: Design) -> list[Device]:
         r = self.roles
         src = [Device("VVDD", "V", (r.vdd, "0"), value=VDD), Device("VVSS", "V", (r.vss, "0"), value=0.0)]
-        for n in r.vbias:
+        for n in self.free_vbias:
             src.append(Device(f"V{n}", "V", (n, r.vss), value=design.bias[n]))
         for n in r.ibias:
             nodes = (n, r.vss) if self.polarity[n] == "p" else (r.vdd, n)
             src.append(Device(f"I{n}", "I", nodes, value=design.bias[n]))
-        for n in r.inputs:
-            if n != self.inn:
-                src.append(Device(f"V{n}", "V", (n, r.vss), value=design.vcm))
+        for n in self.held_inputs:
+            src.append(Device(f"V{n}", "V", (n, r.vss), value=design.vcm))
         return src
+
+    @property
+    def held_inputs(self) -> list[str]:
+        """Inputs held at Vcm by a source (the others are fed back from an output)."""
+        fed = {self.inn, self.inp} if self.differential else {self.inn}
+        return [n for n in self.roles.inputs if n not in fed]
+
+    def _cmfb_line(self, design: Design) -> list[str]:
+        if self.cmfb is None:
+            return []
+        o1, o2, vss = self.out, self.out2, self.roles.vss
+        v0 = design.bias.get(self.cmfb, VDD / 2)
+        expr = f"{v0:.6g} + {K_CMFB:g}*((v({o1})+v({o2}))/2 - {design.vcm:.6g})"
+        # linear (no clamp: a kink costs Newton 10-20x the iterations); out-of-supply results are refused
+        return [f"BCMFB {self.cmfb} {vss} v = {expr}"]
 
     def _saves(self) -> str:
         items = [f"v({n})" for n in self.circuit.nets if not is_ground(n)]
@@ -122,19 +181,25 @@ class AmpBench:
             model = "sky130_fd_pr__nfet_01v8" if mos_polarity(d) == "n" else "sky130_fd_pr__pfet_01v8"
             x = d.name if d.name[:1].upper() == "X" else f"X{d.name}"
             items += [f"@m.{x.lower()}.m{model}[{p}]" for p in ("gm", "gds", "id")]
-        srcs = [f"v{n.lower()}#branch" for n in self.roles.vbias + self.roles.inputs if n != self.inn]
+        srcs = [f"v{n.lower()}#branch" for n in self.free_vbias + self.held_inputs]
         return ".save " + " ".join(items + ["vvdd#branch", "vvss#branch"] + srcs)
 
     def deck(self, design: Design) -> str:
         """Open-loop AC / unity-gain DC testbench text."""
         c = self.sized(design)
+        vss = self.roles.vss
+        ac = 0.5 if self.differential else 1.0
         extra = [Device("VOFF", "V", (self.out, "fb"), value=0.0),
                  Device("LFB", "L", ("fb", self.inn), value=L_FB),
                  Device("CIN", "C", (self.inn, "acin"), value=C_IN),
-                 Device("VAC", "V", ("acin", self.roles.vss), value=0.0, ac=1.0)]
-        loads = [Device(f"CL{i}", "C", (o, self.roles.vss), value=self.cl) for i, o in enumerate(self.roles.outputs)]
+                 Device("VAC", "V", ("acin", vss), value=0.0, ac=ac)]
+        if self.differential:
+            extra += [Device("LFB2", "L", (self.out2, self.inp), value=L_FB),
+                      Device("CIN2", "C", (self.inp, "acin2"), value=C_IN),
+                      Device("VAC2", "V", ("acin2", vss), value=0.0, ac=-ac)]
+        loads = [Device(f"CL{i}", "C", (o, vss), value=self.cl) for i, o in enumerate(self.roles.outputs)]
         c = replace(c, devices=c.devices + self._sources(design) + extra + loads,
-                    extra=c.extra + [self._saves()], options={"gmin": 1e-12})
+                    extra=c.extra + self._cmfb_line(design) + [self._saves()], options={"gmin": 1e-12})
         return to_spice(c)
 
     def slew_deck(self, design: Design, t_edge: float) -> str:
@@ -160,11 +225,11 @@ class AmpBench:
 
         cmds = ["op", AC_CMD] + (["dc voff -1.8 1.8 0.02"] if swing else [])
         try:
-            res = run_deck(self.deck(design), cmds)
-        except EdaError as e:
+            res = run_deck(self.deck(design), cmds, timeout=SIM_TIMEOUT)
+        except (EdaError, TimeoutError) as e:
             return {"ok": False, "reason": str(e).splitlines()[0][:200]}
         perf = measure_op(res[0][1], self, design)
-        perf.update(measure_ac(res[1][1], self.out))
+        perf.update(measure_ac(res[1][1], self.out, self.out2))
         if perf["reason"] is None and not perf["inverting"]:
             perf["reason"] = "the DC loop is positive feedback (inputs swapped, or a non-inverting stage)"
         if swing:
@@ -177,13 +242,14 @@ class AmpBench:
         from eda.sim.ngspice import run_deck
 
         (_, v), = run_deck(self.deck(design), [AC_CMD])
-        return np.real(v["frequency"]), v[self.out.lower()]
+        a = v[self.out.lower()] - (v[self.out2.lower()] if self.out2 else 0)
+        return np.real(v["frequency"]), a
 
     def slew(self, design: Design, ugb: float | None) -> float | None:
         """Slew rate (V/s) of the unity-gain follower, slower edge; None when it cannot be run."""
         from eda.sim.ngspice import run_deck
 
-        if self.inp is None:
+        if self.inp is None or self.differential:
             return None
         t_edge = min(max(50.0 / (ugb or 1e6), 20e-9), 1e-3)
         try:
@@ -194,21 +260,23 @@ class AmpBench:
 
     def calibrate(self, design: Design) -> bool:
         """Pick which input is inverting: the one whose DC loop holds the output at Vcm (a
-        negative DC gain). Returns False when neither assignment does."""
+        negative DC gain); for a fully differential amplifier, which output feeds which input and
+        which bias port the ideal CMFB drives. Returns False when no assignment does."""
         order = [(self.inn, self.inp)]
         if self.inp is not None:
             order.append((self.inp, self.inn))
         best = None
-        for inn, inp in order:
-            self.inn, self.inp = inn, inp
-            perf = self.evaluate(design)
-            if perf.get("ok"):
-                return True
-            if best is None and perf.get("inverting"):
-                best = (inn, inp)  # inverting, but this design's DC point is off: still the right way round
-        self.inn, self.inp = best or order[0]
+        for cmfb in self.cmfb_options or [self.cmfb]:
+            self.cmfb = cmfb
+            for inn, inp in order:
+                self.inn, self.inp = inn, inp
+                perf = self.evaluate(design)
+                if perf.get("ok"):
+                    return True
+                if best is None and perf.get("inverting"):
+                    best = (cmfb, inn, inp)  # inverting, but this design's DC point is off: still the right way round
+        self.cmfb, self.inn, self.inp = best or ((self.cmfb_options or [None])[0], *order[0])
         return best is not None
-
 
 def _fet_params(vecs: dict[str, np.ndarray], bench: AmpBench) -> dict[str, dict[str, float]]:
     out = {}
@@ -230,26 +298,39 @@ def measure_op(vecs: dict[str, np.ndarray], bench: AmpBench, design: Design) -> 
     # power delivered by every DC source: the supply, bias voltages, and inputs held at Vcm (an input
     # on a source/drain terminal carries current)
     power = VDD * -v.get("vvdd#branch", 0.0)
-    for n in bench.roles.vbias:
+    for n in bench.free_vbias:
         power += -design.bias[n] * v.get(f"v{n.lower()}#branch", 0.0)
-    for n in bench.roles.inputs:
-        if n != bench.inn:
-            power += -design.vcm * v.get(f"v{n.lower()}#branch", 0.0)
-    reason = None
+    for n in bench.held_inputs:
+        power += -design.vcm * v.get(f"v{n.lower()}#branch", 0.0)
+    extra: dict = {}
     if vout is None or not math.isfinite(vout):
         reason = "no operating point"
+    elif bench.differential:
+        vout2 = v.get(bench.out2.lower(), math.nan)
+        cm = 0.5 * (vout + vout2)
+        extra = {"vout2": vout2, "vout_cm": cm, "cmfb_port": bench.cmfb,
+                 "cmfb_v": v.get(bench.cmfb.lower()) if bench.cmfb else None}
+        reason = None
+        if not (abs(vout - vout2) <= 0.05 and 0.05 < min(vout, vout2) and max(vout, vout2) < VDD - 0.05):
+            reason = f"DC loops do not hold the outputs (VOUT={vout:.3f}, {vout2:.3f} V)"
+        elif bench.cmfb and not 0.0 <= (extra["cmfb_v"] or 0.0) <= VDD:
+            reason = f"the CMFB loop needs {bench.cmfb} = {extra['cmfb_v']:.2f} V, outside the supply"
+        elif bench.cmfb and abs(cm - design.vcm) > 0.05:
+            reason = f"the CMFB loop on {bench.cmfb} does not reach Vcm (output CM {cm:.3f} V)"
     else:
         vin = v.get(bench.inn.lower(), vout)
         target = design.vcm if bench.inp is not None else vin
+        reason = None
         if abs(vout - target) > 0.05 or not 0.05 < vout < VDD - 0.05:
             reason = f"DC loop does not hold the output (VOUT={vout:.3f} V)"
-    return {"vout": vout, "power": power, "fets": _fet_params(vecs, bench), "reason": reason}
+    return {"vout": vout, **extra, "power": power, "fets": _fet_params(vecs, bench), "reason": reason}
 
 
-def measure_ac(vecs: dict[str, np.ndarray], out: str) -> dict:
-    """DC gain (dB), unity-gain bandwidth (Hz) and phase margin (deg) of T = −A."""
+def measure_ac(vecs: dict[str, np.ndarray], out: str, out2: str | None = None) -> dict:
+    """DC gain (dB), unity-gain bandwidth (Hz) and phase margin (deg) of T = −A; A = V(out), or
+    V(out) − V(out2) for a differential output."""
     f = np.real(vecs["frequency"])
-    a = vecs[out.lower()]
+    a = vecs[out.lower()] - (vecs[out2.lower()] if out2 else 0)
     mag = np.abs(a)
     gain_db = float(20 * np.log10(max(mag[0], 1e-30)))
     res = {"gain": gain_db, "ugb": None, "pm": None, "inverting": bool(np.real(a[0]) < 0)}
