@@ -174,11 +174,9 @@ def contest(out: Path) -> dict:
             dyn = None
         else:
             pdn = make_grid(gp)
-            from dataclasses import replace
-
             period = 1e-9
-            dyn = make_grid(replace(gp, decap=2e-14, pad_inductance=5e-12,
-                                    pulse=(0.8 * period, 3e-11, 3e-11, 4e-11, period)))
+            dyn = make_grid(gp.replace(decap=2e-14, pad_inductance=5e-12,
+                                       pulse=(0.8 * period, 3e-11, 3e-11, 4e-11, period)))
         shape = pm.map_shape(pdn)
         feats = pm.feature_maps(pdn, shape)
         gold = pm.ir_drop_map(pdn, solve_static(pdn).drop, shape)

@@ -15,11 +15,12 @@ The realistic design generator lives in the dataset code; this one is deliberate
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
+from pydantic import Field, model_validator
 
-from eda.errors import InputError
+from eda.params import Params
 from eda.pdn.model import GROUND, PDN, WAVE_PULSE
 
 __all__ = ["Layer", "GridParams", "make_grid", "grid_for_nodes"]
@@ -27,23 +28,15 @@ __all__ = ["Layer", "GridParams", "make_grid", "grid_for_nodes"]
 DBU = 2000  # database units per µm: the ICCAD'23 contest convention (eda.pdn.maps.CONTEST_DBU_PER_UM)
 
 
-@dataclass(frozen=True)
-class Layer:
-    """One metal layer of the grid.
+class Layer(Params):
+    """One metal layer of the grid (:class:`eda.params.Params`; errors ``Layer.field: ...``)."""
 
-    Attributes:
-        name: layer name (``m1``).
-        direction: ``h`` (stripes along x) or ``v`` (along y); must alternate between layers.
-        pitch_um: stripe pitch (µm).
-        r_per_um: wire resistance per µm of stripe (ohm/µm).
-        offset_um: position of the first stripe (µm).
-    """
-
-    name: str
-    direction: str
-    pitch_um: float
-    r_per_um: float
-    offset_um: float = 0.0
+    name: str = Field(..., description="layer name (m1)")
+    direction: Literal["h", "v"] = Field(..., description="h (stripes along x) or v (along y); must alternate "
+                                         "between layers")
+    pitch_um: float = Field(..., gt=0, description="stripe pitch (µm)")
+    r_per_um: float = Field(..., gt=0, description="wire resistance per µm of stripe (ohm/µm)")
+    offset_um: float = Field(0.0, description="position of the first stripe (µm)")
 
 
 DEFAULT_LAYERS = (
@@ -55,80 +48,42 @@ DEFAULT_LAYERS = (
 )
 
 
-@dataclass(frozen=True)
-class GridParams:
-    """Parameters of :func:`make_grid`. Validation errors name the field.
+class GridParams(Params):
+    """Parameters of :func:`make_grid` (:class:`eda.params.Params`: every field described and bounded;
+    errors ``GridParams.field: ...``)."""
 
-    Attributes:
-        width_um, height_um: die size (µm).
-        layers: metal layers bottom-up, alternating directions.
-        via_r: resistance of one via (ohm).
-        vdd: pad voltage (V).
-        pad_pitch_um: pad pitch on the top layer (µm), in x and y.
-        total_current: total DC load current (A), spread over bottom-layer nodes.
-        load: ``uniform`` (±50 % random) or ``hotspot`` (Gaussian bumps on a low background).
-        hotspots: number of hotspots (``load="hotspot"``).
-        load_fraction: fraction of bottom-layer nodes that carry a load.
-        decap: capacitance from each bottom-layer node to ground (F); 0 for none.
-        pad_inductance: series inductance of each pad (H), via an ``_X_`` package node; 0 for none.
-        pulse: make loads PULSE sources ``(td_max, tr, tf, pw, per)`` (s) switching between 20 % and
-            100 % of their DC value, with random delays up to ``td_max``; ``None`` for DC loads.
-        net: net number in node names.
-        seed: random seed.
-    """
+    width_um: float = Field(100.0, gt=0, description="die width (µm)")
+    height_um: float = Field(100.0, gt=0, description="die height (µm)")
+    layers: tuple[Layer, ...] = Field(DEFAULT_LAYERS, min_length=2, strict=False,
+                                      description="metal layers bottom-up, alternating directions")
+    via_r: float = Field(0.5, gt=0, description="resistance of one via (ohm)")
+    vdd: float = Field(1.1, description="pad voltage (V)")
+    pad_pitch_um: float = Field(64.0, gt=0, description="pad pitch on the top layer (µm), in x and y")
+    total_current: float = Field(0.05, ge=0, description="total DC load current (A), spread over bottom-layer "
+                                 "nodes")
+    load: Literal["uniform", "hotspot"] = Field("uniform", description="uniform (±50 % random) or hotspot "
+                                                "(Gaussian bumps on a low background)")
+    hotspots: int = Field(3, ge=0, description="number of hotspots (load='hotspot')")
+    load_fraction: float = Field(1.0, gt=0, le=1, description="fraction of bottom-layer nodes that carry a load")
+    decap: float = Field(0.0, ge=0, description="capacitance from each bottom-layer node to ground (F); 0: none")
+    pad_inductance: float = Field(0.0, ge=0, description="series inductance of each pad (H), via an _X_ package "
+                                  "node; 0: none")
+    pulse: tuple[float, float, float, float, float] | None = Field(
+        None, strict=False, description="make loads PULSE sources (td_max, tr, tf, pw, per) (s) switching between "
+        "20 % and 100 % of their DC value, with random delays up to td_max; None for DC loads")
+    net: int = Field(1, ge=0, description="net number in node names")
+    seed: int = Field(0, description="random seed")
+    tran: tuple[float, float] | None = Field(None, strict=False, description="(tstep, tstop) of a .tran card")
 
-    width_um: float = 100.0
-    height_um: float = 100.0
-    layers: tuple[Layer, ...] = DEFAULT_LAYERS
-    via_r: float = 0.5
-    vdd: float = 1.1
-    pad_pitch_um: float = 64.0
-    total_current: float = 0.05
-    load: str = "uniform"
-    hotspots: int = 3
-    load_fraction: float = 1.0
-    decap: float = 0.0
-    pad_inductance: float = 0.0
-    pulse: tuple[float, float, float, float, float] | None = None
-    net: int = 1
-    seed: int = 0
-    tran: tuple[float, float] | None = field(default=None)
-
-    def __post_init__(self):
-        def bad(name, why):
-            raise InputError(f"GridParams.{name}: {why}")
-
-        if not (self.width_um > 0):
-            bad("width_um", "must be positive")
-        if not (self.height_um > 0):
-            bad("height_um", "must be positive")
-        if len(self.layers) < 2:
-            bad("layers", "need at least two layers")
-        for i, ly in enumerate(self.layers):
-            if ly.direction not in ("h", "v"):
-                bad(f"layers[{i}].direction", "must be 'h' or 'v'")
-            if not ly.pitch_um > 0:
-                bad(f"layers[{i}].pitch_um", "must be positive")
-            if not ly.r_per_um > 0:
-                bad(f"layers[{i}].r_per_um", "must be positive")
-            if i and ly.direction == self.layers[i - 1].direction:
-                bad(f"layers[{i}].direction", "directions must alternate between adjacent layers")
-        if not self.via_r > 0:
-            bad("via_r", "must be positive")
-        if not self.pad_pitch_um > 0:
-            bad("pad_pitch_um", "must be positive")
-        if self.load not in ("uniform", "hotspot"):
-            bad("load", "must be 'uniform' or 'hotspot'")
-        if not 0 < self.load_fraction <= 1:
-            bad("load_fraction", "must be in (0, 1]")
-        if self.total_current < 0:
-            bad("total_current", "must be non-negative")
-        if self.decap < 0:
-            bad("decap", "must be non-negative")
-        if self.pad_inductance < 0:
-            bad("pad_inductance", "must be non-negative")
-        if self.pulse is not None and (len(self.pulse) != 5 or min(self.pulse[1:]) <= 0):
-            bad("pulse", "must be (td_max, tr, tf, pw, per) with positive tr, tf, pw, per")
+    @model_validator(mode="after")
+    def _consistent(self) -> GridParams:
+        for i in range(1, len(self.layers)):
+            if self.layers[i].direction == self.layers[i - 1].direction:
+                raise self.param_error(f"layers[{i}].direction", "directions must alternate between adjacent "
+                                       "layers")
+        if self.pulse is not None and min(self.pulse[1:]) <= 0:
+            raise self.param_error("pulse", "must be (td_max, tr, tf, pw, per) with positive tr, tf, pw, per")
+        return self
 
 
 def _stripes(ly: Layer, extent_um: float) -> np.ndarray:
