@@ -62,8 +62,6 @@ def contest_graph(case, params: GraphParams = GraphParams()) -> HeteroData:
     Raises:
         InputError: a maps-only case (no deck), a deck that does not fit its maps, bad maps.
     """
-    from dataclasses import replace
-
     if case.deck is None:
         raise InputError(f"case {case.name} has no netlist (maps only): PDNGraph needs the deck; the contest's "
                          "three input maps alone do not determine the IR drop")
@@ -72,7 +70,7 @@ def contest_graph(case, params: GraphParams = GraphParams()) -> HeteroData:
     t1 = time.perf_counter()
     maps = {k: case.maps[k] for k in ("current", "pdn_density", "eff_dist") if k in case.maps}
     labels = {"static": case.maps["ir_drop"]} if "ir_drop" in case.maps else None
-    p = params if params.dbu_per_um is not None else replace(params, dbu_per_um=case.dbu_per_um)
+    p = params if params.dbu_per_um is not None else params.replace(dbu_per_um=case.dbu_per_um)
     g = build_pdn_graph(pdn, maps, p, labels=labels)
     g.read_seconds = t1 - t0
     g.build_seconds = time.perf_counter() - t1
@@ -84,7 +82,6 @@ def contest_graphs(cases, params: GraphParams = GraphParams(), cache: bool = Tru
                    ) -> list[HeteroData]:
     """:func:`contest_graph` of many cases, cached in the user cache (keyed by path, size, mtime, params)."""
     import hashlib
-    from dataclasses import asdict
 
     from tqdm import tqdm
 
@@ -96,7 +93,7 @@ def contest_graphs(cases, params: GraphParams = GraphParams(), cache: bool = Tru
         if cache and case.deck is not None:
             st = [(str(p.resolve()), p.stat().st_size, p.stat().st_mtime_ns) for p in
                   [case.deck, *sorted(case.map_paths.values())]]
-            key = hashlib.sha1(json.dumps([st, asdict(params), GRAPH_VERSION]).encode()).hexdigest()[:20]
+            key = hashlib.sha1(json.dumps([st, params.to_dict(), GRAPH_VERSION]).encode()).hexdigest()[:20]
             f = user_cache_dir("pdngraph", f"v{GRAPH_VERSION}") / f"{case.name}-{key}.pt"
             if f.exists():
                 g = graph_from_dict(torch.load(f, weights_only=True))

@@ -48,6 +48,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from pydantic import Field
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from torch_geometric.data import HeteroData
@@ -55,6 +56,7 @@ from torch_geometric.data import HeteroData
 from eda.errors import InputError
 from eda.graphs.pdn_waveforms import peak_currents, slice_currents
 from eda.graphs.pdn_waveforms import slice_window as default_window
+from eda.params import Params
 from eda.pdn.maps import require_coords
 from eda.pdn.model import GROUND, PDN
 
@@ -88,37 +90,19 @@ EDGE_TYPES = (("pdn_node", "wire", "pdn_node"), ("pdn_node", "via", "pdn_node"),
               ("pdn_cluster", "in_tile", "tile"))
 
 
-@dataclass(frozen=True)
-class GraphParams:
-    """How to build a PDNGraph.
+class GraphParams(Params):
+    """How to build a PDNGraph (:class:`eda.params.Params`: fields described and bounded; errors
+    ``GraphParams.field: ...``)."""
 
-    Attributes:
-        tile_um: map pixel edge (µm); the contest uses 1 µm.
-        dbu_per_um: database units per µm in node names; ``None``: fitted to the given maps, else from the
-            deck's naming (2000 for contest names ``n1_m1_x_y``; :func:`eda.pdn.maps.fit_dbu_per_um`).
-        n_slices: number of time slices of cell currents (0: static graph only).
-        pool: map pixels per tile edge of the coarse (GNN/CNN) grid; clusters are per layer per tile.
-        physics_iters: AMG-PCG iterations of the physics estimate (:mod:`eda.graphs.pdn_physics`), added as
-            the fine and tile channel ``ir_est``; 0: no physics channel.
-    """
-
-    tile_um: float = 1.0
-    dbu_per_um: float | None = None
-    n_slices: int = 0
-    pool: int = 6
-    physics_iters: int = 0
-
-    def __post_init__(self):
-        if not (self.tile_um > 0 and np.isfinite(self.tile_um)):
-            raise InputError(f"GraphParams.tile_um: must be positive, got {self.tile_um}")
-        if not 0 <= self.physics_iters <= 100:
-            raise InputError(f"GraphParams.physics_iters: must be in 0..100, got {self.physics_iters}")
-        if self.dbu_per_um is not None and not (self.dbu_per_um > 0 and np.isfinite(self.dbu_per_um)):
-            raise InputError(f"GraphParams.dbu_per_um: must be positive, got {self.dbu_per_um}")
-        if self.n_slices < 0:
-            raise InputError(f"GraphParams.n_slices: must be >= 0, got {self.n_slices}")
-        if self.pool < 1:
-            raise InputError(f"GraphParams.pool: must be >= 1, got {self.pool}")
+    tile_um: float = Field(1.0, gt=0, description="map pixel edge (µm); the contest uses 1 µm")
+    dbu_per_um: float | None = Field(None, gt=0, description="database units per µm in node names; None: fitted to "
+                                     "the given maps, else from the deck's naming (2000 for contest names "
+                                     "n1_m1_x_y; eda.pdn.maps.fit_dbu_per_um)")
+    n_slices: int = Field(0, ge=0, description="time slices of cell currents (0: static graph only)")
+    pool: int = Field(6, ge=1, description="map pixels per tile edge of the coarse (GNN/CNN) grid; clusters are "
+                      "per layer per tile")
+    physics_iters: int = Field(0, ge=0, le=100, description="AMG-PCG iterations of the physics estimate "
+                               "(eda.graphs.pdn_physics), added as the fine and tile channel ir_est; 0: none")
 
 
 def map_shape_for(pdn: PDN, params: GraphParams = GraphParams()) -> tuple[int, int]:
