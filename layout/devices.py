@@ -139,6 +139,9 @@ class RowCellParams:
     min_width: int = 0
     mims: tuple[Mim, ...] = ()
     ntaps: bool = True
+    #: a hand-drawn cell that :func:`row_cell` returns instead of generating one (``"bitcell8t"``:
+    #: :func:`eda.layout.bitcell8t_template.template_bitcell` at ``max(min_width, its natural width)``)
+    hand: str = ""
 
 
 @dataclass
@@ -519,6 +522,8 @@ def _pins(d: Drawing, p: RowCellParams, W: int, H: int, y_of, extent, vss: str) 
 @lru_cache(maxsize=256)
 def row_cell(p: RowCellParams) -> CellResult:
     """Draw the row cell ``p``: GDS, SPICE subcircuit and pin abstract (cached by params)."""
+    if p.hand:
+        return _hand_cell(p)
     _check(p)
     d = Drawing()
     port_nets = {pt.net for pt in p.ports}
@@ -547,6 +552,15 @@ def row_cell(p: RowCellParams) -> CellResult:
     d.rect("prbndry", 0, 0, W, f.height)
     sub = Subckt(p.name, tuple(pt.net for pt in p.ports), devices=devices + cap_devices)
     return CellResult(p.name, to_gdstk(d, p.name, sky130()), sub, pins, W, f.height, dict(y_of))
+
+
+def _hand_cell(p: RowCellParams) -> CellResult:
+    """The hand-drawn cell named by ``p.hand`` (same contract as a generated row cell)."""
+    if p.hand == "bitcell8t":
+        from eda.layout.bitcell8t_template import NATURAL_WIDTH, template_bitcell
+
+        return template_bitcell(max(p.min_width, (NATURAL_WIDTH + 9) // 10 * 10))
+    raise InputError(f"cell {p.name}: unknown hand-drawn cell {p.hand!r}; expected 'bitcell8t'", file="cell params")
 
 
 def _gate_shared(by_col: dict[int, dict[str, _Item]], col: int) -> bool:
