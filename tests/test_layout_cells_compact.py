@@ -7,6 +7,7 @@ binary or ../shared/decks is absent."""
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import gdstk
 import klayout.db as db
@@ -177,3 +178,47 @@ def test_extracted_cell_writes_holds_reads_on_sky130(cell_gds):
     assert at(8.5e-9) < 0.5      # Q = 0 → QB = 1: the read port pulls RBL low
     assert at(18.5e-9) > 1.5     # Q = 1 after the second write: RBL stays high
     assert at(4.5e-9) > 1.5      # no read: RBL high
+
+
+def test_template_cell_keeps_the_macro_contract(tmp_path):
+    """The drop-in cell: template pin x's, WL/RWL on row slots 0/1, 3 slots tall, clean at a pitch."""
+    from eda.layout import bitcell8t_template as T8
+    from eda.layout.devices import RowCellParams, row_cell, slot_y
+
+    c = row_cell(RowCellParams("acim_bitcell8t", min_width=7380, hand="bitcell8t"))
+    assert (c.width_nm, c.height_nm) == (7380, 3880)
+    pins = {p.name: p for p in c.pins}
+    assert [pins[n].x_um for n in ("RBL", "BLB", "BL")] == [0.33, 3.48, 4.11]
+    frame = RowCellParams("x", min_slots=3)
+    assert pins["WL"].y_um * 1000 == slot_y(frame, 0) and pins["RWL"].y_um * 1000 == slot_y(frame, 1)
+    assert row_cell(RowCellParams("acim_bitcell8t", hand="bitcell8t")).width_nm == T8.NATURAL_WIDTH
+    lib = gdstk.Library(name="t", unit=1e-6, precision=1e-9)
+    lib.add(c.gds)
+    lib.write_gds(str(tmp_path / "t.gds"))
+    assert run_drc(tmp_path / "t.gds").clean
+    r = run_lvs(tmp_path / "t.gds", Circuit(title="t", devices=list(c.subckt.devices), ports=list(c.subckt.ports)))
+    assert r.clean, (r.mismatches, r.extraction_errors)
+    with pytest.raises(ValueError, match="pitch"):
+        T8.template_bitcell(4000)
+
+
+def test_small_macro_with_the_hand_drawn_bitcell_is_clean(tmp_path):
+    """A 4x2 macro whose library's bitcell is the hand-drawn one: DRC and LVS clean, rows 3.88 µm."""
+    sys_path = str(Path(__file__).resolve().parent.parent / "benchmarks")
+    import sys
+
+    sys.path.insert(0, sys_path)
+    try:
+        from bench_bitcell8t import _library
+    finally:
+        sys.path.remove(sys_path)
+    from eda.layout.library import load_library
+    from eda.layout.macro import MacroParams, build_macro
+
+    lib = load_library(_library(tmp_path / "lib", "hand"))
+    assert lib.cell("bitcell").height_um == 3.88 and lib.cell("wl_driver").height_um == 3.88
+    m = build_macro(MacroParams(4, 2, 2, 1), lib)
+    m.library.write_gds(str(tmp_path / "m.gds"))
+    assert run_drc(tmp_path / "m.gds").clean
+    r = run_lvs(tmp_path / "m.gds", m.circuit)
+    assert r.clean, (r.mismatches[:5], r.extraction_errors[:5])
