@@ -7,11 +7,14 @@ A token sequence is ``<bos> <type:T> VSS ... VSS <eos>`` (:mod:`eda.graphs.tour`
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
+
+from pydantic import Field, model_validator
 
 from eda.errors import InputError
 from eda.graphs.pin_graph import DEVICE_TYPES, NC, device_type
+from eda.params import Params
 from eda.topology import PORT_CLASSES as TOPOLOGY_PORT_CLASSES
 from eda.topology import port_index, port_prefix
 
@@ -52,23 +55,28 @@ def type_token(ctype: str | None) -> str:
     return f"<type:{ctype or ANY_TYPE}>"
 
 
-@dataclass
-class Vocab:
-    """Token vocabulary: specials, type tokens, ports, device and pin tokens.
+class Vocab(Params):
+    """Token vocabulary: specials, type tokens, ports, device and pin tokens (:class:`eda.params.Params`).
 
-    Saved as JSON (and inside checkpoints) so a model always decodes with its own vocabulary.
+    Saved as JSON (and inside checkpoints) so a model always decodes with its own vocabulary. ``index``
+    (token → id) is derived from ``tokens`` on first use.
     """
 
-    tokens: list[str]
-    index: dict[str, int] = field(init=False, repr=False)
+    tokens: list[str] = Field(..., description="the tokens in id order; unique, with <pad>, <bos> and <eos>")
 
-    def __post_init__(self) -> None:
+    @model_validator(mode="after")
+    def _unique_with_specials(self) -> Vocab:
         if len(set(self.tokens)) != len(self.tokens):
-            raise InputError("vocabulary has duplicate tokens")
-        self.index = {t: i for i, t in enumerate(self.tokens)}
+            raise self.param_error("tokens", "vocabulary has duplicate tokens")
         for s in (PAD, BOS, EOS):
-            if s not in self.index:
-                raise InputError(f"vocabulary lacks {s}")
+            if s not in self.tokens:
+                raise self.param_error("tokens", f"vocabulary lacks {s}")
+        return self
+
+    @cached_property
+    def index(self) -> dict[str, int]:
+        """Token → id (computed once; a plain instance attribute afterwards, as fast as a dict field)."""
+        return {t: i for i, t in enumerate(self.tokens)}
 
     @classmethod
     def build(cls, types: tuple[str, ...] = TYPES, max_devices: dict[str, int] | None = None,
@@ -175,5 +183,5 @@ class Vocab:
         try:
             data = json.loads(Path(path).read_text())
             return cls(list(data["tokens"]))
-        except (OSError, ValueError, KeyError, TypeError) as e:
+        except (OSError, ValueError, KeyError, TypeError, InputError) as e:
             raise InputError(f"not a vocabulary file: {e}", file=path) from e
