@@ -26,14 +26,13 @@ MAC transfer error and the simulated vs modelled SNR of one conversion.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
+from pydantic import Field, model_validator
 
 from eda.circuit import Circuit, Device, Waveform
-from eda.errors import InputError
 from eda.generators.acim_column import bind_models
 from eda.generators.acim_model import (
     K_BOLTZMANN,
@@ -45,6 +44,7 @@ from eda.generators.acim_model import (
     r_on,
     two_adic,
 )
+from eda.generators.acim_params import ParamsModel
 
 #: Phase timing of one vector (s): reset on, bottoms to x·w, reset off, bottoms to 0, sample.
 _T_RISE = 20e-12
@@ -55,46 +55,31 @@ _T_SAMPLE = 2.0e-9
 _T_PERIOD = 2.4e-9
 
 
-@dataclass(frozen=True)
-class SimConfig:
-    """One column configuration for the ngspice check.
+class SimConfig(ParamsModel):
+    """One column configuration for the ngspice check (:class:`eda.params.Params` style; errors
+    :class:`ParamError` ``field '...'`` in ``acim sim config``)."""
 
-    Attributes:
-        n_caps: compute caps per column N (= rows / local_array).
-        adc_bits: SAR resolution (``2**adc_bits`` must divide ``n_caps``).
-        local_array: L (sets the column length, hence the compute-line parasitic).
-        vdd: supply (V).
-        c_unit_fF: unit cap when the library does not state it.
-        n_columns: Monte-Carlo column instances (independent mismatch) in one netlist.
-        n_vectors: random input vectors per column.
-        seed: random seed (mismatch, inputs, noise).
-        tech: model coefficients (e.g. a larger Pelgrom coefficient to stress mismatch).
-        models, corner, temp_c: device models (``"sky130"`` BSIM4 or the ``"generic"`` level-1
-            fallback), process corner and temperature (°C).
-    """
+    where: ClassVar[str] = "acim sim config"
+    n_caps: int = Field(16, ge=2, description="compute caps per column N (= rows / local_array); at least 2")
+    adc_bits: int = Field(4, ge=1, description="SAR resolution (2**adc_bits must divide n_caps)")
+    local_array: int = Field(1, ge=1, description="L (sets the column length, hence the compute-line parasitic)")
+    vdd: float = Field(1.8, gt=0, description="supply (V)")
+    c_unit_fF: float = Field(2.0, gt=0, description="unit cap when the library does not state it (fF)")
+    n_columns: int = Field(16, ge=1, description="Monte-Carlo column instances (independent mismatch) in one "
+                           "netlist")
+    n_vectors: int = Field(64, ge=1, description="random input vectors per column")
+    seed: int = Field(0, description="random seed (mismatch, inputs, noise)")
+    tech: AcimTech = Field(AcimTech(), description="model coefficients (e.g. a larger Pelgrom coefficient to "
+                           "stress mismatch)")
+    models: str = Field("sky130", description='device models: "sky130" BSIM4 or the "generic" level-1 fallback')
+    corner: str = Field("tt", description="process corner")
+    temp_c: float = Field(27.0, description="temperature (°C)")
 
-    n_caps: int = 16
-    adc_bits: int = 4
-    local_array: int = 1
-    vdd: float = 1.8
-    c_unit_fF: float = 2.0
-    n_columns: int = 16
-    n_vectors: int = 64
-    seed: int = 0
-    tech: AcimTech = AcimTech()
-    models: str = "sky130"
-    corner: str = "tt"
-    temp_c: float = 27.0
-
-    def __post_init__(self) -> None:
-        for name in ("n_caps", "adc_bits", "local_array", "n_columns", "n_vectors"):
-            if not (isinstance(getattr(self, name), int) and getattr(self, name) >= 1):
-                raise InputError(f"field '{name}': must be a positive integer", file="acim sim config")
-        if self.n_caps < 2:
-            raise InputError("field 'n_caps': a column needs at least 2 caps", file="acim sim config")
+    @model_validator(mode="after")
+    def _dac_fits(self) -> SimConfig:
         if self.adc_bits > two_adic(self.n_caps):
-            raise InputError(f"field 'adc_bits': 2**{self.adc_bits} must divide n_caps={self.n_caps}",
-                             file="acim sim config")
+            raise self.param_error("adc_bits", f"2**{self.adc_bits} must divide n_caps={self.n_caps}")
+        return self
 
 
 def _pwl(levels: np.ndarray, t_on: float, t_off: float, tail: list[tuple[float, float]]) -> Waveform:
