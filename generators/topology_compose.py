@@ -14,40 +14,35 @@ from __future__ import annotations
 
 import json
 import random
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal, get_args
+
+from pydantic import Field, model_validator
 
 from eda.circuit import Circuit, Device
 from eda.errors import InputError
+from eda.params import Params
 from eda.topology import Topology
 
-FAMILIES = ("opamp", "ldo", "comparator", "oscillator", "mirror")
+Family = Literal["opamp", "ldo", "comparator", "oscillator", "mirror"]
+FAMILIES: tuple[str, ...] = get_args(Family)
 
 
-@dataclass(frozen=True)
-class ComposeParams:
-    """What the composer may build.
+class ComposeParams(Params):
+    """What the composer may build (:class:`eda.params.Params`; errors ``ComposeParams.field: ...``)."""
 
-    Attributes:
-        families: families to draw from (subset of ``opamp ldo comparator oscillator mirror``).
-        weights: relative draw weight per family (same order), default uniform.
-        max_devices: reject compositions larger than this.
-        simulate: also require an ngspice operating point (else ERC only).
-    """
+    families: tuple[Family, ...] = Field(FAMILIES, min_length=1, strict=False,
+                                         description="families to draw from (subset of " + " ".join(FAMILIES) + ")")
+    weights: tuple[float, ...] | None = Field(None, strict=False, description="relative draw weight per family "
+                                              "(same order); default uniform")
+    max_devices: int = Field(40, ge=2, description="reject compositions larger than this")
+    simulate: bool = Field(True, description="also require an ngspice operating point (else ERC only)")
 
-    families: tuple[str, ...] = FAMILIES
-    weights: tuple[float, ...] | None = None
-    max_devices: int = 40
-    simulate: bool = True
-
-    def __post_init__(self) -> None:
-        bad = [f for f in self.families if f not in FAMILIES]
-        if bad or not self.families:
-            raise InputError(f"families: unknown {bad or 'empty'}; choose from {', '.join(FAMILIES)}")
+    @model_validator(mode="after")
+    def _weights_fit(self) -> ComposeParams:
         if self.weights is not None and len(self.weights) != len(self.families):
-            raise InputError(f"weights: {len(self.weights)} values for {len(self.families)} families")
-        if self.max_devices < 2:
-            raise InputError(f"max_devices: must be >= 2, got {self.max_devices}")
+            raise self.param_error("weights", f"{len(self.weights)} values for {len(self.families)} families")
+        return self
 
 
 class _B:
@@ -460,22 +455,18 @@ def _model_token(d: Device) -> str:
     return {"R": "resistor", "C": "capacitor", "L": "inductor"}.get(d.kind) or d.model or "diode"
 
 
-@dataclass
-class SampleRecord:
-    """What :func:`make_topology_sample` returns (JSON-ready via :meth:`to_dict`)."""
+class SampleRecord(Params):
+    """``sample.json`` of a composed-topology sample (what :func:`make_topology_sample` writes)."""
 
-    seed: int
-    name: str
-    ctype: str | None
-    family: str
-    n_devices: int
-    valid: bool
-    reasons: list[str] = field(default_factory=list)
-    netlist: str | None = None
-    deck: str | None = None
-
-    def to_dict(self) -> dict:
-        return self.__dict__.copy()
+    seed: int = Field(..., ge=0, description="the sample's seed")
+    name: str = Field(..., description="topology name")
+    ctype: str | None = Field(..., description="circuit type label")
+    family: str = Field(..., description="composer family")
+    n_devices: int = Field(..., ge=1, description="devices in the topology")
+    valid: bool = Field(..., description="passed ERC (and ngspice when simulated)")
+    reasons: list[str] = Field(default_factory=list, description="why the earlier draws of this seed were refused")
+    netlist: str | None = Field(None, description="topology file name (library format)")
+    deck: str | None = Field(None, description="self-contained simulation deck file name")
 
 
 def make_topology_sample(seed: int, out_dir: str | Path, params: ComposeParams | None = None,
@@ -505,11 +496,10 @@ def make_topology_sample(seed: int, out_dir: str | Path, params: ComposeParams |
         if not res.valid:
             tried.append(f"{t.name}: {'; '.join(res.reasons)}")
             continue
-        rec = SampleRecord(seed=seed, name=t.name, ctype=t.ctype, family=t.meta["family"],
-                           n_devices=len(t.circuit.devices), valid=True, reasons=tried)
         (out_dir / "topology.cir").write_text(topology_text(t))
-        rec.netlist = "topology.cir"
-        rec.deck = write_spice(simulation_deck(t.circuit), out_dir / "deck.sp").name
+        rec = SampleRecord(seed=seed, name=t.name, ctype=t.ctype, family=t.meta["family"],
+                           n_devices=len(t.circuit.devices), valid=True, reasons=tried, netlist="topology.cir",
+                           deck=write_spice(simulation_deck(t.circuit), out_dir / "deck.sp").name)
         (out_dir / "sample.json").write_text(json.dumps(rec.to_dict(), indent=1))
         return {"name": t.name, "type": t.ctype, "family": t.meta["family"], "devices": rec.n_devices,
                 "draws": k + 1}
@@ -543,7 +533,6 @@ def build_topology_dataset(out: str | Path, n: int, seed: int = 0, workers: int 
     Returns:
         the runner's :class:`~eda.dataset.runner.BuildReport`.
     """
-    from dataclasses import asdict
     from functools import partial
 
     from eda.dataset.runner import build_dataset
@@ -551,7 +540,6 @@ def build_topology_dataset(out: str | Path, n: int, seed: int = 0, workers: int 
     params = params or ComposeParams()
     return build_dataset(out, n, partial(make_topology_sample, params=params), kind="topo",
                          builder="eda.generators.topology_compose:make_topology_sample",
-                         config={"compose": {k: (list(v) if isinstance(v, tuple) else v)
-                                             for k, v in asdict(params).items()}},
+                         config={"compose": params.model_dump(mode="json")},
                          seed=seed, workers=workers, scheduler=scheduler,
                          verifier="eda.generators.topology_compose:verify_topology_sample", progress=progress)
