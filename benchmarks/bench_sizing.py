@@ -84,6 +84,45 @@ def failure_counts(rows: list[dict]) -> dict[str, int]:
     return out
 
 
+def structure_flags(circuit) -> dict[str, bool]:
+    """Structural reasons a topology cannot be biased as an op-amp (independent of sizing): one
+    input only, ports the amplifier testbench does not know (left floating), FET bodies on signal
+    nets (a forward-biased junction in sky130's bulk), channels shorted drain to source, and inner
+    nets that only reach gates or capacitors (no DC path: undefined voltage)."""
+    from eda.generators.sizing.roles import find_roles, mos_polarity
+    from eda.generators.sizing.testbench import _normalised
+
+    c = _normalised(circuit)
+    r = find_roles(c)
+    known = {r.vdd, r.vss, *r.inputs, *r.outputs, *r.vbias, *r.ibias}
+    rails = {r.vdd, r.vss}
+    fets = [d for d in c.devices if mos_polarity(d)]
+    dc: dict[str, int] = {}
+    for d in c.devices:
+        pins = [d.nodes[0], d.nodes[2]] if mos_polarity(d) else list(d.nodes[:2]) if d.kind in "RDL" else \
+            [d.nodes[0], d.nodes[2]] if d.kind == "Q" else []
+        for n in pins:
+            dc[n] = dc.get(n, 0) + 1
+    inner = [n for n in c.nets if n not in known and not n.upper().startswith(("VDD", "VSS", "GND"))]
+    return {"one_input": len(r.inputs) < 2,
+            "unknown_ports": any(n not in known for n in c.nets if n.upper().startswith(("VCLK", "VCONT", "VLATCH",
+                                                                                       "VSEL", "VCTRL"))),
+            "body_on_signal_net": any(len(d.nodes) > 3 and d.nodes[3] not in rails for d in fets),
+            "shorted_channel": any(d.nodes[0] == d.nodes[2] for d in fets),
+            "net_without_dc_path": any(dc.get(n, 0) == 0 for n in inner)}
+
+
+def structure_counts(rows: list[dict]) -> dict:
+    """Per structural flag: how many samples have it, and how many of those meet the spec."""
+    done = [r for r in rows if "structure" in r]
+    keys = done[0]["structure"] if done else {}
+    out = {k: {"samples": sum(r["structure"][k] for r in done),
+               "met": sum(r["structure"][k] and r["met"] for r in done)} for k in keys}
+    clean = [r for r in done if not any(r["structure"].values())]
+    out["none_of_these"] = {"samples": len(clean), "met": sum(r["met"] for r in clean)}
+    return out
+
+
 def opamp_rule(circuit) -> dict:
     """The op-amp selection rule: an op-amp-type label and no output loaded from a supply by a resistor
     or a diode-connected transistor (those are gain stages, gain ≈ (gm/Id)·V_R, not op-amps)."""
@@ -171,9 +210,10 @@ def run_generated(n: int, budget: float, out: Path, seed: int, pool, skip: int =
             rows.append({"name": name, "skipped": str(e).splitlines()[0][:200]})
             continue
         rows.append({k: v for k, v in rec.items() if k not in ("operating_point", "design")}
-                    | {"devices": len(c.devices), **opamp_rule(c)})
+                    | {"devices": len(c.devices), **opamp_rule(c), "structure": structure_flags(c)})
         _print_row(f"{name:28s} {len(c.devices):3d} dev", rec)
     return {"spec": SPEC, "budget_s": budget, "n": n, "rows": rows, **_summary(rows), "anchors": ANCHORS,
+            "structure": structure_counts(rows),
             "model": model_version(), "rule": RULE,
             "note": "FoM = UGB·C_L/power in MHz·pF/mW; ours in sky130 (1.8 V), AnalogGenie's and "
                     "AnalogToBi's in other technologies (AnalogToBi: 180 nm, LTspice): not like for like."}
@@ -292,7 +332,13 @@ def main() -> None:
               f"{s['fom_median']}, best {s['fom_best']} (AnalogGenie 36.5, AnalogToBi 168.5)", flush=True)
     pool.shutdown()
     RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(res, indent=1, default=float))
+    # merge into the file as it is now (another part may have finished meanwhile)
+    merged = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
+    flags = {"library": a.library, "generated": a.generated, "twostage": a.twostage, "models": a.models,
+             "collect": a.collect}
+    done = {k for k, f in flags.items() if f} | ({"library", "generated"} & set(res) if a.collect else set())
+    merged.update({k: res[k] for k in done if k in res})
+    RESULTS.write_text(json.dumps(merged, indent=1, default=float))
     print(f"wrote {RESULTS}")
 
 

@@ -74,7 +74,7 @@ def test_fully_differential_telescopic_with_ideal_cmfb():
 
     bench = AmpBench(_lib("telescopic/telescopic_fd.cir"))
     assert bench.differential and bench.cmfb == "VB4"
-    d = Space(bench).initial(load_table())
+    d = Space(bench).initial(load_table(), stacked=True)  # cascode gates above their stack
     assert bench.calibrate(d)
     p = bench.evaluate(d)
     assert p["ok"], p["reason"]

@@ -6,7 +6,8 @@ draw identical:
 
 * a **differential pair**: same type, same source net, gates on two input ports;
 * a **mirror**: same type, same gate net and same source net (the diode-connected member, if any,
-  is the reference; other members get an integer multiplier unless the mirror is the symmetric load
+  is the reference; other members get a current ratio (an integer multiplier from 1, a narrower
+  device below 1) unless the mirror is the symmetric load
   of a differential pair, whose halves stay equal);
 * **cascode pairs**: same type, same gate net on a bias port, drains in symmetric branches.
 

@@ -25,7 +25,7 @@ I_BRANCH = 10e-6
 W_RANGE, L_RANGE = (0.42, 60.0), (0.15, 2.0)
 R_RANGE, C_RANGE = (500.0, 2e6), (50e-15, 5e-12)
 I_RANGE, V_RANGE, CM_RANGE = (1e-6, 60e-6), (0.3, 1.5), (0.3, 1.5)
-MULT_MAX = 8
+MULT_MIN, MULT_MAX = 0.25, 8  # mirror ratio: narrower device below 1, multiplier m above
 V_DSAT = 0.2  # saturation margin of a current source under a cascode (V)
 OUT_BOOST = 3
 
@@ -66,7 +66,7 @@ class Space:
         v: list[Var] = []
         for g in bench.groups:
             v += [Var("w", g.name, *W_RANGE, True), Var("l", g.name, *L_RANGE, True)]
-            v += [Var("mult", m, 1, MULT_MAX, True) for m in g.ratio]
+            v += [Var("mult", m, MULT_MIN, MULT_MAX, True) for m in g.ratio]
         for d in bench.circuit.devices:
             if d.kind == "R":
                 v.append(Var("value", d.name, *R_RANGE, True))
@@ -92,7 +92,7 @@ class Space:
             if var.kind in ("w", "l"):
                 wl.setdefault(var.target, [0.0, 0.0])[0 if var.kind == "w" else 1] = round(val, 3)
             elif var.kind == "mult":
-                d.mult[var.target] = int(round(val))
+                d.mult[var.target] = int(round(val)) if val >= 1 else round(val, 3)
             elif var.kind == "value":
                 d.values[var.target] = val
             elif var.kind == "bias":
@@ -119,9 +119,10 @@ class Space:
         return np.array(out)
 
     def initial(self, table: GmIdTable, length: float = 0.5, gm_id_pair: float = 15.0,
-                current: float = I_BRANCH) -> Design:
+                current: float = I_BRANCH, stacked: bool = False) -> Design:
         """The gm/Id starting design (see the module docstring) at channel length ``length`` µm,
-        input pairs at ``gm_id_pair`` and branches of ``current`` A."""
+        input pairs at ``gm_id_pair`` and branches of ``current`` A; ``stacked`` places cascode
+        gates above their stack (else every gate bias is one |Vgs| from its rail)."""
         b = self.bench
         d = Design(sizes={})
         inputs = set(b.roles.inputs)
@@ -138,9 +139,14 @@ class Space:
             for m in g.ratio:
                 d.mult[m] = OUT_BOOST if drain[m] in outs else 1
         rails = {b.roles.vdd, b.roles.vss}
+        res = [x for x in b.circuit.devices if x.kind == "R"]
+        # common-mode sensing: resistors from two different outputs to one inner net
+        sense = {x.name for x in res for y in res if x is not y and set(x.nodes[:2]) & set(y.nodes[:2]) - outs
+                 and len((set(x.nodes[:2]) | set(y.nodes[:2])) & outs) == 2}
         for dev in b.circuit.devices:
             if dev.kind == "R":
-                d.values[dev.name] = _start_resistance(set(dev.nodes[:2]), outs, rails, current)
+                d.values[dev.name] = R_RANGE[1] if dev.name in sense else \
+                    _start_resistance(set(dev.nodes[:2]), outs, rails, current)
             elif dev.kind == "C":
                 d.values[dev.name] = 1e-12
         pair = [x for x in b.fets if x.nodes[1] in inputs]
@@ -148,7 +154,7 @@ class Space:
         d.vcm = 1.0 if pol == "n" else 0.7
         for n in b.roles.vbias:
             vgs = table.at(b.polarity[n] if b.polarity[n] in "np" else "n", length, 10.0)["vgs"]
-            d.bias[n] = _start_bias(b, n, vgs, d.vcm)
+            d.bias[n] = _start_bias(b, n, vgs, d.vcm, stacked)
         for n in b.roles.ibias:
             d.bias[n] = current
         return d
@@ -158,19 +164,19 @@ class Space:
         stronger-inversion pair and more current (bandwidth, headroom), weaker inversion."""
         combos = [(0.5, 15.0, I_BRANCH), (1.0, 15.0, I_BRANCH), (2.0, 15.0, I_BRANCH), (2.0, 12.0, 3 * I_BRANCH),
                   (1.0, 10.0, 3 * I_BRANCH), (0.5, 10.0, 3 * I_BRANCH), (1.0, 18.0, I_BRANCH / 2)]
-        return [self.initial(table, *c) for c in combos]
+        return [self.initial(table)] + [self.initial(table, *c, stacked=True) for c in combos]
 
 
-def _start_bias(bench: AmpBench, port: str, vgs: float, vcm: float) -> float:
-    """A bias voltage's start: |Vgs| from the rail for current sources; a cascode gate sits one
-    |Vgs| plus a saturation margin (:data:`V_DSAT`) above what is below its source — the rail, or
-    Vcm when the source is an input pair's drain (telescopic stacks)."""
+def _start_bias(bench: AmpBench, port: str, vgs: float, vcm: float, stacked: bool) -> float:
+    """A bias voltage's start: |Vgs| from the rail for current sources; with ``stacked``, a cascode
+    gate sits one |Vgs| plus a saturation margin (:data:`V_DSAT`) above what is below its source —
+    the rail, or Vcm when the source is an input pair's drain (telescopic stacks)."""
     pol = bench.polarity[port]
     rails = {bench.roles.vdd, bench.roles.vss}
     driven = [x for x in bench.fets if x.nodes[1] == port]
     if pol not in "np":
         return VDD / 2
-    if all(x.nodes[2] in rails for x in driven):
+    if not stacked or all(x.nodes[2] in rails for x in driven):
         return vgs if pol == "n" else VDD - vgs
     sources = {x.nodes[2] for x in driven}
     on_pair = any(x.nodes[0] in sources and x.nodes[1] in bench.roles.inputs and mos_polarity(x) == pol
@@ -182,10 +188,8 @@ def _start_bias(bench: AmpBench, port: str, vgs: float, vcm: float) -> float:
 
 def _start_resistance(nodes: set[str], outs: set[str], rails: set[str], current: float) -> float:
     """A resistor's starting value: a load from a supply to an output drops ~0.6 V at the branch
-    current; one from an output to an inner node (common-mode sensing) is large, so that it loads
-    the differential output little; others 20 kΩ."""
+    current; others 20 kΩ (common-mode sensing resistors start at the top of the range, so that
+    they load the differential output least: see :meth:`Space.initial`)."""
     if nodes & outs and nodes & rails:
         return min(max(0.6 / current, R_RANGE[0]), R_RANGE[1])
-    if nodes & outs:
-        return 1e6
     return 20e3

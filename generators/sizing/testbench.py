@@ -62,11 +62,12 @@ K_CMFB = 200.0  # gain of the ideal common-mode loop (V/V): the output CM lands 
 
 @dataclass
 class Design:
-    """Physical design values: (W, L) µm per matching group, multipliers, R/C values, bias
+    """Physical design values: (W, L) µm per matching group, current ratios of mirror members
+    (integer multipliers m from 1, narrower widths below 1), R/C values, bias
     values (V for voltage ports, A for current ports) and the input common mode."""
 
     sizes: dict[str, tuple[float, float]]
-    mult: dict[str, int] = field(default_factory=dict)
+    mult: dict[str, float] = field(default_factory=dict)
     values: dict[str, float] = field(default_factory=dict)
     bias: dict[str, float] = field(default_factory=dict)
     vcm: float = 0.9
@@ -142,10 +143,14 @@ class AmpBench:
             d = replace(d, params=dict(d.params))
             if d.name in design.values:
                 d.value = design.values[d.name]
-            if d.name in design.mult:
+            if d.name in design.mult and design.mult[d.name] >= 1:
                 d.params["m"] = int(design.mult[d.name])
             devs.append(d)
-        sizes = {d.name: design.sizes[self.group_of[d.name]] for d in self.fets}
+        sizes = {}
+        for d in self.fets:  # a ratio below 1 is a narrower device of the same length
+            w, ln = design.sizes[self.group_of[d.name]]
+            k = design.mult.get(d.name, 1)
+            sizes[d.name] = (round(max(w * k, 0.42), 3), ln) if k < 1 else (w, ln)
         return to_sky130(replace(self.circuit, devices=devs), self.corner, sizes=sizes)
 
     def _sources(self, design: Design) -> list[Device]:
