@@ -53,6 +53,15 @@ class InputError(EdaError):
         return " | ".join(x.strip() for x in s.splitlines() if x.strip())
 
 
+def record_error(record: str, field: str, message: str, value: object) -> ValueError:
+    """The error for a bad field of a hot-path record that is deliberately *not* an
+    :class:`eda.params.Params` model (a plain dataclass created in bulk, such as
+    :class:`eda.circuit.Device`), worded like a Params error: ``Device.kind: ..., got 'Z'``.
+    A ``ValueError``: the readers that build such records turn it into an :class:`InputError`
+    with the file and line."""
+    return ValueError(f"{record}.{field}: {message}, got {value!r}")
+
+
 class SpiceParseError(InputError):
     """A SPICE netlist could not be parsed; carries file, line and the offending text."""
 

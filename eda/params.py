@@ -25,9 +25,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from eda.errors import InputError
+from eda.errors import InputError, record_error
 
-__all__ = ["Params", "error_text", "error_field"]
+__all__ = ["Params", "error_text", "error_field", "record_error"]
 
 _WORDS = {
     "greater_than_equal": lambda c: f"must be >= {c['ge']}",

@@ -84,3 +84,12 @@ def test_shipped_checkpoint_hparams_round_trip(target):
     assert model.params == hp
     state = model.state_dict()
     assert all(torch.equal(state[k], v) for k, v in ck["state"].items())
+
+
+def test_hot_path_record_errors_read_like_params_errors():
+    """Device stays a plain dataclass (bulk construction); its check goes through eda.errors.record_error."""
+    from eda.circuit import Device
+
+    assert Device("m1", "m", ["d", "g", "s", "b"]).kind == "M"
+    with pytest.raises(ValueError, match=r"^Device\.kind: unknown device kind of 'Z1' .*, got 'Z'$"):
+        Device("Z1", "z", ("a", "b"))
