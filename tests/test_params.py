@@ -48,12 +48,12 @@ def test_dataclass_conveniences():
 
 def _params_classes():
     from eda.generators.acim_params import AcimParams, AcimTech, CellSizes
-    from eda.predictors.hparams import CNNParams, GBDTParams, GNNParams, PDNNetParams
     from eda.generators.acim_sim import SimConfig
     from eda.generators.topology_compose import ComposeParams, SampleRecord
     from eda.graphs.pdn_graph import GraphParams
     from eda.graphs.vocab import Vocab
     from eda.pdn.grid import GridParams, Layer
+    from eda.predictors.hparams import CNNParams, GBDTParams, GNNParams, PDNNetParams
     from eda.predictors.train import TrainParams
 
     return [AcimParams, AcimTech, CellSizes, CNNParams, GBDTParams, GNNParams, PDNNetParams, TrainParams,
