@@ -251,6 +251,103 @@ def cv_summary(rows: list[dict]) -> dict:
     return {"mean": mean, "per_case": per_case, "per_seed": per_seed}
 
 
+def ibm_dynamic(shared: Path, ckpt: Path, out: Path, speed_scale: int = 9, seed: int = 7) -> dict:
+    """The dynamic model on ibmpg1t (vs its exact transient) and on an IBM-style deck of >= 250k nodes (speed).
+
+    Times are wall and CPU seconds of this process, one torch thread; the exact side is parse + transient
+    over the deck's own ``.tran`` (ibmpg1t: 1,000 steps of 10 ps), the model side parse + graph + forward.
+    """
+    import torch
+
+    from eda.generators.synth_ibm import make_ibm_style_pdn
+    from eda.pdn.write import write_pdn
+    from eda.predictors.dynamic import score_dynamic_deck
+
+    torch.set_num_threads(1)
+    res = {"checkpoint": str(ckpt)}
+    warm = sorted((ROOT / "out" / "pdnnet_ibm_ds" / "raw").glob("s*/netlist_dynamic.sp"))
+    if warm:  # imports and oneDNN set-up out of the timed runs
+        score_dynamic_deck(warm[0], ckpt)
+    for name, deck in (("ibmpg1t", shared / "ibmpg" / "ibmpg1t.spice"), ("ibm_style_large", None)):
+        if deck is None:
+            deck = out / f"ibm_style_large_{seed}.sp"
+            if not deck.exists():
+                pdn, _ = make_ibm_style_pdn(seed, max_nodes=10**7, scale=speed_scale)
+                out.mkdir(parents=True, exist_ok=True)
+                write_pdn(pdn, deck, analysis="tran")
+        c0 = time.process_time()
+        r = score_dynamic_deck(deck, ckpt, figure=FIGS / f"pdnnet_dynamic_{name}.png", progress=False)
+        r["total_cpu_s"] = time.process_time() - c0
+        res[name] = r
+        print(f"{name}: {r['nodes']} nodes, NMAE {r['nmae']:.3f}, CC {r['cc']:.3f}, F1 {r['hotspot_f1']:.2f}, "
+              f"worst gold {r['worst_gold_v'] * 1e3:.1f} mV pred {r['worst_pred_v'] * 1e3:.1f} mV; model "
+              f"{r['infer_s']:.2f} s vs exact {r['exact_s']:.2f} s -> {r['speedup']:.1f}x")
+    res["target_20x_met"] = bool(res["ibm_style_large"]["speedup"] >= 20)
+    return {"ibm_dynamic": res}
+
+
+def _synth_stats(size: str, n: int, seed: int) -> list[dict]:
+    """Statistics of ``n`` synthetic designs of a size preset (static deck, exact drop, contest maps)."""
+    from eda.generators.contest_match import case_stats
+    from eda.generators.synth_design import make_design, sample_design_params
+    from eda.generators.synth_pdn import make_pdn, sample_pdn_params
+    from eda.pdn import maps as pm
+    from eda.pdn.solve import solve_static
+
+    rows = []
+    for i in range(n):
+        rng = np.random.default_rng(seed + i)
+        d = make_design(sample_design_params(rng, size, seed=int(rng.integers(0, 2**31 - 1))))
+        net = make_pdn(d, sample_pdn_params(d, rng, size))
+        pdn = net.static_pdn()
+        dbu = float(d.tech.dbu_per_um)
+        shape = pm.map_shape(pdn, dbu)
+        drop = pm.ir_drop_map(pdn, solve_static(pdn).drop, shape, dbu_per_um=dbu)
+        rows.append(case_stats(pdn, {"current": pm.current_map(pdn, shape, dbu_per_um=dbu), "ir_drop": drop}, dbu,
+                               f"{size}_{seed + i}"))
+    return rows
+
+
+def synth_match(shared: Path, sizes: tuple[str, ...], n: int) -> dict:
+    """Synthetic designs vs the ICCAD'23 cases: statistics, distances and a histogram figure."""
+    from eda.generators.contest_match import SCALARS, case_stats, distances
+    from eda.pdn.contest import find_cases
+    from eda.plot import plt, save
+
+    groups = {}
+    for kind in ("real", "fake"):
+        groups[kind] = [case_stats(c.pdn, c.maps, c.dbu_per_um, c.name)
+                        for c in find_cases(shared / "iccad23" / kind, complete=True)]
+    for size in sizes:
+        groups[f"synthetic {size}"] = _synth_stats(size, n, 1000)
+    res = {"groups": {k: [{kk: vv for kk, vv in r.items() if not kk.endswith("_norm")} for r in v]
+                      for k, v in groups.items()},
+           "vs_real": {k: distances(v, groups["real"]) for k, v in groups.items() if k != "real"}}
+    for k, dist in res["vs_real"].items():
+        print(k, {s: (round(v["ratio"], 2), round(v["w1_rel"], 2)) for s, v in dist.items() if "ratio" in v},
+              {s: round(dist[s]["w1"], 3) for s in ("current_norm", "drop_norm")})
+    keys = ("die_um", "pitch_m4", "pitch_m7", "pads", "pad_nn_um", "density_a_mm2", "current_cv", "corr_len_um",
+            "worst_mv")
+    fig, ax = plt.subplots(2, 6, figsize=(17, 5.6))
+    for a, k in zip(ax.ravel(), keys + ("current_norm", "drop_norm"), strict=False):
+        for name, rows in groups.items():
+            v = np.concatenate([r[k] for r in rows]) if k.endswith("_norm") else np.array([r[k] for r in rows])
+            v = v[np.isfinite(v)]
+            if k.endswith("_norm"):
+                a.hist(v, bins=40, range=(0, 3 if k == "current_norm" else 1), density=True, histtype="step",
+                       label=name)
+            else:
+                a.plot(v, np.full(len(v), list(groups).index(name)), "o", alpha=0.6, label=name)
+                a.set_yticks([])
+        a.set_title(k.replace("_", " "), fontsize=9)
+    ax[0, 0].legend(fontsize=7, loc="upper right")
+    ax.ravel()[-1].axis("off")
+    fig.suptitle("ICCAD'23 cases vs synthetic designs (each dot one case; histograms pooled per group)")
+    save(fig, FIGS / "pdnnet_synth_vs_contest.png", dpi=70)
+    res["scalars"] = list(SCALARS)
+    return {"synth_match": res}
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--parts", default="accuracy,contest,speed")
@@ -268,6 +365,9 @@ def main(argv=None) -> None:
     ap.add_argument("--seeds", default="0", help="contest-cv: training seeds, comma-separated (error bars)")
     ap.add_argument("--extra", type=Path, action="append", default=[],
                     help="contest-cv: extra training folders (synthetic contest-style samples); repeatable")
+    ap.add_argument("--ckpt", type=Path, default=None, help="ibm-dynamic: checkpoint (default: the shipped one)")
+    ap.add_argument("--synth-sizes", default="small,contest", help="synth-match: generator size presets")
+    ap.add_argument("--synth-n", type=int, default=12, help="synth-match: designs per size preset")
     ap.add_argument("--key", default="", help="contest-cv: result key (default contest_cv, or contest_cv_seeds)")
     a = ap.parse_args(argv)
     warnings.filterwarnings("ignore", category=UserWarning)
@@ -287,6 +387,12 @@ def main(argv=None) -> None:
         key = a.key or ("contest_cv" if len(seeds) == 1 and not a.extra else "contest_cv_seeds")
         res.update(contest_cv(a.shared, tuple(a.models.split(",")), a.epochs, a.physics_iters, a.lr, seeds,
                               tuple(a.extra), key))
+        _save(res)
+    if "ibm-dynamic" in parts:
+        res.update(ibm_dynamic(a.shared, a.ckpt or ROOT / "data" / "models" / "pdnnet_dynamic.pt", a.out))
+        _save(res)
+    if "synth-match" in parts:
+        res.update(synth_match(a.shared, tuple(a.synth_sizes.split(",")), a.synth_n))
         _save(res)
     if "contest" in parts:
         res.update(contest(a.out))

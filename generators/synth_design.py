@@ -37,7 +37,10 @@ SIZES: dict[str, tuple[float, float]] = {
     "small": (70.0, 130.0),
     "medium": (280.0, 420.0),
     "large": (900.0, 1000.0),
+    "contest": (200.0, 320.0),  # the ICCAD'23 cases: 204-298 um real, 205-422 um fake
 }
+#: Mean standard-cell power density (W/mm²) of the ``contest`` preset: the public cases draw 0.04-0.12 A/mm².
+CONTEST_POWER_W_MM2 = (0.035, 0.11)
 
 
 def validated(model: type[BaseModel], **kw) -> BaseModel:
@@ -267,20 +270,22 @@ def _tri_cdf(t: np.ndarray, t0: np.ndarray, w: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------- sampling
 def sample_design_params(rng: np.random.Generator, size: str = "small", tech: str = "generic45",
                          seed: int | None = None) -> DesignParams:
-    """Draw design parameters for a dataset size preset (``small``, ``medium``, ``large``)."""
+    """Draw design parameters for a dataset size preset (``small``, ``medium``, ``large``, ``contest``: the
+    ICCAD'23 cases' die sizes and current density, few macros; see :mod:`eda.generators.contest_match`)."""
     if size not in SIZES:
         raise InputError(f"size must be one of {', '.join(SIZES)}, got {size!r}")
     t = pdn_technology(tech)
     lo, hi = SIZES[size]
     w = float(rng.uniform(lo, hi))
     h = float(np.clip(w * rng.uniform(0.75, 1.33), lo, hi))
-    n_macros = int(rng.choice([0, 0, 1, 1, 2, 3, 4]))
+    n_macros = int(rng.choice([0, 0, 1, 1, 2, 3, 4])) if size != "contest" else int(rng.random() < 0.2)
     macro_frac = float(rng.uniform(0.05, 0.3)) if n_macros else 0.0
     grow = 1.0 / np.sqrt(1.0 - macro_frac)  # macros come on top of the standard-cell area of the preset
     return DesignParams(
         tech=tech, width_um=round(w * grow, 2), height_um=round(h * grow, 2),
         utilization=float(rng.uniform(0.45, 0.8)),
-        power_density_w_mm2=float(np.exp(rng.uniform(*np.log(t.power_density_w_mm2)))),
+        power_density_w_mm2=float(np.exp(rng.uniform(*np.log(t.power_density_w_mm2 if size != "contest" else
+                                                             CONTEST_POWER_W_MM2)))),
         leakage_frac=float(rng.uniform(*t.leakage_frac)),
         toggle_rate=float(rng.uniform(0.05, 0.3)),
         seq_frac=float(rng.uniform(0.08, 0.25)),

@@ -115,9 +115,41 @@ class PdnParams(BaseModel):
         return self
 
 
+#: The ICCAD'23 cases' stripe pitches (µm; every public real and fake case uses this template), used by the
+#: ``contest`` size preset with a ±5 % jitter.
+CONTEST_PITCH_UM = {"m4": 14.0, "m7": 40.0, "m8": 11.2, "m9": 11.2}
+
+
+def _contest_params(design: Design, rng: np.random.Generator) -> PdnParams:
+    """The contest template: the full m1-m4-m7-m8-m9 stack at the cases' pitches, a 2x2 (some 3x3) bump array,
+    loads lumped at the m1-m4 vias."""
+    tech = design.tech
+    layers = []
+    for i, ly in enumerate(tech.layers):
+        width = float(np.exp(rng.uniform(*np.log(ly.width_um))))
+        if i == 0:
+            layers.append(LayerParams(name=ly.name, width_um=round(width, 3), pitch_um=2 * tech.row_height_um,
+                                      offset_um=tech.row_height_um))
+            continue
+        pitch = max(CONTEST_PITCH_UM.get(ly.name, float(np.mean(ly.pitch_um))) * float(rng.uniform(0.95, 1.05)),
+                    1.5 * width)
+        layers.append(LayerParams(name=ly.name, width_um=round(width, 3), pitch_um=round(pitch, 3),
+                                  offset_um=round(float(rng.uniform(0.1, 0.6)) * pitch, 3)))
+    return PdnParams(
+        layers=tuple(layers), tech=tech.name, rail_tap_um=round(float(rng.uniform(*tech.rail_tap_um["medium"])), 3),
+        pad_pattern="array", pad_pitch_um=round(min(design.width_um, design.height_um) * float(
+            rng.uniform(0.5, 0.56) if rng.random() < 0.8 else rng.uniform(0.27, 0.33)), 2),  # 2x2, some 3x3
+        decap=bool(rng.random() < 0.5), decap_ff_um2=float(rng.uniform(*tech.decap_ff_um2)),
+        cell_cap_ff_um2=float(rng.uniform(*tech.cell_cap_ff_um2)), load_cap_frac=float(rng.uniform(0.4, 1.0)),
+        pad_inductance_h=float(np.exp(rng.uniform(*np.log(tech.pad_inductance_h)))), load_model="strap",
+        seed=int(rng.integers(0, 2**31 - 1)))
+
+
 def sample_pdn_params(design: Design, rng: np.random.Generator, size: str = "small",
                       pad_pattern: str | None = None) -> PdnParams:
-    """Draw PDN parameters for a design from its technology's ranges."""
+    """Draw PDN parameters for a design from its technology's ranges (``contest``: the contest template)."""
+    if size == "contest" and pad_pattern is None:
+        return _contest_params(design, rng)
     tech = design.tech
     W, H = design.width_um, design.height_um
     layers = []
@@ -133,7 +165,7 @@ def sample_pdn_params(design: Design, rng: np.random.Generator, size: str = "sma
         pitch = max(float(rng.uniform(lo, hi)), 1.5 * width)
         layers.append(LayerParams(name=ly.name, width_um=round(width, 3), pitch_um=round(pitch, 3),
                                   offset_um=round(float(rng.uniform(0.1, 0.6)) * pitch, 3)))
-    taps = tech.rail_tap_um.get(size)
+    taps = tech.rail_tap_um.get("medium" if size == "contest" else size)
     if taps is None:
         raise InputError(f"size must be one of {', '.join(tech.rail_tap_um)}, got {size!r}")
     pattern = pad_pattern or str(rng.choice(PAD_PATTERNS, p=[0.3, 0.5, 0.2]))

@@ -61,7 +61,8 @@ from eda.pdn.maps import require_coords
 from eda.pdn.model import GROUND, PDN
 
 __all__ = ["GraphParams", "PDN_FEATURES", "CLUSTER_FEATURES", "CELL_FEATURES", "STATIC_CHANNELS", "PHYSICS_CHANNEL",
-           "build_pdn_graph", "load_nodes", "slice_currents", "peak_currents", "map_shape_for", "EDGE_TYPES"]
+           "build_pdn_graph", "load_nodes", "with_inherited_coords", "nets_as_layers",
+           "slice_currents", "peak_currents", "map_shape_for", "EDGE_TYPES"]
 
 #: Columns of ``data['pdn_node'].x``.
 PDN_FEATURES = ("layer_frac", "is_bottom", "is_pad", "load_current", "decap", "log10_g_total")
@@ -120,6 +121,57 @@ def load_nodes(pdn: PDN) -> np.ndarray:
     if both.any():  # a source between two nodes: it loads the one current flows out of the grid from
         node = np.where(both, a, node)
     return node
+
+
+def with_inherited_coords(pdn: PDN) -> PDN:
+    """``pdn`` with coordinates for nodes whose names carry none but that hang off a node that has them.
+
+    IBM decks name the inner node of a decap's series resistor ``_Z_n1_x_y`` and the package nodes
+    ``_Y_n2_x_y``; such a node takes the position of its neighbour through any element (resistor,
+    capacitor, inductor, voltage source), repeated along chains. Returns ``pdn`` itself when every node
+    has coordinates (or none has: the caller reports that).
+    """
+    bad = ~(np.isfinite(pdn.node_x) & np.isfinite(pdn.node_y))
+    if not bad.any() or bad.all():
+        return pdn
+    from dataclasses import replace
+
+    a = np.concatenate([pdn.res_a, pdn.cap_a, pdn.ind_a, pdn.vs_a])
+    b = np.concatenate([pdn.res_b, pdn.cap_b, pdn.ind_b, pdn.vs_b])
+    keep = (a >= 0) & (b >= 0)
+    a, b = np.concatenate([a[keep], b[keep]]), np.concatenate([b[keep], a[keep]])
+    x, y, net = pdn.node_x.copy(), pdn.node_y.copy(), pdn.node_net.copy()
+    for _ in range(8):  # chains are short (decap: node - R - inner node; pad: node - R - L - V)
+        take = bad[a] & ~bad[b]
+        if not take.any():
+            break
+        dst, src = a[take], b[take]
+        x[dst], y[dst], net[dst] = x[src], y[src], net[src]
+        bad = ~(np.isfinite(x) & np.isfinite(y))
+    return replace(pdn, node_x=x, node_y=y, node_net=net)
+
+
+def nets_as_layers(pdn: PDN) -> tuple[PDN, int]:
+    """A deck without layer names (IBM: ``n<k>_x_y``, one ``k`` per layer and net) with each ``k`` as a layer.
+
+    Numbers that carry loads come first (ordered, the *bottom* layers: ibmpg1t's M5 GND ``n0`` and M5 VDD
+    ``n1``), the others after (M6 ``n2``, ``n3``), so clusters never mix two nets and the bottom flag marks
+    where the cells draw. Returns ``(copy, number of bottom layers)``.
+    """
+    from dataclasses import replace
+
+    net = pdn.node_net.astype(np.int64)
+    nets = np.unique(net[net >= 0])
+    if not len(nets):
+        return pdn, 1
+    ln = load_nodes(pdn)
+    loaded = np.unique(net[ln[ln >= 0]])
+    loaded = loaded[loaded >= 0]
+    order = [int(k) for k in loaded] + [int(k) for k in nets if k not in set(loaded.tolist())]
+    rank = np.full(int(nets.max()) + 1, -1, dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    layer = np.where(net >= 0, rank[np.maximum(net, 0)], 0).astype(np.int16)
+    return replace(pdn, node_layer=layer, layer_names=[f"n{k}" for k in order]), max(len(loaded), 1)
 
 
 def _short_groups(pdn: PDN) -> tuple[np.ndarray, np.ndarray]:
@@ -208,10 +260,19 @@ def build_pdn_graph(pdn: PDN, maps: Mapping[str, np.ndarray] | None = None,
     Raises:
         InputError: nodes without coordinates, maps of wrong or mismatched shape, NaN maps.
     """
+    pdn = with_inherited_coords(pdn)
     require_coords(pdn, every=True, what="PDNGraph")
     maps = dict(maps or {})
     dbu = _dbu(pdn, maps, params)
     nx, ny = _grid_shape(pdn, maps, params, dbu)
+    window = slice_window if slice_window is not None else default_window(pdn)
+    n_bottom = 1
+    if not pdn.layer_names:  # IBM-style deck: input maps from the deck as it is, then nets as layers
+        need = [c for c in STATIC_CHANNELS if c not in maps] + (["current_t"] if params.n_slices and "current_t"
+                                                               not in maps else [])
+        if need:
+            maps.update(_maps_from_pdn(pdn, (nx, ny), params, need, window, dbu))
+        pdn, n_bottom = nets_as_layers(pdn)
     ix = np.floor(pdn.node_x / (dbu * params.tile_um)).astype(np.int64)
     iy = np.floor(pdn.node_y / (dbu * params.tile_um)).astype(np.int64)
     _check_inside(pdn, ix, iy, (nx, ny), params)
@@ -219,8 +280,7 @@ def build_pdn_graph(pdn: PDN, maps: Mapping[str, np.ndarray] | None = None,
     X, Y = -(-nx // k), -(-ny // k)
     data = HeteroData()
     edges = _fine_edges(pdn, data)
-    nodes = _node_features(pdn, edges, data, dbu)
-    window = slice_window if slice_window is not None else default_window(pdn)
+    nodes = _node_features(pdn, edges, data, dbu, n_bottom)
     cid, c_tile = _clusters(pdn, edges, nodes, (ix // k) * Y + (iy // k), X * Y, params, window, data)
     _cells(pdn, nodes, params, window, data)
     _tiles(params, (X, Y), (ix // k) * Y + (iy // k), cid, c_tile, data)
@@ -319,12 +379,13 @@ class _Nodes:
     ok: np.ndarray
     layer: np.ndarray
     n_layers: int
+    n_bottom: int = 1
 
 
 def _pad_nodes(pdn: PDN, sa: np.ndarray, sb: np.ndarray) -> np.ndarray:
     """Grid nodes tied to a pad source, directly or through a short / package inductor."""
     n = pdn.n_nodes
-    pad_src = pdn.pad_mask & (pdn.vs_value != 0)
+    pad_src = pdn.pad_mask  # a 0-V source to ground is a ground-net pad (IBM decks)
     pad_nodes = np.where(pdn.vs_a[pad_src] == GROUND, pdn.vs_b[pad_src], pdn.vs_a[pad_src])
     is_pad = np.zeros(n, dtype=bool)
     if len(sa):
@@ -337,7 +398,7 @@ def _pad_nodes(pdn: PDN, sa: np.ndarray, sb: np.ndarray) -> np.ndarray:
     return is_pad
 
 
-def _node_features(pdn: PDN, e: _Edges, data: HeteroData, dbu: float) -> _Nodes:
+def _node_features(pdn: PDN, e: _Edges, data: HeteroData, dbu: float, n_bottom: int = 1) -> _Nodes:
     n = pdn.n_nodes
     ra, rb, g = pdn.res_a, pdn.res_b, e.g
     sa, sb = e.shorts
@@ -352,14 +413,14 @@ def _node_features(pdn: PDN, e: _Edges, data: HeteroData, dbu: float) -> _Nodes:
     is_pad = _pad_nodes(pdn, sa, sb)
     layer = pdn.node_layer.astype(np.int64)
     n_layers = max(len(pdn.layer_names), 1)
-    bottom = layer == 0 if (layer >= 0).any() else np.ones(n, dtype=bool)
+    bottom = (layer >= 0) & (layer < n_bottom) if (layer >= 0).any() else np.ones(n, dtype=bool)
     layer_frac = np.where(layer >= 0, layer / max(n_layers - 1, 1), 0.0)
     x = np.column_stack([layer_frac, bottom, is_pad, i_node, c_node, np.log10(np.maximum(g_tot, 1e-30))])
     data["pdn_node"].x = torch.from_numpy(x.astype(np.float32))
     data["pdn_node"].pos = torch.from_numpy(np.column_stack([pdn.node_x / dbu, pdn.node_y / dbu]).astype(np.float32))
     data["pdn_node"].layer = torch.from_numpy(layer)
     return _Nodes(is_pad=is_pad, i_node=i_node, i_peak=peak_currents(pdn), c_node=c_node, lnode=lnode, ok=ok,
-                  layer=layer, n_layers=n_layers)
+                  layer=layer, n_layers=n_layers, n_bottom=n_bottom)
 
 
 def _clusters(pdn: PDN, e: _Edges, nd: _Nodes, tid: np.ndarray, n_tiles: int, p: GraphParams,
@@ -394,7 +455,7 @@ def _clusters(pdn: PDN, e: _Edges, nd: _Nodes, tid: np.ndarray, n_tiles: int, p:
     inv_l = np.bincount(cid[end[end >= 0]], 1.0 / pdn.ind_value[end >= 0], minlength=nc)
     slice_s = np.log10((window[1] - window[0]) / p.n_slices) if p.n_slices and window[1] > window[0] else 0.0
     ok = nd.ok
-    cx = np.column_stack([c_layer / max(nd.n_layers - 1, 1), c_layer == 0, c_pad,
+    cx = np.column_stack([c_layer / max(nd.n_layers - 1, 1), c_layer < nd.n_bottom, c_pad,
                           np.log10(np.bincount(cid, minlength=nc)), np.bincount(cid, nd.i_node, minlength=nc),
                           np.bincount(cid, nd.c_node, minlength=nc), np.log10(inside + 1e-6), np.log10(r_pad + 1e-3),
                           np.log10(1.0 + inv_l), np.full(nc, slice_s),

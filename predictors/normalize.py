@@ -41,7 +41,10 @@ def fine_channels(g: HeteroData) -> list[str]:
 class Normalizer:
     """Input/target normalisation, fitted on training graphs and stored in every checkpoint.
 
-    Per sample: ``s_I`` = mean current per map pixel. Current channels are divided by it, cell and cluster
+    Per sample: ``s_I`` = mean current per map pixel (``scale="current"``, static models) or mean *peak*
+    load current per map pixel (``scale="peak"``, dynamic models fitted since the IBM-regime data: a worst
+    dynamic drop follows the switching peaks, which are 5-5,000x the DC value there, so a DC scale would leave
+    the model a ratio spanning three decades to learn). Current channels are divided by it, cell and cluster
     load currents by their own mean, the target is ``y / (s_I · y_scale)``. Globally fitted: mean and std of
     every tile-grid and fine image channel (after the current scaling), of the cluster features (decap as
     ``log10``) and of the cluster edges' ``log10 g``, and ``y_scale``. ``pool`` records the tile size the
@@ -63,6 +66,7 @@ class Normalizer:
     fine: list[str] = field(default_factory=lambda: list(STATIC_CHANNELS))
     physics_iters: int = 0
     dbu_per_um: float | None = None
+    scale: str = "current"
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -81,6 +85,7 @@ class Normalizer:
         pool = int(graphs[0].pool)
         cur = _current_channels(chans)
         fcur = _current_channels(fine)
+        scale = "peak" if target == "dynamic" else "current"
         imgs, fines, nodes, edges, ys = [], [], [], [], []
         for g in graphs:
             if list(g.channels) != chans:
@@ -89,7 +94,7 @@ class Normalizer:
                 raise InputError(f"training graphs disagree on the tile size: pool {pool} vs {int(g.pool)}")
             if f"y_{target}" not in g:
                 raise InputError(f"training graph has no {target} IR-drop label (y_{target})")
-            s = _s_i(g)
+            s = _s_i(g, scale)
             im = g.image.double().numpy().reshape(len(chans), -1).copy()
             im[cur] /= s
             imgs.append(im[:, :: max(1, im.shape[1] // 4096)])
@@ -113,7 +118,7 @@ class Normalizer:
                    node_mean=nd.mean(0).tolist(), node_std=np.maximum(nd.std(0), 1e-6).tolist(),
                    edge_mean=float(ed.mean()), edge_std=float(max(ed.std(), 1e-6)),
                    y_scale=float(max(np.mean(ys), 1e-30)), target=target, pool=pool, fine=fine,
-                   physics_iters=int(getattr(graphs[0], "physics_iters", 0)))
+                   physics_iters=int(getattr(graphs[0], "physics_iters", 0)), scale=scale)
 
     @property
     def n_slices(self) -> int:
@@ -139,9 +144,12 @@ class Normalizer:
                              f"trained with pool={self.pool}; build the graph with GraphParams(pool={self.pool})")
 
 
-def _s_i(g: HeteroData) -> float:
+def _s_i(g: HeteroData, scale: str = "current") -> float:
     nx, ny = (int(v) for v in g.map_shape)
-    s = float(g.image[0].double().sum()) / (nx * ny)
+    if scale == "peak":  # the clusters' summed peak load currents (column 10), the DC value for DC loads
+        s = float(g["pdn_cluster"].x[:, 10].double().sum()) / (nx * ny)
+    else:
+        s = float(g.image[0].double().sum()) / (nx * ny)
     if not s > 0:
         raise InputError("the current map is all zero: nothing draws current, IR drop is zero everywhere")
     return s
@@ -184,7 +192,7 @@ def prepare(g: HeteroData, norm: Normalizer, target: str | None = None) -> Prepa
     C = len(norm.channels)
     nx, ny = (int(v) for v in g.map_shape)
     X, Y = (int(v) for v in g.coarse_shape)
-    s = _s_i(g)
+    s = _s_i(g, norm.scale)
     im = g.image.clone()
     cur = torch.from_numpy(_current_channels(norm.channels))
     im[cur] /= s

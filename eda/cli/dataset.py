@@ -17,7 +17,8 @@ app = typer.Typer(no_args_is_help=True)
 
 #: Measured cost of one IR-drop sample per size (benchmarks/results/dataset.json, busy 2-core machine):
 #: seconds on one worker, MB on disk, peak MB of memory per worker. The size guard uses them.
-IRDROP_COST = {"small": (0.6, 3.0, 240.0), "medium": (12.0, 21.0, 460.0), "large": (80.0, 210.0, 1320.0)}
+IRDROP_COST = {"small": (0.6, 3.0, 240.0), "medium": (12.0, 21.0, 460.0), "large": (80.0, 210.0, 1320.0),
+               "contest": (8.0, 15.0, 400.0)}
 #: A composed topology sample: composer + ERC + ngspice operating point.
 TOPO_COST = (0.5, 0.02, 300.0)
 #: Longest build the size guard lets through without --force (hours).
@@ -40,8 +41,9 @@ def irdrop(
     out: Path = typer.Option(..., "--out", help="Dataset directory (created; resumed when it exists).",
                              callback=out_dir),
     n: int = typer.Option(10, "--n", min=1, help="Number of samples in total."),
-    size: str = typer.Option("small", parser=choice("small", "medium", "large"),
-                             help="small | medium | large (large: >= 250k PDN nodes)."),
+    size: str = typer.Option("small", parser=choice("small", "medium", "large", "contest"),
+                             help="small | medium | large (large: >= 250k PDN nodes) | contest (the ICCAD'23 "
+                                  "cases' die sizes, stripe template, bumps and current density)."),
     seed: int = seed_option(0, "Base seed; sample i gets a seed derived from it and i."),
     workers: int = typer.Option(1, min=1, max=256, help="Local worker processes."),
     scheduler: str = typer.Option(None, parser=_scheduler, help=_SCHEDULER_HELP),
@@ -52,15 +54,23 @@ def irdrop(
     force: bool = typer.Option(False, help=f"Build even when the size guard refuses (> free disk, > memory, "
                                            f"> {MAX_BUILD_HOURS:g} h estimated)."),
     progress: bool = typer.Option(True, help="Show a progress bar."),
+    style: str = typer.Option("design", parser=choice("design", "ibm"),
+                              help="design: placed synthetic designs, contest decks | ibm: IBM-style transient "
+                                   "decks (VDD+GND, large decaps, short pulses; size/steps/pad options unused)."),
 ) -> None:
     """Build N synthetic IR-drop samples (design + PDN + contest maps + exact static/dynamic labels).
     Ctrl-C stops it cleanly (finished samples kept); rerun the same command to resume."""
     from eda.dataset.runner import check_build_size
     from eda.generators.irdrop_sample import build_irdrop_dataset
 
-    sec, mb, rss = IRDROP_COST[size]
+    sec, mb, rss = IRDROP_COST["small" if style == "ibm" else size]
     check_build_size(out, n, 1 if scheduler else workers, seconds_per_sample=sec, mb_per_sample=mb,
                      rss_mb_per_worker=rss, max_hours=MAX_BUILD_HOURS, force=force)
+    if style == "ibm":
+        from eda.generators.synth_ibm import build_ibm_style_dataset
+
+        _finish(build_ibm_style_dataset(out, n, seed=seed, workers=workers, n_slices=slices, progress=progress))
+        return
     rep = build_irdrop_dataset(out, n, size=size, seed=seed, workers=workers, scheduler=scheduler, n_steps=steps,
                                n_slices=slices, pad_pattern=pad_pattern, progress=progress)
     _finish(rep)
