@@ -10,12 +10,15 @@ decision is made in Python. Python only drives the macro's ports and reads the r
 Testbench, per conversion (all times in :class:`ColumnBench`):
 
 1. reset: SRST presets every result bit to 1, SRSTB clears the sequencer (so every DAC line sits at
-   VREFN), RST ties the bottom plates to their VB lines, PCHB precharges the read bit lines and the
-   testbench switch CLR holds the compute line CL at ``VCM``;
+   VREFN), RST/RSTB tie the bottom plates to their VB lines, PCHB precharges the read bit lines and
+   CLR holds the compute line CL at ``VCM`` (the macro's reset transmission gate in its comparator
+   output stage);
 2. MAC: the inputs ``IN_r`` raise the read word lines, each compute cell's bottom plate follows
    ``VDD·x·w`` through the EN gate while CL is held;
-3. sample: CLR opens (top-plate sampling), EN opens, RST closes: the bottom plates return to VREFN and
-   CL drops to ``VCM − k·v_u`` (``v_u = VDD·C_u/C_tot``);
+3. sample: CLR opens (top-plate sampling), EN opens, the SAR reset ends and the first SCLK edge
+   raises DAC line 0 (the MSB trial), then RST closes: the bottom plates move to their DAC lines and
+   CL goes to ``VCM + (N/2 − k)·v_u`` (``v_u = VDD·C_u/C_tot``), within VCM ± N·v_u/2 — so with
+   ``VCM = VDD/2`` the compute line never leaves the rails (no junction on CL forward-biases);
 4. SAR: SCLK edges step the sequencer; trial k raises DAC line k (VREFP) under its group; the
    StrongARM (CLK high in the second half of each SCLK period) compares CL with ``INN``; the result
    flip-flop of bit k captures its decision at the next edge. ``INN = VCM + (½ + δ)·v_u`` puts the
@@ -23,10 +26,10 @@ Testbench, per conversion (all times in :class:`ColumnBench`):
    fraction of a unit for sub-LSB transition levels (INL/DNL).
 
 Weights are written once through WL/BL/BLB (effective weight = QB, the node the read stack sees).
-Two testbench parts are not in the macro: the CL reset switch (the macro has none — a charge-domain
-compute line needs one; here it is a sky130 nfet to VCM) and a bootstrapped RST/CLR gate level
-(``v_boost``): the cell's VB switch is a lone nfet, which passes VREFP = VDD only to about
-VDD − V_th otherwise, so DAC steps would be smaller than MAC steps.
+Nothing is added to the macro's netlist: every control swings between the rails, the CL reset and
+the bottom-plate (VB) switches are the cells' transmission gates, and the comparator's outputs are
+loaded alike by its output stage. (Before the cells had them, this testbench had to add a CL reset
+nfet, a dummy OUTN load and RST/CLR gates bootstrapped to 3.3 V.)
 
 Device models: ``models="sky130"`` (default) binds the cells' ``sky130_fd_pr__*`` instances to the
 BSIM4 sky130 library at ``corner``/``temp_c`` (a reduced file of the three devices used, cached —
@@ -49,7 +52,9 @@ from eda.errors import InputError
 MODEL_SETS = ("sky130", "generic")
 _TR = 50e-12  # edge time of every testbench source
 #: Phase times within a conversion (s): precharge/RST off, MAC on, CL sampled, EN off, RST on, first SCLK.
-_T_PRE, _T_MAC, _T_SMP, _T_ENOFF, _T_RSTON, _T_SAR = 0.6e-9, 0.7e-9, 1.9e-9, 2.0e-9, 2.1e-9, 2.5e-9
+#: SAR reset release, first SCLK edge (DAC line 0 up before the bottom plates reconnect: the MSB trial starts
+#: at the sample, so CL stays within VCM ± N·v_u/2 instead of dropping to VCM − N·v_u below ground).
+_T_PRE, _T_MAC, _T_SMP, _T_ENOFF, _T_SREL, _T_SAR, _T_RSTON = 0.6e-9, 0.7e-9, 1.9e-9, 2.0e-9, 2.0e-9, 2.1e-9, 2.3e-9
 
 
 def generic_models() -> list[Subckt]:
@@ -106,16 +111,11 @@ class ColumnBench:
         n_caps: compute caps per column N (``2**B`` must divide it); default ``2**B``.
         local: bitcells per compute cell L (only row 0 of each local array is driven).
         vdd: supply (V); VREFP = VDD, VREFN = 0.
-        vcm: compute-line reset level (V); default VDD − ½·v_u so the comparator works near VDD.
-        v_boost: high level of the RST and CLR switch gates (V), bootstrapped above VDD.
+        vcm: compute-line reset level (V); default VDD/2 (CL then swings within VCM ± N·v_u/2 ≈ the rails).
         t_sclk: SCLK period (s).
         corner, temp_c, models: device models (see the module docstring).
         c_par_fF: compute-line parasitic assumed when setting INN (comparator gate etc.); only
             places the thresholds, the transfer is measured.
-        cmp_balance: testbench patch on the comparator's internal OUTN: ``"flipflops"`` (B dummy
-            result flip-flops, the load OUTP drives), a capacitance in fF, or 0 (none). The library
-            StrongARM drives the B flip-flops from OUTP and nothing from OUTN; with the sky130
-            models an unbalanced load of >= 2 fF keeps OUTP high for every input.
     """
 
     adc_bits: int = 3
@@ -123,13 +123,11 @@ class ColumnBench:
     local: int = 1
     vdd: float = 1.8
     vcm: float | None = None
-    v_boost: float = 3.3
     t_sclk: float = 2e-9
     corner: str = "tt"
     temp_c: float = 27.0
     models: str = "sky130"
     c_par_fF: float = 1.0
-    cmp_balance: str | float = "flipflops"
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -141,8 +139,8 @@ class ColumnBench:
         if n < 2 or n % 2 ** self.adc_bits:
             raise InputError(f"field 'n_caps': {n}; 2**adc_bits = {2 ** self.adc_bits} must divide it",
                              file="acim column")
-        if not (0.8 <= self.vdd <= 2.0 and self.v_boost >= self.vdd and self.t_sclk > 0):
-            raise InputError("fields 'vdd', 'v_boost', 't_sclk': need 0.8 <= vdd <= 2, v_boost >= vdd, "
+        if not (0.8 <= self.vdd <= 2.0 and self.t_sclk > 0):
+            raise InputError("fields 'vdd', 't_sclk': need 0.8 <= vdd <= 2, "
                              "t_sclk > 0", file="acim column")
         if self.models not in MODEL_SETS:
             raise InputError(f"field 'models': {self.models!r}; expected one of {', '.join(MODEL_SETS)}",
@@ -166,7 +164,7 @@ class ColumnBench:
         return self.vdd * cu / (self.caps * cu + self.c_par_fF)
 
     def v_cm(self) -> float:
-        return self.vcm if self.vcm is not None else self.vdd - 0.5 * self.v_unit()
+        return self.vcm if self.vcm is not None else 0.5 * self.vdd
 
     @property
     def t_conv(self) -> float:
@@ -244,8 +242,9 @@ def testbench(bench: ColumnBench, sub: Subckt, leaf: list[Subckt], weights: np.n
         (circuit, timing) with the read-out times of each conversion.
     """
     b, n, L, vdd = bench.adc_bits, bench.caps, bench.local, bench.vdd
-    vb, T, rows = bench.v_boost, bench.t_sclk, bench.rows
-    ev: dict[str, list[tuple[float, float]]] = {k: [] for k in ("SRST", "SRSTB", "CLR", "RST", "EN", "ENB", "PCHB",
+    vb, T, rows = bench.vdd, bench.t_sclk, bench.rows
+    ev: dict[str, list[tuple[float, float]]] = {k: [] for k in ("SRST", "SRSTB", "CLR", "RST", "RSTB", "EN", "ENB",
+                                                                 "PCHB",
                                                                  "SCLK", "CLK", "INN")}
     ev_in: dict[int, list[tuple[float, float]]] = {g: [] for g in range(n)}
     # weight write (Q = not w: the read stack sees QB): one 1 ns slot per driven row, or one slot
@@ -262,10 +261,11 @@ def testbench(bench: ColumnBench, sub: Subckt, leaf: list[Subckt], weights: np.n
     t_read, t_smp = [], []
     for c, (x, d) in enumerate(zip(inputs, deltas, strict=True)):
         t0 = t_w + c * bench.t_conv
-        ev["SRST"] += [(t0, vdd), (t0 + _T_RSTON, 0.0)]
-        ev["SRSTB"] += [(t0, 0.0), (t0 + _T_RSTON, vdd)]
+        ev["SRST"] += [(t0, vdd), (t0 + _T_SREL, 0.0)]
+        ev["SRSTB"] += [(t0, 0.0), (t0 + _T_SREL, vdd)]
         ev["CLR"] += [(t0, vb), (t0 + _T_SMP, 0.0)]
         ev["RST"] += [(t0, vb), (t0 + _T_PRE, 0.0), (t0 + _T_RSTON, vb)]
+        ev["RSTB"] += [(t0, 0.0), (t0 + _T_PRE, vdd), (t0 + _T_RSTON, 0.0)]
         ev["EN"] += [(t0 + _T_MAC, vdd), (t0 + _T_ENOFF, 0.0)]
         ev["ENB"] += [(t0 + _T_MAC, 0.0), (t0 + _T_ENOFF, vdd)]
         ev["PCHB"] += [(t0, 0.0), (t0 + _T_PRE, vdd)]
@@ -278,9 +278,9 @@ def testbench(bench: ColumnBench, sub: Subckt, leaf: list[Subckt], weights: np.n
             if k < b:
                 ev["CLK"] += [(te + 0.5 * T, vdd), (te + 1.15 * T, 0.0)]
         t_read.append(t0 + _T_SAR + (b + 0.6) * T)
-        t_smp.append(t0 + _T_RSTON + 0.3e-9)
-    init = {"SRST": vdd, "SRSTB": 0.0, "CLR": vb, "RST": vb, "EN": 0.0, "ENB": vdd, "PCHB": vdd, "SCLK": 0.0,
-            "CLK": 0.0, "INN": vcm + (0.5 + float(deltas[0])) * v_u}
+        t_smp.append(t0 + _T_SAR + 0.45 * T)  # settled, before the first comparator decision
+    init = {"SRST": vdd, "SRSTB": 0.0, "CLR": vb, "RST": vb, "RSTB": 0.0, "EN": 0.0, "ENB": vdd, "PCHB": vdd,
+            "SCLK": 0.0, "CLK": 0.0, "INN": vcm + (0.5 + float(deltas[0])) * v_u}
     drive: dict[str, Waveform | float] = {k: _steps(e, init[k]) for k, e in ev.items()}
     drive.update({"VDD": vdd, "VSS": 0.0, "VREFP": vdd, "VREFN": 0.0, "VCM": vcm,
                   "BL_0": _steps(ev_bl, vdd), "BLB_0": _steps([(t, vdd - v) for t, v in ev_bl], 0.0)})
@@ -289,53 +289,23 @@ def testbench(bench: ColumnBench, sub: Subckt, leaf: list[Subckt], weights: np.n
         g, rr = divmod(r, L)
         drive[f"IN_{r}"] = _steps(ev_in[g], 0.0) if rr == 0 else 0.0
     devices: list[Device] = [Device("XCOL", "X", tuple(sub.ports), model=sub.name)]
-    patches = []
-    if "CLR" not in {q.upper() for q in sub.ports}:  # the macro has no compute-line reset: the testbench's
-        devices.append(Device("XCLR", "X", ("CL_0", "CLR", "VCM", "VSS"), model="sky130_fd_pr__nfet_01v8",
-                              params={"W": 0.42, "L": 0.15}))
-        patches.append("CL reset nfet (W/L 0.42/0.15) to VCM in the testbench")
-    leaf, note = _balance_comparator(leaf, bench.cmp_balance, b)
-    patches += [note] if note else []
-    patches.append(f"RST/CLR gates bootstrapped to {vb:g} V")
     for net, v in drive.items():
         if isinstance(v, Waveform):
             devices.append(Device(f"V{net}", "V", (net, "0"), value=float(v.args[1]), waveform=v))
         else:
             devices.append(Device(f"V{net}", "V", (net, "0"), value=float(v)))
     missing = [q for q in sub.ports if q not in drive and not q.startswith(("BIT_", "CL_"))]
+    lacking = [q for q in ("CLR", "VCM", "RSTB") if q not in sub.ports]
+    if lacking:
+        raise InputError(f"column netlist {sub.name} has no port {', '.join(lacking)}: the compute-line reset "
+                         "(CLR, VCM) and the bottom-plate transmission gates (RST/RSTB) must be in the macro",
+                         file="acim column")
     if missing:
         raise InputError(f"column netlist {sub.name}: ports {', '.join(missing[:5])} have no testbench drive",
                          file="acim column")
     circ = Circuit(title=f"* ACIM column conversion: N={n} L={L} B={b}", subckts=[*leaf, sub], devices=devices)
-    return circ, {"t_read": np.array(t_read), "t_sample": np.array(t_smp), "patches": patches,
+    return circ, {"t_read": np.array(t_read), "t_sample": np.array(t_smp),
                   "t_stop": t_w + len(inputs) * bench.t_conv, "t_write": t_w}
-
-
-def _balance_comparator(leaf: list[Subckt], how: str | float, n_loads: int) -> tuple[list[Subckt], str]:
-    """Copy of ``leaf`` whose comparator (the subckt with ports INP and an internal OUTN net)
-    carries on OUTN the load OUTP sees (see :attr:`ColumnBench.cmp_balance`)."""
-    if how == 0 or how == "none":
-        return leaf, ""
-    ff = next((s for s in leaf if {"CMP", "CK", "BIT", "VDD", "VSS"} <= {q.upper() for q in s.ports}), None)
-    out, note = [], ""
-    for s in leaf:
-        nets = {x for d in s.devices for x in d.nodes}
-        ports = {q.upper(): q for q in s.ports}
-        outn = next((x for x in nets if x.upper() == "OUTN"), None)
-        if outn and "VSS" in ports and "VDD" in ports and "OUTN" not in ports and "INP" in ports:
-            if how == "flipflops" and ff is not None:
-                conn = {"CMP": outn, "VDD": ports["VDD"], "VSS": ports["VSS"]}
-                extra = [Device(f"XBAL{i}", "X", tuple(conn.get(q.upper(), ports["VSS"] if q.upper() != "BIT"
-                                                                 else f"bal_bit{i}") for q in ff.ports),
-                                model=ff.name) for i in range(n_loads)]
-                note = f"comparator OUTN loaded with {n_loads} dummy result flip-flops (the load OUTP drives)"
-            else:
-                c_fF = float(how) if how != "flipflops" else 1.4 * n_loads
-                extra = [Device("Cbal", "C", (outn, ports["VSS"]), value=c_fF * 1e-15)]
-                note = f"comparator OUTN loaded with {c_fF:g} fF (the cell loads only OUTP)"
-            s = replace(s, devices=[*s.devices, *extra])
-        out.append(s)
-    return out, note
 
 
 def run_conversions(bench: ColumnBench, inputs: np.ndarray, deltas: np.ndarray | None = None,
@@ -361,7 +331,7 @@ def run_conversions(bench: ColumnBench, inputs: np.ndarray, deltas: np.ndarray |
                      for k in range(bench.adc_bits)], -1)
     codes = (bits * 2 ** np.arange(bench.adc_bits - 1, -1, -1)).sum(-1)
     return {"codes": codes, "v_cl": np.interp(tm["t_sample"], t, wav["CL_0"]),
-            "k": (inputs * weights[None, :]).sum(-1), "delta": deltas, "patches": tm["patches"],
+            "k": (inputs * weights[None, :]).sum(-1), "delta": deltas,
             "seconds": time.perf_counter() - t_start}
 
 
@@ -456,7 +426,7 @@ def column_check(bench: ColumnBench, n_delta: int = 3, netlist: tuple[Subckt, li
            "snr_sim_db": snr_from_codes(r["k"][op], codes_op, n, b, pred["p"]),
            "codes_wrong": int((codes_op != ideal).sum()), "v_unit_sim_mV": r["v_unit_meas"] * 1e3, **pred,
            "k": r["k"].tolist(), "u": r["u"].tolist(), "codes": r["codes"].tolist(),
-           "v_cl": r["v_cl"].tolist(), "patches": r["patches"], "seconds": round(r["seconds"], 1)}
+           "v_cl": r["v_cl"].tolist(), "seconds": round(r["seconds"], 1)}
     return out
 
 

@@ -54,7 +54,9 @@ K_BOLTZMANN = 1.380649e-23
 def cell_counts(H, W, L, b, S, tech: AcimTech) -> dict[str, np.ndarray]:
     """Number of cells of each role in the macro.
 
-    bitcell H·W; compute (H/L)·W; wl_driver H and in_driver H (one each per row); comparator W/S;
+    bitcell H·W; compute (H/L)·W; wl_driver H and in_driver H (one each per row); comparator W/S
+    and its output stage cmp_buf W/S (balanced latch loads, compute-line reset); col_mux W when
+    S > 1 (the column multiplexer in front of the shared ADC, with each column's CL reset);
     sar_bit b·W/S (one SAR result flip-flop per comparator per ADC bit); sar_seq (b+1)·W/S (the
     comparator's bit sequencer: one flip-flop stage per bit plus the end-of-conversion stage that
     clocks the LSB's result); dac_switch b·W (one
@@ -69,6 +71,8 @@ def cell_counts(H, W, L, b, S, tech: AcimTech) -> dict[str, np.ndarray]:
         "wl_driver": H + 0 * W,
         "in_driver": H + 0 * W,
         "comparator": W // S,
+        "cmp_buf": W // S,
+        "col_mux": W * (S > 1),
         "sar_bit": b * (W // S),
         "sar_seq": (b + 1) * (W // S),
         "dac_switch": b * W,

@@ -103,7 +103,7 @@ def build(params: MacroParams, out: Path | str, lib: CellLibrary | None = None, 
     from eda.verify.lvs import run_lvs
 
     lib = lib or load_library()
-    params.validate(int(lib.template.get("max_adc_bits", 4)))
+    params.validate(int(lib.template.get("max_adc_bits", 4)), int(lib.template.get("max_adc_share", 1)))
     est = estimate(params, check) if force else check_budget(params, check)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

@@ -29,7 +29,12 @@ X_RBL, X_BLB, X_BL = 330, 3480, 4110
 X_CMP, X_BIT = 3480, 4110
 X_T = (4740, 5370)  # SAR sequencer lines V_k: x_T[k % 2] (consecutive lines overlap in y)
 X_DAC = (960, 1590, 2220, 2850)
-MAX_ADC_BITS = len(X_DAC)
+#: comparator latch outputs, down to its output stage (the row above; DAC lines start higher up)
+X_OUTP, X_OUTN = X_DAC[0], X_DAC[1]
+#: CL reset transmission-gate finger width (two fingers per device): it must settle the compute line
+#: to VCM = VDD/2 (where both devices are weakest) within the MAC phase after the bottom plates kick it
+W_RESET = 840
+MAX_ADC_BITS = 2 * len(X_DAC)  # lines 4..7 run on met4 above lines 0..3 (see eda.layout.macro)
 SLOT_WL, SLOT_RWL = 0, 1
 
 
@@ -49,11 +54,21 @@ def _pw(*ports: Port) -> tuple[Port, ...]:
 
 
 def bitcell(pitch: int = 0, slots: int = 0) -> RowCellParams:
-    """8T SRAM bitcell (6T core + decoupled read port), logic rules.
+    """8T SRAM bitcell (6T core + decoupled read port), logic rules, hand-drawn to the column
+    template (:mod:`eda.layout.bitcell8t_template`): 3 row slots (3.88 µm) tall, 4.68 µm natural
+    width, stretched to ``pitch``; same ports and transistors as :func:`bitcell_generated` (the
+    row-cell generator's 7.38 × 5.26 µm version). ``slots`` is ignored (the cell is 3 slots tall).
 
     Write: WL opens M5/M6 onto BL/BLB. Read/compute: RWL (the input activation) turns on M8;
     M7 (gate QB) discharges the local read bit line RBL when Q = 1.
     """
+    del slots
+    return RowCellParams("acim_bitcell8t", ports=bitcell_generated(pitch).ports, min_width=pitch, hand="bitcell8t")
+
+
+def bitcell_generated(pitch: int = 0, slots: int = 0) -> RowCellParams:
+    """The row-cell generator's 8T bitcell (one transistor row, met2 routing channel): kept to
+    measure the hand-drawn cell against (benchmarks/bench_bitcell8t.py)."""
     n = (Chain((Fet("M8", "RBL", "RWL", "RX"), Fet("M7", "RX", "QB", "VSS"), Fet("M3", "VSS", "Q", "QB"),
                 Fet("M6", "QB", "WL", "BLB"))),
          Chain((Fet("M5", "BL", "WL", "Q"), Fet("M1", "Q", "QB", "VSS")), col=9))
@@ -81,12 +96,14 @@ def in_driver(slots: int = 0) -> RowCellParams:
 
 def compute(pitch: int) -> RowCellParams:
     """Local compute cell: RBL precharge, sense inverter, transmission gate onto the compute
-    capacitor's bottom plate N, reset/DAC switch N → VB, MIM capacitor N–CL (1 µm × 1 µm)."""
+    capacitor's bottom plate N, reset/DAC transmission gate N → VB (RST/RSTB, so VB passes
+    VREFP = VDD and VREFN = 0 both in full), MIM capacitor N–CL (1 µm × 1 µm)."""
     n = (Chain((Fet("MNI", "VSS", "RBL", "X"), Fet("MNT", "X", "EN", "N"), Fet("MNR", "N", "RST", "VB")), col=2),)
-    p = (Chain((Fet("MPP", "RBL", "PCHB", "VDD"), Fet("MPI", "VDD", "RBL", "X"), Fet("MPT", "X", "ENB", "N"))),)
+    p = (Chain((Fet("MPP", "RBL", "PCHB", "VDD"), Fet("MPI", "VDD", "RBL", "X"), Fet("MPT", "X", "ENB", "N"),
+                Fet("MPR", "N", "RSTB", "VB"))),)
     ports = _pw(Port("RBL", "v", x_nm=X_RBL), Port("VB", "v", x_nm=X_DAC[0], span_nm=X_DAC[-1] - X_DAC[0]),
                 Port("CL", "m4", x_nm=x_cl(pitch)),
-                Port("PCHB", "h"), Port("EN", "h"), Port("ENB", "h"), Port("RST", "h"))
+                Port("PCHB", "h"), Port("EN", "h"), Port("ENB", "h"), Port("RST", "h"), Port("RSTB", "h"))
     return RowCellParams("acim_compute", nmos=n, pmos=p, ports=ports, min_width=pitch,
                          mims=(Mim("C0", "N", "CL", MIM_SIDE, MIM_SIDE, x_cl(pitch)),))
 
@@ -102,8 +119,46 @@ def comparator(pitch: int = 0) -> RowCellParams:
          )
     p = (Chain(p[0].fets, col=2),)
     ports = _pw(Port("INP", "v", x_nm=x_cl(pitch) if pitch else X_RBL), Port("INN", "h"), Port("CLK", "h"),
-                Port("OUTP", "v", x_nm=X_CMP))
+                Port("OUTP", "v", x_nm=X_OUTP), Port("OUTN", "v", x_nm=X_OUTN))
     return RowCellParams("acim_comparator", nmos=n, pmos=p, ports=ports, min_width=pitch)
+
+
+def cmp_buf(pitch: int = 0) -> RowCellParams:
+    """Comparator output stage and compute-line reset, one per comparator (the row above it).
+
+    Two equal inverters load the StrongARM's OUTP and OUTN alike (a latch with one output loaded
+    does not resolve against it); ``CMP = NOT OUTN`` (= OUTP once the latch has decided: low when
+    INP > INN) drives the SAR result flip-flops, the OUTP inverter's output is a dummy. The
+    compute-line reset is a transmission gate CL ↔ VCM on ``CLR`` (and a local CLR inverter), so
+    VCM passes in full at any level between the rails (a charge-domain MAC samples the top plate
+    at VCM); its devices are 2 × 0.84 µm wide."""
+    n = (Chain((Fet("MN1", "DP", "OUTP", "VSS"), Fet("MN2", "VSS", "OUTN", "CMP"))),
+         Chain((Fet("MN3", "CLRB", "CLR", "VSS"),)),
+         Chain((Fet("MN4", "CL", "CLR", "VCM", w_nm=W_RESET), Fet("MN5", "VCM", "CLR", "CL", w_nm=W_RESET))))
+    p = (Chain((Fet("MP1", "DP", "OUTP", "VDD"), Fet("MP2", "VDD", "OUTN", "CMP"))),
+         Chain((Fet("MP3", "CLRB", "CLR", "VDD"),)),
+         Chain((Fet("MP4", "CL", "CLRB", "VCM", w_nm=W_RESET), Fet("MP5", "VCM", "CLRB", "CL", w_nm=W_RESET))))
+    ports = _pw(Port("OUTP", "v", x_nm=X_OUTP), Port("OUTN", "v", x_nm=X_OUTN), Port("CMP", "v", x_nm=X_CMP),
+                Port("CL", "v", x_nm=x_cl(pitch) if pitch else X_T[1]), Port("CLR", "h"), Port("VCM", "h"))
+    return RowCellParams("acim_cmp_buf", nmos=n, pmos=p, ports=ports, min_width=pitch, wn_band=W_RESET,
+                         wp_band=W_RESET)
+
+
+def col_mux(pitch: int = 0) -> RowCellParams:
+    """Column multiplexer in front of a shared SAR ADC (one per column when S > 1 columns share
+    one comparator): a transmission gate CL ↔ OUT on ``SEL`` (local SEL inverter) and the
+    column's compute-line reset, a transmission gate CL ↔ VCM on ``CLR`` (local CLR inverter);
+    the gates are 2 × 0.84 µm fingers (reset) and 0.84 µm (select)."""
+    w = W_RESET
+    n = (Chain((Fet("MN1", "SELB", "SEL", "VSS"), Fet("MN2", "VSS", "CLR", "CLRB"))),
+         Chain((Fet("MN3", "CL", "CLR", "VCM", w_nm=w), Fet("MN4", "VCM", "CLR", "CL", w_nm=w),
+                Fet("MN5", "CL", "SEL", "OUT", w_nm=w))))
+    p = (Chain((Fet("MP1", "SELB", "SEL", "VDD"), Fet("MP2", "VDD", "CLR", "CLRB"))),
+         Chain((Fet("MP3", "CL", "CLRB", "VCM", w_nm=w), Fet("MP4", "VCM", "CLRB", "CL", w_nm=w),
+                Fet("MP5", "CL", "SELB", "OUT", w_nm=w))))
+    ports = _pw(Port("CL", "v", x_nm=x_cl(pitch) if pitch else X_T[1]), Port("OUT", "v", x_nm=X_BIT),
+                Port("SEL", "v", x_nm=X_RBL), Port("CLR", "h"), Port("VCM", "h"))
+    return RowCellParams("acim_col_mux", nmos=n, pmos=p, ports=ports, min_width=pitch, wn_band=w, wp_band=w)
 
 
 def sar_seq(pitch: int = 0) -> RowCellParams:

@@ -24,8 +24,8 @@ from eda.errors import InputError
 from eda.paths import PATHS
 
 #: Roles every ACIM library provides.
-ROLES: tuple[str, ...] = ("bitcell", "compute", "wl_driver", "in_driver", "comparator", "sar_bit",
-                          "sar_seq", "dac_switch", "tap")
+ROLES: tuple[str, ...] = ("bitcell", "compute", "wl_driver", "in_driver", "comparator", "cmp_buf", "sar_bit",
+                          "sar_seq", "dac_switch", "tap", "col_mux")
 
 DEFAULT_LIBRARY = "sky130_acim"
 
@@ -191,8 +191,8 @@ def build_default_cells():
     from eda.layout import cells as C
     from eda.layout.devices import row_cell
 
-    nat = {f.name: row_cell(f) for f in (C.bitcell(), C.comparator(), C.sar_bit(), C.sar_seq(),
-                                                   C.dac_switch())}
+    nat = {f.name: row_cell(f) for f in (C.bitcell(), C.comparator(), C.cmp_buf(), C.sar_bit(), C.sar_seq(),
+                                         C.dac_switch(), C.col_mux())}
     pitch = max(max(r.width_nm for r in nat.values()), 6720)
     pitch = (pitch + 9) // 10 * 10
     bit = row_cell(C.bitcell(pitch))
@@ -203,6 +203,8 @@ def build_default_cells():
         "wl_driver": row_cell(C.wl_driver(slots)),
         "in_driver": row_cell(C.in_driver(slots)),
         "comparator": row_cell(C.comparator(pitch)),
+        "cmp_buf": row_cell(C.cmp_buf(pitch)),
+        "col_mux": row_cell(C.col_mux(pitch)),
         "sar_bit": row_cell(C.sar_bit(pitch)),
         "sar_seq": row_cell(C.sar_seq(pitch)),
         "dac_switch": row_cell(C.dac_switch(pitch)),
@@ -215,7 +217,7 @@ def build_default_cells():
                 "x_dac_um": [x / 1000 for x in C.X_DAC],
                 "x_seq_um": [x / 1000 for x in C.X_T], "max_adc_bits": C.MAX_ADC_BITS,
                 "met3_pitch_um": 0.63, "mim_side_um": C.MIM_SIDE / 1000,
-                "max_adc_share": 1}
+                "max_adc_share": 8}
     return res, template
 
 

@@ -70,6 +70,8 @@ def _ceil(v: float, step: int) -> int:
 M2PAD = _ceil(max(V2 + 2 * nm(_T.value("via2.5")), nm(_T.value("m2.6") ** 0.5)), 100)
 #: met3 landing pad of a via2–via3 stack: ≥ √(m3.6 area), on a 0.1 µm step
 M3PAD = _ceil(nm(_T.value("m3.6") ** 0.5), 100)
+#: a met3 pad as narrow as a column line (so lines 630 nm apart keep m3.2), long enough for m3.6's area
+M3PAD_V = _ceil(nm(_T.value("m3.6")) * 1000 / M3W, 20)
 #: global spines (met3): width and pitch (a design choice: > m3.1 and m3.2 with room for the via stacks)
 SPINE_W = 400
 SPINE_PITCH = 800
@@ -81,8 +83,10 @@ SPINE_END = M2PAD // 2 + 150
 RAIL_OVERHANG = 100
 #: label positions: this far inside a track's end / below the array top
 LABEL_INSET = 100
-GLOBAL_SPINES = ("VSS", "VDD", "PCHB", "EN", "ENB", "RST", "VREFP", "VREFN", "SCLK", "SRST", "SRSTB")
-ROLES = ("bitcell", "compute", "wl_driver", "in_driver", "comparator", "sar_bit", "sar_seq", "dac_switch", "tap")
+GLOBAL_SPINES = ("VSS", "VDD", "PCHB", "EN", "ENB", "RST", "RSTB", "VREFP", "VREFN", "SCLK", "SRST", "SRSTB",
+                 "CLR", "VCM")
+ROLES = ("bitcell", "compute", "wl_driver", "in_driver", "comparator", "cmp_buf", "sar_bit", "sar_seq",
+         "dac_switch", "tap")
 
 
 @dataclass(frozen=True)
@@ -91,10 +95,13 @@ class MacroParams:
 
     Attributes:
         rows: array rows H (inputs).
-        cols: array columns W (one ADC per column).
+        cols: array columns W.
         local: local array size L (bitcells sharing one compute cell); divides ``rows``.
         adc_bits: SAR ADC resolution B (1 .. the library template's ``max_adc_bits``); 2^B must
             divide rows/local (the binary DAC is built from the column's compute caps).
+        adc_share: S, columns sharing one comparator and SAR register through a column
+            multiplexer (1 = one ADC per column; divides ``cols``; at most the template's
+            ``max_adc_share``).
         name: top cell name.
     """
 
@@ -102,10 +109,11 @@ class MacroParams:
     cols: int
     local: int
     adc_bits: int
+    adc_share: int = 1
     name: str = "acim_macro"
 
-    def validate(self, max_bits: int) -> None:
-        for f in ("rows", "cols", "local", "adc_bits"):
+    def validate(self, max_bits: int, max_share: int = 1) -> None:
+        for f in ("rows", "cols", "local", "adc_bits", "adc_share"):
             v = getattr(self, f)
             if not isinstance(v, int) or v < 1:
                 raise InputError(f"field '{f}': {v!r}; expected a positive integer", file="macro params")
@@ -113,6 +121,9 @@ class MacroParams:
             raise InputError(f"field 'adc_bits': {self.adc_bits} bits; the cell library's column template wires "
                              f"at most {max_bits} DAC lines", file="macro params")
         check_dac_fit(self.rows, self.local, self.adc_bits, local_field="local", where="macro params")
+        if self.adc_share > max_share or self.cols % self.adc_share:
+            raise InputError(f"field 'adc_share': {self.adc_share}; expected a divisor of cols={self.cols} that is at "
+                             f"most the cell library template's max_adc_share={max_share}", file="macro params")
         if not self.name.isidentifier():
             raise InputError(f"field 'name': {self.name!r}; expected an identifier", file="macro params")
 
@@ -159,7 +170,7 @@ def _pin(info: CellInfo, name: str):
 def _check_template(lib: CellLibrary, C: dict[str, CellInfo]) -> None:
     """Column cells match the bitcell pitch; row-end cells match the bitcell row height."""
     P, hb = nm(C["bitcell"].width_um), nm(C["bitcell"].height_um)
-    for r in ("compute", "comparator", "sar_bit", "sar_seq", "dac_switch"):
+    for r in ("compute", "comparator", "cmp_buf", "sar_bit", "sar_seq", "dac_switch"):
         if nm(C[r].width_um) != P:
             raise InputError(f"{r} cell {C[r].name} is {C[r].width_um} µm wide; column cells must match the "
                              f"bitcell pitch {P / 1000} µm", file=lib.path / "manifest.json")
@@ -171,9 +182,14 @@ def _check_template(lib: CellLibrary, C: dict[str, CellInfo]) -> None:
 
 def _template_xs(lib: CellLibrary, B: int) -> tuple[list[int], list[int]]:
     """x of the B DAC lines and of the two SAR sequencer lines, from the library template."""
-    x_dacs = [nm(x) for x in lib.template.get("x_dac_um", [])][:B]
-    if len(x_dacs) < B:
-        raise InputError("library template lacks x_dac_um for the DAC lines", file=lib.path / "manifest.json")
+    x3 = [nm(x) for x in lib.template.get("x_dac_um", [])]
+    if not x3 or B > 2 * len(x3):
+        raise InputError(f"library template's x_dac_um holds {len(x3)} DAC line x's; {B} bits need at least "
+                         f"{(B + 1) // 2} (lines k >= len(x_dac_um) reuse them on met4)",
+                         file=lib.path / "manifest.json")
+    # DAC line k < n runs on met3 at x3[k]; line k >= n on met4 above line k - n (which is only
+    # present below group k - n, where met4 carries line k up past it: see _Assembler.column)
+    x_dacs = [x3[k % len(x3)] for k in range(B)]
     x_seq = [nm(x) for x in lib.template.get("x_seq_um", [])]
     if len(x_seq) != 2:
         raise InputError("library template lacks x_seq_um (the two SAR sequencer line x's)",
@@ -192,6 +208,7 @@ class _Assembler:
         self.H = {r: nm(C[r].height_um) for r in C}
         self.Wd = {r: nm(C[r].width_um) for r in ("wl_driver", "in_driver", "tap")}
         self.G, self.L, self.W, self.B = p.rows // p.local, p.local, p.cols, p.adc_bits
+        self.S = p.adc_share
         self.groups = dac_group_sizes(self.G, self.B)  # B binary groups, then the termination group
         self.group_of = [k for k, n in enumerate(self.groups) for _ in range(n)]
         self.glib = gdstk.Library(name=p.name, unit=1e-6, precision=1e-9)
@@ -201,6 +218,7 @@ class _Assembler:
         # the termination group's VB line reuses DAC line 0's x: the termination local arrays sit
         # above every binary group, where line 0 (ending at the MSB group's top) leaves the x free
         self.x_vb = self.x_dacs + [self.x_dacs[0]]
+        self.n_m3 = len(lib.template.get("x_dac_um", []))  # DAC lines k >= n_m3 run on met4
         self.mim_side = nm(float(lib.template.get("mim_side_um", MIM_SIDE / 1000)))
         self.tiles: dict[tuple, gdstk.Cell] = {}
         self.blocks: dict[int, gdstk.Cell] = {}
@@ -246,6 +264,8 @@ class _Assembler:
             _bitlines_over_mim(d, (self.x("bitcell", "BL"), self.x("bitcell", "BLB")), h,
                                self.pin("compute", "CL")[1], self.mim_side)
             d.box("via2", self.x_vb[q], self.pin("compute", "VB")[1], V2, V2)
+            if self.n_m3 <= q < self.B:  # a met4 DAC line: via2–met3–via3 up to it
+                self.m4_stack(d, self.x_vb[q], self.pin("compute", "VB")[1])
         x_cl = self.x("compute", "CL")
         d.rect("met4", x_cl - M4W // 2, 0, x_cl + M4W // 2, h)
         t = to_gdstk(d, f"{self.p.name}_{role}_tile" + (f"_{q}" if role == "compute" else ""), self.tech)
@@ -281,6 +301,12 @@ class _Assembler:
     def ref(self, cell: gdstk.Cell, x: int, y: int, cols: int = 1, rows: int = 1, dx: int = 0, dy: int = 0) -> None:
         self.top.add(gdstk.Reference(cell, (x / 1000, y / 1000), columns=cols, rows=rows,
                                      spacing=(dx / 1000, dy / 1000) if (cols > 1 or rows > 1) else None))
+
+    @staticmethod
+    def m4_stack(d: Drawing, x: int, y: int) -> None:
+        """met3 pad (a line's width, m3.6's area) and via3 over a via2 at (x, y): onto a met4 line."""
+        d.box("met3", x, y, M3W, M3PAD_V)
+        d.box("via3", x, y, V3, V3)
 
     def stack12(self, x: int, y: int) -> None:
         """via1–met2–via2 stack (met1 below, met3 above)."""
@@ -329,6 +355,8 @@ class _Assembler:
         y = self.row("comparator", 0)
         for net in ("INN", "CLK"):
             self.hext(self.pin("comparator", net)[1], 0, self.X_L, None, net)
+        self.y_buf = y
+        y = self.row("cmp_buf", y, ("CLR", "VCM"))
         self.y_seq[self.B] = y
         y = self.row("sar_seq", y, ("SCLK", "SRSTB"))
         for k in reversed(range(self.B)):
@@ -347,7 +375,7 @@ class _Assembler:
             self.y_comp.append(y)
             self.ref(self.block(self.group_of[g]), 0, y, W, 1, P, 0)
             self.rails(y, self.H["compute"], 0)
-            for net in ("PCHB", "EN", "ENB", "RST"):
+            for net in ("PCHB", "EN", "ENB", "RST", "RSTB"):
                 self.hext(y + self.pin("compute", net)[1], 0, self.X_L, net)
             y += self.H["compute"]
             self.ref(self.gc["wl_driver"], -Wd["wl_driver"], y, 1, L, 0, hb)
@@ -366,36 +394,62 @@ class _Assembler:
 
     # ---- vertical lines per column in the ADC region (the array's are in the tiles)
     def column(self, j: int, y_top: int, y_end: int) -> None:
+        self.array_lines(j, y_top, y_end)
+        self.adc_lines(j)
+
+    def adc_lines(self, j: int, cl_top: int | None = None, extra: dict | None = None) -> None:
+        """Column ``j``'s ADC lines: CL from the comparator up to ``cl_top`` (default: the array),
+        the comparator outputs, CMP, BIT_k and the sequencer lines V_k (``extra``: more via2 y's
+        per line, ``("BIT", k)`` / ``("V", k)``)."""
         x0, B, pin, d = j * self.P, self.B, self.pin, self.d
-        for net in ("BL", "BLB"):
-            d.label("met3.label", f"{net}_{j}", x0 + self.x("bitcell", net), y_top - 2 * LABEL_INSET)
+        extra = extra or {}
         # CL: met4 from the comparator INP stack up to the array (tiles continue it)
         x_cl, y_inp = x0 + self.x("compute", "CL"), pin("comparator", "INP")[1]
         d.box("via2", x_cl, y_inp, V2, V2)
         d.box("met3", x_cl, y_inp, M3PAD, M3PAD)
         d.box("via3", x_cl, y_inp, V3, V3)
-        self.vline("met4", x_cl, y_inp - M3PAD // 2, self.y_dac[0] + self.H["dac_switch"], M4W)
-        # CMP: comparator OUTP to every sar_bit CMP
-        self.via_line(x0 + self.x("comparator", "OUTP"),
-                      [pin("comparator", "OUTP")[1]] + [self.y_sar[k] + pin("sar_bit", "CMP")[1] for k in range(B)])
+        top = self.y_dac[0] + self.H["dac_switch"] if cl_top is None else cl_top + M3PAD_V // 2
+        self.vline("met4", x_cl, y_inp - M3PAD // 2, top, M4W)
+        # the latch outputs OUTP/OUTN up to the output stage; CL's reset there (via2–met3–via3 onto CL)
+        for net in ("OUTP", "OUTN"):
+            self.via_line(x0 + self.x("comparator", net),
+                          [pin("comparator", net)[1], self.y_buf + pin("cmp_buf", net)[1]])
+        y_clr = self.y_buf + pin("cmp_buf", "CL")[1]
+        d.box("via2", x_cl, y_clr, V2, V2)
+        d.box("met3", x_cl, y_clr, M3PAD, M3PAD)
+        d.box("via3", x_cl, y_clr, V3, V3)
+        # CMP: the output stage's CMP to every sar_bit CMP
+        self.via_line(x0 + self.x("cmp_buf", "CMP"), [self.y_buf + pin("cmp_buf", "CMP")[1]]
+                      + [self.y_sar[k] + pin("sar_bit", "CMP")[1] for k in range(B)])
         # BIT_k: sar_k to dac_k
         x_bit = x0 + self.x("sar_bit", "BIT")
         for k in range(B):
             a, b = self.y_sar[k] + pin("sar_bit", "BIT")[1], self.y_dac[k] + pin("dac_switch", "BIT")[1]
-            self.via_line(x_bit, [a, b])
-            d.label("met3.label", f"BIT_{k}_{j}", x_bit, (a + b) // 2)
+            self.via_line(x_bit, [a, b] + extra.get(("BIT", k), []))
+            d.label("met3.label", f"BIT_{k}_{j // self.S}", x_bit, (a + b) // 2)
+        self._sequencer_lines(x0, extra)
+
+    def array_lines(self, j: int, y_top: int, y_end: int) -> None:
+        """Column ``j``'s bit-line labels, termination line and DAC lines (from its DAC switches)."""
+        x0, B, pin, d = j * self.P, self.B, self.pin, self.d
+        for net in ("BL", "BLB"):
+            d.label("met3.label", f"{net}_{j}", x0 + self.x("bitcell", net), y_top - 2 * LABEL_INSET)
         # termination: from the lowest termination compute cell's VB (via2 in its block) up to the strap
         g_t = self.group_of.index(B)
         self.vline("met3", x0 + self.x_vb[B], self.y_comp[g_t] + pin("compute", "VB")[1] - M3W // 2, y_end)
-        self._sequencer_lines(x0)
         # DAC_k: dac_k output up to the last compute cell of group k (its via2 is in the block)
         for k in range(B):
             xk, ya = x0 + self.x_dacs[k], self.y_dac[k] + pin("dac_switch", "DAC")[1]
             g_last = max(g for g in range(self.G) if self.group_of[g] == k)
+            yb = self.y_comp[g_last] + pin("compute", "VB")[1]
             d.box("via2", xk, ya, V2, V2)
-            self.vline("met3", xk, ya - M3W // 2, self.y_comp[g_last] + pin("compute", "VB")[1] + M3W // 2)
+            if k < self.n_m3:
+                self.vline("met3", xk, ya - M3W // 2, yb + M3W // 2)
+            else:
+                self.m4_stack(d, xk, ya)
+                self.vline("met4", xk, ya - M3PAD // 2, yb + M3PAD // 2, M4W)
 
-    def _sequencer_lines(self, x0: int) -> None:
+    def _sequencer_lines(self, x0: int, extra: dict) -> None:
         """V_k: sequencer stage k's output to stage k+1's input, bit k's DAC switch enable and bit
         k-1's result clock; consecutive lines overlap in y, so they alternate between two x's.
         Stage 0 takes D = 1: its VIN line rises to the stage's own VDD rail (via2–met2–via1)."""
@@ -406,7 +460,7 @@ class _Assembler:
                 ys += [self.y_seq[k + 1] + pin("sar_seq", "VIN")[1], self.y_dac[k] + pin("dac_switch", "V")[1]]
             if k >= 1:
                 ys.append(self.y_sar[k - 1] + pin("sar_bit", "CK")[1])
-            self.via_line(x0 + self.x_seq[k % 2], ys)
+            self.via_line(x0 + self.x_seq[k % 2], ys + extra.get(("V", k), []))
         xt, ya = x0 + self.x_seq[1], self.y_seq[0] + pin("sar_seq", "VIN")[1]
         yv = self.y_seq[0] + self.H["sar_seq"] - RAIL_Y
         self.d.box("via2", xt, ya, V2, V2)
@@ -450,13 +504,19 @@ def build_macro(p: MacroParams, lib: CellLibrary) -> Macro:
     :func:`eda.layout.macro_netlist.macro_circuit`."""
     from eda.layout.macro_netlist import macro_circuit
 
-    p.validate(int(lib.template.get("max_adc_bits", 4)))
-    a = _Assembler(p, lib)
+    p.validate(int(lib.template.get("max_adc_bits", 4)), int(lib.template.get("max_adc_share", 1)))
+    if p.adc_share > 1:
+        from eda.layout.macro_shared import SharedAssembler
+
+        a: _Assembler = SharedAssembler(p, lib)
+    else:
+        a = _Assembler(p, lib)
     _, y_end = a.assemble()
     circuit, ports = macro_circuit(p, a.C, a.group_of, a.blocks)
-    B, W = p.adc_bits, p.cols
+    B, W, S = p.adc_bits, p.cols, p.adc_share
     counts = {"bitcell": p.rows * W, "compute": a.G * W, "wl_driver": p.rows, "in_driver": p.rows,
-              "comparator": W, "sar_bit": B * W, "sar_seq": (B + 1) * W, "dac_switch": B * W, "tap": 2 * p.rows}
+              "comparator": W // S, "cmp_buf": W // S, "sar_bit": B * W // S, "sar_seq": (B + 1) * W // S,
+              "dac_switch": B * W, "tap": 2 * p.rows, "col_mux": W if S > 1 else 0}
     return Macro(p.name, a.glib, circuit, (a.X_R - a.X_L) / 1000, y_end / 1000, counts, a.groups, ports,
                  {"column_pitch_um": a.P / 1000, "row_height_um": a.hb / 1000, "origin_um": (a.X_L / 1000, 0.0)})
 

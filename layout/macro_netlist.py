@@ -15,7 +15,8 @@ from eda.errors import InputError
 from eda.layout.library import CellInfo
 
 #: cell ports that connect to the macro-global net of the same name
-GLOBAL_NETS = ("VDD", "VSS", "PCHB", "EN", "ENB", "RST", "VREFP", "VREFN", "INN", "CLK", "SCLK", "SRST", "SRSTB")
+GLOBAL_NETS = ("VDD", "VSS", "PCHB", "EN", "ENB", "RST", "RSTB", "VREFP", "VREFN", "INN", "CLK", "SCLK", "SRST",
+               "SRSTB", "CLR", "VCM")
 
 
 def _subckts(info: CellInfo) -> list[Subckt]:
@@ -32,7 +33,7 @@ def _block_subckts(blocks: dict[int, gdstk.Cell], L: int, ports_of: dict[str, tu
     out = []
     for _q, b in sorted(blocks.items()):
         bports = (["BL", "BLB", "CL", "VB"] + [f"WL_{r}" for r in range(L)] + [f"RWL_{r}" for r in range(L)]
-                  + ["PCHB", "EN", "ENB", "RST", "VSS", "VDDC"] + [f"VDD_{r}" for r in range(L)])
+                  + ["PCHB", "EN", "ENB", "RST", "RSTB", "VSS", "VDDC"] + [f"VDD_{r}" for r in range(L)])
         bdev = [Device("XCC", "X", tuple({"VDD": "VDDC"}.get(x, x) for x in ports_of["compute"]),
                        model=C["compute"].name)]
         for r in range(L):
@@ -61,17 +62,25 @@ def macro_circuit(p, C: dict[str, CellInfo], group_of: list[int],
             raise InputError(f"cell {C[role].name}: port {missing[0]} has no macro connection", file=C[role].spice)
         devices.append(Device(name, "X", tuple(conn.get(q, q) for q in ports_of[role]), model=C[role].name))
 
-    for j in range(W):
-        inst("comparator", f"XCMP_{j}", {"INP": f"CL_{j}", "OUTP": f"CMP_{j}"})
+    S = getattr(p, "adc_share", 1)
+    for s in range(W // S):  # one comparator + SAR register per group of S columns
+        inp = f"CL_{s}" if S == 1 else f"MUX_{s}"
+        inst("comparator", f"XCMP_{s}", {"INP": inp, "OUTP": f"OUTP_{s}", "OUTN": f"OUTN_{s}"})
+        inst("cmp_buf", f"XCBUF_{s}", {"CL": inp, "OUTP": f"OUTP_{s}", "OUTN": f"OUTN_{s}", "CMP": f"CMP_{s}"})
         for k in range(B + 1):
-            inst("sar_seq", f"XSEQ_{k}_{j}", {"VIN": f"V_{k - 1}_{j}" if k else "VDD", "V": f"V_{k}_{j}"})
+            inst("sar_seq", f"XSEQ_{k}_{s}", {"VIN": f"V_{k - 1}_{s}" if k else "VDD", "V": f"V_{k}_{s}"})
         for k in range(B):
-            inst("sar_bit", f"XSAR_{k}_{j}", {"CMP": f"CMP_{j}", "CK": f"V_{k + 1}_{j}", "BIT": f"BIT_{k}_{j}"})
-            inst("dac_switch", f"XDAC_{k}_{j}", {"BIT": f"BIT_{k}_{j}", "V": f"V_{k}_{j}", "DAC": f"DAC_{k}_{j}"})
+            inst("sar_bit", f"XSAR_{k}_{s}", {"CMP": f"CMP_{s}", "CK": f"V_{k + 1}_{s}", "BIT": f"BIT_{k}_{s}"})
+    for j in range(W):
+        s = j // S
+        if S > 1:
+            inst("col_mux", f"XMUX_{j}", {"CL": f"CL_{j}", "OUT": f"MUX_{s}", "SEL": f"SEL_{j % S}"})
+        for k in range(B):
+            inst("dac_switch", f"XDAC_{k}_{j}", {"BIT": f"BIT_{k}_{s}", "V": f"V_{k}_{s}", "DAC": f"DAC_{k}_{j}"})
         for g, q in enumerate(group_of):
             vb = f"DAC_{q}_{j}" if q < B else "VREFN"  # the termination group is held at the reference
             nodes = ([f"BL_{j}", f"BLB_{j}", f"CL_{j}", vb] + [f"WL_{g * L + r}" for r in range(L)]
-                     + [f"RWL_{g * L + r}" for r in range(L)] + ["PCHB", "EN", "ENB", "RST", "VSS", "VDD"]
+                     + [f"RWL_{g * L + r}" for r in range(L)] + ["PCHB", "EN", "ENB", "RST", "RSTB", "VSS", "VDD"]
                      + ["VDD"] * L)
             devices.append(Device(f"XLA_{g}_{j}", "X", tuple(nodes), model=blocks[q].name))
     for row in range(p.rows):
@@ -81,9 +90,10 @@ def macro_circuit(p, C: dict[str, CellInfo], group_of: list[int],
         inst("tap", f"XTR_{row}", {})
     ports = (list(GLOBAL_NETS) + [f"WLIN_{r}" for r in range(p.rows)] + [f"IN_{r}" for r in range(p.rows)]
              + [f"BL_{j}" for j in range(W)] + [f"BLB_{j}" for j in range(W)]
-             + [f"BIT_{k}_{j}" for k in range(B) for j in range(W)])
+             + [f"BIT_{k}_{s}" for k in range(B) for s in range(W // S)] + [f"SEL_{r}" for r in range(S * (S > 1))])
     top = Subckt(p.name, tuple(ports), devices=devices)
-    circuit = Circuit(title=f"* {p.name}: {p.rows}x{p.cols} ACIM macro, L={p.local}, {B}-bit SAR ADC per column "
+    per = "column" if S == 1 else f"{S} columns"
+    circuit = Circuit(title=f"* {p.name}: {p.rows}x{p.cols} ACIM macro, L={p.local}, {B}-bit SAR ADC per {per} "
                             "(sky130, eda-ml)", subckts=list(subs.values()) + _block_subckts(blocks, L, ports_of, C)
                       + [top])
     return circuit, ports

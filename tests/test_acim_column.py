@@ -40,7 +40,19 @@ def test_tt_column_converts():
     assert r["codes"].tolist() == [0, 5, 7], r
     steps = -np.diff(r["v_cl"]) / np.diff(r["k"])
     assert np.allclose(steps, bench.v_unit(), rtol=0.1), steps
-    assert "CL reset nfet" in " ".join(r["patches"])  # the testbench says what it adds to the macro
+
+
+def test_column_without_reset_or_tgates_is_refused():
+    """Mutation: a column netlist whose macro lacks the CL reset (CLR/VCM) or the bottom-plate
+    transmission gates (RSTB) is refused instead of being patched in the testbench."""
+    from eda.generators.acim_column import column_netlist, testbench
+
+    bench = ColumnBench(adc_bits=3)
+    sub, leaf = column_netlist(bench)
+    for drop in ("CLR", "RSTB"):
+        bad = type(sub)(sub.name, tuple(q for q in sub.ports if q != drop), devices=sub.devices)
+        with pytest.raises(InputError, match=drop):
+            testbench(bench, bad, leaf, np.ones(8, int), np.zeros((1, 8), int), np.zeros(1))
 
 
 def test_transfer_metrics_detect_a_missing_code():
