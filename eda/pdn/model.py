@@ -115,9 +115,10 @@ class PDN:
         elements.setdefault("is_kind", np.zeros(n_is, dtype=np.int8))
         elements.setdefault("is_pulse", np.full((n_is, 7), np.nan))
         elements.setdefault("pwl_start", np.zeros(n_is + 1, dtype=np.int64))
-        elements.setdefault("is_names", np.array([f"I{i}" for i in range(n_is)], dtype=str))
-        n_vs = len(elements.get("vs_a", ()))
-        elements.setdefault("vs_names", np.array([f"V{i}" for i in range(n_vs)], dtype=str))
+        if "is_names" not in elements:
+            elements["is_names"] = np.array([f"I{i}" for i in range(n_is)], dtype=str)
+        if "vs_names" not in elements:
+            elements["vs_names"] = np.array([f"V{i}" for i in range(len(elements.get("vs_a", ())))], dtype=str)
         pdn = cls(node_names=names, node_net=net, node_layer=layer, node_x=x, node_y=y,
                   layer_names=layer_names, **elements)
         pdn._normalise()
@@ -186,6 +187,91 @@ def _metal_number(layer: str) -> int:
     return int(m.group(1)) if m else 0
 
 
+def _digits(c: np.ndarray, start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Value of the field ``c[row, start:end]`` as an optionally signed integer, and whether it is one."""
+    rows = np.arange(len(c))
+    neg = (c[rows, np.minimum(start, c.shape[1] - 1)] == 45) & (end - start > 1)
+    s = start + neg
+    ok = end > s
+    val = np.zeros(len(c), dtype=np.int64)
+    for k in range(int((end - s).max(initial=0))):
+        live = s + k < end
+        d = c[rows, np.minimum(s + k, c.shape[1] - 1)].astype(np.int64) - 48
+        ok &= ~live | ((d >= 0) & (d <= 9))
+        val = np.where(live, val * 10 + d, val)
+    return np.where(neg, -val, val), ok & (end - s <= 15), neg
+
+
+def _word(c: np.ndarray, start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A key for the lower-cased field ``c[row, start:end]`` and whether it is a layer name
+    (``[A-Za-z][A-Za-z0-9]*``, at most 8 characters, so the key is exact)."""
+    rows = np.arange(len(c))
+    ok = (end > start) & (end - start <= 8)
+    key = np.zeros(len(c), dtype=np.int64)
+    for k in range(int(np.minimum(end - start, 8).max(initial=0))):
+        live = start + k < end
+        ch = c[rows, np.minimum(start + k, c.shape[1] - 1)].astype(np.int64) | 32
+        alpha = (ch >= 97) & (ch <= 122)
+        ok &= ~live | alpha | ((k > 0) & (ch >= 48) & (ch <= 57))
+        key = np.where(live, key * 128 + ch, key)
+    return key, ok
+
+
+def _decode_columns(names: np.ndarray):
+    """Decode names on their character matrix, field by field (no Python object per name).
+
+    Returns ``(ok, net, layer_key, x, y, key_text, undecided)``. Rows outside the common forms (the ``_X_``
+    pad prefix, an underscore count other than 2 or 3, non-ASCII, fields longer than the integer
+    arithmetic handles) are ``undecided`` and left to the regular expression; the two paths are compared
+    in ``tests/test_pdn_parse.py``.
+    """
+    n, width = len(names), max(names.dtype.itemsize // 4, 1)
+    c32 = np.ascontiguousarray(names).view(np.uint32).reshape(n, width)
+    wide = c32.max(axis=1) >= 128
+    c = c32.astype(np.uint8)
+    us = c == 95
+    n_us = us.sum(axis=1)
+    length = width - (c[:, ::-1] != 0).argmax(axis=1)
+    length[c.max(axis=1) == 0] = 0
+    first = c[:, 0]
+    regular = ~wide & ((n_us == 2) | (n_us == 3)) & ((first == 110) | (first == 78))
+    undecided = ~regular & ~wide & (first == 95)  # "_X_..." and other underscore-led names
+    undecided |= wide
+    pos = np.full((n, 3), width, dtype=np.int64)
+    r, k = np.nonzero(us & regular[:, None])
+    slot = np.arange(len(r)) - np.searchsorted(r, r)  # 0, 1, 2 within a row
+    keep = slot < 3
+    pos[r[keep], slot[keep]] = k[keep]
+    three = n_us == 3
+    ends = [pos[:, 0], pos[:, 1], np.where(three, pos[:, 2], length), length]
+    starts = [np.ones(n, dtype=np.int64), pos[:, 0] + 1, pos[:, 1] + 1, np.where(three, pos[:, 2] + 1, length)]
+    net, net_ok, net_neg = _digits(c, starts[0], ends[0])
+    vals = [_digits(c, starts[i], ends[i]) for i in (1, 2, 3)]
+    words = [_word(c, starts[i], ends[i]) for i in (1, 3)]
+    long_field = ((ends[0] - starts[0]) > 15) | np.any([(ends[i] - starts[i]) > 15 for i in (1, 2, 3)], axis=0)
+    undecided |= regular & long_field
+    base = regular & net_ok & ~net_neg & ~long_field
+    ibm = base & ~three & vals[0][1] & vals[1][1]
+    contest = base & three & words[0][1] & vals[1][1] & vals[2][1]
+    began = base & three & vals[0][1] & vals[1][1] & words[1][1] & ~contest
+    # a layer-like field longer than 8 characters: the expression decides
+    long_word = base & three & ((ends[1] - starts[1] > 8) | (ends[3] - starts[3] > 8))
+    undecided |= long_word & ~contest & ~began
+    ok = (ibm | contest | began) & ~undecided
+    x = np.where(contest, vals[1][0], vals[0][0]).astype(np.float64)
+    y = np.where(contest, vals[2][0], vals[1][0]).astype(np.float64)
+    key = np.where(contest, words[0][0], np.where(began, words[1][0], -1))
+    key[~ok] = -1
+    key_text: dict[int, str] = {}
+    for kk in np.unique(key[key >= 0]).tolist():
+        t, v = [], kk
+        while v:
+            t.append(chr(v % 128))
+            v //= 128
+        key_text[kk] = "".join(reversed(t))
+    return ok, net, key, x, y, key_text, undecided
+
+
 def decode_names(names: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[str]]:
     """Decode (net, layer, x, y) from PDN node names, vectorised.
 
@@ -203,35 +289,33 @@ def decode_names(names: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray,
     y = np.full(n, np.nan)
     if n == 0:
         return net, layer, x, y, []
-    joined = "\n".join(names.tolist())
-    groups = _NAME_RE.findall(joined)
-    # findall yields one tuple per line plus possibly a trailing empty match; keep the first n.
-    groups = groups[:n]
+    names = np.asarray(names, dtype=str)
+    ok, v_net, key, vx, vy, key_text, undecided = _decode_columns(names)
+    net[ok], x[ok], y[ok] = v_net[ok], vx[ok], vy[ok]
+    text_key = {t: k for k, t in key_text.items()}
+    if undecided.any():  # long fields, non-ASCII: the regular expression, then one layer numbering for all
+        r_net, r_lay, r_x, r_y = _decode_regex(names[undecided])
+        net[undecided], x[undecided], y[undecided] = r_net, r_x, r_y
+        fresh = iter(range(2 ** 62, 2 ** 63))
+        key[undecided] = [text_key.setdefault(t, next(fresh)) if t else -1 for t in r_lay]
+    if not text_key:
+        return net, layer, x, y, []
+    order = sorted(text_key, key=lambda t: (_metal_number(t), t))
+    keys = np.array([text_key[t] for t in order], dtype=np.int64)
+    srt = np.argsort(keys)
+    has = key >= 0
+    layer[has] = srt[np.searchsorted(keys[srt], key[has])]
+    return net, layer, x, y, order
+
+
+def _decode_regex(names: np.ndarray) -> tuple[np.ndarray, list[str], np.ndarray, np.ndarray]:
+    """(net, layer name or "", x, y) per name by the regular expression (rows the column decoder leaves)."""
+    n = len(names)
+    groups = _NAME_RE.findall("\n".join(names.tolist()))[:n]
     if len(groups) != n:  # a name containing a newline cannot occur in a SPICE deck
         raise ValueError("node names must not contain newlines")
     g_net, g_lay1, g_x, g_y, g_lay2 = zip(*groups, strict=True)
-    # tuples of strings convert in one C pass; unmatched names ('') get placeholders first
-    if "" in g_net:
-        ok = np.array([s != "" for s in g_net])
-        g_net = [s or "-1" for s in g_net]
-        g_x = [s or "nan" for s in g_x]
-        g_y = [s or "nan" for s in g_y]
-    else:
-        ok = np.ones(n, dtype=bool)
-    if not ok.any():
-        return net, layer, x, y, []
-    net = np.array(g_net, dtype=np.int64).astype(np.int32)
-    x = np.array(g_x, dtype=np.float64)
-    y = np.array(g_y, dtype=np.float64)
-    lays = [(a or b).lower() for a, b in zip(g_lay1, g_lay2, strict=True)]
-    codes: dict[str, int] = {}
-    code = np.fromiter((codes.setdefault(t, len(codes)) for t in lays), dtype=np.int64, count=n)
-    uniq = [t for t in codes if t]
-    if uniq:
-        order = sorted(uniq, key=lambda t: (_metal_number(t), t))
-        rank = np.full(len(codes), -1, dtype=np.int64)
-        for r, t in enumerate(order):
-            rank[codes[t]] = r
-        layer = rank[code].astype(np.int16)
-        return net, layer, x, y, order
-    return net, layer, x, y, []
+    net = np.array([s or "-1" for s in g_net], dtype=np.int64).astype(np.int32)
+    x = np.array([s or "nan" for s in g_x], dtype=np.float64)
+    y = np.array([s or "nan" for s in g_y], dtype=np.float64)
+    return net, [(a or b).lower() for a, b in zip(g_lay1, g_lay2, strict=True)], x, y

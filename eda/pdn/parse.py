@@ -21,6 +21,7 @@ import numpy as np
 
 from eda.errors import InputError
 from eda.pdn.model import PDN, WAVE_DC, WAVE_PULSE, WAVE_PWL
+from eda.pdn.tokens import line_bounds, scan
 from eda.read.numbers import NUMBER_RE as _NUM_RE
 from eda.read.numbers import spice_number
 
@@ -38,10 +39,10 @@ def read_pdn(path: str | Path) -> PDN:
     """Read a PDN deck from a file (see :func:`parse_pdn`)."""
     path = Path(path)
     try:
-        text = path.read_text(errors="replace")
+        data = path.read_bytes()
     except OSError as e:
         raise InputError(f"cannot read PDN deck: {e.strerror}", file=path) from None
-    return parse_pdn(text, file=path)
+    return _Parser(data, path).run()
 
 
 def parse_pdn(text: str, file: str | Path | None = None) -> PDN:
@@ -57,14 +58,42 @@ def parse_pdn(text: str, file: str | Path | None = None) -> PDN:
     Raises:
         InputError: malformed lines, unknown elements, bad values; naming file:line.
     """
-    return _Parser(text, file).run()
+    return _Parser(text.encode("utf-8", errors="replace"), file).run()
+
+
+
+def _plain_ascii(data: bytes, arr: np.ndarray) -> bool:
+    """Printable ASCII, tab, LF and CRLF only: no byte that ``str.splitlines()`` or ``str.split()`` would treat
+    differently from the byte tokeniser (form feeds, lone CRs, non-ASCII text go the line-by-line way)."""
+    if arr.max() >= 128:
+        return False
+    cr = data.count(b"\r")
+    if cr and cr != data.count(b"\r\n"):
+        return False
+    return np.count_nonzero(arr < 32) == data.count(b"\n") + data.count(b"\t") + cr
+
+
+class _ByteLines:
+    """Lines of a deck's bytes, decoded one at a time (only the few that a message or a dot card needs)."""
+
+    def __init__(self, data: bytes):
+        self.data = data
+        self.starts, self.ends = line_bounds(np.frombuffer(data, dtype=np.uint8))
+
+    def __getitem__(self, k) -> str:
+        k = int(k)
+        return self.data[self.starts[k]:self.ends[k]].decode("ascii").rstrip("\r")
+
+    def __len__(self) -> int:
+        return len(self.starts)
 
 
 class _Parser:
-    def __init__(self, text: str, file):
+    def __init__(self, data: bytes, file):
         self.file = str(file) if file is not None else None
-        self.lines = text.splitlines()
-        self._plus = text.startswith("+") or "\n+" in text or "\r+" in text
+        self.data = data
+        self.lines = None
+        self._plus = False
         self.lineno: list[int] | None = None  # original 1-based numbers after joining continuations
         self.names: dict[str, int] = {g: -1 for g in _GROUND}
         self.tran: tuple[float, float] | None = None
@@ -92,6 +121,55 @@ class _Parser:
 
     # -------------------------------------------------------------- main
     def run(self) -> PDN:
+        pdn = self._run_fast()
+        if pdn is not None:
+            return pdn
+        text = self.data.decode("utf-8", errors="replace")
+        self.lines = text.splitlines()
+        self._plus = text.startswith("+") or "\n+" in text or "\r+" in text
+        return self._run_lines()
+
+    def _run_fast(self) -> PDN | None:
+        """The byte-level tokeniser (:mod:`eda.pdn.tokens`) for decks of the common shape, else ``None``."""
+        data = self.data
+        arr = np.frombuffer(data, dtype=np.uint8)
+        if not len(arr) or not _plain_ascii(data, arr):
+            return None
+        self.lines = lines = _ByteLines(data)
+        start = 0 if self._looks_like_element(lines[0]) else 1
+        sc = scan(data, first_line=start)
+        if sc is None:
+            self.lines = None
+            return None
+        if start:
+            self.title = lines[0].lstrip("*").strip()
+        for k in sc.dot_lines:
+            self._dot(k, False)
+        no_i, no_f = np.zeros(0, dtype=np.int64), np.zeros(0)
+        el: dict[str, np.ndarray] = {}
+        for kind, key in (("r", "res"), ("c", "cap"), ("l", "ind")):
+            idx, vals = sc.lines.get(kind, no_i), sc.values.get(kind, no_f)
+            self._check_passive(idx, vals, kind)
+            el[f"{key}_a"], el[f"{key}_b"], el[f"{key}_value"] = sc.a.get(kind, no_i), sc.b.get(kind, no_i), vals
+        self._vs_checked(sc.lines.get("v", no_i), sc.element_names.get("v", np.zeros(0, dtype=str)),
+                         sc.a.get("v", no_i), sc.b.get("v", no_i), sc.values.get("v", no_f), el)
+        idx = sc.lines.get("i", no_i)
+        n = len(idx)
+        self._is_checked(idx, sc.element_names.get("i", np.zeros(0, dtype=str)), sc.a.get("i", no_i),
+                         sc.b.get("i", no_i), sc.values.get("i", no_f), np.zeros(n, dtype=np.int8),
+                         np.full((n, 7), np.nan), np.zeros(n + 1, dtype=np.int64), [], [], el)
+        return self._build(sc.names, el)
+
+    def _build(self, names, el: dict) -> PDN:
+        pdn = PDN.from_names(names, **el)
+        pdn.title = self.title
+        pdn.source = self.file
+        pdn.tran = self.tran
+        pdn.print_nodes = list(dict.fromkeys(self.print_nodes))
+        pdn.notes = self.notes
+        return pdn
+
+    def _run_lines(self) -> PDN:
         self._join_continuations()
         lines = self.lines
         buckets: dict[str, list[int]] = {c: [] for c in _KINDS}
@@ -138,13 +216,7 @@ class _Parser:
         for nm, i in self.names.items():
             if i >= 0:
                 names[i] = nm
-        pdn = PDN.from_names(names, **el)
-        pdn.title = self.title
-        pdn.source = self.file
-        pdn.tran = self.tran
-        pdn.print_nodes = list(dict.fromkeys(self.print_nodes))
-        pdn.notes = self.notes
-        return pdn
+        return self._build(names, el)
 
     def _looks_like_element(self, line: str) -> bool:
         s = line.strip()
@@ -235,6 +307,10 @@ class _Parser:
                 nb.append(t[2])
             vals = np.array(vl, dtype=np.float64)
         a, b = self.node_ids(na, nb)
+        self._check_passive(idx, vals, kind)
+        return a, b, vals
+
+    def _check_passive(self, idx, vals: np.ndarray, kind: str) -> None:
         unit = {"r": "resistance", "c": "capacitance", "l": "inductance"}[kind]
         bad = ~np.isfinite(vals) | ((vals <= 0) if kind != "c" else (vals < 0))
         if bad.any():
@@ -242,7 +318,6 @@ class _Parser:
             what = "positive" if kind != "c" else "non-negative"
             raise self.err(idx[j], f"{unit} must be {what} and finite, got {vals[j]:g}"
                            + (" (use a 0-V source for a short)" if kind == "r" else ""))
-        return a, b, vals
 
     # -------------------------------------------------------------- sources
     def _source_fields(self, k: int, line: str, kind: str, tran_ok: bool):
@@ -331,6 +406,10 @@ class _Parser:
                     np.array([r[3] for r in rows], dtype=np.float64))
         names, na, nb, vals = fast
         a, b = self.node_ids(na, nb)
+        self._vs_checked(idx, np.array(names, dtype=str), a, b, vals, el)
+
+    def _vs_checked(self, idx, names: np.ndarray, a: np.ndarray, b: np.ndarray, vals: np.ndarray,
+                    el: dict) -> None:
         same = (a == b) & (vals != 0)
         if same.any():
             j = int(np.flatnonzero(same)[0])
@@ -339,8 +418,7 @@ class _Parser:
         if gg.any():
             j = int(np.flatnonzero(gg)[0])
             raise self.err(idx[j], "voltage source between ground and ground")
-        el.update(vs_a=a, vs_b=b, vs_value=vals, vs_names=np.array(names, dtype=str))
-        self._vs_lines = idx
+        el.update(vs_a=a, vs_b=b, vs_value=vals, vs_names=names)
 
     def _isources(self, idx: list[int], el: dict) -> None:
         n = len(idx)
@@ -369,10 +447,18 @@ class _Parser:
             pwl_start[1:] = np.cumsum(counts)
         else:
             names, na, nb, vals = fast
+        self._check_finite(idx, vals)
+        a, b = self.node_ids(na, nb)
+        self._is_checked(idx, np.array(names, dtype=str), a, b, vals, kind, pulse, pwl_start, pwl_t, pwl_v, el)
+
+    def _check_finite(self, idx, vals) -> None:
         if not np.all(np.isfinite(vals)):
             j = int(np.flatnonzero(~np.isfinite(vals))[0])
             raise self.err(idx[j], "current must be finite")
-        a, b = self.node_ids(na, nb)
+
+    def _is_checked(self, idx, names: np.ndarray, a, b, vals, kind, pulse, pwl_start, pwl_t, pwl_v,
+                    el: dict) -> None:
+        self._check_finite(idx, vals)
         if (kind == WAVE_PULSE).any():
             step, stop = self.tran if self.tran else (0.0, np.inf)
             p = pulse[kind == WAVE_PULSE]
@@ -381,6 +467,6 @@ class _Parser:
                 p[miss, col] = default
             pulse[kind == WAVE_PULSE] = p
         el.update(is_a=a, is_b=b, is_value=np.asarray(vals, dtype=np.float64),
-                  is_names=np.array(names, dtype=str), is_kind=kind, is_pulse=pulse, pwl_start=pwl_start,
+                  is_names=names, is_kind=kind, is_pulse=pulse, pwl_start=pwl_start,
                   pwl_t=np.concatenate(pwl_t) if pwl_t else np.zeros(0),
                   pwl_v=np.concatenate(pwl_v) if pwl_v else np.zeros(0))

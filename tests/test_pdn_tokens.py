@@ -1,0 +1,154 @@
+"""The byte-level PDN tokeniser (eda.pdn.tokens) against the line-by-line reader, which it must equal exactly."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from eda.errors import InputError
+from eda.pdn import model, tokens
+from eda.pdn.parse import _Parser, parse_pdn
+
+_FIELDS = ("node_names", "node_net", "node_layer", "node_x", "node_y", "res_a", "res_b", "res_value", "cap_a",
+           "cap_b", "cap_value", "ind_a", "ind_b", "ind_value", "vs_a", "vs_b", "vs_value", "vs_names", "is_a",
+           "is_b", "is_value", "is_names", "is_kind", "is_pulse", "pwl_start", "pwl_t", "pwl_v")
+
+
+def _both(text: str):
+    """(byte-tokeniser result or None, line-by-line result) of one deck."""
+    data = text.encode()
+    fast = _Parser(data, "d.sp")._run_fast()
+    slow = _Parser(data, "d.sp")
+    slow._run_fast = lambda: None
+    return fast, slow.run()
+
+
+def _same(a, b) -> None:
+    for f in _FIELDS:
+        x, y = getattr(a, f), getattr(b, f)
+        assert x.dtype == y.dtype, f
+        np.testing.assert_array_equal(x, y, err_msg=f)
+    for f in ("layer_names", "title", "tran", "print_nodes", "notes"):
+        assert getattr(a, f) == getattr(b, f), f
+
+
+CONTEST = """\
+R0 n1_m1_0_0 n1_m1_4000_0 4.463529\x20
+R1 n1_m1_4800_0 n1_m1_4000_0 0.892706
+* a comment
+R2 n1_m1_4800_0 n1_m4_4800_0 1e-2
+\t* an indented comment
+I0 n1_m1_4000_0 0 2.140000e-08
+I1 n1_m1_4800_0 0 -0.0
+V0 n1_m4_4800_0 0 1.1
+.print tran v(n1_m1_0_0)
+.op
+.end
+"""
+
+IBM = """\
+* ibmpg-style
+rA1 n0_100_200 n0_300_200 0.25\r
+rA2 n0_300_200 _X_n0_300_200 2.500000e-01\r
+vpad1 _X_n0_300_200 0 1.8\r
+iB1 n0_100_200 gnd 0.002\r
+c1 n0_100_200 0 1e-15\r
+l1 _X_n0_300_200 n0_9_9 1e-12\r
+.opti post\r
+.end\r
+"""
+
+
+@pytest.mark.parametrize("deck", [CONTEST.replace("\t* an indented comment", "   "), IBM])
+def test_byte_tokeniser_equals_line_reader(deck):
+    fast, slow = _both(deck)
+    assert fast is not None, "this deck has the common shape: the byte tokeniser must take it"
+    _same(fast, slow)
+
+
+@pytest.mark.parametrize("deck", [
+    CONTEST,  # an indented non-blank line
+    "R1 a b 2k\nV1 a 0 1\n",  # a suffixed value
+    "R1 a b\n+ 1\nV1 a 0 1\n",  # a continuation line
+    "R1 a b 1 ; note\nV1 a 0 1\n",  # an inline comment
+    "R1 a b 1\nI1 a 0 pulse(0 1m 0 1n 1n 5n 10n)\n.tran 1n 20n\nV1 b 0 1\n",  # a waveform
+    "R1 a\u00e9 b 1\nV1 a\u00e9 0 1\n",  # non-ASCII
+    "R1 a b 1\rR2 b c 1\nV1 a 0 1\n",  # a lone carriage return (a line break for str.splitlines)
+])
+def test_other_shapes_take_the_line_reader(deck):
+    fast, slow = _both(deck)
+    assert fast is None
+    assert slow.n_nodes > 0
+
+
+def test_errors_name_the_same_line_either_way():
+    deck = "* t\nR1 a b 1\nR2 b c -3\nV1 a 0 1\n"
+    assert tokens.scan(deck.encode(), first_line=1) is not None
+    with pytest.raises(InputError) as e:
+        parse_pdn(deck, file="bad.sp")
+    assert (e.value.file, e.value.line) == ("bad.sp", 3) and "positive" in str(e.value)
+
+
+def test_a_hash_collision_is_caught_and_falls_back(monkeypatch):
+    """Every name hashed alike: the exact row check refuses to merge them and the line reader runs instead."""
+    rows = np.zeros((4, 8), dtype=np.uint8)
+    rows[:, 0] = [49, 50, 49, 51]
+    ids, urows = tokens._intern(rows)
+    assert ids.tolist() == [0, 1, 0, 2] and len(urows) == 3
+    deck = CONTEST.replace("\t* an indented comment\n", "")
+    want = parse_pdn(deck)
+    monkeypatch.setattr(tokens, "_HASH_MUL", 0)
+    assert tokens._intern(rows) is None
+    assert tokens.scan(deck.encode()) is None
+    _same(parse_pdn(deck), want)
+
+
+def test_parse_floats_equals_python_float():
+    rng = random.Random(5)
+    toks = []
+    for _ in range(20000):
+        r = rng.random()
+        if r < 0.3:
+            t = f"{rng.uniform(-1e3, 1e3):.{rng.randint(0, 9)}f}"
+        elif r < 0.6:
+            t = f"{rng.uniform(-10, 10) * 10 ** rng.randint(-30, 30):.{rng.randint(0, 8)}e}"
+        elif r < 0.7:
+            t = str(rng.randint(-10 ** 19, 10 ** 19))
+        else:
+            t = rng.choice(["1.", "-.5", ".5", "+3", "1e5", "1E+05", "2.5E-3", "0", "-0", "0.0001", "1e-300",
+                            "1e308", "00012.500", "4.463529", "2.140000e-08"])
+        toks.append(t)
+    width = max(map(len, toks))
+    m = np.zeros((len(toks), width), dtype=np.uint8)
+    for i, t in enumerate(toks):
+        m[i, :len(t)] = np.frombuffer(t.encode(), dtype=np.uint8)
+    got = tokens.parse_floats(m)
+    want = np.array([float(t) for t in toks])
+    assert np.array_equal(got, want) and np.array_equal(np.signbit(got), np.signbit(want))
+    for junk in ("2k", "1e", "e5", "1..2", "--1", "1-2", "abc", "1e5.5"):
+        row = np.zeros((1, 8), dtype=np.uint8)
+        row[0, :len(junk)] = np.frombuffer(junk.encode(), dtype=np.uint8)
+        assert tokens.parse_floats(row) is None, junk
+
+
+def test_decode_names_columns_equal_the_regular_expression():
+    rng = random.Random(7)
+    names = ["".join(rng.choice("nN_m1-0X9Ma_") for _ in range(rng.randint(1, 14))) for _ in range(3000)]
+    names += [f"n{rng.randint(0, 12)}_{rng.choice(['m1', 'M4', 'met2', 'li1', 'm10'])}_{rng.randint(-50, 10 ** 7)}_"
+              f"{rng.randint(0, 10 ** 6)}" for _ in range(2000)]
+    names += [f"n{rng.randint(0, 3)}_{rng.randint(0, 999)}_{rng.randint(0, 999)}" for _ in range(1000)]
+    names += [f"_X_n{rng.randint(0, 3)}_{rng.randint(0, 999)}_{rng.randint(0, 999)}" for _ in range(200)]
+    names += [f"n1_{rng.randint(0, 99)}_{rng.randint(0, 99)}_m{rng.randint(1, 9)}" for _ in range(500)]
+    names += ["n1_verylonglayername_1_2", "n12345678901234567_1_2", "n1_m1_-5_6", "0", "vdd", "n1__3_4"]
+    arr = np.array(names)
+    got = model.decode_names(arr)
+    net, lay, x, y = model._decode_regex(arr)
+    order = sorted({t for t in lay if t}, key=lambda t: (model._metal_number(t), t))
+    want_layer = np.array([order.index(t) if t else -1 for t in lay], dtype=np.int16)
+    np.testing.assert_array_equal(got[0], net)
+    np.testing.assert_array_equal(got[1], want_layer)
+    np.testing.assert_array_equal(got[2], x)
+    np.testing.assert_array_equal(got[3], y)
+    assert got[4] == order
