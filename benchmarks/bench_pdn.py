@@ -13,7 +13,10 @@ Cases (each in its own process so that peak memory is its own):
    grid written IBM style (``n<layer>_<x>_<y>`` names, no layer token), with and without pictures; the
    phase times come from ``summary.json``. Wall and CPU seconds, and the load average, are recorded.
 
-Usage: ``python benchmarks/bench_pdn.py [--quick] [--ngspice-cap S] [--skip-rcm] [--only e2e]``.
+5. ``parse``: the byte tokeniser against the line-by-line reader (the parser before it) on the same 130k-node
+   deck, contest and IBM naming, interleaved runs, identical results checked.
+
+Usage: ``python benchmarks/bench_pdn.py [--quick] [--ngspice-cap S] [--skip-rcm] [--only e2e|parse]``.
 """
 
 from __future__ import annotations
@@ -129,6 +132,43 @@ def case_transient(n_nodes: int, steps: int) -> dict:
             "worst_drop_mV": res.worst * 1e3, "peak_gb": _peak_gb()}
 
 
+def case_parse(n_nodes: int, repeats: int = 5) -> dict:
+    """Byte tokeniser vs the line-by-line reader (the parser before it) on one deck, interleaved, same results."""
+    import numpy as np
+
+    from eda.pdn.grid import grid_for_nodes, make_grid
+    from eda.pdn.parse import read_pdn
+    from eda.pdn.write import write_pdn
+
+    out: dict = {}
+    pdn = make_grid(grid_for_nodes(n_nodes, pad_pitch_um=100, total_current=0.5, seed=2))
+    with tempfile.TemporaryDirectory() as d:
+        decks = {"contest_style": write_pdn(pdn, Path(d) / "grid.sp"),
+                 "ibm_style": write_pdn(_ibm_style(pdn), Path(d) / "ibm.sp")}
+        for name, deck in decks.items():
+            times: dict[str, list] = {"byte_tokeniser": [], "line_reader": []}
+            res = {}
+            for _ in range(repeats):
+                for key, fast in (("byte_tokeniser", True), ("line_reader", False)):
+                    t, c = time.perf_counter(), time.process_time()
+                    res[key] = read_pdn(deck, byte_tokeniser=fast)
+                    times[key].append((time.perf_counter() - t, time.process_time() - c))
+            a, b = res["byte_tokeniser"], res["line_reader"]
+            fields = ("node_names", "node_x", "node_y", "node_layer", "res_a", "res_b", "res_value", "is_a", "is_value",
+                      "vs_a", "vs_value")
+            same = a.layer_names == b.layer_names and all(
+                np.array_equal(getattr(a, f), getattr(b, f), equal_nan=getattr(a, f).dtype.kind == "f") for f in fields)
+            best = {k: (min(w for w, _ in v), min(c for _, c in v)) for k, v in times.items()}
+            out[name] = {"nodes": a.n_nodes, "lines": sum(1 for _ in open(deck)), "same_result": bool(same),
+                         **{f"{k}_s": w for k, (w, _) in best.items()},
+                         **{f"{k}_cpu_s": c for k, (_, c) in best.items()},
+                         "speedup": best["line_reader"][0] / best["byte_tokeniser"][0],
+                         "speedup_cpu": best["line_reader"][1] / best["byte_tokeniser"][1]}
+            print(f"  {name}: {out[name]}", flush=True)
+    out["load_average"] = list(__import__("os").getloadavg())
+    return out
+
+
 def _ibm_style(pdn):
     """The same network with IBM power-grid names (``n<layer number>_<x>_<y>``, no layer token)."""
     from dataclasses import replace
@@ -208,6 +248,9 @@ def targets(out: dict) -> dict:
         "transient_one_factorisation": tr.get("factorizations") == 1,
         "e2e_irdrop_solve_ibmpg2_size_under_1s": out.get("e2e", {}).get("ibm_style_no_pictures", {})
         .get("best", {}).get("wall_s", 1e9) <= 1.0,
+        "parse_3x_faster_same_result": all(out.get("parse", {}).get(k, {}).get("speedup", 0) >= 3.0
+                                           and out.get("parse", {}).get(k, {}).get("same_result", False)
+                                           for k in ("contest_style", "ibm_style")),
     }
 
 
@@ -218,15 +261,16 @@ def main() -> None:
     ap.add_argument("--skip-rcm", action="store_true", help="skip the (slow) RCM ordering")
     ap.add_argument("--skip-ngspice", action="store_true",
                     help="with --only ibmpg2: keep the saved ngspice comparison (from its own run)")
-    ap.add_argument("--only", choices=("ibmpg2", "static_1p7m", "transient_1m", "e2e"),
+    ap.add_argument("--only", choices=("ibmpg2", "static_1p7m", "transient_1m", "e2e", "parse"),
                     help="run one case and update it in the saved results")
     a = ap.parse_args()
     if a.only:
         old = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
         fn, size = {"ibmpg2": (case_ibmpg2, 130_000), "static_1p7m": (case_static_large, 1_700_000),
-                    "transient_1m": (case_transient, 1_000_000), "e2e": (case_e2e, 130_000)}[a.only]
+                    "transient_1m": (case_transient, 1_000_000), "e2e": (case_e2e, 130_000),
+                    "parse": (case_parse, 130_000)}[a.only]
         args = (size, a.ngspice_cap, a.skip_rcm, a.skip_ngspice) if a.only == "ibmpg2" \
-            else (size,) if a.only in ("static_1p7m", "e2e") else (size, 100)
+            else (size,) if a.only in ("static_1p7m", "e2e", "parse") else (size, 100)
         prev = old.get(a.only, {})
         old[a.only] = run_isolated(fn, *args)
         old[a.only]["load_average"] = list(__import__("os").getloadavg())
@@ -256,6 +300,8 @@ def main() -> None:
     print(f"== transient {sizes[2]} nodes, 100 steps", flush=True)
     out["transient_1m"] = run_isolated(case_transient, sizes[2], 100)
     print(json.dumps(out["transient_1m"], indent=1, default=float), flush=True)
+    print(f"== parsing, byte tokeniser vs line reader, {sizes[0]} nodes", flush=True)
+    out["parse"] = run_isolated(case_parse, sizes[0])
     print(f"== eda irdrop solve end to end, {sizes[0]} nodes", flush=True)
     out["e2e"] = run_isolated(case_e2e, sizes[0])
     out["load_average_at_end"] = list(__import__("os").getloadavg())

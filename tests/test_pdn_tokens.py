@@ -18,11 +18,7 @@ _FIELDS = ("node_names", "node_net", "node_layer", "node_x", "node_y", "res_a", 
 
 def _both(text: str):
     """(byte-tokeniser result or None, line-by-line result) of one deck."""
-    data = text.encode()
-    fast = _Parser(data, "d.sp")._run_fast()
-    slow = _Parser(data, "d.sp")
-    slow._run_fast = lambda: None
-    return fast, slow.run()
+    return _Parser(text.encode(), "d.sp")._run_fast(), parse_pdn(text, "d.sp", byte_tokeniser=False)
 
 
 def _same(a, b) -> None:

@@ -35,22 +35,23 @@ _GROUND = ("0", "gnd", "GND")
 _KINDS = "rclvi"
 
 
-def read_pdn(path: str | Path) -> PDN:
+def read_pdn(path: str | Path, byte_tokeniser: bool = True) -> PDN:
     """Read a PDN deck from a file (see :func:`parse_pdn`)."""
     path = Path(path)
     try:
         data = path.read_bytes()
     except OSError as e:
         raise InputError(f"cannot read PDN deck: {e.strerror}", file=path) from None
-    return _Parser(data, path).run()
+    return _Parser(data, path, byte_tokeniser).run()
 
 
-def parse_pdn(text: str, file: str | Path | None = None) -> PDN:
+def parse_pdn(text: str, file: str | Path | None = None, byte_tokeniser: bool = True) -> PDN:
     """Parse a PDN SPICE deck held in a string.
 
     Args:
         text: the deck.
         file: file name used in error messages.
+        byte_tokeniser: ``False`` forces the line-by-line reader (same result; for checks and benchmarks).
 
     Returns:
         The :class:`~eda.pdn.model.PDN`.
@@ -58,7 +59,7 @@ def parse_pdn(text: str, file: str | Path | None = None) -> PDN:
     Raises:
         InputError: malformed lines, unknown elements, bad values; naming file:line.
     """
-    return _Parser(text.encode("utf-8", errors="replace"), file).run()
+    return _Parser(text.encode("utf-8", errors="replace"), file, byte_tokeniser).run()
 
 
 
@@ -89,9 +90,10 @@ class _ByteLines:
 
 
 class _Parser:
-    def __init__(self, data: bytes, file):
+    def __init__(self, data: bytes, file, byte_tokeniser: bool = True):
         self.file = str(file) if file is not None else None
         self.data = data
+        self.byte_tokeniser = byte_tokeniser
         self.lines = None
         self._plus = False
         self.lineno: list[int] | None = None  # original 1-based numbers after joining continuations
@@ -121,7 +123,7 @@ class _Parser:
 
     # -------------------------------------------------------------- main
     def run(self) -> PDN:
-        pdn = self._run_fast()
+        pdn = self._run_fast() if self.byte_tokeniser else None
         if pdn is not None:
             return pdn
         text = self.data.decode("utf-8", errors="replace")
