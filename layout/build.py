@@ -57,8 +57,8 @@ def params_from_pareto(path: Path | str, pick: int) -> MacroParams:
     """Read design ``pick`` of an exploration's ``pareto.json`` as macro params.
 
     Raises:
-        InputError: missing file/fields, a bad index, or a design the layout cannot build
-            (ADC sharing > 1: this generator places one ADC per column).
+        InputError: missing file/fields or a bad index (the design's own limits are checked by
+            :meth:`MacroParams.validate` when it is built).
     """
     path = Path(path)
     if not path.is_file():
@@ -81,11 +81,11 @@ def params_from_pareto(path: Path | str, pick: int) -> MacroParams:
     except (KeyError, TypeError, ValueError) as e:
         raise InputError(f"design {pick}: field params.{e.args[0] if e.args else '?'} missing or not an integer",
                          file=path) from None
-    share = int(pr.get("adc_share", 1))
-    if share != 1:
-        raise InputError(f"design {pick}: params.adc_share={share}; the layout generator places one ADC per "
-                         "column (adc_share 1) — pick a design with adc_share 1", file=path)
-    return MacroParams(rows, cols, local, bits)
+    try:
+        share = int(pr.get("adc_share", 1))
+    except (TypeError, ValueError):
+        raise InputError(f"design {pick}: field params.adc_share is not an integer", file=path) from None
+    return MacroParams(rows, cols, local, bits, share)
 
 
 def build(params: MacroParams, out: Path | str, lib: CellLibrary | None = None, check: bool = True,
@@ -133,7 +133,8 @@ def build(params: MacroParams, out: Path | str, lib: CellLibrary | None = None, 
     bits = params.rows * params.cols
     area = m.width_um * m.height_um
     summary = {
-        "params": {"rows": params.rows, "cols": params.cols, "local": params.local, "adc_bits": params.adc_bits},
+        "params": {"rows": params.rows, "cols": params.cols, "local": params.local, "adc_bits": params.adc_bits,
+                   "adc_share": params.adc_share},
         "cell_library": str(lib.path), "library_overrides": lib.overrides,
         "width_um": round(m.width_um, 3), "height_um": round(m.height_um, 3),
         "area_um2": round(area, 1), "area_mm2": round(area / 1e6, 5),

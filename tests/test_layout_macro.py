@@ -236,9 +236,8 @@ def test_from_pareto(tmp_path):
     f = tmp_path / "pareto.json"
     f.write_text(json.dumps(designs))
     p = params_from_pareto(f, 1)
-    assert (p.rows, p.cols, p.local, p.adc_bits) == (8, 2, 2, 2)
-    with pytest.raises(InputError, match="adc_share"):
-        params_from_pareto(f, 0)
+    assert (p.rows, p.cols, p.local, p.adc_bits, p.adc_share) == (8, 2, 2, 2, 1)
+    assert params_from_pareto(f, 0).adc_share == 2  # shared designs build (tests/test_layout_macro_share.py)
     with pytest.raises(InputError, match="out of range"):
         params_from_pareto(f, 5)
     r = CliRunner().invoke(app, ["acim", "build", "--from-pareto", str(f), "--pick", "1", "--rows", "16",

@@ -100,14 +100,16 @@ def _explored_design(rows: int, cols: int, local: int | None, adc_bits: int | No
     d = dse.pick(designs, ["snr_db>=20"], "min:area_mm2")
     _print_design("default design", d)
     q = d["params"]
-    return MacroParams(rows, cols, int(q["local_array"]), int(q["adc_bits"]))
+    return MacroParams(rows, cols, int(q["local_array"]), int(q["adc_bits"]), int(q.get("adc_share", 1)))
 
 
 @app.command()
 def build(rows: int = typer.Option(None, "--rows", help="Array rows H."),
-          cols: int = typer.Option(None, "--cols", help="Array columns W (one SAR ADC per column)."),
+          cols: int = typer.Option(None, "--cols", help="Array columns W."),
           local: int = typer.Option(None, "--local", help="Local array size L (bitcells per compute cell)."),
-          adc_bits: int = typer.Option(None, "--adc-bits", help="SAR ADC bits B."),
+          adc_bits: int = typer.Option(None, "--adc-bits", help="SAR ADC bits B (1-8)."),
+          adc_share: int = typer.Option(None, "--adc-share", help="Columns sharing one SAR ADC through a column "
+                                        "multiplexer (divides --cols; default 1, or the explored pick's)."),
           from_pareto: Path = typer.Option(None, "--from-pareto", callback=in_file,
                                            help="pareto.json of `eda acim explore`."),
           pick: int = typer.Option(0, "--pick", help="Design index in --from-pareto."),
@@ -128,7 +130,7 @@ def build(rows: int = typer.Option(None, "--rows", help="Array rows H."),
     from eda.layout.library import load_library
     from eda.layout.macro import MacroParams
 
-    given = {"rows": rows, "cols": cols, "local": local, "adc_bits": adc_bits}
+    given = {"rows": rows, "cols": cols, "local": local, "adc_bits": adc_bits, "adc_share": adc_share}
     for k, v in given.items():
         if v is not None and v < 1:
             raise InputError(f"{v}: expected a positive integer", file="--" + k.replace("_", "-"))
@@ -141,9 +143,11 @@ def build(rows: int = typer.Option(None, "--rows", help="Array rows H."),
     elif local is None or adc_bits is None:
         p = _explored_design(64 if rows is None else rows, 64 if cols is None else cols, local, adc_bits, cells)
     else:
-        p = MacroParams(64 if rows is None else rows, 64 if cols is None else cols, local, adc_bits)
+        p = MacroParams(64 if rows is None else rows, 64 if cols is None else cols, local, adc_bits,
+                        1 if adc_share is None else adc_share)
     s = run_build(p, out, lib=load_library(cells), check=check, render=render, force=force)
-    typer.echo(f"{p.rows}x{p.cols} L={p.local} B={p.adc_bits}: {s['width_um']:.1f} x {s['height_um']:.1f} µm = "
+    typer.echo(f"{p.rows}x{p.cols} L={p.local} B={p.adc_bits} S={p.adc_share}: "
+               f"{s['width_um']:.1f} x {s['height_um']:.1f} µm = "
                f"{s['area_mm2']:.4f} mm², {s['um2_per_bit']:.1f} µm²/bit ({s['F2_per_bit']:.0f} F²/bit)")
     state = {True: "clean", False: "FAILED", None: "not run"}
     typer.echo(f"DRC {state[s['drc_clean']]}, LVS {state[s['lvs_clean']]}; times {s['times_s']} → {out}")
