@@ -356,25 +356,27 @@ def compose_oscillator(rng: random.Random, flip: bool) -> tuple[list[Device], st
     return b.devs, "oscillator"
 
 
+def _mirror_leg(b: _B, d: str, ref: str, cascode: bool, x: str | None = None) -> str | None:
+    """One leg of a mirror from ``d`` to LO gated by ``ref``; cascoded: over a new mid net whose lower device
+    is gated by ``x`` (the reference leg: by its own mid net, returned)."""
+    if not cascode:
+        b.m("n", d, ref, "LO")
+        return None
+    mid = b.net()
+    b.m("n", d, ref, mid)
+    b.m("n", mid, x or mid, "LO")
+    return mid
+
+
 def compose_mirror(rng: random.Random, flip: bool) -> tuple[list[Device], str]:
     b = _B(flip)
     k = rng.randint(1, 12)
     cascode = rng.random() < 0.4
     ref = "IB1"
-    if cascode:
-        x = b.net()
-        b.m("n", ref, ref, x)
-        b.m("n", x, x, "LO")
-    else:
-        b.m("n", ref, ref, "LO")
+    x = _mirror_leg(b, ref, ref, cascode)
     for i in range(k):
         out = f"VOUT{i + 1}" if i < 8 else b.net()
-        if cascode:
-            y = b.net()
-            b.m("n", out, ref, y)
-            b.m("n", y, x, "LO")
-        else:
-            b.m("n", out, ref, "LO")
+        _mirror_leg(b, out, ref, cascode, x)
         load = rng.choice(["R", "P"])
         if load == "R":
             b.two("R", "HI", out)
