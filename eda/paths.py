@@ -9,37 +9,31 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+#: The shipped data folders: attribute name → what it holds (each is ``PATHS.data / name``).
+FOLDERS: dict[str, str] = {
+    "netlists": "Example SPICE netlists.",
+    "pdn": "Example PDN decks.",
+    "topologies": "Built-in analog topology library (and the standard cells the public data set uses).",
+    "cells": "Default ACIM cell library (sky130).",
+    "models": "Pretrained checkpoints.",
+}
+
+
+def _folder(name: str) -> property:
+    return property(lambda self: self.data / name, doc=FOLDERS[name])
+
 
 @dataclass(frozen=True)
 class Paths:
-    """Locations of shipped data. Use :data:`PATHS`; do not build string paths elsewhere."""
+    """Locations of shipped data (one property per entry of :data:`FOLDERS`). Use :data:`PATHS`; do not
+    build string paths elsewhere."""
 
     data: Path
-
-    @property
-    def netlists(self) -> Path:
-        """Example SPICE netlists."""
-        return self.data / "netlists"
-
-    @property
-    def pdn(self) -> Path:
-        """Example PDN decks."""
-        return self.data / "pdn"
-
-    @property
-    def topologies(self) -> Path:
-        """Built-in analog topology library."""
-        return self.data / "topologies"
-
-    @property
-    def cells(self) -> Path:
-        """Default ACIM cell library (sky130)."""
-        return self.data / "cells"
-
-    @property
-    def models(self) -> Path:
-        """Pretrained checkpoints."""
-        return self.data / "models"
+    netlists = _folder("netlists")
+    pdn = _folder("pdn")
+    topologies = _folder("topologies")
+    cells = _folder("cells")
+    models = _folder("models")
 
 
 PATHS = Paths(data=Path(str(resources.files("eda.data"))))

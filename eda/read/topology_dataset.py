@@ -32,38 +32,8 @@ __all__ = ["Topology", "flatten", "parse_topology", "read_topology", "read_netli
 _TYPE_RE = re.compile(r"^\*\.type\s+(\S+)", re.MULTILINE)
 
 #: Standard digital cells as the public data set's ``N_full.cir`` files define them (pin order
-#: included), used when a circuit instantiates one without defining it.
-STANDARD_CELLS = """
-.subckt INVERTER A Q VDD VSS
-M0 (Q A VDD VDD) pmos4
-M1 (Q A VSS VSS) nmos4
-.ends INVERTER
-.subckt TRANSMISSION_GATE A B C VDD VSS
-M0 (A net8 B VDD) pmos4
-M1 (A C B VSS) nmos4
-I0 (C net8 VDD VSS) INVERTER
-.ends TRANSMISSION_GATE
-.subckt NAND A B Q VDD VSS
-M1 (Q B VDD VDD) pmos4
-M0 (Q A VDD VDD) pmos4
-M3 (net10 B VSS VSS) nmos4
-M2 (Q A net10 VSS) nmos4
-.ends NAND
-.subckt NOR A B Q VDD VSS
-M1 (Q A net5 VDD) pmos4
-M0 (net5 B VDD VDD) pmos4
-M3 (Q B VSS VSS) nmos4
-M2 (Q A VSS VSS) nmos4
-.ends NOR
-.subckt XOR A B VDD VSS Y
-M4 (Y A B VDD) pmos4
-M2 (Y B A VDD) pmos4
-M0 (net8 A VDD VDD) pmos4
-M5 (Y net8 B VSS) nmos4
-M3 (Y B net8 VSS) nmos4
-M1 (net8 A VSS VSS) nmos4
-.ends XOR
-"""
+#: included), used when a circuit instantiates one without defining it: a SPICE file beside the library.
+STANDARD_CELLS: Path = PATHS.topologies / "standard_cells.sp"
 _standard: list[Subckt] | None = None
 
 
@@ -71,7 +41,7 @@ def standard_cells() -> list[Subckt]:
     """The :data:`STANDARD_CELLS` subcircuits (parsed once)."""
     global _standard
     if _standard is None:
-        _standard = parse_spice(STANDARD_CELLS, "<standard cells>", title=False).subckts
+        _standard = parse_spice(STANDARD_CELLS.read_text(), str(STANDARD_CELLS), title=False).subckts
     return _standard
 
 
