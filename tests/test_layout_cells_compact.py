@@ -6,8 +6,8 @@ binary or ../shared/decks is absent."""
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
-from pathlib import Path
 
 import gdstk
 import klayout.db as db
@@ -140,8 +140,8 @@ def test_lvs_catches_a_missing_cross_coupling_contact(tmp_path, cell_gds):
     ly.write(str(tmp_path / "m.gds"))
     assert not run_lvs(tmp_path / "m.gds", _cell_circuit()).clean
     # and a wrong schematic width is caught on the unmutated layout
-    c = _cell_circuit()
-    c.devices[0].params["W"] = 0.84
+    c = _cell_circuit()  # (a copy: the cached cell's devices must not change)
+    c.devices[0] = dataclasses.replace(c.devices[0], params={**c.devices[0].params, "W": 0.84})
     assert not run_lvs(cell_gds, c).clean
 
 
@@ -203,19 +203,12 @@ def test_template_cell_keeps_the_macro_contract(tmp_path):
 
 
 def test_small_macro_with_the_hand_drawn_bitcell_is_clean(tmp_path):
-    """A 4x2 macro whose library's bitcell is the hand-drawn one: DRC and LVS clean, rows 3.88 µm."""
-    sys_path = str(Path(__file__).resolve().parent.parent / "benchmarks")
-    import sys
-
-    sys.path.insert(0, sys_path)
-    try:
-        from bench_bitcell8t import _library
-    finally:
-        sys.path.remove(sys_path)
-    from eda.layout.library import load_library
+    """A 4x2 macro from a library written from the cell code (whose bitcell is the hand-drawn one):
+    DRC and LVS clean, bitcell rows 3.88 µm."""
+    from eda.layout.library import load_library, write_library
     from eda.layout.macro import MacroParams, build_macro
 
-    lib = load_library(_library(tmp_path / "lib", "hand"))
+    lib = load_library(write_library(tmp_path / "lib"))
     assert lib.cell("bitcell").height_um == 3.88 and lib.cell("wl_driver").height_um == 3.88
     m = build_macro(MacroParams(4, 2, 2, 1), lib)
     m.library.write_gds(str(tmp_path / "m.gds"))
