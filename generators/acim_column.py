@@ -41,13 +41,15 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import replace
+from typing import Any, ClassVar, Literal
 
 import numpy as np
+from pydantic import Field, model_validator
 
 from eda.circuit import Circuit, Device, Model, Subckt, Waveform
 from eda.errors import InputError
+from eda.generators.acim_params import ParamsModel
 
 MODEL_SETS = ("sky130", "generic")
 _TR = 50e-12  # edge time of every testbench source
@@ -102,49 +104,32 @@ def _wl_keys(d: Device) -> tuple[str | None, str | None]:
     return keys.get("w"), keys.get("l")
 
 
-@dataclass(frozen=True)
-class ColumnBench:
-    """One column conversion testbench.
+class ColumnBench(ParamsModel):
+    """One column conversion testbench (:class:`eda.params.Params` style; errors :class:`ParamError`
+    ``field '...'`` in ``acim column``)."""
 
-    Attributes:
-        adc_bits: SAR resolution B.
-        n_caps: compute caps per column N (``2**B`` must divide it); default ``2**B``.
-        local: bitcells per compute cell L (only row 0 of each local array is driven).
-        vdd: supply (V); VREFP = VDD, VREFN = 0.
-        vcm: compute-line reset level (V); default VDD/2 (CL then swings within VCM ± N·v_u/2 ≈ the rails).
-        t_sclk: SCLK period (s).
-        corner, temp_c, models: device models (see the module docstring).
-        c_par_fF: compute-line parasitic assumed when setting INN (comparator gate etc.); only
-            places the thresholds, the transfer is measured.
-    """
+    where: ClassVar[str] = "acim column"
+    adc_bits: int = Field(3, ge=1, le=8, description="SAR resolution B")
+    n_caps: int | None = Field(None, ge=2, description="compute caps per column N (2**B must divide it); "
+                               "default 2**B")
+    local: int = Field(1, ge=1, le=64, description="bitcells per compute cell L (only row 0 of each local array "
+                       "is driven)")
+    vdd: float = Field(1.8, ge=0.8, le=2.0, description="supply (V); VREFP = VDD, VREFN = 0")
+    vcm: float | None = Field(None, gt=0, description="compute-line reset level (V); default VDD/2 (CL then "
+                              "swings within VCM ± N·v_u/2 ≈ the rails)")
+    t_sclk: float = Field(2e-9, gt=0, description="SCLK period (s)")
+    corner: str = Field("tt", description="process corner (see the module docstring)")
+    temp_c: float = Field(27.0, description="temperature (°C)")
+    models: Literal[MODEL_SETS] = Field("sky130", description="device models: " + ", ".join(MODEL_SETS))
+    c_par_fF: float = Field(1.0, ge=0, description="compute-line parasitic assumed when setting INN (comparator "
+                            "gate etc.); only places the thresholds, the transfer is measured")
+    extra: dict = Field(default_factory=dict, description="free-form settings carried with the bench")
 
-    adc_bits: int = 3
-    n_caps: int | None = None
-    local: int = 1
-    vdd: float = 1.8
-    vcm: float | None = None
-    t_sclk: float = 2e-9
-    corner: str = "tt"
-    temp_c: float = 27.0
-    models: str = "sky130"
-    c_par_fF: float = 1.0
-    extra: dict = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        for name in ("adc_bits", "local"):
-            v = getattr(self, name)
-            if not (isinstance(v, int) and 1 <= v <= 8 * (name == "adc_bits") + 64 * (name == "local")):
-                raise InputError(f"field '{name}': {v!r}; expected an integer in range", file="acim column")
-        n = self.caps
-        if n < 2 or n % 2 ** self.adc_bits:
-            raise InputError(f"field 'n_caps': {n}; 2**adc_bits = {2 ** self.adc_bits} must divide it",
-                             file="acim column")
-        if not (0.8 <= self.vdd <= 2.0 and self.t_sclk > 0):
-            raise InputError("fields 'vdd', 't_sclk': need 0.8 <= vdd <= 2, "
-                             "t_sclk > 0", file="acim column")
-        if self.models not in MODEL_SETS:
-            raise InputError(f"field 'models': {self.models!r}; expected one of {', '.join(MODEL_SETS)}",
-                             file="acim column")
+    @model_validator(mode="after")
+    def _dac_fits(self) -> ColumnBench:
+        if self.caps % 2 ** self.adc_bits:
+            raise self.param_error("n_caps", f"{self.caps}; 2**adc_bits = {2 ** self.adc_bits} must divide it")
+        return self
 
     @property
     def caps(self) -> int:

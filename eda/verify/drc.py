@@ -262,17 +262,11 @@ def run_drc(gds: str | Path | db.Layout, tech: Technology | str = "sky130", top:
         locs: list[tuple[float, float, float, float]] = []
         flat_ep = ep.flatten() if ep is not None else None
         flat_poly = poly.flatten() if poly is not None else None
-        if flat_ep is not None:
-            for e in flat_ep.each():
+        for flat in (flat_ep, flat_poly):  # edge pairs first, then polygons, up to max_locations boxes
+            for shape in (flat.each() if flat is not None else ()):
                 if len(locs) >= max_locations:
                     break
-                b = e.bbox()
-                locs.append((b.left * dbu, b.bottom * dbu, b.right * dbu, b.top * dbu))
-        if flat_poly is not None:
-            for p in flat_poly.each():
-                if len(locs) >= max_locations:
-                    break
-                b = p.bbox()
+                b = shape.bbox()
                 locs.append((b.left * dbu, b.bottom * dbu, b.right * dbu, b.top * dbu))
         count = (flat_ep.count() if flat_ep is not None else 0) + (flat_poly.count() if flat_poly is not None else 0)
         violations.append(DrcViolation(rule.name, rule.text, count, locs))

@@ -323,20 +323,14 @@ def run_lvs(gds: str | Path | db.Layout, reference: Circuit | str | Path, tech: 
             nm = (a or b).name if (a or b) is not None else "?"
             if st is not None and str(st) not in ("Match", "MatchWithWarning", "Skipped"):
                 mismatches.append(f"circuit {nm}: {st}")
-            for np_ in xref.each_net_pair(cp):
-                if str(np_.status()) not in ("Match", "MatchWithWarning"):
-                    na = np_.first().expanded_name() if np_.first() else "-"
-                    nb = np_.second().expanded_name() if np_.second() else "-"
-                    mismatches.append(f"{nm}: net {na} ↔ {nb}: {np_.status()}")
-                    if len(mismatches) > 50:
-                        break
-            for dp in xref.each_device_pair(cp):
-                if str(dp.status()) not in ("Match", "MatchWithWarning"):
-                    da = dp.first().expanded_name() if dp.first() else "-"
-                    dbn = dp.second().expanded_name() if dp.second() else "-"
-                    mismatches.append(f"{nm}: device {da} ↔ {dbn}: {dp.status()}")
-                    if len(mismatches) > 80:
-                        break
+            for what, pairs, most in (("net", xref.each_net_pair, 50), ("device", xref.each_device_pair, 80)):
+                for pr in pairs(cp):
+                    if str(pr.status()) not in ("Match", "MatchWithWarning"):
+                        na = pr.first().expanded_name() if pr.first() else "-"
+                        nb = pr.second().expanded_name() if pr.second() else "-"
+                        mismatches.append(f"{nm}: {what} {na} ↔ {nb}: {pr.status()}")
+                        if len(mismatches) > most:
+                            break
         if not mismatches:
             mismatches.append("netlists differ (see the .lvsdb)")
     if report is not None:
