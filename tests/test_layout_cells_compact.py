@@ -7,12 +7,11 @@ binary or ../shared/decks is absent."""
 from __future__ import annotations
 
 import dataclasses
-import shutil
 
 import gdstk
 import klayout.db as db
 import pytest
-from conftest import shared_path
+from test_verify_deck import deck  # noqa: F401  (the precheck-deck fixture: skips without klayout or decks)
 
 from eda.circuit import Circuit
 from eda.layout import bitcell8t as B
@@ -22,13 +21,6 @@ from eda.verify.drc import run_drc
 from eda.verify.lvs import run_lvs
 
 T = sky130()
-
-
-@pytest.fixture(scope="module")
-def deck(shared):
-    if shutil.which("klayout") is None:
-        pytest.skip("the klayout binary is not installed (apt-get install klayout)")
-    return shared_path(shared, "decks/sky130A_mr.drc")
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +101,7 @@ def test_inprocess_drc_flags_licon_npc_mutations(tmp_path, cell_gds, what):
     assert _flagged(r, MUTATIONS[what][0], where), [(v.rule, v.locations[:2]) for v in r.violations]
 
 
-def test_deck_clean_on_array_and_flags_mutations(tmp_path, array22, cell_gds, deck):
+def test_deck_clean_on_array_and_flags_mutations(tmp_path, array22, cell_gds, deck):  # noqa: F811
     """One deck run on the 2x2 mirrored array (clean), one on a cell with both mutations."""
     r = run_deck(array22[0], deck)
     assert r.clean, [(v.rule, v.count, v.locations[:2]) for v in r.violations]
