@@ -33,8 +33,8 @@ def solve(deck: Path = typer.Argument(..., help=CASE_HELP),
                                      help="Transient stop time (s); default from .tran."),
           integration: str = typer.Option("trap", parser=choice("trap", "be"), help="trap | be (dynamic mode)."),
           dbu_per_um: float = typer.Option(None, "--dbu-per-um", parser=float_range(0, lo_open=True), help=DBU_HELP),
-          map_method: str = typer.Option("contest", "--map-method", parser=choice("contest", "tile-max"),
-                                         help="IR-drop map: contest (cubic griddata, m1 nodes) | tile-max."),
+          map_method: str = typer.Option("contest", "--map-method", parser=choice("contest", "griddata", "tile-max"),
+                                         help="IR-drop map: contest (the generator's method) | griddata | tile-max."),
           pictures: bool = typer.Option(True, "--pictures/--no-pictures", help="Write PNG pictures.")) -> None:
     """Solve DECK exactly: voltages.csv, ir_drop_map.csv, ir_drop.png, summary.json (+ waveforms)."""
     from eda.pdn.pipeline import solve_to_dir
@@ -63,8 +63,8 @@ def solve(deck: Path = typer.Argument(..., help=CASE_HELP),
 def maps(deck: Path = typer.Argument(..., help=CASE_HELP + " Node names must carry coordinates."),
          out: Path = typer.Option(Path("out/irdrop_maps"), "--out", callback=out_dir, help="Output folder."),
          dbu_per_um: float = typer.Option(None, "--dbu-per-um", parser=float_range(0, lo_open=True), help=DBU_HELP),
-         map_method: str = typer.Option("contest", "--map-method", parser=choice("contest", "tile-max"),
-                                        help="IR-drop map: contest (cubic griddata, m1 nodes) | tile-max."),
+         map_method: str = typer.Option("contest", "--map-method", parser=choice("contest", "griddata", "tile-max"),
+                                        help="IR-drop map: contest (the generator's method) | griddata | tile-max."),
          pictures: bool = typer.Option(True, "--pictures/--no-pictures", help="Write PNG pictures.")) -> None:
     """Write the contest maps of DECK (current, PDN density, effective distance, IR drop) as CSV + PNG."""
     from eda.pdn.pipeline import maps_to_dir
