@@ -47,6 +47,7 @@ def test_dataclass_conveniences():
 
 
 def _params_classes():
+    from eda.generators.acim_column import ColumnBench
     from eda.generators.acim_params import AcimParams, AcimTech, CellSizes
     from eda.generators.acim_sim import SimConfig
     from eda.generators.topology_compose import ComposeParams, SampleRecord
@@ -57,7 +58,8 @@ def _params_classes():
     from eda.predictors.train import TrainParams
 
     return [AcimParams, AcimTech, CellSizes, CNNParams, GBDTParams, GNNParams, PDNNetParams, TrainParams,
-            GridParams, Layer, GraphParams, Vocab, SimConfig, ComposeParams, SampleRecord]
+            GridParams, Layer, GraphParams, Vocab, SimConfig, ComposeParams, SampleRecord,
+            ColumnBench]
 
 
 @pytest.mark.parametrize("cls", _params_classes(), ids=lambda c: c.__name__)
