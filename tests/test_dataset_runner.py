@@ -34,6 +34,17 @@ def interrupt_at(seed: int, out: Path, when: int) -> dict:
     return toy(seed, out)
 
 
+def gated(seed: int, out: Path, fn, n: int, gate_from: int) -> dict:
+    """``fn`` for the first ``gate_from`` of ``n`` samples; later ones write a half sample and then wait until
+    the test kills or interrupts the build. Under a heavy load the test process can sleep for seconds while
+    workers run on: without the gate the build could finish before the kill it is meant to survive."""
+    if [sample_seed(0, i) for i in range(n)].index(seed) < gate_from:
+        return fn(seed, out)
+    (out / "part1.txt").write_text("half-written\n")
+    time.sleep(600)  # killed long before (workers also die with the main process)
+    raise RuntimeError("gate never released")
+
+
 def _files(d: Path) -> dict[str, bytes]:
     return {str(p.relative_to(d)): p.read_bytes() for p in sorted(d.rglob("*")) if p.is_file()}
 
@@ -122,10 +133,10 @@ _KILL_SCRIPT = textwrap.dedent("""
     from pathlib import Path
     from functools import partial
     sys.path.insert(0, {tests!r})
-    from test_dataset_runner import slow_toy
+    from test_dataset_runner import gated, slow_toy
     from eda.dataset.runner import build_dataset
-    build_dataset(Path({out!r}), 12, slow_toy, kind="toy", builder="tests:slow_toy", config={{"v": 1}},
-                  workers={workers}, progress=False)
+    build_dataset(Path({out!r}), 12, partial(gated, fn=slow_toy, n=12, gate_from=6), kind="toy",
+                  builder="tests:slow_toy", config={{"v": 1}}, workers={workers}, progress=False)
 """)
 
 
@@ -210,12 +221,13 @@ _CTRL_C_SCRIPT = textwrap.dedent("""
     import sys
     from pathlib import Path
     sys.path.insert(0, {tests!r})
-    from test_dataset_runner import slower_toy
+    from functools import partial
+    from test_dataset_runner import gated, slower_toy
     from eda.cli import handle_error
     from eda.dataset.runner import build_dataset
     try:
-        build_dataset(Path({out!r}), 40, slower_toy, kind="toy", builder="tests:slower_toy", config={{"v": 1}},
-                      workers={workers}, progress=False)
+        build_dataset(Path({out!r}), 40, partial(gated, fn=slower_toy, n=40, gate_from=12), kind="toy",
+                      builder="tests:slower_toy", config={{"v": 1}}, workers={workers}, progress=False)
     except BaseException as e:
         sys.exit(handle_error(e))
 """)
@@ -234,6 +246,22 @@ def _children(pid: int) -> list:
         return psutil.Process(pid).children(recursive=True)
     except psutil.NoSuchProcess:
         return []
+
+
+def _survivors(kids, within: float = 5.0) -> list[int]:
+    """Pids of ``kids`` still running (not zombies) after waiting up to ``within`` s for them to end: the
+    workers and multiprocessing's resource tracker exit on their own once the main process is gone, which
+    takes a moment under load; one still running after 5 s has hung."""
+    def running(k) -> bool:
+        try:
+            return k.is_running() and k.status() != "zombie"
+        except Exception:  # noqa: BLE001 - psutil.NoSuchProcess: gone between the two calls
+            return False
+
+    deadline = time.time() + within
+    while time.time() < deadline and any(running(k) for k in kids):
+        time.sleep(0.1)
+    return [k.pid for k in kids if running(k)]
 
 
 def _start_and_wait(tmp_path, workers: int, n_done: int = 2):
@@ -274,8 +302,7 @@ def test_ctrl_c_ends_build_cleanly(tmp_path, workers):
     assert lines[0].startswith("error: ") and "interrupted;" in lines[0] and "rerun to resume" in lines[0]
     kept = int(lines[0].split("interrupted; ")[1].split()[0])
     assert kept >= len(before)
-    time.sleep(0.5)
-    assert not [k for k in kids if k.is_running() and k.status() != "zombie"], "workers survived Ctrl-C"
+    assert not _survivors(kids), "workers survived Ctrl-C"
     assert not list((out / "raw").glob(".tmp-*"))
     rep = build_dataset(out, 6, slower_toy, kind="toy", builder="tests:slower_toy", config={"v": 1},
                         progress=False)
@@ -292,10 +319,7 @@ def test_killed_main_leaves_no_orphans(tmp_path):
     assert kids
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    deadline = time.time() + 5
-    while time.time() < deadline and any(k.is_running() and k.status() != "zombie" for k in kids):
-        time.sleep(0.1)
-    alive = [k.pid for k in kids if k.is_running() and k.status() != "zombie"]
+    alive = _survivors(kids)
     for pid in alive:  # do not leak them into the rest of the suite
         os.kill(pid, signal.SIGKILL)
     assert not alive, f"orphans after the main process died: {alive}"
