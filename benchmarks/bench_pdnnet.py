@@ -9,12 +9,23 @@ The numbers in the README come from (one torch thread for training, the torch de
     OMP_NUM_THREADS=1 python benchmarks/bench_pdnnet.py --parts accuracy --ship   # 800 samples, 40 epochs, 4 models
     python benchmarks/bench_pdnnet.py --parts contest,speed
 
-    OMP_NUM_THREADS=1 python benchmarks/bench_pdnnet.py --parts contest-cv --epochs 15   # ICCAD'23 real cases
+    OMP_NUM_THREADS=1 python benchmarks/bench_pdnnet.py --parts contest-cv --epochs 12 --physics-iters 6 \
+        --seeds 0,1,2                                                                     # ICCAD'23 real cases
+    OMP_NUM_THREADS=1 python benchmarks/bench_pdnnet.py --parts contest-cv --models pdnnet --epochs 12 \
+        --physics-iters 6 --extra out/pdnnet_contest_synth/raw --key contest_cv_synth     # + synthetic cases
+    python benchmarks/bench_pdnnet.py --parts synth-match                                # generator vs contest
+    python benchmarks/bench_pdnnet.py --parts ibm-dynamic                                # ibmpg1t + speed
 
 Parts:
   contest-cv leave-one-real-case-out cross-validation on ../shared/iccad23 (each complete real case held out
             once; training on the other real cases and the fake ones, every 6th fake case validates): per
-            case and mean MAE / max error / F1 / CC / time of every model and of the physics channel alone.
+            case and mean MAE / max error / F1 / CC / time of every model and of the physics channel alone;
+            ``--seeds`` trains every fold once per seed (mean ± std), ``--extra`` adds training folders.
+  ibm-dynamic the dynamic model on ../shared/ibmpg/ibmpg1t.spice against its exact transient (worst-drop
+            map: NMAE, CC, F1, time) and on an IBM-style deck of >= 250k nodes (speed-up vs the exact
+            transient; target >= 20x).
+  synth-match statistics of synthetic designs (size presets) vs the contest's real and fake cases
+            (``eda.generators.contest_match``), distances and a histogram figure.
   accuracy  ``eda irdrop compare`` on a held-out split of our synthetic data (PDNNet, CNN-only U-Net, GNN-only,
             gradient boosting; static and dynamic); target: PDNNet MAE >= 30 % below the CNN-only baseline.
   speed     one ``large`` synthetic sample (>= 250k PDN nodes): exact dynamic solve (the dataset's own time

@@ -290,7 +290,7 @@ def sample_design_params(rng: np.random.Generator, size: str = "small", tech: st
         toggle_rate=float(rng.uniform(0.05, 0.3)),
         seq_frac=float(rng.uniform(0.08, 0.25)),
         n_hotspots=int(rng.integers(0, 6)),
-        hotspot_radius_frac=float(rng.uniform(0.04, 0.2)),
+        hotspot_radius_frac=float(rng.uniform(0.04, 0.2) if size != "contest" else rng.uniform(0.01, 0.05)),
         hotspot_activity_gain=float(rng.uniform(1.0, 8.0)),
         hotspot_density_gain=float(rng.uniform(0.0, 0.6)),
         n_macros=n_macros,

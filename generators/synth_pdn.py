@@ -84,6 +84,8 @@ class PdnParams(BaseModel):
         load_model: where cells draw current: ``tap`` (the two nearest rail nodes) or ``strap`` (the two
             nearest rail nodes under a strap of the next layer, i.e. at the vias; the ICCAD'23 contest
             cases lump their loads there).
+        via_cuts: cuts per via array; 0: as many as the two stripe widths hold (up to the technology's
+            maximum). The ICCAD'23 cases use single cuts (15 / 9 / 1 / 1 Ω from m1 up).
         seed: random seed (pad choice of ``sparse``).
     """
 
@@ -101,6 +103,7 @@ class PdnParams(BaseModel):
     load_cap_frac: float = Field(0.7, ge=0, le=1)
     pad_inductance_h: float = Field(50e-12, ge=0)
     load_model: Literal["tap", "strap"] = "tap"
+    via_cuts: int = Field(0, ge=0)
     seed: int = Field(0, ge=0)
 
     @model_validator(mode="after")
@@ -118,6 +121,9 @@ class PdnParams(BaseModel):
 #: The ICCAD'23 cases' stripe pitches (µm; every public real and fake case uses this template), used by the
 #: ``contest`` size preset with a ±5 % jitter.
 CONTEST_PITCH_UM = {"m4": 14.0, "m7": 40.0, "m8": 11.2, "m9": 11.2}
+#: Stripe widths (µm) that give the cases' wire resistance per µm with this technology's sheet resistances
+#: (m1 2.23, m4 0.58, m7 0.053, m8 0.011, m9 0.0086 Ω/µm in every public case).
+CONTEST_WIDTH_UM = {"m1": 0.17, "m4": 0.36, "m7": 1.41, "m8": 7.0, "m9": 3.49}
 
 
 def _contest_params(design: Design, rng: np.random.Generator) -> PdnParams:
@@ -126,7 +132,7 @@ def _contest_params(design: Design, rng: np.random.Generator) -> PdnParams:
     tech = design.tech
     layers = []
     for i, ly in enumerate(tech.layers):
-        width = float(np.exp(rng.uniform(*np.log(ly.width_um))))
+        width = CONTEST_WIDTH_UM.get(ly.name, float(np.mean(ly.width_um))) * float(rng.uniform(0.95, 1.05))
         if i == 0:
             layers.append(LayerParams(name=ly.name, width_um=round(width, 3), pitch_um=2 * tech.row_height_um,
                                       offset_um=tech.row_height_um))
@@ -142,7 +148,7 @@ def _contest_params(design: Design, rng: np.random.Generator) -> PdnParams:
         decap=bool(rng.random() < 0.5), decap_ff_um2=float(rng.uniform(*tech.decap_ff_um2)),
         cell_cap_ff_um2=float(rng.uniform(*tech.cell_cap_ff_um2)), load_cap_frac=float(rng.uniform(0.4, 1.0)),
         pad_inductance_h=float(np.exp(rng.uniform(*np.log(tech.pad_inductance_h)))), load_model="strap",
-        seed=int(rng.integers(0, 2**31 - 1)))
+        via_cuts=1, seed=int(rng.integers(0, 2**31 - 1)))
 
 
 def sample_pdn_params(design: Design, rng: np.random.Generator, size: str = "small",
@@ -460,7 +466,7 @@ def _resistors(p: PdnParams, tech, tl, grids, stripes, keep, x, y, macros):
         v = tech.vias[li]
         n_cuts = (max(int(p.layers[li].width_um / v.cut_pitch_um), 1)
                   * max(int(p.layers[li + 1].width_um / v.cut_pitch_um), 1))
-        n_cuts = min(n_cuts, v.max_cuts)
+        n_cuts = min(n_cuts, v.max_cuts) if not p.via_cuts else p.via_cuts
         ra.append(i0[ok]), rb.append(i1[ok]), rv.append(np.full(int(ok.sum()), v.r_cut / n_cuts))
         rvia.append(np.ones(int(ok.sum()), dtype=bool))
     return np.concatenate(ra), np.concatenate(rb), np.concatenate(rv), np.concatenate(rvia)

@@ -74,7 +74,7 @@ PDN_FEATURES = ("layer_frac", "is_bottom", "is_pad", "load_current", "decap", "l
 CLUSTER_FEATURES = ("layer_frac", "is_bottom", "has_pad", "log10_nodes", "load_current", "decap",
                     "log10_g_inside", "log10_r_pad", "log10_inv_l_pad", "log10_slice_s", "peak_current")
 #: Bumped when graph contents change (processed dataset folders are keyed by it).
-GRAPH_VERSION = 6
+GRAPH_VERSION = 7
 #: Columns of ``data['cell'].x`` before the time slices (``i_t0 ... i_t{T-1}`` follow): DC value and peak of
 #: the waveform (slice means hide the short switching spikes that set the worst dynamic drop). Positions are
 #: left out on purpose: IR drop does not depend on where the die's origin is, and mirrored samples stay valid.
@@ -294,6 +294,10 @@ def build_pdn_graph(pdn: PDN, maps: Mapping[str, np.ndarray] | None = None,
         maps[PHYSICS_CHANNEL] = bottom_layer_map(pdn, estimate_drop(pdn, params.physics_iters), (nx, ny), dbu)
     _images(maps, (nx, ny), (X, Y), params, data)
     data.dbu_per_um = float(dbu)
+    if params.n_slices:  # dynamic graphs: the deck's global droop with the grid lumped (the models' scale)
+        from eda.graphs.pdn_physics import lumped_droop
+
+        data.lumped_v = lumped_droop(pdn)
     for key, arr in (labels or {}).items():
         if arr is None:
             continue

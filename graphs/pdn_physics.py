@@ -22,7 +22,7 @@ import numpy as np
 
 from eda.pdn.model import GROUND, PDN
 
-__all__ = ["estimate_drop", "rail_raster", "bottom_layer_map", "rail_direction", "PHYSICS_ITERATIONS"]
+__all__ = ["estimate_drop", "rail_raster", "bottom_layer_map", "rail_direction", "lumped_droop", "PHYSICS_ITERATIONS"]
 
 #: Default iteration budget of :func:`estimate_drop` (AMG-preconditioned CG steps).
 PHYSICS_ITERATIONS = 4
@@ -127,3 +127,82 @@ def rail_direction(pdn: PDN, nodes: np.ndarray) -> str:
     dx = np.abs(pdn.node_x[a[w]] - pdn.node_x[b[w]]).sum()
     dy = np.abs(pdn.node_y[a[w]] - pdn.node_y[b[w]]).sum()
     return "x" if dx >= dy else "y"
+
+
+def lumped_droop(pdn: PDN, max_steps: int = 4000) -> float:
+    """Worst drop (V) of the deck's transient with the on-die grid lumped: a dynamic level estimate.
+
+    Every grid node of one net (nodes joined by resistors and 0-V sources, names without a ``_X_`` style
+    prefix) becomes one node, and the prefixed nodes (package ``_X_``/``_Y_``, decap ``_Z_``) one node per
+    prefix and net, so what is left is the package (R, L per bump, in parallel), the decaps with their
+    series resistors, the supply sources and every load waveform — the global droop of each net, without
+    the grid's own resistance. Solved by :func:`eda.pdn.solve.solve_transient` over the deck's ``.tran``
+    (a handful of unknowns: milliseconds per hundred steps). Returns 0 for a deck without ``.tran``, or
+    where nothing stores energy (no capacitor, no inductor).
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    from eda.pdn.solve import solve_transient
+
+    if pdn.tran is None or not (len(pdn.cap_value) or len(pdn.ind_value)):
+        return 0.0
+    n = pdn.n_nodes
+    names = pdn.node_names.astype(str)
+    special = np.char.startswith(names, "_")
+    grid = ~special
+    a = np.concatenate([pdn.res_a, pdn.vs_a[pdn.vs_value == 0]])
+    b = np.concatenate([pdn.res_b, pdn.vs_b[pdn.vs_value == 0]])
+    ok = (a >= 0) & (b >= 0)
+    a, b = a[ok], b[ok]
+    both = grid[a] & grid[b]
+    _, comp = connected_components(coo_matrix((np.ones(int(both.sum())), (a[both], b[both])), shape=(n, n)),
+                                   directed=False)
+    comp = np.where(grid, comp, -1)
+    ea = np.concatenate([pdn.res_a, pdn.cap_a, pdn.ind_a, pdn.vs_a])
+    eb = np.concatenate([pdn.res_b, pdn.cap_b, pdn.ind_b, pdn.vs_b])
+    k = (ea >= 0) & (eb >= 0)
+    ea, eb = np.concatenate([ea[k], eb[k]]), np.concatenate([eb[k], ea[k]])
+    for _ in range(8):  # prefixed nodes take the net of a neighbour (decap: node-C-z; pad: node-R-x-L-y)
+        take = (comp[ea] < 0) & (comp[eb] >= 0)
+        if not take.any():
+            break
+        comp[ea[take]] = comp[eb[take]]
+    kind = np.where(special, np.char.partition(names, "n")[:, 0], "")
+    key = np.char.add(np.char.add(kind, ":"), comp.astype(str))
+    uniq, grp = np.unique(key, return_inverse=True)
+    m = len(uniq)
+
+    def remap(x):
+        return np.where(x >= 0, grp[np.maximum(x, 0)], x)
+
+    def keep2(x, y):  # drop elements that the merge puts inside one node
+        return ~((x >= 0) & (y >= 0) & (remap(x) == remap(y)))
+
+    from dataclasses import replace
+
+    rk, ck, lk = keep2(pdn.res_a, pdn.res_b), keep2(pdn.cap_a, pdn.cap_b), keep2(pdn.ind_a, pdn.ind_b)
+    vk = keep2(pdn.vs_a, pdn.vs_b)
+    # loads summed per (from, to) group pair: one waveform each, sampled on the transient's own grid
+    step, stop = pdn.tran
+    step = max(step, stop / max_steps)
+    times = np.arange(int(np.floor(stop / step + 1e-9)) + 1) * step
+    from eda.graphs.pdn_waveforms import summed_waveforms
+
+    ga, gb = remap(pdn.is_a), remap(pdn.is_b)
+    pair, pinv = np.unique(np.stack([ga, gb], axis=1), axis=0, return_inverse=True)
+    wave = summed_waveforms(pdn, times, pinv.ravel(), len(pair))  # (T, pairs)
+    npair = len(pair)
+    lumped = replace(pdn, node_names=np.array([f"g{i}" for i in range(m)]), node_net=np.full(m, -1, np.int32),
+                     node_layer=np.full(m, -1, np.int16), node_x=np.full(m, np.nan), node_y=np.full(m, np.nan),
+                     layer_names=[], res_a=remap(pdn.res_a[rk]), res_b=remap(pdn.res_b[rk]),
+                     res_value=pdn.res_value[rk], cap_a=remap(pdn.cap_a[ck]), cap_b=remap(pdn.cap_b[ck]),
+                     cap_value=pdn.cap_value[ck], ind_a=remap(pdn.ind_a[lk]), ind_b=remap(pdn.ind_b[lk]),
+                     ind_value=pdn.ind_value[lk], vs_a=remap(pdn.vs_a[vk]), vs_b=remap(pdn.vs_b[vk]),
+                     vs_value=pdn.vs_value[vk], vs_names=pdn.vs_names[vk], is_a=pair[:, 0], is_b=pair[:, 1],
+                     is_value=wave[0], is_names=np.array([f"I{i}" for i in range(npair)]),
+                     is_kind=np.zeros(npair, np.int8), is_pulse=np.full((npair, 7), np.nan),
+                     pwl_start=np.zeros(npair + 1, np.int64), pwl_t=np.zeros(0), pwl_v=np.zeros(0))
+    tr = solve_transient(lumped, times=times, load_waveform=(times, wave))
+    on_grid = np.unique(grp[grid])
+    return float(tr.worst_drop[on_grid].max()) if len(on_grid) else 0.0

@@ -41,10 +41,13 @@ def fine_channels(g: HeteroData) -> list[str]:
 class Normalizer:
     """Input/target normalisation, fitted on training graphs and stored in every checkpoint.
 
-    Per sample: ``s_I`` = mean current per map pixel (``scale="current"``, static models) or mean *peak*
-    load current per map pixel (``scale="peak"``, dynamic models fitted since the IBM-regime data: a worst
-    dynamic drop follows the switching peaks, which are 5-5,000x the DC value there, so a DC scale would leave
-    the model a ratio spanning three decades to learn). Current channels are divided by it, cell and cluster
+    Per sample: ``s_I`` = mean current per map pixel (``scale="current"``, static models), the mean *peak*
+    load current per map pixel (``scale="peak"``) or the deck's lumped droop ``g.lumped_v`` (``scale="lumped"``,
+    dynamic models since the IBM-regime data: the worst drop of the package + decap + load circuit with the
+    grid merged per net, :func:`eda.graphs.pdn_physics.lumped_droop`; on those decks the worst dynamic drop
+    follows switching peaks 5-5,000x the DC value through decaps of 1-500 pF, so a DC scale would leave the
+    model a ratio spanning three decades to learn). All three are linear in the loads, so the models stay
+    current-scale equivariant. Current channels are divided by it, cell and cluster
     load currents by their own mean, the target is ``y / (s_I · y_scale)``. Globally fitted: mean and std of
     every tile-grid and fine image channel (after the current scaling), of the cluster features (decap as
     ``log10``) and of the cluster edges' ``log10 g``, and ``y_scale``. ``pool`` records the tile size the
@@ -85,7 +88,7 @@ class Normalizer:
         pool = int(graphs[0].pool)
         cur = _current_channels(chans)
         fcur = _current_channels(fine)
-        scale = "peak" if target == "dynamic" else "current"
+        scale = "lumped" if target == "dynamic" else "current"
         imgs, fines, nodes, edges, ys = [], [], [], [], []
         for g in graphs:
             if list(g.channels) != chans:
@@ -146,6 +149,12 @@ class Normalizer:
 
 def _s_i(g: HeteroData, scale: str = "current") -> float:
     nx, ny = (int(v) for v in g.map_shape)
+    if scale == "lumped":
+        s = float(getattr(g, "lumped_v", 0.0))
+        if not s > 0:
+            raise InputError("the deck's lumped droop is zero (no decap, package inductor or .tran): nothing for "
+                             "a dynamic model to scale by; use the static model")
+        return s
     if scale == "peak":  # the clusters' summed peak load currents (column 10), the DC value for DC loads
         s = float(g["pdn_cluster"].x[:, 10].double().sum()) / (nx * ny)
     else:
