@@ -170,6 +170,14 @@ def test_extracted_cell_writes_holds_reads_on_sky130(cell_gds):
     assert at(8.5e-9) < 0.5      # Q = 0 → QB = 1: the read port pulls RBL low
     assert at(18.5e-9) > 1.5     # Q = 1 after the second write: RBL stays high
     assert at(4.5e-9) > 1.5      # no read: RBL high
+    # write half-select: Q = 0 written at 1-3 ns, then WL opens twice with BL = BLB = VDD (another
+    # column of the row being written): Q bumps (cell ratio 1) but must hold
+    devs[3:7] = [pulse("VBL", "BL", 0.0, vdd, 4e-9, 100e-9), Device("VBLB", "V", ("BLB", "0"), value=vdd),
+                 pulse("VWL", "WL", 0.0, vdd, 1e-9, 2e-9, 5e-9), Device("VRWL", "V", ("RWL", "0"), value=0.0)]
+    c = bind_models(Circuit(title="* half select", subckts=[sub], devices=devs), "sky130", "tt", 27.0)
+    t, v = sim.transient(c, 20e-12, 14e-9)
+    q = v["xdut.q"]
+    assert q[(t > 3.5e-9) & (t < 4e-9)].max() < 0.1 and q[t > 5e-9].max() < 0.6 and q[-1] < 0.1
 
 
 def test_template_cell_keeps_the_macro_contract(tmp_path):
