@@ -151,7 +151,7 @@ def ir_drop_map(pdn: PDN, drop: np.ndarray, shape: tuple[int, int] | None = None
 
     Args:
         method: ``contest`` (the contest generator's cubic ``griddata``, see the module doc), ``griddata``
-            (the same interpolant over every m1 node, sorted, nearest-node fill: this module's ``contest``
+            (the same interpolant over every m1 node in deck order, nearest-node fill: this module's ``contest``
             method before the generator was read) or ``tile-max``.
         interpolate: ``tile-max`` only: fill tiles without a node (else they stay 0).
     """
@@ -169,7 +169,6 @@ def ir_drop_map(pdn: PDN, drop: np.ndarray, shape: tuple[int, int] | None = None
                                     drop[nodes], shape)
     nodes = lowest_layer_nodes(pdn)
     if method == "griddata":
-        nodes = nodes[np.lexsort((pdn.node_y[nodes], pdn.node_x[nodes]))]
         return _contest_interpolate(pdn.node_x[nodes] / dbu_per_um, pdn.node_y[nodes] / dbu_per_um,
                                     drop[nodes], shape, fill="node")
     ix, iy = _tiles(pdn, nodes, shape, dbu_per_um)
@@ -230,7 +229,14 @@ def _nearest_valid_fill(m: np.ndarray) -> np.ndarray:
         return m
     from scipy.spatial import cKDTree
 
-    good = np.argwhere(~bad)  # row-major: argwhere order is the tie-break order
+    # the nearest valid point to a NaN point has a NaN 4-neighbour (a step from it towards the NaN point
+    # gets closer), and so have all tied ones: search only those (row-major: the tie-break order)
+    edge = np.zeros_like(bad)
+    edge[1:] |= bad[:-1]
+    edge[:-1] |= bad[1:]
+    edge[:, 1:] |= bad[:, :-1]
+    edge[:, :-1] |= bad[:, 1:]
+    good = np.argwhere(edge & ~bad)
     q = np.argwhere(bad)
     k = min(16, len(good))
     _, idx = cKDTree(good).query(q, k=k)
