@@ -353,6 +353,12 @@ def _forked(args: list[str], timeout: float) -> dict:
     pid = os.fork()
     if pid == 0:  # child
         os.close(rfd)
+        if "torch" in sys.modules:
+            # GNU OpenMP is not fork-safe: once this (pytest) process has run a parallel torch op -- any earlier
+            # test may have -- a child's first parallel op waits forever for pool threads that fork did not
+            # copy (measured: 5 of 5 forked children hung; with one thread, 0 of 5). A real `eda` run starts
+            # fresh, so one thread here only removes the harness's own hang.
+            sys.modules["torch"].set_num_threads(1)
         try:
             res = _invoke(args)
         except BaseException as e:  # noqa: BLE001
@@ -461,6 +467,28 @@ def test_hostile(cid, materials):
     case = next(c for c in _cases(materials) if c.id == cid)
     verdict, detail = run_case(case)
     assert verdict == "clean", f"{verdict}: eda {' '.join(case.args)} -> {detail}"
+
+
+def test_forked_case_survives_parallel_torch_in_the_parent(monkeypatch):
+    """A forked case whose command runs a parallel torch op must not hang because an earlier test ran one in
+    this process (GNU OpenMP after fork). Fails as a 'hang' without the one-thread line in :func:`_forked`."""
+    import torch
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        x = torch.randn(2000, 2000)
+        float((x * 2 + 1).sum())  # a parallel region in this process
+
+        def work(args):
+            y = torch.randn(2000, 2000)
+            return {"exit": 0, "out": f"{float((y * 0 + 1).sum()):.0f}", "err": "", "exc": None}
+
+        monkeypatch.setattr(sys.modules[__name__], "_invoke", work)
+        r = _forked([], timeout=30)
+    finally:
+        torch.set_num_threads(n)
+    assert not r.get("hang") and r == {"exit": 0, "out": "4000000", "err": "", "exc": None}, r
 
 
 def test_materials_keys_complete(materials):
