@@ -52,6 +52,8 @@ _VIA2 = nm(sky130().value("via2.1a"))
 _VIA2_END = nm(sky130().value("via2.5"))  # met2 beyond a via2 at a track end
 #: met2 track width: a via2 plus via2.4 enclosure on both sides (0.28 µm)
 TRACK = _VIA2 + 2 * nm(sky130().value("via2.4"))
+#: li tap strips end this far inside the cell (half of li.3's 0.17 µm spacing)
+LI_EDGE = nm(sky130().value("li.3")) // 2 // GRID * GRID
 #: met1 power rails: centre from the cell edge and width
 RAIL_Y, RAIL_W = 290, 380
 
@@ -396,7 +398,10 @@ def _draw_wells(d: Drawing, p: RowCellParams, W: int, f: _Frame, vss: str, vdd: 
         inset = 140 if net == vss else 180  # difftap.3 across abutment / difftap.10 to the edge
         d.rect("tap", inset, y_lo, W - inset, y_hi)
         yc = (y_lo + y_hi) // 2
-        d.rect("li", 0, yc - 100, W, yc + 100)
+        # the li strip stops li.3/2 short of the cell edges: abutting cells' strips would merge into
+        # one polygon per row across the whole array, which costs the precheck deck's li.5 enclosure
+        # check minutes (quadratic in the row length) instead of milliseconds per cell
+        d.rect("li", LI_EDGE, yc - 100, W - LI_EDGE, yc + 100)
         n_ct = max(1, (W - 2 * inset - 240) // 340 + 1)
         x_first = (W - (n_ct - 1) * 340) // 2
         for i in range(n_ct):
