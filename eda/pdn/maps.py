@@ -190,7 +190,7 @@ def contest_nodes(pdn: PDN) -> np.ndarray:
     co-circular everywhere, and Qhull's choice of each cell's diagonal depends on the input order.
 
     The stripe direction is that of most m1 wires (horizontal without wires, as in the contest's decks).
-    Decks without layer names (IBM) keep all their lowest-layer nodes, in the same order.
+    Decks without layer names (IBM) keep all their lowest-layer nodes (ordered the same way).
     """
     nodes = lowest_layer_nodes(pdn)
     x, y = pdn.node_x[nodes], pdn.node_y[nodes]
@@ -203,22 +203,21 @@ def contest_nodes(pdn: PDN) -> np.ndarray:
         a, b = a[wire], b[wire]
         vertical = 2 * int((pdn.node_x[a] == pdn.node_x[b]).sum()) > len(a) if len(a) else False
         along, across = (y, x) if vertical else (x, y)
+    # the m1 lattice: pitch = the most common spacing of the rails, offset = the first rail
+    rails = np.unique(across)
+    lattice = np.ones(len(nodes), dtype=bool)
+    if len(rails) > 1:
+        vals, counts = np.unique(np.diff(rails), return_counts=True)
+        k = (along - rails[0]) / vals[np.argmax(counts)]
+        lattice = np.abs(k - np.round(k)) <= 1e-6
+    if pdn.layer_names:
         # drop the first node (smallest coordinate along the stripe) of every stripe
         order = np.lexsort((along, across))
         first = np.r_[True, across[order][1:] != across[order][:-1]]
         keep = np.ones(len(nodes), dtype=bool)
         keep[order[first]] = False
         if keep.any():
-            nodes, x, y, along, across = nodes[keep], x[keep], y[keep], along[keep], across[keep]
-    # lattice nodes first: rail pitch = most common spacing of the rails, offset = the first rail
-    rails = np.unique(across)
-    gaps = np.diff(rails)
-    lattice = np.ones(len(nodes), dtype=bool)
-    if len(gaps):
-        vals, counts = np.unique(gaps, return_counts=True)
-        pitch = vals[np.argmax(counts)]
-        k = (along - rails[0]) / pitch
-        lattice = np.abs(k - np.round(k)) <= 1e-6 * max(1.0, float(np.abs(k).max()))
+            nodes, x, y, lattice = nodes[keep], x[keep], y[keep], lattice[keep]
     return nodes[np.lexsort((y, x, ~lattice))]
 
 
