@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from eda.pdn.model import PDN, WAVE_PULSE, WAVE_PWL
+from eda.pdn.solve import pulse_values
 
 __all__ = ["peak_currents", "slice_currents", "slice_window"]
 
@@ -57,15 +58,7 @@ def waveforms_at(pdn: PDN, times: np.ndarray) -> np.ndarray:
     out = np.repeat(pdn.is_value[None, :].astype(np.float64), len(t), axis=0)
     pm = np.flatnonzero(pdn.is_kind == WAVE_PULSE)
     if len(pm):
-        i1, i2, td, tr, tf, pw, per = (c[None, :] for c in pdn.is_pulse[pm].T)
-        tt = t - td
-        rep = (per > 0) & np.isfinite(per) & (tt > per)
-        tt = np.where(rep, np.fmod(tt, np.where(per > 0, per, 1.0)), tt)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            rise = i1 + (i2 - i1) * np.where(tr > 0, tt / tr, 1.0)
-            fall = i2 + (i1 - i2) * np.where(tf > 0, (tt - tr - pw) / tf, 1.0)
-        out[:, pm] = np.where(tt <= 0, i1, np.where(tt <= tr, rise, np.where(tt <= tr + pw, i2,
-                                                                              np.where(tt <= tr + pw + tf, fall, i1))))
+        out[:, pm] = pulse_values(pdn.is_pulse[pm], t)
     pwl = _pwl_sources(pdn)
     if len(pwl):
         out[:, pwl] = _pwl_at(pdn, pwl, t[:, 0])
@@ -88,12 +81,8 @@ def summed_waveforms(pdn: PDN, times: np.ndarray, group: np.ndarray, n_groups: i
         pu = pdn.is_pulse[pm]
         timing, ti = np.unique(pu[:, 2:], axis=0, return_inverse=True)
         ti = ti.ravel()
-        unit = PDN(node_names=np.zeros(0, str), node_net=np.zeros(0, np.int32), node_layer=np.zeros(0, np.int16),
-                   node_x=np.zeros(0), node_y=np.zeros(0), layer_names=[],
-                   is_kind=np.full(len(timing), WAVE_PULSE, np.int8), is_value=np.zeros(len(timing)),
-                   is_pulse=np.column_stack([np.zeros(len(timing)), np.ones(len(timing)), timing]),
-                   is_a=np.zeros(len(timing), np.int64), is_b=np.zeros(len(timing), np.int64))
-        shape = waveforms_at(unit, t)  # (T, timings), 0 → 1 pulses
+        unit = np.column_stack([np.zeros(len(timing)), np.ones(len(timing)), timing])
+        shape = pulse_values(unit, t[:, None])  # (T, timings), 0 → 1 pulses
         g = group[pm]
         out += np.bincount(g, pu[:, 0], minlength=n_groups)[None, :]
         amp = coo_matrix((pu[:, 1] - pu[:, 0], (ti, g)), shape=(len(timing), n_groups)).toarray()

@@ -29,7 +29,7 @@ from eda.errors import InputError, SimulationError
 from eda.pdn.check import Topology, build_topology, check_floating, drop_from, ext_index, laplacian, nominal_supply
 from eda.pdn.model import PDN, WAVE_PULSE, WAVE_PWL
 
-__all__ = ["StaticResult", "TransientResult", "solve_static", "solve_transient", "source_currents",
+__all__ = ["StaticResult", "TransientResult", "solve_static", "solve_transient", "source_currents", "pulse_values",
            "DIRECT_LIMIT", "ORDERINGS"]
 
 #: Above this many unknowns ``method="auto"`` switches from the direct solver to AMG-preconditioned CG.
@@ -303,23 +303,26 @@ def solve_static(pdn: PDN, method: str = "auto", ordering: str = "auto", rtol: f
 
 
 # ====================================================================== sources
+def pulse_values(pulse: np.ndarray, t) -> np.ndarray:
+    """Values of PULSE sources (rows ``i1 i2 td tr tf pw per`` of ``pulse``, shape ``(n, 7)``) at ``t``, as
+    ngspice evaluates them: a scalar ``t`` gives ``(n,)``; times of shape ``(T, 1)`` give ``(T, n)``."""
+    i1, i2, td, tr, tf, pw, per = np.asarray(pulse, dtype=np.float64).T
+    tt = t - td
+    rep = (per > 0) & np.isfinite(per) & (tt > per)
+    tt = np.where(rep, np.fmod(tt, np.where(per > 0, per, 1.0)), tt)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rise = i1 + (i2 - i1) * np.where(tr > 0, tt / tr, 1.0)
+        fall = i2 + (i1 - i2) * np.where(tf > 0, (tt - tr - pw) / tf, 1.0)
+    return np.where(tt <= 0, i1, np.where(tt <= tr, rise, np.where(tt <= tr + pw, i2,
+                                                                   np.where(tt <= tr + pw + tf, fall, i1))))
+
+
 def source_currents(pdn: PDN, t: float) -> np.ndarray:
     """Current of every current source at time ``t`` (PULSE and PWL as ngspice evaluates them)."""
     out = pdn.is_value.copy()
     pm = pdn.is_kind == WAVE_PULSE
     if pm.any():
-        i1, i2, td, tr, tf, pw, per = pdn.is_pulse[pm].T
-        tt = t - td
-        rep = (per > 0) & np.isfinite(per) & (tt > per)
-        tt = np.where(rep, np.fmod(tt, np.where(per > 0, per, 1.0)), tt)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            rise = i1 + (i2 - i1) * np.where(tr > 0, tt / tr, 1.0)
-            fall = i2 + (i1 - i2) * np.where(tf > 0, (tt - tr - pw) / tf, 1.0)
-        val = np.where(tt <= 0, i1,
-                       np.where(tt <= tr, rise,
-                                np.where(tt <= tr + pw, i2,
-                                         np.where(tt <= tr + pw + tf, fall, i1))))
-        out[pm] = val
+        out[pm] = pulse_values(pdn.is_pulse[pm], t)
     for k in np.flatnonzero(pdn.is_kind == WAVE_PWL):
         s, e = pdn.pwl_start[k], pdn.pwl_start[k + 1]
         out[k] = np.interp(t, pdn.pwl_t[s:e], pdn.pwl_v[s:e])
