@@ -175,23 +175,16 @@ def _extract(ly: db.Layout, top: db.Cell, tech: Technology, threads: int = 2) ->
     lvs = db.LayoutVsSchematic(db.RecursiveShapeIterator(ly, top, []))
     lvs.threads = threads
 
-    def poly_layer(name: str) -> db.Region:
+    def index(name: str) -> int:  # the layout's layer index of a technology layer (created when absent)
         lay = tech.layer(name)
         idx = ly.find_layer(lay.layer, lay.datatype)
-        if idx is None:
-            idx = ly.layer(lay.layer, lay.datatype)
-        return lvs.make_layer(idx, name)
+        return ly.layer(lay.layer, lay.datatype) if idx is None else idx
 
-    def text_layer(name: str) -> db.Texts:
-        lay = tech.layer(name)
-        idx = ly.find_layer(lay.layer, lay.datatype)
-        if idx is None:
-            idx = ly.layer(lay.layer, lay.datatype)
-        return lvs.make_text_layer(idx, name)
-
-    L = {n: poly_layer(n) for n in ("nwell", "diff", "tap", "poly", "licon", "nsdm", "psdm", "li", "mcon",
-                                     "met1", "via", "met2", "via2", "met3", "via3", "met4", "capm")}
-    T = {n: text_layer(n + ".label") for n in ("poly", "li", "met1", "met2", "met3", "met4")}
+    L = {n: lvs.make_layer(index(n), n) for n in ("nwell", "diff", "tap", "poly", "licon", "nsdm", "psdm", "li",
+                                                 "mcon", "met1", "via", "met2", "via2", "met3", "via3", "met4",
+                                                 "capm")}
+    T = {n: lvs.make_text_layer(index(n + ".label"), n + ".label")
+         for n in ("poly", "li", "met1", "met2", "met3", "met4")}
     nwell = L["nwell"]
     diff, poly = L["diff"], L["poly"]
     pdiff = diff & L["psdm"] & nwell
