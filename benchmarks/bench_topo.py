@@ -7,8 +7,9 @@ with the sky130 tt models; novelty against the model's own training circuits and
 exact (canonical forms, :mod:`eda.graphs.canon`). Sizes and device types are compared with the
 training circuits (also checked against every rule, so a rule that rejects real circuits
 shows). Type conditioning: for every type with at least ``--min-type`` labelled training
-circuits, ``--n-type`` conditioned samples are labelled by a nearest-neighbour classifier over
-WL subtree features of the labelled training circuits (``TypeClassifier``); the accuracy is the
+circuits, ``--n-type`` conditioned samples are labelled by a linear SVM over WL subtree
+features fitted on the labelled training circuits (``LinearTypeClassifier``; its own accuracy on
+held-out training circuits, 5-fold cross-validation, is reported beside); the accuracy is the
 share of rule-clean conditioned samples labelled as the requested type. Prints a table, saves
 ``benchmarks/results/topo.json`` and ``benchmarks/figures/topo_devices.png`` (device counts and
 device types, generated vs training) and ``topo_gallery.png``.
@@ -48,7 +49,10 @@ def main() -> dict:
     ap.add_argument("--no-simulate", action="store_true", help="skip ngspice (rules only)")
     ap.add_argument("--jobs", type=int, default=2, help="2: type conditioning in a second process beside the main run")
     ap.add_argument("--out", default=str(HERE / "results" / "topo.json"))
+    ap.add_argument("--types-only", action="store_true", help="rerun only the type conditioning and update --out")
     args = ap.parse_args()
+    if args.types_only:
+        return _types_only(args)
 
     import numpy as np
     import torch
@@ -120,6 +124,25 @@ def main() -> dict:
     return res
 
 
+def _types_only(args) -> dict:
+    """Rerun the type conditioning of an earlier run's ``--out`` JSON and update it."""
+    from eda.generators.topology_checkpoint import load_checkpoint, sampling_defaults
+
+    out = Path(args.out)
+    res = json.loads(out.read_text())
+    path = Path(args.model) if args.model else _default_model()
+    shipped = sampling_defaults(load_checkpoint(path)[2])
+    temperature = args.temperature or shipped["temperature"]
+    guidance = shipped["guidance"] if args.guidance is None else args.guidance
+    res["type_conditioning"] = _type_conditioning(str(path), temperature, guidance, args.n_type, args.min_type,
+                                                  args.threads)
+    res["verdict"] = _verdict(res)
+    out.write_text(json.dumps(res, indent=2, default=str))
+    _print(res)
+    print(f"saved {out}")
+    return res
+
+
 def _default_model() -> Path:
     from eda.paths import PATHS
 
@@ -134,7 +157,7 @@ def _type_conditioning(path: str, temperature: float, guidance: float, n_type: i
     process beside the main run."""
     import numpy as np
 
-    from eda.generators.topology_check import TypeClassifier
+    from eda.generators.topology_check import LinearTypeClassifier
     from eda.generators.topology_checkpoint import load_checkpoint, training_graphs, training_types
     from eda.generators.topology_report import GenerateParams, generate
 
@@ -143,11 +166,12 @@ def _type_conditioning(path: str, temperature: float, guidance: float, n_type: i
     lab = [i for i, t in enumerate(ttypes) if t]
     counts = Counter(ttypes[i] for i in lab)
     measured = [t for t, k in counts.most_common() if k >= min_type and f"<type:{t}>" in vocab.index]
-    clf = TypeClassifier([tg[i] for i in lab], [ttypes[i] for i in lab], k=5)
+    lg, lt = [tg[i] for i in lab], [ttypes[i] for i in lab]
+    clf = LinearTypeClassifier(lg, lt)
     out: dict = {"guidance": guidance, "n_per_type": n_type, "min_training_circuits": min_type,
-                 "classifier": "5-NN, cosine over idf-weighted WL subtree features (2 hops) of the labelled "
+                 "classifier": "linear SVM over idf-weighted WL subtree features (2 hops) of the labelled "
                                "training circuits",
-                 "classifier_leave_one_out_accuracy": clf.leave_one_out([tg[i] for i in lab], max_n=400),
+                 "classifier_cv_accuracy": LinearTypeClassifier.cross_validate(lg, lt, folds=5),
                  "n_labelled_training": len(lab), "training_type_counts": dict(counts.most_common()), "types": {}}
     base: list = []
     generate(model, vocab, ck, GenerateParams(n=4 * n_type, seed=77, threads=threads, temperature=temperature,
@@ -208,8 +232,8 @@ def _print(res: dict) -> None:
     print(f"training circuits passing every rule: {tr['pass_every_rule']:.1%}; per rule: "
           f"{ {k: round(v, 3) for k, v in tr['rule_pass_rate'].items()} }")
     tc = res["type_conditioning"]
-    print(f"type conditioning over {tc['n_types']} types: accuracy {tc['accuracy']:.1%} (classifier leave-one-out "
-          f"{tc['classifier_leave_one_out_accuracy']:.1%})")
+    print(f"type conditioning over {tc['n_types']} types: accuracy {tc['accuracy']:.1%} (classifier on held-out "
+          f"training circuits, 5-fold: {tc['classifier_cv_accuracy']:.1%})")
     for ct, r in tc["types"].items():
         print(f"  {ct:16s} classified as {ct}: {r['classified_as_type']:.0%} (unconditioned "
               f"{r['unconditioned_classified_as_type']:.0%}, training share {r['training_share_of_type']:.0%}); "

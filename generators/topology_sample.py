@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -12,8 +13,11 @@ from eda.errors import InputError
 from eda.generators.topology_gpt import TopologyGPT
 from eda.graphs.euler import TourGrammar, Vocab, VocabTables, close_walk, sequence_to_graph, type_token
 
-#: tokens added to a drawn length budget (the grammar's reservations are a little conservative)
-LENGTH_SLACK = 16
+#: tokens added to a drawn length budget (the grammar's reservations are a little conservative).
+#: The shipped model rarely ends a tour by itself: tours run to their budget, so this slack adds
+#: to the sizes (1,000 samples: 16 → mean 22.4 devices against the training set's 20.0; 4 → see
+#: benchmarks/results/topo.json)
+LENGTH_SLACK = 4
 
 
 def draw_budgets(lengths: np.ndarray | list[int], n: int, rng: np.random.Generator) -> np.ndarray:
@@ -24,6 +28,45 @@ def draw_budgets(lengths: np.ndarray | list[int], n: int, rng: np.random.Generat
     s = np.sort(np.asarray(lengths, int))
     u = (np.arange(n) + rng.random(n)) / n
     return s[np.minimum((u * len(s)).astype(int), len(s) - 1)]
+
+
+def training_net_sizes(ck: dict, vocab: Vocab) -> np.ndarray:
+    """Pins per internal net of the circuits a checkpoint was trained on, read straight from their
+    tours (pin-to-pin steps join a net; the same as :func:`internal_net_sizes` of their graphs,
+    ~100× faster)."""
+    is_pin = VocabTables(vocab).is_pin
+    flat = ck["train_tours"].numpy().astype(int)
+    off = ck["train_offsets"].tolist()
+    both = is_pin[flat[:-1]] & is_pin[flat[1:]]
+    out: list[int] = []
+    for a, b in zip(off[:-1], off[1:], strict=True):
+        up: dict[int, int] = {}
+        for i in np.flatnonzero(both[a: b - 1]).tolist():
+            ra, rb = _root(up, int(flat[a + i])), _root(up, int(flat[a + i + 1]))
+            if ra != rb:
+                up[ra] = rb
+        out += Counter(_root(up, x) for x in list(up)).values()
+    return np.asarray(out, int)
+
+
+def _root(up: dict[int, int], x: int) -> int:
+    while up.setdefault(x, x) != x:
+        up[x] = up[up[x]]
+        x = up[x]
+    return x
+
+
+def internal_net_sizes(graphs: list) -> np.ndarray:
+    """Pins per internal net (nets that join pins only, no port) of device-pin graphs."""
+    import networkx as nx
+
+    out = []
+    for g in graphs:
+        pins = [n for n, k in g.nodes(data="kind") if k == "pin"]
+        for comp in nx.connected_components(g.subgraph(pins)):
+            if len(comp) > 1:
+                out.append(len(comp))
+    return np.asarray(out, int)
 
 
 @dataclass
@@ -40,7 +83,8 @@ class Sample:
 def sample(model: TopologyGPT, vocab: Vocab, n: int, ctype: str | None = None, temperature: float = 1.0,
            grammar: bool = True, batch_size: int = 128, max_len: int | None = None, seed: int = 0,
            top_k: int = 0, progress: bool = False, threads: int = 1,
-           lengths: np.ndarray | list[int] | None = None, guidance: float = 0.0) -> list[Sample]:
+           lengths: np.ndarray | list[int] | None = None, guidance: float = 0.0,
+           fill: float = 1.0, net_sizes: np.ndarray | list[int] | None = None) -> list[Sample]:
     """Sample ``n`` sequences (KV-cached, batched) and decode them.
 
     Args:
@@ -54,6 +98,14 @@ def sample(model: TopologyGPT, vocab: Vocab, n: int, ctype: str | None = None, t
             closes every tour within its budget, so the sizes follow this distribution.
             None: every sample may use ``max_len``.
         top_k: keep only the k most likely tokens (0: all).
+        fill: with ``lengths``, ``<eos>`` is refused until a tour is at least this share of its drawn
+            length (unless nothing else fits; 0: end wherever the circuit is complete, as the model
+            chooses). (With the shipped model it seldom binds: its tours run to their budget; the
+            small sizes it had were net sizes, see ``net_sizes``.)
+        net_sizes: pins per internal net of the training circuits (:func:`internal_net_sizes`): each
+            new internal net of a sample may gather at most a number of pins drawn from these
+            (:class:`~eda.graphs.grammar.TourGrammar` ``net_cap``), so net sizes, and with them the
+            tokens a device costs, follow the training circuits'. None: no limit.
         guidance: classifier-free guidance weight of a type condition (0: none; costs a second
             model row per sample, conditioned on ``<type:any>``).
         threads: torch threads of the model's steps (restored afterwards; 0: leave torch's
@@ -63,6 +115,8 @@ def sample(model: TopologyGPT, vocab: Vocab, n: int, ctype: str | None = None, t
     """
     if not math.isfinite(temperature) or temperature <= 0:
         raise InputError(f"temperature: must be a finite number > 0, got {temperature}")
+    if not math.isfinite(fill) or not 0 <= fill <= 1:
+        raise InputError(f"fill: must be a number in [0, 1], got {fill}")
     if not math.isfinite(guidance) or guidance < 0:
         raise InputError(f"guidance: must be a finite number >= 0, got {guidance}")
     if ctype is not None and type_token(ctype) not in vocab.index:
@@ -84,12 +138,24 @@ def sample(model: TopologyGPT, vocab: Vocab, n: int, ctype: str | None = None, t
     # budgets drawn up front and sorted, so each batch holds similar lengths and is not kept
     # running by one long straggler
     drawn = np.full(n, max_len) if lengths is None else draw_budgets(lengths, n, rng)
+    cap = None
+    if net_sizes is not None and len(net_sizes):
+        pool = np.asarray(net_sizes, int)
+        draws = iter(())
+
+        def cap() -> int:  # one size limit per new internal net, drawn in blocks (cheap)
+            nonlocal draws
+            try:
+                return next(draws)
+            except StopIteration:
+                draws = iter(pool[rng.integers(0, len(pool), 4096)].tolist())
+                return next(draws)
     try:
         while len(out) < n:
             b = min(batch_size, n - len(out))
             budgets = drawn[len(out): len(out) + b]
             out += _sample_batch(model, vocab, tables, budgets, max_len, ctype, temperature, grammar, gen, top_k,
-                                 guidance)
+                                 guidance, fill if lengths is not None else 0.0, cap)
             if bar:
                 bar.update(b)
     finally:
@@ -171,17 +237,19 @@ def _draw(logits: torch.Tensor, masks: np.ndarray | None, temperature: float, to
 
 
 def _sample_batch(model, vocab, tables, budgets, cap, ctype, temperature, grammar, gen, top_k,
-                  guidance: float = 0.0) -> list[Sample]:
+                  guidance: float = 0.0, fill: float = 0.0, net_cap=None) -> list[Sample]:
     # the model aims at the drawn length; the grammar allows a little more (its reservations
     # are conservative) and closes every tour within that
     target = torch.as_tensor(np.asarray(budgets), dtype=torch.long)
+    floor = (fill * np.asarray(budgets)).astype(int)
     budgets = np.minimum(np.asarray(budgets) + LENGTH_SLACK, cap)
     b = len(budgets)
     max_len = int(max(budgets))
     prefix = [vocab.bos, vocab.index[type_token(ctype)], tables.vss]
     any_prefix = [vocab.bos, vocab.index[type_token(None)], tables.vss] if guidance and ctype else None
     seqs = [list(prefix) for _ in range(b)]
-    gram = [TourGrammar(tables, int(n), prefix_len=2) for n in budgets] if grammar else None
+    gram = [TourGrammar(tables, int(n), prefix_len=2, min_len=int(f), net_cap=net_cap)
+            for n, f in zip(budgets, floor, strict=True)] if grammar else None
     done = np.zeros(b, bool)
     rows = np.arange(b)  # sample index of each row of the batch tensors
     dec = _Decoder(model, prefix, any_prefix, target, max_len, guidance)
@@ -239,4 +307,4 @@ def _finish(vocab: Vocab, ids: list[int], gram: TourGrammar | None, budget: int,
     return s
 
 
-__all__ = ["LENGTH_SLACK", "Sample", "sample", "draw_budgets"]
+__all__ = ["LENGTH_SLACK", "Sample", "sample", "draw_budgets", "internal_net_sizes", "training_net_sizes"]

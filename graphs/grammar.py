@@ -8,6 +8,8 @@ training tour through it (every real circuit's tour must be accepted).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import networkx as nx
 import numpy as np
 
@@ -58,14 +60,26 @@ class TourGrammar:
             inductor loops), so every real circuit's tour is accepted, including the ~11 % of the
             public set that break a validity rule (bias lines of gates only, shorted dummies).
             Default (strict): the electrical rules of :mod:`eda.generators.topology_check`.
+        net_cap: draws the most pins a new internal net may gather (e.g. from the training circuits'
+            net sizes); None: no limit. The model alone grows nets far beyond real ones (8 % of its
+            internal nets have 10+ pins, 0.2 % of the training circuits'), which spends the
+            length budget on quadratic clique edges instead of devices.
+        min_len: ``<eos>`` is refused while the full tour (placed tokens, the pops back to ``VSS``
+            and ``<eos>``) would be shorter, unless no other token is legal: a generator's samples
+            then follow the length distribution its budgets are drawn from, instead of ending at
+            the first point the circuit is complete.
     """
 
     VDD_COST = 8  # tokens reserved while VDD is absent (a device to reach it)
     VDD_URGENT = 16  # below this much room a netless pin must take VDD while it is absent
 
     def __init__(self, tables: VocabTables, max_len: int, prefix_len: int = 2, require_vdd: bool = False,
-                 lenient: bool = False):
+                 lenient: bool = False, min_len: int = 0, net_cap: Callable[[], int] | None = None):
         self.t = tables
+        self.min_len = min_len
+        self.net_cap = net_cap
+        # pins allowed on each pin's internal net (2 for a pin not on one yet; see net_cap)
+        self.cap = np.full(len(tables.vocab), 2, np.int32) if net_cap else None
         self.require_vdd = require_vdd
         self.lenient = lenient
         v = len(tables.vocab)
@@ -174,11 +188,81 @@ class TourGrammar:
             if self.unlinked[a] or self.netless[a]:
                 return False
             # on an internal net: joined to every other pin of it (device link + net edges)
-            return self.comp_port[a] != -1 or len(self.adj[a]) == self.net_size[a]
-        if self.t.needs_dc[a] and not self.lenient:
+            if not (self.comp_port[a] != -1 or len(self.adj[a]) == self.net_size[a]):
+                return False
+            return self.lenient or self._dc_leavable(a)
+        if self.lenient:
+            return True
+        if self.t.needs_dc[a] and not self.t.anchor_pin[self.members[self._find(a)]].any():
             # an undriven port (IBk, VOUTk) is left only once its net has a pin that anchors it
-            return bool(self.t.anchor_pin[self.members[self._find(a)]].any())
-        return True
+            return False
+        if self.t.needs_dc[a] and not self._dc_leavable(a):
+            return False
+        # a signal port (VINk, VOUTk...) is left only once it reaches a transistor or diode
+        return not self.t.is_signal[a] or self._reaches_active(a)
+
+    def _dc_leavable(self, a: int) -> bool:
+        """Whether node ``a`` (a pin on a net, or an undriven port) may be left for good: its net's
+        DC component (nets joined through conducting terminals) reaches a voltage-driven port or
+        a capacitor, or can still be extended later (a pin of it other than ``a`` not yet left, or
+        a device on it with a pin not yet netted). Else leaving it would seal a net that floats at
+        DC (a floating gate or node): the walk must first add a conducting path from here."""
+        t = self.t
+        start = self._find(a)
+        seen, todo = {start}, [start]
+        while todo:
+            r = todo.pop()
+            cp = int(self.comp_port[r])
+            if cp != -1 and (t.driven[cp] or (cp != a and not self.closed[cp])):
+                return True
+            mem = self.members[r]
+            if t.is_cap_pin[mem].any():
+                return True
+            for p in mem:
+                if t.kind[p] != _K_PIN:
+                    continue
+                if p != a and not self.closed[p]:
+                    return True
+                if not t.is_dc_pin[p]:
+                    continue
+                for s in t.pins_of[int(t.dev[p])]:
+                    if self.netless[s] or self.unlinked[s]:
+                        return True
+                    if t.is_dc_pin[s]:
+                        rs = self._find(s)
+                        if rs not in seen:
+                            seen.add(rs)
+                            todo.append(rs)
+        return False
+
+    def _reaches_active(self, port: int) -> bool:
+        """Whether a port's net reaches, or may still reach, a transistor or diode terminal
+        directly or through resistors, capacitors and inductors without crossing another driven
+        port (the ``signal_port`` rule): true when such a path exists, or when it reaches another
+        net with a pin not yet left or a passive device with a pin not yet netted (a depth-first
+        walk may complete that net later: real tours do)."""
+        t = self.t
+        start = self._find(port)
+        seen, todo = {start}, [start]
+        while todo:
+            r = todo.pop()
+            mem = self.members[r]
+            if t.is_active_pin[mem].any() or (r != start and not self.closed[mem].all()):
+                return True
+            for p in mem:
+                if not t.is_passive_pin[p]:
+                    continue
+                for s in t.pins_of[int(t.dev[p])]:
+                    if s != p and (self.netless[s] or self.unlinked[s]):
+                        return True
+                    if s == p:
+                        continue
+                    r = self._find(s)
+                    cp = int(self.comp_port[r])
+                    if r not in seen and not (cp != -1 and t.driven[cp]):
+                        seen.add(r)
+                        todo.append(r)
+        return False
 
     def closable(self) -> bool:
         """Whether the circuit is complete, so ``<eos>`` may end the walk here (the walk back
@@ -249,7 +333,10 @@ class TourGrammar:
         # invariant: remaining >= pops to VSS + debt + <eos>; a forward move costs itself and its
         # pop; it is legal when room + paid - added >= 0
         room = self.remaining() - len(self.stack) - self.debt - 2
-        if self.n_dev and (self.closable() or (
+        # a tour shorter than min_len (its full length: placed, the pops back to VSS and <eos>)
+        # ends only when nothing else is legal
+        short = self.length + len(self.stack) < self.min_len
+        if self.n_dev and ((self.closable() and not short) or (
                 # without VDD the circuit fails the ERC; ending is still allowed once no device fits
                 len(self.stack) == 1 and room + 2 - t.min_new_cost < 0)):
             m[t.vocab.eos] = True
@@ -287,6 +374,10 @@ class TourGrammar:
                 # complete: it joins no other net (that member could not take the new edges).
                 mine = self._find(a)
                 sa = len(self.members[mine])
+                if self.cap is not None:  # no internal net beyond its drawn size (edges inside stay legal)
+                    inside = np.zeros(len(m), bool)
+                    inside[self.members[mine]] = True
+                    cand &= (sa + self.net_size <= np.maximum(self.cap, self.cap[a])) | inside
                 if sa == 1:  # a netless pin (its own net; never finished): no mates to keep
                     if room + own < 2 * (self.max_net - 1):  # (else every join fits)
                         cand &= ~self.pin_exists | (room + own + 2 * self.netless - 2 * (self.net_size - 1) >= 0)
@@ -303,6 +394,10 @@ class TourGrammar:
                         cand &= same
                     elif self.any_net_closed:
                         cand &= same | ~self.net_closed
+                    if room + own + 2 >= 0:
+                        # an edge still owed inside the own net costs its 2 tokens and pays 2 of
+                        # debt: always affordable (else the pin is left with its clique unfinished)
+                        cand |= same & ~self.closed
             if ap != -1:
                 cand[:] = False
                 if room >= 0:
@@ -345,6 +440,8 @@ class TourGrammar:
             m[t.vdd] = True
         if len(self.stack) > 1 and (self._complete(a) or not m.any()):
             m[self.stack[-2]] = True  # (an incomplete port with no move left: leave, the ERC judges)
+        elif short and not m.any() and self.n_dev and self.closable():
+            m[t.vocab.eos] = True  # (below min_len, but no device fits any more)
         return m
 
     def _target_rules(self, a: int, m: np.ndarray, cand: np.ndarray) -> None:
@@ -354,12 +451,15 @@ class TourGrammar:
         t = self.t
         mine = self._find(a)
         my_port = int(self.comp_port[mine])
+        on_rail = my_port != -1 and t.is_supply[my_port]
         for q in self.netless_set:
             if not cand[q]:
                 continue
             sr = self._siblings_root(q)
             if sr == mine:
                 cand[q] = False
+            elif on_rail and self._siblings_on_rails(q):
+                cand[q] = False  # the last pin of a device whose other pins are all on the rails
             elif (sr != -1 and t.is_inductor_pin[q] and my_port != -1 and t.driven[my_port]
                   and self.comp_port[sr] != -1 and self.comp_port[sr] != my_port
                   and t.driven[self.comp_port[sr]]):
@@ -376,6 +476,18 @@ class TourGrammar:
         if hit is None:
             hit = self._sib_cache[q] = self._siblings_root_uncached(q)
         return hit
+
+    def _siblings_on_rails(self, q: int) -> bool:
+        """Whether every other pin of q's device is on a supply rail's net."""
+        t = self.t
+        for p in t.pins_of[int(t.dev[q])]:
+            if p != q:
+                if self.netless[p]:
+                    return False
+                cp = int(self.comp_port[self._find(p)])
+                if cp == -1 or not t.is_supply[cp]:
+                    return False
+        return True
 
     def _siblings_root_uncached(self, q: int) -> int:
         roots = set()
@@ -423,6 +535,8 @@ class TourGrammar:
         if any(self.netless[p] for p in others):
             return
         roots = {self._find(p) for p in others}
+        if all(self.comp_port[r] != -1 and self.t.is_supply[self.comp_port[r]] for r in roots):
+            m &= ~self.t.is_supply  # every terminal on the rails: a redundant device
         if self.t.is_inductor_pin[a]:
             # an inductor is a DC short: it must not join two nets driven by voltage sources
             sp = int(self.comp_port[next(iter(roots))])
@@ -458,8 +572,14 @@ class TourGrammar:
             self.stack.pop()
             self.closed[a] = True
             if t.kind[a] == _K_PIN and self.comp_port[a] == -1:
-                self.net_closed[self.members[self._find(a)]] = True
+                mem = self.members[self._find(a)]
+                self.net_closed[mem] = True
                 self.any_net_closed = True
+                # edges owed between this pin and open mates can no longer be walked (a closed
+                # node takes no edge): they leave the debt, so the budget is not spent on them
+                nb = self.adj.get(a, ())
+                lost = sum(1 for b in mem if b != a and b not in nb and not self.closed[b])
+                self.clique_missing -= lost
         else:
             self._introduce(b)
             self.adj.setdefault(a, set()).add(b)
@@ -503,6 +623,8 @@ class TourGrammar:
         self.net_edges[r] = e
         mem = self.members[r]
         self.net_size[mem] = n
+        if self.cap is not None:  # a new net draws its size limit; a merged one keeps the larger
+            self.cap[mem] = max(int(self.net_cap()), 2) if sa == sb == 1 else max(self.cap[a], self.cap[b])
         self.max_net = max(self.max_net, n)
         if closed:
             self.net_closed[mem] = True

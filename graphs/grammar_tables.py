@@ -6,7 +6,7 @@ import numpy as np
 
 from eda.graphs.pin_graph import DEVICE_TYPES, NC, node_label, parse_node
 from eda.graphs.vocab import Vocab
-from eda.topology import is_driven, port_prefix
+from eda.topology import class_of, is_driven, is_signal, port_prefix
 
 #: tokens a generator's length budget adds to a drawn full-tour length (the grammar's
 #: reservations are a little conservative, so a tour needs this much room beyond its own length)
@@ -71,6 +71,14 @@ class VocabTables:
         # ports that no voltage source drives (IBk, IOUTk, VOUTk...): their net needs a DC pin
         self.needs_dc = (self.kind == _K_PORT) & ~self.driven
         self.is_port = self.kind == _K_PORT
+        # supply rails (a device with every terminal on them changes nothing: ``redundant_device``)
+        self.is_supply = np.array([bool(self.kind[i] == _K_PORT and class_of(t).role == "supply")
+                                   for i, t in enumerate(vocab.tokens)])
+        # signal ports (VIN*, VOUT*, IIN*...: each must reach a transistor or diode terminal)
+        self.is_signal = np.array([bool(self.kind[i] == _K_PORT and is_signal(t)) for i, t in enumerate(vocab.tokens)])
+        dev_kind = [self.types[self.dtype[i]] if self.kind[i] == _K_PIN else "" for i in range(v)]
+        self.is_active_pin = np.array([k in ("NM", "PM", "NPN", "PNP", "D") for k in dev_kind])
+        self.is_passive_pin = np.array([k in ("R", "C", "L") for k in dev_kind])
         # tokens a new device costs when opened through one of its pins (big for non-pins)
         new_cost = np.array([4 * len(DEVICE_TYPES[ty].pins) for ty in self.types])
         self.pin_new_cost = np.where(self.is_pin, new_cost[np.maximum(self.dtype, 0)], 1 << 30)
