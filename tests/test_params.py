@@ -56,10 +56,11 @@ def _params_classes():
     from eda.pdn.grid import GridParams, Layer
     from eda.predictors.hparams import CNNParams, GBDTParams, GNNParams, PDNNetParams
     from eda.predictors.train import TrainParams
+    from eda.tech.generic45 import MetalTech, PdnTech, ViaTech
 
     return [AcimParams, AcimTech, CellSizes, CNNParams, GBDTParams, GNNParams, PDNNetParams, TrainParams,
             GridParams, Layer, GraphParams, Vocab, SimConfig, ComposeParams, SampleRecord,
-            ColumnBench]
+            ColumnBench, MetalTech, ViaTech, PdnTech]
 
 
 @pytest.mark.parametrize("cls", _params_classes(), ids=lambda c: c.__name__)

@@ -15,113 +15,86 @@ Nangate45 ``pdn.tcl``); they are typical, not a foundry's sign-off numbers.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from eda.params import Params
 
 __all__ = ["MetalTech", "ViaTech", "PdnTech", "GENERIC45", "pdn_technology"]
 
 
-class MetalTech(BaseModel):
-    """One routing layer of the PDN stack.
+class MetalTech(Params):
+    """One routing layer of the PDN stack (:class:`eda.params.Params`; errors ``MetalTech.field: ...``)."""
 
-    Attributes:
-        name: layer name as written in node names (``m1``).
-        direction: ``h`` (stripes along x) or ``v`` (along y); adjacent layers alternate.
-        sheet_res: sheet resistance (ohm per square).
-        width_um: (min, max) stripe width sampled per design (µm).
-        pitch_um: (min, max) stripe pitch sampled per design (µm); ignored for the rail layer, whose
-            pitch is fixed by the rows.
-        blocked_by_macros: stripes of this layer are cut where a macro sits (macros own these layers).
-    """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    name: str
-    direction: str = Field(pattern="^[hv]$")
-    sheet_res: float = Field(gt=0)
-    width_um: tuple[float, float]
-    pitch_um: tuple[float, float]
-    blocked_by_macros: bool = False
+    name: str = Field(..., description="layer name as written in node names (m1)")
+    direction: Literal["h", "v"] = Field(..., description="h (stripes along x) or v (along y); adjacent layers "
+                                         "alternate")
+    sheet_res: float = Field(..., gt=0, description="sheet resistance (ohm per square)")
+    width_um: tuple[float, float] = Field(..., description="(min, max) stripe width sampled per design (µm)")
+    pitch_um: tuple[float, float] = Field(..., description="(min, max) stripe pitch sampled per design (µm); "
+                                          "ignored for the rail layer, whose pitch is fixed by the rows")
+    blocked_by_macros: bool = Field(False, description="stripes of this layer are cut where a macro sits (macros "
+                                    "own these layers)")
 
     @model_validator(mode="after")
-    def _ranges(self):
+    def _ranges(self) -> MetalTech:
         for f in ("width_um", "pitch_um"):
             lo, hi = getattr(self, f)
             if not 0 < lo <= hi:
-                raise ValueError(f"{self.name}.{f} must be a range 0 < min <= max, got {(lo, hi)}")
+                raise self.param_error(f, f"{self.name}: must be a range 0 < min <= max, got {(lo, hi)}")
         return self
 
 
-class ViaTech(BaseModel):
-    """Via stack between two adjacent PDN layers (all cut levels between them, in series).
+class ViaTech(Params):
+    """Via stack between two adjacent PDN layers (all cut levels between them, in series)."""
 
-    Attributes:
-        r_cut: resistance of one stacked cut column (ohm).
-        cut_pitch_um: pitch of cuts inside a via array (µm); the array fills the stripe overlap.
-        max_cuts: cap on cuts per array (large arrays are split by tools anyway).
-    """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    r_cut: float = Field(gt=0)
-    cut_pitch_um: float = Field(gt=0)
-    max_cuts: int = Field(default=64, ge=1)
+    r_cut: float = Field(..., gt=0, description="resistance of one stacked cut column (ohm)")
+    cut_pitch_um: float = Field(..., gt=0, description="pitch of cuts inside a via array (µm); the array fills "
+                                "the stripe overlap")
+    max_cuts: int = Field(64, ge=1, description="cap on cuts per array (large arrays are split by tools anyway)")
 
 
-class PdnTech(BaseModel):
-    """A technology for synthetic designs and PDNs.
+def _range(description: str) -> Any:
+    return Field(..., description=f"(min, max) {description}")
 
-    Attributes:
-        name: technology name.
-        dbu_per_um: database units per µm in node names (2000: the ICCAD'23 contest convention).
-        vdd: nominal supply (V).
-        row_height_um, site_width_um: standard-cell row height and placement site width (µm).
-        cell_sites: (min, median, max) cell width in sites (lognormal between min and max).
-        layers: PDN layers bottom-up; the first is the rail layer (one VDD rail per two rows).
-        vias: via stacks between consecutive layers (``len(layers) - 1`` entries).
-        power_density_w_mm2: (min, max) mean standard-cell power density sampled per design.
-        leakage_frac: (min, max) leakage share of standard-cell power.
-        cell_cap_ff_um2: (min, max) intrinsic (non-switching) decoupling capacitance of placed cells.
-        decap_ff_um2: (min, max) explicit decap-cell capacitance density when decaps are enabled.
-        pad_inductance_h: (min, max) package inductance per bump (H).
-        rail_tap_um: per dataset size, (min, max) spacing of PDN nodes along the rails (µm): the
-            resolution at which cells tap the rails.
-        pad_pitch_um: (min, max) bump pitch of array and ring pad patterns (µm).
-        clock_ns: (min, max) clock period (ns).
-        slew_ps: (min, max) switching current pulse width (ps).
-    """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+class PdnTech(Params):
+    """A technology for synthetic designs and PDNs (:class:`eda.params.Params`; errors ``PdnTech.field: ...``)."""
 
-    name: str
-    dbu_per_um: int = Field(default=2000, gt=0)
-    vdd: float = Field(gt=0)
-    row_height_um: float = Field(gt=0)
-    site_width_um: float = Field(gt=0)
-    cell_sites: tuple[int, int, int]
-    layers: tuple[MetalTech, ...]
-    vias: tuple[ViaTech, ...]
-    power_density_w_mm2: tuple[float, float]
-    leakage_frac: tuple[float, float]
-    cell_cap_ff_um2: tuple[float, float]
-    decap_ff_um2: tuple[float, float]
-    pad_inductance_h: tuple[float, float]
-    rail_tap_um: dict[str, tuple[float, float]]
-    pad_pitch_um: tuple[float, float]
-    clock_ns: tuple[float, float]
-    slew_ps: tuple[float, float]
+    name: str = Field(..., description="technology name")
+    dbu_per_um: int = Field(2000, gt=0, description="database units per µm in node names (2000: the ICCAD'23 "
+                            "contest convention)")
+    vdd: float = Field(..., gt=0, description="nominal supply (V)")
+    row_height_um: float = Field(..., gt=0, description="standard-cell row height (µm)")
+    site_width_um: float = Field(..., gt=0, description="placement site width (µm)")
+    cell_sites: tuple[int, int, int] = Field(..., description="(min, median, max) cell width in sites (lognormal "
+                                             "between min and max)")
+    layers: tuple[MetalTech, ...] = Field(..., min_length=2, description="PDN layers bottom-up; the first is the "
+                                          "rail layer (one VDD rail per two rows)")
+    vias: tuple[ViaTech, ...] = Field(..., description="via stacks between consecutive layers (len(layers) - 1)")
+    power_density_w_mm2: tuple[float, float] = _range("mean standard-cell power density sampled per design")
+    leakage_frac: tuple[float, float] = _range("leakage share of standard-cell power")
+    cell_cap_ff_um2: tuple[float, float] = _range("intrinsic (non-switching) decoupling capacitance of placed "
+                                                  "cells (fF/µm²)")
+    decap_ff_um2: tuple[float, float] = _range("explicit decap-cell capacitance density when decaps are enabled")
+    pad_inductance_h: tuple[float, float] = _range("package inductance per bump (H)")
+    rail_tap_um: dict[str, tuple[float, float]] = Field(..., description="per dataset size, (min, max) spacing of "
+                                                        "PDN nodes along the rails (µm): where cells tap the rails")
+    pad_pitch_um: tuple[float, float] = _range("bump pitch of array and ring pad patterns (µm)")
+    clock_ns: tuple[float, float] = _range("clock period (ns)")
+    slew_ps: tuple[float, float] = _range("switching current pulse width (ps)")
 
     @model_validator(mode="after")
-    def _stack(self):
-        if len(self.layers) < 2:
-            raise ValueError("layers: need at least two PDN layers")
+    def _stack(self) -> PdnTech:
         if len(self.vias) != len(self.layers) - 1:
-            raise ValueError(f"vias: need {len(self.layers) - 1} via stacks for {len(self.layers)} layers")
+            raise self.param_error("vias", f"need {len(self.layers) - 1} via stacks for {len(self.layers)} layers")
         for i in range(1, len(self.layers)):
             if self.layers[i].direction == self.layers[i - 1].direction:
-                raise ValueError(f"layers[{i}].direction: directions must alternate")
+                raise self.param_error(f"layers[{i}].direction", "directions must alternate")
         lo, med, hi = self.cell_sites
         if not 1 <= lo <= med <= hi:
-            raise ValueError(f"cell_sites must be 1 <= min <= median <= max, got {self.cell_sites}")
+            raise self.param_error("cell_sites", f"must be 1 <= min <= median <= max, got {self.cell_sites}")
         return self
 
     @property
