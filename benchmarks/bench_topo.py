@@ -157,8 +157,8 @@ def _type_conditioning(path: str, temperature: float, guidance: float, n_type: i
     process beside the main run."""
     import numpy as np
 
-    from eda.generators.topology_check import LinearTypeClassifier
     from eda.generators.topology_checkpoint import load_checkpoint, training_graphs, training_types
+    from eda.generators.topology_classify import LinearTypeClassifier
     from eda.generators.topology_report import GenerateParams, generate
 
     model, vocab, ck = load_checkpoint(path)

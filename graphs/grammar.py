@@ -13,6 +13,7 @@ from collections.abc import Callable
 import networkx as nx
 import numpy as np
 
+from eda.graphs.grammar_rules import ElectricalRules
 from eda.graphs.grammar_tables import (  # noqa: F401 - VocabTables and LENGTH_SLACK re-exported
     _K_DEVICE,
     _K_PIN,
@@ -22,7 +23,7 @@ from eda.graphs.grammar_tables import (  # noqa: F401 - VocabTables and LENGTH_S
 )
 
 
-class TourGrammar:
+class TourGrammar(ElectricalRules):
     """Incremental rules for one tour being generated, as a next-token mask (edge-DFS form).
 
     The tour is generated as an edge depth-first walk, which is an Eulerian circuit of the
@@ -201,69 +202,6 @@ class TourGrammar:
         # a signal port (VINk, VOUTk...) is left only once it reaches a transistor or diode
         return not self.t.is_signal[a] or self._reaches_active(a)
 
-    def _dc_leavable(self, a: int) -> bool:
-        """Whether node ``a`` (a pin on a net, or an undriven port) may be left for good: its net's
-        DC component (nets joined through conducting terminals) reaches a voltage-driven port or
-        a capacitor, or can still be extended later (a pin of it other than ``a`` not yet left, or
-        a device on it with a pin not yet netted). Else leaving it would seal a net that floats at
-        DC (a floating gate or node): the walk must first add a conducting path from here."""
-        t = self.t
-        start = self._find(a)
-        seen, todo = {start}, [start]
-        while todo:
-            r = todo.pop()
-            cp = int(self.comp_port[r])
-            if cp != -1 and (t.driven[cp] or (cp != a and not self.closed[cp])):
-                return True
-            mem = self.members[r]
-            if t.is_cap_pin[mem].any():
-                return True
-            for p in mem:
-                if t.kind[p] != _K_PIN:
-                    continue
-                if p != a and not self.closed[p]:
-                    return True
-                if not t.is_dc_pin[p]:
-                    continue
-                for s in t.pins_of[int(t.dev[p])]:
-                    if self.netless[s] or self.unlinked[s]:
-                        return True
-                    if t.is_dc_pin[s]:
-                        rs = self._find(s)
-                        if rs not in seen:
-                            seen.add(rs)
-                            todo.append(rs)
-        return False
-
-    def _reaches_active(self, port: int) -> bool:
-        """Whether a port's net reaches, or may still reach, a transistor or diode terminal
-        directly or through resistors, capacitors and inductors without crossing another driven
-        port (the ``signal_port`` rule): true when such a path exists, or when it reaches another
-        net with a pin not yet left or a passive device with a pin not yet netted (a depth-first
-        walk may complete that net later: real tours do)."""
-        t = self.t
-        start = self._find(port)
-        seen, todo = {start}, [start]
-        while todo:
-            r = todo.pop()
-            mem = self.members[r]
-            if t.is_active_pin[mem].any() or (r != start and not self.closed[mem].all()):
-                return True
-            for p in mem:
-                if not t.is_passive_pin[p]:
-                    continue
-                for s in t.pins_of[int(t.dev[p])]:
-                    if s != p and (self.netless[s] or self.unlinked[s]):
-                        return True
-                    if s == p:
-                        continue
-                    r = self._find(s)
-                    cp = int(self.comp_port[r])
-                    if r not in seen and not (cp != -1 and t.driven[cp]):
-                        seen.add(r)
-                        todo.append(r)
-        return False
-
     def closable(self) -> bool:
         """Whether the circuit is complete, so ``<eos>`` may end the walk here (the walk back
         down the stack, :meth:`closing`, is implied): every pin joined to its device and on a
@@ -279,28 +217,6 @@ class TourGrammar:
         if self._dc_version != self._version:
             self._dc_version, self._dc = self._version, self._dc_paths_ok()
         return self._dc
-
-    def _dc_paths_ok(self) -> bool:
-        """Every net joined through DC-conducting device terminals to a voltage-driven port."""
-        t = self.t
-        up: dict[int, int] = {}
-
-        def find(x: int) -> int:
-            while up.get(x, x) != x:
-                x = up[x]
-            return x
-
-        nets = set()
-        for d in self.devices:
-            roots = [self._find(p) for p in t.pins_of[d]]
-            nets.update(roots)
-            dc = [r for p, r in zip(t.pins_of[d], roots, strict=True) if t.is_dc_pin[p]]
-            for a, b in zip(dc, dc[1:], strict=False):
-                ra, rb = find(a), find(b)
-                if ra != rb:
-                    up[ra] = rb
-        good = {find(r) for r in nets if self.comp_port[r] != -1 and t.driven[self.comp_port[r]]}
-        return all(find(r) in good or t.is_cap_pin[self.members[r]].any() for r in nets)
 
     def graph(self) -> nx.Graph:
         """The device-pin graph walked so far (what :func:`sequence_to_graph` decodes from the
@@ -443,119 +359,6 @@ class TourGrammar:
         elif short and not m.any() and self.n_dev and self.closable():
             m[t.vocab.eos] = True  # (below min_len, but no device fits any more)
         return m
-
-    def _target_rules(self, a: int, m: np.ndarray, cand: np.ndarray) -> None:
-        """Moves from ``a`` (a port, or a pin already on a net) onto other pins' nets: a device's last
-        free pin must not join the net its siblings share, an inductor must not join two source-driven
-        nets, and no merge may put every pin of a device on one net."""
-        t = self.t
-        mine = self._find(a)
-        my_port = int(self.comp_port[mine])
-        on_rail = my_port != -1 and t.is_supply[my_port]
-        for q in self.netless_set:
-            if not cand[q]:
-                continue
-            sr = self._siblings_root(q)
-            if sr == mine:
-                cand[q] = False
-            elif on_rail and self._siblings_on_rails(q):
-                cand[q] = False  # the last pin of a device whose other pins are all on the rails
-            elif (sr != -1 and t.is_inductor_pin[q] and my_port != -1 and t.driven[my_port]
-                  and self.comp_port[sr] != -1 and self.comp_port[sr] != my_port
-                  and t.driven[self.comp_port[sr]]):
-                cand[q] = False  # an inductor (a DC short) between two source-driven nets
-        for r in self._short_partners(mine):
-            self._forbid_net(r, m, cand)
-
-    def _siblings_root(self, q: int) -> int:
-        """Net root shared by all the other pins of q's device, or -1 (cached until nets change)."""
-        if self._sib_version != self._version:
-            self._sib_cache.clear()
-            self._sib_version = self._version
-        hit = self._sib_cache.get(q)
-        if hit is None:
-            hit = self._sib_cache[q] = self._siblings_root_uncached(q)
-        return hit
-
-    def _siblings_on_rails(self, q: int) -> bool:
-        """Whether every other pin of q's device is on a supply rail's net."""
-        t = self.t
-        for p in t.pins_of[int(t.dev[q])]:
-            if p != q:
-                if self.netless[p]:
-                    return False
-                cp = int(self.comp_port[self._find(p)])
-                if cp == -1 or not t.is_supply[cp]:
-                    return False
-        return True
-
-    def _siblings_root_uncached(self, q: int) -> int:
-        roots = set()
-        for p in self.t.pins_of[int(self.t.dev[q])]:
-            if p != q:
-                if self.netless[p]:
-                    return -1
-                roots.add(self._find(p))
-        return roots.pop() if len(roots) == 1 else -1
-
-    def _short_partners(self, root: int) -> set[int]:
-        """Net roots that, merged with ``root``, would leave some device with all pins on one net."""
-        hit = self._partners_cache.get(root)
-        if hit is not None and hit[0] == self._version:
-            return hit[1]
-        out = self._short_partners_uncached(root)
-        self._partners_cache[root] = (self._version, out)
-        return out
-
-    def _short_partners_uncached(self, root: int) -> set[int]:
-        out: set[int] = set()
-        t = self.t
-        par, netless, pins_of, dev, kind = self.parent, self.netless, t.pins_of, t.dev, t.kind
-        for p in self.members.get(root, ()):
-            if kind[p] != _K_PIN:
-                continue
-            others = set()
-            for s in pins_of[dev[p]]:
-                if netless[s]:
-                    others = None
-                    break
-                # a pin with a net edge went through a union, so it is in ``parent`` (flat)
-                r = par[s]
-                if r != root:
-                    others.add(r)
-            if others is not None and len(others) == 1:
-                out |= others
-        return out
-
-    def _no_shorted_device(self, a: int, m: np.ndarray, cand: np.ndarray) -> None:
-        """Forbid putting the last netless pin of a device on the net all its other pins share."""
-        if not self.netless[a]:
-            return
-        others = [p for p in self.t.pins_of[int(self.t.dev[a])] if p != a]
-        if any(self.netless[p] for p in others):
-            return
-        roots = {self._find(p) for p in others}
-        if all(self.comp_port[r] != -1 and self.t.is_supply[self.comp_port[r]] for r in roots):
-            m &= ~self.t.is_supply  # every terminal on the rails: a redundant device
-        if self.t.is_inductor_pin[a]:
-            # an inductor is a DC short: it must not join two nets driven by voltage sources
-            sp = int(self.comp_port[next(iter(roots))])
-            if sp != -1 and self.t.driven[sp]:
-                m &= ~(self.t.driven & (np.arange(len(m)) != sp))
-                cand &= ~((self.comp_port != -1) & (self.comp_port != sp)
-                          & self.t.driven[np.maximum(self.comp_port, 0)])
-        if len(roots) != 1:
-            return
-        self._forbid_net(roots.pop(), m, cand)
-
-    def _forbid_net(self, r: int, m: np.ndarray, cand: np.ndarray) -> None:
-        """Forbid every move onto the net whose root is ``r`` (its port, or its member pins)."""
-        port = int(self.comp_port[r])
-        if port != -1:
-            m[port] = False
-            cand[self.comp_port == port] = False
-        else:
-            cand[self.members[r]] = False
 
     def step(self, tok: int) -> None:
         """Apply one token (legal under :meth:`mask`)."""

@@ -8,7 +8,8 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from eda.generators.topology_check import LinearTypeClassifier, TypeClassifier, rule_violations
+from eda.generators.topology_check import TypeClassifier, rule_violations
+from eda.generators.topology_classify import LinearTypeClassifier
 from eda.generators.topology_sample import internal_net_sizes, training_net_sizes
 from eda.graphs.euler import TourGrammar, Vocab, VocabTables, close_walk, euler_tours
 from eda.graphs.pin_graph import circuit_to_graph, graph_to_circuit
