@@ -4,10 +4,11 @@ precheck deck on the built macros (violations must be 0), and the density of eve
 Runs the full `eda acim build` pipeline (place/route, GDS + SPICE write, KLayout DRC and LVS
 in-process) for several sizes, one process per size so peak memory is per build; then the
 precheck deck (``../shared/decks/sky130A_mr.drc``, feol/beol/offgrid on) through the klayout
-binary on the 64x64 and 256x256 GDS. ``--sweep`` builds the 12-configuration sweep of the tests
-(build + in-process DRC + LVS + deck each) and records µm²/bit and F²/bit per point. Prints and
-saves benchmarks/results/layout.json (layout_sweep.json). The machine load is recorded next to
-each timing because the development machine is shared (2 cores).
+binary on the 64x64 and 256x256 GDS (``--no-deck``: builds only; ``--precheck-only``: the deck on the
+GDS an earlier run left under out/bench_layout, merged into layout.json). ``--sweep`` builds the
+12-configuration sweep of the tests (build + in-process DRC + LVS + deck each) and records µm²/bit and
+F²/bit per point. Prints and saves benchmarks/results/layout.json (layout_sweep.json). The machine
+load is recorded next to each timing because the development machine is shared (2 cores).
 """
 
 from __future__ import annotations
@@ -75,13 +76,35 @@ def sweep(out_root: Path, deck: Path | None) -> None:
     print(f"→ {path}")
 
 
+def precheck_only(out_root: Path, deck: Path | None) -> None:
+    """The precheck deck on the 64x64 and 256x256 GDS of an earlier run, merged into layout.json."""
+    path = ROOT / "benchmarks" / "results" / "layout.json"
+    if deck is None or not path.is_file():
+        print("needs the klayout binary, the deck and an earlier benchmarks/results/layout.json")
+        return
+    result = json.loads(path.read_text())
+    for row in result["configs"]:
+        gds = out_root / f"{row['rows']}x{row['cols']}" / "macro.gds"
+        if (row["rows"], row["cols"]) in DECK_ON and gds.is_file():
+            row.update(_run_deck(gds, deck))
+            print(f"{row['rows']}x{row['cols']}: precheck {row['precheck_violations']} violations in "
+                  f"{row['precheck_s']} s (load {row['precheck_load_avg_1min']})", flush=True)
+            path.write_text(json.dumps(result, indent=2))
+    result["target_met"] = (result["target_met"] if "target_met" in result else True) and all(
+        r.get("precheck_violations", 0) == 0 for r in result["configs"])
+    path.write_text(json.dumps(result, indent=2))
+
+
 def main() -> None:
     if len(sys.argv) == 6:  # child: one build
         h, w, l, b = map(int, sys.argv[1:5])
         print(json.dumps(one(h, w, l, b, Path(sys.argv[5]))))
         return
     out_root = ROOT / "out" / "bench_layout"
-    deck = _deck()
+    deck = None if "--no-deck" in sys.argv else _deck()
+    if "--precheck-only" in sys.argv:
+        precheck_only(out_root, deck)
+        return
     if deck is None:
         print("precheck deck runs skipped: the klayout binary or ../shared/decks/sky130A_mr.drc is absent")
     if "--sweep" in sys.argv:
