@@ -106,7 +106,8 @@ def main() -> None:
         precheck_only(out_root, deck)
         return
     if deck is None:
-        print("precheck deck runs skipped: the klayout binary or ../shared/decks/sky130A_mr.drc is absent")
+        print("precheck deck runs skipped: " + ("--no-deck" if "--no-deck" in sys.argv else
+                                                "the klayout binary or ../shared/decks/sky130A_mr.drc is absent"))
     if "--sweep" in sys.argv:
         sweep(out_root, deck)
         return
