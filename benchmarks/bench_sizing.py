@@ -134,12 +134,12 @@ def opamp_rule(circuit) -> dict:
     return {"opamp_by_rule": not loads, "passive_load": loads}
 
 
-def run_library(budget: float, out: Path, limit: int | None, pool) -> dict:
+def run_library(budget: float, out: Path, limit: int | None, pool, only: set[str] | None = None) -> dict:
     from eda.generators.sizing.run import size_circuit
     from eda.generators.sizing.spec import parse_spec
     from eda.read.topology_dataset import load_library
 
-    tops = [t for t in load_library() if t.ctype in OPAMP_TYPES][:limit]
+    tops = [t for t in load_library() if t.ctype in OPAMP_TYPES and (not only or t.name in only)][:limit]
     rows = []
     for t in tops:
         c = replace(t.circuit, devices=[d for d in t.circuit.devices if d.kind not in "VI"])
@@ -304,6 +304,8 @@ def main() -> None:
     ap.add_argument("--gen-budget", type=float, default=25.0)
     ap.add_argument("--gen-skip", type=int, default=0, help="resume: skip the first K generated samples")
     ap.add_argument("--limit", type=int, default=None, help="first N library circuits only")
+    ap.add_argument("--only", default="", help="comma-separated library circuit names (e.g. a rerun of the misses)")
+    ap.add_argument("--key", default="library", help="results key of the library part (e.g. library_misses_120s)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, default=Path("/tmp/eda_bench_sizing"))
     a = ap.parse_args()
@@ -322,8 +324,8 @@ def main() -> None:
     if a.twostage:
         res["twostage"] = run_twostage(a.out)
     if a.library:
-        res["library"] = run_library(a.budget, a.out, a.limit, pool)
-        s = res["library"]
+        res[a.key] = run_library(a.budget, a.out, a.limit, pool, set(filter(None, a.only.split(","))))
+        s = res[a.key]
         print(f"library: {s['met']}/{s['sized']} met ({100 * s['met_rate']:.0f} %, target 90 %)", flush=True)
     if a.generated:
         res["generated"] = run_generated(a.generated, a.gen_budget, a.out, a.seed, pool, a.gen_skip)
@@ -334,7 +336,7 @@ def main() -> None:
     RESULTS.parent.mkdir(exist_ok=True)
     # merge into the file as it is now (another part may have finished meanwhile)
     merged = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
-    flags = {"library": a.library, "generated": a.generated, "twostage": a.twostage, "models": a.models,
+    flags = {a.key: a.library, "generated": a.generated, "twostage": a.twostage, "models": a.models,
              "collect": a.collect}
     done = {k for k, f in flags.items() if f} | ({"library", "generated"} & set(res) if a.collect else set())
     merged.update({k: res[k] for k in done if k in res})
