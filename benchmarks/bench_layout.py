@@ -83,9 +83,11 @@ def precheck_only(out_root: Path, deck: Path | None) -> None:
         print("needs the klayout binary, the deck and an earlier benchmarks/results/layout.json")
         return
     result = json.loads(path.read_text())
+    only = sys.argv[sys.argv.index("--only") + 1] if "--only" in sys.argv else None  # e.g. --only 64x64
     for row in result["configs"]:
-        gds = out_root / f"{row['rows']}x{row['cols']}" / "macro.gds"
-        if (row["rows"], row["cols"]) in DECK_ON and gds.is_file():
+        size = f"{row['rows']}x{row['cols']}"
+        gds = out_root / size / "macro.gds"
+        if (row["rows"], row["cols"]) in DECK_ON and gds.is_file() and only in (None, size):
             row.update(_run_deck(gds, deck))
             print(f"{row['rows']}x{row['cols']}: precheck {row['precheck_violations']} violations in "
                   f"{row['precheck_s']} s (load {row['precheck_load_avg_1min']})", flush=True)
