@@ -275,7 +275,7 @@ def build_pdn_graph(pdn: PDN, maps: Mapping[str, np.ndarray] | None = None,
         pdn, n_bottom = nets_as_layers(pdn)
     ix = np.floor(pdn.node_x / (dbu * params.tile_um)).astype(np.int64)
     iy = np.floor(pdn.node_y / (dbu * params.tile_um)).astype(np.int64)
-    _check_inside(pdn, ix, iy, (nx, ny), params)
+    ix, iy = _check_inside(pdn, ix, iy, (nx, ny), params)
     k = params.pool
     X, Y = -(-nx // k), -(-ny // k)
     data = HeteroData()
@@ -328,14 +328,18 @@ def _grid_shape(pdn: PDN, maps: dict, p: GraphParams, dbu: float) -> tuple[int, 
     return shape
 
 
-def _check_inside(pdn: PDN, ix: np.ndarray, iy: np.ndarray, shape: tuple[int, int], p: GraphParams) -> None:
+def _check_inside(pdn: PDN, ix: np.ndarray, iy: np.ndarray, shape: tuple[int, int], p: GraphParams
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Tile indices clipped into the grid: nodes up to 2 tiles beyond the maps' edge (upper-layer stripes
+    that reach past the last m1 node) join the edge tiles; farther out, deck and maps do not belong together."""
     nx, ny = shape
-    out = (ix < 0) | (iy < 0) | (ix >= nx) | (iy >= ny)
+    out = (ix < -2) | (iy < -2) | (ix >= nx + 2) | (iy >= ny + 2)
     if out.any():
         i = int(np.flatnonzero(out)[0])
         raise InputError(f"{int(out.sum())} PDN node(s) lie outside the {nx}x{ny} map grid of {p.tile_um:g} µm "
                          f"tiles (e.g. {str(pdn.node_names[i])!r}); maps and deck do not belong together",
                          file=pdn.source)
+    return np.clip(ix, 0, nx - 1), np.clip(iy, 0, ny - 1)
 
 
 @dataclass

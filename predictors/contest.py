@@ -131,7 +131,8 @@ def physics_rows(graphs) -> list[dict]:
 
 def cross_validate(real_dir, extra_dirs=(), models=("pdnnet", "cnn", "gnn", "gbdt"), physics_iters: int = 4,
                    train_kw: dict | None = None, hparams: dict | None = None, val_every: int = 6,
-                   progress: bool = True, log=None, figures: str | Path | None = None, seeds=(0,)) -> dict:
+                   progress: bool = True, log=None, figures: str | Path | None = None, seeds=(0,),
+                   hold_out=None) -> dict:
     """Leave-one-real-case-out cross-validation of ``models`` (see the module docstring).
 
     Args:
@@ -147,6 +148,7 @@ def cross_validate(real_dir, extra_dirs=(), models=("pdnnet", "cnn", "gnn", "gbd
             first seed only).
         seeds: training seeds; every fold and model is trained once per seed (rows carry ``seed``), for
             error bars. ``train_kw["seed"]`` is ignored.
+        hold_out: names of the real cases to hold out (default: every one; the others still train).
 
     Returns:
         ``{"rows": [{"model", "case", "seed", metrics, times}], "physics": [...], "folds": [...]}``.
@@ -161,6 +163,8 @@ def cross_validate(real_dir, extra_dirs=(), models=("pdnnet", "cnn", "gnn", "gbd
     rest = [g for i, g in enumerate(extra) if i % val_every]
     rows, folds = [], []
     for k, held in enumerate(real):
+        if hold_out is not None and held.name not in hold_out:
+            continue
         train = [g for j, g in enumerate(real) if j != k] + rest
         va = val or [g for j, g in enumerate(real) if j != k][:1]
         for m, seed in ((m, s) for s in seeds for m in models):

@@ -58,7 +58,7 @@ def score_dynamic_deck(deck: str | Path, ckpt: str | Path, dbu_per_um: float | N
     from eda.predictors.evaluate import predict_graph, score_map
 
     model, norm, _ = load_checkpoint(ckpt, expect_target="dynamic")
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     pdn = read_pdn(deck)
     parse_s = time.perf_counter() - t0
     if pdn.tran is None:
@@ -68,6 +68,7 @@ def score_dynamic_deck(deck: str | Path, ckpt: str | Path, dbu_per_um: float | N
     g = build_pdn_graph(pdn, {}, norm.graph_params(dbu_per_um=dbu))
     graph_s = time.perf_counter() - t1
     pred, sec = predict_graph(model, norm, g)
+    infer_cpu_s = time.process_time() - c0  # one thread: what a quiet machine takes
     infer_s = parse_s + graph_s + sec["prepare"] + sec["forward"]
     shape = tuple(int(v) for v in g.map_shape)
     if exact is None:
@@ -78,6 +79,7 @@ def score_dynamic_deck(deck: str | Path, ckpt: str | Path, dbu_per_um: float | N
            "dbu_per_um": float(dbu), "map_method": MAP_METHOD, **score_map(pred, gold),
            "worst_gold_v": float(gold.max()), "worst_pred_v": float(pred.max()), **facts,
            "parse_s": parse_s, "graph_s": graph_s, "forward_s": sec["forward"], "infer_s": infer_s,
+           "infer_cpu_s": infer_cpu_s,
            "exact_s": exact_s, "speedup": exact_s / infer_s}
     if figure is not None:
         from eda.predictors.contest import plot_case
