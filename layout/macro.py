@@ -350,22 +350,35 @@ class _Assembler:
         return y + self.H[role]
 
     def adc(self) -> int:
-        """ADC rows, bottom-up: comparator, sequencer stage B (end of conversion), then per bit
-        k = B-1 .. 0 the rows sar_k (result flip-flop), seq_k (sequencer stage), dac_k."""
+        """ADC rows, bottom-up: comparator and its output stage, sequencer stage B (end of
+        conversion), then per bit k = B-1 .. 0 the rows sar_k (result flip-flop), seq_k (sequencer
+        stage), dac_k."""
+        y = self.adc_bottom()
+        self.y_seq[self.B] = y
+        y = self.adc_row("sar_seq", y, ("SCLK", "SRSTB"))
+        for k in reversed(range(self.B)):
+            self.y_sar[k] = y
+            y = self.adc_row("sar_bit", y, ("SRST",))
+            self.y_seq[k] = y
+            y = self.bit_channel(k, self.adc_row("sar_seq", y, ("SCLK", "SRSTB")))
+            self.y_dac[k] = y
+            y = self.row("dac_switch", y, ("VREFP", "VREFN"))
+        return y
+
+    def adc_bottom(self) -> int:
+        """The comparator row and its output stage's row; returns the next y."""
         y = self.row("comparator", 0)
         for net in ("INN", "CLK"):
             self.hext(self.pin("comparator", net)[1], 0, self.X_L, None, net)
         self.y_buf = y
-        y = self.row("cmp_buf", y, ("CLR", "VCM"))
-        self.y_seq[self.B] = y
-        y = self.row("sar_seq", y, ("SCLK", "SRSTB"))
-        for k in reversed(range(self.B)):
-            self.y_sar[k] = y
-            y = self.row("sar_bit", y, ("SRST",))
-            self.y_seq[k] = y
-            y = self.row("sar_seq", y, ("SCLK", "SRSTB"))
-            self.y_dac[k] = y
-            y = self.row("dac_switch", y, ("VREFP", "VREFN"))
+        return self.row("cmp_buf", y, ("CLR", "VCM"))
+
+    def adc_row(self, role: str, y: int, spines: tuple[str, ...]) -> int:
+        """A row of the per-ADC cells (sequencer, result flip-flops)."""
+        return self.row(role, y, spines)
+
+    def bit_channel(self, k: int, y: int) -> int:
+        """Room between bit k's sequencer and DAC rows (none with one ADC per column)."""
         return y
 
     def local_arrays(self, y: int) -> int:

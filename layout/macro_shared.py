@@ -74,8 +74,16 @@ class SharedAssembler(_Assembler):
     def strap(self, y: int, x_a: int, x_b: int) -> None:
         self.d.rect("met2", x_a - STRAP_END, y - TRACK // 2, x_b + STRAP_END, y + TRACK // 2)
 
-    def adc(self) -> int:
-        """ADC rows bottom-up (see the module docstring)."""
+    def adc_row(self, role: str, y: int, spines: tuple[str, ...]) -> int:
+        return self.shared_row(role, y, spines)
+
+    def bit_channel(self, k: int, y: int) -> int:
+        """Bit k's channel: the group's BIT_k and V_k straps."""
+        y, (self.y_ch[("BIT", k)], self.y_ch[("V", k)]) = self.channel(y, 2)
+        return y
+
+    def adc_bottom(self) -> int:
+        """Comparator, output stage, the multiplexer channel and row (see the module docstring)."""
         S = self.S
         y = self.shared_row("comparator", 0, (), ("INN", "CLK"))
         self.y_buf = y
@@ -86,18 +94,7 @@ class SharedAssembler(_Assembler):
             self.d.rect("met2", self.X_L, ys - TRACK // 2, self.W * self.P, ys + TRACK // 2)
             self.d.label("met2.label", f"SEL_{r}", self.X_L + 100, ys)
         self.y_mux = y
-        y = self.row("col_mux", y, ("CLR", "VCM"))
-        self.y_seq[self.B] = y
-        y = self.shared_row("sar_seq", y, ("SCLK", "SRSTB"))
-        for k in reversed(range(self.B)):
-            self.y_sar[k] = y
-            y = self.shared_row("sar_bit", y, ("SRST",))
-            self.y_seq[k] = y
-            y = self.shared_row("sar_seq", y, ("SCLK", "SRSTB"))
-            y, (self.y_ch[("BIT", k)], self.y_ch[("V", k)]) = self.channel(y, 2)
-            self.y_dac[k] = y
-            y = self.row("dac_switch", y, ("VREFP", "VREFN"))
-        return y
+        return self.row("col_mux", y, ("CLR", "VCM"))
 
     # ---- columns
     def column(self, j: int, y_top: int, y_end: int) -> None:
