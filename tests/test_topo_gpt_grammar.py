@@ -4,11 +4,11 @@ linear type classifier."""
 
 from __future__ import annotations
 
-import networkx as nx
 import numpy as np
 import pytest
 
-from eda.generators.topology_check import TypeClassifier, rule_violations
+from eda.errors import InputError
+from eda.generators.topology_check import rule_violations
 from eda.generators.topology_classify import LinearTypeClassifier
 from eda.generators.topology_sample import internal_net_sizes, training_net_sizes
 from eda.graphs.euler import TourGrammar, Vocab, VocabTables, close_walk, euler_tours
@@ -135,17 +135,16 @@ def test_training_net_sizes_read_from_tours_match_the_graphs(vocab):
     assert got == sorted(internal_net_sizes(graphs).tolist()) and got
 
 
-def test_linear_type_classifier_beats_nearest_neighbours_on_held_out_circuits():
-    """On the library (200 circuits, 17 types), held out 5-fold: the linear SVM is at least as
-    accurate as 5-NN on the same features; a relabelled set scores near chance."""
-    lib = load_library()
+def test_linear_type_classifier_on_held_out_circuits():
+    """On the library (held out, 3-fold) the linear SVM finds the types; the same circuits with
+    shuffled labels score far lower (the score measures the labels, not the fit)."""
+    lib = load_library()[::2]
     graphs = [circuit_to_graph(t.circuit) for t in lib]
     types = [t.ctype for t in lib]
-    acc = LinearTypeClassifier.cross_validate(graphs, types, folds=5)
-    knn = TypeClassifier(graphs, types, k=5).leave_one_out(graphs)
-    assert acc >= knn - 0.02 and acc > 0.5, (acc, knn)
+    acc = LinearTypeClassifier.cross_validate(graphs, types, folds=3)
     shuffled = list(np.random.default_rng(0).permutation(types))
-    assert LinearTypeClassifier.cross_validate(graphs, shuffled, folds=5) < acc - 0.2
+    assert acc > 0.5 and LinearTypeClassifier.cross_validate(graphs, shuffled, folds=3) < acc - 0.2, acc
     clf = LinearTypeClassifier(graphs, types)
-    assert clf.predict(graphs[0]) in set(types)
-    assert isinstance(nx.Graph(), nx.Graph)
+    assert [clf.predict(g) for g in graphs[:5]] == clf.predict_many(graphs[:5])
+    with pytest.raises(InputError):
+        LinearTypeClassifier([], [])
