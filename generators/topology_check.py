@@ -590,5 +590,3 @@ class TypeClassifier:
         idx = range(len(graphs)) if max_n is None else range(0, len(graphs), max(1, len(graphs) // max_n))
         hits = [self.predict(graphs[i], exclude=i) == self.types[i] for i in idx]
         return sum(hits) / max(len(hits), 1)
-
-
