@@ -85,8 +85,8 @@ def make_ibm_style_pdn(seed: int, max_nodes: int = 6000, scale: int = 1):
     n_bot = int(rng.integers(10, 26)) * scale  # bottom (vertical) stripes per net
     n_top = int(rng.integers(6, 16)) * scale  # top (horizontal) stripes per net
     tap = float(rng.uniform(250, 900))  # extra nodes along the bottom stripes
-    while n_bot * (H / tap + n_top) * 2 + n_top * n_bot * 2 > max_nodes / 2:  # two nets
-        tap *= 1.25
+    while n_bot * (H / tap + n_top) * 2 + n_top * n_bot * 2 > max_nodes / 2 and tap < H:  # two nets
+        tap *= 1.25  # (the stripes alone may exceed a small budget: then the taps just get sparse)
     pb, pt = W / n_bot, H / n_top
     p = {"seed": int(seed), "width": W, "height": H, "n_bottom_stripes": n_bot, "n_top_stripes": n_top, "tap": tap,
          "r_bottom_per_unit": float(_logu(rng, 3e-3, 5e-2)), "r_top_per_unit": float(_logu(rng, 1e-4, 3e-3)),
