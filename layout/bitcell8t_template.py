@@ -24,6 +24,7 @@ from __future__ import annotations
 from functools import cache
 
 from eda.circuit import Subckt
+from eda.errors import InputError
 from eda.layout import bitcell8t as C8
 from eda.layout.bitcell8t import DIFF_END, GATE_L, HALF, LI_ENC, LICON, MCON, VIA1, W_FET, _pad
 from eda.layout.devices import NDIFF_B, RAIL_Y, TRACK, CellResult, PinInfo, RowCellParams, _draw_wells, _frame, slot_y
@@ -150,3 +151,11 @@ def template_bitcell(pitch: int) -> CellResult:
     return CellResult(NAME, to_gdstk(d, NAME, _T), Subckt(NAME, sub.ports, devices=sub.devices), pins, pitch,
                       HEIGHT, {"WL": Y_A, "RWL": Y_RWL})
 
+
+
+def hand_cell(p: RowCellParams) -> CellResult:
+    """The hand-drawn cell named by ``p.hand`` for :func:`eda.layout.devices.row_cell` (``"bitcell8t"``:
+    :func:`template_bitcell` at ``max(p.min_width, NATURAL_WIDTH)``)."""
+    if p.hand == "bitcell8t":
+        return template_bitcell(max(p.min_width, (NATURAL_WIDTH + 9) // 10 * 10))
+    raise InputError(f"cell {p.name}: unknown hand-drawn cell {p.hand!r}; expected 'bitcell8t'", file="cell params")

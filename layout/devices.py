@@ -1,4 +1,4 @@
-"""Parametric sky130 devices and the row-cell generator that draws every library cell.
+"""Parametric sky130 devices and the row-cell generator that draws the library cells (not the bitcell).
 
 A *row cell* is the sky130 logic-rule template shared by all default ACIM cells::
 
@@ -10,14 +10,13 @@ A *row cell* is the sky130 logic-rule template shared by all default ACIM cells:
       │  ▓▓▓ nmos diffusion chains (nsdm)  ▓▓▓        │
     0 └──────────────────────────────────────────────┘  VSS rail (met1) over p-tap (psdm)
 
-Transistors sit on a 480 nm column grid: contacted source/drain columns and gate columns
-alternate; a diffusion node shared by two transistors and used nowhere else is left
-uncontacted (gates on adjacent columns). Nets get met2 tracks packed by a constrained left-edge
-algorithm (vertical constraint: at a column, the nmos terminal's track lies below the pmos
-terminal's track). Ports are full-width met2 tracks (``h``: abut to the neighbour), met2 tracks
-reaching a column-template x where the parent drops a via2 onto its vertical met3 line
-(``v``), or the met1 power rails. Every shape keeps half the spacing rule from the cell edge
-unless it is meant to abut. Generators are pure functions of their frozen params, cached.
+Transistors sit on a 480 nm column grid: contacted source/drain columns and gate columns alternate; a
+diffusion node shared by two transistors and used nowhere else is left uncontacted (gates on adjacent
+columns). Nets get met2 tracks packed by a constrained left-edge algorithm (at a column, the nmos
+terminal's track lies below the pmos terminal's). Ports are full-width met2 tracks (``h``: abut to the
+neighbour), met2 tracks reaching a column-template x where the parent drops a via2 onto its met3 line
+(``v``), or the met1 power rails. Shapes keep half the spacing rule from the cell edge unless they
+abut. Generators are pure functions of their frozen params, cached.
 """
 
 from __future__ import annotations
@@ -48,10 +47,8 @@ NDIFF_B = 760        # nmos diffusion bottom
 PAD = 285            # gate pad centre from the diffusion edge (licon.14 + npc.4)
 TOP_MARGIN = 790     # pmos diffusion top from the cell top
 GRID = nm(sky130().grid_um)
-_VIA2 = nm(sky130().value("via2.1a"))
-_VIA2_END = nm(sky130().value("via2.5"))  # met2 beyond a via2 at a track end
-#: met2 track width: a via2 plus via2.4 enclosure on both sides (0.28 µm)
-TRACK = _VIA2 + 2 * nm(sky130().value("via2.4"))
+_VIA2, _VIA2_END = nm(sky130().value("via2.1a")), nm(sky130().value("via2.5"))  # via2; met2 beyond it at an end
+TRACK = _VIA2 + 2 * nm(sky130().value("via2.4"))  # met2 track width: via2 + via2.4 on both sides (0.28 µm)
 #: li tap strips end this far inside the cell (half of li.3's 0.17 µm spacing)
 LI_EDGE = nm(sky130().value("li.3")) // 2 // GRID * GRID
 #: met1 power rails: centre from the cell edge and width
@@ -141,9 +138,7 @@ class RowCellParams:
     min_width: int = 0
     mims: tuple[Mim, ...] = ()
     ntaps: bool = True
-    #: a hand-drawn cell that :func:`row_cell` returns instead of generating one (``"bitcell8t"``:
-    #: :func:`eda.layout.bitcell8t_template.template_bitcell` at ``max(min_width, its natural width)``)
-    hand: str = ""
+    hand: str = ""  # a hand-drawn cell row_cell returns instead (eda.layout.bitcell8t_template.hand_cell)
 
 
 @dataclass
@@ -528,7 +523,8 @@ def _pins(d: Drawing, p: RowCellParams, W: int, H: int, y_of, extent, vss: str) 
 def row_cell(p: RowCellParams) -> CellResult:
     """Draw the row cell ``p``: GDS, SPICE subcircuit and pin abstract (cached by params)."""
     if p.hand:
-        return _hand_cell(p)
+        from eda.layout.bitcell8t_template import hand_cell
+        return hand_cell(p)
     _check(p)
     d = Drawing()
     port_nets = {pt.net for pt in p.ports}
@@ -557,15 +553,6 @@ def row_cell(p: RowCellParams) -> CellResult:
     d.rect("prbndry", 0, 0, W, f.height)
     sub = Subckt(p.name, tuple(pt.net for pt in p.ports), devices=devices + cap_devices)
     return CellResult(p.name, to_gdstk(d, p.name, sky130()), sub, pins, W, f.height, dict(y_of))
-
-
-def _hand_cell(p: RowCellParams) -> CellResult:
-    """The hand-drawn cell named by ``p.hand`` (same contract as a generated row cell)."""
-    if p.hand == "bitcell8t":
-        from eda.layout.bitcell8t_template import NATURAL_WIDTH, template_bitcell
-
-        return template_bitcell(max(p.min_width, (NATURAL_WIDTH + 9) // 10 * 10))
-    raise InputError(f"cell {p.name}: unknown hand-drawn cell {p.hand!r}; expected 'bitcell8t'", file="cell params")
 
 
 def _gate_shared(by_col: dict[int, dict[str, _Item]], col: int) -> bool:
