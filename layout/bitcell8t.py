@@ -179,7 +179,8 @@ def _local(d: Drawing) -> None:
     for x in (0, WIDTH):
         _pad(d, x, Y_GAP)
     # taps: p-tap li strip along the bottom edge with contacts; one n-tap contact on the top edge
-    d.rect("li", 0, -h, WIDTH, h)
+    e = _r("li.3") // 2  # the strip stops li.3/2 inside the edges: no li polygon spans a whole array row
+    d.rect("li", e, -h, WIDTH - e, h)
     for x in (400, _xc(3) - 25, WIDTH - 400):  # clear of the RWL pad's npc (licon.13)
         d.box("licon", x, 0, LICON, LICON)
         d.box("mcon", x, 0, MCON, MCON)
