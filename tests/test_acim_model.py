@@ -31,7 +31,8 @@ from eda.generators.acim_model import (
 from eda.generators.acim_sim import dac_groups
 
 SIZES = {"bitcell": (2.5, 3.0), "compute": (2.5, 4.0), "wl_driver": (6.0, 3.0), "in_driver": (5.0, 3.0),
-         "comparator": (10.0, 20.0), "sar_bit": (10.0, 8.0), "sar_seq": (10.0, 7.0),
+         "comparator": (10.0, 20.0), "cmp_buf": (10.0, 5.0), "col_mux": (2.5, 6.0), "sar_bit": (10.0, 8.0),
+         "sar_seq": (10.0, 7.0),
          "dac_switch": (2.5, 5.0), "tap": (2.5, 1.0)}
 
 
@@ -119,8 +120,8 @@ def test_area_from_library_cells(cells):
     p = AcimParams(rows=16, cols=8, local_array=4, adc_bits=2, adc_share=2)
     tech = AcimTech()
     r = evaluate(p, cells, tech, check=False)
-    counts = {"bitcell": 128, "compute": 32, "wl_driver": 16, "in_driver": 16, "comparator": 4, "sar_bit": 8,
-              "sar_seq": 12, "dac_switch": 16, "tap": 32}
+    counts = {"bitcell": 128, "compute": 32, "wl_driver": 16, "in_driver": 16, "comparator": 4, "cmp_buf": 4,
+              "col_mux": 8, "sar_bit": 8, "sar_seq": 12, "dac_switch": 16, "tap": 32}
     assert r.counts == counts
     by_hand = sum(n * SIZES[role][0] * SIZES[role][1] for role, n in counts.items()) / tech.area_utilisation
     assert r.metrics["area_mm2"] == pytest.approx(by_hand * 1e-6, rel=1e-12)

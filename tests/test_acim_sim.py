@@ -12,7 +12,8 @@ from eda.generators.acim_model import CellSizes, conversion_mse
 from eda.generators.acim_sim import CHECK_CONFIGS, SimConfig, check_column, column_circuit, dac_groups
 
 SIZES = {"bitcell": (2.5, 3.0), "compute": (2.5, 4.0), "wl_driver": (6.0, 3.0), "in_driver": (5.0, 3.0),
-         "comparator": (10.0, 20.0), "sar_bit": (10.0, 8.0), "sar_seq": (10.0, 7.0),
+         "comparator": (10.0, 20.0), "cmp_buf": (10.0, 5.0), "col_mux": (2.5, 6.0), "sar_bit": (10.0, 8.0),
+         "sar_seq": (10.0, 7.0),
          "dac_switch": (2.5, 5.0), "tap": (2.5, 1.0)}
 CELLS = CellSizes(SIZES, technology="test")
 
