@@ -56,11 +56,11 @@ def line_bounds(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return starts, ends
 
 
-def _gather(padded: np.ndarray, start: np.ndarray, end: np.ndarray, width: int) -> np.ndarray:
-    """Tokens ``padded[start:end]`` as rows of a zero-padded ``(n, width)`` byte matrix (a column at a time;
-    ``padded`` ends with at least ``width`` spare bytes)."""
+def _gather(padded: np.ndarray, start: np.ndarray, end: np.ndarray, width: int, columns: int = 0) -> np.ndarray:
+    """Tokens ``padded[start:end]`` as rows of a zero-padded ``(n, max(width, columns))`` byte matrix (a column
+    at a time; ``padded`` ends with at least ``width`` spare bytes)."""
     length = end - start
-    m = np.empty((width, len(start)), dtype=np.uint8)
+    m = np.zeros((max(width, columns), len(start)), dtype=np.uint8)
     idx = start.copy()
     for c in range(width):
         np.take(padded, idx, out=m[c])
@@ -132,13 +132,14 @@ def _as_str(rows: np.ndarray) -> np.ndarray | None:
     return np.ascontiguousarray(rows).view(f"S{rows.shape[1]}").ravel().astype(str)
 
 
-def _intern(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+def _intern(rows: np.ndarray, width: int | None = None) -> tuple[np.ndarray, np.ndarray] | None:
     """Node ids (first-appearance order, ground ``-1``) of byte rows, and the unique rows in id order.
 
     ``None`` on a hash collision (two different names with one hash: checked exactly, never assumed).
     """
-    n, width = rows.shape
-    pad = -width % 8
+    n = rows.shape[0]
+    width = width or rows.shape[1]
+    pad = -rows.shape[1] % 8
     if pad:
         rows = np.concatenate([rows, np.zeros((n, pad), dtype=np.uint8)], axis=1)
     words = np.ascontiguousarray(rows).view(np.uint64)
@@ -176,14 +177,15 @@ def _intern(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
 def scan(data: bytes, first_line: int = 0) -> Scan | None:
     """Tokenise a deck's bytes from line ``first_line`` on (see the module docstring); ``None`` when the
     deck needs the line-by-line reader."""
-    if data.startswith(b"+") or b"\n+" in data or b"\r+" in data:
-        return None
     arr = np.frombuffer(data, dtype=np.uint8)
     if len(arr) == 0:
         return None
     padded = np.concatenate([arr, np.zeros(_MAX_TOKEN + 1, dtype=np.uint8)])
     starts, ends = line_bounds(arr)
     first = np.where(ends > starts, arr[np.minimum(starts, len(arr) - 1)], 0)
+    if (first == 43).any():  # "+" continuation lines
+        return None
+    tok_lines = np.flatnonzero(first > 32)  # lines that start with a token (the others are blank: checked below)
     first[:first_line] = 0
     letters = np.frombuffer(ELEMENT_KINDS.encode() + ELEMENT_KINDS.upper().encode(), dtype=np.uint8)
     kind_of = np.zeros(256, dtype=np.int8)
@@ -202,7 +204,12 @@ def scan(data: bytes, first_line: int = 0) -> Scan | None:
     if not ws[0]:
         edge = np.concatenate([[0], edge])
     ts_all, te_all = edge[0::2], edge[1::2]
-    line_of = np.searchsorted(starts, ts_all, side="right") - 1
+    if arr[0] > 32:  # every line with tokens starts with one: number them by a running count of line starts
+        at_start = np.zeros(len(padded), dtype=bool)
+        at_start[starts[tok_lines]] = True
+        line_of = tok_lines[np.cumsum(at_start[ts_all]) - 1]
+    else:
+        line_of = np.searchsorted(starts, ts_all, side="right") - 1
     tok_kind = line_kind[line_of]
     out = Scan(names=np.zeros(0, dtype=str), dot_lines=dots.tolist(), n_lines=len(starts))
     terms: list[np.ndarray] = []
@@ -237,7 +244,8 @@ def scan(data: bytes, first_line: int = 0) -> Scan | None:
     if not terms:
         return None
     bounds = np.concatenate(terms)
-    interned = _intern(_gather(padded, bounds[:, 0], bounds[:, 1], int((bounds[:, 1] - bounds[:, 0]).max())))
+    width = int((bounds[:, 1] - bounds[:, 0]).max())
+    interned = _intern(_gather(padded, bounds[:, 0], bounds[:, 1], width, columns=-(-width // 8) * 8), width)
     if interned is None:
         return None
     ids, urows = interned
