@@ -187,16 +187,21 @@ def _metal_number(layer: str) -> int:
     return int(m.group(1)) if m else 0
 
 
+def _at(c: np.ndarray, col: np.ndarray) -> np.ndarray:
+    """``c[row, col[row]]`` for every row (columns past the end read the last one), as int64."""
+    width = c.shape[1]
+    return np.take(c.reshape(-1), np.arange(0, c.size, width) + np.minimum(col, width - 1)).astype(np.int64)
+
+
 def _digits(c: np.ndarray, start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Value of the field ``c[row, start:end]`` as an optionally signed integer, and whether it is one."""
-    rows = np.arange(len(c))
-    neg = (c[rows, np.minimum(start, c.shape[1] - 1)] == 45) & (end - start > 1)
+    neg = (_at(c, start) == 45) & (end - start > 1)
     s = start + neg
     ok = end > s
     val = np.zeros(len(c), dtype=np.int64)
     for k in range(int((end - s).max(initial=0))):
         live = s + k < end
-        d = c[rows, np.minimum(s + k, c.shape[1] - 1)].astype(np.int64) - 48
+        d = _at(c, s + k) - 48
         ok &= ~live | ((d >= 0) & (d <= 9))
         val = np.where(live, val * 10 + d, val)
     return np.where(neg, -val, val), ok & (end - s <= 15), neg
@@ -205,12 +210,11 @@ def _digits(c: np.ndarray, start: np.ndarray, end: np.ndarray) -> tuple[np.ndarr
 def _word(c: np.ndarray, start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """A key for the lower-cased field ``c[row, start:end]`` and whether it is a layer name
     (``[A-Za-z][A-Za-z0-9]*``, at most 8 characters, so the key is exact)."""
-    rows = np.arange(len(c))
     ok = (end > start) & (end - start <= 8)
     key = np.zeros(len(c), dtype=np.int64)
     for k in range(int(np.minimum(end - start, 8).max(initial=0))):
         live = start + k < end
-        ch = c[rows, np.minimum(start + k, c.shape[1] - 1)].astype(np.int64) | 32
+        ch = _at(c, start + k) | 32
         alpha = (ch >= 97) & (ch <= 122)
         ok &= ~live | alpha | ((k > 0) & (ch >= 48) & (ch <= 57))
         key = np.where(live, key * 128 + ch, key)

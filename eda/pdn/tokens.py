@@ -56,9 +56,10 @@ def line_bounds(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return starts, ends
 
 
-def _gather(padded: np.ndarray, start: np.ndarray, end: np.ndarray, width: int, columns: int = 0) -> np.ndarray:
+def _gather(padded: np.ndarray, start: np.ndarray, end: np.ndarray, width: int, columns: int = 0,
+            by_rows: bool = True) -> np.ndarray:
     """Tokens ``padded[start:end]`` as rows of a zero-padded ``(n, max(width, columns))`` byte matrix (a column
-    at a time; ``padded`` ends with at least ``width`` spare bytes)."""
+    at a time; ``padded`` ends with at least ``width`` spare bytes); ``by_rows=False`` returns it transposed."""
     length = end - start
     m = np.zeros((max(width, columns), len(start)), dtype=np.uint8)
     idx = start.copy()
@@ -66,19 +67,20 @@ def _gather(padded: np.ndarray, start: np.ndarray, end: np.ndarray, width: int, 
         np.take(padded, idx, out=m[c])
         m[c] *= length > c
         idx += 1
-    return np.ascontiguousarray(m.T)
+    return np.ascontiguousarray(m.T) if by_rows else m
 
 
-def parse_floats(m: np.ndarray) -> np.ndarray | None:
+def parse_floats(m: np.ndarray, by_rows: bool = True) -> np.ndarray | None:
     """Plain decimal numbers (``-1.5``, ``2.14e-08``) in a zero-padded byte matrix, correctly rounded.
 
     Mantissa digits and the power of ten are read as integers, a column at a time; when the mantissa is
     below 2**53 and the power within ±22, one IEEE multiplication or division by an exact power of ten is
     correctly rounded (Clinger's fast path), i.e. the same double as ``float(text)``. Rows outside that
     path, or with anything but digits, one point, one exponent and signs, go through NumPy's string
-    conversion (``None`` when that refuses them too).
+    conversion (``None`` when that refuses them too). ``by_rows=False``: one number per column.
     """
-    n, width = m.shape
+    cols = m.T if by_rows else m
+    width, n = cols.shape
     if n == 0:
         return np.zeros(0)
     mant = np.zeros(n, dtype=np.int64)
@@ -91,7 +93,7 @@ def parse_floats(m: np.ndarray) -> np.ndarray | None:
     eneg = np.zeros(n, dtype=bool)
     ok = np.ones(n, dtype=bool)
     for k in range(width):
-        ch = m[:, k]
+        ch = cols[k]
         live = ch != 0
         d = ch - np.uint8(48)  # wraps below '0', so one comparison finds the digits
         dig = d <= 9
@@ -119,7 +121,7 @@ def parse_floats(m: np.ndarray) -> np.ndarray | None:
     if not ok.all():
         bad = np.flatnonzero(~ok)
         try:
-            val[bad] = np.ascontiguousarray(m[bad]).view(f"S{width}").ravel().astype(np.float64)
+            val[bad] = np.ascontiguousarray(cols[:, bad].T).view(f"S{width}").ravel().astype(np.float64)
         except ValueError:
             return None
     return val
@@ -229,7 +231,7 @@ def scan(data: bytes, first_line: int = 0) -> Scan | None:
         if int((te - ts).max()) > _MAX_TOKEN:
             return None
         width = int((te[:, 3] - ts[:, 3]).max())
-        vals = parse_floats(_gather(padded, ts[:, 3], te[:, 3], width))
+        vals = parse_floats(_gather(padded, ts[:, 3], te[:, 3], width, by_rows=False), by_rows=False)
         if vals is None:
             return None  # suffixed numbers, source keywords, junk: the line reader parses or names them
         out.lines[kind] = lines
