@@ -63,6 +63,30 @@ def _stripes(extent: float, pitch: float, offset: float) -> np.ndarray:
     return np.round(np.arange(offset, extent, pitch)).astype(np.int64)
 
 
+def _draw_params(rng: np.random.Generator, seed: int, max_nodes: int, scale: int) -> dict:
+    """The deck's parameters (see the module table), drawn in a fixed order from ``rng``."""
+    W = float(rng.uniform(8000, 22000)) * scale
+    H = W * float(rng.uniform(0.75, 1.33))
+    n_bot = int(rng.integers(10, 26)) * scale  # bottom (vertical) stripes per net
+    n_top = int(rng.integers(6, 16)) * scale  # top (horizontal) stripes per net
+    tap = float(rng.uniform(250, 900))  # extra nodes along the bottom stripes
+    while n_bot * (H / tap + n_top) * 2 + n_top * n_bot * 2 > max_nodes / 2 and tap < H:  # two nets
+        tap *= 1.25  # (the stripes alone may exceed a small budget: then the taps just get sparse)
+    p = {"seed": int(seed), "width": W, "height": H, "n_bottom_stripes": n_bot, "n_top_stripes": n_top, "tap": tap,
+         "r_bottom_per_unit": float(_logu(rng, 3e-3, 5e-2)), "r_top_per_unit": float(_logu(rng, 1e-4, 3e-3)),
+         "via": "short" if rng.random() < 0.6 else float(_logu(rng, 0.01, 0.5)),
+         "pad_pitch": float(rng.uniform(0.18, 0.5)) * min(W, H), "r_pkg": float(_logu(rng, 0.02, 1.0)),
+         "l_pkg": 0.0 if rng.random() < 0.1 else float(_logu(rng, 1e-10, 3e-9)),
+         "load_fraction": float(rng.uniform(0.3, 1.0)), "peak_a": float(_logu(rng, 2e-3, 0.1)),
+         "peak_over_dc": float(_logu(rng, 5, 5000)), "rise": IBM_DT * int(rng.integers(1, 31)),
+         "fall": IBM_DT * int(rng.integers(1, 31)), "width_s": IBM_DT * int(_logu(rng, 1, 50.99)),
+         "period": IBM_DT * int(round(float(_logu(rng, 1e-9, 4e-9)) / IBM_DT)), "delay_groups": int(rng.integers(1, 9)),
+         "decap_f": float(_logu(rng, 1e-12, 5e-10)), "esr": float(_logu(rng, 0.3, 10.0)),
+         "gnd": bool(rng.random() < 0.8), "vdd": 1.8, "hotspots": int(rng.integers(0, 4))}
+    p["period"] = max(p["period"], p["rise"] + p["fall"] + p["width_s"] + 10 * IBM_DT)
+    return p
+
+
 def make_ibm_style_pdn(seed: int, max_nodes: int = 6000, scale: int = 1):
     """One IBM-style dynamic deck (:class:`~eda.pdn.model.PDN` with PULSE loads, decaps, package RL, ``.tran``).
 
@@ -80,26 +104,9 @@ def make_ibm_style_pdn(seed: int, max_nodes: int = 6000, scale: int = 1):
     from eda.pdn.model import GROUND, PDN, WAVE_PULSE
 
     rng = np.random.default_rng(seed)
-    W = float(rng.uniform(8000, 22000)) * scale
-    H = W * float(rng.uniform(0.75, 1.33))
-    n_bot = int(rng.integers(10, 26)) * scale  # bottom (vertical) stripes per net
-    n_top = int(rng.integers(6, 16)) * scale  # top (horizontal) stripes per net
-    tap = float(rng.uniform(250, 900))  # extra nodes along the bottom stripes
-    while n_bot * (H / tap + n_top) * 2 + n_top * n_bot * 2 > max_nodes / 2 and tap < H:  # two nets
-        tap *= 1.25  # (the stripes alone may exceed a small budget: then the taps just get sparse)
-    pb, pt = W / n_bot, H / n_top
-    p = {"seed": int(seed), "width": W, "height": H, "n_bottom_stripes": n_bot, "n_top_stripes": n_top, "tap": tap,
-         "r_bottom_per_unit": float(_logu(rng, 3e-3, 5e-2)), "r_top_per_unit": float(_logu(rng, 1e-4, 3e-3)),
-         "via": "short" if rng.random() < 0.6 else float(_logu(rng, 0.01, 0.5)),
-         "pad_pitch": float(rng.uniform(0.18, 0.5)) * min(W, H), "r_pkg": float(_logu(rng, 0.02, 1.0)),
-         "l_pkg": 0.0 if rng.random() < 0.1 else float(_logu(rng, 1e-10, 3e-9)),
-         "load_fraction": float(rng.uniform(0.3, 1.0)), "peak_a": float(_logu(rng, 2e-3, 0.1)),
-         "peak_over_dc": float(_logu(rng, 5, 5000)), "rise": IBM_DT * int(rng.integers(1, 31)),
-         "fall": IBM_DT * int(rng.integers(1, 31)), "width_s": IBM_DT * int(_logu(rng, 1, 50.99)),
-         "period": IBM_DT * int(round(float(_logu(rng, 1e-9, 4e-9)) / IBM_DT)), "delay_groups": int(rng.integers(1, 9)),
-         "decap_f": float(_logu(rng, 1e-12, 5e-10)), "esr": float(_logu(rng, 0.3, 10.0)),
-         "gnd": bool(rng.random() < 0.8), "vdd": 1.8, "hotspots": int(rng.integers(0, 4))}
-    p["period"] = max(p["period"], p["rise"] + p["fall"] + p["width_s"] + 10 * IBM_DT)
+    p = _draw_params(rng, seed, max_nodes, scale)
+    W, H, tap = p["width"], p["height"], p["tap"]
+    pb, pt = W / p["n_bottom_stripes"], H / p["n_top_stripes"]
 
     names: list[np.ndarray] = []
     xs, ys = [], []
