@@ -54,6 +54,8 @@ class ElectricalRules:
         net with a pin not yet left or a passive device with a pin not yet netted (a depth-first
         walk may complete that net later: real tours do)."""
         t = self.t
+        if not (self.pin_exists & t.is_active_pin).any():
+            return True  # (no transistor or diode yet: the rule exempts passive-only circuits, e.g. #424)
         start = self._find(port)
         seen, todo = {start}, [start]
         while todo:

@@ -50,14 +50,17 @@ def test_last_pin_of_a_device_on_the_rails_may_not_take_a_rail(tables, vocab):
 def test_signal_port_is_left_only_once_it_reaches_an_active_terminal(tables, vocab):
     """VIN1 on a capacitor to VSS only: the walk may not leave VIN1 (signal_port), and may once a
     transistor gate is on its net."""
-    gr = _walk(tables, vocab, ["C1_N", "C1", "C1_P", "VIN1"])
+    nm1 = ["NM1_S", "NM1", "NM1_D", "VDD", "NM1_D", "NM1", "NM1_G", "VB1", "NM1_G", "NM1", "NM1_B", "VSS",
+           "NM1_B", "NM1", "NM1_S", "VSS"]
+    gr = _walk(tables, vocab, nm1 + ["C1_N", "C1", "C1_P", "VIN1"])
     back = vocab.index["C1_P"]
     assert not gr.mask()[back]
-    gr = _walk(tables, vocab, ["C1_N", "C1", "C1_P", "VIN1", "NM1_G"])
+    gr = _walk(tables, vocab, nm1 + ["C1_N", "C1", "C1_P", "VIN1", "NM2_G"])
     assert gr._complete(vocab.index["VIN1"])
-    # a non-signal port (a bias) has no such rule
-    gr = _walk(tables, vocab, ["C1_N", "C1", "C1_P", "VB1"])
+    # a non-signal port (a reference) has no such rule, nor a circuit without active devices (#424)
+    gr = _walk(tables, vocab, nm1 + ["C1_N", "C1", "C1_P", "VREF1"])
     assert gr.mask()[back]
+    assert _walk(tables, vocab, ["C1_N", "C1", "C1_P", "VIN1"]).mask()[back]
 
 
 def test_random_walks_keep_the_new_rules(tables, vocab):
