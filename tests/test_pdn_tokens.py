@@ -89,14 +89,16 @@ def test_errors_name_the_same_line_either_way():
 
 def test_a_hash_collision_is_caught_and_falls_back(monkeypatch):
     """Every name hashed alike: the exact row check refuses to merge them and the line reader runs instead."""
-    rows = np.zeros((4, 8), dtype=np.uint8)
+    rows = np.zeros((4, 16), dtype=np.uint8)
     rows[:, 0] = [49, 50, 49, 51]
-    ids, urows = tokens._intern(rows)
-    assert ids.tolist() == [0, 1, 0, 2] and len(urows) == 3
+    rows[:, 9] = [0, 0, 0, 52]
+    words = list(rows.view("<u8").T)
+    ids, urows = tokens._intern(words, 16)
+    assert ids.tolist() == [0, 1, 0, 2] and urows.tolist() == rows[[0, 1, 3]].tolist()
     deck = CONTEST.replace("\t* an indented comment\n", "")
     want = parse_pdn(deck)
     monkeypatch.setattr(tokens, "_HASH_MUL", 0)
-    assert tokens._intern(rows) is None
+    assert tokens._intern(words, 16) is None
     assert tokens.scan(deck.encode()) is None
     _same(parse_pdn(deck), want)
 

@@ -188,9 +188,9 @@ def _metal_number(layer: str) -> int:
 
 
 def _at(c: np.ndarray, col: np.ndarray) -> np.ndarray:
-    """``c[row, col[row]]`` for every row (columns past the end read the last one), as int64."""
+    """``c[row, col[row]]`` for every row (columns past the end read the last one)."""
     width = c.shape[1]
-    return np.take(c.reshape(-1), np.arange(0, c.size, width) + np.minimum(col, width - 1)).astype(np.int64)
+    return np.take(c.reshape(-1), np.arange(0, c.size, width) + np.minimum(col, width - 1))
 
 
 def _digits(c: np.ndarray, start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -201,8 +201,8 @@ def _digits(c: np.ndarray, start: np.ndarray, end: np.ndarray) -> tuple[np.ndarr
     val = np.zeros(len(c), dtype=np.int64)
     for k in range(int((end - s).max(initial=0))):
         live = s + k < end
-        d = _at(c, s + k) - 48
-        ok &= ~live | ((d >= 0) & (d <= 9))
+        d = _at(c, s + k) - np.uint8(48)  # wraps below "0": one comparison finds the digits
+        ok &= ~live | (d <= 9)
         val = np.where(live, val * 10 + d, val)
     return np.where(neg, -val, val), ok & (end - s <= 15), neg
 
@@ -214,7 +214,7 @@ def _word(c: np.ndarray, start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray
     key = np.zeros(len(c), dtype=np.int64)
     for k in range(int(np.minimum(end - start, 8).max(initial=0))):
         live = start + k < end
-        ch = _at(c, start + k) | 32
+        ch = (_at(c, start + k) | 32).astype(np.int64)
         alpha = (ch >= 97) & (ch <= 122)
         ok &= ~live | alpha | ((k > 0) & (ch >= 48) & (ch <= 57))
         key = np.where(live, key * 128 + ch, key)
@@ -243,7 +243,8 @@ def _decode_columns(names: np.ndarray):
     undecided |= wide
     pos = np.full((n, 3), width, dtype=np.int64)
     r, k = np.nonzero(us & regular[:, None])
-    slot = np.arange(len(r)) - np.searchsorted(r, r)  # 0, 1, 2 within a row
+    row_first = np.flatnonzero(np.r_[True, r[1:] != r[:-1]]) if len(r) else np.zeros(0, dtype=np.int64)
+    slot = np.arange(len(r)) - np.repeat(row_first, np.diff(np.r_[row_first, len(r)]))  # 0, 1, 2 in a row
     keep = slot < 3
     pos[r[keep], slot[keep]] = k[keep]
     three = n_us == 3
