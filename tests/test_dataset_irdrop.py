@@ -34,7 +34,7 @@ def test_sample_files_shapes_and_units(sample):
     d, info = sample
     assert sorted(p.name for p in d.iterdir()) == sorted(FILES)
     params = json.loads((d / "params.json").read_text())
-    assert params["seed"] == 12345 and params["size"] == "small" and params["format"] == 2
+    assert params["seed"] == 12345 and params["size"] == "small" and params["format"] == 3
     s = params["summary"]
     assert s == {k: info[k] for k in s}
     maps = {f: np.loadtxt(d / f, delimiter=",") for f in FILES if f.endswith(".csv") and "map" in f
@@ -171,3 +171,11 @@ def test_bad_options():
 def test_large_sample_reaches_250k_nodes(tmp_path):
     info = make_irdrop_sample(1, tmp_path / "L", size="large", n_slices=2)
     assert info["nodes"] >= 250_000
+
+
+def test_older_sample_formats_keep_their_map_conventions():
+    from eda.dataset.irdrop import SAMPLE_FORMAT, sample_grid
+
+    assert sample_grid({"format": SAMPLE_FORMAT})["method"] == "contest"
+    assert sample_grid({"format": 2}) == {"dbu_per_um": 2000.0, "method": "griddata", "current_method": "contest"}
+    assert sample_grid({"format": 1})["method"] == "tile-max"

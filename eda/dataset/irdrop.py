@@ -1,7 +1,7 @@
 """IR-drop dataset samples: a synthetic design, its PDN, contest-style features and exact labels.
 
 One sample = one folder, readable by contest tooling and ``eda irdrop predict`` alike (the ICCAD'23
-CAD Contest Problem C file names), plus our extras. **Sample folder format, version 2** (stable: new
+CAD Contest Problem C file names), plus our extras. **Sample folder format, version 3** (stable: new
 files may be added, existing ones keep their name, shape, units and meaning)::
 
     <DIR>/raw/s000042/
@@ -53,9 +53,10 @@ from eda.errors import InputError
 __all__ = ["SAMPLE_FORMAT", "verify_sample", "STATIC_FILES", "IrdropSample", "read_sample", "with_pwl_loads",
            "sample_grid"]
 
-#: Version of the sample folder format documented above (2: contest conventions, 2000 dbu/µm and the
-#: contest's map method; 1: 1000 dbu/µm, per-tile maximum IR-drop map, per-tile current sums).
-SAMPLE_FORMAT = 2
+#: Version of the sample folder format documented above (3: contest conventions, 2000 dbu/µm and the
+#: contest generator's IR-drop map method; 2: the same with the earlier contest-style interpolation, map
+#: method ``griddata``; 1: 1000 dbu/µm, per-tile maximum IR-drop map, per-tile current sums).
+SAMPLE_FORMAT = 3
 
 #: The ICCAD'23 contest files of a sample.
 STATIC_FILES = ("netlist.sp", "current_map.csv", "pdn_density.csv", "eff_dist_map.csv", "ir_drop_map.csv")
@@ -68,10 +69,11 @@ def _read_map(path: Path) -> np.ndarray:
 
 def sample_grid(params: dict) -> dict:
     """Map conventions of a sample from its ``params.json``: ``dbu_per_um``, ``method`` (IR-drop map) and
-    ``current_method`` — format 2 follows the contest, format 1 samples keep the conventions they were built
+    ``current_method`` — format 3 follows the contest, older samples keep the conventions they were built
     with (so ``eda dataset verify`` still checks them)."""
-    if int(params.get("format", SAMPLE_FORMAT)) >= 2:
-        return {"dbu_per_um": 2000.0, "method": "contest", "current_method": "contest"}
+    fmt = int(params.get("format", SAMPLE_FORMAT))
+    if fmt >= 2:
+        return {"dbu_per_um": 2000.0, "method": "contest" if fmt >= 3 else "griddata", "current_method": "contest"}
     return {"dbu_per_um": 1000.0, "method": "tile-max", "current_method": "tile-sum"}
 
 
