@@ -79,14 +79,22 @@ class _ByteLines:
 
     def __init__(self, data: bytes):
         self.data = data
-        self.starts, self.ends = line_bounds(np.frombuffer(data, dtype=np.uint8))
+        self._bounds = None
 
     def __getitem__(self, k) -> str:
         k = int(k)
-        return self.data[self.starts[k]:self.ends[k]].decode("ascii").rstrip("\r")
+        if k == 0:
+            end = self.data.find(b"\n")
+            return self.data[: end if end >= 0 else len(self.data)].decode("ascii").rstrip("\r")
+        if self._bounds is None:
+            self._bounds = line_bounds(np.frombuffer(self.data, dtype=np.uint8))
+        starts, ends = self._bounds
+        return self.data[starts[k]:ends[k]].decode("ascii").rstrip("\r")
 
     def __len__(self) -> int:
-        return len(self.starts)
+        if self._bounds is None:
+            self._bounds = line_bounds(np.frombuffer(self.data, dtype=np.uint8))
+        return len(self._bounds[0])
 
 
 class _Parser:

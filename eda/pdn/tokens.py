@@ -237,7 +237,7 @@ def scan(data: bytes, first_line: int = 0) -> Scan | None:
         line_of = np.searchsorted(starts, ts_all, side="right") - 1
     tok_kind = line_kind[line_of]
     out = Scan(names=np.zeros(0, dtype=str), dot_lines=dots.tolist(), n_lines=len(starts))
-    terms: list[np.ndarray] = []
+    terms: list[tuple[np.ndarray, np.ndarray]] = []
     toks: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for j, kind in enumerate(ELEMENT_KINDS, start=1):
         lines = np.flatnonzero(line_kind == j)
@@ -267,7 +267,7 @@ def scan(data: bytes, first_line: int = 0) -> Scan | None:
         out.lines[kind] = lines
         out.values[kind] = vals
         toks[kind] = (ts, te)
-        terms.append(np.column_stack([ts[:, 1], te[:, 1], ts[:, 2], te[:, 2]]).reshape(-1, 2))
+        terms.append((ts[:, 1:3].ravel(), te[:, 1:3].ravel()))  # a0, b0, a1, b1, ...
         if kind in "vi":
             nm = _as_str(_bytes(_words(padded, ts[:, 0], te[:, 0]), int((te[:, 0] - ts[:, 0]).max())))
             if nm is None:
@@ -275,7 +275,7 @@ def scan(data: bytes, first_line: int = 0) -> Scan | None:
             out.element_names[kind] = nm
     if not terms:
         return None
-    bounds = np.concatenate(terms)
+    bounds = np.column_stack([np.concatenate([t[0] for t in terms]), np.concatenate([t[1] for t in terms])])
     width = int((bounds[:, 1] - bounds[:, 0]).max())
     interned = _intern(_words(padded, bounds[:, 0], bounds[:, 1]), width)
     if interned is None:
