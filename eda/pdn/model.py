@@ -193,8 +193,9 @@ def _at(c: np.ndarray, col: np.ndarray) -> np.ndarray:
     return np.take(c.reshape(-1), np.arange(0, c.size, width) + np.minimum(col, width - 1))
 
 
-def _digits(c: np.ndarray, start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Value of the field ``c[row, start:end]`` as an optionally signed integer, and whether it is one."""
+def _digits(c: np.ndarray, start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Value of the field ``c[row, start:end]`` as an optionally signed integer, whether it is one, and
+    whether it has a sign."""
     neg = (_at(c, start) == 45) & (end - start > 1)
     s = start + neg
     ok = end > s
@@ -224,10 +225,10 @@ def _word(c: np.ndarray, start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray
 def _decode_columns(names: np.ndarray):
     """Decode names on their character matrix, field by field (no Python object per name).
 
-    Returns ``(ok, net, layer_key, x, y, key_text, undecided)``. Rows outside the common forms (the ``_X_``
-    pad prefix, an underscore count other than 2 or 3, non-ASCII, fields longer than the integer
-    arithmetic handles) are ``undecided`` and left to the regular expression; the two paths are compared
-    in ``tests/test_pdn_parse.py``.
+    Returns ``(ok, net, layer_key, x, y, text_key, undecided)`` (``text_key``: layer name → its key). Rows
+    outside the common forms (the ``_X_`` pad prefix, an underscore count other than 2 or 3, non-ASCII,
+    fields longer than the integer arithmetic handles) are ``undecided`` and left to the regular
+    expression; the two paths are compared in ``tests/test_pdn_tokens.py``.
     """
     n, width = len(names), max(names.dtype.itemsize // 4, 1)
     c32 = np.ascontiguousarray(names).view(np.uint32).reshape(n, width)
@@ -267,14 +268,14 @@ def _decode_columns(names: np.ndarray):
     y = np.where(contest, vals[2][0], vals[1][0]).astype(np.float64)
     key = np.where(contest, words[0][0], np.where(began, words[1][0], -1))
     key[~ok] = -1
-    key_text: dict[int, str] = {}
+    text_key: dict[str, int] = {}
     for kk in np.unique(key[key >= 0]).tolist():
         t, v = [], kk
         while v:
             t.append(chr(v % 128))
             v //= 128
-        key_text[kk] = "".join(reversed(t))
-    return ok, net, key, x, y, key_text, undecided
+        text_key["".join(reversed(t))] = kk
+    return ok, net, key, x, y, text_key, undecided
 
 
 def decode_names(names: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[str]]:
@@ -295,9 +296,8 @@ def decode_names(names: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray,
     if n == 0:
         return net, layer, x, y, []
     names = np.asarray(names, dtype=str)
-    ok, v_net, key, vx, vy, key_text, undecided = _decode_columns(names)
+    ok, v_net, key, vx, vy, text_key, undecided = _decode_columns(names)
     net[ok], x[ok], y[ok] = v_net[ok], vx[ok], vy[ok]
-    text_key = {t: k for k, t in key_text.items()}
     if undecided.any():  # long fields, non-ASCII: the regular expression, then one layer numbering for all
         r_net, r_lay, r_x, r_y = _decode_regex(names[undecided])
         net[undecided], x[undecided], y[undecided] = r_net, r_x, r_y

@@ -62,7 +62,6 @@ def parse_pdn(text: str, file: str | Path | None = None, byte_tokeniser: bool = 
     return _Parser(text.encode("utf-8", errors="replace"), file, byte_tokeniser).run()
 
 
-
 def _plain_ascii(data: bytes, arr: np.ndarray) -> bool:
     """Printable ASCII, tab, LF and CRLF only: no byte that ``str.splitlines()`` or ``str.split()`` would treat
     differently from the byte tokeniser (form feeds, lone CRs, non-ASCII text go the line-by-line way)."""
@@ -79,7 +78,7 @@ class _ByteLines:
 
     def __init__(self, data: bytes):
         self.data = data
-        self._bounds = None
+        self._bounds = None  # line bounds, found on the first look-up past line 0
 
     def __getitem__(self, k) -> str:
         k = int(k)
@@ -90,11 +89,6 @@ class _ByteLines:
             self._bounds = line_bounds(np.frombuffer(self.data, dtype=np.uint8))
         starts, ends = self._bounds
         return self.data[starts[k]:ends[k]].decode("ascii").rstrip("\r")
-
-    def __len__(self) -> int:
-        if self._bounds is None:
-            self._bounds = line_bounds(np.frombuffer(self.data, dtype=np.uint8))
-        return len(self._bounds[0])
 
 
 class _Parser:
@@ -457,18 +451,14 @@ class _Parser:
             pwl_start[1:] = np.cumsum(counts)
         else:
             names, na, nb, vals = fast
-        self._check_finite(idx, vals)
         a, b = self.node_ids(na, nb)
         self._is_checked(idx, np.array(names, dtype=str), a, b, vals, kind, pulse, pwl_start, pwl_t, pwl_v, el)
 
-    def _check_finite(self, idx, vals) -> None:
+    def _is_checked(self, idx, names: np.ndarray, a, b, vals, kind, pulse, pwl_start, pwl_t, pwl_v,
+                    el: dict) -> None:
         if not np.all(np.isfinite(vals)):
             j = int(np.flatnonzero(~np.isfinite(vals))[0])
             raise self.err(idx[j], "current must be finite")
-
-    def _is_checked(self, idx, names: np.ndarray, a, b, vals, kind, pulse, pwl_start, pwl_t, pwl_v,
-                    el: dict) -> None:
-        self._check_finite(idx, vals)
         if (kind == WAVE_PULSE).any():
             step, stop = self.tran if self.tran else (0.0, np.inf)
             p = pulse[kind == WAVE_PULSE]

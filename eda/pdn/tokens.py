@@ -43,7 +43,6 @@ class Scan:
     values: dict[str, np.ndarray] = field(default_factory=dict)
     element_names: dict[str, np.ndarray] = field(default_factory=dict)
     dot_lines: list[int] = field(default_factory=list)
-    n_lines: int = 0
 
 
 def line_bounds(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -97,6 +96,8 @@ def parse_floats(m: np.ndarray, by_rows: bool = True) -> np.ndarray | None:
     width, n = cols.shape
     if n == 0:
         return np.zeros(0)
+    if width > 12:  # 17-digit mantissas (Python reprs) leave the fast path anyway
+        return _numpy_floats(cols)
     mant = np.zeros(n, dtype=np.int64)
     expo = np.zeros(n, dtype=np.int64)
     n_mant = np.zeros(n, dtype=np.int64)
@@ -134,11 +135,19 @@ def parse_floats(m: np.ndarray, by_rows: bool = True) -> np.ndarray | None:
     val = np.where(neg, -val, val)
     if not ok.all():
         bad = np.flatnonzero(~ok)
-        try:
-            val[bad] = np.ascontiguousarray(cols[:, bad].T).view(f"S{width}").ravel().astype(np.float64)
-        except ValueError:
+        slow = _numpy_floats(cols[:, bad])
+        if slow is None:
             return None
+        val[bad] = slow
     return val
+
+
+def _numpy_floats(cols: np.ndarray) -> np.ndarray | None:
+    """NumPy's string-to-float conversion of a ``(width, n)`` byte matrix (``None`` when it refuses a token)."""
+    try:
+        return np.ascontiguousarray(cols.T).view(f"S{cols.shape[0]}").ravel().astype(np.float64)
+    except ValueError:
+        return None
 
 
 def _as_str(rows: np.ndarray) -> np.ndarray | None:
@@ -236,9 +245,9 @@ def scan(data: bytes, first_line: int = 0) -> Scan | None:
     else:
         line_of = np.searchsorted(starts, ts_all, side="right") - 1
     tok_kind = line_kind[line_of]
-    out = Scan(names=np.zeros(0, dtype=str), dot_lines=dots.tolist(), n_lines=len(starts))
-    terms: list[tuple[np.ndarray, np.ndarray]] = []
-    toks: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    out = Scan(names=np.zeros(0, dtype=str), dot_lines=dots.tolist())
+    term_start: list[np.ndarray] = []
+    term_end: list[np.ndarray] = []
     for j, kind in enumerate(ELEMENT_KINDS, start=1):
         lines = np.flatnonzero(line_kind == j)
         if len(lines) == 0:
@@ -254,30 +263,22 @@ def scan(data: bytes, first_line: int = 0) -> Scan | None:
         if int((te - ts).max()) > _MAX_TOKEN:
             return None
         width = int((te[:, 3] - ts[:, 3]).max())
-        words = _words(padded, ts[:, 3], te[:, 3])
-        if width <= 12:
-            vals = parse_floats(_columns(words, width), by_rows=False)
-        else:  # 17-digit mantissas (Python reprs) leave the fast path anyway: NumPy's conversion directly
-            try:
-                vals = _bytes(words, width).copy().view(f"S{width}").ravel().astype(np.float64)
-            except ValueError:
-                vals = None
+        vals = parse_floats(_columns(_words(padded, ts[:, 3], te[:, 3]), width), by_rows=False)
         if vals is None:
             return None  # suffixed numbers, source keywords, junk: the line reader parses or names them
         out.lines[kind] = lines
         out.values[kind] = vals
-        toks[kind] = (ts, te)
-        terms.append((ts[:, 1:3].ravel(), te[:, 1:3].ravel()))  # a0, b0, a1, b1, ...
+        term_start.append(ts[:, 1:3].ravel())  # a0, b0, a1, b1, ...
+        term_end.append(te[:, 1:3].ravel())
         if kind in "vi":
             nm = _as_str(_bytes(_words(padded, ts[:, 0], te[:, 0]), int((te[:, 0] - ts[:, 0]).max())))
             if nm is None:
                 return None
             out.element_names[kind] = nm
-    if not terms:
+    if not term_start:
         return None
-    bounds = np.column_stack([np.concatenate([t[0] for t in terms]), np.concatenate([t[1] for t in terms])])
-    width = int((bounds[:, 1] - bounds[:, 0]).max())
-    interned = _intern(_words(padded, bounds[:, 0], bounds[:, 1]), width)
+    t_start, t_end = np.concatenate(term_start), np.concatenate(term_end)
+    interned = _intern(_words(padded, t_start, t_end), int((t_end - t_start).max()))
     if interned is None:
         return None
     ids, urows = interned
@@ -287,7 +288,7 @@ def scan(data: bytes, first_line: int = 0) -> Scan | None:
     out.names = names
     k = 0
     for kind in ELEMENT_KINDS:
-        if kind in toks:
+        if kind in out.lines:
             n = len(out.lines[kind])
             pair = ids[k:k + 2 * n]
             out.a[kind], out.b[kind] = pair[0::2], pair[1::2]
