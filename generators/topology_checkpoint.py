@@ -56,7 +56,8 @@ def load_checkpoint(path: str | Path | None = None) -> tuple[TopologyGPT, Vocab,
         raise InputError(f"not a topology-GPT checkpoint (format {FORMAT} expected)", file=path)
     try:
         vocab = Vocab(list(ck["vocab"]))
-        model = TopologyGPT(GPTConfig(**{"n_kv_head": None, **ck["config"]}))  # older files: one per head
+        model = TopologyGPT(GPTConfig(**{"n_kv_head": None, "type_embed": False, "block_size": 1024,
+                                         **ck["config"]}))  # older files: one kv head per head, no type embedding
         model.load_state_dict({k: v.float() for k, v in ck["state_dict"].items()})
     except (KeyError, TypeError, RuntimeError) as e:
         raise InputError(f"damaged topology-GPT checkpoint: {e}", file=path) from e

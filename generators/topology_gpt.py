@@ -20,14 +20,14 @@ from eda.errors import InputError
 class GPTConfig(BaseModel):
     """Model size (a pydantic model: bad values raise a ``ValidationError`` naming the field).
 
-    The defaults are the shipped model's: 3 layers x 128 wide, context 1024 (the largest public
-    circuit, 72 devices, is a 988-token tour).
+    The defaults are the shipped model's: 3 layers x 128 wide, context 1152 (the longest training
+    tour, 72 devices with the 3 x 2-tour augmentation's longest walk, is 1,046 tokens).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     vocab_size: int = Field(903, ge=4, description="number of tokens (set from the vocabulary)")
-    block_size: int = Field(1024, ge=4, le=65536,
+    block_size: int = Field(1152, ge=4, le=65536,
                             description="longest sequence, <bos>, type and <eos> included")
     n_layer: int = Field(3, ge=1, le=64, description="transformer layers")
     n_head: int = Field(4, ge=1, le=64, description="attention heads (n_embd must be a multiple)")
@@ -39,6 +39,9 @@ class GPTConfig(BaseModel):
     length_embed: bool = Field(True, description="add an embedding of the tokens left in the tour's length "
                                "budget to each position (training: the tour's own full length; sampling: "
                                "the drawn budget), so the model knows when to wrap the circuit up")
+    type_embed: bool = Field(True, description="add an embedding of the circuit's type token to every position "
+                             "(not only the type token at position 1), so the condition stays as strong at the "
+                             "last token of a long tour as at the first")
 
     @model_validator(mode="after")
     def _heads_divide(self) -> GPTConfig:
@@ -101,6 +104,7 @@ class TopologyGPT(nn.Module):
         self.tok = nn.Embedding(config.vocab_size, config.n_embd)
         self.pos = nn.Embedding(config.block_size, config.n_embd)
         self.rem = nn.Embedding(config.block_size + 1, config.n_embd) if config.length_embed else None
+        self.typ = nn.Embedding(config.vocab_size, config.n_embd) if config.type_embed else None
         self.blocks = nn.ModuleList(_Block(config) for _ in range(config.n_layer))
         self.ln = nn.LayerNorm(config.n_embd)
         self.head = nn.Linear(config.n_embd, config.vocab_size, bias=False)
@@ -126,10 +130,19 @@ class TopologyGPT(nn.Module):
             budget = torch.full((batch,), bs, device=pos.device)
         return (budget.view(-1, 1) - pos.view(1, -1)).clamp_(0, bs)
 
+    def _type_ids(self, ctype: torch.Tensor | None, idx: torch.Tensor, start: int) -> torch.Tensor:
+        """Each row's type-token id (given, or read from position 1 of a sequence from its start)."""
+        if ctype is not None:
+            return ctype
+        if start != 0 or idx.shape[1] < 2:
+            raise InputError("a type_embed model needs each row's type token (ctype) after the prefix")
+        return idx[:, 1]
+
     def forward(self, idx: torch.Tensor, caches: list | None = None, start: int = 0,
-                budget: torch.Tensor | None = None) -> torch.Tensor:
+                budget: torch.Tensor | None = None, ctype: torch.Tensor | None = None) -> torch.Tensor:
         """Logits ``(B, T, V)``; ``budget`` ``(B,)``: each row's full-tour length (used when the
-        config has ``length_embed``; default ``block_size``)."""
+        config has ``length_embed``; default ``block_size``); ``ctype`` ``(B,)``: each row's type
+        token id (a ``type_embed`` model; default ``idx[:, 1]``, for sequences from their start)."""
         t = idx.shape[1]
         if start + t > self.config.block_size:
             raise InputError(f"sequence of {start + t} tokens exceeds block_size {self.config.block_size}")
@@ -137,12 +150,16 @@ class TopologyGPT(nn.Module):
         x = self.tok(idx) + self.pos(pos)[None]
         if self.rem is not None:
             x = x + self.rem(self._left(budget, pos, idx.shape[0]))
+        if self.typ is not None:
+            x = x + self.typ(self._type_ids(ctype, idx, start))[:, None]
         for i, blk in enumerate(self.blocks):
             x = blk(x, caches[i] if caches is not None else None, start)
         return self.head(self.ln(x))
 
-    def step(self, idx: torch.Tensor, caches: list, pos: int, budget: torch.Tensor | None = None) -> torch.Tensor:
-        """Logits ``(B, V)`` of one new token per row at position ``pos`` (inference only).
+    def step(self, idx: torch.Tensor, caches: list, pos: int, budget: torch.Tensor | None = None,
+             ctype: torch.Tensor | None = None) -> torch.Tensor:
+        """Logits ``(B, V)`` of one new token per row at position ``pos`` (inference only;
+        ``ctype``: each row's type token id, needed by a ``type_embed`` model).
 
         The same computation as ``forward(idx[:, None], caches, pos)[:, -1]``, written for the
         decode loop: functional ops without module dispatch, the attention scale folded into the
@@ -157,6 +174,8 @@ class TopologyGPT(nn.Module):
         x = F.embedding(idx, self.tok.weight) + self.pos.weight[pos]
         if self.rem is not None:
             x = x + self.rem.weight[self._left(budget, torch.tensor([pos]), b)[:, 0]]
+        if self.typ is not None:
+            x = x + self.typ.weight[self._type_ids(ctype, idx[:, None], pos)]
         scale = 1.0 / math.sqrt(hd)
         t = pos + 1
         for blk, (kc, vc) in zip(self.blocks, caches, strict=True):

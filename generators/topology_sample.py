@@ -192,7 +192,9 @@ class _Decoder:
         rows = [prefix] * self.n + ([any_prefix] * self.n if self.twin else [])
         self.target = torch.cat([target, target]) if self.twin else target
         self.caches = model.new_cache(len(rows), length)
-        self.logits = self._mix(model(torch.tensor(rows), self.caches, 0, self.target)[:, -1])
+        x = torch.tensor(rows)
+        self.ctype = x[:, 1].clone()  # each row's type token (a type_embed model sees it at every step)
+        self.logits = self._mix(model(x, self.caches, 0, self.target)[:, -1])
 
     def _mix(self, lg: torch.Tensor) -> torch.Tensor:
         if not self.twin:
@@ -205,11 +207,12 @@ class _Decoder:
         both = torch.cat([idx, idx + self.n]) if self.twin else idx
         self.caches = _shrink_cache(self.caches, both, pos, length)
         self.target = self.target[both]
+        self.ctype = self.ctype[both]
         self.n = len(idx)
 
     def step(self, nxt: torch.Tensor, pos: int) -> None:
         x = torch.cat([nxt, nxt]) if self.twin else nxt
-        self.logits = self._mix(self.model.step(x, self.caches, pos, self.target))
+        self.logits = self._mix(self.model.step(x, self.caches, pos, self.target, self.ctype))
 
 
 def _draw(logits: torch.Tensor, masks: np.ndarray | None, temperature: float, top_k: int,

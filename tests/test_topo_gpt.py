@@ -50,10 +50,17 @@ def test_kv_cache_matches_full_forward(tiny):
         caches = model.new_cache(2, 12)
         step = [model(x[:, :5], caches, 0, budget)]
         for i in range(5, 12):
-            step.append(model(x[:, i:i + 1], caches, i, budget))
+            step.append(model(x[:, i:i + 1], caches, i, budget, ctype=x[:, 1]))
         assert torch.allclose(full, torch.cat(step, dim=1), atol=1e-5)
         # the budget is an input: another budget, other logits
         assert not torch.allclose(full, model(x, budget=torch.tensor([50, 50])), atol=1e-4)
+        # the type reaches every position (type_embed), not only through the token at position 1
+        assert model.config.type_embed
+        other = x[:, 1].flip(0) if x[0, 1] != x[1, 1] else x[:, 1] + 1
+        late = model(x[:, 5:6], model.new_cache(2, 12), 0, budget, ctype=other)
+        assert not torch.allclose(late, model(x[:, 5:6], model.new_cache(2, 12), 0, budget, ctype=x[:, 1]), atol=1e-4)
+        with pytest.raises(InputError, match="type token"):
+            model(x[:, 5:6], caches, 5, budget)
 
 
 def test_checkpoint_round_trip_weights_only(tiny, tmp_path):
@@ -160,8 +167,8 @@ def test_decode_step_matches_cached_forward(tiny):
         model(x[:, :4], c1, 0, budget)
         model(x[:, :4], c2, 0, budget)
         for i in range(4, 14):
-            ref = model(x[:, i:i + 1], c1, i, budget)[:, -1]
-            assert torch.allclose(model.step(x[:, i], c2, i, budget), ref, atol=1e-5)
+            ref = model(x[:, i:i + 1], c1, i, budget, x[:, 1])[:, -1]
+            assert torch.allclose(model.step(x[:, i], c2, i, budget, x[:, 1]), ref, atol=1e-5)
     with pytest.raises(InputError, match="block_size"):
         model.step(x[:, 0], model.new_cache(3, 14), model.config.block_size)
 
@@ -212,12 +219,12 @@ def test_length_budgets(tiny):
     with torch.inference_mode():
         caches = model.new_cache(3, 20)
         model(x[:, :7], caches, 0, budget)
-        full = model.step(x[:, 7], caches, 7, budget)
+        full = model.step(x[:, 7], caches, 7, budget, x[:, 1])
         caches = model.new_cache(3, 20)
         model(x[:, :7], caches, 0, budget)
         keep = torch.tensor([0, 2])
         small = _shrink_cache(caches, keep, 7, 12)
-        assert torch.allclose(model.step(x[keep, 7], small, 7, budget[keep]), full[keep], atol=1e-5)
+        assert torch.allclose(model.step(x[keep, 7], small, 7, budget[keep], x[keep, 1]), full[keep], atol=1e-5)
 
 
 def test_budgets_follow_the_training_sizes_tail_included():

@@ -29,9 +29,11 @@ def train(
     n_head: int = typer.Option(4, min=1, help="Attention heads."),
     n_embd: int = typer.Option(128, min=8, help="Model width."),
     n_kv_head: int = typer.Option(1, min=1, help="Key/value heads (1: multi-query attention, fastest sampling)."),
-    block_size: int = typer.Option(1024, min=16, help="Longest sequence in tokens (the largest public circuit, "
-                                                     "72 devices, needs 988 in full-tour form)."),
+    block_size: int = typer.Option(1152, min=16, help="Longest sequence in tokens (the longest training tour of "
+                                                     "the public set, 72 devices, is 1,046 in full-tour form)."),
     length_embed: bool = typer.Option(True, help="Tell the model the tokens left in its length budget."),
+    type_embed: bool = typer.Option(True, help="Add the circuit type's embedding to every position (stronger "
+                                               "type conditioning)."),
     grammar_loss: bool = typer.Option(True, help="Score each token only against the grammar's legal tokens."),
     save_every: int = typer.Option(50, min=0, help="Save the checkpoint every N steps (0: only at the end)."),
     device: str = typer.Option("cpu", help="cpu or cuda (a GPU torch sees)."),
@@ -64,7 +66,7 @@ def train(
         typer.echo(f"skipped {f}: {why}")
     typer.echo(f"{len(tops)} training topologies ({len(errors)} netlists skipped)")
     config = GPTConfig(n_layer=n_layer, n_head=n_head, n_embd=n_embd, n_kv_head=n_kv_head, block_size=block_size,
-                       length_embed=length_embed)
+                       length_embed=length_embed, type_embed=type_embed)
     params = TrainParams(steps=steps, stop_after=stop_after, tours=tours, batch_tokens=batch_tokens, lr=lr, seed=seed,
                          threads=threads, grammar_loss=grammar_loss, device=device)
     model, _, hist = train_gpt(tops, config, params, checkpoint=out, save_every=save_every,
@@ -228,6 +230,9 @@ def size(
     budget: float = typer.Option(90.0, parser=float_range(5, 3600), help="Search time per circuit, seconds."),
     stop_when_met: bool = typer.Option(False, help="Stop at the first design that meets the spec "
                                                    "(default with --all) instead of improving the FoM."),
+    bulk: str = typer.Option("netlist", help="FET body rule: 'netlist' keeps bodies as drawn; 'rails' moves a "
+                                             "body on a signal net to VSS (nfet) / VDD (pfet), as for generated "
+                                             "samples."),
     seed: int = seed_option(0),
 ) -> None:
     """Size an amplifier in sky130: gm/Id start, NSGA-II over W/L, bias and compensation, ngspice testbench.
@@ -242,10 +247,12 @@ def size(
     from eda.read.topology_dataset import read_netlist_topology
 
     sp = parse_spec(spec)
+    if bulk not in ("netlist", "rails"):
+        raise InputError(f"--bulk {bulk!r}: expected 'netlist' or 'rails'")
     if (netlist is None) == (all_dir is None):
         raise InputError("give either a NETLIST or --all DIR")
     if all_dir is not None:
-        rows = size_folder(all_dir, sp, out, corner, budget, seed, stop_when_met=True)
+        rows = size_folder(all_dir, sp, out, corner, budget, seed, stop_when_met=True, bulk=bulk)
         done = [r for r in rows if "skipped" not in r]
         typer.echo((out / "table.md").read_text())
         typer.echo(f"{sum(r['met'] for r in done)} of {len(done)} amplifiers meet {sp}; wrote {out}/table.md")
@@ -253,7 +260,7 @@ def size(
     t = read_netlist_topology(netlist)
     circuit = t.circuit
     circuit.devices = [d for d in circuit.devices if d.kind not in "VI"]
-    rec = size_circuit(circuit, netlist.stem, sp, out, corner, budget, seed, stop_when_met)
+    rec = size_circuit(circuit, netlist.stem, sp, out, corner, budget, seed, stop_when_met, bulk=bulk)
     typer.echo(json.dumps(rec["perf"], indent=1, default=float))
     typer.echo(f"{'meets' if rec['met'] else 'MISSES'} {sp}; {rec['evaluations']} designs simulated in "
                f"{rec['seconds']} s; wrote {out}/{netlist.stem}_sized.sp, _tb.sp, _perf.json, _bode.png")
