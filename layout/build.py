@@ -94,7 +94,8 @@ def build(params: MacroParams, out: Path | str, lib: CellLibrary | None = None, 
 
     Refuses (``InputError``) a design beyond the documented size limits (:func:`check_budget`)
     unless ``force``. Files: ``macro.gds``, ``macro.spice``, ``drc.json`` + ``drc.lyrdb``, ``lvs.json`` + ``lvs.lvsdb``,
-    ``macro.png``, ``macro_tile.png``, ``summary.json``.
+    ``macro.png``, ``macro_tile.png``, ``summary.json``. ``lib`` defaults to the shipped library,
+    the shared-ADC one (:data:`eda.layout.library.SHARED_LIBRARY`) when ``params.adc_share`` > 1.
     """
     from tqdm import tqdm
 
@@ -102,7 +103,7 @@ def build(params: MacroParams, out: Path | str, lib: CellLibrary | None = None, 
     from eda.verify.drc import run_drc
     from eda.verify.lvs import run_lvs
 
-    lib = lib or load_library()
+    lib = lib or load_library(shared=params.adc_share > 1)  # S > 1: the narrower shared-ADC pitch
     params.validate(int(lib.template.get("max_adc_bits", 4)), int(lib.template.get("max_adc_share", 1)))
     est = estimate(params, check) if force else check_budget(params, check)
     out = Path(out)

@@ -28,6 +28,11 @@ ROLES: tuple[str, ...] = ("bitcell", "compute", "wl_driver", "in_driver", "compa
                           "sar_seq", "dac_switch", "tap", "col_mux")
 
 DEFAULT_LIBRARY = "sky130_acim"
+#: the shared-ADC library (adc_share S >= 2): the column pitch is set by the per-column cells only
+#: (bitcell, compute, dac_switch, col_mux); the per-ADC cells (``SHARED_ONLY_ROLES``) keep their
+#: natural widths and, placed once per S columns, overhang into the next column's empty slot
+SHARED_LIBRARY = "sky130_acim_shared"
+SHARED_ONLY_ROLES: tuple[str, ...] = ("comparator", "cmp_buf", "sar_bit", "sar_seq")
 
 
 @dataclass(frozen=True)
@@ -90,8 +95,9 @@ class CellLibrary:
         return {r: (self.cell(r).width_um, self.cell(r).height_um) for r in self.roles}
 
 
-def default_library_path() -> Path:
-    return PATHS.cells / DEFAULT_LIBRARY
+def default_library_path(shared: bool = False) -> Path:
+    """The shipped library folder (``shared``: the one for adc_share >= 2)."""
+    return PATHS.cells / (SHARED_LIBRARY if shared else DEFAULT_LIBRARY)
 
 
 def _read_manifest(folder: Path) -> dict:
@@ -143,16 +149,18 @@ def _parse_cells(data: dict, folder: Path) -> dict[str, CellInfo]:
     return out
 
 
-def load_library(path: Path | str | None = None) -> CellLibrary:
+def load_library(path: Path | str | None = None, shared: bool = False) -> CellLibrary:
     """Load the default library, or a user folder whose cells/roles override the default's.
 
     Args:
         path: a library folder with ``manifest.json``; ``None`` → the shipped sky130 library.
+        shared: start from the shipped shared-ADC library (narrower column pitch; its ADC cells
+            fit only macros with adc_share >= 2) instead of the default one.
 
     Raises:
         InputError: a missing/invalid manifest, field or file, naming the manifest and field.
     """
-    base_dir = default_library_path()
+    base_dir = default_library_path(shared)
     base = _read_manifest(base_dir)
     lib = CellLibrary(base_dir, str(base.get("technology", "sky130")), dict(base.get("roles", {})),
                       _parse_cells(base, base_dir), dict(base.get("template", {})))
@@ -186,14 +194,36 @@ def load_library(path: Path | str | None = None) -> CellLibrary:
     return lib
 
 
-def build_default_cells():
-    """Generate the default library's cells; returns (role → CellResult, template dict)."""
+def min_compute_pitch() -> int:
+    """The narrowest column pitch (nm, 10 nm steps) whose compute cell keeps the MIM bottom-plate
+    keep-out (capm.2b_a) from the last DAC line on its left and the next column's RBL."""
+    from eda.layout import cells as C
+
+    half = C.MIM_SIDE // 2 + C.PLATE_GROW + C.PLATE_KEEP + C.M3W // 2
+    pitch = C.X_DAC[-1] - C.X_RBL + 2 * half
+    while True:
+        try:
+            x = C.x_cl(pitch)
+        except ValueError:
+            x = -1
+        if x - half >= C.X_DAC[-1] and x + half <= pitch + C.X_RBL:
+            return pitch
+        pitch += 10
+
+
+def build_default_cells(shared: bool = False):
+    """Generate the default library's cells; returns (role → CellResult, template dict).
+
+    ``shared``: the shared-ADC library: the pitch is the widest of the per-column cells (bitcell,
+    dac_switch, col_mux, the compute cell's MIM keep-out), the ``SHARED_ONLY_ROLES`` cells keep
+    their pins on that pitch's template but their natural widths."""
     from eda.layout import cells as C
     from eda.layout.devices import row_cell
 
-    nat = {f.name: row_cell(f) for f in (C.bitcell(), C.comparator(), C.cmp_buf(), C.sar_bit(), C.sar_seq(),
-                                         C.dac_switch(), C.col_mux())}
-    pitch = max(max(r.width_nm for r in nat.values()), 6720)
+    per_col = (C.bitcell(), C.dac_switch(), C.col_mux())
+    nat = {f.name: row_cell(f) for f in per_col + (() if shared else (C.comparator(), C.cmp_buf(), C.sar_bit(),
+                                                                      C.sar_seq()))}
+    pitch = max(max(r.width_nm for r in nat.values()), min_compute_pitch() if shared else 6720)
     pitch = (pitch + 9) // 10 * 10
     bit = row_cell(C.bitcell(pitch))
     slots = (bit.height_nm - 760 - 420 - 285 * 2 - 420 - 790) // 460 + 1
@@ -218,11 +248,14 @@ def build_default_cells():
                 "x_seq_um": [x / 1000 for x in C.X_T], "max_adc_bits": C.MAX_ADC_BITS,
                 "met3_pitch_um": 0.63, "mim_side_um": C.MIM_SIDE / 1000,
                 "max_adc_share": 8}
+    if shared:
+        template.update(min_adc_share=2, shared_only_roles=list(SHARED_ONLY_ROLES))
     return res, template
 
 
-def write_library(out: Path | str | None = None) -> Path:
-    """Draw the default library and write GDS, SPICE and ``manifest.json`` to ``out``.
+def write_library(out: Path | str | None = None, shared: bool = False) -> Path:
+    """Draw the default library (``shared``: the shared-ADC one) and write GDS, SPICE and
+    ``manifest.json`` to ``out`` (default: its shipped folder).
 
     Sizes in the manifest are measured from the written GDS cells' bounding boxes.
     """
@@ -233,9 +266,9 @@ def write_library(out: Path | str | None = None) -> Path:
     from eda.circuit import Circuit
     from eda.export.to_spice import write_spice
 
-    out = Path(out) if out is not None else default_library_path()
+    out = Path(out) if out is not None else default_library_path(shared)
     out.mkdir(parents=True, exist_ok=True)
-    res, template = build_default_cells()
+    res, template = build_default_cells(shared)
     manifest: dict = {"technology": "sky130", "roles": {}, "cells": {}, "template": template}
     for role, r in res.items():
         manifest["roles"][role] = r.name
@@ -264,5 +297,6 @@ def write_library(out: Path | str | None = None) -> Path:
     return out
 
 
-if __name__ == "__main__":  # python -m eda.layout.library: regenerate the shipped library
+if __name__ == "__main__":  # python -m eda.layout.library: regenerate the shipped libraries
     print(write_library())
+    print(write_library(shared=True))

@@ -51,7 +51,7 @@ from eda.layout.cells import M3W, M4W, MIM_SIDE
 from eda.layout.dac import check_dac_fit, dac_group_sizes
 from eda.layout.devices import RAIL_W, RAIL_Y, TRACK, nm
 from eda.layout.geometry import Drawing, to_gdstk
-from eda.layout.library import CellInfo, CellLibrary
+from eda.layout.library import SHARED_ONLY_ROLES, CellInfo, CellLibrary
 from eda.tech.sky130 import sky130
 
 _T = sky130()
@@ -167,13 +167,22 @@ def _pin(info: CellInfo, name: str):
                          file=info.gds.parent / "manifest.json") from None
 
 
-def _check_template(lib: CellLibrary, C: dict[str, CellInfo]) -> None:
-    """Column cells match the bitcell pitch; row-end cells match the bitcell row height."""
+def _check_template(lib: CellLibrary, C: dict[str, CellInfo], share: int = 1) -> None:
+    """Column cells match the bitcell pitch (with ``share`` S > 1 columns per ADC, the per-ADC
+    cells may be wider: up to S pitches less the n-well spacing, as they overhang into the next
+    column's empty slot); row-end cells match the bitcell row height."""
     P, hb = nm(C["bitcell"].width_um), nm(C["bitcell"].height_um)
+    wide = share * P - nm(_T.value("nwell.2a"))
     for r in ("compute", "comparator", "cmp_buf", "sar_bit", "sar_seq", "dac_switch"):
-        if nm(C[r].width_um) != P:
+        w = nm(C[r].width_um)
+        if share > 1 and r in SHARED_ONLY_ROLES and P <= w <= wide:
+            continue
+        if w != P:
+            more = (f" (per-ADC cells shared by S = {share} columns: up to {wide / 1000} µm)" if share > 1 and
+                    r in SHARED_ONLY_ROLES else "; a shared-ADC library's ADC cells need adc_share >= 2" if w > P
+                    and r in SHARED_ONLY_ROLES else "")
             raise InputError(f"{r} cell {C[r].name} is {C[r].width_um} µm wide; column cells must match the "
-                             f"bitcell pitch {P / 1000} µm", file=lib.path / "manifest.json")
+                             f"bitcell pitch {P / 1000} µm{more}", file=lib.path / "manifest.json")
     for r in ("wl_driver", "in_driver", "tap"):
         if nm(C[r].height_um) != hb:
             raise InputError(f"{r} cell {C[r].name} height {C[r].height_um} µm ≠ bitcell row height",
@@ -203,7 +212,7 @@ class _Assembler:
     def __init__(self, p: MacroParams, lib: CellLibrary):
         self.p, self.lib, self.tech = p, lib, sky130()
         self.C = C = {r: lib.cell(r) for r in ROLES}
-        _check_template(lib, C)
+        _check_template(lib, C, p.adc_share)
         self.P, self.hb = nm(C["bitcell"].width_um), nm(C["bitcell"].height_um)
         self.H = {r: nm(C[r].height_um) for r in C}
         self.Wd = {r: nm(C[r].width_um) for r in ("wl_driver", "in_driver", "tap")}
@@ -416,6 +425,22 @@ class _Assembler:
         per line, ``("BIT", k)`` / ``("V", k)``)."""
         x0, B, pin, d = j * self.P, self.B, self.pin, self.d
         extra = extra or {}
+        self.cmp_lines(j, cl_top)
+        # CMP: the output stage's CMP to every sar_bit CMP
+        self.via_line(x0 + self.x("cmp_buf", "CMP"), [self.y_buf + pin("cmp_buf", "CMP")[1]]
+                      + [self.y_sar[k] + pin("sar_bit", "CMP")[1] for k in range(B)])
+        # BIT_k: sar_k to dac_k
+        x_bit = x0 + self.x("sar_bit", "BIT")
+        for k in range(B):
+            a, b = self.y_sar[k] + pin("sar_bit", "BIT")[1], self.y_dac[k] + pin("dac_switch", "BIT")[1]
+            self.via_line(x_bit, [a, b] + extra.get(("BIT", k), []))
+            d.label("met3.label", f"BIT_{k}_{j // self.S}", x_bit, (a + b) // 2)
+        self._sequencer_lines(x0, extra)
+
+    def cmp_lines(self, j: int, cl_top: int | None = None) -> None:
+        """Column ``j``'s comparator: CL (met4) from its INP up to ``cl_top`` (default: the array),
+        the latch outputs up to the output stage, and the output stage's CL reset onto CL."""
+        x0, pin, d = j * self.P, self.pin, self.d
         # CL: met4 from the comparator INP stack up to the array (tiles continue it)
         x_cl, y_inp = x0 + self.x("compute", "CL"), pin("comparator", "INP")[1]
         d.box("via2", x_cl, y_inp, V2, V2)
@@ -431,16 +456,6 @@ class _Assembler:
         d.box("via2", x_cl, y_clr, V2, V2)
         d.box("met3", x_cl, y_clr, M3PAD, M3PAD)
         d.box("via3", x_cl, y_clr, V3, V3)
-        # CMP: the output stage's CMP to every sar_bit CMP
-        self.via_line(x0 + self.x("cmp_buf", "CMP"), [self.y_buf + pin("cmp_buf", "CMP")[1]]
-                      + [self.y_sar[k] + pin("sar_bit", "CMP")[1] for k in range(B)])
-        # BIT_k: sar_k to dac_k
-        x_bit = x0 + self.x("sar_bit", "BIT")
-        for k in range(B):
-            a, b = self.y_sar[k] + pin("sar_bit", "BIT")[1], self.y_dac[k] + pin("dac_switch", "BIT")[1]
-            self.via_line(x_bit, [a, b] + extra.get(("BIT", k), []))
-            d.label("met3.label", f"BIT_{k}_{j // self.S}", x_bit, (a + b) // 2)
-        self._sequencer_lines(x0, extra)
 
     def array_lines(self, j: int, y_top: int, y_end: int) -> None:
         """Column ``j``'s bit-line labels, termination line and DAC lines (from its DAC switches)."""
@@ -519,9 +534,10 @@ def build_macro(p: MacroParams, lib: CellLibrary) -> Macro:
 
     p.validate(int(lib.template.get("max_adc_bits", 4)), int(lib.template.get("max_adc_share", 1)))
     if p.adc_share > 1:
+        from eda.layout.macro_packed import PackedAssembler, packable
         from eda.layout.macro_shared import SharedAssembler
 
-        a: _Assembler = SharedAssembler(p, lib)
+        a: _Assembler = (PackedAssembler if packable(p.adc_share, p.adc_bits) else SharedAssembler)(p, lib)
     else:
         a = _Assembler(p, lib)
     _, y_end = a.assemble()

@@ -52,10 +52,13 @@ class SharedAssembler(_Assembler):
         return j % self.S == self.S - 1
 
     # ---- rows
-    def shared_row(self, role: str, y: int, spines: tuple[str, ...] = (), labels: tuple[str, ...] = ()) -> int:
-        """A row of ``role`` cells in every group's last column, with full-width rails and straps."""
+    def shared_row(self, role: str, y: int, spines: tuple[str, ...] = (), labels: tuple[str, ...] = (),
+                   slots: tuple[int, ...] | None = None) -> int:
+        """A row of ``role`` cells in every group's last column (or in its ``slots``), with
+        full-width rails and straps."""
         S, P, W = self.S, self.P, self.W
-        self.ref(self.gc[role], (S - 1) * P, y, W // S, 1, S * P, 0)
+        for s in (S - 1,) if slots is None else slots:
+            self.ref(self.gc[role], s * P, y, W // S, 1, S * P, 0)
         h = self.H[role]
         self.rails(y, h, 0)
         for yc in (y + RAIL_Y, y + h - RAIL_Y):
@@ -84,10 +87,14 @@ class SharedAssembler(_Assembler):
 
     def adc_bottom(self) -> int:
         """Comparator, output stage, the multiplexer channel and row (see the module docstring)."""
-        S = self.S
         y = self.shared_row("comparator", 0, (), ("INN", "CLK"))
         self.y_buf = y
         y = self.shared_row("cmp_buf", y, ("CLR", "VCM"))
+        return self.mux_rows(y)
+
+    def mux_rows(self, y: int) -> int:
+        """The multiplexer channel (MUX_s straps, SEL_r lines) and the col_mux row."""
+        S = self.S
         y, self.y_mch = self.channel(y, 1 + S)  # MUX_s, then SEL_0 .. SEL_{S-1}
         for r in range(S):
             ys = self.y_mch[1 + r]
@@ -99,6 +106,21 @@ class SharedAssembler(_Assembler):
     # ---- columns
     def column(self, j: int, y_top: int, y_end: int) -> None:
         self.array_lines(j, y_top, y_end)
+        if self.mux_lines(j):
+            return
+        self.dac_stubs(j)
+
+    def dac_stubs(self, j: int) -> None:
+        """Column ``j``'s dac_k BIT and V pins up from bit k's channel straps."""
+        x0, pin = j * self.P, self.pin
+        for k in range(self.B):
+            self.via_line(x0 + self.x("dac_switch", "BIT"), [self.y_ch[("BIT", k)],
+                                                            self.y_dac[k] + pin("dac_switch", "BIT")[1]])
+            self.via_line(x0 + self.x_seq[k % 2], [self.y_ch[("V", k)], self.y_dac[k] + pin("dac_switch", "V")[1]])
+
+    def mux_lines(self, j: int) -> bool:
+        """Column ``j``'s multiplexer wiring; in a group's last column also the group's straps and
+        ADC lines (then returns True: that column's dac_k pins hang on its own BIT/V lines)."""
         x0, pin, d, S, P = j * self.P, self.pin, self.d, self.S, self.P
         x_cl = x0 + self.x("compute", "CL")
         # the multiplexer: CL_j down from the array to its CL pin; OUT down to MUX_s; SEL to SEL_{j mod S}
@@ -118,10 +140,11 @@ class SharedAssembler(_Assembler):
                 self.strap(self.y_ch[("BIT", k)], x_first + self.x("sar_bit", "BIT"), x0 + self.x("sar_bit", "BIT"))
                 xv = self.x_seq[k % 2]
                 self.strap(self.y_ch[("V", k)], x_first + xv, x0 + xv)
-            self.adc_lines(j, cl_top=self.y_mch[0], extra={key: [y] for key, y in self.y_ch.items()})
-            return
-        # another column of the group: its dac_k cells' BIT and V pins up from the channel straps
-        for k in range(self.B):
-            self.via_line(x0 + self.x("dac_switch", "BIT"), [self.y_ch[("BIT", k)],
-                                                            self.y_dac[k] + pin("dac_switch", "BIT")[1]])
-            self.via_line(x0 + self.x_seq[k % 2], [self.y_ch[("V", k)], self.y_dac[k] + pin("dac_switch", "V")[1]])
+            return self.group_adc(j)
+        return False
+
+    def group_adc(self, j: int) -> bool:
+        """The ADC lines of the group whose last column is ``j`` (the vertical lines of the
+        unshared template, through the bit channels); True: column j's dac_k pins are on them."""
+        self.adc_lines(j, cl_top=self.y_mch[0], extra={key: [y] for key, y in self.y_ch.items()})
+        return True

@@ -145,7 +145,8 @@ def build(rows: int = typer.Option(None, "--rows", help="Array rows H."),
     else:
         p = MacroParams(64 if rows is None else rows, 64 if cols is None else cols, local, adc_bits,
                         1 if adc_share is None else adc_share)
-    s = run_build(p, out, lib=load_library(cells), check=check, render=render, force=force)
+    s = run_build(p, out, lib=load_library(cells, shared=p.adc_share > 1), check=check, render=render,
+                  force=force)
     typer.echo(f"{p.rows}x{p.cols} L={p.local} B={p.adc_bits} S={p.adc_share}: "
                f"{s['width_um']:.1f} x {s['height_um']:.1f} µm = "
                f"{s['area_mm2']:.4f} mm², {s['um2_per_bit']:.1f} µm²/bit ({s['F2_per_bit']:.0f} F²/bit)")
