@@ -53,6 +53,8 @@ def _summary(rows: list[dict]) -> dict:
             "seconds_total": sum(r["seconds"] for r in done), "cpu_s_total": sum(cpu) if cpu else None,
             "cpu_s_median": statistics.median(cpu) if cpu else None,
             "failures": failure_counts(done),
+            "met_with_offset_over_50mV": sum(r["met"] and (r["perf"].get("offset") or 0) > 0.05 for r in done),
+            "met_with_added_bias": sum(r["met"] and bool(r.get("added_bias")) for r in done),
             "skipped": [(r["name"], r["skipped"]) for r in rows if "skipped" in r]}
 
 
@@ -134,7 +136,8 @@ def opamp_rule(circuit) -> dict:
     return {"opamp_by_rule": not loads, "passive_load": loads}
 
 
-def run_library(budget: float, out: Path, limit: int | None, pool, only: set[str] | None = None) -> dict:
+def run_library(budget: float, out: Path, limit: int | None, pool, only: set[str] | None = None,
+                cpu_budget: float | None = None) -> dict:
     from eda.generators.sizing.run import size_circuit
     from eda.generators.sizing.spec import parse_spec
     from eda.read.topology_dataset import load_library
@@ -145,7 +148,7 @@ def run_library(budget: float, out: Path, limit: int | None, pool, only: set[str
         c = replace(t.circuit, devices=[d for d in t.circuit.devices if d.kind not in "VI"])
         try:
             rec = size_circuit(c, t.name, parse_spec(SPEC), out / "library", budget_s=budget, stop_when_met=True,
-                               progress=False, plot=False, extras=False, pool=pool)
+                               progress=False, plot=False, extras=False, pool=pool, cpu_budget_s=cpu_budget)
         except EdaError as e:
             rows.append({"name": t.name, "skipped": str(e).splitlines()[0][:200]})
             print(f"{t.ctype:15s} {t.name:34s} skipped: {rows[-1]['skipped']}", flush=True)
@@ -153,7 +156,8 @@ def run_library(budget: float, out: Path, limit: int | None, pool, only: set[str
         rows.append({k: v for k, v in rec.items() if k not in ("operating_point", "design")}
                     | {"type": t.ctype, "title": t.circuit.title, **opamp_rule(c)})
         _print_row(f"{t.ctype:15s} {t.name:34s}", rec)
-    return {"spec": SPEC, "budget_s": budget, "rows": rows, **_summary(rows), "rule": RULE}
+    return {"spec": SPEC, "budget_s": budget, "cpu_budget_s": cpu_budget, "rows": rows, **_summary(rows),
+            "rule": RULE}
 
 
 RULE = ("op-amp = labelled opamp1/opamp2/folded_cascode/telescopic and no output loaded from a supply by a "
@@ -195,24 +199,41 @@ def _generated(n: int, seed: int) -> list:
     return picked[:n]
 
 
-def run_generated(n: int, budget: float, out: Path, seed: int, pool, skip: int = 0) -> dict:
+def _cached_samples(n: int, seed: int) -> list:
+    """The generated samples of the shipped model, cached by model hash, n and seed (sampling them
+    costs minutes of CPU; a rerun, e.g. after a sizer change, sizes the same circuits)."""
+    import pickle
+    import tempfile
+
+    path = Path(tempfile.gettempdir()) / f"eda_bench_sizing_samples_{model_version()['sha256']}_{n}_{seed}.pkl"
+    if path.is_file():
+        return pickle.loads(path.read_bytes())
+    picked = _generated(n, seed)
+    path.write_bytes(pickle.dumps(picked))
+    return picked
+
+
+def run_generated(n: int, budget: float, out: Path, seed: int, pool, skip: int = 0, cpu_budget: float | None = None,
+                  bulk: str = "rails") -> dict:
     from eda.export.to_spice import write_spice
     from eda.generators.sizing.run import size_circuit
     from eda.generators.sizing.spec import parse_spec
 
     rows = []
-    for name, c in _generated(n, seed)[skip:]:
+    for name, c in _cached_samples(n, seed)[skip:]:
         write_spice(c, out / "generated" / f"{name}.sp")
         try:
             rec = size_circuit(c, name, parse_spec(SPEC), out / "generated", budget_s=budget, stop_when_met=True,
-                               progress=False, plot=False, extras=False, pool=pool)
+                               progress=False, plot=False, extras=False, pool=pool, bulk=bulk,
+                               cpu_budget_s=cpu_budget)
         except EdaError as e:
             rows.append({"name": name, "skipped": str(e).splitlines()[0][:200]})
             continue
         rows.append({k: v for k, v in rec.items() if k not in ("operating_point", "design")}
                     | {"devices": len(c.devices), **opamp_rule(c), "structure": structure_flags(c)})
         _print_row(f"{name:28s} {len(c.devices):3d} dev", rec)
-    return {"spec": SPEC, "budget_s": budget, "n": n, "rows": rows, **_summary(rows), "anchors": ANCHORS,
+    return {"spec": SPEC, "budget_s": budget, "cpu_budget_s": cpu_budget, "bulk": bulk, "n": n,
+            "rows": rows, **_summary(rows), "anchors": ANCHORS,
             "structure": structure_counts(rows),
             "model": model_version(), "rule": RULE,
             "note": "FoM = UGB·C_L/power in MHz·pF/mW; ours in sky130 (1.8 V), AnalogGenie's and "
@@ -302,9 +323,15 @@ def main() -> None:
                                                              "(library/, generated/) of an earlier run")
     ap.add_argument("--budget", type=float, default=45.0)
     ap.add_argument("--gen-budget", type=float, default=25.0)
+    ap.add_argument("--cpu-budget", type=float, default=None,
+                    help="also stop each circuit at this many CPU seconds (search process + its workers); "
+                         "--budget/--gen-budget then cap the wall time")
+    ap.add_argument("--bulk", default="rails", choices=("rails", "netlist"),
+                    help="FET body rule for the generated samples (eda.export.to_sky130.body_net)")
     ap.add_argument("--gen-skip", type=int, default=0, help="resume: skip the first K generated samples")
     ap.add_argument("--limit", type=int, default=None, help="first N library circuits only")
     ap.add_argument("--only", default="", help="comma-separated library circuit names (e.g. a rerun of the misses)")
+    ap.add_argument("--gen-key", default="generated", help="results key of the generated part")
     ap.add_argument("--key", default="library", help="results key of the library part (e.g. library_misses_120s)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, default=Path("/tmp/eda_bench_sizing"))
@@ -324,19 +351,20 @@ def main() -> None:
     if a.twostage:
         res["twostage"] = run_twostage(a.out)
     if a.library:
-        res[a.key] = run_library(a.budget, a.out, a.limit, pool, set(filter(None, a.only.split(","))))
+        res[a.key] = run_library(a.budget, a.out, a.limit, pool, set(filter(None, a.only.split(","))), a.cpu_budget)
         s = res[a.key]
         print(f"library: {s['met']}/{s['sized']} met ({100 * s['met_rate']:.0f} %, target 90 %)", flush=True)
     if a.generated:
-        res["generated"] = run_generated(a.generated, a.gen_budget, a.out, a.seed, pool, a.gen_skip)
-        s = res["generated"]
+        res[a.gen_key] = run_generated(a.generated, a.gen_budget, a.out, a.seed, pool, a.gen_skip, a.cpu_budget,
+                                       a.bulk)
+        s = res[a.gen_key]
         print(f"generated: {s['met']}/{s['sized']} met ({100 * s['met_rate']:.0f} %, target 50 %); FoM median "
               f"{s['fom_median']}, best {s['fom_best']} (AnalogGenie 36.5, AnalogToBi 168.5)", flush=True)
     pool.shutdown()
     RESULTS.parent.mkdir(exist_ok=True)
     # merge into the file as it is now (another part may have finished meanwhile)
     merged = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
-    flags = {a.key: a.library, "generated": a.generated, "twostage": a.twostage, "models": a.models,
+    flags = {a.key: a.library, a.gen_key: a.generated, "twostage": a.twostage, "models": a.models,
              "collect": a.collect}
     done = {k for k, f in flags.items() if f} | ({"library", "generated"} & set(res) if a.collect else set())
     merged.update({k: res[k] for k in done if k in res})

@@ -110,11 +110,40 @@ def _lowest_supply(circuit: Circuit) -> str:
     return next((n for n in nets if n.upper().startswith("VSS")), "0")
 
 
+def _highest_supply(circuit: Circuit) -> str | None:
+    return next((n for n in circuit.nets if n.upper().startswith("VDD")), None)
+
+
+#: Body (bulk) connection rules of :func:`to_sky130`: ``netlist`` keeps the body pins as drawn;
+#: ``rails`` moves a body that sits on neither a supply nor the device's own source to the
+#: substrate/well rail (nfet → lowest supply, pfet → VDD).
+BULK_RULES = ("netlist", "rails")
+
+
+def body_net(d: Device, pol: str, circuit: Circuit, bulk: str) -> str:
+    """The body net of a 4-terminal MOSFET under the ``bulk`` rule (:data:`BULK_RULES`).
+
+    In the real AnalogGenie circuits an nfet body is on a supply or its own source in 99.85 % of
+    34,800 devices and a pfet body in 92 % (the rest: separate-well input pairs); in the topology
+    model's samples 35-39 % sit on a signal net, where in sky130's p-substrate (nfet) or a shared
+    n-well (pfet) they forward-bias a junction: a decoding artefact, which ``rails`` undoes.
+    """
+    b = d.nodes[3]
+    if bulk == "netlist" or b == d.nodes[2]:
+        return b
+    rail = _lowest_supply(circuit) if pol == "n" else _highest_supply(circuit)
+    up = b.upper()
+    if rail is None or is_ground(b) or up.startswith(("VDD", "VSS", "GND")):
+        return b
+    return rail
+
+
 def convert_device(d: Device, circuit: Circuit, notes: list[str],
-                   size: tuple[float, float] | None = None) -> Device:
+                   size: tuple[float, float] | None = None, bulk: str = "netlist") -> Device:
     """The sky130 form of one device (unchanged, with a note, when sky130 has none).
 
-    ``size`` (W, L in µm) overrides the device's own and the default size of a MOSFET.
+    ``size`` (W, L in µm) overrides the device's own and the default size of a MOSFET; ``bulk``
+    is the body rule (:data:`BULK_RULES`).
     """
     xname = d.name if d.name[:1].upper() == "X" else f"X{d.name}"
     if d.kind == "M":
@@ -127,7 +156,13 @@ def convert_device(d: Device, circuit: Circuit, notes: list[str],
         params: dict = {"W": w, "L": ln}
         if _num(d.params.get("m"), 1) != 1:  # m multiplies the instance; mult scales its mismatch
             params["mult"] = params["m"] = d.params["m"]
-        return Device(xname, "X", d.nodes[:4], model=NFET if pol == "n" else PFET, params=params)
+        nodes = d.nodes[:4]
+        if len(nodes) == 4 and bulk != "netlist":
+            b = body_net(d, pol, circuit, bulk)
+            if b != nodes[3]:
+                notes.append(f"{d.name}: body moved from {nodes[3]} to {b} (bulk rule {bulk!r})")
+            nodes = (*nodes[:3], b)
+        return Device(xname, "X", nodes, model=NFET if pol == "n" else PFET, params=params)
     if d.kind == "Q":
         pol = _polarity(d, circuit)
         if pol is None:
@@ -159,23 +194,26 @@ def convert_device(d: Device, circuit: Circuit, notes: list[str],
 
 
 def to_sky130(circuit: Circuit, corner: str = "tt",
-              sizes: dict[str, tuple[float, float]] | None = None) -> Circuit:
+              sizes: dict[str, tuple[float, float]] | None = None, bulk: str = "netlist") -> Circuit:
     """The circuit with sky130 devices and the ``.lib`` card of ``corner``.
 
     Args:
         circuit: any circuit (top level and subcircuit bodies are converted).
         corner: process corner (``tt``, ``ff``, ``ss``, ``sf``, ``fs``).
         sizes: optional (W, L) in µm per MOSFET instance name, overriding its own size.
+        bulk: body rule, ``netlist`` (as drawn) or ``rails`` (see :func:`body_net`).
 
     Raises:
-        ValueError: unknown corner. ModelsMissing: the sky130 models are not installed.
+        ValueError: unknown corner or bulk rule. ModelsMissing: the sky130 models are not installed.
     """
+    if bulk not in BULK_RULES:
+        raise ValueError(f"unknown bulk rule {bulk!r}; expected one of {', '.join(BULK_RULES)}")
     card = lib_card(corner)
     sizes = {k.lower(): v for k, v in (sizes or {}).items()}
     notes: list[str] = []
 
     def conv(devs: list[Device]) -> list[Device]:
-        return [convert_device(d, circuit, notes, sizes.get(d.name.lower())) for d in devs]
+        return [convert_device(d, circuit, notes, sizes.get(d.name.lower()), bulk) for d in devs]
 
     subckts = [Subckt(s.name, s.ports, conv(s.devices), dict(s.params), list(s.models)) for s in circuit.subckts]
     devices = conv(circuit.devices)

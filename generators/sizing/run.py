@@ -81,17 +81,19 @@ def bode_plot(bench: AmpBench, result: SizingResult, path: Path, title: str) -> 
 
 def size_circuit(circuit: Circuit, name: str, spec: Spec, out: Path | None, corner: str = "tt",
                  budget_s: float = 90.0, seed: int = 0, stop_when_met: bool = False, progress: bool = True,
-                 plot: bool = True, extras: bool = True, pool=None) -> dict:
+                 plot: bool = True, extras: bool = True, pool=None, bulk: str = "netlist",
+                 cpu_budget_s: float | None = None) -> dict:
     """Size one circuit and write ``NAME_sized.sp``, ``NAME_tb.sp``, ``NAME_perf.json`` and
     ``NAME_bode.png`` under ``out``; returns the performance record (see :func:`size` for
-    ``extras`` and ``pool``)."""
+    ``extras``, ``pool``, ``bulk`` and ``cpu_budget_s``)."""
     res = size(circuit, spec, corner=corner, budget_s=budget_s, seed=seed, stop_when_met=stop_when_met,
-               progress=progress, extras=extras, pool=pool)
+               progress=progress, extras=extras, pool=pool, bulk=bulk, cpu_budget_s=cpu_budget_s)
     bench = res.bench
     assert bench is not None
     rec = {"name": name, "spec": str(spec), "corner": corner, "met": res.met, "evaluations": res.evaluations,
            "seconds": round(res.seconds, 1), "cpu_s": round(res.cpu_s, 1), "design": res.design.to_dict(),
-           "inverting_input": bench.inn, "perf": {k: v for k, v in res.perf.items() if k != "fets"},
+           "inverting_input": bench.inn, "bulk": bulk, "added_bias": bench.added_bias,
+           "perf": {k: v for k, v in res.perf.items() if k != "fets"},
            "operating_point": res.perf.get("fets", {})}
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
@@ -111,7 +113,8 @@ def netlist_files(folder: Path) -> list[Path]:
 
 
 def size_folder(folder: Path, spec: Spec, out: Path, corner: str = "tt", budget_s: float = 60.0,
-                seed: int = 0, stop_when_met: bool = True, progress: bool = True) -> list[dict]:
+                seed: int = 0, stop_when_met: bool = True, progress: bool = True,
+                bulk: str = "netlist") -> list[dict]:
     """Size every amplifier-type netlist under ``folder``; writes per-circuit files and
     ``table.json`` / ``table.md`` under ``out``. Non-amplifiers and unreadable files are listed
     with the reason."""
@@ -129,7 +132,7 @@ def size_folder(folder: Path, spec: Spec, out: Path, corner: str = "tt", budget_
                 rows.append({"name": name, "file": str(f), "skipped": "not an amplifier-type circuit"})
                 continue
             rec = size_circuit(circuit, name, spec, out, corner, budget_s, seed, stop_when_met, progress,
-                               pool=pool)
+                               pool=pool, bulk=bulk)
         except EdaError as e:
             rows.append({"name": name, "file": str(f), "skipped": str(e).splitlines()[0][:200]})
             continue
@@ -168,7 +171,9 @@ def table_markdown(rows: list[dict]) -> str:
 def size_generated(graphs: list, spec: Spec, out: Path, budget_s: float, ctype: str | None = None,
                    corner: str = "tt") -> list[dict]:
     """Size the amplifier-type circuits among generated device-pin ``graphs`` (``eda topo generate
-    --size``); writes per-circuit files and ``table.md``/``table.json`` under ``out``."""
+    --size``); writes per-circuit files and ``table.md``/``table.json`` under ``out``. FET bodies
+    follow the ``rails`` rule (a body on a signal net is a decoding artefact: see
+    :func:`eda.export.to_sky130.body_net`)."""
     from eda.generators.sizing.search import make_pool
     from eda.graphs.pin_graph import graph_to_circuit
 
@@ -179,7 +184,8 @@ def size_generated(graphs: list, spec: Spec, out: Path, budget_s: float, ctype: 
         if not is_amplifier(c, ctype if ctype in AMPLIFIER_TYPES else None):
             continue
         try:
-            rec = size_circuit(c, f"gen_{k:04d}", spec, out, corner, budget_s, stop_when_met=True, pool=pool)
+            rec = size_circuit(c, f"gen_{k:04d}", spec, out, corner, budget_s, stop_when_met=True, pool=pool,
+                               bulk="rails")
         except EdaError as e:
             rows.append({"name": f"gen_{k:04d}", "skipped": str(e).splitlines()[0][:200]})
             continue

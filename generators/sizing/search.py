@@ -13,14 +13,14 @@ from __future__ import annotations
 import math
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from eda.circuit import Circuit
 from eda.errors import InputError
 from eda.generators.sizing.gmid import load_table
-from eda.generators.sizing.space import Space
+from eda.generators.sizing.space import VOFF_RANGE, Space
 from eda.generators.sizing.spec import Spec
 from eda.generators.sizing.testbench import AmpBench, Design
 
@@ -83,12 +83,17 @@ def _score(perf: dict, spec: Spec) -> tuple:
 
 def size(circuit: Circuit, spec: Spec, corner: str = "tt", budget_s: float = 90.0, workers: int = 2,
          pop_size: int = 12, seed: int = 0, stop_when_met: bool = False, progress: bool = True,
-         extras: bool = True, pool: ProcessPoolExecutor | None = None) -> SizingResult:
+         extras: bool = True, pool: ProcessPoolExecutor | None = None, bulk: str = "netlist",
+         cpu_budget_s: float | None = None) -> SizingResult:
     """Size ``circuit`` (generic devices, amplifier ports) to ``spec`` within ``budget_s`` seconds.
 
     ``stop_when_met`` ends the search at the first design meeting the spec (benchmarks); otherwise
     the whole budget goes to improving the figure of merit. ``extras`` adds output swing and slew
     to the chosen design's performance. ``pool``: worker processes to use (else its own).
+    ``bulk``: the FET body rule of the sky130 export (``netlist`` or ``rails``, see
+    :func:`eda.export.to_sky130.body_net`). ``cpu_budget_s``: also stop once the CPU seconds spent
+    (this process plus the workers' time on finished candidates) reach it — a budget that means
+    the same on a loaded machine as on an idle one (``budget_s`` then only caps the wall time).
 
     Raises:
         InputError: the circuit has no amplifier ports or nothing to size.
@@ -101,7 +106,7 @@ def size(circuit: Circuit, spec: Spec, corner: str = "tt", budget_s: float = 90.
     from tqdm import tqdm
 
     t0, c0 = time.monotonic(), time.process_time()
-    bench = AmpBench(circuit, corner=corner, cl=spec.cl)
+    bench = AmpBench(circuit, corner=corner, cl=spec.cl, bulk=bulk)
     space = Space(bench)
     if space.n == 0:
         raise InputError(f"{circuit.title or 'circuit'}: nothing to size (no MOSFET, R, C or bias port)")
@@ -112,6 +117,14 @@ def size(circuit: Circuit, spec: Spec, corner: str = "tt", budget_s: float = 90.
             start = cand
             break
     first = bench.evaluate(start)
+    if not first.get("ok") and "hold the output" in (first.get("reason") or ""):
+        # the output sits off its high-gain range at Vcm: shift the output level (voff) into it
+        centred = bench.centred(start)
+        perf = bench.evaluate(centred) if centred is not None else {}
+        if perf.get("ok") or (perf.get("gain") or -1e9) > (first.get("gain") or -1e9):
+            shift = centred.voff - start.voff
+            starts = [replace(d, voff=min(max(d.voff + shift, VOFF_RANGE[0]), VOFF_RANGE[1])) for d in starts]
+            start, first = centred, perf
     if stop_when_met and first.get("ok") and spec.met(first):  # the gm/Id start meets the spec: no search
         return _finish(bench, start, spec, extras, t0, c0, 0.0, [first])
     rng = np.random.default_rng(seed)
@@ -132,7 +145,11 @@ def size(circuit: Circuit, spec: Spec, corner: str = "tt", budget_s: float = 90.
     own = pool is None
     pool = pool or make_pool(workers)
     try:
-        while not stop and time.monotonic() - t0 < budget_s:
+        def spent() -> bool:
+            cpu = time.process_time() - c0 + worker_cpu
+            return time.monotonic() - t0 > budget_s or (cpu_budget_s is not None and cpu > cpu_budget_s)
+
+        while not stop and not spent():
             pop = algo.ask()
             xs = pop.get("X")
             futures = {pool.submit(_evaluate, bench, x): i for i, x in enumerate(xs)}
@@ -148,7 +165,7 @@ def size(circuit: Circuit, spec: Spec, corner: str = "tt", budget_s: float = 90.
                     bar.set_postfix_str(_postfix(best[2]))
                 bar.n = min(int(time.monotonic() - t0), int(budget_s))
                 bar.refresh()
-                if time.monotonic() - t0 > budget_s or (stop_when_met and not best[0][0]):
+                if spent() or (stop_when_met and not best[0][0]):
                     stop = True
                     for f in futures:
                         f.cancel()

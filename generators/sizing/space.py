@@ -25,6 +25,7 @@ I_BRANCH = 10e-6
 W_RANGE, L_RANGE = (0.42, 60.0), (0.15, 2.0)
 R_RANGE, C_RANGE = (500.0, 2e6), (50e-15, 5e-12)
 I_RANGE, V_RANGE, CM_RANGE = (1e-6, 60e-6), (0.3, 1.5), (0.3, 1.5)
+VOFF_RANGE = (-1.2, 1.2)  # output DC level relative to the input common mode (single-output amplifiers)
 MULT_MIN, MULT_MAX = 0.25, 8  # mirror ratio: narrower device below 1, multiplier m above
 V_DSAT = 0.2  # saturation margin of a current source under a cascode (V)
 OUT_BOOST = 3
@@ -32,7 +33,7 @@ OUT_BOOST = 3
 
 @dataclass
 class Var:
-    """One search variable: ``kind`` (w, l, mult, value, bias, vcm), its target and range."""
+    """One search variable: ``kind`` (w, l, mult, value, bias, vcm, voff), its target and range."""
 
     kind: str
     target: str
@@ -78,6 +79,8 @@ class Space:
             v.append(Var("bias", n, *I_RANGE, True))
         if bench.inp is not None:
             v.append(Var("vcm", "vcm", *CM_RANGE, False))
+        if not bench.differential:
+            v.append(Var("voff", "voff", *VOFF_RANGE, False))
         self.vars = v
 
     @property
@@ -97,6 +100,8 @@ class Space:
                 d.values[var.target] = val
             elif var.kind == "bias":
                 d.bias[var.target] = val
+            elif var.kind == "voff":
+                d.voff = round(val, 4)
             else:
                 d.vcm = val
         d.sizes = {k: (w, ln) for k, (w, ln) in wl.items()}
@@ -113,6 +118,8 @@ class Space:
                 x = d.values[var.target]
             elif var.kind == "bias":
                 x = d.bias[var.target]
+            elif var.kind == "voff":
+                x = d.voff
             else:
                 x = d.vcm
             out.append(var.encode(x))
@@ -164,7 +171,13 @@ class Space:
         stronger-inversion pair and more current (bandwidth, headroom), weaker inversion."""
         combos = [(0.5, 15.0, I_BRANCH), (1.0, 15.0, I_BRANCH), (2.0, 15.0, I_BRANCH), (2.0, 12.0, 3 * I_BRANCH),
                   (1.0, 10.0, 3 * I_BRANCH), (0.5, 10.0, 3 * I_BRANCH), (1.0, 18.0, I_BRANCH / 2)]
-        return [self.initial(table)] + [self.initial(table, *c, stacked=True) for c in combos]
+        out = [self.initial(table)] + [self.initial(table, *c, stacked=True) for c in combos]
+        if not self.bench.differential and abs(VDD / 2 - out[0].vcm) > 0.1:
+            # the output mid-supply with the inputs where the input pair has headroom
+            mid = self.initial(table)
+            mid.voff = round(VDD / 2 - mid.vcm, 4)
+            out.insert(1, mid)
+        return out
 
 
 def _start_bias(bench: AmpBench, port: str, vgs: float, vcm: float, stacked: bool) -> float:

@@ -16,7 +16,9 @@ _PREFIX = {"T": 1e12, "G": 1e9, "M": 1e6, "meg": 1e6, "k": 1e3, "K": 1e3, "": 1.
 #: Spec keys: name -> (unit words accepted after the prefix, description).
 KEYS = {"gain": ("db", "DC gain, dB"), "ugb": ("hz", "unity-gain bandwidth, Hz"),
         "pm": ("deg", "phase margin, degrees"), "power": ("w", "power, W"),
-        "slew": ("v/s", "slew rate, V/s"), "swing": ("v", "output swing, V"), "cl": ("f", "load capacitance, F")}
+        "slew": ("v/s", "slew rate, V/s"), "swing": ("v", "output swing, V"),
+        "offset": ("v", "systematic input offset |Vout − target| in the DC loop, V"),
+        "cl": ("f", "load capacitance, F")}
 _ITEM = re.compile(r"^\s*(\w+)\s*(>=|<=|=)\s*([-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)\s*([A-Za-zµ/]*)\s*$")
 
 

@@ -4,7 +4,7 @@ The testbench of an amplifier (one deck, one parse, several analyses)::
 
     VDD ─ 1.8 V, VSS ─ 0 V, VBk ─ bias voltages, IBk ─ bias currents (into N diodes / out of P diodes)
     VIN+ ─ Vcm                               (the non-inverting input; other inputs also at Vcm)
-    VOUT ─ Voff ─ Lfb (1 GH) ─ VIN−           DC: unity-gain feedback sets the operating point
+    VOUT ─ Voff ─ Lfb (1 GH) ─ VIN−           DC: feedback sets the operating point (VOUT = Vcm + Voff)
     VIN− ─ Cin (1 kF) ─ Vac (ac 1)            AC: the loop is open above ~1 mHz, A(f) = V(out)
     VOUT ─ C_L                                every output loaded
 
@@ -57,6 +57,7 @@ VDD = 1.8
 L_FB, C_IN = 1e9, 1e3
 AC_CMD = "ac dec 10 1 10g"
 SIM_TIMEOUT = 30.0  # s per analysis: a candidate whose operating point stalls is dropped, not waited for
+MAX_OFFSET = 0.15  # V: systematic offset beyond which the DC loop is taken not to hold the output
 K_CMFB = 200.0  # gain of the ideal common-mode loop (V/V): the output CM lands within a few mV
 
 
@@ -64,17 +65,21 @@ K_CMFB = 200.0  # gain of the ideal common-mode loop (V/V): the output CM lands 
 class Design:
     """Physical design values: (W, L) µm per matching group, current ratios of mirror members
     (integer multipliers m from 1, narrower widths below 1), R/C values, bias
-    values (V for voltage ports, A for current ports) and the input common mode."""
+    values (V for voltage ports, A for current ports), the input common mode and, for
+    single-output amplifiers, the output's DC level above it (``voff``: the level shift of the
+    feedback path, so that the output can sit mid-range while the inputs sit where the input stage
+    has headroom, as in a servo-loop open-loop testbench)."""
 
     sizes: dict[str, tuple[float, float]]
     mult: dict[str, float] = field(default_factory=dict)
     values: dict[str, float] = field(default_factory=dict)
     bias: dict[str, float] = field(default_factory=dict)
     vcm: float = 0.9
+    voff: float = 0.0
 
     def to_dict(self) -> dict:
         return {"sizes_um": {k: list(v) for k, v in self.sizes.items()}, "mult": self.mult,
-                "values": self.values, "bias": self.bias, "vcm": self.vcm}
+                "values": self.values, "bias": self.bias, "vcm": self.vcm, "voff": self.voff}
 
 
 def port_polarity(circuit: Circuit, net: str) -> str:
@@ -85,6 +90,36 @@ def port_polarity(circuit: Circuit, net: str) -> str:
         if pol and net in d.nodes:
             kinds.add(pol)
     return kinds.pop() if len(kinds) == 1 else "m"
+
+
+#: Ports an amplifier testbench has no role for but holds at a DC level (clock, latch, control, select).
+_CONTROL = ("VCLK", "CLK", "VLATCH", "LATCH", "VCONT", "VCTRL", "VSEL", "VEN", "EN")
+
+
+def unbiased_nets(circuit: Circuit, roles: Roles) -> list[str]:
+    """Nets the testbench biases by role although the circuit does not: control ports (clock,
+    latch, control, select: held at a DC level in an amplifier testbench) and inner nets that only
+    reach MOSFET gates (and capacitors), which have no DC path and so no defined voltage. Each
+    becomes a searched bias voltage, like a ``VBk`` port."""
+    known = {roles.vdd, roles.vss, *roles.inputs, *roles.outputs, *roles.vbias, *roles.ibias}
+    dc: set[str] = set()
+    gates: set[str] = set()
+    for d in circuit.devices:
+        if mos_polarity(d):
+            dc.update((d.nodes[0], d.nodes[2]))
+            gates.add(d.nodes[1])
+        elif d.kind in "RLDVIEFGH":
+            dc.update(d.nodes[:2])
+        elif d.kind == "Q":
+            dc.update(d.nodes[:3])
+    out = []
+    for n in circuit.nets:
+        if n in known or is_ground(n):
+            continue
+        control = n.upper().rstrip("0123456789").startswith(_CONTROL)
+        if control or (n in gates and n not in dc):
+            out.append(n)
+    return out
 
 
 def _normalised(circuit: Circuit) -> Circuit:
@@ -101,10 +136,13 @@ class AmpBench:
         InputError: the circuit lacks supply/input/output ports.
     """
 
-    def __init__(self, circuit: Circuit, corner: str = "tt", cl: float = 1e-12):
+    def __init__(self, circuit: Circuit, corner: str = "tt", cl: float = 1e-12, bulk: str = "netlist"):
         self.circuit = _normalised(circuit)
-        self.corner, self.cl = corner, cl
+        self.corner, self.cl, self.bulk = corner, cl, bulk
         self.roles: Roles = find_roles(self.circuit)
+        # control ports and gate-only nets: biased by the testbench (reported as ``added_bias``)
+        self.added_bias = unbiased_nets(self.circuit, self.roles)
+        self.roles.vbias = self.roles.vbias + self.added_bias
         self.groups: list[Group] = matching_groups(self.circuit, self.roles)
         self.group_of = {m: g.name for g in self.groups for m in g.members}
         self.out = self.roles.outputs[0]
@@ -151,7 +189,7 @@ class AmpBench:
             w, ln = design.sizes[self.group_of[d.name]]
             k = design.mult.get(d.name, 1)
             sizes[d.name] = (round(max(w * k, 0.42), 3), ln) if k < 1 else (w, ln)
-        return to_sky130(replace(self.circuit, devices=devs), self.corner, sizes=sizes)
+        return to_sky130(replace(self.circuit, devices=devs), self.corner, sizes=sizes, bulk=self.bulk)
 
     def _sources(self, design: Design) -> list[Device]:
         r = self.roles
@@ -194,7 +232,7 @@ class AmpBench:
         c = self.sized(design)
         vss = self.roles.vss
         ac = 0.5 if self.differential else 1.0
-        extra = [Device("VOFF", "V", (self.out, "fb"), value=0.0),
+        extra = [Device("VOFF", "V", (self.out, "fb"), value=0.0 if self.differential else design.voff),
                  Device("LFB", "L", ("fb", self.inn), value=L_FB),
                  Device("CIN", "C", (self.inn, "acin"), value=C_IN),
                  Device("VAC", "V", ("acin", vss), value=0.0, ac=ac)]
@@ -216,7 +254,7 @@ class AmpBench:
 
         step.waveform = Waveform("pulse", (lo, hi, t_edge / 10, t_edge / 1000, t_edge / 1000, t_edge, 2 * t_edge))
         srcs = [s for s in self._sources(design) if s.name != f"V{self.inp}"] + [step]
-        fb = Device("VFB", "V", (self.out, self.inn), value=0.0)
+        fb = Device("VFB", "V", (self.out, self.inn), value=design.voff)
         loads = [Device(f"CL{i}", "C", (o, self.roles.vss), value=self.cl) for i, o in enumerate(self.roles.outputs)]
         c = replace(c, devices=c.devices + srcs + [fb] + loads,
                     extra=c.extra + [f".save v({self.out}) v({self.inp})"])
@@ -262,6 +300,24 @@ class AmpBench:
         except EdaError:
             return None
         return measure_slew(np.real(v["time"]), np.real(v[self.out.lower()]), t_edge)
+
+    def centred(self, design: Design) -> Design | None:
+        """``design`` with ``voff`` placing the output mid-way in its high-gain range (from a
+        ``dc voff`` sweep), or None when that cannot be found (differential, sweep fails)."""
+        from eda.sim.ngspice import run_deck
+
+        if self.differential:
+            return None
+        try:
+            (_, v), = run_deck(self.deck(design), ["dc voff -1.8 1.8 0.02"], timeout=SIM_TIMEOUT)
+        except (EdaError, TimeoutError):
+            return None
+        level = output_level(v, self.out, self.inn, self.inp)
+        if level is None:
+            return None
+        vo, vn = np.real(v[self.out.lower()]), np.real(v[self.inn.lower()])
+        i = int(np.argmin(np.abs(vo - level)))  # VOFF = V(out) − V(fb) and V(fb) = V(inn) at DC
+        return replace(design, voff=round(float(vo[i] - vn[i]), 4))
 
     def calibrate(self, design: Design) -> bool:
         """Pick which input is inverting: the one whose DC loop holds the output at Vcm (a
@@ -324,9 +380,13 @@ def measure_op(vecs: dict[str, np.ndarray], bench: AmpBench, design: Design) -> 
             reason = f"the CMFB loop on {bench.cmfb} does not reach Vcm (output CM {cm:.3f} V)"
     else:
         vin = v.get(bench.inn.lower(), vout)
-        target = design.vcm if bench.inp is not None else vin
+        target = (design.vcm if bench.inp is not None else vin) + design.voff
         reason = None
-        if abs(vout - target) > 0.05 or not 0.05 < vout < VDD - 0.05:
+        # the follower loop puts the amplifier's systematic input offset at the output: up to
+        # MAX_OFFSET is a working (if offset) amplifier, reported as ``offset`` (bound it with the
+        # spec's offset<=…); more, or an output at a rail, is a loop that does not hold
+        extra = {"offset": abs(vout - target)}
+        if abs(vout - target) > MAX_OFFSET or not 0.05 < vout < VDD - 0.05:
             reason = f"DC loop does not hold the output (VOUT={vout:.3f} V)"
     return {"vout": vout, **extra, "power": power, "fets": _fet_params(vecs, bench), "reason": reason}
 
@@ -353,9 +413,9 @@ def measure_ac(vecs: dict[str, np.ndarray], out: str, out2: str | None = None) -
     return res
 
 
-def measure_swing(vecs: dict[str, np.ndarray], out: str, inn: str, inp: str | None) -> float | None:
-    """Output range (V) over which the local open-loop gain dVout/dVerr stays within 6 dB of its
-    peak, from the ``dc voff`` sweep."""
+def local_gain(vecs: dict[str, np.ndarray], out: str, inn: str, inp: str | None
+               ) -> tuple[np.ndarray, np.ndarray] | None:
+    """(output level, local open-loop gain |dVout/dVerr|) along the ``dc voff`` sweep."""
     vo = np.real(vecs[out.lower()])
     vn = np.real(vecs[inn.lower()])
     vp = np.real(vecs[inp.lower()]) if inp else np.full_like(vn, vn[len(vn) // 2])
@@ -366,9 +426,29 @@ def measure_swing(vecs: dict[str, np.ndarray], out: str, inn: str, inp: str | No
         return None
     gain = np.zeros_like(dv)
     gain[ok] = np.abs(dv[ok] / de[ok])
+    return 0.5 * (vo[1:] + vo[:-1]), gain
+
+
+def measure_swing(vecs: dict[str, np.ndarray], out: str, inn: str, inp: str | None) -> float | None:
+    """Output range (V) over which the local open-loop gain dVout/dVerr stays within 6 dB of its
+    peak, from the ``dc voff`` sweep."""
+    lg = local_gain(vecs, out, inn, inp)
+    if lg is None:
+        return None
+    mids, gain = lg
     keep = gain >= gain.max() / 2
-    mids = 0.5 * (vo[1:] + vo[:-1])
     return float(mids[keep].max() - mids[keep].min()) if keep.any() else None
+
+
+def output_level(vecs: dict[str, np.ndarray], out: str, inn: str, inp: str | None) -> float | None:
+    """The output level (V) in the middle of the range where the local open-loop gain is within
+    6 dB of its peak (the ``dc voff`` sweep): where the output stage has its headroom."""
+    lg = local_gain(vecs, out, inn, inp)
+    if lg is None:
+        return None
+    mids, gain = lg
+    keep = (gain >= gain.max() / 2) & (mids > 0.05) & (mids < VDD - 0.05)
+    return float(0.5 * (mids[keep].max() + mids[keep].min())) if keep.any() and gain.max() > 1 else None
 
 
 def measure_slew(t: np.ndarray, v: np.ndarray, t_edge: float) -> float | None:
