@@ -132,8 +132,13 @@ def case_transient(n_nodes: int, steps: int) -> dict:
             "worst_drop_mV": res.worst * 1e3, "peak_gb": _peak_gb()}
 
 
-def case_parse(n_nodes: int, repeats: int = 5) -> dict:
-    """Byte tokeniser vs the line-by-line reader (the parser before it) on one deck, interleaved, same results."""
+#: The last revision before the contest-convention issue's work: its parser is the issue's "before".
+ISSUE_PARSER_REV = "6d3c40e"
+
+
+def case_parse(n_nodes: int, repeats: int = 5, before: str | None = ISSUE_PARSER_REV) -> dict:
+    """Byte tokeniser vs the line-by-line reader (the parser before it) on one deck, interleaved, same results;
+    and vs the parser as the contest-convention issue found it (``before``: a git revision, needs the history)."""
     import numpy as np
 
     from eda.pdn.grid import grid_for_nodes, make_grid
@@ -165,8 +170,43 @@ def case_parse(n_nodes: int, repeats: int = 5) -> dict:
                          "speedup": best["line_reader"][0] / best["byte_tokeniser"][0],
                          "speedup_cpu": best["line_reader"][1] / best["byte_tokeniser"][1]}
             print(f"  {name}: {out[name]}", flush=True)
+            if before:
+                try:
+                    ref = _issue_parser(deck, before, repeats)
+                except (OSError, __import__("subprocess").CalledProcessError) as e:  # no git, shallow clone
+                    out[name]["issue_parser"] = {"revision": before, "unavailable": str(e)}
+                    continue
+                out[name]["issue_parser"] = ref
+                ref["speedup"] = ref["wall_s"] / out[name]["byte_tokeniser_s"]
+                ref["speedup_cpu"] = ref["cpu_s"] / out[name]["byte_tokeniser_cpu_s"]
+                ref["same_network"] = bool(ref["nodes"] == a.n_nodes and ref["resistors"] == len(a.res_value)
+                                           and abs(ref["res_sum"] - float(a.res_value.sum())) <= 1e-9 * ref["res_sum"])
+                print(f"  {name} vs the parser at {before}: {ref}", flush=True)
     out["load_average"] = list(__import__("os").getloadavg())
     return out
+
+
+def _issue_parser(deck: Path, rev: str, repeats: int) -> dict:
+    """Best wall/CPU time of ``read_pdn`` as it was at git revision ``rev`` (its ``eda/`` unpacked from this
+    clone's history and imported in a child process), on the same deck."""
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parent.parent
+    code = ("import sys, time, json; sys.path.insert(0, sys.argv[1]); from eda.pdn.parse import read_pdn\n"
+            "assert read_pdn.__code__.co_filename.startswith(sys.argv[1]), read_pdn.__code__.co_filename\n"
+            "best = [9e9, 9e9]\n"
+            "for _ in range(int(sys.argv[3])):\n"
+            "    t, c = time.perf_counter(), time.process_time(); p = read_pdn(sys.argv[2])\n"
+            "    best = [min(best[0], time.perf_counter() - t), min(best[1], time.process_time() - c)]\n"
+            "print(json.dumps({'wall_s': best[0], 'cpu_s': best[1], 'nodes': p.n_nodes, "
+            "'resistors': len(p.res_value), 'res_sum': float(p.res_value.sum())}))")
+    with tempfile.TemporaryDirectory() as old:
+        tar = subprocess.run(["git", "archive", rev, "eda"], cwd=repo, check=True, capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", old], input=tar, check=True)
+        got = subprocess.run([sys.executable, "-c", code, old, str(deck), str(repeats)], check=True,
+                             capture_output=True, text=True)
+    return {"revision": rev, **json.loads(got.stdout.strip().splitlines()[-1])}
 
 
 def _ibm_style(pdn):

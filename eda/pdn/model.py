@@ -102,15 +102,16 @@ class PDN:
 
     # ------------------------------------------------------------------ construction
     @classmethod
-    def from_names(cls, names: list[str] | np.ndarray, **elements) -> PDN:
+    def from_names(cls, names: list[str] | np.ndarray, decoded: tuple | None = None, **elements) -> PDN:
         """Build a PDN from node names, decoding net/layer/x/y from the names.
 
         Args:
             names: node names; index ``i`` is node ``i``.
+            decoded: ``decode_names(names)`` when the caller already has it.
             **elements: any element array attributes (``res_a=...``).
         """
         names = np.asarray(names, dtype=str)
-        net, layer, x, y, layer_names = decode_names(names)
+        net, layer, x, y, layer_names = decode_names(names) if decoded is None else decoded
         n_is = len(elements.get("is_a", ()))
         elements.setdefault("is_kind", np.zeros(n_is, dtype=np.int8))
         elements.setdefault("is_pulse", np.full((n_is, 7), np.nan))

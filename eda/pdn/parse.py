@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from eda.errors import InputError
-from eda.pdn.model import PDN, WAVE_DC, WAVE_PULSE, WAVE_PWL
+from eda.pdn.model import PDN, WAVE_DC, WAVE_PULSE, WAVE_PWL, decode_names
 from eda.pdn.tokens import line_bounds, scan
 from eda.read.numbers import NUMBER_RE as _NUM_RE
 from eda.read.numbers import spice_number
@@ -141,7 +141,7 @@ class _Parser:
             return None
         self.lines = lines = _ByteLines(data)
         start = 0 if self._looks_like_element(lines[0]) else 1
-        sc = scan(data, first_line=start)
+        sc = scan(data, first_line=start, on_names=decode_names)
         if sc is None:
             self.lines = None
             return None
@@ -162,10 +162,10 @@ class _Parser:
         self._is_checked(idx, sc.element_names.get("i", np.zeros(0, dtype=str)), sc.a.get("i", no_i),
                          sc.b.get("i", no_i), sc.values.get("i", no_f), np.zeros(n, dtype=np.int8),
                          np.full((n, 7), np.nan), np.zeros(n + 1, dtype=np.int64), [], [], el)
-        return self._build(sc.names, el)
+        return self._build(sc.names, el, sc.decoded)
 
-    def _build(self, names, el: dict) -> PDN:
-        pdn = PDN.from_names(names, **el)
+    def _build(self, names, el: dict, decoded: tuple | None = None) -> PDN:
+        pdn = PDN.from_names(names, decoded, **el)
         pdn.title = self.title
         pdn.source = self.file
         pdn.tran = self.tran

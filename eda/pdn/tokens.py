@@ -18,6 +18,7 @@ first, then capacitors, inductors, voltage and current sources, each element's `
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -29,6 +30,7 @@ ELEMENT_KINDS = "rclvi"
 _GROUND = (b"0", b"gnd", b"GND")
 _MAX_TOKEN = 200  # longer tokens (never seen in PDN decks) go the line-by-line way
 _HASH_MUL = 0x100000001B3  # FNV-style multiplier over 8-byte words; collisions are checked, not assumed
+_THREAD_TOKENS = 200_000  # decks with fewer tokens are scanned in one thread
 _SKIP_FIRST = {0, ord("*"), ord(";"), ord("$"), ord("\r")}  # empty lines and comments
 
 @dataclass
@@ -43,6 +45,7 @@ class Scan:
     values: dict[str, np.ndarray] = field(default_factory=dict)
     element_names: dict[str, np.ndarray] = field(default_factory=dict)
     dot_lines: list[int] = field(default_factory=list)
+    decoded: object = None  # what ``scan(..., on_names=f)`` returned for the node names
 
 
 def line_bounds(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -208,9 +211,10 @@ def _intern_sorted(h: np.ndarray, words: list[np.ndarray], width: int) -> tuple[
     return rank[inv], _bytes([w[keep] for w in words], width)
 
 
-def scan(data: bytes, first_line: int = 0) -> Scan | None:
+def scan(data: bytes, first_line: int = 0, on_names=None) -> Scan | None:
     """Tokenise a deck's bytes from line ``first_line`` on (see the module docstring); ``None`` when the
-    deck needs the line-by-line reader."""
+    deck needs the line-by-line reader. ``on_names(names)``, when given, runs on the interned node names
+    while the values are still being converted; its result is ``Scan.decoded``."""
     arr = np.frombuffer(data, dtype=np.uint8)
     if len(arr) == 0:
         return None
@@ -248,6 +252,7 @@ def scan(data: bytes, first_line: int = 0) -> Scan | None:
     out = Scan(names=np.zeros(0, dtype=str), dot_lines=dots.tolist())
     term_start: list[np.ndarray] = []
     term_end: list[np.ndarray] = []
+    jobs: list[tuple[str, np.ndarray, np.ndarray]] = []  # (kind, first/value token starts, ends)
     for j, kind in enumerate(ELEMENT_KINDS, start=1):
         lines = np.flatnonzero(line_kind == j)
         if len(lines) == 0:
@@ -262,30 +267,26 @@ def scan(data: bytes, first_line: int = 0) -> Scan | None:
             return None
         if int((te - ts).max()) > _MAX_TOKEN:
             return None
-        width = int((te[:, 3] - ts[:, 3]).max())
-        vals = parse_floats(_columns(_words(padded, ts[:, 3], te[:, 3]), width), by_rows=False)
-        if vals is None:
-            return None  # suffixed numbers, source keywords, junk: the line reader parses or names them
         out.lines[kind] = lines
-        out.values[kind] = vals
+        jobs.append((kind, ts[:, [0, 3]], te[:, [0, 3]]))
         term_start.append(ts[:, 1:3].ravel())  # a0, b0, a1, b1, ...
         term_end.append(te[:, 1:3].ravel())
-        if kind in "vi":
-            nm = _as_str(_bytes(_words(padded, ts[:, 0], te[:, 0]), int((te[:, 0] - ts[:, 0]).max())))
-            if nm is None:
-                return None
-            out.element_names[kind] = nm
     if not term_start:
         return None
+    # values and source names in a second thread while the terminals are interned and their names decoded
+    # (NumPy releases the GIL in the array passes of both); one thread for small decks
+    values = _Background(_values, padded, jobs, threaded=len(ts_all) >= _THREAD_TOKENS)
     t_start, t_end = np.concatenate(term_start), np.concatenate(term_end)
     interned = _intern(_words(padded, t_start, t_end), int((t_end - t_start).max()))
-    if interned is None:
+    names = None if interned is None else _as_str(interned[1])
+    if names is not None and on_names is not None:
+        out.decoded = on_names(names)
+    got = values.result()
+    if names is None or got is None:
         return None
-    ids, urows = interned
-    names = _as_str(urows)
-    if names is None:
-        return None
+    out.values, out.element_names = got
     out.names = names
+    ids = interned[0]
     k = 0
     for kind in ELEMENT_KINDS:
         if kind in out.lines:
@@ -294,3 +295,48 @@ def scan(data: bytes, first_line: int = 0) -> Scan | None:
             out.a[kind], out.b[kind] = pair[0::2], pair[1::2]
             k += 2 * n
     return out
+
+
+def _values(padded: np.ndarray, jobs) -> tuple[dict, dict] | None:
+    """Per kind, the values (4th token) and, for sources, the element names (1st token); ``None`` when a
+    value is not a plain number."""
+    values, element_names = {}, {}
+    for kind, ts, te in jobs:
+        width = int((te[:, 1] - ts[:, 1]).max())
+        vals = parse_floats(_columns(_words(padded, ts[:, 1], te[:, 1]), width), by_rows=False)
+        if vals is None:
+            return None  # suffixed numbers, source keywords, junk: the line reader parses or names them
+        values[kind] = vals
+        if kind in "vi":
+            nm = _as_str(_bytes(_words(padded, ts[:, 0], te[:, 0]), int((te[:, 0] - ts[:, 0]).max())))
+            if nm is None:
+                return None
+            element_names[kind] = nm
+    return values, element_names
+
+
+class _Background:
+    """``fn(*args)`` in a daemon thread (or at once when ``threaded`` is false); :meth:`result` joins it and
+    re-raises in the caller's thread what it raised."""
+
+    def __init__(self, fn, *args, threaded: bool):
+        self._out = self._err = None
+        self._thread = None
+        if threaded:
+            self._thread = threading.Thread(target=self._run, args=(fn, args), daemon=True)
+            self._thread.start()
+        else:
+            self._run(fn, args)
+
+    def _run(self, fn, args) -> None:
+        try:
+            self._out = fn(*args)
+        except BaseException as e:  # noqa: BLE001 - handed to the caller's thread by result()
+            self._err = e
+
+    def result(self):
+        if self._thread is not None:
+            self._thread.join()
+        if self._err is not None:
+            raise self._err
+        return self._out
