@@ -64,6 +64,27 @@ def test_byte_tokeniser_equals_line_reader(deck):
     _same(fast, slow)
 
 
+@pytest.mark.parametrize("deck", [CONTEST.replace("\t* an indented comment", "   "), IBM])
+def test_the_threaded_scan_equals_the_serial_one(monkeypatch, deck):
+    """Big decks convert values in a second thread: same arrays; a bad value still falls back."""
+    serial, _ = _both(deck)
+    monkeypatch.setattr(tokens, "_THREAD_TOKENS", 0)
+    threaded, slow = _both(deck)
+    _same(threaded, serial)
+    _same(threaded, slow)
+    fast, slow = _both(deck.replace("0.892706", "0.89x").replace("2.500000e-01", "2.5q"))
+    assert fast is None and slow.n_nodes > 0
+
+
+def test_an_error_in_the_value_thread_reaches_the_caller(monkeypatch):
+    def boom(*_):
+        raise MemoryError("value thread")
+    monkeypatch.setattr(tokens, "_THREAD_TOKENS", 0)
+    monkeypatch.setattr(tokens, "_values", boom)
+    with pytest.raises(MemoryError, match="value thread"):
+        tokens.scan(IBM.encode(), first_line=1)
+
+
 @pytest.mark.parametrize("deck", [
     CONTEST,  # an indented non-blank line
     "R1 a b 2k\nV1 a 0 1\n",  # a suffixed value
