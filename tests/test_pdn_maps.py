@@ -103,3 +103,23 @@ def test_metrics_accept_torch_tensors():
     torch = pytest.importorskip("torch")
     g = torch.tensor([[0.0, 1.0]])
     assert M.mae(g + 0.5, g) == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("method", ["contest", "griddata"])
+def test_precomputed_map_geometry_gives_the_same_map_and_a_foreign_one_is_not_used(method):
+    """The pipeline triangulates during the solve (map_geometry) and evaluates later: same map as in one go;
+    a geometry made for another network, shape or scale is recomputed, not trusted."""
+    pdn = make_grid(width_um=60, height_um=40, pad_pitch_um=20, load="hotspot")
+    other = make_grid(width_um=60, height_um=40, pad_pitch_um=20, load="uniform", seed=3)
+    drop = solve_static(pdn).drop
+    want = pm.ir_drop_map(pdn, drop, method=method)
+    geo = pm.map_geometry(pdn, method=method)
+    np.testing.assert_array_equal(pm.ir_drop_map(pdn, drop, method=method, geometry=geo), want)
+    foreign = pm.map_geometry(other, method=method)
+    foreign.nodes = foreign.nodes[:3]  # would fail loudly or give a wrong map if it were used
+    np.testing.assert_array_equal(pm.ir_drop_map(pdn, drop, method=method, geometry=foreign), want)
+    small = pm.map_geometry(pdn, shape=(30, 20), method=method)
+    assert pm.ir_drop_map(pdn, drop, method=method, geometry=small).shape == want.shape
+    assert pm.map_geometry(pdn, method="tile-max") is None
+    with pytest.raises(InputError, match="map method"):
+        pm.map_geometry(pdn, method="bicubic")

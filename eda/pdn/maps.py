@@ -32,7 +32,7 @@ from eda.pdn.mapcsv import read_map_csv, write_map_csv
 from eda.pdn.model import GROUND, PDN
 
 __all__ = ["CONTEST_DBU_PER_UM", "DBU_PER_UM", "MAP_METHODS", "map_shape", "lowest_layer_nodes", "contest_nodes",
-           "ir_drop_map",
+           "ir_drop_map", "map_geometry", "MapGeometry",
            "current_map", "pdn_density_map", "effective_distance_map", "feature_maps", "read_map_csv",
            "CURRENT_METHODS", "write_map_csv", "default_dbu_per_um", "fit_dbu_per_um", "require_coords"]
 
@@ -146,7 +146,8 @@ def _fill(m: np.ndarray, have: np.ndarray) -> np.ndarray:
 
 
 def ir_drop_map(pdn: PDN, drop: np.ndarray, shape: tuple[int, int] | None = None,
-                dbu_per_um: float | None = None, method: str = "contest", interpolate: bool = True) -> np.ndarray:
+                dbu_per_um: float | None = None, method: str = "contest", interpolate: bool = True,
+                geometry: MapGeometry | None = None) -> np.ndarray:
     """IR-drop map (V) from per-node drops (length ``n_nodes``), lowest metal layer (m1) only.
 
     Args:
@@ -154,6 +155,8 @@ def ir_drop_map(pdn: PDN, drop: np.ndarray, shape: tuple[int, int] | None = None
             (the same interpolant over every m1 node in deck order, nearest-node fill: this module's ``contest``
             method before the generator was read) or ``tile-max``.
         interpolate: ``tile-max`` only: fill tiles without a node (else they stay 0).
+        geometry: :func:`map_geometry` of this PDN, shape and method, computed beforehand (e.g. in a thread
+            during the solve); recomputed when it does not match.
     """
     drop = np.asarray(drop, dtype=np.float64)
     if drop.shape != (pdn.n_nodes,):
@@ -163,14 +166,14 @@ def ir_drop_map(pdn: PDN, drop: np.ndarray, shape: tuple[int, int] | None = None
     require_coords(pdn)
     dbu_per_um = dbu_per_um or default_dbu_per_um(pdn)
     shape = tuple(shape) if shape is not None else map_shape(pdn, dbu_per_um)
-    if method == "contest":
-        nodes = contest_nodes(pdn)
-        return _contest_interpolate(pdn.node_x[nodes] / dbu_per_um, pdn.node_y[nodes] / dbu_per_um,
-                                    drop[nodes], shape)
+    if method != "tile-max":
+        geo = geometry
+        made_for = getattr(geo, "made_for", (None, None))
+        if geo is None or geo.method != method or geo.shape != shape or made_for[0] is not pdn \
+                or made_for[1] != float(dbu_per_um):
+            geo = map_geometry(pdn, shape, dbu_per_um, method)
+        return geo.interpolate(drop[geo.nodes])
     nodes = lowest_layer_nodes(pdn)
-    if method == "griddata":
-        return _contest_interpolate(pdn.node_x[nodes] / dbu_per_um, pdn.node_y[nodes] / dbu_per_um,
-                                    drop[nodes], shape, fill="node")
     ix, iy = _tiles(pdn, nodes, shape, dbu_per_um)
     m = np.full(shape, -np.inf)
     np.maximum.at(m, (ix, iy), drop[nodes])
@@ -251,6 +254,78 @@ def _nearest_valid_fill(m: np.ndarray) -> np.ndarray:
     return out
 
 
+class MapGeometry:
+    """What an interpolated IR-drop map needs from node positions alone — the nodes, their Delaunay
+    triangulation (Qhull, the map's main cost) and which map points lie inside it — so that it can be built
+    while the solve runs (:func:`map_geometry`; Qhull and the evaluation release the GIL)."""
+
+    def __init__(self, x: np.ndarray, y: np.ndarray, shape, fill: str = "pixel", nodes: np.ndarray | None = None,
+                 method: str = "contest"):
+        from scipy.spatial import Delaunay, QhullError
+
+        self.shape, self.fill, self.nodes, self.method = tuple(shape), fill, nodes, method
+        gx, gy = np.meshgrid(np.arange(self.shape[0], dtype=np.float64),
+                             np.arange(self.shape[1], dtype=np.float64), indexing="ij")
+        self.q = np.column_stack([gx.ravel(), gy.ravel()])
+        pts = np.column_stack([x, y]).astype(np.float64)
+        # stacked nodes at one position make the triangulation degenerate: keep each position once (its
+        # largest value), in the order of first appearance
+        uniq, first, inv = np.unique(pts, axis=0, return_index=True, return_inverse=True)
+        self.dedup = None
+        if len(uniq) < len(pts):
+            keep = np.sort(first)
+            self.dedup = (inv.ravel(), keep, len(uniq))
+            pts = pts[keep]
+        self.pts, self.tri, self.inside = pts, None, None
+        cen = pts - pts.mean(0)
+        cov = cen.T @ cen
+        if len(pts) >= 3 and cov[0, 0] * cov[1, 1] - cov[0, 1] ** 2 > 1e-12 * max(np.trace(cov), 1e-300) ** 2:
+            try:
+                self.tri = Delaunay(pts)
+            except QhullError:
+                self.tri = None
+            if self.tri is not None:
+                _barycentric_transforms(self.tri)
+                self.inside = self.tri.find_simplex(self.q) >= 0
+
+    def interpolate(self, v: np.ndarray) -> np.ndarray:
+        """The map of values ``v`` (one per point given): cubic inside the hull, filled outside, clamped at 0."""
+        from scipy.interpolate import CloughTocher2DInterpolator, NearestNDInterpolator
+
+        v = np.asarray(v, dtype=np.float64)
+        if self.dedup is not None:
+            inv, keep, n = self.dedup
+            vv = np.full(n, -np.inf)
+            np.maximum.at(vv, inv, v)
+            v = vv[inv[keep]]
+        m = np.full(len(self.q), np.nan)
+        if self.tri is not None:
+            m[self.inside] = CloughTocher2DInterpolator(self.tri, v)(self.q[self.inside])
+        if np.isnan(m).all() or self.fill == "node":
+            miss = np.isnan(m)
+            m[miss] = NearestNDInterpolator(self.pts, v)(self.q[miss])
+        m = _nearest_valid_fill(m.reshape(self.shape))
+        return np.maximum(m, 0.0)
+
+
+def map_geometry(pdn: PDN, shape: tuple[int, int] | None = None, dbu_per_um: float | None = None,
+                 method: str = "contest") -> MapGeometry | None:
+    """The position-only part of :func:`ir_drop_map` for ``method`` (``None`` for ``tile-max``, which has
+    none worth precomputing); pass it back as ``ir_drop_map(..., geometry=...)``."""
+    if method not in MAP_METHODS:
+        raise InputError(f"map method must be one of {', '.join(MAP_METHODS)}, got {method!r}")
+    if method == "tile-max":
+        return None
+    require_coords(pdn)
+    dbu_per_um = dbu_per_um or default_dbu_per_um(pdn)
+    shape = tuple(shape) if shape is not None else map_shape(pdn, dbu_per_um)
+    nodes = contest_nodes(pdn) if method == "contest" else lowest_layer_nodes(pdn)
+    geo = MapGeometry(pdn.node_x[nodes] / dbu_per_um, pdn.node_y[nodes] / dbu_per_um, shape,
+                      fill="pixel" if method == "contest" else "node", nodes=nodes, method=method)
+    geo.made_for = (pdn, float(dbu_per_um))
+    return geo
+
+
 def _contest_interpolate(x: np.ndarray, y: np.ndarray, v: np.ndarray, shape, fill: str = "pixel") -> np.ndarray:
     """Cubic (Clough–Tocher) interpolation at integer points, clamped at 0; NaN outside the hull filled.
 
@@ -263,39 +338,7 @@ def _contest_interpolate(x: np.ndarray, y: np.ndarray, v: np.ndarray, shape, fil
         fill: ``pixel``: an outside point takes the value of the nearest interpolated point (ties: first in
             ``map[x, y]`` order), as the contest's generator does; ``node``: the nearest node's value.
     """
-    from scipy.interpolate import CloughTocher2DInterpolator, NearestNDInterpolator
-    from scipy.spatial import Delaunay, QhullError
-
-    gx, gy = np.meshgrid(np.arange(shape[0], dtype=np.float64), np.arange(shape[1], dtype=np.float64),
-                         indexing="ij")
-    q = np.column_stack([gx.ravel(), gy.ravel()])
-    pts = np.column_stack([x, y]).astype(np.float64)
-    v = np.asarray(v, dtype=np.float64)
-    # stacked nodes at one position make the triangulation degenerate: keep each position once (max),
-    # in the order of first appearance
-    uniq, first, inv = np.unique(pts, axis=0, return_index=True, return_inverse=True)
-    if len(uniq) < len(pts):
-        vv = np.full(len(uniq), -np.inf)
-        np.maximum.at(vv, inv.ravel(), v)
-        keep = np.sort(first)
-        pts, v = pts[keep], vv[inv.ravel()[keep]]
-    m = np.full(len(q), np.nan)
-    cen = pts - pts.mean(0)
-    cov = cen.T @ cen
-    if len(pts) >= 3 and cov[0, 0] * cov[1, 1] - cov[0, 1] ** 2 > 1e-12 * max(np.trace(cov), 1e-300) ** 2:
-        try:
-            tri = Delaunay(pts)
-        except QhullError:
-            tri = None
-        if tri is not None:
-            _barycentric_transforms(tri)
-            inside = tri.find_simplex(q) >= 0
-            m[inside] = CloughTocher2DInterpolator(tri, v)(q[inside])
-    if np.isnan(m).all() or fill == "node":
-        miss = np.isnan(m)
-        m[miss] = NearestNDInterpolator(pts, v)(q[miss])
-    m = _nearest_valid_fill(m.reshape(shape))
-    return np.maximum(m, 0.0)
+    return MapGeometry(x, y, shape, fill).interpolate(v)
 
 
 #: Current-map methods: the contest's (spread over nearest-node cells) and a plain per-tile sum.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -79,62 +80,92 @@ def solve_to_dir(deck: str | Path, out: str | Path, mode: str = "static", probes
     summary: dict = {"deck": str(case.deck), "case": case.name, "mode": mode, **pdn.summary()}
     if pdn.notes:
         summary["notes"] = pdn.notes
-    t1 = time.perf_counter()
-    st = solve_static(pdn, method=method)
-    t_static = time.perf_counter() - t1
-    out.mkdir(parents=True, exist_ok=True)
-    t_w = time.perf_counter()
-    write_voltages_csv(pdn.node_names, st.voltage, out / "voltages.csv")
-    t_write = time.perf_counter() - t_w
-    worst_node = int(np.argmax(st.drop))
-    summary.update(unknowns=st.n_unknowns, solver=st.method, ordering=st.ordering,
-                   worst_static_drop_V=float(st.drop.max()), worst_static_node=str(pdn.node_names[worst_node]),
-                   seconds={"parse": round(t_parse, 4), "static_solve": round(t_static, 4)})
-    drop = st.drop
-    if mode == "dynamic":
-        probes = list(probes or []) or list(pdn.print_nodes) or [str(pdn.node_names[worst_node])]
-        t2 = time.perf_counter()
-        tr = solve_transient(pdn, step, stop, integration=integration, probes=probes, method=method,
-                             progress=progress)
-        summary["seconds"]["transient"] = round(time.perf_counter() - t2, 4)
-        summary["seconds"]["per_step"] = tr.seconds["per_step"]
-        drop = tr.worst_drop
-        k = int(np.argmax(drop))
-        summary.update(steps=len(tr.times) - 1, step_sizes=tr.factorizations, integration=integration,
-                       worst_dynamic_drop_V=float(drop[k]), worst_dynamic_node=str(pdn.node_names[k]),
-                       worst_dynamic_time_s=float(tr.worst_time[k]), probes=probes)
+    # the map's triangulation depends on node positions only: it is built in a second thread during the
+    # solve, and the map evaluated there while this thread writes the voltages (Qhull, SuperLU and the
+    # interpolation release the GIL)
+    worker = ThreadPoolExecutor(max_workers=1)
+    try:
+        geo = worker.submit(_timed, pm.map_geometry, pdn, grid[1], grid[0], map_method) if grid else None
+        t1 = time.perf_counter()
+        st = solve_static(pdn, method=method)
+        t_static = time.perf_counter() - t1
+        out.mkdir(parents=True, exist_ok=True)
+        if mode == "static" and grid is not None:  # the map starts now, beside the voltage file
+            map_job = worker.submit(_map_job, pdn, st.drop, grid, map_method, geo)
         t_w = time.perf_counter()
-        write_voltages_csv(pdn.node_names, drop, out / "worst_drop.csv", header="node,worst_drop")
-        cols = np.column_stack([tr.times] + [tr.probes[p] for p in probes])
-        np.savetxt(out / "waveforms.csv", cols, delimiter=",", header=",".join(["time"] + probes), comments="",
-                   fmt="%.12g")
-        t_write += time.perf_counter() - t_w
-        if pictures:
-            from eda.pdn.plot import plot_waveforms
+        write_voltages_csv(pdn.node_names, st.voltage, out / "voltages.csv")
+        t_write = time.perf_counter() - t_w
+        worst_node = int(np.argmax(st.drop))
+        summary.update(unknowns=st.n_unknowns, solver=st.method, ordering=st.ordering,
+                       worst_static_drop_V=float(st.drop.max()), worst_static_node=str(pdn.node_names[worst_node]),
+                       seconds={"parse": round(t_parse, 4), "static_solve": round(t_static, 4)})
+        drop = st.drop
+        if mode == "dynamic":
+            probes = list(probes or []) or list(pdn.print_nodes) or [str(pdn.node_names[worst_node])]
+            t2 = time.perf_counter()
+            tr = solve_transient(pdn, step, stop, integration=integration, probes=probes, method=method,
+                                 progress=progress)
+            summary["seconds"]["transient"] = round(time.perf_counter() - t2, 4)
+            summary["seconds"]["per_step"] = tr.seconds["per_step"]
+            drop = tr.worst_drop
+            k = int(np.argmax(drop))
+            summary.update(steps=len(tr.times) - 1, step_sizes=tr.factorizations, integration=integration,
+                           worst_dynamic_drop_V=float(drop[k]), worst_dynamic_node=str(pdn.node_names[k]),
+                           worst_dynamic_time_s=float(tr.worst_time[k]), probes=probes)
+            t_w = time.perf_counter()
+            write_voltages_csv(pdn.node_names, drop, out / "worst_drop.csv", header="node,worst_drop")
+            cols = np.column_stack([tr.times] + [tr.probes[p] for p in probes])
+            np.savetxt(out / "waveforms.csv", cols, delimiter=",", header=",".join(["time"] + probes), comments="",
+                       fmt="%.12g")
+            t_write += time.perf_counter() - t_w
+            if pictures:
+                from eda.pdn.plot import plot_waveforms
 
-            plot_waveforms(tr.times, tr.probes, out / "waveforms.png")
-    if grid is not None:
-        dbu, shape = grid
-        t3 = time.perf_counter()
-        m = pm.ir_drop_map(pdn, drop, shape, dbu_per_um=dbu, method=map_method)
-        summary["seconds"]["map"] = round(time.perf_counter() - t3, 4)
-        t_w = time.perf_counter()
-        write_map_csv(m, out / "ir_drop_map.csv")
-        t_write += time.perf_counter() - t_w
-        summary.update(map_shape=list(m.shape), dbu_per_um=dbu, map_method=map_method)
-        if mode == "static" and "ir_drop" in case.map_paths:
-            from eda.pdn.metrics import score
+                plot_waveforms(tr.times, tr.probes, out / "waveforms.png")
+        if grid is not None:
+            if mode == "dynamic":
+                map_job = worker.submit(_map_job, pdn, drop, grid, map_method, geo)
+            t3 = time.perf_counter()
+            m, t_geo, t_eval = map_job.result()
+            summary["seconds"].update(map=round(t_geo + t_eval, 4), map_geometry=round(t_geo, 4),
+                                      map_wait=round(time.perf_counter() - t3, 4))
+            t_w = time.perf_counter()
+            write_map_csv(m, out / "ir_drop_map.csv")
+            t_write += time.perf_counter() - t_w
+            summary.update(map_shape=list(m.shape), dbu_per_um=grid[0], map_method=map_method)
+            if mode == "static" and "ir_drop" in case.map_paths:
+                from eda.pdn.metrics import score
 
-            summary["vs_given_ir_drop_map"] = score(m, case.maps["ir_drop"])
-        if pictures:
-            from eda.pdn.plot import plot_map
+                summary["vs_given_ir_drop_map"] = score(m, case.maps["ir_drop"])
+            if pictures:
+                from eda.pdn.plot import plot_map
 
-            title = "worst dynamic IR drop" if mode == "dynamic" else "static IR drop"
-            plot_map(m, out / "ir_drop.png", title=title, unit="V")
+                title = "worst dynamic IR drop" if mode == "dynamic" else "static IR drop"
+                plot_map(m, out / "ir_drop.png", title=title, unit="V")
+    finally:
+        worker.shutdown(wait=True, cancel_futures=True)
     summary["seconds"]["write"] = round(t_write, 4)
     summary["seconds"]["total"] = round(time.perf_counter() - t0, 4)
     (out / "summary.json").write_text(json.dumps(summary, indent=2, allow_nan=False))
     return summary
+
+
+def _timed(fn, *args, **kw):
+    """``(fn(*args, **kw), seconds)``."""
+    t = time.perf_counter()
+    got = fn(*args, **kw)
+    return got, time.perf_counter() - t
+
+
+def _map_job(pdn, drop: np.ndarray, grid, map_method: str, geo):
+    """(IR-drop map, seconds of its geometry, seconds of its evaluation); runs in the worker thread after the
+    geometry job ``geo``."""
+    from eda.pdn.maps import ir_drop_map
+
+    dbu, shape = grid
+    geometry, t_geo = geo.result()
+    m, t_eval = _timed(ir_drop_map, pdn, drop, shape, dbu_per_um=dbu, method=map_method, geometry=geometry)
+    return m, t_geo, t_eval
 
 
 def maps_to_dir(deck: str | Path, out: str | Path, pictures: bool = True, dbu_per_um: float | None = None,
