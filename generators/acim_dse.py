@@ -53,6 +53,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 from eda.errors import EdaError, InputError
 from eda.generators.acim_model import (
+    ADDED_METRICS,
     METRICS,
     AcimParams,
     AcimTech,
@@ -205,7 +206,7 @@ class ParetoDesign(BaseModel):
 
     @model_validator(mode="after")
     def _complete(self) -> ParetoDesign:
-        missing = [k for k in METRICS if k not in self.metrics]
+        missing = [k for k in METRICS if k not in self.metrics and k not in ADDED_METRICS]
         if missing:
             raise ValueError(f"metrics lack {', '.join(missing[:3])}")
         return self

