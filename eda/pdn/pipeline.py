@@ -73,18 +73,19 @@ def solve_to_dir(deck: str | Path, out: str | Path, mode: str = "static", probes
         raise InputError(f"map method must be one of {', '.join(pm.MAP_METHODS)}, got {map_method!r}")
     out = Path(out)
     t0 = time.perf_counter()
-    case, pdn = load_case(deck, dbu_per_um)
-    t_parse = time.perf_counter() - t0
-    check_pdn(pdn)
-    grid = _grid(case, pdn)  # fits the scale before any solve: a wrong --dbu-per-um fails fast
-    summary: dict = {"deck": str(case.deck), "case": case.name, "mode": mode, **pdn.summary()}
-    if pdn.notes:
-        summary["notes"] = pdn.notes
-    # the map's triangulation depends on node positions only: it is built in a second thread during the
-    # solve, and the map evaluated there while this thread writes the voltages (Qhull, SuperLU and the
-    # interpolation release the GIL)
+    # a second thread loads the map's scipy modules while the deck is parsed, builds the map's triangulation
+    # (node positions only) during the solve and evaluates the map while this thread writes the voltages
+    # (NumPy, Qhull, SuperLU and the interpolation release the GIL)
     worker = ThreadPoolExecutor(max_workers=1)
+    worker.submit(_load_map_modules)
     try:
+        case, pdn = load_case(deck, dbu_per_um)
+        t_parse = time.perf_counter() - t0
+        check_pdn(pdn)
+        grid = _grid(case, pdn)  # fits the scale before any solve: a wrong --dbu-per-um fails fast
+        summary: dict = {"deck": str(case.deck), "case": case.name, "mode": mode, **pdn.summary()}
+        if pdn.notes:
+            summary["notes"] = pdn.notes
         geo = worker.submit(_timed, pm.map_geometry, pdn, grid[1], grid[0], map_method) if grid else None
         t1 = time.perf_counter()
         st = solve_static(pdn, method=method)
@@ -148,6 +149,11 @@ def solve_to_dir(deck: str | Path, out: str | Path, mode: str = "static", probes
     summary["seconds"]["total"] = round(time.perf_counter() - t0, 4)
     (out / "summary.json").write_text(json.dumps(summary, indent=2, allow_nan=False))
     return summary
+
+
+def _load_map_modules() -> None:
+    import scipy.interpolate  # noqa: F401
+    import scipy.spatial  # noqa: F401
 
 
 def _timed(fn, *args, **kw):
