@@ -210,13 +210,14 @@ def make_ibm_style_pdn(seed: int, max_nodes: int = 6000, scale: int = 1):
 
 def ibm_style_maps(pdn, n_slices: int, window: tuple[float, float]) -> dict:
     """Input maps of an IBM-style deck as the PDNGraph builder computes them for a bare deck."""
-    from eda.graphs.pdn_graph import GraphParams, _maps_from_pdn, with_inherited_coords
+    from eda.graphs.pdn_graph import _maps_from_pdn, slice_currents, with_inherited_coords
     from eda.pdn import maps as pm
 
     full = with_inherited_coords(pdn)
     shape = pm.map_shape(full, IBM_DBU)
     need = ["current", "pdn_density", "eff_dist"] + (["current_t"] if n_slices else [])
-    return _maps_from_pdn(full, shape, GraphParams(n_slices=n_slices, dbu_per_um=IBM_DBU), need, window, IBM_DBU)
+    cur_t = slice_currents(full, n_slices, window) if n_slices else None
+    return _maps_from_pdn(full, shape, need, cur_t, IBM_DBU)
 
 
 def make_ibm_style_sample(seed: int, out_dir: str | Path, n_slices: int = 8, max_nodes: int = 6000,

@@ -28,8 +28,9 @@ from eda.graphs.pdn_graph import GRAPH_VERSION, GraphParams, build_pdn_graph
 __all__ = ["IRDropDataset", "sample_graph", "graph_to_dict", "graph_from_dict", "contest_graph", "contest_graphs"]
 
 
-def sample_graph(sample_dir: str | Path, target: str = "static") -> HeteroData:
-    """PDNGraph of one sample folder for ``target`` (``static`` or ``dynamic``), labels attached."""
+def sample_graph(sample_dir: str | Path, target: str = "static", pattern_iters: int = 0) -> HeteroData:
+    """PDNGraph of one sample folder for ``target`` (``static`` or ``dynamic``), labels attached
+    (``pattern_iters``: the dynamic pattern channel, :class:`~eda.graphs.pdn_graph.GraphParams`)."""
     from eda.dataset.irdrop import read_sample
 
     if target not in ("static", "dynamic"):
@@ -46,7 +47,7 @@ def sample_graph(sample_dir: str | Path, target: str = "static") -> HeteroData:
         n_slices = 0
         pdn, maps = s.static, {k: v for k, v in s.maps.items() if k != "current_t"}
     t0 = time.perf_counter()
-    g = build_pdn_graph(pdn, maps, GraphParams(n_slices=n_slices), labels=s.labels)
+    g = build_pdn_graph(pdn, maps, GraphParams(n_slices=n_slices, pattern_iters=pattern_iters), labels=s.labels)
     g.build_seconds = time.perf_counter() - t0  # part of the inference time reported by evaluate
     g.name = Path(sample_dir).name
     return g
@@ -137,10 +138,11 @@ class IRDropDataset(Dataset):
 
     def __init__(self, root: str | Path, target: str = "static", build: int | None = None, seed: int = 0,
                  transform=None, pre_transform=None, force_reload: bool = False, log: bool = False,
-                 builder=None):
+                 builder=None, pattern_iters: int = 0):
         if target not in ("static", "dynamic"):
             raise InputError(f"target must be 'static' or 'dynamic', got {target!r}")
         self.target = target
+        self.pattern_iters = int(pattern_iters)
         self.build = build
         self.builder = builder
         self.seed = seed
@@ -169,7 +171,8 @@ class IRDropDataset(Dataset):
 
     @property
     def processed_dir(self) -> str:
-        return osp.join(self.root, "processed", f"{self.target}_v{GRAPH_VERSION}")
+        tag = f"_p{self.pattern_iters}" if self.pattern_iters else ""
+        return osp.join(self.root, "processed", f"{self.target}_v{GRAPH_VERSION}{tag}")
 
     @property
     def processed_file_names(self) -> list[str]:
@@ -186,7 +189,7 @@ class IRDropDataset(Dataset):
 
         it = tqdm(self._names, desc=f"PDNGraph ({self.target})", unit="sample", disable=len(self._names) < 4)
         for n in it:
-            g = sample_graph(osp.join(self.raw_dir, n), self.target)
+            g = sample_graph(osp.join(self.raw_dir, n), self.target, self.pattern_iters)
             if self.pre_transform is not None:
                 g = self.pre_transform(g)
             torch.save(graph_to_dict(g), osp.join(self.processed_dir, f"{n}.pt"))

@@ -22,17 +22,19 @@ import numpy as np
 
 from eda.pdn.model import GROUND, PDN
 
-__all__ = ["estimate_drop", "rail_raster", "bottom_layer_map", "rail_direction", "lumped_droop", "PHYSICS_ITERATIONS"]
+__all__ = ["estimate_drop", "rail_raster", "bottom_layer_map", "rail_direction", "lumped_droop", "PHYSICS_ITERATIONS",
+           "signed_peaks", "dynamic_pattern"]
 
 #: Default iteration budget of :func:`estimate_drop` (AMG-preconditioned CG steps).
 PHYSICS_ITERATIONS = 4
 
 
-def estimate_drop(pdn: PDN, iterations: int = PHYSICS_ITERATIONS) -> np.ndarray:
+def estimate_drop(pdn: PDN, iterations: int = PHYSICS_ITERATIONS, currents: np.ndarray | None = None) -> np.ndarray:
     """Approximate static IR drop of every node (V): ``iterations`` AMG-PCG steps from the zero-drop guess.
 
     Same equations and drop convention as :func:`eda.pdn.solve.solve_static` (shorts merged, pads fixed,
-    ``supply − V`` on positive nets). ``iterations=0`` returns zeros.
+    ``supply − V`` on positive nets). ``iterations=0`` returns zeros. ``currents`` (one per current
+    source) replaces the deck's DC values (e.g. the loads' peaks, :func:`dynamic_pattern`).
 
     Raises:
         InputError: the network is not well posed (:func:`eda.pdn.check.check_pdn` conditions).
@@ -48,8 +50,9 @@ def estimate_drop(pdn: PDN, iterations: int = PHYSICS_ITERATIONS) -> np.ndarray:
         return np.zeros(pdn.n_nodes)
     n = pdn.n_nodes
     g_of = topo.label[np.where(pdn.is_a < 0, n, pdn.is_a)], topo.label[np.where(pdn.is_b < 0, n, pdn.is_b)]
-    inj = (np.bincount(g_of[1], pdn.is_value, minlength=topo.n_groups)
-           - np.bincount(g_of[0], pdn.is_value, minlength=topo.n_groups))
+    cur = pdn.is_value if currents is None else np.asarray(currents, dtype=np.float64)
+    inj = (np.bincount(g_of[1], cur, minlength=topo.n_groups)
+           - np.bincount(g_of[0], cur, minlength=topo.n_groups))
     u = topo.unknown
     f = np.flatnonzero(~np.isnan(topo.fixed))
     G = topo.G.tocsr()
@@ -65,6 +68,41 @@ def estimate_drop(pdn: PDN, iterations: int = PHYSICS_ITERATIONS) -> np.ndarray:
     vg[u] = x
     vg[np.isnan(vg)] = 0.0
     return drop_from(vg[lab], nom[lab])
+
+
+def signed_peaks(pdn: PDN) -> np.ndarray:
+    """Every source's value of largest magnitude over its waveform, with its sign (DC: the value; PULSE: the
+    larger-magnitude level; PWL: the largest-magnitude point)."""
+    from eda.pdn.model import WAVE_PULSE, WAVE_PWL
+
+    out = pdn.is_value.astype(np.float64).copy()
+    pm = pdn.is_kind == WAVE_PULSE
+    if pm.any():
+        i1, i2 = pdn.is_pulse[pm, 0], pdn.is_pulse[pm, 1]
+        out[pm] = np.where(np.abs(i2) > np.abs(i1), i2, i1)
+    for k in np.flatnonzero((pdn.is_kind == WAVE_PWL) & (np.diff(pdn.pwl_start) > 0)):
+        v = pdn.pwl_v[pdn.pwl_start[k]:pdn.pwl_start[k + 1]]
+        out[k] = v[np.argmax(np.abs(v))]
+    return out
+
+
+def dynamic_pattern(pdn: PDN, shape: tuple[int, int], dbu_per_um: float, iterations: int = PHYSICS_ITERATIONS
+                    ) -> np.ndarray:
+    """Where a transient deck's worst drop sits: the static drop with every load at its peak, as a map scaled
+    to a largest value of 1 (0 where nothing draws current).
+
+    The level of a dynamic drop is set by the package and the decaps (:func:`lumped_droop`), its pattern by
+    the grid's resistance between the loads and the pads: on ibmpg1t the exact static-at-peak drop map
+    correlates with the exact worst-over-the-transient map at CC 0.89, and ``iterations`` AMG-PCG steps of it
+    (:func:`estimate_drop`: 4 steps, CC 0.88) cost 0.1 s there, 0.7 s on a 335k-node deck. Rasterised like
+    the dynamic labels (largest node drop per map pixel, ``tile-max``, lowest layer).
+    """
+    from eda.pdn.maps import ir_drop_map
+
+    d = estimate_drop(pdn, iterations, currents=signed_peaks(pdn))
+    m = ir_drop_map(pdn, d, shape, dbu_per_um, method="tile-max")
+    top = float(np.abs(m).max()) if m.size else 0.0
+    return m / top if top > 0 else np.zeros(shape)
 
 
 def _amg(A):
@@ -148,8 +186,8 @@ def lumped_droop(pdn: PDN, max_steps: int = 4000) -> float:
     if pdn.tran is None or not (len(pdn.cap_value) or len(pdn.ind_value)):
         return 0.0
     n = pdn.n_nodes
-    names = pdn.node_names.astype(str)
-    special = np.char.startswith(names, "_")
+    names = np.asarray(pdn.node_names, dtype=str)
+    special = names.astype("U1") == "_"
     grid = ~special
     a = np.concatenate([pdn.res_a, pdn.vs_a[pdn.vs_value == 0]])
     b = np.concatenate([pdn.res_b, pdn.vs_b[pdn.vs_value == 0]])
@@ -168,10 +206,14 @@ def lumped_droop(pdn: PDN, max_steps: int = 4000) -> float:
         if not take.any():
             break
         comp[ea[take]] = comp[eb[take]]
-    kind = np.where(special, np.char.partition(names, "n")[:, 0], "")
-    key = np.char.add(np.char.add(kind, ":"), comp.astype(str))
-    uniq, grp = np.unique(key, return_inverse=True)
-    m = len(uniq)
+    # one group per (name prefix, net component): integer keys (string keys cost seconds at 300k nodes)
+    kind = np.zeros(n, dtype=np.int64)
+    if special.any():
+        _, kind[special] = np.unique(np.char.partition(names[special], "n")[:, 0], return_inverse=True)
+        kind[special] += 1
+    _, grp = np.unique(kind * (int(comp.max()) + 2) + (comp + 1), return_inverse=True)
+    grp = grp.ravel()
+    m = int(grp.max()) + 1 if n else 0
 
     def remap(x):
         return np.where(x >= 0, grp[np.maximum(x, 0)], x)

@@ -68,6 +68,7 @@ class Normalizer:
     pool: int = 6
     fine: list[str] = field(default_factory=lambda: list(STATIC_CHANNELS))
     physics_iters: int = 0
+    pattern_iters: int = 0
     dbu_per_um: float | None = None
     scale: str = "current"
 
@@ -121,7 +122,8 @@ class Normalizer:
                    node_mean=nd.mean(0).tolist(), node_std=np.maximum(nd.std(0), 1e-6).tolist(),
                    edge_mean=float(ed.mean()), edge_std=float(max(ed.std(), 1e-6)),
                    y_scale=float(max(np.mean(ys), 1e-30)), target=target, pool=pool, fine=fine,
-                   physics_iters=int(getattr(graphs[0], "physics_iters", 0)), scale=scale)
+                   physics_iters=int(getattr(graphs[0], "physics_iters", 0)),
+                   pattern_iters=int(getattr(graphs[0], "pattern_iters", 0)), scale=scale)
 
     @property
     def n_slices(self) -> int:
@@ -133,6 +135,7 @@ class Normalizer:
         from eda.graphs.pdn_graph import GraphParams
 
         return GraphParams(**{"n_slices": self.n_slices, "pool": self.pool, "physics_iters": self.physics_iters,
+                              "pattern_iters": self.pattern_iters,
                               **kw})
 
     def check(self, g: HeteroData) -> None:

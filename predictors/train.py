@@ -212,17 +212,18 @@ def train_model(train_graphs: list[HeteroData], val_graphs: list[HeteroData], pa
     return model, norm, history
 
 
-def load_split(data_dir, target: str, names: list[str] | None = None):
+def load_split(data_dir, target: str, names: list[str] | None = None, pattern_iters: int = 0):
     """The dataset's graphs for ``target`` as ``(IRDropDataset, {name: index})``."""
     from eda.graphs.dataset import IRDropDataset
 
-    ds = IRDropDataset(data_dir, target)
+    ds = IRDropDataset(data_dir, target, pattern_iters=pattern_iters)
     return ds, {n: i for i, n in enumerate(ds.names)}
 
 
 def train_from_dir(data_dir, params: TrainParams, out, val_frac: float = 0.15, test_frac: float = 0.15,
-                   progress: bool = True) -> dict:
-    """Split a dataset directory, train one model, save the checkpoint (with the split) to ``out``.
+                   progress: bool = True, pattern_iters: int = 0) -> dict:
+    """Split a dataset directory, train one model, save the checkpoint (with the split) to ``out``
+    (``pattern_iters``: dynamic graphs carry the pattern channel, :class:`~eda.graphs.pdn_graph.GraphParams`).
 
     Returns:
         ``{"checkpoint", "split", "best_val_mae", "epochs", "seconds"}``.
@@ -233,7 +234,7 @@ def train_from_dir(data_dir, params: TrainParams, out, val_frac: float = 0.15, t
 
     _check_writable(out)
     t0 = time.perf_counter()
-    ds, idx = load_split(data_dir, params.target)
+    ds, idx = load_split(data_dir, params.target, pattern_iters=pattern_iters)
     split = split_names(ds.names, val_frac, test_frac, params.seed)
     tr = [ds[idx[n]] for n in split["train"]]
     va = [ds[idx[n]] for n in split["val"]]

@@ -85,6 +85,8 @@ def train(
     max_minutes: float = typer.Option(0.0, parser=float_range(0), help="Wall-time limit (0: none); best epoch kept."),
     physics_iters: int = typer.Option(4, min=0, max=100, help="Contest data: AMG-PCG iterations of the physics "
                                                               "channel ir_est (0: none)."),
+    pattern_iters: int = typer.Option(0, min=0, max=100, help="Dynamic dataset: AMG-PCG iterations of the "
+                                      "pattern channel ir_pattern (static drop at the loads' peaks, max 1; 0: none)."),
     threads: int = THREADS,
 ) -> None:
     """Train a model and save one checkpoint: on a dataset's train split, or on contest case folders."""
@@ -105,7 +107,7 @@ def train(
             raise InputError("--target: contest cases carry static IR-drop maps only; use --target static")
         res = train_contest(data, p, out, physics_iters=physics_iters)
     elif len(data) == 1:
-        res = train_from_dir(data[0], p, out)
+        res = train_from_dir(data[0], p, out, pattern_iters=pattern_iters)
     else:
         raise InputError("--data: give one dataset directory, or only contest folders")
     typer.echo(json.dumps(res, indent=2))

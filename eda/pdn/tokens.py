@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Scan", "scan", "ELEMENT_KINDS", "parse_floats"]
+__all__ = ["Scan", "scan", "ELEMENT_KINDS", "parse_floats", "pulse_lines", "pulse_fields"]
 
 #: Element letters in the order their terminals are numbered.
 ELEMENT_KINDS = "rclvi"
@@ -340,3 +340,80 @@ class _Background:
         if self._err is not None:
             raise self._err
         return self._out
+
+
+def pulse_lines(data: bytes, arr: np.ndarray, first_line: int = 0) -> tuple[np.ndarray, bytes, tuple] | None:
+    """The current-source lines of a deck with PULSE waveforms, taken out of :func:`scan`'s way: ``(line
+    indices, the deck with those lines turned into comments, their fields)``; ``None`` when the deck has no
+    PULSE. The fields (:func:`pulse_fields`) are ``None`` unless every current source is a PULSE of one
+    shape (the line reader then reads the deck). IBM transient decks carry 10k-100k such lines; one by one
+    they cost seconds."""
+    if b"pulse" not in data.lower():  # 3x cheaper than a case-insensitive regular expression on a 13 MB deck
+        return None
+    starts, ends = line_bounds(arr)
+    k = np.flatnonzero(np.isin(arr[np.minimum(starts, len(arr) - 1)], (ord("i"), ord("I"))) & (ends > starts))
+    k = k[k >= first_line]
+    if not len(k):
+        return None
+    masked = arr.copy()
+    masked[starts[k]] = ord("*")
+    buf = b"\n".join([data[s:e] for s, e in zip(starts[k].tolist(), ends[k].tolist(), strict=True)]) + b"\n"
+    buf = np.frombuffer(buf, dtype=np.uint8)
+    return k, masked.tobytes(), pulse_fields(buf, len(k))
+
+
+def pulse_fields(buf: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """``(names, node a, node b, DC values, PULSE rows (n, 7) NaN-padded)`` of ``n`` source lines (bytes, one
+    line each, newline-terminated) that share one shape — ``NAME a b [[DC] value] PULSE(v1 v2 [td tr tf pw
+    per])`` with commas or blanks and plain numbers — else ``None``."""
+    lut = np.arange(256, dtype=np.uint8)
+    lut[[ord("("), ord(")"), ord(",")]] = 32
+    b = lut[buf]
+    if (b == ord(";")).any():  # inline comments: the line reader
+        return None
+    padded = np.concatenate([b, np.zeros(_MAX_TOKEN + 8, dtype=np.uint8)])
+    ws = padded <= 32
+    edge = np.flatnonzero(ws[1:] != ws[:-1]) + 1
+    if not ws[0]:
+        edge = np.concatenate([[0], edge])
+    ts, te = edge[0::2], edge[1::2]
+    line_start = np.concatenate([[0], np.flatnonzero(b == 10)[:-1] + 1])
+    line_of = np.searchsorted(line_start, ts, side="right") - 1
+    count = np.bincount(line_of, minlength=n)
+    width = int(count[0]) if n else 0
+    if len(count) != n or not (count == width).all() or width < 6 or int((te - ts).max()) > _MAX_TOKEN:
+        return None
+    ts, te = ts.reshape(n, width), te.reshape(n, width)
+    low = np.uint64(0x2020202020)
+    key = np.frombuffer(b"pulse\0\0\0", dtype="<u8")[0]
+    j = next((c for c in range(3, width) if te[0, c] - ts[0, c] == 5
+              and (_words(padded, ts[:1, c], te[:1, c])[0][0] | low) == key), None)
+    npulse = width - (j or 0) - 1
+    if j is None or j > 5 or not (2 <= npulse <= 7):
+        return None
+    w = _words(padded, ts[:, j], te[:, j])
+    if len(w) != 1 or not ((te[:, j] - ts[:, j] == 5).all() and ((w[0] | low) == key).all()):
+        return None
+    if j == 5:  # NAME a b DC value PULSE
+        dcw = _words(padded, ts[:, 3], te[:, 3])
+        if len(dcw) != 1 or not ((te[:, 3] - ts[:, 3] == 2).all() and ((dcw[0] | np.uint64(0x2020)) == 0x6364)
+                                 .all()):
+            return None
+    cols = list(range(j + 1, width)) + ([j - 1] if j > 3 else [])
+    vals = []
+    for c in cols:
+        wd = int((te[:, c] - ts[:, c]).max())
+        v = parse_floats(_columns(_words(padded, ts[:, c], te[:, c]), wd), by_rows=False)
+        if v is None:
+            return None  # suffixed numbers (10p), keywords: the line reader
+        vals.append(v)
+    pulse = np.full((n, 7), np.nan)
+    pulse[:, :npulse] = np.column_stack(vals[:npulse])
+    dc = vals[npulse] if j > 3 else pulse[:, 0].copy()
+    out = []
+    for c in range(3):
+        nm = _as_str(_bytes(_words(padded, ts[:, c], te[:, c]), int((te[:, c] - ts[:, c]).max())))
+        if nm is None:
+            return None
+        out.append(nm)
+    return out[0], out[1], out[2], dc, pulse
