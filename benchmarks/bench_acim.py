@@ -223,6 +223,83 @@ def _plot_column(rows: list[dict], path: Path) -> None:
     save(fig, path, dpi=80)
 
 
+SHARED_DIR = HERE / "results" / "acim_shared"
+
+
+def shared_group(bits: int, share: int, corner: str, n_delta: int = 1) -> dict:
+    """A shared-ADC group (``share`` columns → column multiplexer → one ``bits``-bit SAR, sky130
+    ``corner``, 27 °C) converts every column over k = 0..N in ngspice
+    (:func:`eda.generators.acim_shared.group_check`); ``results/acim_shared/b{bits}_s{share}_{corner}.json``."""
+    from eda.generators.acim_shared import SharedBench, group_check
+
+    r = group_check(SharedBench(adc_bits=bits, adc_share=share, corner=corner), n_delta=n_delta)
+    r["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version()}
+    SHARED_DIR.mkdir(parents=True, exist_ok=True)
+    path = SHARED_DIR / f"b{bits}_s{share}_{corner}.json"
+    path.write_text(json.dumps(r, indent=1, default=float))
+    print(f"{path.name}: codes wrong {r['codes_wrong']}, SNR sim {[round(c['snr_sim_db'], 2) for c in r['columns']]} "
+          f"model {r['snr_model_quant_db']:.2f} dB, {r['seconds']:.0f} s")
+    return r
+
+
+def shared_extracted(bits: int = 2, share: int = 2) -> dict:
+    """The LVS-extracted group (devices and connectivity of its GDS) in the same testbench as the
+    schematic, every frame of the transfer sweep; ``results/acim_shared/extracted_b{bits}_s{share}.json``."""
+    from eda.generators.acim_shared import SharedBench, run_frames, schedule, shared_netlist
+
+    bench = SharedBench(adc_bits=bits, adc_share=share)
+    ks = schedule(bench.caps, share)
+    schem = run_frames(bench, ks)
+    ext = run_frames(bench, ks, netlist=shared_netlist(bench, extracted=True))
+    out = {"k": ks.tolist(), "codes_schematic": schem["codes"].tolist(), "codes_extracted": ext["codes"].tolist(),
+           "same_codes": bool((schem["codes"] == ext["codes"]).all()),
+           "max_v_cl_diff_mV": float(np.abs(schem["v_cl"] - ext["v_cl"]).max() * 1e3),
+           "seconds": round(schem["seconds"] + ext["seconds"], 1)}
+    SHARED_DIR.mkdir(parents=True, exist_ok=True)
+    (SHARED_DIR / f"extracted_b{bits}_s{share}.json").write_text(json.dumps(out, indent=1))
+    print(f"extracted group: codes {out['codes_extracted']} (schematic {out['codes_schematic']}), "
+          f"max |ΔV_CL| {out['max_v_cl_diff_mV']:.2f} mV")
+    return out
+
+
+def shared_report() -> list[dict]:
+    """Table of every ``results/acim_shared/b*.json`` and ``figures/acim_shared_transfer.png``."""
+    rows = [json.loads(p.read_text()) for p in sorted(SHARED_DIR.glob("b*.json"))]
+    print(f"{'B':>2} {'S':>2} {'corner':>6} {'col':>3} {'wrong':>5} {'INL':>5} {'DNL':>5} {'SNR sim':>8} "
+          f"{'model(q)':>8} {'+share':>7} {'alpha sim':>9} {'model':>6} {'v_u mV':>7} {'CL min/max V':>13}")
+    for r in rows:
+        for c in r["columns"]:
+            print(f"{r['adc_bits']:>2} {r['adc_share']:>2} {r['corner']:>6} {c['column']:>3} {c['codes_wrong']:>5} "
+                  f"{c['max_inl_lsb']:5.2f} {c['max_dnl_lsb']:5.2f} {c['snr_sim_db']:8.2f} "
+                  f"{r['snr_model_quant_db']:8.2f} {r['snr_share_db']:7.2f} {c['alpha_sim']:9.3f} "
+                  f"{r.get('alpha_model', float('nan')):6.3f} {c['v_unit_sim_mV']:7.1f} "
+                  f"{r['v_cl_min']:6.2f}/{r['v_cl_max']:.2f}")
+    if rows:
+        _plot_shared(rows, HERE / "figures" / "acim_shared_transfer.png")
+    return rows
+
+
+def _plot_shared(rows: list[dict], path: Path) -> None:
+    from eda.plot import figure, save
+
+    main_rows = [r for r in rows if r["corner"] == "tt"] or rows
+    fig, axes = figure(1, len(main_rows), figsize=(5.5 * len(main_rows), 4))
+    for a, r in zip(np.atleast_1d(axes), main_rows, strict=False):
+        n, bits = r["n_caps"], r["adc_bits"]
+        for c in r["columns"]:
+            u, code = np.array(c["u"]), np.array(c["codes"])
+            order = np.argsort(u)
+            a.plot(u[order], code[order], drawstyle="steps-mid", marker="o", ms=3, lw=1,
+                   label=f"column {c['column']}" + (" (converted first)" if c["column"] == 0 else ""))
+        uu = np.linspace(-0.5, n + 0.5, 400)
+        a.plot(uu, np.clip(np.floor((uu + 0.5) / (n // 2 ** bits)), 0, 2 ** bits - 1), "k:", lw=1, label="ideal")
+        a.set_xlabel("MAC input k (+ sub-unit shift) [unit caps]")
+        a.set_ylabel("SAR output code")
+        a.set_title(f"{r['adc_share']} columns → mux → one {bits}-bit SAR, N={n}, sky130 tt")
+        a.legend(fontsize=7)
+    save(fig, path, dpi=80)
+
+
 if __name__ == "__main__":
     import argparse
 
@@ -230,8 +307,19 @@ if __name__ == "__main__":
     ap.add_argument("--column", action="store_true", help="only the closed-loop column corner table")
     ap.add_argument("--extracted", action="store_true", help="only the LVS-extracted column vs the schematic")
     ap.add_argument("--jobs", type=int, default=2, help="processes for the corner table")
+    ap.add_argument("--shared", nargs=3, metavar=("BITS", "S", "CORNER"),
+                    help="one shared-ADC group transfer sweep (results/acim_shared/), e.g. --shared 3 2 tt")
+    ap.add_argument("--n-delta", type=int, default=1, help="sub-unit input shifts per k for --shared (odd)")
+    ap.add_argument("--shared-extracted", action="store_true", help="the LVS-extracted 2-bit group vs the schematic")
+    ap.add_argument("--shared-report", action="store_true", help="table + figure of results/acim_shared/")
     args = ap.parse_args()
-    if args.extracted:
+    if args.shared or args.shared_extracted or args.shared_report:
+        if args.shared:
+            shared_group(int(args.shared[0]), int(args.shared[1]), args.shared[2], args.n_delta)
+        if args.shared_extracted:
+            shared_extracted()
+        shared_report()
+    elif args.extracted:
         column_extracted()
     else:
         if not args.column:

@@ -15,7 +15,10 @@ variable              range                                           kind
 
 minimising ``(−snr_db, −tops, energy_per_op_fJ, area_mm2)`` of :mod:`eda.generators.acim_model`,
 with constraints as constraints (``g ≤ 0``): the DAC fits the column (``b ≤ v2(H/L)``), the clock
-meets the settling/logic limit (``f_clk ≤ f_max``), and any user requirements (``"snr_db>=20"``).
+meets the settling/logic limit (``f_clk ≤ f_max``), with a shared ADC (S > 1) the compute line of a
+column waiting for its conversion stays within ``v_th`` of the rails (``cl_overshoot_V``: beyond it
+its multiplexer and reset gates conduct and the MAC charge leaks, measured by
+:mod:`eda.generators.acim_shared`), and any user requirements (``"snr_db>=20"``).
 Every evaluated design goes into an archive; the returned front is the exact non-dominated set of
 the archive's feasible designs (duplicates removed), so it is truly non-dominated, and a fixed seed
 gives the same front.
@@ -267,14 +270,16 @@ def _evaluate(spec: ExploreSpec, cells: CellSizes, tech: AcimTech, d: dict[str, 
                        cells, tech, cache=cache)
     n_caps = spec.rows // d["local_array"]
     g = [d["adc_bits"] - two_adic(n_caps),  # 2**b equal cap groups in the column
-         d["f_clk_hz"] / m["f_max_hz"] - 1.0]  # clock within the settling / logic limit
+         d["f_clk_hz"] / m["f_max_hz"] - 1.0,  # clock within the settling / logic limit
+         m["cl_overshoot_V"] / tech.v_th - 1.0]  # S > 1: waiting compute lines keep their gates off
     g += [r.violation(m[r.metric]) for r in spec.parsed_requirements()]
     return m, np.stack(g, -1).astype(float)
 
 
 def constraint_names(spec: ExploreSpec) -> list[str]:
     return (["adc_bits <= log2 of the column's cap groups (2**adc_bits | rows/local_array)",
-             "f_clk_hz <= f_max_hz (DAC settling / SAR logic)"]
+             "f_clk_hz <= f_max_hz (DAC settling / SAR logic)",
+             "cl_overshoot_V <= v_th (shared ADC: a waiting compute line stays within a threshold of the rails)"]
             + [f"requirement {r}" for r in spec.parsed_requirements()])
 
 

@@ -58,6 +58,9 @@ _F_RST, _F_SREL, _F_SCLK, _F_RSTON, _F_SEL = 0.1e-9, 0.4e-9, 0.5e-9, 0.7e-9, 0.9
 #: SEL_0 after the first SCLK edge of the frame (RST closes at _T_RSTON − _T_SAR after it)
 _SEL0 = _T_RSTON - _T_SAR + 0.2e-9
 _SLOT = 1e-9  # one weight-write slot
+#: compute-line parasitic of the macro's column netlist besides the unit caps (fF): what the
+#: single-column transient measures (unit step 210 mV for 8 caps of 2.645 fF at 1.8 V)
+C_PAR_NETLIST_FF = 1.5
 
 
 class SharedBench(ColumnBench):
@@ -80,6 +83,17 @@ class SharedBench(ColumnBench):
     def t_follow(self) -> float:
         """Duration of a follow-up conversion (c ≥ 1)."""
         return _F_SCLK + (self.adc_bits + 1) * self.t_sclk
+
+
+def model_wire_fF(bench: ColumnBench, cells: Any = None) -> float:
+    """The analytical model's compute-line wiring capacitance for the bench's column (fF):
+    ``c_wire_fF_per_um`` × the compute-line length from the cell library
+    (:func:`eda.generators.acim_model.column_height_um`) — the parasitic the netlist lacks."""
+    from eda.generators.acim_model import AcimTech, column_height_um, load_cell_sizes
+
+    tech = AcimTech()
+    cells = cells if cells is not None else load_cell_sizes()
+    return float(tech.c_wire_fF_per_um * column_height_um(bench.rows, bench.local, cells, tech))
 
 
 def shared_netlist(bench: SharedBench, lib: Any = None, extracted: bool = False) -> tuple[Subckt, list[Subckt]]:
@@ -309,15 +323,20 @@ def group_check(bench: SharedBench, n_delta: int = 1, ks: np.ndarray | None = No
     and charge-sharing fraction α at selection, and beside them the analytical model's numbers
     (:func:`eda.generators.acim_column.model_prediction`, :func:`share_prediction` with the
     measured α, the swing of a waiting compute line by :func:`excursion`)."""
-    from eda.generators.acim_column import model_prediction
-
     if n_delta < 1 or n_delta % 2 == 0:
         raise InputError(f"field 'n_delta': {n_delta}; expected an odd count >= 1", file="acim shared")
-    n, b, S = bench.caps, bench.adc_bits, bench.adc_share
-    sched = schedule(n, S, ks)
+    sched = schedule(bench.caps, bench.adc_share, ks)
     deltas = (np.arange(n_delta) + 0.5) / n_delta - 0.5
     frames = np.repeat(sched, n_delta, axis=0)
-    r = run_frames(bench, frames, np.tile(deltas, len(sched)), netlist=netlist)
+    return analyse(bench, run_frames(bench, frames, np.tile(deltas, len(sched)), netlist=netlist))
+
+
+def analyse(bench: SharedBench, r: dict[str, np.ndarray]) -> dict[str, Any]:
+    """The per-column and group numbers of :func:`group_check` from :func:`run_frames` output."""
+    from eda.generators.acim_column import model_prediction
+
+    n, b, S = bench.caps, bench.adc_bits, bench.adc_share
+    r = {k: np.asarray(v) if k != "seconds" else v for k, v in r.items()}
     pred = model_prediction(bench)
     cols = []
     for j in range(S):
@@ -326,9 +345,10 @@ def group_check(bench: SharedBench, n_delta: int = 1, ks: np.ndarray | None = No
         u = k + (0.5 + d) * bench.v_unit() / slope - 0.5
         op = np.isclose(d, 0.0)
         ideal = np.clip(np.floor((k[op] + 0.5) / (n // 2 ** b)), 0, 2 ** b - 1)
+        # v_cl − v_pre = α·(v_mux − v_pre) + the select gate's injection (least squares over the frames)
         dv = r["v_mux"][:, j] - r["v_pre"][:, j]
-        big = np.abs(dv) > 0.05
-        alpha = float(np.median((r["v_cl"][big, j] - r["v_pre"][big, j]) / dv[big])) if big.any() else math.nan
+        fit = np.linalg.lstsq(np.stack([dv, np.ones_like(dv)], -1), v_cl - r["v_pre"][:, j], rcond=None)[0]
+        alpha = float(fit[0]) if np.ptp(dv) > 0.05 else math.nan
         cols.append({"column": j, **metrics_from_transfer(u, codes, n, b),
                      "snr_sim_db": snr_from_codes(k[op], codes[op], n, b, pred["p"]) if op.sum() == n + 1 else None,
                      "codes_wrong": int((codes[op] != ideal).sum()), "v_unit_sim_mV": slope * 1e3,
@@ -336,13 +356,23 @@ def group_check(bench: SharedBench, n_delta: int = 1, ks: np.ndarray | None = No
                      "v_cl": np.round(v_cl, 4).tolist(), "v_pre": np.round(r["v_pre"][:, j], 4).tolist(),
                      "v_mux": np.round(r["v_mux"][:, j], 4).tolist()})
     alphas = [c["alpha_sim"] for c in cols if np.isfinite(c["alpha_sim"])]
-    v_u = float(np.mean([c["v_unit_sim_mV"] for c in cols])) * 1e-3
+    alpha = float(np.mean(alphas)) if alphas else 0.0
+    # the waiting line moves with the unit step before the selection: the measured one / (1 − α)
+    v_u = float(np.mean([c["v_unit_sim_mV"] for c in cols])) * 1e-3 / (1 - alpha)
     lo, hi = excursion(n, b, bench.vdd, v_u, bench.v_cm())
-    share = share_prediction(bench, float(np.mean(alphas)) if alphas else 0.0)
+    share = share_prediction(bench, alpha)
+    # the model's α: AcimTech.c_mux_fF against this column's C_tot (unit caps + the parasitic the
+    # single-column transient measures; no wiring in the netlist)
+    from eda.generators.acim_params import AcimTech
+
+    c_mux = AcimTech().c_mux_fF
+    alpha_model = c_mux / (n * bench.c_unit_fF() + C_PAR_NETLIST_FF + c_mux)
+    share_model = share_prediction(bench, alpha_model)
     return {"corner": bench.corner, "temp_c": bench.temp_c, "adc_bits": b, "n_caps": n, "adc_share": S,
             "local": bench.local, "c_wire_fF": bench.c_wire_fF, "columns": cols,
             "codes_wrong": sum(c["codes_wrong"] for c in cols),
             "max_inl_lsb": float(np.nanmax([c["max_inl_lsb"] for c in cols])),
             "max_dnl_lsb": float(np.nanmax([c["max_dnl_lsb"] for c in cols])),
             "v_cl_min": float(r["v_cl_min"].min()), "v_cl_max": float(r["v_cl_max"].max()),
-            "excursion_model": [lo, hi], **pred, **share, "seconds": round(r["seconds"], 1)}
+            "excursion_model": [lo, hi], **pred, **share, "alpha_model": alpha_model,
+            "snr_share_model_db": share_model["snr_share_db"], "seconds": round(r["seconds"], 1)}

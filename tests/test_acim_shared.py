@@ -126,3 +126,21 @@ def test_model_charge_sharing_term():
     assert four["var_comparator"] == pytest.approx(one["var_comparator"] / (1 - alpha) ** 2)
     assert four["snr_conv_db"] < one["snr_conv_db"]
     assert four["cl_overshoot_V"] == pytest.approx(16 * one["v_unit_mV"] * 1e-3 - 0.9)
+
+
+def test_dse_constrains_the_waiting_line_overshoot():
+    """The explorer's shared-ADC constraint: with the library's compute-line wiring every design
+    keeps its waiting compute lines within v_th of the rails; with (almost) no wiring a shared ADC
+    on a short column does not (the as-drawn transient of acim_shared loses charge there), while
+    S = 1 is never constrained."""
+    from eda.generators.acim_dse import ExploreSpec, _evaluate, constraint_names
+    from eda.generators.acim_model import AcimTech, load_cell_sizes
+
+    cells, spec = load_cell_sizes(), ExploreSpec(rows=64, cols=8)
+    d = {"local_array": np.array([8, 8, 1]), "adc_bits": np.array([3, 3, 3]), "adc_share": np.array([1, 2, 2]),
+         "vdd": np.full(3, 1.8), "f_clk_hz": np.full(3, 1e6)}
+    i = [n.startswith("cl_overshoot") for n in constraint_names(spec)].index(True)
+    _, g = _evaluate(spec, cells, AcimTech(), d)
+    assert (g[:, i] <= 0).all(), g
+    m, g = _evaluate(spec, cells, AcimTech(c_wire_fF_per_um=1e-3), d)
+    assert g[0, i] < 0 and g[1, i] > 0, (g, m["cl_overshoot_V"])
