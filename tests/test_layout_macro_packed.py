@@ -7,11 +7,9 @@ Slow: a packed macro under the sky130 precheck deck."""
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 
 import pytest
 
-from eda.circuit import Circuit
 from eda.errors import InputError
 from eda.layout import macro_packed
 from eda.layout.library import SHARED_ONLY_ROLES, load_library, write_library
@@ -83,15 +81,11 @@ def test_packed_rows_fewer_than_stacked(monkeypatch):
 def test_lvs_catches_swapped_sequencer_lines(tmp_path):
     """Mutation: the schematic clocks result bit 0 with V_2 and bit 1 with V_1 (the packed
     channel's CK stubs swapped) — LVS fails."""
+    from test_layout_macro_share import swapped
+
     m, gds = _build(tmp_path, MacroParams(8, 8, 2, 2, 8))
-    top = next(x for x in m.circuit.subckts if x.name == m.name)
-    swap = {"V_1_0": "V_2_0", "V_2_0": "V_1_0"}
-    devs = [replace(d, nodes=tuple(swap.get(n, n) for n in d.nodes)) if d.name.startswith("XSAR_") else d
-            for d in top.devices]
-    bad = Circuit(title=m.circuit.title, subckts=[x if x is not top else replace(top, devices=devs)
-                                                  for x in m.circuit.subckts])
     assert run_lvs(gds, m.circuit).clean
-    assert not run_lvs(gds, bad).clean
+    assert not run_lvs(gds, swapped(m, "XSAR_", "V_1_0", "V_2_0")).clean
 
 
 def test_shared_library_refused_for_one_adc_per_column():

@@ -54,17 +54,21 @@ def test_eight_bit_column_lvs_clean(tmp_path):
     assert r.clean, (r.mismatches[:5], r.extraction_errors[:5])
 
 
+def swapped(m, prefix: str, a: str, b: str) -> Circuit:
+    """``m``'s schematic with nets ``a`` and ``b`` swapped on the top cell's instances named ``prefix*``."""
+    top = next(x for x in m.circuit.subckts if x.name == m.name)
+    swap = {a: b, b: a}
+    devs = [replace(d, nodes=tuple(swap.get(n, n) for n in d.nodes)) if d.name.startswith(prefix) else d
+            for d in top.devices]
+    return Circuit(title=m.circuit.title, subckts=[x if x is not top else replace(top, devices=devs)
+                                                   for x in m.circuit.subckts])
+
+
 def test_lvs_catches_swapped_multiplexer_selects(tmp_path):
     """Mutation: the schematic selects column 0 with SEL_1 and column 1 with SEL_0 — LVS fails."""
     m, gds = _build(tmp_path, MacroParams(8, 2, 2, 2, 2))
-    top = next(x for x in m.circuit.subckts if x.name == m.name)
-    swap = {"SEL_0": "SEL_1", "SEL_1": "SEL_0"}
-    devs = [replace(d, nodes=tuple(swap.get(n, n) for n in d.nodes)) if d.name.startswith("XMUX_") else d
-            for d in top.devices]
-    bad = Circuit(title=m.circuit.title, subckts=[x if x is not top else replace(top, devices=devs)
-                                                  for x in m.circuit.subckts])
     assert run_lvs(gds, m.circuit).clean
-    assert not run_lvs(gds, bad).clean
+    assert not run_lvs(gds, swapped(m, "XMUX_", "SEL_0", "SEL_1")).clean
 
 
 def test_share_and_bits_limits_are_named():
