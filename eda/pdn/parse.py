@@ -141,12 +141,8 @@ class _Parser:
             return None
         self.lines = lines = _ByteLines(data)
         start = 0 if self._looks_like_element(lines[0]) else 1
-        pulses = pulse_lines(data, arr, first_line=start)  # PULSE loads: read apart, vectorised
-        got = pulses[2] if pulses is not None else None
-        if pulses is not None and got is None:
-            self.lines = None
-            return None
-        sc = scan(pulses[1] if pulses is not None else data, first_line=start, on_names=decode_names)
+        pulses = pulse_lines(data, arr, first_line=start)  # PULSE loads: waveforms apart, the rest scanned
+        sc = scan(pulses[0] if pulses is not None else data, first_line=start, on_names=decode_names)
         if sc is None:
             self.lines = None
             return None
@@ -164,35 +160,14 @@ class _Parser:
                          sc.a.get("v", no_i), sc.b.get("v", no_i), sc.values.get("v", no_f), el)
         idx = sc.lines.get("i", no_i)
         n = len(idx)
-        src = (idx, sc.element_names.get("i", np.zeros(0, dtype=str)), sc.a.get("i", no_i), sc.b.get("i", no_i),
-               sc.values.get("i", no_f), np.zeros(n, dtype=np.int8), np.full((n, 7), np.nan))
+        kind, pulse = np.zeros(n, dtype=np.int8), np.full((n, 7), np.nan)
         if pulses is not None:
-            src = self._with_pulses(src, pulses[0], got, sc.names)
-            if src is None:
-                self.lines = None
-                return None
-        n = len(src[0])
-        self._is_checked(*src, np.zeros(n + 1, dtype=np.int64), [], [], el)
+            at = np.searchsorted(idx, pulses[1])
+            kind[at], pulse[at] = WAVE_PULSE, pulses[2]
+        self._is_checked(idx, sc.element_names.get("i", np.zeros(0, dtype=str)), sc.a.get("i", no_i),
+                         sc.b.get("i", no_i), sc.values.get("i", no_f), kind, pulse,
+                         np.zeros(n + 1, dtype=np.int64), [], [], el)
         return self._build(sc.names, el, sc.decoded)
-
-    def _with_pulses(self, src: tuple, lines: np.ndarray, got: tuple, names: np.ndarray) -> tuple | None:
-        """The byte tokeniser's DC current sources and the PULSE lines read by :func:`pulse_fields`, merged in
-        file order; ``None`` when a PULSE line names a node no other element has (the line reader then
-        numbers it in order of appearance)."""
-        el_names, na, nb, dc, pulse = got
-        d = dict(zip(names.tolist(), range(len(names)), strict=True))
-        d.update({g: -1 for g in _GROUND})
-        try:
-            a = np.fromiter(map(d.__getitem__, na.tolist()), dtype=np.int64, count=len(na))
-            b = np.fromiter(map(d.__getitem__, nb.tolist()), dtype=np.int64, count=len(nb))
-        except KeyError:
-            return None
-        idx = np.concatenate([src[0], lines])
-        order = np.argsort(idx, kind="stable")
-        kind = np.concatenate([src[5], np.full(len(lines), WAVE_PULSE, dtype=np.int8)])
-        parts = (idx, np.concatenate([src[1], el_names]), np.concatenate([src[2], a]),
-                 np.concatenate([src[3], b]), np.concatenate([src[4], dc]), kind, np.concatenate([src[6], pulse]))
-        return tuple(p[order] for p in parts)
 
     def _build(self, names, el: dict, decoded: tuple | None = None) -> PDN:
         pdn = PDN.from_names(names, decoded, **el)
