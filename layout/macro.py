@@ -178,9 +178,11 @@ def _check_template(lib: CellLibrary, C: dict[str, CellInfo], share: int = 1) ->
         if share > 1 and r in SHARED_ONLY_ROLES and P <= w <= wide:
             continue
         if w != P:
-            more = (f" (per-ADC cells shared by S = {share} columns: up to {wide / 1000} µm)" if share > 1 and
-                    r in SHARED_ONLY_ROLES else "; a shared-ADC library's ADC cells need adc_share >= 2" if w > P
-                    and r in SHARED_ONLY_ROLES else "")
+            more = ""
+            if r in SHARED_ONLY_ROLES and share > 1:
+                more = f" (per-ADC cells shared by S = {share} columns: up to {wide / 1000} µm)"
+            elif r in SHARED_ONLY_ROLES and w > P:
+                more = "; a shared-ADC library's ADC cells need adc_share >= 2"
             raise InputError(f"{r} cell {C[r].name} is {C[r].width_um} µm wide; column cells must match the "
                              f"bitcell pitch {P / 1000} µm{more}", file=lib.path / "manifest.json")
     for r in ("wl_driver", "in_driver", "tap"):
