@@ -15,6 +15,7 @@ The numbers in the README come from (one torch thread for training, the torch de
         --physics-iters 6 --extra out/pdnnet_contest_synth/raw --key contest_cv_synth     # + synthetic cases
     python benchmarks/bench_pdnnet.py --parts synth-match                                # generator vs contest
     python benchmarks/bench_pdnnet.py --parts ibm-dynamic                                # ibmpg1t + speed
+    python benchmarks/bench_pdnnet.py --parts ibm-dynamic-cv --cv-ckpts A.pt B.pt C.pt  # seeds: held-out + ibmpg1t
 
 Parts:
   contest-cv leave-one-real-case-out cross-validation on ../shared/iccad23 (each complete real case held out
@@ -23,7 +24,10 @@ Parts:
             ``--seeds`` trains every fold once per seed (mean ± std), ``--extra`` adds training folders.
   ibm-dynamic the dynamic model on ../shared/ibmpg/ibmpg1t.spice against its exact transient (worst-drop
             map: NMAE, CC, F1, time) and on an IBM-style deck of >= 250k nodes (speed-up vs the exact
-            transient; target >= 20x).
+            transient; target >= 20x), both sides timed in the same run (``--reuse-exact``: the exact side
+            from the cache of an earlier run).
+  ibm-dynamic-cv dynamic checkpoints trained with different seeds (each its own train/val/test split of
+            out/pdnnet_ibm_ds): each one's held-out IBM-style decks and ibmpg1t, mean ± std.
   synth-match statistics of synthetic designs (size presets) vs the contest's real and fake cases
             (``eda.generators.contest_match``), distances and a histogram figure.
   accuracy  ``eda irdrop compare`` on a held-out split of our synthetic data (PDNNet, CNN-only U-Net, GNN-only,
@@ -263,11 +267,14 @@ def cv_summary(rows: list[dict]) -> dict:
     return {"mean": mean, "per_case": per_case, "per_seed": per_seed}
 
 
-def ibm_dynamic(shared: Path, ckpt: Path, out: Path, speed_scale: int = 9, seed: int = 7) -> dict:
+def ibm_dynamic(shared: Path, ckpt: Path, out: Path, speed_scale: int = 9, seed: int = 7,
+                reuse_exact: bool = False) -> dict:
     """The dynamic model on ibmpg1t (vs its exact transient) and on an IBM-style deck of >= 250k nodes (speed).
 
     Times are wall and CPU seconds of this process, one torch thread; the exact side is parse + transient
     over the deck's own ``.tran`` (ibmpg1t: 1,000 steps of 10 ps), the model side parse + graph + forward.
+    Both sides run in this one run (the exact transient again, unless ``reuse_exact``: then its map and
+    time come from the cache of an earlier run).
     """
     import torch
 
@@ -288,7 +295,7 @@ def ibm_dynamic(shared: Path, ckpt: Path, out: Path, speed_scale: int = 9, seed:
                 out.mkdir(parents=True, exist_ok=True)
                 write_pdn(pdn, deck, analysis="tran")
         cache = out / f"{name}_exact.npz"  # the exact transient once per deck (its time is kept with it)
-        if cache.exists():
+        if cache.exists() and reuse_exact:
             z = np.load(cache)
             exact = (z["map"], json.loads(str(z["facts"])))
         else:
@@ -311,6 +318,40 @@ def ibm_dynamic(shared: Path, ckpt: Path, out: Path, speed_scale: int = 9, seed:
               f"{r['infer_s']:.2f} s vs exact {r['exact_s']:.2f} s -> {r['speedup']:.1f}x")
     res["target_20x_met"] = bool(res["ibm_style_large"]["speedup"] >= 20)
     return {"ibm_dynamic": res}
+
+
+def ibm_dynamic_cv(shared: Path, ckpts: list[Path], data: Path, out: Path) -> dict:
+    """Dynamic checkpoints trained with different seeds (each its own split of ``data``): the held-out IBM-style
+    decks of each (the test names stored in the checkpoint) and ibmpg1t (against the exact transient, cached
+    in ``out`` by :func:`ibm_dynamic`), per checkpoint and as mean ± std."""
+    import torch
+
+    from eda.predictors.dynamic import exact_worst_map, score_dynamic_deck
+    from eda.predictors.evaluate import evaluate_checkpoint
+
+    torch.set_num_threads(1)
+    deck = shared / "ibmpg" / "ibmpg1t.spice"
+    cache = out / "ibmpg1t_exact.npz"
+    if cache.exists():
+        z = np.load(cache)
+        exact = (z["map"], json.loads(str(z["facts"])))
+    else:
+        from eda.pdn.parse import read_pdn
+
+        exact = exact_worst_map(read_pdn(deck), (21, 21), 1000.0)
+    rows = []
+    for ck in ckpts:
+        held = evaluate_checkpoint(data, ck, progress=False)["summary"]
+        ib = score_dynamic_deck(deck, ck, exact=exact)
+        rows.append({"checkpoint": str(ck), "held_out": {k: held[k] for k in ("n", "mae", "nmae", "cc",
+                                                                                "hotspot_f1")},
+                     "ibmpg1t": {k: ib[k] for k in ("mae", "nmae", "cc", "hotspot_f1", "worst_pred_v",
+                                                    "worst_gold_v")}})
+        print(f"{ck}: held-out NMAE {held['nmae']:.3f} CC {held['cc']:.3f} F1 {held['hotspot_f1']:.2f}; ibmpg1t "
+              f"NMAE {ib['nmae']:.3f} CC {ib['cc']:.3f} F1 {ib['hotspot_f1']:.2f}")
+    summary = {part: {k: [float(np.mean([r[part][k] for r in rows])), float(np.std([r[part][k] for r in rows]))]
+                      for k in ("mae", "nmae", "cc", "hotspot_f1")} for part in ("held_out", "ibmpg1t")}
+    return {"ibm_dynamic_cv": {"rows": rows, "mean_std": summary, "data": str(data)}}
 
 
 def _synth_stats(size: str, n: int, seed: int) -> list[dict]:
@@ -393,6 +434,8 @@ def main(argv=None) -> None:
     ap.add_argument("--extra", type=Path, action="append", default=[],
                     help="contest-cv: extra training folders (synthetic contest-style samples); repeatable")
     ap.add_argument("--ckpt", type=Path, default=None, help="ibm-dynamic: checkpoint (default: the shipped one)")
+    ap.add_argument("--cv-ckpts", type=Path, nargs="+", default=[], help="ibm-dynamic-cv: checkpoints (one per seed)")
+    ap.add_argument("--reuse-exact", action="store_true", help="ibm-dynamic: exact maps and times from the cache")
     ap.add_argument("--synth-sizes", default="small,contest", help="synth-match: generator size presets")
     ap.add_argument("--synth-n", type=int, default=12, help="synth-match: designs per size preset")
     ap.add_argument("--folds", default="", help="contest-cv: real cases to hold out (default: all)")
@@ -417,7 +460,11 @@ def main(argv=None) -> None:
                               tuple(a.extra), key, tuple(a.folds.split(",")) if a.folds else None))
         _save(res)
     if "ibm-dynamic" in parts:
-        res.update(ibm_dynamic(a.shared, a.ckpt or ROOT / "data" / "models" / "pdnnet_dynamic.pt", a.out))
+        res.update(ibm_dynamic(a.shared, a.ckpt or ROOT / "data" / "models" / "pdnnet_dynamic.pt", a.out,
+                               reuse_exact=a.reuse_exact))
+        _save(res)
+    if "ibm-dynamic-cv" in parts:
+        res.update(ibm_dynamic_cv(a.shared, a.cv_ckpts, ROOT / "out" / "pdnnet_ibm_ds", a.out))
         _save(res)
     if "synth-match" in parts:
         res.update(synth_match(a.shared, tuple(a.synth_sizes.split(",")), a.synth_n))

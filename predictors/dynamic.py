@@ -60,13 +60,14 @@ def score_dynamic_deck(deck: str | Path, ckpt: str | Path, dbu_per_um: float | N
     model, norm, _ = load_checkpoint(ckpt, expect_target="dynamic")
     t0, c0 = time.perf_counter(), time.process_time()
     pdn = read_pdn(deck)
-    parse_s = time.perf_counter() - t0
+    parse_s, parse_cpu = time.perf_counter() - t0, time.process_time() - c0
     if pdn.tran is None:
         raise InputError("the deck has no .tran card: a dynamic score needs the deck's transient", file=deck)
     dbu = dbu_per_um or pm.default_dbu_per_um(pdn)
     t1 = time.perf_counter()
+    c1 = time.process_time()
     g = build_pdn_graph(pdn, {}, norm.graph_params(dbu_per_um=dbu))
-    graph_s = time.perf_counter() - t1
+    graph_s, graph_cpu = time.perf_counter() - t1, time.process_time() - c1
     pred, sec = predict_graph(model, norm, g)
     infer_cpu_s = time.process_time() - c0  # one thread: what a quiet machine takes
     infer_s = parse_s + graph_s + sec["prepare"] + sec["forward"]
@@ -79,7 +80,7 @@ def score_dynamic_deck(deck: str | Path, ckpt: str | Path, dbu_per_um: float | N
            "dbu_per_um": float(dbu), "map_method": MAP_METHOD, **score_map(pred, gold),
            "worst_gold_v": float(gold.max()), "worst_pred_v": float(pred.max()), **facts,
            "parse_s": parse_s, "graph_s": graph_s, "forward_s": sec["forward"], "infer_s": infer_s,
-           "infer_cpu_s": infer_cpu_s,
+           "infer_cpu_s": infer_cpu_s, "parse_cpu_s": parse_cpu, "graph_cpu_s": graph_cpu,
            "exact_s": exact_s, "speedup": exact_s / infer_s}
     if figure is not None:
         from eda.predictors.contest import plot_case
