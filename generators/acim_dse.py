@@ -289,8 +289,9 @@ def _infeasible_message(spec: ExploreSpec, F: np.ndarray, G: np.ndarray) -> str:
     j = int(np.argmax(worst))
     msg = (f"no feasible design among {len(G)} evaluated: the tightest constraint is "
            f"'{names[j]}' (never met; closest miss {worst[j]:.3g} relative)")
-    if j >= 2:
-        r = spec.parsed_requirements()[j - 2]
+    n_fixed = len(names) - len(spec.parsed_requirements())
+    if j >= n_fixed:
+        r = spec.parsed_requirements()[j - n_fixed]
         col = {k: i for i, (k, _) in enumerate(OBJECTIVES)}.get(r.metric)
         if col is not None:
             vals = F[:, col] * (-1 if OBJECTIVES[col][1] == "max" else 1)
@@ -334,7 +335,7 @@ def explore(spec: ExploreSpec, cells: CellSizes, tech: AcimTech | None = None,
 
     tech = tech or AcimTech()
     dec = _Decoder(spec, cells)
-    n_g = 2 + len(spec.requirements)
+    n_g = len(constraint_names(spec))
     cache: dict = {}  # conversion MSE by exact inputs: the GA revisits (L, b, vdd) often
     arch_P: list[np.ndarray] = []  # decoded design variables
     arch_M: list[np.ndarray] = []  # all metrics, in METRICS order
