@@ -116,6 +116,7 @@ def main() -> dict:
         Image.open(tmp / "main" / "gallery.png").convert("RGB").quantize(colors=64).save(
             HERE / "figures" / "topo_gallery.png", optimize=True)
     _figure(res, tsizes)
+    _confusion_figure(res["type_conditioning"])
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(res, indent=2, default=str))
@@ -137,6 +138,7 @@ def _types_only(args) -> dict:
     res["type_conditioning"] = _type_conditioning(str(path), temperature, guidance, args.n_type, args.min_type,
                                                   args.threads)
     res["verdict"] = _verdict(res)
+    _confusion_figure(res["type_conditioning"])
     out.write_text(json.dumps(res, indent=2, default=str))
     _print(res)
     print(f"saved {out}")
@@ -158,7 +160,6 @@ def _type_conditioning(path: str, temperature: float, guidance: float, n_type: i
     import numpy as np
 
     from eda.generators.topology_checkpoint import load_checkpoint, training_graphs, training_types
-    from eda.generators.topology_classify import LinearTypeClassifier
     from eda.generators.topology_report import GenerateParams, generate
 
     model, vocab, ck = load_checkpoint(path)
@@ -166,37 +167,93 @@ def _type_conditioning(path: str, temperature: float, guidance: float, n_type: i
     lab = [i for i, t in enumerate(ttypes) if t]
     counts = Counter(ttypes[i] for i in lab)
     measured = [t for t, k in counts.most_common() if k >= min_type and f"<type:{t}>" in vocab.index]
-    lg, lt = [tg[i] for i in lab], [ttypes[i] for i in lab]
-    clf = LinearTypeClassifier(lg, lt)
-    out: dict = {"guidance": guidance, "n_per_type": n_type, "min_training_circuits": min_type,
-                 "classifier": "linear SVM over idf-weighted WL subtree features (2 hops) of the labelled "
-                               "training circuits",
-                 "classifier_cv_accuracy": LinearTypeClassifier.cross_validate(lg, lt, folds=5),
-                 "n_labelled_training": len(lab), "training_type_counts": dict(counts.most_common()), "types": {}}
+    clf, cinfo = _classifier(tg, ttypes, lab)
+    out: dict = {"guidance": guidance, "n_per_type": n_type, "min_training_circuits": min_type, **cinfo,
+                 "n_labelled_training": len(lab), "training_type_counts": dict(counts.most_common()), "types": {},
+                 "confusion": {}}
     base: list = []
     generate(model, vocab, ck, GenerateParams(n=4 * n_type, seed=77, threads=threads, temperature=temperature,
                                               simulate=False), None, graphs=base)
-    uncond = [clf.predict(g) for g in base]
-    hits = total = 0
+    uncond = clf.predict_many(base)
+    hits = total = drawn = 0
     for ct in measured:
         gs: list = []
         rep = generate(model, vocab, ck, GenerateParams(n=n_type, ctype=ct, seed=321, batch_size=128,
                                                         threads=threads, temperature=temperature,
                                                         guidance=guidance, simulate=False), None, graphs=gs)
-        pred = [clf.predict(g) for g in gs]
+        pred = clf.predict_many(gs)
         hit = sum(p == ct for p in pred)
-        hits, total = hits + hit, total + len(pred)
+        hits, total, drawn = hits + hit, total + len(pred), drawn + n_type
+        out["confusion"][ct] = dict(Counter(pred).most_common())
         tdev = [sum(1 for n in tg[i] if tg[i].nodes[n].get("kind") == "device") for i in lab if ttypes[i] == ct]
         out["types"][ct] = {
             "n": rep["n"], "rule_clean": rep["rule_clean"], "unique": rep["unique"], "novel": rep["novel"],
             "classified_as_type": hit / max(len(pred), 1),
+            "classifier_cv_recall": (cinfo.get("classifier_cv_per_type") or {}).get(ct),
             "unconditioned_classified_as_type": sum(p == ct for p in uncond) / max(len(uncond), 1),
             "training_share_of_type": len(tdev) / len(lab),
             "mean_devices": rep["mean_devices"], "training_mean_devices": float(np.mean(tdev)),
         }
     out["accuracy"] = hits / max(total, 1)
+    out["accuracy_of_all_drawn"] = hits / max(drawn, 1)  # samples failing the rules count as misses
     out["n_types"] = len(out["types"])
     return out
+
+
+def _classifier(tg: list, ttypes: list, lab: list[int]):
+    """The shipped type classifier (``data/models/topology_types.npz``, fitted on the labelled
+    training circuits only, with its grouped cross-validation from its metadata), else one fitted
+    here on the checkpoint's labelled training circuits (cross-validated here)."""
+    from eda.generators.topology_classify import LinearTypeClassifier
+    from eda.paths import PATHS
+
+    shipped = PATHS.models / "topology_types.npz"
+    if shipped.is_file():
+        clf = LinearTypeClassifier.load(shipped)
+        cv = clf.meta.get("cv") or {}
+        src = f"shipped {shipped.name} ({clf.meta.get('n')} labelled circuits of {clf.meta.get('data')})"
+    else:
+        lg, lt = [tg[i] for i in lab], [ttypes[i] for i in lab]
+        clf, cv = LinearTypeClassifier(lg, lt), LinearTypeClassifier.cross_validate_report(lg, lt)
+        src = "fitted on the checkpoint's labelled training circuits"
+    return clf, {"classifier": "class-balanced linear SVM over WL subtree (3 hops) + motif features; " + src,
+                 "classifier_cv_accuracy": cv.get("accuracy"),
+                 "classifier_cv_balanced_accuracy": cv.get("balanced_accuracy"),
+                 "classifier_cv_per_type": cv.get("per_type"), "classifier_cv_groups": cv.get("groups"),
+                 "classifier_cv_confusion": cv.get("confusion")}
+
+
+def _confusion_figure(tc: dict) -> None:
+    """Row-normalised confusion matrices over the measured types: the classifier on held-out real
+    circuits (grouped CV) beside the shipped model's conditioned samples."""
+    import numpy as np
+
+    from eda.plot import plt
+
+    types = list(tc["types"])
+    cols = types + ["other"]
+    panels = [("classifier on held-out training circuits\n(grouped 5-fold CV; row = true type)",
+               tc.get("classifier_cv_confusion") or {}),
+              (f"shipped GPT, {tc['n_per_type']} samples per requested type\n(row = requested type; "
+               f"accuracy {tc['accuracy']:.1%})", tc["confusion"])]
+    fig, axes = plt.subplots(1, 2, figsize=(12, 5.6))
+    for ax, (title, conf) in zip(axes, panels, strict=True):
+        m = np.zeros((len(types), len(cols)))
+        for i, t in enumerate(types):
+            for p, k in (conf.get(t) or {}).items():
+                m[i, cols.index(p) if p in types else len(types)] += k
+        m = m / np.maximum(m.sum(1, keepdims=True), 1)
+        ax.imshow(m, cmap="Blues", vmin=0, vmax=1)
+        for i, j in zip(*np.nonzero(m >= 0.05), strict=True):
+            ax.text(j, i, f"{m[i, j]:.0%}"[:-1], ha="center", va="center", fontsize=6,
+                    color="white" if m[i, j] > 0.6 else "black")
+        ax.set_xticks(range(len(cols)), cols, rotation=60, ha="right", fontsize=7)
+        ax.set_yticks(range(len(types)), types, fontsize=7)
+        ax.set_xlabel("predicted type", fontsize=8)
+        ax.set_title(title, fontsize=8)
+    fig.tight_layout()
+    fig.savefig(HERE / "figures" / "topo_type_confusion.png", dpi=80)
+    plt.close(fig)
 
 
 def _verdict(res: dict) -> dict:
@@ -233,7 +290,8 @@ def _print(res: dict) -> None:
           f"{ {k: round(v, 3) for k, v in tr['rule_pass_rate'].items()} }")
     tc = res["type_conditioning"]
     print(f"type conditioning over {tc['n_types']} types: accuracy {tc['accuracy']:.1%} (classifier on held-out "
-          f"training circuits, 5-fold: {tc['classifier_cv_accuracy']:.1%})")
+          f"training circuits, grouped 5-fold: {tc['classifier_cv_accuracy']:.1%}, mean per type "
+          f"{tc.get('classifier_cv_balanced_accuracy') or 0:.1%})")
     for ct, r in tc["types"].items():
         print(f"  {ct:16s} classified as {ct}: {r['classified_as_type']:.0%} (unconditioned "
               f"{r['unconditioned_classified_as_type']:.0%}, training share {r['training_share_of_type']:.0%}); "
