@@ -35,7 +35,8 @@ ROOT = Path(__file__).resolve().parent
 RESULTS = ROOT / "results" / "sizing.json"
 FIGURES = ROOT / "figures"
 OPAMP_TYPES = ("opamp1", "opamp2", "folded_cascode", "telescopic")
-SPEC = "gain>=40dB, pm>=45, cl=1pF"
+# the spec, plus the systematic offset bound the testbench used to apply as a hard check
+SPEC = "gain>=40dB, pm>=45, offset<=50mV, cl=1pF"
 ANCHORS = {"AnalogGenie (FoM, best)": 36.5, "AnalogToBi (FoM)": 168.5}
 
 
@@ -53,7 +54,10 @@ def _summary(rows: list[dict]) -> dict:
             "seconds_total": sum(r["seconds"] for r in done), "cpu_s_total": sum(cpu) if cpu else None,
             "cpu_s_median": statistics.median(cpu) if cpu else None,
             "failures": failure_counts(done),
-            "met_with_offset_over_50mV": sum(r["met"] and (r["perf"].get("offset") or 0) > 0.05 for r in done),
+            # meeting the gain/PM spec but with a systematic offset over 50 mV (not counted as met)
+            "gain_pm_only_offset_over_50mV": sum(not r["met"] and bool(r["perf"].get("ok"))
+                                                 and (r["perf"].get("gain") or 0) >= 40
+                                                 and (r["perf"].get("pm") or 0) >= 45 for r in done),
             "met_with_added_bias": sum(r["met"] and bool(r.get("added_bias")) for r in done),
             "skipped": [(r["name"], r["skipped"]) for r in rows if "skipped" in r]}
 

@@ -187,6 +187,9 @@ def _finish(bench: AmpBench, design: Design, spec: Spec, extras: bool, t0: float
     """The chosen design re-simulated (with swing and slew when ``extras``) and the search's
     record. ``met`` needs a valid operating point as well as every spec bound."""
     perf = bench.evaluate(design, swing=extras)
+    if perf.get("ok") and bench.cm_stable(design) is False:
+        perf.update(ok=False, reason="the circuit's own common-mode loop is unstable (a common-mode kick "
+                                     "latches the outputs): positive common-mode feedback")
     perf["slew"] = bench.slew(design, perf.get("ugb")) if extras and perf.get("ok") else None
     perf["fom"] = fom(perf, spec.cl)
     met = bool(perf.get("ok")) and spec.met(perf)

@@ -26,7 +26,7 @@ W_RANGE, L_RANGE = (0.42, 60.0), (0.15, 2.0)
 R_RANGE, C_RANGE = (500.0, 2e6), (50e-15, 5e-12)
 I_RANGE, V_RANGE, CM_RANGE = (1e-6, 60e-6), (0.3, 1.5), (0.3, 1.5)
 VOFF_RANGE = (-1.2, 1.2)  # output DC level relative to the input common mode (single-output amplifiers)
-MULT_MIN, MULT_MAX = 0.25, 8  # mirror ratio: narrower device below 1, multiplier m above
+MULT_MIN, MULT_MAX = 0.1, 8  # mirror ratio: narrower (then longer) device below 1, multiplier m above
 V_DSAT = 0.2  # saturation margin of a current source under a cascode (V)
 OUT_BOOST = 3
 
@@ -170,8 +170,16 @@ class Space:
         """Deterministic starting designs, the plain gm/Id one first: longer channels (gain), a
         stronger-inversion pair and more current (bandwidth, headroom), weaker inversion."""
         combos = [(0.5, 15.0, I_BRANCH), (1.0, 15.0, I_BRANCH), (2.0, 15.0, I_BRANCH), (2.0, 12.0, 3 * I_BRANCH),
-                  (1.0, 10.0, 3 * I_BRANCH), (0.5, 10.0, 3 * I_BRANCH), (1.0, 18.0, I_BRANCH / 2)]
+                  (1.0, 10.0, 3 * I_BRANCH), (0.5, 10.0, 3 * I_BRANCH), (1.0, 18.0, I_BRANCH / 2),
+                  (2.0, 18.0, I_BRANCH / 2)]
         out = [self.initial(table)] + [self.initial(table, *c, stacked=True) for c in combos]
+        aux = [m for m, k in out[0].mult.items() if k == 1]
+        if aux:
+            # auxiliary branches (mirror members not driving an output, e.g. a compensation
+            # branch hanging on a signal node) at a quarter of their reference's current
+            low = self.initial(table)
+            low.mult.update({m: 0.25 for m in aux})
+            out.append(low)
         if not self.bench.differential and abs(VDD / 2 - out[0].vcm) > 0.1:
             # the output mid-supply with the inputs where the input pair has headroom
             mid = self.initial(table)

@@ -82,6 +82,18 @@ class Design:
                 "values": self.values, "bias": self.bias, "vcm": self.vcm, "voff": self.voff}
 
 
+def _ratio_size(w: float, ln: float, k: float) -> tuple[float, float]:
+    """(W, L) µm of a mirror member at current ratio ``k`` below 1 (above 1 it is a multiplier):
+    a narrower device of the same length, and below the minimum width a longer one of the same
+    W/L (so that a bias branch can carry a small fraction of its reference)."""
+    if k >= 1:
+        return w, ln
+    wk = w * k
+    if wk >= 0.42:
+        return round(wk, 3), ln
+    return 0.42, round(ln * 0.42 / wk, 3)
+
+
 def port_polarity(circuit: Circuit, net: str) -> str:
     """``n`` when ``net`` drives only N-type gates/bases, ``p`` for P-type only, else ``m``."""
     kinds = set()
@@ -185,10 +197,9 @@ class AmpBench:
                 d.params["m"] = int(design.mult[d.name])
             devs.append(d)
         sizes = {}
-        for d in self.fets:  # a ratio below 1 is a narrower device of the same length
+        for d in self.fets:
             w, ln = design.sizes[self.group_of[d.name]]
-            k = design.mult.get(d.name, 1)
-            sizes[d.name] = (round(max(w * k, 0.42), 3), ln) if k < 1 else (w, ln)
+            sizes[d.name] = _ratio_size(w, ln, design.mult.get(d.name, 1))
         return to_sky130(replace(self.circuit, devices=devs), self.corner, sizes=sizes, bulk=self.bulk)
 
     def _sources(self, design: Design) -> list[Device]:
@@ -319,6 +330,30 @@ class AmpBench:
         i = int(np.argmin(np.abs(vo - level)))  # VOFF = V(out) − V(fb) and V(fb) = V(inn) at DC
         return replace(design, voff=round(float(vo[i] - vn[i]), 4))
 
+    def cm_stable(self, design: Design) -> bool | None:
+        """For a fully differential amplifier that sets its own output common mode: whether that
+        common-mode loop is stable — a 1 µA, 20 ns common-mode kick into both outputs from the
+        operating point must leave the output common mode within 0.1 V after 2 µs (a positive
+        common-mode loop latches both outputs to a rail; the DC solver can still land on its
+        unstable balanced point). None when not applicable or when the transient fails."""
+        from eda.circuit import Waveform
+        from eda.sim.ngspice import run_deck
+
+        if not self.differential or self.cmfb is not None:
+            return None
+        kick = [Device(f"IKICK{i}", "I", (self.roles.vss, o), value=0.0,
+                       waveform=Waveform("pulse", (0.0, 1e-6, 1e-7, 1e-9, 1e-9, 2e-8, 1.0)))
+                for i, o in enumerate((self.out, self.out2))]
+        deck = self.deck(design)
+        extra = "\n".join(to_spice(replace(self.circuit, devices=kick, title="")).splitlines()[1:-1])
+        deck = deck.replace("\n.end", f"\n{extra}\n.end")
+        try:
+            (_, v), = run_deck(deck, ["tran 5n 2u"], timeout=SIM_TIMEOUT)
+        except (EdaError, TimeoutError):
+            return None
+        cm = 0.5 * (np.real(v[self.out.lower()]) + np.real(v[self.out2.lower()]))
+        return bool(abs(cm[-1] - cm[0]) < 0.1 and 0.05 < cm[-1] < VDD - 0.05)
+
     def calibrate(self, design: Design) -> bool:
         """Pick which input is inverting: the one whose DC loop holds the output at Vcm (a
         negative DC gain); for a fully differential amplifier, which output feeds which input and
@@ -369,10 +404,10 @@ def measure_op(vecs: dict[str, np.ndarray], bench: AmpBench, design: Design) -> 
     elif bench.differential:
         vout2 = v.get(bench.out2.lower(), math.nan)
         cm = 0.5 * (vout + vout2)
-        extra = {"vout2": vout2, "vout_cm": cm, "cmfb_port": bench.cmfb,
+        extra = {"vout2": vout2, "vout_cm": cm, "cmfb_port": bench.cmfb, "offset": abs(vout - vout2),
                  "cmfb_v": v.get(bench.cmfb.lower()) if bench.cmfb else None}
         reason = None
-        if not (abs(vout - vout2) <= 0.05 and 0.05 < min(vout, vout2) and max(vout, vout2) < VDD - 0.05):
+        if not (abs(vout - vout2) <= MAX_OFFSET and 0.05 < min(vout, vout2) and max(vout, vout2) < VDD - 0.05):
             reason = f"DC loops do not hold the outputs (VOUT={vout:.3f}, {vout2:.3f} V)"
         elif bench.cmfb and not 0.0 <= (extra["cmfb_v"] or 0.0) <= VDD:
             reason = f"the CMFB loop needs {bench.cmfb} = {extra['cmfb_v']:.2f} V, outside the supply"
