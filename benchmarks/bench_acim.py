@@ -226,16 +226,21 @@ def _plot_column(rows: list[dict], path: Path) -> None:
 SHARED_DIR = HERE / "results" / "acim_shared"
 
 
-def shared_group(bits: int, share: int, corner: str, n_delta: int = 1) -> dict:
+def shared_group(bits: int, share: int, corner: str, n_delta: int = 1, wire: bool = False) -> dict:
     """A shared-ADC group (``share`` columns → column multiplexer → one ``bits``-bit SAR, sky130
     ``corner``, 27 °C) converts every column over k = 0..N in ngspice
-    (:func:`eda.generators.acim_shared.group_check`); ``results/acim_shared/b{bits}_s{share}_{corner}.json``."""
-    from eda.generators.acim_shared import SharedBench, group_check
+    (:func:`eda.generators.acim_shared.group_check`); ``wire``: with the model's compute-line wiring
+    capacitor on each CL (:func:`~eda.generators.acim_shared.model_wire_fF`), else as drawn.
+    Writes ``results/acim_shared/b{bits}_s{share}_{corner}[_wire].json``."""
+    from eda.generators.acim_shared import SharedBench, group_check, model_wire_fF
 
-    r = group_check(SharedBench(adc_bits=bits, adc_share=share, corner=corner), n_delta=n_delta)
+    bench = SharedBench(adc_bits=bits, adc_share=share, corner=corner)
+    if wire:
+        bench = bench.replace(c_wire_fF=model_wire_fF(bench))
+    r = group_check(bench, n_delta=n_delta)
     r["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version()}
     SHARED_DIR.mkdir(parents=True, exist_ok=True)
-    path = SHARED_DIR / f"b{bits}_s{share}_{corner}.json"
+    path = SHARED_DIR / f"b{bits}_s{share}_{corner}{'_wire' if wire else ''}.json"
     path.write_text(json.dumps(r, indent=1, default=float))
     print(f"{path.name}: codes wrong {r['codes_wrong']}, SNR sim {[round(c['snr_sim_db'], 2) for c in r['columns']]} "
           f"model {r['snr_model_quant_db']:.2f} dB, {r['seconds']:.0f} s")
@@ -265,11 +270,12 @@ def shared_extracted(bits: int = 2, share: int = 2) -> dict:
 def shared_report() -> list[dict]:
     """Table of every ``results/acim_shared/b*.json`` and ``figures/acim_shared_transfer.png``."""
     rows = [json.loads(p.read_text()) for p in sorted(SHARED_DIR.glob("b*.json"))]
-    print(f"{'B':>2} {'S':>2} {'corner':>6} {'col':>3} {'wrong':>5} {'INL':>5} {'DNL':>5} {'SNR sim':>8} "
+    print(f"{'B':>2} {'S':>2} {'corner':>6} {'C_w fF':>6} {'col':>3} {'wrong':>5} {'INL':>5} {'DNL':>5} {'SNR sim':>8} "
           f"{'model(q)':>8} {'+share':>7} {'alpha sim':>9} {'model':>6} {'v_u mV':>7} {'CL min/max V':>13}")
     for r in rows:
         for c in r["columns"]:
-            print(f"{r['adc_bits']:>2} {r['adc_share']:>2} {r['corner']:>6} {c['column']:>3} {c['codes_wrong']:>5} "
+            print(f"{r['adc_bits']:>2} {r['adc_share']:>2} {r['corner']:>6} {r['c_wire_fF']:6.1f} {c['column']:>3} "
+                  f"{c['codes_wrong']:>5} "
                   f"{c['max_inl_lsb']:5.2f} {c['max_dnl_lsb']:5.2f} {c['snr_sim_db']:8.2f} "
                   f"{r['snr_model_quant_db']:8.2f} {r['snr_share_db']:7.2f} {c['alpha_sim']:9.3f} "
                   f"{r.get('alpha_model', float('nan')):6.3f} {c['v_unit_sim_mV']:7.1f} "
@@ -310,12 +316,13 @@ if __name__ == "__main__":
     ap.add_argument("--shared", nargs=3, metavar=("BITS", "S", "CORNER"),
                     help="one shared-ADC group transfer sweep (results/acim_shared/), e.g. --shared 3 2 tt")
     ap.add_argument("--n-delta", type=int, default=1, help="sub-unit input shifts per k for --shared (odd)")
+    ap.add_argument("--wire", action="store_true", help="--shared with the model's compute-line wiring capacitor")
     ap.add_argument("--shared-extracted", action="store_true", help="the LVS-extracted 2-bit group vs the schematic")
     ap.add_argument("--shared-report", action="store_true", help="table + figure of results/acim_shared/")
     args = ap.parse_args()
     if args.shared or args.shared_extracted or args.shared_report:
         if args.shared:
-            shared_group(int(args.shared[0]), int(args.shared[1]), args.shared[2], args.n_delta)
+            shared_group(int(args.shared[0]), int(args.shared[1]), args.shared[2], args.n_delta, args.wire)
         if args.shared_extracted:
             shared_extracted()
         shared_report()

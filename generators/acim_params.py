@@ -147,8 +147,8 @@ class AcimTech(ParamsModel):
                                     0.3)
     c_gate_fF: float = _pos("gate load each bitcell adds to its read word line (fF)", 0.4)
     c_mux_fF: float = _pos("multiplexer node of a shared ADC (S > 1): comparator input pair, its reset gate, the S "
-                           "select gates and the strap (fF); shares charge with the selected compute line",
-                           5.0)
+                           "select gates and the strap (fF); shares charge with the selected compute line. 4 fF: "
+                           "the sky130 group transient (S = 2) at N = 4 and 8", 4.0)
     sigma_cmp_noise_V: float = _pos("comparator input-referred noise, rms per decision (V)", 0.5e-3)
     sigma_cmp_offset_V: float = _pos("comparator input offset spread across columns, static, uncalibrated (V)",
                                      2.0e-3)

@@ -59,7 +59,8 @@ _F_RST, _F_SREL, _F_SCLK, _F_RSTON, _F_SEL = 0.1e-9, 0.4e-9, 0.5e-9, 0.7e-9, 0.9
 _SEL0 = _T_RSTON - _T_SAR + 0.2e-9
 _SLOT = 1e-9  # one weight-write slot
 #: compute-line parasitic of the macro's column netlist besides the unit caps (fF): what the
-#: single-column transient measures (unit step 210 mV for 8 caps of 2.645 fF at 1.8 V)
+#: single-column transient measures (unit step 210 mV for 8 caps of 2.645 fF at 1.8 V; comparator
+#: input and CL reset gate included, as S = 1 has them on CL)
 C_PAR_NETLIST_FF = 1.5
 
 
@@ -338,35 +339,35 @@ def analyse(bench: SharedBench, r: dict[str, np.ndarray]) -> dict[str, Any]:
     n, b, S = bench.caps, bench.adc_bits, bench.adc_share
     r = {k: np.asarray(v) if k != "seconds" else v for k, v in r.items()}
     pred = model_prediction(bench)
+    c_tot = n * bench.c_unit_fF() + C_PAR_NETLIST_FF + bench.c_wire_fF
+    v_single = bench.vdd * bench.c_unit_fF() / c_tot
     cols = []
     for j in range(S):
         k, codes, d, v_cl = r["k"][:, j], r["codes"][:, j], r["delta"][:, j], r["v_cl"][:, j]
-        slope = -float(np.polyfit(k, v_cl, 1)[0])
+        # unit step: median step between successive k (robust to a few lines spoilt by the overshoot)
+        ks_u = np.unique(k)
+        v_k = np.array([np.median(v_cl[(k == x) & np.isclose(d, 0.0)]) for x in ks_u])
+        slope = -float(np.median(np.diff(v_k) / np.diff(ks_u)))
         u = k + (0.5 + d) * bench.v_unit() / slope - 0.5
         op = np.isclose(d, 0.0)
         ideal = np.clip(np.floor((k[op] + 0.5) / (n // 2 ** b)), 0, 2 ** b - 1)
-        # v_cl − v_pre = α·(v_mux − v_pre) + the select gate's injection (least squares over the frames)
-        dv = r["v_mux"][:, j] - r["v_pre"][:, j]
-        fit = np.linalg.lstsq(np.stack([dv, np.ones_like(dv)], -1), v_cl - r["v_pre"][:, j], rcond=None)[0]
-        alpha = float(fit[0]) if np.ptp(dv) > 0.05 else math.nan
+        # α from the unit step: the selected line's step against the column's own (C_tot alone)
+        alpha = 1.0 - slope / v_single
         cols.append({"column": j, **metrics_from_transfer(u, codes, n, b),
                      "snr_sim_db": snr_from_codes(k[op], codes[op], n, b, pred["p"]) if op.sum() == n + 1 else None,
                      "codes_wrong": int((codes[op] != ideal).sum()), "v_unit_sim_mV": slope * 1e3,
                      "alpha_sim": alpha, "k": k.tolist(), "u": u.tolist(), "codes": codes.tolist(),
                      "v_cl": np.round(v_cl, 4).tolist(), "v_pre": np.round(r["v_pre"][:, j], 4).tolist(),
                      "v_mux": np.round(r["v_mux"][:, j], 4).tolist()})
-    alphas = [c["alpha_sim"] for c in cols if np.isfinite(c["alpha_sim"])]
-    alpha = float(np.mean(alphas)) if alphas else 0.0
-    # the waiting line moves with the unit step before the selection: the measured one / (1 − α)
-    v_u = float(np.mean([c["v_unit_sim_mV"] for c in cols])) * 1e-3 / (1 - alpha)
-    lo, hi = excursion(n, b, bench.vdd, v_u, bench.v_cm())
+    alpha = float(np.mean([c["alpha_sim"] for c in cols]))
+    # a waiting line moves with the column's own unit step (it is not selected)
+    lo, hi = excursion(n, b, bench.vdd, v_single, bench.v_cm())
     share = share_prediction(bench, alpha)
-    # the model's α: AcimTech.c_mux_fF against this column's C_tot (unit caps + the parasitic the
-    # single-column transient measures; no wiring in the netlist)
+    # the model's α: AcimTech.c_mux_fF against this column's C_tot
     from eda.generators.acim_params import AcimTech
 
     c_mux = AcimTech().c_mux_fF
-    alpha_model = c_mux / (n * bench.c_unit_fF() + C_PAR_NETLIST_FF + c_mux)
+    alpha_model = c_mux / (c_tot + c_mux)
     share_model = share_prediction(bench, alpha_model)
     return {"corner": bench.corner, "temp_c": bench.temp_c, "adc_bits": b, "n_caps": n, "adc_share": S,
             "local": bench.local, "c_wire_fF": bench.c_wire_fF, "columns": cols,
@@ -374,5 +375,6 @@ def analyse(bench: SharedBench, r: dict[str, np.ndarray]) -> dict[str, Any]:
             "max_inl_lsb": float(np.nanmax([c["max_inl_lsb"] for c in cols])),
             "max_dnl_lsb": float(np.nanmax([c["max_dnl_lsb"] for c in cols])),
             "v_cl_min": float(r["v_cl_min"].min()), "v_cl_max": float(r["v_cl_max"].max()),
-            "excursion_model": [lo, hi], **pred, **share, "alpha_model": alpha_model,
+            "excursion_model": [lo, hi], "overshoot_model_V": max(-lo, hi - bench.vdd),
+            "v_unit_single_mV": v_single * 1e3, **pred, **share, "alpha_model": alpha_model,
             "snr_share_model_db": share_model["snr_share_db"], "seconds": round(r["seconds"], 1)}

@@ -22,8 +22,8 @@ from eda.generators.acim_shared import (
     schedule,
     share_prediction,
     shared_netlist,
-    testbench,
 )
+from eda.generators.acim_shared import testbench as group_testbench
 
 sky130 = pytest.importorskip("eda.tech.sky130_models")
 needs_models = pytest.mark.skipif(not sky130.available(), reason=sky130.INSTALL_HINT)
@@ -66,9 +66,9 @@ def test_undriven_group_port_is_refused():
     assert {"SEL_0", "SEL_1", "CL_0", "CL_1", "MUX_0"} <= set(sub.ports)
     bad = type(sub)(sub.name, (*sub.ports, "TRIM"), devices=sub.devices)
     w = np.ones((1, 2, 2), int)
-    testbench(bench, sub, leaf, w, np.zeros(1))
+    group_testbench(bench, sub, leaf, w, np.zeros(1))
     with pytest.raises(InputError, match="TRIM"):
-        testbench(bench, bad, leaf, w, np.zeros(1))
+        group_testbench(bench, bad, leaf, w, np.zeros(1))
     with pytest.raises(InputError, match="ks"):
         run_frames(bench, np.array([[0, 3]]), netlist=(sub, leaf))
 
@@ -116,7 +116,7 @@ def test_model_charge_sharing_term():
     one = evaluate(p1, cells, check=False).metrics
     four = evaluate(p1.replace(adc_share=4), cells, check=False).metrics
     assert one["alpha_mux"] == 0 and one["var_share"] == 0 and one["cl_overshoot_V"] == 0
-    alpha = 5.0 / (one["c_total_fF"] + 5.0)
+    alpha = 4.0 / (one["c_total_fF"] + 4.0)
     assert four["alpha_mux"] == pytest.approx(alpha)
     k = np.arange(17)
     d = np.clip(np.floor((k + 0.5) / 4), 0, 3)
