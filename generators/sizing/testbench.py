@@ -333,7 +333,7 @@ class AmpBench:
     def cm_stable(self, design: Design) -> bool | None:
         """For a fully differential amplifier that sets its own output common mode: whether that
         common-mode loop is stable — a 1 µA, 20 ns common-mode kick into both outputs from the
-        operating point must leave the output common mode within 0.1 V after 2 µs (a positive
+        operating point must leave the output common mode within 0.1 V after 1 µs (a positive
         common-mode loop latches both outputs to a rail; the DC solver can still land on its
         unstable balanced point). None when not applicable or when the transient fails."""
         from eda.circuit import Waveform
@@ -348,7 +348,7 @@ class AmpBench:
         extra = "\n".join(to_spice(replace(self.circuit, devices=kick, title="")).splitlines()[1:-1])
         deck = deck.replace("\n.end", f"\n{extra}\n.end")
         try:
-            (_, v), = run_deck(deck, ["tran 5n 2u"], timeout=SIM_TIMEOUT)
+            (_, v), = run_deck(deck, ["tran 10n 1u"], timeout=4 * SIM_TIMEOUT)
         except (EdaError, TimeoutError):
             return None
         cm = 0.5 * (np.real(v[self.out.lower()]) + np.real(v[self.out2.lower()]))
