@@ -232,11 +232,11 @@ def _confusion_figure(tc: dict) -> None:
 
     types = list(tc["types"])
     cols = types + ["other"]
-    panels = [("classifier on held-out training circuits\n(grouped 5-fold CV; row = true type)",
+    panels = [("classifier on held-out training circuits\n(grouped 5-fold CV; row = true type, % of row)",
                tc.get("classifier_cv_confusion") or {}),
-              (f"shipped GPT, {tc['n_per_type']} samples per requested type\n(row = requested type; "
+              (f"shipped GPT, {tc['n_per_type']} samples per requested type\n(row = requested type, % of row; "
                f"accuracy {tc['accuracy']:.1%})", tc["confusion"])]
-    fig, axes = plt.subplots(1, 2, figsize=(12, 5.6))
+    fig, axes = plt.subplots(1, 2, figsize=(12, 6.0), layout="constrained")
     for ax, (title, conf) in zip(axes, panels, strict=True):
         m = np.zeros((len(types), len(cols)))
         for i, t in enumerate(types):
@@ -251,7 +251,6 @@ def _confusion_figure(tc: dict) -> None:
         ax.set_yticks(range(len(types)), types, fontsize=7)
         ax.set_xlabel("predicted type", fontsize=8)
         ax.set_title(title, fontsize=8)
-    fig.tight_layout()
     fig.savefig(HERE / "figures" / "topo_type_confusion.png", dpi=80)
     plt.close(fig)
 
