@@ -18,6 +18,20 @@ from eda.graphs.euler import TourGrammar, Vocab, VocabTables, close_walk, sequen
 #: to the sizes (1,000 samples: 16 → mean 22.4 devices against the training set's 20.0; 4 → see
 #: benchmarks/results/topo.json)
 LENGTH_SLACK = 4
+#: further tokens the grammar may use beyond the drawn length plus LENGTH_SLACK when the circuit
+#: is not yet acceptable there (the model still aims at the drawn length: past it, it sees no
+#: tokens left and ends as soon as the grammar allows); a tour that meets the rules within the
+#: drawn length never uses them
+RESCUE_SLACK = 0
+
+
+def rules_accept(g) -> bool:
+    """The validity rules (:func:`~eda.generators.topology_check.rule_violations`) on a
+    grammar's complete circuit: the final judge of ``<eos>`` while sampling."""
+    from eda.generators.topology_check import rule_violations
+    from eda.graphs.pin_graph import graph_to_circuit
+
+    return not rule_violations(graph_to_circuit(g.graph()))
 
 
 def draw_budgets(lengths: np.ndarray | list[int], n: int, rng: np.random.Generator) -> np.ndarray:
@@ -84,7 +98,8 @@ def sample(model: TopologyGPT, vocab: Vocab, n: int, ctype: str | None = None, t
            grammar: bool = True, batch_size: int = 128, max_len: int | None = None, seed: int = 0,
            top_k: int = 0, progress: bool = False, threads: int = 1,
            lengths: np.ndarray | list[int] | None = None, guidance: float = 0.0,
-           fill: float = 1.0, net_sizes: np.ndarray | list[int] | None = None) -> list[Sample]:
+           fill: float = 1.0, net_sizes: np.ndarray | list[int] | None = None,
+           rules: bool = True) -> list[Sample]:
     """Sample ``n`` sequences (KV-cached, batched) and decode them.
 
     Args:
@@ -106,6 +121,9 @@ def sample(model: TopologyGPT, vocab: Vocab, n: int, ctype: str | None = None, t
             new internal net of a sample may gather at most a number of pins drawn from these
             (:class:`~eda.graphs.grammar.TourGrammar` ``net_cap``), so net sizes, and with them the
             tokens a device costs, follow the training circuits'. None: no limit.
+        rules: with ``grammar``, ``<eos>`` is legal only where the circuit passes every validity rule
+            (:func:`rules_accept`; the incremental grammar leaves signal ports, the input-to-output
+            path, the supply and inductor chains to the end).
         guidance: classifier-free guidance weight of a type condition (0: none; costs a second
             model row per sample, conditioned on ``<type:any>``).
         threads: torch threads of the model's steps (restored afterwards; 0: leave torch's
@@ -155,7 +173,7 @@ def sample(model: TopologyGPT, vocab: Vocab, n: int, ctype: str | None = None, t
             b = min(batch_size, n - len(out))
             budgets = drawn[len(out): len(out) + b]
             out += _sample_batch(model, vocab, tables, budgets, max_len, ctype, temperature, grammar, gen, top_k,
-                                 guidance, fill if lengths is not None else 0.0, cap)
+                                 guidance, fill if lengths is not None else 0.0, cap, rules)
             if bar:
                 bar.update(b)
     finally:
@@ -240,18 +258,19 @@ def _draw(logits: torch.Tensor, masks: np.ndarray | None, temperature: float, to
 
 
 def _sample_batch(model, vocab, tables, budgets, cap, ctype, temperature, grammar, gen, top_k,
-                  guidance: float = 0.0, fill: float = 0.0, net_cap=None) -> list[Sample]:
+                  guidance: float = 0.0, fill: float = 0.0, net_cap=None, rules: bool = False) -> list[Sample]:
     # the model aims at the drawn length; the grammar allows a little more (its reservations
     # are conservative) and closes every tour within that
     target = torch.as_tensor(np.asarray(budgets), dtype=torch.long)
     floor = (fill * np.asarray(budgets)).astype(int)
-    budgets = np.minimum(np.asarray(budgets) + LENGTH_SLACK, cap)
+    budgets = np.minimum(np.asarray(budgets) + LENGTH_SLACK + RESCUE_SLACK, cap)
     b = len(budgets)
     max_len = int(max(budgets))
     prefix = [vocab.bos, vocab.index[type_token(ctype)], tables.vss]
     any_prefix = [vocab.bos, vocab.index[type_token(None)], tables.vss] if guidance and ctype else None
     seqs = [list(prefix) for _ in range(b)]
-    gram = [TourGrammar(tables, int(n), prefix_len=2, min_len=int(f), net_cap=net_cap)
+    accept = rules_accept if rules else None
+    gram = [TourGrammar(tables, int(n), prefix_len=2, min_len=int(f), net_cap=net_cap, accept=accept)
             for n, f in zip(budgets, floor, strict=True)] if grammar else None
     done = np.zeros(b, bool)
     rows = np.arange(b)  # sample index of each row of the batch tensors
@@ -310,4 +329,5 @@ def _finish(vocab: Vocab, ids: list[int], gram: TourGrammar | None, budget: int,
     return s
 
 
-__all__ = ["LENGTH_SLACK", "Sample", "sample", "draw_budgets", "internal_net_sizes", "training_net_sizes"]
+__all__ = ["LENGTH_SLACK", "RESCUE_SLACK", "rules_accept", "Sample", "sample", "draw_budgets", "internal_net_sizes",
+           "training_net_sizes"]

@@ -69,14 +69,22 @@ class TourGrammar(ElectricalRules):
             and ``<eos>``) would be shorter, unless no other token is legal: a generator's samples
             then follow the length distribution its budgets are drawn from, instead of ending at
             the first point the circuit is complete.
+        accept: a final judge of a complete circuit (strict mode): ``<eos>`` is legal only where
+            ``accept(self)`` is true, e.g. the validity rules of
+            :func:`~eda.generators.topology_check.rule_violations` on :meth:`graph` (signal ports,
+            input-to-output path, supply, inductor loops: rules the incremental checks leave to
+            the end). Called only when every incremental check passes, once per change of the nets.
     """
 
     VDD_COST = 8  # tokens reserved while VDD is absent (a device to reach it)
     VDD_URGENT = 16  # below this much room a netless pin must take VDD while it is absent
+    DC_URGENT = 24  # below this much room a netless pin joins only nets with a DC path to a driven port
 
     def __init__(self, tables: VocabTables, max_len: int, prefix_len: int = 2, require_vdd: bool = False,
-                 lenient: bool = False, min_len: int = 0, net_cap: Callable[[], int] | None = None):
+                 lenient: bool = False, min_len: int = 0, net_cap: Callable[[], int] | None = None,
+                 accept: Callable[[TourGrammar], bool] | None = None):
         self.t = tables
+        self.accept = accept
         self.min_len = min_len
         self.net_cap = net_cap
         # pins allowed on each pin's internal net (2 for a pin not on one yet; see net_cap)
@@ -120,6 +128,9 @@ class TourGrammar(ElectricalRules):
         self.any_net_closed = False
         self.max_net = 1
         self._dc_version, self._dc = -1, False
+        self._loop_version, self._loop = -1, None
+        self._sat_version, self._sat = -1, None
+        self._l_type = tables.types.index("L")
         # nodes walked back from: in an edge depth-first walk a node is left only once all its
         # edges are walked, so it never takes a new edge again (the training tours' form)
         self.closed = np.zeros(v, bool)
@@ -215,7 +226,8 @@ class TourGrammar(ElectricalRules):
         if self.lenient:
             return True
         if self._dc_version != self._version:
-            self._dc_version, self._dc = self._version, self._dc_paths_ok()
+            self._dc_version = self._version
+            self._dc = self._dc_paths_ok() and (self.accept is None or bool(self.accept(self)))
         return self._dc
 
     def graph(self) -> nx.Graph:
@@ -327,6 +339,10 @@ class TourGrammar(ElectricalRules):
                 ports = t.is_port if self.lenient else t.port_ok & ~t.is_nc
                 if not (self.lenient or t.anchor_pin[a]) and room + own - t.min_dc_new_cost < 0:
                     ports = ports & ~(t.needs_dc & ~self.comp_dc)
+                if not (self.lenient or t.is_active_pin[a]) and room + own - t.min_active_new_cost < 0:
+                    # a new signal port must reach a transistor or diode: from a passive pin, only
+                    # with room left for one
+                    ports = ports & ~(t.is_signal & ~self.exists)
                 m |= ports
                 # VDD still absent and little room left: a netless pin takes VDD now
                 force_vdd = bool(vdd_pay) and room + own < self.VDD_URGENT
@@ -347,6 +363,10 @@ class TourGrammar(ElectricalRules):
             return m
         if not self.lenient and (ka == _K_PORT or not self.netless[a]):
             self._target_rules(a, m, cand)
+        if not self.lenient and self.count[self._l_type]:
+            self._no_inductor_loop(a, m, cand)
+        if not self.lenient and ka == _K_PIN and self.netless[a] and room + own < self.DC_URGENT:
+            self._dc_urgent(a, m, cand)
         m |= cand
         for q in nbrs:
             m[q] = False

@@ -18,7 +18,9 @@ class ElectricalRules:
         DC component (nets joined through conducting terminals) reaches a voltage-driven port or
         a capacitor, or can still be extended later (a pin of it other than ``a`` not yet left, or
         a device on it with a pin not yet netted). Else leaving it would seal a net that floats at
-        DC (a floating gate or node): the walk must first add a conducting path from here."""
+        DC (a floating gate or node): the walk must first add a conducting path from here. (The
+        first member left freezes an internal net, so open members of ``a``'s own net or of a
+        frozen net do not count as a way to extend it.)"""
         t = self.t
         start = self._find(a)
         seen, todo = {start}, [start]
@@ -28,23 +30,29 @@ class ElectricalRules:
             if cp != -1 and (t.driven[cp] or (cp != a and not self.closed[cp])):
                 return True
             mem = self.members[r]
-            if t.is_cap_pin[mem].any():
+            if r == start and t.is_cap_pin[mem].any():
+                # a capacitor anchors its own net only (the rule's coupled net); a net that reaches
+                # it through conducting terminals still needs a DC path to a driven port
                 return True
+            # an internal net is a clique: once a member is left (a's leaving included) no pin joins
+            # it any more, so its open members extend it only while it has no finished member
+            frozen = cp == -1 and (r == start or bool(self.net_closed[mem].any()))
             for p in mem:
                 if t.kind[p] != _K_PIN:
                     continue
-                if p != a and not self.closed[p]:
+                if p != a and not self.closed[p] and not frozen:
                     return True
                 if not t.is_dc_pin[p]:
                     continue
                 for s in t.pins_of[int(t.dev[p])]:
-                    if self.netless[s] or self.unlinked[s]:
+                    if not t.is_dc_pin[s]:
+                        continue  # (a gate or capacitor pin gives no DC path)
+                    if self.netless[s]:
                         return True
-                    if t.is_dc_pin[s]:
-                        rs = self._find(s)
-                        if rs not in seen:
-                            seen.add(rs)
-                            todo.append(rs)
+                    rs = self._find(s)
+                    if rs not in seen:
+                        seen.add(rs)
+                        todo.append(rs)
         return False
 
     def _reaches_active(self, port: int) -> bool:
@@ -99,6 +107,104 @@ class ElectricalRules:
                     up[ra] = rb
         good = {find(r) for r in nets if self.comp_port[r] != -1 and t.driven[self.comp_port[r]]}
         return all(find(r) in good or t.is_cap_pin[self.members[r]].any() for r in nets)
+
+    def _loop_ids(self) -> np.ndarray:
+        """Per token, the voltage-driven port its net reaches at DC through inductors (its own
+        port included; -1: none, -2: several, already a loop). A netless inductor pin whose
+        sibling is netted takes the sibling's: joining it to a net joins that inductor chain.
+        Cached until the nets change."""
+        if self._loop_version == self._version:
+            return self._loop
+        t = self.t
+        cp = self.comp_port
+        ids = np.where((cp >= 0) & t.driven[np.maximum(cp, 0)], cp, -1)
+        ids[t.driven] = np.flatnonzero(t.driven)
+        up: dict[int, int] = {}
+
+        def find(x: int) -> int:
+            while up.get(x, x) != x:
+                x = up[x]
+            return x
+
+        open_l: list[tuple[int, int]] = []  # (netless inductor pin, its netted sibling)
+        for d in self.devices:
+            pins = t.pins_of[d]
+            if not t.is_inductor_pin[pins[0]]:
+                continue
+            p, q = pins
+            if self.netless[p] or self.netless[q]:
+                if self.netless[p] != self.netless[q]:
+                    open_l.append((p, q) if self.netless[p] else (q, p))
+                continue
+            ra, rb = find(self._find(p)), find(self._find(q))
+            if ra != rb:
+                up[ra] = rb
+        groups: dict[int, set[int]] = {}
+        for r in list(up):
+            groups.setdefault(find(r), set()).add(r)
+        for g, roots in groups.items():
+            roots.add(g)
+            got = {int(ids[r]) for r in roots} - {-1}
+            gid = -1 if not got else (got.pop() if len(got) == 1 else -2)
+            for r in roots:
+                ids[self.members[r]] = gid
+        for p, q in open_l:
+            ids[p] = ids[q]
+        self._loop_version, self._loop = self._version, ids
+        return ids
+
+    def _satisfied(self) -> np.ndarray:
+        """Per token, whether its net's DC component (nets joined through the conducting terminals
+        of devices, a netless pin its own net) holds a voltage-driven port. Cached until the nets
+        change."""
+        if self._sat_version == self._version:
+            return self._sat
+        t = self.t
+        up: dict[int, int] = {}
+
+        def find(x: int) -> int:
+            while up.get(x, x) != x:
+                x = up[x]
+            return x
+
+        for d in self.devices:
+            dc = [find(self._find(p)) for p in t.pins_of[d] if t.is_dc_pin[p]]
+            for x in dc[1:]:
+                r0, rx = find(dc[0]), find(x)
+                if r0 != rx:
+                    up[rx] = r0
+        good = {find(r) for r in self.members if self.comp_port[r] != -1 and t.driven[self.comp_port[r]]}
+        sat = t.driven.copy()
+        for r, mem in self.members.items():
+            if find(r) in good:
+                sat[mem] = True
+        self._sat_version, self._sat = self._version, sat
+        return sat
+
+    def _dc_urgent(self, a: int, m: np.ndarray, cand: np.ndarray) -> None:
+        """Little room left and ``a`` a netless pin whose net would not reach a driven port at
+        DC (a gate, or a conducting pin of a device not yet tied to one): it joins only nets
+        that do (a driven port, or a net whose DC component holds one), so the tour does not
+        end with a floating net for want of room to repair it."""
+        sat = self._satisfied()
+        if sat[a]:
+            return
+        cand &= sat
+        m &= ~(self.t.is_port & ~sat)
+
+    def _no_inductor_loop(self, a: int, m: np.ndarray, cand: np.ndarray) -> None:
+        """Forbid joining ``a``'s net to a net that would tie two voltage-driven ports together
+        through a chain of inductors (a DC short between sources: the ``voltage_loop`` rule)."""
+        ids = self._loop_ids()
+        mi = int(ids[a])
+        if mi < 0:
+            return
+        bad = (ids != -1) & (ids != mi)
+        cand &= ~bad
+        keep = m[self.stack[-2]] if len(self.stack) > 1 else False
+        m &= ~(bad & self.t.is_port)
+        if len(self.stack) > 1:
+            m[self.stack[-2]] = keep
 
     def _target_rules(self, a: int, m: np.ndarray, cand: np.ndarray) -> None:
         """Moves from ``a`` (a port, or a pin already on a net) onto other pins' nets: a device's last

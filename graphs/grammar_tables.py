@@ -84,6 +84,9 @@ class VocabTables:
         self.pin_new_cost = np.where(self.is_pin, new_cost[np.maximum(self.dtype, 0)], 1 << 30)
         self.min_new_cost = int(new_cost.min())
         self.min_dc_new_cost = int(new_cost.min())  # (every device type anchors a net: see anchor_pin)
+        # the cheapest new transistor or diode (what a signal port needs to reach)
+        self.min_active_new_cost = int(min(c for ty, c in zip(self.types, new_cost, strict=True)
+                                           if ty in ("NM", "PM", "NPN", "PNP", "D")))
         self.vss = vocab.index["VSS"]
         self.vdd = vocab.index["VDD"]
         # allowed port classes for generation: any port token of the vocabulary
