@@ -257,6 +257,7 @@ def recount(part: dict, seed: int) -> dict:
     for row in part["rows"]:
         if row["name"] in circuits:
             row["structure"] = structure_flags(circuits[row["name"]])
+            row.update(opamp_rule(circuits[row["name"]]))
     part["structure"] = structure_counts(part["rows"])
     return part
 
@@ -363,10 +364,17 @@ def main() -> None:
 
     pool = make_pool()
     res = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
+    collected = set()
     if a.collect:
         for part in ("library", "generated"):
             if (a.out / part).is_dir():
+                collected.add(part)
                 res[part] = collect(a.out / part)
+                if part == "generated":  # a run cut short: its samples' flags, model and anchors
+                    res[part] = recount(res[part] | {"n": a.generated or 100, "anchors": ANCHORS,
+                                                     "model": model_version(), "bulk": a.bulk,
+                                                     "cpu_budget_s": a.cpu_budget, "budget_s": a.gen_budget,
+                                                     "rule": RULE}, a.seed)
                 s = res[part]
                 print(f"{part}: {s['met']}/{s['sized']} met; FoM median {s['fom_median']}, best {s['fom_best']}")
     if a.recount:
@@ -391,7 +399,7 @@ def main() -> None:
     merged = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
     flags = {a.key: a.library, a.gen_key: a.generated or a.recount, "twostage": a.twostage, "models": a.models,
              "collect": a.collect}
-    done = {k for k, f in flags.items() if f} | ({"library", "generated"} & set(res) if a.collect else set())
+    done = {k for k, f in flags.items() if f} | collected
     merged.update({k: res[k] for k in done if k in res})
     RESULTS.write_text(json.dumps(merged, indent=1, default=float))
     print(f"wrote {RESULTS}")
