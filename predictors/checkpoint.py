@@ -18,11 +18,25 @@ from eda.errors import InputError
 from eda.predictors.normalize import Normalizer
 from eda.predictors.registry import MODEL_TYPES, model_class
 
-__all__ = ["CHECKPOINT_FORMAT", "CHECKPOINT_VERSION", "save_checkpoint", "load_checkpoint"]
+__all__ = ["CHECKPOINT_FORMAT", "CHECKPOINT_VERSION", "save_checkpoint", "load_checkpoint", "MedianEnsemble"]
 
 CHECKPOINT_FORMAT = "eda-irdrop-model"
 #: Bumped whenever the checkpoint layout or a model's meaning changes; older files are refused.
 CHECKPOINT_VERSION = 2
+
+
+class MedianEnsemble(torch.nn.Module):
+    """Models of one type trained on the same split and normaliser from different initial seeds; predicts
+    the per-pixel median of their outputs (robust to one member that extrapolates badly)."""
+
+    def __init__(self, members: list):
+        super().__init__()
+        self.members = torch.nn.ModuleList(members)
+        self.model_type = members[0].model_type
+        self.params = members[0].params
+
+    def forward(self, p):
+        return torch.stack([m(p) for m in self.members]).median(dim=0).values
 
 
 def save_checkpoint(path, model, norm: Normalizer, info: dict | None = None) -> None:
@@ -33,7 +47,8 @@ def save_checkpoint(path, model, norm: Normalizer, info: dict | None = None) -> 
     """
     ck = {"format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION, "model_type": model.model_type,
           "target": norm.target, "hparams": model.params.to_dict(), "norm": norm.to_dict(),
-          "state": model.state_dict(), "info": _plain(info or {})}
+          "state": model.state_dict(), "info": _plain(info or {}),
+          "members": len(model.members) if isinstance(model, MedianEnsemble) else 0}
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     torch.save(ck, str(path))
 
@@ -80,7 +95,9 @@ def load_checkpoint(path, expect_type: str | None = None, expect_target: str | N
         raise InputError(f"checkpoint predicts {ck.get('target')!r} IR drop, expected {expect_target!r}", file=path)
     cls = model_class(mt)
     try:
-        model = cls(cls.Params(**ck["hparams"]))
+        k = int(ck.get("members", 0) or 0)
+        model = (MedianEnsemble([cls(cls.Params(**ck["hparams"])) for _ in range(k)]) if k
+                 else cls(cls.Params(**ck["hparams"])))
         model.load_state_dict(ck["state"])
         norm = Normalizer.from_dict(ck["norm"])
     except (TypeError, RuntimeError, KeyError, AttributeError, InputError) as e:

@@ -20,7 +20,7 @@ from torch import Tensor
 from torch_geometric.data import HeteroData
 
 from eda.errors import InputError
-from eda.graphs.pdn_graph import PHYSICS_CHANNEL, STATIC_CHANNELS
+from eda.graphs.pdn_graph import PATTERN_CHANNEL, PHYSICS_CHANNEL, STATIC_CHANNELS
 
 __all__ = ["Normalizer", "Prepared", "prepare", "denormalise", "fine_channels"]
 
@@ -51,7 +51,9 @@ class Normalizer:
     load currents by their own mean, the target is ``y / (s_I · y_scale)``. Globally fitted: mean and std of
     every tile-grid and fine image channel (after the current scaling), of the cluster features (decap as
     ``log10``) and of the cluster edges' ``log10 g``, and ``y_scale``. ``pool`` records the tile size the
-    model was trained on.
+    model was trained on. ``pattern_base`` (dynamic models fitted on graphs with the pattern channel
+    ``ir_pattern``): the models' ``base`` is the pattern at the lumped droop's level, ``ir_pattern ·
+    lumped_v``, and they learn the correction (as static models correct ``ir_est``).
     """
 
     channels: list[str] = field(default_factory=list)
@@ -69,6 +71,7 @@ class Normalizer:
     fine: list[str] = field(default_factory=lambda: list(STATIC_CHANNELS))
     physics_iters: int = 0
     pattern_iters: int = 0
+    pattern_base: bool = False
     dbu_per_um: float | None = None
     scale: str = "current"
 
@@ -123,7 +126,8 @@ class Normalizer:
                    edge_mean=float(ed.mean()), edge_std=float(max(ed.std(), 1e-6)),
                    y_scale=float(max(np.mean(ys), 1e-30)), target=target, pool=pool, fine=fine,
                    physics_iters=int(getattr(graphs[0], "physics_iters", 0)),
-                   pattern_iters=int(getattr(graphs[0], "pattern_iters", 0)), scale=scale)
+                   pattern_iters=int(getattr(graphs[0], "pattern_iters", 0)), scale=scale,
+                   pattern_base=PATTERN_CHANNEL in fine and scale == "lumped")
 
     @property
     def n_slices(self) -> int:
@@ -215,6 +219,9 @@ def prepare(g: HeteroData, norm: Normalizer, target: str | None = None) -> Prepa
     base = None
     if PHYSICS_CHANNEL in norm.fine:
         base = (g.image_fine[norm.fine.index(PHYSICS_CHANNEL), :nx, :ny].double() / (s * norm.y_scale)).float()
+    elif norm.pattern_base:  # the dynamic pattern at the lumped droop's level: the models correct pattern × droop
+        pat = g.image_fine[norm.fine.index(PATTERN_CHANNEL), :nx, :ny].double()
+        base = (pat * float(g.lumped_v) / (s * norm.y_scale)).float()
     fi = (fi - torch.tensor(norm.fine_mean).view(-1, 1, 1)) / torch.tensor(norm.fine_std).view(-1, 1, 1)
     fi[:, nx:] = 0.0
     fi[:, :, ny:] = 0.0

@@ -221,9 +221,11 @@ def load_split(data_dir, target: str, names: list[str] | None = None, pattern_it
 
 
 def train_from_dir(data_dir, params: TrainParams, out, val_frac: float = 0.15, test_frac: float = 0.15,
-                   progress: bool = True, pattern_iters: int = 0) -> dict:
+                   progress: bool = True, pattern_iters: int = 0, members: int = 1) -> dict:
     """Split a dataset directory, train one model, save the checkpoint (with the split) to ``out``
-    (``pattern_iters``: dynamic graphs carry the pattern channel, :class:`~eda.graphs.pdn_graph.GraphParams`).
+    (``pattern_iters``: dynamic graphs carry the pattern channel, :class:`~eda.graphs.pdn_graph.GraphParams`;
+    ``members > 1``: that many models on the same split from seeds ``seed, seed + 1, ...``, saved as one
+    :class:`~eda.predictors.checkpoint.MedianEnsemble`).
 
     Returns:
         ``{"checkpoint", "split", "best_val_mae", "epochs", "seconds"}``.
@@ -238,7 +240,16 @@ def train_from_dir(data_dir, params: TrainParams, out, val_frac: float = 0.15, t
     split = split_names(ds.names, val_frac, test_frac, params.seed)
     tr = [ds[idx[n]] for n in split["train"]]
     va = [ds[idx[n]] for n in split["val"]]
-    model, norm, hist = train_model(tr, va, params, progress=progress)
+    if members > 1 and params.model == "gbdt":
+        raise InputError("members: an ensemble needs a neural model (pdnnet, cnn, gnn), not gbdt")
+    fits = [train_model(tr, va, params.replace(seed=params.seed + k), progress=progress)
+            for k in range(max(1, members))]
+    model, norm, hist = fits[0]
+    if members > 1:
+        from eda.predictors.checkpoint import MedianEnsemble
+
+        model = MedianEnsemble([f[0] for f in fits])
+        hist = [h for f in fits for h in f[2]]
     secs = time.perf_counter() - t0
     best = min(h["val_mae"] for h in hist)
     info = {"split": split, "history": hist, "data": str(Path(data_dir).resolve()), "seconds": secs,

@@ -107,3 +107,39 @@ def test_pattern_channel_follows_the_static_drop_at_the_peaks():
     assert g.fine_channels[-1] == PATTERN_CHANNEL and PATTERN_CHANNEL in g.channels
     np.testing.assert_allclose(g.image_fine[-1, :nx, :ny].numpy(), pat, atol=1e-6)
     assert PATTERN_CHANNEL not in build_pdn_graph(pdn, {}, GraphParams(n_slices=2, dbu_per_um=1000.0)).channels
+
+
+@pytest.mark.slow
+def test_median_ensemble_on_the_pattern_base_round_trips(tmp_path, one_torch_thread):
+    """Three tiny members on one split: the pattern is the models' base, the checkpoint holds all three
+    (weights only) and predicts their per-pixel median."""
+    import torch
+
+    from eda.generators.synth_ibm import make_ibm_style_sample
+    from eda.graphs.dataset import sample_graph
+    from eda.predictors.checkpoint import MedianEnsemble, load_checkpoint, save_checkpoint
+    from eda.predictors.evaluate import predict_graph
+    from eda.predictors.normalize import prepare
+    from eda.predictors.train import TrainParams, train_model
+
+    for i in range(3):
+        make_ibm_style_sample(40 + i, tmp_path / f"s{i}", max_nodes=500)
+    gs = [sample_graph(tmp_path / f"s{i}", "dynamic", pattern_iters=4) for i in range(3)]
+    tiny = {"hidden": 8, "layers": 2, "base": 4, "depth": 2}
+    fits = [train_model(gs[:2], gs[2:], TrainParams(target="dynamic", epochs=2, patience=2, ema=0.0, hparams=tiny,
+                                                    seed=s), progress=False) for s in range(3)]
+    norm = fits[0][1]
+    assert norm.pattern_base and norm.pattern_iters == 4
+    p = prepare(gs[2], norm)  # the base is the pattern at the lumped droop's level
+    pat = gs[2].image_fine[-1, : p.shape[0], : p.shape[1]].double()
+    np.testing.assert_allclose(p.base.double().numpy() * p.s_i * norm.y_scale,
+                               (pat * float(gs[2].lumped_v)).numpy(), rtol=1e-5)
+    ck = tmp_path / "ens.pt"
+    save_checkpoint(ck, MedianEnsemble([f[0] for f in fits]), norm, {})
+    model, norm2, _ = load_checkpoint(ck, expect_target="dynamic")
+    assert isinstance(model, MedianEnsemble) and len(model.members) == 3 and norm2.pattern_base
+    pred, _ = predict_graph(model, norm2, gs[2])
+    each = np.stack([predict_graph(f[0], norm, gs[2])[0] for f in fits])
+    np.testing.assert_allclose(pred, np.median(each, axis=0), rtol=1e-5, atol=1e-9)
+    assert np.abs(each - pred).max() > 0  # the members differ: the median is not any one member everywhere
+    assert torch.load(ck, weights_only=True)["members"] == 3

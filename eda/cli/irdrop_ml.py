@@ -87,6 +87,8 @@ def train(
                                                               "channel ir_est (0: none)."),
     pattern_iters: int = typer.Option(0, min=0, max=100, help="Dynamic dataset: AMG-PCG iterations of the "
                                       "pattern channel ir_pattern (static drop at the loads' peaks, max 1; 0: none)."),
+    members: int = typer.Option(1, min=1, max=9, help="Dataset: train this many models on the same split "
+                                "(seeds SEED, SEED+1, ...) and save their per-pixel median as one checkpoint."),
     threads: int = THREADS,
 ) -> None:
     """Train a model and save one checkpoint: on a dataset's train split, or on contest case folders."""
@@ -107,7 +109,7 @@ def train(
             raise InputError("--target: contest cases carry static IR-drop maps only; use --target static")
         res = train_contest(data, p, out, physics_iters=physics_iters)
     elif len(data) == 1:
-        res = train_from_dir(data[0], p, out, pattern_iters=pattern_iters)
+        res = train_from_dir(data[0], p, out, pattern_iters=pattern_iters, members=members)
     else:
         raise InputError("--data: give one dataset directory, or only contest folders")
     typer.echo(json.dumps(res, indent=2))
