@@ -179,7 +179,9 @@ def run_deck(deck: str, commands: list[str] | tuple[str, ...] = ("run",), timeou
     with _LOCK:
         ns = _engine()
         ns.clear_output()
-        ns.exec_command("destroy all")
+        # freeing the earlier plots; after a halted background run ngspice can report this command
+        # as failed (PySpice raises), which must not fail the next deck: no result is read from it
+        ns._ngspice_shared.ngSpice_Command(b"destroy all")
         try:
             try:
                 ns.load_circuit(deck)
