@@ -151,3 +151,36 @@ def test_linear_type_classifier_on_held_out_circuits():
     assert [clf.predict(g) for g in graphs[:5]] == clf.predict_many(graphs[:5])
     with pytest.raises(InputError):
         LinearTypeClassifier([], [])
+
+
+def test_inductor_chain_never_ties_two_driven_ports(tables, vocab):
+    """L1 from VSS to an internal net, L2 from that net: L2's free pin may not take VDD or VB1
+    (VSS-L1-L2-VDD is a DC short between sources, the voltage_loop rule), only an undriven port."""
+    gr = _walk(tables, vocab, ["L1_N", "L1", "L1_P", "L2_P", "L2", "L2_N"])
+    m = gr.mask()
+    assert not m[vocab.index["VDD"]] and not m[vocab.index["VB1"]]
+    assert m[vocab.index["VOUT1"]]
+    # one inductor alone from the internal net to VDD is fine once the chain does not reach VSS
+    gr = _walk(tables, vocab, ["R1_N", "R1", "R1_P", "L1_P", "L1", "L1_N"])
+    assert gr.mask()[vocab.index["VDD"]]
+
+
+def test_eos_waits_for_the_final_judge(tables, vocab):
+    """A complete one-transistor circuit may end; with a judge that refuses it, it may not."""
+    nm1 = ["NM1_S", "NM1", "NM1_D", "VDD", "NM1_D", "NM1", "NM1_G", "VB1", "NM1_G", "NM1", "NM1_B", "VSS",
+           "NM1_B", "NM1", "NM1_S", "VSS"]
+    assert _walk(tables, vocab, nm1).mask()[vocab.eos]
+    seen = []
+    gr = _walk(tables, vocab, nm1, accept=lambda g: seen.append(g) or False)
+    assert not gr.mask()[vocab.eos] and seen
+
+
+def test_output_is_not_left_without_a_path_from_an_input(tables, vocab):
+    """VIN1 drives NM1's gate and is closed; VOUT1 on NM2's drain with no path to VIN1 avoiding
+    the rails may not be left (io_path); while VIN1 is still open it may."""
+    nm1 = ["NM1_S", "NM1", "NM1_D", "VDD", "NM1_D", "NM1", "NM1_G", "VIN1", "NM1_G", "NM1", "NM1_B", "VSS",
+           "NM1_B", "NM1", "NM1_S", "VSS"]
+    gr = _walk(tables, vocab, nm1 + ["NM2_S", "NM2", "NM2_D", "VOUT1"])
+    assert not gr._complete(vocab.index["VOUT1"])
+    gr = _walk(tables, vocab, nm1[:7] + ["VOUT1"])  # NM1_D... VOUT1 while nothing closed
+    assert gr._io_leavable(vocab.index["VOUT1"])
