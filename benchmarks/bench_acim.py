@@ -289,7 +289,7 @@ def _plot_shared(rows: list[dict], path: Path) -> None:
     from eda.plot import figure, save
 
     main_rows = [r for r in rows if r["corner"] == "tt"] or rows
-    fig, axes = figure(1, len(main_rows), figsize=(5.5 * len(main_rows), 4))
+    fig, axes = figure(1, len(main_rows), figsize=(4.6 * len(main_rows), 3.8))
     for a, r in zip(np.atleast_1d(axes), main_rows, strict=False):
         n, bits = r["n_caps"], r["adc_bits"]
         for c in r["columns"]:
@@ -301,7 +301,8 @@ def _plot_shared(rows: list[dict], path: Path) -> None:
         a.plot(uu, np.clip(np.floor((uu + 0.5) / (n // 2 ** bits)), 0, 2 ** bits - 1), "k:", lw=1, label="ideal")
         a.set_xlabel("MAC input k (+ sub-unit shift) [unit caps]")
         a.set_ylabel("SAR output code")
-        a.set_title(f"{r['adc_share']} columns → mux → one {bits}-bit SAR, N={n}, sky130 tt")
+        wire = f"+{r['c_wire_fF']:.1f} fF wire/CL" if r["c_wire_fF"] else "as drawn"
+        a.set_title(f"{r['adc_share']} cols → mux → {bits}-bit SAR, N={n}, tt, {wire}", fontsize=9)
         a.legend(fontsize=7)
     save(fig, path, dpi=80)
 
