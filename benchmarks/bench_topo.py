@@ -160,6 +160,7 @@ def _type_conditioning(path: str, temperature: float, guidance: float, n_type: i
     import numpy as np
 
     from eda.generators.topology_checkpoint import load_checkpoint, training_graphs, training_types
+    from eda.generators.topology_motifs import motif_means
     from eda.generators.topology_report import GenerateParams, generate
 
     model, vocab, ck = load_checkpoint(path)
@@ -193,6 +194,9 @@ def _type_conditioning(path: str, temperature: float, guidance: float, n_type: i
             "unconditioned_classified_as_type": sum(p == ct for p in uncond) / max(len(uncond), 1),
             "training_share_of_type": len(tdev) / len(lab),
             "mean_devices": rep["mean_devices"], "training_mean_devices": float(np.mean(tdev)),
+            # what a designer would look for: motif means per circuit, [generated, training]
+            "motifs": {k: [g, t] for (k, g), t in zip(motif_means(gs).items(), motif_means(
+                [tg[i] for i in lab if ttypes[i] == ct]).values(), strict=True)},
         }
     out["accuracy"] = hits / max(total, 1)
     out["accuracy_of_all_drawn"] = hits / max(drawn, 1)  # samples failing the rules count as misses

@@ -122,6 +122,18 @@ def _passive_motifs(two: list, mos: list, role: dict[int, str], f: Counter) -> N
         f["RC_parallel"] += "R" in ts and "C" in ts
 
 
+#: Motifs whose per-type means the benchmark compares, generated vs training.
+KEY_MOTIFS = ("dev_NM", "dev_PM", "dev_NPN", "dev_PNP", "dev_R", "dev_C", "dev_L", "NM_diode", "PM_diode",
+              "NM_mirror", "PM_mirror", "NM_diffpair", "PM_diffpair", "NM_body_other", "PM_body_other",
+              "NM_clkgate", "LC_parallel", "port_VCLK", "port_VREF", "port_VLO", "port_VRF", "port_IB")
+
+
+def motif_means(graphs: list[nx.Graph], keys: tuple[str, ...] = KEY_MOTIFS) -> dict[str, float]:
+    """Mean of each motif count over ``graphs`` (0 for none)."""
+    feats = [motif_features(g) for g in graphs]
+    return {k: round(sum(f.get(k, 0) for f in feats) / max(len(feats), 1), 3) for k in keys}
+
+
 def wl_bag(g: nx.Graph, iterations: int = 3) -> dict[str, int]:
     """Weisfeiler-Lehman subtree labels of a device-pin graph up to ``iterations`` hops (keys
     ``depth:hash``), with the node labels themselves (port indices dropped: ``VIN1`` → ``VIN``)."""
@@ -132,4 +144,4 @@ def wl_bag(g: nx.Graph, iterations: int = 3) -> dict[str, int]:
     return dict(bag)
 
 
-__all__ = ["motif_features", "wl_bag"]
+__all__ = ["KEY_MOTIFS", "motif_features", "motif_means", "wl_bag"]

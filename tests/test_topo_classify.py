@@ -8,7 +8,7 @@ import pytest
 
 from eda.errors import InputError
 from eda.generators.topology_classify import LinearTypeClassifier, features, near_duplicate_groups
-from eda.generators.topology_motifs import motif_features
+from eda.generators.topology_motifs import motif_features, motif_means
 from eda.graphs.pin_graph import circuit_to_graph
 from eda.paths import PATHS
 from eda.read.topology_dataset import load_library, parse_topology
@@ -40,6 +40,8 @@ def test_motifs_of_a_five_transistor_ota():
         "M3 (n1 n1 VDD VDD)", "M3 (n1 VB1 VDD VDD)")
     g = motif_features(_graph(broken))
     assert g.get("NM_diffpair", 0) == 0 and g.get("PM_mirror", 0) == 0
+    means = motif_means([_graph(OTA), _graph(broken)])
+    assert means["PM_mirror"] == 0.5 and means["dev_NM"] == 3 and means["dev_L"] == 0
 
 
 def test_motifs_of_an_lc_tank_and_cross_coupled_pair():
