@@ -226,7 +226,8 @@ def _plot_column(rows: list[dict], path: Path) -> None:
 SHARED_DIR = HERE / "results" / "acim_shared"
 
 
-def shared_group(bits: int, share: int, corner: str, n_delta: int = 1, wire: bool = False) -> dict:
+def shared_group(bits: int, share: int, corner: str, n_delta: int = 1, wire: bool = False,
+                 t_mac_extra: float = 0.0) -> dict:
     """A shared-ADC group (``share`` columns → column multiplexer → one ``bits``-bit SAR, sky130
     ``corner``, 27 °C) converts every column over k = 0..N in ngspice
     (:func:`eda.generators.acim_shared.group_check`); ``wire``: with the model's compute-line wiring
@@ -234,13 +235,14 @@ def shared_group(bits: int, share: int, corner: str, n_delta: int = 1, wire: boo
     Writes ``results/acim_shared/b{bits}_s{share}_{corner}[_wire].json``."""
     from eda.generators.acim_shared import SharedBench, group_check, model_wire_fF
 
-    bench = SharedBench(adc_bits=bits, adc_share=share, corner=corner)
+    bench = SharedBench(adc_bits=bits, adc_share=share, corner=corner, t_mac_extra=t_mac_extra)
     if wire:
         bench = bench.replace(c_wire_fF=model_wire_fF(bench))
     r = group_check(bench, n_delta=n_delta)
     r["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version()}
     SHARED_DIR.mkdir(parents=True, exist_ok=True)
-    path = SHARED_DIR / f"b{bits}_s{share}_{corner}{'_wire' if wire else ''}.json"
+    mac = f"_mac{t_mac_extra * 1e9:g}ns" if t_mac_extra else ""
+    path = SHARED_DIR / f"b{bits}_s{share}_{corner}{'_wire' if wire else ''}{mac}.json"
     path.write_text(json.dumps(r, indent=1, default=float))
     print(f"{path.name}: codes wrong {r['codes_wrong']}, SNR sim {[round(c['snr_sim_db'], 2) for c in r['columns']]} "
           f"model {r['snr_model_quant_db']:.2f} dB, {r['seconds']:.0f} s")
@@ -318,12 +320,15 @@ if __name__ == "__main__":
                     help="one shared-ADC group transfer sweep (results/acim_shared/), e.g. --shared 3 2 tt")
     ap.add_argument("--n-delta", type=int, default=1, help="sub-unit input shifts per k for --shared (odd)")
     ap.add_argument("--wire", action="store_true", help="--shared with the model's compute-line wiring capacitor")
+    ap.add_argument("--t-mac-extra", type=float, default=0.0, help="--shared: extra MAC-phase time before the "
+                    "sample (s)")
     ap.add_argument("--shared-extracted", action="store_true", help="the LVS-extracted 2-bit group vs the schematic")
     ap.add_argument("--shared-report", action="store_true", help="table + figure of results/acim_shared/")
     args = ap.parse_args()
     if args.shared or args.shared_extracted or args.shared_report:
         if args.shared:
-            shared_group(int(args.shared[0]), int(args.shared[1]), args.shared[2], args.n_delta, args.wire)
+            shared_group(int(args.shared[0]), int(args.shared[1]), args.shared[2], args.n_delta, args.wire,
+                         args.t_mac_extra)
         if args.shared_extracted:
             shared_extracted()
         shared_report()

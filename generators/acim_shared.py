@@ -72,6 +72,8 @@ class SharedBench(ColumnBench):
     adc_share: int = Field(2, ge=2, le=8, description="columns S sharing one comparator and SAR register")
     c_par_fF: float = Field(4.0, ge=0, description="compute-line parasitic plus the multiplexer node assumed when "
                             "setting INN (only places the thresholds; the transfer is measured)")
+    t_mac_extra: float = Field(0.0, ge=0, description="extra MAC-phase time (s) before the sample (the compute "
+                               "line's reset gate must absorb the bottom plates' kick)")
     c_wire_fF: float = Field(0.0, ge=0, description="lumped wiring capacitor added from each CL_j to ground (fF): "
                              "the compute-line wire the LVS extraction does not carry (0 = as drawn)")
 
@@ -203,18 +205,19 @@ def testbench(bench: SharedBench, sub: Subckt, leaf: list[Subckt], weights: np.n
         prev = w
         t0 = t + 0.2e-9
         inn = vcm + (0.5 + float(d)) * v_u
-        ev["SRST"] += [(t0, vdd), (t0 + _T_SREL, 0.0)]
-        ev["SRSTB"] += [(t0, 0.0), (t0 + _T_SREL, vdd)]
-        ev["CLR"] += [(t0, vdd), (t0 + _T_SMP, 0.0)]
-        ev["RST"] += [(t0, vdd), (t0 + _T_PRE, 0.0), (t0 + _T_RSTON, vdd)]
-        ev["RSTB"] += [(t0, 0.0), (t0 + _T_PRE, vdd), (t0 + _T_RSTON, 0.0)]
-        ev["EN"] += [(t0 + _T_MAC, vdd), (t0 + _T_ENOFF, 0.0)]
-        ev["ENB"] += [(t0 + _T_MAC, 0.0), (t0 + _T_ENOFF, vdd)]
+        t1 = t0 + bench.t_mac_extra  # the events after the MAC start
+        ev["SRST"] += [(t0, vdd), (t1 + _T_SREL, 0.0)]
+        ev["SRSTB"] += [(t0, 0.0), (t1 + _T_SREL, vdd)]
+        ev["CLR"] += [(t0, vdd), (t1 + _T_SMP, 0.0)]
+        ev["RST"] += [(t0, vdd), (t0 + _T_PRE, 0.0), (t1 + _T_RSTON, vdd)]
+        ev["RSTB"] += [(t0, 0.0), (t0 + _T_PRE, vdd), (t1 + _T_RSTON, 0.0)]
+        ev["EN"] += [(t0 + _T_MAC, vdd), (t1 + _T_ENOFF, 0.0)]
+        ev["ENB"] += [(t0 + _T_MAC, 0.0), (t1 + _T_ENOFF, vdd)]
         ev["PCHB"] += [(t0, 0.0), (t0 + _T_PRE, vdd)]
         ev["INN"] += [(t0, inn)]
-        ev_in += [(t0 + _T_MAC, vdd), (t0 + _T_RSTON, 0.0)]
-        ev_sel[0] += [(t0 + _T_SAR + _SEL0, vdd)]
-        tc = sar(t0 + _T_SAR, 0, t0)
+        ev_in += [(t0 + _T_MAC, vdd), (t1 + _T_RSTON, 0.0)]
+        ev_sel[0] += [(t1 + _T_SAR + _SEL0, vdd)]
+        tc = sar(t1 + _T_SAR, 0, t0)
         for c in range(1, S):
             ev_sel[c - 1] += [(tc, 0.0)]
             ev["RST"] += [(tc, 0.0), (tc + _F_RSTON, vdd)]
@@ -370,7 +373,7 @@ def analyse(bench: SharedBench, r: dict[str, np.ndarray]) -> dict[str, Any]:
     alpha_model = c_mux / (c_tot + c_mux)
     share_model = share_prediction(bench, alpha_model)
     return {"corner": bench.corner, "temp_c": bench.temp_c, "adc_bits": b, "n_caps": n, "adc_share": S,
-            "local": bench.local, "c_wire_fF": bench.c_wire_fF, "columns": cols,
+            "local": bench.local, "c_wire_fF": bench.c_wire_fF, "t_mac_extra": bench.t_mac_extra, "columns": cols,
             "codes_wrong": sum(c["codes_wrong"] for c in cols),
             "max_inl_lsb": float(np.nanmax([c["max_inl_lsb"] for c in cols])),
             "max_dnl_lsb": float(np.nanmax([c["max_dnl_lsb"] for c in cols])),
