@@ -170,6 +170,28 @@ def column_netlist(bench: ColumnBench, lib: Any = None) -> tuple[Subckt, list[Su
                                                                            if s is not top]
 
 
+def extract_macro(m: Any, what: str) -> Circuit:
+    """The circuit the LVS run extracts from the GDS of the built macro ``m`` (see
+    :func:`eda.verify.lvs.extracted_circuit`).
+
+    Raises:
+        InputError: the layout does not pass LVS against its schematic (``what`` names it).
+    """
+    import tempfile
+    from pathlib import Path
+
+    from eda.verify.lvs import extracted_circuit
+
+    with tempfile.TemporaryDirectory() as tmp:
+        gds = Path(tmp) / f"{m.name}.gds"
+        m.library.write_gds(str(gds))
+        circ, res = extracted_circuit(gds, m.circuit)
+    if not res.clean:
+        raise InputError(f"the {what} layout fails LVS ({'; '.join((res.mismatches + res.extraction_errors)[:3])})",
+                         file=f"acim {what}")
+    return circ
+
+
 def extracted_netlist(bench: ColumnBench, lib: Any = None) -> tuple[Subckt, list[Subckt]]:
     """The column as the LVS run extracts it from its GDS (devices and connectivity of the
     layout, nets named from the schematic where LVS paired them; see
@@ -179,22 +201,12 @@ def extracted_netlist(bench: ColumnBench, lib: Any = None) -> tuple[Subckt, list
         InputError: the layout does not pass LVS against its schematic (the extracted netlist
             would not be the column).
     """
-    import tempfile
-    from pathlib import Path
-
     from eda.layout.library import load_library
     from eda.layout.macro import MacroParams, build_macro
-    from eda.verify.lvs import extracted_circuit
 
     lib = lib if lib is not None else load_library()
     m = build_macro(MacroParams(bench.rows, 1, bench.local, bench.adc_bits), lib)
-    with tempfile.TemporaryDirectory() as tmp:
-        gds = Path(tmp) / f"{m.name}.gds"
-        m.library.write_gds(str(gds))
-        circ, res = extracted_circuit(gds, m.circuit)
-    if not res.clean:
-        raise InputError(f"the column layout fails LVS ({'; '.join((res.mismatches + res.extraction_errors)[:3])})",
-                         file="acim column")
+    circ = extract_macro(m, "column")
     top = next(s for s in circ.subckts if s.name.lower() == m.name.lower())
     nets = {x for d in top.devices for x in d.nodes}
     if "CL_0" not in nets:

@@ -48,6 +48,7 @@ from eda.generators.acim_column import (
     ColumnBench,
     _steps,
     bind_models,
+    extract_macro,
     metrics_from_transfer,
     snr_from_codes,
 )
@@ -116,18 +117,7 @@ def shared_netlist(bench: SharedBench, lib: Any = None, extracted: bool = False)
     m = build_macro(MacroParams(bench.rows, S, bench.local, bench.adc_bits, adc_share=S), lib)
     circ = m.circuit
     if extracted:
-        import tempfile
-        from pathlib import Path
-
-        from eda.verify.lvs import extracted_circuit
-
-        with tempfile.TemporaryDirectory() as tmp:
-            gds = Path(tmp) / f"{m.name}.gds"
-            m.library.write_gds(str(gds))
-            circ, res = extracted_circuit(gds, m.circuit)
-        if not res.clean:
-            raise InputError(f"the group layout fails LVS ({'; '.join((res.mismatches + res.extraction_errors)[:3])})",
-                             file="acim shared")
+        circ = extract_macro(m, "shared")
     top = next(s for s in circ.subckts if s.name.lower() == m.name.lower())
     probes = [f"CL_{j}" for j in range(S)] + ["MUX_0"]
     nets = {x for d in top.devices for x in d.nodes}
