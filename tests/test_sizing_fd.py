@@ -51,8 +51,11 @@ def test_met_needs_a_valid_operating_point():
     from eda.generators.sizing.spec import parse_spec
 
     class Bench:
-        def __init__(self, ok):
-            self.ok = ok
+        def __init__(self, ok, cm_stable=None):
+            self.ok, self.stable = ok, cm_stable
+
+        def cm_stable(self, design):
+            return self.stable
 
         def evaluate(self, design, swing=False):
             return {"ok": self.ok, "reason": None if self.ok else "DC loop does not hold the output", "gain": 70.0,
@@ -64,6 +67,9 @@ def test_met_needs_a_valid_operating_point():
     spec = parse_spec("gain>=40dB, pm>=45")
     assert _finish(Bench(True), None, spec, False, 0.0, 0.0, 0.0, []).met
     assert not _finish(Bench(False), None, spec, False, 0.0, 0.0, 0.0, []).met
+    assert _finish(Bench(True, cm_stable=True), None, spec, False, 0.0, 0.0, 0.0, []).met
+    unstable = _finish(Bench(True, cm_stable=False), None, spec, False, 0.0, 0.0, 0.0, [])
+    assert not unstable.met and "common-mode loop is unstable" in unstable.perf["reason"]
 
 
 @needs_sky130
