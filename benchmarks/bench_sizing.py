@@ -209,15 +209,17 @@ def _generated(n: int, seed: int) -> list:
     return picked[:n]
 
 
-def _cached_samples(n: int, seed: int) -> list:
+def _cached_samples(n: int, seed: int, sha: str | None = None) -> list:
     """The generated samples of the shipped model, cached by model hash, n and seed (sampling them
     costs minutes of CPU; a rerun, e.g. after a sizer change, sizes the same circuits)."""
     import pickle
     import tempfile
 
-    path = Path(tempfile.gettempdir()) / f"eda_bench_sizing_samples_{model_version()['sha256']}_{n}_{seed}.pkl"
+    path = Path(tempfile.gettempdir()) / f"eda_bench_sizing_samples_{sha or model_version()['sha256']}_{n}_{seed}.pkl"
     if path.is_file():
         return pickle.loads(path.read_bytes())
+    if sha is not None:
+        raise FileNotFoundError(f"{path}: no cached samples of model {sha}")
     picked = _generated(n, seed)
     path.write_bytes(pickle.dumps(picked))
     return picked
@@ -225,6 +227,7 @@ def _cached_samples(n: int, seed: int) -> list:
 
 def run_generated(n: int, budget: float, out: Path, seed: int, pool, skip: int = 0, cpu_budget: float | None = None,
                   bulk: str = "rails") -> dict:
+    model = model_version()  # before sizing: the shipped model may change during a long run
     from eda.export.to_spice import write_spice
     from eda.generators.sizing.run import size_circuit
     from eda.generators.sizing.spec import parse_spec
@@ -245,7 +248,7 @@ def run_generated(n: int, budget: float, out: Path, seed: int, pool, skip: int =
     return {"spec": SPEC, "budget_s": budget, "cpu_budget_s": cpu_budget, "bulk": bulk, "n": n,
             "rows": rows, **_summary(rows), "anchors": ANCHORS,
             "structure": structure_counts(rows),
-            "model": model_version(), "rule": RULE,
+            "model": model, "rule": RULE,
             "note": "FoM = UGB·C_L/power in MHz·pF/mW; ours in sky130 (1.8 V), AnalogGenie's and "
                     "AnalogToBi's in other technologies (AnalogToBi: 180 nm, LTspice): not like for like."}
 
@@ -253,7 +256,7 @@ def run_generated(n: int, budget: float, out: Path, seed: int, pool, skip: int =
 def recount(part: dict, seed: int) -> dict:
     """The generated part with every row's structural flags (and their counts) recomputed from the
     cached samples (after a change of :func:`structure_flags`)."""
-    circuits = dict(_cached_samples(part["n"], seed))
+    circuits = dict(_cached_samples(part["n"], seed, part.get("model", {}).get("sha256")))
     for row in part["rows"]:
         if row["name"] in circuits:
             row["structure"] = structure_flags(circuits[row["name"]])
@@ -262,18 +265,27 @@ def recount(part: dict, seed: int) -> dict:
     return part
 
 
-def model_version() -> dict:
-    """The shipped topology model used: file hash and the last commit that changed it."""
+def model_version(sha: str | None = None) -> dict:
+    """The shipped topology model: file hash and the last commit that changed it; with ``sha``
+    (16 hex digits), the commit in the file's history whose version has that hash."""
     import hashlib
     import subprocess
 
     from eda.paths import PATHS
 
     path = PATHS.models / "topology_gpt.pt"
-    log = subprocess.run(["git", "log", "-1", "--format=%H %ci", "--", str(path)], cwd=ROOT.parent,
-                         capture_output=True, text=True).stdout.strip()
-    return {"file": str(path.relative_to(ROOT.parent)), "sha256": hashlib.sha256(path.read_bytes()).hexdigest()[:16],
-            "commit": log}
+    rel = str(path.relative_to(ROOT.parent))
+
+    def git(*args: str, text: bool = True):
+        return subprocess.run(["git", *args], cwd=ROOT.parent, capture_output=True, text=text).stdout
+
+    if sha is None:
+        return {"file": rel, "sha256": hashlib.sha256(path.read_bytes()).hexdigest()[:16],
+                "commit": git("log", "-1", "--format=%H %ci", "--", rel).strip()}
+    for line in git("log", "--format=%H %ci", "--", rel).splitlines():
+        if hashlib.sha256(git("show", f"{line.split()[0]}:{rel}", text=False)).hexdigest()[:16] == sha:
+            return {"file": rel, "sha256": sha, "commit": line}
+    return {"file": rel, "sha256": sha, "commit": None}
 
 
 def run_twostage(out: Path) -> dict:
@@ -350,6 +362,8 @@ def main() -> None:
                          "--budget/--gen-budget then cap the wall time")
     ap.add_argument("--bulk", default="rails", choices=("rails", "netlist"),
                     help="FET body rule for the generated samples (eda.export.to_sky130.body_net)")
+    ap.add_argument("--samples-sha", default="", help="--collect/--recount: the model (sha256[:16]) whose cached "
+                                                       "samples were sized (default: the shipped one)")
     ap.add_argument("--recount", action="store_true",
                     help="recompute the structural flags of the generated part's rows from the cached samples")
     ap.add_argument("--gen-skip", type=int, default=0, help="resume: skip the first K generated samples")
@@ -372,7 +386,7 @@ def main() -> None:
                 res[part] = collect(a.out / part)
                 if part == "generated":  # a run cut short: its samples' flags, model and anchors
                     res[part] = recount(res[part] | {"n": a.generated or 100, "anchors": ANCHORS,
-                                                     "model": model_version(), "bulk": a.bulk,
+                                                     "model": model_version(a.samples_sha or None), "bulk": a.bulk,
                                                      "cpu_budget_s": a.cpu_budget, "budget_s": a.gen_budget,
                                                      "rule": RULE}, a.seed)
                 s = res[part]
