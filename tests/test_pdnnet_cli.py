@@ -148,7 +148,8 @@ def test_shipped_models_predict_a_fresh_case_out_of_the_box(tmp_path, target, mo
 
 def test_shipped_dynamic_model_on_a_fresh_ibm_style_deck(tmp_path):
     """The default dynamic model (IBM transient regime) on an IBM-style sample it never saw: the level and the
-    pattern are roughly right (NMAE 0.24, CC 0.46 measured on this seed), MAE well below the all-zero map's."""
+    pattern are roughly right (NMAE 0.22, CC 0.86 measured on this seed with the pattern-channel model; 0.24 /
+    0.46 before it), MAE well below the all-zero map's."""
     from eda.generators.synth_ibm import make_ibm_style_sample
     from eda.predictors.predict import predict_case
 
@@ -157,5 +158,5 @@ def test_shipped_dynamic_model_on_a_fresh_ibm_style_deck(tmp_path):
     res = predict_case(case, tmp_path / "p", None, "dynamic", png=False)
     assert res["model"].endswith("pdnnet_dynamic.pt")
     gold = np.loadtxt(case / "ir_drop_dynamic_map.csv", delimiter=",")
-    assert res["metrics"]["nmae"] < 0.35 and res["metrics"]["cc"] > 0.3
-    assert res["metrics"]["mae"] < 0.7 * np.abs(gold).mean()  # the all-zero map; measured 0.56 of it
+    assert res["metrics"]["nmae"] < 0.35 and res["metrics"]["cc"] > 0.6
+    assert res["metrics"]["mae"] < 0.7 * np.abs(gold).mean()  # the all-zero map; measured 0.50 of it
