@@ -1,7 +1,8 @@
 """A PyG ``Dataset`` of PDNGraphs over a built IR-drop dataset directory.
 
 ``root/raw/<id>/`` are the sample folders written by ``eda dataset irdrop`` (format documented in
-:mod:`eda.dataset.irdrop`); ``root/processed/<target>_v<GRAPH_VERSION>/<id>.pt`` are the PDNGraphs, built once by
+:mod:`eda.dataset.irdrop`); ``root/processed/<target>_v<GRAPH_VERSION>[_p<k>]/<id>.pt`` are the PDNGraphs (``_p<k>``:
+with the dynamic pattern channel of ``k`` AMG-PCG steps), built once by
 ``process()`` and stored as plain dicts of tensors (read back with ``torch.load(..., weights_only=True)``).
 
 Static graphs come from ``netlist.sp`` with the static label; dynamic graphs from ``netlist_dynamic.sp``
