@@ -94,12 +94,13 @@ def _wired(**kw) -> SharedBench:
 
 @pytest.mark.slow
 @needs_models
-@pytest.mark.parametrize("corner", ["tt", "ff", pytest.param("ss", marks=pytest.mark.xfail(
-    strict=True, reason="measured: at ss column 1 converts k = 7 to 6 (1 of 18 codes; compressed steps near VDD)"))])
-def test_corner_shared_transfer(corner):
+@pytest.mark.parametrize("corner, t_mac_extra", [("tt", 0.0), ("ff", 0.0), ("ss", 2e-9), pytest.param(
+    "ss", 0.0, marks=pytest.mark.xfail(strict=True, reason="measured: at ss with the 1.2 ns MAC phase column 1 "
+                                       "converts k = 7 to 6 (1 of 18 codes; the CL reset has not settled)"))])
+def test_corner_shared_transfer(corner, t_mac_extra):
     """With the model's compute-line wiring the 3-bit group converts every column over k = 0..8 at
-    each corner, and each column's SNR is the model's (ss: one code off, see the README)."""
-    r = group_check(_wired(adc_bits=3, adc_share=2, corner=corner))
+    each corner, and each column's SNR is the model's (ss needs 2 ns more MAC phase, see the README)."""
+    r = group_check(_wired(adc_bits=3, adc_share=2, corner=corner, t_mac_extra=t_mac_extra))
     assert r["codes_wrong"] == 0 and r["overshoot_model_V"] < 0.45, r
     for c in r["columns"]:
         assert c["monotonic"] and c["missing_codes"] == 0, c
