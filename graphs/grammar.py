@@ -210,8 +210,6 @@ class TourGrammar(ElectricalRules):
             return False
         if self.t.needs_dc[a] and not self._dc_leavable(a):
             return False
-        if (self.t.is_input[a] or self.t.is_output[a]) and not self._io_leavable(a):
-            return False
         # a signal port (VINk, VOUTk...) is left only once it reaches a transistor or diode
         return not self.t.is_signal[a] or self._reaches_active(a)
 

@@ -153,35 +153,6 @@ class ElectricalRules:
         self._loop_version, self._loop = self._version, ids
         return ids
 
-    def _io_leavable(self, a: int) -> bool:
-        """Whether input or output port ``a`` may be left for good under the ``io_path`` rule: the
-        circuit lacks inputs or outputs, some input already reaches some output through device
-        terminals without crossing VDD/VSS, or another input or output port is still open (a
-        path may yet be made there)."""
-        t = self.t
-        ex = self.exists & ~self.closed
-        ex[a] = False
-        io = np.flatnonzero(self.exists & (t.is_input | t.is_output))
-        if not (t.is_input[io].any() and t.is_output[io].any()) or (ex & (t.is_input | t.is_output)).any():
-            return True
-        up: dict[int, int] = {}
-
-        def find(x: int) -> int:
-            while up.get(x, x) != x:
-                x = up[x]
-            return x
-
-        rails = (t.vdd, t.vss)
-        for d in self.devices:
-            roots = [self._find(p) for p in t.pins_of[d]]
-            roots = [find(r) for r in roots if self.comp_port[r] not in rails]
-            for x in roots[1:]:
-                r0, rx = find(roots[0]), find(x)
-                if r0 != rx:
-                    up[rx] = r0
-        ins = {find(self._find(int(p))) for p in io if t.is_input[p]}
-        return any(find(self._find(int(p))) in ins for p in io if t.is_output[p])
-
     def _satisfied(self) -> np.ndarray:
         """Per token, whether its net's DC component (nets joined through the conducting terminals
         of devices, a netless pin its own net) holds a voltage-driven port. Cached until the nets

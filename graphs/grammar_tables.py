@@ -76,11 +76,6 @@ class VocabTables:
                                    for i, t in enumerate(vocab.tokens)])
         # signal ports (VIN*, VOUT*, IIN*...: each must reach a transistor or diode terminal)
         self.is_signal = np.array([bool(self.kind[i] == _K_PORT and is_signal(t)) for i, t in enumerate(vocab.tokens)])
-        # input and output ports (the io_path rule: some input reaches some output)
-        self.is_input = np.array([bool(self.kind[i] == _K_PORT and class_of(t).role == "input")
-                                  for i, t in enumerate(vocab.tokens)])
-        self.is_output = np.array([bool(self.kind[i] == _K_PORT and class_of(t).role == "output")
-                                   for i, t in enumerate(vocab.tokens)])
         dev_kind = [self.types[self.dtype[i]] if self.kind[i] == _K_PIN else "" for i in range(v)]
         self.is_active_pin = np.array([k in ("NM", "PM", "NPN", "PNP", "D") for k in dev_kind])
         self.is_passive_pin = np.array([k in ("R", "C", "L") for k in dev_kind])

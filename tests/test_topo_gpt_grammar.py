@@ -174,13 +174,3 @@ def test_eos_waits_for_the_final_judge(tables, vocab):
     gr = _walk(tables, vocab, nm1, accept=lambda g: seen.append(g) or False)
     assert not gr.mask()[vocab.eos] and seen
 
-
-def test_output_is_not_left_without_a_path_from_an_input(tables, vocab):
-    """VIN1 drives NM1's gate and is closed; VOUT1 on NM2's drain with no path to VIN1 avoiding
-    the rails may not be left (io_path); while VIN1 is still open it may."""
-    nm1 = ["NM1_S", "NM1", "NM1_D", "VDD", "NM1_D", "NM1", "NM1_G", "VIN1", "NM1_G", "NM1", "NM1_B", "VSS",
-           "NM1_B", "NM1", "NM1_S", "VSS"]
-    gr = _walk(tables, vocab, nm1 + ["NM2_S", "NM2", "NM2_D", "VOUT1"])
-    assert not gr._complete(vocab.index["VOUT1"])
-    gr = _walk(tables, vocab, nm1[:7] + ["VOUT1"])  # NM1_D... VOUT1 while nothing closed
-    assert gr._io_leavable(vocab.index["VOUT1"])
