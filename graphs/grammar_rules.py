@@ -9,6 +9,23 @@ import numpy as np
 from eda.graphs.grammar_tables import _K_PIN
 
 
+class _Roots:
+    """A small union-find over token ids (nets joined by devices, on top of the grammar's nets)."""
+
+    def __init__(self):
+        self.up: dict[int, int] = {}
+
+    def find(self, x: int) -> int:
+        while self.up.get(x, x) != x:
+            x = self.up[x]
+        return x
+
+    def union(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.up[ra] = rb
+
+
 class ElectricalRules:
     """Rule checks and mask restrictions of :class:`~eda.graphs.grammar.TourGrammar` (which
     holds the state they read: ``t``, ``members``, ``comp_port``, ``netless``, ``closed``...)."""
@@ -89,22 +106,15 @@ class ElectricalRules:
     def _dc_paths_ok(self) -> bool:
         """Every net joined through DC-conducting device terminals to a voltage-driven port."""
         t = self.t
-        up: dict[int, int] = {}
-
-        def find(x: int) -> int:
-            while up.get(x, x) != x:
-                x = up[x]
-            return x
-
+        uf = _Roots()
+        find = uf.find
         nets = set()
         for d in self.devices:
             roots = [self._find(p) for p in t.pins_of[d]]
             nets.update(roots)
             dc = [r for p, r in zip(t.pins_of[d], roots, strict=True) if t.is_dc_pin[p]]
             for a, b in zip(dc, dc[1:], strict=False):
-                ra, rb = find(a), find(b)
-                if ra != rb:
-                    up[ra] = rb
+                uf.union(a, b)
         good = {find(r) for r in nets if self.comp_port[r] != -1 and t.driven[self.comp_port[r]]}
         return all(find(r) in good or t.is_cap_pin[self.members[r]].any() for r in nets)
 
@@ -119,13 +129,8 @@ class ElectricalRules:
         cp = self.comp_port
         ids = np.where((cp >= 0) & t.driven[np.maximum(cp, 0)], cp, -1)
         ids[t.driven] = np.flatnonzero(t.driven)
-        up: dict[int, int] = {}
-
-        def find(x: int) -> int:
-            while up.get(x, x) != x:
-                x = up[x]
-            return x
-
+        uf = _Roots()
+        find = uf.find
         open_l: list[tuple[int, int]] = []  # (netless inductor pin, its netted sibling)
         for d in self.devices:
             pins = t.pins_of[d]
@@ -136,11 +141,9 @@ class ElectricalRules:
                 if self.netless[p] != self.netless[q]:
                     open_l.append((p, q) if self.netless[p] else (q, p))
                 continue
-            ra, rb = find(self._find(p)), find(self._find(q))
-            if ra != rb:
-                up[ra] = rb
+            uf.union(self._find(p), self._find(q))
         groups: dict[int, set[int]] = {}
-        for r in list(up):
+        for r in list(uf.up):
             groups.setdefault(find(r), set()).add(r)
         for g, roots in groups.items():
             roots.add(g)
@@ -160,19 +163,12 @@ class ElectricalRules:
         if self._sat_version == self._version:
             return self._sat
         t = self.t
-        up: dict[int, int] = {}
-
-        def find(x: int) -> int:
-            while up.get(x, x) != x:
-                x = up[x]
-            return x
-
+        uf = _Roots()
+        find = uf.find
         for d in self.devices:
-            dc = [find(self._find(p)) for p in t.pins_of[d] if t.is_dc_pin[p]]
+            dc = [self._find(p) for p in t.pins_of[d] if t.is_dc_pin[p]]
             for x in dc[1:]:
-                r0, rx = find(dc[0]), find(x)
-                if r0 != rx:
-                    up[rx] = r0
+                uf.union(dc[0], x)
         good = {find(r) for r in self.members if self.comp_port[r] != -1 and t.driven[self.comp_port[r]]}
         sat = t.driven.copy()
         for r, mem in self.members.items():
