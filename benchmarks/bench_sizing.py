@@ -74,6 +74,8 @@ def failure_counts(rows: list[dict]) -> dict[str, int]:
             k = "operating point not found in time"
         elif "failed" in why or "rejected" in why or "no results" in why or "no operating point" in why:
             k = "ngspice finds no operating point"
+        elif "common-mode loop is unstable" in why:
+            k = "own common-mode loop unstable (positive CM feedback)"
         elif "positive feedback" in why:
             k = "no input inverts (DC loop is positive feedback)"
         elif "CMFB" in why:
@@ -84,6 +86,8 @@ def failure_counts(rows: list[dict]) -> dict[str, int]:
             k = "biased, but no gain (< 0 dB)"
         elif p["gain"] < 40:
             k = "biased, gain 0-40 dB"
+        elif (p.get("pm") or -1e9) >= 45 and (p.get("offset") or 0) > 0.05:
+            k = "gain and PM met, systematic offset > 50 mV"
         else:
             k = "gain >= 40 dB, phase margin < 45 deg"
         out[k] = out.get(k, 0) + 1
@@ -261,6 +265,7 @@ def recount(part: dict, seed: int) -> dict:
         if row["name"] in circuits:
             row["structure"] = structure_flags(circuits[row["name"]])
             row.update(opamp_rule(circuits[row["name"]]))
+    part.update(_summary(part["rows"]))
     part["structure"] = structure_counts(part["rows"])
     return part
 
@@ -401,7 +406,7 @@ def main() -> None:
         res[a.key] = run_library(a.budget, a.out, a.limit, pool, set(filter(None, a.only.split(","))), a.cpu_budget)
         s = res[a.key]
         print(f"library: {s['met']}/{s['sized']} met ({100 * s['met_rate']:.0f} %, target 90 %)", flush=True)
-    if a.generated:
+    if a.generated and not a.collect:  # with --collect, --generated only gives the planned number
         res[a.gen_key] = run_generated(a.generated, a.gen_budget, a.out, a.seed, pool, a.gen_skip, a.cpu_budget,
                                        a.bulk)
         s = res[a.gen_key]
@@ -411,8 +416,8 @@ def main() -> None:
     RESULTS.parent.mkdir(exist_ok=True)
     # merge into the file as it is now (another part may have finished meanwhile)
     merged = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
-    flags = {a.key: a.library, a.gen_key: a.generated or a.recount, "twostage": a.twostage, "models": a.models,
-             "collect": a.collect}
+    flags = {a.key: a.library, a.gen_key: (a.generated and not a.collect) or a.recount, "twostage": a.twostage,
+             "models": a.models, "collect": a.collect}
     done = {k for k, f in flags.items() if f} | collected
     merged.update({k: res[k] for k in done if k in res})
     RESULTS.write_text(json.dumps(merged, indent=1, default=float))
