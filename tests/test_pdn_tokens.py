@@ -171,3 +171,12 @@ def test_decode_names_columns_equal_the_regular_expression():
     np.testing.assert_array_equal(got[2], x)
     np.testing.assert_array_equal(got[3], y)
     assert got[4] == order
+
+
+@pytest.mark.parametrize(("text", "found"), [
+    (b"I1 a 0 PULSE(0 1m 0 1n 1n 5n 10n)", True), (b"i1 a 0 pUlSe 0 1", True), (b"R1 a b 1\nI1 a 0 Pulse(", True),
+    (b"pulse", True), (b"xpuls", False), (b"PULS", False), (b"", False), (b"R1 p_ulse b 1", False),
+])
+def test_the_pulse_look_out_ignores_case_and_nothing_else(text, found):
+    assert tokens._has_word(np.frombuffer(text, dtype=np.uint8), b"pulse") is found
+    assert found is (b"pulse" in text.lower())

@@ -67,10 +67,11 @@ def _plain_ascii(data: bytes, arr: np.ndarray) -> bool:
     differently from the byte tokeniser (form feeds, lone CRs, non-ASCII text go the line-by-line way)."""
     if arr.max() >= 128:
         return False
-    cr = data.count(b"\r")
+    ctrl = np.bincount(arr[arr < 32], minlength=32)  # one pass over the bytes; the control bytes are few
+    cr = int(ctrl[13])
     if cr and cr != data.count(b"\r\n"):
         return False
-    return np.count_nonzero(arr < 32) == data.count(b"\n") + data.count(b"\t") + cr
+    return int(ctrl.sum()) == int(ctrl[10]) + int(ctrl[9]) + cr
 
 
 class _ByteLines:

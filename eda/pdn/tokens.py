@@ -343,12 +343,21 @@ class _Background:
         return self._out
 
 
+def _has_word(arr: np.ndarray, word: bytes) -> bool:
+    """Whether the lower-case ASCII ``word`` occurs in ``arr`` in any letter case: candidates at its first
+    letter, narrowed letter by letter (a few ms on a 13 MB deck; ``bytes.lower`` + ``in`` costs 3x more)."""
+    pos = np.flatnonzero((arr[: len(arr) - len(word) + 1] | 32) == word[0])
+    for k, c in enumerate(word[1:], start=1):
+        pos = pos[(arr[pos + k] | 32) == c]
+    return len(pos) > 0
+
+
 def pulse_lines(data: bytes, arr: np.ndarray, first_line: int = 0) -> tuple[bytes, np.ndarray, np.ndarray] | None:
     """PULSE current sources made readable by :func:`scan`: ``(the deck with each PULSE line cut to ``NAME a b
     value`` by blanking the rest, their line indices, their PULSE rows (n, 7) NaN-padded)``; ``None`` when
     the deck has no PULSE or its PULSE lines do not share one shape (:func:`pulse_fields`; the line reader
     then reads the deck). IBM transient decks carry 10k-100k such lines; one by one they cost seconds."""
-    if b"pulse" not in data.lower():  # a case-insensitive regular expression costs 3x more on a 13 MB deck
+    if not _has_word(arr, b"pulse"):
         return None
     starts, ends = line_bounds(arr)
     k = np.flatnonzero(np.isin(arr[np.minimum(starts, len(arr) - 1)], (ord("i"), ord("I"))) & (ends > starts))
