@@ -161,6 +161,25 @@ def _as_str(rows: np.ndarray) -> np.ndarray | None:
     return np.ascontiguousarray(rows).view(f"S{rows.shape[1]}").ravel().astype(str)
 
 
+def _token_bounds(padded: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start and (exclusive) end offsets of every token (a run of bytes > 32) of a zero-padded byte array."""
+    ws = padded <= 32  # other control bytes were refused by the caller; the padding is whitespace
+    edge = np.flatnonzero(ws[1:] != ws[:-1]) + 1  # token starts and ends alternate
+    if not ws[0]:
+        edge = np.concatenate([[0], edge])
+    return edge[0::2], edge[1::2]
+
+
+def _floats(padded: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray | None:
+    """The tokens ``padded[start:end]`` as numbers (:func:`parse_floats`; ``None`` when one is not plain)."""
+    return parse_floats(_columns(_words(padded, start, end), int((end - start).max())), by_rows=False)
+
+
+def _strings(padded: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray | None:
+    """The tokens ``padded[start:end]`` as a ``str`` array (``None`` for non-ASCII bytes)."""
+    return _as_str(_bytes(_words(padded, start, end), int((end - start).max())))
+
+
 def _intern(words: list[np.ndarray], width: int) -> tuple[np.ndarray, np.ndarray] | None:
     """Node ids (first-appearance order, ground ``-1``) of tokens given as word arrays (:func:`_words`), and
     the distinct names as byte rows in id order.
@@ -238,11 +257,7 @@ def scan(data: bytes, first_line: int = 0, on_names=None) -> Scan | None:
             return None
     if any(bytes(arr[starts[k]:ends[k]]).split()[0].lower() in (b".control", b".endc") for k in dots):
         return None
-    ws = padded <= 32  # other control bytes were refused by the caller; the padding is whitespace
-    edge = np.flatnonzero(ws[1:] != ws[:-1]) + 1  # token starts and (exclusive) ends alternate
-    if not ws[0]:
-        edge = np.concatenate([[0], edge])
-    ts_all, te_all = edge[0::2], edge[1::2]
+    ts_all, te_all = _token_bounds(padded)
     if arr[0] > 32:  # every line with tokens starts with one: number them by a running count of line starts
         at_start = np.zeros(len(padded), dtype=bool)
         at_start[starts[tok_lines]] = True
@@ -303,13 +318,12 @@ def _values(padded: np.ndarray, jobs) -> tuple[dict, dict] | None:
     value is not a plain number."""
     values, element_names = {}, {}
     for kind, ts, te in jobs:
-        width = int((te[:, 1] - ts[:, 1]).max())
-        vals = parse_floats(_columns(_words(padded, ts[:, 1], te[:, 1]), width), by_rows=False)
+        vals = _floats(padded, ts[:, 1], te[:, 1])
         if vals is None:
             return None  # suffixed numbers, source keywords, junk: the line reader parses or names them
         values[kind] = vals
         if kind in "vi":
-            nm = _as_str(_bytes(_words(padded, ts[:, 0], te[:, 0]), int((te[:, 0] - ts[:, 0]).max())))
+            nm = _strings(padded, ts[:, 0], te[:, 0])
             if nm is None:
                 return None
             element_names[kind] = nm
@@ -394,11 +408,7 @@ def pulse_fields(buf: np.ndarray, n: int):
     if (b == ord(";")).any():  # inline comments: the line reader
         return None
     padded = np.concatenate([b, np.zeros(_MAX_TOKEN + 8, dtype=np.uint8)])
-    ws = padded <= 32
-    edge = np.flatnonzero(ws[1:] != ws[:-1]) + 1
-    if not ws[0]:
-        edge = np.concatenate([[0], edge])
-    ts, te = edge[0::2], edge[1::2]
+    ts, te = _token_bounds(padded)
     line_start = np.concatenate([[0], np.flatnonzero(b == 10)[:-1] + 1])
     line_end = np.flatnonzero(b == 10)
     line_of = np.searchsorted(line_start, ts, side="right") - 1
@@ -428,8 +438,7 @@ def pulse_fields(buf: np.ndarray, n: int):
         blank_e.append(te[:, 3])
     vals = []
     for c in range(j + 1, width):
-        v = parse_floats(_columns(_words(padded, ts[:, c], te[:, c]), int((te[:, c] - ts[:, c]).max())),
-                         by_rows=False)
+        v = _floats(padded, ts[:, c], te[:, c])
         if v is None:
             return None  # suffixed numbers (10p), keywords: the line reader
         vals.append(v)
