@@ -54,14 +54,19 @@ def _pwl_at(pdn: PDN, pwl: np.ndarray, times: np.ndarray) -> np.ndarray:
 def waveforms_at(pdn: PDN, times: np.ndarray) -> np.ndarray:
     """Current of every source at ``times``, ``(len(times), n_sources)``: DC, PULSE and PWL as ngspice
     evaluates them (:func:`eda.pdn.solve.source_currents`), vectorised over sources and times."""
-    t = np.asarray(times, dtype=np.float64)[:, None]
-    out = np.repeat(pdn.is_value[None, :].astype(np.float64), len(t), axis=0)
+    return _sources_at(pdn, np.asarray(times, dtype=np.float64), lambda p, t: pulse_values(p, t[:, None]))
+
+
+def _sources_at(pdn: PDN, times: np.ndarray, pulses) -> np.ndarray:
+    """Current of every source at ``times`` (1-D), ``(len(times), n_sources)``, PULSE rows evaluated by
+    ``pulses(rows, times)``."""
+    out = np.repeat(pdn.is_value[None, :].astype(np.float64), len(times), axis=0)
     pm = np.flatnonzero(pdn.is_kind == WAVE_PULSE)
     if len(pm):
-        out[:, pm] = pulse_values(pdn.is_pulse[pm], t)
+        out[:, pm] = pulses(pdn.is_pulse[pm], times)
     pwl = _pwl_sources(pdn)
     if len(pwl):
-        out[:, pwl] = _pwl_at(pdn, pwl, t[:, 0])
+        out[:, pwl] = _pwl_at(pdn, pwl, times)
     return out
 
 
@@ -161,11 +166,5 @@ def slice_currents(pdn: PDN, n_slices: int, window: tuple[float, float] | None =
     edges = np.linspace(t_start, t_stop, n_slices + 1)
     frac = (np.arange(sub) + 0.5) / sub
     times = (edges[:-1, None] + frac[None, :] * np.diff(edges)[:, None]).ravel()
-    out = np.repeat(pdn.is_value[None, :].astype(np.float64), len(times), axis=0)
-    pm = np.flatnonzero(pdn.is_kind == WAVE_PULSE)
-    if len(pm):
-        out[:, pm] = _pulses_at(pdn.is_pulse[pm], times)
-    pwl = _pwl_sources(pdn)
-    if len(pwl):
-        out[:, pwl] = _pwl_at(pdn, pwl, times)
+    out = _sources_at(pdn, times, _pulses_at)
     return out.reshape(n_slices, sub, -1).mean(axis=1).T
