@@ -226,6 +226,22 @@ def _steps(events: list[tuple[float, float]], v0: float) -> Waveform:
     return Waveform("pwl", tuple(pts))
 
 
+def start_events(ev: dict[str, list[tuple[float, float]]], t0: float, t1: float, hi: float, vdd: float,
+                 inn: float) -> None:
+    """Append one conversion's start to the control-line events ``ev`` (line -> [(time, level)]): SAR reset,
+    clear, compute-line reset and precharge from ``t0``, MAC at ``t0 + _T_MAC``, the releases timed from ``t1``
+    (``t0`` plus any extra MAC time); ``hi`` is the high level of CLR and RST, ``inn`` the reference input."""
+    ev["SRST"] += [(t0, vdd), (t1 + _T_SREL, 0.0)]
+    ev["SRSTB"] += [(t0, 0.0), (t1 + _T_SREL, vdd)]
+    ev["CLR"] += [(t0, hi), (t1 + _T_SMP, 0.0)]
+    ev["RST"] += [(t0, hi), (t0 + _T_PRE, 0.0), (t1 + _T_RSTON, hi)]
+    ev["RSTB"] += [(t0, 0.0), (t0 + _T_PRE, vdd), (t1 + _T_RSTON, 0.0)]
+    ev["EN"] += [(t0 + _T_MAC, vdd), (t1 + _T_ENOFF, 0.0)]
+    ev["ENB"] += [(t0 + _T_MAC, 0.0), (t1 + _T_ENOFF, vdd)]
+    ev["PCHB"] += [(t0, 0.0), (t0 + _T_PRE, vdd)]
+    ev["INN"] += [(t0, inn)]
+
+
 def testbench(bench: ColumnBench, sub: Subckt, leaf: list[Subckt], weights: np.ndarray,
               inputs: np.ndarray, deltas: np.ndarray) -> tuple[Circuit, dict[str, Any]]:
     """The transient testbench around ``sub`` (the column's netlist, ports by name).
@@ -258,15 +274,7 @@ def testbench(bench: ColumnBench, sub: Subckt, leaf: list[Subckt], weights: np.n
     t_read, t_smp = [], []
     for c, (x, d) in enumerate(zip(inputs, deltas, strict=True)):
         t0 = t_w + c * bench.t_conv
-        ev["SRST"] += [(t0, vdd), (t0 + _T_SREL, 0.0)]
-        ev["SRSTB"] += [(t0, 0.0), (t0 + _T_SREL, vdd)]
-        ev["CLR"] += [(t0, vb), (t0 + _T_SMP, 0.0)]
-        ev["RST"] += [(t0, vb), (t0 + _T_PRE, 0.0), (t0 + _T_RSTON, vb)]
-        ev["RSTB"] += [(t0, 0.0), (t0 + _T_PRE, vdd), (t0 + _T_RSTON, 0.0)]
-        ev["EN"] += [(t0 + _T_MAC, vdd), (t0 + _T_ENOFF, 0.0)]
-        ev["ENB"] += [(t0 + _T_MAC, 0.0), (t0 + _T_ENOFF, vdd)]
-        ev["PCHB"] += [(t0, 0.0), (t0 + _T_PRE, vdd)]
-        ev["INN"] += [(t0, vcm + (0.5 + float(d)) * v_u)]
+        start_events(ev, t0, t0, vb, vdd, vcm + (0.5 + float(d)) * v_u)
         for g in np.nonzero(x)[0]:
             ev_in[int(g)] += [(t0 + _T_MAC, vdd), (t0 + _T_RSTON, 0.0)]
         for k in range(b + 1):

@@ -38,19 +38,16 @@ from pydantic import Field
 from eda.circuit import Circuit, Device, Subckt, Waveform
 from eda.errors import InputError
 from eda.generators.acim_column import (
-    _T_ENOFF,
     _T_MAC,
-    _T_PRE,
     _T_RSTON,
     _T_SAR,
-    _T_SMP,
-    _T_SREL,
     ColumnBench,
     _steps,
     bind_models,
     extract_macro,
     metrics_from_transfer,
     snr_from_codes,
+    start_events,
 )
 
 #: follow-up conversion c ≥ 1, relative to the end of conversion c−1 (s): SEL_{c−1} and RST open,
@@ -194,17 +191,8 @@ def testbench(bench: SharedBench, sub: Subckt, leaf: list[Subckt], weights: np.n
             t = ts + _SLOT
         prev = w
         t0 = t + 0.2e-9
-        inn = vcm + (0.5 + float(d)) * v_u
         t1 = t0 + bench.t_mac_extra  # the events after the MAC start
-        ev["SRST"] += [(t0, vdd), (t1 + _T_SREL, 0.0)]
-        ev["SRSTB"] += [(t0, 0.0), (t1 + _T_SREL, vdd)]
-        ev["CLR"] += [(t0, vdd), (t1 + _T_SMP, 0.0)]
-        ev["RST"] += [(t0, vdd), (t0 + _T_PRE, 0.0), (t1 + _T_RSTON, vdd)]
-        ev["RSTB"] += [(t0, 0.0), (t0 + _T_PRE, vdd), (t1 + _T_RSTON, 0.0)]
-        ev["EN"] += [(t0 + _T_MAC, vdd), (t1 + _T_ENOFF, 0.0)]
-        ev["ENB"] += [(t0 + _T_MAC, 0.0), (t1 + _T_ENOFF, vdd)]
-        ev["PCHB"] += [(t0, 0.0), (t0 + _T_PRE, vdd)]
-        ev["INN"] += [(t0, inn)]
+        start_events(ev, t0, t1, vdd, vdd, vcm + (0.5 + float(d)) * v_u)
         ev_in += [(t0 + _T_MAC, vdd), (t1 + _T_RSTON, 0.0)]
         ev_sel[0] += [(t1 + _T_SAR + _SEL0, vdd)]
         tc = sar(t1 + _T_SAR, 0, t0)
