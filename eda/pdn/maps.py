@@ -168,9 +168,7 @@ def ir_drop_map(pdn: PDN, drop: np.ndarray, shape: tuple[int, int] | None = None
     shape = tuple(shape) if shape is not None else map_shape(pdn, dbu_per_um)
     if method != "tile-max":
         geo = geometry
-        made_for = getattr(geo, "made_for", (None, None))
-        if geo is None or geo.method != method or geo.shape != shape or made_for[0] is not pdn \
-                or made_for[1] != float(dbu_per_um):
+        if geo is None or not geo.fits(pdn, shape, dbu_per_um, method):
             geo = map_geometry(pdn, shape, dbu_per_um, method)
         return geo.interpolate(drop[geo.nodes])
     nodes = lowest_layer_nodes(pdn)
@@ -260,10 +258,11 @@ class MapGeometry:
     while the solve runs (:func:`map_geometry`; Qhull and the evaluation release the GIL)."""
 
     def __init__(self, x: np.ndarray, y: np.ndarray, shape, fill: str = "pixel", nodes: np.ndarray | None = None,
-                 method: str = "contest"):
+                 method: str = "contest", made_for: tuple | None = None):
         from scipy.spatial import Delaunay, QhullError
 
         self.shape, self.fill, self.nodes, self.method = tuple(shape), fill, nodes, method
+        self.made_for = made_for  # (PDN, dbu per µm) when built by map_geometry
         gx, gy = np.meshgrid(np.arange(self.shape[0], dtype=np.float64),
                              np.arange(self.shape[1], dtype=np.float64), indexing="ij")
         self.q = np.column_stack([gx.ravel(), gy.ravel()])
@@ -287,6 +286,11 @@ class MapGeometry:
             if self.tri is not None:
                 _barycentric_transforms(self.tri)
                 self.inside = self.tri.find_simplex(self.q) >= 0
+
+    def fits(self, pdn: PDN, shape, dbu_per_um: float, method: str) -> bool:
+        """Whether this geometry was made by :func:`map_geometry` for this very network, shape, scale, method."""
+        return (self.made_for is not None and self.made_for[0] is pdn and self.made_for[1] == float(dbu_per_um)
+                and self.shape == tuple(shape) and self.method == method)
 
     def interpolate(self, v: np.ndarray) -> np.ndarray:
         """The map of values ``v`` (one per point given): cubic inside the hull, filled outside, clamped at 0."""
@@ -320,10 +324,9 @@ def map_geometry(pdn: PDN, shape: tuple[int, int] | None = None, dbu_per_um: flo
     dbu_per_um = dbu_per_um or default_dbu_per_um(pdn)
     shape = tuple(shape) if shape is not None else map_shape(pdn, dbu_per_um)
     nodes = contest_nodes(pdn) if method == "contest" else lowest_layer_nodes(pdn)
-    geo = MapGeometry(pdn.node_x[nodes] / dbu_per_um, pdn.node_y[nodes] / dbu_per_um, shape,
-                      fill="pixel" if method == "contest" else "node", nodes=nodes, method=method)
-    geo.made_for = (pdn, float(dbu_per_um))
-    return geo
+    return MapGeometry(pdn.node_x[nodes] / dbu_per_um, pdn.node_y[nodes] / dbu_per_um, shape,
+                       fill="pixel" if method == "contest" else "node", nodes=nodes, method=method,
+                       made_for=(pdn, float(dbu_per_um)))
 
 
 def _contest_interpolate(x: np.ndarray, y: np.ndarray, v: np.ndarray, shape, fill: str = "pixel") -> np.ndarray:
