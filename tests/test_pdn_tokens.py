@@ -159,6 +159,9 @@ def test_decode_names_columns_equal_the_regular_expression():
               f"{rng.randint(0, 10 ** 6)}" for _ in range(2000)]
     names += [f"n{rng.randint(0, 3)}_{rng.randint(0, 999)}_{rng.randint(0, 999)}" for _ in range(1000)]
     names += [f"_X_n{rng.randint(0, 3)}_{rng.randint(0, 999)}_{rng.randint(0, 999)}" for _ in range(200)]
+    names += [f"{rng.choice(['_X_', '_x_', '_X__X_', 'X_', '_X'])}n{rng.randint(0, 3)}_m{rng.randint(1, 9)}_"
+              f"{rng.randint(0, 999)}_{rng.randint(-9, 999)}" for _ in range(300)]
+    names += ["_X_", "_X", "_X_n", "_X_n1_2_3_m4", "_X_n1_verylonglayername_1_2"]
     names += [f"n1_{rng.randint(0, 99)}_{rng.randint(0, 99)}_m{rng.randint(1, 9)}" for _ in range(500)]
     names += ["n1_verylonglayername_1_2", "n12345678901234567_1_2", "n1_m1_-5_6", "0", "vdd", "n1__3_4"]
     arr = np.array(names)

@@ -226,23 +226,25 @@ def _word(c: np.ndarray, start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray
 def _decode_columns(names: np.ndarray):
     """Decode names on their character matrix, field by field (no Python object per name).
 
-    Returns ``(ok, net, layer_key, x, y, text_key, undecided)`` (``text_key``: layer name → its key). Rows
-    outside the common forms (the ``_X_`` pad prefix, an underscore count other than 2 or 3, non-ASCII,
-    fields longer than the integer arithmetic handles) are ``undecided`` and left to the regular
-    expression; the two paths are compared in ``tests/test_pdn_tokens.py``.
+    Returns ``(ok, net, layer_key, x, y, text_key, undecided)`` (``text_key``: layer name → its key). The
+    ``_X_`` pad prefix is dropped first. Rows outside the common forms (an underscore count other than 2
+    or 3, a second prefix, non-ASCII, fields longer than the integer arithmetic handles) are ``undecided``
+    and left to the regular expression; the two paths are compared in ``tests/test_pdn_tokens.py``.
     """
     n, width = len(names), max(names.dtype.itemsize // 4, 1)
     c32 = np.ascontiguousarray(names).view(np.uint32).reshape(n, width)
     wide = c32.max(axis=1) >= 128
     c = c32.astype(np.uint8)
+    pad = (c[:, 0] == 95) & (c[:, 1] == 88) & (c[:, 2] == 95) if width >= 3 else np.zeros(n, dtype=bool)
+    if pad.any():  # the "_X_" pad prefix: the rest of the name decodes like any other
+        c[pad] = np.concatenate([c[pad, 3:], np.zeros((int(pad.sum()), 3), dtype=np.uint8)], axis=1)
     us = c == 95
     n_us = us.sum(axis=1)
     length = width - (c[:, ::-1] != 0).argmax(axis=1)
     length[c.max(axis=1) == 0] = 0
     first = c[:, 0]
     regular = ~wide & ((n_us == 2) | (n_us == 3)) & ((first == 110) | (first == 78))
-    undecided = ~regular & ~wide & (first == 95)  # "_X_..." and other underscore-led names
-    undecided |= wide
+    undecided = wide.copy()  # any other name not led by n/N matches no form (e.g. IBM's "_Z_" load nodes)
     pos = np.full((n, 3), width, dtype=np.int64)
     r, k = np.nonzero(us & regular[:, None])
     row_first = np.flatnonzero(np.r_[True, r[1:] != r[:-1]]) if len(r) else np.zeros(0, dtype=np.int64)
