@@ -131,6 +131,25 @@ def test_round_trip_generated_grid(tmp_path):
     assert back.layer_names == src.layer_names
 
 
+def test_deck_written_with_fewer_digits_reads_back_to_them(tmp_path):
+    src = make_grid(width_um=40, height_um=40, pad_pitch_um=20, decap=1e-15, pad_inductance=1e-12,
+                    pulse=(1e-10, 1e-11, 1e-11, 5e-11, 2e-10), tran=(1e-12, 1e-10))
+    full, short = to_spice(src, analysis="tran"), to_spice(src, analysis="tran", digits=7)
+    assert len(short) < len(full)
+    (tmp_path / "g.sp").write_text(short)
+    back = read_pdn(tmp_path / "g.sp")
+    assert back.tran == src.tran  # times exact whatever the digits
+    rounded = []
+    for kind in ("res", "cap", "vs", "is"):
+        a, b = np.sort(getattr(back, f"{kind}_value")), np.sort(getattr(src, f"{kind}_value"))
+        np.testing.assert_allclose(a, b, rtol=5e-7)
+        rounded.append(not np.array_equal(a, b))
+    assert any(rounded)  # the load currents are not 7-digit numbers: they were really rounded
+    np.testing.assert_allclose(back.is_pulse, src.is_pulse, rtol=5e-7)
+    with pytest.raises(ValueError, match="digits"):
+        to_spice(src, digits=0)
+
+
 @pytest.mark.parametrize("deck,line,needle", [
     ("R1 a b 1\nR2 a\nV1 a 0 1\n", 2, "fields"),
     ("R1 a b 1\nM1 d g s b nmos\n", 2, "unknown element"),

@@ -12,42 +12,55 @@ from eda.pdn.model import PDN, WAVE_PULSE, WAVE_PWL
 __all__ = ["to_spice", "write_pdn", "write_map_csv", "write_voltages_csv"]
 
 
-def _lines(prefix: str, names: list[str], a: np.ndarray, b: np.ndarray, v: np.ndarray) -> list[str]:
-    # ``repr`` of a float is the shortest string that reads back to the same double: exact round trip.
-    return [f"{prefix}{i} {names[p]} {names[q]} {x!r}"
+def _lines(prefix: str, names: list[str], a: np.ndarray, b: np.ndarray, v: np.ndarray, fmt) -> list[str]:
+    return [f"{prefix}{i} {names[p]} {names[q]} {fmt(x)}"
             for i, (p, q, x) in enumerate(zip(a.tolist(), b.tolist(), v.tolist(), strict=True))]
 
 
-def to_spice(pdn: PDN, analysis: str | None = "op", control: str | None = None) -> str:
+def _number_format(digits: int | None):
+    """``repr`` (the shortest string that reads back to the same double: exact round trip) or ``digits``
+    significant digits, as published decks write them (IBM power-grid decks: 6-7)."""
+    if digits is None:
+        return repr
+    if not 1 <= int(digits) <= 17:
+        raise ValueError(f"digits must be 1..17 or None, got {digits!r}")
+    return lambda x: f"{x:.{int(digits)}g}"
+
+
+def to_spice(pdn: PDN, analysis: str | None = "op", control: str | None = None,
+             digits: int | None = None) -> str:
     """The PDN as a SPICE deck that ngspice (and :func:`eda.pdn.parse.parse_pdn`) reads back exactly.
 
     Args:
         pdn: the network.
         analysis: ``op`` adds ``.op``; ``tran`` adds ``.tran`` from ``pdn.tran``; ``None`` adds neither.
         control: text of a ``.control`` block to append (without ``.control``/``.endc``).
+        digits: significant digits of element values and waveforms (``None``: exact ``repr``); the
+            ``.tran`` times are always exact.
     """
+    fmt = _number_format(digits)
     names = pdn.node_names.tolist() + ["0"]  # index -1 (ground) picks "0"
     out = [f"* {pdn.title or 'PDN deck'} (written by eda.pdn)"]
-    out += _lines("R", names, pdn.res_a, pdn.res_b, pdn.res_value)
-    out += _lines("C", names, pdn.cap_a, pdn.cap_b, pdn.cap_value)
-    out += _lines("L", names, pdn.ind_a, pdn.ind_b, pdn.ind_value)
+    out += _lines("R", names, pdn.res_a, pdn.res_b, pdn.res_value, fmt)
+    out += _lines("C", names, pdn.cap_a, pdn.cap_b, pdn.cap_value, fmt)
+    out += _lines("L", names, pdn.ind_a, pdn.ind_b, pdn.ind_value, fmt)
     vnames = [n if n[:1] in "vV" else f"V{n}" for n in pdn.vs_names.tolist()]
     for nm, p, q, x in zip(vnames, pdn.vs_a.tolist(), pdn.vs_b.tolist(), pdn.vs_value.tolist(), strict=True):
-        out.append(f"{nm} {names[p]} {names[q]} {x!r}")
+        out.append(f"{nm} {names[p]} {names[q]} {fmt(x)}")
     inames = [n if n[:1] in "iI" else f"I{n}" for n in pdn.is_names.tolist()]
     for k, (nm, p, q, x) in enumerate(zip(inames, pdn.is_a.tolist(), pdn.is_b.tolist(), pdn.is_value.tolist(),
                                           strict=True)):
         kind = pdn.is_kind[k]
         if kind == WAVE_PULSE:
-            args = " ".join(repr(float(a)) for a in pdn.is_pulse[k])
-            out.append(f"{nm} {names[p]} {names[q]} DC {x!r} PULSE({args})")
+            args = " ".join(fmt(float(a)) for a in pdn.is_pulse[k])
+            out.append(f"{nm} {names[p]} {names[q]} DC {fmt(x)} PULSE({args})")
         elif kind == WAVE_PWL:
             s, e = pdn.pwl_start[k], pdn.pwl_start[k + 1]
-            pts = " ".join(f"{t!r} {v!r}" for t, v in zip(pdn.pwl_t[s:e].tolist(), pdn.pwl_v[s:e].tolist(),
+            pts = " ".join(f"{fmt(t)} {fmt(v)}" for t, v in zip(pdn.pwl_t[s:e].tolist(), pdn.pwl_v[s:e].tolist(),
                                                           strict=True))
-            out.append(f"{nm} {names[p]} {names[q]} DC {x!r} PWL({pts})")
+            out.append(f"{nm} {names[p]} {names[q]} DC {fmt(x)} PWL({pts})")
         else:
-            out.append(f"{nm} {names[p]} {names[q]} {x!r}")
+            out.append(f"{nm} {names[p]} {names[q]} {fmt(x)}")
     if analysis == "op":
         out.append(".op")
     elif analysis == "tran":
@@ -62,11 +75,12 @@ def to_spice(pdn: PDN, analysis: str | None = "op", control: str | None = None) 
     return "\n".join(out) + "\n"
 
 
-def write_pdn(pdn: PDN, path: str | Path, analysis: str | None = "op", control: str | None = None) -> Path:
+def write_pdn(pdn: PDN, path: str | Path, analysis: str | None = "op", control: str | None = None,
+              digits: int | None = None) -> Path:
     """Write the PDN as a SPICE deck (see :func:`to_spice`); returns the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(to_spice(pdn, analysis=analysis, control=control))
+    path.write_text(to_spice(pdn, analysis=analysis, control=control, digits=digits))
     return path
 
 
