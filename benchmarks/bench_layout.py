@@ -32,6 +32,8 @@ CONFIGS = [(64, 64, 8, 3, 1), (64, 64, 8, 3, 8), (64, 64, 16, 2, 8), (128, 128, 
 #: the precheck deck runs on these (256x256 with one ADC per column: unchanged geometry since its 0-violation
 #: run, 639.8 s, recorded in the README; ``--only 256x256`` reruns it)
 DECK_ON = {(64, 64, 8, 3, 1), (64, 64, 8, 3, 8), (64, 64, 16, 2, 8), (256, 256, 16, 3, 8)}
+#: ``eda acim build`` with no options (explore's default pick) and the issue's density target on it
+DEFAULT_PICK, DENSITY_TARGET_F2 = (64, 64, 16, 2, 8), 1000
 SWEEP = [(4, 1, 2, 1), (8, 2, 2, 2), (16, 3, 2, 3), (32, 4, 2, 4), (16, 5, 4, 2), (32, 2, 4, 3),
          (64, 4, 4, 4), (24, 3, 3, 3), (48, 2, 3, 4), (12, 6, 3, 2), (64, 8, 16, 2), (32, 16, 8, 2)]
 
@@ -65,7 +67,24 @@ def one(h: int, w: int, l: int, b: int, s_: int, out: Path) -> dict:
             "cpu_s": round(ru.ru_utime + ru.ru_stime, 2),  # the process's CPU time: what load does not inflate
             "times_s": s["times_s"], "peak_rss_mib": round(rss, 1), "drc_clean": s["drc_clean"],
             "lvs_clean": s["lvs_clean"], "area_mm2": s["area_mm2"], "um2_per_bit": s["um2_per_bit"],
-            "F2_per_bit": s["F2_per_bit"], "load_avg_1min": round(os.getloadavg()[0], 2)}
+            "F2_per_bit": s["F2_per_bit"], "row_height_um": s["row_height_um"],
+            "area_breakdown_um2_per_bit": s["area_breakdown_um2_per_bit"],
+            "load_avg_1min": round(os.getloadavg()[0], 2)}
+
+
+def _density(rows: list[dict]) -> dict | None:
+    """The issue's density target on the 64x64 default pick (``eda acim build`` with no options):
+    <= 1,000 F²/bit (22.5 µm²/bit at F = 0.15 µm); printed with the area breakdown."""
+    r = next((r for r in rows if tuple(r.get(k, 1) for k in ("rows", "cols", "local", "adc_bits", "adc_share"))
+              == DEFAULT_PICK), None)
+    if r is None:
+        return None
+    d = {"config": _name(DEFAULT_PICK), "um2_per_bit": r["um2_per_bit"], "F2_per_bit": r["F2_per_bit"],
+         "target_F2_per_bit": DENSITY_TARGET_F2, "met": r["F2_per_bit"] <= DENSITY_TARGET_F2,
+         "breakdown_um2_per_bit": r.get("area_breakdown_um2_per_bit")}
+    print(f"density (64x64 default pick): {d['um2_per_bit']} µm²/bit = {d['F2_per_bit']} F²/bit, target "
+          f"<= {DENSITY_TARGET_F2}: {'met' if d['met'] else 'NOT met'}; per bit {d['breakdown_um2_per_bit']}")
+    return d
 
 
 def _child(cfg: tuple[int, ...], out: Path) -> dict:
@@ -158,10 +177,11 @@ def main() -> None:
         new = {key(r) for r in rows}
         rows = [r for r in json.loads(path.read_text())["configs"] if key(r) not in new] + rows
     big = next((r for r in rows if (r["rows"], r.get("adc_share", 1)) == (256, 1)), rows[-1])
+    dens = _density(rows)
     result = {"configs": rows, "target": "256x256 build+DRC+LVS < 60 s and < 4 GB; precheck 0 violations",
               "target_met": big["wall_s"] < 60 and big["peak_rss_mib"] < 4096 and big["drc_clean"]
               and big["lvs_clean"] and all(r.get("precheck_violations", 0) == 0 for r in rows),
-              "deck": str(deck) if deck else None, "cpu_count": os.cpu_count()}
+              "deck": str(deck) if deck else None, "cpu_count": os.cpu_count(), "density": dens}
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, indent=2))
     print(f"target met: {result['target_met']} → {path}")

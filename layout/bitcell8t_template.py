@@ -35,13 +35,15 @@ _T = sky130()
 NAME = "acim_bitcell8t"
 #: template x's (nm) of the macro's met3 lines this cell lands on (layout/cells.py X_RBL, X_BLB, X_BL)
 X_RBL, X_BLB, X_BL = 330, 3480, 4110
-_FRAME_P = RowCellParams(NAME, min_slots=3)
+#: row slots: WL track and the n-level pads on slot 0, RWL track and the p-level (QB) pads on slot 1
+SLOTS = 2
+_FRAME_P = RowCellParams(NAME, min_slots=SLOTS)
 _F = _frame(_FRAME_P, {})
-Y_A, Y_RWL, Y_B = slot_y(_FRAME_P, 0), slot_y(_FRAME_P, 1), slot_y(_FRAME_P, 2)   # 1465, 1925, 2385
+Y_A, Y_RWL, Y_B = slot_y(_FRAME_P, 0), slot_y(_FRAME_P, 1), slot_y(_FRAME_P, SLOTS - 1)   # 1465, 1925, 1925
 N_BOT, N_TOP = NDIFF_B, NDIFF_B + W_FET                   # 760, 1180 (row-cell nmos band)
-P_BOT, P_TOP = _F.pb, _F.pt_top                           # 2670, 3090
+P_BOT, P_TOP = _F.pb, _F.pt_top                           # 2210, 2630
 Y_N, Y_P = (N_BOT + N_TOP) // 2, (P_BOT + P_TOP) // 2
-HEIGHT = _F.height                                        # 3880
+HEIGHT = _F.height                                        # 3420
 #: read strip: RBL contact on the template's RBL x, M8 (RWL) one contacted half-pitch right, RX
 #: uncontacted (gate to gate: poly.2 + poly.1a), M7 (QB), VSS contact
 XR = {"RBL": X_RBL, "M8": X_RBL + HALF}
@@ -90,9 +92,8 @@ def _fe(d: Drawing, w: int) -> None:
     _pad(d, XR["M7"], Y_B, (XR["M7"] - hl - LI_ENC, _xn(5) + hl))
     _pad(d, _xn(5), Y_B, (_xn(5) - hl, _xn(5) + hl + LI_ENC))
     d.rect("li", _xn(2) - hl, Y_B, _xn(2) + hl, Y_P)
-    npc = hl + C8.NPC_ENC
-    for y in (Y_A, Y_B):
-        d.rect("npc", 0, y - npc, w, y + npc)
+    npc = hl + C8.NPC_ENC   # one band over both pad levels (two bands 460 nm apart would break npc.2)
+    d.rect("npc", 0, Y_A - npc, w, Y_B + npc)
 
 
 def _be(d: Drawing, w: int) -> None:

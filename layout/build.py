@@ -143,6 +143,7 @@ def build(params: MacroParams, out: Path | str, lib: CellLibrary | None = None, 
         "bitcell_F2": round(lib.cell("bitcell").area_um2 / FEATURE_UM ** 2, 1),
         "feature_um": FEATURE_UM,
         "bitcell_um2": round(lib.cell("bitcell").area_um2, 3),
+        "area_breakdown_um2_per_bit": _breakdown(params, lib, m.width_um, m.height_um),
         "array_efficiency": round(lib.cell("bitcell").area_um2 * bits / area, 4),
         "counts": m.counts, "dac_groups_local_arrays": m.groups,
         "column_pitch_um": m.extra["column_pitch_um"], "row_height_um": m.extra["row_height_um"],
@@ -154,6 +155,18 @@ def build(params: MacroParams, out: Path | str, lib: CellLibrary | None = None, 
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     return summary
+
+
+def _breakdown(p, lib, width_um: float, height_um: float) -> dict[str, float]:
+    """Macro area per bit by region (they add up to the total): the bitcells, the compute cells, the
+    ADC rows below the array (column width × their height) and the row ends + spines left/right."""
+    pitch, hb = lib.cell("bitcell").width_um, lib.cell("bitcell").height_um
+    hc, bits, n_loc = lib.cell("compute").height_um, p.rows * p.cols, p.rows // p.local
+    array_h = p.rows * hb + n_loc * hc
+    parts = {"bitcells": pitch * hb, "compute": n_loc * p.cols * pitch * hc / bits,
+             "adc": (height_um - array_h) * p.cols * pitch / bits,
+             "row_ends_spines": (width_um - p.cols * pitch) * height_um / bits}
+    return {k: round(v, 3) for k, v in parts.items()}
 
 
 def _render(m, gds: Path, out: Path) -> None:

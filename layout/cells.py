@@ -79,18 +79,20 @@ def bitcell_generated(pitch: int = 0, slots: int = 0) -> RowCellParams:
 
 
 def wl_driver(slots: int = 0) -> RowCellParams:
-    """Word-line driver: two-inverter buffer WLIN → WL (WL leaves on the right at the WL slot)."""
-    n = (Chain((Fet("MN2", "WL", "WLB", "VSS"), Fet("MN1", "VSS", "WLIN", "WLB"))),)
-    p = (Chain((Fet("MP2", "WL", "WLB", "VDD"), Fet("MP1", "VDD", "WLIN", "WLB"))),)
-    return RowCellParams("acim_wl_driver", nmos=n, pmos=p, min_slots=max(slots, 3),
+    """Word-line driver: two-inverter buffer WLIN → WL (WL leaves on the right at the WL slot); each
+    gate column has one net in both rows, so it routes in 2 slots (WLIN and WL share slot 0)."""
+    n = (Chain((Fet("MN1", "WLB", "WLIN", "VSS"), Fet("MN2", "VSS", "WLB", "WL"))),)
+    p = (Chain((Fet("MP1", "WLB", "WLIN", "VDD"), Fet("MP2", "VDD", "WLB", "WL"))),)
+    return RowCellParams("acim_wl_driver", nmos=n, pmos=p, min_slots=max(slots, 2),
                          ports=_pw(Port("WLIN", "h", "l"), Port("WL", "h", "r", slot=SLOT_WL)))
 
 
 def in_driver(slots: int = 0) -> RowCellParams:
-    """Input (read word-line) driver: buffer IN → RWL, placed right of the array (RWL leaves left)."""
-    n = (Chain((Fet("MN1", "INB", "IN", "VSS"), Fet("MN2", "VSS", "INB", "RWL"))),)
-    p = (Chain((Fet("MP1", "INB", "IN", "VDD"), Fet("MP2", "VDD", "INB", "RWL"))),)
-    return RowCellParams("acim_in_driver", nmos=n, pmos=p, min_slots=max(slots, 3),
+    """Input (read word-line) driver: buffer IN → RWL, placed right of the array (RWL leaves left);
+    routes in 2 slots (RWL and IN share slot 1)."""
+    n = (Chain((Fet("MN2", "RWL", "INB", "VSS"), Fet("MN1", "VSS", "IN", "INB"))),)
+    p = (Chain((Fet("MP2", "RWL", "INB", "VDD"), Fet("MP1", "VDD", "IN", "INB"))),)
+    return RowCellParams("acim_in_driver", nmos=n, pmos=p, min_slots=max(slots, 2),
                          ports=_pw(Port("RWL", "h", "l", slot=SLOT_RWL), Port("IN", "h", "r")))
 
 
@@ -216,4 +218,4 @@ def dac_switch(pitch: int = 0) -> RowCellParams:
 
 def tap(slots: int = 0) -> RowCellParams:
     """Well/substrate tap and row-end power cell (n-tap to VDD, p-tap to VSS), bitcell-row height."""
-    return RowCellParams("acim_tap", ports=_pw(), min_slots=max(slots, 3), min_width=1320)
+    return RowCellParams("acim_tap", ports=_pw(), min_slots=max(slots, 2), min_width=1320)

@@ -204,20 +204,15 @@ def _check(p: RowCellParams) -> None:
             if a.right != b.left:
                 raise InputError(f"cell {p.name}: {a.name}.right={a.right} ≠ {b.name}.left={b.left}; "
                                  "chained transistors must share the diffusion net", file="cell params")
-    for ch in p.nmos:
-        if ch.fets[0].w_nm > p.wn_band:
-            raise InputError(f"cell {p.name}: nmos width above wn_band", file="cell params")
-    for ch in p.pmos:
-        if ch.fets[0].w_nm > p.wp_band:
-            raise InputError(f"cell {p.name}: pmos width above wp_band", file="cell params")
+    for kind, chains, band in (("nmos", p.nmos, p.wn_band), ("pmos", p.pmos, p.wp_band)):
+        if any(ch.fets[0].w_nm > band for ch in chains):
+            raise InputError(f"cell {p.name}: {kind} width above w{kind[0]}_band", file="cell params")
 
 
 def _licon_ys(y0: int, w: int) -> list[int]:
     """Centres of the licons in a diffusion of height ``w`` starting at ``y0``."""
     n = max(1, (w - 80 + 170) // 340)
-    span = (n - 1) * 340
-    c = y0 + w // 2
-    return [c - span // 2 + i * 340 for i in range(n)]
+    return [y0 + w // 2 - (n - 1) * 170 + i * 340 for i in range(n)]
 
 
 def _cx(c: int) -> int:
@@ -368,7 +363,7 @@ class _Frame:
 
 
 def _frame(p: RowCellParams, slot_of: dict[str, int]) -> _Frame:
-    n_slots = max(max(slot_of.values(), default=0) + 1, p.min_slots, 3)
+    n_slots = max(max(slot_of.values(), default=0) + 1, p.min_slots, 2)  # 2 slots: gate pads joined (_draw_chains)
     if p.mims:
         need = max(m.l_nm for m in p.mims) + 2 * 140 + 600
         while (n_slots - 1) * SLOT - 400 < need:
@@ -446,6 +441,12 @@ def _draw_chains(d: Drawing, p: RowCellParams, chain_cols, f: _Frame, tracked, b
                 ypad = f.yp_pad
                 d.rect("poly", x - 75, ypad, x + 75, y1 + 130)
             d.box("poly", x, ypad, 270, 330)
+            ng = by_col.get(g, {}).get("n") if row == "p" and f.yp_pad - f.yn_pad <= SLOT else None
+            if ng is not None and ng.kind == "g":  # 2-slot frame: n and p pads of a column overlap: one net, joined
+                if ng.net != fet.gate:
+                    raise InputError(f"cell {p.name}: 2-slot cell with gates {ng.net}/{fet.gate} in column {g}; "
+                                     "expected one net per gate column", file="cell params")
+                d.rect("poly", x - 135, f.yn_pad, x + 135, ypad), d.rect("li", x - 85, f.yn_pad, x + 85, ypad)
             d.box("licon", x, ypad, 170, 170)
             d.box("li", x, ypad, 170, 340)
             if fet.gate in tracked or _gate_shared(by_col, g):
@@ -541,13 +542,11 @@ def row_cell(p: RowCellParams) -> CellResult:
     f = _frame(p, slot_of)
     _draw_wells(d, p, W, f, vss, vdd)
     _draw_stubs(d, _draw_chains(d, p, chain_cols, f, tracked, by_col, vss, vdd), y_of)
-    if p.nmos:
-        d.rect("npc", 0, f.yn_pad - 185, W, f.yn_pad + 185)
-    if p.pmos:
-        d.rect("npc", 0, f.yp_pad - 185, W, f.yp_pad + 185)
+    ys = [y for y, on in ((f.yn_pad, p.nmos), (f.yp_pad, p.pmos)) if on]
+    for lo, hi in [(ys[0], ys[-1])] if ys and ys[-1] - ys[0] <= SLOT else [(y, y) for y in ys]:  # 2 slots: 1 band
+        d.rect("npc", 0, lo - 185, W, hi + 185)
     for net, y in y_of.items():
-        a, b = extent[net]
-        d.rect("met2", a, y - TRACK // 2, b, y + TRACK // 2)
+        d.rect("met2", extent[net][0], y - TRACK // 2, extent[net][1], y + TRACK // 2)
     cap_devices, mim_pins = _draw_mims(d, p, f, y_of, port_nets)
     pins = _pins(d, p, W, f.height, y_of, extent, vss) + mim_pins
     d.rect("prbndry", 0, 0, W, f.height)

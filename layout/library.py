@@ -25,7 +25,7 @@ from eda.paths import PATHS
 
 #: Roles every ACIM library provides.
 ROLES: tuple[str, ...] = ("bitcell", "compute", "wl_driver", "in_driver", "comparator", "cmp_buf", "sar_bit",
-                          "sar_seq", "dac_switch", "tap", "col_mux")
+                          "sar_seq", "dac_switch", "tap", "col_mux", "dac_sel", "dac_msb")
 
 DEFAULT_LIBRARY = "sky130_acim"
 #: the shared-ADC library (adc_share S >= 2): the column pitch is set by the per-column cells only
@@ -220,7 +220,7 @@ def build_default_cells(shared: bool = False):
     from eda.layout import cells as C
     from eda.layout.devices import row_cell
 
-    per_col = (C.bitcell(), C.dac_switch(), C.col_mux())
+    per_col = (C.bitcell(), C.dac_switch(), C.col_mux(), C.dac_sel(), C.dac_msb())
     nat = {f.name: row_cell(f) for f in per_col + (() if shared else (C.comparator(), C.cmp_buf(), C.sar_bit(),
                                                                       C.sar_seq()))}
     pitch = max(max(r.width_nm for r in nat.values()), min_compute_pitch() if shared else 6720)
@@ -238,6 +238,8 @@ def build_default_cells(shared: bool = False):
         "sar_bit": row_cell(C.sar_bit(pitch)),
         "sar_seq": row_cell(C.sar_seq(pitch)),
         "dac_switch": row_cell(C.dac_switch(pitch)),
+        "dac_sel": row_cell(C.dac_sel(pitch)),  # shared ADCs (S > 1): bits k >= 1, gated by the column's SEL
+        "dac_msb": row_cell(C.dac_msb(pitch)),  # shared ADCs: bit 0
         "tap": row_cell(C.tap(slots)),
     }
     for role in ("wl_driver", "in_driver", "tap"):

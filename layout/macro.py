@@ -373,8 +373,12 @@ class _Assembler:
             self.y_seq[k] = y
             y = self.bit_channel(k, self.adc_row("sar_seq", y, ("SCLK", "SRSTB")))
             self.y_dac[k] = y
-            y = self.row("dac_switch", y, ("VREFP", "VREFN"))
+            y = self.dac_row(k, y)
         return y
+
+    def dac_row(self, k: int, y: int) -> int:
+        """Bit k's DAC switch row at ``y``; returns the next y."""
+        return self.row("dac_switch", y, ("VREFP", "VREFN"))
 
     def adc_bottom(self) -> int:
         """The comparator row and its output stage's row; returns the next y."""

@@ -75,8 +75,11 @@ def macro_circuit(p, C: dict[str, CellInfo], group_of: list[int],
         s = j // S
         if S > 1:
             inst("col_mux", f"XMUX_{j}", {"CL": f"CL_{j}", "OUT": f"MUX_{s}", "SEL": f"SEL_{j % S}"})
-        for k in range(B):
-            inst("dac_switch", f"XDAC_{k}_{j}", {"BIT": f"BIT_{k}_{s}", "V": f"V_{k}_{s}", "DAC": f"DAC_{k}_{j}"})
+        for k in range(B):  # shared ADCs: a waiting column's DAC switches hold the MSB trial (SEL-gated cells)
+            conn = {"BIT": f"BIT_{k}_{s}", "V": f"V_{k}_{s}", "DAC": f"DAC_{k}_{j}"}
+            if S > 1:
+                conn["SEL"] = f"SEL_{j % S}"
+            inst("dac_msb" if S > 1 and k == 0 else "dac_switch", f"XDAC_{k}_{j}", conn)
         for g, q in enumerate(group_of):
             vb = f"DAC_{q}_{j}" if q < B else "VREFN"  # the termination group is held at the reference
             nodes = ([f"BL_{j}", f"BLB_{j}", f"CL_{j}", vb] + [f"WL_{g * L + r}" for r in range(L)]
@@ -93,7 +96,9 @@ def macro_circuit(p, C: dict[str, CellInfo], group_of: list[int],
              + [f"BIT_{k}_{s}" for k in range(B) for s in range(W // S)] + [f"SEL_{r}" for r in range(S * (S > 1))])
     top = Subckt(p.name, tuple(ports), devices=devices)
     per = "column" if S == 1 else f"{S} columns"
+    bsubs = _block_subckts(blocks, L, ports_of, C)
+    used = {(d.model or "").lower() for x in [top, *bsubs] for d in x.devices}  # e.g. no dac_sel cell at B = 1
     circuit = Circuit(title=f"* {p.name}: {p.rows}x{p.cols} ACIM macro, L={p.local}, {B}-bit SAR ADC per {per} "
-                            "(sky130, eda-ml)", subckts=list(subs.values()) + _block_subckts(blocks, L, ports_of, C)
-                      + [top])
+                            "(sky130, eda-ml)", subckts=[x for x in subs.values() if x.name.lower() in used]
+                      + bsubs + [top])
     return circuit, ports

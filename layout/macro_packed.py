@@ -96,7 +96,7 @@ class PackedAssembler(SharedAssembler):
         for k in reversed(range(B)):
             y = self.bit_channel(k, y)
             self.y_dac[k] = y
-            y = self.row("dac_switch", y, ("VREFP", "VREFN"))
+            y = self.dac_row(k, y)
         return y
 
     def mixed_row(self, y: int, members: list[tuple[str, list[int]]]) -> int:

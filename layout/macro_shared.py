@@ -23,6 +23,7 @@ horizontal ports, so the cells between them need no abutment.
 
 from __future__ import annotations
 
+from eda.errors import InputError
 from eda.layout.cells import M4W
 from eda.layout.devices import RAIL_W, RAIL_Y, TRACK
 from eda.layout.macro import M3PAD_V, V2, _Assembler
@@ -43,6 +44,17 @@ class SharedAssembler(_Assembler):
 
         self.gc["col_mux"] = _cell_from_lib(self.glib, self.C["col_mux"], {})
         self.H["col_mux"] = self.hnm("col_mux")
+        # DAC switches gated by the column's SEL (a waiting column holds the MSB-trial pattern): the
+        # dac_sel cell fills the dac_switch role (bits k >= 1), dac_msb bit 0; both have the same pins
+        self.glib.remove(self.gc["dac_switch"])  # the ungated cell the base class loaded
+        for role, cell in (("dac_switch", "dac_sel"), ("dac_msb", "dac_msb")):
+            self.C[role] = lib.cell(cell)
+            self.H[role] = self.hnm(role)
+            if role == "dac_msb" or self.B > 1:  # only cells that are placed join the GDS
+                self.gc[role] = _cell_from_lib(self.glib, self.C[role], {})
+        if self.C["dac_msb"].pins != self.C["dac_switch"].pins or self.H["dac_msb"] != self.H["dac_switch"]:
+            raise InputError(f"cells {self.C['dac_msb'].name} and {self.C['dac_switch'].name} must have the same "
+                             "size and pins (one DAC-switch row template)", file=lib.path / "manifest.json")
         self.y_ch: dict[int, int] = {}
 
     def hnm(self, role: str) -> int:
@@ -79,6 +91,9 @@ class SharedAssembler(_Assembler):
 
     def adc_row(self, role: str, y: int, spines: tuple[str, ...]) -> int:
         return self.shared_row(role, y, spines)
+
+    def dac_row(self, k: int, y: int) -> int:
+        return self.row("dac_msb" if k == 0 else "dac_switch", y, ("VREFP", "VREFN"))
 
     def bit_channel(self, k: int, y: int) -> int:
         """Bit k's channel: the group's BIT_k and V_k straps."""
@@ -130,7 +145,9 @@ class SharedAssembler(_Assembler):
         self.vline("met4", x_cl, y_in - M3PAD_V // 2, self.y_dac[0] + self.H["dac_switch"], M4W)
         x_out = x0 + self.x("col_mux", "OUT")
         self.via_line(x_out, [self.y_mch[0], self.y_mux + pin("col_mux", "OUT")[1]])
-        self.via_line(x0 + self.x("col_mux", "SEL"), [self.y_mch[1 + j % S], self.y_mux + pin("col_mux", "SEL")[1]])
+        # SEL_{j mod S}: the multiplexer's select and every DAC switch of the column (one met3 line up)
+        self.via_line(x0 + self.x("col_mux", "SEL"), [self.y_mch[1 + j % S], self.y_mux + pin("col_mux", "SEL")[1]]
+                      + [self.y_dac[k] + pin("dac_switch", "SEL")[1] for k in range(self.B)])
         if self.last(j):
             d.box("via2", x_cl, self.y_mch[0], V2, V2)
             self.m4_stack(d, x_cl, self.y_mch[0])

@@ -181,15 +181,15 @@ def test_extracted_cell_writes_holds_reads_on_sky130(cell_gds):
 
 
 def test_template_cell_keeps_the_macro_contract(tmp_path):
-    """The drop-in cell: template pin x's, WL/RWL on row slots 0/1, 3 slots tall, clean at a pitch."""
+    """The drop-in cell: template pin x's, WL/RWL on row slots 0/1, 2 slots (3.42 µm) tall, clean at a pitch."""
     from eda.layout import bitcell8t_template as T8
     from eda.layout.devices import RowCellParams, row_cell, slot_y
 
     c = row_cell(RowCellParams("acim_bitcell8t", min_width=7380, hand="bitcell8t"))
-    assert (c.width_nm, c.height_nm) == (7380, 3880)
+    assert (c.width_nm, c.height_nm) == (7380, 3420)
     pins = {p.name: p for p in c.pins}
     assert [pins[n].x_um for n in ("RBL", "BLB", "BL")] == [0.33, 3.48, 4.11]
-    frame = RowCellParams("x", min_slots=3)
+    frame = RowCellParams("x", min_slots=2)
     assert pins["WL"].y_um * 1000 == slot_y(frame, 0) and pins["RWL"].y_um * 1000 == slot_y(frame, 1)
     assert row_cell(RowCellParams("acim_bitcell8t", hand="bitcell8t")).width_nm == T8.NATURAL_WIDTH
     lib = gdstk.Library(name="t", unit=1e-6, precision=1e-9)
@@ -204,14 +204,38 @@ def test_template_cell_keeps_the_macro_contract(tmp_path):
 
 def test_small_macro_with_the_hand_drawn_bitcell_is_clean(tmp_path):
     """A 4x2 macro from a library written from the cell code (whose bitcell is the hand-drawn one):
-    DRC and LVS clean, bitcell rows 3.88 µm."""
+    DRC and LVS clean, bitcell rows (and the word-line/input drivers and taps) 3.42 µm."""
     from eda.layout.library import load_library, write_library
     from eda.layout.macro import MacroParams, build_macro
 
     lib = load_library(write_library(tmp_path / "lib"))
-    assert lib.cell("bitcell").height_um == 3.88 and lib.cell("wl_driver").height_um == 3.88
+    assert {lib.cell(r).height_um for r in ("bitcell", "wl_driver", "in_driver", "tap")} == {3.42}
     m = build_macro(MacroParams(4, 2, 2, 1), lib)
     m.library.write_gds(str(tmp_path / "m.gds"))
     assert run_drc(tmp_path / "m.gds").clean
     r = run_lvs(tmp_path / "m.gds", m.circuit)
     assert r.clean, (r.mismatches[:5], r.extraction_errors[:5])
+
+
+def test_two_slot_row_cells_join_gate_pads_and_refuse_two_gate_nets(tmp_path):
+    """In a 2-slot frame (the bitcell row's drivers) the n and p gate pads of a column are 460 nm apart,
+    so the generator joins them (one net) and refuses a column whose n and p gates differ."""
+    from eda.errors import InputError
+    from eda.layout import cells as CC
+    from eda.layout.devices import Chain, Fet, RowCellParams, row_cell
+
+    for f in (CC.wl_driver(2), CC.in_driver(2), CC.tap(2)):
+        c = row_cell(f)
+        assert c.height_nm == 3420
+        lib = gdstk.Library(name="d", unit=1e-6, precision=1e-9)
+        lib.add(c.gds)
+        lib.write_gds(str(tmp_path / f"{f.name}.gds"))
+        assert run_drc(tmp_path / f"{f.name}.gds").clean, f.name
+        r = run_lvs(tmp_path / f"{f.name}.gds", Circuit(title="d", devices=list(c.subckt.devices),
+                                                        ports=list(c.subckt.ports)))
+        assert r.clean, (f.name, r.mismatches, r.extraction_errors)
+    bad = RowCellParams("x", nmos=(Chain((Fet("MN", "A", "G1", "VSS"),)),),
+                        pmos=(Chain((Fet("MP", "A", "G2", "VDD"),)),), min_slots=2)
+    with pytest.raises(InputError, match="one net per gate column"):
+        row_cell(bad)
+    assert row_cell(dataclasses.replace(bad, min_slots=3)).height_nm == 3880  # 3 slots: two pads fit

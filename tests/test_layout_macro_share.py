@@ -71,6 +71,28 @@ def test_lvs_catches_swapped_multiplexer_selects(tmp_path):
     assert not run_lvs(gds, swapped(m, "XMUX_", "SEL_0", "SEL_1")).clean
 
 
+def test_dac_switches_take_their_column_select(tmp_path):
+    """Shared ADCs: each column's DAC switches are gated by its own SEL (bit 0: dac_msb, which holds
+    VREFP while the column waits; bits k >= 1: dac_sel, VREFN), so a waiting column holds the
+    MSB-trial pattern. Mutation: a schematic with the DAC switches of columns 0 and 1 on each
+    other's select fails LVS (the layout's SEL risers are checked, not just the multiplexer's)."""
+    m, gds = _build(tmp_path, MacroParams(8, 2, 1, 3, 2))
+    top = next(x for x in m.circuit.subckts if x.name == m.name)
+    models = {x.name.lower(): x for x in m.circuit.subckts}
+    dacs = [d for d in top.devices if d.name.startswith("XDAC_")]
+    assert len(dacs) == 6
+    for d in dacs:
+        _, k, j = d.name.split("_")
+        cell = models[d.model.lower()]
+        assert cell.name == ("acim_dac_msb" if k == "0" else "acim_dac_sel"), d
+        assert dict(zip(cell.ports, d.nodes, strict=True))["SEL"] == f"SEL_{j}", d
+    assert run_lvs(gds, m.circuit).clean
+    assert not run_lvs(gds, swapped(m, "XDAC_", "SEL_0", "SEL_1")).clean
+    one = build_macro(MacroParams(8, 1, 1, 3), LIB)  # one ADC per column: the ungated switch, no SEL
+    assert {d.model for d in next(x for x in one.circuit.subckts if x.name == one.name).devices
+            if d.name.startswith("XDAC_")} == {"acim_dac_switch"}
+
+
 def test_share_and_bits_limits_are_named():
     with pytest.raises(InputError, match="adc_share"):
         MacroParams(8, 6, 2, 2, 4).validate(8, 8)  # 4 does not divide 6
