@@ -216,6 +216,36 @@ def dac_switch(pitch: int = 0) -> RowCellParams:
     return RowCellParams("acim_dac_switch", nmos=n, pmos=p, ports=ports, min_width=pitch)
 
 
+def _dac_sel_ports() -> tuple[Port, ...]:
+    return _pw(Port("BIT", "v", x_nm=X_BIT), Port("V", "v", x_nm=X_T[0], span_nm=X_T[1] - X_T[0]),
+               Port("SEL", "v", x_nm=X_RBL), Port("DAC", "v", x_nm=X_DAC[0], span_nm=X_DAC[-1] - X_DAC[0]),
+               Port("VREFP", "h"), Port("VREFN", "h"))
+
+
+def dac_sel(pitch: int = 0) -> RowCellParams:
+    """DAC switch of SAR bit k >= 1 in a shared-ADC column (S > 1): VREFP when BIT, V and the
+    column's select SEL are all 1, else VREFN (a NAND3, then the switch pair). A column waiting for
+    its turn (SEL = 0) keeps the line at VREFN, as in the MSB trial, instead of following the
+    group's shared BIT/V lines, so its compute line holds still (:func:`dac_msb` for bit 0)."""
+    n = (Chain((Fet("MN1", "BITB", "BIT", "m1"), Fet("MN3", "m1", "V", "m2"), Fet("MN4", "m2", "SEL", "VSS"))),
+         Chain((Fet("MN2", "DAC", "BITB", "VREFN"),)))
+    p = (Chain((Fet("MP1", "BITB", "BIT", "VDD"), Fet("MP3", "VDD", "V", "BITB"), Fet("MP4", "BITB", "SEL", "VDD"))),
+         Chain((Fet("MP2", "DAC", "BITB", "VREFP"),)))
+    return RowCellParams("acim_dac_sel", nmos=n, pmos=p, ports=_dac_sel_ports(), min_width=pitch)
+
+
+def dac_msb(pitch: int = 0) -> RowCellParams:
+    """DAC switch of SAR bit 0 (the MSB) in a shared-ADC column: VREFP when BIT and V are 1 or the
+    column is not selected (SEL = 0), else VREFN: a NAND2 of BIT and V, then a NAND2 of that and
+    SEL drawn on the reference rails. A waiting column so holds the MSB-trial pattern (line 0 up,
+    the others down: :func:`dac_sel`) its bottom plates were sampled against; same pins as dac_sel."""
+    n = (Chain((Fet("MN1", "BITB", "BIT", "m"), Fet("MN3", "m", "V", "VSS"))),
+         Chain((Fet("MN2", "DAC", "BITB", "x"), Fet("MN4", "x", "SEL", "VREFN"))))
+    p = (Chain((Fet("MP1", "BITB", "BIT", "VDD"), Fet("MP3", "VDD", "V", "BITB"))),
+         Chain((Fet("MP2", "DAC", "BITB", "VREFP"), Fet("MP4", "VREFP", "SEL", "DAC"))))
+    return RowCellParams("acim_dac_msb", nmos=n, pmos=p, ports=_dac_sel_ports(), min_width=pitch)
+
+
 def tap(slots: int = 0) -> RowCellParams:
     """Well/substrate tap and row-end power cell (n-tap to VDD, p-tap to VSS), bitcell-row height."""
     return RowCellParams("acim_tap", ports=_pw(), min_slots=max(slots, 2), min_width=1320)
