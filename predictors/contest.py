@@ -53,6 +53,25 @@ def contest_cases(dirs, complete: bool = True, dbu_per_um: float | None = None) 
     return out
 
 
+def incomplete_cases(dirs) -> list[dict]:
+    """Cases under ``dirs`` that :func:`contest_cases` leaves out (``complete=True``), each with why: a
+    maps-only case (no netlist: every shipped model reads the deck) or the maps it lacks."""
+    from eda.pdn.contest import MAP_KEYS, find_cases
+
+    out = []
+    for d in [dirs] if isinstance(dirs, str | Path) else dirs:
+        if not Path(d).is_dir():
+            continue
+        for c in find_cases(d, complete=False):
+            if c.complete:
+                continue
+            missing = sorted(set(MAP_KEYS) - set(c.map_paths))
+            why = "no netlist (maps only): every shipped model reads the deck" if c.deck is None \
+                else "missing map(s): " + ", ".join(missing)
+            out.append({"case": c.name, "why": why})
+    return out
+
+
 def _exact_seconds(case) -> float:
     from eda.pdn.parse import read_pdn
     from eda.pdn.solve import solve_static
@@ -110,7 +129,8 @@ def evaluate_contest(dirs, ckpt, exact: bool = True, dbu_per_um: float | None = 
         if figures is not None:
             plot_case(g.y_static.double().numpy(), pred, Path(figures) / f"{case.name}.png",
                       f"{case.name}: {model.model_type} MAE {r['mae'] * 1e3:.4f} mV, F1 {r['hotspot_f1']:.2f}")
-    return {"model_type": model.model_type, "checkpoint": str(ckpt), "rows": rows, "summary": summarise(rows)}
+    return {"model_type": model.model_type, "checkpoint": str(ckpt), "rows": rows, "summary": summarise(rows),
+            "skipped": incomplete_cases(dirs)}
 
 
 def physics_rows(graphs) -> list[dict]:

@@ -114,13 +114,20 @@ def test_contest_training_runs_end_to_end_and_improves(contest, trained):
 
 
 def test_evaluate_prints_the_contest_table(contest, trained, tmp_path):
-    ck = trained[0]
-    r = runner.invoke(app, ["irdrop", "evaluate", str(contest), "--model", str(ck), "--json",
+    ck, root = trained[0], tmp_path / "contest"
+    shutil.copytree(contest, root)
+    for name, drop in (("testcase17", "netlist.sp"), ("testcase3", "pdn_density.csv")):  # left out, said why
+        shutil.copytree(contest / "real" / "testcase1", root / "real" / name)
+        (root / "real" / name / drop).unlink()
+    r = runner.invoke(app, ["irdrop", "evaluate", str(root), "--model", str(ck), "--json",
                             str(tmp_path / "ev.json"), "--figures", str(tmp_path / "fig")])
     assert r.exit_code == 0, r.output + repr(r.exception)
     assert "| case | MAE (mV) |" in r.output and "testcase1" in r.output and "current_map01" in r.output
+    assert "skipped testcase17: no netlist (maps only)" in r.output
+    assert "skipped testcase3: missing map(s): pdn_density" in r.output
     ev = json.loads((tmp_path / "ev.json").read_text())
     assert len(ev["rows"]) == 2 and all(row["exact_s"] > 0 and row["infer_s"] > 0 for row in ev["rows"])
+    assert [sk["case"] for sk in ev["skipped"]] == ["testcase17", "testcase3"]
     assert (tmp_path / "fig" / "testcase1.png").exists()
 
 

@@ -87,6 +87,9 @@ def train(
                                                               "channel ir_est (0: none)."),
     pattern_iters: int = typer.Option(0, min=0, max=100, help="Dynamic dataset: AMG-PCG iterations of the "
                                       "pattern channel ir_pattern (static drop at the loads' peaks, max 1; 0: none)."),
+    step_iters: int = typer.Option(0, min=0, max=100, help="Dynamic dataset: AMG-PCG iterations of the level "
+                                   "channel ir_step (one backward-Euler step from rest, loads at their peaks, "
+                                   "decaps and package in it; with the pattern channel: the base's level; 0: none)."),
     members: int = typer.Option(1, min=1, max=9, help="Dataset: train this many models on the same split "
                                 "(seeds SEED, SEED+1, ...) and save their per-pixel median as one checkpoint."),
     threads: int = THREADS,
@@ -109,7 +112,8 @@ def train(
             raise InputError("--target: contest cases carry static IR-drop maps only; use --target static")
         res = train_contest(data, p, out, physics_iters=physics_iters)
     elif len(data) == 1:
-        res = train_from_dir(data[0], p, out, pattern_iters=pattern_iters, members=members)
+        res = train_from_dir(data[0], p, out, pattern_iters=pattern_iters, members=members,
+                             step_iters=step_iters)
     else:
         raise InputError("--data: give one dataset directory, or only contest folders")
     typer.echo(json.dumps(res, indent=2))
@@ -149,6 +153,8 @@ def evaluate(
             write_json(res, json_out)
         s = res["summary"]
         typer.echo(contest_table(res["rows"]))
+        for sk in res["skipped"]:
+            typer.echo(f"skipped {sk['case']}: {sk['why']}")
         typer.echo(f"{res['model_type']} on {s['n']} case(s): MAE {s['mae'] * 1e3:.4f} mV, "
                    f"F1 {s['hotspot_f1']:.3f}, CC {s['cc']:.3f}, {s['infer_s']:.3f} s per case "
                    f"(exact solve {s.get('exact_s', float('nan')):.3f} s)")
