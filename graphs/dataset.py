@@ -29,9 +29,11 @@ from eda.graphs.pdn_graph import GRAPH_VERSION, GraphParams, build_pdn_graph
 __all__ = ["IRDropDataset", "sample_graph", "graph_to_dict", "graph_from_dict", "contest_graph", "contest_graphs"]
 
 
-def sample_graph(sample_dir: str | Path, target: str = "static", pattern_iters: int = 0) -> HeteroData:
+def sample_graph(sample_dir: str | Path, target: str = "static", pattern_iters: int = 0,
+                 step_iters: int = 0) -> HeteroData:
     """PDNGraph of one sample folder for ``target`` (``static`` or ``dynamic``), labels attached
-    (``pattern_iters``: the dynamic pattern channel, :class:`~eda.graphs.pdn_graph.GraphParams`)."""
+    (``pattern_iters`` / ``step_iters``: the dynamic pattern and level channels,
+    :class:`~eda.graphs.pdn_graph.GraphParams`)."""
     from eda.dataset.irdrop import read_sample
 
     if target not in ("static", "dynamic"):
@@ -48,7 +50,8 @@ def sample_graph(sample_dir: str | Path, target: str = "static", pattern_iters: 
         n_slices = 0
         pdn, maps = s.static, {k: v for k, v in s.maps.items() if k != "current_t"}
     t0 = time.perf_counter()
-    g = build_pdn_graph(pdn, maps, GraphParams(n_slices=n_slices, pattern_iters=pattern_iters), labels=s.labels)
+    g = build_pdn_graph(pdn, maps, GraphParams(n_slices=n_slices, pattern_iters=pattern_iters, step_iters=step_iters),
+                        labels=s.labels)
     g.build_seconds = time.perf_counter() - t0  # part of the inference time reported by evaluate
     g.name = Path(sample_dir).name
     return g
@@ -139,11 +142,12 @@ class IRDropDataset(Dataset):
 
     def __init__(self, root: str | Path, target: str = "static", build: int | None = None, seed: int = 0,
                  transform=None, pre_transform=None, force_reload: bool = False, log: bool = False,
-                 builder=None, pattern_iters: int = 0):
+                 builder=None, pattern_iters: int = 0, step_iters: int = 0):
         if target not in ("static", "dynamic"):
             raise InputError(f"target must be 'static' or 'dynamic', got {target!r}")
         self.target = target
         self.pattern_iters = int(pattern_iters)
+        self.step_iters = int(step_iters)
         self.build = build
         self.builder = builder
         self.seed = seed
@@ -172,7 +176,8 @@ class IRDropDataset(Dataset):
 
     @property
     def processed_dir(self) -> str:
-        tag = f"_p{self.pattern_iters}" if self.pattern_iters else ""
+        tag = (f"_p{self.pattern_iters}" if self.pattern_iters else "") + (f"_s{self.step_iters}" if self.step_iters
+                                                                             else "")
         return osp.join(self.root, "processed", f"{self.target}_v{GRAPH_VERSION}{tag}")
 
     @property
@@ -190,7 +195,7 @@ class IRDropDataset(Dataset):
 
         it = tqdm(self._names, desc=f"PDNGraph ({self.target})", unit="sample", disable=len(self._names) < 4)
         for n in it:
-            g = sample_graph(osp.join(self.raw_dir, n), self.target, self.pattern_iters)
+            g = sample_graph(osp.join(self.raw_dir, n), self.target, self.pattern_iters, self.step_iters)
             if self.pre_transform is not None:
                 g = self.pre_transform(g)
             torch.save(graph_to_dict(g), osp.join(self.processed_dir, f"{n}.pt"))

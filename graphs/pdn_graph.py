@@ -61,8 +61,8 @@ from eda.pdn.maps import require_coords
 from eda.pdn.model import GROUND, PDN
 
 __all__ = ["GraphParams", "PDN_FEATURES", "CLUSTER_FEATURES", "CELL_FEATURES", "STATIC_CHANNELS", "PHYSICS_CHANNEL",
-           "PATTERN_CHANNEL", "build_pdn_graph", "load_nodes", "with_inherited_coords", "nets_as_layers",
-           "slice_currents", "peak_currents", "map_shape_for", "EDGE_TYPES"]
+           "PATTERN_CHANNEL", "STEP_CHANNEL", "build_pdn_graph", "load_nodes", "with_inherited_coords",
+           "nets_as_layers", "slice_currents", "peak_currents", "map_shape_for", "EDGE_TYPES"]
 
 #: Columns of ``data['pdn_node'].x``.
 PDN_FEATURES = ("layer_frac", "is_bottom", "is_pad", "load_current", "decap", "log10_g_total")
@@ -86,6 +86,9 @@ PHYSICS_CHANNEL = "ir_est"
 #: The dynamic pattern channel (:func:`eda.graphs.pdn_physics.dynamic_pattern`): the static drop with every
 #: load at its peak, scaled to a largest value of 1 (where a transient's worst drop sits, not its level).
 PATTERN_CHANNEL = "ir_pattern"
+#: The dynamic level channel (:func:`eda.graphs.pdn_physics.step_drop`): the drop one backward-Euler step after
+#: every load jumps to its peak, decaps, package and grid included, V (how high a transient's worst drop gets).
+STEP_CHANNEL = "ir_step"
 EDGE_TYPES = (("pdn_node", "wire", "pdn_node"), ("pdn_node", "via", "pdn_node"),
               ("pdn_node", "in_cluster", "pdn_cluster"), ("pdn_cluster", "rev_in_cluster", "pdn_node"),
               ("pdn_cluster", "wire", "pdn_cluster"), ("pdn_cluster", "via", "pdn_cluster"),
@@ -110,6 +113,10 @@ class GraphParams(Params):
     pattern_iters: int = Field(0, ge=0, le=100, description="AMG-PCG iterations of the dynamic pattern (static "
                                "drop at the loads' peaks scaled to max 1, eda.graphs.pdn_physics.dynamic_pattern), "
                                "added as the fine and tile channel ir_pattern; 0: none")
+    step_iters: int = Field(0, ge=0, le=100, description="AMG-PCG iterations of the dynamic level channel (one "
+                            "backward-Euler step from rest with the loads at their peaks, decaps and package "
+                            "included, eda.graphs.pdn_physics.step_drop), added as the fine and tile channel "
+                            "ir_step (V); 0: none")
 
 
 def map_shape_for(pdn: PDN, params: GraphParams = GraphParams()) -> tuple[int, int]:
@@ -279,6 +286,11 @@ def build_pdn_graph(pdn: PDN, maps: Mapping[str, np.ndarray] | None = None,
         from eda.graphs.pdn_physics import dynamic_pattern
 
         maps[PATTERN_CHANNEL] = dynamic_pattern(pdn0, (nx, ny), dbu, params.pattern_iters)
+    if params.step_iters:  # the same raster as the pattern and the labels
+        from eda.graphs.pdn_physics import step_drop
+        from eda.pdn.maps import ir_drop_map
+
+        maps[STEP_CHANNEL] = ir_drop_map(pdn0, step_drop(pdn0, params.step_iters), (nx, ny), dbu, method="tile-max")
     if not pdn.layer_names:  # IBM-style deck: input maps from the deck as it is, then nets as layers
         need = [c for c in STATIC_CHANNELS if c not in maps] + (["current_t"] if params.n_slices and "current_t"
                                                                not in maps else [])
@@ -519,7 +531,7 @@ def _images(maps: dict, shape: tuple[int, int], coarse: tuple[int, int], p: Grap
     """Maps pooled onto the tile grid (every channel) and the fine ones at map resolution."""
     (nx, ny), (X, Y), k = shape, coarse, p.pool
     fine = list(STATIC_CHANNELS) + ([PHYSICS_CHANNEL] if p.physics_iters else []) + (
-        [PATTERN_CHANNEL] if p.pattern_iters else [])
+        [PATTERN_CHANNEL] if p.pattern_iters else []) + ([STEP_CHANNEL] if p.step_iters else [])
     fpad = np.zeros((len(fine), X * k, Y * k), dtype=np.float32)
     chans = []
     for i, c in enumerate(fine):
@@ -547,6 +559,7 @@ def _images(maps: dict, shape: tuple[int, int], coarse: tuple[int, int], p: Grap
     data.pool = k
     data.physics_iters = int(p.physics_iters)
     data.pattern_iters = int(p.pattern_iters)
+    data.step_iters = int(p.step_iters)
 
 
 def _maps_from_pdn(pdn: PDN, shape: tuple[int, int], need: list[str], cur_t: np.ndarray | None,

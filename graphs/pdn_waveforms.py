@@ -84,8 +84,7 @@ def summed_waveforms(pdn: PDN, times: np.ndarray, group: np.ndarray, n_groups: i
     pm = pdn.is_kind == WAVE_PULSE
     if pm.any():
         pu = pdn.is_pulse[pm]
-        timing, ti = np.unique(pu[:, 2:], axis=0, return_inverse=True)
-        ti = ti.ravel()
+        timing, ti = pulse_timings(pu)
         unit = np.column_stack([np.zeros(len(timing)), np.ones(len(timing)), timing])
         shape = pulse_values(unit, t[:, None])  # (T, timings), 0 → 1 pulses
         g = group[pm]
@@ -105,10 +104,29 @@ def summed_waveforms(pdn: PDN, times: np.ndarray, group: np.ndarray, n_groups: i
 def _pulses_at(pulse: np.ndarray, times: np.ndarray) -> np.ndarray:
     """PULSE sources (rows ``i1 i2 td tr tf pw per``) at ``times``, ``(len(times), n)``: one unit pulse per
     distinct timing (IBM decks: ~15 timings for 10k-100k sources), then ``i1 + (i2 - i1) · unit``."""
-    timing, ti = np.unique(pulse[:, 2:], axis=0, return_inverse=True)
+    timing, ti = pulse_timings(pulse)
     unit = np.column_stack([np.zeros(len(timing)), np.ones(len(timing)), timing])
     shape = pulse_values(unit, np.asarray(times, dtype=np.float64)[:, None])  # (T, timings)
-    return pulse[:, 0] + (pulse[:, 1] - pulse[:, 0]) * shape[:, ti.ravel()]
+    return pulse[:, 0] + (pulse[:, 1] - pulse[:, 0]) * shape[:, ti]
+
+
+def pulse_timings(pulse: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct timings (``td tr tf pw per``, columns 2-6) of PULSE rows and each row's timing index: the
+    rows of ``np.unique(pulse[:, 2:], axis=0, return_inverse=True)``, by one integer key built from the
+    columns' own distinct values (a row-wise unique sorts 100k rows of floats: ~10x slower)."""
+    cols = pulse[:, 2:]
+    key = np.zeros(len(cols), dtype=np.int64)
+    radix = 1
+    for j in range(cols.shape[1]):
+        _, inv = np.unique(cols[:, j], return_inverse=True)
+        width = int(inv.max()) + 1 if len(inv) else 1
+        if radix > (2**62) // width:  # too many combinations for one int64: the row-wise way
+            timing, ti = np.unique(cols, axis=0, return_inverse=True)
+            return timing, ti.ravel()
+        key += inv.ravel().astype(np.int64) * radix
+        radix *= width
+    _, first, ti = np.unique(key, return_index=True, return_inverse=True)
+    return cols[first], ti.ravel()
 
 
 def peak_currents(pdn: PDN) -> np.ndarray:

@@ -158,7 +158,7 @@ def evaluate_checkpoint(data_dir: str | Path, ckpt: str | Path, split: str = "te
     if split not in ("test", "val", "train", "all"):
         raise InputError(f"split must be test, val, train or all, got {split!r}")
     model, norm, info = load_checkpoint(ckpt)
-    ds, idx = load_split(data_dir, norm.target, pattern_iters=norm.pattern_iters)
+    ds, idx = load_split(data_dir, norm.target, pattern_iters=norm.pattern_iters, step_iters=norm.step_iters)
     names = ds.names
     used = "all"
     same = info.get("data") == str(Path(data_dir).resolve())

@@ -20,7 +20,7 @@ from torch import Tensor
 from torch_geometric.data import HeteroData
 
 from eda.errors import InputError
-from eda.graphs.pdn_graph import PATTERN_CHANNEL, PHYSICS_CHANNEL, STATIC_CHANNELS
+from eda.graphs.pdn_graph import PATTERN_CHANNEL, PHYSICS_CHANNEL, STATIC_CHANNELS, STEP_CHANNEL
 
 __all__ = ["Normalizer", "Prepared", "prepare", "denormalise", "fine_channels"]
 
@@ -29,7 +29,7 @@ _EPS = 1e-30
 
 def _current_channels(channels: list[str]) -> np.ndarray:
     """Channels that scale with the load currents (divided by ``s_I``)."""
-    return np.array([c in ("current", PHYSICS_CHANNEL) or c.startswith("current_t") for c in channels])
+    return np.array([c in ("current", PHYSICS_CHANNEL, STEP_CHANNEL) or c.startswith("current_t") for c in channels])
 
 
 def fine_channels(g: HeteroData) -> list[str]:
@@ -53,7 +53,10 @@ class Normalizer:
     ``log10``) and of the cluster edges' ``log10 g``, and ``y_scale``. ``pool`` records the tile size the
     model was trained on. ``pattern_base`` (dynamic models fitted on graphs with the pattern channel
     ``ir_pattern``): the models' ``base`` is the pattern at the lumped droop's level, ``ir_pattern ·
-    lumped_v``, and they learn the correction (as static models correct ``ir_est``).
+    lumped_v``, and they learn the correction (as static models correct ``ir_est``). ``level="step"`` (graphs
+    that also carry the level channel ``ir_step``): the pattern at the level of the backward-Euler step's
+    largest drop instead, ``ir_pattern · max(ir_step)`` (decaps, package and grid in it, see
+    :func:`eda.graphs.pdn_physics.step_drop`).
     """
 
     channels: list[str] = field(default_factory=list)
@@ -72,6 +75,8 @@ class Normalizer:
     physics_iters: int = 0
     pattern_iters: int = 0
     pattern_base: bool = False
+    step_iters: int = 0
+    level: str = "lumped"
     dbu_per_um: float | None = None
     scale: str = "current"
 
@@ -127,7 +132,9 @@ class Normalizer:
                    y_scale=float(max(np.mean(ys), 1e-30)), target=target, pool=pool, fine=fine,
                    physics_iters=int(getattr(graphs[0], "physics_iters", 0)),
                    pattern_iters=int(getattr(graphs[0], "pattern_iters", 0)), scale=scale,
-                   pattern_base=PATTERN_CHANNEL in fine and scale == "lumped")
+                   pattern_base=PATTERN_CHANNEL in fine and scale == "lumped",
+                   step_iters=int(getattr(graphs[0], "step_iters", 0)),
+                   level="step" if STEP_CHANNEL in fine and PATTERN_CHANNEL in fine else "lumped")
 
     @property
     def n_slices(self) -> int:
@@ -139,7 +146,7 @@ class Normalizer:
         from eda.graphs.pdn_graph import GraphParams
 
         return GraphParams(**{"n_slices": self.n_slices, "pool": self.pool, "physics_iters": self.physics_iters,
-                              "pattern_iters": self.pattern_iters,
+                              "pattern_iters": self.pattern_iters, "step_iters": self.step_iters,
                               **kw})
 
     def check(self, g: HeteroData) -> None:
@@ -221,7 +228,9 @@ def prepare(g: HeteroData, norm: Normalizer, target: str | None = None) -> Prepa
         base = (g.image_fine[norm.fine.index(PHYSICS_CHANNEL), :nx, :ny].double() / (s * norm.y_scale)).float()
     elif norm.pattern_base:  # the dynamic pattern at the lumped droop's level: the models correct pattern × droop
         pat = g.image_fine[norm.fine.index(PATTERN_CHANNEL), :nx, :ny].double()
-        base = (pat * float(g.lumped_v) / (s * norm.y_scale)).float()
+        level = float(g.lumped_v) if norm.level == "lumped" else float(
+            g.image_fine[norm.fine.index(STEP_CHANNEL), :nx, :ny].double().max())
+        base = (pat * level / (s * norm.y_scale)).float()
     fi = (fi - torch.tensor(norm.fine_mean).view(-1, 1, 1)) / torch.tensor(norm.fine_std).view(-1, 1, 1)
     fi[:, nx:] = 0.0
     fi[:, :, ny:] = 0.0

@@ -212,18 +212,19 @@ def train_model(train_graphs: list[HeteroData], val_graphs: list[HeteroData], pa
     return model, norm, history
 
 
-def load_split(data_dir, target: str, names: list[str] | None = None, pattern_iters: int = 0):
+def load_split(data_dir, target: str, names: list[str] | None = None, pattern_iters: int = 0, step_iters: int = 0):
     """The dataset's graphs for ``target`` as ``(IRDropDataset, {name: index})``."""
     from eda.graphs.dataset import IRDropDataset
 
-    ds = IRDropDataset(data_dir, target, pattern_iters=pattern_iters)
+    ds = IRDropDataset(data_dir, target, pattern_iters=pattern_iters, step_iters=step_iters)
     return ds, {n: i for i, n in enumerate(ds.names)}
 
 
 def train_from_dir(data_dir, params: TrainParams, out, val_frac: float = 0.15, test_frac: float = 0.15,
-                   progress: bool = True, pattern_iters: int = 0, members: int = 1) -> dict:
+                   progress: bool = True, pattern_iters: int = 0, members: int = 1, step_iters: int = 0) -> dict:
     """Split a dataset directory, train one model, save the checkpoint (with the split) to ``out``
-    (``pattern_iters``: dynamic graphs carry the pattern channel, :class:`~eda.graphs.pdn_graph.GraphParams`;
+    (``pattern_iters`` / ``step_iters``: dynamic graphs carry the pattern / level channel,
+    :class:`~eda.graphs.pdn_graph.GraphParams`;
     ``members > 1``: that many models on the same split from seeds ``seed, seed + 1, ...``, saved as one
     :class:`~eda.predictors.checkpoint.MedianEnsemble`).
 
@@ -236,7 +237,7 @@ def train_from_dir(data_dir, params: TrainParams, out, val_frac: float = 0.15, t
 
     _check_writable(out)
     t0 = time.perf_counter()
-    ds, idx = load_split(data_dir, params.target, pattern_iters=pattern_iters)
+    ds, idx = load_split(data_dir, params.target, pattern_iters=pattern_iters, step_iters=step_iters)
     split = split_names(ds.names, val_frac, test_frac, params.seed)
     tr = [ds[idx[n]] for n in split["train"]]
     va = [ds[idx[n]] for n in split["val"]]

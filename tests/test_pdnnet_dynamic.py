@@ -152,3 +152,36 @@ def test_summed_waveforms_match_the_sources_one_by_one():
     want = np.stack([np.bincount(grp, source_currents(pdn, float(x)), minlength=3) for x in t])
     assert np.allclose(got, want, rtol=1e-12, atol=1e-15)
     assert not np.allclose(summed_waveforms(pdn, t + 7e-11, grp, 3), want)  # shifted times differ
+
+
+def test_step_channel_is_one_backward_euler_step_from_rest():
+    """The level channel converges to the exact transient's first backward-Euler step when every load jumps
+    from 0 to its peak, decaps and package included; its raster is a graph channel."""
+    from dataclasses import replace
+
+    from eda.generators.synth_ibm import make_ibm_style_pdn
+    from eda.graphs.pdn_graph import STEP_CHANNEL, GraphParams, build_pdn_graph
+    from eda.graphs.pdn_physics import estimate_drop, signed_peaks, step_drop, step_length
+    from eda.pdn import maps as pm
+    from eda.pdn.solve import solve_transient
+
+    pdn, _ = make_ibm_style_pdn(3, max_nodes=600)
+    h = step_length(pdn)
+    assert 1e-12 < h < 1e-9
+    peaks = signed_peaks(pdn)
+    wave = (np.array([0.0, h]), np.stack([np.zeros_like(peaks), peaks]))
+    exact = solve_transient(pdn, times=np.array([0.0, h]), integration="be", load_waveform=wave).worst_drop
+    d = step_drop(pdn, 40)
+    np.testing.assert_allclose(np.maximum(d, 0.0), exact, atol=1e-6 * exact.max())  # worst of t = 0 (rest) and h
+    assert np.abs(step_drop(pdn, 1) - exact).max() > 1e-3 * exact.max()  # truncated: not the exact step
+    assert np.abs(step_drop(pdn, 40, 10 * h) - d).max() > 0.05 * d.max()  # the step's length matters
+    static = estimate_drop(pdn, 40, currents=peaks)
+    assert d.max() < 0.9 * static.max()  # the decaps take part of the peaks
+    bare = replace(pdn, cap_value=pdn.cap_value * 1e-6, ind_value=pdn.ind_value * 1e-6)
+    # with (almost) no decap or package inductance one step is the static drop at the peaks
+    np.testing.assert_allclose(step_drop(bare, 40), static, atol=1e-3 * static.max())
+    g = build_pdn_graph(pdn, {}, GraphParams(n_slices=2, pattern_iters=4, step_iters=40, dbu_per_um=1000.0))
+    nx, ny = (int(v) for v in g.map_shape)
+    assert g.fine_channels[-1] == STEP_CHANNEL and STEP_CHANNEL in g.channels and g.step_iters == 40
+    ref = pm.ir_drop_map(pdn, d, (nx, ny), 1000.0, method="tile-max")
+    np.testing.assert_allclose(g.image_fine[-1, :nx, :ny].numpy(), ref, rtol=1e-5, atol=1e-9)

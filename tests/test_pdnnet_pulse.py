@@ -143,3 +143,18 @@ def test_median_ensemble_on_the_pattern_base_round_trips(tmp_path, one_torch_thr
     np.testing.assert_allclose(pred, np.median(each, axis=0), rtol=1e-5, atol=1e-9)
     assert np.abs(each - pred).max() > 0  # the members differ: the median is not any one member everywhere
     assert torch.load(ck, weights_only=True)["members"] == 3
+
+
+def test_pulse_timings_group_rows_like_a_row_wise_unique():
+    from eda.graphs.pdn_waveforms import pulse_timings
+
+    rng = np.random.default_rng(0)
+    levels = np.array([1e-11, 1e-10, 2e-10, 3e-9])
+    pulse = np.column_stack([rng.random((500, 2)), levels[rng.integers(0, 4, (500, 5))]])
+    pulse[::7, 6] = np.nan  # no period
+    timing, ti = pulse_timings(pulse)
+    np.testing.assert_array_equal(timing[ti], pulse[:, 2:])  # every row's timing, NaN where NaN
+    ref = np.unique(np.nan_to_num(pulse[:, 2:], nan=-1.0), axis=0)
+    assert len(timing) == len(ref) and len(np.unique(ti)) == len(timing)
+    pulse[3, 4] += 1e-15  # one row's edge differs in the last digits: its own timing
+    assert len(pulse_timings(pulse)[0]) == len(ref) + 1
