@@ -227,24 +227,34 @@ SHARED_DIR = HERE / "results" / "acim_shared"
 
 
 def shared_group(bits: int, share: int, corner: str, n_delta: int = 1, wire: bool = False,
-                 t_mac_extra: float = 0.0) -> dict:
+                 t_mac_extra: float = 0.0, temp_c: float = 27.0, ungated: bool = False,
+                 ks: list[int] | None = None, t_sclk: float = 2e-9) -> dict:
     """A shared-ADC group (``share`` columns → column multiplexer → one ``bits``-bit SAR, sky130
-    ``corner``, 27 °C) converts every column over k = 0..N in ngspice
-    (:func:`eda.generators.acim_shared.group_check`); ``wire``: with the model's compute-line wiring
-    capacitor on each CL (:func:`~eda.generators.acim_shared.model_wire_fF`), else as drawn.
-    Writes ``results/acim_shared/b{bits}_s{share}_{corner}[_wire].json``."""
-    from eda.generators.acim_shared import SharedBench, group_check, model_wire_fF
+    ``corner`` at ``temp_c``) converts every column over k = 0..N (or the frames of k_0 in ``ks``)
+    in ngspice (:func:`eda.generators.acim_shared.group_check`); ``wire``: with the model's
+    compute-line wiring capacitor on each CL (:func:`~eda.generators.acim_shared.model_wire_fF`),
+    else as drawn; ``ungated``: the DAC switches before the select gating (the old layout).
+    Writes ``results/acim_shared/b{bits}_s{share}_{corner}[_T{temp}][_wire][_mac..][_ungated].json``."""
+    from eda.generators.acim_shared import SharedBench, group_check, model_wire_fF, shared_netlist
+    from eda.generators.acim_shared import ungated as ungate
 
-    bench = SharedBench(adc_bits=bits, adc_share=share, corner=corner, t_mac_extra=t_mac_extra)
+    bench = SharedBench(adc_bits=bits, adc_share=share, corner=corner, t_mac_extra=t_mac_extra, temp_c=temp_c,
+                        t_sclk=t_sclk)
     if wire:
         bench = bench.replace(c_wire_fF=model_wire_fF(bench))
-    r = group_check(bench, n_delta=n_delta)
-    r["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version()}
+    net = ungate(shared_netlist(bench)) if ungated else None
+    r = group_check(bench, n_delta=n_delta, ks=None if ks is None else np.asarray(ks), netlist=net)
+    r["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version(), "load_1min": os.getloadavg()[0]}
+    r["ungated"], r["t_sclk"] = ungated, t_sclk
     SHARED_DIR.mkdir(parents=True, exist_ok=True)
     mac = f"_mac{t_mac_extra * 1e9:g}ns" if t_mac_extra else ""
-    path = SHARED_DIR / f"b{bits}_s{share}_{corner}{'_wire' if wire else ''}{mac}.json"
+    temp = f"_T{temp_c:g}" if temp_c != 27.0 else ""
+    more = ("_ungated" if ungated else "") + (f"_sclk{t_sclk * 1e9:g}ns" if t_sclk != 2e-9 else "")
+    more += f"_{len(ks)}frames" if ks is not None else ""
+    path = SHARED_DIR / f"b{bits}_s{share}_{corner}{temp}{'_wire' if wire else ''}{mac}{more}.json"
     path.write_text(json.dumps(r, indent=1, default=float))
-    print(f"{path.name}: codes wrong {r['codes_wrong']}, SNR sim {[round(c['snr_sim_db'], 2) for c in r['columns']]} "
+    snr = [None if c["snr_sim_db"] is None else round(c["snr_sim_db"], 2) for c in r["columns"]]
+    print(f"{path.name}: codes wrong {r['codes_wrong']}, SNR sim {snr} "
           f"model {r['snr_model_quant_db']:.2f} dB, {r['seconds']:.0f} s")
     return r
 
@@ -278,7 +288,7 @@ def shared_report() -> list[dict]:
         for c in r["columns"]:
             print(f"{r['adc_bits']:>2} {r['adc_share']:>2} {r['corner']:>6} {r['c_wire_fF']:6.1f} {c['column']:>3} "
                   f"{c['codes_wrong']:>5} "
-                  f"{c['max_inl_lsb']:5.2f} {c['max_dnl_lsb']:5.2f} {c['snr_sim_db']:8.2f} "
+                  f"{c['max_inl_lsb']:5.2f} {c['max_dnl_lsb']:5.2f} {c['snr_sim_db'] or float('nan'):8.2f} "
                   f"{r['snr_model_quant_db']:8.2f} {r['snr_share_db']:7.2f} {c['alpha_sim']:9.3f} "
                   f"{r.get('alpha_model', float('nan')):6.3f} {c['v_unit_sim_mV']:7.1f} "
                   f"{r['v_cl_min']:6.2f}/{r['v_cl_max']:.2f}")
@@ -322,13 +332,17 @@ if __name__ == "__main__":
     ap.add_argument("--wire", action="store_true", help="--shared with the model's compute-line wiring capacitor")
     ap.add_argument("--t-mac-extra", type=float, default=0.0, help="--shared: extra MAC-phase time before the "
                     "sample (s)")
+    ap.add_argument("--temp", type=float, default=27.0, help="--shared: temperature (°C)")
+    ap.add_argument("--ungated", action="store_true", help="--shared: the DAC switches before the select gating")
+    ap.add_argument("--frames", type=int, nargs="+", help="--shared: only the frames with these k_0 (schedule)")
+    ap.add_argument("--t-sclk", type=float, default=2e-9, help="--shared: SAR clock period (s)")
     ap.add_argument("--shared-extracted", action="store_true", help="the LVS-extracted 2-bit group vs the schematic")
     ap.add_argument("--shared-report", action="store_true", help="table + figure of results/acim_shared/")
     args = ap.parse_args()
     if args.shared or args.shared_extracted or args.shared_report:
         if args.shared:
             shared_group(int(args.shared[0]), int(args.shared[1]), args.shared[2], args.n_delta, args.wire,
-                         args.t_mac_extra)
+                         args.t_mac_extra, args.temp, args.ungated, args.frames, args.t_sclk)
         if args.shared_extracted:
             shared_extracted()
         shared_report()

@@ -2,8 +2,9 @@
 one StrongARM comparator and SAR register, on sky130 device models.
 
 The group is the macro's own netlist: :func:`eda.layout.macro.build_macro` with ``cols = S`` and
-``adc_share = S`` (:mod:`eda.layout.macro_shared`): every column has its compute caps and its own
-DAC switches (driven by the group's shared ``BIT_k``/``V_k`` lines), a ``col_mux`` cell connects its
+``adc_share = S`` on the shared-ADC cell library (:mod:`eda.layout.macro_shared`): every column has
+its compute caps and its own DAC switches (driven by the group's shared ``BIT_k``/``V_k`` lines and
+gated by the column's ``SEL_j``: ``dac_msb`` for bit 0, ``dac_sel`` for the others), a ``col_mux`` cell connects its
 compute line ``CL_j`` to the comparator input ``MUX_0`` on ``SEL_j`` and resets ``CL_j`` to VCM on
 ``CLR``; the comparator, its output stage (which resets ``MUX_0`` on ``CLR``) and the SAR register
 are shared. Nothing is added to the netlist; Python drives the ports and reads ``BIT_k_0``.
@@ -20,11 +21,13 @@ Per frame (one MVM of the group; the testbench of :mod:`eda.generators.acim_colu
    line returns to ``VCM + (N/2 − k_c)·v_u``), then ``SEL_c`` closes: the compute line shares its
    charge with the multiplexer node, which still holds column c−1's final residue.
 
-Between its sample and its own conversion a column's compute line follows the *other* columns'
-SAR trials (its DAC switches hang on the shared bit lines): it swings by up to ``±(N − Δ)·v_u``
-around its sampled level. The multiplexer and reset transmission gates on ``CL_j`` stay off only
-while ``CL_j`` is within about a threshold voltage of the rails; :func:`excursion` gives the
-range, the measurements show what happens beyond it.
+Between its sample and its own conversion a column's compute line holds still: while ``SEL_j`` is
+low its DAC switches keep the MSB-trial pattern (line 0 at VREFP, the others at VREFN) that its
+bottom plates were connected to at the first RST close, so ``CL_j`` stays at ``VCM + (N/2 − k)·v_u``,
+inside the rails. (With ungated DAC switches, as the layout first had them, a waiting line follows
+the *other* columns' SAR trials and swings by up to ``±(N − Δ)·v_u``; beyond about a threshold
+voltage outside the rails its multiplexer and reset gates conduct and its charge leaks:
+:func:`excursion` gives that range, ``ungated`` rebuilds that netlist to show it.)
 """
 
 from __future__ import annotations
@@ -109,7 +112,7 @@ def shared_netlist(bench: SharedBench, lib: Any = None, extracted: bool = False)
     from eda.layout.library import load_library
     from eda.layout.macro import MacroParams, build_macro
 
-    lib = lib if lib is not None else load_library()
+    lib = lib if lib is not None else load_library(shared=True)
     S = bench.adc_share
     m = build_macro(MacroParams(bench.rows, S, bench.local, bench.adc_bits, adc_share=S), lib)
     circ = m.circuit
@@ -122,6 +125,29 @@ def shared_netlist(bench: SharedBench, lib: Any = None, extracted: bool = False)
     if lost:
         raise InputError(f"the group netlist has no net {', '.join(lost)}", file="acim shared")
     return Subckt(top.name, (*top.ports, *probes), devices=top.devices), [s for s in circ.subckts if s is not top]
+
+
+def ungated(netlist: tuple[Subckt, list[Subckt]], lib: Any = None) -> tuple[Subckt, list[Subckt]]:
+    """The group ``netlist`` with every DAC switch replaced by the library's ungated ``dac_switch``
+    cell (it follows the shared BIT/V lines whatever SEL is): the layout before the select gating,
+    to show what the gating fixes (a waiting compute line swings past the rails)."""
+    from dataclasses import replace
+
+    from eda.layout.library import load_library
+    from eda.read.from_spice import read_spice
+
+    lib = lib if lib is not None else load_library(shared=True)
+    info = lib.cell("dac_switch")
+    cell = next(x for x in read_spice(info.spice).subckts if x.name.lower() == info.name.lower())
+    sub, leaf = netlist
+    ports = {x.name.lower(): x.ports for x in leaf}
+    devs = []
+    for d in sub.devices:
+        if d.name.startswith("XDAC_"):
+            conn = dict(zip(ports[(d.model or "").lower()], d.nodes, strict=True))
+            d = replace(d, model=cell.name, nodes=tuple(conn[q] for q in cell.ports))
+        devs.append(d)
+    return replace(sub, devices=devs), [*(x for x in leaf if x.name.lower() != cell.name.lower()), cell]
 
 
 def schedule(n: int, S: int, ks: np.ndarray | None = None) -> np.ndarray:

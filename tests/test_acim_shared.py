@@ -3,8 +3,10 @@
 register, every bit decided in the transient.
 
 Fast suite: the frame schedule, write slots, the refusal of an undriven port, the charge-sharing
-prediction, and one tt group (2 columns, 2 bits) converting two frames right. Slow: the full
-transfer of S = 2 at 3 bits per corner, and a 4-bit group.
+prediction, the select-gated DAC switches in the group netlist (and the ungated mutation), and one
+tt group (2 columns, 2 bits) converting the two opposite-full-scale frames right with its waiting
+compute line inside the rails. Slow: the full 3-bit transfer of S = 2 as drawn per corner and
+temperature, the ungated mutation losing codes, and wider groups.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from eda.generators.acim_shared import (
     schedule,
     share_prediction,
     shared_netlist,
+    ungated,
 )
 from eda.generators.acim_shared import testbench as group_testbench
 
@@ -73,15 +76,32 @@ def test_undriven_group_port_is_refused():
         run_frames(bench, np.array([[0, 3]]), netlist=(sub, leaf))
 
 
+def test_group_dac_switches_are_select_gated():
+    """Each column's DAC switches take its own SEL (bit 0 holds VREFP while the column waits, the
+    others VREFN); :func:`ungated` (the mutation: the layout before the gating) puts the library's
+    plain dac_switch back, with no SEL."""
+    bench = SharedBench(adc_bits=3, adc_share=2)
+    for sub, leaf, gated in ((*shared_netlist(bench), True), (*ungated(shared_netlist(bench)), False)):
+        ports = {x.name.lower(): x.ports for x in leaf}
+        dacs = [d for d in sub.devices if d.name.startswith("XDAC_")]
+        assert len(dacs) == 6
+        for d in dacs:
+            conn = dict(zip(ports[d.model.lower()], d.nodes, strict=True))
+            assert conn.get("SEL") == (f"SEL_{d.name[-1]}" if gated else None), (d, gated)
+            assert conn["DAC"] == f"DAC_{d.name[5]}_{d.name[-1]}", d
+
+
 @needs_models
 def test_tt_shared_group_converts():
-    """Two columns, one 2-bit SAR through the multiplexer, tt 27 °C: frames (k_0, k_1) = (1, 3)
-    and (3, 1) convert each column to its own code, and the compute line a column waits with
-    keeps its MAC value while the other column converts (its step per product ≈ the unit)."""
+    """Two columns, one 2-bit SAR through the multiplexer, tt 27 °C, as drawn: the frames with the
+    columns at opposite full scale, (k_0, k_1) = (0, 4) and (4, 0), convert each column to its own
+    code; the waiting compute line stays inside the rails (ungated it swung to −0.6 V and 2.1 V:
+    the slow mutation test) and keeps its MAC value (its step per product ≈ the unit)."""
     bench = SharedBench(adc_bits=2, adc_share=2)
-    r = run_frames(bench, [[1, 3], [3, 1]])
-    assert r["codes"].tolist() == [[1, 3], [3, 1]], r
-    step = (r["v_cl"][0] - r["v_cl"][1]) / 2.0 * np.array([1, -1])
+    r = run_frames(bench, [[0, 4], [4, 0]])
+    assert r["codes"].tolist() == [[0, 3], [3, 0]], r
+    assert r["v_cl_min"].min() > -0.3 and r["v_cl_max"].max() < bench.vdd + 0.3, (r["v_cl_min"], r["v_cl_max"])
+    step = (r["v_cl"][0] - r["v_cl"][1]) / 4.0 * np.array([1, -1])
     assert np.allclose(step, bench.v_unit(), rtol=0.25), step
 
 
@@ -109,11 +129,28 @@ def test_corner_shared_transfer(corner, t_mac_extra):
 
 @pytest.mark.slow
 @needs_models
-def test_as_drawn_overshoot_costs_codes_where_the_model_says():
-    """As drawn (no wiring capacitance) a waiting compute line of the 3-bit group swings beyond
-    the rails (the model's overshoot > v_th): the first column converts right, the second loses
-    charge only in the frames where the first sits at the opposite full scale."""
-    r = group_check(SharedBench(adc_bits=3, adc_share=2))
+@pytest.mark.parametrize("corner, temp_c", [("tt", 27.0), ("ff", 27.0), ("ss", 27.0), ("tt", 85.0), ("ss", 85.0),
+                                            ("ff", -40.0)])
+def test_as_drawn_shared_transfer(corner, temp_c):
+    """As drawn (the layout's own netlist, no wiring capacitance), with the select-gated DAC
+    switches, the 3-bit group converts every column over k = 0..8, its waiting compute lines stay
+    inside the rails and each column's SNR is the model's."""
+    r = group_check(SharedBench(adc_bits=3, adc_share=2, corner=corner, temp_c=temp_c))
+    assert r["codes_wrong"] == 0, r
+    assert r["v_cl_min"] > -0.3 and r["v_cl_max"] < 2.1, r
+    for c in r["columns"]:
+        assert c["monotonic"] and c["missing_codes"] == 0, c
+        assert abs(c["snr_sim_db"] - r["snr_model_quant_db"]) < 1.0, c
+
+
+@pytest.mark.slow
+@needs_models
+def test_ungated_overshoot_costs_codes_where_the_model_says():
+    """Mutation (the layout before the select gating): as drawn a waiting compute line of the
+    3-bit group swings beyond the rails (the model's overshoot > v_th): the first column converts
+    right, the second loses charge only in the frames where the first sits at the opposite full scale."""
+    bench = SharedBench(adc_bits=3, adc_share=2)
+    r = group_check(bench, netlist=ungated(shared_netlist(bench)))
     assert r["overshoot_model_V"] > 0.45 and r["v_cl_min"] < -0.3, r
     c0, c1 = r["columns"]
     assert c0["codes_wrong"] == 0, c0
