@@ -52,6 +52,8 @@ class GenerateParams(BaseModel):
                             description="classifier-free guidance weight of the type condition (0: none)")
     threads: int = Field(1, ge=0, le=256, description="torch threads of the model's steps while sampling (2: "
                          "both cores of an idle 2-core machine; 1 when the other core is busy)")
+    jobs: int = Field(1, ge=1, le=256, description="sampling processes (this one and jobs - 1 workers, each with "
+                      "`threads` torch threads); the samples are the same for any number")
     pdk: str | None = Field("sky130", pattern="^sky130$", description="models of the ngspice check and the "
                             "written decks: sky130 (the real sky130_fd_pr devices, tt corner) or None (generic "
                             "level-1 cards)")
@@ -97,7 +99,8 @@ def generate(model: TopologyGPT, vocab: Vocab, ck: dict | None, params: Generate
                      grammar=params.grammar, batch_size=params.batch_size, seed=params.seed,
                      top_k=params.top_k, progress=progress, threads=params.threads, guidance=params.guidance,
                      lengths=training_lengths(ck, params.ctype) if sized else None, fill=params.fill,
-                     net_sizes=training_net_sizes(ck, vocab) if sized else None)
+                     net_sizes=training_net_sizes(ck, vocab) if sized else None, jobs=params.jobs,
+                     stats=(sampling := {}))
     t_sample = time.perf_counter() - t0
     reasons: Counter = Counter()
     rules: Counter = Counter()
@@ -155,6 +158,9 @@ def generate(model: TopologyGPT, vocab: Vocab, ck: dict | None, params: Generate
         # measures the other jobs; rule-clean circuits per CPU-second does not
         "cpu_seconds_sample_rules": cpu_sample_rules,
         "rule_clean_per_cpu_s": len(clean) / max(cpu_sample_rules, 1e-9),
+        # with jobs > 1: CPU seconds of the sampling threads of all processes together, and rule-clean
+        # circuits per CPU-second of sampling alone
+        "sampling": {**sampling, "rule_clean_per_sampling_cpu_s": len(clean) / max(sampling["cpu_s"], 1e-9)},
         "load_avg_1min": os.getloadavg()[0],
     }
     if out is not None:

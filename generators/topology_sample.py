@@ -100,7 +100,7 @@ def sample(model: TopologyGPT, vocab: Vocab, n: int, ctype: str | None = None, t
            top_k: int = 0, progress: bool = False, threads: int = 1,
            lengths: np.ndarray | list[int] | None = None, guidance: float = 0.0,
            fill: float = 1.0, net_sizes: np.ndarray | list[int] | None = None,
-           rules: bool = True) -> list[Sample]:
+           rules: bool = True, jobs: int = 1, stats: dict | None = None) -> list[Sample]:
     """Sample ``n`` sequences (KV-cached, batched) and decode them.
 
     Args:
@@ -130,7 +130,14 @@ def sample(model: TopologyGPT, vocab: Vocab, n: int, ctype: str | None = None, t
         threads: torch threads of the model's steps (restored afterwards; 0: leave torch's
             setting). The grammar is Python on one thread. (Running the model's next step on a
             worker thread beside the grammar was measured slower than two torch threads: both
-            halves hold the GIL most of the time.)
+            halves hold the GIL most of the time.) With ``jobs`` > 1: the threads of each worker
+            (0 there: 1).
+        jobs: worker processes (local, spawned; each loads the model once). The run is cut into
+            chunks (:func:`chunk_bounds`) that each draw from their own random streams, seeded by
+            ``(seed, chunk index)``, so the samples are the same, in the same order, for any
+            ``jobs`` (at the same ``threads``).
+        stats: a dict to receive ``processes`` (used), ``chunks`` and ``cpu_s`` (CPU seconds of the
+            sampling threads of every process together).
     """
     if not math.isfinite(temperature) or temperature <= 0:
         raise InputError(f"temperature: must be a finite number > 0, got {temperature}")
@@ -141,25 +148,82 @@ def sample(model: TopologyGPT, vocab: Vocab, n: int, ctype: str | None = None, t
     if ctype is not None and type_token(ctype) not in vocab.index:
         raise InputError(f"type {ctype!r} is not in the model's vocabulary ({', '.join(vocab.types)})")
     max_len = min(max_len or model.config.block_size, model.config.block_size)
-    tables = VocabTables(vocab)
-    gen = torch.Generator().manual_seed(seed)
+    if jobs < 1:
+        raise InputError(f"jobs: must be >= 1, got {jobs}")
     rng = np.random.default_rng(seed)
     lengths = None if lengths is None else np.minimum(np.asarray(lengths, int), max_len)
-    out: list[Sample] = []
+    # budgets drawn up front and sorted, so each chunk holds similar lengths and is not kept
+    # running by one long straggler
+    drawn = np.full(n, max_len) if lengths is None else draw_budgets(lengths, n, rng)
+    job = _Job(ctype=ctype, temperature=temperature, grammar=grammar, max_len=max_len, top_k=top_k,
+               guidance=guidance, fill=fill if lengths is not None else 0.0, rules=rules,
+               net_sizes=None if net_sizes is None or not len(net_sizes) else np.asarray(net_sizes, int))
+    chunks = [(seed, k, drawn[a:b]) for k, (a, b) in enumerate(chunk_bounds(drawn, batch_size))]
     bar = None
     if progress:
         from tqdm import tqdm
 
-        bar = tqdm(total=n, desc="sampling", unit="circuit")
-    old = torch.get_num_threads()
-    if threads:
-        torch.set_num_threads(threads)
-    # budgets drawn up front and sorted, so each batch holds similar lengths and is not kept
-    # running by one long straggler
-    drawn = np.full(n, max_len) if lengths is None else draw_budgets(lengths, n, rng)
+        bar = tqdm(total=n, desc="sampling" + (f" ({jobs} processes)" if jobs > 1 else ""), unit="circuit")
+    cpu: list[float] = []
+    jobs = min(jobs, len(chunks))
+    try:
+        if jobs == 1:
+            return _run_here(model, vocab, job, chunks, threads, bar, cpu)
+        return _run_pool(model, vocab, job, chunks, threads, jobs, bar, cpu)
+    finally:
+        if stats is not None:
+            stats.update(processes=jobs, chunks=len(chunks), cpu_s=sum(cpu))
+        if bar:
+            bar.close()
+
+
+def chunk_bounds(budgets: np.ndarray, batch_size: int) -> list[tuple[int, int]]:
+    """How a run's sorted length budgets are cut into chunks, each sampled as one batch with its
+    own random streams (from the seed and the chunk's index), so the samples do not depend on how
+    many processes share the chunks. Each chunk carries at most ``1/k`` of the run's work (sum of
+    budgets: tokens) and ``batch_size`` rows, ``k = max(n / batch_size, min(8, n / 32))``, so two
+    or more processes can share even a small run and none is left with one long chunk at the end
+    (a batch of 32 rows costs ~10 % more CPU per sample than one of 128)."""
+    n = len(budgets)
+    k = max(math.ceil(n / batch_size), min(8, math.ceil(n / 32)), 1)
+    cum = np.cumsum(np.asarray(budgets, float))
+    work = cum[-1] / k if n else 0.0
+    out, a = [], 0
+    while a < n:
+        b = int(np.searchsorted(cum, (cum[a - 1] if a else 0.0) + work - 1e-9)) + 1
+        b = min(max(b, a + 1), a + batch_size, n)
+        out.append((a, b))
+        a = b
+    return out
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What every chunk of a :func:`sample` call shares (picklable: sent to worker processes)."""
+
+    ctype: str | None
+    temperature: float
+    grammar: bool
+    max_len: int
+    top_k: int
+    guidance: float
+    fill: float
+    rules: bool
+    net_sizes: np.ndarray | None
+
+
+def _chunk(model: TopologyGPT, vocab: Vocab, tables: VocabTables, job: _Job, seed: int, k: int,
+           budgets: np.ndarray) -> tuple[list[Sample], float]:
+    """Sample chunk ``k`` of a run: its own torch and numpy streams from ``(seed, k)``. Returns
+    the samples and the CPU seconds of this thread."""
+    import time
+
+    c0 = time.thread_time()
+    ss = np.random.SeedSequence([seed, k])
+    gen = torch.Generator().manual_seed(int(ss.generate_state(1)[0]))
     cap = None
-    if net_sizes is not None and len(net_sizes):
-        pool = np.asarray(net_sizes, int)
+    if job.net_sizes is not None:
+        rng, pool = np.random.default_rng(ss), job.net_sizes
         draws = iter(())
 
         def cap() -> int:  # one size limit per new internal net, drawn in blocks (cheap)
@@ -169,19 +233,136 @@ def sample(model: TopologyGPT, vocab: Vocab, n: int, ctype: str | None = None, t
             except StopIteration:
                 draws = iter(pool[rng.integers(0, len(pool), 4096)].tolist())
                 return next(draws)
+    out = _sample_batch(model, vocab, tables, budgets, job.max_len, job.ctype, job.temperature, job.grammar, gen,
+                        job.top_k, job.guidance, job.fill, cap, job.rules)
+    return out, time.thread_time() - c0
+
+
+def _run_here(model, vocab, job: _Job, chunks: list, threads: int, bar, cpu: list[float]) -> list[Sample]:
+    tables = VocabTables(vocab)
+    old = torch.get_num_threads()
+    if threads:
+        torch.set_num_threads(threads)
+    out: list[Sample] = []
     try:
-        while len(out) < n:
-            b = min(batch_size, n - len(out))
-            budgets = drawn[len(out): len(out) + b]
-            out += _sample_batch(model, vocab, tables, budgets, max_len, ctype, temperature, grammar, gen, top_k,
-                                 guidance, fill if lengths is not None else 0.0, cap, rules)
+        for seed, k, budgets in chunks:
+            got, sec = _chunk(model, vocab, tables, job, seed, k, budgets)
+            out += got
+            cpu.append(sec)
             if bar:
-                bar.update(b)
+                bar.update(len(budgets))
     finally:
         torch.set_num_threads(old)
-        if bar:
-            bar.close()
     return out
+
+
+def _run_pool(model, vocab, job: _Job, chunks: list, threads: int, jobs: int, bar,
+              cpu: list[float]) -> list[Sample]:
+    """Chunks shared by this process and ``jobs - 1`` worker processes (started clean, the model's
+    weights sent once to each), the longest first so the last ones to finish are short; results
+    in chunk order. This process samples too, from the start, while the workers still load; each
+    worker is fed its next chunk by a thread of this process the moment it is free."""
+    import os
+    import threading
+    from concurrent.futures import ProcessPoolExecutor
+
+    from eda.dataset.runner import _stop_pool
+
+    state = ({k: v.detach().numpy() for k, v in model.state_dict().items()}, model.config.model_dump(),
+             list(vocab.tokens), threads or 1, os.getpid())
+    pool = ProcessPoolExecutor(jobs - 1, mp_context=_context(), initializer=_worker_init, initargs=state)
+    todo = list(reversed(chunks))  # longest first
+    got: dict[int, list[Sample]] = {}
+    errors: list[BaseException] = []
+    running: set = set()
+    lock = threading.Lock()
+
+    def take():
+        with lock:
+            return todo.pop(0) if todo and not errors else None
+
+    def done(k: int, res: tuple[list[Sample], float]) -> None:
+        with lock:
+            got[k] = res[0]
+            cpu.append(res[1])
+            if bar:
+                bar.update(len(res[0]))
+
+    def feed() -> None:  # one per worker: its next chunk as soon as it is free
+        while (c := take()) is not None:
+            f = pool.submit(_worker_chunk, job, *c)
+            running.add(f)
+            try:
+                done(c[1], f.result())
+            except BaseException as e:  # noqa: BLE001 - re-raised by the main thread
+                errors.append(e)
+            running.discard(f)
+
+    feeders = [threading.Thread(target=feed, daemon=True) for _ in range(jobs - 1)]
+    for t in feeders:
+        t.start()
+    tables = VocabTables(vocab)
+    old = torch.get_num_threads()
+    torch.set_num_threads(threads or 1)
+    try:
+        while (c := take()) is not None:
+            done(c[1], _chunk(model, vocab, tables, job, *c))
+        for t in feeders:
+            t.join()
+        if errors:
+            raise errors[0]
+    except BaseException:
+        with lock:
+            todo.clear()
+        _stop_pool(pool, set(running))
+        raise
+    finally:
+        torch.set_num_threads(old)
+    pool.shutdown(wait=True)
+    return [s for k in sorted(got) for s in got[k]]
+
+
+_WORKER: dict = {}
+
+
+def _context():
+    """Worker processes fork from a clean server that has imported torch, this module and the
+    validity rules once (``forkserver``: ~3 CPU-seconds of imports once instead of per worker, and
+    no threads or locks copied from this process); ``spawn`` where there is no fork server."""
+    import multiprocessing as mp
+
+    if "forkserver" not in mp.get_all_start_methods():
+        return mp.get_context("spawn")
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload([__name__, "eda.generators.topology_check", "eda.graphs.pin_graph"])
+    return ctx
+
+
+def _worker_init(state: dict, config: dict, tokens: list[str], threads: int, parent: int) -> None:
+    """Worker process set-up: the model from its weights, one vocabulary, ``threads`` torch threads
+    (and the project's pool-worker rules: Ctrl-C ignored, dies with the main process)."""
+    import os
+    import signal
+
+    from eda.dataset.runner import _worker_init as die_with_parent
+    from eda.generators.topology_gpt import GPTConfig
+
+    if os.getppid() == parent:  # spawned
+        die_with_parent(parent)
+    else:  # forked by the fork server (which ends with the main process)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    torch.set_num_threads(threads)
+    model = TopologyGPT(GPTConfig(**config))
+    model.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()})
+    model.eval()
+    vocab = Vocab(tokens)
+    _WORKER.update(model=model, vocab=vocab, tables=VocabTables(vocab))
+
+
+@torch.inference_mode()
+def _worker_chunk(job: _Job, seed: int, k: int, budgets: np.ndarray) -> tuple[list[Sample], float]:
+    w = _WORKER
+    return _chunk(w["model"], w["vocab"], w["tables"], job, seed, k, budgets)
 
 
 def _shrink_cache(caches: list, idx: torch.Tensor, pos: int, length: int) -> list:
@@ -330,5 +511,5 @@ def _finish(vocab: Vocab, ids: list[int], gram: TourGrammar | None, budget: int,
     return s
 
 
-__all__ = ["LENGTH_SLACK", "RESCUE_SLACK", "rules_accept", "Sample", "sample", "draw_budgets", "internal_net_sizes",
-           "training_net_sizes"]
+__all__ = ["LENGTH_SLACK", "RESCUE_SLACK", "rules_accept", "Sample", "sample", "chunk_bounds", "draw_budgets",
+           "internal_net_sizes", "training_net_sizes"]

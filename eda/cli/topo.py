@@ -96,6 +96,9 @@ def generate(
     seed: int = seed_option(0, "Sampling seed."),
     threads: int = threads_option(1, "Torch threads of the model's steps while sampling (2: both cores of an "
                                      "idle 2-core machine; 1 when the other core is busy)."),
+    jobs: int = typer.Option(1, "--jobs", "-j", min=1, max=64, help="Sampling processes (this one and N-1 "
+                             "workers, each with --threads torch threads; 2 on an idle 2-core machine). The "
+                             "samples are the same for any N."),
     guidance: float = typer.Option(None, parser=float_range(0, 20), help="Classifier-free guidance weight of "
                                    "--type (default: the checkpoint's, 0 if none; > 0 costs two model rows "
                                    "per sample)."),
@@ -128,7 +131,7 @@ def generate(
     temperature = shipped["temperature"] if temperature is None else temperature
     guidance = shipped["guidance"] if guidance is None else guidance
     rep = gen(m, vocab, ck, GenerateParams(n=n, ctype=ctype, temperature=temperature, grammar=grammar,
-                                           simulate=simulate, seed=seed, threads=threads, guidance=guidance,
+                                           simulate=simulate, seed=seed, threads=threads, jobs=jobs, guidance=guidance,
                                            pdk=None if pdk == "generic" else pdk), out, progress=True,
               graphs=(graphs := []))
     keys = ["n", "decoded", "rule_clean", "valid", "unique", "novel", "mean_devices", "max_devices",
