@@ -139,6 +139,9 @@ def test_small_macro_is_drc_and_lvs_clean(tmp_path):
     assert s["width_um"] == pytest.approx(x1 - x0, abs=1e-3)
     assert s["height_um"] == pytest.approx(y1 - y0, abs=1e-3)
     assert s["um2_per_bit"] == pytest.approx(s["area_um2"] / 16, rel=1e-3)
+    parts = s["area_breakdown_um2_per_bit"]  # regions add up to the total; bitcells = the cell's area
+    assert sum(parts.values()) == pytest.approx(s["um2_per_bit"], abs=5e-3)
+    assert parts["bitcells"] == pytest.approx(s["bitcell_um2"], abs=1e-3) and min(parts.values()) > 0
     assert s["dac_groups_local_arrays"] == [2, 1, 1]
     assert json.loads((tmp_path / "lvs.json").read_text())["clean"]
     # the written SPICE is a full reference too
