@@ -43,6 +43,7 @@ a 360k-node deck builds in well under a second.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -73,6 +74,9 @@ PDN_FEATURES = ("layer_frac", "is_bottom", "is_pad", "load_current", "decap", "l
 #: last the summed peak current of the loads (their largest value over the waveform; DC: the value).
 CLUSTER_FEATURES = ("layer_frac", "is_bottom", "has_pad", "log10_nodes", "load_current", "decap",
                     "log10_g_inside", "log10_r_pad", "log10_inv_l_pad", "log10_slice_s", "peak_current")
+#: Parts of ``data.build_cpu`` (CPU seconds): time slices, pattern channel, level channel, the rest of the graph
+#: (maps, clusters, cells, images), lumped droop.
+BUILD_PARTS = ("slices", "pattern", "step", "graph", "lumped")
 #: Bumped when graph contents change (processed dataset folders are keyed by it).
 GRAPH_VERSION = 7
 #: Columns of ``data['cell'].x`` before the time slices (``i_t0 ... i_t{T-1}`` follow): DC value and peak of
@@ -273,6 +277,7 @@ def build_pdn_graph(pdn: PDN, maps: Mapping[str, np.ndarray] | None = None,
     Raises:
         InputError: nodes without coordinates, maps of wrong or mismatched shape, NaN maps.
     """
+    clock = [time.process_time()]  # CPU seconds of the costly parts (BUILD_PARTS), kept as data.build_cpu
     pdn0, pdn = pdn, with_inherited_coords(pdn)
     require_coords(pdn, every=True, what="PDNGraph")
     maps = dict(maps or {})
@@ -281,16 +286,19 @@ def build_pdn_graph(pdn: PDN, maps: Mapping[str, np.ndarray] | None = None,
     window = slice_window if slice_window is not None else default_window(pdn)
     # time-sliced load currents once (the maps and the cells share them; the sources are the deck's)
     cur_t = slice_currents(pdn, params.n_slices, window) if params.n_slices else None
+    clock.append(time.process_time())
     n_bottom = 1
     if params.pattern_iters:  # on the deck as given: rasterised like the labels (prefixed nodes stay off)
         from eda.graphs.pdn_physics import dynamic_pattern
 
         maps[PATTERN_CHANNEL] = dynamic_pattern(pdn0, (nx, ny), dbu, params.pattern_iters)
+    clock.append(time.process_time())
     if params.step_iters:  # the same raster as the pattern and the labels
         from eda.graphs.pdn_physics import step_drop
         from eda.pdn.maps import ir_drop_map
 
         maps[STEP_CHANNEL] = ir_drop_map(pdn0, step_drop(pdn0, params.step_iters), (nx, ny), dbu, method="tile-max")
+    clock.append(time.process_time())
     if not pdn.layer_names:  # IBM-style deck: input maps from the deck as it is, then nets as layers
         need = [c for c in STATIC_CHANNELS if c not in maps] + (["current_t"] if params.n_slices and "current_t"
                                                                not in maps else [])
@@ -318,10 +326,13 @@ def build_pdn_graph(pdn: PDN, maps: Mapping[str, np.ndarray] | None = None,
         maps[PHYSICS_CHANNEL] = bottom_layer_map(pdn, estimate_drop(pdn, params.physics_iters), (nx, ny), dbu)
     _images(maps, (nx, ny), (X, Y), params, data)
     data.dbu_per_um = float(dbu)
+    clock.append(time.process_time())
     if params.n_slices:  # dynamic graphs: the deck's global droop with the grid lumped (the models' scale)
         from eda.graphs.pdn_physics import lumped_droop
 
         data.lumped_v = lumped_droop(pdn)
+    clock.append(time.process_time())
+    data.build_cpu = torch.tensor(np.diff(clock), dtype=torch.float64)
     for key, arr in (labels or {}).items():
         if arr is None:
             continue

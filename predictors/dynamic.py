@@ -51,7 +51,7 @@ def score_dynamic_deck(deck: str | Path, ckpt: str | Path, dbu_per_um: float | N
         Metrics (``mae``, ``nmae``, ``cc``, ``hotspot_f1``, ``max_error``), worst drops, times and speed-up.
     """
     from eda.errors import InputError
-    from eda.graphs.pdn_graph import build_pdn_graph
+    from eda.graphs.pdn_graph import BUILD_PARTS, build_pdn_graph
     from eda.pdn import maps as pm
     from eda.pdn.parse import read_pdn
     from eda.predictors.checkpoint import load_checkpoint
@@ -81,6 +81,7 @@ def score_dynamic_deck(deck: str | Path, ckpt: str | Path, dbu_per_um: float | N
            "worst_gold_v": float(gold.max()), "worst_pred_v": float(pred.max()), **facts,
            "parse_s": parse_s, "graph_s": graph_s, "forward_s": sec["forward"], "infer_s": infer_s,
            "infer_cpu_s": infer_cpu_s, "parse_cpu_s": parse_cpu, "graph_cpu_s": graph_cpu,
+           "graph_parts_cpu_s": dict(zip(BUILD_PARTS, g.build_cpu.tolist(), strict=True)),
            "exact_s": exact_s, "speedup": exact_s / infer_s}
     if figure is not None:
         from eda.predictors.contest import plot_case

@@ -160,7 +160,7 @@ def test_step_channel_is_one_backward_euler_step_from_rest():
     from dataclasses import replace
 
     from eda.generators.synth_ibm import make_ibm_style_pdn
-    from eda.graphs.pdn_graph import STEP_CHANNEL, GraphParams, build_pdn_graph
+    from eda.graphs.pdn_graph import BUILD_PARTS, STEP_CHANNEL, GraphParams, build_pdn_graph
     from eda.graphs.pdn_physics import estimate_drop, signed_peaks, step_drop, step_length
     from eda.pdn import maps as pm
     from eda.pdn.solve import solve_transient
@@ -183,5 +183,6 @@ def test_step_channel_is_one_backward_euler_step_from_rest():
     g = build_pdn_graph(pdn, {}, GraphParams(n_slices=2, pattern_iters=4, step_iters=40, dbu_per_um=1000.0))
     nx, ny = (int(v) for v in g.map_shape)
     assert g.fine_channels[-1] == STEP_CHANNEL and STEP_CHANNEL in g.channels and g.step_iters == 40
+    assert g.build_cpu.shape == (len(BUILD_PARTS),) and (g.build_cpu >= 0).all()  # where the CPU time went
     ref = pm.ir_drop_map(pdn, d, (nx, ny), 1000.0, method="tile-max")
     np.testing.assert_allclose(g.image_fine[-1, :nx, :ny].numpy(), ref, rtol=1e-5, atol=1e-9)
