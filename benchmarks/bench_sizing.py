@@ -213,31 +213,48 @@ def _generated(n: int, seed: int) -> list:
     return picked[:n]
 
 
-def _cached_samples(n: int, seed: int, sha: str | None = None) -> list:
-    """The generated samples of the shipped model, cached by model hash, n and seed (sampling them
-    costs minutes of CPU; a rerun, e.g. after a sizer change, sizes the same circuits)."""
+def _cached_samples(n: int, seed: int, sha: str | None = None, sampler: str | None = None,
+                    create: bool = False) -> list:
+    """The generated samples of the shipped model, cached by model hash, sampler hash, n and seed
+    (sampling them costs minutes of CPU; a rerun, e.g. after a sizer change, sizes the same
+    circuits; a grammar change samples anew)."""
     import pickle
     import tempfile
 
-    path = Path(tempfile.gettempdir()) / f"eda_bench_sizing_samples_{sha or model_version()['sha256']}_{n}_{seed}.pkl"
+    tag = f"{sha or model_version()['sha256']}_{sampler or sampler_version()}"
+    path = Path(tempfile.gettempdir()) / f"eda_bench_sizing_samples_{tag}_{n}_{seed}.pkl"
     if path.is_file():
         return pickle.loads(path.read_bytes())
-    if sha is not None:
+    if sha is not None and not create:
         raise FileNotFoundError(f"{path}: no cached samples of model {sha}")
     picked = _generated(n, seed)
     path.write_bytes(pickle.dumps(picked))
     return picked
 
 
+def sampler_version() -> str:
+    """Hash (12 hex digits) of the code that turns the model's tokens into circuits: the grammar
+    (applied at sampling time: a grammar change gives other samples from the same model), the
+    decoder and the sampling loop."""
+    import hashlib
+
+    files = sorted((ROOT.parent / "graphs").glob("grammar*.py")) + sorted((ROOT.parent / "graphs").glob("decode*.py"))
+    files += sorted((ROOT.parent / "generators").glob("topology_sample*.py"))
+    h = hashlib.sha256()
+    for f in files:
+        h.update(f.name.encode() + f.read_bytes())
+    return h.hexdigest()[:12]
+
+
 def run_generated(n: int, budget: float, out: Path, seed: int, pool, skip: int = 0, cpu_budget: float | None = None,
                   bulk: str = "rails") -> dict:
-    model = model_version()  # before sizing: the shipped model may change during a long run
+    model, sampler = model_version(), sampler_version()  # before sizing: they may change during a long run
     from eda.export.to_spice import write_spice
     from eda.generators.sizing.run import size_circuit
     from eda.generators.sizing.spec import parse_spec
 
     rows = []
-    for name, c in _cached_samples(n, seed)[skip:]:
+    for name, c in _cached_samples(n, seed, model["sha256"], sampler, create=True)[skip:]:
         write_spice(c, out / "generated" / f"{name}.sp")
         try:
             rec = size_circuit(c, name, parse_spec(SPEC), out / "generated", budget_s=budget, stop_when_met=True,
@@ -252,7 +269,7 @@ def run_generated(n: int, budget: float, out: Path, seed: int, pool, skip: int =
     return {"spec": SPEC, "budget_s": budget, "cpu_budget_s": cpu_budget, "bulk": bulk, "n": n,
             "rows": rows, **_summary(rows), "anchors": ANCHORS,
             "structure": structure_counts(rows),
-            "model": model, "rule": RULE,
+            "model": model, "sampler": sampler, "rule": RULE,
             "note": "FoM = UGB·C_L/power in MHz·pF/mW; ours in sky130 (1.8 V), AnalogGenie's and "
                     "AnalogToBi's in other technologies (AnalogToBi: 180 nm, LTspice): not like for like."}
 
@@ -260,7 +277,7 @@ def run_generated(n: int, budget: float, out: Path, seed: int, pool, skip: int =
 def recount(part: dict, seed: int) -> dict:
     """The generated part with every row's structural flags (and their counts) recomputed from the
     cached samples (after a change of :func:`structure_flags`)."""
-    circuits = dict(_cached_samples(part["n"], seed, part.get("model", {}).get("sha256")))
+    circuits = dict(_cached_samples(part["n"], seed, part.get("model", {}).get("sha256"), part.get("sampler")))
     for row in part["rows"]:
         if row["name"] in circuits:
             row["structure"] = structure_flags(circuits[row["name"]])

