@@ -99,7 +99,7 @@ def generate(model: TopologyGPT, vocab: Vocab, ck: dict | None, params: Generate
                      grammar=params.grammar, batch_size=params.batch_size, seed=params.seed,
                      top_k=params.top_k, progress=progress, threads=params.threads, guidance=params.guidance,
                      lengths=training_lengths(ck, params.ctype) if sized else None, fill=params.fill,
-                     net_sizes=training_net_sizes(ck, vocab) if sized else None, jobs=params.jobs,
+                     net_sizes=training_net_sizes(ck, vocab, params.ctype) if sized else None, jobs=params.jobs,
                      stats=(sampling := {}))
     t_sample = time.perf_counter() - t0
     reasons: Counter = Counter()

@@ -45,16 +45,21 @@ def draw_budgets(lengths: np.ndarray | list[int], n: int, rng: np.random.Generat
     return s[np.minimum((u * len(s)).astype(int), len(s) - 1)]
 
 
-def training_net_sizes(ck: dict, vocab: Vocab) -> np.ndarray:
-    """Pins per internal net of the circuits a checkpoint was trained on, read straight from their
-    tours (pin-to-pin steps join a net; the same as :func:`internal_net_sizes` of their graphs,
-    ~100× faster)."""
+def training_net_sizes(ck: dict, vocab: Vocab, ctype: str | None = None) -> np.ndarray:
+    """Pins per internal net of the circuits a checkpoint was trained on (of type ``ctype`` when
+    given and present, else all), read straight from their tours (pin-to-pin steps join a net;
+    the same as :func:`internal_net_sizes` of their graphs, ~100× faster)."""
+    from eda.generators.topology_checkpoint import training_types
+
     is_pin = VocabTables(vocab).is_pin
     flat = ck["train_tours"].numpy().astype(int)
     off = ck["train_offsets"].tolist()
     both = is_pin[flat[:-1]] & is_pin[flat[1:]]
+    spans = list(zip(off[:-1], off[1:], strict=True))
+    if ctype is not None and ctype in (types := training_types(ck)):
+        spans = [ab for ab, t in zip(spans, types, strict=True) if t == ctype]
     out: list[int] = []
-    for a, b in zip(off[:-1], off[1:], strict=True):
+    for a, b in spans:
         up: dict[int, int] = {}
         for i in np.flatnonzero(both[a: b - 1]).tolist():
             ra, rb = _root(up, int(flat[a + i])), _root(up, int(flat[a + i + 1]))

@@ -76,3 +76,23 @@ def test_cli_generate_jobs(untrained, tmp_path):
         assert rep["sampling"]["processes"] == j and rep["sampling"]["cpu_s"] > 0
         decks[j] = {p.name: p.read_text() for p in out.glob("gen_*.sp")}
     assert decks[1] and decks[1] == decks[2]
+
+
+def test_net_sizes_of_the_requested_type(untrained, tmp_path):
+    """Conditioned sampling draws net-size limits from the requested type's circuits only."""
+    from collections import Counter
+
+    from eda.generators.topology_checkpoint import save_checkpoint, training_types
+    from eda.generators.topology_sample import training_net_sizes
+    from eda.generators.topology_train import encode_topologies
+    from eda.read.topology_dataset import load_library
+
+    model, vocab = untrained
+    _, canon, _, _ = encode_topologies(load_library()[::3], vocab, 1, 0, 200)
+    ck = torch.load(save_checkpoint(tmp_path / "m.pt", model, vocab, canon), weights_only=True)
+    types = Counter(t for t in training_types(ck) if t)
+    every = training_net_sizes(ck, vocab)
+    t = next(t for t, k in types.items() if k >= 2)
+    mine = training_net_sizes(ck, vocab, t)
+    assert 0 < len(mine) < len(every) and not Counter(mine) - Counter(every)  # a part of the whole
+    assert len(training_net_sizes(ck, vocab, "no_such_type")) == len(every)  # unknown type: all
