@@ -1,7 +1,7 @@
 """Topology generation benchmark of the shipped model against the targets of issue #16.
 
-One run of ``--n`` (1,000) samples at the shipped temperature, grammar-constrained, on
-``--threads`` (2) torch threads: every decoded circuit is checked by the validity rules
+One run of ``--n`` (1,000) samples at the shipped temperature, grammar-constrained, in ``--jobs``
+(2) processes of ``--threads`` (1) torch threads each: every decoded circuit is checked by the validity rules
 (:mod:`eda.generators.topology_check`) and every rule-clean one by an ngspice operating point
 with the sky130 tt models; novelty against the model's own training circuits and uniqueness are
 exact (canonical forms, :mod:`eda.graphs.canon`). Sizes and device types are compared with the
@@ -12,7 +12,9 @@ features fitted on the labelled training circuits (``LinearTypeClassifier``; its
 held-out training circuits, 5-fold cross-validation, is reported beside); the accuracy is the
 share of rule-clean conditioned samples labelled as the requested type. Prints a table, saves
 ``benchmarks/results/topo.json`` and ``benchmarks/figures/topo_devices.png`` (device counts and
-device types, generated vs training) and ``topo_gallery.png``.
+device types, generated vs training) and ``topo_gallery.png``. Speed: the same ``--speed-n`` (300)
+samples at 1 and at 2 processes, each twice (1, 2, 2, 1: the shared machine's load drifts), in the
+same run, with the load average around each (``speed`` in the JSON; ``--speed-only`` reruns it).
 
 Usage: ``.venv/bin/python benchmarks/bench_topo.py [--n 1000] [--model CKPT] [--no-simulate]``
 """
@@ -21,12 +23,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import os
 import tempfile
 import time
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -47,12 +47,19 @@ def main() -> dict:
     ap.add_argument("--guidance", type=float, default=None, help="type guidance (default: the checkpoint's)")
     ap.add_argument("--threads", type=int, default=1, help="torch threads while sampling (per process)")
     ap.add_argument("--no-simulate", action="store_true", help="skip ngspice (rules only)")
-    ap.add_argument("--jobs", type=int, default=2, help="2: type conditioning in a second process beside the main run")
+    ap.add_argument("--jobs", type=int, default=2, help="sampling processes of every run (this one and N-1 workers; "
+                                                        "the samples do not depend on N)")
+    ap.add_argument("--speed-n", type=int, default=300, help="samples of each run of the speed comparison (0: none)")
+    ap.add_argument("--speed-jobs", default="1,2", help="process counts the speed comparison runs, each twice "
+                                                        "(in order, then in reverse, to even out the machine's drift)")
     ap.add_argument("--out", default=str(HERE / "results" / "topo.json"))
     ap.add_argument("--types-only", action="store_true", help="rerun only the type conditioning and update --out")
+    ap.add_argument("--speed-only", action="store_true", help="rerun only the speed comparison and update --out")
     args = ap.parse_args()
     if args.types_only:
         return _types_only(args)
+    if args.speed_only:
+        return _speed_only(args)
 
     import numpy as np
     import torch
@@ -78,10 +85,9 @@ def main() -> dict:
                     "torch_threads_sampling": args.threads},
         "targets": TARGETS,
     }
-    # type conditioning runs beside the main run, in a second process (one torch thread each)
-    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) if args.jobs > 1 else None
-    job = (str(path), temperature, guidance, args.n_type, args.min_type, args.threads)
-    fut = pool.submit(_type_conditioning, *job) if pool else None
+    job = (str(path), temperature, guidance, args.n_type, args.min_type, args.threads, args.jobs)
+    if args.speed_n:
+        res["speed"] = _speed(model, vocab, ck, args, temperature)
     t0 = time.perf_counter()
     tg = training_graphs(ck, vocab)
     tcirc = [graph_to_circuit(g) for g in tg]
@@ -98,15 +104,13 @@ def main() -> dict:
     tmp = Path(tempfile.mkdtemp(prefix="bench_topo_"))
     t0 = time.perf_counter()
     rep = generate(model, vocab, ck, GenerateParams(n=args.n, temperature=temperature, seed=123, batch_size=128,
-                                                    threads=args.threads, simulate=not args.no_simulate,
+                                                    threads=args.threads, jobs=args.jobs, simulate=not args.no_simulate,
                                                     simulate_max=args.sim_n, gallery=6), tmp / "main", progress=True)
     rep["wall_s"] = time.perf_counter() - t0
     rep["load_avg_1min_end"] = os.getloadavg()[0]
     rep.pop("files", None)
     res["main"] = rep
-    res["type_conditioning"] = fut.result() if fut else _type_conditioning(*job)
-    if pool:
-        pool.shutdown()
+    res["type_conditioning"] = _type_conditioning(*job)
     res["machine"]["load_avg_1min_end"] = os.getloadavg()[0]
     res["verdict"] = _verdict(res)
     if (tmp / "main" / "gallery.png").is_file():
@@ -136,13 +140,57 @@ def _types_only(args) -> dict:
     temperature = args.temperature or shipped["temperature"]
     guidance = shipped["guidance"] if args.guidance is None else args.guidance
     res["type_conditioning"] = _type_conditioning(str(path), temperature, guidance, args.n_type, args.min_type,
-                                                  args.threads)
+                                                  args.threads, args.jobs)
     res["verdict"] = _verdict(res)
     _confusion_figure(res["type_conditioning"])
     out.write_text(json.dumps(res, indent=2, default=str))
     _print(res)
     print(f"saved {out}")
     return res
+
+
+def _speed_only(args) -> dict:
+    """Rerun the speed comparison (:func:`_speed`) and update ``--out``."""
+    from eda.generators.topology_checkpoint import load_checkpoint, sampling_defaults
+
+    out = Path(args.out)
+    res = json.loads(out.read_text()) if out.is_file() else {}
+    model, vocab, ck = load_checkpoint(Path(args.model) if args.model else _default_model())
+    res["speed"] = _speed(model, vocab, ck, args, args.temperature or sampling_defaults(ck)["temperature"])
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(res, indent=2, default=str))
+    print(json.dumps({k: v for k, v in res["speed"].items() if k != "runs"}, indent=1))
+    print(f"saved {out}")
+    return res
+
+
+def _speed(model, vocab, ck, args, temperature: float) -> dict:
+    """Rule-clean circuits per second (sampling + the rules, no ngspice) of the same ``--speed-n``
+    samples at each of ``--speed-jobs`` process counts, in order and then in reverse (the machine
+    is shared: its load drifts), with the load average around each run and the CPU seconds of
+    the sampling threads of all processes."""
+    from eda.generators.topology_report import GenerateParams, generate
+
+    counts = [int(x) for x in args.speed_jobs.split(",")]
+    runs = []
+    for j in counts + counts[::-1]:
+        load0 = os.getloadavg()[0]
+        t0 = time.perf_counter()
+        rep = generate(model, vocab, ck, GenerateParams(n=args.speed_n, temperature=temperature, seed=5,
+                                                        threads=args.threads, jobs=j, simulate=False), None)
+        wall = time.perf_counter() - t0
+        runs.append({"jobs": j, "wall_s": wall, "rule_clean": rep["rule_clean"],
+                     "rule_clean_per_s": rep["rule_clean"] * rep["n"] / wall,
+                     "sampling_cpu_s": rep["sampling"]["cpu_s"],
+                     "rule_clean_per_sampling_cpu_s": rep["sampling"]["rule_clean_per_sampling_cpu_s"],
+                     "load_avg_1min": [load0, os.getloadavg()[0]]})
+        print(f"speed: {j} process(es): {runs[-1]['rule_clean_per_s']:.1f} rule-clean/s wall "
+              f"({runs[-1]['rule_clean_per_sampling_cpu_s']:.1f} per sampling CPU-s), load {load0:.1f}", flush=True)
+    mean = {j: sum(r["rule_clean_per_s"] for r in runs if r["jobs"] == j) / 2 for j in counts}
+    return {"n": args.speed_n, "threads_per_process": args.threads, "cpus": os.cpu_count(), "runs": runs,
+            "mean_rule_clean_per_s": mean, "ratio_to_1": {j: mean[j] / mean[counts[0]] for j in counts},
+            "note": "wall time includes starting the worker processes (the fork server once, in the first run "
+                    "with more than one process)"}
 
 
 def _default_model() -> Path:
@@ -152,7 +200,7 @@ def _default_model() -> Path:
 
 
 def _type_conditioning(path: str, temperature: float, guidance: float, n_type: int, min_type: int,
-                       threads: int) -> dict:
+                       threads: int, jobs: int = 1) -> dict:
     """Per measured type: conditioned samples (rules only), the share the classifier labels as the
     requested type, against the share among unconditioned samples; sizes against the training
     circuits of that type. Self-contained (loads the checkpoint), so it can run in a second
@@ -173,14 +221,14 @@ def _type_conditioning(path: str, temperature: float, guidance: float, n_type: i
                  "n_labelled_training": len(lab), "training_type_counts": dict(counts.most_common()), "types": {},
                  "confusion": {}}
     base: list = []
-    generate(model, vocab, ck, GenerateParams(n=4 * n_type, seed=77, threads=threads, temperature=temperature,
-                                              simulate=False), None, graphs=base)
+    generate(model, vocab, ck, GenerateParams(n=4 * n_type, seed=77, threads=threads, jobs=jobs,
+                                              temperature=temperature, simulate=False), None, graphs=base)
     uncond = clf.predict_many(base)
     hits = total = drawn = 0
     for ct in measured:
         gs: list = []
         rep = generate(model, vocab, ck, GenerateParams(n=n_type, ctype=ct, seed=321, batch_size=128,
-                                                        threads=threads, temperature=temperature,
+                                                        threads=threads, jobs=jobs, temperature=temperature,
                                                         guidance=guidance, simulate=False), None, graphs=gs)
         pred = clf.predict_many(gs)
         hit = sum(p == ct for p in pred)
