@@ -177,6 +177,43 @@ class ElectricalRules:
         self._sat_version, self._sat = self._version, sat
         return sat
 
+    def _io_components(self) -> tuple:
+        """Components of nets joined through device terminals, not through VDD/VSS (the io_path
+        rule's paths): ``(find, components with an input port, with an output port, whether one
+        holds both)``. Cached until the nets change."""
+        if self._io_version == self._version:
+            return self._io
+        t = self.t
+        uf = _Roots()
+        find = uf.find
+        for d in self.devices:
+            roots = [r for r in (self._find(p) for p in t.pins_of[d])
+                     if self.comp_port[r] == -1 or not t.is_supply[self.comp_port[r]]]
+            for x in roots[1:]:
+                uf.union(roots[0], x)
+        ins = {find(r) for r in self.members if self.comp_port[r] != -1 and t.in_role[self.comp_port[r]]}
+        outs = {find(r) for r in self.members if self.comp_port[r] != -1 and t.out_role[self.comp_port[r]]}
+        self._io_version, self._io = self._version, (find, ins, outs, bool(ins & outs))
+        return self._io
+
+    def _io_ports(self, a: int, ports: np.ndarray) -> np.ndarray:
+        """New ports a netless pin may open under the io_path rule: while no input reaches an output,
+        a new output port only where an input is already reached (if any exists), a new input port
+        only where an output is (if any exists); so once both exist, a path joins them for good
+        (nets only grow). The model alone left 1.5-2.6 % of its samples without such a path."""
+        t = self.t
+        if not (ports & ~self.exists & (t.in_role | t.out_role)).any():
+            return ports
+        find, ins, outs, done = self._io_components()
+        if done:
+            return ports
+        c = find(self._find(a))
+        if ins and c not in ins:
+            ports = ports & ~(t.out_role & ~self.exists)
+        if outs and c not in outs:
+            ports = ports & ~(t.in_role & ~self.exists)
+        return ports
+
     def _dc_urgent(self, a: int, m: np.ndarray, cand: np.ndarray) -> None:
         """Little room left and ``a`` a netless pin whose net would not reach a driven port at
         DC (a gate, or a conducting pin of a device not yet tied to one): it joins only nets

@@ -83,6 +83,7 @@ class VocabTables:
         new_cost = np.array([4 * len(DEVICE_TYPES[ty].pins) for ty in self.types])
         self.pin_new_cost = np.where(self.is_pin, new_cost[np.maximum(self.dtype, 0)], 1 << 30)
         self.min_new_cost = int(new_cost.min())
+        self.mos_new_cost = int(new_cost[self.types.index("NM")])
         self.min_dc_new_cost = int(new_cost.min())  # (every device type anchors a net: see anchor_pin)
         # the cheapest new transistor or diode (what a signal port needs to reach)
         self.min_active_new_cost = int(min(c for ty, c in zip(self.types, new_cost, strict=True)
@@ -98,6 +99,36 @@ class VocabTables:
                                         and port_prefix(tok) == tok and f"{tok}1" in names)
                                    for i, tok in enumerate(vocab.tokens)])
         self.is_nc = np.array([tok == NC for tok in vocab.tokens])
+        # FET bodies (rules.bodies): each body pin's rail (VSS for NM, VDD for PM) and own source pin
+        self.is_body = np.array([bool(self.kind[i] == _K_PIN and tok.endswith("_B") and self.types[self.dtype[i]]
+                                      in ("NM", "PM")) for i, tok in enumerate(vocab.tokens)])
+        self.body_rail = np.full(v, -1, np.int32)
+        self.src_pin = np.full(v, -1, np.int32)
+        self.body_of = np.full(v, -1, np.int32)  # a MOS source pin's body pin
+        for i in np.flatnonzero(self.is_body):
+            self.body_rail[i] = self.vss if self.types[self.dtype[i]] == "NM" else self.vdd
+            self.src_pin[i] = vocab.index.get(vocab.tokens[i][:-1] + "S", -1)
+            self.body_of[self.src_pin[i]] = i
+        self.is_src = self.body_of >= 0
+        self.nm_pin = np.array([k == "NM" for k in dev_kind])
+        self.pm_pin = np.array([k == "PM" for k in dev_kind])
+        # amplifier port roles (rules.amp_roles): input ports and the pins that may open one (a MOS
+        # gate or BJT base), output ports and the pins that may open one (MOS drain/source, BJT C/E)
+        pin_name = [tok.rsplit("_", 1)[-1] if self.kind[i] == _K_PIN else "" for i, tok in enumerate(vocab.tokens)]
+        self.is_vin = np.array([bool(self.kind[i] == _K_PORT and port_prefix(t) == "VIN" and not self.bare_port[i])
+                                for i, t in enumerate(vocab.tokens)])
+        self.is_vout = np.array([bool(self.kind[i] == _K_PORT and port_prefix(t) == "VOUT" and not self.bare_port[i])
+                                 for i, t in enumerate(vocab.tokens)])
+        self.in_pin = np.array([(k in ("NM", "PM") and p == "G") or (k in ("NPN", "PNP") and p == "B")
+                                for k, p in zip(dev_kind, pin_name, strict=True)])
+        # ports of the input and output roles (the io_path rule: some input reaches some output)
+        self.in_role = np.array([bool(self.kind[i] == _K_PORT and class_of(t).role == "input")
+                                 for i, t in enumerate(vocab.tokens)])
+        self.out_role = np.array([bool(self.kind[i] == _K_PORT and class_of(t).role == "output")
+                                  for i, t in enumerate(vocab.tokens)])
+        self.is_transistor_pin = np.array([k in ("NM", "PM", "NPN", "PNP") for k in dev_kind])
+        self.out_pin = np.array([(k in ("NM", "PM") and p in ("D", "S")) or (k in ("NPN", "PNP") and p in ("C", "E"))
+                                 for k, p in zip(dev_kind, pin_name, strict=True)])
         self.port_ok = self.is_port & ~self.bare_port  # port tokens a pin may walk to
         # node attributes of each graph token, as :func:`~eda.graphs.pin_graph.relabel` sets them
         kinds = {_K_PORT: "port", _K_DEVICE: "device", _K_PIN: "pin"}

@@ -55,7 +55,8 @@ def test_signal_port_is_left_only_once_it_reaches_an_active_terminal(tables, voc
     gr = _walk(tables, vocab, nm1 + ["C1_N", "C1", "C1_P", "VIN1"])
     back = vocab.index["C1_P"]
     assert not gr.mask()[back]
-    gr = _walk(tables, vocab, nm1 + ["C1_N", "C1", "C1_P", "VIN1", "NM2_G"])
+    # (a BJT base: both rails are closed here, so no new MOS may be placed)
+    gr = _walk(tables, vocab, nm1 + ["C1_N", "C1", "C1_P", "VIN1", "NPN1_B"])
     assert gr._complete(vocab.index["VIN1"])
     # a non-signal port (a reference) has no such rule, nor a circuit without active devices (#424)
     gr = _walk(tables, vocab, nm1 + ["C1_N", "C1", "C1_P", "VREF1"])
@@ -174,3 +175,128 @@ def test_eos_waits_for_the_final_judge(tables, vocab):
     gr = _walk(tables, vocab, nm1, accept=lambda g: seen.append(g) or False)
     assert not gr.mask()[vocab.eos] and seen
 
+
+
+def test_fet_body_joins_its_rail_or_its_own_source(tables, vocab):
+    """A netless NMOS body may take VSS or its own source, a PMOS body VDD or its own source; not a
+    signal net, the other rail or another pin (bodies off, the default outside sampling, allows them)."""
+    ix = vocab.index
+    for dev, rail, other in (("NM1", "VSS", "VDD"), ("PM1", "VDD", "VSS")):
+        walk = [f"{dev}_D", dev, f"{dev}_B"]
+        m = _walk(tables, vocab, walk, bodies=True).mask()
+        assert m[ix[f"{dev}_S"]] and m[ix[rail]]
+        assert not m[ix[other]] and not m[ix["VIN1"]] and not m[ix[f"{dev}_G"]] and not m[ix["R1_P"]]
+        m = _walk(tables, vocab, walk, bodies=False).mask()
+        assert m[ix[other]] and m[ix["VIN1"]] and m[ix[f"{dev}_G"]] and m[ix["R1_P"]]
+    # onto a netless body from elsewhere: only from its rail (VDD -> PM1_B yes, VIN1 -> PM1_B no)
+    gr = _walk(tables, vocab, ["PM1_D", "PM1", "PM1_G", "VIN1"], bodies=True)
+    assert not gr.mask()[ix["PM1_B"]]
+    gr = _walk(tables, vocab, ["PM1_D", "PM1", "PM1_G", "VDD"], bodies=True)
+    assert gr.mask()[ix["PM1_B"]]
+
+
+def test_no_new_mos_once_its_rail_is_closed(tables, vocab):
+    """VSS is left for good (walked back from) only once no NMOS body waits for it; after that no
+    new NMOS is placed (its body would have no rail), as in the training tours."""
+    ix = vocab.index
+    gr = _walk(tables, vocab, ["NM1_S", "NM1", "NM1_D", "R1_P", "R1", "R1_N", "VSS"], bodies=True)
+    assert not gr.mask()[ix["R1_N"]]  # (NM1_B still netless: VSS may not be left)
+    assert _walk(tables, vocab, ["NM1_S", "NM1", "NM1_D", "R1_P", "R1", "R1_N", "VSS"],
+                 bodies=False).mask()[ix["R1_N"]]
+    walk = ["NM1_S", "NM1", "NM1_B", "VSS", "NM1_B", "NM1", "NM1_D"]
+    gr = _walk(tables, vocab, walk, bodies=True)
+    assert gr.closed[ix["VSS"]]
+    m = gr.mask()
+    assert not m[ix["NM2_D"]] and m[ix["PM1_D"]]
+    assert _walk(tables, vocab, walk, bodies=False).mask()[ix["NM2_D"]]
+
+
+def test_random_walks_put_every_body_on_its_rail_or_source(tables, vocab):
+    """Uniform random legal walks (strict sampling grammar): every MOS body on its rail or its source's net."""
+    from eda.graphs.pin_graph import graph_nets
+
+    rng = np.random.default_rng(5)
+    n_body = 0
+    for max_len in (100, 240):
+        for _ in range(10):
+            gr = TourGrammar(tables, max_len, net_cap=lambda: int(rng.integers(2, 5)), sampling=True)
+            while not gr.done:
+                gr.step(int(rng.choice(np.flatnonzero(gr.mask()))))
+            g = gr.graph()
+            net_of = {p: (port, pins) for port, pins in graph_nets(g) for p in pins}
+            for n, k in g.nodes(data="kind"):
+                if k == "device" and n[:2] in ("NM", "PM"):
+                    port, pins = net_of[f"{n}_B"]
+                    assert port == ("VSS" if n[:2] == "NM" else "VDD") or f"{n}_S" in pins, (n, port, pins)
+                    n_body += 1
+    assert n_body > 20
+
+
+def test_opamp_port_roles(tables, vocab):
+    """Sampling an op-amp: a new input only from a gate, a new output only from a drain/source, and
+    <eos> only with two inputs and an output (no type: both ports from either pin, and it may end)."""
+    ix = vocab.index
+    at_d = ["NM1_S", "NM1", "NM1_D"]
+    at_g = ["NM1_S", "NM1", "NM1_G"]
+    m = _walk(tables, vocab, at_d, ctype="opamp").mask()
+    assert m[ix["VOUT1"]] and not m[ix["VIN1"]]
+    m = _walk(tables, vocab, at_g, ctype="opamp").mask()
+    assert m[ix["VIN1"]] and not m[ix["VOUT1"]]
+    for walk in (at_d, at_g):
+        m = _walk(tables, vocab, walk).mask()
+        assert m[ix["VIN1"]] and m[ix["VOUT1"]]
+    one = ["NM1_S", "NM1", "NM1_D", "VOUT1", "PM1_D", "PM1", "PM1_S", "VDD", "PM1_B", "PM1", "PM1_G", "VB1", "PM1_G",
+           "PM1", "PM1_B", "VDD", "PM1_S", "PM1", "PM1_D", "VOUT1", "NM1_D", "NM1", "NM1_G", "VIN1", "NM1_G", "NM1",
+           "NM1_B", "VSS", "NM1_B", "NM1", "NM1_S", "VSS"]
+    assert _walk(tables, vocab, one, max_len=200).mask()[vocab.eos]
+    gr = _walk(tables, vocab, one, max_len=200, ctype="opamp")
+    assert not gr.mask()[vocab.eos] and gr.mask().any()  # (one input: a second one is still owed)
+
+
+def test_random_opamp_walks_meet_the_port_roles(tables, vocab):
+    """Uniform random legal walks sampling an op-amp end with two inputs on gates/bases and an
+    output on a drain/source/collector/emitter (unless the roles were given up, rare)."""
+    from eda.graphs.pin_graph import graph_nets
+    from eda.topology import port_prefix
+
+    rng = np.random.default_rng(2)
+    ok = n = 0
+    for max_len in (100, 200, 300):
+        for _ in range(8):
+            gr = TourGrammar(tables, max_len, ctype="opamp", net_cap=lambda: int(rng.integers(2, 5)), sampling=True)
+            while not gr.done:
+                gr.step(int(rng.choice(np.flatnonzero(gr.mask()))))
+            nets = graph_nets(gr.graph())
+            ins = [pins for p, pins in nets if p and port_prefix(p) == "VIN"]
+            outs = [pins for p, pins in nets if p and port_prefix(p) == "VOUT"]
+            assert all(any(x.endswith(("M1_G", "_G")) or x.startswith(("NPN", "PNP")) and x.endswith("_B")
+                           for x in pins) for pins in ins)
+            assert all(any(x.endswith(("_D", "_S", "_C", "_E")) and not x.startswith(("R", "C", "L", "D"))
+                           for x in pins) for pins in outs)
+            ok += len(ins) >= 2 and len(outs) >= 1
+            n += 1
+    assert ok >= n - 2, (ok, n)
+
+
+def test_new_output_only_where_an_input_reaches(tables, vocab):
+    """With VIN1 on NM1's gate and no output yet, a pin of NM1 (reached from VIN1 through a device)
+    may open VOUT1, a resistor hanging from VSS alone may not (the io_path rule by construction)."""
+    ix = vocab.index
+    head = ["NM1_S", "NM1", "NM1_G", "VIN1", "NM1_G", "NM1"]
+    assert _walk(tables, vocab, head + ["NM1_D"], sampling=True).mask()[ix["VOUT1"]]
+    gr = _walk(tables, vocab, head + ["NM1_B", "VSS", "R1_N", "R1", "R1_P"], sampling=True)
+    m = gr.mask()
+    assert not m[ix["VOUT1"]] and m[ix["VB1"]]
+    assert _walk(tables, vocab, head + ["NM1_B", "VSS", "R1_N", "R1", "R1_P"]).mask()[ix["VOUT1"]]  # (replay mode)
+    # without an input anywhere, the resistor may open an output
+    assert _walk(tables, vocab, ["R1_N", "R1", "R1_P"], sampling=True).mask()[ix["VOUT1"]]
+
+
+def test_sampling_keeps_the_rails_open_while_a_mos_fits(tables, vocab):
+    """sampling=True: the walk does not leave VSS for good (walk back from it) while a new MOS still
+    fits; near the end of the budget it may; replaying a real tour (sampling off) always may."""
+    ix = vocab.index
+    walk = ["NM1_S", "NM1", "NM1_B", "VSS"]
+    assert not _walk(tables, vocab, walk, sampling=True).mask()[ix["NM1_B"]]
+    assert _walk(tables, vocab, walk).mask()[ix["NM1_B"]]
+    assert _walk(tables, vocab, walk, max_len=30, sampling=True).mask()[ix["NM1_B"]]
