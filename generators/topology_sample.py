@@ -457,7 +457,8 @@ def _sample_batch(model, vocab, tables, budgets, cap, ctype, temperature, gramma
     any_prefix = [vocab.bos, vocab.index[type_token(None)], tables.vss] if guidance and ctype else None
     seqs = [list(prefix) for _ in range(b)]
     accept = rules_accept if rules else None
-    gram = [TourGrammar(tables, int(n), prefix_len=2, min_len=int(f), net_cap=net_cap, accept=accept)
+    gram = [TourGrammar(tables, int(n), prefix_len=2, min_len=int(f), net_cap=net_cap, accept=accept,
+                        ctype=ctype, sampling=True)
             for n, f in zip(budgets, floor, strict=True)] if grammar else None
     done = np.zeros(b, bool)
     rows = np.arange(b)  # sample index of each row of the batch tensors
