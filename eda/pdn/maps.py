@@ -409,7 +409,10 @@ def current_map(pdn: PDN, shape: tuple[int, int] | None = None, currents: np.nda
     elif ok.any():
         from scipy.spatial import cKDTree
 
-        cand = np.union1d(lowest_layer_nodes(pdn), node[ok])
+        is_cand = np.zeros(pdn.n_nodes, dtype=bool)  # m1 and load nodes, sorted (a mask: no sort of the ids)
+        is_cand[lowest_layer_nodes(pdn)] = True
+        is_cand[node[ok]] = True
+        cand = np.flatnonzero(is_cand)
         tree = cKDTree(np.column_stack([pdn.node_x[cand], pdn.node_y[cand]]) / dbu_per_um)
         gx, gy = np.meshgrid(np.arange(shape[0], dtype=np.float64), np.arange(shape[1], dtype=np.float64),
                              indexing="ij")
