@@ -65,6 +65,38 @@ _SLOT = 1e-9  # one weight-write slot
 C_PAR_NETLIST_FF = 1.5
 
 
+#: settling resistances measured on the as-drawn 5-bit group (N = 32, tt, 27 °C): the compute line's
+#: reset (the col_mux CLR transmission gate near VCM; τ = 0.70 ns on C_tot = 86 fF) and a DAC line's
+#: driver (the dac_msb/dac_sel switch pair through the bottom-plate switches; τ = 0.48 ns on the
+#: 16-cap MSB group's C_g·(1 − C_g/C_tot) = 21.5 fF)
+R_RESET_OHM, R_DAC_OHM = 8.1e3, 22e3
+
+
+def settle_timing(bench: ColumnBench, margin: float = 1.0) -> dict[str, float]:
+    """The MAC phase and SAR clock the column's capacitances need (``margin`` scales both time
+    constants, e.g. for a slow corner):
+
+    * MAC phase: the compute-line reset must absorb the bottom plates' kick (up to N·v_u) to 0.05 LSB
+      before the sample: ``τ_reset·ln(N/0.05)`` plus 0.2 ns for the read path, τ_reset = R_RESET·C_tot;
+    * SAR clock: the comparator decides half a period after the SCLK edge, when the MSB group's DAC
+      line (the slowest) must have settled to 0.5 LSB of the full scale: ``T/2 − 0.2 ns ≥
+      τ_dac·ln(2^B/0.5)``, τ_dac = R_DAC·C_g(1 − C_g/C_tot).
+
+    Returns ``t_mac_extra`` (beyond the bench's 1.2 ns) and ``t_sclk`` (at least the bench's), with the
+    time constants."""
+    from eda.generators.acim_column import _T_SMP
+
+    n, b, cu = bench.caps, bench.adc_bits, bench.c_unit_fF() * 1e-15
+    c_tot = n * cu + (C_PAR_NETLIST_FF + getattr(bench, "c_wire_fF", 0.0)) * 1e-15
+    c_g = n // 2 * cu
+    tau_r = margin * R_RESET_OHM * c_tot
+    tau_d = margin * R_DAC_OHM * c_g * (1 - c_g / c_tot)
+    t_mac = tau_r * math.log(n / 0.05) + 0.2e-9
+    t_half = tau_d * math.log(2 ** b / 0.5) + 0.2e-9
+    return {"t_mac_extra": max(0.0, t_mac - (_T_SMP - _T_MAC)), "t_sclk": max(bench.t_sclk, 2 * t_half),
+            "tau_reset_s": tau_r, "tau_dac_s": tau_d}
+
+
 class SharedBench(ColumnBench):
     """A shared-ADC group testbench: :class:`~eda.generators.acim_column.ColumnBench` plus
     ``adc_share`` (errors ``field '...'`` in ``acim shared``)."""
@@ -82,6 +114,11 @@ class SharedBench(ColumnBench):
         """Estimated compute-line step of one unit cap (V), with the wiring capacitor."""
         cu = self.c_unit_fF()
         return self.vdd * cu / (self.caps * cu + self.c_par_fF + self.c_wire_fF)
+
+    def settled(self, margin: float = 1.0) -> SharedBench:
+        """This bench with the MAC phase and SAR clock of :func:`settle_timing` (never shorter)."""
+        t = settle_timing(self, margin)
+        return self.replace(t_mac_extra=max(self.t_mac_extra, t["t_mac_extra"]), t_sclk=t["t_sclk"])
 
     @property
     def t_follow(self) -> float:

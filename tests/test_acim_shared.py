@@ -62,6 +62,26 @@ def test_share_prediction_and_excursion():
     assert lo == pytest.approx(0.9 - 1.6) and hi == pytest.approx(0.9 + 1.4)
 
 
+def test_settle_timing_follows_the_column():
+    """The MAC phase and SAR clock grow with the column's capacitance: the 3-bit bench timing
+    (1.2 ns MAC phase, 2 ns SCLK) already settles (the measured transfers), 5 bits need ~3.5 ns more
+    MAC phase and a ~4.3 ns SCLK (τ_reset 0.70 ns, τ_dac 0.47 ns: measured 0.70 / 0.48 ns); a wiring
+    capacitor or a slow-corner margin lengthens both; settled() never shortens a bench."""
+    from eda.generators.acim_shared import settle_timing
+
+    t3, t5 = settle_timing(SharedBench(adc_bits=3)), settle_timing(SharedBench(adc_bits=5))
+    assert t3["t_mac_extra"] == 0 and t3["t_sclk"] == 2e-9
+    assert t5["tau_reset_s"] == pytest.approx(0.70e-9, rel=0.05) and t5["tau_dac_s"] == pytest.approx(0.48e-9, rel=0.05)
+    assert 3e-9 < t5["t_mac_extra"] < 4e-9 and 4e-9 < t5["t_sclk"] < 5e-9
+    wired = settle_timing(SharedBench(adc_bits=5, c_wire_fF=61.4))
+    slow = settle_timing(SharedBench(adc_bits=5), margin=1.5)
+    for t in (wired, slow):
+        assert t["t_mac_extra"] > t5["t_mac_extra"] and t["t_sclk"] > t5["t_sclk"]
+    long = SharedBench(adc_bits=3, t_mac_extra=5e-9, t_sclk=3e-9).settled()
+    assert long.t_mac_extra == 5e-9 and long.t_sclk == 3e-9
+    assert SharedBench(adc_bits=5).settled().t_sclk == t5["t_sclk"]
+
+
 def test_undriven_group_port_is_refused():
     """Mutation: a group netlist with a port the bench does not know is refused, not left floating."""
     bench = SharedBench(adc_bits=1, n_caps=2)
