@@ -204,6 +204,7 @@ class Space:
                   (2.0, 18.0, I_BRANCH / 2)]
         out = [self.initial(table)] + [self.initial(table, *c, stacked=True) for c in combos]
         aux = [m for m, k in out[0].mult.items() if k == 1]
+        low = None
         if aux:
             # auxiliary branches (mirror members not driving an output, e.g. a compensation
             # branch hanging on a signal node) at a quarter of their reference's current
@@ -214,13 +215,14 @@ class Space:
         if out[0].trim:
             # a symmetric load that also feeds a side branch (an Ahuja compensation branch) of k tail
             # units must give 1 + 2k times its twin's current for the pair to balance; the branch's
-            # device needs gm well above the pair's for the compensation to act up to the UGB: each
-            # start is followed by its variant with the side branches at SIDE_K units, the load
-            # trimmed to match and the capacitors at 3 C_L
+            # device needs gm well above the pair's for the compensation to act up to the UGB: every
+            # start gets a variant with the side branches at SIDE_K units, the load trimmed to match
+            # and the capacitors at 3 C_L, right after the plain start (the search seeds its first
+            # generation from the first starts)
             caps = [x.name for x in self.bench.circuit.devices if x.kind == "C"]
-            out = [x for d in out for x in (d, replace(
-                d, mult={**d.mult, **{m: SIDE_K for m in aux}}, trim={m: 1.0 + 2 * SIDE_K for m in d.trim},
-                values={**d.values, **{c: 3 * self.bench.cl for c in caps}}))]
+            side = [replace(d, mult={**d.mult, **{m: SIDE_K for m in aux}}, trim={m: 1.0 + 2 * SIDE_K for m in d.trim},
+                            values={**d.values, **{c: 3 * self.bench.cl for c in caps}}) for d in out if d is not low]
+            out = out[:1] + side + out[1:]
         if not self.bench.differential and abs(VDD / 2 - out[0].vcm) > 0.1:
             # the output mid-supply with the inputs where the input pair has headroom
             mid = self.initial(table)
