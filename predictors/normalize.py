@@ -77,6 +77,8 @@ class Normalizer:
     pattern_base: bool = False
     step_iters: int = 0
     level: str = "lumped"
+    density_rel: bool = False
+    clip: float = 0.0
     dbu_per_um: float | None = None
     scale: str = "current"
 
@@ -98,6 +100,7 @@ class Normalizer:
         cur = _current_channels(chans)
         fcur = _current_channels(fine)
         scale = "lumped" if target == "dynamic" else "current"
+        level = "step" if STEP_CHANNEL in fine and PATTERN_CHANNEL in fine and scale == "lumped" else "lumped"
         imgs, fines, nodes, edges, ys = [], [], [], [], []
         for g in graphs:
             if list(g.channels) != chans:
@@ -109,12 +112,14 @@ class Normalizer:
             s = _s_i(g, scale)
             im = g.image.double().numpy().reshape(len(chans), -1).copy()
             im[cur] /= s
+            _relative_density(im, chans, level == "step")
             imgs.append(im[:, :: max(1, im.shape[1] // 4096)])
             nx, ny = (int(v) for v in g.map_shape)
             if fine_channels(g) != fine:
                 raise InputError(f"training graphs disagree on the fine channels: {fine} vs {fine_channels(g)}")
             fi = g.image_fine[:, :nx, :ny].double().numpy().reshape(len(fine), -1).copy()
             fi[fcur] /= s
+            _relative_density(fi, fine, level == "step")
             fines.append(fi[:, :: max(1, fi.shape[1] // 4096)])
             nd = _cluster_raw(g)
             nodes.append(nd[:: max(1, len(nd) // 4096)])
@@ -134,7 +139,7 @@ class Normalizer:
                    pattern_iters=int(getattr(graphs[0], "pattern_iters", 0)), scale=scale,
                    pattern_base=PATTERN_CHANNEL in fine and scale == "lumped",
                    step_iters=int(getattr(graphs[0], "step_iters", 0)),
-                   level="step" if STEP_CHANNEL in fine and PATTERN_CHANNEL in fine else "lumped")
+                   level=level, density_rel=level == "step", clip=4.0 if level == "step" else 0.0)
 
     @property
     def n_slices(self) -> int:
@@ -178,6 +183,20 @@ def _s_i(g: HeteroData, scale: str = "current") -> float:
     return s
 
 
+def _relative_density(maps, channels: list[str], on: bool, shape: tuple[int, int] | None = None) -> None:
+    """In place: the ``pdn_density`` channel of ``maps`` ``(C, ...)`` over its mean on the map (``shape``: the
+    real pixels of a padded frame). Absolute wire density depends on the deck's pitch against the 1 µm pixel
+    (ibmpg1t: 16-19 standard deviations beyond the IBM-style training decks); the drop's level comes from the
+    physics channels, the density's shape is what the gains need."""
+    if not on or "pdn_density" not in channels:
+        return
+    k = channels.index("pdn_density")
+    m = maps[k] if shape is None else maps[k][: shape[0], : shape[1]]
+    mean = float(m.mean())
+    if mean > 0:
+        maps[k] /= mean
+
+
 def _cluster_raw(g: HeteroData) -> np.ndarray:
     """pdn_cluster features with decap and load current made scale-free (before global standardisation)."""
     x = g["pdn_cluster"].x.double().numpy().copy()
@@ -219,10 +238,12 @@ def prepare(g: HeteroData, norm: Normalizer, target: str | None = None) -> Prepa
     im = g.image.clone()
     cur = torch.from_numpy(_current_channels(norm.channels))
     im[cur] /= s
+    _relative_density(im, norm.channels, norm.density_rel)
     im = (im - torch.tensor(norm.img_mean).view(C, 1, 1)) / torch.tensor(norm.img_std).view(C, 1, 1)
     fi = g.image_fine.clone()
     fcur = torch.from_numpy(_current_channels(norm.fine))
     fi[fcur] /= s
+    _relative_density(fi, norm.fine, norm.density_rel, (nx, ny))
     base = None
     if PHYSICS_CHANNEL in norm.fine:
         base = (g.image_fine[norm.fine.index(PHYSICS_CHANNEL), :nx, :ny].double() / (s * norm.y_scale)).float()
@@ -232,6 +253,8 @@ def prepare(g: HeteroData, norm: Normalizer, target: str | None = None) -> Prepa
             g.image_fine[norm.fine.index(STEP_CHANNEL), :nx, :ny].double().max())
         base = (pat * level / (s * norm.y_scale)).float()
     fi = (fi - torch.tensor(norm.fine_mean).view(-1, 1, 1)) / torch.tensor(norm.fine_std).view(-1, 1, 1)
+    if norm.clip:
+        im, fi = im.clamp(-norm.clip, norm.clip), fi.clamp(-norm.clip, norm.clip)
     fi[:, nx:] = 0.0
     fi[:, :, ny:] = 0.0
     nx_ = ((torch.from_numpy(_cluster_raw(g)) - torch.tensor(norm.node_mean, dtype=torch.float64)) /

@@ -163,17 +163,23 @@ def test_step_channel_is_one_backward_euler_step_from_rest():
     from eda.graphs.pdn_graph import BUILD_PARTS, STEP_CHANNEL, GraphParams, build_pdn_graph
     from eda.graphs.pdn_physics import estimate_drop, signed_peaks, step_drop, step_length
     from eda.pdn import maps as pm
+    from eda.pdn.check import drop_from
     from eda.pdn.solve import solve_transient
 
     pdn, _ = make_ibm_style_pdn(3, max_nodes=600)
     h = step_length(pdn)
     assert 1e-12 < h < 1e-9
     peaks = signed_peaks(pdn)
-    wave = (np.array([0.0, h]), np.stack([np.zeros_like(peaks), peaks]))
-    exact = solve_transient(pdn, times=np.array([0.0, h]), integration="be", load_waveform=wave).worst_drop
+    wave = (np.array([0.0, h]), np.stack([pdn.is_value, peaks]))  # DC point, then one step at the peaks
+    tr = solve_transient(pdn, times=np.array([0.0, h]), integration="be", load_waveform=wave)
+    exact = drop_from(tr.final_voltage, tr.supply)
     d = step_drop(pdn, 40)
-    np.testing.assert_allclose(np.maximum(d, 0.0), exact, atol=1e-6 * exact.max())  # worst of t = 0 (rest) and h
+    np.testing.assert_allclose(d, exact, atol=1e-6 * exact.max())
     assert np.abs(step_drop(pdn, 1) - exact).max() > 1e-3 * exact.max()  # truncated: not the exact step
+    jump = step_drop(replace(pdn, is_value=0 * peaks), 40, currents=peaks - pdn.is_value)  # from rest
+    dc = estimate_drop(pdn, 40)
+    np.testing.assert_allclose(d - jump, dc, atol=1e-6 * exact.max())  # linearity: DC point + the jump
+    assert dc.max() > 100 * 1e-6 * exact.max()  # ... and leaving the DC point out would fail the exact match
     assert np.abs(step_drop(pdn, 40, 10 * h) - d).max() > 0.05 * d.max()  # the step's length matters
     static = estimate_drop(pdn, 40, currents=peaks)
     assert d.max() < 0.9 * static.max()  # the decaps take part of the peaks
@@ -186,3 +192,37 @@ def test_step_channel_is_one_backward_euler_step_from_rest():
     assert g.build_cpu.shape == (len(BUILD_PARTS),) and (g.build_cpu >= 0).all()  # where the CPU time went
     ref = pm.ir_drop_map(pdn, d, (nx, ny), 1000.0, method="tile-max")
     np.testing.assert_allclose(g.image_fine[-1, :nx, :ny].numpy(), ref, rtol=1e-5, atol=1e-9)
+
+
+def test_step_level_models_read_density_relative_and_clipped(tmp_path):
+    """With pattern and level channels the base is the pattern at the step's level; the PDN density enters
+    relative to its own mean (a deck drawn at another pitch is not off the scale) and every input is clipped."""
+    import copy
+
+    from eda.generators.synth_ibm import make_ibm_style_sample
+    from eda.graphs.dataset import sample_graph
+    from eda.predictors.normalize import Normalizer, prepare
+
+    for i in range(2):
+        make_ibm_style_sample(50 + i, tmp_path / f"s{i}", max_nodes=400)
+    gs = [sample_graph(tmp_path / f"s{i}", "dynamic", pattern_iters=4, step_iters=8) for i in range(2)]
+    norm = Normalizer.fit(gs, "dynamic")
+    assert norm.level == "step" and norm.density_rel and norm.clip == 4.0 and norm.step_iters == 8
+    g = gs[1]
+    p = prepare(g, norm)
+    nx, ny = p.shape
+    fine = g.image_fine[:, :nx, :ny].double()
+    level = float(fine[norm.fine.index("ir_step")].max())
+    np.testing.assert_allclose(p.base.double().numpy() * p.s_i * norm.y_scale,
+                               (fine[norm.fine.index("ir_pattern")] * level).numpy(), rtol=1e-5)
+    dense = copy.copy(g)
+    k, kf = norm.channels.index("pdn_density"), norm.fine.index("pdn_density")
+    dense.image, dense.image_fine = g.image.clone(), g.image_fine.clone()
+    dense.image[k] *= 50.0
+    dense.image_fine[kf] *= 50.0
+    q = prepare(dense, norm)
+    np.testing.assert_allclose(q.image.numpy(), p.image.numpy(), atol=1e-5)
+    np.testing.assert_allclose(q.fine.numpy(), p.fine.numpy(), atol=1e-5)
+    assert float(p.image.abs().max()) <= 4.0 and float(p.fine.abs().max()) <= 4.0
+    absolute = Normalizer.from_dict({**norm.to_dict(), "density_rel": False, "clip": 0.0})
+    assert not np.allclose(prepare(dense, absolute).fine.numpy(), prepare(g, absolute).fine.numpy(), atol=1e-3)
