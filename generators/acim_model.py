@@ -299,7 +299,8 @@ def evaluate_batch(H: int, W: int, L, b, Bx: int, Bw: int, S, vdd, f_clk_hz, c_u
       var_share = α²·:func:`residue_ms`·(S − 1)/S; conversion MSE by :func:`conversion_mse`.
       ``cl_overshoot_V`` = N·v_u − VDD/2: how far a compute line waiting for its turn swings
       beyond a rail while the other columns convert (S > 1; its select and reset gates conduct
-      beyond about v_th).
+      beyond about v_th); 0 when the library's DAC switches are select-gated
+      (``cells.held_waiting_lines``: the waiting line holds VCM + (N/2 − k)·v_u, inside the rails).
     - SNR of one conversion: N·p(1−p)/MSE_conv, p = p_input·p_weight; SNR of the full-precision
       dot product: :func:`mvm_signal_variance` / (MSE_conv·:func:`mvm_error_gain`).
     - timing: t_cycle = (n_mac_cycles + S·(b + n_conv_extra_cycles))/f_clk (MAC phase in all
@@ -392,7 +393,7 @@ def evaluate_batch(H: int, W: int, L, b, Bx: int, Bw: int, S, vdd, f_clk_hz, c_u
         "var_comparator": var_cmp,
         "var_share": var_share,
         "alpha_mux": alpha,
-        "cl_overshoot_V": np.where(S > 1, N * v_u - vdd / 2, 0.0),
+        "cl_overshoot_V": np.where((S > 1) & (not cells.held_waiting_lines), N * v_u - vdd / 2, 0.0),
         "var_quant_ideal": var_q,
         "_counts": counts,
     }

@@ -49,6 +49,9 @@ class CellSizes(ParamsModel):
     max_adc_share: int | None = Field(None, ge=1, description="the most columns the template lets share one ADC "
                                       "(template.max_adc_share); None: no limit. A library loaded by "
                                       "from_library whose template does not state it builds one ADC per column")
+    held_waiting_lines: bool = Field(False, description="shared ADCs: a column waiting for its conversion holds its "
+                                     "DAC lines (select-gated DAC switches, library roles dac_sel/dac_msb), so its "
+                                     "compute line does not follow the other columns' trials")
 
     @model_validator(mode="after")
     def _every_role(self) -> CellSizes:
@@ -91,7 +94,8 @@ class CellSizes(ParamsModel):
         return cls(sizes=sizes, cap_fF=_compute_cap_fF(lib), source=source,
                    technology=str(getattr(lib, "technology", "") or ""),
                    max_adc_bits=int(mab) if mab is not None else None,
-                   max_adc_share=int(template.get("max_adc_share", 1)))
+                   max_adc_share=int(template.get("max_adc_share", 1)),
+                   held_waiting_lines=all(r in getattr(lib, "roles", {}) for r in ("dac_sel", "dac_msb")))
 
 
 def _compute_cap_fF(lib: Any) -> float | None:

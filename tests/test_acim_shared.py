@@ -210,14 +210,17 @@ def test_model_charge_sharing_term():
     assert four["var_share"] == pytest.approx(alpha ** 2 * r2 * 3 / 4)
     assert four["var_comparator"] == pytest.approx(one["var_comparator"] / (1 - alpha) ** 2)
     assert four["snr_conv_db"] < one["snr_conv_db"]
-    assert four["cl_overshoot_V"] == pytest.approx(16 * one["v_unit_mV"] * 1e-3 - 0.9)
+    assert cells.held_waiting_lines and four["cl_overshoot_V"] == 0  # select-gated DAC switches (shipped)
+    ungated = evaluate(p1.replace(adc_share=4), cells.replace(held_waiting_lines=False), check=False).metrics
+    assert ungated["cl_overshoot_V"] == pytest.approx(16 * one["v_unit_mV"] * 1e-3 - 0.9)
 
 
 def test_dse_constrains_the_waiting_line_overshoot():
-    """The explorer's shared-ADC constraint: with the library's compute-line wiring every design
-    keeps its waiting compute lines within v_th of the rails; with (almost) no wiring a shared ADC
-    on a short column does not (the as-drawn transient of acim_shared loses charge there), while
-    S = 1 is never constrained."""
+    """The explorer's shared-ADC constraint: the shipped library's select-gated DAC switches hold a
+    waiting compute line, so no design is constrained even without wiring capacitance; with a
+    library whose DAC switches are not gated (the mutation), the library's wiring keeps every
+    design within v_th of the rails but with (almost) no wiring a shared ADC on a short column does
+    not (the ungated as-drawn transient of acim_shared loses charge there); S = 1 is never constrained."""
     from eda.generators.acim_dse import ExploreSpec, _evaluate, constraint_names
     from eda.generators.acim_model import AcimTech, load_cell_sizes
 
@@ -225,7 +228,10 @@ def test_dse_constrains_the_waiting_line_overshoot():
     d = {"local_array": np.array([8, 8, 1]), "adc_bits": np.array([3, 3, 3]), "adc_share": np.array([1, 2, 2]),
          "vdd": np.full(3, 1.8), "f_clk_hz": np.full(3, 1e6)}
     i = [n.startswith("cl_overshoot") for n in constraint_names(spec)].index(True)
-    _, g = _evaluate(spec, cells, AcimTech(), d)
+    _, g = _evaluate(spec, cells, AcimTech(c_wire_fF_per_um=1e-3), d)
     assert (g[:, i] <= 0).all(), g
-    m, g = _evaluate(spec, cells, AcimTech(c_wire_fF_per_um=1e-3), d)
+    plain = cells.replace(held_waiting_lines=False)
+    _, g = _evaluate(spec, plain, AcimTech(), d)
+    assert (g[:, i] <= 0).all(), g
+    m, g = _evaluate(spec, plain, AcimTech(c_wire_fF_per_um=1e-3), d)
     assert g[0, i] < 0 and g[1, i] > 0, (g, m["cl_overshoot_V"])
