@@ -75,10 +75,10 @@ class TourGrammar(ElectricalRules, RoleRules):
             :func:`~eda.generators.topology_check.rule_violations` on :meth:`graph` (signal ports,
             input-to-output path, supply, inductor loops: rules the incremental checks leave to
             the end). Called only when every incremental check passes, once per change of the nets.
-        bodies: (strict mode; None: with ``sampling``) a MOS body pin joins only its rail (NMOS: VSS, PMOS: VDD) or its own
-            source's net, as real circuits do (public set: 99.8 % of NMOS and 91.8 % of PMOS bodies;
-            the rest mostly PMOS wells on nets of bodies alone); the model alone put ~37 % on
-            signal nets.
+        bodies: (strict mode; None: with ``sampling``) a MOS body pin joins only its rail (NMOS:
+            VSS, PMOS: VDD) or its own source's net, as real circuits do (public set: 99.8 % of NMOS
+            and 91.8 % of PMOS bodies; the rest mostly PMOS wells on nets of bodies alone); the
+            model alone put ~37 % on signal nets.
         sampling: restrictions for a generator that real depth-first tours need not follow (off
             for replaying them): with ``bodies``, a supply rail is not left for good while a new MOS
             still fits in the budget (the model alone closed VSS/VDD early, before a third of its
@@ -97,6 +97,7 @@ class TourGrammar(ElectricalRules, RoleRules):
     VDD_URGENT = 16  # below this much room a netless pin must take VDD while it is absent
     DC_URGENT = 24  # below this much room a netless pin joins only nets with a DC path to a driven port
     ROLE_COST = 16  # tokens reserved per op-amp port still missing (a new transistor to carry it)
+    ISLAND_COST = 12  # tokens reserved per repairable DC island (sampling): a resistor to a driven net
     #: circuit types sampled with the amplifier port roles (``ctype``), and the ports they need
     AMP_ROLE_TYPES = ("opamp", "opamp1", "opamp2", "folded_cascode", "telescopic", "ota")
     AMP_INPUTS, AMP_OUTPUTS = 2, 1
@@ -158,6 +159,7 @@ class TourGrammar(ElectricalRules, RoleRules):
         self._loop_version, self._loop = -1, None
         self._sat_version, self._sat = -1, None
         self._io_version, self._io = -1, None
+        self._pops, self._isl_key, self._isl = 0, None, None
         self._l_type = tables.types.index("L")
         # nodes walked back from: in an edge depth-first walk a node is left only once all its
         # edges are walked, so it never takes a new edge again (the training tours' form)
@@ -290,6 +292,16 @@ class TourGrammar(ElectricalRules, RoleRules):
         # invariant: remaining >= pops to VSS + debt + <eos>; a forward move costs itself and its
         # pop; it is legal when room + paid - added >= 0
         room = self.remaining() - len(self.stack) - self.debt - 2
+        # a repair reserve: room held back for each DC island that can still be repaired (a new
+        # conducting device from it to a driven net), spendable only from that island
+        fund = 0
+        if self.sampling and 0 < room < 4 * self.ISLAND_COST:  # (held near the end of the budget only: cheap)
+            find, isl = self._islands()
+            if isl:
+                fund = min(self.ISLAND_COST * len(isl), room)
+                room -= fund
+                if find(self._find(a)) not in isl:
+                    fund = 0
         leave = len(self.stack) > 1 and self._complete(a) and not self._rail_stays(a, room)
         if leave:
             m[self.stack[-2]] = True
@@ -320,7 +332,7 @@ class TourGrammar(ElectricalRules, RoleRules):
             cand = self.netless.copy()
         else:
             cand = np.zeros(len(m), bool)
-        cand |= self.next_new & (t.pin_new_cost <= room + own + 2)
+        cand |= self.next_new & (t.pin_new_cost <= room + own + 2 + fund * t.is_dc_pin)
         if reserve:
             # a new transistor that brings the pin a missing op-amp port needs is paid by its reserve
             cand |= self.next_new & (t.pin_new_cost <= room + own + 2 + self._role_funds())
@@ -353,7 +365,7 @@ class TourGrammar(ElectricalRules, RoleRules):
                     if room + own < 2 * (sa * self.max_net - 1):
                         cand &= same | ~self.pin_exists | (room + own + 2 * self.netless
                                                             - 2 * (sa * self.net_size - 1) >= 0)
-                    cand &= ~self.next_new | (t.pin_new_cost + 2 * (sa - 1) <= room + own + 2)
+                    cand &= ~self.next_new | (t.pin_new_cost + 2 * (sa - 1) <= room + own + 2 + fund * t.is_dc_pin)
                     if self.net_closed[a]:
                         cand &= same
                     elif self.any_net_closed:
@@ -438,6 +450,7 @@ class TourGrammar(ElectricalRules, RoleRules):
         if len(self.stack) > 1 and b == self.stack[-2] and b in self.adj.get(a, ()):
             self.stack.pop()
             self.closed[a] = True
+            self._pops += 1
             if t.kind[a] == _K_PIN and self.comp_port[a] == -1:
                 mem = self.members[self._find(a)]
                 self.net_closed[mem] = True

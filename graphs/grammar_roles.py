@@ -144,11 +144,11 @@ class RoleRules:
         return ports
 
     def _role_urgent(self, a: int, m: np.ndarray, cand: np.ndarray, room: int) -> None:
-        """With the pins that can still open a missing port all needed and less than
+        """With the pins that can still open a missing port all needed and less than twice
         :attr:`ROLE_COST` room left: such a pin at the head takes a new port of its role, and no
         move nets such a pin elsewhere."""
         t = self.t
-        if room >= self.ROLE_COST:
+        if room >= 2 * self.ROLE_COST:  # (one move may net an input pin and an output pin at once)
             return
         mi, mo = self._role_missing()
         for need, free, pin, port in ((mi, self.n_free_in, t.in_pin, t.is_vin),

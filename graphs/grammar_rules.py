@@ -177,6 +177,34 @@ class ElectricalRules:
         self._sat_version, self._sat = self._version, sat
         return sat
 
+    def _islands(self) -> tuple:
+        """DC components (nets joined through conducting device terminals) that will break
+        ``dc_path``/``floating_gate`` unless repaired: no voltage-driven port, no netless pin (a way
+        out still owed), a net without a capacitor, and a net still open to a new pin (no member
+        left). ``(find, their roots)``; cached until the nets change or a node is left."""
+        key = (self._version, self._pops)
+        if self._isl_key == key:
+            return self._isl
+        t = self.t
+        uf = _Roots()
+        find = uf.find
+        for d in self.devices:
+            dc = [self._find(p) for p in t.pins_of[d] if t.is_dc_pin[p]]
+            for x in dc[1:]:
+                uf.union(dc[0], x)
+        ok, bad, open_ = set(), set(), set()
+        for r, mem in self.members.items():
+            c = find(r)
+            cp = int(self.comp_port[r])
+            if (cp != -1 and t.driven[cp]) or self.netless[r]:
+                ok.add(c)
+            elif not t.is_cap_pin[mem].any():
+                bad.add(c)
+            if not self.net_closed[r] and not (cp != -1 and self.closed[cp]):
+                open_.add(c)
+        self._isl_key, self._isl = key, (find, (bad & open_) - ok)
+        return self._isl
+
     def _io_components(self) -> tuple:
         """Components of nets joined through device terminals, not through VDD/VSS (the io_path
         rule's paths): ``(find, components with an input port, with an output port, whether one

@@ -300,3 +300,16 @@ def test_sampling_keeps_the_rails_open_while_a_mos_fits(tables, vocab):
     assert not _walk(tables, vocab, walk, sampling=True).mask()[ix["NM1_B"]]
     assert _walk(tables, vocab, walk).mask()[ix["NM1_B"]]
     assert _walk(tables, vocab, walk, max_len=30, sampling=True).mask()[ix["NM1_B"]]
+
+
+def test_repair_reserve_for_a_dc_island(tables, vocab):
+    """R1 between the gates of NM1 and NM2 is a DC island (no driven port, no way out yet). Near the
+    end of the budget (sampling=True) the walk keeps room to repair it: a new resistor from NM2's
+    drain (not on the island) is refused where it fits without the reserve; from the island (NM2_G)
+    a new resistor stays legal."""
+    ix = vocab.index
+    walk = ["NM1_S", "NM1", "NM1_G", "R1_P", "R1", "R1_N", "NM2_G"]
+    gr = _walk(tables, vocab, walk, max_len=68, sampling=True)
+    assert gr._islands()[1] and gr.mask()[ix["R2_P"]]
+    assert not _walk(tables, vocab, walk + ["NM2", "NM2_D"], max_len=68, sampling=True).mask()[ix["R2_P"]]
+    assert _walk(tables, vocab, walk + ["NM2", "NM2_D"], max_len=68).mask()[ix["R2_P"]]
