@@ -134,6 +134,34 @@ def motif_means(graphs: list[nx.Graph], keys: tuple[str, ...] = KEY_MOTIFS) -> d
     return {k: round(sum(f.get(k, 0) for f in feats) / max(len(feats), 1), 3) for k in keys}
 
 
+class MotifScale:
+    """z-scored log motif counts over reference circuits (e.g. all labelled training circuits), to
+    measure how far a set of circuits is from another in what a designer counts: :meth:`gap` is the
+    RMS over motifs of the difference of the two sets' mean z-scores (0: the same means; 1: one
+    reference standard deviation on every motif)."""
+
+    def __init__(self, graphs: list[nx.Graph]):
+        feats = [motif_features(g) for g in graphs]
+        self.keys = sorted({k for f in feats for k in f})
+        x = self._log(feats)
+        self.mu, self.sd = x.mean(0), x.std(0) + 1e-6
+
+    def _log(self, feats: list[dict]):
+        import numpy as np
+
+        return np.log1p(np.array([[f.get(k, 0.0) for k in self.keys] for f in feats], float))
+
+    def mean_z(self, graphs: list[nx.Graph]):
+        """Mean z-score of each motif over ``graphs``."""
+        return ((self._log([motif_features(g) for g in graphs]) - self.mu) / self.sd).mean(0)
+
+    def gap(self, graphs: list[nx.Graph], reference: list[nx.Graph]) -> float:
+        """RMS difference of the mean z-scores of ``graphs`` and ``reference``."""
+        import numpy as np
+
+        return float(np.sqrt(np.mean((self.mean_z(graphs) - self.mean_z(reference)) ** 2)))
+
+
 def wl_bag(g: nx.Graph, iterations: int = 3) -> dict[str, int]:
     """Weisfeiler-Lehman subtree labels of a device-pin graph up to ``iterations`` hops (keys
     ``depth:hash``), with the node labels themselves (port indices dropped: ``VIN1`` → ``VIN``)."""
@@ -144,4 +172,4 @@ def wl_bag(g: nx.Graph, iterations: int = 3) -> dict[str, int]:
     return dict(bag)
 
 
-__all__ = ["KEY_MOTIFS", "motif_features", "motif_means", "wl_bag"]
+__all__ = ["KEY_MOTIFS", "MotifScale", "motif_features", "motif_means", "wl_bag"]
