@@ -112,3 +112,18 @@ def test_shipped_classifier_knows_the_library(library):
     # the library is part of its training set: nearly all fitted; held-out accuracy is in its meta
     assert np.mean([p == t for p, t in known]) > 0.9
     assert len(clf.classes) >= 8 and clf.meta["cv"]["accuracy"] > 0.85
+
+
+def test_motif_gap_measures_distance_in_motif_means():
+    """MotifScale.gap (the guidance sweep's criterion): 0 for the same set, larger for a set whose
+    motifs differ (the OTA's mirror diode removed), symmetric."""
+    from eda.generators.topology_motifs import MotifScale
+
+    ref = [circuit_to_graph(t.circuit) for t in load_library()[:60]]
+    scale = MotifScale(ref)
+    ota = [_graph(OTA)] * 4
+    broken = [_graph(OTA.replace("M3 (n1 n1 VDD VDD)", "M3 (n1 VB1 VDD VDD)"))] * 4
+    assert scale.gap(ota, ota) == 0.0
+    assert scale.gap(ota, broken) > 0.02 and scale.gap(ota, broken) == pytest.approx(scale.gap(broken, ota))
+    # a mixed set lies between the two
+    assert 0 < scale.gap(ota[:2] + broken[:2], ota) < scale.gap(broken, ota)

@@ -28,7 +28,7 @@ def test_chunks_cover_the_run_and_share_its_work():
         budgets = np.sort(rng.integers(40, 900, n))
         cb = chunk_bounds(budgets, bs)
         assert cb[0][0] == 0 and cb[-1][1] == n
-        assert all(a < b <= a + bs for a, b in cb) and all(x[1] == y[0] for x, y in zip(cb, cb[1:]))
+        assert all(a < b <= a + bs for a, b in cb) and all(x[1] == y[0] for x, y in zip(cb, cb[1:], strict=False))
         k = max(-(-n // bs), min(8, -(-n // 32)))
         # no chunk carries more than its share of the work (beyond one row)
         assert max(budgets[a:b - 1].sum() for a, b in cb) <= budgets.sum() / k + 1e-9
