@@ -279,6 +279,49 @@ def shared_extracted(bits: int = 2, share: int = 2) -> dict:
     return out
 
 
+def shared_probe(bits: int = 5, k0: int = 20, k1: int = 12, t_sclk: float = 2e-9, t_mac_extra: float = 0.0) -> dict:
+    """One frame of a gated, as-drawn group with its internal nodes probed: the compute lines at the
+    sample (CLR release) against VCM, the CLR-release and EN-release steps, and the time constants of
+    the compute-line reset (during the MAC phase) and of DAC line 0 (after RST closes), from
+    exponential fits; ``results/acim_shared/probe_b{bits}.json``."""
+    from eda.generators.acim_column import _T_ENOFF, _T_RSTON, _T_SMP, bind_models
+    from eda.generators.acim_shared import SharedBench, shared_netlist, testbench
+    from eda.sim.ngspice import transient
+
+    b = SharedBench(adc_bits=bits, adc_share=2, t_sclk=t_sclk, t_mac_extra=t_mac_extra)
+    n, vcm = b.caps, b.v_cm()
+    sub, leaf = shared_netlist(b)
+    w = (np.arange(n)[None, :, None] < np.array([[k0, k1]])[:, None, :]).astype(int)
+    circ, tm = testbench(b, sub, leaf, w, np.zeros(1))
+    t0 = time.perf_counter()
+    t, wav = transient(bind_models(circ, b.models, b.corner, b.temp_c), 20e-12, tm["t_stop"], max_step=100e-12)
+    wav = {k.lower(): v for k, v in wav.items()}
+    clr = wav["clr"]
+    ts = float(t[np.nonzero((clr[:-1] > b.vdd / 2) & (clr[1:] <= b.vdd / 2))[0][0]])
+    t_mac0 = ts - _T_SMP - t_mac_extra
+    t_rst = t_mac0 + t_mac_extra + _T_RSTON
+
+    def at(net: str, tt: float) -> float:
+        return float(np.interp(tt, t, wav[net]))
+
+    def tau(y: np.ndarray, m: np.ndarray) -> float:
+        return float(-1.0 / np.polyfit(t[m], np.log(np.abs(y[m]) + 1e-12), 1)[0])
+
+    cl0, dac0 = wav["cl_0"] - vcm, b.vdd - wav["xgrp.dac_0_0"]
+    out = {"adc_bits": bits, "k": [k0, k1], "t_sclk": t_sclk, "t_mac_extra": t_mac_extra,
+           "cl_minus_vcm_at_sample_V": [at("cl_0", ts - 0.05e-9) - vcm, at("cl_1", ts - 0.05e-9) - vcm],
+           "clr_release_step_V": at("cl_0", ts + 0.08e-9) - at("cl_0", ts - 0.05e-9),
+           "en_release_step_V": at("cl_0", t_mac0 + t_mac_extra + _T_ENOFF + 0.08e-9) - at("cl_0", ts + 0.08e-9),
+           "tau_reset_s": tau(cl0, (t > ts - 0.8e-9) & (t < ts - 0.05e-9)),
+           "dac0_droop_V": float(dac0[(t > t_rst) & (t < t_rst + 0.5e-9)].max()),
+           "tau_dac0_s": tau(dac0, (t > t_rst + 0.3e-9) & (t < t_rst + 1.6e-9)),
+           "v_unit_mV": b.v_unit() * 1e3, "seconds": round(time.perf_counter() - t0, 1)}
+    SHARED_DIR.mkdir(parents=True, exist_ok=True)
+    (SHARED_DIR / f"probe_b{bits}.json").write_text(json.dumps(out, indent=1))
+    print(json.dumps(out, indent=1))
+    return out
+
+
 def shared_report() -> list[dict]:
     """Table of every ``results/acim_shared/b*.json`` and ``figures/acim_shared_transfer.png``."""
     rows = [json.loads(p.read_text()) for p in sorted(SHARED_DIR.glob("b*.json"))]
@@ -300,7 +343,9 @@ def shared_report() -> list[dict]:
 def _plot_shared(rows: list[dict], path: Path) -> None:
     from eda.plot import figure, save
 
-    main_rows = [r for r in rows if r["corner"] == "tt"] or rows
+    # the gated, as-drawn full sweeps (files written since the select gating carry "ungated": False)
+    main_rows = [r for r in rows if r.get("ungated") is False and not r["c_wire_fF"]
+                 and all(c["snr_sim_db"] is not None for c in r["columns"])] or rows
     fig, axes = figure(1, len(main_rows), figsize=(4.6 * len(main_rows), 3.8))
     for a, r in zip(np.atleast_1d(axes), main_rows, strict=False):
         n, bits = r["n_caps"], r["adc_bits"]
@@ -314,7 +359,8 @@ def _plot_shared(rows: list[dict], path: Path) -> None:
         a.set_xlabel("MAC input k (+ sub-unit shift) [unit caps]")
         a.set_ylabel("SAR output code")
         wire = f"+{r['c_wire_fF']:.1f} fF wire/CL" if r["c_wire_fF"] else "as drawn"
-        a.set_title(f"{r['adc_share']} cols → mux → {bits}-bit SAR, N={n}, tt, {wire}", fontsize=9)
+        a.set_title(f"{r['adc_share']} cols → mux → {bits}-bit SAR, N={n}, {r['corner']} {r['temp_c']:g} °C, {wire}",
+                    fontsize=8)
         a.legend(fontsize=7)
     save(fig, path, dpi=80)
 
@@ -336,10 +382,14 @@ if __name__ == "__main__":
     ap.add_argument("--ungated", action="store_true", help="--shared: the DAC switches before the select gating")
     ap.add_argument("--frames", type=int, nargs="+", help="--shared: only the frames with these k_0 (schedule)")
     ap.add_argument("--t-sclk", type=float, default=2e-9, help="--shared: SAR clock period (s)")
+    ap.add_argument("--shared-probe", nargs=3, type=int, metavar=("BITS", "K0", "K1"),
+                    help="one gated group frame with internal nodes probed (settling time constants)")
     ap.add_argument("--shared-extracted", action="store_true", help="the LVS-extracted 2-bit group vs the schematic")
     ap.add_argument("--shared-report", action="store_true", help="table + figure of results/acim_shared/")
     args = ap.parse_args()
-    if args.shared or args.shared_extracted or args.shared_report:
+    if args.shared_probe:
+        shared_probe(*args.shared_probe, t_sclk=args.t_sclk, t_mac_extra=args.t_mac_extra)
+    elif args.shared or args.shared_extracted or args.shared_report:
         if args.shared:
             shared_group(int(args.shared[0]), int(args.shared[1]), args.shared[2], args.n_delta, args.wire,
                          args.t_mac_extra, args.temp, args.ungated, args.frames, args.t_sclk)

@@ -16,8 +16,12 @@ from typing import Any, ClassVar
 from pydantic import Field, StrictInt, model_validator
 
 from eda.layout.dac import ParamError, check_dac_fit
-from eda.layout.library import ROLES
+from eda.layout.library import ROLES as _LAYOUT_ROLES
 from eda.params import Params
+
+#: roles whose sizes the model needs: the layout's, less the shared-ADC DAC-switch variants (the
+#: model counts DAC switches by the dac_switch cell; the variants only tell that waiting lines are held)
+ROLES: tuple[str, ...] = tuple(r for r in _LAYOUT_ROLES if r not in ("dac_sel", "dac_msb"))
 
 __all__ = ["AcimParams", "AcimTech", "CellSizes", "ParamError", "ParamsModel", "ROLES", "load_cell_sizes"]
 
