@@ -176,6 +176,10 @@ def _guidance_sweep(args) -> dict:
     scale, clf = MotifScale([tg[i] for i in lab]), LinearTypeClassifier.load()
     out = HERE / "results" / "topo_guidance.json"
     res = {"n_per_type": args.sweep_n, "seed": args.sweep_seed, "types": types, "weights": {}}
+    if out.is_file():  # weights of an earlier sweep with the same settings are kept (a sweep in parts)
+        old = json.loads(out.read_text())
+        if all(old.get(k) == res[k] for k in ("n_per_type", "seed", "types")):
+            res["weights"] = old["weights"]
     for w in (float(x) for x in args.guidance_sweep.split(",")):
         t0, row = time.perf_counter(), {}
         for ct in types:
