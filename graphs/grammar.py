@@ -180,15 +180,14 @@ class TourGrammar(ElectricalRules, RoleRules):
             self.next_new[self.t.pins_of[d]] = on
 
     def _find(self, x: int) -> int:
-        if x not in self.parent:
-            self.parent[x] = x
-            self.members[x] = [x]
-            if self.t.is_port[x]:
-                self.comp_port[x] = x
-            self.comp_dc[x] = bool(self.t.driven[x] or self.t.anchor_pin[x])
-        while self.parent[x] != x:
-            self.parent[x] = self.parent[self.parent[x]]
-            x = self.parent[x]
+        r = self.parent.get(x)
+        if r is not None:
+            return r  # (``_union`` points every member straight at its root)
+        self.parent[x] = x
+        self.members[x] = [x]
+        if self.t.is_port[x]:
+            self.comp_port[x] = x
+        self.comp_dc[x] = bool(self.t.driven[x] or self.t.anchor_pin[x])
         return x
 
     def _union(self, a: int, b: int) -> None:
@@ -292,16 +291,17 @@ class TourGrammar(ElectricalRules, RoleRules):
         # invariant: remaining >= pops to VSS + debt + <eos>; a forward move costs itself and its
         # pop; it is legal when room + paid - added >= 0
         room = self.remaining() - len(self.stack) - self.debt - 2
-        # a repair reserve: room held back for each DC island that can still be repaired (a new
-        # conducting device from it to a driven net), spendable only from that island
+        # a repair reserve (sampling, near the end of the budget only: cheap): room held back for each
+        # DC island that can still be repaired (a new conducting device from it to a driven net),
+        # spendable only from that island
         fund = 0
-        if self.sampling and 0 < room < 4 * self.ISLAND_COST:  # (held near the end of the budget only: cheap)
+        if self.sampling and 0 < room < 4 * self.ISLAND_COST:
             find, isl = self._islands()
             if isl:
-                fund = min(self.ISLAND_COST * len(isl), room)
-                room -= fund
-                if find(self._find(a)) not in isl:
-                    fund = 0
+                hold = min(self.ISLAND_COST * len(isl), room)
+                room -= hold
+                if find(self._find(a)) in isl:
+                    fund = hold * t.is_dc_pin
         leave = len(self.stack) > 1 and self._complete(a) and not self._rail_stays(a, room)
         if leave:
             m[self.stack[-2]] = True
@@ -332,7 +332,7 @@ class TourGrammar(ElectricalRules, RoleRules):
             cand = self.netless.copy()
         else:
             cand = np.zeros(len(m), bool)
-        cand |= self.next_new & (t.pin_new_cost <= room + own + 2 + fund * t.is_dc_pin)
+        cand |= self.next_new & (t.pin_new_cost <= room + own + 2 + fund)
         if reserve:
             # a new transistor that brings the pin a missing op-amp port needs is paid by its reserve
             cand |= self.next_new & (t.pin_new_cost <= room + own + 2 + self._role_funds())
@@ -365,7 +365,7 @@ class TourGrammar(ElectricalRules, RoleRules):
                     if room + own < 2 * (sa * self.max_net - 1):
                         cand &= same | ~self.pin_exists | (room + own + 2 * self.netless
                                                             - 2 * (sa * self.net_size - 1) >= 0)
-                    cand &= ~self.next_new | (t.pin_new_cost + 2 * (sa - 1) <= room + own + 2 + fund * t.is_dc_pin)
+                    cand &= ~self.next_new | (t.pin_new_cost + 2 * (sa - 1) <= room + own + 2 + fund)
                     if self.net_closed[a]:
                         cand &= same
                     elif self.any_net_closed:
