@@ -116,6 +116,9 @@ def structure_flags(circuit) -> dict[str, bool]:
     inner = [n for n in c.nets if n not in known and not n.upper().startswith(("VDD", "VSS", "GND"))]
     gates = {d.nodes[1] for d in c.devices if mos_polarity(d) or d.kind == "Q"}
     channel = {n for d in c.devices if mos_polarity(d) or d.kind == "Q" for n in (d.nodes[0], d.nodes[2])}
+    live = [d for d in c.devices if (mos_polarity(d) or d.kind == "Q") and d.nodes[0] != d.nodes[2]]
+    live_gates = {d.nodes[1] for d in live}
+    live_channel = {n for d in live for n in (d.nodes[0], d.nodes[2])}
     return {"one_input": len(r.inputs) < 2,
             "unknown_ports": any(n not in known for n in c.nets if n.upper().startswith(("VCLK", "VCONT", "VLATCH",
                                                                                        "VSEL", "VCTRL"))),
@@ -125,7 +128,11 @@ def structure_flags(circuit) -> dict[str, bool]:
             # ports on the wrong terminals: an input that drives no gate/base, an output that no
             # transistor's drain/source/collector/emitter reaches (only R/C)
             "input_not_on_a_gate": any(n not in gates for n in r.inputs),
-            "output_not_on_a_transistor": any(n not in channel for n in r.outputs)}
+            "output_not_on_a_transistor": any(n not in channel for n in r.outputs),
+            # ... or on terminals that do nothing: an input that gates only FETs whose drain is their
+            # source (MOS capacitors: no transconductance), an output on such channels only
+            "input_gates_only_shorted_fets": any(n in gates and n not in live_gates for n in r.inputs),
+            "output_only_on_shorted_fets": any(n in channel and n not in live_channel for n in r.outputs)}
 
 
 def structure_counts(rows: list[dict]) -> dict:
@@ -247,14 +254,17 @@ def sampler_version() -> str:
 
 
 def run_generated(n: int, budget: float, out: Path, seed: int, pool, skip: int = 0, cpu_budget: float | None = None,
-                  bulk: str = "rails") -> dict:
-    model, sampler = model_version(), sampler_version()  # before sizing: they may change during a long run
+                  bulk: str = "rails", every: int = 1, sampler: str | None = None) -> dict:
+    # before sizing: they may change during a long run; an explicit ``sampler`` sizes the samples
+    # cached under that sampler hash (drawn earlier) and never samples anew
+    model, create = model_version(), sampler is None
+    sampler = sampler or sampler_version()
     from eda.export.to_spice import write_spice
     from eda.generators.sizing.run import size_circuit
     from eda.generators.sizing.spec import parse_spec
 
     rows = []
-    for name, c in _cached_samples(n, seed, model["sha256"], sampler, create=True)[skip:]:
+    for name, c in _cached_samples(n, seed, model["sha256"], sampler, create=create)[skip::every]:
         write_spice(c, out / "generated" / f"{name}.sp")
         try:
             rec = size_circuit(c, name, parse_spec(SPEC), out / "generated", budget_s=budget, stop_when_met=True,
@@ -266,7 +276,7 @@ def run_generated(n: int, budget: float, out: Path, seed: int, pool, skip: int =
         rows.append({k: v for k, v in rec.items() if k not in ("operating_point", "design")}
                     | {"devices": len(c.devices), **opamp_rule(c), "structure": structure_flags(c)})
         _print_row(f"{name:28s} {len(c.devices):3d} dev", rec)
-    return {"spec": SPEC, "budget_s": budget, "cpu_budget_s": cpu_budget, "bulk": bulk, "n": n,
+    return {"spec": SPEC, "budget_s": budget, "cpu_budget_s": cpu_budget, "bulk": bulk, "n": n, "every": every,
             "rows": rows, **_summary(rows), "anchors": ANCHORS,
             "structure": structure_counts(rows),
             "model": model, "sampler": sampler, "rule": RULE,
@@ -386,9 +396,13 @@ def main() -> None:
                     help="FET body rule for the generated samples (eda.export.to_sky130.body_net)")
     ap.add_argument("--samples-sha", default="", help="--collect/--recount: the model (sha256[:16]) whose cached "
                                                        "samples were sized (default: the shipped one)")
+    ap.add_argument("--samples-sampler", default="", help="the sampler code hash (12 hex digits) the cached samples "
+                                                           "were drawn with (default: the current code's)")
     ap.add_argument("--recount", action="store_true",
                     help="recompute the structural flags of the generated part's rows from the cached samples")
     ap.add_argument("--gen-skip", type=int, default=0, help="resume: skip the first K generated samples")
+    ap.add_argument("--gen-every", type=int, default=1, help="size every K-th of the N samples (a smaller set that "
+                                                             "keeps the types' proportions)")
     ap.add_argument("--limit", type=int, default=None, help="first N library circuits only")
     ap.add_argument("--only", default="", help="comma-separated library circuit names (e.g. a rerun of the misses)")
     ap.add_argument("--gen-key", default="generated", help="results key of the generated part")
@@ -409,6 +423,7 @@ def main() -> None:
                 if part == "generated":  # a run cut short: its samples' flags, model and anchors
                     res[part] = recount(res[part] | {"n": a.generated or 100, "anchors": ANCHORS,
                                                      "model": model_version(a.samples_sha or None), "bulk": a.bulk,
+                                                     "sampler": a.samples_sampler or sampler_version(),
                                                      "cpu_budget_s": a.cpu_budget, "budget_s": a.gen_budget,
                                                      "rule": RULE}, a.seed)
                 s = res[part]
@@ -425,7 +440,7 @@ def main() -> None:
         print(f"library: {s['met']}/{s['sized']} met ({100 * s['met_rate']:.0f} %, target 90 %)", flush=True)
     if a.generated and not a.collect:  # with --collect, --generated only gives the planned number
         res[a.gen_key] = run_generated(a.generated, a.gen_budget, a.out, a.seed, pool, a.gen_skip, a.cpu_budget,
-                                       a.bulk)
+                                       a.bulk, a.gen_every, a.samples_sampler or None)
         s = res[a.gen_key]
         print(f"generated: {s['met']}/{s['sized']} met ({100 * s['met_rate']:.0f} %, target 50 %); FoM median "
               f"{s['fom_median']}, best {s['fom_best']} (AnalogGenie 36.5, AnalogToBi 168.5)", flush=True)

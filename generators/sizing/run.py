@@ -93,6 +93,9 @@ def size_circuit(circuit: Circuit, name: str, spec: Spec, out: Path | None, corn
     rec = {"name": name, "spec": str(spec), "corner": corner, "met": res.met, "evaluations": res.evaluations,
            "seconds": round(res.seconds, 1), "cpu_s": round(res.cpu_s, 1), "design": res.design.to_dict(),
            "inverting_input": bench.inn, "bulk": bulk, "added_bias": bench.added_bias,
+           # fully differential without a common-mode loop of its own: the testbench's ideal CMFB
+           # (a behavioural source) drives this bias port; None when the circuit sets its own CM
+           "ideal_cmfb": bench.cmfb,
            "perf": {k: v for k, v in res.perf.items() if k != "fets"},
            "operating_point": res.perf.get("fets", {})}
     if out is not None:
