@@ -191,3 +191,17 @@ def test_space_ties_twins_and_applies_the_trim():
     sized = {x.name: x.params for x in ahuja.sized(d).devices if x.name in ("XM3", "XM4")}
     w3, w4 = float(sized["XM3"]["W"]), float(sized["XM4"]["W"])
     assert w4 / w3 == pytest.approx(d.trim["M4"], rel=1e-2) and d.trim["M4"] > 1.5
+
+
+def test_bias_ports_driven_by_the_circuit_are_left_to_it():
+    from eda.generators.sizing.testbench import AmpBench, Design, driven_bias_ports
+
+    text = GEN.replace("M3 n3 VCLK VSS n3 nmos4", "M3 n3 VB1 VSS VSS nmos4\nM7 VB1 VB1 VSS VSS nmos4")
+    c = _normalised(parse_spice(text))
+    assert driven_bias_ports(c, find_roles(c)) == []  # a diode on the port: the mirror input, biased
+    c2 = _normalised(parse_spice(text.replace(".end", "M8 VB1 VIN1 VDD VDD pmos4\n.end")))
+    assert driven_bias_ports(c2, find_roles(c2)) == ["VB1"]  # a drain on it: the circuit drives it
+    bench = AmpBench(c2)
+    assert "VB1" not in bench.roles.vbias and bench.internal_bias == ["VB1"]
+    sources = bench._sources(Design(sizes={}, bias={"g": 0.9}, vcm=0.9))
+    assert "VVB1" not in {x.name for x in sources} and "Vg" in {x.name for x in sources}  # no source on VB1

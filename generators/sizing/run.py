@@ -95,7 +95,7 @@ def size_circuit(circuit: Circuit, name: str, spec: Spec, out: Path | None, corn
            "inverting_input": bench.inn, "bulk": bulk, "added_bias": bench.added_bias,
            # fully differential without a common-mode loop of its own: the testbench's ideal CMFB
            # (a behavioural source) drives this bias port; None when the circuit sets its own CM
-           "ideal_cmfb": bench.cmfb,
+           "ideal_cmfb": bench.cmfb, "bias_left_to_circuit": bench.internal_bias,
            "perf": {k: v for k, v in res.perf.items() if k != "fets"},
            "operating_point": res.perf.get("fets", {})}
     if out is not None:
