@@ -112,7 +112,11 @@ def fine_head(coef: Tensor, p: Prepared) -> Tensor:
     out = up[0] + (up[1:] * p.fine).sum(0)
     (ox, oy), (nx, ny) = p.offset, p.shape
     out = out[ox: ox + nx, oy: oy + ny]
-    return out + p.base if p.base is not None else out
+    if p.base is None:
+        return out
+    if p.bound > 0:  # a bounded multiplicative correction: the base scaled by exp(±bound) at most
+        return p.base * torch.exp(p.bound * torch.tanh(out))
+    return out + p.base
 
 
 def rasterise(h: Tensor, p: Prepared) -> Tensor:

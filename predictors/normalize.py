@@ -56,7 +56,10 @@ class Normalizer:
     lumped_v``, and they learn the correction (as static models correct ``ir_est``). ``level="step"`` (graphs
     that also carry the level channel ``ir_step``): the pattern at the level of the backward-Euler step's
     largest drop instead, ``ir_pattern · max(ir_step)`` (decaps, package and grid in it, see
-    :func:`eda.graphs.pdn_physics.step_drop`).
+    :func:`eda.graphs.pdn_physics.step_drop`). ``bound > 0`` (``TrainParams.level_bound``, such models only):
+    the correction is multiplicative and bounded, ``base · exp(bound · tanh(z))`` (``ln 2``: within 0.5-2x of
+    the base; the step's level is 0.22-1.29x the exact worst drop on the IBM-style decks), so that far-out
+    inputs cannot move the level by more.
     """
 
     channels: list[str] = field(default_factory=list)
@@ -79,6 +82,7 @@ class Normalizer:
     level: str = "lumped"
     density_rel: bool = False
     clip: float = 0.0
+    bound: float = 0.0
     dbu_per_um: float | None = None
     scale: str = "current"
 
@@ -226,6 +230,7 @@ class Prepared:
     s_i: float
     y: Tensor | None = None    # (nx, ny) normalised target
     base: Tensor | None = None  # (nx, ny) physics estimate in target units (None without a physics channel)
+    bound: float = 0.0         # > 0: the output is base · exp(bound · tanh(z)) (see layers.fine_head)
 
 
 def prepare(g: HeteroData, norm: Normalizer, target: str | None = None) -> Prepared:
@@ -289,7 +294,7 @@ def prepare(g: HeteroData, norm: Normalizer, target: str | None = None) -> Prepa
     return Prepared(image=im, fine=fi, node_x=nx_, cell_x=cx,
                     cell_cluster=node_cluster[g["cell", "draws_from", "pdn_node"].edge_index[1]],
                     adj_t=adj_t, edge_feat=ef.float(), cluster_tile=ctile, tile_weight=tw, shape=(nx, ny),
-                    offset=(0, 0), s_i=s, y=y, base=base)
+                    offset=(0, 0), s_i=s, y=y, base=base, bound=float(norm.bound) if base is not None else 0.0)
 
 
 def denormalise(pred: Tensor, p: Prepared, norm: Normalizer) -> np.ndarray:

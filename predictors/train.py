@@ -45,6 +45,9 @@ class TrainParams(Params):
                                                       "is kept); 0 for no limit")
     hparams: dict = Field(default_factory=dict, description='model hyper-parameter overrides ({"hidden": 24})')
     ema: float = Field(0.998, ge=0, lt=1, description="decay of the moving average of the weights (0: off)")
+    level_bound: float = Field(0.0, ge=0, le=5, description="dynamic models on the pattern + level channels: "
+                               "the learned correction scales the base by exp(±level_bound) at most (ln 2 = "
+                               "0.69: 0.5-2x); 0: an unbounded additive correction")
 
     @model_validator(mode="after")
     def _hparams_fit(self) -> TrainParams:
@@ -146,6 +149,8 @@ def train_model(train_graphs: list[HeteroData], val_graphs: list[HeteroData], pa
     torch.manual_seed(params.seed)
     rng = np.random.default_rng(params.seed)
     norm = Normalizer.fit(train_graphs, params.target)
+    if params.level_bound and norm.level == "step":
+        norm.bound = float(params.level_bound)
     tr = [prepare(g, norm, params.target) for g in train_graphs]
     va = [prepare(g, norm, params.target) for g in val_graphs]
     model = build_model(params.model, train_graphs[0], params.hparams)

@@ -198,6 +198,7 @@ def test_step_level_models_read_density_relative_and_clipped(tmp_path):
     """With pattern and level channels the base is the pattern at the step's level; the PDN density enters
     relative to its own mean (a deck drawn at another pitch is not off the scale) and every input is clipped."""
     import copy
+    from dataclasses import replace
 
     from eda.generators.synth_ibm import make_ibm_style_sample
     from eda.graphs.dataset import sample_graph
@@ -208,6 +209,8 @@ def test_step_level_models_read_density_relative_and_clipped(tmp_path):
     gs = [sample_graph(tmp_path / f"s{i}", "dynamic", pattern_iters=4, step_iters=8) for i in range(2)]
     norm = Normalizer.fit(gs, "dynamic")
     assert norm.level == "step" and norm.density_rel and norm.clip == 4.0 and norm.step_iters == 8
+    assert norm.bound == 0.0  # additive unless asked (TrainParams.level_bound)
+    norm.bound = float(np.log(2.0))
     g = gs[1]
     p = prepare(g, norm)
     nx, ny = p.shape
@@ -226,3 +229,17 @@ def test_step_level_models_read_density_relative_and_clipped(tmp_path):
     assert float(p.image.abs().max()) <= 4.0 and float(p.fine.abs().max()) <= 4.0
     absolute = Normalizer.from_dict({**norm.to_dict(), "density_rel": False, "clip": 0.0})
     assert not np.allclose(prepare(dense, absolute).fine.numpy(), prepare(g, absolute).fine.numpy(), atol=1e-3)
+    import torch
+
+    from eda.predictors.registry import build_model
+
+    torch.manual_seed(0)
+    model = build_model("pdnnet", g, {"hidden": 8, "layers": 2, "base": 4, "depth": 2})
+    with torch.no_grad():
+        for prm in model.parameters():  # a far-off correction: large random weights everywhere
+            prm.normal_(0.0, 3.0)
+        on = p.base > 0
+        ratio = (model(p)[on] / p.base[on]).numpy()
+        free = model(replace(p, bound=0.0)) - p.base  # the additive head: nothing holds it
+    assert ratio.min() >= 0.5 - 1e-6 and ratio.max() <= 2.0 + 1e-6 and ratio.std() > 0.01
+    assert float(free.abs().max()) > float(p.base.abs().max())

@@ -90,6 +90,9 @@ def train(
     step_iters: int = typer.Option(0, min=0, max=100, help="Dynamic dataset: AMG-PCG iterations of the level "
                                    "channel ir_step (one backward-Euler step from rest, loads at their peaks, "
                                    "decaps and package in it; with the pattern channel: the base's level; 0: none)."),
+    level_bound: float = typer.Option(0.0, parser=float_range(0, 5), help="Dynamic, with --pattern-iters and "
+                                      "--step-iters: bound the learned correction to a factor exp(±B) of the "
+                                      "base (0.693: 0.5-2x); 0: unbounded, additive."),
     members: int = typer.Option(1, min=1, max=9, help="Dataset: train this many models on the same split "
                                 "(seeds SEED, SEED+1, ...) and save their per-pixel median as one checkpoint."),
     threads: int = THREADS,
@@ -106,7 +109,7 @@ def train(
     if not isinstance(hp, dict):
         raise InputError(f"--hparams: expected a JSON object like '{{\"hidden\": 24}}', got {hparams!r}")
     p = TrainParams(model=model, target=target, epochs=epochs, patience=patience, lr=lr, seed=seed,
-                    max_minutes=max_minutes, hparams=hp)
+                    max_minutes=max_minutes, hparams=hp, level_bound=level_bound)
     if all(_is_contest(d) for d in data):
         if target != "static":
             raise InputError("--target: contest cases carry static IR-drop maps only; use --target static")
