@@ -29,7 +29,8 @@ Edge types (``edge_weight`` in siemens for wires/vias)::
 Image maps travel as separate attributes, in physical units: ``data.image`` ``(C, X, Y)`` on the tile grid
 (current channels summed over the tile's pixels, A per tile; the others averaged; names in
 ``data.channels``), ``data.image_fine`` ``(F, PX, PY)`` the full-resolution channels (names in
-``data.fine_channels``: the three static maps, plus ``ir_est`` with ``GraphParams(physics_iters=k)``),
+``data.fine_channels``: the three static maps, plus ``ir_est`` with ``GraphParams(physics_iters=k)``,
+``ir_pattern`` with ``pattern_iters`` and ``ir_step`` with ``step_iters``),
 zero-padded to whole tiles (``PX = X·pool``), and, when known, labels ``data.y_static`` / ``data.y_dynamic``
 ``(nx, ny)`` in volts. ``data.map_shape`` is ``(nx, ny)``, ``data.coarse_shape`` ``(X, Y)``,
 ``data.dbu_per_um`` the scale used. ``ir_est`` is a physics estimate of the bottom-layer IR drop
