@@ -170,8 +170,8 @@ def test_five_bit_group_with_settled_timing():
     DAC line do not settle (measured k = (7, 25), (20, 12) -> (8, 23), (18, 12): codes up to 2 off);
     with the MAC phase and SCLK that :func:`settle_timing` asks for (+3.5 ns, 4.3 ns; run: +4 ns,
     4 ns) the frames at both full scales and in between convert right but one: measured column 0
-    k = 7 -> 8 (a ~10 mV offset of the first column: the multiplexer node's CLR-release drop,
-    shared into it, plus an unresolved rest — see the README), so at most one code, one LSB off."""
+    k = 7 -> 8 (a ~10 mV offset of the first column, cause open — see the README), so at most one
+    code, one LSB off, and none in column 1."""
     bench = SharedBench(adc_bits=5, adc_share=2, t_mac_extra=4e-9, t_sclk=4e-9)
     ks = schedule(32, 2, [0, 7, 20, 32])
     r = run_frames(bench, ks)
