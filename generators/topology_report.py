@@ -118,7 +118,7 @@ def generate(model: TopologyGPT, vocab: Vocab, ck: dict | None, params: Generate
             continue
         clean.append((k, s, c))
     t_rules = time.perf_counter() - t1
-    cpu_sample_rules = time.process_time() - c0
+    cpu_sample_rules = time.process_time() - c0 + sampling["worker_cpu_s"]  # (+ worker processes)
     valid = []
     t2 = time.perf_counter()
     n_sim = len(clean) if params.simulate_max is None else min(params.simulate_max, len(clean))
@@ -154,8 +154,8 @@ def generate(model: TopologyGPT, vocab: Vocab, ck: dict | None, params: Generate
         "circuits_per_s_sample_erc": n / max(t_sample + t_rules, 1e-9),
         "valid_per_s_sample_rules": len(clean) / max(t_sample + t_rules, 1e-9),
         "valid_per_s_with_ngspice": len(valid) / max(t_sample + t_rules + t_sim, 1e-9),
-        # CPU seconds of this process (all its threads): on a busy shared machine, wall time
-        # measures the other jobs; rule-clean circuits per CPU-second does not
+        # CPU seconds of this process (all its threads) and of its sampling workers: on a busy shared
+        # machine, wall time measures the other jobs; rule-clean circuits per CPU-second does not
         "cpu_seconds_sample_rules": cpu_sample_rules,
         "rule_clean_per_cpu_s": len(clean) / max(cpu_sample_rules, 1e-9),
         # with jobs > 1: CPU seconds of the sampling threads of all processes together, and rule-clean

@@ -141,8 +141,9 @@ def sample(model: TopologyGPT, vocab: Vocab, n: int, ctype: str | None = None, t
             chunks (:func:`chunk_bounds`) that each draw from their own random streams, seeded by
             ``(seed, chunk index)``, so the samples are the same, in the same order, for any
             ``jobs`` (at the same ``threads``).
-        stats: a dict to receive ``processes`` (used), ``chunks`` and ``cpu_s`` (CPU seconds of the
-            sampling threads of every process together).
+        stats: a dict to receive ``processes`` (used), ``chunks``, ``cpu_s`` (CPU seconds of the
+            sampling threads of every process together) and ``worker_cpu_s`` (those of the worker
+            processes alone: what this process's own CPU time does not include).
     """
     if not math.isfinite(temperature) or temperature <= 0:
         raise InputError(f"temperature: must be a finite number > 0, got {temperature}")
@@ -170,14 +171,15 @@ def sample(model: TopologyGPT, vocab: Vocab, n: int, ctype: str | None = None, t
 
         bar = tqdm(total=n, desc="sampling" + (f" ({jobs} processes)" if jobs > 1 else ""), unit="circuit")
     cpu: list[float] = []
+    worker_cpu: list[float] = []
     jobs = min(jobs, len(chunks))
     try:
         if jobs == 1:
             return _run_here(model, vocab, job, chunks, threads, bar, cpu)
-        return _run_pool(model, vocab, job, chunks, threads, jobs, bar, cpu)
+        return _run_pool(model, vocab, job, chunks, threads, jobs, bar, cpu, worker_cpu)
     finally:
         if stats is not None:
-            stats.update(processes=jobs, chunks=len(chunks), cpu_s=sum(cpu))
+            stats.update(processes=jobs, chunks=len(chunks), cpu_s=sum(cpu), worker_cpu_s=sum(worker_cpu))
         if bar:
             bar.close()
 
@@ -262,7 +264,7 @@ def _run_here(model, vocab, job: _Job, chunks: list, threads: int, bar, cpu: lis
 
 
 def _run_pool(model, vocab, job: _Job, chunks: list, threads: int, jobs: int, bar,
-              cpu: list[float]) -> list[Sample]:
+              cpu: list[float], worker_cpu: list[float]) -> list[Sample]:
     """Chunks shared by this process and ``jobs - 1`` worker processes (started clean, the model's
     weights sent once to each), the longest first so the last ones to finish are short; results
     in chunk order. This process samples too, from the start, while the workers still load; each
@@ -298,7 +300,9 @@ def _run_pool(model, vocab, job: _Job, chunks: list, threads: int, jobs: int, ba
             f = pool.submit(_worker_chunk, job, *c)
             running.add(f)
             try:
-                done(c[1], f.result())
+                res = f.result()
+                worker_cpu.append(res[1])
+                done(c[1], res)
             except BaseException as e:  # noqa: BLE001 - re-raised by the main thread
                 errors.append(e)
             running.discard(f)

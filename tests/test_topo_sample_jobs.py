@@ -74,6 +74,7 @@ def test_cli_generate_jobs(untrained, tmp_path):
         assert r.exit_code == 0, r.output
         rep = json.loads((out / "report.json").read_text())
         assert rep["sampling"]["processes"] == j and rep["sampling"]["cpu_s"] > 0
+        assert (rep["sampling"]["worker_cpu_s"] > 0) == (j > 1)
         decks[j] = {p.name: p.read_text() for p in out.glob("gen_*.sp")}
     assert decks[1] and decks[1] == decks[2]
 
