@@ -156,6 +156,17 @@ class ElectricalRules:
         self._loop_version, self._loop = self._version, ids
         return ids
 
+    def _dc_union(self):
+        """``find`` of a union-find over net roots joined through the conducting terminals of devices
+        (a netless pin its own net)."""
+        t = self.t
+        uf = _Roots()
+        for d in self.devices:
+            dc = [self._find(p) for p in t.pins_of[d] if t.is_dc_pin[p]]
+            for x in dc[1:]:
+                uf.union(dc[0], x)
+        return uf.find
+
     def _satisfied(self) -> np.ndarray:
         """Per token, whether its net's DC component (nets joined through the conducting terminals
         of devices, a netless pin its own net) holds a voltage-driven port. Cached until the nets
@@ -163,12 +174,7 @@ class ElectricalRules:
         if self._sat_version == self._version:
             return self._sat
         t = self.t
-        uf = _Roots()
-        find = uf.find
-        for d in self.devices:
-            dc = [self._find(p) for p in t.pins_of[d] if t.is_dc_pin[p]]
-            for x in dc[1:]:
-                uf.union(dc[0], x)
+        find = self._dc_union()
         good = {find(r) for r in self.members if self.comp_port[r] != -1 and t.driven[self.comp_port[r]]}
         sat = t.driven.copy()
         for r, mem in self.members.items():
@@ -186,12 +192,7 @@ class ElectricalRules:
         if self._isl_key == key:
             return self._isl
         t = self.t
-        uf = _Roots()
-        find = uf.find
-        for d in self.devices:
-            dc = [self._find(p) for p in t.pins_of[d] if t.is_dc_pin[p]]
-            for x in dc[1:]:
-                uf.union(dc[0], x)
+        find = self._dc_union()
         ok, bad, open_ = set(), set(), set()
         for r, mem in self.members.items():
             c = find(r)
