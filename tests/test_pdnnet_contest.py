@@ -174,6 +174,8 @@ def test_floating_island_and_nan_checkpoint_are_errors(contest, trained, tmp_pat
     (["predict", "X", "--threads", "-1"], "--threads"),
     (["train", "--lr", "inf"], "--lr"),
     (["train", "--lr", "nan"], "--lr"),
+    (["train", "--level-bound", "-1"], "--level-bound"),
+    (["train", "--level-bound", "nan"], "--level-bound"),
     (["train", "--hparams", '{"hidden": "abc"}'], "hidden"),
     (["train", "--hparams", '{"nope": 1}'], "nope"),
     (["train", "--hparams", "[1]"], "--hparams"),
