@@ -119,6 +119,7 @@ def structure_flags(circuit) -> dict[str, bool]:
     live = [d for d in c.devices if (mos_polarity(d) or d.kind == "Q") and d.nodes[0] != d.nodes[2]]
     live_gates = {d.nodes[1] for d in live}
     live_channel = {n for d in live for n in (d.nodes[0], d.nodes[2])}
+    passive = {n for d in c.devices if d.kind in "RL" for n in d.nodes[:2]}
     return {"one_input": len(r.inputs) < 2,
             "unknown_ports": any(n not in known for n in c.nets if n.upper().startswith(("VCLK", "VCONT", "VLATCH",
                                                                                        "VSEL", "VCTRL"))),
@@ -132,7 +133,11 @@ def structure_flags(circuit) -> dict[str, bool]:
             # ... or on terminals that do nothing: an input that gates only FETs whose drain is their
             # source (MOS capacitors: no transconductance), an output on such channels only
             "input_gates_only_shorted_fets": any(n in gates and n not in live_gates for n in r.inputs),
-            "output_only_on_shorted_fets": any(n in channel and n not in live_channel for n in r.outputs)}
+            "output_only_on_shorted_fets": any(n in channel and n not in live_channel for n in r.outputs),
+            # inputs that are not high-impedance (a channel or an R/L on them), an output that is the
+            # source/emitter of a device gated by an input (a follower of the input, gain ≤ 1)
+            "input_on_a_channel_or_r": any(n in channel or n in passive for n in r.inputs),
+            "output_follows_an_input": any(d.nodes[2] in r.outputs and d.nodes[1] in r.inputs for d in live)}
 
 
 def structure_counts(rows: list[dict]) -> dict:
