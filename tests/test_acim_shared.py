@@ -150,7 +150,7 @@ def test_corner_shared_transfer(corner, t_mac_extra):
 
 @pytest.mark.slow
 @needs_models
-@pytest.mark.parametrize("corner, temp_c", [("tt", 27.0), ("ff", 27.0), ("ss", 27.0), ("ss", 85.0)])
+@pytest.mark.parametrize("corner, temp_c", [("tt", 27.0), ("ff", 27.0), ("ss", 27.0), ("tt", 85.0), ("ss", 85.0)])
 def test_as_drawn_shared_transfer(corner, temp_c):
     """As drawn (the layout's own netlist, no wiring capacitance), with the select-gated DAC
     switches, the 3-bit group converts every column over k = 0..8, its waiting compute lines stay
