@@ -33,6 +33,11 @@ CFIRSTNET = {"mae": 0.053e-3, "hotspot_f1": 0.723, "infer_s": 0.41}
 
 def contest_cases(dirs, complete: bool = True, dbu_per_um: float | None = None) -> list:
     """The contest cases under each folder of ``dirs`` (a folder may also be one case or one deck)."""
+    return _required(_all_cases(dirs, dbu_per_um), dirs, complete)
+
+
+def _all_cases(dirs, dbu_per_um: float | None) -> list:
+    """Every case under ``dirs``, complete or not (:func:`contest_cases` before its filter)."""
     from eda.pdn.contest import find_cases, read_case
 
     out = []
@@ -40,36 +45,30 @@ def contest_cases(dirs, complete: bool = True, dbu_per_um: float | None = None) 
         d = Path(d)
         try:
             cs = [read_case(d, dbu_per_um)]
-            if complete and not cs[0].complete:
-                cs = []
         except InputError:
-            cs = find_cases(d, complete=complete)
+            cs = find_cases(d)
             for c in cs:
                 c.dbu_override = dbu_per_um
         out += cs
+    return out
+
+
+def _required(cases: list, dirs, complete: bool) -> list:
+    """``cases`` (only the complete ones with ``complete``); ``InputError`` when none is left."""
+    out = [c for c in cases if c.complete or not complete]
     if not out:
         raise InputError(f"no {'complete ' if complete else ''}contest case (deck + current, pdn_density, "
                          "eff_dist and ir_drop maps) under " + ", ".join(str(d) for d in np.atleast_1d(dirs)))
     return out
 
 
-def incomplete_cases(dirs) -> list[dict]:
-    """Cases under ``dirs`` that :func:`contest_cases` leaves out (``complete=True``), each with why: a
-    maps-only case (no netlist: every shipped model reads the deck) or the maps it lacks."""
-    from eda.pdn.contest import MAP_KEYS, find_cases
+def _why_incomplete(case) -> str:
+    """Why :func:`contest_cases` leaves a case out: maps only (no netlist) or the maps it lacks."""
+    from eda.pdn.contest import MAP_KEYS
 
-    out = []
-    for d in [dirs] if isinstance(dirs, str | Path) else dirs:
-        if not Path(d).is_dir():
-            continue
-        for c in find_cases(d, complete=False):
-            if c.complete:
-                continue
-            missing = sorted(set(MAP_KEYS) - set(c.map_paths))
-            why = "no netlist (maps only): every shipped model reads the deck" if c.deck is None \
-                else "missing map(s): " + ", ".join(missing)
-            out.append({"case": c.name, "why": why})
-    return out
+    if case.deck is None:
+        return "no netlist (maps only): every shipped model reads the deck"
+    return "missing map(s): " + ", ".join(sorted(set(MAP_KEYS) - set(case.map_paths)))
 
 
 def _exact_seconds(case) -> float:
@@ -109,7 +108,8 @@ def evaluate_contest(dirs, ckpt, exact: bool = True, dbu_per_um: float | None = 
     from eda.predictors.evaluate import summarise
 
     model, norm, _ = load_checkpoint(ckpt, expect_target="static")
-    cases = contest_cases(dirs, complete=True, dbu_per_um=dbu_per_um)
+    every = _all_cases(dirs, dbu_per_um)
+    cases = _required(every, dirs, complete=True)
     params = norm.graph_params(dbu_per_um=dbu_per_um)
     rows = []
     with torch.inference_mode():  # one warm-up: the first forward pays oneDNN's initialisation
@@ -130,7 +130,7 @@ def evaluate_contest(dirs, ckpt, exact: bool = True, dbu_per_um: float | None = 
             plot_case(g.y_static.double().numpy(), pred, Path(figures) / f"{case.name}.png",
                       f"{case.name}: {model.model_type} MAE {r['mae'] * 1e3:.4f} mV, F1 {r['hotspot_f1']:.2f}")
     return {"model_type": model.model_type, "checkpoint": str(ckpt), "rows": rows, "summary": summarise(rows),
-            "skipped": incomplete_cases(dirs)}
+            "skipped": [{"case": c.name, "why": _why_incomplete(c)} for c in every if not c.complete]}
 
 
 def physics_rows(graphs) -> list[dict]:
