@@ -51,6 +51,12 @@ class TrainParams(BaseModel):
     grammar_loss: bool = Field(True, description="score each token only against the grammar's legal tokens")
     device: str = Field("cpu", pattern=r"^(cpu|cuda(:\d+)?)$",
                         description="torch device of the model and batches; checkpoints are saved from CPU copies")
+    balance: float = Field(0.0, ge=0, le=1, allow_inf_nan=False,
+                           description="type balancing: each training sequence is drawn with weight "
+                                       "max(n_type, balance_floor) ** -balance (0: every sequence once per epoch; "
+                                       "1: every type about equally often)")
+    balance_floor: int = Field(30, ge=1, description="type size below which a type is weighted as if it had "
+                                                     "this many circuits (tiny types are not repeated without end)")
 
 
 @dataclass
@@ -122,8 +128,22 @@ def encode_topologies(topologies: list, vocab: Vocab, tours: int, seed: int, max
     return seqs, canon, skipped, full
 
 
-def _batches(seqs: list[list[int]], batch_tokens: int, rng: random.Random) -> list[list[int]]:
-    order = sorted(range(len(seqs)), key=lambda i: (len(seqs[i]), rng.random()))
+def balanced_draw(types: list, balance: float, floor: int, rng: random.Random) -> list[int]:
+    """One epoch of sequence indices, as many as ``types``, drawn with replacement with weight
+    ``max(n_t, floor) ** -balance`` for a sequence of type ``t`` (``n_t``: sequences of that type;
+    unlabelled ones form their own group); ``balance == 0``: every index once."""
+    if balance <= 0:
+        return list(range(len(types)))
+    count: dict = {}
+    for t in types:
+        count[t] = count.get(t, 0) + 1
+    w = [max(count[t], floor) ** -balance for t in types]
+    return rng.choices(range(len(types)), weights=w, k=len(types))
+
+
+def _batches(seqs: list[list[int]], batch_tokens: int, rng: random.Random,
+             pick: list[int] | None = None) -> list[list[int]]:
+    order = sorted(range(len(seqs)) if pick is None else pick, key=lambda i: (len(seqs[i]), rng.random()))
     out, cur, width = [], [], 0
     for i in order:
         w = max(width, len(seqs[i]))
@@ -203,7 +223,8 @@ def _with_masks(seqs: list, full: list, tables: VocabTables | None, max_len: int
 
 def train(topologies: list, config: GPTConfig | None = None, params: TrainParams | None = None,
           vocab: Vocab | None = None, progress: bool = True, checkpoint: str | Path | None = None,
-          save_every: int = 0, meta: dict | None = None, log=None) -> tuple[TopologyGPT, Vocab, TrainResult]:
+          save_every: int = 0, meta: dict | None = None, log=None,
+          init: TopologyGPT | None = None) -> tuple[TopologyGPT, Vocab, TrainResult]:
     """Train a GPT on Euler tours of ``topologies``.
 
     Args:
@@ -212,6 +233,8 @@ def train(topologies: list, config: GPTConfig | None = None, params: TrainParams
             every ``save_every`` steps (0: only at the end), so a partial run is usable.
         meta: extra checkpoint metadata (e.g. where the data came from).
         log: callable taking one line of progress text (e.g. ``print`` to a log file).
+        init: a trained model to start from (fine-tuning; its config is kept, ``vocab`` must be
+            the one it was trained with, ``config`` is ignored).
 
     Returns:
         (model, vocab, history); ``history.train_tours`` holds one canonical tour per training
@@ -229,6 +252,11 @@ def train(topologies: list, config: GPTConfig | None = None, params: TrainParams
     sets, bad = tour_sets(tr_t, params.tours, params.seed)
     vsets, vbad = tour_sets(val_t, 1, params.seed + 1)
     vocab = vocab or Vocab.for_topologies(tr_t + val_t)
+    if init is not None:
+        if init.config.vocab_size != len(vocab):
+            raise InputError(f"init model has {init.config.vocab_size} tokens, vocabulary {len(vocab)}: "
+                             "pass the vocabulary it was trained with")
+        config = init.config
     config = config or GPTConfig(vocab_size=len(vocab))
     if config.vocab_size != len(vocab):
         config = config.model_copy(update={"vocab_size": len(vocab)})
@@ -241,7 +269,8 @@ def train(topologies: list, config: GPTConfig | None = None, params: TrainParams
         raise InputError("no training sequences: every circuit was skipped (vocabulary or block_size too small)")
     any_id = vocab.index[type_token(None)]
     dev = torch.device(params.device)
-    model = TopologyGPT(config).to(dev)
+    model = (init if init is not None else TopologyGPT(config)).to(dev)
+    stypes = [q[1] for q in seqs]  # the type token of each sequence
     opt = torch.optim.AdamW(model.parameters(), lr=params.lr, weight_decay=0.01, betas=(0.9, 0.95))
     warm = max(1, params.steps // 20)
 
@@ -273,7 +302,8 @@ def train(topologies: list, config: GPTConfig | None = None, params: TrainParams
     n_steps = min(params.stop_after or params.steps, params.steps)
     for step in range(n_steps):
         if not batches:
-            batches = _batches(seqs, params.batch_tokens, rng)
+            batches = _batches(seqs, params.batch_tokens, rng,
+                               balanced_draw(stypes, params.balance, params.balance_floor * params.tours, rng))
             rng.shuffle(batches)
         bidx = batches.pop()
         x = _tensor(seqs, bidx, vocab.pad)
@@ -358,5 +388,5 @@ def load_training_topologies(data: str | Path, compose: int = 0, seed: int = 0, 
     return tops
 
 
-__all__ = ["TrainParams", "TrainResult", "train", "evaluate", "tour_sets",
+__all__ = ["TrainParams", "TrainResult", "train", "evaluate", "tour_sets", "balanced_draw",
            "encode_topologies", "grammar_masks", "load_training_topologies"]

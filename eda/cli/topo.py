@@ -44,6 +44,12 @@ def train(
     seed: int = seed_option(0),
     threads: int = threads_option(1, "Torch CPU threads (1 is fastest on a busy shared machine; 0: torch "
                                      "default)."),
+    init: Path = typer.Option(None, callback=in_file, help="Fine-tune: start from this checkpoint's weights, "
+                                                           "config and vocabulary (the model options are ignored)."),
+    balance: float = typer.Option(0.0, parser=float_range(0, 1), help="Type-balanced sampling of training tours: "
+                                  "weight n_type^-balance (0: natural shares, 1: every type equally often)."),
+    balance_floor: int = typer.Option(30, min=1, help="Types with fewer circuits are weighted as if they had this "
+                                                      "many."),
 ) -> None:
     """Train the topology GPT on DATA and save a checkpoint (weights, config, vocabulary, training tours)."""
     from eda.errors import InputError
@@ -68,12 +74,23 @@ def train(
     config = GPTConfig(n_layer=n_layer, n_head=n_head, n_embd=n_embd, n_kv_head=n_kv_head, block_size=block_size,
                        length_embed=length_embed, type_embed=type_embed)
     params = TrainParams(steps=steps, stop_after=stop_after, tours=tours, batch_tokens=batch_tokens, lr=lr, seed=seed,
-                         threads=threads, grammar_loss=grammar_loss, device=device)
-    model, _, hist = train_gpt(tops, config, params, checkpoint=out, save_every=save_every,
+                         threads=threads, grammar_loss=grammar_loss, device=device, balance=balance,
+                         balance_floor=balance_floor)
+    start, vocab, extra = None, None, {}
+    if init is not None:
+        import hashlib
+
+        from eda.generators.topology_checkpoint import load_checkpoint
+
+        start, vocab, _ = load_checkpoint(init)
+        start.train()
+        extra = {"init": {"path": str(init), "sha256": hashlib.sha256(init.read_bytes()).hexdigest()}}
+    model, _, hist = train_gpt(tops, config, params, vocab=vocab, checkpoint=out, save_every=save_every,
                                meta={"data": {"data": str(data), "compose": compose, "seed": seed,
                                               "netlists_skipped": len(errors)},
-                                     "sampling": {"temperature": sample_temperature, "guidance": sample_guidance}},
-                               log=typer.echo, progress=False)
+                                     "sampling": {"temperature": sample_temperature, "guidance": sample_guidance},
+                                     **extra},
+                               log=typer.echo, progress=False, init=start)
     for f, why in hist.skipped_files:
         typer.echo(f"not encoded {f}: {why}")
     val = f", val loss {hist.val_loss[-1][1]:.3f}" if hist.val_loss else ""
