@@ -52,12 +52,25 @@ def objectives(perf: dict, spec: Spec) -> tuple[list[float], list[float]]:
     """(F, G) of one candidate: F = [log10 power, −log10 UGB]; G = spec shortfalls (≤ 0 feasible)
     plus one for stability (PM > 0)."""
     if not perf.get("ok"):
-        return [0.0, 0.0], [_FAIL] * (len(spec.min) + len(spec.max) + 1)
+        return [0.0, 0.0], [_shortfall(perf)] * (len(spec.min) + len(spec.max) + 1)
     viol = spec.violations(perf)
     g = [viol[k] for k in list(spec.min) + list(spec.max)]
     g.append(0.0 if (perf.get("pm") or -1) > 0 else 1.0)
     f = [math.log10(max(perf["power"], 1e-12)), -math.log10(perf.get("ugb") or 1.0)]
     return f, g
+
+
+def _shortfall(perf: dict) -> float:
+    """Constraint value of a candidate without a valid operating point, graded so that the search
+    can move towards one: no operating point ``_FAIL``; a DC loop that misses the output by
+    ``offset`` V (a rail, off Vcm, positive feedback) 2 + offset; a working loop whose inputs are
+    not differential 1 + their gains' mismatch in decades (all above any feasible candidate's 0)."""
+    offset = perf.get("offset")
+    if offset is None or not math.isfinite(offset):
+        return _FAIL
+    if perf.get("differential_input") is False and "differential" in (perf.get("reason") or ""):
+        return 1.0 + min(abs((perf.get("gain_inp") or -600.0) - (perf.get("gain") or 0.0)) / 20.0, 1.0)
+    return 2.0 + min(offset, 5.0) + (0.0 if perf.get("inverting") else 1.0)
 
 
 @dataclass
@@ -193,8 +206,38 @@ def _finish(bench: AmpBench, design: Design, spec: Spec, extras: bool, t0: float
     perf["slew"] = bench.slew(design, perf.get("ugb")) if extras and perf.get("ok") else None
     perf["fom"] = fom(perf, spec.cl)
     met = bool(perf.get("ok")) and spec.met(perf)
+    if not met:
+        perf["transfer"], perf["diagnosis"] = diagnose(bench, design)
     cpu = time.process_time() - c0 + worker_cpu
     return SizingResult(design, perf, met, len(history), time.monotonic() - t0, history, bench, cpu)
+
+
+def diagnose(bench: AmpBench, design: Design) -> tuple[dict[str, float] | None, str]:
+    """Why a missed design misses, from open-loop DC transfer sweeps (no feedback) of each input at
+    the chosen design and the plain gm/Id start: the largest |dVout/dVin| per input over the two
+    (``transfer``) and one of :data:`DIAGNOSES` — no input moves the output; one input only (a
+    single-input stage: an op-amp needs both); both move it but not both by 40 dB; or both reach
+    40 dB (then the loop, phase margin or offset is what missed: the sizer's part)."""
+    best: dict[str, float] | None = None
+    for d in [design] + Space(bench).starts(load_table(bench.corner))[:1]:
+        t = bench.transfer(d)
+        if t is not None:
+            best = {k: max(v, (best or {}).get(k, 0.0)) for k, v in t.items()}
+    if best is None:
+        return None, DIAGNOSES[0]
+    live = [k for k, v in best.items() if v >= 1.0]
+    if not live:
+        return best, DIAGNOSES[1]
+    if len(live) < len(best):
+        return best, DIAGNOSES[2]
+    return best, DIAGNOSES[3] if min(best.values()) < 100.0 else DIAGNOSES[4]
+
+
+DIAGNOSES = ("the open-loop DC sweep fails (no operating point)",
+             "no input moves the output (open-loop |dVout/dVin| < 1)",
+             "one input only moves the output (a single-input stage)",
+             "both inputs move the output, not both by >= 40 dB",
+             "both inputs reach >= 40 dB open loop (the loop, phase margin or offset missed)")
 
 
 def _postfix(perf: dict) -> str:

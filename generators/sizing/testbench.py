@@ -58,6 +58,7 @@ L_FB, C_IN = 1e9, 1e3
 AC_CMD = "ac dec 10 1 10g"
 SIM_TIMEOUT = 30.0  # s per analysis: a candidate whose operating point stalls is dropped, not waited for
 MAX_OFFSET = 0.15  # V: systematic offset beyond which the DC loop is taken not to hold the output
+BALANCE_DB = 6.0  # dB: the two inputs' open-loop gains must agree within this (opposite signs)
 K_CMFB = 200.0  # gain of the ideal common-mode loop (V/V): the output CM lands within a few mV
 
 
@@ -260,19 +261,25 @@ class AmpBench:
         srcs = [f"v{n.lower()}#branch" for n in self.free_vbias + self.held_inputs]
         return ".save " + " ".join(items + ["vvdd#branch", "vvss#branch"] + srcs)
 
-    def deck(self, design: Design) -> str:
-        """Open-loop AC / unity-gain DC testbench text."""
+    def deck(self, design: Design, open_loop: bool = False) -> str:
+        """Open-loop AC / unity-gain DC testbench text; ``open_loop``: no feedback, the fed-back
+        inputs held at Vcm by sources ``VPROBE`` (and ``VPROBE2``) instead (for DC transfer sweeps)."""
         c = self.sized(design)
         vss = self.roles.vss
         ac = 0.5 if self.differential else 1.0
-        extra = [Device("VOFF", "V", (self.out, "fb"), value=0.0 if self.differential else design.voff),
-                 Device("LFB", "L", ("fb", self.inn), value=L_FB),
-                 Device("CIN", "C", (self.inn, "acin"), value=C_IN),
-                 Device("VAC", "V", ("acin", vss), value=0.0, ac=ac)]
-        if self.differential:
-            extra += [Device("LFB2", "L", (self.out2, self.inp), value=L_FB),
-                      Device("CIN2", "C", (self.inp, "acin2"), value=C_IN),
-                      Device("VAC2", "V", ("acin2", vss), value=0.0, ac=-ac)]
+        if open_loop:
+            extra = [Device("VPROBE", "V", (self.inn, vss), value=design.vcm)]
+            if self.differential:
+                extra.append(Device("VPROBE2", "V", (self.inp, vss), value=design.vcm))
+        else:
+            extra = [Device("VOFF", "V", (self.out, "fb"), value=0.0 if self.differential else design.voff),
+                     Device("LFB", "L", ("fb", self.inn), value=L_FB),
+                     Device("CIN", "C", (self.inn, "acin"), value=C_IN),
+                     Device("VAC", "V", ("acin", vss), value=0.0, ac=ac)]
+            if self.differential:
+                extra += [Device("LFB2", "L", (self.out2, self.inp), value=L_FB),
+                          Device("CIN2", "C", (self.inp, "acin2"), value=C_IN),
+                          Device("VAC2", "V", ("acin2", vss), value=0.0, ac=-ac)]
         loads = [Device(f"CL{i}", "C", (o, vss), value=self.cl) for i, o in enumerate(self.roles.outputs)]
         c = replace(c, devices=c.devices + self._sources(design) + extra + loads,
                     extra=c.extra + self._cmfb_line(design) + [self._saves()], options={"gmin": 1e-12})
@@ -300,6 +307,9 @@ class AmpBench:
         from eda.sim.ngspice import run_deck
 
         cmds = ["op", AC_CMD] + (["dc voff -1.8 1.8 0.02"] if swing else [])
+        balance = self.inp is not None and not self.differential
+        if balance:  # open-loop gain from the non-inverting input (its source gets the AC drive)
+            cmds += ["alter @vac[acmag]=0", f"alter @v{self.inp.lower()}[acmag]=1", "ac lin 1 1 1"]
         try:
             res = run_deck(self.deck(design), cmds, timeout=SIM_TIMEOUT)
         except (EdaError, TimeoutError) as e:
@@ -308,10 +318,39 @@ class AmpBench:
         perf.update(measure_ac(res[1][1], self.out, self.out2))
         if perf["reason"] is None and not perf["inverting"]:
             perf["reason"] = "the DC loop is positive feedback (inputs swapped, or a non-inverting stage)"
+        if balance:
+            perf.update(input_balance(res[1][1], res[-1][1], self.out))
+            if perf["reason"] is None and not perf["differential_input"]:
+                perf["reason"] = (f"not a differential input: open-loop gain from {self.inp} "
+                                  f"{perf['gain_inp']:.1f} dB vs {perf['gain']:.1f} dB from {self.inn} "
+                                  f"(needs the opposite sign within {BALANCE_DB:g} dB)")
         if swing:
             perf["swing"] = measure_swing(res[2][1], self.out, self.inn, self.inp)
         perf["ok"] = perf["reason"] is None
         return perf
+
+    def transfer(self, design: Design) -> dict[str, float] | None:
+        """Open-loop DC transfer (no feedback, the other inputs at Vcm): per input, the largest
+        |dVout/dVin| over a 0–1.8 V sweep of that input where the output is off the rails (0 when
+        the output does not move). None when the sweep fails."""
+        from eda.sim.ngspice import run_deck
+
+        srcs = {self.inn: "vprobe"}
+        srcs[self.inp] = "vprobe2" if self.differential else f"v{self.inp.lower()}" if self.inp else None
+        srcs = {k: v for k, v in srcs.items() if k and v}
+        try:
+            res = run_deck(self.deck(design, open_loop=True), [f"dc {v} 0 1.8 0.02" for v in srcs.values()],
+                           timeout=SIM_TIMEOUT)
+        except (EdaError, TimeoutError):
+            return None
+        out = {}
+        for n, (_, v) in zip(srcs, res, strict=True):
+            vo = np.real(v[self.out.lower()])
+            vd = vo - np.real(v[self.out2.lower()]) if self.out2 else vo
+            slope = np.abs(np.gradient(vd, np.linspace(0.0, 1.8, len(vd))))
+            mid = (vo > 0.05) & (vo < VDD - 0.05)
+            out[n] = float(slope[mid].max()) if mid.any() else 0.0
+        return out
 
     def bode(self, design: Design) -> tuple[np.ndarray, np.ndarray]:
         """(frequency, complex open-loop gain A(f)) of ``design``."""
@@ -468,6 +507,16 @@ def measure_ac(vecs: dict[str, np.ndarray], out: str, out2: str | None = None) -
     res["ugb"] = float(10 ** lf)
     res["pm"] = float(180 + ph[k - 1] + t * (ph[k] - ph[k - 1]))
     return res
+
+
+def input_balance(ac_n: dict[str, np.ndarray], ac_p: dict[str, np.ndarray], out: str) -> dict:
+    """Gain from the non-inverting input (dB, at the lowest frequency) next to the inverting one's:
+    a differential input needs the opposite sign and a magnitude within ``BALANCE_DB`` (an input
+    that does nothing, or a follower path, makes a single-input stage, not an op-amp)."""
+    a_n, a_p = ac_n[out.lower()][0], ac_p[out.lower()][0]
+    ratio = abs(a_p) / max(abs(a_n), 1e-30)
+    ok = bool(np.real(a_p) * np.real(a_n) < 0 and abs(20 * np.log10(max(ratio, 1e-30))) <= BALANCE_DB)
+    return {"gain_inp": float(20 * np.log10(max(abs(a_p), 1e-30))), "differential_input": ok}
 
 
 def local_gain(vecs: dict[str, np.ndarray], out: str, inn: str, inp: str | None

@@ -1,0 +1,62 @@
+"""Sizing checks a designer makes before calling a circuit an op-amp: both inputs drive the output
+with opposite signs (input balance), the open-loop DC transfer per input (``transfer``) and the
+diagnosis of a missed design; the search's graded shortfall of candidates without a held output."""
+
+import pytest
+
+from eda.generators.sizing.search import DIAGNOSES, diagnose, objectives
+from eda.generators.sizing.spec import parse_spec
+from eda.paths import PATHS
+from eda.read.topology_dataset import parse_topology
+from eda.tech import sky130_models
+
+needs_sky130 = pytest.mark.skipif(not sky130_models.available(), reason=sky130_models.INSTALL_HINT)
+
+OTA = (PATHS.topologies / "opamp1" / "ota_5t.cir").read_text()
+# the same OTA with VIN1 moved off the pair (the pair's gate on a bias port) onto a MOS capacitor:
+# one input does nothing, the circuit is a single-input common-source stage
+ONE_INPUT = OTA.replace("*.ports VDD VSS VIN1 VIN2 VB1 VOUT1", "*.ports VDD VSS VIN1 VIN2 VB1 VB2 VOUT1").replace(
+    "M1 (n1 VIN1 n2 VSS) nmos4", "M1 (n1 VB2 n2 VSS) nmos4\nM6 (VSS VIN1 VSS VSS) nmos4")
+
+
+def _bench(text: str):
+    from eda.generators.sizing.gmid import load_table
+    from eda.generators.sizing.space import Space
+    from eda.generators.sizing.testbench import AmpBench
+
+    bench = AmpBench(parse_topology(text, "t").circuit)
+    d = Space(bench).initial(load_table())
+    bench.calibrate(d)
+    return bench, d
+
+
+@needs_sky130
+def test_both_inputs_of_the_ota_drive_the_output_and_a_dead_input_is_caught():
+    bench, d = _bench(OTA)
+    p = bench.evaluate(d)
+    assert p["ok"] and p["differential_input"], p["reason"]
+    assert p["gain_inp"] == pytest.approx(p["gain"], abs=1.0)  # a pair: the same gain from either input
+    t = bench.transfer(d)
+    assert set(t) == {"VIN1", "VIN2"} and min(t.values()) > 30  # > 30 dB open loop from each input
+    # mutation: VIN1 on a MOS capacitor only -> not differential, diagnosed as a single-input stage
+    bench, d = _bench(ONE_INPUT)
+    p = bench.evaluate(d)
+    assert not p["ok"] and not p.get("differential_input", False)
+    transfer, why = diagnose(bench, d)
+    assert transfer["VIN1"] < 1e-3 and why == DIAGNOSES[2]
+
+
+def test_missed_operating_points_are_graded_for_the_search():
+    spec = parse_spec("gain>=40dB, pm>=45, cl=1pF")
+
+    def cv(perf):
+        return sum(max(0.0, g) for g in objectives(perf, spec)[1])
+
+    none = cv({"ok": False, "reason": "no operating point"})
+    near = cv({"ok": False, "offset": 0.2, "inverting": True, "reason": "DC loop does not hold the output"})
+    far = cv({"ok": False, "offset": 0.9, "inverting": True, "reason": "DC loop does not hold the output"})
+    wrong_way = cv({"ok": False, "offset": 0.2, "inverting": False, "reason": "DC loop does not hold the output"})
+    single = cv({"ok": False, "offset": 0.01, "differential_input": False, "gain": 45, "gain_inp": -20,
+                 "reason": "not a differential input"})
+    working = cv({"ok": True, "gain": 30, "pm": 60, "ugb": 1e6, "power": 1e-4})
+    assert working < single < near < far < none and near < wrong_way < none
