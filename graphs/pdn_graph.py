@@ -79,7 +79,7 @@ CLUSTER_FEATURES = ("layer_frac", "is_bottom", "has_pad", "log10_nodes", "load_c
 #: (maps, clusters, cells, images), lumped droop.
 BUILD_PARTS = ("slices", "pattern", "step", "graph", "lumped")
 #: Bumped when graph contents change (processed dataset folders are keyed by it).
-GRAPH_VERSION = 7
+GRAPH_VERSION = 8
 #: Columns of ``data['cell'].x`` before the time slices (``i_t0 ... i_t{T-1}`` follow): DC value and peak of
 #: the waveform (slice means hide the short switching spikes that set the worst dynamic drop). Positions are
 #: left out on purpose: IR drop does not depend on where the die's origin is, and mirrored samples stay valid.
@@ -289,16 +289,22 @@ def build_pdn_graph(pdn: PDN, maps: Mapping[str, np.ndarray] | None = None,
     cur_t = slice_currents(pdn, params.n_slices, window) if params.n_slices else None
     clock.append(time.process_time())
     n_bottom = 1
+    static = None
+    if params.pattern_iters or params.step_iters:  # one static topology for both channels
+        from eda.graphs.pdn_physics import static_system
+
+        static = static_system(pdn0)
     if params.pattern_iters:  # on the deck as given: rasterised like the labels (prefixed nodes stay off)
         from eda.graphs.pdn_physics import dynamic_pattern
 
-        maps[PATTERN_CHANNEL] = dynamic_pattern(pdn0, (nx, ny), dbu, params.pattern_iters)
+        maps[PATTERN_CHANNEL] = dynamic_pattern(pdn0, (nx, ny), dbu, params.pattern_iters, static=static)
     clock.append(time.process_time())
     if params.step_iters:  # the same raster as the pattern and the labels
         from eda.graphs.pdn_physics import step_drop
         from eda.pdn.maps import ir_drop_map
 
-        maps[STEP_CHANNEL] = ir_drop_map(pdn0, step_drop(pdn0, params.step_iters), (nx, ny), dbu, method="tile-max")
+        maps[STEP_CHANNEL] = ir_drop_map(pdn0, step_drop(pdn0, params.step_iters, static=static), (nx, ny), dbu,
+                                         method="tile-max")
     clock.append(time.process_time())
     if not pdn.layer_names:  # IBM-style deck: input maps from the deck as it is, then nets as layers
         need = [c for c in STATIC_CHANNELS if c not in maps] + (["current_t"] if params.n_slices and "current_t"

@@ -18,37 +18,62 @@ contest fills points outside the hull.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from eda.pdn.model import GROUND, PDN
 
 __all__ = ["estimate_drop", "rail_raster", "bottom_layer_map", "rail_direction", "lumped_droop", "PHYSICS_ITERATIONS",
-           "signed_peaks", "dynamic_pattern", "step_drop", "step_length"]
+           "signed_peaks", "dynamic_pattern", "step_drop", "step_length", "static_system", "StaticSystem"]
 
 #: Default iteration budget of :func:`estimate_drop` (AMG-preconditioned CG steps).
 PHYSICS_ITERATIONS = 4
 
 
-def estimate_drop(pdn: PDN, iterations: int = PHYSICS_ITERATIONS, currents: np.ndarray | None = None) -> np.ndarray:
+def estimate_drop(pdn: PDN, iterations: int = PHYSICS_ITERATIONS, currents: np.ndarray | None = None,
+                  static: StaticSystem | None = None) -> np.ndarray:
     """Approximate static IR drop of every node (V): ``iterations`` AMG-PCG steps from the zero-drop guess.
 
     Same equations and drop convention as :func:`eda.pdn.solve.solve_static` (shorts merged, pads fixed,
     ``supply − V`` on positive nets). ``iterations=0`` returns zeros. ``currents`` (one per current
-    source) replaces the deck's DC values (e.g. the loads' peaks, :func:`dynamic_pattern`).
+    source) replaces the deck's DC values (e.g. the loads' peaks, :func:`dynamic_pattern`). ``static``:
+    :func:`static_system` of ``pdn`` when the caller already has it (several solves of one deck).
 
     Raises:
         InputError: the network is not well posed (:func:`eda.pdn.check.check_pdn` conditions).
     """
-    from eda.pdn.check import build_topology, drop_from, nominal_supply
+    from eda.pdn.check import drop_from
 
-    topo = build_topology(pdn, inductors_short=True)
-    nom = nominal_supply(pdn, topo)
+    st = static_system(pdn) if static is None else static
+    topo, nom = st.topo, st.nom
     lab = topo.label[: pdn.n_nodes]
     if iterations <= 0 or not len(topo.unknown):
         return np.zeros(pdn.n_nodes)
+    if st.reduced is None:
+        st.reduced = _reduced(topo, topo.G)
     cur = pdn.is_value if currents is None else np.asarray(currents, dtype=np.float64)
-    vg = _pcg(topo, topo.G.tocsr(), _inject(pdn, topo.label, topo.n_groups, cur), nom, iterations)
+    vg = _pcg(topo, st.reduced, _inject(pdn, topo.label, topo.n_groups, cur), nom, iterations)
     return drop_from(vg[lab], nom[lab])
+
+
+@dataclass
+class StaticSystem:
+    """What :func:`estimate_drop`, :func:`dynamic_pattern` and :func:`step_drop` share for one deck: the static
+    equations' topology (inductors and 0-V sources shorted), each group's nominal supply and, after the first
+    solve, the unknowns' block with its AMG preconditioner (:func:`_reduced`)."""
+
+    topo: object
+    nom: np.ndarray
+    reduced: tuple | None = None
+
+
+def static_system(pdn: PDN) -> StaticSystem:
+    """:class:`StaticSystem` of a deck (its AMG set-up is made by the first solve that needs it)."""
+    from eda.pdn.check import build_topology, nominal_supply
+
+    topo = build_topology(pdn, inductors_short=True)
+    return StaticSystem(topo, nominal_supply(pdn, topo))
 
 
 def signed_peaks(pdn: PDN) -> np.ndarray:
@@ -67,8 +92,8 @@ def signed_peaks(pdn: PDN) -> np.ndarray:
     return out
 
 
-def dynamic_pattern(pdn: PDN, shape: tuple[int, int], dbu_per_um: float, iterations: int = PHYSICS_ITERATIONS
-                    ) -> np.ndarray:
+def dynamic_pattern(pdn: PDN, shape: tuple[int, int], dbu_per_um: float, iterations: int = PHYSICS_ITERATIONS,
+                    static: StaticSystem | None = None) -> np.ndarray:
     """Where a transient deck's worst drop sits: the static drop with every load at its peak, as a map scaled
     to a largest value of 1 (0 where nothing draws current).
 
@@ -76,11 +101,12 @@ def dynamic_pattern(pdn: PDN, shape: tuple[int, int], dbu_per_um: float, iterati
     the grid's resistance between the loads and the pads: on ibmpg1t the exact static-at-peak drop map
     correlates with the exact worst-over-the-transient map at CC 0.89, and ``iterations`` AMG-PCG steps of it
     (:func:`estimate_drop`: 4 steps, CC 0.88) cost 0.1 s there, 0.7 s on a 335k-node deck. Rasterised like
-    the dynamic labels (largest node drop per map pixel, ``tile-max``, lowest layer).
+    the dynamic labels (largest node drop per map pixel, ``tile-max``, lowest layer). ``static``: as in
+    :func:`estimate_drop`.
     """
     from eda.pdn.maps import ir_drop_map
 
-    d = estimate_drop(pdn, iterations, currents=signed_peaks(pdn))
+    d = estimate_drop(pdn, iterations, currents=signed_peaks(pdn), static=static)
     m = ir_drop_map(pdn, d, shape, dbu_per_um, method="tile-max")
     top = float(np.abs(m).max()) if m.size else 0.0
     return m / top if top > 0 else np.zeros(shape)
@@ -107,7 +133,7 @@ def step_length(pdn: PDN) -> float:
 
 
 def step_drop(pdn: PDN, iterations: int = PHYSICS_ITERATIONS, h: float | None = None,
-              currents: np.ndarray | None = None) -> np.ndarray:
+              currents: np.ndarray | None = None, static: StaticSystem | None = None) -> np.ndarray:
     """Drop of every node (V) one backward-Euler step of length ``h`` after every load jumps from its DC value
     to its peak (``currents``: the values after the jump), from the DC operating point: the dynamic level with
     the DC drop, the decaps, their series resistors, the package inductors and the grid in it.
@@ -120,13 +146,14 @@ def step_drop(pdn: PDN, iterations: int = PHYSICS_ITERATIONS, h: float | None = 
     gets a low level, a deck without decaps the static-at-peak drop, a deck of mostly DC load its DC drop.
     On ibmpg1t and 40 IBM-style training decks the largest value is 0.22-1.29x the exact transient's worst
     drop (from rest, without the DC part: 0.02-1.23x). Never the exact transient: one step, truncated.
+    ``static``: as in :func:`estimate_drop`.
     """
-    from eda.pdn.check import build_topology, drop_from, ext_index, laplacian, nominal_supply
+    from eda.pdn.check import build_topology, drop_from, ext_index, laplacian
 
     n = pdn.n_nodes
     h = step_length(pdn) if h is None else float(h)
-    short = build_topology(pdn, inductors_short=True)  # the supply of a node: through its package inductor
-    nom_node = nominal_supply(pdn, short)[short.label[:n]]
+    static = static_system(pdn) if static is None else static  # a node's supply: through its package inductor
+    nom_node = static.nom[static.topo.label[:n]]
     topo = build_topology(pdn, inductors_short=False)
     if iterations <= 0 or not len(topo.unknown):
         return np.zeros(n)
@@ -142,9 +169,9 @@ def step_drop(pdn: PDN, iterations: int = PHYSICS_ITERATIONS, h: float | None = 
     extra = (Cm / h) @ nom if len(pdn.cap_value) else np.zeros(ng)
     cur = signed_peaks(pdn) if currents is None else np.asarray(currents, dtype=np.float64)
     dc = pdn.is_value.astype(np.float64)
-    v = _pcg(topo, M.tocsr(), _inject(pdn, lab, ng, cur - dc) + extra, nom, iterations)
+    v = _pcg(topo, _reduced(topo, M), _inject(pdn, lab, ng, cur - dc) + extra, nom, iterations)
     d = drop_from(v[lab[:n]], nom_node)
-    return d + estimate_drop(pdn, iterations, currents=dc) if np.any(dc) else d
+    return d + estimate_drop(pdn, iterations, currents=dc, static=static) if np.any(dc) else d
 
 
 def _inject(pdn: PDN, lab: np.ndarray, ng: int, cur: np.ndarray) -> np.ndarray:
@@ -154,46 +181,103 @@ def _inject(pdn: PDN, lab: np.ndarray, ng: int, cur: np.ndarray) -> np.ndarray:
     return np.bincount(g_b, cur, minlength=ng) - np.bincount(g_a, cur, minlength=ng)
 
 
-def _pcg(topo, A, rhs: np.ndarray, x0: np.ndarray, iterations: int) -> np.ndarray:
-    """``iterations`` AMG-preconditioned CG steps on the unknown groups of ``A v = rhs`` (fixed groups at their
-    pad voltage), from ``x0``; group voltages (0 where undetermined)."""
+def _pcg(topo, reduced: tuple, rhs: np.ndarray, x0: np.ndarray, iterations: int) -> np.ndarray:
+    """``iterations`` AMG-preconditioned CG steps on the unknown groups of ``A v = rhs`` (``reduced``:
+    :func:`_reduced` of ``A``; fixed groups at their pad voltage), from ``x0``; group voltages (0 where
+    undetermined)."""
     import scipy.sparse.linalg as sla
     from threadpoolctl import threadpool_limits
 
     u = topo.unknown
-    f = np.flatnonzero(~np.isnan(topo.fixed))
-    Au = A[u]
-    b = rhs[u] - Au[:, f] @ topo.fixed[f]
-    with threadpool_limits(1):  # small dense BLAS calls in the AMG setup: extra threads only spin
-        M = _amg(Au[:, u].tocsr())
+    Auu, shift, M = reduced
+    with threadpool_limits(1):
         # rtol far below any budget's reach: stops only at convergence (no 0/0 breakdown on tiny grids)
-        x, _ = sla.cg(Au[:, u], b, x0=x0[u].astype(np.float64), M=M, maxiter=int(iterations), rtol=1e-14)
+        x, _ = sla.cg(Auu, rhs[u] - shift, x0=x0[u].astype(np.float64), M=M, maxiter=int(iterations), rtol=1e-14)
     vg = topo.fixed.copy()
     vg[u] = x
     vg[np.isnan(vg)] = 0.0
     return vg
 
 
-_AMG_CACHE: list = []  # (key, preconditioner) of the last matrix: the pattern and the DC drop share it
+_SMOOTHER = ("gauss_seidel", {"sweep": "symmetric"})  # pyamg's default for smoothed aggregation
 
 
-def _amg(A):
-    """Smoothed-aggregation AMG V-cycle preconditioner of ``A``; the last one is kept for the same matrix
-    (the pattern channel and the level channel's DC part solve the same static equations)."""
-    import hashlib
+def _reduced(topo, A) -> tuple:
+    """The unknowns' block ``A_uu`` of ``A``, the fixed groups' pull ``A_uf · v_f`` and the AMG V-cycle
+    preconditioner of ``A_uu`` (:func:`_sa_hierarchy`)."""
+    import scipy.sparse as sp
+    from threadpoolctl import threadpool_limits
 
-    import pyamg
+    u = topo.unknown
+    f = np.flatnonzero(~np.isnan(topo.fixed))
+    Au = sp.csr_matrix(A)[u]
+    Auu = sp.csr_matrix(Au[:, u])
+    with threadpool_limits(1):  # small dense BLAS calls in the AMG setup: extra threads only spin
+        pre = _sa_hierarchy(Auu).aspreconditioner(cycle="V")
+    return Auu, Au[:, f] @ topo.fixed[f], pre
 
-    h = hashlib.blake2b(digest_size=16)  # ~10 ms for a 335k-node grid: the matrix itself, not a summary
-    for arr in (A.data, A.indices, A.indptr):
-        h.update(np.ascontiguousarray(arr).view(np.uint8))
-    key = (A.shape, h.hexdigest())
-    if _AMG_CACHE and _AMG_CACHE[0][0] == key:
-        return _AMG_CACHE[0][1]
-    ml = pyamg.smoothed_aggregation_solver(A, symmetry="symmetric", max_coarse=500)
-    pre = ml.aspreconditioner(cycle="V")
-    _AMG_CACHE[:] = [(key, pre)]
-    return pre
+
+def _sa_hierarchy(A, max_coarse: int = 500, omega: float = 4.0 / 3.0):
+    """Smoothed aggregation on pyamg's parts, as ``pyamg.smoothed_aggregation_solver(A, symmetry="symmetric")``
+    builds it (symmetric strength, standard aggregation, the constant vector relaxed by 4 Gauss-Seidel sweeps,
+    one Jacobi smoothing step of the tentative prolongator, Galerkin coarse levels, symmetric Gauss-Seidel)
+    but with the spectral radius of ``D⁻¹A`` (the Jacobi weight) from 12 symmetric Lanczos steps
+    (:func:`_spectral_radius`) instead of pyamg's restarted Arnoldi from a random vector, and every level in
+    CSR (pyamg's coarse levels are 1×1-block BSR, which relaxes 2× slower)."""
+    import scipy.sparse as sp
+    from pyamg.aggregation.aggregate import standard_aggregation
+    from pyamg.aggregation.tentative import fit_candidates
+    from pyamg.multilevel import MultilevelSolver
+    from pyamg.relaxation.relaxation import gauss_seidel
+    from pyamg.relaxation.smoothing import change_smoothers
+    from pyamg.strength import symmetric_strength_of_connection
+
+    levels = []
+    A = sp.csr_matrix(A)
+    while A.shape[0] > max_coarse:
+        n = A.shape[0]
+        B = np.ones(n)
+        gauss_seidel(A, B, np.zeros(n), iterations=4, sweep="symmetric")  # pyamg's improve_candidates
+        agg, _ = standard_aggregation(symmetric_strength_of_connection(A, 0.0))
+        T, _ = fit_candidates(agg, B[:, None])
+        d = A.diagonal()
+        dinv = np.divide(1.0, d, out=np.zeros(n), where=d != 0)
+        rho = _spectral_radius(A, dinv)
+        P = sp.csr_matrix(T - (sp.diags(dinv * (omega / max(rho, 1e-300))) @ A) @ T)
+        if P.shape[1] == 0 or P.shape[1] >= n:  # nothing left to coarsen
+            break
+        lv = MultilevelSolver.Level()
+        lv.A, lv.P, lv.R = A, P, sp.csr_matrix(P.T)
+        levels.append(lv)
+        A = sp.csr_matrix(lv.R @ A @ P)
+    lv = MultilevelSolver.Level()
+    lv.A = A
+    ml = MultilevelSolver(levels + [lv], coarse_solver="pinv" if A.shape[0] <= max_coarse else "splu")
+    change_smoothers(ml, _SMOOTHER, _SMOOTHER)
+    return ml
+
+
+def _spectral_radius(A, dinv: np.ndarray, steps: int = 12) -> float:
+    """Largest eigenvalue of ``D⁻¹A`` (``A`` symmetric, positive diagonal): ``steps`` Lanczos steps on
+    ``D^-½ A D^-½`` from a fixed start vector (deterministic; Ritz values stay inside the spectrum)."""
+    n = A.shape[0]
+    s = np.sqrt(np.abs(dinv))
+    q = np.random.default_rng(0).random(n)
+    q /= np.linalg.norm(q)
+    q_prev, beta, alphas, betas = np.zeros(n), 0.0, [], []
+    for _ in range(min(steps, n)):
+        w = s * (A @ (s * q)) - beta * q_prev
+        alpha = float(q @ w)
+        w -= alpha * q
+        alphas.append(alpha)
+        beta = float(np.linalg.norm(w))
+        if beta <= 1e-12 * max(abs(alpha), 1.0):
+            break
+        betas.append(beta)
+        q_prev, q = q, w / beta
+    k = len(alphas)
+    ritz = np.linalg.eigvalsh(np.diag(alphas) + np.diag(betas[:k - 1], 1) + np.diag(betas[:k - 1], -1))
+    return float(ritz.max())
 
 
 def rail_raster(x: np.ndarray, y: np.ndarray, v: np.ndarray, shape: tuple[int, int],
