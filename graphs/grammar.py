@@ -13,6 +13,7 @@ from collections.abc import Callable
 import networkx as nx
 import numpy as np
 
+from eda.graphs.grammar_amp import AMP_NET_PINS, AmpRules
 from eda.graphs.grammar_roles import RoleRules
 from eda.graphs.grammar_rules import ElectricalRules
 from eda.graphs.grammar_tables import (  # noqa: F401 - VocabTables and LENGTH_SLACK re-exported
@@ -24,7 +25,7 @@ from eda.graphs.grammar_tables import (  # noqa: F401 - VocabTables and LENGTH_S
 )
 
 
-class TourGrammar(ElectricalRules, RoleRules):
+class TourGrammar(ElectricalRules, RoleRules, AmpRules):
     """Incremental rules for one tour being generated, as a next-token mask (edge-DFS form).
 
     The tour is generated as an edge depth-first walk, which is an Eulerian circuit of the
@@ -110,6 +111,10 @@ class TourGrammar(ElectricalRules, RoleRules):
         self.bodies = bool(sampling if bodies is None else bodies) and not lenient
         self.sampling = sampling and not lenient
         self.amp = ctype in self.AMP_ROLE_TYPES and not lenient
+        # the op-amp skeleton (grammar_amp; sampling only): kept when the port roles are given up
+        self.skeleton = self.amp and self.sampling
+        if self.skeleton:  # no internal net beyond a real op-amp's largest
+            net_cap = (lambda cap=net_cap: min(int(cap()), AMP_NET_PINS)) if net_cap else (lambda: AMP_NET_PINS)
         self.n_vin = self.n_vout = 0  # input / output ports placed (amp roles)
         self.n_free_in = self.n_free_out = 0  # netless pins that may open one (amp roles)
         self.accept = accept
@@ -160,6 +165,7 @@ class TourGrammar(ElectricalRules, RoleRules):
         self._sat_version, self._sat = -1, None
         self._io_version, self._io = -1, None
         self._pops, self._isl_key, self._isl = 0, None, None
+        self._gd_version, self._gd = -1, ([], False)
         self._l_type = tables.types.index("L")
         # nodes walked back from: in an edge depth-first walk a node is left only once all its
         # edges are walked, so it never takes a new edge again (the training tours' form)
@@ -260,7 +266,8 @@ class TourGrammar(ElectricalRules, RoleRules):
             return True
         if self._dc_version != self._version:
             self._dc_version = self._version
-            self._dc = self._dc_paths_ok() and (self.accept is None or bool(self.accept(self)))
+            self._dc = self._dc_paths_ok() and (self.accept is None or bool(self.accept(self))) and (
+                not self.skeleton or self._amp_judge())
         return self._dc
 
     def graph(self) -> nx.Graph:
@@ -317,10 +324,13 @@ class TourGrammar(ElectricalRules, RoleRules):
         ka = t.kind[a]
         vdd_pay = 0 if self._vdd_ok() else self.VDD_COST
         if ka == _K_DEVICE:
-            if room + 2 >= 0:
+            # (a device's own pins are owed whatever the op-amp reserve holds: it may be spent on them)
+            if room + reserve + 2 >= 0:
                 for p in t.pins_of[a]:
                     if self.unlinked[p]:
                         m[p] = True
+            if self.skeleton and not m.any():
+                m[t.vocab.pad] = True  # (no move left: the sample fails here rather than stall)
             return m
         own = 2 if (ka == _K_PIN and self.netless[a]) else 0
         force_vdd = False
@@ -423,6 +433,8 @@ class TourGrammar(ElectricalRules, RoleRules):
             self._body_rule(a, m, cand)
         if self.amp:
             self._role_urgent(a, m, cand, room + own)
+        if self.skeleton:
+            self._amp_moves(a, m, cand)
         m |= cand
         for q in nbrs:
             m[q] = False
@@ -434,6 +446,10 @@ class TourGrammar(ElectricalRules, RoleRules):
             m[self.stack[-2]] = True  # (an incomplete port with no move left: leave, the ERC judges)
         elif short and not m.any() and self.n_dev and self.closable():
             m[t.vocab.eos] = True  # (below min_len, but no device fits any more)
+        elif self.skeleton and not m.any() and self.n_dev:
+            m[t.vocab.eos] = True  # (the op-amp rules left no move at the root: ends, and fails there)
+        if self.skeleton and not m.any():
+            m[t.vocab.pad] = True  # (no move left: the sample fails here rather than stall)
         return m
 
     def step(self, tok: int) -> None:
@@ -442,6 +458,8 @@ class TourGrammar(ElectricalRules, RoleRules):
         self.length += 1
         if tok == t.vocab.eos:
             self.done = True
+            if self.skeleton and (bad := self._amp_broken()):
+                self.failed = f"op-amp skeleton rules broken at the end of the budget: {', '.join(bad)}"
             return
         if tok == t.vocab.pad:
             self.failed = self.failed or "no legal next token"
@@ -542,7 +560,8 @@ class TourGrammar(ElectricalRules, RoleRules):
 
 
 def grammar_accepts(seq: list[int], tables: VocabTables, max_len: int | None = None,
-                    lenient: bool = False, bodies: bool = False) -> tuple[int, str] | None:
+                    lenient: bool = False, bodies: bool = False, ctype: str | None = None,
+                    sampling: bool = False) -> tuple[int, str] | None:
     """Replay a compact tour (ids ``<bos> <type:T> VSS ... <eos>``) through :class:`TourGrammar`.
 
     Args:
@@ -551,6 +570,8 @@ def grammar_accepts(seq: list[int], tables: VocabTables, max_len: int | None = N
         lenient: replay under the structural rules only (see :class:`TourGrammar`).
         bodies: also the sampling rule for MOS bodies (rail or own source; not a validity rule, so
             off by default: real circuits with a body elsewhere are valid).
+        ctype, sampling: replay under a generator's rules (:class:`TourGrammar`'s ``ctype`` and
+            ``sampling``; e.g. an op-amp type's port roles and skeleton rules, off by default).
 
     Returns:
         None when every token is legal where it stands, else (position, why) of the first that is not.
@@ -561,7 +582,7 @@ def grammar_accepts(seq: list[int], tables: VocabTables, max_len: int | None = N
         from eda.graphs.tour import close_walk
 
         max_len = len(close_walk(walk)) + 3 + LENGTH_SLACK
-    g = TourGrammar(tables, max_len, prefix_len=2, lenient=lenient, bodies=bodies)
+    g = TourGrammar(tables, max_len, prefix_len=2, lenient=lenient, bodies=bodies, ctype=ctype, sampling=sampling)
     for j in range(2, len(seq) - 1):
         m = g.mask()
         nxt = int(seq[j + 1])
@@ -569,5 +590,7 @@ def grammar_accepts(seq: list[int], tables: VocabTables, max_len: int | None = N
             here = toks[int(seq[j])]
             return j + 1, f"{toks[nxt]!r} after {here!r} is not allowed by the tour grammar"
         g.step(nxt)
-    return None if g.done else (len(seq) - 1, g.failed or "the tour did not end with <eos>")
+    if g.failed:
+        return len(seq) - 1, g.failed
+    return None if g.done else (len(seq) - 1, "the tour did not end with <eos>")
 

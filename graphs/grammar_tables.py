@@ -12,6 +12,10 @@ from eda.topology import class_of, is_driven, is_signal, port_prefix
 #: reservations are a little conservative, so a tour needs this much room beyond its own length)
 LENGTH_SLACK = 16
 
+#: port classes a sampled op-amp may use (real op-amps with two inputs and an output: 492 of 495 use
+#: no other; the rest add clocks, which an amplifier's testbench does not drive)
+AMP_PORTS = ("VDD", "VSS", "VIN", "VOUT", "VB", "IB", "VCM", "VREF")
+
 # token kinds
 _K_SPECIAL, _K_TYPE, _K_PORT, _K_DEVICE, _K_PIN = 0, 1, 2, 3, 4
 
@@ -129,6 +133,21 @@ class VocabTables:
         self.is_transistor_pin = np.array([k in ("NM", "PM", "NPN", "PNP") for k in dev_kind])
         self.out_pin = np.array([(k in ("NM", "PM") and p in ("D", "S")) or (k in ("NPN", "PNP") and p in ("C", "E"))
                                  for k, p in zip(dev_kind, pin_name, strict=True)])
+        # op-amp skeleton (grammar_amp): per transistor pin, its device's gate/base (``in_of``) and the
+        # other end of its channel (``chan_other``: drain/collector <-> source/emitter; -1 elsewhere)
+        self.is_chan_src = np.array([(k in ("NM", "PM") and p == "S") or (k in ("NPN", "PNP") and p == "E")
+                                     for k, p in zip(dev_kind, pin_name, strict=True)])
+        self.in_of = np.full(v, -1, np.int32)
+        self.chan_other = np.full(v, -1, np.int32)
+        self.chan_ends: dict[int, tuple[int, int]] = {}
+        for d, pins in self.pins_of.items():
+            ins = [p for p in pins if self.in_pin[p]]
+            ends = [p for p in pins if self.out_pin[p]]
+            if ins and len(ends) == 2:
+                self.in_of[pins] = ins[0]
+                self.chan_other[ends[0]], self.chan_other[ends[1]] = ends[1], ends[0]
+                self.chan_ends[d] = (ends[0], ends[1])
+        self.amp_port_ok = ~self.is_port | np.array([port_prefix(tok) in AMP_PORTS for tok in vocab.tokens])
         self.port_ok = self.is_port & ~self.bare_port  # port tokens a pin may walk to
         # node attributes of each graph token, as :func:`~eda.graphs.pin_graph.relabel` sets them
         kinds = {_K_PORT: "port", _K_DEVICE: "device", _K_PIN: "pin"}

@@ -263,7 +263,9 @@ def test_random_opamp_walks_meet_the_port_roles(tables, vocab):
     ok = n = 0
     for max_len in (100, 200, 300):
         for _ in range(8):
-            gr = TourGrammar(tables, max_len, ctype="opamp", net_cap=lambda: int(rng.integers(2, 5)), sampling=True)
+            # (sampling off: the port roles alone; with sampling the skeleton rules judge the end too,
+            # and random walks seldom meet them: test_grammar_amp)
+            gr = TourGrammar(tables, max_len, ctype="opamp", net_cap=lambda: int(rng.integers(2, 5)))
             while not gr.done:
                 gr.step(int(rng.choice(np.flatnonzero(gr.mask()))))
             nets = graph_nets(gr.graph())
