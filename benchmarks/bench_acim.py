@@ -196,6 +196,40 @@ def column_extracted() -> dict:
     return out
 
 
+def column_codes(bits: int, ks: list[int], corner: str = "tt", temp_c: float = 27.0, max_step: float = 100e-12,
+                 t_sclk: float | None = None, t_mac_extra: float | None = None, tag: str = "") -> dict:
+    """A subset of MAC values ``ks`` through one ``bits``-bit column (N = 2^B caps) in one ngspice run,
+    with the MAC phase and SAR clock of :func:`~eda.generators.acim_column.settle_timing` (or the given
+    ones): the codes against the ideal ones and the sampled compute line; for the resolutions whose
+    full sweep takes hours here. ``results/acim_column/b{bits}_{corner}[_T..]_{len(ks)}codes{tag}.json``."""
+    from eda.generators.acim_column import ColumnBench, run_conversions
+
+    bench = ColumnBench(adc_bits=bits, corner=corner, temp_c=temp_c, max_step=max_step).settled()
+    if t_sclk is not None or t_mac_extra is not None:
+        bench = bench.replace(t_sclk=t_sclk or bench.t_sclk,
+                              t_mac_extra=bench.t_mac_extra if t_mac_extra is None else t_mac_extra)
+    n = bench.caps
+    ks_a = np.asarray(ks, dtype=int)
+    r = run_conversions(bench, (np.arange(n)[None, :] < ks_a[:, None]).astype(int))
+    ideal = np.clip(np.floor((ks_a + 0.5) / (n // 2 ** bits)), 0, 2 ** bits - 1).astype(int)
+    fit = np.polyfit(ks_a, r["v_cl"], 1)
+    out = {"adc_bits": bits, "n_caps": n, "corner": corner, "temp_c": temp_c, "k": ks_a.tolist(),
+           "codes": r["codes"].tolist(), "ideal": ideal.tolist(), "codes_wrong": int((r["codes"] != ideal).sum()),
+           "code_error_lsb": (r["codes"] - ideal).tolist(), "v_cl": np.round(r["v_cl"], 5).tolist(),
+           "v_unit_mV": float(-fit[0] * 1e3),
+           "v_cl_fit_residual_mV": np.round((r["v_cl"] - np.polyval(fit, ks_a)) * 1e3, 3).tolist(),
+           "t_sclk": bench.t_sclk, "t_mac_extra": bench.t_mac_extra, "max_step": max_step,
+           "seconds": round(r["seconds"], 1), "load_1min": os.getloadavg()[0]}
+    d = HERE / "results" / "acim_column"
+    d.mkdir(parents=True, exist_ok=True)
+    temp = f"_T{temp_c:g}" if temp_c != 27.0 else ""
+    path = d / f"b{bits}_{corner}{temp}_{len(ks)}codes{tag}.json"
+    path.write_text(json.dumps(out, indent=1))
+    print(f"{path.name}: k {out['k']} -> codes {out['codes']} ({out['codes_wrong']} wrong), "
+          f"T_sclk {bench.t_sclk * 1e9:.1f} ns, MAC +{bench.t_mac_extra * 1e9:.1f} ns, {out['seconds']:.0f} s")
+    return out
+
+
 def _plot_column(rows: list[dict], path: Path) -> None:
     from eda.plot import figure, save
 
@@ -228,7 +262,8 @@ SHARED_DIR = HERE / "results" / "acim_shared"
 
 def shared_group(bits: int, share: int, corner: str, n_delta: int = 1, wire: bool = False,
                  t_mac_extra: float = 0.0, temp_c: float = 27.0, ungated: bool = False,
-                 ks: list[int] | None = None, t_sclk: float = 2e-9) -> dict:
+                 ks: list[int] | None = None, t_sclk: float = 2e-9, inn_trim: float = 0.0,
+                 mux_fix: float | None = None) -> dict:
     """A shared-ADC group (``share`` columns → column multiplexer → one ``bits``-bit SAR, sky130
     ``corner`` at ``temp_c``) converts every column over k = 0..N (or the frames of k_0 in ``ks``)
     in ngspice (:func:`eda.generators.acim_shared.group_check`); ``wire``: with the model's
@@ -239,18 +274,25 @@ def shared_group(bits: int, share: int, corner: str, n_delta: int = 1, wire: boo
     from eda.generators.acim_shared import ungated as ungate
 
     bench = SharedBench(adc_bits=bits, adc_share=share, corner=corner, t_mac_extra=t_mac_extra, temp_c=temp_c,
-                        t_sclk=t_sclk)
+                        t_sclk=t_sclk, inn_trim_V=inn_trim)
     if wire:
         bench = bench.replace(c_wire_fF=model_wire_fF(bench))
+    from eda.generators.acim_shared import mux_fixed
+
     net = ungate(shared_netlist(bench)) if ungated else None
+    if mux_fix is not None:  # the prototyped circuit fix: C_hold on MUX_0, its reset off
+        net = mux_fixed(net or shared_netlist(bench), c_hold_fF=mux_fix)
+        bench = bench.replace(c_par_fF=bench.c_par_fF + mux_fix)  # INN half a (smaller) unit above VCM
     r = group_check(bench, n_delta=n_delta, ks=None if ks is None else np.asarray(ks), netlist=net)
     r["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version(), "load_1min": os.getloadavg()[0]}
-    r["ungated"], r["t_sclk"] = ungated, t_sclk
+    r["ungated"], r["t_sclk"], r["inn_trim_V"], r["mux_fix_fF"] = ungated, t_sclk, inn_trim, mux_fix
     SHARED_DIR.mkdir(parents=True, exist_ok=True)
     mac = f"_mac{t_mac_extra * 1e9:g}ns" if t_mac_extra else ""
     temp = f"_T{temp_c:g}" if temp_c != 27.0 else ""
     more = ("_ungated" if ungated else "") + (f"_sclk{t_sclk * 1e9:g}ns" if t_sclk != 2e-9 else "")
     more += f"_{len(ks)}frames" if ks is not None else ""
+    more += f"_trim{inn_trim * 1e3:g}mV" if inn_trim else ""
+    more += f"_muxfix{mux_fix:g}fF" if mux_fix is not None else ""
     path = SHARED_DIR / f"b{bits}_s{share}_{corner}{temp}{'_wire' if wire else ''}{mac}{more}.json"
     path.write_text(json.dumps(r, indent=1, default=float))
     snr = [None if c["snr_sim_db"] is None else round(c["snr_sim_db"], 2) for c in r["columns"]]
@@ -382,17 +424,29 @@ if __name__ == "__main__":
     ap.add_argument("--ungated", action="store_true", help="--shared: the DAC switches before the select gating")
     ap.add_argument("--frames", type=int, nargs="+", help="--shared: only the frames with these k_0 (schedule)")
     ap.add_argument("--t-sclk", type=float, default=2e-9, help="--shared: SAR clock period (s)")
+    ap.add_argument("--mux-fix", type=float, help="--shared: the prototyped circuit fix (acim_shared.mux_fixed): "
+                    "a MIM cap of this many fF on MUX_0, its reset gate off")
+    ap.add_argument("--inn-trim", type=float, default=0.0, help="--shared: comparator offset trim (V) subtracted from "
+                    "INN (the kickback offset: acim_shared.KICK_OFFSET_V)")
     ap.add_argument("--shared-probe", nargs=3, type=int, metavar=("BITS", "K0", "K1"),
                     help="one gated group frame with internal nodes probed (settling time constants)")
     ap.add_argument("--shared-extracted", action="store_true", help="the LVS-extracted 2-bit group vs the schematic")
     ap.add_argument("--shared-report", action="store_true", help="table + figure of results/acim_shared/")
+    ap.add_argument("--column-codes", nargs=2, metavar=("BITS", "CORNER"),
+                    help="a subset of MAC values (--ks) through one column with the settled timing")
+    ap.add_argument("--ks", type=int, nargs="+", help="--column-codes: the MAC values")
+    ap.add_argument("--max-step", type=float, default=100e-12, help="--column-codes: ngspice max time step (s)")
+    ap.add_argument("--tag", default="", help="--column-codes: suffix of the result file")
     args = ap.parse_args()
-    if args.shared_probe:
+    if args.column_codes:
+        column_codes(int(args.column_codes[0]), args.ks, args.column_codes[1], args.temp, args.max_step, tag=args.tag)
+    elif args.shared_probe:
         shared_probe(*args.shared_probe, t_sclk=args.t_sclk, t_mac_extra=args.t_mac_extra)
     elif args.shared or args.shared_extracted or args.shared_report:
         if args.shared:
             shared_group(int(args.shared[0]), int(args.shared[1]), args.shared[2], args.n_delta, args.wire,
-                         args.t_mac_extra, args.temp, args.ungated, args.frames, args.t_sclk)
+                         args.t_mac_extra, args.temp, args.ungated, args.frames, args.t_sclk, args.inn_trim,
+                         args.mux_fix)
         if args.shared_extracted:
             shared_extracted()
         shared_report()

@@ -123,6 +123,10 @@ class ColumnBench(ParamsModel):
     models: Literal[MODEL_SETS] = Field("sky130", description="device models: " + ", ".join(MODEL_SETS))
     c_par_fF: float = Field(1.0, ge=0, description="compute-line parasitic assumed when setting INN (comparator "
                             "gate etc.); only places the thresholds, the transfer is measured")
+    t_mac_extra: float = Field(0.0, ge=0, description="extra MAC-phase time (s) before the sample (the compute "
+                               "line's reset gate must absorb the bottom plates' kick)")
+    max_step: float = Field(100e-12, gt=0, le=5e-9, description="largest ngspice time step (s); the long settled "
+                            "phases of 6-8-bit timing allow more (see settle_timing)")
     extra: dict = Field(default_factory=dict, description="free-form settings carried with the bench")
 
     @model_validator(mode="after")
@@ -153,7 +157,49 @@ class ColumnBench(ParamsModel):
 
     @property
     def t_conv(self) -> float:
-        return _T_SAR + (self.adc_bits + 1) * self.t_sclk
+        return _T_SAR + self.t_mac_extra + (self.adc_bits + 1) * self.t_sclk
+
+    def settled(self, margin: float = 1.0) -> ColumnBench:
+        """This bench with the MAC phase and SAR clock of :func:`settle_timing` (never shorter)."""
+        t = settle_timing(self, margin)
+        return self.replace(t_mac_extra=max(self.t_mac_extra, t["t_mac_extra"]), t_sclk=t["t_sclk"])
+
+
+
+#: compute-line parasitic of the macro's column netlist besides the unit caps (fF): what the
+#: single-column transient measures (unit step 210 mV for 8 caps of 2.645 fF at 1.8 V; comparator
+#: input and CL reset gate included, as S = 1 has them on CL)
+C_PAR_NETLIST_FF = 1.5
+
+
+#: settling resistances measured on the as-drawn 5-bit group (N = 32, tt, 27 °C): the compute line's
+#: reset (the col_mux CLR transmission gate near VCM; τ = 0.70 ns on C_tot = 86 fF) and a DAC line's
+#: driver (the dac_msb/dac_sel switch pair through the bottom-plate switches; τ = 0.48 ns on the
+#: 16-cap MSB group's C_g·(1 − C_g/C_tot) = 21.5 fF)
+R_RESET_OHM, R_DAC_OHM = 8.1e3, 22e3
+
+
+def settle_timing(bench: ColumnBench, margin: float = 1.0) -> dict[str, float]:
+    """The MAC phase and SAR clock the column's capacitances need (``margin`` scales both time
+    constants, e.g. for a slow corner):
+
+    * MAC phase: the compute-line reset must absorb the bottom plates' kick (up to N·v_u) to 0.05 LSB
+      before the sample: ``τ_reset·ln(N/0.05)`` plus 0.2 ns for the read path, τ_reset = R_RESET·C_tot;
+    * SAR clock: the comparator decides half a period after the SCLK edge, when the MSB group's DAC
+      line (the slowest) must have settled to 0.5 LSB of the full scale: ``T/2 − 0.2 ns ≥
+      τ_dac·ln(2^B/0.5)``, τ_dac = R_DAC·C_g(1 − C_g/C_tot).
+
+    Returns ``t_mac_extra`` (beyond the bench's 1.2 ns) and ``t_sclk`` (at least the bench's), with the
+    time constants."""
+    n, b, cu = bench.caps, bench.adc_bits, bench.c_unit_fF() * 1e-15
+    c_tot = n * cu + (C_PAR_NETLIST_FF + getattr(bench, "c_wire_fF", 0.0)) * 1e-15
+    c_g = n // 2 * cu
+    tau_r = margin * R_RESET_OHM * c_tot
+    tau_d = margin * R_DAC_OHM * c_g * (1 - c_g / c_tot)
+    t_mac = tau_r * math.log(n / 0.05) + 0.2e-9
+    t_half = tau_d * math.log(2 ** b / 0.5) + 0.2e-9
+    return {"t_mac_extra": max(0.0, t_mac - (_T_SMP - _T_MAC)), "t_sclk": max(bench.t_sclk, 2 * t_half),
+            "tau_reset_s": tau_r, "tau_dac_s": tau_d}
 
 
 
@@ -215,6 +261,12 @@ def extracted_netlist(bench: ColumnBench, lib: Any = None) -> tuple[Subckt, list
     return sub, [x for x in circ.subckts if x is not top]
 
 
+def saving(circuit: Circuit, nets: list[str]) -> Circuit:
+    """``circuit`` with a ``.save`` card: ngspice keeps only these nets' waveforms (a 256-cap column
+    has ~10k nodes; saving them all costs memory and time for nothing)."""
+    return replace(circuit, includes=[*circuit.includes, ".save " + " ".join(f"v({x})" for x in nets)])
+
+
 def _steps(events: list[tuple[float, float]], v0: float) -> Waveform:
     """PWL that starts at ``v0`` and moves to each (t, v) in ``_TR``."""
     pts, last = [0.0, v0], v0
@@ -274,16 +326,17 @@ def testbench(bench: ColumnBench, sub: Subckt, leaf: list[Subckt], weights: np.n
     t_read, t_smp = [], []
     for c, (x, d) in enumerate(zip(inputs, deltas, strict=True)):
         t0 = t_w + c * bench.t_conv
-        start_events(ev, t0, t0, vb, vdd, vcm + (0.5 + float(d)) * v_u)
+        t1 = t0 + bench.t_mac_extra  # the events after the MAC start
+        start_events(ev, t0, t1, vb, vdd, vcm + (0.5 + float(d)) * v_u)
         for g in np.nonzero(x)[0]:
-            ev_in[int(g)] += [(t0 + _T_MAC, vdd), (t0 + _T_RSTON, 0.0)]
+            ev_in[int(g)] += [(t0 + _T_MAC, vdd), (t1 + _T_RSTON, 0.0)]
         for k in range(b + 1):
-            te = t0 + _T_SAR + k * T
+            te = t1 + _T_SAR + k * T
             ev["SCLK"] += [(te, vdd), (te + T / 2, 0.0)]
             if k < b:
                 ev["CLK"] += [(te + 0.5 * T, vdd), (te + 1.15 * T, 0.0)]
-        t_read.append(t0 + _T_SAR + (b + 0.6) * T)
-        t_smp.append(t0 + _T_SAR + 0.45 * T)  # settled, before the first comparator decision
+        t_read.append(t1 + _T_SAR + (b + 0.6) * T)
+        t_smp.append(t1 + _T_SAR + 0.45 * T)  # settled, before the first comparator decision
     init = {"SRST": vdd, "SRSTB": 0.0, "CLR": vb, "RST": vb, "RSTB": 0.0, "EN": 0.0, "ENB": vdd, "PCHB": vdd,
             "SCLK": 0.0, "CLK": 0.0, "INN": vcm + (0.5 + float(deltas[0])) * v_u}
     drive: dict[str, Waveform | float] = {k: _steps(e, init[k]) for k, e in ev.items()}
@@ -330,8 +383,9 @@ def run_conversions(bench: ColumnBench, inputs: np.ndarray, deltas: np.ndarray |
     weights = np.ones(n, dtype=int) if weights is None else np.asarray(weights, dtype=int)
     sub, leaf = netlist if netlist is not None else column_netlist(bench, lib)
     circ, tm = testbench(bench, sub, leaf, weights, inputs, deltas)
-    circ = bind_models(circ, bench.models, bench.corner, bench.temp_c)
-    t, wav = transient(circ, 20e-12, tm["t_stop"], max_step=100e-12)
+    circ = saving(bind_models(circ, bench.models, bench.corner, bench.temp_c),
+                  [f"BIT_{k}_0" for k in range(bench.adc_bits)] + ["CL_0"])
+    t, wav = transient(circ, 20e-12, tm["t_stop"], max_step=bench.max_step)
     bits = np.stack([np.interp(tm["t_read"], t, wav[f"BIT_{k}_0"]) > bench.vdd / 2
                      for k in range(bench.adc_bits)], -1)
     codes = (bits * 2 ** np.arange(bench.adc_bits - 1, -1, -1)).sum(-1)

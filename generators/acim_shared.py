@@ -40,15 +40,18 @@ from pydantic import Field
 
 from eda.circuit import Circuit, Device, Subckt, Waveform
 from eda.errors import InputError
-from eda.generators.acim_column import (
+from eda.generators.acim_column import (  # noqa: F401 (settle_timing: API)
     _T_MAC,
     _T_RSTON,
     _T_SAR,
+    C_PAR_NETLIST_FF,
     ColumnBench,
     _steps,
     bind_models,
     extract_macro,
     metrics_from_transfer,
+    saving,
+    settle_timing,
     snr_from_codes,
     start_events,
 )
@@ -59,42 +62,11 @@ _F_RST, _F_SREL, _F_SCLK, _F_RSTON, _F_SEL = 0.1e-9, 0.4e-9, 0.5e-9, 0.7e-9, 0.9
 #: SEL_0 after the first SCLK edge of the frame (RST closes at _T_RSTON − _T_SAR after it)
 _SEL0 = _T_RSTON - _T_SAR + 0.2e-9
 _SLOT = 1e-9  # one weight-write slot
-#: compute-line parasitic of the macro's column netlist besides the unit caps (fF): what the
-#: single-column transient measures (unit step 210 mV for 8 caps of 2.645 fF at 1.8 V; comparator
-#: input and CL reset gate included, as S = 1 has them on CL)
-C_PAR_NETLIST_FF = 1.5
-
-
-#: settling resistances measured on the as-drawn 5-bit group (N = 32, tt, 27 °C): the compute line's
-#: reset (the col_mux CLR transmission gate near VCM; τ = 0.70 ns on C_tot = 86 fF) and a DAC line's
-#: driver (the dac_msb/dac_sel switch pair through the bottom-plate switches; τ = 0.48 ns on the
-#: 16-cap MSB group's C_g·(1 − C_g/C_tot) = 21.5 fF)
-R_RESET_OHM, R_DAC_OHM = 8.1e3, 22e3
-
-
-def settle_timing(bench: ColumnBench, margin: float = 1.0) -> dict[str, float]:
-    """The MAC phase and SAR clock the column's capacitances need (``margin`` scales both time
-    constants, e.g. for a slow corner):
-
-    * MAC phase: the compute-line reset must absorb the bottom plates' kick (up to N·v_u) to 0.05 LSB
-      before the sample: ``τ_reset·ln(N/0.05)`` plus 0.2 ns for the read path, τ_reset = R_RESET·C_tot;
-    * SAR clock: the comparator decides half a period after the SCLK edge, when the MSB group's DAC
-      line (the slowest) must have settled to 0.5 LSB of the full scale: ``T/2 − 0.2 ns ≥
-      τ_dac·ln(2^B/0.5)``, τ_dac = R_DAC·C_g(1 − C_g/C_tot).
-
-    Returns ``t_mac_extra`` (beyond the bench's 1.2 ns) and ``t_sclk`` (at least the bench's), with the
-    time constants."""
-    from eda.generators.acim_column import _T_SMP
-
-    n, b, cu = bench.caps, bench.adc_bits, bench.c_unit_fF() * 1e-15
-    c_tot = n * cu + (C_PAR_NETLIST_FF + getattr(bench, "c_wire_fF", 0.0)) * 1e-15
-    c_g = n // 2 * cu
-    tau_r = margin * R_RESET_OHM * c_tot
-    tau_d = margin * R_DAC_OHM * c_g * (1 - c_g / c_tot)
-    t_mac = tau_r * math.log(n / 0.05) + 0.2e-9
-    t_half = tau_d * math.log(2 ** b / 0.5) + 0.2e-9
-    return {"t_mac_extra": max(0.0, t_mac - (_T_SMP - _T_MAC)), "t_sclk": max(bench.t_sclk, 2 * t_half),
-            "tau_reset_s": tau_r, "tau_dac_s": tau_d}
+#: the shared comparator's effective input offset (V), measured (5 bits, tt, 27 °C, one frame probed;
+#: ``bench_acim.py --shared-probe``): each CLK rise kicks the multiplexer node MUX_0 down by ~30 mV
+#: (its ~4 fF sits behind the select gate's resistance for the ~0.1 ns of the decision; INN is a stiff
+#: reference), so a decision needs CL ≈ 22 mV (21-24: wrong at +21, right at +24) above INN to read "above"
+KICK_OFFSET_V = 0.0225
 
 
 class SharedBench(ColumnBench):
@@ -105,8 +77,8 @@ class SharedBench(ColumnBench):
     adc_share: int = Field(2, ge=2, le=8, description="columns S sharing one comparator and SAR register")
     c_par_fF: float = Field(4.0, ge=0, description="compute-line parasitic plus the multiplexer node assumed when "
                             "setting INN (only places the thresholds; the transfer is measured)")
-    t_mac_extra: float = Field(0.0, ge=0, description="extra MAC-phase time (s) before the sample (the compute "
-                               "line's reset gate must absorb the bottom plates' kick)")
+    inn_trim_V: float = Field(0.0, ge=-0.1, le=0.1, description="comparator offset trim (V) subtracted from the "
+                              "reference INN: the StrongARM's kickback on the multiplexer node (KICK_OFFSET_V)")
     c_wire_fF: float = Field(0.0, ge=0, description="lumped wiring capacitor added from each CL_j to ground (fF): "
                              "the compute-line wire the LVS extraction does not carry (0 = as drawn)")
 
@@ -114,11 +86,6 @@ class SharedBench(ColumnBench):
         """Estimated compute-line step of one unit cap (V), with the wiring capacitor."""
         cu = self.c_unit_fF()
         return self.vdd * cu / (self.caps * cu + self.c_par_fF + self.c_wire_fF)
-
-    def settled(self, margin: float = 1.0) -> SharedBench:
-        """This bench with the MAC phase and SAR clock of :func:`settle_timing` (never shorter)."""
-        t = settle_timing(self, margin)
-        return self.replace(t_mac_extra=max(self.t_mac_extra, t["t_mac_extra"]), t_sclk=t["t_sclk"])
 
     @property
     def t_follow(self) -> float:
@@ -185,6 +152,30 @@ def ungated(netlist: tuple[Subckt, list[Subckt]], lib: Any = None) -> tuple[Subc
             d = replace(d, model=cell.name, nodes=tuple(conn[q] for q in cell.ports))
         devs.append(d)
     return replace(sub, devices=devs), [*(x for x in leaf if x.name.lower() != cell.name.lower()), cell]
+
+
+def mux_fixed(netlist: tuple[Subckt, list[Subckt]], c_hold_fF: float = 20.0,
+              mux_reset: bool = False) -> tuple[Subckt, list[Subckt]]:
+    """The group ``netlist`` with the circuit fix for the shared comparator's input, prototyped in the
+    netlist (not yet drawn): a MIM capacitor of ``c_hold_fF`` from the multiplexer node MUX_0 to VSS
+    (the comparator's kickback then lands on C_mux + C_hold instead of the ~4 fF node the select gate
+    isolates during a decision) and, unless ``mux_reset``, the output stage's reset gate on MUX_0 off
+    (its CLR pin on VSS: MUX_0 is no longer reset, so the first column meets the previous residue
+    like the others instead of the reset gate's release pedestal)."""
+    from dataclasses import replace
+
+    sub, leaf = netlist
+    devs = []
+    for d in sub.devices:
+        if d.name.startswith("XCBUF_") and not mux_reset:
+            ports = next(x.ports for x in leaf if x.name.lower() == (d.model or "").lower())
+            d = replace(d, nodes=tuple("VSS" if q == "CLR" else x for q, x in zip(ports, d.nodes, strict=True)))
+        devs.append(d)
+    if c_hold_fF > 0:  # sky130 MIM: 2 fF/um^2 on (W + 0.15)(L + 0.15)
+        side = math.sqrt(c_hold_fF / 2.0) - 0.15
+        devs.append(Device("XCHOLD", "X", ("MUX_0", "VSS"), model="sky130_fd_pr__cap_mim_m3_1",
+                           params={"W": round(side, 3), "L": round(side, 3), "MF": 1}))
+    return replace(sub, devices=devs), leaf
 
 
 def schedule(n: int, S: int, ks: np.ndarray | None = None) -> np.ndarray:
@@ -255,7 +246,7 @@ def testbench(bench: SharedBench, sub: Subckt, leaf: list[Subckt], weights: np.n
         prev = w
         t0 = t + 0.2e-9
         t1 = t0 + bench.t_mac_extra  # the events after the MAC start
-        start_events(ev, t0, t1, vdd, vdd, vcm + (0.5 + float(d)) * v_u)
+        start_events(ev, t0, t1, vdd, vdd, vcm + (0.5 + float(d)) * v_u - bench.inn_trim_V)
         ev_in += [(t0 + _T_MAC, vdd), (t1 + _T_RSTON, 0.0)]
         ev_sel[0] += [(t1 + _T_SAR + _SEL0, vdd)]
         tc = sar(t1 + _T_SAR, 0, t0)
@@ -270,7 +261,7 @@ def testbench(bench: SharedBench, sub: Subckt, leaf: list[Subckt], weights: np.n
         ev_sel[S - 1] += [(tc, 0.0)]
         t = tc
     init = {"SRST": vdd, "SRSTB": 0.0, "CLR": vdd, "RST": vdd, "RSTB": 0.0, "EN": 0.0, "ENB": vdd, "PCHB": vdd,
-            "SCLK": 0.0, "CLK": 0.0, "INN": vcm + (0.5 + float(deltas[0])) * v_u}
+            "SCLK": 0.0, "CLK": 0.0, "INN": vcm + (0.5 + float(deltas[0])) * v_u - bench.inn_trim_V}
     drive: dict[str, Waveform | float] = {k: _steps(e, init[k]) for k, e in ev.items()}
     drive.update({"VDD": vdd, "VSS": 0.0, "VREFP": vdd, "VREFN": 0.0, "VCM": vcm})
     for j in range(S):
@@ -315,8 +306,9 @@ def run_frames(bench: SharedBench, ks: np.ndarray, deltas: np.ndarray | None = N
     weights = (np.arange(n)[None, :, None] < ks[:, None, :]).astype(int)
     sub, leaf = netlist if netlist is not None else shared_netlist(bench, lib)
     circ, tm = testbench(bench, sub, leaf, weights, deltas)
-    circ = bind_models(circ, bench.models, bench.corner, bench.temp_c)
-    t, wav = transient(circ, 20e-12, tm["t_stop"], max_step=100e-12)
+    circ = saving(bind_models(circ, bench.models, bench.corner, bench.temp_c),
+                  [f"BIT_{k}_0" for k in range(bench.adc_bits)] + [f"CL_{j}" for j in range(S)] + ["MUX_0"])
+    t, wav = transient(circ, 20e-12, tm["t_stop"], max_step=bench.max_step)
     bits = np.stack([np.interp(tm["t_read"], t, wav[f"BIT_{k}_0"]) > bench.vdd / 2
                      for k in range(bench.adc_bits)], -1)
     codes = (bits * 2 ** np.arange(bench.adc_bits - 1, -1, -1)).sum(-1)

@@ -123,3 +123,23 @@ def test_extracted_column_converts_like_the_schematic():
     ext = run_conversions(bench, _thermometer(ks, bench.caps), netlist=extracted_netlist(bench))
     assert ext["codes"].tolist() == schem["codes"].tolist() == [0, 2, 3, 6, 7]
     assert np.allclose(ext["v_cl"], schem["v_cl"], atol=0.02)
+
+
+def test_settled_timing_moves_the_conversion_and_refuses_bad_steps():
+    """The MAC phase and SAR clock of settle_timing for a column (8 bits: ~46 ns more MAC phase,
+    ~47 ns SCLK; 3 bits: the bench's own timing), the testbench shifts every SAR edge and read-out
+    by the extra MAC time, ``saving`` keeps only the probed nets, and a time step over 5 ns is refused."""
+    from eda.generators.acim_column import column_netlist, saving, settle_timing, testbench
+
+    b3, b8 = ColumnBench(adc_bits=3), ColumnBench(adc_bits=8).settled()
+    assert b3.settled() == b3 and settle_timing(b3)["t_mac_extra"] == 0
+    assert 40e-9 < b8.t_mac_extra < 50e-9 and 40e-9 < b8.t_sclk < 50e-9
+    assert b8.t_conv == pytest.approx(2.1e-9 + b8.t_mac_extra + 9 * b8.t_sclk)
+    sub, leaf = column_netlist(b3)
+    args = (np.ones(8, int), _thermometer([0, 8], 8), np.zeros(2))
+    _, t0 = testbench(b3, sub, leaf, *args)
+    circ, t1 = testbench(b3.replace(t_mac_extra=5e-9), sub, leaf, *args)
+    assert np.allclose(t1["t_read"] - t0["t_read"], [5e-9, 10e-9])  # the 2nd conversion starts 5 ns later too
+    assert saving(circ, ["CL_0", "BIT_0_0"]).includes[-1] == ".save v(CL_0) v(BIT_0_0)"
+    with pytest.raises(InputError, match="max_step"):
+        ColumnBench(max_step=1e-8)

@@ -251,3 +251,23 @@ def test_dse_constrains_the_waiting_line_overshoot():
     assert (g[:, i] <= 0).all(), g
     m, g = _evaluate(spec, plain, AcimTech(c_wire_fF_per_um=1e-3), d)
     assert g[0, i] < 0 and g[1, i] > 0, (g, m["cl_overshoot_V"])
+
+
+def test_inn_trim_lowers_the_reference():
+    """The comparator offset trim moves INN (and only INN) down by ``inn_trim_V`` in every frame."""
+    from eda.generators.acim_shared import KICK_OFFSET_V
+
+    bench = SharedBench(adc_bits=2, adc_share=2)
+    sub, leaf = shared_netlist(bench)
+    w = np.ones((2, 4, 2), int)
+
+    def inn(b: SharedBench) -> np.ndarray:
+        circ, _ = group_testbench(b, sub, leaf, w, np.zeros(2))
+        src = next(d for d in circ.devices if d.name == "VINN")
+        return np.array(src.waveform.args[1::2], dtype=float)
+
+    base, trimmed = inn(bench), inn(bench.replace(inn_trim_V=KICK_OFFSET_V))
+    assert np.allclose(base - trimmed, KICK_OFFSET_V) and 0.015 < KICK_OFFSET_V < 0.03
+    assert np.allclose(base, bench.v_cm() + 0.5 * bench.v_unit())
+    with pytest.raises(InputError, match="inn_trim_V"):
+        SharedBench(inn_trim_V=0.5)
