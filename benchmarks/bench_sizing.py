@@ -206,11 +206,15 @@ def _print_row(head: str, rec: dict) -> None:
           f"{(p.get('reason') or '')[:60]}", flush=True)
 
 
-def _generated(n: int, seed: int) -> list:
+def _generated(n: int, seed: int, jobs: int = 2) -> list:
+    """``n`` op-amp-type samples (types in proportion to the training set) drawn as ``eda topo
+    generate --type T`` draws them (its defaults: length budgets and internal-net size limits
+    from the training circuits of the type), rule-clean and with amplifier ports; each type is
+    topped up with further seeds until it has its share (at most 6 rounds)."""
     from eda.generators.sizing.roles import find_roles
     from eda.generators.topology_check import check_circuit
-    from eda.generators.topology_checkpoint import load_checkpoint, training_types
-    from eda.generators.topology_sample import sample
+    from eda.generators.topology_checkpoint import load_checkpoint, training_lengths, training_types
+    from eda.generators.topology_sample import sample, training_net_sizes
     from eda.graphs.pin_graph import graph_to_circuit
 
     model, vocab, ck = load_checkpoint()
@@ -219,19 +223,31 @@ def _generated(n: int, seed: int) -> list:
     picked = []
     for ctype, cnt in counts.items():
         want = max(1, round(n * cnt / total))
-        got = 0
-        for s in sample(model, vocab, want * 3, ctype=ctype, seed=seed):
-            if s.graph is None or got >= want:
-                continue
-            c = graph_to_circuit(s.graph, title=f"generated {ctype} {len(picked)}")
-            try:
-                find_roles(c)
-            except Exception:  # noqa: BLE001 - no amplifier ports: not an amplifier sample
-                continue
-            if check_circuit(c, run_sim=False).valid:
-                picked.append((f"gen{len(picked):03d}_{ctype}", c))
-                got += 1
+        kw = {"ctype": ctype, "lengths": training_lengths(ck, ctype), "jobs": jobs,
+              "net_sizes": training_net_sizes(ck, vocab, ctype)}
+        got = drawn = 0
+        for rnd in range(6):
+            if got >= want:
+                break
+            batch = sample(model, vocab, max(8, -(-3 * (want - got) // 2)), seed=seed + 7919 * rnd, **kw)
+            drawn += len(batch)
+            for s in batch:
+                if s.graph is None or got >= want:
+                    continue
+                c = graph_to_circuit(s.graph, title=f"generated {ctype} {len(picked)}")
+                try:
+                    find_roles(c)
+                except Exception:  # noqa: BLE001 - no amplifier ports: not an amplifier sample
+                    continue
+                if check_circuit(c, run_sim=False).valid:
+                    picked.append((f"gen{len(picked):03d}_{ctype}", c))
+                    got += 1
+        print(f"sampled {ctype}: {got}/{want} usable of {drawn} drawn", flush=True)
     return picked[:n]
+
+
+# how the bench draws its samples (part of the sample cache's key)
+SAMPLING = "train_sizes"
 
 
 def _cached_samples(n: int, seed: int, sha: str | None = None, sampler: str | None = None,
@@ -242,7 +258,7 @@ def _cached_samples(n: int, seed: int, sha: str | None = None, sampler: str | No
     import pickle
     import tempfile
 
-    tag = f"{sha or model_version()['sha256']}_{sampler or sampler_version()}"
+    tag = f"{sha or model_version()['sha256']}_{sampler or sampler_version()}_{SAMPLING}"
     path = Path(tempfile.gettempdir()) / f"eda_bench_sizing_samples_{tag}_{n}_{seed}.pkl"
     if path.is_file():
         return pickle.loads(path.read_bytes())
@@ -293,7 +309,7 @@ def run_generated(n: int, budget: float, out: Path, seed: int, pool, skip: int =
     return {"spec": SPEC, "budget_s": budget, "cpu_budget_s": cpu_budget, "bulk": bulk, "n": n, "every": every,
             "rows": rows, **_summary(rows), "anchors": ANCHORS,
             "structure": structure_counts(rows),
-            "model": model, "sampler": sampler, "rule": RULE,
+            "model": model, "sampler": sampler, "sampling": SAMPLING, "rule": RULE,
             "note": "FoM = UGB·C_L/power in MHz·pF/mW; ours in sky130 (1.8 V), AnalogGenie's and "
                     "AnalogToBi's in other technologies (AnalogToBi: 180 nm, LTspice): not like for like."}
 

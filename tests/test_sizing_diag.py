@@ -37,7 +37,16 @@ def test_both_inputs_of_the_ota_drive_the_output_and_a_dead_input_is_caught():
     assert p["ok"] and p["differential_input"], p["reason"]
     assert p["gain_inp"] == pytest.approx(p["gain"], abs=1.0)  # a pair: the same gain from either input
     t = bench.transfer(d)
-    assert set(t) == {"VIN1", "VIN2"} and min(t.values()) > 30  # > 30 dB open loop from each input
+    # > 30 dB open loop from each input; VIN2 (on the output side of the pair) inverts
+    assert set(t) == {"VIN1", "VIN2"} and t["VIN2"] < -30 and t["VIN1"] > 30
+    # inputs given the wrong way round, and no DC loop inverting at the design (as when the output
+    # sits at a rail at Vcm): the open-loop transfer still finds the inverting input
+    bench.inn, bench.inp = "VIN1", "VIN2"
+    closed_loop = bench.evaluate
+    bench.evaluate = lambda design, swing=False: {"ok": False, "inverting": False, "reason": "railed"}
+    assert not bench.calibrate(d) and (bench.inn, bench.inp) == ("VIN2", "VIN1")
+    bench.evaluate, bench.inn, bench.inp = closed_loop, "VIN1", "VIN2"
+    assert bench.calibrate(d) and bench.inn == "VIN2"
     # mutation: VIN1 on a MOS capacitor only -> not differential, diagnosed as a single-input stage
     bench, d = _bench(ONE_INPUT)
     p = bench.evaluate(d)

@@ -222,7 +222,7 @@ def diagnose(bench: AmpBench, design: Design) -> tuple[dict[str, float] | None, 
     for d in [design] + Space(bench).starts(load_table(bench.corner))[:1]:
         t = bench.transfer(d)
         if t is not None:
-            best = {k: max(v, (best or {}).get(k, 0.0)) for k, v in t.items()}
+            best = {k: max(abs(v), (best or {}).get(k, 0.0)) for k, v in t.items()}
     if best is None:
         return None, DIAGNOSES[0]
     live = [k for k, v in best.items() if v >= 1.0]

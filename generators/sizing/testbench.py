@@ -330,9 +330,10 @@ class AmpBench:
         return perf
 
     def transfer(self, design: Design) -> dict[str, float] | None:
-        """Open-loop DC transfer (no feedback, the other inputs at Vcm): per input, the largest
-        |dVout/dVin| over a 0–1.8 V sweep of that input where the output is off the rails (0 when
-        the output does not move). None when the sweep fails."""
+        """Open-loop DC transfer (no feedback, the other inputs at Vcm): per input, the slope
+        dVout/dVin of largest magnitude over a 0–1.8 V sweep of that input where the output is off
+        the rails (negative: an inverting input; 0 when the output does not move). None when the
+        sweep fails."""
         from eda.sim.ngspice import run_deck
 
         srcs = {self.inn: "vprobe"}
@@ -347,9 +348,9 @@ class AmpBench:
         for n, (_, v) in zip(srcs, res, strict=True):
             vo = np.real(v[self.out.lower()])
             vd = vo - np.real(v[self.out2.lower()]) if self.out2 else vo
-            slope = np.abs(np.gradient(vd, np.linspace(0.0, 1.8, len(vd))))
+            slope = np.gradient(vd, np.linspace(0.0, 1.8, len(vd)))
             mid = (vo > 0.05) & (vo < VDD - 0.05)
-            out[n] = float(slope[mid].max()) if mid.any() else 0.0
+            out[n] = float(slope[np.argmax(np.abs(slope) * mid)]) if mid.any() else 0.0
         return out
 
     def bode(self, design: Design) -> tuple[np.ndarray, np.ndarray]:
@@ -433,6 +434,13 @@ class AmpBench:
                 if best is None and perf.get("inverting"):
                     best = (cmfb, inn, inp)  # inverting, but this design's DC point is off: still the right way round
         self.cmfb, self.inn, self.inp = best or ((self.cmfb_options or [None])[0], *order[0])
+        if best is None and len(order) > 1 and not self.differential:
+            # no DC loop inverts at this design (e.g. the output sits at a rail at Vcm): the inverting
+            # input is the one whose open-loop DC transfer falls most steeply anywhere in its range
+            t = self.transfer(design)
+            if t and min(t.values()) < -1.0:
+                self.inn = min(t, key=t.get)
+                self.inp = next(n for n in t if n != self.inn)
         return best is not None
 
 def _fet_params(vecs: dict[str, np.ndarray], bench: AmpBench) -> dict[str, dict[str, float]]:
