@@ -430,6 +430,9 @@ def main() -> None:
                                                            "were drawn with (default: the current code's)")
     ap.add_argument("--recount", action="store_true",
                     help="recompute the structural flags of the generated part's rows from the cached samples")
+    ap.add_argument("--sample-only", action="store_true",
+                    help="draw and cache the --generated N samples, then stop (size them in several processes "
+                         "with --gen-skip/--gen-every, then --collect)")
     ap.add_argument("--gen-skip", type=int, default=0, help="resume: skip the first K generated samples")
     ap.add_argument("--gen-every", type=int, default=1, help="size every K-th of the N samples (a smaller set that "
                                                              "keeps the types' proportions)")
@@ -440,6 +443,10 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, default=Path("/tmp/eda_bench_sizing"))
     a = ap.parse_args()
+    if a.sample_only:
+        picked = _cached_samples(a.generated, a.seed, create=True)
+        print(f"{len(picked)} samples cached (model {model_version()['sha256']}, sampler {sampler_version()})")
+        return
     from eda.generators.sizing.search import make_pool
 
     pool = make_pool()
