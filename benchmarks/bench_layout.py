@@ -68,7 +68,7 @@ def one(h: int, w: int, l: int, b: int, s_: int, out: Path) -> dict:
             "times_s": s["times_s"], "peak_rss_mib": round(rss, 1), "drc_clean": s["drc_clean"],
             "lvs_clean": s["lvs_clean"], "area_mm2": s["area_mm2"], "um2_per_bit": s["um2_per_bit"],
             "F2_per_bit": s["F2_per_bit"], "row_height_um": s["row_height_um"],
-            "area_breakdown_um2_per_bit": s["area_breakdown_um2_per_bit"],
+            "bits_per_row": s.get("bits_per_row", 1), "area_breakdown_um2_per_bit": s["area_breakdown_um2_per_bit"],
             "load_avg_1min": round(os.getloadavg()[0], 2)}
 
 

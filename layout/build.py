@@ -133,6 +133,8 @@ def build(params: MacroParams, out: Path | str, lib: CellLibrary | None = None, 
             bar.update()
     bits = params.rows * params.cols
     area = m.width_um * m.height_um
+    bpr = m.extra.get("bits_per_row", 1)  # 2: the pair bitcell rows
+    bit_um2 = lib.cell("bitcell2" if bpr == 2 else "bitcell").area_um2 / bpr  # bitcell area per bit
     summary = {
         "params": {"rows": params.rows, "cols": params.cols, "local": params.local, "adc_bits": params.adc_bits,
                    "adc_share": params.adc_share},
@@ -140,11 +142,11 @@ def build(params: MacroParams, out: Path | str, lib: CellLibrary | None = None, 
         "width_um": round(m.width_um, 3), "height_um": round(m.height_um, 3),
         "area_um2": round(area, 1), "area_mm2": round(area / 1e6, 5),
         "um2_per_bit": round(area / bits, 3), "F2_per_bit": round(area / bits / FEATURE_UM ** 2, 1),
-        "bitcell_F2": round(lib.cell("bitcell").area_um2 / FEATURE_UM ** 2, 1),
+        "bitcell_F2": round(bit_um2 / FEATURE_UM ** 2, 1),
         "feature_um": FEATURE_UM,
-        "bitcell_um2": round(lib.cell("bitcell").area_um2, 3),
-        "area_breakdown_um2_per_bit": _breakdown(params, lib, m.width_um, m.height_um),
-        "array_efficiency": round(lib.cell("bitcell").area_um2 * bits / area, 4),
+        "bitcell_um2": round(bit_um2, 3), "bits_per_row": bpr,
+        "area_breakdown_um2_per_bit": _breakdown(params, lib, m),
+        "array_efficiency": round(bit_um2 * bits / area, 4),
         "counts": m.counts, "dac_groups_local_arrays": m.groups,
         "column_pitch_um": m.extra["column_pitch_um"], "row_height_um": m.extra["row_height_um"],
         "drc_clean": drc.clean if drc else None, "drc_violations": drc.count if drc else None,
@@ -157,13 +159,14 @@ def build(params: MacroParams, out: Path | str, lib: CellLibrary | None = None, 
     return summary
 
 
-def _breakdown(p, lib, width_um: float, height_um: float) -> dict[str, float]:
+def _breakdown(p, lib, m) -> dict[str, float]:
     """Macro area per bit by region (they add up to the total): the bitcells, the compute cells, the
     ADC rows below the array (column width × their height) and the row ends + spines left/right."""
-    pitch, hb = lib.cell("bitcell").width_um, lib.cell("bitcell").height_um
+    pitch, hb, bpr = m.extra["column_pitch_um"], m.extra["row_height_um"], m.extra.get("bits_per_row", 1)
+    width_um, height_um = m.width_um, m.height_um
     hc, bits, n_loc = lib.cell("compute").height_um, p.rows * p.cols, p.rows // p.local
-    array_h = p.rows * hb + n_loc * hc
-    parts = {"bitcells": pitch * hb, "compute": n_loc * p.cols * pitch * hc / bits,
+    array_h = p.rows // bpr * hb + n_loc * hc
+    parts = {"bitcells": pitch * hb / bpr, "compute": n_loc * p.cols * pitch * hc / bits,
              "adc": (height_um - array_h) * p.cols * pitch / bits,
              "row_ends_spines": (width_um - p.cols * pitch) * height_um / bits}
     return {k: round(v, 3) for k, v in parts.items()}

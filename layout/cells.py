@@ -96,6 +96,30 @@ def in_driver(slots: int = 0) -> RowCellParams:
                          ports=_pw(Port("RWL", "h", "l", slot=SLOT_RWL), Port("IN", "h", "r")))
 
 
+def wl_driver2() -> RowCellParams:
+    """Two word-line drivers in one 4-slot row, for the pair bitcell row
+    (:mod:`eda.layout.bitcell8t_pair`): WLIN0 → WL0 on slot 2, WLIN1 → WL1 on slot 3."""
+    n = tuple(Chain((Fet(f"MN{2 * k + 1}", f"WLB{k}", f"WLIN{k}", "VSS"), Fet(f"MN{2 * k + 2}", "VSS", f"WLB{k}",
+                                                                          f"WL{k}"))) for k in (0, 1))
+    p = tuple(Chain((Fet(f"MP{2 * k + 1}", f"WLB{k}", f"WLIN{k}", "VDD"), Fet(f"MP{2 * k + 2}", "VDD", f"WLB{k}",
+                                                                          f"WL{k}"))) for k in (0, 1))
+    return RowCellParams("acim_wl_driver2", nmos=n, pmos=p, min_slots=4,
+                         ports=_pw(Port("WLIN0", "h", "l"), Port("WL0", "h", "r", slot=2), Port("WLIN1", "h", "l"),
+                                   Port("WL1", "h", "r", slot=3)))
+
+
+def in_driver2() -> RowCellParams:
+    """Two input (read word-line) drivers in one 4-slot row, for the pair bitcell row: IN0 → RWL0
+    on slot 0, IN1 → RWL1 on slot 1 (both leave on the left)."""
+    n = tuple(Chain((Fet(f"MN{2 * k + 2}", f"RWL{k}", f"INB{k}", "VSS"), Fet(f"MN{2 * k + 1}", "VSS", f"IN{k}",
+                                                                         f"INB{k}"))) for k in (0, 1))
+    p = tuple(Chain((Fet(f"MP{2 * k + 2}", f"RWL{k}", f"INB{k}", "VDD"), Fet(f"MP{2 * k + 1}", "VDD", f"IN{k}",
+                                                                         f"INB{k}"))) for k in (0, 1))
+    return RowCellParams("acim_in_driver2", nmos=n, pmos=p, min_slots=4,
+                         ports=_pw(Port("RWL0", "h", "l", slot=0), Port("IN0", "h", "r"),
+                                   Port("RWL1", "h", "l", slot=1), Port("IN1", "h", "r")))
+
+
 def compute(pitch: int) -> RowCellParams:
     """Local compute cell: RBL precharge, sense inverter, transmission gate onto the compute
     capacitor's bottom plate N, reset/DAC transmission gate N → VB (RST/RSTB, so VB passes
@@ -246,6 +270,6 @@ def dac_msb(pitch: int = 0) -> RowCellParams:
     return RowCellParams("acim_dac_msb", nmos=n, pmos=p, ports=_dac_sel_ports(), min_width=pitch)
 
 
-def tap(slots: int = 0) -> RowCellParams:
+def tap(slots: int = 0, name: str = "acim_tap") -> RowCellParams:
     """Well/substrate tap and row-end power cell (n-tap to VDD, p-tap to VSS), bitcell-row height."""
-    return RowCellParams("acim_tap", ports=_pw(), min_slots=max(slots, 2), min_width=1320)
+    return RowCellParams(name, ports=_pw(), min_slots=max(slots, 2), min_width=1320)

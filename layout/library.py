@@ -27,6 +27,10 @@ from eda.paths import PATHS
 ROLES: tuple[str, ...] = ("bitcell", "compute", "wl_driver", "in_driver", "comparator", "cmp_buf", "sar_bit",
                           "sar_seq", "dac_switch", "tap", "col_mux", "dac_sel", "dac_msb")
 
+#: Optional roles: the pair bitcell row (two bits of one column per template row, 4 track slots) and
+#: its row-end cells; a macro uses them when the library has them and the local array size is even.
+PAIR_ROLES: tuple[str, ...] = ("bitcell2", "wl_driver2", "in_driver2", "tap2")
+
 DEFAULT_LIBRARY = "sky130_acim"
 #: the shared-ADC library (adc_share S >= 2): the column pitch is set by the per-column cells only
 #: (bitcell, compute, dac_switch, col_mux); the per-ADC cells (``SHARED_ONLY_ROLES``) keep their
@@ -179,8 +183,9 @@ def load_library(path: Path | str | None = None, shared: bool = False) -> CellLi
         if not isinstance(roles, dict):
             raise InputError("field 'roles' must be an object {role: cell_name}", file=mf)
         for role, name in roles.items():
-            if role not in ROLES:
-                raise InputError(f"field roles.{role}: unknown role; expected one of {', '.join(ROLES)}", file=mf)
+            if role not in ROLES + PAIR_ROLES:
+                raise InputError(f"field roles.{role}: unknown role; expected one of {', '.join(ROLES + PAIR_ROLES)}",
+                                 file=mf)
             if name not in lib.cells:
                 raise InputError(f"field roles.{role}: cell {name!r} is not in the manifest", file=mf)
             lib.roles[role] = name
@@ -218,6 +223,7 @@ def build_default_cells(shared: bool = False):
     dac_switch, col_mux, the compute cell's MIM keep-out), the ``SHARED_ONLY_ROLES`` cells keep
     their pins on that pitch's template but their natural widths."""
     from eda.layout import cells as C
+    from eda.layout.bitcell8t_pair import pair_bitcell
     from eda.layout.devices import row_cell
 
     per_col = (C.bitcell(), C.dac_switch(), C.col_mux(), C.dac_sel(), C.dac_msb())
@@ -241,10 +247,15 @@ def build_default_cells(shared: bool = False):
         "dac_sel": row_cell(C.dac_sel(pitch)),  # shared ADCs (S > 1): bits k >= 1, gated by the column's SEL
         "dac_msb": row_cell(C.dac_msb(pitch)),  # shared ADCs: bit 0
         "tap": row_cell(C.tap(slots)),
+        "bitcell2": pair_bitcell(pitch),
+        "wl_driver2": row_cell(C.wl_driver2()),
+        "in_driver2": row_cell(C.in_driver2()),
+        "tap2": row_cell(C.tap(4, "acim_tap2")),
     }
-    for role in ("wl_driver", "in_driver", "tap"):
-        if res[role].height_nm != bit.height_nm:
-            raise RuntimeError(f"{role} height {res[role].height_nm} ≠ bitcell {bit.height_nm}")
+    for role, b in (("wl_driver", bit), ("in_driver", bit), ("tap", bit), ("wl_driver2", res["bitcell2"]),
+                    ("in_driver2", res["bitcell2"]), ("tap2", res["bitcell2"])):
+        if res[role].height_nm != b.height_nm:
+            raise RuntimeError(f"{role} height {res[role].height_nm} ≠ bitcell row {b.height_nm}")
     template = {"column_pitch_um": pitch / 1000, "x_cl_um": C.x_cl(pitch) / 1000,
                 "x_dac_um": [x / 1000 for x in C.X_DAC],
                 "x_seq_um": [x / 1000 for x in C.X_T], "max_adc_bits": C.MAX_ADC_BITS,

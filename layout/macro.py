@@ -51,7 +51,7 @@ from eda.layout.cells import M3W, M4W, MIM_SIDE
 from eda.layout.dac import check_dac_fit, dac_group_sizes
 from eda.layout.devices import RAIL_W, RAIL_Y, TRACK, nm
 from eda.layout.geometry import Drawing, to_gdstk
-from eda.layout.library import SHARED_ONLY_ROLES, CellInfo, CellLibrary
+from eda.layout.library import PAIR_ROLES, SHARED_ONLY_ROLES, CellInfo, CellLibrary
 from eda.tech.sky130 import sky130
 
 _T = sky130()
@@ -103,6 +103,8 @@ class MacroParams:
             multiplexer (1 = one ADC per column; divides ``cols``; at most the template's
             ``max_adc_share``).
         name: top cell name.
+        pair_rows: use the library's pair bitcell rows (two bits per row, ``bitcell8t_pair``) when it
+            has them, its bitcell is not a user's and ``local`` is even.
     """
 
     rows: int
@@ -111,6 +113,7 @@ class MacroParams:
     adc_bits: int
     adc_share: int = 1
     name: str = "acim_macro"
+    pair_rows: bool = True
 
     def validate(self, max_bits: int, max_share: int = 1) -> None:
         for f in ("rows", "cols", "local", "adc_bits", "adc_share"):
@@ -208,17 +211,29 @@ def _template_xs(lib: CellLibrary, B: int) -> tuple[list[int], list[int]]:
     return x_dacs, x_seq
 
 
+def uses_pair_rows(p: MacroParams, lib: CellLibrary) -> bool:
+    """Whether macro ``p`` is built from ``lib``'s pair bitcell rows (see :class:`MacroParams`)."""
+    own = any(r[:-1] in lib.overrides and r not in lib.overrides for r in PAIR_ROLES)  # a user's row cell
+    return p.pair_rows and p.local % 2 == 0 and all(r in lib.roles for r in PAIR_ROLES) and not own
+
+
 class _Assembler:
     """Placement and routing state of one macro (see the module docstring for the floorplan)."""
 
     def __init__(self, p: MacroParams, lib: CellLibrary):
         self.p, self.lib, self.tech = p, lib, sky130()
         self.C = C = {r: lib.cell(r) for r in ROLES}
+        # pair rows: the bitcell-row roles are the pair cells, serving rpb = 2 rows (pins WL0/WL1, IN0/IN1 ...)
+        self.rpb = 2 if uses_pair_rows(p, lib) else 1
+        if self.rpb == 2:
+            C.update({r: lib.cell(r + "2") for r in ("bitcell", "wl_driver", "in_driver", "tap")})
+        self.sub = [str(k) for k in range(self.rpb)] if self.rpb > 1 else [""]
         _check_template(lib, C, p.adc_share)
         self.P, self.hb = nm(C["bitcell"].width_um), nm(C["bitcell"].height_um)
         self.H = {r: nm(C[r].height_um) for r in C}
         self.Wd = {r: nm(C[r].width_um) for r in ("wl_driver", "in_driver", "tap")}
         self.G, self.L, self.W, self.B = p.rows // p.local, p.local, p.cols, p.adc_bits
+        self.Lr = self.L // self.rpb  # template rows per local array
         self.S = p.adc_share
         self.groups = dac_group_sizes(self.G, self.B)  # B binary groups, then the termination group
         self.group_of = [k for k, n in enumerate(self.groups) for _ in range(n)]
@@ -288,18 +303,19 @@ class _Assembler:
     def block(self, q: int) -> gdstk.Cell:
         if q in self.blocks:
             return self.blocks[q]
-        hc, hb, L = self.H["compute"], self.hb, self.L
+        hc, hb, Lr = self.H["compute"], self.hb, self.Lr
         b = gdstk.Cell(f"{self.p.name}_local_{q}")
         b.add(gdstk.Reference(self.tile("compute", q)))
-        b.add(gdstk.Reference(self.tile("bitcell", q), (0, hc / 1000), columns=1, rows=L, spacing=(0, hb / 1000)))
-        # row labels: the L rows are symmetric, so names pin each block port to its row for LVS
+        b.add(gdstk.Reference(self.tile("bitcell", q), (0, hc / 1000), columns=1, rows=Lr, spacing=(0, hb / 1000)))
+        # row labels: the rows are symmetric, so names pin each block port to its row for LVS
         lay2, lay1 = self.tech.layer("met2.label"), self.tech.layer("met1.label")
         xm = self.P / 2000
-        for r in range(L):
+        for r in range(Lr):
             y0 = hc + r * hb
-            for n in ("WL", "RWL"):
-                b.add(gdstk.Label(f"{n}_{r}", (xm, (y0 + self.pin("bitcell", n)[1]) / 1000),
-                                  layer=lay2.layer, texttype=lay2.datatype))
+            for k, s in enumerate(self.sub):
+                for n in ("WL", "RWL"):
+                    b.add(gdstk.Label(f"{n}_{r * self.rpb + k}", (xm, (y0 + self.pin("bitcell", n + s)[1]) / 1000),
+                                      layer=lay2.layer, texttype=lay2.datatype))
             b.add(gdstk.Label(f"VDD_{r}", (xm, (y0 + self.pin("bitcell", "VDD")[1]) / 1000),
                               layer=lay1.layer, texttype=lay1.datatype))
         b.add(gdstk.Label("VDDC", (xm, self.pin("compute", "VDD")[1] / 1000), layer=lay1.layer,
@@ -398,7 +414,7 @@ class _Assembler:
 
     def local_arrays(self, y: int) -> int:
         """G local arrays (a block row each) with word-line/input drivers and taps at the row ends."""
-        W, P, L, hb, Wd = self.W, self.P, self.L, self.hb, self.Wd
+        W, P, L, hb, Wd, Lr = self.W, self.P, self.L, self.hb, self.Wd, self.Lr
         for g in range(self.G):
             self.y_comp.append(y)
             self.ref(self.block(self.group_of[g]), 0, y, W, 1, P, 0)
@@ -406,18 +422,21 @@ class _Assembler:
             for net in ("PCHB", "EN", "ENB", "RST", "RSTB"):
                 self.hext(y + self.pin("compute", net)[1], 0, self.X_L, net)
             y += self.H["compute"]
-            self.ref(self.gc["wl_driver"], -Wd["wl_driver"], y, 1, L, 0, hb)
-            self.ref(self.gc["tap"], self.x_left_cells, y, 1, L, 0, hb)
-            self.ref(self.gc["in_driver"], W * P, y, 1, L, 0, hb)
-            self.ref(self.gc["tap"], W * P + Wd["in_driver"], y, 1, L, 0, hb)
-            for r in range(L):
-                row, yr = g * L + r, y + r * hb
+            self.ref(self.gc["wl_driver"], -Wd["wl_driver"], y, 1, Lr, 0, hb)
+            self.ref(self.gc["tap"], self.x_left_cells, y, 1, Lr, 0, hb)
+            self.ref(self.gc["in_driver"], W * P, y, 1, Lr, 0, hb)
+            self.ref(self.gc["tap"], W * P + Wd["in_driver"], y, 1, Lr, 0, hb)
+            for r in range(Lr):
+                yr = y + r * hb
                 self.rails(yr, hb, self.x_left_cells)
-                self.hext(yr + self.pin("wl_driver", "WLIN")[1], -Wd["wl_driver"], self.X_L, None, f"WLIN_{row}")
-                yi = yr + self.pin("in_driver", "IN")[1]
-                self.d.rect("met2", W * P + Wd["in_driver"], yi - TRACK // 2, self.X_R, yi + TRACK // 2)
-                self.d.label("met2.label", f"IN_{row}", self.X_R - LABEL_INSET, yi)
-            y += L * hb
+                for k, s in enumerate(self.sub):
+                    row = g * L + r * self.rpb + k
+                    self.hext(yr + self.pin("wl_driver", "WLIN" + s)[1], -Wd["wl_driver"], self.X_L, None,
+                              f"WLIN_{row}")
+                    yi = yr + self.pin("in_driver", "IN" + s)[1]
+                    self.d.rect("met2", W * P + Wd["in_driver"], yi - TRACK // 2, self.X_R, yi + TRACK // 2)
+                    self.d.label("met2.label", f"IN_{row}", self.X_R - LABEL_INSET, yi)
+            y += Lr * hb
         return y
 
     # ---- vertical lines per column in the ADC region (the array's are in the tiles)
@@ -549,11 +568,14 @@ def build_macro(p: MacroParams, lib: CellLibrary) -> Macro:
     _, y_end = a.assemble()
     circuit, ports = macro_circuit(p, a.C, a.group_of, a.blocks)
     B, W, S = p.adc_bits, p.cols, p.adc_share
-    counts = {"bitcell": p.rows * W, "compute": a.G * W, "wl_driver": p.rows, "in_driver": p.rows,
+    n = p.rows // a.rpb  # template rows (row-end cells per side); counts are cells placed
+    pr = "2" if a.rpb > 1 else ""
+    counts = {"bitcell" + pr: n * W, "compute": a.G * W, "wl_driver" + pr: n, "in_driver" + pr: n,
               "comparator": W // S, "cmp_buf": W // S, "sar_bit": B * W // S, "sar_seq": (B + 1) * W // S,
-              "dac_switch": B * W, "tap": 2 * p.rows, "col_mux": W if S > 1 else 0}
+              "dac_switch": B * W, "tap" + pr: 2 * n, "col_mux": W if S > 1 else 0}
     return Macro(p.name, a.glib, circuit, (a.X_R - a.X_L) / 1000, y_end / 1000, counts, a.groups, ports,
-                 {"column_pitch_um": a.P / 1000, "row_height_um": a.hb / 1000, "origin_um": (a.X_L / 1000, 0.0)})
+                 {"column_pitch_um": a.P / 1000, "row_height_um": a.hb / 1000, "bits_per_row": a.rpb,
+                  "origin_um": (a.X_L / 1000, 0.0)})
 
 
 def _bitlines_over_mim(d: Drawing, xs: tuple[int, ...], h: int, y_mim: int, side: int) -> None:

@@ -28,16 +28,26 @@ def _subckts(info: CellInfo) -> list[Subckt]:
     return c.subckts
 
 
+def _sub_rows(ports_of: dict[str, tuple[str, ...]]) -> list[str]:
+    """Pin suffixes of the word lines one bitcell-row cell serves: ``["0", "1"]`` for the pair
+    bitcell rows (WL0/WL1, ...), ``[""]`` for one bit per row."""
+    return ["0", "1"] if "WL0" in ports_of["bitcell"] else [""]
+
+
 def _block_subckts(blocks: dict[int, gdstk.Cell], L: int, ports_of: dict[str, tuple[str, ...]],
                    C: dict[str, CellInfo]) -> list[Subckt]:
     out = []
+    sub = _sub_rows(ports_of)
+    Lr = L // len(sub)
     for _q, b in sorted(blocks.items()):
         bports = (["BL", "BLB", "CL", "VB"] + [f"WL_{r}" for r in range(L)] + [f"RWL_{r}" for r in range(L)]
-                  + ["PCHB", "EN", "ENB", "RST", "RSTB", "VSS", "VDDC"] + [f"VDD_{r}" for r in range(L)])
+                  + ["PCHB", "EN", "ENB", "RST", "RSTB", "VSS", "VDDC"] + [f"VDD_{r}" for r in range(Lr)])
         bdev = [Device("XCC", "X", tuple({"VDD": "VDDC"}.get(x, x) for x in ports_of["compute"]),
                        model=C["compute"].name)]
-        for r in range(L):
-            m_ = {"WL": f"WL_{r}", "RWL": f"RWL_{r}", "VDD": f"VDD_{r}"}
+        for r in range(Lr):
+            m_ = {"VDD": f"VDD_{r}"}
+            for k, s in enumerate(sub):
+                m_.update({f"WL{s}": f"WL_{r * len(sub) + k}", f"RWL{s}": f"RWL_{r * len(sub) + k}"})
             bdev.append(Device(f"XB_{r}", "X", tuple(m_.get(x, x) for x in ports_of["bitcell"]),
                                model=C["bitcell"].name))
         out.append(Subckt(b.name, tuple(bports), devices=bdev))
@@ -55,6 +65,7 @@ def macro_circuit(p, C: dict[str, CellInfo], group_of: list[int],
     ports_of = {r: subs[C[r].name.lower()].ports for r in C}
     devices: list[Device] = []
     B, L, W = p.adc_bits, p.local, p.cols
+    sub = _sub_rows(ports_of)
 
     def inst(role: str, name: str, conn: dict[str, str]) -> None:
         missing = [q for q in ports_of[role] if q not in conn and q not in GLOBAL_NETS]
@@ -84,13 +95,14 @@ def macro_circuit(p, C: dict[str, CellInfo], group_of: list[int],
             vb = f"DAC_{q}_{j}" if q < B else "VREFN"  # the termination group is held at the reference
             nodes = ([f"BL_{j}", f"BLB_{j}", f"CL_{j}", vb] + [f"WL_{g * L + r}" for r in range(L)]
                      + [f"RWL_{g * L + r}" for r in range(L)] + ["PCHB", "EN", "ENB", "RST", "RSTB", "VSS", "VDD"]
-                     + ["VDD"] * L)
+                     + ["VDD"] * (L // len(sub)))
             devices.append(Device(f"XLA_{g}_{j}", "X", tuple(nodes), model=blocks[q].name))
-    for row in range(p.rows):
-        inst("wl_driver", f"XWD_{row}", {"WLIN": f"WLIN_{row}", "WL": f"WL_{row}"})
-        inst("in_driver", f"XID_{row}", {"IN": f"IN_{row}", "RWL": f"RWL_{row}"})
-        inst("tap", f"XTL_{row}", {})
-        inst("tap", f"XTR_{row}", {})
+    for pr in range(p.rows // len(sub)):  # row-end cells per template row (each serves len(sub) rows)
+        rows = {s: pr * len(sub) + k for k, s in enumerate(sub)}
+        inst("wl_driver", f"XWD_{pr}", {f"{n}{s}": f"{n}_{r}" for s, r in rows.items() for n in ("WLIN", "WL")})
+        inst("in_driver", f"XID_{pr}", {f"{n}{s}": f"{n}_{r}" for s, r in rows.items() for n in ("IN", "RWL")})
+        inst("tap", f"XTL_{pr}", {})
+        inst("tap", f"XTR_{pr}", {})
     ports = (list(GLOBAL_NETS) + [f"WLIN_{r}" for r in range(p.rows)] + [f"IN_{r}" for r in range(p.rows)]
              + [f"BL_{j}" for j in range(W)] + [f"BLB_{j}" for j in range(W)]
              + [f"BIT_{k}_{s}" for k in range(B) for s in range(W // S)] + [f"SEL_{r}" for r in range(S * (S > 1))])

@@ -118,14 +118,15 @@ def test_macro_structure_uses_array_references():
     assert all(r.repetition.columns == 4 and r.repetition.rows == 1 for r in blocks)
     for b in {r.cell.name: r.cell for r in blocks}.values():
         tiles = [r for r in b.references if "bitcell_tile" in r.cell.name]
-        assert len(tiles) == 1 and tiles[0].repetition.rows == 4  # L bitcells as one array reference
-    assert m.counts["bitcell"] == 64 and m.counts["sar_bit"] == 8 and m.counts["sar_seq"] == 12
+        # L bitcells (pair rows: L/2 cells of two bits) as one array reference
+        assert len(tiles) == 1 and tiles[0].repetition.rows == 4 // m.extra["bits_per_row"]
+    assert m.counts["bitcell2"] * 2 == 64 and m.counts["sar_bit"] == 8 and m.counts["sar_seq"] == 12
     # netlist hierarchy mirrors it: local-array subckts holding L bitcells and the compute cell
     top_sub = m.circuit.subckt(m.name)
     las = [d for d in top_sub.devices if "_local_" in (d.model or "")]
     assert len(las) == 16
     la = m.circuit.subckt(las[0].model)
-    assert sum(1 for d in la.devices if d.model == "acim_bitcell8t") == 4
+    assert sum(1 for d in la.devices if d.model == "acim_bitcell8t_pair") * 2 == 4
 
 
 def test_small_macro_is_drc_and_lvs_clean(tmp_path):
