@@ -209,11 +209,17 @@ def _print_row(head: str, rec: dict) -> None:
 def _generated(n: int, seed: int, jobs: int = 2) -> list:
     """``n`` op-amp-type samples (types in proportion to the training set) drawn as ``eda topo
     generate --type T`` draws them (its defaults: length budgets and internal-net size limits
-    from the training circuits of the type), rule-clean and with amplifier ports; each type is
-    topped up with further seeds until it has its share (at most 6 rounds)."""
+    from the training circuits of the type, the checkpoint's temperature and guidance),
+    rule-clean and with amplifier ports; each type is topped up with further seeds until it has
+    its share (at most 6 rounds, each sized from the yield so far)."""
     from eda.generators.sizing.roles import find_roles
     from eda.generators.topology_check import check_circuit
-    from eda.generators.topology_checkpoint import load_checkpoint, training_lengths, training_types
+    from eda.generators.topology_checkpoint import (
+        load_checkpoint,
+        sampling_defaults,
+        training_lengths,
+        training_types,
+    )
     from eda.generators.topology_sample import sample, training_net_sizes
     from eda.graphs.pin_graph import graph_to_circuit
 
@@ -224,12 +230,14 @@ def _generated(n: int, seed: int, jobs: int = 2) -> list:
     for ctype, cnt in counts.items():
         want = max(1, round(n * cnt / total))
         kw = {"ctype": ctype, "lengths": training_lengths(ck, ctype), "jobs": jobs,
-              "net_sizes": training_net_sizes(ck, vocab, ctype)}
+              "net_sizes": training_net_sizes(ck, vocab, ctype), **sampling_defaults(ck)}
         got = drawn = 0
         for rnd in range(6):
             if got >= want:
                 break
-            batch = sample(model, vocab, max(8, -(-3 * (want - got) // 2)), seed=seed + 7919 * rnd, **kw)
+            # the next batch from the yield so far (the op-amp skeleton rules refuse most tours)
+            rate = max(got / drawn, 0.1) if drawn else 0.3
+            batch = sample(model, vocab, max(8, int(1.3 * (want - got) / rate) + 1), seed=seed + 7919 * rnd, **kw)
             drawn += len(batch)
             for s in batch:
                 if s.graph is None or got >= want:
