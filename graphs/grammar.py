@@ -165,7 +165,6 @@ class TourGrammar(ElectricalRules, RoleRules, AmpRules):
         self._sat_version, self._sat = -1, None
         self._io_version, self._io = -1, None
         self._pops, self._isl_key, self._isl = 0, None, None
-        self._gd_version, self._gd = -1, ([], False)
         self._l_type = tables.types.index("L")
         # nodes walked back from: in an edge depth-first walk a node is left only once all its
         # edges are walked, so it never takes a new edge again (the training tours' form)

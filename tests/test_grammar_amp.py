@@ -68,12 +68,21 @@ def test_the_5t_ota_passes_and_replays_under_the_opamp_rules(tables, vocab, ota)
         assert _amp_replay(ids, tables) is None
 
 
+#: measured, not enforced while sampling (the shipped model almost never draws a pair on a tail node)
+MEASURED_ONLY = ("no_pair", "no_path")
+
+
 @pytest.mark.parametrize("rule", sorted(MUTATIONS))
 def test_an_ota_breaking_one_rule_is_refused(tables, vocab, ota, rule):
     bad = _mutate(ota, **MUTATIONS[rule])
-    assert rule in amp_violations(circuit_to_graph(bad))
+    g = circuit_to_graph(bad)
+    assert rule in amp_violations(g)
+    assert (rule in amp_violations(g, skeleton=False)) == (rule not in MEASURED_ONLY)
     for ids in _tours(bad, vocab):
-        assert _amp_replay(ids, tables) is not None
+        if rule in MEASURED_ONLY:
+            assert _amp_replay(ids, tables) is None
+        else:
+            assert _amp_replay(ids, tables) is not None
         assert grammar_accepts(ids, tables, max_len=len(ids) + 40) is None  # (replayed as a real tour: unchanged)
 
 
@@ -88,15 +97,16 @@ def test_library_opamps_pass_every_rule_and_replay(tables, vocab):
 
 
 def test_real_opamps_pass_the_rules(shared):
-    """AnalogGenie's op-amp chapters: of those with two inputs and an output, >= 95 % pass every rule
-    (measured 435 of 455; the differential-pair rule alone 14), and no rule alone rejects more than 4 %."""
+    """AnalogGenie's op-amp chapters, of those with two inputs and an output: the rules enforced while
+    sampling (skeleton=False) pass >= 95 % (measured 435 of 455), all rules (pair and paths too) >= 93 %
+    (427), and no rule alone rejects more than 5 %."""
     from conftest import shared_path
 
     from eda.read.topology_dataset import load_topologies
 
     tops = [t for t in load_topologies(shared_path(shared, "analoggenie/Dataset")) if t.ctype in AMP_TYPES]
     counts: dict[str, int] = {}
-    n = ok = 0
+    n = ok = ok_enforced = 0
     for t in tops:
         g = circuit_to_graph(t.circuit)
         f = amp_facts(g)
@@ -105,11 +115,12 @@ def test_real_opamps_pass_the_rules(shared):
         n += 1
         v = amp_violations(g, f)
         ok += not v
+        ok_enforced += not amp_violations(g, f, skeleton=False)
         for k in v:
             counts[k] = counts.get(k, 0) + 1
         assert max((len(p) for port, p in graph_nets(g) if not port), default=0) <= AMP_NET_PINS
-    assert n > 400 and ok >= 0.95 * n, (ok, n, counts)
-    assert max(counts.values()) <= 0.04 * n, counts
+    assert n > 400 and ok >= 0.93 * n and ok_enforced >= 0.95 * n, (ok, ok_enforced, n, counts)
+    assert max(counts.values()) <= 0.05 * n, counts
 
 
 def test_input_port_takes_gates_only_and_a_gated_source_never_an_output(tables, vocab):
@@ -136,8 +147,9 @@ def test_random_opamp_walks_keep_the_incremental_rules(tables, vocab):
     """Uniform random legal walks sampling an op-amp type: whether or not they end as a skeleton (random
     walks seldom pair their inputs), no input is on a channel/R/L, no channel is shorted, no input-gated
     source is on an output, no internal net exceeds the op-amp net size; those that end without failing
-    pass every rule."""
+    pass every enforced rule."""
     rng = np.random.default_rng(5)
+    ended = 0
     for max_len in (150, 250):
         for _ in range(6):
             gr = TourGrammar(tables, max_len, ctype="opamp2", sampling=True)
@@ -148,4 +160,6 @@ def test_random_opamp_walks_keep_the_incremental_rules(tables, vocab):
             assert not f["input_off_gate"] and not f["shorted"] and not f["follower"], f
             assert max(len(p) for port, p in graph_nets(g) if not port) <= AMP_NET_PINS
             if not gr.failed:
-                assert amp_violations(g, f) == []
+                assert amp_violations(g, f, skeleton=False) == []
+                ended += 1
+    assert ended >= 1
