@@ -230,6 +230,42 @@ def column_codes(bits: int, ks: list[int], corner: str = "tt", temp_c: float = 2
     return out
 
 
+def subset_report() -> list[dict]:
+    """The 5-8-bit subset runs: ``results/acim_column/b*.json`` (one column) and the 5-bit group files of
+    ``results/acim_shared/`` (frames of k_0): per run the codes against the ideal ones, printed and drawn
+    as the code error (LSB) against k/N in ``figures/acim_subset_codes.png``."""
+    from eda.plot import figure, save
+
+    runs = []
+    for p in sorted((HERE / "results" / "acim_column").glob("b*.json")):
+        r = json.loads(p.read_text())
+        runs.append({"name": f"column, {r['adc_bits']} bits, {r['corner']} {r['temp_c']:g} °C, "
+                             f"max step {r['max_step'] * 1e9:g} ns", "file": p.name,
+                     "n": r["n_caps"], "k": r["k"], "err": r["code_error_lsb"]})
+    for p in sorted(SHARED_DIR.glob("b5_*.json")):
+        r = json.loads(p.read_text())
+        how = (f"C_hold {r['mux_fix_fF']:g} fF, no MUX reset" if r.get("mux_fix_fF") is not None
+               else f"INN trim {r['inn_trim_V'] * 1e3:.1f} mV" if r.get("inn_trim_V") else "as drawn")
+        k = [x for c in r["columns"] for x in c["k"]]
+        err = [code - min(x, r["n_caps"] - 1) for c in r["columns"] for x, code in zip(c["k"], c["codes"], strict=True)]
+        runs.append({"name": f"S = 2 group, 5 bits, {r['corner']} {r['temp_c']:g} °C, {how}", "file": p.name,
+                     "n": r["n_caps"], "k": k, "err": err})
+    for r in runs:
+        print(f"{r['file']:>44}: k {r['k']} -> code error {r['err']} LSB ({sum(e != 0 for e in r['err'])} off)")
+    if runs:
+        fig, ax = figure(1, 1, figsize=(7.5, 3.6))
+        for i, r in enumerate(runs):
+            ax.plot(np.array(r["k"]) / r["n"], np.array(r["err"]) + 0.06 * (i - len(runs) / 2), "o", ms=4,
+                    label=r["name"])
+        ax.set_xlabel("MAC value k / N")
+        ax.set_ylabel("code − ideal code [LSB]")
+        ax.set_title("ngspice sky130 conversions at 5-8 bits (subsets of k; points offset vertically)", fontsize=9)
+        ax.set_ylim(-1.5, 1.5)
+        ax.legend(fontsize=6, loc="lower right")
+        save(fig, HERE / "figures" / "acim_subset_codes.png", dpi=80)
+    return runs
+
+
 def _plot_column(rows: list[dict], path: Path) -> None:
     from eda.plot import figure, save
 
@@ -437,8 +473,11 @@ if __name__ == "__main__":
     ap.add_argument("--ks", type=int, nargs="+", help="--column-codes: the MAC values")
     ap.add_argument("--max-step", type=float, default=100e-12, help="--column-codes: ngspice max time step (s)")
     ap.add_argument("--tag", default="", help="--column-codes: suffix of the result file")
+    ap.add_argument("--subset-report", action="store_true", help="table + figure of the 5-8-bit subset runs")
     args = ap.parse_args()
-    if args.column_codes:
+    if args.subset_report:
+        subset_report()
+    elif args.column_codes:
         column_codes(int(args.column_codes[0]), args.ks, args.column_codes[1], args.temp, args.max_step, tag=args.tag)
     elif args.shared_probe:
         shared_probe(*args.shared_probe, t_sclk=args.t_sclk, t_mac_extra=args.t_mac_extra)
