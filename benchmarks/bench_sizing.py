@@ -292,17 +292,25 @@ def sampler_version() -> str:
 
 
 def run_generated(n: int, budget: float, out: Path, seed: int, pool, skip: int = 0, cpu_budget: float | None = None,
-                  bulk: str = "rails", every: int = 1, sampler: str | None = None) -> dict:
+                  bulk: str = "rails", every: int = 1, sampler: str | None = None,
+                  samples_file: Path | None = None) -> dict:
     # before sizing: they may change during a long run; an explicit ``sampler`` sizes the samples
-    # cached under that sampler hash (drawn earlier) and never samples anew
+    # cached under that sampler hash (drawn earlier) and never samples anew; ``samples_file``: a
+    # pickled list of (name, Circuit) drawn elsewhere from the shipped model (its path is recorded)
+    import pickle
+
     model, create = model_version(), sampler is None
     sampler = sampler or sampler_version()
     from eda.export.to_spice import write_spice
     from eda.generators.sizing.run import size_circuit
     from eda.generators.sizing.spec import parse_spec
 
+    if samples_file is not None:
+        samples, sampler = pickle.loads(samples_file.read_bytes())[:n], f"file {samples_file}"
+    else:
+        samples = _cached_samples(n, seed, model["sha256"], sampler, create=create)
     rows = []
-    for name, c in _cached_samples(n, seed, model["sha256"], sampler, create=create)[skip::every]:
+    for name, c in samples[skip::every]:
         write_spice(c, out / "generated" / f"{name}.sp")
         try:
             rec = size_circuit(c, name, parse_spec(SPEC), out / "generated", budget_s=budget, stop_when_met=True,
@@ -325,7 +333,11 @@ def run_generated(n: int, budget: float, out: Path, seed: int, pool, skip: int =
 def recount(part: dict, seed: int) -> dict:
     """The generated part with every row's structural flags (and their counts) recomputed from the
     cached samples (after a change of :func:`structure_flags`)."""
-    circuits = dict(_cached_samples(part["n"], seed, part.get("model", {}).get("sha256"), part.get("sampler")))
+    import pickle
+
+    sampler = part.get("sampler") or ""
+    circuits = dict(pickle.loads(Path(sampler[5:]).read_bytes()) if sampler.startswith("file ") else
+                    _cached_samples(part["n"], seed, part.get("model", {}).get("sha256"), sampler or None))
     for row in part["rows"]:
         if row["name"] in circuits:
             row["structure"] = structure_flags(circuits[row["name"]])
@@ -441,6 +453,8 @@ def main() -> None:
     ap.add_argument("--sample-only", action="store_true",
                     help="draw and cache the --generated N samples, then stop (size them in several processes "
                          "with --gen-skip/--gen-every, then --collect)")
+    ap.add_argument("--samples-file", type=Path, default=None,
+                    help="size these pickled (name, Circuit) samples of the shipped model instead of drawing")
     ap.add_argument("--gen-skip", type=int, default=0, help="resume: skip the first K generated samples")
     ap.add_argument("--gen-every", type=int, default=1, help="size every K-th of the N samples (a smaller set that "
                                                              "keeps the types' proportions)")
@@ -468,7 +482,8 @@ def main() -> None:
                 if part == "generated":  # a run cut short: its samples' flags, model and anchors
                     res[part] = recount(res[part] | {"n": a.generated or 100, "anchors": ANCHORS,
                                                      "model": model_version(a.samples_sha or None), "bulk": a.bulk,
-                                                     "sampler": a.samples_sampler or sampler_version(),
+                                                     "sampler": f"file {a.samples_file}" if a.samples_file
+                                                     else a.samples_sampler or sampler_version(),
                                                      "cpu_budget_s": a.cpu_budget, "budget_s": a.gen_budget,
                                                      "rule": RULE}, a.seed)
                 s = res[part]
@@ -485,7 +500,7 @@ def main() -> None:
         print(f"library: {s['met']}/{s['sized']} met ({100 * s['met_rate']:.0f} %, target 90 %)", flush=True)
     if a.generated and not a.collect:  # with --collect, --generated only gives the planned number
         res[a.gen_key] = run_generated(a.generated, a.gen_budget, a.out, a.seed, pool, a.gen_skip, a.cpu_budget,
-                                       a.bulk, a.gen_every, a.samples_sampler or None)
+                                       a.bulk, a.gen_every, a.samples_sampler or None, a.samples_file)
         s = res[a.gen_key]
         print(f"generated: {s['met']}/{s['sized']} met ({100 * s['met_rate']:.0f} %, target 50 %); FoM median "
               f"{s['fom_median']}, best {s['fom_best']} (AnalogGenie 36.5, AnalogToBi 168.5)", flush=True)
