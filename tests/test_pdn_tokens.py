@@ -183,3 +183,30 @@ def test_decode_names_columns_equal_the_regular_expression():
 def test_the_pulse_look_out_ignores_case_and_nothing_else(text, found):
     assert tokens._has_word(np.frombuffer(text, dtype=np.uint8), b"pulse") is found
     assert found is (b"pulse" in text.lower())
+
+
+def _repeating_deck(bad: str = "") -> str:
+    """A grid whose wire values and PULSE timings repeat (as a regular grid's and IBM loads' do)."""
+    lines = ["* repeating values"]
+    for k in range(60):
+        lines.append(f"R{k} n1_{k}_0 n1_{k + 1}_0 {'1.5e-2' if k % 7 == 6 else '0.25'}")
+    for k in range(30):
+        lines.append(f"I{k} n1_{k}_0 0 {1e-5 * (k + 1):.6e} pulse({1e-5 * (k + 1):.6e} 2e-2 {k % 3}e-10 1e-10 "
+                     f"1e-10 1e-11 3e-09)")
+    lines += ["V0 n1_0_0 0 1.8", ".tran 1e-11 3e-9", ".end"]
+    return "\n".join(lines).replace("R9 n1_9_0 n1_10_0 0.25", f"R9 n1_9_0 n1_10_0 0.25{bad}") + "\n"
+
+
+def test_repeating_value_columns_converted_once_per_value_equal_the_line_reader(monkeypatch):
+    """Columns that repeat go through one conversion per distinct token; the numbers stay the line reader's,
+    and a bad token among the repeats still sends the deck to the line reader."""
+    calls: list[int] = []
+    real = tokens.parse_floats
+    monkeypatch.setattr(tokens, "_DEDUP_PROBE", 4)
+    monkeypatch.setattr(tokens, "parse_floats", lambda m, by_rows=True: calls.append(m.shape[1]) or real(m, by_rows))
+    fast, slow = _both(_repeating_deck())
+    assert fast is not None and fast.is_pulse.shape == (30, 7)
+    _same(fast, slow)
+    assert 2 in calls and 1 in calls  # the R values (2 distinct) and the constant PULSE timings (1 distinct)
+    fast, slow = _both(_repeating_deck(bad="q"))
+    assert fast is None and slow.res_value[9] == 0.25

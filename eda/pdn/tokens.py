@@ -31,6 +31,7 @@ _GROUND = (b"0", b"gnd", b"GND")
 _MAX_TOKEN = 200  # longer tokens (never seen in PDN decks) go the line-by-line way
 _HASH_MUL = 0x100000001B3  # FNV-style multiplier over 8-byte words; collisions are checked, not assumed
 _THREAD_TOKENS = 200_000  # decks with fewer tokens are scanned in one thread
+_DEDUP_PROBE = 2048  # tokens looked at to decide whether a value column repeats enough to convert once per value
 _SKIP_FIRST = {0, ord("*"), ord(";"), ord("$"), ord("\r")}  # empty lines and comments
 
 
@@ -171,8 +172,18 @@ def _token_bounds(padded: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _floats(padded: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray | None:
-    """The tokens ``padded[start:end]`` as numbers (:func:`parse_floats`; ``None`` when one is not plain)."""
-    return parse_floats(_columns(_words(padded, start, end), int((end - start).max())), by_rows=False)
+    """The tokens ``padded[start:end]`` as numbers (:func:`parse_floats`; ``None`` when one is not plain).
+
+    A column of short tokens (at most 8 bytes: one word each, so equal words are equal tokens) that repeats
+    much, as PULSE timings and the wire resistances of a regular grid do, is converted once per distinct
+    token (judged on its first 2,048 tokens: fewer than half distinct)."""
+    words, width = _words(padded, start, end), int((end - start).max())
+    probe = _DEDUP_PROBE
+    if len(words) == 1 and len(start) > 4 * probe and len(np.unique(words[0][:probe])) < probe // 2:
+        distinct, inverse = np.unique(words[0], return_inverse=True)
+        vals = parse_floats(_columns([distinct], width), by_rows=False)
+        return None if vals is None else vals[inverse]
+    return parse_floats(_columns(words, width), by_rows=False)
 
 
 def _strings(padded: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray | None:
@@ -409,9 +420,14 @@ def pulse_fields(buf: np.ndarray, n: int):
         return None
     padded = np.concatenate([b, np.zeros(_MAX_TOKEN + 8, dtype=np.uint8)])
     ts, te = _token_bounds(padded)
-    line_start = np.concatenate([[0], np.flatnonzero(b == 10)[:-1] + 1])
     line_end = np.flatnonzero(b == 10)
-    line_of = np.searchsorted(line_start, ts, side="right") - 1
+    if b[0] > 32 and (b[line_end[:-1] + 1] > 32).all():  # every line starts with a token: count line starts
+        at_start = np.zeros(len(padded), dtype=bool)
+        at_start[0] = True
+        at_start[line_end[:-1] + 1] = True
+        line_of = np.cumsum(at_start[ts]) - 1
+    else:
+        line_of = np.searchsorted(np.concatenate([[0], line_end[:-1] + 1]), ts, side="right") - 1
     count = np.bincount(line_of, minlength=n)
     sel = count != 4  # DC sources stay as they are
     m = int(sel.sum())
