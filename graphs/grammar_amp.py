@@ -12,7 +12,8 @@ These are the structural conditions a circuit needs before any sizing can make i
   of the input: gain <= 1);
 * ``dead_input``: no transistor gated by an input has its drain and source on one net (a MOS
   capacitor: no transconductance), its drain on a voltage-driven port (a rail, a bias: no signal
-  leaves it), or its source on an output (a follower, ``follower`` below);
+  leaves it), its source on one (no tail node, so no differential pair: real op-amps have none of
+  their 1,004 input-gated sources there), or its source on an output (a follower, below);
 * ``no_pair``: the two inputs gate two transistors of one polarity whose sources/emitters share a
   net that no voltage source drives (a differential pair's tail node, or a current-bias port);
 * ``no_path``: from every input-gated transistor's drain/collector an output is reached along
@@ -90,7 +91,7 @@ def amp_facts(g: nx.Graph) -> dict:
             dn, sn = (pins.get("D"), pins.get("S")) if ty in ("NM", "PM") else (pins.get("C"), pins.get("E"))
             gated.append((d, gi, dn, sn))
     follower = [d for d, _, _, s in gated if s in vout]
-    dead = [d for d, _, dn, sn in gated if dn == sn or dn in driven or sn in vout]
+    dead = [d for d, _, dn, sn in gated if dn == sn or dn in driven or sn in driven or sn in vout]
     live_in = {gi for d, gi, _, _ in gated if d not in dead}
     pair = any(kind[a] == kind[b] and ga != gb and sa == sb and sa not in driven and a not in dead and b not in dead
                for i, (a, ga, _, sa) in enumerate(gated) for b, gb, _, sb in gated[i + 1:])
@@ -154,9 +155,8 @@ class AmpRules:
 
     * an input port takes only gates/bases and capacitor plates;
     * no transistor's channel ends (drain/source, collector/emitter) share a net;
-    * a transistor gated by an input: its source/emitter never on an output, its drain/collector
-      never on a voltage-driven port, its channel not across two supply rails (and a gate joins an
-      input only where its device obeys these);
+    * a transistor gated by an input: its source/emitter never on an output, neither channel end on
+      a voltage-driven port (a rail, a bias; and a gate joins an input only where its device obeys these);
     * only the port classes of :data:`AMP_PORTS`; internal nets of at most :data:`AMP_NET_PINS` pins;
     * the complete circuit is judged before ``<eos>`` by :func:`amp_violations` with
       ``skeleton=False`` (two inputs and an output, crowding, and the above); a sample that cannot
@@ -195,15 +195,15 @@ class AmpRules:
             return True  # (drain on source: a MOS capacitor)
         if not self._gated(q):
             return False
-        if port and t.driven[key] and not t.is_chan_src[q]:
-            return True  # (an input-gated drain on a driven port, a rail or a bias: no path to the output)
-        if port and t.is_vout[key] and t.is_chan_src[q]:
-            return True  # (a follower of the input)
-        return port and bool(t.is_supply[key]) and ko >= 0 and bool(t.is_supply[ko])
+        if port and t.driven[key]:
+            # (an input-gated drain on a driven port, a rail or a bias: no path to the output; its source
+            # there: no tail node, so no pair; real op-amps: 0 of 1,004 input-gated sources)
+            return True
+        return bool(port and t.is_vout[key] and t.is_chan_src[q])  # (a follower of the input)
 
     def _gate_dead(self, g: int) -> bool:
         """Whether gate/base ``g``'s transistor may not be gated by an input: its source on an
-        output, its drain on a rail, or its channel ends on one net or both on supply rails."""
+        output, a channel end on a voltage-driven port, or its channel ends on one net."""
         t = self.t
         d = int(t.dev[g])
         if d not in t.chan_ends:
@@ -212,11 +212,9 @@ class AmpRules:
         keys = [self._netkey(p) for p in ends]
         if keys[1] >= 0 and t.is_port[keys[1]] and t.is_vout[keys[1]]:
             return True
-        if keys[0] >= 0 and t.is_port[keys[0]] and t.driven[keys[0]]:
+        if any(k >= 0 and t.is_port[k] and t.driven[k] for k in keys):
             return True
-        if min(keys) < 0:
-            return False
-        return keys[0] == keys[1] or all(t.is_port[k] and t.is_supply[k] for k in keys)
+        return min(keys) >= 0 and keys[0] == keys[1]
 
     def _amp_moves(self, a: int, m: np.ndarray, cand: np.ndarray) -> None:
         """Restrict the moves from ``a`` by the incremental skeleton rules."""

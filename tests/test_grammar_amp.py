@@ -46,7 +46,8 @@ MUTATIONS = {  # rule -> the 5T OTA (M1/M2 pair on n2, M3 tail, M4/M5 mirror, VO
     "follower": {"add": [("M6", ("VDD", "VIN1", "VOUT1", "VSS"))]},  # source on the output, gate on an input
     "dead_input": {"add": [("M6", ("VDD", "VIN2", "VSS", "VSS"))]},  # an input-gated channel across the rails
     "shorted": {"add": [("M6", ("n1", "VB1", "n1", "VSS"))]},  # a MOS capacitor
-    "no_pair": {"change": ("M2", ("VOUT1", "VIN2", "VSS", "VSS"))},  # the inputs' sources apart
+    # the inputs' sources apart, each on its own tail (pseudo-differential)
+    "no_pair": {"change": ("M2", ("VOUT1", "VIN2", "n3", "VSS")), "add": [("M6", ("n3", "VB1", "VSS", "VSS"))]},
     "no_path": {"change": ("M5", ("VOUT1", "VB1", "VDD", "VDD"))},  # M1's drain reaches no output
 }
 
@@ -123,24 +124,30 @@ def test_real_opamps_pass_the_rules(shared):
     assert max(counts.values()) <= 0.05 * n, counts
 
 
+def _steps(gr, vocab, toks):
+    for tok in toks:
+        assert gr.mask()[vocab.index[tok]], tok
+        gr.step(vocab.index[tok])
+    return gr.mask()
+
+
 def test_input_port_takes_gates_only_and_a_gated_source_never_an_output(tables, vocab):
     ix = vocab.index
-    gr = TourGrammar(tables, 200, ctype="opamp1", sampling=True)
-    for tok in ["NM1_S", "NM1", "NM1_G", "VIN1"]:
-        assert gr.mask()[ix[tok]], tok
-        gr.step(ix[tok])
-    m = gr.mask()
-    assert not m[ix["NM1_D"]] and not m[ix["NM2_D"]] and not m[ix["R1_P"]]  # no channel or R on an input
-    assert m[ix["NM2_G"]]
-    for tok in ["NM1_G", "NM1", "NM1_S"]:
-        gr.step(ix[tok])
-    m = gr.mask()
-    assert not m[ix["VOUT1"]] and not m[ix["NM1_D"]]  # no follower, no shorted channel
-    # without an op-amp type (or replaying: sampling off) the same moves stay legal
-    gr = TourGrammar(tables, 200, ctype="opamp1")
-    for tok in ["NM1_S", "NM1", "NM1_G", "VIN1"]:
-        gr.step(ix[tok])
-    assert gr.mask()[ix["NM1_D"]]
+    # NM1's drain on R1 (to VSS), its gate on VIN1: the input takes no channel or R, a gate may join it
+    walk = ["R1_N", "R1", "R1_P", "NM1_D", "NM1", "NM1_G", "VIN1"]
+    m = _steps(TourGrammar(tables, 200, ctype="opamp1", sampling=True), vocab, walk)
+    assert not m[ix["NM2_D"]] and not m[ix["R2_P"]] and m[ix["NM2_G"]]
+    # NM1's source, gated by VIN1: no output (a follower), not its drain's net (shorted), no rail (no tail)
+    m = _steps(TourGrammar(tables, 200, ctype="opamp1", sampling=True), vocab, walk + ["NM1_G", "NM1", "NM1_S"])
+    assert not m[ix["VOUT1"]] and not m[ix["R1_P"]] and not m[ix["VSS"]] and not m[ix["VDD"]]
+    assert m[ix["NM2_S"]] and not m[ix["VB1"]]  # (a new transistor's source: a tail node; no bias port)
+    # a gate whose source is on VSS may not take an input
+    m = _steps(TourGrammar(tables, 200, ctype="opamp1", sampling=True), vocab, ["NM1_S", "NM1", "NM1_G"])
+    assert not m[ix["VIN1"]] and m[ix["VB1"]]
+    # without an op-amp type, or replaying (sampling off), the same moves stay legal
+    m = _steps(TourGrammar(tables, 200, ctype="opamp1"), vocab, walk + ["NM1_G", "NM1", "NM1_S"])
+    assert m[ix["VOUT1"]] and m[ix["VSS"]]
+    assert _steps(TourGrammar(tables, 200, sampling=True), vocab, ["NM1_S", "NM1", "NM1_G"])[ix["VIN1"]]
 
 
 def test_random_opamp_walks_keep_the_incremental_rules(tables, vocab):
