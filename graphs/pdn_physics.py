@@ -5,8 +5,9 @@ smoothed-aggregation AMG V-cycle each (``pyamg``) on the same nodal equations th
 starting from "every node at its supply" (zero drop). It is a physics-shaped first guess whose cost is part
 of every prediction's time, never the exact solution: measured against :func:`eda.pdn.solve.solve_static` on
 the four complete ICCAD'23 real cases, 2 iterations leave a node MAE of 0.26–0.35 mV, 4 iterations
-0.03–0.06 mV, 6 iterations 0.009–0.012 mV, 8 iterations 0.002–0.003 mV, against drops of 4–6 mV. The
-learned model corrects what the truncation and the rasterisation leave (see :mod:`eda.predictors.pdnnet`).
+0.03–0.05 mV, 6 iterations 0.008–0.012 mV, 8 iterations 0.002–0.003 mV, against drops of 4–6 mV (with
+:func:`_sa_hierarchy`, session 7). The learned model corrects what the truncation and the rasterisation
+leave (see :mod:`eda.predictors.pdnnet`).
 
 :func:`rail_raster` turns node values on the lowest metal layer into a map at the contest's integer points
 ``(x, y) = (0 … W-1, 0 … H-1)`` µm, cheaply: the contest's m1 nodes sit on straight rails, so it
