@@ -18,6 +18,15 @@ OTA = (PATHS.topologies / "opamp1" / "ota_5t.cir").read_text()
 ONE_INPUT = OTA.replace("*.ports VDD VSS VIN1 VIN2 VB1 VOUT1", "*.ports VDD VSS VIN1 VIN2 VB1 VB2 VOUT1").replace(
     "M1 (n1 VIN1 n2 VSS) nmos4", "M1 (n1 VB2 n2 VSS) nmos4\nM6 (VSS VIN1 VSS VSS) nmos4")
 
+SAME_WAY = """* two inverting inputs
+*.type opamp1
+*.ports VDD VSS VIN1 VIN2 VOUT1 VB1
+M1 (n1 VIN1 VSS VSS) nmos4
+M2 (n1 VB1 VDD VDD) pmos4
+M3 (VOUT1 VIN2 VDD VDD) pmos4
+R1 (VOUT1 n1) resistor
+"""
+
 
 def _bench(text: str):
     from eda.generators.sizing.gmid import load_table
@@ -52,7 +61,13 @@ def test_both_inputs_of_the_ota_drive_the_output_and_a_dead_input_is_caught():
     p = bench.evaluate(d)
     assert not p["ok"] and not p.get("differential_input", False)
     transfer, why = diagnose(bench, d)
-    assert transfer["VIN1"] < 1e-3 and why == DIAGNOSES[2]
+    assert abs(transfer["VIN1"]) < 1e-3 and why == DIAGNOSES[2]
+    # both inputs inverting (an NMOS and a PMOS common-source stage on one output, as sampled)
+    bench, d = _bench(SAME_WAY)
+    p = bench.evaluate(d)
+    assert not p["differential_input"]
+    transfer, why = diagnose(bench, d)
+    assert transfer["VIN1"] < -1 and transfer["VIN2"] < -1 and why == DIAGNOSES[3]
 
 
 def test_missed_operating_points_are_graded_for_the_search():

@@ -214,28 +214,32 @@ def _finish(bench: AmpBench, design: Design, spec: Spec, extras: bool, t0: float
 
 def diagnose(bench: AmpBench, design: Design) -> tuple[dict[str, float] | None, str]:
     """Why a missed design misses, from open-loop DC transfer sweeps (no feedback) of each input at
-    the chosen design and the plain gm/Id start: the largest |dVout/dVin| per input over the two
-    (``transfer``) and one of :data:`DIAGNOSES` — no input moves the output; one input only (a
-    single-input stage: an op-amp needs both); both move it but not both by 40 dB; or both reach
-    40 dB (then the loop, phase margin or offset is what missed: the sizer's part)."""
+    the chosen design and the plain gm/Id start: the steepest dVout/dVin per input over the two
+    (``transfer``, signed) and one of :data:`DIAGNOSES` — no input moves the output; one input only
+    (a single-input stage: an op-amp needs both); both move it the same way (no differential
+    input); both move it but not both by 40 dB; or both reach 40 dB (then the loop, phase margin
+    or offset is what missed: the sizer's part)."""
     best: dict[str, float] | None = None
     for d in [design] + Space(bench).starts(load_table(bench.corner))[:1]:
         t = bench.transfer(d)
-        if t is not None:
-            best = {k: max(abs(v), (best or {}).get(k, 0.0)) for k, v in t.items()}
+        if t is not None:  # per input the signed slope of largest magnitude over the designs
+            best = {k: v if abs(v) >= abs((best or {}).get(k, 0.0)) else best[k] for k, v in t.items()}
     if best is None:
         return None, DIAGNOSES[0]
-    live = [k for k, v in best.items() if v >= 1.0]
+    live = [k for k, v in best.items() if abs(v) >= 1.0]
     if not live:
         return best, DIAGNOSES[1]
     if len(live) < len(best):
         return best, DIAGNOSES[2]
-    return best, DIAGNOSES[3] if min(best.values()) < 100.0 else DIAGNOSES[4]
+    if len(live) > 1 and not bench.differential and min(best.values()) * max(best.values()) > 0:
+        return best, DIAGNOSES[3]
+    return best, DIAGNOSES[4] if min(abs(v) for v in best.values()) < 100.0 else DIAGNOSES[5]
 
 
 DIAGNOSES = ("the open-loop DC sweep fails (no operating point)",
              "no input moves the output (open-loop |dVout/dVin| < 1)",
              "one input only moves the output (a single-input stage)",
+             "both inputs move the output the same way (no differential input)",
              "both inputs move the output, not both by >= 40 dB",
              "both inputs reach >= 40 dB open loop (the loop, phase margin or offset missed)")
 
