@@ -400,6 +400,57 @@ def shared_probe(bits: int = 5, k0: int = 20, k1: int = 12, t_sclk: float = 2e-9
     return out
 
 
+def kick_decisions(t: np.ndarray, wav: dict, bits: int, vdd: float = 1.8) -> list[dict]:
+    """Per SAR decision of a group transient (lower-case waveforms ``clk``, ``mux_0``, ``inn``,
+    ``sel_*``): which column, the comparator input above the reference just before CLK rises
+    (MUX_0 − INN, mV) and MUX_0's drop in the 60 ps after (the comparator's kickback)."""
+    up = np.nonzero((wav["clk"][:-1] < vdd / 2) & (wav["clk"][1:] >= vdd / 2))[0]
+    out = []
+    for i, idx in enumerate(up):
+        tc = float(t[idx])
+        col = next((j for j in range(8) if f"sel_{j}" in wav and np.interp(tc, t, wav[f"sel_{j}"]) > vdd / 2), -1)
+        before = float(np.interp(tc - 0.02e-9, t, wav["mux_0"]))
+        after = float(wav["mux_0"][(t > tc) & (t < tc + 0.06e-9)].min())
+        out.append({"column": col, "trial": i % bits, "t_ns": round(tc * 1e9, 3),
+                    "mux_minus_inn_mV": round((before - float(np.interp(tc, t, wav["inn"]))) * 1e3, 2),
+                    "kick_mV": round((before - after) * 1e3, 2)})
+    return out
+
+
+def shared_kick(bits: int = 5, k0: int = 7, k1: int = 25, variant: str = "drawn", t_sclk: float = 4e-9,
+                t_mac_extra: float = 4e-9, c_hold_fF: float = 20.0) -> dict:
+    """One group frame with the comparator input probed at every decision (:func:`kick_decisions`):
+    ``variant`` "drawn" (the layout's netlist), "noreset" (MUX_0's reset gate off) or "fixed"
+    (:func:`~eda.generators.acim_shared.mux_fixed`: reset off and ``c_hold_fF`` on MUX_0);
+    ``results/acim_shared/kick_b{bits}_{variant}.json``."""
+    from eda.generators.acim_column import bind_models, saving
+    from eda.generators.acim_shared import SharedBench, mux_fixed, shared_netlist, testbench
+    from eda.sim.ngspice import transient
+
+    c_hold = {"drawn": None, "noreset": 0.0, "fixed": c_hold_fF}[variant]
+    b = SharedBench(adc_bits=bits, adc_share=2, t_sclk=t_sclk, t_mac_extra=t_mac_extra,
+                    c_par_fF=4.0 + (c_hold or 0.0))
+    net = shared_netlist(b)
+    sub, leaf = net if c_hold is None else mux_fixed(net, c_hold_fF=c_hold)
+    w = (np.arange(b.caps)[None, :, None] < np.array([[k0, k1]])[:, None, :]).astype(int)
+    circ, tm = testbench(b, sub, leaf, w, np.zeros(1))
+    nets = ["CLK", "MUX_0", "INN", "SEL_0", "SEL_1", *(f"BIT_{q}_0" for q in range(bits))]
+    t0 = time.perf_counter()
+    t, wav = transient(saving(bind_models(circ, b.models, b.corner, b.temp_c), nets), 20e-12, tm["t_stop"],
+                       max_step=b.max_step)
+    wav = {k.lower(): v for k, v in wav.items()}
+    codes = [int(sum((np.interp(tm["t_read"][0, j], t, wav[f"bit_{q}_0"]) > b.vdd / 2) << (bits - 1 - q)
+                     for q in range(bits))) for j in range(2)]
+    out = {"variant": variant, "adc_bits": bits, "k": [k0, k1], "codes": codes, "t_sclk": t_sclk,
+           "t_mac_extra": t_mac_extra, "c_hold_fF": c_hold, "v_unit_mV": b.v_unit() * 1e3,
+           "decisions": kick_decisions(t, wav, bits, b.vdd), "seconds": round(time.perf_counter() - t0, 1)}
+    SHARED_DIR.mkdir(parents=True, exist_ok=True)
+    (SHARED_DIR / f"kick_b{bits}_{variant}.json").write_text(json.dumps(out, indent=1))
+    kicks = [d["kick_mV"] for d in out["decisions"]]
+    print(f"{variant}: k {out['k']} -> codes {codes}; kick on MUX_0 {min(kicks):.1f}..{max(kicks):.1f} mV")
+    return out
+
+
 def shared_report() -> list[dict]:
     """Table of every ``results/acim_shared/b*.json`` and ``figures/acim_shared_transfer.png``."""
     rows = [json.loads(p.read_text()) for p in sorted(SHARED_DIR.glob("b*.json"))]
@@ -466,6 +517,8 @@ if __name__ == "__main__":
                     "INN (the kickback offset: acim_shared.KICK_OFFSET_V)")
     ap.add_argument("--shared-probe", nargs=3, type=int, metavar=("BITS", "K0", "K1"),
                     help="one gated group frame with internal nodes probed (settling time constants)")
+    ap.add_argument("--shared-kick", choices=("drawn", "noreset", "fixed"),
+                    help="one 5-bit frame (k = 7, 25) with the comparator input probed at every decision")
     ap.add_argument("--shared-extracted", action="store_true", help="the LVS-extracted 2-bit group vs the schematic")
     ap.add_argument("--shared-report", action="store_true", help="table + figure of results/acim_shared/")
     ap.add_argument("--column-codes", nargs=2, metavar=("BITS", "CORNER"),
@@ -475,7 +528,9 @@ if __name__ == "__main__":
     ap.add_argument("--tag", default="", help="--column-codes: suffix of the result file")
     ap.add_argument("--subset-report", action="store_true", help="table + figure of the 5-8-bit subset runs")
     args = ap.parse_args()
-    if args.subset_report:
+    if args.shared_kick:
+        shared_kick(variant=args.shared_kick)
+    elif args.subset_report:
         subset_report()
     elif args.column_codes:
         column_codes(int(args.column_codes[0]), args.ks, args.column_codes[1], args.temp, args.max_step, tag=args.tag)

@@ -65,7 +65,8 @@ _SLOT = 1e-9  # one weight-write slot
 #: the shared comparator's effective input offset (V), measured (5 bits, tt, 27 °C, one frame probed;
 #: ``bench_acim.py --shared-probe``): each CLK rise kicks the multiplexer node MUX_0 down by ~30 mV
 #: (its ~4 fF sits behind the select gate's resistance for the ~0.1 ns of the decision; INN is a stiff
-#: reference), so a decision needs CL ≈ 22 mV (21-24: wrong at +21, right at +24) above INN to read "above"
+#: reference), so a decision needs MUX_0 ≈ 22 mV above INN to read "above" (wrong at +21.2 mV, right at +22.5:
+#: ``results/acim_shared/kick_b5_*.json``); the kick near the threshold is 27-30 mV, 54 mV 0.44 V above it
 KICK_OFFSET_V = 0.0225
 
 

@@ -20,6 +20,7 @@ from eda.generators.acim_shared import (
     _write_slots,
     excursion,
     group_check,
+    mux_fixed,
     run_frames,
     schedule,
     share_prediction,
@@ -170,8 +171,9 @@ def test_five_bit_group_with_settled_timing():
     DAC line do not settle (measured k = (7, 25), (20, 12) -> (8, 23), (18, 12): codes up to 2 off);
     with the MAC phase and SCLK that :func:`settle_timing` asks for (+3.5 ns, 4.3 ns; run: +4 ns,
     4 ns) the frames at both full scales and in between convert right but one: measured column 0
-    k = 7 -> 8 (a ~10 mV offset of the first column, cause open — see the README), so at most one
-    code, one LSB off, and none in column 1."""
+    k = 7 -> 8, so at most one code, one LSB off, and none in column 1. Cause (probed, README): the
+    comparator's kickback on the multiplexer node (~22 mV threshold offset in every column) plus the
+    first column's multiplexer-reset pedestal; :func:`mux_fixed` is the prototyped circuit fix."""
     bench = SharedBench(adc_bits=5, adc_share=2, t_mac_extra=4e-9, t_sclk=4e-9)
     ks = schedule(32, 2, [0, 7, 20, 32])
     r = run_frames(bench, ks)
@@ -271,3 +273,19 @@ def test_inn_trim_lowers_the_reference():
     assert np.allclose(base, bench.v_cm() + 0.5 * bench.v_unit())
     with pytest.raises(InputError, match="inn_trim_V"):
         SharedBench(inn_trim_V=0.5)
+
+
+def test_mux_fix_netlist():
+    """The prototyped circuit fix: a MIM hold capacitor on MUX_0 and the output stage's MUX_0 reset
+    gate off (its CLR pin on VSS), nothing else changed; ``mux_reset=True`` keeps the reset."""
+    bench = SharedBench(adc_bits=3, adc_share=2)
+    sub, leaf = shared_netlist(bench)
+    fixed, leaf2 = mux_fixed((sub, leaf), c_hold_fF=20.0)
+    assert leaf2 is leaf and len(fixed.devices) == len(sub.devices) + 1
+    cap = next(d for d in fixed.devices if d.name == "XCHOLD")
+    assert cap.nodes == ("MUX_0", "VSS") and 2 * (cap.params["W"] + 0.15) ** 2 == pytest.approx(20.0, rel=0.01)
+    ports = next(x.ports for x in leaf if x.name.lower() == "acim_cmp_buf")
+    cbuf = {d.name: dict(zip(ports, d.nodes, strict=True)) for d in fixed.devices if d.name.startswith("XCBUF")}
+    assert cbuf and all(c["CLR"] == "VSS" and c["CL"] == "MUX_0" for c in cbuf.values()), cbuf
+    kept, _ = mux_fixed((sub, leaf), c_hold_fF=0.0, mux_reset=True)
+    assert [d.nodes for d in kept.devices] == [d.nodes for d in sub.devices]
