@@ -1,0 +1,145 @@
+"""Op-amp rules of the sampling grammar (issue #16 for #17): real op-amps against the rules, and the
+shipped model's op-amp-type samples through them.
+
+    .venv/bin/python benchmarks/bench_grammar_amp.py [--n 100] [--seed 321] [--data ../shared/analoggenie/Dataset]
+
+Part 1 (real data): AnalogGenie op-amp chapters and the library's op-amps with two inputs and an output,
+per rule of :func:`eda.graphs.grammar_amp.amp_violations` (enforced while sampling: ``skeleton=False``;
+measured only: the differential pair and signal paths). Part 2 (samples): ``n`` op-amp-type samples picked
+as ``bench_sizing`` picks them (type shares of the training set, ``check_circuit`` valid, amplifier roles
+found), drawn with each type's training sizes (``lengths``, ``net_sizes``, shipped guidance: as ``eda topo
+generate``), in rounds of ``3 * want`` until ``want`` per type; how many were drawn, what the kept ones
+are (pair, paths, sizes, ``bench_sizing.structure_flags``). Writes benchmarks/results/grammar_amp.json and,
+with ``--save``, the kept circuits as a pickle of (name, Circuit) for ``bench_sizing``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pickle
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT))
+
+
+def real_rules(data: Path | None) -> dict:
+    from eda.graphs.grammar import TourGrammar
+    from eda.graphs.grammar_amp import amp_facts, amp_violations
+    from eda.graphs.pin_graph import circuit_to_graph, graph_nets
+    from eda.read.topology_dataset import load_library, load_topologies
+
+    sets = {"library": [t for t in load_library() if t.ctype in TourGrammar.AMP_ROLE_TYPES]}
+    if data is not None and data.is_dir():
+        sets["analoggenie"] = [t for t in load_topologies(data) if t.ctype in TourGrammar.AMP_ROLE_TYPES]
+    out = {}
+    for name, tops in sets.items():
+        broken: Counter = Counter()
+        n = enforced = every = 0
+        crowd, pins = [], []
+        for t in tops:
+            g = circuit_to_graph(t.circuit)
+            f = amp_facts(g)
+            if f["inputs"] < 2 or f["outputs"] < 1:
+                continue
+            n += 1
+            v = amp_violations(g, f)
+            broken.update(v)
+            every += not v
+            enforced += not amp_violations(g, f, skeleton=False)
+            crowd.append(f["crowd"])
+            pins.append(max((len(p) for port, p in graph_nets(g) if not port), default=0))
+        out[name] = {"circuits": n, "pass_enforced": enforced, "pass_all": every, "broken": dict(broken),
+                     "crowd_median": float(np.median(crowd)) if crowd else None,
+                     "largest_internal_net_pins": max(pins, default=0)}
+        print(f"{name}: {n} op-amps with two inputs and an output; enforced rules pass {enforced}, "
+              f"all rules {every}; broken {dict(broken)}", flush=True)
+    return out
+
+
+def samples(n: int, seed: int, rounds: int = 20) -> tuple[dict, list]:
+    import torch
+    from bench_sizing import OPAMP_TYPES, structure_flags
+
+    from eda.generators.sizing.roles import find_roles
+    from eda.generators.topology_check import check_circuit
+    from eda.generators.topology_checkpoint import load_checkpoint, sampling_defaults, training_lengths, training_types
+    from eda.generators.topology_sample import sample, training_net_sizes
+    from eda.graphs.grammar_amp import amp_facts
+    from eda.graphs.pin_graph import graph_to_circuit
+
+    torch.set_num_threads(1)
+    model, vocab, ck = load_checkpoint()
+    counts = {t: training_types(ck).count(t) for t in OPAMP_TYPES}
+    total = sum(counts.values())
+    picked, stats, facts, flags = [], Counter(), Counter(), Counter()
+    t0 = time.perf_counter()
+    for ctype, cnt in counts.items():
+        want, got = max(1, round(n * cnt / total)), 0
+        kw = dict(lengths=training_lengths(ck, ctype), net_sizes=training_net_sizes(ck, vocab, ctype),
+                  **sampling_defaults(ck))
+        for k in range(rounds):
+            if got >= want:
+                break
+            for s in sample(model, vocab, want * 3, ctype=ctype, seed=seed + 1000 * k, **kw):
+                stats["drawn"] += 1
+                if s.graph is None:
+                    stats["failed_rules"] += 1
+                    continue
+                stats["passed_rules"] += 1
+                if got >= want:
+                    continue
+                c = graph_to_circuit(s.graph, title=f"generated {ctype} {len(picked)}")
+                try:
+                    find_roles(c)
+                except Exception:  # noqa: BLE001 - no amplifier ports: skipped, as bench_sizing does
+                    stats["no_roles"] += 1
+                    continue
+                if not check_circuit(c, run_sim=False).valid:
+                    stats["invalid"] += 1
+                    continue
+                f = amp_facts(s.graph)
+                facts["pair"] += f["pair"]
+                facts["paths"] += not f["no_path"]
+                facts["devices"] += f["devices"]
+                flags.update(k2 for k2, v in structure_flags(c).items() if v)
+                picked.append((f"gen{len(picked):03d}_{ctype}", c))
+                got += 1
+        stats[f"kept_{ctype}"] = got
+    kept = len(picked)
+    res = {"n": kept, "seed": seed, "drawn": stats["drawn"], "stats": dict(stats),
+           "yield_of_drawn": round(stats["passed_rules"] / max(1, stats["drawn"]), 4),
+           "pair": facts["pair"], "paths_from_every_input_drain": facts["paths"],
+           "mean_devices": round(facts["devices"] / max(1, kept), 2), "structure_flags": dict(flags),
+           "sampling_wall_s": round(time.perf_counter() - t0, 1)}
+    print(f"samples: {kept} kept of {stats['drawn']} drawn ({stats['passed_rules']} passed the op-amp rules); "
+          f"pair {facts['pair']}, paths {facts['paths']}, mean devices {res['mean_devices']}, "
+          f"structure flags {dict(flags)}", flush=True)
+    return res, picked
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=100)
+    ap.add_argument("--seed", type=int, default=321)
+    ap.add_argument("--data", type=Path, default=ROOT.parent.parent / "shared" / "analoggenie" / "Dataset")
+    ap.add_argument("--save", type=Path, default=None, help="pickle of the kept (name, Circuit) samples")
+    ap.add_argument("--out", type=Path, default=ROOT / "results" / "grammar_amp.json")
+    a = ap.parse_args()
+    res = {"real": real_rules(a.data)}
+    res["samples"], picked = samples(a.n, a.seed)
+    if a.save:
+        a.save.write_bytes(pickle.dumps(picked))
+    a.out.parent.mkdir(parents=True, exist_ok=True)
+    a.out.write_text(json.dumps(res, indent=1))
+    print(f"wrote {a.out}")
+
+
+if __name__ == "__main__":
+    main()
