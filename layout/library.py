@@ -199,6 +199,15 @@ def load_library(path: Path | str | None = None, shared: bool = False) -> CellLi
     return lib
 
 
+def uses_pair_rows(p, lib: CellLibrary) -> bool:
+    """Whether macro ``p`` (:class:`~eda.layout.macro.MacroParams`) can use ``lib``'s pair bitcell
+    rows: ``p.pair_rows``, ``p.local`` even, ``lib`` has the four pair roles and no user row cell
+    replaces one of their one-bit versions alone (``build_macro`` then keeps them where the macro
+    comes out smaller: their double row-end drivers are wider, which narrow macros do not win back)."""
+    own = any(r[:-1] in lib.overrides and r not in lib.overrides for r in PAIR_ROLES)  # a user's row cell
+    return p.pair_rows and p.local % 2 == 0 and all(r in lib.roles for r in PAIR_ROLES) and not own
+
+
 def min_compute_pitch() -> int:
     """The narrowest column pitch (nm, 10 nm steps) whose compute cell keeps the MIM bottom-plate
     keep-out (capm.2b_a) from the last DAC line on its left and the next column's RBL."""

@@ -41,7 +41,7 @@ CMP); the DAC switch of bit k drives VREFP iff V_k AND BIT_k, so bit k is 0 befo
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import gdstk
 
@@ -51,7 +51,7 @@ from eda.layout.cells import M3W, M4W, MIM_SIDE
 from eda.layout.dac import check_dac_fit, dac_group_sizes
 from eda.layout.devices import RAIL_W, RAIL_Y, TRACK, nm
 from eda.layout.geometry import Drawing, to_gdstk
-from eda.layout.library import PAIR_ROLES, SHARED_ONLY_ROLES, CellInfo, CellLibrary
+from eda.layout.library import SHARED_ONLY_ROLES, CellInfo, CellLibrary, uses_pair_rows
 from eda.tech.sky130 import sky130
 
 _T = sky130()
@@ -103,8 +103,8 @@ class MacroParams:
             multiplexer (1 = one ADC per column; divides ``cols``; at most the template's
             ``max_adc_share``).
         name: top cell name.
-        pair_rows: use the library's pair bitcell rows (two bits per row, ``bitcell8t_pair``) when it
-            has them, its bitcell is not a user's and ``local`` is even.
+        pair_rows: use the library's pair bitcell rows (two bits per row, ``bitcell8t_pair``) where
+            possible (:func:`eda.layout.library.uses_pair_rows`) and the macro comes out smaller.
     """
 
     rows: int
@@ -211,12 +211,6 @@ def _template_xs(lib: CellLibrary, B: int) -> tuple[list[int], list[int]]:
     return x_dacs, x_seq
 
 
-def uses_pair_rows(p: MacroParams, lib: CellLibrary) -> bool:
-    """Whether macro ``p`` is built from ``lib``'s pair bitcell rows (see :class:`MacroParams`)."""
-    own = any(r[:-1] in lib.overrides and r not in lib.overrides for r in PAIR_ROLES)  # a user's row cell
-    return p.pair_rows and p.local % 2 == 0 and all(r in lib.roles for r in PAIR_ROLES) and not own
-
-
 class _Assembler:
     """Placement and routing state of one macro (see the module docstring for the floorplan)."""
 
@@ -225,8 +219,7 @@ class _Assembler:
         self.C = C = {r: lib.cell(r) for r in ROLES}
         # pair rows: the bitcell-row roles are the pair cells, serving rpb = 2 rows (pins WL0/WL1, IN0/IN1 ...)
         self.rpb = 2 if uses_pair_rows(p, lib) else 1
-        if self.rpb == 2:
-            C.update({r: lib.cell(r + "2") for r in ("bitcell", "wl_driver", "in_driver", "tap")})
+        C.update({r: lib.cell(r + "2") for r in ("bitcell", "wl_driver", "in_driver", "tap")} if self.rpb == 2 else {})
         self.sub = [str(k) for k in range(self.rpb)] if self.rpb > 1 else [""]
         _check_template(lib, C, p.adc_share)
         self.P, self.hb = nm(C["bitcell"].width_um), nm(C["bitcell"].height_um)
@@ -552,12 +545,7 @@ class _Assembler:
         return y_top, y_end
 
 
-def build_macro(p: MacroParams, lib: CellLibrary) -> Macro:
-    """Place and route the macro ``p`` from the cells of ``lib``; the schematic is
-    :func:`eda.layout.macro_netlist.macro_circuit`."""
-    from eda.layout.macro_netlist import macro_circuit
-
-    p.validate(int(lib.template.get("max_adc_bits", 4)), int(lib.template.get("max_adc_share", 1)))
+def _assembled(p: MacroParams, lib: CellLibrary) -> tuple[_Assembler, int]:
     if p.adc_share > 1:
         from eda.layout.macro_packed import PackedAssembler, packable
         from eda.layout.macro_shared import SharedAssembler
@@ -565,11 +553,23 @@ def build_macro(p: MacroParams, lib: CellLibrary) -> Macro:
         a: _Assembler = (PackedAssembler if packable(p.adc_share, p.adc_bits) else SharedAssembler)(p, lib)
     else:
         a = _Assembler(p, lib)
-    _, y_end = a.assemble()
+    return a, a.assemble()[1]
+
+
+def build_macro(p: MacroParams, lib: CellLibrary) -> Macro:
+    """Place and route the macro ``p`` from the cells of ``lib``; the schematic is
+    :func:`eda.layout.macro_netlist.macro_circuit`."""
+    from eda.layout.macro_netlist import macro_circuit
+
+    p.validate(int(lib.template.get("max_adc_bits", 4)), int(lib.template.get("max_adc_share", 1)))
+    a, y_end = _assembled(p, lib)
+    if a.rpb == 2:  # pair rows only where the macro comes out smaller (their row ends are wider)
+        b, y_b = _assembled(replace(p, pair_rows=False), lib)
+        if (b.X_R - b.X_L) * y_b < (a.X_R - a.X_L) * y_end:
+            a, y_end = b, y_b
     circuit, ports = macro_circuit(p, a.C, a.group_of, a.blocks)
     B, W, S = p.adc_bits, p.cols, p.adc_share
-    n = p.rows // a.rpb  # template rows (row-end cells per side); counts are cells placed
-    pr = "2" if a.rpb > 1 else ""
+    n, pr = p.rows // a.rpb, "2" if a.rpb > 1 else ""  # template rows, pair cells' suffix: counts are cells placed
     counts = {"bitcell" + pr: n * W, "compute": a.G * W, "wl_driver" + pr: n, "in_driver" + pr: n,
               "comparator": W // S, "cmp_buf": W // S, "sar_bit": B * W // S, "sar_seq": (B + 1) * W // S,
               "dac_switch": B * W, "tap" + pr: 2 * n, "col_mux": W if S > 1 else 0}

@@ -17,8 +17,8 @@ from test_verify_deck import deck  # noqa: F401  (the precheck-deck fixture: ski
 
 from eda.circuit import Circuit, Device
 from eda.layout import bitcell8t_pair as P
-from eda.layout.library import load_library
-from eda.layout.macro import MacroParams, build_macro, uses_pair_rows
+from eda.layout.library import load_library, uses_pair_rows
+from eda.layout.macro import MacroParams, build_macro
 from eda.tech.sky130 import FEATURE_UM, sky130
 from eda.verify.deck import run_deck
 from eda.verify.drc import run_drc
