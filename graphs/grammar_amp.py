@@ -201,6 +201,23 @@ class AmpRules:
             return True
         return bool(port and t.is_vout[key] and t.is_chan_src[q])  # (a follower of the input)
 
+    def _live_in_pins(self) -> np.ndarray:
+        """Gates/bases (netless) whose transistor may still be gated by an input (:meth:`_gate_dead`)."""
+        t = self.t
+        live = np.zeros(len(t.in_pin), bool)
+        for q in self.netless_set:
+            if t.in_pin[q] and not self._gate_dead(q):
+                live[q] = True
+        return live
+
+    def _free_in(self) -> int:
+        """Netless gates/bases that may still open a missing input (with the op-amp rules: those whose
+        transistor may be gated by an input, :meth:`_gate_dead`)."""
+        if not self.skeleton:
+            return self.n_free_in
+        t = self.t
+        return sum(1 for q in self.netless_set if t.in_pin[q] and not self._gate_dead(q))
+
     def _gate_dead(self, g: int) -> bool:
         """Whether gate/base ``g``'s transistor may not be gated by an input: its source on an
         output, a channel end on a voltage-driven port, or its channel ends on one net."""

@@ -119,7 +119,7 @@ class RoleRules:
     def _role_reserve(self) -> int:
         """Tokens held for the op-amp ports still missing beyond the netless pins that can open them."""
         mi, mo = self._role_missing()
-        return self.ROLE_COST * (max(0, mi - self.n_free_in) + max(0, mo - self.n_free_out))
+        return self.ROLE_COST * (max(0, mi - self._free_in()) + max(0, mo - self.n_free_out))
 
     def _role_funds(self) -> np.ndarray:
         """Per token, the reserve a new device entered through it releases (it brings a netless
@@ -127,7 +127,7 @@ class RoleRules:
         t = self.t
         mi, mo = self._role_missing()
         funds = np.zeros(len(t.in_pin), np.int64)
-        if mi > self.n_free_in:
+        if mi > self._free_in():
             funds += self.ROLE_COST * (self.next_new & t.is_transistor_pin & ~t.in_pin)
         if mo > self.n_free_out:
             funds += self.ROLE_COST * (self.next_new & t.is_transistor_pin & ~t.out_pin)
@@ -151,7 +151,8 @@ class RoleRules:
         if room >= 2 * self.ROLE_COST:  # (one move may net an input pin and an output pin at once)
             return
         mi, mo = self._role_missing()
-        for need, free, pin, port in ((mi, self.n_free_in, t.in_pin, t.is_vin),
+        in_pin = self._live_in_pins() if self.skeleton else t.in_pin
+        for need, free, pin, port in ((mi, int((in_pin & self.netless).sum()), in_pin, t.is_vin),
                                       (mo, self.n_free_out, t.out_pin, t.is_vout)):
             if not need or need < free:
                 continue
