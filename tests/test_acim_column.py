@@ -143,3 +143,16 @@ def test_settled_timing_moves_the_conversion_and_refuses_bad_steps():
     assert saving(circ, ["CL_0", "BIT_0_0"]).includes[-1] == ".save v(CL_0) v(BIT_0_0)"
     with pytest.raises(InputError, match="max_step"):
         ColumnBench(max_step=1e-8)
+
+
+@pytest.mark.slow
+@needs_models
+def test_five_bit_column_with_settled_timing():
+    """One 5-bit column (N = 32) with the MAC phase and SCLK of settle_timing: k = 0, 7, 16, 25, 32 convert
+    right at tt 27 °C (measured; ~80 s CPU), and a 2.5x larger time step changes no code."""
+    bench = ColumnBench(adc_bits=5).settled()
+    ks = [0, 7, 16, 25, 32]
+    r = run_conversions(bench, _thermometer(ks, 32))
+    assert r["codes"].tolist() == [0, 7, 16, 25, 31], r
+    coarse = run_conversions(bench.replace(max_step=250e-12), _thermometer(ks, 32))
+    assert coarse["codes"].tolist() == r["codes"].tolist() and np.allclose(coarse["v_cl"], r["v_cl"], atol=2e-3)
