@@ -62,6 +62,10 @@ def main() -> dict:
     ap.add_argument("--largest-seeds", default=None, help="only the main run's sampling (rules) at these seeds "
                     "(e.g. 123,124,125), the largest rule-clean samples of each checked by ngspice; writes "
                     "benchmarks/results/topo_largest.json")
+    ap.add_argument("--no-types", action="store_true", help="skip the type conditioning (run it beside with "
+                    "--types-only and join the two with --types-only --types-from)")
+    ap.add_argument("--types-from", default=None, help="with --types-only: take the type conditioning from this "
+                    "earlier --out JSON instead of rerunning it")
     args = ap.parse_args()
     if args.largest_seeds:
         return _largest_seeds(args)
@@ -121,7 +125,7 @@ def main() -> dict:
     rep["load_avg_1min_end"] = os.getloadavg()[0]
     rep.pop("files", None)
     res["main"] = rep
-    res["type_conditioning"] = _type_conditioning(*job)
+    res["type_conditioning"] = None if args.no_types else _type_conditioning(*job)
     res["machine"]["load_avg_1min_end"] = os.getloadavg()[0]
     res["verdict"] = _verdict(res)
     if (tmp / "main" / "gallery.png").is_file():
@@ -131,7 +135,8 @@ def main() -> dict:
         Image.open(tmp / "main" / "gallery.png").convert("RGB").quantize(colors=64).save(
             HERE / "figures" / "topo_gallery.png", optimize=True)
     _figure(res, tsizes)
-    _confusion_figure(res["type_conditioning"])
+    if res["type_conditioning"]:
+        _confusion_figure(res["type_conditioning"])
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(res, indent=2, default=str))
@@ -150,8 +155,11 @@ def _types_only(args) -> dict:
     shipped = sampling_defaults(load_checkpoint(path)[2])
     temperature = args.temperature or shipped["temperature"]
     guidance = shipped["guidance"] if args.guidance is None else args.guidance
-    res["type_conditioning"] = _type_conditioning(str(path), temperature, guidance, args.n_type, args.min_type,
-                                                  args.threads, args.jobs)
+    if args.types_from:  # the same measurement, run beside the main run
+        res["type_conditioning"] = json.loads(Path(args.types_from).read_text())["type_conditioning"]
+    else:
+        res["type_conditioning"] = _type_conditioning(str(path), temperature, guidance, args.n_type,
+                                                      args.min_type, args.threads, args.jobs)
     res["verdict"] = _verdict(res)
     _confusion_figure(res["type_conditioning"])
     out.write_text(json.dumps(res, indent=2, default=str))
@@ -225,6 +233,10 @@ def _largest_seeds(args, top: int = 5) -> dict:
     temperature = args.temperature or sampling_defaults(ck)["temperature"]
     out = HERE / "results" / "topo_largest.json"
     res = {"model": str(path), "n": args.n, "temperature": temperature, "seeds": {}}
+    if out.is_file():  # seeds of an earlier run with the same model and settings are kept (a run in parts)
+        old = json.loads(out.read_text())
+        if all(old.get(k) == res[k] for k in ("model", "n", "temperature")):
+            res["seeds"] = old["seeds"]
     for seed in (int(x) for x in args.largest_seeds.split(",")):
         t0, gs = time.perf_counter(), []
         rep = generate(model, vocab, ck, GenerateParams(n=args.n, temperature=temperature, seed=seed, batch_size=128,
@@ -405,7 +417,7 @@ def _confusion_figure(tc: dict) -> None:
 
 def _verdict(res: dict) -> dict:
     m, t = res["main"], TARGETS
-    tc = res["type_conditioning"]
+    tc = res["type_conditioning"] or {"accuracy": None, "n_types": 0}
     rel = abs(m["mean_devices"] / res["training"]["mean_devices"] - 1)
     return {
         "valid": [m["valid"], m["valid"] >= t["valid"]],
@@ -413,7 +425,8 @@ def _verdict(res: dict) -> dict:
         "unique": [m["unique"], m["unique"] >= t["unique"]],
         "mean_devices_rel_error": [rel, rel <= t["mean_devices_rel"]],
         "max_devices": [m["max_devices"], m["max_devices"] >= t["max_devices"]],
-        "type_accuracy": [tc["accuracy"], tc["accuracy"] >= t["type_accuracy"] and tc["n_types"] >= 8],
+        "type_accuracy": [tc["accuracy"], tc["accuracy"] is not None and tc["accuracy"] >= t["type_accuracy"]
+                          and tc["n_types"] >= 8],
         "valid_per_s_sample_rules": [m["valid_per_s_sample_rules"], m["valid_per_s_sample_rules"] >= t["valid_per_s"]],
         "rule_clean_per_cpu_s": [m["rule_clean_per_cpu_s"], None],
     }
@@ -436,6 +449,9 @@ def _print(res: dict) -> None:
     print(f"training circuits passing every rule: {tr['pass_every_rule']:.1%}; per rule: "
           f"{ {k: round(v, 3) for k, v in tr['rule_pass_rate'].items()} }")
     tc = res["type_conditioning"]
+    if not tc:
+        print("verdict (value, met):", json.dumps(res["verdict"]))
+        return
     print(f"type conditioning over {tc['n_types']} types: accuracy {tc['accuracy']:.1%} (classifier on held-out "
           f"training circuits, grouped 5-fold: {tc['classifier_cv_accuracy']:.1%}, mean per type "
           f"{tc.get('classifier_cv_balanced_accuracy') or 0:.1%})")
