@@ -289,18 +289,14 @@ def build_pdn_graph(pdn: PDN, maps: Mapping[str, np.ndarray] | None = None,
     cur_t = slice_currents(pdn, params.n_slices, window) if params.n_slices else None
     clock.append(time.process_time())
     n_bottom = 1
-    static = None
-    if params.pattern_iters or params.step_iters:  # one static topology for both channels
-        from eda.graphs.pdn_physics import static_system
+    if params.pattern_iters or params.step_iters:  # one static system (topology, AMG set-up) for both channels
+        from eda.graphs.pdn_physics import dynamic_pattern, static_system, step_drop
 
         static = static_system(pdn0)
     if params.pattern_iters:  # on the deck as given: rasterised like the labels (prefixed nodes stay off)
-        from eda.graphs.pdn_physics import dynamic_pattern
-
         maps[PATTERN_CHANNEL] = dynamic_pattern(pdn0, (nx, ny), dbu, params.pattern_iters, static=static)
     clock.append(time.process_time())
     if params.step_iters:  # the same raster as the pattern and the labels
-        from eda.graphs.pdn_physics import step_drop
         from eda.pdn.maps import ir_drop_map
 
         maps[STEP_CHANNEL] = ir_drop_map(pdn0, step_drop(pdn0, params.step_iters, static=static), (nx, ny), dbu,
