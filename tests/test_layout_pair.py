@@ -155,3 +155,18 @@ def test_user_bitcell_override_keeps_single_rows(tmp_path):
     (tmp_path / "manifest.json").write_text(json.dumps({"technology": "sky130", "roles": {"bitcell": src.name},
                                                         "cells": {src.name: entry}}))
     assert not uses_pair_rows(MacroParams(8, 2, 4, 1), load_library(tmp_path))
+
+
+def test_cli_one_bit_rows_option(tmp_path):
+    from typer.testing import CliRunner
+
+    from eda.cli import app
+
+    outs = {}
+    for flag in ("--pair-rows", "--one-bit-rows"):
+        r = CliRunner().invoke(app, ["acim", "build", "--rows", "8", "--cols", "4", "--local", "4", "--adc-bits", "1",
+                                     "--adc-share", "2", "--no-check", "--no-render", flag, "--out",
+                                     str(tmp_path / flag)])
+        assert r.exit_code == 0, r.output
+        outs[flag] = r.output
+    assert "2 bit(s) per row" in outs["--pair-rows"] and "1 bit(s) per row" in outs["--one-bit-rows"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import typer
@@ -118,6 +119,9 @@ def build(rows: int = typer.Option(None, "--rows", help="Array rows H."),
           out: Path = typer.Option(..., "--out", callback=out_dir, help="Output folder."),
           check: bool = typer.Option(True, help="Run DRC and LVS."),
           render: bool = typer.Option(True, help="Write macro.png and macro_tile.png."),
+          pair_rows: bool = typer.Option(True, "--pair-rows/--one-bit-rows",
+                                         help="Two bits of a column per template row where the macro comes out "
+                                              "smaller (default), or one bit per row."),
           force: bool = typer.Option(False, "--force", help="Build even beyond the size limits (estimated "
                                      "time > 600 s or memory > 8 GiB).")) -> None:
     """Place and route an ACIM macro in sky130 from the cell library; write macro.gds, macro.spice,
@@ -145,11 +149,13 @@ def build(rows: int = typer.Option(None, "--rows", help="Array rows H."),
     else:
         p = MacroParams(64 if rows is None else rows, 64 if cols is None else cols, local, adc_bits,
                         1 if adc_share is None else adc_share)
+    p = replace(p, pair_rows=pair_rows)
     s = run_build(p, out, lib=load_library(cells, shared=p.adc_share > 1), check=check, render=render,
                   force=force)
     typer.echo(f"{p.rows}x{p.cols} L={p.local} B={p.adc_bits} S={p.adc_share}: "
                f"{s['width_um']:.1f} x {s['height_um']:.1f} µm = "
-               f"{s['area_mm2']:.4f} mm², {s['um2_per_bit']:.1f} µm²/bit ({s['F2_per_bit']:.0f} F²/bit)")
+               f"{s['area_mm2']:.4f} mm², {s['um2_per_bit']:.1f} µm²/bit ({s['F2_per_bit']:.0f} F²/bit), "
+               f"{s['bits_per_row']} bit(s) per row")
     state = {True: "clean", False: "FAILED", None: "not run"}
     typer.echo(f"DRC {state[s['drc_clean']]}, LVS {state[s['lvs_clean']]}; times {s['times_s']} → {out}")
     if check and not (s["drc_clean"] and s["lvs_clean"]):
