@@ -170,3 +170,14 @@ def test_cli_one_bit_rows_option(tmp_path):
         assert r.exit_code == 0, r.output
         outs[flag] = r.output
     assert "2 bit(s) per row" in outs["--pair-rows"] and "1 bit(s) per row" in outs["--one-bit-rows"]
+
+
+def test_deck_clean_on_pair_row_macro(tmp_path, deck):  # noqa: F811
+    """The pair rows abut the double drivers and taps at the array edges and the compute cells above and
+    below: a small shared-ADC macro with pair rows under the precheck deck."""
+    m = build_macro(MacroParams(8, 4, 4, 1, adc_share=2), load_library(shared=True))
+    assert m.extra["bits_per_row"] == 2
+    gds = tmp_path / "m.gds"
+    m.library.write_gds(str(gds))
+    r = run_deck(gds, deck)
+    assert r.clean, [(v.rule, v.count, v.locations[:2]) for v in r.violations]
