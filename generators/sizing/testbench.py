@@ -331,27 +331,26 @@ class AmpBench:
 
     def transfer(self, design: Design) -> dict[str, float] | None:
         """Open-loop DC transfer (no feedback, the other inputs at Vcm): per input, the slope
-        dVout/dVin of largest magnitude over a 0–1.8 V sweep of that input where the output is off
-        the rails (negative: an inverting input; 0 when the output does not move). None when the
-        sweep fails."""
+        dVout/dVin of largest magnitude over a 0–1.8 V sweep of that input in 20 mV steps, over the
+        steps not at one rail at both ends (negative: an inverting input; 0 when the output does not
+        move); a step that crosses most of the supply (a high-gain output) is swept again in 0.5 mV
+        steps. None when the sweep fails."""
         from eda.sim.ngspice import run_deck
 
         srcs = {self.inn: "vprobe"}
         srcs[self.inp] = "vprobe2" if self.differential else f"v{self.inp.lower()}" if self.inp else None
         srcs = {k: v for k, v in srcs.items() if k and v}
+        deck = self.deck(design, open_loop=True)
         try:
-            res = run_deck(self.deck(design, open_loop=True), [f"dc {v} 0 1.8 0.02" for v in srcs.values()],
-                           timeout=SIM_TIMEOUT)
+            res = run_deck(deck, [f"dc {v} 0 1.8 0.02" for v in srcs.values()], timeout=SIM_TIMEOUT)
+            out = {n: _steepest(v, self.out, self.out2, 0.0, 1.8) for n, (_, v) in zip(srcs, res, strict=True)}
+            for n, (_, x0, jump) in list(out.items()):
+                if jump:  # most of the supply in one step: resolve it
+                    (_, v), = run_deck(deck, [f"dc {srcs[n]} {x0:.4f} {x0 + 0.02:.4f} 0.0005"], timeout=SIM_TIMEOUT)
+                    out[n] = _steepest(v, self.out, self.out2, x0, x0 + 0.02)
         except (EdaError, TimeoutError):
             return None
-        out = {}
-        for n, (_, v) in zip(srcs, res, strict=True):
-            vo = np.real(v[self.out.lower()])
-            vd = vo - np.real(v[self.out2.lower()]) if self.out2 else vo
-            slope = np.gradient(vd, np.linspace(0.0, 1.8, len(vd)))
-            mid = (vo > 0.05) & (vo < VDD - 0.05)
-            out[n] = float(slope[np.argmax(np.abs(slope) * mid)]) if mid.any() else 0.0
-        return out
+        return {n: s for n, (s, _, _) in out.items()}
 
     def bode(self, design: Design) -> tuple[np.ndarray, np.ndarray]:
         """(frequency, complex open-loop gain A(f)) of ``design``."""
@@ -515,6 +514,22 @@ def measure_ac(vecs: dict[str, np.ndarray], out: str, out2: str | None = None) -
     res["ugb"] = float(10 ** lf)
     res["pm"] = float(180 + ph[k - 1] + t * (ph[k] - ph[k - 1]))
     return res
+
+
+def _steepest(vecs: dict[str, np.ndarray], out: str, out2: str | None, x0: float, x1: float
+              ) -> tuple[float, float, bool]:
+    """(slope of largest magnitude, the step's start, whether the step crosses > 1 V) of a DC sweep
+    from ``x0`` to ``x1``, over the steps not at one rail at both ends; (0, x0, False) when none."""
+    vo = np.real(vecs[out.lower()])
+    vd = vo - np.real(vecs[out2.lower()]) if out2 else vo
+    dx = (x1 - x0) / max(len(vd) - 1, 1)
+    slope = np.diff(vd) / dx
+    lo, hi = np.minimum(vo[1:], vo[:-1]), np.maximum(vo[1:], vo[:-1])
+    live = (hi > 0.05) & (lo < VDD - 0.05)
+    if not live.any():
+        return 0.0, x0, False
+    k = int(np.argmax(np.abs(slope) * live))
+    return float(slope[k]), x0 + k * dx, bool(hi[k] - lo[k] > 1.0)
 
 
 def input_balance(ac_n: dict[str, np.ndarray], ac_p: dict[str, np.ndarray], out: str) -> dict:
