@@ -197,14 +197,15 @@ def column_extracted() -> dict:
 
 
 def column_codes(bits: int, ks: list[int], corner: str = "tt", temp_c: float = 27.0, max_step: float = 100e-12,
-                 t_sclk: float | None = None, t_mac_extra: float | None = None, tag: str = "") -> dict:
+                 t_sclk: float | None = None, t_mac_extra: float | None = None, tag: str = "",
+                 gmin: float | None = None) -> dict:
     """A subset of MAC values ``ks`` through one ``bits``-bit column (N = 2^B caps) in one ngspice run,
     with the MAC phase and SAR clock of :func:`~eda.generators.acim_column.settle_timing` (or the given
     ones): the codes against the ideal ones and the sampled compute line; for the resolutions whose
     full sweep takes hours here. ``results/acim_column/b{bits}_{corner}[_T..]_{len(ks)}codes{tag}.json``."""
     from eda.generators.acim_column import ColumnBench, run_conversions
 
-    bench = ColumnBench(adc_bits=bits, corner=corner, temp_c=temp_c, max_step=max_step).settled()
+    bench = ColumnBench(adc_bits=bits, corner=corner, temp_c=temp_c, max_step=max_step, gmin=gmin).settled()
     if t_sclk is not None or t_mac_extra is not None:
         bench = bench.replace(t_sclk=t_sclk or bench.t_sclk,
                               t_mac_extra=bench.t_mac_extra if t_mac_extra is None else t_mac_extra)
@@ -212,13 +213,13 @@ def column_codes(bits: int, ks: list[int], corner: str = "tt", temp_c: float = 2
     ks_a = np.asarray(ks, dtype=int)
     r = run_conversions(bench, (np.arange(n)[None, :] < ks_a[:, None]).astype(int))
     ideal = np.clip(np.floor((ks_a + 0.5) / (n // 2 ** bits)), 0, 2 ** bits - 1).astype(int)
-    fit = np.polyfit(ks_a, r["v_cl"], 1)
+    fit = np.polyfit(ks_a, r["v_cl"], 1) if len(ks_a) > 1 else np.array([np.nan, np.nan])
     out = {"adc_bits": bits, "n_caps": n, "corner": corner, "temp_c": temp_c, "k": ks_a.tolist(),
            "codes": r["codes"].tolist(), "ideal": ideal.tolist(), "codes_wrong": int((r["codes"] != ideal).sum()),
            "code_error_lsb": (r["codes"] - ideal).tolist(), "v_cl": np.round(r["v_cl"], 5).tolist(),
            "v_unit_mV": float(-fit[0] * 1e3),
            "v_cl_fit_residual_mV": np.round((r["v_cl"] - np.polyval(fit, ks_a)) * 1e3, 3).tolist(),
-           "t_sclk": bench.t_sclk, "t_mac_extra": bench.t_mac_extra, "max_step": max_step,
+           "t_sclk": bench.t_sclk, "t_mac_extra": bench.t_mac_extra, "max_step": max_step, "gmin": gmin,
            "seconds": round(r["seconds"], 1), "load_1min": os.getloadavg()[0]}
     d = HERE / "results" / "acim_column"
     d.mkdir(parents=True, exist_ok=True)
@@ -526,6 +527,7 @@ if __name__ == "__main__":
     ap.add_argument("--ks", type=int, nargs="+", help="--column-codes: the MAC values")
     ap.add_argument("--max-step", type=float, default=100e-12, help="--column-codes: ngspice max time step (s)")
     ap.add_argument("--tag", default="", help="--column-codes: suffix of the result file")
+    ap.add_argument("--gmin", type=float, help="--column-codes: ngspice gmin (S)")
     ap.add_argument("--subset-report", action="store_true", help="table + figure of the 5-8-bit subset runs")
     args = ap.parse_args()
     if args.shared_kick:
@@ -533,7 +535,8 @@ if __name__ == "__main__":
     elif args.subset_report:
         subset_report()
     elif args.column_codes:
-        column_codes(int(args.column_codes[0]), args.ks, args.column_codes[1], args.temp, args.max_step, tag=args.tag)
+        column_codes(int(args.column_codes[0]), args.ks, args.column_codes[1], args.temp, args.max_step, tag=args.tag,
+                     gmin=args.gmin)
     elif args.shared_probe:
         shared_probe(*args.shared_probe, t_sclk=args.t_sclk, t_mac_extra=args.t_mac_extra)
     elif args.shared or args.shared_extracted or args.shared_report:

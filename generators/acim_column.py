@@ -127,6 +127,8 @@ class ColumnBench(ParamsModel):
                                "line's reset gate must absorb the bottom plates' kick)")
     max_step: float = Field(100e-12, gt=0, le=5e-9, description="largest ngspice time step (s); the long settled "
                             "phases of 6-8-bit timing allow more (see settle_timing)")
+    gmin: float | None = Field(None, gt=0, description="ngspice gmin (S; default 1e-12 across every junction: over "
+                               "an 8-bit conversion's ~0.4 us it can drain mV from the floating compute line)")
     extra: dict = Field(default_factory=dict, description="free-form settings carried with the bench")
 
     @model_validator(mode="after")
@@ -385,6 +387,8 @@ def run_conversions(bench: ColumnBench, inputs: np.ndarray, deltas: np.ndarray |
     circ, tm = testbench(bench, sub, leaf, weights, inputs, deltas)
     circ = saving(bind_models(circ, bench.models, bench.corner, bench.temp_c),
                   [f"BIT_{k}_0" for k in range(bench.adc_bits)] + ["CL_0"])
+    if bench.gmin is not None:
+        circ = replace(circ, options={**circ.options, "gmin": bench.gmin})
     t, wav = transient(circ, 20e-12, tm["t_stop"], max_step=bench.max_step)
     bits = np.stack([np.interp(tm["t_read"], t, wav[f"BIT_{k}_0"]) > bench.vdd / 2
                      for k in range(bench.adc_bits)], -1)
