@@ -139,7 +139,7 @@ def size(circuit: Circuit, spec: Spec, corner: str = "tt", budget_s: float = 90.
             starts = [replace(d, voff=min(max(d.voff + shift, VOFF_RANGE[0]), VOFF_RANGE[1])) for d in starts]
             start, first = centred, perf
     if stop_when_met and first.get("ok") and spec.met(first):  # the gm/Id start meets the spec: no search
-        return _finish(bench, start, spec, extras, t0, c0, 0.0, [first])
+        return _finish(bench, start, spec, extras, t0, c0, 0.0, [first], starts[:1])
     rng = np.random.default_rng(seed)
     u0 = space.encode(start)
     x0 = np.clip(u0 + rng.normal(0, 0.12, (pop_size, space.n)), 0, 1)
@@ -192,11 +192,11 @@ def size(circuit: Circuit, spec: Spec, corner: str = "tt", budget_s: float = 90.
             pool.shutdown(cancel_futures=True)
     bar.close()
     design = space.decode(best[1]) if best is not None else start  # budget spent before any candidate
-    return _finish(bench, design, spec, extras, t0, c0, worker_cpu, history)
+    return _finish(bench, design, spec, extras, t0, c0, worker_cpu, history, starts[:1])
 
 
 def _finish(bench: AmpBench, design: Design, spec: Spec, extras: bool, t0: float, c0: float, worker_cpu: float,
-            history: list[dict]) -> SizingResult:
+            history: list[dict], probe: list[Design] | tuple = ()) -> SizingResult:
     """The chosen design re-simulated (with swing and slew when ``extras``) and the search's
     record. ``met`` needs a valid operating point as well as every spec bound."""
     perf = bench.evaluate(design, swing=extras)
@@ -207,12 +207,13 @@ def _finish(bench: AmpBench, design: Design, spec: Spec, extras: bool, t0: float
     perf["fom"] = fom(perf, spec.cl)
     met = bool(perf.get("ok")) and spec.met(perf)
     if not met:
-        perf["transfer"], perf["diagnosis"] = diagnose(bench, design)
+        perf["transfer"], perf["diagnosis"] = diagnose(bench, design, list(probe))
     cpu = time.process_time() - c0 + worker_cpu
     return SizingResult(design, perf, met, len(history), time.monotonic() - t0, history, bench, cpu)
 
 
-def diagnose(bench: AmpBench, design: Design) -> tuple[dict[str, float] | None, str]:
+def diagnose(bench: AmpBench, design: Design, also: list[Design] | None = None
+             ) -> tuple[dict[str, float] | None, str]:
     """Why a missed design misses, from open-loop DC transfer sweeps (no feedback) of each input at
     the chosen design and the plain gm/Id start: the steepest dVout/dVin per input over the two
     (``transfer``, signed) and one of :data:`DIAGNOSES` — no input moves the output; one input only
@@ -220,7 +221,8 @@ def diagnose(bench: AmpBench, design: Design) -> tuple[dict[str, float] | None, 
     input); both move it but not both by 40 dB; or both reach 40 dB (then the loop, phase margin
     or offset is what missed: the sizer's part)."""
     best: dict[str, float] | None = None
-    for d in [design] + Space(bench).starts(load_table(bench.corner))[:1]:
+    also = Space(bench).starts(load_table(bench.corner))[:1] if also is None else also
+    for d in [design] + also:
         t = bench.transfer(d)
         if t is not None:  # per input the signed slope of largest magnitude over the designs
             best = {k: v if abs(v) >= abs((best or {}).get(k, 0.0)) else best[k] for k, v in t.items()}
