@@ -16,7 +16,10 @@ The testbench of an amplifier (one deck, one parse, several analyses)::
 * slew (separate deck): unity-gain follower with a 0.4 V step, 20–80 % slope, slower edge.
 
 Which input is inverting is found once (:meth:`AmpBench.calibrate`): the assignment whose DC loop
-holds the output at Vcm. Single-input amplifiers use the same loop when they invert.
+holds the output at Vcm (else the input whose open-loop DC transfer, :meth:`AmpBench.transfer`, falls
+most steeply). Single-input amplifiers use the same loop when they invert. A two-input single-output
+amplifier also needs its non-inverting input to work: its open-loop gain (one AC point, the other
+input's drive off) must have the opposite sign and be within ``BALANCE_DB`` of the inverting one's.
 
 **Fully differential** amplifiers (two inputs, two outputs) are measured differentially::
 
