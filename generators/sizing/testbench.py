@@ -16,10 +16,8 @@ The testbench of an amplifier (one deck, one parse, several analyses)::
 * slew (separate deck): unity-gain follower with a 0.4 V step, 20–80 % slope, slower edge.
 
 Which input is inverting is found once (:meth:`AmpBench.calibrate`): the assignment whose DC loop
-holds the output at Vcm (else the input whose open-loop DC transfer, :meth:`AmpBench.transfer`, falls
-most steeply). Single-input amplifiers use the same loop when they invert. A two-input single-output
-amplifier also needs its non-inverting input to work: its open-loop gain (one AC point, the other
-input's drive off) must have the opposite sign and be within ``BALANCE_DB`` of the inverting one's.
+holds the output at Vcm (else the steepest falling open-loop :meth:`AmpBench.transfer`); single-input
+amplifiers use the same loop. Both inputs must work (:func:`input_balance`).
 
 **Fully differential** amplifiers (two inputs, two outputs) are measured differentially::
 
@@ -333,11 +331,9 @@ class AmpBench:
         return perf
 
     def transfer(self, design: Design) -> dict[str, float] | None:
-        """Open-loop DC transfer (no feedback, the other inputs at Vcm): per input, the slope
-        dVout/dVin of largest magnitude over a 0–1.8 V sweep of that input in 20 mV steps, over the
-        steps not at one rail at both ends (negative: an inverting input; 0 when the output does not
-        move); a step that crosses most of the supply (a high-gain output) is swept again in 0.5 mV
-        steps. None when the sweep fails."""
+        """Open-loop DC transfer (no feedback, other inputs at Vcm): per input the steepest dVout/dVin
+        of a 0–1.8 V sweep in 20 mV steps (negative: inverting; 0: the output does not move; a step
+        crossing > 1 V is swept again in 0.5 mV steps, see :func:`_steepest`). None if it fails."""
         from eda.sim.ngspice import run_deck
 
         srcs = {self.inn: "vprobe"}
@@ -521,8 +517,8 @@ def measure_ac(vecs: dict[str, np.ndarray], out: str, out2: str | None = None) -
 
 def _steepest(vecs: dict[str, np.ndarray], out: str, out2: str | None, x0: float, x1: float
               ) -> tuple[float, float, bool]:
-    """(slope of largest magnitude, the step's start, whether the step crosses > 1 V) of a DC sweep
-    from ``x0`` to ``x1``, over the steps not at one rail at both ends; (0, x0, False) when none."""
+    """(steepest slope, its step's start, whether that step crosses > 1 V) of a DC sweep from ``x0`` to
+    ``x1`` over the steps not at one rail at both ends; (0, x0, False) when none."""
     vo = np.real(vecs[out.lower()])
     vd = vo - np.real(vecs[out2.lower()]) if out2 else vo
     dx = (x1 - x0) / max(len(vd) - 1, 1)
