@@ -171,6 +171,16 @@ def _token_bounds(padded: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return edge[0::2], edge[1::2]
 
 
+def _token_lines(size: int, line_starts: np.ndarray, ts: np.ndarray, each_starts_with_token: bool) -> np.ndarray:
+    """Index into ``line_starts`` (ascending byte offsets) of the line holding each token start ``ts``: a running
+    count of line starts when each of those lines begins with a token (no search), else a binary search."""
+    if each_starts_with_token:
+        at_start = np.zeros(size, dtype=bool)
+        at_start[line_starts] = True
+        return np.cumsum(at_start[ts]) - 1
+    return np.searchsorted(line_starts, ts, side="right") - 1
+
+
 def _floats(padded: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray | None:
     """The tokens ``padded[start:end]`` as numbers (:func:`parse_floats`; ``None`` when one is not plain).
 
@@ -269,12 +279,10 @@ def scan(data: bytes, first_line: int = 0, on_names=None) -> Scan | None:
     if any(bytes(arr[starts[k]:ends[k]]).split()[0].lower() in (b".control", b".endc") for k in dots):
         return None
     ts_all, te_all = _token_bounds(padded)
-    if arr[0] > 32:  # every line with tokens starts with one: number them by a running count of line starts
-        at_start = np.zeros(len(padded), dtype=bool)
-        at_start[starts[tok_lines]] = True
-        line_of = tok_lines[np.cumsum(at_start[ts_all]) - 1]
+    if arr[0] > 32:  # every line with tokens starts with one
+        line_of = tok_lines[_token_lines(len(padded), starts[tok_lines], ts_all, True)]
     else:
-        line_of = np.searchsorted(starts, ts_all, side="right") - 1
+        line_of = _token_lines(len(padded), starts, ts_all, False)
     tok_kind = line_kind[line_of]
     out = Scan(names=np.zeros(0, dtype=str), dot_lines=dots.tolist())
     term_start: list[np.ndarray] = []
@@ -421,13 +429,8 @@ def pulse_fields(buf: np.ndarray, n: int):
     padded = np.concatenate([b, np.zeros(_MAX_TOKEN + 8, dtype=np.uint8)])
     ts, te = _token_bounds(padded)
     line_end = np.flatnonzero(b == 10)
-    if b[0] > 32 and (b[line_end[:-1] + 1] > 32).all():  # every line starts with a token: count line starts
-        at_start = np.zeros(len(padded), dtype=bool)
-        at_start[0] = True
-        at_start[line_end[:-1] + 1] = True
-        line_of = np.cumsum(at_start[ts]) - 1
-    else:
-        line_of = np.searchsorted(np.concatenate([[0], line_end[:-1] + 1]), ts, side="right") - 1
+    line_start = np.concatenate([[0], line_end[:-1] + 1])
+    line_of = _token_lines(len(padded), line_start, ts, bool((b[line_start] > 32).all()))
     count = np.bincount(line_of, minlength=n)
     sel = count != 4  # DC sources stay as they are
     m = int(sel.sum())
