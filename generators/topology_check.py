@@ -429,15 +429,22 @@ def simulation_deck(circuit: Circuit, title: str | None = None, pdk: str | None 
 
 
 _GENERIC_MODEL = {"NM": "nmos4", "PM": "pmos4", "NPN": "npn", "PNP": "pnp", "D": "diode"}
+#: Seconds an operating point may search before it counts as not found (a sky130 OP takes well under one;
+#: one sampled circuit's search ran over 12 minutes in a benchmark before this bound).
+OP_TIMEOUT_S = 60.0
 
 
-def simulate(circuit: Circuit, pdk: str | None = None, corner: str = "tt") -> tuple[str | None, dict[str, float]]:
-    """ngspice operating point of :func:`simulation_deck`; (failure reason or None, voltages)."""
+def simulate(circuit: Circuit, pdk: str | None = None, corner: str = "tt",
+             timeout: float = OP_TIMEOUT_S) -> tuple[str | None, dict[str, float]]:
+    """ngspice operating point of :func:`simulation_deck`; (failure reason or None, voltages). An operating point
+    still searching after ``timeout`` s (the models' loading not counted) is halted and fails."""
     from eda.sim.ngspice import operating_point
 
     try:
         deck = simulation_deck(circuit, pdk=pdk, corner=corner)
-        op = operating_point(deck)
+        op = operating_point(deck, timeout=timeout)
+    except TimeoutError as e:
+        return f"no operating point: {e}", {}
     except EdaError as e:
         msg = str(e).strip().splitlines()
         return (msg[0] if msg else type(e).__name__), {}

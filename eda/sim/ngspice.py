@@ -218,15 +218,16 @@ def _cleanup(ns) -> None:
         pass
 
 
-def run(circuit: Circuit, analysis: Analysis) -> tuple[str, dict[str, np.ndarray]]:
+def run(circuit: Circuit, analysis: Analysis, timeout: float | None = None) -> tuple[str, dict[str, np.ndarray]]:
     """Simulate ``circuit`` with one analysis card; returns (plot name, vectors by name).
 
     Vector names are the circuit's net names for node voltages (ground excluded) and
     ``<source>#branch`` (lower case) for source currents; time is ``time`` for transients,
-    ``frequency`` for AC (complex vectors); other analyses give real vectors.
+    ``frequency`` for AC (complex vectors); other analyses give real vectors. ``timeout``: as in
+    :func:`run_deck` (``TimeoutError`` past it).
     """
     deck = to_spice(replace(circuit, analyses=[analysis]))
-    (plot_name, vecs), = run_deck(deck, ["run"])
+    (plot_name, vecs), = run_deck(deck, ["run"], timeout=timeout)
     if not plot_name.lower().startswith(analysis.kind.lower()):
         raise SimulationError(f"ngspice {analysis.kind} produced no results (got plot {plot_name})")
     nets = {n.lower(): n for n in circuit.nets}
@@ -234,10 +235,10 @@ def run(circuit: Circuit, analysis: Analysis) -> tuple[str, dict[str, np.ndarray
     return plot_name, {nets.get(k, k): (v if keep_complex else np.real(v).astype(float)) for k, v in vecs.items()}
 
 
-def operating_point(circuit: Circuit) -> dict[str, float]:
+def operating_point(circuit: Circuit, timeout: float | None = None) -> dict[str, float]:
     """DC operating point: node voltage by net name (ground nets are 0 and included), plus
-    source currents as ``<source>#branch``."""
-    _, vecs = run(circuit, Analysis("op"))
+    source currents as ``<source>#branch`` (``timeout``: seconds for the analysis, see :func:`run_deck`)."""
+    _, vecs = run(circuit, Analysis("op"), timeout=timeout)
     out = {k: float(v[0]) for k, v in vecs.items()}
     for n in circuit.nets:
         if is_ground(n):
