@@ -44,3 +44,13 @@ def shared_path(root, rel):
     if not p.exists():
         pytest.skip(f"real data {p} is absent")
     return p
+
+
+def assert_drc_lvs_clean(gds, circuit) -> None:
+    """Our DRC clean on ``gds`` and its LVS against ``circuit`` clean (the first mismatches in the message)."""
+    from eda.verify.drc import run_drc
+    from eda.verify.lvs import run_lvs
+
+    assert run_drc(gds).clean, gds
+    r = run_lvs(gds, circuit)
+    assert r.clean, (r.mismatches[:3], r.extraction_errors[:3])

@@ -11,6 +11,7 @@ import dataclasses
 import gdstk
 import klayout.db as db
 import pytest
+from conftest import assert_drc_lvs_clean
 from test_verify_deck import deck  # noqa: F401  (the precheck-deck fixture: skips without klayout or decks)
 
 from eda.circuit import Circuit
@@ -55,13 +56,8 @@ def test_area_and_grid():
 
 
 def test_cell_and_array_drc_lvs_clean(cell_gds, array22):
-    assert run_drc(cell_gds).clean
-    r = run_lvs(cell_gds, _cell_circuit())
-    assert r.clean, (r.mismatches, r.extraction_errors)
-    path, circ = array22
-    assert run_drc(path).clean
-    r = run_lvs(path, circ)
-    assert r.clean, (r.mismatches, r.extraction_errors)
+    assert_drc_lvs_clean(cell_gds, _cell_circuit())
+    assert_drc_lvs_clean(*array22)
 
 
 def _mutate(src, dst, what: str) -> tuple[float, float]:

@@ -13,6 +13,7 @@ import dataclasses
 import gdstk
 import klayout.db as db
 import pytest
+from conftest import assert_drc_lvs_clean
 from test_verify_deck import deck  # noqa: F401  (the precheck-deck fixture: skips without klayout or decks)
 
 from eda.circuit import Circuit, Device
@@ -21,7 +22,6 @@ from eda.layout.library import load_library, uses_pair_rows
 from eda.layout.macro import MacroParams, build_macro
 from eda.tech.sky130 import FEATURE_UM, sky130
 from eda.verify.deck import run_deck
-from eda.verify.drc import run_drc
 from eda.verify.lvs import run_lvs
 
 T = sky130()
@@ -87,13 +87,8 @@ def test_area_pins_and_grid():
 
 
 def test_cell_and_array_drc_lvs_clean(cell_gds, array22):
-    assert run_drc(cell_gds).clean
-    r = run_lvs(cell_gds, _cell_circuit())
-    assert r.clean, (r.mismatches, r.extraction_errors)
-    path, circ = array22
-    assert run_drc(path).clean
-    r = run_lvs(path, circ)
-    assert r.clean, (r.mismatches, r.extraction_errors)
+    assert_drc_lvs_clean(cell_gds, _cell_circuit())
+    assert_drc_lvs_clean(*array22)
 
 
 def test_lvs_catches_swapped_word_lines_and_a_missing_via(tmp_path, cell_gds):
@@ -128,9 +123,7 @@ def test_macro_with_pair_rows_clean_and_denser(tmp_path):
         m = build_macro(dataclasses.replace(p, pair_rows=pair), lib)
         gds = tmp_path / f"m{pair}.gds"
         m.library.write_gds(str(gds))
-        assert run_drc(gds).clean
-        r = run_lvs(gds, m.circuit)
-        assert r.clean, (r.mismatches[:3], r.extraction_errors[:3])
+        assert_drc_lvs_clean(gds, m.circuit)
         size[pair] = (m.width_um, m.height_um)
         assert m.extra["bits_per_row"] == (2 if pair else 1)
         assert m.counts["bitcell2" if pair else "bitcell"] == 32 // (2 if pair else 1)
