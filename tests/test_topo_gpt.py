@@ -156,6 +156,21 @@ def test_cli_train_generate(tmp_path):
     r = CliRunner().invoke(app, ["generate", "--n", "4", "--model", str(ck), "--out", str(out), "--no-simulate"])
     assert r.exit_code == 0, r.output
     assert (out / "report.json").is_file()
+    kept = len(__import__("json").loads((out / "report.json").read_text())["files"])
+    assert f"wrote {kept} SPICE decks" in r.output
+    assert ("gallery.png" in r.output) == (kept > 0) == (out / "gallery.png").is_file()
+    assert (f"{4 - kept} of 4 samples not kept" in r.output) == (kept < 4)
+
+
+def test_generate_says_why_samples_were_not_kept():
+    from eda.cli.topo import _not_kept
+
+    line = _not_kept(10, 2, {"decode: op-amp skeleton rules broken at the end of the budget: ports": 7,
+                              "rule floating_net: internal net X has only 1 pin (floating)": 1})
+    assert line.startswith("8 of 10 samples not kept; most often (7): decode: op-amp skeleton")
+    assert "--n" in line.splitlines()[1]
+    why = "rule floating_net: internal net X has only 1 pin (floating)"
+    assert _not_kept(4, 3, {why: 1}) == f"1 of 4 samples not kept; most often (1): {why}"
 
 
 def test_decode_step_matches_cached_forward(tiny):

@@ -154,7 +154,10 @@ def generate(
     keys = ["n", "decoded", "rule_clean", "valid", "unique", "novel", "mean_devices", "max_devices",
             "circuits_per_s_sample_erc"]
     typer.echo(json.dumps({k: rep[k] for k in keys}, indent=1))
-    typer.echo(f"wrote {len(rep.get('files', []))} SPICE decks, report.json and gallery.png to {out}")
+    kept = len(rep.get("files", []))
+    typer.echo(f"wrote {kept} SPICE decks, report.json{' and gallery.png' if kept else ''} to {out}")
+    if kept < n:
+        typer.echo(_not_kept(n, kept, rep.get("failures", {})))
     if size:
         from eda.generators.sizing.run import size_generated
         from eda.generators.sizing.spec import parse_spec
@@ -162,6 +165,18 @@ def generate(
         rows = size_generated(graphs, parse_spec(spec), out / "sized", size_budget, ctype)
         typer.echo(f"sized {len(rows)} amplifier-type samples, {sum(r['met'] for r in rows)} meet {spec}; "
                    f"table in {out / 'sized' / 'table.md'}")
+
+
+def _not_kept(n: int, kept: int, failures: dict[str, int]) -> str:
+    """One line on the samples a ``generate`` run did not keep: how many, and the most frequent reason."""
+    line = f"{n - kept} of {n} samples not kept"
+    if failures:
+        why, count = max(failures.items(), key=lambda kv: kv[1])
+        line += f"; most often ({count}): {why}"
+    if "op-amp skeleton" in " ".join(failures):
+        line += ("\n(an op-amp type keeps only samples with an op-amp skeleton: two inputs on gates, an output, no "
+                 "follower or shorted input device; a minority of the model's draws: ask for more with --n)")
+    return line
 
 
 @app.command()
