@@ -438,20 +438,31 @@ def simulate(circuit: Circuit, pdk: str | None = None, corner: str = "tt",
              timeout: float = OP_TIMEOUT_S) -> tuple[str | None, dict[str, float]]:
     """ngspice operating point of :func:`simulation_deck`; (failure reason or None, voltages). An operating point
     still searching after ``timeout`` s (the models' loading not counted) is halted and fails."""
+    try:
+        deck = simulation_deck(circuit, pdk=pdk, corner=corner)
+    except EdaError as e:
+        return _first_line(e), {}
+    return _operating_point(deck, timeout)
+
+
+def _operating_point(deck: Circuit, timeout: float = OP_TIMEOUT_S) -> tuple[str | None, dict[str, float]]:
+    """ngspice operating point of a complete deck; (failure reason or None, voltages)."""
     from eda.sim.ngspice import operating_point
 
     try:
-        deck = simulation_deck(circuit, pdk=pdk, corner=corner)
         op = operating_point(deck, timeout=timeout)
     except TimeoutError as e:
         return f"no operating point: {e}", {}
     except EdaError as e:
-        msg = str(e).strip().splitlines()
-        return (msg[0] if msg else type(e).__name__), {}
+        return _first_line(e), {}
     bad = [k for k, v in op.items() if not math.isfinite(v)]
     if bad:
         return f"non-finite operating point at {bad[0]}", op
     return None, op
+
+
+def _first_line(e: Exception) -> str:
+    return (str(e).strip().splitlines() or [type(e).__name__])[0]
 
 
 def check_circuit(circuit: Circuit, name: str = "", run_sim: bool = True, pdk: str | None = None,
@@ -471,9 +482,7 @@ def check_circuit(circuit: Circuit, name: str = "", run_sim: bool = True, pdk: s
 def check_deck(circuit: Circuit, name: str = "", run_sim: bool = True) -> CheckResult:
     """A complete simulation deck (its own supplies and sources, e.g. ``data/netlists/*.sp``), judged as
     written: no net with a single pin (top level and inside each subcircuit, ports excepted), and (``run_sim``)
-    an ngspice operating point with the deck's own sources and models, every value finite."""
-    from eda.sim.ngspice import operating_point
-
+    an ngspice operating point (bounded as in :func:`simulate`) with the deck's own sources, every value finite."""
     res = CheckResult(name=name or circuit.title, n_devices=len(circuit.devices))
     for where, devs, ports in [("", circuit.devices, set())] + [
             (f"{s.name}/", s.devices, set(s.ports)) for s in circuit.subckts]:
@@ -488,15 +497,7 @@ def check_deck(circuit: Circuit, name: str = "", run_sim: bool = True) -> CheckR
     if res.erc or not run_sim:
         return res
     res.simulated = True
-    try:
-        op = operating_point(circuit)
-    except EdaError as e:
-        msg = str(e).strip().splitlines()
-        res.sim = msg[0] if msg else type(e).__name__
-        return res
-    bad = [k for k, v in op.items() if not math.isfinite(v)]
-    if bad:
-        res.sim = f"non-finite operating point at {bad[0]}"
+    res.sim, _ = _operating_point(circuit)
     return res
 
 
