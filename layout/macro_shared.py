@@ -27,6 +27,7 @@ from eda.errors import InputError
 from eda.layout.cells import M4W
 from eda.layout.devices import RAIL_W, RAIL_Y, TRACK
 from eda.layout.macro import M3PAD_V, V2, _Assembler
+from eda.layout.macro_hold import clr_to_vss, draw_hold
 
 #: channel track pitch (met2 width + spacing with room for the via2 stubs) and edge margin (nm)
 CH_PITCH, CH_MARGIN = 460, 300
@@ -104,7 +105,7 @@ class SharedAssembler(_Assembler):
         """Comparator, output stage, the multiplexer channel and row (see the module docstring)."""
         y = self.shared_row("comparator", 0, (), ("INN", "CLK"))
         self.y_buf = y
-        y = self.shared_row("cmp_buf", y, ("CLR", "VCM"))
+        y = self.shared_row("cmp_buf", y, ("VCM",))  # its CLR on VSS (eda.layout.macro_hold)
         return self.mux_rows(y)
 
     def mux_rows(self, y: int) -> int:
@@ -164,4 +165,7 @@ class SharedAssembler(_Assembler):
         """The ADC lines of the group whose last column is ``j`` (the vertical lines of the
         unshared template, through the bit channels); True: column j's dac_k pins are on them."""
         self.adc_lines(j, cl_top=self.y_mch[0], extra={key: [y] for key, y in self.y_ch.items()})
+        # the hold capacitor in slot S - 2 of the comparator row (a met4 jog to MUX_s), CLR on VSS
+        draw_hold(self, (j - 1) * self.P, 0, j * self.P + self.x("compute", "CL"))
+        clr_to_vss(self, j * self.P, self.y_buf + self.pin("cmp_buf", "CLR")[1], self.y_buf, right=False)
         return True
