@@ -58,6 +58,8 @@ def main() -> dict:
     ap.add_argument("--guidance-sweep", default=None, help="only sweep these guidance weights (e.g. 0,1,3,5) on "
                     "validation seeds and write benchmarks/results/topo_guidance.json")
     ap.add_argument("--sweep-n", type=int, default=16, help="conditioned samples per type and weight of the sweep")
+    ap.add_argument("--sweep-out", default=None, help="JSON of the sweep (default: benchmarks/results/"
+                    "topo_guidance.json)")
     ap.add_argument("--sweep-seed", type=int, default=999, help="seed of the sweep (the type part uses 321)")
     ap.add_argument("--largest-seeds", default=None, help="only the main run's sampling (rules) at these seeds "
                     "(e.g. 123,124,125), the largest rule-clean samples of each checked by ngspice; writes "
@@ -176,29 +178,38 @@ def _guidance_sweep(args) -> dict:
     shipped classifier labels as the type."""
     import numpy as np
 
-    from eda.generators.topology_checkpoint import load_checkpoint, training_graphs, training_types
+    from eda.generators.topology_checkpoint import (
+        load_checkpoint,
+        sampling_defaults,
+        training_graphs,
+        training_types,
+    )
     from eda.generators.topology_classify import LinearTypeClassifier
     from eda.generators.topology_motifs import MotifScale
     from eda.generators.topology_report import GenerateParams, generate
 
     model, vocab, ck = load_checkpoint(Path(args.model) if args.model else _default_model())
+    temperature = args.temperature or sampling_defaults(ck)["temperature"]
     tg, tt = training_graphs(ck, vocab), training_types(ck)
     lab = [i for i, t in enumerate(tt) if t]
     counts = Counter(tt[i] for i in lab)
     types = [t for t, k in counts.most_common() if k >= args.min_type and f"<type:{t}>" in vocab.index]
     scale, clf = MotifScale([tg[i] for i in lab]), LinearTypeClassifier.load()
-    out = HERE / "results" / "topo_guidance.json"
-    res = {"n_per_type": args.sweep_n, "seed": args.sweep_seed, "types": types, "weights": {}}
+    out = Path(args.sweep_out) if args.sweep_out else HERE / "results" / "topo_guidance.json"
+    res = {"n_per_type": args.sweep_n, "seed": args.sweep_seed, "types": types, "temperature": temperature,
+           "model": str(args.model or "shipped"), "weights": {}}
     if out.is_file():  # weights of an earlier sweep with the same settings are kept (a sweep in parts)
         old = json.loads(out.read_text())
-        if all(old.get(k) == res[k] for k in ("n_per_type", "seed", "types")):
+        if all(old.get(k, 1.0 if k == "temperature" else "shipped" if k == "model" else None) == res[k]
+               for k in ("n_per_type", "seed", "types", "temperature", "model")):
             res["weights"] = old["weights"]
     for w in (float(x) for x in args.guidance_sweep.split(",")):
         t0, row = time.perf_counter(), {}
         for ct in types:
             gs: list = []
             rep = generate(model, vocab, ck, GenerateParams(n=args.sweep_n, ctype=ct, seed=args.sweep_seed, guidance=w,
-                                                            threads=args.threads, jobs=args.jobs, simulate=False),
+                                                            temperature=temperature, threads=args.threads,
+                                                            jobs=args.jobs, simulate=False),
                            None, graphs=gs)
             ref = [tg[i] for i in lab if tt[i] == ct]
             row[ct] = {"gap": scale.gap(gs, ref) if gs else None, "rule_clean": rep["rule_clean"],
