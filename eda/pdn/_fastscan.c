@@ -1,0 +1,733 @@
+/* One-pass tokeniser of SPICE PDN decks (the compiled path of eda.pdn.parse; written for this project).
+ *
+ * scan(data: bytes, first_line: int) -> dict | str
+ *
+ * Reads R C L V I element lines (contest n1_m1_x_y and IBM n<net>_x_y names, ground 0/gnd/GND), comments,
+ * '+' continuation lines, dot cards (returned as text for the Python side) and current sources with DC
+ * and PULSE values. The result is what the line-by-line reader of eda/pdn/parse.py gives; anything this
+ * kernel does not handle exactly that way (suffixes such as 10mil, PWL, AC, inline comments, .control
+ * blocks, bad values, odd bytes) returns a str saying why, and the Python readers take the deck over.
+ * Node ids: order of first appearance over resistors, capacitors, inductors, voltage then current sources,
+ * each element's a before its b (the line reader's order). Numbers: correctly rounded (Clinger's fast path,
+ * else CPython's own string-to-double), i.e. the double that float(text) gives.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <math.h>
+
+/* ------------------------------------------------------------------ growable arrays */
+typedef struct { char *p; Py_ssize_t n, cap, size; } Vec;
+
+static int vec_reserve(Vec *v, Py_ssize_t want) {
+    if (want <= v->cap) return 0;
+    Py_ssize_t cap = v->cap ? v->cap : 1024;
+    while (cap < want) cap *= 2;
+    char *p = realloc(v->p, (size_t)(cap * v->size));
+    if (!p) return -1;
+    v->p = p;
+    v->cap = cap;
+    return 0;
+}
+
+static void *vec_push(Vec *v) {
+    if (v->n >= v->cap && vec_reserve(v, v->n + 1)) return NULL;
+    return v->p + (v->n++) * v->size;
+}
+
+typedef struct { int64_t off; int64_t len; } Tok;
+
+enum { K_R, K_C, K_L, K_V, K_I, NKIND };
+static const char KIND_CHARS[] = "rclvi";
+
+typedef struct {
+    Vec line, a, b, val, name, wave, pulse; /* int64, Tok, Tok, double, Tok, int8, double[7] */
+} Kind;
+
+typedef struct {
+    const unsigned char *d;
+    Py_ssize_t size;
+    Kind k[NKIND];
+    Vec toks;  /* Tok: tokens of the current logical line */
+    Vec spans; /* Tok: raw line spans of the current logical line (for dot cards) */
+    Vec dots;  /* int64 line, then the text is rebuilt from dspans */
+    Vec dspans_start, dspans; /* per dot: index of its first span in dspans; spans (Tok) */
+    const char *bail;
+    int64_t bail_line;
+} Ctx;
+
+static void ctx_init(Ctx *c) {
+    memset(c, 0, sizeof *c);
+    for (int i = 0; i < NKIND; i++) {
+        c->k[i].line.size = 8; c->k[i].a.size = sizeof(Tok); c->k[i].b.size = sizeof(Tok);
+        c->k[i].val.size = 8; c->k[i].name.size = sizeof(Tok); c->k[i].wave.size = 1;
+        c->k[i].pulse.size = 7 * sizeof(double);
+    }
+    c->toks.size = sizeof(Tok); c->spans.size = sizeof(Tok); c->dots.size = 8;
+    c->dspans_start.size = 8; c->dspans.size = sizeof(Tok);
+}
+
+static void vec_free(Vec *v) { free(v->p); v->p = NULL; v->n = v->cap = 0; }
+
+static void ctx_free(Ctx *c) {
+    for (int i = 0; i < NKIND; i++) {
+        Kind *k = &c->k[i];
+        vec_free(&k->line); vec_free(&k->a); vec_free(&k->b); vec_free(&k->val); vec_free(&k->name);
+        vec_free(&k->wave); vec_free(&k->pulse);
+    }
+    vec_free(&c->toks); vec_free(&c->spans); vec_free(&c->dots); vec_free(&c->dspans_start); vec_free(&c->dspans);
+}
+
+/* ------------------------------------------------------------------ numbers */
+static const double P10[23] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14,
+                               1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+enum { NUM_OK = 0, NUM_NOT = 1, NUM_UNSURE = 2, NUM_ERR = 3 };
+
+/* A SPICE number token s[0:n] (mantissa, optional exponent, optional one-letter scale or "meg") into *out.
+ * NUM_NOT: the token cannot be a number (first byte not a sign, digit or point); NUM_UNSURE: a token this
+ * kernel leaves to the Python reader (unit letters, "mil", malformed numbers); NUM_ERR: out of memory. */
+static int parse_number(const unsigned char *s, Py_ssize_t n, double *out) {
+    Py_ssize_t i = 0;
+    int neg = 0;
+    if (n == 0) return NUM_NOT;
+    unsigned char c0 = s[0];
+    if (!(c0 == '+' || c0 == '-' || c0 == '.' || (c0 >= '0' && c0 <= '9'))) return NUM_NOT;
+    if (s[i] == '+' || s[i] == '-') { neg = s[i] == '-'; i++; }
+    uint64_t mant = 0;
+    int sig = 0, digits = 0, dropped = 0;
+    int64_t p10 = 0;
+    while (i < n && s[i] >= '0' && s[i] <= '9') {
+        digits++;
+        if (mant || s[i] != '0') {
+            if (sig < 19) { mant = mant * 10 + (uint64_t)(s[i] - '0'); sig++; } else { dropped = 1; p10++; }
+        }
+        i++;
+    }
+    if (i < n && s[i] == '.') {
+        i++;
+        while (i < n && s[i] >= '0' && s[i] <= '9') {
+            digits++;
+            if (mant || s[i] != '0') {
+                if (sig < 19) { mant = mant * 10 + (uint64_t)(s[i] - '0'); sig++; p10--; } else dropped = 1;
+            } else p10--;
+            i++;
+        }
+    }
+    if (!digits) return NUM_UNSURE;
+    Py_ssize_t mant_end = i;
+    int64_t e = 0;
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        Py_ssize_t j = i + 1;
+        int eneg = 0, ed = 0;
+        if (j < n && (s[j] == '+' || s[j] == '-')) { eneg = s[j] == '-'; j++; }
+        while (j < n && s[j] >= '0' && s[j] <= '9') {
+            if (ed++ > 6) return NUM_UNSURE;
+            e = e * 10 + (s[j] - '0');
+            j++;
+        }
+        if (!ed) return NUM_UNSURE; /* "1e" reads as 1 with unit letter e in SPICE: left to Python */
+        if (eneg) e = -e;
+        i = j;
+        mant_end = j;
+    }
+    int shift = 0;
+    if (i < n) { /* a scale suffix, exactly: t g meg k m u n p f a (any case) */
+        Py_ssize_t rest = n - i;
+        unsigned char c = (unsigned char)(s[i] | 32);
+        if (rest == 3 && c == 'm' && (s[i + 1] | 32) == 'e' && (s[i + 2] | 32) == 'g') shift = 6;
+        else if (rest != 1) return NUM_UNSURE;
+        else switch (c) {
+            case 't': shift = 12; break;
+            case 'g': shift = 9; break;
+            case 'k': shift = 3; break;
+            case 'm': shift = -3; break;
+            case 'u': shift = -6; break;
+            case 'n': shift = -9; break;
+            case 'p': shift = -12; break;
+            case 'f': shift = -15; break;
+            case 'a': shift = -18; break;
+            default: return NUM_UNSURE;
+        }
+    }
+    int64_t p = p10 + e + shift;
+    if (!dropped && mant <= (1ULL << 53) && p >= -22 && p <= 22) {
+        double v = (double)mant;
+        v = p >= 0 ? v * P10[p] : v / P10[-p];
+        *out = neg ? -v : v;
+        return NUM_OK;
+    }
+    /* the exact decimal value, rounded by CPython's own conversion (the same as float(text)) */
+    Py_ssize_t len = mant_end;
+    char stack[128];
+    char *buf = len + 24 <= (Py_ssize_t)sizeof stack ? stack : PyMem_Malloc((size_t)len + 24);
+    if (!buf) return NUM_ERR;
+    Py_ssize_t m = 0;
+    for (Py_ssize_t j = 0; j < len && s[j] != 'e' && s[j] != 'E'; j++) buf[m++] = (char)s[j];
+    int64_t ex = e + shift;
+    char digs[24];
+    int nd = 0;
+    buf[m++] = 'e';
+    if (ex < 0) { buf[m++] = '-'; ex = -ex; }
+    do { digs[nd++] = (char)('0' + ex % 10); ex /= 10; } while (ex);
+    while (nd) buf[m++] = digs[--nd];
+    buf[m] = 0;
+    double v = PyOS_string_to_double(buf, NULL, NULL);
+    if (buf != stack) PyMem_Free(buf);
+    if (v == -1.0 && PyErr_Occurred()) { PyErr_Clear(); return NUM_UNSURE; }
+    *out = v;
+    return NUM_OK;
+}
+
+/* ------------------------------------------------------------------ lines */
+static int is_kind(unsigned char c, int *kind) {
+    const char *p = c ? strchr(KIND_CHARS, c | 32) : NULL;
+    if (!p || !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))) return 0;
+    *kind = (int)(p - KIND_CHARS);
+    return 1;
+}
+
+/* keyword test, ASCII case-insensitive */
+static int tok_is(const Ctx *c, const Tok *t, const char *word) {
+    Py_ssize_t n = (Py_ssize_t)strlen(word);
+    if (t->len != n) return 0;
+    for (Py_ssize_t j = 0; j < n; j++)
+        if ((c->d[t->off + j] | 32) != (unsigned char)word[j]) return 0;
+    return 1;
+}
+
+static int bail(Ctx *c, const char *why, int64_t line) {
+    c->bail = why;
+    c->bail_line = line;
+    return -1;
+}
+
+/* Split the bytes [s, e) into tokens appended to c->toks; seps: also split at '(' ')' ','. */
+static int split(Ctx *c, Py_ssize_t s, Py_ssize_t e, int seps) {
+    const unsigned char *d = c->d;
+    Py_ssize_t i = s;
+    while (i < e) {
+        while (i < e && (d[i] == ' ' || d[i] == '\t' || (seps && (d[i] == '(' || d[i] == ')' || d[i] == ','))))
+            i++;
+        if (i >= e) break;
+        Py_ssize_t j = i;
+        while (j < e && d[j] != ' ' && d[j] != '\t' && !(seps && (d[j] == '(' || d[j] == ')' || d[j] == ',')))
+            j++;
+        Tok *t = vec_push(&c->toks);
+        if (!t) return -2;
+        t->off = i;
+        t->len = j - i;
+        i = j;
+    }
+    return 0;
+}
+
+/* A current or voltage source's fields after its third token (the line reader's _source_fields, for the
+ * forms DC value, bare value, PULSE(...) on current sources). */
+static int source_rest(Ctx *c, Kind *k, int kind, Py_ssize_t first, int64_t line) {
+    Tok *t = (Tok *)c->toks.p;
+    Py_ssize_t n = c->toks.n;
+    double dc = 0, pulse[7];
+    int have_dc = 0, wave = 0, r;
+    for (int j = 0; j < 7; j++) pulse[j] = NAN;
+    Py_ssize_t i = first;
+    while (i < n) {
+        if (tok_is(c, &t[i], "dc")) {
+            if (i + 1 >= n) return bail(c, "'dc' without a value", line);
+            r = parse_number(c->d + t[i + 1].off, t[i + 1].len, &dc);
+            if (r == NUM_ERR) return -2;
+            if (r != NUM_OK) return bail(c, "a source value this kernel leaves to Python", line);
+            have_dc = 1;
+            i += 2;
+        } else if (tok_is(c, &t[i], "pulse")) {
+            if (kind != K_I || wave) return bail(c, "a PULSE voltage source or a second PULSE", line);
+            int m = 0;
+            i++;
+            while (i < n) {
+                double v;
+                r = parse_number(c->d + t[i].off, t[i].len, &v);
+                if (r == NUM_ERR) return -2;
+                if (r == NUM_NOT) break;
+                if (r != NUM_OK || m >= 7) return bail(c, "a PULSE field this kernel leaves to Python", line);
+                pulse[m++] = v;
+                i++;
+            }
+            if (m < 2) return bail(c, "PULSE with fewer than 2 values", line);
+            if (i < n) return bail(c, "fields after PULSE(...)", line);
+            wave = 1;
+        } else {
+            if (have_dc || wave) return bail(c, "an unexpected source field", line);
+            r = parse_number(c->d + t[i].off, t[i].len, &dc);
+            if (r == NUM_ERR) return -2;
+            if (r != NUM_OK) return bail(c, "a source field this kernel leaves to Python (AC, PWL, SIN...)", line);
+            have_dc = 1;
+            i++;
+        }
+    }
+    if (!have_dc) {
+        if (!wave) return bail(c, "a source without a value", line);
+        dc = pulse[0];
+    }
+    double *pv = vec_push(&k->val);
+    signed char *wv = kind == K_I ? vec_push(&k->wave) : (signed char *)1;
+    double *pp = kind == K_I ? vec_push(&k->pulse) : (double *)1;
+    if (!pv || !wv || !pp) return -2;
+    *pv = dc;
+    if (kind == K_I) { *wv = (signed char)wave; memcpy(pp, pulse, sizeof pulse); }
+    return 0;
+}
+
+/* One logical line (a raw line and its '+' continuations), its tokens in c->toks. */
+static int finish_line(Ctx *c, int64_t line, unsigned char first, int joined) {
+    Tok *t = (Tok *)c->toks.p;
+    Py_ssize_t n = c->toks.n;
+    unsigned char ch = first;
+    if (ch == 0 && joined) ch = ' ';  /* "" + " " + continuation */
+    if (ch == ' ' || ch == '\t') {
+        if (n == 0) return 0;
+        ch = c->d[t[0].off];
+    }
+    if (ch == 0 || ch == '*' || ch == ';' || ch == '$') return 0;
+    if (ch == '.') {
+        if (tok_is(c, &t[0], ".control") || tok_is(c, &t[0], ".endc"))
+            return bail(c, "a .control block", line);
+        int64_t *dl = vec_push(&c->dots), *ds = vec_push(&c->dspans_start);
+        if (!dl || !ds) return -2;
+        *dl = line;
+        *ds = c->dspans.n;
+        for (Py_ssize_t j = 0; j < c->spans.n; j++) {
+            Tok *sp = vec_push(&c->dspans);
+            if (!sp) return -2;
+            *sp = ((Tok *)c->spans.p)[j];
+        }
+        return 0;
+    }
+    int kind;
+    if (!is_kind(ch, &kind)) return bail(c, "a line that is not an R, C, L, V or I element", line);
+    for (Py_ssize_t j = 0; j < n; j++)
+        if (memchr(c->d + t[j].off, ';', (size_t)t[j].len)) return bail(c, "an inline comment", line);
+    if (n < 4) return bail(c, "an element line with fewer than 4 fields", line);
+    Kind *k = &c->k[kind];
+    int64_t *pl = vec_push(&k->line);
+    Tok *pa = vec_push(&k->a), *pb = vec_push(&k->b);
+    if (!pl || !pa || !pb) return -2;
+    *pl = line;
+    *pa = t[1];
+    *pb = t[2];
+    if (kind <= K_L) {
+        double v;
+        if (n != 4) return bail(c, "extra fields on an R, C or L line", line);
+        int r = parse_number(c->d + t[3].off, t[3].len, &v);
+        if (r == NUM_ERR) return -2;
+        if (r != NUM_OK) return bail(c, "a value this kernel leaves to Python", line);
+        double *pv = vec_push(&k->val);
+        if (!pv) return -2;
+        *pv = v;
+        return 0;
+    }
+    Tok *pn = vec_push(&k->name);
+    if (!pn) return -2;
+    *pn = t[0];
+    /* the fields after the third token, split again at ( ) , as the line reader does */
+    Py_ssize_t rest = t[3].off;
+    Tok *sp = (Tok *)c->spans.p;
+    c->toks.n = 0;
+    for (Py_ssize_t j = 0; j < c->spans.n; j++) {
+        Py_ssize_t s = sp[j].off + (j > 0), e = sp[j].off + sp[j].len;
+        if (e <= rest) continue;
+        if (s < rest) s = rest;
+        if (split(c, s, e, 1)) return -2;
+    }
+    return source_rest(c, k, kind, 0, line);
+}
+
+/* ------------------------------------------------------------------ node names */
+/* Open addressing; each slot holds the name's hash, place in the deck and id + 1 (0: empty), so that a probe
+ * touches the deck's bytes only for a name with the same hash and length. */
+typedef struct { uint64_t h; int64_t off; int64_t len; int64_t id1; } Slot;
+typedef struct { Slot *slot; Py_ssize_t mask; Vec names; } Table;
+
+static uint64_t hash_bytes(const unsigned char *p, Py_ssize_t n) {
+    uint64_t h = 0x9E3779B97F4A7C15ULL ^ (uint64_t)n;
+    while (n >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        h = (h ^ w) * 0xBF58476D1CE4E5B9ULL;
+        h ^= h >> 31;
+        p += 8;
+        n -= 8;
+    }
+    uint64_t w = 0;
+    memcpy(&w, p, (size_t)n);
+    h = (h ^ w) * 0x94D049BB133111EBULL;
+    return h ^ (h >> 29);
+}
+
+static int grow(Table *tb) {
+    Py_ssize_t cap = 2 * (tb->mask + 1);
+    Slot *ns = calloc((size_t)cap, sizeof(Slot));
+    if (!ns) return -1;
+    for (Py_ssize_t j = 0; j <= tb->mask; j++) {
+        if (!tb->slot[j].id1) continue;
+        Py_ssize_t i = (Py_ssize_t)((tb->slot[j].h >> 20) & (uint64_t)(cap - 1));
+        while (ns[i].id1) i = (i + 1) & (cap - 1);
+        ns[i] = tb->slot[j];
+    }
+    free(tb->slot);
+    tb->slot = ns;
+    tb->mask = cap - 1;
+    return 0;
+}
+
+/* The id of the name t (hash h), a new one in order of first appearance; -1 ground, -2 out of memory. */
+static int64_t intern(Table *tb, const unsigned char *d, const Tok *t, uint64_t h) {
+    const unsigned char *p = d + t->off;
+    Py_ssize_t n = t->len;
+    if ((n == 1 && p[0] == '0') || (n == 3 && (!memcmp(p, "gnd", 3) || !memcmp(p, "GND", 3)))) return -1;
+    Py_ssize_t i = (Py_ssize_t)((h >> 20) & (uint64_t)tb->mask);
+    for (;;) {
+        Slot *s = &tb->slot[i];
+        if (!s->id1) break;
+        if (s->h == h && s->len == n && !memcmp(d + s->off, p, (size_t)n)) return s->id1 - 1;
+        i = (i + 1) & tb->mask;
+    }
+    if (2 * (tb->names.n + 1) > tb->mask + 1) {
+        if (grow(tb)) return -2;
+        i = (Py_ssize_t)((h >> 20) & (uint64_t)tb->mask);
+        while (tb->slot[i].id1) i = (i + 1) & tb->mask;
+    }
+    Tok *nt = vec_push(&tb->names);
+    if (!nt) return -2;
+    *nt = *t;
+    Slot *s = &tb->slot[i];
+    s->h = h;
+    s->off = t->off;
+    s->len = n;
+    s->id1 = tb->names.n;
+    return tb->names.n - 1;
+}
+
+/* ------------------------------------------------------------------ name decoding */
+/* The fields of eda.pdn.model.decode_names: [_X_](n|N)<net>_[<layer>_]<x>_<y>[_<layer>] with two or three
+ * underscores after the prefix, decided here when every number has at most 15 characters (the net at most 9
+ * digits), else left to its regular expression in Python. */
+static int is_alpha(unsigned char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+static int is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
+
+static Py_ssize_t take_word(const unsigned char *p, Py_ssize_t i, Py_ssize_t n) {
+    if (i >= n || !is_alpha(p[i])) return -1;
+    while (i < n && (is_alpha(p[i]) || is_digit(p[i]))) i++;
+    return i;
+}
+
+static Py_ssize_t take_int(const unsigned char *p, Py_ssize_t i, Py_ssize_t n, int sign, int64_t *v, int *lng) {
+    int neg = 0;
+    Py_ssize_t s = i;
+    if (sign && i < n && p[i] == '-') { neg = 1; i++; }
+    Py_ssize_t ds = i;
+    int64_t x = 0;
+    while (i < n && is_digit(p[i])) { if (i - ds < 18) x = x * 10 + (p[i] - '0'); i++; }
+    if (i == ds) return -1;
+    if (i - s > 15) *lng = 1;
+    *v = neg ? -x : x;
+    return i;
+}
+
+/* 1: decoded; 0: no match; -1: undecided (long numbers). lay_s/lay_e: the layer field (lay_s < 0: none). */
+static int decode_name(const unsigned char *p, Py_ssize_t n, int64_t *net, int64_t *x, int64_t *y,
+                       Py_ssize_t *lay_s, Py_ssize_t *lay_e) {
+    Py_ssize_t i = 0;
+    int lng = 0;
+    if (n >= 3 && p[0] == '_' && p[1] == 'X' && p[2] == '_') i = 3;
+    if (i >= n || (p[i] | 32) != 'n') return 0;
+    int us = 0;  /* decode_names reads names of two or three fields after the net, no others */
+    for (Py_ssize_t j = i; j < n; j++) us += p[j] == '_';
+    if (us != 2 && us != 3) return 0;
+    Py_ssize_t j = take_int(p, i + 1, n, 0, net, &lng);
+    if (j < 0) return 0;
+    if (j - (i + 1) > 9) lng = 1;
+    if (j >= n || p[j] != '_') return 0;
+    j++;
+    *lay_s = -1;
+    Py_ssize_t w = take_word(p, j, n);
+    if (w >= 0) {
+        if (w >= n || p[w] != '_') return 0;
+        *lay_s = j;
+        *lay_e = w;
+        j = w + 1;
+    }
+    j = take_int(p, j, n, 1, x, &lng);
+    if (j < 0 || j >= n || p[j] != '_') return 0;
+    j = take_int(p, j + 1, n, 1, y, &lng);
+    if (j < 0) return 0;
+    if (j < n) {
+        if (p[j] != '_') return 0;
+        w = take_word(p, j + 1, n);
+        if (w != n) return 0;
+        *lay_s = j + 1;
+        *lay_e = n;
+    }
+    return lng ? -1 : 1;
+}
+
+/* ------------------------------------------------------------------ the pass over the deck */
+/* byte classes: 0 token byte, 1 blank, 2 refused (non-ASCII, control bytes other than tab, LF, CRLF) */
+static unsigned char CLASS[256];
+
+static void init_classes(void) {
+    for (int b = 0; b < 256; b++) CLASS[b] = (b >= 128 || (b < 32 && b != '\t')) ? 2 : 0;
+    CLASS[' '] = CLASS['\t'] = 1;
+}
+
+static int scan_lines(Ctx *c, int64_t first_line) {
+    const unsigned char *d = c->d;
+    Py_ssize_t size = c->size, pos = 0;
+    int64_t li = 0, cur = -1;
+    unsigned char cur_first = 0;
+    int joined = 0, r;
+    while (pos < size) {
+        const unsigned char *nl = memchr(d + pos, '\n', (size_t)(size - pos));
+        Py_ssize_t e = nl ? nl - d : size, next = nl ? e + 1 : size;
+        if (e > pos && d[e - 1] == '\r') e--;
+        for (Py_ssize_t i = pos; i < e; i++)
+            if (CLASS[d[i]] == 2) return bail(c, "a byte other than printable ASCII, tab, LF or CRLF", li);
+        if (li >= 1 && e > pos && d[pos] == '+') {
+            if (li == 1) return bail(c, "a continuation of the first line", li);
+            if (cur >= 0) {
+                Tok *sp = vec_push(&c->spans);
+                if (!sp) return -2;
+                sp->off = pos;
+                sp->len = e - pos;
+                if (split(c, pos + 1, e, 0)) return -2;
+                joined = 1;
+            }
+        } else {
+            if (cur >= 0 && (r = finish_line(c, cur, cur_first, joined))) return r;
+            c->toks.n = c->spans.n = 0;
+            joined = 0;
+            cur = -1;
+            if (li >= first_line) {
+                cur = li;
+                cur_first = e > pos ? d[pos] : 0;
+                Tok *sp = vec_push(&c->spans);
+                if (!sp) return -2;
+                sp->off = pos;
+                sp->len = e - pos;
+                if (split(c, pos, e, 0)) return -2;
+            }
+        }
+        pos = next;
+        li++;
+    }
+    if (cur >= 0 && (r = finish_line(c, cur, cur_first, joined))) return r;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ results */
+static PyObject *bytes_of(const void *p, Py_ssize_t n) { return PyBytes_FromStringAndSize(n ? p : "", n); }
+
+/* Tokens as one zero-padded byte string of rows of the widest token's width: (bytes, width). */
+static PyObject *token_rows(const unsigned char *d, const Tok *t, Py_ssize_t n) {
+    Py_ssize_t w = 1;
+    for (Py_ssize_t i = 0; i < n; i++) if (t[i].len > w) w = t[i].len;
+    PyObject *b = PyBytes_FromStringAndSize(NULL, n * w);
+    if (!b) return NULL;
+    char *o = PyBytes_AS_STRING(b);
+    memset(o, 0, (size_t)(n * w));
+    for (Py_ssize_t i = 0; i < n; i++) memcpy(o + i * w, d + t[i].off, (size_t)t[i].len);
+    return Py_BuildValue("(Nn)", b, w);
+}
+
+static int set_item(PyObject *dict, const char *key, PyObject *val) {
+    if (!val) return -1;
+    int r = PyDict_SetItemString(dict, key, val);
+    Py_DECREF(val);
+    return r;
+}
+
+/* Node ids per kind (a, b interleaved as the line reader numbers them) into "<k>_a"/"<k>_b" entries. */
+#define BATCH 32
+
+static int intern_all(Ctx *c, Table *tb, PyObject *res) {
+    Py_ssize_t total = 0;
+    for (int k = 0; k < NKIND; k++) total += 2 * c->k[k].a.n;
+    Py_ssize_t cap = 1024;
+    while (cap < total / 2) cap *= 2;  /* grown when half full */
+    tb->slot = calloc((size_t)cap, sizeof(Slot));
+    tb->mask = cap - 1;
+    tb->names.size = sizeof(Tok);
+    if (!tb->slot) return -2;
+    for (int k = 0; k < NKIND; k++) {
+        Kind *kd = &c->k[k];
+        Py_ssize_t n = kd->a.n;
+        PyObject *ba = PyBytes_FromStringAndSize(NULL, n * 8), *bb = PyBytes_FromStringAndSize(NULL, n * 8);
+        if (!ba || !bb) { Py_XDECREF(ba); Py_XDECREF(bb); return -1; }
+        int64_t *ia = (int64_t *)PyBytes_AS_STRING(ba), *ib = (int64_t *)PyBytes_AS_STRING(bb);
+        const Tok *ta = (const Tok *)kd->a.p, *tbk = (const Tok *)kd->b.p;
+        uint64_t ha[BATCH], hb[BATCH];
+        for (Py_ssize_t i0 = 0; i0 < n; i0 += BATCH) {
+            /* hashes of a batch first, their slots prefetched: the table's cache misses overlap */
+            Py_ssize_t m = n - i0 < BATCH ? n - i0 : BATCH;
+            for (Py_ssize_t j = 0; j < m; j++) {
+                ha[j] = hash_bytes(c->d + ta[i0 + j].off, ta[i0 + j].len);
+                hb[j] = hash_bytes(c->d + tbk[i0 + j].off, tbk[i0 + j].len);
+                __builtin_prefetch(&tb->slot[(hb[j] >> 20) & (uint64_t)tb->mask]);
+                __builtin_prefetch(&tb->slot[(ha[j] >> 20) & (uint64_t)tb->mask]);
+            }
+            for (Py_ssize_t j = 0; j < m; j++) {  /* a wire chain (R1 x y, R2 y z) repeats the last terminal */
+                Py_ssize_t i = i0 + j;
+                const Tok *last = i ? &tbk[i - 1] : NULL;
+                int same = last && last->len == ta[i].len &&
+                           !memcmp(c->d + last->off, c->d + ta[i].off, (size_t)last->len);
+                ia[i] = same ? ib[i - 1] : intern(tb, c->d, &ta[i], ha[j]);
+                ib[i] = intern(tb, c->d, &tbk[i], hb[j]);
+                if (ia[i] == -2 || ib[i] == -2) { Py_DECREF(ba); Py_DECREF(bb); return -2; }
+            }
+        }
+        char key[8] = {KIND_CHARS[k], '_', 'a', 0};
+        if (set_item(res, key, ba)) { Py_DECREF(bb); return -1; }
+        key[2] = 'b';
+        if (set_item(res, key, bb)) return -1;
+    }
+    return 0;
+}
+
+#define MAX_LAYERS 256
+
+/* (net int32, layer int16 into layer texts, x, y float64, undecided uint8, layer texts) of every node name. */
+static PyObject *decode_all(const unsigned char *d, const Tok *names, Py_ssize_t n) {
+    PyObject *bnet = PyBytes_FromStringAndSize(NULL, n * 4), *blay = PyBytes_FromStringAndSize(NULL, n * 2);
+    PyObject *bx = PyBytes_FromStringAndSize(NULL, n * 8), *by = PyBytes_FromStringAndSize(NULL, n * 8);
+    PyObject *bund = PyBytes_FromStringAndSize(NULL, n), *texts = PyList_New(0);
+    if (!bnet || !blay || !bx || !by || !bund || !texts) goto fail;
+    int32_t *net = (int32_t *)PyBytes_AS_STRING(bnet);
+    int16_t *lay = (int16_t *)PyBytes_AS_STRING(blay);
+    double *x = (double *)PyBytes_AS_STRING(bx), *y = (double *)PyBytes_AS_STRING(by);
+    unsigned char *und = (unsigned char *)PyBytes_AS_STRING(bund);
+    char ltext[MAX_LAYERS][16];
+    int llen[MAX_LAYERS], nl = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const unsigned char *p = d + names[i].off;
+        int64_t vn = 0, vx = 0, vy = 0;
+        Py_ssize_t ls = -1, le = -1;
+        int r = decode_name(p, names[i].len, &vn, &vx, &vy, &ls, &le);
+        net[i] = -1; lay[i] = -1; x[i] = NAN; y[i] = NAN; und[i] = r < 0;
+        if (r <= 0) continue;
+        int li = -1;
+        if (ls >= 0) {
+            int len = (int)(le - ls);
+            char low[16];
+            if (len > 15) { und[i] = 1; continue; }
+            for (int j = 0; j < len; j++) low[j] = (char)(p[ls + j] | (is_alpha(p[ls + j]) ? 32 : 0));
+            for (int j = 0; j < nl && li < 0; j++) if (llen[j] == len && !memcmp(ltext[j], low, (size_t)len)) li = j;
+            if (li < 0) {
+                if (nl >= MAX_LAYERS) { und[i] = 1; continue; }
+                memcpy(ltext[nl], low, (size_t)len);
+                llen[nl] = len;
+                PyObject *s = PyUnicode_FromStringAndSize(low, len);
+                if (!s || PyList_Append(texts, s)) { Py_XDECREF(s); goto fail; }
+                Py_DECREF(s);
+                li = nl++;
+            }
+        }
+        net[i] = (int32_t)vn; lay[i] = (int16_t)li; x[i] = (double)vx; y[i] = (double)vy;
+    }
+    return Py_BuildValue("(NNNNNN)", bnet, blay, bx, by, bund, texts);
+fail:
+    Py_XDECREF(bnet); Py_XDECREF(blay); Py_XDECREF(bx); Py_XDECREF(by); Py_XDECREF(bund); Py_XDECREF(texts);
+    return NULL;
+}
+
+static PyObject *dot_list(const Ctx *c) {
+    PyObject *out = PyList_New(c->dots.n);
+    if (!out) return NULL;
+    const int64_t *dl = (const int64_t *)c->dots.p, *ds = (const int64_t *)c->dspans_start.p;
+    const Tok *sp = (const Tok *)c->dspans.p;
+    for (Py_ssize_t i = 0; i < c->dots.n; i++) {
+        Py_ssize_t a = ds[i], b = i + 1 < c->dots.n ? ds[i + 1] : c->dspans.n, len = 0;
+        for (Py_ssize_t j = a; j < b; j++) len += sp[j].len;  /* " " + continuation[1:] is as long as the raw line */
+        PyObject *t = PyBytes_FromStringAndSize(NULL, len);
+        if (!t) { Py_DECREF(out); return NULL; }
+        char *o = PyBytes_AS_STRING(t);
+        for (Py_ssize_t j = a; j < b; j++) {  /* raw + " " + continuation[1:], as the line reader joins */
+            if (j > a) { *o++ = ' '; memcpy(o, c->d + sp[j].off + 1, (size_t)(sp[j].len - 1)); o += sp[j].len - 1; }
+            else { memcpy(o, c->d + sp[j].off, (size_t)sp[j].len); o += sp[j].len; }
+        }
+        PyList_SET_ITEM(out, i, Py_BuildValue("(LN)", (long long)dl[i], t));
+    }
+    return out;
+}
+
+static PyObject *results(Ctx *c) {
+    PyObject *res = PyDict_New();
+    Table tb;
+    memset(&tb, 0, sizeof tb);
+    if (!res) return NULL;
+    int r = intern_all(c, &tb, res);
+    if (r) goto fail;
+    const Tok *names = (const Tok *)tb.names.p;
+    if (set_item(res, "names", token_rows(c->d, names, tb.names.n))) goto fail;
+    if (set_item(res, "decoded", decode_all(c->d, names, tb.names.n))) goto fail;
+    for (int k = 0; k < NKIND; k++) {
+        Kind *kd = &c->k[k];
+        char key[16];
+        snprintf(key, sizeof key, "%c_line", KIND_CHARS[k]);
+        if (set_item(res, key, bytes_of(kd->line.p, kd->line.n * 8))) goto fail;
+        snprintf(key, sizeof key, "%c_value", KIND_CHARS[k]);
+        if (set_item(res, key, bytes_of(kd->val.p, kd->val.n * 8))) goto fail;
+        if (k >= K_V) {
+            snprintf(key, sizeof key, "%c_names", KIND_CHARS[k]);
+            if (set_item(res, key, token_rows(c->d, (const Tok *)kd->name.p, kd->name.n))) goto fail;
+        }
+    }
+    Kind *ki = &c->k[K_I];
+    if (set_item(res, "i_wave", bytes_of(ki->wave.p, ki->wave.n))) goto fail;
+    if (set_item(res, "i_pulse", bytes_of(ki->pulse.p, ki->pulse.n * 7 * 8))) goto fail;
+    if (set_item(res, "dots", dot_list(c))) goto fail;
+    free(tb.slot);
+    free(tb.names.p);
+    return res;
+fail:
+    free(tb.slot);
+    free(tb.names.p);
+    Py_DECREF(res);
+    if (r == -2 || !PyErr_Occurred()) return PyErr_NoMemory();
+    return NULL;
+}
+
+static PyObject *py_scan(PyObject *self, PyObject *args) {
+    Py_buffer buf;
+    long long first_line = 0;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "y*|L", &buf, &first_line)) return NULL;
+    Ctx c;
+    ctx_init(&c);
+    c.d = buf.buf;
+    c.size = buf.len;
+    PyObject *out;
+    int r = c.size ? scan_lines(&c, first_line) : bail(&c, "an empty deck", 0);
+    if (r == -2) out = PyErr_NoMemory();
+    else if (r) out = PyUnicode_FromFormat("line %lld: %s", (long long)c.bail_line + 1, c.bail);
+    else if (c.k[K_R].a.n + c.k[K_C].a.n + c.k[K_L].a.n + c.k[K_V].a.n + c.k[K_I].a.n == 0)
+        out = PyUnicode_FromString("no element lines");
+    else out = results(&c);
+    ctx_free(&c);
+    PyBuffer_Release(&buf);
+    return out;
+}
+
+static PyMethodDef methods[] = {
+    {"scan", py_scan, METH_VARARGS,
+     "scan(data, first_line=0) -> dict of arrays (as bytes) | str (why the Python reader must take the deck)"},
+    {NULL, NULL, 0, NULL}};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_fastscan",
+                                    "Compiled one-pass tokeniser of SPICE PDN decks (see eda.pdn.fast).", -1,
+                                    methods, NULL, NULL, NULL, NULL};
+
+PyMODINIT_FUNC PyInit__fastscan(void) {
+    init_classes();
+    return PyModule_Create(&module);
+}
