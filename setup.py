@@ -6,5 +6,5 @@ install still succeeds and eda.pdn.parse reads decks with its NumPy and line-by-
 
 from setuptools import Extension, setup
 
-setup(ext_modules=[Extension("eda.pdn._fastscan", ["eda/pdn/_fastscan.c"], optional=True,
-                             extra_compile_args=["-O2", "-std=c99", "-Wall", "-Wno-unused-function"])])
+setup(ext_modules=[Extension("eda.pdn._fastscan", ["eda/pdn/_fastscan.c"], depends=["eda/pdn/_fastnames.h"],
+                             optional=True, extra_compile_args=["-O2", "-std=c99", "-Wall"])])
