@@ -293,6 +293,7 @@ def build_pdn_graph(pdn: PDN, maps: Mapping[str, np.ndarray] | None = None,
         from eda.graphs.pdn_physics import dynamic_pattern, static_system, step_drop
 
         static = static_system(pdn0)
+        static.plan = tuple(k for k in (params.pattern_iters, params.step_iters) if k)  # one CG run for both
     if params.pattern_iters:  # on the deck as given: rasterised like the labels (prefixed nodes stay off)
         maps[PATTERN_CHANNEL] = dynamic_pattern(pdn0, (nx, ny), dbu, params.pattern_iters, static=static)
     clock.append(time.process_time())

@@ -6,7 +6,7 @@ starting from "every node at its supply" (zero drop). It is a physics-shaped fir
 of every prediction's time, never the exact solution: measured against :func:`eda.pdn.solve.solve_static` on
 the four complete ICCAD'23 real cases, 2 iterations leave a node MAE of 0.26–0.35 mV, 4 iterations
 0.03–0.05 mV, 6 iterations 0.008–0.012 mV, 8 iterations 0.002–0.003 mV, against drops of 4–6 mV (with
-:func:`_sa_hierarchy`, session 7). The learned model corrects what the truncation and the rasterisation
+:mod:`eda.graphs.pdn_amg`, session 7). The learned model corrects what the truncation and the rasterisation
 leave (see :mod:`eda.predictors.pdnnet`).
 
 :func:`rail_raster` turns node values on the lowest metal layer into a map at the contest's integer points
@@ -19,7 +19,7 @@ contest fills points outside the hull.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -44,29 +44,47 @@ def estimate_drop(pdn: PDN, iterations: int = PHYSICS_ITERATIONS, currents: np.n
     Raises:
         InputError: the network is not well posed (:func:`eda.pdn.check.check_pdn` conditions).
     """
+
+    return _estimates(pdn, [iterations], currents, static)[0]
+
+
+def _estimates(pdn: PDN, ks: list[int], currents: np.ndarray | None, static: StaticSystem | None
+               ) -> list[np.ndarray]:
+    """:func:`estimate_drop` after each of the iteration counts ``ks`` (sorted), from one CG run."""
     from eda.pdn.check import drop_from
 
     st = static_system(pdn) if static is None else static
     topo, nom = st.topo, st.nom
     lab = topo.label[: pdn.n_nodes]
-    if iterations <= 0 or not len(topo.unknown):
-        return np.zeros(pdn.n_nodes)
+    if max(ks) <= 0 or not len(topo.unknown):
+        return [np.zeros(pdn.n_nodes) for _ in ks]
     if st.reduced is None:
         st.reduced = _reduced(topo, topo.G)
     cur = pdn.is_value if currents is None else np.asarray(currents, dtype=np.float64)
-    vg = _pcg(topo, st.reduced, _inject(pdn, topo.label, topo.n_groups, cur), nom, iterations)
-    return drop_from(vg[lab], nom[lab])
+    vgs = _pcg(topo, st.reduced, _inject(pdn, topo.label, topo.n_groups, cur), nom, ks)
+    return [drop_from(vg[lab], nom[lab]) if k > 0 else np.zeros(pdn.n_nodes) for k, vg in zip(ks, vgs, strict=True)]
 
 
 @dataclass
 class StaticSystem:
     """What :func:`estimate_drop`, :func:`dynamic_pattern` and :func:`step_drop` share for one deck: the static
-    equations' topology (inductors and 0-V sources shorted), each group's nominal supply and, after the first
-    solve, the unknowns' block with its AMG preconditioner (:func:`_reduced`)."""
+    equations' topology (inductors and 0-V sources shorted), each group's nominal supply, after the first
+    solve the unknowns' block with its AMG preconditioner (:func:`_reduced`), and the drops with every load at
+    its peak (:meth:`peak_drop`) after each iteration count in ``plan`` (the deck's channels ask for several:
+    one CG run gives them all, its iterates are nested)."""
 
     topo: object
     nom: np.ndarray
     reduced: tuple | None = None
+    plan: tuple[int, ...] = ()
+    peaks: dict = field(default_factory=dict)
+
+    def peak_drop(self, pdn: PDN, iterations: int) -> np.ndarray:
+        """:func:`estimate_drop` of ``pdn`` with :func:`signed_peaks` after ``iterations`` steps."""
+        if iterations not in self.peaks:
+            ks = sorted({int(iterations), *self.plan})
+            self.peaks.update(zip(ks, _estimates(pdn, ks, signed_peaks(pdn), self), strict=True))
+        return self.peaks[iterations]
 
 
 def static_system(pdn: PDN) -> StaticSystem:
@@ -107,7 +125,7 @@ def dynamic_pattern(pdn: PDN, shape: tuple[int, int], dbu_per_um: float, iterati
     """
     from eda.pdn.maps import ir_drop_map
 
-    d = estimate_drop(pdn, iterations, currents=signed_peaks(pdn), static=static)
+    d = (static_system(pdn) if static is None else static).peak_drop(pdn, iterations)
     m = ir_drop_map(pdn, d, shape, dbu_per_um, method="tile-max")
     top = float(np.abs(m).max()) if m.size else 0.0
     return m / top if top > 0 else np.zeros(shape)
@@ -170,9 +188,22 @@ def step_drop(pdn: PDN, iterations: int = PHYSICS_ITERATIONS, h: float | None = 
     extra = (Cm / h) @ nom if len(pdn.cap_value) else np.zeros(ng)
     cur = signed_peaks(pdn) if currents is None else np.asarray(currents, dtype=np.float64)
     dc = pdn.is_value.astype(np.float64)
-    v = _pcg(topo, _reduced(topo, M), _inject(pdn, lab, ng, cur - dc) + extra, nom, iterations)
+    v = _pcg(topo, _reduced(topo, M), _inject(pdn, lab, ng, cur - dc) + extra, nom, [iterations])[0]
     d = drop_from(v[lab[:n]], nom_node)
-    return d + estimate_drop(pdn, iterations, currents=dc, static=static) if np.any(dc) else d
+    return d + _dc_drop(pdn, iterations, dc, static) if np.any(dc) else d
+
+
+def _dc_drop(pdn: PDN, iterations: int, dc: np.ndarray, static: StaticSystem) -> np.ndarray:
+    """:func:`estimate_drop` with the DC values ``dc``; where they are one fixed fraction ``a`` of the peaks
+    (every IBM-style deck: a PULSE from ``a·I`` to ``I``; to 1e-5, the decks' own rounding) ``a`` times the
+    peaks' drop after as many steps, which :meth:`StaticSystem.peak_drop` already has (CG iterates scale
+    with the right-hand side)."""
+    pk = signed_peaks(pdn)
+    pp = float(pk @ pk)
+    a = float(dc @ pk) / pp if pp > 0 else 0.0
+    if a != 0.0 and np.abs(dc - a * pk).max() <= 1e-5 * np.abs(dc).max():
+        return a * static.peak_drop(pdn, iterations)
+    return estimate_drop(pdn, iterations, currents=dc, static=static)
 
 
 def _inject(pdn: PDN, lab: np.ndarray, ng: int, cur: np.ndarray) -> np.ndarray:
@@ -182,103 +213,69 @@ def _inject(pdn: PDN, lab: np.ndarray, ng: int, cur: np.ndarray) -> np.ndarray:
     return np.bincount(g_b, cur, minlength=ng) - np.bincount(g_a, cur, minlength=ng)
 
 
-def _pcg(topo, reduced: tuple, rhs: np.ndarray, x0: np.ndarray, iterations: int) -> np.ndarray:
-    """``iterations`` AMG-preconditioned CG steps on the unknown groups of ``A v = rhs`` (``reduced``:
-    :func:`_reduced` of ``A``; fixed groups at their pad voltage), from ``x0``; group voltages (0 where
-    undetermined)."""
-    import scipy.sparse.linalg as sla
+def _pcg(topo, reduced: tuple, rhs: np.ndarray, x0: np.ndarray, ks: list[int]) -> list[np.ndarray]:
+    """AMG-preconditioned CG on the unknown groups of ``A v = rhs`` (``reduced``: :func:`_reduced` of ``A``;
+    fixed groups at their pad voltage) from ``x0``: the group voltages (0 where undetermined) after each of the
+    step counts ``ks`` (sorted). The arithmetic of ``scipy.sparse.linalg.cg`` (rtol 1e-14: far below any
+    budget's reach, stops only at convergence, no 0/0 breakdown on tiny grids)."""
     from threadpoolctl import threadpool_limits
 
     u = topo.unknown
-    Auu, shift, M = reduced
-    with threadpool_limits(1):
-        # rtol far below any budget's reach: stops only at convergence (no 0/0 breakdown on tiny grids)
-        x, _ = sla.cg(Auu, rhs[u] - shift, x0=x0[u].astype(np.float64), M=M, maxiter=int(iterations), rtol=1e-14)
-    vg = topo.fixed.copy()
-    vg[u] = x
-    vg[np.isnan(vg)] = 0.0
-    return vg
+    Auu, shift, vcycle = reduced
+    b = rhs[u] - shift
+    x = x0[u].astype(np.float64)
+    out = []
 
+    def keep(v):
+        vg = topo.fixed.copy()
+        vg[u] = v
+        vg[np.isnan(vg)] = 0.0
+        out.append(vg)
 
-_SMOOTHER = ("gauss_seidel", {"sweep": "symmetric"})  # pyamg's default for smoothed aggregation
+    bnrm = float(np.linalg.norm(b))
+    if bnrm == 0:  # scipy's cg returns b itself here
+        x = b.copy()
+    else:
+        r = b - Auu @ x if x.any() else b.copy()
+        p, rho_prev = None, 0.0
+        with threadpool_limits(1):
+            for it in range(max(ks)):
+                while len(out) < len(ks) and ks[len(out)] <= it:
+                    keep(x)
+                if np.linalg.norm(r) < 1e-14 * bnrm:
+                    break
+                z = vcycle(r)
+                rho = float(np.dot(r, z))
+                if p is None:
+                    p = z.copy()
+                else:
+                    p *= rho / rho_prev
+                    p += z
+                q = Auu @ p
+                alpha = rho / float(np.dot(p, q))
+                x += alpha * p
+                r -= alpha * q
+                rho_prev = rho
+    while len(out) < len(ks):
+        keep(x)
+    return out
 
 
 def _reduced(topo, A) -> tuple:
     """The unknowns' block ``A_uu`` of ``A``, the fixed groups' pull ``A_uf · v_f`` and the AMG V-cycle
-    preconditioner of ``A_uu`` (:func:`_sa_hierarchy`)."""
+    preconditioner of ``A_uu`` (:mod:`eda.graphs.pdn_amg`: smoothed aggregation, float32 V-cycle)."""
     import scipy.sparse as sp
     from threadpoolctl import threadpool_limits
+
+    from eda.graphs.pdn_amg import VCycle, sa_hierarchy
 
     u = topo.unknown
     f = np.flatnonzero(~np.isnan(topo.fixed))
     Au = sp.csr_matrix(A)[u]
     Auu = sp.csr_matrix(Au[:, u])
     with threadpool_limits(1):  # small dense BLAS calls in the AMG setup: extra threads only spin
-        pre = _sa_hierarchy(Auu).aspreconditioner(cycle="V")
+        pre = VCycle(*sa_hierarchy(Auu))
     return Auu, Au[:, f] @ topo.fixed[f], pre
-
-
-def _sa_hierarchy(A, max_coarse: int = 500, omega: float = 4.0 / 3.0):
-    """Smoothed aggregation on pyamg's parts, as ``pyamg.smoothed_aggregation_solver(A, symmetry="symmetric")``
-    builds it (symmetric strength, standard aggregation, the constant vector relaxed by 4 Gauss-Seidel sweeps,
-    one Jacobi smoothing step of the tentative prolongator, Galerkin coarse levels, symmetric Gauss-Seidel)
-    but with the spectral radius of ``D⁻¹A`` (the Jacobi weight) from 12 symmetric Lanczos steps
-    (:func:`_spectral_radius`) instead of pyamg's restarted Arnoldi from a random vector, and every level in
-    CSR (pyamg's coarse levels are 1×1-block BSR, which relaxes 2× slower)."""
-    import scipy.sparse as sp
-    from pyamg.aggregation.aggregate import standard_aggregation
-    from pyamg.aggregation.tentative import fit_candidates
-    from pyamg.multilevel import MultilevelSolver
-    from pyamg.relaxation.relaxation import gauss_seidel
-    from pyamg.relaxation.smoothing import change_smoothers
-    from pyamg.strength import symmetric_strength_of_connection
-
-    levels = []
-    A = sp.csr_matrix(A)
-    while A.shape[0] > max_coarse:
-        n = A.shape[0]
-        B = np.ones(n)
-        gauss_seidel(A, B, np.zeros(n), iterations=4, sweep="symmetric")  # pyamg's improve_candidates
-        agg, _ = standard_aggregation(symmetric_strength_of_connection(A, 0.0))
-        T, _ = fit_candidates(agg, B[:, None])
-        d = A.diagonal()
-        dinv = np.divide(1.0, d, out=np.zeros(n), where=d != 0)
-        rho = _spectral_radius(A, dinv)
-        P = sp.csr_matrix(T - (sp.diags(dinv * (omega / max(rho, 1e-300))) @ A) @ T)
-        if P.shape[1] == 0 or P.shape[1] >= n:  # nothing left to coarsen
-            break
-        lv = MultilevelSolver.Level()
-        lv.A, lv.P, lv.R = A, P, sp.csr_matrix(P.T)
-        levels.append(lv)
-        A = sp.csr_matrix(lv.R @ A @ P)
-    lv = MultilevelSolver.Level()
-    lv.A = A
-    ml = MultilevelSolver(levels + [lv], coarse_solver="pinv" if A.shape[0] <= max_coarse else "splu")
-    change_smoothers(ml, _SMOOTHER, _SMOOTHER)
-    return ml
-
-
-def _spectral_radius(A, dinv: np.ndarray, steps: int = 12) -> float:
-    """Largest eigenvalue of ``D⁻¹A`` (``A`` symmetric, positive diagonal): ``steps`` Lanczos steps on
-    ``D^-½ A D^-½`` from a fixed start vector (deterministic; Ritz values stay inside the spectrum)."""
-    n = A.shape[0]
-    s = np.sqrt(np.abs(dinv))
-    q = np.random.default_rng(0).random(n)
-    q /= np.linalg.norm(q)
-    q_prev, beta, alphas, betas = np.zeros(n), 0.0, [], []
-    for _ in range(min(steps, n)):
-        w = s * (A @ (s * q)) - beta * q_prev
-        alpha = float(q @ w)
-        w -= alpha * q
-        alphas.append(alpha)
-        beta = float(np.linalg.norm(w))
-        if beta <= 1e-12 * max(abs(alpha), 1.0):
-            break
-        betas.append(beta)
-        q_prev, q = q, w / beta
-    k = len(alphas)
-    ritz = np.linalg.eigvalsh(np.diag(alphas) + np.diag(betas[:k - 1], 1) + np.diag(betas[:k - 1], -1))
-    return float(ritz.max())
 
 
 def rail_raster(x: np.ndarray, y: np.ndarray, v: np.ndarray, shape: tuple[int, int],

@@ -1,5 +1,5 @@
-"""The AMG set-up behind the physics channels (graphs/pdn_physics: _sa_hierarchy, _spectral_radius) and the
-static system shared by the pattern and level channels of one deck."""
+"""The AMG behind the physics channels (graphs/pdn_amg: sa_hierarchy, spectral_radius, VCycle; the CG of
+graphs/pdn_physics) and the static system shared by the pattern and level channels of one deck."""
 
 from __future__ import annotations
 
@@ -21,39 +21,107 @@ def _grid_laplacian(nx: int, ny: int, seed: int = 0) -> sp.csr_matrix:
 
 
 def test_spectral_radius_matches_the_dense_eigenvalue():
-    from eda.graphs.pdn_physics import _spectral_radius
+    from eda.graphs.pdn_amg import spectral_radius
 
     A = _grid_laplacian(12, 9)
     dinv = 1.0 / A.diagonal()
     true = np.linalg.eigvals(np.diag(dinv) @ A.toarray()).real.max()
-    est = _spectral_radius(A, dinv)
+    est = spectral_radius(A, dinv)
     assert 0.97 * true <= est <= true * (1 + 1e-9)  # Ritz values stay inside the spectrum
-    assert _spectral_radius(A, dinv) == est  # deterministic
-    assert _spectral_radius(A, dinv, steps=2) < est  # a short Krylov space sees less of it
+    assert spectral_radius(A, dinv) == est  # deterministic
+    assert spectral_radius(A, dinv, steps=2) < est  # a short Krylov space sees less of it
+
+
+def _cg(A, b, vc, it):
+    import scipy.sparse.linalg as sla
+
+    return sla.cg(A, b, M=vc.operator(), maxiter=it, rtol=1e-14)[0]
 
 
 def test_sa_hierarchy_is_multilevel_deterministic_and_converges():
-    import scipy.sparse.linalg as sla
-
-    from eda.graphs.pdn_physics import _sa_hierarchy
+    from eda.graphs.pdn_amg import VCycle, sa_hierarchy
 
     A = _grid_laplacian(60, 50, seed=1)
     b = np.random.default_rng(2).random(A.shape[0])
     exact = sp.linalg.spsolve(A.tocsc(), b)
-    ml = _sa_hierarchy(A, max_coarse=50)
-    assert len(ml.levels) >= 3 and all(sp.isspmatrix_csr(lv.A) for lv in ml.levels)  # CSR on every level
+    levels, coarse = sa_hierarchy(A, max_coarse=50)
+    assert len(levels) >= 2 and all(sp.issparse(M) and M.format == "csr" for lv in levels for M in lv)  # CSR
     errs = []
     for it in (1, 3, 10):
-        x, _ = sla.cg(A, b, M=ml.aspreconditioner(cycle="V"), maxiter=it, rtol=1e-14)
+        x = _cg(A, b, VCycle(levels, coarse, np.float64), it)
         errs.append(np.abs(x - exact).max() / np.abs(exact).max())
     assert errs[0] > errs[1] > errs[2] and errs[2] < 1e-6
-    x2, _ = sla.cg(A, b, M=_sa_hierarchy(A, max_coarse=50).aspreconditioner(cycle="V"), maxiter=3, rtol=1e-14)
-    x1, _ = sla.cg(A, b, M=ml.aspreconditioner(cycle="V"), maxiter=3, rtol=1e-14)
+    x2 = _cg(A, b, VCycle(*sa_hierarchy(A, max_coarse=50)), 3)
+    x1 = _cg(A, b, VCycle(levels, coarse), 3)
     assert np.array_equal(x1, x2)  # same deck, same features: no random start vector
     # no coarsening possible (no couplings): one level, solved directly, whatever its size
     D = sp.diags(np.linspace(1.0, 2.0, 800)).tocsr()
-    x, _ = sla.cg(D, np.ones(800), M=_sa_hierarchy(D).aspreconditioner(), maxiter=1, rtol=1e-14)
+    x = _cg(D, np.ones(800), VCycle(*sa_hierarchy(D), np.float64), 1)
     np.testing.assert_allclose(x, 1.0 / np.linspace(1.0, 2.0, 800), rtol=1e-10)
+
+
+def test_vcycle_is_pyamgs_v_cycle_without_its_residual_norms():
+    """The same operations as pyamg's preconditioner on the same levels (float64: to rounding); float32 moves
+    the result by ~1e-7; and the set-up's strength at θ = 0 is A itself (the same aggregates as pyamg's)."""
+    from pyamg.aggregation.aggregate import standard_aggregation
+    from pyamg.multilevel import MultilevelSolver
+    from pyamg.relaxation.smoothing import change_smoothers
+    from pyamg.strength import symmetric_strength_of_connection
+
+    from eda.graphs.pdn_amg import VCycle, sa_hierarchy
+
+    A = _grid_laplacian(70, 40, seed=3)
+    assert (standard_aggregation(A)[0] != standard_aggregation(symmetric_strength_of_connection(A, 0.0))[0]).nnz == 0
+    levels, coarse = sa_hierarchy(A, max_coarse=60)
+    lvls = []
+    for M, P, R in levels:
+        lv = MultilevelSolver.Level()
+        lv.A, lv.P, lv.R = M, P, R
+        lvls.append(lv)
+    lv = MultilevelSolver.Level()
+    lv.A = coarse
+    ml = MultilevelSolver(lvls + [lv], coarse_solver="pinv")
+    sweep = ("gauss_seidel", {"sweep": "symmetric"})
+    change_smoothers(ml, sweep, sweep)
+    b = np.random.default_rng(4).random(A.shape[0])
+    ref = ml.aspreconditioner(cycle="V") @ b
+    np.testing.assert_allclose(VCycle(levels, coarse, np.float64)(b), ref, rtol=1e-12, atol=1e-14 * np.abs(ref).max())
+    x32 = VCycle(levels, coarse)(b)
+    assert x32.dtype == np.float64
+    assert 0 < np.abs(x32 - ref).max() / np.abs(ref).max() < 1e-5
+    bad = VCycle(levels[:1], levels[1][0], np.float64)  # one level fewer: a different (coarser) cycle
+    assert np.abs(bad(b) - ref).max() / np.abs(ref).max() > 1e-3
+
+
+def test_pcg_is_scipys_cg_and_keeps_nested_iterates():
+    import scipy.sparse.linalg as sla
+
+    from eda.graphs.pdn_amg import VCycle, sa_hierarchy
+    from eda.graphs.pdn_physics import _pcg
+
+    A = _grid_laplacian(40, 30, seed=5)
+    n = A.shape[0]
+    fixed = np.full(n + 2, np.nan)
+    fixed[n:] = (1.0, 0.5)  # two fixed groups pulling on two nodes
+    G = sp.block_diag([A, sp.identity(2)]).tolil()
+    G[0, n], G[n, 0], G[7, n + 1], G[n + 1, 7] = -3.0, -3.0, -2.0, -2.0
+    G = G.tocsr()
+    u = np.arange(n)
+
+    class Topo:
+        unknown = u
+    Topo.fixed = fixed
+    Auu = G[:n][:, :n].tocsr()
+    shift = G[:n][:, n:] @ fixed[n:]
+    vc = VCycle(*sa_hierarchy(Auu, max_coarse=40))
+    rhs = np.r_[np.random.default_rng(6).random(n) * 1e-3, 0.0, 0.0]
+    x0 = np.r_[np.full(n, 0.9), fixed[n:]]
+    got = _pcg(Topo, (Auu, shift, vc), rhs, x0, [2, 5])
+    for k, vg in zip((2, 5), got, strict=True):
+        ref, _ = sla.cg(Auu, rhs[:n] - shift, x0=x0[:n], M=vc.operator(), maxiter=k, rtol=1e-14)
+        np.testing.assert_array_equal(vg[:n], ref)
+        np.testing.assert_array_equal(vg[n:], fixed[n:])
+    assert not np.array_equal(got[0], got[1])
 
 
 def test_one_static_system_serves_pattern_step_and_static_drop():
@@ -69,3 +137,23 @@ def test_one_static_system_serves_pattern_step_and_static_drop():
     np.testing.assert_array_equal(shared[0], alone[0])
     np.testing.assert_array_equal(shared[1], alone[1])
     np.testing.assert_array_equal(estimate_drop(pdn, 5, static=st), estimate_drop(pdn, 5))
+
+
+def test_dc_drop_reuses_the_peak_solve_when_the_dc_loads_are_a_fraction_of_the_peaks():
+    from eda.generators.synth_ibm import make_ibm_style_pdn
+    from eda.graphs.pdn_physics import _dc_drop, estimate_drop, signed_peaks, static_system
+
+    pdn, _ = make_ibm_style_pdn(5, max_nodes=3000)
+    dc, pk = pdn.is_value.astype(np.float64), signed_peaks(pdn)
+    assert np.ptp(dc / pk) < 1e-6 * np.abs(dc / pk).max()  # IBM style: PULSE from a·I to I
+    st = static_system(pdn)
+    st.plan = (4, 6)
+    own = estimate_drop(pdn, 6, currents=dc)
+    reused = _dc_drop(pdn, 6, dc, st)
+    assert sorted(st.peaks) == [4, 6]  # one CG run for both counts
+    np.testing.assert_allclose(reused, own, rtol=0, atol=1e-5 * np.abs(own).max())  # float32 V-cycle rounding
+    np.testing.assert_array_equal(st.peaks[4], estimate_drop(pdn, 4, currents=pk))  # nested iterates
+    dc2 = dc.copy()
+    dc2[0] *= 3  # no longer one fraction of the peaks: a solve of its own
+    np.testing.assert_array_equal(_dc_drop(pdn, 6, dc2, st), estimate_drop(pdn, 6, currents=dc2, static=st))
+    assert np.abs(_dc_drop(pdn, 6, dc2, st) - reused).max() > 1e-3 * np.abs(own).max()
