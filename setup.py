@@ -1,10 +1,13 @@
-"""Build of the one compiled part: the PDN deck tokeniser (eda/pdn/_fastscan.c).
+"""Build of the compiled parts: the PDN deck tokeniser (eda/pdn/_fastscan.c) and CSV map writer (_fastwrite.c).
 
 Everything else is configured in pyproject.toml. The extension is optional: without a C compiler the
-install still succeeds and eda.pdn.parse reads decks with its NumPy and line-by-line readers.
+install still succeeds; eda.pdn.parse reads decks with its NumPy and line-by-line readers and
+eda.pdn.mapcsv writes maps with Python's own formatting (same bytes).
 """
 
 from setuptools import Extension, setup
 
+_FLAGS = ["-O2", "-std=gnu99", "-Wall"]
 setup(ext_modules=[Extension("eda.pdn._fastscan", ["eda/pdn/_fastscan.c"], depends=["eda/pdn/_fastnames.h"],
-                             optional=True, extra_compile_args=["-O2", "-std=c99", "-Wall"])])
+                             optional=True, extra_compile_args=_FLAGS),
+                   Extension("eda.pdn._fastwrite", ["eda/pdn/_fastwrite.c"], optional=True, extra_compile_args=_FLAGS)])

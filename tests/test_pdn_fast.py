@@ -14,7 +14,7 @@ from conftest import shared_path
 from test_pdn_tokens import CONTEST, IBM, _same
 
 from eda.errors import InputError
-from eda.pdn import fast
+from eda.pdn import fast, mapcsv
 from eda.pdn.model import decode_names
 from eda.pdn.parse import parse_pdn, read_pdn
 from eda.read.numbers import spice_number
@@ -248,3 +248,23 @@ def test_a_corrupted_real_deck_names_the_line(shared, tmp_path):
     with pytest.raises(InputError) as e:
         read_pdn(bad)
     assert e.value.line == k + 1 and "bad number" in str(e.value)
+
+
+needs_writer = pytest.mark.skipif(mapcsv._fastwrite is None, reason="the compiled map writer is not built")
+
+
+@needs_writer
+def test_compiled_map_writer_gives_pythons_bytes(tmp_path, monkeypatch):
+    """'%.9g' of every magnitude, exact ties (half to even), rounding into the next power of ten, zeros, non-finite."""
+    rng = np.random.default_rng(0)
+    v = np.concatenate([rng.normal(size=60000) * 10.0 ** rng.uniform(-20, 12, size=60000),
+                        np.abs(rng.normal(size=20000)) * 1e-3, np.arange(1e8, 1e8 + 500) + 0.5,
+                        np.arange(500) * 0.5, 10.0 ** np.arange(-30, 30),
+                        [0.0, -0.0, np.inf, -np.inf, np.nan, 5e-324, 1e-14, 999999999.5, 999999999.4, 9.9999999995,
+                         0.00009999999995, 99999999.95, 1e9, 1e-4, 123456789.0, 2.5]])
+    m = v[: len(v) // 6 * 6].reshape(-1, 6)
+    fast_path = mapcsv.write_map_csv(m, tmp_path / "fast.csv")
+    monkeypatch.setattr(mapcsv, "_fastwrite", None)
+    slow_path = mapcsv.write_map_csv(m, tmp_path / "slow.csv")
+    assert fast_path.read_bytes() == slow_path.read_bytes()
+    assert mapcsv._fastwrite is None and fast_path.read_bytes().count(b"\n") == m.shape[0]

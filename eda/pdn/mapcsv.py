@@ -12,6 +12,11 @@ import numpy as np
 
 from eda.errors import InputError
 
+try:  # the compiled '%.9g' writer (eda/pdn/_fastwrite.c, built by make setup): same bytes, ~3x faster
+    from eda.pdn import _fastwrite
+except ImportError:
+    _fastwrite = None
+
 __all__ = ["read_map_csv", "write_map_csv", "parse_map_csv"]
 
 
@@ -59,13 +64,17 @@ def read_map_csv(path: str | Path) -> np.ndarray:
 def write_map_csv(m: np.ndarray, path: str | Path) -> Path:
     """Write a map as contest-style CSV: row ``i`` is ``x = i`` µm, column ``j`` is ``y = j`` µm.
 
-    Values keep 9 significant digits (``%.9g``); reading back gives the same array to 1e-9 relative.
+    Values keep 9 significant digits (``%.9g``); reading back gives the same array to 1e-9 relative. The
+    compiled writer, when built, gives the same bytes as Python's ``'%.9g' % x`` (tests/test_pdn_fast.py).
     """
     m = np.asarray(m, dtype=np.float64)
     if m.ndim != 2:
         raise ValueError(f"a map is 2-D, got shape {m.shape}")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    if _fastwrite is not None and m.size:
+        path.write_bytes(_fastwrite.format_g9(np.ascontiguousarray(m), m.shape[1]))
+        return path
     fmt = ",".join(["%.9g"] * m.shape[1])
     path.write_text("\n".join([fmt % tuple(r) for r in m.tolist()]) + "\n")
     return path

@@ -1,0 +1,143 @@
+/* Compiled writer of contest-style CSV maps (eda.pdn.mapcsv.write_map_csv; written for this project).
+ *
+ * format_g9(values, ncols) -> bytes: the float64 values (C order, ncols per row) as "%.9g" text, comma-separated,
+ * one newline-terminated line per row: byte for byte what Python's '%.9g' % x gives. The nine digits are the
+ * exact decimal value of the double correctly rounded (half to even) with 128-bit integer arithmetic for
+ * magnitudes 1e-14 <= |x| < 1e9; other values (zero aside) go through CPython's own formatter.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+#include <math.h>
+
+typedef unsigned __int128 u128;
+
+static u128 POW10[23];  /* 10^0 .. 10^22, exact */
+
+static u128 pow10_128(int p) { return POW10[p]; }
+
+/* q = x * 10^p rounded half to even (x = m * 2^e, e < 0, 0 <= p <= 22); 0 when it does not fit. */
+static uint64_t scaled(uint64_t m, int e, int p, uint64_t *trunc) {
+    int s = -e;
+    if (s <= 0 || s > 126) return 0;
+    u128 n = (u128)m * pow10_128(p);
+    u128 q = n >> s, r = n & (((u128)1 << s) - 1), half = (u128)1 << (s - 1);
+    *trunc = (uint64_t)q;
+    if (r > half || (r == half && (q & 1))) q++;
+    return (uint64_t)q;
+}
+
+/* "%.9g" of a finite non-zero x with 1e-14 <= |x| < 1e9 into out; returns the length, 0 when not handled. */
+static int g9_fast(double x, char *out) {
+    uint64_t bits;
+    memcpy(&bits, &x, 8);
+    int neg = (int)(bits >> 63), e2 = (int)((bits >> 52) & 0x7FF);
+    double ax = fabs(x);
+    if (e2 == 0 || e2 == 0x7FF || ax < 1e-14 || ax >= 1e9) return 0;
+    uint64_t m = (bits & ((1ULL << 52) - 1)) | (1ULL << 52);
+    int e = e2 - 1075;
+    int x10 = (int)floor(log10(ax));
+    uint64_t q = 0, t = 0;
+    for (int tries = 0; tries < 3; tries++) {
+        int p = 8 - x10;
+        if (p < 0 || p > 22) return 0;
+        q = scaled(m, e, p, &t);
+        if (!q) return 0;
+        if (t >= 1000000000ULL) x10++;
+        else if (t < 100000000ULL) x10--;
+        else break;
+        q = 0;
+    }
+    if (!q) return 0;
+    if (q == 1000000000ULL) { q = 100000000ULL; x10++; }
+    char dig[9];
+    for (int i = 8; i >= 0; i--) { dig[i] = (char)('0' + q % 10); q /= 10; }
+    int nd = 9;
+    while (nd > 1 && dig[nd - 1] == '0') nd--;  /* %g drops trailing zeros */
+    int k = 0;
+    if (neg) out[k++] = '-';
+    if (x10 >= -4 && x10 < 9) {
+        if (x10 >= 0) {
+            for (int i = 0; i <= x10; i++) out[k++] = i < nd ? dig[i] : '0';
+            if (nd > x10 + 1) { out[k++] = '.'; for (int i = x10 + 1; i < nd; i++) out[k++] = dig[i]; }
+        } else {
+            out[k++] = '0';
+            out[k++] = '.';
+            for (int i = 0; i < -x10 - 1; i++) out[k++] = '0';
+            for (int i = 0; i < nd; i++) out[k++] = dig[i];
+        }
+    } else {
+        out[k++] = dig[0];
+        if (nd > 1) { out[k++] = '.'; for (int i = 1; i < nd; i++) out[k++] = dig[i]; }
+        out[k++] = 'e';
+        out[k++] = x10 < 0 ? '-' : '+';
+        int a = x10 < 0 ? -x10 : x10;
+        if (a >= 100) out[k++] = (char)('0' + a / 100);
+        out[k++] = (char)('0' + (a / 10) % 10);
+        out[k++] = (char)('0' + a % 10);
+    }
+    return k;
+}
+
+static PyObject *py_format_g9(PyObject *self, PyObject *args) {
+    Py_buffer buf;
+    Py_ssize_t ncols;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "y*n", &buf, &ncols)) return NULL;
+    Py_ssize_t n = buf.len / 8;
+    if (ncols < 1 || n % ncols) {
+        PyBuffer_Release(&buf);
+        PyErr_SetString(PyExc_ValueError, "format_g9: the values do not fill whole rows");
+        return NULL;
+    }
+    const double *v = buf.buf;
+    Py_ssize_t cap = n * 16 + 64, k = 0;  /* grown when a value goes the long way */
+    char *out = PyMem_Malloc((size_t)cap);
+    if (!out) { PyBuffer_Release(&buf); return PyErr_NoMemory(); }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (k + 64 > cap) {
+            cap *= 2;
+            char *o = PyMem_Realloc(out, (size_t)cap);
+            if (!o) { PyMem_Free(out); PyBuffer_Release(&buf); return PyErr_NoMemory(); }
+            out = o;
+        }
+        double x = v[i];
+        int len = 0;
+        if (x == 0) {
+            if (signbit(x)) out[k + len++] = '-';
+            out[k + len++] = '0';
+        } else {
+            len = g9_fast(x, out + k);
+        }
+        if (!len) {
+            char *s = PyOS_double_to_string(x, 'g', 9, 0, NULL);
+            if (!s) { PyMem_Free(out); PyBuffer_Release(&buf); return NULL; }
+            len = (int)strlen(s);
+            if (len > 48) len = 48;  /* never: a double's %.9g has at most 15 characters */
+            memcpy(out + k, s, (size_t)len);
+            PyMem_Free(s);
+        }
+        k += len;
+        out[k++] = (i + 1) % ncols ? ',' : '\n';
+    }
+    PyObject *res = PyBytes_FromStringAndSize(out, k);
+    PyMem_Free(out);
+    PyBuffer_Release(&buf);
+    return res;
+}
+
+static PyMethodDef methods[] = {
+    {"format_g9", py_format_g9, METH_VARARGS,
+     "format_g9(values, ncols) -> bytes: rows of '%.9g' values, comma-separated, newline-terminated"},
+    {NULL, NULL, 0, NULL}};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_fastwrite",
+                                    "Compiled CSV map writer (see eda.pdn.mapcsv).", -1, methods,
+                                    NULL, NULL, NULL, NULL};
+
+PyMODINIT_FUNC PyInit__fastwrite(void) {
+    POW10[0] = 1;
+    for (int i = 1; i < 23; i++) POW10[i] = POW10[i - 1] * 10;
+    return PyModule_Create(&module);
+}
