@@ -401,15 +401,19 @@ static int scan_lines(Ctx *c, int64_t first_line) {
 /* ------------------------------------------------------------------ results */
 static PyObject *bytes_of(const void *p, Py_ssize_t n) { return PyBytes_FromStringAndSize(n ? p : "", n); }
 
-/* Tokens as one zero-padded byte string of rows of the widest token's width: (bytes, width). */
+/* Tokens as NumPy "<U{width}" rows (UCS-4, zero-padded, the widest token's width) in a bytearray: (rows, width). */
 static PyObject *token_rows(const unsigned char *d, const Tok *t, Py_ssize_t n) {
     Py_ssize_t w = 1;
     for (Py_ssize_t i = 0; i < n; i++) if (t[i].len > w) w = t[i].len;
-    PyObject *b = PyBytes_FromStringAndSize(NULL, n * w);
+    PyObject *b = PyByteArray_FromStringAndSize(NULL, n * w * 4);
     if (!b) return NULL;
-    char *o = PyBytes_AS_STRING(b);
-    memset(o, 0, (size_t)(n * w));
-    for (Py_ssize_t i = 0; i < n; i++) memcpy(o + i * w, d + t[i].off, (size_t)t[i].len);
+    uint32_t *o = (uint32_t *)PyByteArray_AS_STRING(b);
+    memset(o, 0, (size_t)(n * w * 4));
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const unsigned char *p = d + t[i].off;
+        uint32_t *row = o + i * w;
+        for (Py_ssize_t j = 0; j < t[i].len; j++) row[j] = p[j];  /* ASCII: one code point per byte */
+    }
     return Py_BuildValue("(Nn)", b, w);
 }
 

@@ -51,9 +51,9 @@ class CompiledScan:
     dots: list[tuple[int, str]] = field(default_factory=list)
 
 
-def _rows(rows: tuple[bytes, int]) -> np.ndarray:
-    buf, width = rows
-    return np.frombuffer(buf, dtype=f"S{width}").astype(str)
+def _rows(rows: tuple[bytearray, int]) -> np.ndarray:
+    buf, width = rows  # UCS-4 rows, as NumPy holds str arrays (writable: a bytearray)
+    return np.frombuffer(buf, dtype=f"<U{width}")
 
 
 def scan(data: bytes, first_line: int = 0) -> CompiledScan | str:
