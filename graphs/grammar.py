@@ -236,6 +236,8 @@ class TourGrammar(ElectricalRules, RoleRules, AmpRules):
             # on an internal net: joined to every other pin of it (device link + net edges)
             if not (self.comp_port[a] != -1 or len(self.adj[a]) == self.net_size[a]):
                 return False
+            if self.skeleton and self._core_owed(a):
+                return False
             return self.lenient or self._dc_leavable(a)
         if self.lenient:
             return True
@@ -245,6 +247,8 @@ class TourGrammar(ElectricalRules, RoleRules, AmpRules):
             # an undriven port (IBk, VOUTk) is left only once its net has a pin that anchors it
             return False
         if self.t.needs_dc[a] and not self._dc_leavable(a):
+            return False
+        if self.skeleton and self._core_owed(a):
             return False
         # a signal port (VINk, VOUTk...) is left only once it reaches a transistor or diode
         return not self.t.is_signal[a] or self._reaches_active(a)

@@ -55,28 +55,43 @@ def _pin(node: str) -> tuple[str, str, str]:
     return dev, parse_node(dev)[1], pin
 
 
-def amp_facts(g: nx.Graph) -> dict:
-    """The op-amp skeleton facts of a pin graph (see the module docstring): per rule a count or flag,
-    and the share of devices the busiest internal net touches (``crowd``)."""
+def _net_of(g: nx.Graph) -> tuple[dict[str, str], dict[str, set[str]]]:
+    """Net name of every pin (a port net by its ports, an internal one ``#k``) and each net's ports."""
     net_of: dict[str, str] = {}
     ports_of: dict[str, set[str]] = {}
-    inner: list[str] = []
     for k, (port, pins) in enumerate(graph_nets(g)):
         name = port or f"#{k}"
         ports_of[name] = set(port.split("=")) if port else set()
-        if not port:
-            inner.append(name)
         for p in pins:
             net_of[p] = name
-    vin = {n for n, ps in ports_of.items() if any(port_prefix(p) == "VIN" and p != "VIN" for p in ps)}
-    vout = {n for n, ps in ports_of.items() if any(port_prefix(p) == "VOUT" and p != "VOUT" for p in ps)}
-    rail = {n for n, ps in ports_of.items() if any(class_of(p).role == "supply" for p in ps)}
-    driven = {n for n, ps in ports_of.items() if any(is_driven(p) for p in ps)}
+    return net_of, ports_of
+
+
+def _devices(net_of: dict[str, str]) -> tuple[dict[str, dict[str, str]], dict[str, str]]:
+    """Per device its pins' nets, and its type."""
     devs: dict[str, dict[str, str]] = {}
     for p, n in net_of.items():
         d, _, pin = _pin(p)
         devs.setdefault(d, {})[pin] = n
-    kind = {d: parse_node(d)[1] for d in devs}
+    return devs, {d: parse_node(d)[1] for d in devs}
+
+
+def device_nets(g: nx.Graph) -> tuple[dict[str, dict[str, str]], dict[str, str], dict[str, set[str]]]:
+    """Per device its pins' nets and its type, and per net its ports (see :func:`amp_facts`)."""
+    net_of, ports_of = _net_of(g)
+    return (*_devices(net_of), ports_of)
+
+
+def amp_facts(g: nx.Graph) -> dict:
+    """The op-amp skeleton facts of a pin graph (see the module docstring): per rule a count or flag,
+    and the share of devices the busiest internal net touches (``crowd``)."""
+    net_of, ports_of = _net_of(g)
+    inner = [n for n, ps in ports_of.items() if not ps]
+    vin = {n for n, ps in ports_of.items() if any(port_prefix(p) == "VIN" and p != "VIN" for p in ps)}
+    vout = {n for n, ps in ports_of.items() if any(port_prefix(p) == "VOUT" and p != "VOUT" for p in ps)}
+    rail = {n for n, ps in ports_of.items() if any(class_of(p).role == "supply" for p in ps)}
+    driven = {n for n, ps in ports_of.items() if any(is_driven(p) for p in ps)}
+    devs, kind = _devices(net_of)
     off_gate = sorted({_pin(p)[1] + "_" + _pin(p)[2] for p, n in net_of.items()
                        if n in vin and (_pin(p)[1], _pin(p)[2]) not in _IN_PIN and _pin(p)[1] != "C"})
     gated = []  # (device, input net, drain net, source net)
@@ -284,13 +299,39 @@ class AmpRules:
             elif k1 == r and not t.is_port[k0]:
                 cand[self.members[k0]] = False
 
+    def _core_owed(self, a: int) -> bool:
+        """Whether node ``a`` may not be left yet for the amplifier core (:mod:`eda.graphs.grammar_core`):
+        a channel end of an input-gated transistor on an internal net (a pair's tail node, a pair
+        drain), or an output port, whose net holds no load pin (channel end, R, L, diode) of a device
+        that no input gates; the walk stays there until the model puts one on it (a tail source, a
+        load). A node with no move left is left anyway (:meth:`mask`), and ``<eos>`` judges the core."""
+        t = self.t
+        if t.kind[a] == _K_PORT:
+            if not t.is_vout[a]:
+                return False
+        elif t.chan_other[a] < 0 or self.comp_port[a] != -1 or not self._gated(a):
+            return False
+        return not any(t.load_pin[q] and not (t.chan_other[q] >= 0 and self._gated(q))
+                       for q in self.members[self._find(a)] if q != a)
+
+    #: amplifier-core facts required at ``<eos>`` (:mod:`eda.graphs.grammar_core`; empty: measured only)
+    CORE_REQUIRED: tuple[str, ...] = ("no_core", "output_undriven", "bias_unused")
+
     def _amp_judge(self) -> bool:
         """The complete circuit's skeleton rules (:func:`amp_violations`), judged before ``<eos>``."""
-        return not amp_violations(self.graph(), skeleton=False)
+        return not self._amp_broken()
 
     def _amp_broken(self) -> list[str]:
-        """The skeleton rules the circuit breaks (at ``<eos>``: those an exhausted budget left)."""
-        return amp_violations(self.graph(), skeleton=False)
+        """The skeleton rules the circuit breaks (at ``<eos>``: those an exhausted budget left): the
+        port rules of :func:`amp_violations`, then the amplifier core's (:attr:`CORE_REQUIRED`)."""
+        from eda.graphs.grammar_core import core_violations
+
+        g = self.graph()
+        bad = amp_violations(g, skeleton=False)
+        if not bad and self.CORE_REQUIRED:
+            bad = [v for v in core_violations(g) if v in self.CORE_REQUIRED]
+        return bad
 
 
-__all__ = ["AMP_NET_PINS", "AMP_PORTS", "AmpRules", "CROWD_MIN", "CROWD_SHARE", "amp_facts", "amp_violations"]
+__all__ = ["AMP_NET_PINS", "AMP_PORTS", "AmpRules", "CROWD_MIN", "CROWD_SHARE", "amp_facts", "amp_violations",
+           "device_nets"]

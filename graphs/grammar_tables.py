@@ -147,6 +147,8 @@ class VocabTables:
                 self.in_of[pins] = ins[0]
                 self.chan_other[ends[0]], self.chan_other[ends[1]] = ends[1], ends[0]
                 self.chan_ends[d] = (ends[0], ends[1])
+        # pins that can load a net at DC (channel ends, R, L, diode; not gates, bodies or bases)
+        self.load_pin = self.out_pin | (self.is_dc_pin & np.array([k in ("R", "L", "D") for k in dev_kind]))
         self.amp_port_ok = ~self.is_port | np.array([port_prefix(tok) in AMP_PORTS for tok in vocab.tokens])
         self.port_ok = self.is_port & ~self.bare_port  # port tokens a pin may walk to
         # node attributes of each graph token, as :func:`~eda.graphs.pin_graph.relabel` sets them
