@@ -206,12 +206,14 @@ def _print_row(head: str, rec: dict) -> None:
           f"{(p.get('reason') or '')[:60]}", flush=True)
 
 
-def _generated(n: int, seed: int, jobs: int = 2) -> list:
+def _generated(n: int, seed: int, jobs: int = 2, minutes: float = 30.0, stats: dict | None = None) -> list:
     """``n`` op-amp-type samples (types in proportion to the training set) drawn as ``eda topo
     generate --type T`` draws them (its defaults: length budgets and internal-net size limits
     from the training circuits of the type, the checkpoint's temperature and guidance),
-    rule-clean and with amplifier ports; each type is topped up with further seeds until it has
-    its share (at most 6 rounds, each sized from the yield so far)."""
+    rule-clean and with amplifier ports. The op-amp grammar keeps only samples with an amplifier
+    core (:mod:`eda.graphs.grammar_core`; about 1 in 400 draws of the shipped model), so the types
+    are drawn in turn, in batches sized from the yield so far, until each has its share or
+    ``minutes`` of sampling are spent (then fewer than ``n``); ``stats`` gets drawn/kept per type."""
     from eda.generators.sizing.roles import find_roles
     from eda.generators.topology_check import check_circuit
     from eda.generators.topology_checkpoint import (
@@ -226,40 +228,50 @@ def _generated(n: int, seed: int, jobs: int = 2) -> list:
     model, vocab, ck = load_checkpoint()
     counts = {t: training_types(ck).count(t) for t in OPAMP_TYPES}
     total = sum(counts.values())
-    picked = []
-    for ctype, cnt in counts.items():
-        want = max(1, round(n * cnt / total))
-        kw = {"ctype": ctype, "lengths": training_lengths(ck, ctype), "jobs": jobs,
-              "net_sizes": training_net_sizes(ck, vocab, ctype), **sampling_defaults(ck)}
-        got = drawn = 0
-        for rnd in range(6):
-            if got >= want:
-                break
-            # the next batch from the yield so far (the op-amp skeleton rules refuse most tours)
-            rate = max(got / drawn, 0.1) if drawn else 0.3
-            batch = sample(model, vocab, max(8, int(1.3 * (want - got) / rate) + 1), seed=seed + 7919 * rnd, **kw)
-            drawn += len(batch)
-            for s in batch:
-                if s.graph is None or got >= want:
+    want = {t: max(1, round(n * c / total)) for t, c in counts.items()}
+    st = stats if stats is not None else {}
+    for t in OPAMP_TYPES:
+        st[t] = {"want": want[t], "drawn": 0, "grammar_ok": 0, "kept": 0}
+    kw = {t: {"ctype": t, "lengths": training_lengths(ck, t), "jobs": jobs,
+              "net_sizes": training_net_sizes(ck, vocab, t), **sampling_defaults(ck)} for t in OPAMP_TYPES}
+    picked: dict[str, list] = {t: [] for t in OPAMP_TYPES}
+    t0, rnd = time.perf_counter(), 0
+    while time.perf_counter() - t0 < 60 * minutes and any(st[t]["kept"] < want[t] for t in OPAMP_TYPES):
+        for ctype in OPAMP_TYPES:
+            s = st[ctype]
+            if s["kept"] >= want[ctype] or time.perf_counter() - t0 >= 60 * minutes:
+                continue
+            # the next batch from the yield so far (at most 400 draws: the time limit is checked between)
+            rate = max(s["kept"] / s["drawn"], 0.002) if s["drawn"] else 0.01
+            batch = sample(model, vocab, min(400, max(16, int(1.3 * (want[ctype] - s["kept"]) / rate) + 1)),
+                           seed=seed + 7919 * rnd, **kw[ctype])
+            s["drawn"] += len(batch)
+            for smp in batch:
+                if smp.graph is None or s["kept"] >= want[ctype]:
                     continue
-                c = graph_to_circuit(s.graph, title=f"generated {ctype} {len(picked)}")
+                s["grammar_ok"] += 1
+                c = graph_to_circuit(smp.graph, title=f"generated {ctype} {s['kept']}")
                 try:
                     find_roles(c)
                 except Exception:  # noqa: BLE001 - no amplifier ports: not an amplifier sample
                     continue
                 if check_circuit(c, run_sim=False).valid:
-                    picked.append((f"gen{len(picked):03d}_{ctype}", c))
-                    got += 1
-        print(f"sampled {ctype}: {got}/{want} usable of {drawn} drawn", flush=True)
-    return picked[:n]
+                    picked[ctype].append(c)
+                    s["kept"] += 1
+        rnd += 1
+        print(f"sampling round {rnd} ({time.perf_counter() - t0:.0f} s): "
+              + ", ".join(f"{t} {st[t]['kept']}/{want[t]} of {st[t]['drawn']}" for t in OPAMP_TYPES), flush=True)
+    st["sampling_s"] = round(time.perf_counter() - t0, 1)
+    out = [(f"gen{k:03d}_{t}", c) for k, (t, c) in enumerate((t, c) for t in OPAMP_TYPES for c in picked[t])]
+    return out[:n]
 
 
 # how the bench draws its samples (part of the sample cache's key)
-SAMPLING = "train_sizes"
+SAMPLING = "train_sizes_core"
 
 
 def _cached_samples(n: int, seed: int, sha: str | None = None, sampler: str | None = None,
-                    create: bool = False) -> list:
+                    create: bool = False, minutes: float = 30.0) -> list:
     """The generated samples of the shipped model, cached by model hash, sampler hash, n and seed
     (sampling them costs minutes of CPU; a rerun, e.g. after a sizer change, sizes the same
     circuits; a grammar change samples anew)."""
@@ -272,9 +284,19 @@ def _cached_samples(n: int, seed: int, sha: str | None = None, sampler: str | No
         return pickle.loads(path.read_bytes())
     if sha is not None and not create:
         raise FileNotFoundError(f"{path}: no cached samples of model {sha}")
-    picked = _generated(n, seed)
+    stats: dict = {}
+    picked = _generated(n, seed, minutes=minutes, stats=stats)
     path.write_bytes(pickle.dumps(picked))
+    path.with_suffix(".json").write_text(json.dumps(stats, indent=1))
     return picked
+
+
+def sampling_stats(n: int, seed: int, sha: str, sampler: str) -> dict | None:
+    """Draws and kept samples per type of a cached sample set (None: not recorded)."""
+    import tempfile
+
+    path = Path(tempfile.gettempdir()) / f"eda_bench_sizing_samples_{sha}_{sampler}_{SAMPLING}_{n}_{seed}.json"
+    return json.loads(path.read_text()) if path.is_file() else None
 
 
 def sampler_version() -> str:
@@ -293,7 +315,7 @@ def sampler_version() -> str:
 
 def run_generated(n: int, budget: float, out: Path, seed: int, pool, skip: int = 0, cpu_budget: float | None = None,
                   bulk: str = "rails", every: int = 1, sampler: str | None = None,
-                  samples_file: Path | None = None) -> dict:
+                  samples_file: Path | None = None, minutes: float = 30.0) -> dict:
     # before sizing: they may change during a long run; an explicit ``sampler`` sizes the samples
     # cached under that sampler hash (drawn earlier) and never samples anew; ``samples_file``: a
     # pickled list of (name, Circuit) drawn elsewhere from the shipped model (its path is recorded)
@@ -308,7 +330,7 @@ def run_generated(n: int, budget: float, out: Path, seed: int, pool, skip: int =
     if samples_file is not None:
         samples, sampler = pickle.loads(samples_file.read_bytes())[:n], f"file {samples_file}"
     else:
-        samples = _cached_samples(n, seed, model["sha256"], sampler, create=create)
+        samples = _cached_samples(n, seed, model["sha256"], sampler, create=create, minutes=minutes)
     rows = []
     for name, c in samples[skip::every]:
         write_spice(c, out / "generated" / f"{name}.sp")
@@ -326,6 +348,7 @@ def run_generated(n: int, budget: float, out: Path, seed: int, pool, skip: int =
             "rows": rows, **_summary(rows), "anchors": ANCHORS,
             "structure": structure_counts(rows),
             "model": model, "sampler": sampler, "sampling": SAMPLING, "rule": RULE,
+            "sampling_yield": None if samples_file is not None else sampling_stats(n, seed, model["sha256"], sampler),
             "note": "FoM = UGB·C_L/power in MHz·pF/mW; ours in sky130 (1.8 V), AnalogGenie's and "
                     "AnalogToBi's in other technologies (AnalogToBi: 180 nm, LTspice): not like for like."}
 
@@ -453,6 +476,8 @@ def main() -> None:
     ap.add_argument("--sample-only", action="store_true",
                     help="draw and cache the --generated N samples, then stop (size them in several processes "
                          "with --gen-skip/--gen-every, then --collect)")
+    ap.add_argument("--sample-minutes", type=float, default=30.0,
+                    help="stop drawing generated samples after this long (fewer than --generated then)")
     ap.add_argument("--samples-file", type=Path, default=None,
                     help="size these pickled (name, Circuit) samples of the shipped model instead of drawing")
     ap.add_argument("--gen-skip", type=int, default=0, help="resume: skip the first K generated samples")
@@ -466,7 +491,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=Path("/tmp/eda_bench_sizing"))
     a = ap.parse_args()
     if a.sample_only:
-        picked = _cached_samples(a.generated, a.seed, create=True)
+        picked = _cached_samples(a.generated, a.seed, create=True, minutes=a.sample_minutes)
         print(f"{len(picked)} samples cached (model {model_version()['sha256']}, sampler {sampler_version()})")
         return
     from eda.generators.sizing.search import make_pool
@@ -500,7 +525,8 @@ def main() -> None:
         print(f"library: {s['met']}/{s['sized']} met ({100 * s['met_rate']:.0f} %, target 90 %)", flush=True)
     if a.generated and not a.collect:  # with --collect, --generated only gives the planned number
         res[a.gen_key] = run_generated(a.generated, a.gen_budget, a.out, a.seed, pool, a.gen_skip, a.cpu_budget,
-                                       a.bulk, a.gen_every, a.samples_sampler or None, a.samples_file)
+                                       a.bulk, a.gen_every, a.samples_sampler or None, a.samples_file,
+                                       a.sample_minutes)
         s = res[a.gen_key]
         print(f"generated: {s['met']}/{s['sized']} met ({100 * s['met_rate']:.0f} %, target 50 %); FoM median "
               f"{s['fom_median']}, best {s['fom_best']} (AnalogGenie 36.5, AnalogToBi 168.5)", flush=True)
