@@ -17,6 +17,7 @@ from eda.errors import InputError
 from eda.pdn import fast, mapcsv
 from eda.pdn.model import decode_names
 from eda.pdn.parse import parse_pdn, read_pdn
+from eda.pdn.write import write_voltages_csv
 from eda.read.numbers import spice_number
 
 needs_kernel = pytest.mark.skipif(not fast.available(), reason="the compiled tokeniser is not built (make setup)")
@@ -268,3 +269,23 @@ def test_compiled_map_writer_gives_pythons_bytes(tmp_path, monkeypatch):
     slow_path = mapcsv.write_map_csv(m, tmp_path / "slow.csv")
     assert fast_path.read_bytes() == slow_path.read_bytes()
     assert mapcsv._fastwrite is None and fast_path.read_bytes().count(b"\n") == m.shape[0]
+
+
+@needs_writer
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_compiled_voltage_writer_gives_pythons_bytes(tmp_path, monkeypatch, dtype):
+    rng = np.random.default_rng(1)
+    names = np.array([f"n1_m1_{i}_{2 * i}" for i in range(3000)] + ["_X_n0_5_5", "gnd2", "a"])
+    v = np.concatenate([rng.normal(size=2990) * 10.0 ** rng.uniform(-20, 20, size=2990),
+                        [0.0, -0.0, np.nan, np.inf, -np.inf, 1.0, 0.1, 1e16, 1e-5, 123456789.0, 5e-324, 1.1, 0.0]])
+    v = v.astype(dtype)
+    odd = np.array(["n\u00e9", "b"]), np.array([1.0, 2.0])  # a non-ASCII name: Python writes it
+    outs = [write_voltages_csv(names, v, tmp_path / "fast.csv"),
+            write_voltages_csv(names[::-1].copy()[::-1], v, tmp_path / "fast2.csv"),  # a strided view
+            write_voltages_csv(*odd, tmp_path / "odd_fast.csv", header="node,worst_drop")]
+    monkeypatch.setattr("eda.pdn.write._fastwrite", None)
+    slow = [write_voltages_csv(names, v, tmp_path / "slow.csv"),
+            write_voltages_csv(*odd, tmp_path / "odd_slow.csv", header="node,worst_drop")]
+    assert outs[0].read_bytes() == outs[1].read_bytes() == slow[0].read_bytes()
+    assert outs[2].read_bytes() == slow[1].read_bytes()
+    assert slow[0].read_text().splitlines()[1] == f"{names[0]},{float(v[0])!r}"

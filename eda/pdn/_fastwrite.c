@@ -1,4 +1,5 @@
-/* Compiled writer of contest-style CSV maps (eda.pdn.mapcsv.write_map_csv; written for this project).
+/* Compiled writers of contest-style CSV maps (eda.pdn.mapcsv.write_map_csv) and node-value CSVs
+ * (eda.pdn.write.write_voltages_csv); written for this project.
  *
  * format_g9(values, ncols) -> bytes: the float64 values (C order, ncols per row) as "%.9g" text, comma-separated,
  * one newline-terminated line per row: byte for byte what Python's '%.9g' % x gives. The nine digits are the
@@ -127,7 +128,59 @@ static PyObject *py_format_g9(PyObject *self, PyObject *args) {
     return res;
 }
 
+/* format_named(names, width, values, header) -> bytes | None: header, then "name,repr(value)" lines; names are NumPy
+ * "<U{width}" rows (UCS-4); None when a name is not ASCII (the Python writer then encodes it). */
+static PyObject *py_format_named(PyObject *self, PyObject *args) {
+    Py_buffer nb, vb;
+    Py_ssize_t width;
+    const char *header;
+    Py_ssize_t hlen;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "y*ny*s#", &nb, &width, &vb, &header, &hlen)) return NULL;
+    Py_ssize_t n = vb.len / 8;
+    PyObject *res = NULL;
+    char *out = NULL;
+    if (width < 1 || nb.len != n * width * 4) {
+        PyErr_SetString(PyExc_ValueError, "format_named: names and values differ in length");
+        goto done;
+    }
+    const uint32_t *nm = nb.buf;
+    const double *v = vb.buf;
+    Py_ssize_t cap = hlen + 1 + n * (width + 32) + 64, k = 0;
+    out = PyMem_Malloc((size_t)cap);
+    if (!out) { PyErr_NoMemory(); goto done; }
+    memcpy(out, header, (size_t)hlen);
+    k = hlen;
+    out[k++] = '\n';
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const uint32_t *row = nm + i * width;
+        Py_ssize_t end = width;
+        while (end > 0 && !row[end - 1]) end--;  /* NumPy pads with zeros; a str ends at its last non-zero */
+        for (Py_ssize_t j = 0; j < end; j++) {
+            if (row[j] >= 128) { res = Py_None; Py_INCREF(res); goto done; }
+            out[k++] = (char)row[j];
+        }
+        out[k++] = ',';
+        char *s = PyOS_double_to_string(v[i], 'r', 0, Py_DTSF_ADD_DOT_0, NULL);  /* repr(float) */
+        if (!s) goto done;
+        size_t len = strlen(s);
+        if (len > 30) len = 30;  /* never: a double's repr has at most 24 characters */
+        memcpy(out + k, s, len);
+        PyMem_Free(s);
+        k += (Py_ssize_t)len;
+        out[k++] = '\n';
+    }
+    res = PyBytes_FromStringAndSize(out, k);
+done:
+    PyMem_Free(out);
+    PyBuffer_Release(&nb);
+    PyBuffer_Release(&vb);
+    return res;
+}
+
 static PyMethodDef methods[] = {
+    {"format_named", py_format_named, METH_VARARGS,
+     "format_named(names, width, values, header) -> bytes | None: 'name,repr(value)' lines (None: a non-ASCII name)"},
     {"format_g9", py_format_g9, METH_VARARGS,
      "format_g9(values, ncols) -> bytes: rows of '%.9g' values, comma-separated, newline-terminated"},
     {NULL, NULL, 0, NULL}};

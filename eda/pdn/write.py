@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from eda.pdn.mapcsv import write_map_csv
+from eda.pdn.mapcsv import _fastwrite, write_map_csv
 from eda.pdn.model import PDN, WAVE_PULSE, WAVE_PWL
 
 __all__ = ["to_spice", "write_pdn", "write_map_csv", "write_voltages_csv"]
@@ -89,6 +89,15 @@ def write_voltages_csv(names: np.ndarray, values: np.ndarray, path: str | Path,
     """Write ``node,value`` rows for every node."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    if (_fastwrite is not None and isinstance(names, np.ndarray) and names.dtype.kind == "U" and len(names)
+            and isinstance(values, np.ndarray) and values.dtype in (np.float64, np.float32)
+            and values.shape == names.shape == (len(names),) and header.isascii()):
+        names = np.ascontiguousarray(names.astype(names.dtype.newbyteorder("="), copy=False))  # native UCS-4 rows
+        got = _fastwrite.format_named(names, names.dtype.itemsize // 4,  # repr of each value, as below
+                                      np.ascontiguousarray(values, dtype=np.float64), header)
+        if got is not None:
+            path.write_bytes(got)
+            return path
     body = "\n".join(f"{n},{v!r}" for n, v in zip(names.tolist(), values.tolist(), strict=True))
     path.write_text(header + "\n" + body + "\n")
     return path
