@@ -136,54 +136,80 @@ def case_transient(n_nodes: int, steps: int) -> dict:
 ISSUE_PARSER_REV = "6d3c40e"
 
 
-def case_parse(n_nodes: int, repeats: int = 5, before: str | None = ISSUE_PARSER_REV) -> dict:
-    """Byte tokeniser vs the line-by-line reader (the parser before it) on one deck, interleaved, same results;
-    and vs the parser as the contest-convention issue found it (``before``: a git revision, needs the history)."""
+#: read_pdn's readers, fastest first: the compiled tokeniser, the NumPy byte tokeniser, the line-by-line reader.
+_READERS = (("compiled", {}), ("byte_tokeniser", {"compiled": False}), ("line_reader", {"byte_tokeniser": False}))
+_SAME_FIELDS = ("node_names", "node_net", "node_x", "node_y", "node_layer", "res_a", "res_b", "res_value", "is_a",
+                "is_b", "is_value", "is_names", "is_kind", "vs_a", "vs_b", "vs_value", "vs_names")
+
+
+def case_parse(n_nodes: int, repeats: int = 5, before: str | None = ISSUE_PARSER_REV,
+               also: tuple[int, ...] = (335_000,)) -> dict:
+    """The three readers of ``read_pdn`` on one deck (interleaved runs, identical results checked), at ``n_nodes``
+    and at each size in ``also`` (keys ``<naming>_<size>``); and vs the parser as the contest-convention issue
+    found it (``before``: a git revision, needs the history; first size only)."""
     import numpy as np
 
+    from eda.pdn import fast
     from eda.pdn.grid import grid_for_nodes, make_grid
     from eda.pdn.parse import read_pdn
     from eda.pdn.write import write_pdn
 
-    out: dict = {}
-    pdn = make_grid(grid_for_nodes(n_nodes, pad_pitch_um=100, total_current=0.5, seed=2))
-    with tempfile.TemporaryDirectory() as d:
-        decks = {"contest_style": write_pdn(pdn, Path(d) / "grid.sp"),
-                 "ibm_style": write_pdn(_ibm_style(pdn), Path(d) / "ibm.sp")}
-        for name, deck in decks.items():
-            times: dict[str, list] = {"byte_tokeniser": [], "line_reader": []}
-            res = {}
-            for _ in range(repeats):
-                for key, fast in (("byte_tokeniser", True), ("line_reader", False)):
-                    t, c = time.perf_counter(), time.process_time()
-                    res[key] = read_pdn(deck, byte_tokeniser=fast)
-                    times[key].append((time.perf_counter() - t, time.process_time() - c))
-            a, b = res["byte_tokeniser"], res["line_reader"]
-            fields = ("node_names", "node_x", "node_y", "node_layer", "res_a", "res_b", "res_value", "is_a", "is_value",
-                      "vs_a", "vs_value")
-            same = a.layer_names == b.layer_names and all(
-                np.array_equal(getattr(a, f), getattr(b, f), equal_nan=getattr(a, f).dtype.kind == "f") for f in fields)
-            best = {k: (min(w for w, _ in v), min(c for _, c in v)) for k, v in times.items()}
-            out[name] = {"nodes": a.n_nodes, "lines": sum(1 for _ in open(deck)), "same_result": bool(same),
-                         **{f"{k}_s": w for k, (w, _) in best.items()},
-                         **{f"{k}_cpu_s": c for k, (_, c) in best.items()},
-                         "speedup": best["line_reader"][0] / best["byte_tokeniser"][0],
-                         "speedup_cpu": best["line_reader"][1] / best["byte_tokeniser"][1]}
-            print(f"  {name}: {out[name]}", flush=True)
-            if before:
-                try:
-                    ref = _issue_parser(deck, before, repeats)
-                except (OSError, __import__("subprocess").CalledProcessError) as e:  # no git, shallow clone
-                    out[name]["issue_parser"] = {"revision": before, "unavailable": str(e)}
-                    continue
-                out[name]["issue_parser"] = ref
-                ref["speedup"] = ref["wall_s"] / out[name]["byte_tokeniser_s"]
-                ref["speedup_cpu"] = ref["cpu_s"] / out[name]["byte_tokeniser_cpu_s"]
-                ref["same_network"] = bool(ref["nodes"] == a.n_nodes and ref["resistors"] == len(a.res_value)
-                                           and abs(ref["res_sum"] - float(a.res_value.sum())) <= 1e-9 * ref["res_sum"])
-                print(f"  {name} vs the parser at {before}: {ref}", flush=True)
+    out: dict = {"compiled_available": fast.available()}
+    for size in (n_nodes, *also):
+        pdn = make_grid(grid_for_nodes(size, pad_pitch_um=100, total_current=0.5, seed=2))
+        tag = "" if size == n_nodes else f"_{size // 1000}k"
+        with tempfile.TemporaryDirectory() as d:
+            decks = {f"contest_style{tag}": write_pdn(pdn, Path(d) / "grid.sp"),
+                     f"ibm_style{tag}": write_pdn(_ibm_style(pdn), Path(d) / "ibm.sp")}
+            for name, deck in decks.items():
+                out[name] = _parse_runs(deck, repeats if not tag else 3, np, read_pdn)
+                print(f"  {name}: {out[name]}", flush=True)
+                if before and not tag:
+                    _vs_issue_parser(out[name], deck, before, repeats)
     out["load_average"] = list(__import__("os").getloadavg())
     return out
+
+
+def _parse_runs(deck: Path, repeats: int, np, read_pdn) -> dict:
+    times: dict[str, list] = {k: [] for k, _ in _READERS}
+    res = {}
+    for _ in range(repeats):
+        for key, kw in _READERS:
+            t, c = time.perf_counter(), time.process_time()
+            res[key] = read_pdn(deck, **kw)
+            times[key].append((time.perf_counter() - t, time.process_time() - c))
+    ref = res["line_reader"]
+    same = {k: bool(r.layer_names == ref.layer_names and all(
+        np.array_equal(getattr(r, f), getattr(ref, f), equal_nan=getattr(r, f).dtype.kind == "f")
+        for f in _SAME_FIELDS)) for k, r in res.items()}
+    best = {k: (min(w for w, _ in v), min(c for _, c in v)) for k, v in times.items()}
+    return {"nodes": ref.n_nodes, "resistors": len(ref.res_value), "res_sum": float(ref.res_value.sum()),
+            "lines": sum(1 for _ in open(deck)), "deck_mb": deck.stat().st_size / 1e6,
+            "reader_used": {k: r.reader for k, r in res.items()}, "same_result": all(same.values()),
+            **{f"{k}_s": w for k, (w, _) in best.items()}, **{f"{k}_cpu_s": c for k, (_, c) in best.items()},
+            # read_pdn as it runs by default (the compiled reader when built) against the line-by-line reader
+            "speedup": best["line_reader"][0] / best["compiled"][0],
+            "speedup_cpu": best["line_reader"][1] / best["compiled"][1],
+            "numpy_speedup": best["line_reader"][0] / best["byte_tokeniser"][0],
+            "numpy_speedup_cpu": best["line_reader"][1] / best["byte_tokeniser"][1],
+            "compiled_vs_numpy_cpu": best["byte_tokeniser"][1] / best["compiled"][1],
+            "compiled_vs_lines_cpu": best["line_reader"][1] / best["compiled"][1]}
+
+
+def _vs_issue_parser(row: dict, deck: Path, before: str, repeats: int) -> None:
+    try:
+        ref = _issue_parser(deck, before, repeats)
+    except (OSError, __import__("subprocess").CalledProcessError) as e:  # no git, shallow clone
+        row["issue_parser"] = {"revision": before, "unavailable": str(e)}
+        return
+    row["issue_parser"] = ref
+    ref["speedup"] = ref["wall_s"] / row["compiled_s"]
+    ref["speedup_cpu"] = ref["cpu_s"] / row["compiled_cpu_s"]
+    ref["numpy_speedup"] = ref["wall_s"] / row["byte_tokeniser_s"]
+    ref["numpy_speedup_cpu"] = ref["cpu_s"] / row["byte_tokeniser_cpu_s"]
+    ref["same_network"] = bool(ref["nodes"] == row["nodes"] and ref["resistors"] == row["resistors"]
+                               and abs(ref["res_sum"] - row["res_sum"]) <= 1e-9 * ref["res_sum"])
+    print(f"  vs the parser at {before}: {ref}", flush=True)
 
 
 def _issue_parser(deck: Path, rev: str, repeats: int) -> dict:
