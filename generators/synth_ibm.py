@@ -215,9 +215,10 @@ def ibm_style_maps(pdn, n_slices: int, window: tuple[float, float]) -> dict:
 
     full = with_inherited_coords(pdn)
     shape = pm.map_shape(full, IBM_DBU)
-    need = ["current", "pdn_density", "eff_dist"] + (["current_t"] if n_slices else [])
     cur_t = slice_currents(full, n_slices, window) if n_slices else None
-    return _maps_from_pdn(full, shape, need, cur_t, IBM_DBU)
+    out = {}
+    _maps_from_pdn(out, full, shape, n_slices, cur_t, IBM_DBU)
+    return out
 
 
 def make_ibm_style_sample(seed: int, out_dir: str | Path, n_slices: int = 8, max_nodes: int = 6000,

@@ -83,7 +83,7 @@ class VCycle:
 
     def __init__(self, levels: list[tuple], coarse, dtype=np.float32, max_dense: int = 500):
         self.dtype = np.dtype(dtype)
-        self.levels = [tuple(M.astype(self.dtype) for M in lv) for lv in levels]
+        self.levels = [tuple(_cast(M, self.dtype) for M in lv) for lv in levels]
         self.n = levels[0][0].shape[0] if levels else coarse.shape[0]
         if coarse.shape[0] <= max_dense:  # pyamg's "pinv" (what sa_hierarchy's max_coarse leaves)
             from scipy.linalg import pinv
@@ -124,3 +124,10 @@ class VCycle:
         from scipy.sparse.linalg import LinearOperator
 
         return LinearOperator((self.n, self.n), matvec=self, dtype=np.float64)
+
+
+def _cast(M, dtype):
+    """``M`` with its values in ``dtype``, indices as they are (scipy's ``astype`` sorts them first)."""
+    import scipy.sparse as sp
+
+    return sp.csr_matrix((M.data.astype(dtype), M.indices, M.indptr), shape=M.shape)

@@ -59,7 +59,7 @@ from eda.errors import InputError
 from eda.graphs.pdn_waveforms import peak_currents, slice_currents
 from eda.graphs.pdn_waveforms import slice_window as default_window
 from eda.params import Params
-from eda.pdn.maps import require_coords
+from eda.pdn.maps import ir_drop_map, require_coords
 from eda.pdn.model import GROUND, PDN
 
 __all__ = ["GraphParams", "PDN_FEATURES", "CLUSTER_FEATURES", "CELL_FEATURES", "STATIC_CHANNELS", "PHYSICS_CHANNEL",
@@ -278,6 +278,14 @@ def build_pdn_graph(pdn: PDN, maps: Mapping[str, np.ndarray] | None = None,
     Raises:
         InputError: nodes without coordinates, maps of wrong or mismatched shape, NaN maps.
     """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):  # dot products over 1e5 loads or nodes: extra BLAS threads only spin (~0.07 CPU s)
+        return _build(pdn, maps, params, labels, slice_window)
+
+
+def _build(pdn: PDN, maps: Mapping[str, np.ndarray] | None, params: GraphParams,
+           labels: Mapping[str, np.ndarray] | None, slice_window: tuple[float, float] | None) -> HeteroData:
     clock = [time.process_time()]  # CPU seconds of the costly parts (BUILD_PARTS), kept as data.build_cpu
     pdn0, pdn = pdn, with_inherited_coords(pdn)
     require_coords(pdn, every=True, what="PDNGraph")
@@ -298,16 +306,11 @@ def build_pdn_graph(pdn: PDN, maps: Mapping[str, np.ndarray] | None = None,
         maps[PATTERN_CHANNEL] = dynamic_pattern(pdn0, (nx, ny), dbu, params.pattern_iters, static=static)
     clock.append(time.process_time())
     if params.step_iters:  # the same raster as the pattern and the labels
-        from eda.pdn.maps import ir_drop_map
-
         maps[STEP_CHANNEL] = ir_drop_map(pdn0, step_drop(pdn0, params.step_iters, static=static), (nx, ny), dbu,
                                          method="tile-max")
     clock.append(time.process_time())
     if not pdn.layer_names:  # IBM-style deck: input maps from the deck as it is, then nets as layers
-        need = [c for c in STATIC_CHANNELS if c not in maps] + (["current_t"] if params.n_slices and "current_t"
-                                                               not in maps else [])
-        if need:
-            maps.update(_maps_from_pdn(pdn, (nx, ny), need, cur_t, dbu))
+        _maps_from_pdn(maps, pdn, (nx, ny), params.n_slices, cur_t, dbu)
         pdn, n_bottom = nets_as_layers(pdn)
     ix = np.floor(pdn.node_x / (dbu * params.tile_um)).astype(np.int64)
     iy = np.floor(pdn.node_y / (dbu * params.tile_um)).astype(np.int64)
@@ -320,10 +323,7 @@ def build_pdn_graph(pdn: PDN, maps: Mapping[str, np.ndarray] | None = None,
     cid, c_tile = _clusters(pdn, edges, nodes, (ix // k) * Y + (iy // k), X * Y, params, window, data)
     _cells(pdn, nodes, cur_t, data)
     _tiles(params, (X, Y), (ix // k) * Y + (iy // k), cid, c_tile, data)
-    need = [c for c in STATIC_CHANNELS if c not in maps] + (["current_t"] if params.n_slices and "current_t" not in
-                                                           maps else [])
-    if need:
-        maps.update(_maps_from_pdn(pdn, (nx, ny), need, cur_t, dbu))
+    _maps_from_pdn(maps, pdn, (nx, ny), params.n_slices, cur_t, dbu)
     if params.physics_iters:
         from eda.graphs.pdn_physics import bottom_layer_map, estimate_drop
 
@@ -577,13 +577,14 @@ def _images(maps: dict, shape: tuple[int, int], coarse: tuple[int, int], p: Grap
     data.step_iters = int(p.step_iters)
 
 
-def _maps_from_pdn(pdn: PDN, shape: tuple[int, int], need: list[str], cur_t: np.ndarray | None,
-                   dbu: float) -> dict[str, np.ndarray]:
-    """Contest-convention input maps computed from the deck (used when a case gives only the netlist);
-    ``cur_t``: the time-sliced source currents ``(n_sources, n_slices)`` behind ``current_t``."""
+def _maps_from_pdn(out: dict, pdn: PDN, shape: tuple[int, int], n_slices: int, cur_t: np.ndarray | None,
+                   dbu: float) -> None:
+    """Contest-convention input maps computed from the deck for those missing in ``out`` (a case that gives
+    only the netlist); ``cur_t``: the time-sliced source currents ``(n_sources, n_slices)`` behind ``current_t``."""
     from eda.pdn import maps as pmaps
 
-    out = {}
+    need = [c for c in STATIC_CHANNELS if c not in out] + (["current_t"] if n_slices and "current_t" not in out
+                                                          else [])
     cols = ([pdn.is_value[:, None]] if "current" in need else []) + (
         [cur_t] if "current_t" in need and cur_t is not None else [])
     if cols:  # one call: the nearest-node search is shared by the DC map and every slice
@@ -596,4 +597,3 @@ def _maps_from_pdn(pdn: PDN, shape: tuple[int, int], need: list[str], cur_t: np.
         out["pdn_density"] = pmaps.pdn_density_map(pdn, shape=shape, dbu_per_um=dbu)
     if "eff_dist" in need:
         out["eff_dist"] = pmaps.effective_distance_map(pdn, shape=shape, dbu_per_um=dbu)
-    return out
