@@ -300,7 +300,7 @@ SHARED_DIR = HERE / "results" / "acim_shared"
 def shared_group(bits: int, share: int, corner: str, n_delta: int = 1, wire: bool = False,
                  t_mac_extra: float = 0.0, temp_c: float = 27.0, ungated: bool = False,
                  ks: list[int] | None = None, t_sclk: float = 2e-9, inn_trim: float = 0.0,
-                 mux_fix: float | None = None) -> dict:
+                 mux_fix: float | None = None, extracted: bool = False) -> dict:
     """A shared-ADC group (``share`` columns → column multiplexer → one ``bits``-bit SAR, sky130
     ``corner`` at ``temp_c``) converts every column over k = 0..N (or the frames of k_0 in ``ks``)
     in ngspice (:func:`eda.generators.acim_shared.group_check`); ``wire``: with the model's
@@ -314,15 +314,18 @@ def shared_group(bits: int, share: int, corner: str, n_delta: int = 1, wire: boo
                         t_sclk=t_sclk, inn_trim_V=inn_trim)
     if wire:
         bench = bench.replace(c_wire_fF=model_wire_fF(bench))
-    from eda.generators.acim_shared import mux_fixed
+    from eda.generators.acim_shared import mux_fixed, unfixed
 
     net = ungate(shared_netlist(bench)) if ungated else None
-    if mux_fix is not None:  # the prototyped circuit fix: C_hold on MUX_0, its reset off
-        net = mux_fixed(net or shared_netlist(bench), c_hold_fF=mux_fix)
-        bench = bench.replace(c_par_fF=bench.c_par_fF + mux_fix)  # INN half a (smaller) unit above VCM
+    if extracted:  # the netlist the LVS run extracts from the group's GDS (as drawn, with its hold capacitor)
+        net = shared_netlist(bench, extracted=True)
+    if mux_fix is not None:  # the fix as prototyped in the netlist: C_hold of mux_fix fF on MUX_0, its reset off
+        net = mux_fixed(unfixed(net or shared_netlist(bench)), c_hold_fF=mux_fix)
+        bench = bench.replace(c_par_fF=4.0 + mux_fix)  # INN half a (smaller) unit above VCM
     r = group_check(bench, n_delta=n_delta, ks=None if ks is None else np.asarray(ks), netlist=net)
     r["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version(), "load_1min": os.getloadavg()[0]}
     r["ungated"], r["t_sclk"], r["inn_trim_V"], r["mux_fix_fF"] = ungated, t_sclk, inn_trim, mux_fix
+    r["extracted"], r["c_par_fF"] = extracted, bench.c_mux_fF()
     SHARED_DIR.mkdir(parents=True, exist_ok=True)
     mac = f"_mac{t_mac_extra * 1e9:g}ns" if t_mac_extra else ""
     temp = f"_T{temp_c:g}" if temp_c != 27.0 else ""
@@ -330,6 +333,7 @@ def shared_group(bits: int, share: int, corner: str, n_delta: int = 1, wire: boo
     more += f"_{len(ks)}frames" if ks is not None else ""
     more += f"_trim{inn_trim * 1e3:g}mV" if inn_trim else ""
     more += f"_muxfix{mux_fix:g}fF" if mux_fix is not None else ""
+    more += "_extracted" if extracted else ""
     path = SHARED_DIR / f"b{bits}_s{share}_{corner}{temp}{'_wire' if wire else ''}{mac}{more}.json"
     path.write_text(json.dumps(r, indent=1, default=float))
     snr = [None if c["snr_sim_db"] is None else round(c["snr_sim_db"], 2) for c in r["columns"]]
@@ -500,7 +504,8 @@ if __name__ == "__main__":
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--column", action="store_true", help="only the closed-loop column corner table")
-    ap.add_argument("--extracted", action="store_true", help="only the LVS-extracted column vs the schematic")
+    ap.add_argument("--extracted", action="store_true", help="only the LVS-extracted column vs the schematic; "
+                    "with --shared: the group's LVS-extracted netlist")
     ap.add_argument("--jobs", type=int, default=2, help="processes for the corner table")
     ap.add_argument("--shared", nargs=3, metavar=("BITS", "S", "CORNER"),
                     help="one shared-ADC group transfer sweep (results/acim_shared/), e.g. --shared 3 2 tt")
@@ -543,7 +548,7 @@ if __name__ == "__main__":
         if args.shared:
             shared_group(int(args.shared[0]), int(args.shared[1]), args.shared[2], args.n_delta, args.wire,
                          args.t_mac_extra, args.temp, args.ungated, args.frames, args.t_sclk, args.inn_trim,
-                         args.mux_fix)
+                         args.mux_fix, args.extracted)
         if args.shared_extracted:
             shared_extracted()
         shared_report()

@@ -68,6 +68,21 @@ _SLOT = 1e-9  # one weight-write slot
 #: reference), so a decision needs MUX_0 ≈ 22 mV above INN to read "above" (wrong at +21.2 mV, right at +22.5:
 #: ``results/acim_shared/kick_b5_*.json``); the kick near the threshold is 27-30 mV, 54 mV 0.44 V above it
 KICK_OFFSET_V = 0.0225
+#: the prototyped hold capacitor on the multiplexer node MUX_0 (fF), 5 bits (N = 32): what the layout draws
+#: there (:func:`hold_fF`: a 3.01 µm square sky130 MIM, ~20 fF with the model's fringe)
+C_HOLD_FF = 20.0
+#: the multiplexer node's own capacitance besides the hold capacitor (fF), assumed when placing INN
+C_MUX_FF = 4.0
+
+
+def hold_fF(n_caps: int, bits: int) -> float:
+    """The drawn hold capacitor on MUX_0 for ``n_caps`` compute caps per column and a ``bits``-bit SAR (fF;
+    the sky130 MIM model's 2 fF/µm² on (W + 0.15)(L + 0.15)): :func:`eda.layout.macro_hold.hold_side`, a
+    quarter of a column from 4 bits on, else none."""
+    from eda.layout.macro_hold import hold_side
+
+    side = hold_side(n_caps, bits)
+    return 2.0 * (side / 1000 + 0.15) ** 2 if side else 0.0
 
 
 class SharedBench(ColumnBench):
@@ -76,8 +91,9 @@ class SharedBench(ColumnBench):
 
     where = "acim shared"
     adc_share: int = Field(2, ge=2, le=8, description="columns S sharing one comparator and SAR register")
-    c_par_fF: float = Field(4.0, ge=0, description="compute-line parasitic plus the multiplexer node assumed when "
-                            "setting INN (only places the thresholds; the transfer is measured)")
+    c_par_fF: float | None = Field(None, ge=0, description="compute-line parasitic plus the multiplexer node assumed "
+                                   "when setting INN (only places the thresholds; the transfer is measured); "
+                                   "None: C_MUX_FF plus the drawn hold capacitor (hold_fF)")
     inn_trim_V: float = Field(0.0, ge=-0.1, le=0.1, description="comparator offset trim (V) subtracted from the "
                               "reference INN: the StrongARM's kickback on the multiplexer node (KICK_OFFSET_V)")
     c_wire_fF: float = Field(0.0, ge=0, description="lumped wiring capacitor added from each CL_j to ground (fF): "
@@ -86,7 +102,11 @@ class SharedBench(ColumnBench):
     def v_unit(self) -> float:
         """Estimated compute-line step of one unit cap (V), with the wiring capacitor."""
         cu = self.c_unit_fF()
-        return self.vdd * cu / (self.caps * cu + self.c_par_fF + self.c_wire_fF)
+        return self.vdd * cu / (self.caps * cu + self.c_mux_fF() + self.c_wire_fF)
+
+    def c_mux_fF(self) -> float:
+        """``c_par_fF``, or by default the multiplexer node with its drawn hold capacitor (fF)."""
+        return self.c_par_fF if self.c_par_fF is not None else C_MUX_FF + hold_fF(self.caps, self.adc_bits)
 
     @property
     def t_follow(self) -> float:
@@ -157,8 +177,9 @@ def ungated(netlist: tuple[Subckt, list[Subckt]], lib: Any = None) -> tuple[Subc
 
 def mux_fixed(netlist: tuple[Subckt, list[Subckt]], c_hold_fF: float = 20.0,
               mux_reset: bool = False) -> tuple[Subckt, list[Subckt]]:
-    """The group ``netlist`` with the circuit fix for the shared comparator's input, prototyped in the
-    netlist (not yet drawn): a MIM capacitor of ``c_hold_fF`` from the multiplexer node MUX_0 to VSS
+    """The group ``netlist`` with the circuit fix for the shared comparator's input as it was prototyped
+    in the netlist (now drawn: a netlist that has a hold capacitor ``XCHOLD*`` comes back unchanged;
+    :func:`unfixed` removes the drawn one): a MIM capacitor of ``c_hold_fF`` from the multiplexer node MUX_0 to VSS
     (the comparator's kickback then lands on C_mux + C_hold instead of the ~4 fF node the select gate
     isolates during a decision) and, unless ``mux_reset``, the output stage's reset gate on MUX_0 off
     (its CLR pin on VSS: MUX_0 is no longer reset, so the first column meets the previous residue
@@ -166,6 +187,8 @@ def mux_fixed(netlist: tuple[Subckt, list[Subckt]], c_hold_fF: float = 20.0,
     from dataclasses import replace
 
     sub, leaf = netlist
+    if any(d.name.startswith("XCHOLD") for d in sub.devices):  # drawn (eda.layout.macro_hold): nothing to add
+        return netlist
     devs = []
     for d in sub.devices:
         if d.name.startswith("XCBUF_") and not mux_reset:
@@ -176,6 +199,24 @@ def mux_fixed(netlist: tuple[Subckt, list[Subckt]], c_hold_fF: float = 20.0,
         side = math.sqrt(c_hold_fF / 2.0) - 0.15
         devs.append(Device("XCHOLD", "X", ("MUX_0", "VSS"), model="sky130_fd_pr__cap_mim_m3_1",
                            params={"W": round(side, 3), "L": round(side, 3), "MF": 1}))
+    return replace(sub, devices=devs), leaf
+
+
+def unfixed(netlist: tuple[Subckt, list[Subckt]]) -> tuple[Subckt, list[Subckt]]:
+    """The group ``netlist`` as the layout was before the multiplexer fix was drawn (the mutation):
+    no hold capacitor on MUX_0, the output stage's reset gate on CLR (it resets MUX_0). Simulate it
+    with ``c_par_fF = 4`` (no hold capacitor in the INN placement)."""
+    from dataclasses import replace
+
+    sub, leaf = netlist
+    devs = []
+    for d in sub.devices:
+        if d.name.startswith("XCHOLD"):
+            continue
+        if d.name.startswith("XCBUF_"):
+            ports = next(x.ports for x in leaf if x.name.lower() == (d.model or "").lower())
+            d = replace(d, nodes=tuple("CLR" if q == "CLR" else x for q, x in zip(ports, d.nodes, strict=True)))
+        devs.append(d)
     return replace(sub, devices=devs), leaf
 
 

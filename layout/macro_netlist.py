@@ -13,7 +13,7 @@ import gdstk
 from eda.circuit import Circuit, Device, Subckt
 from eda.errors import InputError
 from eda.layout.library import CellInfo
-from eda.layout.macro_hold import hold_params
+from eda.layout.macro_hold import hold_params, hold_side
 
 #: the sky130 MIM capacitor model (the hold capacitor of a shared comparator)
 MIM_MODEL = "sky130_fd_pr__cap_mim_m3_1"
@@ -82,9 +82,10 @@ def macro_circuit(p, C: dict[str, CellInfo], group_of: list[int],
         inp = f"CL_{s}" if S == 1 else f"MUX_{s}"
         inst("comparator", f"XCMP_{s}", {"INP": inp, "OUTP": f"OUTP_{s}", "OUTN": f"OUTN_{s}"})
         buf = {"CL": inp, "OUTP": f"OUTP_{s}", "OUTN": f"OUTN_{s}", "CMP": f"CMP_{s}"}
-        if S > 1:  # the shared input: MUX_s never reset, a hold capacitor on it (eda.layout.macro_hold)
+        if S > 1 and hold_side(p.rows // p.local, B):  # MUX_s never reset, a hold capacitor on it (macro_hold)
             buf["CLR"] = "VSS"
-            devices.append(Device(f"XCHOLD_{s}", "X", ("VSS", inp), model=MIM_MODEL, params=hold_params()))
+            devices.append(Device(f"XCHOLD_{s}", "X", ("VSS", inp), model=MIM_MODEL,
+                                  params=hold_params(p.rows // p.local, B)))
         inst("cmp_buf", f"XCBUF_{s}", buf)
         for k in range(B + 1):
             inst("sar_seq", f"XSEQ_{k}_{s}", {"VIN": f"V_{k - 1}_{s}" if k else "VDD", "V": f"V_{k}_{s}"})

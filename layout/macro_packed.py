@@ -14,7 +14,7 @@ into the next slot, which is empty in that row. Floorplan of the ADC region (y g
                                                               ports: stubs down to channel X
     channel X    V_0..V_B, BIT_k, OUTP, OUTN, SCLK, SRSTB, INN, CLK   + risers: BIT_k in slot 2k,
     sar row      bit k in slot 2k, cmp_buf in slot S − 2      V_k in slot 2k+1 (met3 at the CMP x)
-    channel W    CMP, SRST, VCM                               up to bit k's channel
+    channel W    CMP, SRST, CLR, VCM                          up to bit k's channel
     [comparator row, when no odd slot is left]
 
 The rows are bottom-aligned and as tall as their tallest cell: full-width met1 rails, a shorter
@@ -33,7 +33,6 @@ from __future__ import annotations
 from eda.layout.cells import M3W, M4W
 from eda.layout.devices import RAIL_W, RAIL_Y
 from eda.layout.macro import M3PAD, M3PAD_V, V2, V3
-from eda.layout.macro_hold import clr_to_vss, draw_hold
 from eda.layout.macro_shared import SharedAssembler
 
 
@@ -74,7 +73,7 @@ class PackedAssembler(SharedAssembler):
         if self.slot_cmp is None:
             y = self.shared_row("comparator", 0, (), ("INN", "CLK"))
         self.y_cmp_row = 0
-        w_nets = ["CMP", "SRST", "VCM"]  # the output stage's CLR is on VSS (eda.layout.macro_hold)
+        w_nets = ["CMP", "SRST", "CLR", "VCM"]
         y, tr = self.channel(y, len(w_nets))
         self.y_w = dict(zip(w_nets, tr, strict=True))
         self.y_sar_row = self.y_buf = y
@@ -178,9 +177,6 @@ class PackedAssembler(SharedAssembler):
             r = self.riser(x_g + 2 * k * P, self.y_ch[("BIT", k)], k, "BIT")
             net(self.y_x[("BIT", k)], [(at(self.slot_sar[k], "sar_bit", "BIT"), ys + pin("sar_bit", "BIT")[1]), r])
             d.label("met3.label", f"BIT_{k}_{j // S}", r[0], (self.y_x[("BIT", k)] + self.y_ch[("BIT", k)]) // 2)
-        # the hold capacitor under MUX_s's met4 line in the sequencer row's slot S - 2; CLR on VSS
-        draw_hold(self, x_g + self.slot_buf * P, yq, at(self.slot_buf, "cmp_buf", "CL"))
-        clr_to_vss(self, x_g + self.slot_buf * P + self.wnm("cmp_buf"), ys + pin("cmp_buf", "CLR")[1], ys, right=True)
         # stage 0 takes D = 1: its VIN up to the stage's own VDD rail (via2–met3–via1 stack)
         x0 = x_g + self.slot_seq[0] * P + x_vin
         ya, yv = yq + pin("sar_seq", "VIN")[1], yq + self.H["sar_seq"] - RAIL_Y

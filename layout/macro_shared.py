@@ -27,7 +27,7 @@ from eda.errors import InputError
 from eda.layout.cells import M4W
 from eda.layout.devices import RAIL_W, RAIL_Y, TRACK
 from eda.layout.macro import M3PAD_V, V2, _Assembler
-from eda.layout.macro_hold import clr_to_vss, draw_hold
+from eda.layout.macro_hold import clr_to_vss, draw_hold, hold_side
 
 #: channel track pitch (met2 width + spacing with room for the via2 stubs) and edge margin (nm)
 CH_PITCH, CH_MARGIN = 460, 300
@@ -57,6 +57,8 @@ class SharedAssembler(_Assembler):
             raise InputError(f"cells {self.C['dac_msb'].name} and {self.C['dac_switch'].name} must have the same "
                              "size and pins (one DAC-switch row template)", file=lib.path / "manifest.json")
         self.y_ch: dict[int, int] = {}
+        # the multiplexer fix (a hold capacitor on MUX_s, the output stage's reset off) from HOLD_MIN_BITS on
+        self.fixed = hold_side(self.G, self.B) > 0
 
     def hnm(self, role: str) -> int:
         return int(round(self.C[role].height_um * 1000))
@@ -105,7 +107,7 @@ class SharedAssembler(_Assembler):
         """Comparator, output stage, the multiplexer channel and row (see the module docstring)."""
         y = self.shared_row("comparator", 0, (), ("INN", "CLK"))
         self.y_buf = y
-        y = self.shared_row("cmp_buf", y, ("VCM",))  # its CLR on VSS (eda.layout.macro_hold)
+        y = self.shared_row("cmp_buf", y, ("VCM",) if self.fixed else ("CLR", "VCM"))  # fixed: CLR on VSS
         return self.mux_rows(y)
 
     def mux_rows(self, y: int) -> int:
@@ -165,7 +167,11 @@ class SharedAssembler(_Assembler):
         """The ADC lines of the group whose last column is ``j`` (the vertical lines of the
         unshared template, through the bit channels); True: column j's dac_k pins are on them."""
         self.adc_lines(j, cl_top=self.y_mch[0], extra={key: [y] for key, y in self.y_ch.items()})
-        # the hold capacitor in slot S - 2 of the comparator row (a met4 jog to MUX_s), CLR on VSS
-        draw_hold(self, (j - 1) * self.P, 0, j * self.P + self.x("compute", "CL"))
-        clr_to_vss(self, j * self.P, self.y_buf + self.pin("cmp_buf", "CLR")[1], self.y_buf, right=False)
+        if self.fixed:  # the hold capacitor in slot S - 2 of the comparator row (met4 jog to MUX_s), CLR on VSS
+            self.hold(j)
         return True
+
+    def hold(self, j: int) -> None:
+        """The multiplexer fix of the group whose last column is ``j`` (:mod:`eda.layout.macro_hold`)."""
+        draw_hold(self, (j - 1) * self.P, 0, j * self.P + self.x("compute", "CL"), self.pin("comparator", "INP")[1])
+        clr_to_vss(self, j * self.P, self.y_buf + self.pin("cmp_buf", "CLR")[1], self.y_buf, right=False)
