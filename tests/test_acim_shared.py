@@ -5,8 +5,9 @@ register, every bit decided in the transient.
 Fast suite: the frame schedule, write slots, the refusal of an undriven port, the charge-sharing
 prediction, the select-gated DAC switches in the group netlist (and the ungated mutation), and one
 tt group (2 columns, 2 bits) converting the two opposite-full-scale frames right with its waiting
-compute line inside the rails. Slow: the full 3-bit transfer of S = 2 as drawn per corner and
-temperature, the ungated mutation losing codes, and wider groups.
+compute line inside the rails; the multiplexer fix in the 5-bit group netlist. Slow: the full 3-bit
+transfer of S = 2 as drawn per corner and temperature, the ungated mutation losing codes, wider
+groups, and the 5-bit group as drawn (LVS-extracted, with the fix) per corner.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from eda.generators.acim_shared import (
     schedule,
     share_prediction,
     shared_netlist,
+    unfixed,
     ungated,
 )
 from eda.generators.acim_shared import testbench as group_testbench
@@ -167,16 +169,17 @@ def test_as_drawn_shared_transfer(corner, temp_c):
 @pytest.mark.slow
 @needs_models
 def test_five_bit_group_with_settled_timing():
-    """5 bits (N = 32) as drawn: with the bench's 3-bit timing the compute-line reset and the MSB
+    """5 bits (N = 32) as drawn before the multiplexer fix (:func:`unfixed`): with the bench's 3-bit
+    timing the compute-line reset and the MSB
     DAC line do not settle (measured k = (7, 25), (20, 12) -> (8, 23), (18, 12): codes up to 2 off);
     with the MAC phase and SCLK that :func:`settle_timing` asks for (+3.5 ns, 4.3 ns; run: +4 ns,
     4 ns) the frames at both full scales and in between convert right but one: measured column 0
     k = 7 -> 8, so at most one code, one LSB off, and none in column 1. Cause (probed, README): the
     comparator's kickback on the multiplexer node (~22 mV threshold offset in every column) plus the
     first column's multiplexer-reset pedestal; :func:`mux_fixed` is the prototyped circuit fix."""
-    bench = SharedBench(adc_bits=5, adc_share=2, t_mac_extra=4e-9, t_sclk=4e-9)
+    bench = SharedBench(adc_bits=5, adc_share=2, t_mac_extra=4e-9, t_sclk=4e-9, c_par_fF=4.0)
     ks = schedule(32, 2, [0, 7, 20, 32])
-    r = run_frames(bench, ks)
+    r = run_frames(bench, ks, netlist=unfixed(shared_netlist(bench)))  # the layout before the fix was drawn
     err = np.abs(r["codes"] - np.minimum(ks, 31))
     assert err.max() <= 1 and err.sum() <= 1 and (err[:, 1] == 0).all(), r
 
@@ -298,5 +301,39 @@ def test_five_bit_group_with_the_mux_fix():
     group right at tt 27 °C (measured 0 of 8 off; as drawn 1 of 8: test_five_bit_group_with_settled_timing)."""
     bench = SharedBench(adc_bits=5, adc_share=2, t_mac_extra=4e-9, t_sclk=4e-9, c_par_fF=24.0)
     ks = schedule(32, 2, [0, 7, 20, 32])
-    r = run_frames(bench, ks, netlist=mux_fixed(shared_netlist(bench), c_hold_fF=20.0))
+    r = run_frames(bench, ks, netlist=mux_fixed(unfixed(shared_netlist(bench)), c_hold_fF=20.0))
     assert (r["codes"] == np.minimum(ks, 31)).all(), r
+
+
+@pytest.mark.slow
+@needs_models
+@pytest.mark.parametrize("corner, temp_c, t_extra", [("tt", 27.0, 4e-9), ("ss", 27.0, 5e-9), ("ff", 27.0, 4e-9),
+                                                     ("tt", 85.0, 4e-9)])
+def test_five_bit_group_as_drawn_extracted(corner, temp_c, t_extra):
+    """The multiplexer fix as drawn (layout/macro_hold.py: 3.01 µm MIM on MUX_0, the output stage's
+    reset off), simulated on the netlist the LVS run extracts from the group's GDS (not the
+    schematic): the 4 frames of the 5-bit group convert every code right (measured tt and ss 27 °C:
+    0 of 8 off, 837 s and 917 s at load 14-17; ss with MAC + 5 ns and SCLK 5 ns)."""
+    bench = SharedBench(adc_bits=5, adc_share=2, corner=corner, temp_c=temp_c, t_mac_extra=t_extra, t_sclk=t_extra)
+    ks = schedule(32, 2, [0, 7, 20, 32])
+    r = run_frames(bench, ks, netlist=shared_netlist(bench, extracted=True))
+    assert (r["codes"] == np.minimum(ks, 31)).all(), r
+
+
+def test_group_netlist_has_the_drawn_fix_from_four_bits():
+    """5 bits: the group netlist (the layout's) has the hold capacitor XCHOLD_0 (VSS, MUX_0) and the
+    output stage's CLR on VSS; INN is placed for MUX_0 with it (4 fF + ~20 fF); :func:`mux_fixed`
+    leaves it alone; :func:`unfixed` (the mutation: the layout before) removes both. 3 bits: neither."""
+    five = SharedBench(adc_bits=5, adc_share=2)
+    sub, leaf = net = shared_netlist(five)
+    ports = next(x.ports for x in leaf if x.name.lower() == "acim_cmp_buf")
+    cbuf = next(dict(zip(ports, d.nodes, strict=True)) for d in sub.devices if d.name == "XCBUF_0")
+    cap = next(d for d in sub.devices if d.name.startswith("XCHOLD"))
+    assert cap.nodes == ("VSS", "MUX_0") and cbuf["CLR"] == "VSS"
+    assert five.c_mux_fF() == pytest.approx(24.0, abs=0.1) and SharedBench(adc_bits=3).c_mux_fF() == 4.0
+    assert mux_fixed(net) is net
+    old, _ = unfixed(net)
+    assert not any(d.name.startswith("XCHOLD") for d in old.devices)
+    assert next(dict(zip(ports, d.nodes, strict=True)) for d in old.devices if d.name == "XCBUF_0")["CLR"] == "CLR"
+    three, leaf3 = shared_netlist(SharedBench(adc_bits=3, adc_share=2))
+    assert not any(d.name.startswith("XCHOLD") for d in three.devices)
