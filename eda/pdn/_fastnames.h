@@ -2,10 +2,34 @@
  * into net, layer, x, y (eda.pdn.model.decode_names' rules). Written for this project; included once. */
 
 /* ------------------------------------------------------------------ node names */
-/* Open addressing; each slot holds the name's hash, place in the deck and id + 1 (0: empty), so that a probe
- * touches the deck's bytes only for a name with the same hash and length. */
-typedef struct { uint64_t h; int64_t off; int64_t len; int64_t id1; } Slot;
+/* Open addressing; each slot (48 bytes) holds the name's hash, place in the deck, length, id + 1 (0: empty) and
+ * the name itself when it has at most INLINE bytes, so that a probe compares within the slot. */
+#define INLINE 24
+typedef struct { uint64_t h; int64_t off; int32_t len; int32_t id1; unsigned char inl[INLINE]; } Slot;
 typedef struct { Slot *slot; Py_ssize_t mask; Vec names; } Table;
+
+/* Zeroed slots; big tables in transparent huge pages where Linux offers them (fewer TLB misses per probe). */
+static Slot *slots_alloc(Py_ssize_t cap) {
+    size_t size = (size_t)cap * sizeof(Slot);
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    if (size >= ((size_t)4 << 20)) {
+        void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED) return NULL;
+        madvise(p, size, MADV_HUGEPAGE);
+        return p;
+    }
+#endif
+    return calloc((size_t)cap, sizeof(Slot));
+}
+
+static void slots_free(Slot *s, Py_ssize_t cap) {
+    if (!s) return;
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    if ((size_t)cap * sizeof(Slot) >= ((size_t)4 << 20)) { munmap(s, (size_t)cap * sizeof(Slot)); return; }
+#endif
+    (void)cap;
+    free(s);
+}
 
 static uint64_t hash_bytes(const unsigned char *p, Py_ssize_t n) {
     uint64_t h = 0x9E3779B97F4A7C15ULL ^ (uint64_t)n;
@@ -25,7 +49,7 @@ static uint64_t hash_bytes(const unsigned char *p, Py_ssize_t n) {
 
 static int grow(Table *tb) {
     Py_ssize_t cap = 2 * (tb->mask + 1);
-    Slot *ns = calloc((size_t)cap, sizeof(Slot));
+    Slot *ns = slots_alloc(cap);
     if (!ns) return -1;
     for (Py_ssize_t j = 0; j <= tb->mask; j++) {
         if (!tb->slot[j].id1) continue;
@@ -33,7 +57,7 @@ static int grow(Table *tb) {
         while (ns[i].id1) i = (i + 1) & (cap - 1);
         ns[i] = tb->slot[j];
     }
-    free(tb->slot);
+    slots_free(tb->slot, tb->mask + 1);
     tb->slot = ns;
     tb->mask = cap - 1;
     return 0;
@@ -43,15 +67,16 @@ static int grow(Table *tb) {
 static int64_t intern(Table *tb, const unsigned char *d, const Tok *t, uint64_t h) {
     const unsigned char *p = d + t->off;
     Py_ssize_t n = t->len;
+    if (n > 0x7FFFFFFF) return -2;
     if ((n == 1 && p[0] == '0') || (n == 3 && (!memcmp(p, "gnd", 3) || !memcmp(p, "GND", 3)))) return -1;
     Py_ssize_t i = (Py_ssize_t)((h >> 20) & (uint64_t)tb->mask);
     for (;;) {
         Slot *s = &tb->slot[i];
         if (!s->id1) break;
-        if (s->h == h && s->len == n && !memcmp(d + s->off, p, (size_t)n)) return s->id1 - 1;
+        if (s->h == h && s->len == n && !memcmp(n <= INLINE ? s->inl : d + s->off, p, (size_t)n)) return s->id1 - 1;
         i = (i + 1) & tb->mask;
     }
-    if (2 * (tb->names.n + 1) > tb->mask + 1) {
+    if (10 * (tb->names.n + 1) > 7 * (tb->mask + 1)) {  /* at most 70 % full */
         if (grow(tb)) return -2;
         i = (Py_ssize_t)((h >> 20) & (uint64_t)tb->mask);
         while (tb->slot[i].id1) i = (i + 1) & tb->mask;
@@ -62,9 +87,38 @@ static int64_t intern(Table *tb, const unsigned char *d, const Tok *t, uint64_t 
     Slot *s = &tb->slot[i];
     s->h = h;
     s->off = t->off;
-    s->len = n;
-    s->id1 = tb->names.n;
+    s->len = (int32_t)n;
+    s->id1 = (int32_t)tb->names.n;
+    if (n <= INLINE) memcpy(s->inl, p, (size_t)n);
     return tb->names.n - 1;
+}
+
+/* Look-ups wait in a short queue after their slot is prefetched, so that the table's cache misses overlap;
+ * they resolve in order (ids stay in order of first appearance). Each writes its id to dest[idx]'s vector. */
+#define RING 16
+typedef struct { Tok t; uint64_t h; Vec *dest; Py_ssize_t idx; } Pending;
+typedef struct { Pending q[RING]; int head, n; } Ring;
+
+static int ring_pop(Ring *r, Table *tb, const unsigned char *d) {
+    Pending *p = &r->q[r->head];
+    int64_t id = intern(tb, d, &p->t, p->h);
+    if (id == -2) return -2;
+    ((int64_t *)p->dest->p)[p->idx] = id;
+    r->head = (r->head + 1) % RING;
+    r->n--;
+    return 0;
+}
+
+static int ring_push(Ring *r, Table *tb, const unsigned char *d, const Tok *t, Vec *dest, Py_ssize_t idx) {
+    if (r->n == RING && ring_pop(r, tb, d)) return -2;
+    Pending *p = &r->q[(r->head + r->n) % RING];
+    p->t = *t;
+    p->h = hash_bytes(d + t->off, t->len);
+    p->dest = dest;
+    p->idx = idx;
+    __builtin_prefetch(&tb->slot[(p->h >> 20) & (uint64_t)tb->mask]);
+    r->n++;
+    return 0;
 }
 
 /* ------------------------------------------------------------------ name decoding */

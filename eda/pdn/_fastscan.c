@@ -17,6 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <math.h>
+#ifdef __linux__
+#include <sys/mman.h>
+#endif
 
 /* ------------------------------------------------------------------ growable arrays */
 typedef struct { char *p; Py_ssize_t n, cap, size; } Vec;
@@ -39,11 +42,13 @@ static void *vec_push(Vec *v) {
 
 typedef struct { int64_t off; int64_t len; } Tok;
 
+#include "_fastnames.h"
+
 enum { K_R, K_C, K_L, K_V, K_I, NKIND };
 static const char KIND_CHARS[] = "rclvi";
 
 typedef struct {
-    Vec line, a, b, val, name, wave, pulse; /* int64, Tok, Tok, double, Tok, int8, double[7] */
+    Vec line, a, b, val, name, wave, pulse; /* int64, int64 (ids in file order), int64, double, Tok, int8, double[7] */
 } Kind;
 
 typedef struct {
@@ -54,6 +59,8 @@ typedef struct {
     Vec spans; /* Tok: raw line spans of the current logical line (for dot cards) */
     Vec dots;  /* int64 line, then the text is rebuilt from dspans */
     Vec dspans_start, dspans; /* per dot: index of its first span in dspans; spans (Tok) */
+    Table tb;  /* node names, numbered in file order while their bytes are in cache; renumbered at the end */
+    Ring ring;
     const char *bail;
     int64_t bail_line;
 } Ctx;
@@ -61,12 +68,13 @@ typedef struct {
 static void ctx_init(Ctx *c) {
     memset(c, 0, sizeof *c);
     for (int i = 0; i < NKIND; i++) {
-        c->k[i].line.size = 8; c->k[i].a.size = sizeof(Tok); c->k[i].b.size = sizeof(Tok);
+        c->k[i].line.size = 8; c->k[i].a.size = 8; c->k[i].b.size = 8;
         c->k[i].val.size = 8; c->k[i].name.size = sizeof(Tok); c->k[i].wave.size = 1;
         c->k[i].pulse.size = 7 * sizeof(double);
     }
     c->toks.size = sizeof(Tok); c->spans.size = sizeof(Tok); c->dots.size = 8;
     c->dspans_start.size = 8; c->dspans.size = sizeof(Tok);
+    c->tb.names.size = sizeof(Tok);
 }
 
 static void vec_free(Vec *v) { free(v->p); v->p = NULL; v->n = v->cap = 0; }
@@ -78,6 +86,8 @@ static void ctx_free(Ctx *c) {
         vec_free(&k->wave); vec_free(&k->pulse);
     }
     vec_free(&c->toks); vec_free(&c->spans); vec_free(&c->dots); vec_free(&c->dspans_start); vec_free(&c->dspans);
+    slots_free(c->tb.slot, c->tb.mask + 1);
+    vec_free(&c->tb.names);
 }
 
 /* ------------------------------------------------------------------ numbers */
@@ -182,11 +192,11 @@ static int parse_number(const unsigned char *s, Py_ssize_t n, double *out) {
 }
 
 /* ------------------------------------------------------------------ lines */
+static signed char KIND_OF[256];  /* element letter (any case) -> kind, else -1; filled by init_classes */
+
 static int is_kind(unsigned char c, int *kind) {
-    const char *p = c ? strchr(KIND_CHARS, c | 32) : NULL;
-    if (!p || !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))) return 0;
-    *kind = (int)(p - KIND_CHARS);
-    return 1;
+    *kind = KIND_OF[c];
+    return *kind >= 0;
 }
 
 /* keyword test, ASCII case-insensitive */
@@ -204,17 +214,33 @@ static int bail(Ctx *c, const char *why, int64_t line) {
     return -1;
 }
 
-/* Split the bytes [s, e) into tokens appended to c->toks; seps: also split at '(' ')' ','. */
-static int split(Ctx *c, Py_ssize_t s, Py_ssize_t e, int seps) {
+/* byte classes: 0 token byte, 1 blank, 2 refused (non-ASCII, control bytes other than tab, LF, CRLF) */
+static unsigned char CLASS[256], SEP_CLASS[256];
+static const char REFUSED[] = "a byte other than printable ASCII, tab, LF or CRLF";
+
+static void init_classes(void) {
+    for (int b = 0; b < 256; b++) CLASS[b] = (b >= 128 || (b < 32 && b != '\t')) ? 2 : 0;
+    CLASS[' '] = CLASS['\t'] = 1;
+    memcpy(SEP_CLASS, CLASS, sizeof CLASS);
+    SEP_CLASS['('] = SEP_CLASS[')'] = SEP_CLASS[','] = 1;
+    memset(KIND_OF, -1, sizeof KIND_OF);
+    for (int k = 0; k < NKIND; k++) {
+        KIND_OF[(unsigned char)KIND_CHARS[k]] = (signed char)k;
+        KIND_OF[(unsigned char)(KIND_CHARS[k] - 32)] = (signed char)k;
+    }
+}
+
+/* Split the bytes [s, e) into tokens appended to c->toks by the byte classes cls (CLASS, or SEP_CLASS, which
+ * also splits at ( ) ,); -3 at a refused byte, -2 out of memory. */
+static int split(Ctx *c, Py_ssize_t s, Py_ssize_t e, const unsigned char *cls) {
     const unsigned char *d = c->d;
     Py_ssize_t i = s;
     while (i < e) {
-        while (i < e && (d[i] == ' ' || d[i] == '\t' || (seps && (d[i] == '(' || d[i] == ')' || d[i] == ','))))
-            i++;
+        while (i < e && cls[d[i]] == 1) i++;
         if (i >= e) break;
         Py_ssize_t j = i;
-        while (j < e && d[j] != ' ' && d[j] != '\t' && !(seps && (d[j] == '(' || d[j] == ')' || d[j] == ',')))
-            j++;
+        while (j < e && cls[d[j]] == 0) j++;
+        if (j < e && cls[d[j]] == 2) return -3;
         Tok *t = vec_push(&c->toks);
         if (!t) return -2;
         t->off = i;
@@ -310,12 +336,11 @@ static int finish_line(Ctx *c, int64_t line, unsigned char first, int joined) {
         if (memchr(c->d + t[j].off, ';', (size_t)t[j].len)) return bail(c, "an inline comment", line);
     if (n < 4) return bail(c, "an element line with fewer than 4 fields", line);
     Kind *k = &c->k[kind];
-    int64_t *pl = vec_push(&k->line);
-    Tok *pa = vec_push(&k->a), *pb = vec_push(&k->b);
+    int64_t *pl = vec_push(&k->line), *pa = vec_push(&k->a), *pb = vec_push(&k->b);
     if (!pl || !pa || !pb) return -2;
     *pl = line;
-    *pa = t[1];
-    *pb = t[2];
+    if (ring_push(&c->ring, &c->tb, c->d, &t[1], &k->a, k->a.n - 1) ||
+        ring_push(&c->ring, &c->tb, c->d, &t[2], &k->b, k->b.n - 1)) return -2;
     if (kind <= K_L) {
         double v;
         if (n != 4) return bail(c, "extra fields on an R, C or L line", line);
@@ -338,21 +363,12 @@ static int finish_line(Ctx *c, int64_t line, unsigned char first, int joined) {
         Py_ssize_t s = sp[j].off + (j > 0), e = sp[j].off + sp[j].len;
         if (e <= rest) continue;
         if (s < rest) s = rest;
-        if (split(c, s, e, 1)) return -2;
+        if (split(c, s, e, SEP_CLASS)) return -2;  /* bytes checked on the first split */
     }
     return source_rest(c, k, kind, 0, line);
 }
 
-#include "_fastnames.h"
-
 /* ------------------------------------------------------------------ the pass over the deck */
-/* byte classes: 0 token byte, 1 blank, 2 refused (non-ASCII, control bytes other than tab, LF, CRLF) */
-static unsigned char CLASS[256];
-
-static void init_classes(void) {
-    for (int b = 0; b < 256; b++) CLASS[b] = (b >= 128 || (b < 32 && b != '\t')) ? 2 : 0;
-    CLASS[' '] = CLASS['\t'] = 1;
-}
 
 static int scan_lines(Ctx *c, int64_t first_line) {
     const unsigned char *d = c->d;
@@ -364,18 +380,18 @@ static int scan_lines(Ctx *c, int64_t first_line) {
         const unsigned char *nl = memchr(d + pos, '\n', (size_t)(size - pos));
         Py_ssize_t e = nl ? nl - d : size, next = nl ? e + 1 : size;
         if (e > pos && d[e - 1] == '\r') e--;
-        for (Py_ssize_t i = pos; i < e; i++)
-            if (CLASS[d[i]] == 2) return bail(c, "a byte other than printable ASCII, tab, LF or CRLF", li);
+        if (li < first_line)  /* the title; other lines are checked while split */
+            for (Py_ssize_t i = pos; i < e; i++)
+                if (CLASS[d[i]] == 2) return bail(c, REFUSED, li);
         if (li >= 1 && e > pos && d[pos] == '+') {
             if (li == 1) return bail(c, "a continuation of the first line", li);
-            if (cur >= 0) {
-                Tok *sp = vec_push(&c->spans);
-                if (!sp) return -2;
-                sp->off = pos;
-                sp->len = e - pos;
-                if (split(c, pos + 1, e, 0)) return -2;
-                joined = 1;
-            }
+            if (cur < 0) return bail(c, "a continuation with no line before it", li);
+            Tok *sp = vec_push(&c->spans);
+            if (!sp) return -2;
+            sp->off = pos;
+            sp->len = e - pos;
+            if ((r = split(c, pos + 1, e, CLASS))) return r == -3 ? bail(c, REFUSED, li) : -2;
+            joined = 1;
         } else {
             if (cur >= 0 && (r = finish_line(c, cur, cur_first, joined))) return r;
             c->toks.n = c->spans.n = 0;
@@ -388,13 +404,14 @@ static int scan_lines(Ctx *c, int64_t first_line) {
                 if (!sp) return -2;
                 sp->off = pos;
                 sp->len = e - pos;
-                if (split(c, pos, e, 0)) return -2;
+                if ((r = split(c, pos, e, CLASS))) return r == -3 ? bail(c, REFUSED, li) : -2;
             }
         }
         pos = next;
         li++;
     }
     if (cur >= 0 && (r = finish_line(c, cur, cur_first, joined))) return r;
+    while (c->ring.n) if (ring_pop(&c->ring, &c->tb, c->d)) return -2;
     return 0;
 }
 
@@ -425,49 +442,36 @@ static int set_item(PyObject *dict, const char *key, PyObject *val) {
 }
 
 /* Node ids per kind (a, b interleaved as the line reader numbers them) into "<k>_a"/"<k>_b" entries. */
-#define BATCH 32
-
-static int intern_all(Ctx *c, Table *tb, PyObject *res) {
-    Py_ssize_t total = 0;
-    for (int k = 0; k < NKIND; k++) total += 2 * c->k[k].a.n;
-    Py_ssize_t cap = 1024;
-    while (cap < total / 2) cap *= 2;  /* grown when half full */
-    tb->slot = calloc((size_t)cap, sizeof(Slot));
-    tb->mask = cap - 1;
-    tb->names.size = sizeof(Tok);
-    if (!tb->slot) return -2;
+/* Node ids in the line reader's order (first appearance over R, C, L, V, I, a before b) from the file-order ids,
+ * into "<k>_a"/"<k>_b" entries; *ordered: the names in that order (caller frees). */
+static int renumber(Ctx *c, PyObject *res, Tok **ordered) {
+    Py_ssize_t n = c->tb.names.n;
+    int64_t *final = malloc((size_t)(n ? n : 1) * sizeof(int64_t));
+    *ordered = malloc((size_t)(n ? n : 1) * sizeof(Tok));
+    if (!final || !*ordered) { free(final); return -2; }
+    for (Py_ssize_t i = 0; i < n; i++) final[i] = -1;
+    int64_t next = 0;
+    const Tok *names = (const Tok *)c->tb.names.p;
     for (int k = 0; k < NKIND; k++) {
         Kind *kd = &c->k[k];
-        Py_ssize_t n = kd->a.n;
-        PyObject *ba = PyBytes_FromStringAndSize(NULL, n * 8), *bb = PyBytes_FromStringAndSize(NULL, n * 8);
-        if (!ba || !bb) { Py_XDECREF(ba); Py_XDECREF(bb); return -1; }
-        int64_t *ia = (int64_t *)PyBytes_AS_STRING(ba), *ib = (int64_t *)PyBytes_AS_STRING(bb);
-        const Tok *ta = (const Tok *)kd->a.p, *tbk = (const Tok *)kd->b.p;
-        uint64_t ha[BATCH], hb[BATCH];
-        for (Py_ssize_t i0 = 0; i0 < n; i0 += BATCH) {
-            /* hashes of a batch first, their slots prefetched: the table's cache misses overlap */
-            Py_ssize_t m = n - i0 < BATCH ? n - i0 : BATCH;
-            for (Py_ssize_t j = 0; j < m; j++) {
-                ha[j] = hash_bytes(c->d + ta[i0 + j].off, ta[i0 + j].len);
-                hb[j] = hash_bytes(c->d + tbk[i0 + j].off, tbk[i0 + j].len);
-                __builtin_prefetch(&tb->slot[(hb[j] >> 20) & (uint64_t)tb->mask]);
-                __builtin_prefetch(&tb->slot[(ha[j] >> 20) & (uint64_t)tb->mask]);
-            }
-            for (Py_ssize_t j = 0; j < m; j++) {  /* a wire chain (R1 x y, R2 y z) repeats the last terminal */
-                Py_ssize_t i = i0 + j;
-                const Tok *last = i ? &tbk[i - 1] : NULL;
-                int same = last && last->len == ta[i].len &&
-                           !memcmp(c->d + last->off, c->d + ta[i].off, (size_t)last->len);
-                ia[i] = same ? ib[i - 1] : intern(tb, c->d, &ta[i], ha[j]);
-                ib[i] = intern(tb, c->d, &tbk[i], hb[j]);
-                if (ia[i] == -2 || ib[i] == -2) { Py_DECREF(ba); Py_DECREF(bb); return -2; }
-            }
+        Py_ssize_t m = kd->a.n;
+        PyObject *ba = PyBytes_FromStringAndSize(NULL, m * 8), *bb = PyBytes_FromStringAndSize(NULL, m * 8);
+        if (!ba || !bb) { Py_XDECREF(ba); Py_XDECREF(bb); free(final); return -1; }
+        int64_t *oa = (int64_t *)PyBytes_AS_STRING(ba), *ob = (int64_t *)PyBytes_AS_STRING(bb);
+        const int64_t *ia = (const int64_t *)kd->a.p, *ib = (const int64_t *)kd->b.p;
+        for (Py_ssize_t i = 0; i < m; i++) {
+            int64_t x = ia[i], y = ib[i];
+            if (x >= 0 && final[x] < 0) { final[x] = next; (*ordered)[next++] = names[x]; }
+            if (y >= 0 && final[y] < 0) { final[y] = next; (*ordered)[next++] = names[y]; }
+            oa[i] = x >= 0 ? final[x] : -1;
+            ob[i] = y >= 0 ? final[y] : -1;
         }
         char key[8] = {KIND_CHARS[k], '_', 'a', 0};
-        if (set_item(res, key, ba)) { Py_DECREF(bb); return -1; }
+        if (set_item(res, key, ba)) { Py_DECREF(bb); free(final); return -1; }
         key[2] = 'b';
-        if (set_item(res, key, bb)) return -1;
+        if (set_item(res, key, bb)) { free(final); return -1; }
     }
+    free(final);
     return 0;
 }
 
@@ -493,14 +497,12 @@ static PyObject *dot_list(const Ctx *c) {
 
 static PyObject *results(Ctx *c) {
     PyObject *res = PyDict_New();
-    Table tb;
-    memset(&tb, 0, sizeof tb);
+    Tok *names = NULL;
     if (!res) return NULL;
-    int r = intern_all(c, &tb, res);
+    int r = renumber(c, res, &names);
     if (r) goto fail;
-    const Tok *names = (const Tok *)tb.names.p;
-    if (set_item(res, "names", token_rows(c->d, names, tb.names.n))) goto fail;
-    if (set_item(res, "decoded", decode_all(c->d, names, tb.names.n))) goto fail;
+    if (set_item(res, "names", token_rows(c->d, names, c->tb.names.n))) goto fail;
+    if (set_item(res, "decoded", decode_all(c->d, names, c->tb.names.n))) goto fail;
     for (int k = 0; k < NKIND; k++) {
         Kind *kd = &c->k[k];
         char key[16];
@@ -517,12 +519,10 @@ static PyObject *results(Ctx *c) {
     if (set_item(res, "i_wave", bytes_of(ki->wave.p, ki->wave.n))) goto fail;
     if (set_item(res, "i_pulse", bytes_of(ki->pulse.p, ki->pulse.n * 7 * 8))) goto fail;
     if (set_item(res, "dots", dot_list(c))) goto fail;
-    free(tb.slot);
-    free(tb.names.p);
+    free(names);
     return res;
 fail:
-    free(tb.slot);
-    free(tb.names.p);
+    free(names);
     Py_DECREF(res);
     if (r == -2 || !PyErr_Occurred()) return PyErr_NoMemory();
     return NULL;
@@ -537,6 +537,11 @@ static PyObject *py_scan(PyObject *self, PyObject *args) {
     ctx_init(&c);
     c.d = buf.buf;
     c.size = buf.len;
+    Py_ssize_t cap = 1024;
+    while (cap < c.size / 64) cap *= 2;  /* about twice the names of a typical deck; grown when 70 % full */
+    c.tb.slot = slots_alloc(cap);
+    c.tb.mask = cap - 1;
+    if (!c.tb.slot) { PyBuffer_Release(&buf); return PyErr_NoMemory(); }
     PyObject *out;
     int r = c.size ? scan_lines(&c, first_line) : bail(&c, "an empty deck", 0);
     if (r == -2) out = PyErr_NoMemory();
