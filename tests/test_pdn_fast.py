@@ -289,3 +289,17 @@ def test_compiled_voltage_writer_gives_pythons_bytes(tmp_path, monkeypatch, dtyp
     assert outs[0].read_bytes() == outs[1].read_bytes() == slow[0].read_bytes()
     assert outs[2].read_bytes() == slow[1].read_bytes()
     assert slow[0].read_text().splitlines()[1] == f"{names[0]},{float(v[0])!r}"
+
+
+@needs_kernel
+def test_names_that_share_a_hash_stay_apart():
+    """All names of one length forced onto one hash: the byte comparison alone keeps them apart (same ids)."""
+    deck = "".join(f"R{i} n1_m1_{100 + i}_{200 + i} n1_m1_{101 + i}_{200 + i} 1\n" for i in range(300))
+    deck = (deck + "R900 n1_m1_a_b n1_m1_b_a 2\nV1 n1_m1_100_200 0 1\n").encode()
+    weak, strong = fast.scan(deck, 0, weak_hash=True), fast.scan(deck, 0)
+    want = parse_pdn(deck.decode(), byte_tokeniser=False)
+    assert len(weak.names) == len(strong.names) == want.n_nodes == 602
+    assert np.array_equal(weak.names, strong.names) and np.array_equal(weak.names, want.node_names)
+    for k in "rv":
+        assert np.array_equal(weak.a[k], strong.a[k]) and np.array_equal(weak.b[k], strong.b[k])
+    _same(parse_pdn(deck.decode()), want)

@@ -7,6 +7,7 @@
 #define INLINE 24
 typedef struct { uint64_t h; int64_t off; int32_t len; int32_t id1; unsigned char inl[INLINE]; } Slot;
 typedef struct { Slot *slot; Py_ssize_t mask; Vec names; } Table;
+static int WEAK_HASH;  /* tests: every name of a length hashes alike, so only the byte comparison tells them apart */
 
 /* Zeroed slots; big tables in transparent huge pages where Linux offers them (fewer TLB misses per probe). */
 static Slot *slots_alloc(Py_ssize_t cap) {
@@ -113,7 +114,7 @@ static int ring_push(Ring *r, Table *tb, const unsigned char *d, const Tok *t, V
     if (r->n == RING && ring_pop(r, tb, d)) return -2;
     Pending *p = &r->q[(r->head + r->n) % RING];
     p->t = *t;
-    p->h = hash_bytes(d + t->off, t->len);
+    p->h = WEAK_HASH ? (uint64_t)t->len << 20 : hash_bytes(d + t->off, t->len);
     p->dest = dest;
     p->idx = idx;
     __builtin_prefetch(&tb->slot[(p->h >> 20) & (uint64_t)tb->mask]);

@@ -531,8 +531,10 @@ fail:
 static PyObject *py_scan(PyObject *self, PyObject *args) {
     Py_buffer buf;
     long long first_line = 0;
+    int weak = 0;
     (void)self;
-    if (!PyArg_ParseTuple(args, "y*|L", &buf, &first_line)) return NULL;
+    if (!PyArg_ParseTuple(args, "y*|Lp", &buf, &first_line, &weak)) return NULL;
+    WEAK_HASH = weak;
     Ctx c;
     ctx_init(&c);
     c.d = buf.buf;
@@ -556,7 +558,8 @@ static PyObject *py_scan(PyObject *self, PyObject *args) {
 
 static PyMethodDef methods[] = {
     {"scan", py_scan, METH_VARARGS,
-     "scan(data, first_line=0) -> dict of arrays (as bytes) | str (why the Python reader must take the deck)"},
+     "scan(data, first_line=0, weak_hash=False) -> dict of arrays (as bytes) | str (why the Python reader must take "
+     "the deck); weak_hash (tests): all names of one length collide"},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_fastscan",

@@ -56,11 +56,13 @@ def _rows(rows: tuple[bytearray, int]) -> np.ndarray:
     return np.frombuffer(buf, dtype=f"<U{width}")
 
 
-def scan(data: bytes, first_line: int = 0) -> CompiledScan | str:
-    """Tokenise a deck from line ``first_line`` on; a ``str`` (why) when the Python readers must take it."""
+def scan(data: bytes, first_line: int = 0, weak_hash: bool = False) -> CompiledScan | str:
+    """Tokenise a deck from line ``first_line`` on; a ``str`` (why) when the Python readers must take it.
+    ``weak_hash`` (for tests): every node name of one length gets the same hash, so that only the byte-by-byte
+    comparison keeps names apart."""
     if _fastscan is None:
         return "the compiled tokeniser is not built"
-    got = _fastscan.scan(data, first_line)
+    got = _fastscan.scan(data, first_line, weak_hash)
     if isinstance(got, str):
         return got
     names = _rows(got["names"])
