@@ -32,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 def real_rules(data: Path | None) -> dict:
     from eda.graphs.grammar import TourGrammar
     from eda.graphs.grammar_amp import amp_facts, amp_violations
+    from eda.graphs.grammar_core import core_violations
     from eda.graphs.pin_graph import circuit_to_graph, graph_nets
     from eda.read.topology_dataset import load_library, load_topologies
 
@@ -41,7 +42,8 @@ def real_rules(data: Path | None) -> dict:
     out = {}
     for name, tops in sets.items():
         broken: Counter = Counter()
-        n = enforced = every = 0
+        n = enforced = every = core_ok = 0
+        core_broken: Counter = Counter()
         crowd, pins = [], []
         for t in tops:
             g = circuit_to_graph(t.circuit)
@@ -53,13 +55,19 @@ def real_rules(data: Path | None) -> dict:
             broken.update(v)
             every += not v
             enforced += not amp_violations(g, f, skeleton=False)
+            if not amp_violations(g, f, skeleton=False):  # the amplifier core, required at <eos> too
+                cv = core_violations(g)
+                core_broken.update(cv)
+                core_ok += not cv
             crowd.append(f["crowd"])
             pins.append(max((len(p) for port, p in graph_nets(g) if not port), default=0))
         out[name] = {"circuits": n, "pass_enforced": enforced, "pass_all": every, "broken": dict(broken),
+                     "pass_enforced_and_core": core_ok, "core_broken": dict(core_broken),
                      "crowd_median": float(np.median(crowd)) if crowd else None,
                      "largest_internal_net_pins": max(pins, default=0)}
         print(f"{name}: {n} op-amps with two inputs and an output; enforced rules pass {enforced}, "
-              f"all rules {every}; broken {dict(broken)}", flush=True)
+              f"all rules {every}; broken {dict(broken)}; enforced + amplifier core {core_ok} "
+              f"(core broken {dict(core_broken)})", flush=True)
     return out
 
 
