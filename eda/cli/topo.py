@@ -175,7 +175,9 @@ def _not_kept(n: int, kept: int, failures: dict[str, int]) -> str:
         line += f"; most often ({count}): {why}"
     if "op-amp skeleton" in " ".join(failures):
         line += ("\n(an op-amp type keeps only samples with an op-amp skeleton: two inputs on gates, an output, no "
-                 "follower or shorted input device; a minority of the model's draws: ask for more with --n)")
+                 "follower or shorted input device, and an amplifier core: a differential pair with a tail source "
+                 "and loads to the other rail, an output pulled up and down; the shipped model draws about 1 in "
+                 "400 so: ask for more with --n)")
     return line
 
 
