@@ -157,3 +157,38 @@ def test_dc_drop_reuses_the_peak_solve_when_the_dc_loads_are_a_fraction_of_the_p
     dc2[0] *= 3  # no longer one fraction of the peaks: a solve of its own
     np.testing.assert_array_equal(_dc_drop(pdn, 6, dc2, st), estimate_drop(pdn, 6, currents=dc2, static=st))
     assert np.abs(_dc_drop(pdn, 6, dc2, st) - reused).max() > 1e-3 * np.abs(own).max()
+
+
+SMALL = """* a few nodes: grid, decap with its series resistor, package R-L, one PULSE load
+R1 n1_0_0 n1_1000_0 0.5
+R2 n1_0_0 _X_n1_0_0 0.05
+L1 _X_n1_0_0 _Y_n1_0_0 2e-10
+V1 _Y_n1_0_0 0 1.8
+C1 n1_1000_0 _Z_n1_1000_0 4e-12
+R3 _Z_n1_1000_0 0 0.8
+I1 n1_1000_0 0 1e-3 PULSE(1e-3 4e-2 1e-10 5e-11 5e-11 2e-10 1e-9)
+.tran 1e-11 2e-9
+.end
+"""
+
+
+def test_small_transient_is_solve_transients_stepping(monkeypatch):
+    """lumped_droop's dense stepping of a few-node network gives solve_transient's worst drops."""
+    from eda.graphs import pdn_physics
+    from eda.graphs.pdn_physics import _small_transient_worst, lumped_droop
+    from eda.pdn.parse import parse_pdn
+    from eda.pdn.solve import solve_transient, source_currents
+
+    pdn = parse_pdn(SMALL)
+    times = np.arange(201) * 1e-11
+    wave = np.stack([source_currents(pdn, t) for t in times])
+    ref = solve_transient(pdn, times=times, load_waveform=(times, wave)).worst_drop
+    got = _small_transient_worst(pdn, times, wave)
+    np.testing.assert_allclose(got, ref, rtol=1e-9, atol=1e-12)
+    assert ref.max() > 1e-3  # the load's step shows
+    other = _small_transient_worst(pdn, times, wave * 2)  # linear in the loads: twice the drop
+    np.testing.assert_allclose(other, 2 * ref, rtol=1e-6)
+    fast = lumped_droop(pdn)
+    monkeypatch.setattr(pdn_physics, "_small_transient_worst", lambda p, t, w: solve_transient(
+        p, times=t, load_waveform=(t, w)).worst_drop)
+    assert fast > 1e-3 and abs(lumped_droop(pdn) - fast) <= 1e-9 * fast  # the sparse engine's value
