@@ -335,9 +335,13 @@ def evaluate_batch(H: int, W: int, L, b, Bx: int, Bw: int, S, vdd, f_clk_hz, c_u
     # noise, in unit caps
     sigma_mm = tech.cap_mismatch_pct / 100.0 / math.sqrt(cu_fF)
     var_th = K_BOLTZMANN * tech.temperature_K / c_tot / v_u ** 2
-    # shared ADC (S > 1): the selected compute line shares its charge with the multiplexer node,
-    # which still holds the previous column's final residue
-    alpha = np.where(S > 1, tech.c_mux_fF * 1e-15 / (c_tot + tech.c_mux_fF * 1e-15), 0.0)
+    # shared ADC (S > 1): the selected compute line shares its charge with the multiplexer node (with
+    # the layout's hold capacitor from 4 bits on, eda.layout.macro_hold), which still holds the
+    # previous column's final residue
+    from eda.layout.macro_hold import hold_fF
+
+    c_mux = (tech.c_mux_fF + hold_fF(N, b)) * 1e-15
+    alpha = np.where(S > 1, c_mux / (c_tot + c_mux), 0.0)
     var_cmp = (tech.sigma_cmp_noise_V ** 2 + tech.sigma_cmp_offset_V ** 2) / (v_u * (1 - alpha)) ** 2
     p = tech.p_input * tech.p_weight
     var_share = alpha ** 2 * residue_ms(N, b, p) * (S - 1) / S

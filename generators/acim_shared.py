@@ -76,13 +76,11 @@ C_MUX_FF = 4.0
 
 
 def hold_fF(n_caps: int, bits: int) -> float:
-    """The drawn hold capacitor on MUX_0 for ``n_caps`` compute caps per column and a ``bits``-bit SAR (fF;
-    the sky130 MIM model's 2 fF/µm² on (W + 0.15)(L + 0.15)): :func:`eda.layout.macro_hold.hold_side`, a
-    quarter of a column from 4 bits on, else none."""
-    from eda.layout.macro_hold import hold_side
+    """The drawn hold capacitor on MUX_0 for ``n_caps`` compute caps per column and a ``bits``-bit SAR (fF):
+    :func:`eda.layout.macro_hold.hold_fF`, a quarter of a column from 4 bits on, else none."""
+    from eda.layout.macro_hold import hold_fF as drawn
 
-    side = hold_side(n_caps, bits)
-    return 2.0 * (side / 1000 + 0.15) ** 2 if side else 0.0
+    return float(drawn(n_caps, bits))
 
 
 class SharedBench(ColumnBench):
@@ -441,10 +439,10 @@ def analyse(bench: SharedBench, r: dict[str, np.ndarray]) -> dict[str, Any]:
     # a waiting line moves with the column's own unit step (it is not selected)
     lo, hi = excursion(n, b, bench.vdd, v_single, bench.v_cm())
     share = share_prediction(bench, alpha)
-    # the model's α: AcimTech.c_mux_fF against this column's C_tot
+    # the model's α: AcimTech.c_mux_fF plus the drawn hold capacitor against this column's C_tot
     from eda.generators.acim_params import AcimTech
 
-    c_mux = AcimTech().c_mux_fF
+    c_mux = AcimTech().c_mux_fF + hold_fF(n, b)
     alpha_model = c_mux / (c_tot + c_mux)
     share_model = share_prediction(bench, alpha_model)
     return {"corner": bench.corner, "temp_c": bench.temp_c, "adc_bits": b, "n_caps": n, "adc_share": S,

@@ -24,7 +24,7 @@ The macro netlist (:func:`eda.layout.macro_netlist.macro_circuit`) carries the s
 
 from __future__ import annotations
 
-import math
+import numpy as np
 
 from eda.layout.cells import M3W, M4W, MIM_SIDE, PLATE_GROW, PLATE_KEEP, X_OUTP
 from eda.layout.devices import RAIL_Y, TRACK
@@ -43,17 +43,25 @@ _VIA_GAP = 140 + 100 + 10
 _CLR_OUT = 360
 
 
-def hold_side(n_caps: int, bits: int) -> int:
+def hold_side(n_caps, bits):
     """Side (nm) of the hold capacitor of a group whose columns have ``n_caps`` compute caps and a
-    ``bits``-bit SAR; 0 = none (below ``HOLD_MIN_BITS`` the kick is < 0.2 LSB and a hold capacitor
+    ``bits``-bit SAR (arrays broadcast); 0 = none (below ``HOLD_MIN_BITS`` the kick is < 0.2 LSB and a hold capacitor
     would only carry more of the previous column's residue: those groups keep the output stage's
     reset). A quarter of a column's capacitance (the unit MIM is 1 µm square; the model's C ∝
     (W + 0.15)(L + 0.15)), so the residue it carries into the next conversion stays ~1/5 and the
     kick it absorbs ~0.1 LSB; at least capm.1, at most ``HOLD_SIDE`` (N ≥ 32: ~20 fF)."""
-    if bits < HOLD_MIN_BITS:
-        return 0
-    side = (MIM_SIDE + 150) * math.sqrt(n_caps) / 2 - 150
-    return int(min(max(round(side / GRID) * GRID, CAPM_MIN), HOLD_SIDE))
+    n = np.asarray(n_caps, dtype=float)
+    side = np.clip(np.round(((MIM_SIDE + 150) * np.sqrt(n) / 2 - 150) / GRID) * GRID, CAPM_MIN, HOLD_SIDE)
+    side = np.where(np.asarray(bits) >= HOLD_MIN_BITS, side, 0).astype(int)
+    return int(side) if side.ndim == 0 else side
+
+
+def hold_fF(n_caps, bits):
+    """The hold capacitor (fF; the sky130 MIM model's 2 fF/µm² on (W + 0.15)(L + 0.15)) of
+    :func:`hold_side`; 0 where there is none. Arrays broadcast (the explorer's populations)."""
+    side = np.asarray(hold_side(n_caps, bits), dtype=float) / 1000
+    c = np.where(side > 0, 2.0 * (side + 0.15) ** 2, 0.0)
+    return float(c) if c.ndim == 0 else c
 
 
 def hold_params(n_caps: int, bits: int) -> dict[str, float]:
