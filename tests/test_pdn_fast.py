@@ -48,6 +48,9 @@ iB2 0 n0_300_200 PULSE(0 1m 1n 2n)
 iB3 n0_300_200 0 DC 3u pulse (0 2m
 + 1n 1n 1n 5n 10n)
 iB4 n0_100_200 0 dc 1e-3
+iW1 n0_100_200 0 DC 1m PWL(0 0 1n 1m 2n 0.5m)
+iW2 0 n0_300_200 pwl(0, 1u,
++ 1n, 2u, 1n 3u)
 .tran 1.0000000000000001e-11 1e-8
 .opti nopage acct
 .print tran v(n0_100_200)
@@ -89,9 +92,10 @@ def test_compiled_equals_line_reader(deck):
 @needs_kernel
 @pytest.mark.parametrize("deck,why", [
     ("R1 a b 1 ; note\nV1 a 0 1\n", "inline comment"),
-    ("R1 a b 1\nI1 a 0 pwl(0 0 1n 1m)\n.tran 1n 2n\nV1 b 0 1\n", "PWL"),
+    ("R1 a b 1\nI1 a 0 pwl(0 0 1ns 1m)\n.tran 1n 2n\nV1 b 0 1\n", "PWL field"),
     ("R1 a b 10mil\nV1 a 0 1\n", "leaves to Python"),
     ("R1 a b 1\nI1 a 0 pulse(0 1m 1ns 1ns)\n.tran 1n 20n\nV1 b 0 1\n", "PULSE field"),
+    ("R1 a b 1\nI1 a 0 pwl(0 0 1n 1m) dc 1\nV1 b 0 1\n", "fields after PWL"),
     ("R1 a b 1\n.control\nrun\n.endc\nV1 a 0 1\n", ".control"),
     ("R1 a b 1 m=2\nV1 a 0 1\n", "extra fields"),
     ("R1 a b 1\nI1 a 0 1 ac 1\nV1 a 0 1\n", "source field"),
@@ -128,6 +132,9 @@ BAD = [  # (deck, line of the error)
     ("* t\nR1 a b\n+ 1\nR2 a b\n+ oops\nV1 a 0 1\n", 4),
     ("* t\nR1 a b 1\nR2 b c\n+ -1\nV1 a 0 1\n", 3),
     ("* t\nR1 a b 1\nI1 a 0 sin(0 1 1meg)\nV1 a 0 1\n", 3),
+    ("* t\nR1 a b 1\nI1 a 0 pwl(0 1 2n)\nV1 a 0 1\n", 3),
+    ("* t\nR1 a b 1\nI1 a 0 pwl(0 1 2n 1 1n 0)\nV1 a 0 1\n", 3),
+    ("* t\nR1 a b 1\nV1 a 0 pwl(0 1 2n 1)\n", 3),
 ]
 
 

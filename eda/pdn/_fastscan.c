@@ -49,6 +49,7 @@ static const char KIND_CHARS[] = "rclvi";
 
 typedef struct {
     Vec line, a, b, val, name, wave, pulse; /* int64, int64 (ids in file order), int64, double, Tok, int8, double[7] */
+    Vec pwl_n, pwl;                         /* current sources: PWL points per source (int64), t, v pairs (double) */
 } Kind;
 
 typedef struct {
@@ -71,6 +72,7 @@ static void ctx_init(Ctx *c) {
         c->k[i].line.size = 8; c->k[i].a.size = 8; c->k[i].b.size = 8;
         c->k[i].val.size = 8; c->k[i].name.size = sizeof(Tok); c->k[i].wave.size = 1;
         c->k[i].pulse.size = 7 * sizeof(double);
+        c->k[i].pwl_n.size = 8; c->k[i].pwl.size = 8;
     }
     c->toks.size = sizeof(Tok); c->spans.size = sizeof(Tok); c->dots.size = 8;
     c->dspans_start.size = 8; c->dspans.size = sizeof(Tok);
@@ -83,7 +85,7 @@ static void ctx_free(Ctx *c) {
     for (int i = 0; i < NKIND; i++) {
         Kind *k = &c->k[i];
         vec_free(&k->line); vec_free(&k->a); vec_free(&k->b); vec_free(&k->val); vec_free(&k->name);
-        vec_free(&k->wave); vec_free(&k->pulse);
+        vec_free(&k->wave); vec_free(&k->pulse); vec_free(&k->pwl_n); vec_free(&k->pwl);
     }
     vec_free(&c->toks); vec_free(&c->spans); vec_free(&c->dots); vec_free(&c->dspans_start); vec_free(&c->dspans);
     slots_free(c->tb.slot, c->tb.mask + 1);
@@ -251,12 +253,13 @@ static int split(Ctx *c, Py_ssize_t s, Py_ssize_t e, const unsigned char *cls) {
 }
 
 /* A current or voltage source's fields after its third token (the line reader's _source_fields, for the
- * forms DC value, bare value, PULSE(...) on current sources). */
+ * forms DC value, bare value, PULSE(...) and PWL(...) on current sources). */
 static int source_rest(Ctx *c, Kind *k, int kind, Py_ssize_t first, int64_t line) {
     Tok *t = (Tok *)c->toks.p;
     Py_ssize_t n = c->toks.n;
     double dc = 0, pulse[7];
     int have_dc = 0, wave = 0, r;
+    Py_ssize_t npwl = 0, pwl0 = k->pwl.n;
     for (int j = 0; j < 7; j++) pulse[j] = NAN;
     Py_ssize_t i = first;
     while (i < n) {
@@ -283,25 +286,47 @@ static int source_rest(Ctx *c, Kind *k, int kind, Py_ssize_t first, int64_t line
             if (m < 2) return bail(c, "PULSE with fewer than 2 values", line);
             if (i < n) return bail(c, "fields after PULSE(...)", line);
             wave = 1;
+        } else if (tok_is(c, &t[i], "pwl")) {
+            if (kind != K_I || wave) return bail(c, "a PWL voltage source or a second waveform", line);
+            i++;
+            while (i < n) {
+                double v, *pv;
+                r = parse_number(c->d + t[i].off, t[i].len, &v);
+                if (r == NUM_ERR) return -2;
+                if (r == NUM_NOT) break;
+                if (r != NUM_OK) return bail(c, "a PWL field this kernel leaves to Python", line);
+                if (!(pv = vec_push(&k->pwl))) return -2;
+                *pv = v;
+                npwl++;
+                i++;
+            }
+            const double *pw = (const double *)k->pwl.p + pwl0;
+            if (npwl < 2 || npwl % 2) return bail(c, "PWL without time/value pairs", line);
+            for (Py_ssize_t j = 2; j < npwl; j += 2)
+                if (pw[j] < pw[j - 2]) return bail(c, "PWL times that decrease", line);
+            if (i < n) return bail(c, "fields after PWL(...)", line);
+            npwl /= 2;
+            wave = 2;
         } else {
             if (have_dc || wave) return bail(c, "an unexpected source field", line);
             r = parse_number(c->d + t[i].off, t[i].len, &dc);
             if (r == NUM_ERR) return -2;
-            if (r != NUM_OK) return bail(c, "a source field this kernel leaves to Python (AC, PWL, SIN...)", line);
+            if (r != NUM_OK) return bail(c, "a source field this kernel leaves to Python (AC, SIN...)", line);
             have_dc = 1;
             i++;
         }
     }
     if (!have_dc) {
         if (!wave) return bail(c, "a source without a value", line);
-        dc = pulse[0];
+        dc = wave == 1 ? pulse[0] : ((const double *)k->pwl.p)[pwl0 + 1];
     }
     double *pv = vec_push(&k->val);
     signed char *wv = kind == K_I ? vec_push(&k->wave) : (signed char *)1;
     double *pp = kind == K_I ? vec_push(&k->pulse) : (double *)1;
-    if (!pv || !wv || !pp) return -2;
+    int64_t *pn = kind == K_I ? vec_push(&k->pwl_n) : (int64_t *)1;
+    if (!pv || !wv || !pp || !pn) return -2;
     *pv = dc;
-    if (kind == K_I) { *wv = (signed char)wave; memcpy(pp, pulse, sizeof pulse); }
+    if (kind == K_I) { *wv = (signed char)wave; memcpy(pp, pulse, sizeof pulse); *pn = npwl; }
     return 0;
 }
 
@@ -518,6 +543,8 @@ static PyObject *results(Ctx *c) {
     Kind *ki = &c->k[K_I];
     if (set_item(res, "i_wave", bytes_of(ki->wave.p, ki->wave.n))) goto fail;
     if (set_item(res, "i_pulse", bytes_of(ki->pulse.p, ki->pulse.n * 7 * 8))) goto fail;
+    if (set_item(res, "i_pwl_n", bytes_of(ki->pwl_n.p, ki->pwl_n.n * 8))) goto fail;
+    if (set_item(res, "i_pwl", bytes_of(ki->pwl.p, ki->pwl.n * 8))) goto fail;
     if (set_item(res, "dots", dot_list(c))) goto fail;
     free(names);
     return res;

@@ -48,6 +48,9 @@ class CompiledScan:
     element_names: dict[str, np.ndarray] = field(default_factory=dict)
     i_kind: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int8))
     i_pulse: np.ndarray = field(default_factory=lambda: np.zeros((0, 7)))
+    pwl_start: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
+    pwl_t: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    pwl_v: np.ndarray = field(default_factory=lambda: np.zeros(0))
     dots: list[tuple[int, str]] = field(default_factory=list)
 
 
@@ -80,6 +83,10 @@ def scan(data: bytes, first_line: int = 0, weak_hash: bool = False) -> CompiledS
             out.element_names[kind] = _rows(got[f"{kind}_names"])
     out.i_kind = np.frombuffer(got["i_wave"], dtype=np.int8).copy()
     out.i_pulse = np.frombuffer(got["i_pulse"], dtype=np.float64).reshape(-1, 7).copy()
+    counts = np.frombuffer(got["i_pwl_n"], dtype=np.int64)
+    out.pwl_start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    tv = np.frombuffer(got["i_pwl"], dtype=np.float64)
+    out.pwl_t, out.pwl_v = tv[0::2].copy(), tv[1::2].copy()
     return out
 
 

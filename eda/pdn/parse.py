@@ -189,7 +189,7 @@ class _Parser:
             self.title = raw[0].lstrip("*").strip()
         for k, _ in sc.dots:
             self._dot(k, False)
-        return self._from_scan(sc, sc.i_kind, sc.i_pulse)
+        return self._from_scan(sc, sc.i_kind, sc.i_pulse, (sc.pwl_start, sc.pwl_t, sc.pwl_v))
 
     def _run_fast(self) -> PDN | None:
         """The byte-level tokeniser (:mod:`eda.pdn.tokens`) for decks of the common shape, else ``None``."""
@@ -215,9 +215,10 @@ class _Parser:
             kind[at], pulse[at] = WAVE_PULSE, pulses[2]
         return self._from_scan(sc, kind, pulse)
 
-    def _from_scan(self, sc, wave: np.ndarray, pulse: np.ndarray) -> PDN:
+    def _from_scan(self, sc, wave: np.ndarray, pulse: np.ndarray, pwl: tuple | None = None) -> PDN:
         """The PDN from a tokeniser's per-kind arrays (:class:`eda.pdn.tokens.Scan` or its compiled twin),
-        checked by the line reader's rules; ``wave``/``pulse``: the current sources' waveforms."""
+        checked by the line reader's rules; ``wave``/``pulse``/``pwl`` (start, t, v): the current sources'
+        waveforms."""
         no_i, no_f = np.zeros(0, dtype=np.int64), np.zeros(0)
         el: dict[str, np.ndarray] = {}
         for kind, key in (("r", "res"), ("c", "cap"), ("l", "ind")):
@@ -230,7 +231,8 @@ class _Parser:
         n = len(idx)
         self._is_checked(idx, sc.element_names.get("i", np.zeros(0, dtype=str)), sc.a.get("i", no_i),
                          sc.b.get("i", no_i), sc.values.get("i", no_f), wave, pulse,
-                         np.zeros(n + 1, dtype=np.int64), [], [], el)
+                         *((np.zeros(n + 1, dtype=np.int64), [], []) if pwl is None else (pwl[0], [pwl[1]], [pwl[2]])),
+                         el)
         return self._build(sc.names, el, sc.decoded)
 
     def _build(self, names, el: dict, decoded: tuple | None = None) -> PDN:
