@@ -511,6 +511,9 @@ def main() -> None:
                                                      else a.samples_sampler or sampler_version(),
                                                      "cpu_budget_s": a.cpu_budget, "budget_s": a.gen_budget,
                                                      "rule": RULE}, a.seed)
+                    if not a.samples_file:
+                        g = res[part]
+                        g["sampling_yield"] = sampling_stats(g["n"], a.seed, g["model"]["sha256"], g["sampler"])
                 s = res[part]
                 print(f"{part}: {s['met']}/{s['sized']} met; FoM median {s['fom_median']}, best {s['fom_best']}")
     if a.recount:
