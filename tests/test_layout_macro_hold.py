@@ -11,6 +11,7 @@ from dataclasses import replace
 
 import gdstk
 import pytest
+from test_layout_macro_share import _build
 
 from eda.circuit import Circuit
 from eda.layout.library import load_library
@@ -20,13 +21,6 @@ from eda.verify.drc import run_drc
 from eda.verify.lvs import run_lvs
 
 LIB = load_library()
-
-
-def _build(tmp_path, p: MacroParams):
-    m = build_macro(p, LIB)
-    gds = tmp_path / "m.gds"
-    m.library.write_gds(str(gds))
-    return m, gds
 
 
 def _top(m):
