@@ -38,7 +38,7 @@ static int g9_fast(double x, char *out) {
     if (e2 == 0 || e2 == 0x7FF || ax < 1e-14 || ax >= 1e9) return 0;
     uint64_t m = (bits & ((1ULL << 52) - 1)) | (1ULL << 52);
     int e = e2 - 1075;
-    int x10 = (int)floor(log10(ax));
+    int x10 = (int)floor((e2 - 1023) * 0.30102999566398120);  /* log10 |x| or one below: corrected next */
     uint64_t q = 0, t = 0;
     for (int tries = 0; tries < 3; tries++) {
         int p = 8 - x10;
@@ -93,16 +93,12 @@ static PyObject *py_format_g9(PyObject *self, PyObject *args) {
         return NULL;
     }
     const double *v = buf.buf;
-    Py_ssize_t cap = n * 16 + 64, k = 0;  /* grown when a value goes the long way */
-    char *out = PyMem_Malloc((size_t)cap);
-    if (!out) { PyBuffer_Release(&buf); return PyErr_NoMemory(); }
+    /* every value takes at most 16 bytes with its separator: written straight into the result, shrunk at the end */
+    PyObject *res = PyBytes_FromStringAndSize(NULL, n * 17 + 1);
+    if (!res) { PyBuffer_Release(&buf); return NULL; }
+    char *out = PyBytes_AS_STRING(res);
+    Py_ssize_t k = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
-        if (k + 64 > cap) {
-            cap *= 2;
-            char *o = PyMem_Realloc(out, (size_t)cap);
-            if (!o) { PyMem_Free(out); PyBuffer_Release(&buf); return PyErr_NoMemory(); }
-            out = o;
-        }
         double x = v[i];
         int len = 0;
         if (x == 0) {
@@ -113,18 +109,17 @@ static PyObject *py_format_g9(PyObject *self, PyObject *args) {
         }
         if (!len) {
             char *s = PyOS_double_to_string(x, 'g', 9, 0, NULL);
-            if (!s) { PyMem_Free(out); PyBuffer_Release(&buf); return NULL; }
+            if (!s) { Py_DECREF(res); PyBuffer_Release(&buf); return NULL; }
             len = (int)strlen(s);
-            if (len > 48) len = 48;  /* never: a double's %.9g has at most 15 characters */
+            if (len > 16) len = 16;  /* never: a double's %.9g has at most 16 characters (-1.23456789e-308) */
             memcpy(out + k, s, (size_t)len);
             PyMem_Free(s);
         }
         k += len;
         out[k++] = (i + 1) % ncols ? ',' : '\n';
     }
-    PyObject *res = PyBytes_FromStringAndSize(out, k);
-    PyMem_Free(out);
     PyBuffer_Release(&buf);
+    if (_PyBytes_Resize(&res, k)) return NULL;
     return res;
 }
 
