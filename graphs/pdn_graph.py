@@ -403,8 +403,8 @@ def _fine_edges(pdn: PDN, data: HeteroData) -> _Edges:
         raise InputError("resistors must have positive values", file=pdn.source)
     grounded = (ra == GROUND) | (rb == GROUND)
     g = 1.0 / rv
-    via = pdn.is_via & ~grounded
-    wire = ~pdn.is_via & ~grounded
+    is_via = pdn.is_via  # a property computed on each access
+    via, wire = is_via & ~grounded, ~is_via & ~grounded
     g_max = float(g.max()) if len(g) else 1.0
     sa, sb = _short_groups(pdn)
     e = _Edges(wire=(np.concatenate([ra[wire], sa]), np.concatenate([rb[wire], sb]),

@@ -114,6 +114,11 @@ def test_tiny_dynamic_model_trains_and_scores_a_transient_deck(samples, tmp_path
     gold, _ = exact_worst_map(read_pdn(deck), tuple(res["map_shape"]), res["dbu_per_um"])
     assert np.allclose(gold, read_map_csv(samples[4] / "ir_drop_dynamic_map.csv"), rtol=1e-5, atol=1e-8)
     assert res["worst_gold_v"] == pytest.approx(gold.max())
+    rep = score_dynamic_deck(deck, ck, exact=(gold, {"transient_s": 1.0, "steps": 1}), repeats=3)
+    walls = sorted(r["infer_s"] for r in rep["runs"])
+    assert rep["model_runs"] == 3 and rep["infer_s"] == walls[1]  # the median run's time
+    assert rep["speedup"] == pytest.approx((1.0 + rep["parse_s"]) / rep["infer_s"])
+    assert rep["nmae"] == pytest.approx(res["nmae"])
     # a deck without .tran cannot be scored dynamically; a static checkpoint is refused
     static = samples[4] / "netlist.sp"
     with pytest.raises(InputError, match=r"\.tran"):
