@@ -15,7 +15,10 @@ type over ``<type:any>``, and the model used as a Bayes classifier (argmax over 
 types of log p(tour | type), a uniform prior). If the model cannot tell a type's real circuits
 apart by its own likelihood, conditioning cannot make it draw them.
 
-Usage: ``.venv/bin/python benchmarks/bench_topo_types.py [--model CKPT ...] [--out JSON]``
+With ``--data DIR`` also per chapter: the classifier's held-out recall on each chapter's circuits
+(textbook chapters name a topic, the "Assorted Papers" sections a circuit type).
+
+Usage: ``.venv/bin/python benchmarks/bench_topo_types.py [--model CKPT ...] [--data DIR] [--out JSON]``
 (writes ``benchmarks/results/topo_type_limits.json``).
 """
 
@@ -54,6 +57,58 @@ def classifier_vs_labels(ck: dict, vocab, min_type: int) -> dict:
             "cv_mean_per_type_measured": (sum((cv.get("per_type") or {}).get(t, 0) for t in measured) / len(measured)
                                           if cv else None),
             "measured_types": measured}
+
+
+def _book_of_ids(md: Path) -> dict[int, str]:
+    """Circuit ID -> the ``## N. Title`` section (book, or "Assorted Papers") of a
+    ``data_categorization.md`` that lists it."""
+    import re
+
+    from eda.read.topology_dataset import _RANGE_LINE
+
+    out, book = {}, "?"
+    for ln in md.read_text(errors="replace").splitlines():
+        h = re.match(r"^\s*##\s*\d+\.\s*\**(.+?)\**\s*$", ln)
+        if h:
+            book = h.group(1).replace("*", "").strip()
+            continue
+        m = _RANGE_LINE.match(ln)
+        for part in m.group(1).split(",") if m else ():
+            ends = [int(x) for x in re.split(r"[-–—]", part.strip()) if x.strip()]
+            out.update({i: book for i in range(ends[0], ends[-1] + 1)} if ends else {})
+    return out
+
+
+def labels_by_chapter(data: Path, min_type: int) -> dict:
+    """(a, per chapter): held-out (grouped 5-fold CV) recall of the classifier on each chapter's
+    circuits, and per book: which chapter labels the classifier can tell apart at all."""
+    from eda.generators.topology_classify import LinearTypeClassifier, labelled_graphs
+    from eda.read.topology_dataset import read_categories
+
+    md = data / "data_categorization.md"
+    chap, book = read_categories(md), _book_of_ids(md)
+    names: list[str] = []
+    graphs, types = labelled_graphs(data, names)
+    pred, _ = LinearTypeClassifier.cross_validate_predict(graphs, types)
+    ids = [int(n) if str(n).isdigit() else None for n in names]
+    src = [(book.get(i, "?"), chap.get(i, "?")) if i is not None else ("built-in library", "library")
+           for i in ids]
+    rows: dict = {}
+    for (b, c), t, p in zip(src, types, pred, strict=True):
+        r = rows.setdefault(f"{t} | {b} | {c}", {"type": t, "book": b, "chapter": c, "n": 0, "hit": 0,
+                                                 "predicted": Counter()})
+        r["n"], r["hit"] = r["n"] + 1, r["hit"] + int(p == t)
+        r["predicted"][str(p)] += 1
+    books: dict = {}
+    for r in rows.values():
+        k = "papers" if r["book"].startswith("Assorted") else "library" if r["chapter"] == "library" else "textbooks"
+        books.setdefault(k, [0, 0])
+        books[k] = [books[k][0] + r["n"], books[k][1] + r["hit"]]
+        r["cv_recall"], r["predicted"] = r["hit"] / r["n"], dict(r["predicted"].most_common(4))
+    counts = Counter(types)
+    return {"by_source": {k: {"n": n, "cv_recall": h / n} for k, (n, h) in books.items()},
+            "chapters": sorted((r for r in rows.values() if counts[r["type"]] >= min_type),
+                               key=lambda r: (r["type"], -r["n"]))}
 
 
 def _loglik(model, seqs: list[list[int]], full: list[int], type_ids: list[int], pad: int, tables, max_len: int):
@@ -135,6 +190,8 @@ def main() -> dict:
     ap.add_argument("--min-type", type=int, default=30)
     ap.add_argument("--per-type", type=int, default=12, help="training circuits per type for (b)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--data", default=None, help="public dataset folder: also the classifier's held-out recall per "
+                    "chapter of data_categorization.md (~3 min)")
     ap.add_argument("--out", default=str(HERE / "results" / "topo_type_limits.json"))
     args = ap.parse_args()
     from eda.generators.topology_checkpoint import load_checkpoint
@@ -148,6 +205,14 @@ def main() -> dict:
         print(f"    {t:16s} in-sample {a['in_sample_per_type'][t]:6.1%}  CV {a['cv_per_type'][t] or 0:6.1%}  "
               f"-> {a['in_sample_confusion'][t]}")
     res = {"classifier_vs_labels": a, "conditioning": []}
+    if args.data:
+        res["by_chapter"] = ch = labels_by_chapter(Path(args.data), args.min_type)
+        print("(a) held-out recall by label source: " + ", ".join(
+            f"{k} {v['cv_recall']:.1%} of {v['n']}" for k, v in ch["by_source"].items()))
+        for r in ch["chapters"]:
+            if r["n"] >= 5 and r["cv_recall"] < 0.8:
+                print(f"    {r['type']:16s} {r['chapter'][:48]:48s} n={r['n']:3d} CV {r['cv_recall']:4.0%} "
+                      f"-> {r['predicted']}")
     for m in args.model or [None]:
         b = model_conditioning(m, a["measured_types"], args.per_type, args.seed)
         res["conditioning"].append(b)

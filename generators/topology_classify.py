@@ -146,13 +146,11 @@ class LinearTypeClassifier:
         return cls.cross_validate_report(graphs, types, folds, seed, c)["accuracy"]
 
     @classmethod
-    def cross_validate_report(cls, graphs: list[nx.Graph], types: list[str], folds: int = 5, seed: int = 0,
-                              c: float = 1.0, min_type: int = 30) -> dict:
-        """Cross-validation grouped by near-duplicates (:func:`near_duplicate_groups`; stratified
-        by type as far as groups allow): every circuit is classified by a model fitted on the
-        other folds only. Returns ``accuracy``, ``balanced_accuracy`` (mean per-type accuracy over
-        types with at least ``min_type`` circuits), ``per_type``, ``confusion`` (true → predicted
-        → count) and the split (``folds``, ``groups``)."""
+    def cross_validate_predict(cls, graphs: list[nx.Graph], types: list[str], folds: int = 5, seed: int = 0,
+                               c: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+        """Held-out prediction of every circuit (by a model fitted on the other folds of a 5-fold
+        split grouped by near-duplicates, stratified by type as far as groups allow) and each
+        circuit's near-duplicate group."""
         from sklearn.model_selection import StratifiedGroupKFold
 
         feats = features(graphs)
@@ -164,6 +162,18 @@ class LinearTypeClassifier:
             m = cls.__new__(cls)
             m._fit([feats[i] for i in tr], list(y[tr]), c)
             pred[te] = m._predict_feats([feats[i] for i in te])
+        return pred, groups
+
+    @classmethod
+    def cross_validate_report(cls, graphs: list[nx.Graph], types: list[str], folds: int = 5, seed: int = 0,
+                              c: float = 1.0, min_type: int = 30) -> dict:
+        """Cross-validation grouped by near-duplicates (:func:`near_duplicate_groups`; stratified
+        by type as far as groups allow): every circuit is classified by a model fitted on the
+        other folds only. Returns ``accuracy``, ``balanced_accuracy`` (mean per-type accuracy over
+        types with at least ``min_type`` circuits), ``per_type``, ``confusion`` (true → predicted
+        → count) and the split (``folds``, ``groups``)."""
+        pred, groups = cls.cross_validate_predict(graphs, types, folds, seed, c)
+        y = np.asarray(types)
         counts = Counter(types)
         per = {t: float(np.mean(pred[y == t] == t)) for t, _ in counts.most_common()}
         confusion: dict[str, dict[str, int]] = {}
@@ -197,11 +207,12 @@ def near_duplicate_groups(bags: list[dict[str, int]], threshold: float = NEAR_DU
     return connected_components(s, directed=False)[1]
 
 
-def labelled_graphs(data: str | Path) -> tuple[list[nx.Graph], list[str]]:
+def labelled_graphs(data: str | Path, names: list[str] | None = None) -> tuple[list[nx.Graph], list[str]]:
     """Device-pin graphs and type labels of the labelled training circuits: a public dataset
     folder (labels from its ``data_categorization.md``) plus the built-in library, as
     ``eda topo train --data`` reads them (library op-amp sub-types as ``opamp``:
-    :data:`CLASS_OF_TYPE`); unlabelled circuits are left out."""
+    :data:`CLASS_OF_TYPE`); unlabelled circuits are left out. ``names``: a list that receives
+    each kept circuit's name (the public set's circuit ID)."""
     from eda.generators.topology_train import load_training_topologies
     from eda.graphs.pin_graph import circuit_to_graph
 
@@ -210,6 +221,8 @@ def labelled_graphs(data: str | Path) -> tuple[list[nx.Graph], list[str]]:
         if t.ctype and t.ctype != "any":
             graphs.append(circuit_to_graph(t.circuit))
             types.append(CLASS_OF_TYPE.get(t.ctype, t.ctype))
+            if names is not None:
+                names.append(t.name)
     if not graphs:
         raise InputError("no labelled circuits (a dataset needs data_categorization.md)", file=Path(data))
     return graphs, types

@@ -82,6 +82,9 @@ def test_grouped_cross_validation_learns_and_fails_on_shuffled_labels(library):
     assert rep["accuracy"] > 0.5 and bad < rep["accuracy"] - 0.2, (rep["accuracy"], bad)
     assert sum(sum(v.values()) for v in rep["confusion"].values()) == len(graphs)
     assert set(rep["per_type"]) == set(types) and rep["groups"] <= len(graphs)
+    pred, groups = LinearTypeClassifier.cross_validate_predict(graphs, types, folds=3)
+    assert len(pred) == len(groups) == len(graphs)  # one held-out prediction per circuit, as the report counts
+    assert np.mean(pred == np.asarray(types)) == pytest.approx(rep["accuracy"])
 
 
 def test_save_load_round_trip(library, tmp_path):
