@@ -158,6 +158,8 @@ def case_parse(n_nodes: int, repeats: int = 5, before: str | None = ISSUE_PARSER
     for size in (n_nodes, *also):
         pdn = make_grid(grid_for_nodes(size, pad_pitch_um=100, total_current=0.5, seed=2))
         tag = "" if size == n_nodes else f"_{size // 1000}k"
+        if not tag:
+            names = pdn.node_names  # the writers' node names: the first deck's
         with tempfile.TemporaryDirectory() as d:
             decks = {f"contest_style{tag}": write_pdn(pdn, Path(d) / "grid.sp"),
                      f"ibm_style{tag}": write_pdn(_ibm_style(pdn), Path(d) / "ibm.sp")}
@@ -166,7 +168,40 @@ def case_parse(n_nodes: int, repeats: int = 5, before: str | None = ISSUE_PARSER
                 print(f"  {name}: {out[name]}", flush=True)
                 if before and not tag:
                     _vs_issue_parser(out[name], deck, before, repeats)
+    out["writers"] = _writer_runs(names, repeats)
+    print(f"  writers: {out['writers']}", flush=True)
     out["load_average"] = list(__import__("os").getloadavg())
+    return out
+
+
+def _writer_runs(names, repeats: int) -> dict:
+    """The compiled CSV writers (eda/pdn/_fastwrite.c) against the Python ones: a 1380 x 1380 map (the 130k-node
+    grid's contest map, 1.9M values) and ``voltages.csv`` for ``names``; best CPU s, identical bytes checked."""
+    import numpy as np
+
+    from eda.pdn import mapcsv, write
+
+    rng = np.random.default_rng(0)
+    m, v = np.abs(rng.normal(size=(1380, 1380))) * 1e-3, 1.1 - np.abs(rng.normal(size=len(names))) * 1e-2
+    fast = mapcsv._fastwrite
+    out: dict = {"compiled_available": fast is not None, "map_values": int(m.size), "voltage_rows": len(names)}
+    with tempfile.TemporaryDirectory() as d:
+        got: dict = {}
+        for key, mod in (("compiled", fast), ("python", None)):
+            mapcsv._fastwrite = write._fastwrite = mod
+            try:
+                for what, fn in (("map", lambda f: mapcsv.write_map_csv(m, f)),
+                                 ("voltages", lambda f: write.write_voltages_csv(names, v, f))):
+                    best = 9e9
+                    for _ in range(repeats):
+                        c = time.process_time()
+                        fn(Path(d) / f"{what}_{key}.csv")
+                        best = min(best, time.process_time() - c)
+                    out[f"{what}_{key}_cpu_s"] = best
+                    got[(what, key)] = (Path(d) / f"{what}_{key}.csv").read_bytes()
+            finally:
+                mapcsv._fastwrite = write._fastwrite = fast
+        out["same_bytes"] = all(got[(w, "compiled")] == got[(w, "python")] for w in ("map", "voltages"))
     return out
 
 
