@@ -7,6 +7,7 @@ from __future__ import annotations
 import random
 import shutil
 import sysconfig
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -24,9 +25,11 @@ needs_kernel = pytest.mark.skipif(not fast.available(), reason="the compiled tok
 
 
 def test_the_kernel_is_built_where_a_compiler_is():
-    if not shutil.which(sysconfig.get_config_var("CC").split()[0] if sysconfig.get_config_var("CC") else "cc"):
-        pytest.skip("no C compiler: the Python readers take every deck")
+    cc = (sysconfig.get_config_var("CC") or "cc").split()[0]
+    if not shutil.which(cc) or not (Path(sysconfig.get_paths()["include"]) / "Python.h").exists():
+        pytest.skip("no C compiler or Python headers: the Python readers take every deck")
     assert fast.available(), "make setup (pip install -e .) builds eda/pdn/_fastscan.c; it is missing"
+    assert mapcsv._fastwrite is not None, "make setup builds eda/pdn/_fastwrite.c; it is missing"
 
 
 def _compiled_and_lines(text: str):
