@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import random
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -55,6 +56,10 @@ class TrainParams(BaseModel):
                            description="type balancing: each training sequence is drawn with weight "
                                        "max(n_type, balance_floor) ** -balance (0: every sequence once per epoch; "
                                        "1: every type about equally often)")
+    natural_any: bool = Field(False, description="with balance > 0: drop each sequence's type token with a "
+                              "probability proportional to its type's balancing down-weight, so the rows trained "
+                              "as <type:any> keep the natural type mix (what unconditioned sampling draws) "
+                              "while the conditioned rows are balanced")
     balance_floor: int = Field(30, ge=1, description="type size below which a type is weighted as if it had "
                                                      "this many circuits (tiny types are not repeated without end)")
 
@@ -139,6 +144,20 @@ def balanced_draw(types: list, balance: float, floor: int, rng: random.Random) -
         count[t] = count.get(t, 0) + 1
     w = [max(count[t], floor) ** -balance for t in types]
     return rng.choices(range(len(types)), weights=w, k=len(types))
+
+
+def dropout_probs(types: list, balance: float, floor: int, rate: float, natural_any: bool) -> np.ndarray:
+    """Probability of replacing each sequence's type token by ``<type:any>``: ``rate`` for all, or
+    with ``natural_any`` and ``balance > 0``: ``rate * m_t ** balance / c`` (``m_t = max(n_t, floor)``,
+    ``c`` its mean over :func:`balanced_draw`'s draw, capped at 1), which undoes the balancing for
+    the dropped rows: sequence ``i`` is drawn with weight ``m_t ** -balance`` and dropped with
+    probability ``∝ m_t ** balance``, so every sequence is equally likely among them (the natural mix)."""
+    if not natural_any or balance <= 0:
+        return np.full(len(types), rate)
+    count = Counter(types)
+    m = np.array([max(count[t], floor) for t in types], float)
+    c = len(types) / float(np.sum(m ** -balance))  # E[m^balance] under the balanced draw
+    return np.minimum(1.0, rate * m ** balance / c)
 
 
 def _batches(seqs: list[list[int]], batch_tokens: int, rng: random.Random,
@@ -271,6 +290,8 @@ def train(topologies: list, config: GPTConfig | None = None, params: TrainParams
     dev = torch.device(params.device)
     model = (init if init is not None else TopologyGPT(config)).to(dev)
     stypes = [q[1] for q in seqs]  # the type token of each sequence
+    p_drop = dropout_probs(stypes, params.balance, params.balance_floor * params.tours, params.type_dropout,
+                           params.natural_any)
     opt = torch.optim.AdamW(model.parameters(), lr=params.lr, weight_decay=0.01, betas=(0.9, 0.95))
     warm = max(1, params.steps // 20)
 
@@ -308,7 +329,7 @@ def train(topologies: list, config: GPTConfig | None = None, params: TrainParams
         bidx = batches.pop()
         x = _tensor(seqs, bidx, vocab.pad)
         mask = _mask_tensor(masks, bidx, x.shape[1], len(vocab)).to(dev) if masks is not None else None
-        drop = torch.rand(x.shape[0]) < params.type_dropout
+        drop = torch.rand(x.shape[0]) < torch.as_tensor(p_drop[bidx], dtype=torch.float32)
         x[drop, 1] = any_id
         for g in opt.param_groups:
             g["lr"] = lr_at(step)

@@ -15,7 +15,7 @@ from eda.cli.topo import app
 from eda.errors import InputError
 from eda.generators.topology_checkpoint import load_checkpoint
 from eda.generators.topology_gpt import GPTConfig
-from eda.generators.topology_train import TrainParams, balanced_draw, train
+from eda.generators.topology_train import TrainParams, balanced_draw, dropout_probs, train
 from eda.graphs.euler import Vocab
 from eda.read.topology_dataset import load_library
 
@@ -33,6 +33,22 @@ def test_balanced_draw_evens_out_types():
     # a tiny type is weighted as if it had `floor` members: not repeated without end
     floored = Counter(types[i] for i in balanced_draw(types, 1.0, 90, random.Random(0)))
     assert floored["c"] < floored["b"] / 5
+
+
+def test_natural_any_keeps_the_natural_mix_among_dropped_rows():
+    types = ["a"] * 900 + ["b"] * 90 + ["c"] * 10
+    assert (dropout_probs(types, 1.0, 1, 0.2, False) == 0.2).all()  # off: one rate for all
+    assert (dropout_probs(types, 0.0, 1, 0.2, True) == 0.2).all()  # nothing balanced, nothing to undo
+    p = dropout_probs(types, 0.5, 1, 0.2, True)
+    rng = random.Random(1)
+    dropped, kept = Counter(), Counter()
+    for _ in range(40):
+        for i in balanced_draw(types, 0.5, 1, rng):
+            (dropped if rng.random() < p[i] else kept)[types[i]] += 1
+    n = sum(dropped.values())
+    assert abs(n / (n + sum(kept.values())) - 0.2) < 0.02  # the overall rate stays as asked
+    assert all(abs(dropped[t] / n - k / 1000) < 0.02 for t, k in (("a", 900), ("b", 90), ("c", 10))), dropped
+    assert kept["c"] / sum(kept.values()) > 0.05  # the conditioned rows stay balanced (natural: 1 %)
 
 
 @pytest.fixture(scope="module")

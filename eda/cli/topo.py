@@ -50,6 +50,8 @@ def train(
                                   "weight n_type^-balance (0: natural shares, 1: every type equally often)."),
     balance_floor: int = typer.Option(30, min=1, help="Types with fewer circuits are weighted as if they had this "
                                                       "many."),
+    natural_any: bool = typer.Option(False, help="With --balance: drop type tokens so that the <type:any> rows keep "
+                                     "the natural type mix (unconditioned samples follow the data)."),
 ) -> None:
     """Train the topology GPT on DATA and save a checkpoint (weights, config, vocabulary, training tours)."""
     from eda.errors import InputError
@@ -75,7 +77,7 @@ def train(
                        length_embed=length_embed, type_embed=type_embed)
     params = TrainParams(steps=steps, stop_after=stop_after, tours=tours, batch_tokens=batch_tokens, lr=lr, seed=seed,
                          threads=threads, grammar_loss=grammar_loss, device=device, balance=balance,
-                         balance_floor=balance_floor)
+                         balance_floor=balance_floor, natural_any=natural_any)
     start, vocab, extra = None, None, {}
     if init is not None:
         import hashlib
