@@ -192,3 +192,23 @@ def test_small_transient_is_solve_transients_stepping(monkeypatch):
     monkeypatch.setattr(pdn_physics, "_small_transient_worst", lambda p, t, w: solve_transient(
         p, times=t, load_waveform=(t, w)).worst_drop)
     assert fast > 1e-3 and abs(lumped_droop(pdn) - fast) <= 1e-9 * fast  # the sparse engine's value
+
+
+def test_dynamic_graph_inputs_are_those_of_the_code_before_the_speed_work():
+    """Session 8 made the graph build faster without changing what the models see: the channel sums of a small
+    IBM-style deck's dynamic graph equal those of the session-7 code (commit fe83c92) to float32/AMG rounding."""
+    from eda.generators.synth_ibm import make_ibm_style_pdn
+    from eda.graphs.pdn_graph import GraphParams, build_pdn_graph
+
+    pdn, _ = make_ibm_style_pdn(5, max_nodes=3000)
+
+    def sums(step_iters=8):
+        g = build_pdn_graph(pdn, {}, GraphParams(dbu_per_um=1000.0, n_slices=8, pattern_iters=4, step_iters=step_iters))
+        f = g.image_fine.double().abs().numpy()
+        return np.array([*f.sum(axis=(1, 2)), float(g.image.double().abs().sum()), g.lumped_v,
+                         float(g["cell"].x.double().abs().sum())])
+
+    ref = np.array([0.00023835135718286438, 1159.9170035123825, 52.9916540235281, 77.66158810560592,
+                    2.320187865756452, 49.0201838126643, 0.006668462183624824, 2.8874590465924825])
+    np.testing.assert_allclose(sums(), ref, rtol=1e-5)
+    assert np.abs(sums(step_iters=6) / ref - 1).max() > 1e-4  # the check sees a changed channel
