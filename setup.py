@@ -8,6 +8,7 @@ eda.pdn.mapcsv writes maps with Python's own formatting (same bytes).
 from setuptools import Extension, setup
 
 _FLAGS = ["-O2", "-std=gnu99", "-Wall"]
-setup(ext_modules=[Extension("eda.pdn._fastscan", ["eda/pdn/_fastscan.c"], depends=["eda/pdn/_fastnames.h"],
-                             optional=True, extra_compile_args=_FLAGS),
+_HEADERS = ["eda/pdn/_fastnames.h", "eda/pdn/_fastnum.h"]
+setup(ext_modules=[Extension("eda.pdn._fastscan", ["eda/pdn/_fastscan.c"], depends=_HEADERS, optional=True,
+                             extra_compile_args=_FLAGS),
                    Extension("eda.pdn._fastwrite", ["eda/pdn/_fastwrite.c"], optional=True, extra_compile_args=_FLAGS)])

@@ -313,3 +313,24 @@ def test_names_that_share_a_hash_stay_apart():
     for k in "rv":
         assert np.array_equal(weak.a[k], strong.a[k]) and np.array_equal(weak.b[k], strong.b[k])
     _same(parse_pdn(deck.decode()), want)
+
+
+@needs_kernel
+def test_long_numbers_in_every_place_are_converted_after_the_pass():
+    """17+ digit numbers (converted after the GIL-free pass) as R values, DC values, PULSE fields, PWL times and
+    values, and a PWL whose times decrease only in their 17th digit (the line reader's error, same line)."""
+    x = "1.2345678901234567e-05"
+    deck = (f"* t\nR1 a b {x}\nR2 b c 0.10000000000000001\nI1 a 0 DC {x} PULSE(0 {x} 1n 1n 1n 5n 10n)\n"
+            f"I2 b 0 PULSE({x} 2e-3)\nI3 c 0 PWL(0 {x} 1.0000000000000005e-9 2e-3 3e-9 {x})\nI4 a 0 {x}\n"
+            f".tran 1n 20n\nV1 c 0 1.1000000000000000888\n")
+    a, b = _compiled_and_lines(deck)
+    assert a.reader == "compiled"
+    _same(a, b)
+    assert a.is_value[2] == float(x) and a.is_pulse[1, 0] == float(x) and a.pwl_v[-1] == float(x)
+    bad = deck.replace("3e-9", "1.0000000000000000e-9")
+    assert fast.scan(bad.encode(), 1) == "PWL times that decrease"
+    with pytest.raises(InputError) as got:
+        parse_pdn(bad, "bad.sp")
+    with pytest.raises(InputError) as want:
+        parse_pdn(bad, "bad.sp", byte_tokeniser=False)
+    assert str(got.value) == str(want.value) and got.value.line == 6

@@ -43,6 +43,7 @@ static void *vec_push(Vec *v) {
 typedef struct { int64_t off; int64_t len; } Tok;
 
 #include "_fastnames.h"
+#include "_fastnum.h"
 
 enum { K_R, K_C, K_L, K_V, K_I, NKIND };
 static const char KIND_CHARS[] = "rclvi";
@@ -60,6 +61,7 @@ typedef struct {
     Vec spans; /* Tok: raw line spans of the current logical line (for dot cards) */
     Vec dots;  /* int64 line, then the text is rebuilt from dspans */
     Vec dspans_start, dspans; /* per dot: index of its first span in dspans; spans (Tok) */
+    Vec slow;  /* SlowNum: numbers converted after the pass */
     Table tb;  /* node names, numbered in file order while their bytes are in cache; renumbered at the end */
     Ring ring;
     const char *bail;
@@ -77,6 +79,7 @@ static void ctx_init(Ctx *c) {
     c->toks.size = sizeof(Tok); c->spans.size = sizeof(Tok); c->dots.size = 8;
     c->dspans_start.size = 8; c->dspans.size = sizeof(Tok);
     c->tb.names.size = sizeof(Tok);
+    c->slow.size = sizeof(SlowNum);
 }
 
 static void vec_free(Vec *v) { free(v->p); v->p = NULL; v->n = v->cap = 0; }
@@ -89,108 +92,27 @@ static void ctx_free(Ctx *c) {
     }
     vec_free(&c->toks); vec_free(&c->spans); vec_free(&c->dots); vec_free(&c->dspans_start); vec_free(&c->dspans);
     slots_free(c->tb.slot, c->tb.mask + 1);
+    vec_free(&c->slow);
     vec_free(&c->tb.names);
 }
 
-/* ------------------------------------------------------------------ numbers */
-static const double P10[23] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14,
-                               1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+static int defer(Ctx *c, const SlowNum *sn, Vec *dest, Py_ssize_t idx) {
+    SlowNum *q = vec_push(&c->slow);
+    if (!q) return -1;
+    *q = *sn;
+    q->dest = dest;
+    q->idx = idx;
+    return 0;
+}
 
-enum { NUM_OK = 0, NUM_NOT = 1, NUM_UNSURE = 2, NUM_ERR = 3 };
-
-/* A SPICE number token s[0:n] (mantissa, optional exponent, optional one-letter scale or "meg") into *out.
- * NUM_NOT: the token cannot be a number (first byte not a sign, digit or point); NUM_UNSURE: a token this
- * kernel leaves to the Python reader (unit letters, "mil", malformed numbers); NUM_ERR: out of memory. */
-static int parse_number(const unsigned char *s, Py_ssize_t n, double *out) {
-    Py_ssize_t i = 0;
-    int neg = 0;
-    if (n == 0) return NUM_NOT;
-    unsigned char c0 = s[0];
-    if (!(c0 == '+' || c0 == '-' || c0 == '.' || (c0 >= '0' && c0 <= '9'))) return NUM_NOT;
-    if (s[i] == '+' || s[i] == '-') { neg = s[i] == '-'; i++; }
-    uint64_t mant = 0;
-    int sig = 0, digits = 0, dropped = 0;
-    int64_t p10 = 0;
-    while (i < n && s[i] >= '0' && s[i] <= '9') {
-        digits++;
-        if (mant || s[i] != '0') {
-            if (sig < 19) { mant = mant * 10 + (uint64_t)(s[i] - '0'); sig++; } else { dropped = 1; p10++; }
-        }
-        i++;
-    }
-    if (i < n && s[i] == '.') {
-        i++;
-        while (i < n && s[i] >= '0' && s[i] <= '9') {
-            digits++;
-            if (mant || s[i] != '0') {
-                if (sig < 19) { mant = mant * 10 + (uint64_t)(s[i] - '0'); sig++; p10--; } else dropped = 1;
-            } else p10--;
-            i++;
-        }
-    }
-    if (!digits) return NUM_UNSURE;
-    Py_ssize_t mant_end = i;
-    int64_t e = 0;
-    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-        Py_ssize_t j = i + 1;
-        int eneg = 0, ed = 0;
-        if (j < n && (s[j] == '+' || s[j] == '-')) { eneg = s[j] == '-'; j++; }
-        while (j < n && s[j] >= '0' && s[j] <= '9') {
-            if (ed++ > 6) return NUM_UNSURE;
-            e = e * 10 + (s[j] - '0');
-            j++;
-        }
-        if (!ed) return NUM_UNSURE; /* "1e" reads as 1 with unit letter e in SPICE: left to Python */
-        if (eneg) e = -e;
-        i = j;
-        mant_end = j;
-    }
-    int shift = 0;
-    if (i < n) { /* a scale suffix, exactly: t g meg k m u n p f a (any case) */
-        Py_ssize_t rest = n - i;
-        unsigned char c = (unsigned char)(s[i] | 32);
-        if (rest == 3 && c == 'm' && (s[i + 1] | 32) == 'e' && (s[i + 2] | 32) == 'g') shift = 6;
-        else if (rest != 1) return NUM_UNSURE;
-        else switch (c) {
-            case 't': shift = 12; break;
-            case 'g': shift = 9; break;
-            case 'k': shift = 3; break;
-            case 'm': shift = -3; break;
-            case 'u': shift = -6; break;
-            case 'n': shift = -9; break;
-            case 'p': shift = -12; break;
-            case 'f': shift = -15; break;
-            case 'a': shift = -18; break;
-            default: return NUM_UNSURE;
-        }
-    }
-    int64_t p = p10 + e + shift;
-    if (!dropped && mant <= (1ULL << 53) && p >= -22 && p <= 22) {
-        double v = (double)mant;
-        v = p >= 0 ? v * P10[p] : v / P10[-p];
-        *out = neg ? -v : v;
-        return NUM_OK;
-    }
-    /* the exact decimal value, rounded by CPython's own conversion (the same as float(text)) */
-    Py_ssize_t len = mant_end;
-    char stack[128];
-    char *buf = len + 24 <= (Py_ssize_t)sizeof stack ? stack : PyMem_Malloc((size_t)len + 24);
-    if (!buf) return NUM_ERR;
-    Py_ssize_t m = 0;
-    for (Py_ssize_t j = 0; j < len && s[j] != 'e' && s[j] != 'E'; j++) buf[m++] = (char)s[j];
-    int64_t ex = e + shift;
-    char digs[24];
-    int nd = 0;
-    buf[m++] = 'e';
-    if (ex < 0) { buf[m++] = '-'; ex = -ex; }
-    do { digs[nd++] = (char)('0' + ex % 10); ex /= 10; } while (ex);
-    while (nd) buf[m++] = digs[--nd];
-    buf[m] = 0;
-    double v = PyOS_string_to_double(buf, NULL, NULL);
-    if (buf != stack) PyMem_Free(buf);
-    if (v == -1.0 && PyErr_Occurred()) { PyErr_Clear(); return NUM_UNSURE; }
-    *out = v;
-    return NUM_OK;
+/* Whether every PWL source's times do not decrease (after the deferred numbers are in). */
+static int pwl_ordered(const Kind *k) {
+    const int64_t *cnt = (const int64_t *)k->pwl_n.p;
+    const double *tv = (const double *)k->pwl.p;
+    for (Py_ssize_t i = 0, at = 0; i < k->pwl_n.n; at += 2 * cnt[i], i++)
+        for (int64_t j = 1; j < cnt[i]; j++)
+            if (tv[at + 2 * j] < tv[at + 2 * j - 2]) return 0;
+    return 1;
 }
 
 /* ------------------------------------------------------------------ lines */
@@ -258,17 +180,18 @@ static int source_rest(Ctx *c, Kind *k, int kind, Py_ssize_t first, int64_t line
     Tok *t = (Tok *)c->toks.p;
     Py_ssize_t n = c->toks.n;
     double dc = 0, pulse[7];
-    int have_dc = 0, wave = 0, r;
+    int have_dc = 0, wave = 0, r, dc_slow = 0, p_slow[7] = {0}, v0_slow = 0;
+    SlowNum dc_sn, p_sn[7], v0_sn;
     Py_ssize_t npwl = 0, pwl0 = k->pwl.n;
     for (int j = 0; j < 7; j++) pulse[j] = NAN;
     Py_ssize_t i = first;
     while (i < n) {
         if (tok_is(c, &t[i], "dc")) {
             if (i + 1 >= n) return bail(c, "'dc' without a value", line);
-            r = parse_number(c->d + t[i + 1].off, t[i + 1].len, &dc);
-            if (r == NUM_ERR) return -2;
-            if (r != NUM_OK) return bail(c, "a source value this kernel leaves to Python", line);
+            r = parse_number(c->d + t[i + 1].off, t[i + 1].len, &dc, &dc_sn);
+            if (r != NUM_OK && r != NUM_SLOW) return bail(c, "a source value this kernel leaves to Python", line);
             have_dc = 1;
+            dc_slow = r == NUM_SLOW;
             i += 2;
         } else if (tok_is(c, &t[i], "pulse")) {
             if (kind != K_I || wave) return bail(c, "a PULSE voltage source or a second PULSE", line);
@@ -276,10 +199,11 @@ static int source_rest(Ctx *c, Kind *k, int kind, Py_ssize_t first, int64_t line
             i++;
             while (i < n) {
                 double v;
-                r = parse_number(c->d + t[i].off, t[i].len, &v);
-                if (r == NUM_ERR) return -2;
+                r = parse_number(c->d + t[i].off, t[i].len, &v, &p_sn[m < 7 ? m : 6]);
                 if (r == NUM_NOT) break;
-                if (r != NUM_OK || m >= 7) return bail(c, "a PULSE field this kernel leaves to Python", line);
+                if ((r != NUM_OK && r != NUM_SLOW) || m >= 7)
+                    return bail(c, "a PULSE field this kernel leaves to Python", line);
+                p_slow[m] = r == NUM_SLOW;
                 pulse[m++] = v;
                 i++;
             }
@@ -291,27 +215,27 @@ static int source_rest(Ctx *c, Kind *k, int kind, Py_ssize_t first, int64_t line
             i++;
             while (i < n) {
                 double v, *pv;
-                r = parse_number(c->d + t[i].off, t[i].len, &v);
-                if (r == NUM_ERR) return -2;
+                SlowNum sn;
+                r = parse_number(c->d + t[i].off, t[i].len, &v, &sn);
                 if (r == NUM_NOT) break;
-                if (r != NUM_OK) return bail(c, "a PWL field this kernel leaves to Python", line);
+                if (r != NUM_OK && r != NUM_SLOW) return bail(c, "a PWL field this kernel leaves to Python", line);
                 if (!(pv = vec_push(&k->pwl))) return -2;
                 *pv = v;
+                if (r == NUM_SLOW && defer(c, &sn, &k->pwl, k->pwl.n - 1)) return -2;
+                if (npwl == 1) { v0_slow = r == NUM_SLOW; v0_sn = sn; }
                 npwl++;
                 i++;
             }
-            const double *pw = (const double *)k->pwl.p + pwl0;
             if (npwl < 2 || npwl % 2) return bail(c, "PWL without time/value pairs", line);
-            for (Py_ssize_t j = 2; j < npwl; j += 2)
-                if (pw[j] < pw[j - 2]) return bail(c, "PWL times that decrease", line);
-            if (i < n) return bail(c, "fields after PWL(...)", line);
+            if (i < n) return bail(c, "fields after PWL(...)", line);  /* time order: checked in pwl_ordered */
             npwl /= 2;
             wave = 2;
         } else {
             if (have_dc || wave) return bail(c, "an unexpected source field", line);
-            r = parse_number(c->d + t[i].off, t[i].len, &dc);
-            if (r == NUM_ERR) return -2;
-            if (r != NUM_OK) return bail(c, "a source field this kernel leaves to Python (AC, SIN...)", line);
+            r = parse_number(c->d + t[i].off, t[i].len, &dc, &dc_sn);
+            if (r != NUM_OK && r != NUM_SLOW)
+                return bail(c, "a source field this kernel leaves to Python (AC, SIN...)", line);
+            dc_slow = r == NUM_SLOW;
             have_dc = 1;
             i++;
         }
@@ -327,6 +251,12 @@ static int source_rest(Ctx *c, Kind *k, int kind, Py_ssize_t first, int64_t line
     if (!pv || !wv || !pp || !pn) return -2;
     *pv = dc;
     if (kind == K_I) { *wv = (signed char)wave; memcpy(pp, pulse, sizeof pulse); *pn = npwl; }
+    /* deferred numbers land where the value went: the DC value (or the waveform's first value), PULSE fields */
+    const SlowNum *vs = have_dc ? (dc_slow ? &dc_sn : NULL) : wave == 1 ? (p_slow[0] ? &p_sn[0] : NULL)
+                                                                      : (v0_slow ? &v0_sn : NULL);
+    if (vs && defer(c, vs, &k->val, k->val.n - 1)) return -2;
+    for (int j = 0; j < 7; j++)
+        if (p_slow[j] && defer(c, &p_sn[j], &k->pulse, (k->pulse.n - 1) * 7 + j)) return -2;
     return 0;
 }
 
@@ -369,12 +299,13 @@ static int finish_line(Ctx *c, int64_t line, unsigned char first, int joined) {
     if (kind <= K_L) {
         double v;
         if (n != 4) return bail(c, "extra fields on an R, C or L line", line);
-        int r = parse_number(c->d + t[3].off, t[3].len, &v);
-        if (r == NUM_ERR) return -2;
-        if (r != NUM_OK) return bail(c, "a value this kernel leaves to Python", line);
+        SlowNum sn;
+        int r = parse_number(c->d + t[3].off, t[3].len, &v, &sn);
+        if (r != NUM_OK && r != NUM_SLOW) return bail(c, "a value this kernel leaves to Python", line);
         double *pv = vec_push(&k->val);
         if (!pv) return -2;
         *pv = v;
+        if (r == NUM_SLOW && defer(c, &sn, &k->val, k->val.n - 1)) return -2;
         return 0;
     }
     Tok *pn = vec_push(&k->name);
@@ -572,8 +503,14 @@ static PyObject *py_scan(PyObject *self, PyObject *args) {
     c.tb.mask = cap - 1;
     if (!c.tb.slot) { PyBuffer_Release(&buf); return PyErr_NoMemory(); }
     PyObject *out;
-    int r = c.size ? scan_lines(&c, first_line) : bail(&c, "an empty deck", 0);
+    int r;
+    Py_BEGIN_ALLOW_THREADS  /* the pass makes no Python call: other threads run beside it */
+    r = c.size ? scan_lines(&c, first_line) : bail(&c, "an empty deck", 0);
+    Py_END_ALLOW_THREADS
+    if (!r && slow_resolve(&c.slow)) r = bail(&c, "a number CPython does not convert", -1);
+    if (!r && !pwl_ordered(&c.k[K_I])) r = bail(&c, "PWL times that decrease", -1);
     if (r == -2) out = PyErr_NoMemory();
+    else if (r && c.bail_line < 0) out = PyUnicode_FromString(c.bail);
     else if (r) out = PyUnicode_FromFormat("line %lld: %s", (long long)c.bail_line + 1, c.bail);
     else if (c.k[K_R].a.n + c.k[K_C].a.n + c.k[K_L].a.n + c.k[K_V].a.n + c.k[K_I].a.n == 0)
         out = PyUnicode_FromString("no element lines");
