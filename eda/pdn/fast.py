@@ -83,9 +83,10 @@ def scan(data: bytes, first_line: int = 0, weak_hash: bool = False) -> CompiledS
             out.element_names[kind] = _rows(got[f"{kind}_names"])
     out.i_kind = np.frombuffer(got["i_wave"], dtype=np.int8).copy()
     out.i_pulse = np.frombuffer(got["i_pulse"], dtype=np.float64).reshape(-1, 7).copy()
-    counts = np.frombuffer(got["i_pwl_n"], dtype=np.int64)
-    out.pwl_start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
     tv = np.frombuffer(got["i_pwl"], dtype=np.float64)
+    out.pwl_start = np.zeros(len(out.i_kind) + 1, dtype=np.int64)
+    if len(tv):  # PWL sources: CSR of their points
+        out.pwl_start[1:] = np.cumsum(np.frombuffer(got["i_pwl_n"], dtype=np.int64))
     out.pwl_t, out.pwl_v = tv[0::2].copy(), tv[1::2].copy()
     return out
 
