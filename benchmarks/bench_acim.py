@@ -543,6 +543,8 @@ if __name__ == "__main__":
     ap.add_argument("--column-codes", nargs=2, metavar=("BITS", "CORNER"),
                     help="a subset of MAC values (--ks) through one column with the settled timing")
     ap.add_argument("--ks", type=int, nargs="+", help="--column-codes: the MAC values")
+    ap.add_argument("--comparator-probe", action="store_true", help="the StrongARM at +-0.5..3 mV after +200 mV, "
+                    "8-bit clock, at --max-step (acim_probe.comparator_small_overdrive)")
     ap.add_argument("--column-probe", nargs=2, type=int, metavar=("BITS", "K"),
                     help="one column conversion probed decision by decision (CL and INN); with --max-step")
     ap.add_argument("--max-step", type=float, default=100e-12, help="--column-codes: ngspice max time step (s)")
@@ -554,6 +556,13 @@ if __name__ == "__main__":
         shared_kick(variant=args.shared_kick)
     elif args.subset_report:
         subset_report()
+    elif args.comparator_probe:
+        from eda.generators.acim_probe import comparator_small_overdrive
+
+        out = comparator_small_overdrive(args.max_step)
+        (HERE / "results" / "acim_column" / f"comparator_overdrive_ms{args.max_step:g}.json").write_text(
+            json.dumps(out, indent=1))
+        print(out)
     elif args.column_probe:
         column_probe(*args.column_probe, max_step=args.max_step)
     elif args.column_codes:
