@@ -5,7 +5,9 @@ comparator's result not).
 
 At 8 bits (N = 256, tt 27 °C, k = 128, the settled timing) the line sits where the DAC puts it at every
 trial (the last trial, D = 129, 2.7 mV above INN = 0.38 LSB), and the comparator still reads
-"below": the code is 129 (``benchmarks/results/acim_column/probe_b8_k128_*.json``).
+"below": the code is 129 (``benchmarks/results/acim_column/probe_b8_k128_*.json``, max step 1 and 2 ns).
+:func:`comparator_small_overdrive` shows why: at the 2 ns max step the StrongARM gets most ±0.5 … 3 mV
+decisions wrong, at 50 ps none (its offset is < 0.5 mV) — a time-step error of the simulation.
 """
 
 from __future__ import annotations
