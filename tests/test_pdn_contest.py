@@ -92,6 +92,9 @@ def test_solve_cli_on_a_case_folder(tmp_path):
     assert r.exit_code == 0, r.output
     s = json.loads((tmp_path / "o" / "summary.json").read_text())
     assert s["dbu_per_um"] == 2000 and s["map_shape"] == [9, 9] and s["map_method"] == "contest"
+    from eda.pdn import fast
+
+    assert s["reader"] == "compiled" if fast.available() else s["reader"] in ("numpy", "lines")  # which reader
     assert s["vs_given_ir_drop_map"]["mae"] < 1e-9 and s["vs_given_ir_drop_map"]["hotspot_f1"] == 1
     r = runner.invoke(app, ["irdrop", "solve", str(d), "--out", str(tmp_path / "o2"), "--dbu-per-um", "1000"])
     assert r.exit_code != 0 and "dbu" in r.output + str(r.exception)

@@ -83,7 +83,8 @@ def solve_to_dir(deck: str | Path, out: str | Path, mode: str = "static", probes
         t_parse = time.perf_counter() - t0
         check_pdn(pdn)
         grid = _grid(case, pdn)  # fits the scale before any solve: a wrong --dbu-per-um fails fast
-        summary: dict = {"deck": str(case.deck), "case": case.name, "mode": mode, **pdn.summary()}
+        summary: dict = {"deck": str(case.deck), "case": case.name, "mode": mode, **pdn.summary(),
+                         "reader": getattr(pdn, "reader", None)}
         if pdn.notes:
             summary["notes"] = pdn.notes
         geo = worker.submit(_timed, pm.map_geometry, pdn, grid[1], grid[0], map_method) if grid else None
