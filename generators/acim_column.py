@@ -125,8 +125,9 @@ class ColumnBench(ParamsModel):
                             "gate etc.); only places the thresholds, the transfer is measured")
     t_mac_extra: float = Field(0.0, ge=0, description="extra MAC-phase time (s) before the sample (the compute "
                                "line's reset gate must absorb the bottom plates' kick)")
-    max_step: float = Field(100e-12, gt=0, le=5e-9, description="largest ngspice time step (s); the long settled "
-                            "phases of 6-8-bit timing allow more (see settle_timing)")
+    max_step: float = Field(100e-12, gt=0, le=5e-9, description="largest ngspice time step (s); keep <= 100 ps "
+                            "for 6-8 bits: at 1-2 ns the StrongARM misreads decisions of a few mV "
+                            "(acim_probe.comparator_small_overdrive; 8 bits, k = 128 -> 129)")
     gmin: float | None = Field(None, gt=0, description="ngspice gmin (S; default 1e-12 across every junction: over "
                                "an 8-bit conversion's ~0.4 us it can drain mV from the floating compute line)")
     extra: dict = Field(default_factory=dict, description="free-form settings carried with the bench")
