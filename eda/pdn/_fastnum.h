@@ -93,7 +93,8 @@ static int parse_number(const unsigned char *s, Py_ssize_t n, double *out, SlowN
     return NUM_SLOW;
 }
 
-/* Converts every deferred number (GIL held); -1 when CPython refuses one (the deck then goes to Python). */
+/* Converts every deferred number (GIL held); -1 when CPython refuses one or it overflows to inf (the deck then
+ * goes to Python, which names the file and line). */
 static int slow_resolve(const Vec *slow) {
     char buf[4096 + 24];
     const SlowNum *q = (const SlowNum *)slow->p;
@@ -110,6 +111,7 @@ static int slow_resolve(const Vec *slow) {
         buf[m] = 0;
         double v = PyOS_string_to_double(buf, NULL, NULL);
         if (v == -1.0 && PyErr_Occurred()) { PyErr_Clear(); return -1; }
+        if (!isfinite(v)) return -1; /* overflow (1e999): the line reader's typed error, not an inf */
         ((double *)q[k].dest->p)[q[k].idx] = v;
     }
     return 0;
