@@ -2,6 +2,7 @@
 shipped model's op-amp-type samples through them.
 
     .venv/bin/python benchmarks/bench_grammar_amp.py [--n 100] [--seed 321] [--data ../shared/analoggenie/Dataset]
+    .venv/bin/python benchmarks/bench_grammar_amp.py --yield-models shipped,CKPT --yield-n 200 --out FILE
 
 Part 1 (real data): AnalogGenie op-amp chapters and the library's op-amps with two inputs and an output,
 per rule of :func:`eda.graphs.grammar_amp.amp_violations` (enforced while sampling: ``skeleton=False``;
@@ -77,13 +78,19 @@ def samples(n: int, seed: int, rounds: int = 20) -> tuple[dict, list]:
 
     from eda.generators.sizing.roles import find_roles
     from eda.generators.topology_check import check_circuit
-    from eda.generators.topology_checkpoint import load_checkpoint, sampling_defaults, training_lengths, training_types
+    from eda.generators.topology_checkpoint import (
+        checkpoint_for,
+        load_checkpoint,
+        sampling_defaults,
+        training_lengths,
+        training_types,
+    )
     from eda.generators.topology_sample import sample, training_net_sizes
     from eda.graphs.grammar_amp import amp_facts
     from eda.graphs.pin_graph import graph_to_circuit
 
     torch.set_num_threads(1)
-    model, vocab, ck = load_checkpoint()
+    model, vocab, ck = load_checkpoint(checkpoint_for(OPAMP_TYPES[0]))  # as bench_sizing (specialist if shipped)
     counts = {t: training_types(ck).count(t) for t in OPAMP_TYPES}
     total = sum(counts.values())
     picked, stats, facts, flags = [], Counter(), Counter(), Counter()
@@ -132,6 +139,83 @@ def samples(n: int, seed: int, rounds: int = 20) -> tuple[dict, list]:
     return res, picked
 
 
+def type_yield(model: Path | None, n: int, seed: int, types: tuple[str, ...]) -> dict:
+    """Per op-amp type, ``n`` draws as ``eda topo generate --type T`` draws them (op-amp grammar with the
+    amplifier core, the type's training sizes, the checkpoint's temperature and guidance), through
+    :func:`eda.generators.topology_report.generate`: the share passing the grammar (``decoded``), rules,
+    rules + ngspice OP (sky130 tt), uniqueness, novelty against the checkpoint's training circuits and
+    against the general model's (``novel_vs_general``), device counts."""
+    import hashlib
+
+    from eda.generators.topology_checkpoint import load_checkpoint, sampling_defaults, training_graphs
+    from eda.generators.topology_report import GenerateParams, generate
+    from eda.graphs.canon import GraphSet, novelty_uniqueness
+
+    m, vocab, ck = load_checkpoint(model)
+    path = model or Path(ROOT.parent / "data" / "models" / "topology_gpt.pt")
+    _, gvocab, gck = load_checkpoint(None)
+    general = GraphSet(training_graphs(gck, gvocab))
+    out = {"model": str(path), "sha256": hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16],
+           "n_per_type": n, "seed": seed, **sampling_defaults(ck), "types": {}}
+    for ctype in types:
+        graphs: list = []
+        t0 = time.perf_counter()
+        rep = generate(m, vocab, ck, GenerateParams(n=n, ctype=ctype, seed=seed, **sampling_defaults(ck)),
+                       graphs=graphs)
+        row = {k: rep[k] for k in ("decoded", "rule_clean", "valid", "unique", "novel", "mean_devices",
+                                   "max_devices", "n_train_circuits")}
+        row["passed"] = round(rep["decoded"] * n)
+        row["valid_n"] = len(graphs)
+        row["novel_vs_general"] = novelty_uniqueness(graphs, general)["novel"] if graphs else None
+        row["failures"] = dict(list(rep["failures"].items())[:6])
+        row["seconds"] = round(time.perf_counter() - t0, 1)
+        out["types"][ctype] = row
+        print(f"{Path(path).name} {ctype}: {row['passed']}/{n} pass the op-amp grammar, valid {row['valid_n']}, "
+              f"novel {row['novel']:.2f} (vs general {row['novel_vs_general']}), mean devices "
+              f"{row['mean_devices']:.1f}, max {row['max_devices']} ({row['seconds']} s)", flush=True)
+    tot = sum(r["passed"] for r in out["types"].values())
+    out["pass_rate"] = tot / (n * len(types))
+    out["valid_rate"] = sum(r["valid_n"] for r in out["types"].values()) / (n * len(types))
+    return out
+
+
+def tour_replay(model: Path | None) -> dict:
+    """The checkpoint's own training tours (compact form, as trained) replayed token by token through the
+    sampling grammar (:func:`eda.graphs.grammar.grammar_accepts`): how many a sampler could draw at all,
+    under the general sampling rules (``sampling``, FET-body rule), with the op-amp rules and core
+    (``ctype=opamp``), without the body rule, and the lenient training grammar; the most frequent
+    first refusals."""
+    import re
+
+    from eda.generators.topology_checkpoint import load_checkpoint, training_types
+    from eda.graphs.euler import VocabTables, compact_tour
+    from eda.graphs.grammar import TourGrammar, grammar_accepts
+
+    _, vocab, ck = load_checkpoint(model)
+    tables = VocabTables(vocab)
+    flat, off = ck["train_tours"].tolist(), ck["train_offsets"].tolist()
+    types = training_types(ck)
+    modes = {"lenient": {"lenient": True}, "sampling": {"sampling": True, "bodies": True},
+             "opamp_rules_no_bodies": {"sampling": True, "ctype": "opamp"},
+             "opamp_rules": {"sampling": True, "bodies": True, "ctype": "opamp"}}
+    out: dict = {"circuits": 0, **{m: 0 for m in modes}}
+    why: dict[str, Counter] = {m: Counter() for m in modes}
+    for k, (a, b) in enumerate(zip(off[:-1], off[1:], strict=True)):
+        if types[k] not in TourGrammar.AMP_ROLE_TYPES:
+            continue
+        e = flat[a:b]
+        seq = e[:2] + compact_tour(e[2:-1]) + e[-1:]
+        out["circuits"] += 1
+        for m, kw in modes.items():
+            r = grammar_accepts(seq, tables, **kw)
+            out[m] += r is None
+            if r is not None:  # "'PM2_B' after 'PM1_B' is not allowed ..." -> "'PM_B' after 'PM_B'"
+                why[m][re.sub(r"\d+", "", r[1].split(" is ")[0])] += 1
+    out["first_refusal"] = {m: dict(c.most_common(6)) for m, c in why.items()}
+    print(f"real op-amp tours replayed through the sampling grammar: {out}", flush=True)
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=100)
@@ -139,7 +223,20 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=ROOT.parent.parent / "shared" / "analoggenie" / "Dataset")
     ap.add_argument("--save", type=Path, default=None, help="pickle of the kept (name, Circuit) samples")
     ap.add_argument("--out", type=Path, default=ROOT / "results" / "grammar_amp.json")
+    ap.add_argument("--yield-models", default="", help="comma-separated checkpoints ('shipped': the general "
+                    "model): per op-amp type draws as `eda topo generate --type T` (only this part; --out)")
+    ap.add_argument("--yield-n", type=int, default=200, help="draws per type with --yield-models")
     a = ap.parse_args()
+    if a.yield_models:
+        from bench_sizing import OPAMP_TYPES
+
+        res = {"replay": tour_replay(Path(a.yield_models.split(",")[-1])),
+               "yield": [type_yield(None if p == "shipped" else Path(p), a.yield_n, a.seed, OPAMP_TYPES + ("opamp",))
+                         for p in a.yield_models.split(",")]}
+        a.out.parent.mkdir(parents=True, exist_ok=True)
+        a.out.write_text(json.dumps(res, indent=1))
+        print(f"wrote {a.out}")
+        return
     res = {"real": real_rules(a.data)}
     res["samples"], picked = samples(a.n, a.seed)
     if a.save:

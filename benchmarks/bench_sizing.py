@@ -5,9 +5,10 @@
 * library: every op-amp-type topology of the built-in library (opamp1, opamp2, folded_cascode,
   telescopic) sized for gain ≥ 40 dB, PM ≥ 45° at C_L = 1 pF (tt), stopping at the first design that
   meets it (``--budget`` s each); target ≥ 90 % met.
-* generated: N op-amp-type samples of the shipped topology model (types in proportion to the
+* generated: N op-amp-type samples of the shipped topology model for op-amp types (``checkpoint_for``:
+  the op-amp specialist ``data/models/topology_gpt_opamp.pt`` when shipped; types in proportion to its
   training set), rule-clean and with amplifier ports, same spec (``--gen-budget`` s each); target
-  ≥ 50 % met; median and best FoM = UGB·C_L/power (MHz·pF/mW).
+  ≥ 50 % met; median and best FoM = UGB·C_L/power (MHz·pF/mW). The JSON's ``model`` names the file.
 * twostage: ``opamp2/twostage_miller`` to gain ≥ 60 dB, UGB ≥ 10 MHz, PM ≥ 60° (C_L 1 pF), wall time
   to the first design that meets it (target < 2 min); its Bode plot goes to benchmarks/figures.
 
@@ -61,6 +62,10 @@ def _summary(rows: list[dict]) -> dict:
                                                  and (r["perf"].get("gain") or 0) >= 40
                                                  and (r["perf"].get("pm") or 0) >= 45 for r in done),
             "met_with_added_bias": sum(r["met"] and bool(r.get("added_bias")) for r in done),
+            # generated samples: met and not a copy of a training circuit (None: novelty not recorded)
+            "met_and_novel": sum(r["met"] and r["novel"] for r in done) if all("novel" in r for r in done)
+            else None,
+            "novel": sum(r["novel"] for r in done) if all("novel" in r for r in done) else None,
             "skipped": [(r["name"], r["skipped"]) for r in rows if "skipped" in r]}
 
 
@@ -211,12 +216,14 @@ def _generated(n: int, seed: int, jobs: int = 2, minutes: float = 30.0, stats: d
     generate --type T`` draws them (its defaults: length budgets and internal-net size limits
     from the training circuits of the type, the checkpoint's temperature and guidance),
     rule-clean and with amplifier ports. The op-amp grammar keeps only samples with an amplifier
-    core (:mod:`eda.graphs.grammar_core`; about 1 in 400 draws of the shipped model), so the types
+    core (:mod:`eda.graphs.grammar_core`; about 1 in 400 draws of the general model, 1 in 100-800 of the
+    op-amp specialist), so the types
     are drawn in turn, in batches sized from the yield so far, until each has its share or
     ``minutes`` of sampling are spent (then fewer than ``n``); ``stats`` gets drawn/kept per type."""
     from eda.generators.sizing.roles import find_roles
     from eda.generators.topology_check import check_circuit
     from eda.generators.topology_checkpoint import (
+        checkpoint_for,
         load_checkpoint,
         sampling_defaults,
         training_lengths,
@@ -225,7 +232,8 @@ def _generated(n: int, seed: int, jobs: int = 2, minutes: float = 30.0, stats: d
     from eda.generators.topology_sample import sample, training_net_sizes
     from eda.graphs.pin_graph import graph_to_circuit
 
-    model, vocab, ck = load_checkpoint()
+    # the checkpoint `eda topo generate --type T` uses for these types (the op-amp specialist when shipped)
+    model, vocab, ck = load_checkpoint(checkpoint_for(OPAMP_TYPES[0]))
     counts = {t: training_types(ck).count(t) for t in OPAMP_TYPES}
     total = sum(counts.values())
     want = {t: max(1, round(n * c / total)) for t, c in counts.items()}
@@ -332,6 +340,7 @@ def run_generated(n: int, budget: float, out: Path, seed: int, pool, skip: int =
     else:
         samples = _cached_samples(n, seed, model["sha256"], sampler, create=create, minutes=minutes)
     rows = []
+    new = novelty(dict(samples[skip::every]))
     for name, c in samples[skip::every]:
         write_spice(c, out / "generated" / f"{name}.sp")
         try:
@@ -342,7 +351,7 @@ def run_generated(n: int, budget: float, out: Path, seed: int, pool, skip: int =
             rows.append({"name": name, "skipped": str(e).splitlines()[0][:200]})
             continue
         rows.append({k: v for k, v in rec.items() if k not in ("operating_point", "design")}
-                    | {"devices": len(c.devices), **opamp_rule(c), "structure": structure_flags(c)})
+                    | {"devices": len(c.devices), **opamp_rule(c), "structure": structure_flags(c), **new[name]})
         _print_row(f"{name:28s} {len(c.devices):3d} dev", rec)
     return {"spec": SPEC, "budget_s": budget, "cpu_budget_s": cpu_budget, "bulk": bulk, "n": n, "every": every,
             "rows": rows, **_summary(rows), "anchors": ANCHORS,
@@ -353,6 +362,25 @@ def run_generated(n: int, budget: float, out: Path, seed: int, pool, skip: int =
                     "AnalogToBi's in other technologies (AnalogToBi: 180 nm, LTspice): not like for like."}
 
 
+def novelty(circuits: dict) -> dict[str, dict[str, bool]]:
+    """Per sample name: whether it is new against the training circuits of the checkpoint that drew it
+    (``novel``) and of the general model (``novel_vs_general``): exact, by canonical forms. A sample
+    identical to a training circuit is not a generated success."""
+    from eda.generators.topology_checkpoint import checkpoint_for, load_checkpoint, training_graphs
+    from eda.graphs.canon import canonical_form
+    from eda.graphs.pin_graph import circuit_to_graph
+
+    refs = {}
+    for key, path in (("novel", checkpoint_for(OPAMP_TYPES[0])), ("novel_vs_general", checkpoint_for(None))):
+        _, vocab, ck = load_checkpoint(path)
+        refs[key] = {canonical_form(g) for g in training_graphs(ck, vocab)}
+    out = {}
+    for name, c in circuits.items():
+        form = canonical_form(circuit_to_graph(c))
+        out[name] = {k: form not in ref for k, ref in refs.items()}
+    return out
+
+
 def recount(part: dict, seed: int) -> dict:
     """The generated part with every row's structural flags (and their counts) recomputed from the
     cached samples (after a change of :func:`structure_flags`)."""
@@ -361,24 +389,26 @@ def recount(part: dict, seed: int) -> dict:
     sampler = part.get("sampler") or ""
     circuits = dict(pickle.loads(Path(sampler[5:]).read_bytes()) if sampler.startswith("file ") else
                     _cached_samples(part["n"], seed, part.get("model", {}).get("sha256"), sampler or None))
+    new = novelty({r["name"]: circuits[r["name"]] for r in part["rows"] if r["name"] in circuits})
     for row in part["rows"]:
         if row["name"] in circuits:
             row["structure"] = structure_flags(circuits[row["name"]])
-            row.update(opamp_rule(circuits[row["name"]]))
+            row.update(opamp_rule(circuits[row["name"]]), **new[row["name"]])
     part.update(_summary(part["rows"]))
     part["structure"] = structure_counts(part["rows"])
     return part
 
 
 def model_version(sha: str | None = None) -> dict:
-    """The shipped topology model: file hash and the last commit that changed it; with ``sha``
-    (16 hex digits), the commit in the file's history whose version has that hash."""
+    """The shipped topology model that samples the op-amp types (``checkpoint_for``: the op-amp
+    specialist when shipped, else the general model): file hash and the last commit that changed
+    it; with ``sha`` (16 hex digits), the commit in the file's history whose version has that hash."""
     import hashlib
     import subprocess
 
-    from eda.paths import PATHS
+    from eda.generators.topology_checkpoint import checkpoint_for
 
-    path = PATHS.models / "topology_gpt.pt"
+    path = checkpoint_for(OPAMP_TYPES[0])
     rel = str(path.relative_to(ROOT.parent))
 
     def git(*args: str, text: bool = True):

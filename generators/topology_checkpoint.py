@@ -14,6 +14,32 @@ from eda.generators.topology_gpt import GPTConfig, TopologyGPT
 from eda.graphs.euler import Vocab, sequence_to_graph
 
 FORMAT = "eda-topology-gpt/1"
+#: The shipped general model (every type) and the op-amp specialist (fine-tuned from it on the op-amp
+#: types only: ``eda topo train --types opamp-family --init``), which samples the op-amp types.
+GENERAL_FILE = "topology_gpt.pt"
+OPAMP_FILE = "topology_gpt_opamp.pt"
+#: The op-amp type family: the public set's op-amp chapters (``opamp``) and the library's op-amp labels.
+OPAMP_FAMILY: tuple[str, ...] = ("opamp", "opamp1", "opamp2", "folded_cascode", "telescopic")
+
+
+def checkpoint_for(ctype: str | None, models: Path | None = None) -> Path:
+    """The shipped checkpoint that samples ``ctype``: the op-amp specialist for a type of
+    :data:`OPAMP_FAMILY` (when it is shipped), else the general model. ``models``: the folder
+    (default ``data/models``)."""
+    from eda.paths import PATHS
+
+    folder = Path(models) if models is not None else PATHS.models
+    if ctype in OPAMP_FAMILY and (folder / OPAMP_FILE).is_file():
+        return folder / OPAMP_FILE
+    return folder / GENERAL_FILE
+
+
+def checkpoint_id(path: str | Path) -> dict[str, str]:
+    """Which checkpoint a result came from: its file name and the first 8 hex digits of its sha256."""
+    import hashlib
+
+    path = Path(path)
+    return {"checkpoint": path.name, "sha256": hashlib.sha256(path.read_bytes()).hexdigest()[:8]}
 
 
 def save_checkpoint(path: str | Path, model: TopologyGPT, vocab: Vocab, train_tours: list[list[int]],
@@ -45,7 +71,7 @@ def load_checkpoint(path: str | Path | None = None) -> tuple[TopologyGPT, Vocab,
     """
     from eda.paths import PATHS
 
-    path = Path(path) if path else PATHS.models / "topology_gpt.pt"
+    path = Path(path) if path else PATHS.models / GENERAL_FILE
     if not path.is_file():
         raise InputError("no such checkpoint (train one with `eda topo train`)", file=path)
     try:
@@ -102,5 +128,6 @@ def training_lengths(ck: dict, ctype: str | None = None) -> np.ndarray:
     return lens
 
 
-__all__ = ["FORMAT", "save_checkpoint", "load_checkpoint", "sampling_defaults",
+__all__ = ["FORMAT", "GENERAL_FILE", "OPAMP_FILE", "OPAMP_FAMILY", "checkpoint_for", "checkpoint_id",
+           "save_checkpoint", "load_checkpoint", "sampling_defaults",
            "training_graphs", "training_types", "training_lengths"]

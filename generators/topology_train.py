@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict, Field
 
 from eda.errors import InputError
+from eda.generators.topology_checkpoint import OPAMP_FAMILY
 from eda.generators.topology_gpt import GPTConfig, TopologyGPT
 from eda.graphs.euler import (
     TourGrammar,
@@ -50,6 +51,10 @@ class TrainParams(BaseModel):
     seed: int = Field(0, ge=0, le=2**32 - 1, description="seed of shuffling, tours and initialisation")
     threads: int = Field(0, ge=0, le=256, description="torch CPU threads (0: leave torch's default)")
     grammar_loss: bool = Field(True, description="score each token only against the grammar's legal tokens")
+    drawable_pool: int = Field(0, ge=0, le=64, description="N > 0: draw N * tours candidate tours per training "
+                               "circuit and keep at most `tours` that the sampling grammar (the circuit type's "
+                               "rules, the FET-body rule) accepts token by token, the orders a sampler can draw; "
+                               "circuits with none are dropped (0: every drawn tour)")
     device: str = Field("cpu", pattern=r"^(cpu|cuda(:\d+)?)$",
                         description="torch device of the model and batches; checkpoints are saved from CPU copies")
     balance: float = Field(0.0, ge=0, le=1, allow_inf_nan=False,
@@ -101,6 +106,35 @@ def tour_sets(topologies: list, tours: int, seed: int) -> tuple[list[tuple[str |
         except InputError as e:
             skipped.append((str(t.source or t.name), str(e).split("\n")[0]))
     return out, skipped
+
+
+def drawable_sets(sets: list, vocab: Vocab, tours: int) -> tuple[list, int]:
+    """Of each circuit's candidate tours, at most ``tours`` that the sampling grammar accepts token by
+    token (:func:`~eda.graphs.grammar.grammar_accepts` with ``sampling``, the FET-body rule and the
+    circuit's type: an op-amp type's skeleton and core rules); circuits with none are left out.
+    Returns (the kept sets, how many circuits were left out)."""
+    from eda.graphs.grammar import grammar_accepts
+
+    tables = VocabTables(vocab)
+    out, dropped = [], 0
+    for ctype, ts in sets:
+        ct = ctype if ctype in vocab.types else None
+        kept = []
+        for x in ts:
+            try:
+                e = vocab.encode(x, ct)
+            except InputError:
+                continue
+            if grammar_accepts(e[:2] + compact_tour(e[2:-1]) + e[-1:], tables, sampling=True, bodies=True,
+                               ctype=ct) is None:
+                kept.append(x)
+                if len(kept) >= tours:
+                    break
+        if kept:
+            out.append((ctype, kept))
+        else:
+            dropped += 1
+    return out, dropped
 
 
 def encode_topologies(topologies: list, vocab: Vocab, tours: int, seed: int, max_len: int,
@@ -268,9 +302,15 @@ def train(topologies: list, config: GPTConfig | None = None, params: TrainParams
     rng = random.Random(params.seed)
     t0 = time.perf_counter()
     tr_t, val_t = _split(topologies, params, rng)
-    sets, bad = tour_sets(tr_t, params.tours, params.seed)
+    sets, bad = tour_sets(tr_t, params.tours * max(1, params.drawable_pool), params.seed)
     vsets, vbad = tour_sets(val_t, 1, params.seed + 1)
     vocab = vocab or Vocab.for_topologies(tr_t + val_t)
+    undrawable = 0
+    if params.drawable_pool:
+        sets, undrawable = drawable_sets(sets, vocab, params.tours)
+        if log:
+            log(f"drawable tours: {len(sets)} training circuits keep up to {params.tours} tours the sampling "
+                f"grammar accepts ({params.drawable_pool * params.tours} drawn each); {undrawable} have none")
     if init is not None:
         if init.config.vocab_size != len(vocab):
             raise InputError(f"init model has {init.config.vocab_size} tokens, vocabulary {len(vocab)}: "
@@ -301,7 +341,8 @@ def train(topologies: list, config: GPTConfig | None = None, params: TrainParams
         return params.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * (s - warm) / max(1, params.steps - warm))))
 
     hist = TrainResult(n_train_circuits=len(canon), n_sequences=len(seqs), n_tokens=sum(len(s) for s in seqs),
-                       skipped=len(bad) + len(vbad) + skipped + vskipped + rej, skipped_files=bad + vbad,
+                       skipped=len(bad) + len(vbad) + skipped + vskipped + rej + undrawable,
+                       skipped_files=bad + vbad,
                        train_tours=canon + vcanon, prepare_seconds=time.perf_counter() - t0)
     if log:
         log(f"{hist.n_train_circuits} training + {len(vseqs)} validation circuits, {len(seqs)} sequences, "
@@ -383,8 +424,33 @@ def evaluate(model: TopologyGPT, seqs: list[list[int]], vocab: Vocab, batch_toke
     return tot / max(n, 1)
 
 
+def parse_types(spec: str | None) -> tuple[str, ...] | None:
+    """Type labels of a ``--types`` value: comma-separated names, ``opamp-family`` standing for
+    :data:`OPAMP_FAMILY` (None: no filter).
+
+    Raises:
+        InputError: an empty list or a name that is no type label of the vocabulary.
+    """
+    from eda.graphs.vocab import TYPES
+
+    if spec is None:
+        return None
+    out: list[str] = []
+    for name in (x.strip() for x in spec.split(",")):
+        if not name:
+            continue
+        for t in OPAMP_FAMILY if name == "opamp-family" else (name,):
+            if t not in TYPES:
+                raise InputError(f"--types: unknown type {t!r} (known: {', '.join(TYPES)}, opamp-family)")
+            if t not in out:
+                out.append(t)
+    if not out:
+        raise InputError("--types: no type named")
+    return tuple(out)
+
+
 def load_training_topologies(data: str | Path, compose: int = 0, seed: int = 0, library: bool = True,
-                             errors: list | None = None) -> list:
+                             errors: list | None = None, types: tuple[str, ...] | None = None) -> list:
     """Training circuits: ``"builtin"`` (the library), a library folder (``<type>/<name>.cir``)
     or a public dataset folder (``N/N.cir`` + ``PortN.txt``, type labels from its
     ``data_categorization.md``) plus the built-in library (``library``); and ``compose``
@@ -393,6 +459,8 @@ def load_training_topologies(data: str | Path, compose: int = 0, seed: int = 0, 
     Args:
         errors: a list to receive (file, reason) of each dataset netlist that does not parse
             (they are skipped).
+        types: keep only circuits with one of these type labels (e.g. :data:`OPAMP_FAMILY` for
+            an op-amp specialist; None: all).
 
     Raises:
         InputError: ``data`` is neither ``builtin`` nor a folder of circuits.
@@ -406,8 +474,11 @@ def load_training_topologies(data: str | Path, compose: int = 0, seed: int = 0, 
         tops += load_library()
     if compose:
         tops += compose_family(compose, seed=10_000 + seed, params=ComposeParams(simulate=False), progress=True)
+    if types is not None:
+        tops = [t for t in tops if t.ctype in types]
     return tops
 
 
 __all__ = ["TrainParams", "TrainResult", "train", "evaluate", "tour_sets", "balanced_draw",
-           "encode_topologies", "grammar_masks", "load_training_topologies"]
+           "encode_topologies", "grammar_masks", "load_training_topologies", "OPAMP_FAMILY", "parse_types",
+           "drawable_sets"]

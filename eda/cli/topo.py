@@ -52,11 +52,17 @@ def train(
                                                       "many."),
     natural_any: bool = typer.Option(False, help="With --balance: drop type tokens so that the <type:any> rows keep "
                                      "the natural type mix (unconditioned samples follow the data)."),
+    types: str = typer.Option(None, help="Train only on circuits of these types (comma-separated labels; "
+                              "'opamp-family': opamp, opamp1, opamp2, folded_cascode, telescopic), e.g. an "
+                              "op-amp specialist fine-tuned with --init."),
+    drawable_pool: int = typer.Option(0, min=0, max=64, help="N > 0: of N x --tours tours drawn per circuit, train "
+                                      "on at most --tours that the sampling grammar accepts token by token (the "
+                                      "orders a sampler can draw; circuits with none are dropped)."),
 ) -> None:
     """Train the topology GPT on DATA and save a checkpoint (weights, config, vocabulary, training tours)."""
     from eda.errors import InputError
     from eda.generators.topology_gpt import GPTConfig
-    from eda.generators.topology_train import TrainParams, load_training_topologies
+    from eda.generators.topology_train import TrainParams, load_training_topologies, parse_types
     from eda.generators.topology_train import train as train_gpt
 
     if device not in ("cpu", "cuda"):
@@ -69,15 +75,19 @@ def train(
     if compose is None:
         compose = 800 if data == "builtin" else 0
     errors: list = []
-    tops = load_training_topologies(data, compose, seed, errors=errors)
+    only = parse_types(types)
+    tops = load_training_topologies(data, compose, seed, errors=errors, types=only)
     for f, why in errors:
         typer.echo(f"skipped {f}: {why}")
-    typer.echo(f"{len(tops)} training topologies ({len(errors)} netlists skipped)")
+    kept = f" of types {', '.join(only)}" if only else ""
+    typer.echo(f"{len(tops)} training topologies{kept} ({len(errors)} netlists skipped)")
+    if not tops:
+        raise InputError(f"--types: no training circuit of types {', '.join(only or ())}")
     config = GPTConfig(n_layer=n_layer, n_head=n_head, n_embd=n_embd, n_kv_head=n_kv_head, block_size=block_size,
                        length_embed=length_embed, type_embed=type_embed)
     params = TrainParams(steps=steps, stop_after=stop_after, tours=tours, batch_tokens=batch_tokens, lr=lr, seed=seed,
                          threads=threads, grammar_loss=grammar_loss, device=device, balance=balance,
-                         balance_floor=balance_floor, natural_any=natural_any)
+                         balance_floor=balance_floor, natural_any=natural_any, drawable_pool=drawable_pool)
     start, vocab, extra = None, None, {}
     if init is not None:
         import hashlib
@@ -89,7 +99,7 @@ def train(
         extra = {"init": {"path": str(init), "sha256": hashlib.sha256(init.read_bytes()).hexdigest()}}
     model, _, hist = train_gpt(tops, config, params, vocab=vocab, checkpoint=out, save_every=save_every,
                                meta={"data": {"data": str(data), "compose": compose, "seed": seed,
-                                              "netlists_skipped": len(errors)},
+                                              "netlists_skipped": len(errors), "types": list(only or [])},
                                      "sampling": {"temperature": sample_temperature, "guidance": sample_guidance},
                                      **extra},
                                log=typer.echo, progress=False, init=start)
@@ -106,7 +116,9 @@ def generate(
     ctype: str = typer.Option(None, "--type", help="Condition on a circuit type (e.g. opamp, ldo, bandgap)."),
     temperature: float = typer.Option(None, parser=float_range(0, 100, lo_open=True),
                                       help="Sampling temperature (default: the checkpoint's, 1 if none)."),
-    model: Path = typer.Option(None, callback=in_file, help="Checkpoint (default: the shipped pretrained model)."),
+    model: Path = typer.Option(None, callback=in_file, help="Checkpoint (default: the shipped model for --type: "
+                                                            "the op-amp specialist for opamp, opamp1, opamp2, "
+                                                            "folded_cascode, telescopic; else the general model)."),
     out: Path = typer.Option(Path("out/topo/generated"), callback=out_dir, help="Output folder."),
     grammar: bool = typer.Option(True, help="Grammar-constrained decoding."),
     simulate: bool = typer.Option(True, help="Check rule-clean circuits with an ngspice operating point."),
@@ -135,7 +147,7 @@ def generate(
     import json
 
     from eda.errors import InputError
-    from eda.generators.topology_checkpoint import load_checkpoint, sampling_defaults
+    from eda.generators.topology_checkpoint import checkpoint_for, checkpoint_id, load_checkpoint, sampling_defaults
     from eda.generators.topology_report import GENERATE_LIMIT_S, GenerateParams, estimate_seconds
     from eda.generators.topology_report import generate as gen
 
@@ -145,7 +157,10 @@ def generate(
     if est > GENERATE_LIMIT_S and not force:
         raise InputError(f"--n: {n} circuits would take about {est / 60:.0f} min here (limit "
                          f"{GENERATE_LIMIT_S / 60:.0f} min); sample fewer or pass --force")
-    m, vocab, ck = load_checkpoint(model)
+    path = model or checkpoint_for(ctype)
+    m, vocab, ck = load_checkpoint(path)
+    used = checkpoint_id(path)
+    typer.echo(f"checkpoint {path} (sha256 {used['sha256']})")
     shipped = sampling_defaults(ck)
     temperature = shipped["temperature"] if temperature is None else temperature
     guidance = shipped["guidance"] if guidance is None else guidance
@@ -155,7 +170,10 @@ def generate(
               graphs=(graphs := []))
     keys = ["n", "decoded", "rule_clean", "valid", "unique", "novel", "mean_devices", "max_devices",
             "circuits_per_s_sample_erc"]
-    typer.echo(json.dumps({k: rep[k] for k in keys}, indent=1))
+    typer.echo(json.dumps({**used, **{k: rep[k] for k in keys}}, indent=1))
+    if (out / "report.json").is_file():  # which checkpoint drew them
+        (out / "report.json").write_text(json.dumps({**used, **json.loads((out / "report.json").read_text())},
+                                                    indent=1))
     kept = len(rep.get("files", []))
     typer.echo(f"wrote {kept} SPICE decks, report.json{' and gallery.png' if kept else ''} to {out}")
     if kept < n:
@@ -178,8 +196,8 @@ def _not_kept(n: int, kept: int, failures: dict[str, int]) -> str:
     if "op-amp skeleton" in " ".join(failures):
         line += ("\n(an op-amp type keeps only samples with an op-amp skeleton: two inputs on gates, an output, no "
                  "follower or shorted input device, and an amplifier core: a differential pair with a tail source "
-                 "and loads to the other rail, an output pulled up and down; the shipped model draws about 1 in "
-                 "400 so: ask for more with --n)")
+                 "and loads to the other rail, an output pulled up and down; the shipped op-amp specialist "
+                 "draws about 1 in 100 (opamp1) to 1 in 1,000 (telescopic) so: ask for more with --n)")
     return line
 
 
