@@ -2,10 +2,12 @@
 and mixed columns) on the sky130 BSIM4 models at several corners and temperatures.
 
 Each run simulates the configuration's Monte-Carlo columns in ngspice (real sky130 switch, MIM caps; the SAR runs on
-the simulated voltages) and compares the SNR with the analytical model (``check_column``). One process per run
+the simulated voltages) and compares the SNR with the analytical model (``check_column``; ``snr_ideal_db``: the
+same Monte-Carlo draws on an ideal circuit, so ideal − model is the sampling error). One process per run
 (``--jobs``); finished runs are kept in ``benchmarks/results/acim_sim_check_sky130.json`` and skipped on a rerun,
 so a long sweep can be resumed. ``--corners tt:27 ff:27 ss:27 tt:85`` (default), ``--configs NAME ...`` (names of
-``CHECK_CONFIGS``; default all).
+``CHECK_CONFIGS``; default all), ``--result PATH`` (another results file, e.g. a rerun after a harness change:
+``benchmarks/results/acim_sim_check_sky130_fixed.json``).
 
 Run: ``.venv/bin/python benchmarks/bench_acim_simcheck.py [--jobs 2] [--corners tt:27 ...] [--configs ...]``
 """
@@ -23,8 +25,8 @@ from eda.generators.acim_model import load_cell_sizes
 from eda.generators.acim_sim import CHECK_CONFIGS, check_column
 
 RESULT = Path(__file__).resolve().parent / "results" / "acim_sim_check_sky130.json"
-KEEP = ("snr_sim_db", "snr_model_db", "transfer_max_err_lsb", "transfer_nonlinearity_lsb", "transfer_gain_error_pct",
-        "n_samples", "pedestal_mV")
+KEEP = ("snr_sim_db", "snr_model_db", "snr_ideal_db", "transfer_max_err_lsb", "transfer_nonlinearity_lsb",
+        "transfer_gain_error_pct", "n_samples", "pedestal_mV", "w_rst_um")
 
 
 def _key(name: str, corner: str, temp_c: float) -> str:
@@ -49,23 +51,25 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--corners", nargs="+", default=["tt:27", "ff:27", "ss:27", "tt:85"], help="CORNER:TEMP_C")
     ap.add_argument("--configs", nargs="+", default=list(CHECK_CONFIGS), choices=list(CHECK_CONFIGS))
+    ap.add_argument("--result", type=Path, default=RESULT, help="results file (kept runs are skipped)")
     args = ap.parse_args(argv)
-    done = json.loads(RESULT.read_text())["runs"] if RESULT.is_file() else {}
+    result: Path = args.result
+    done = json.loads(result.read_text())["runs"] if result.is_file() else {}
     todo = [(n, c.split(":")[0], float(c.split(":")[1])) for c in args.corners for n in args.configs]
     todo = [t for t in todo if _key(*t) not in done]
-    print(f"{len(todo)} runs to do ({len(done)} kept from {RESULT.name})", flush=True)
+    print(f"{len(todo)} runs to do ({len(done)} kept from {result.name})", flush=True)
     with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         futs = {pool.submit(one, *t): t for t in todo}
         for f in as_completed(futs):
             row = f.result()
             done[_key(*futs[f])] = row
-            RESULT.write_text(json.dumps({"runs": done}, indent=1))
+            result.write_text(json.dumps({"runs": done}, indent=1))
             print(f"{_key(*futs[f])}: SNR ngspice {row['snr_sim_db']:.2f} dB, model {row['snr_model_db']:.2f} dB "
                   f"(diff {row['snr_diff_db']:+.2f}), {row['seconds']} s", flush=True)
     worst = max(abs(r["snr_diff_db"]) for r in done.values()) if done else float("nan")
     out = {"runs": done, "max_abs_diff_db": round(worst, 3), "target_1p5_db_met": bool(worst < 1.5)}
-    RESULT.write_text(json.dumps(out, indent=1))
-    print(f"max |SNR ngspice - model| over {len(done)} runs: {worst:.2f} dB (target < 1.5 dB) -> {RESULT}")
+    result.write_text(json.dumps(out, indent=1))
+    print(f"max |SNR ngspice - model| over {len(done)} runs: {worst:.2f} dB (target < 1.5 dB) -> {result}")
     return out
 
 

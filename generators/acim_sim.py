@@ -3,8 +3,9 @@
 :func:`column_circuit` builds one or more compute columns as an :class:`eda.circuit.Circuit`:
 ``N`` compute capacitors ``C_u(1+ε_i)`` with Pelgrom-sampled mismatch ``ε_i ~ N(0, σ_ε²)``, each
 bottom plate driven through its compute switch (``R_on``) by a piece-wise-linear source, the
-shared top plate (compute line) with its parasitic ``C_par`` and a reset switch (minimum sky130
-nfet, W/L = 0.42/0.15 µm, bootstrapped gate) to ``V_rst = VDD``; its charge-injection pedestal is
+shared top plate (compute line) with its parasitic ``C_par`` and a reset switch (sky130 nfet, L = 0.15 µm,
+bootstrapped gate) to ``V_rst = VDD``, wide enough to absorb the bottom plates' kick to 0.05 unit before it
+opens (:func:`reset_switch_w_um`, as the macro's MAC phase is sized for); its charge-injection pedestal is
 measured on a k = 0 vector and removed (reported as ``pedestal_mV``). The unit caps are sky130 MIM capacitors
 (``sky130_fd_pr__cap_mim_m3_1``) sized so the library's own equation gives each sampled value; the
 compute switches are the model's ``R_on`` resistors. Device models: sky130 BSIM4 at
@@ -53,6 +54,30 @@ _T_RESET_OFF = 1.0e-9
 _T_BOTTOM_OFF = 1.2e-9
 _T_SAMPLE = 2.0e-9
 _T_PERIOD = 2.4e-9
+
+#: The reset switch must bring the top plate back to V_rst from the bottom plates' kick (up to N units, with
+#: the previous vector's −k_prev units on top) to within 0.05 unit before it opens, as the macro's CL reset
+#: does (its MAC phase is sized for that: :func:`eda.generators.acim_column.settle_timing`). Its effective
+#: on-resistance in the sky130 BSIM4 model (gate at 2·VDD, V_rst = VDD), measured as the time a 0.85 V kick
+#: takes to settle to 0.05/64 of itself over ln(64/0.05)·C_tot, follows R = ρ/(W − δ) at ss 125 °C (the slowest
+#: case measured): 5.05 kΩ at W = 0.42 µm, 2.02 kΩ at 0.84, 729 Ω at 2.1, 340 Ω at 4.2, 168 Ω at 8.4 µm
+#: (ρ = 1.38 kΩ·µm, δ = 0.147 µm; tt 27 °C is 1.4x faster). ρ below is rounded up by 5 %.
+#: The minimum nfet used before (W = 0.42 µm: τ = 0.74 ns at tt 27 °C on N = 64's 264 fF) left 30-45 % of the
+#: kick after the 0.9 ns window: an error of several units that depends on k and on the previous vector (tt 27 °C:
+#: +2.4..+5.8 units at k = 16..64 in a sweep of 4-unit steps, +5.2..+11.7 in 16-unit steps; SNR −5.1 dB at
+#: N = 64, b = 4; −15.6 dB for the L = 4 column), which the macro, whose reset settles, does not have.
+RST_RHO_OHM_UM, RST_DELTA_UM, RST_L_UM, RST_W_MIN_UM = 1450.0, 0.15, 0.15, 0.42
+#: settling target: 0.05 unit of the N-unit kick (as ``settle_timing``)
+RESET_SETTLE_UNITS = 0.05
+
+
+def reset_switch_w_um(n_caps: int, c_tot_F: float) -> float:
+    """Width (µm, 0.01 µm steps, at least the minimum 0.42) of the reset switch that settles a kick of
+    ``n_caps`` units to ``RESET_SETTLE_UNITS`` within the reset window (bottoms up to reset off, less one
+    edge): ``R·C_tot·ln(N/0.05) ≤ t_window`` with ``R = ρ/(W − δ)``."""
+    t_win = _T_RESET_OFF - _T_BOTTOM_ON - _T_RISE
+    w = RST_DELTA_UM + RST_RHO_OHM_UM * c_tot_F * math.log(max(n_caps, 1) / RESET_SETTLE_UNITS) / t_win
+    return max(RST_W_MIN_UM, math.ceil(w * 100 - 1e-6) / 100)
 
 
 class SimConfig(ParamsModel):
@@ -126,10 +151,12 @@ def column_circuit(products: np.ndarray, caps_F: np.ndarray, c_par_F: float, vdd
         groups: DAC groups (cap indices, MSB first).
 
     Returns:
-        (circuit, timing) where timing has the MAC sample times and the DAC step times.
+        (circuit, timing) where timing has the MAC sample times, the DAC step times and the reset
+        switch's width (``w_rst_um``, :func:`reset_switch_w_um` for the largest column's C_tot).
     """
     C, V, N = products.shape
     c = Circuit(title=f"ACIM compute columns: {C} x {N} caps, {V} vectors")
+    w_rst = reset_switch_w_um(N, float(np.asarray(caps_F).sum(-1).max()) + c_par_F)
     t_dac0 = V * _T_PERIOD
     # DAC characterisation, one group per period: reset on, off, group up at 1.2 ns, down at 2.2 ns
     dac_on = [(t_dac0 + g * _T_PERIOD + _T_BOTTOM_OFF, t_dac0 + g * _T_PERIOD + 2.2e-9)
@@ -149,7 +176,7 @@ def column_circuit(products: np.ndarray, caps_F: np.ndarray, c_par_F: float, vdd
     for ci in range(C):
         top = f"top{ci}"
         c.add(Device(f"Xrst{ci}", "X", (top, "rg", "vrst", "0"), model="sky130_fd_pr__nfet_01v8",
-                     params={"W": 0.42, "L": 0.15}))
+                     params={"W": w_rst, "L": RST_L_UM}))
         c.add(Device(f"Cpar{ci}", "C", (top, "0"), value=float(c_par_F)))
         for i in range(N):
             tail: list[tuple[float, float]] = []
@@ -165,15 +192,17 @@ def column_circuit(products: np.ndarray, caps_F: np.ndarray, c_par_F: float, vdd
     timing = {"t_mac": np.arange(V) * _T_PERIOD + _T_SAMPLE,
               "t_dac_before": np.array([a for a, _ in dac_on]) - 0.05e-9,
               "t_dac_after": np.array([b for _, b in dac_on]) - 0.05e-9,
-              "t_stop": t_stop}
+              "t_stop": t_stop, "w_rst_um": w_rst}
     return c, timing
 
 
 def check_column(cfg: SimConfig, cells: CellSizes, out: str | Path | None = None) -> dict[str, Any]:
     """Simulate ``cfg`` in ngspice and compare with the model.
 
-    Returns a dict with ``snr_sim_db``, ``snr_model_db`` (one conversion), ``transfer_max_err_lsb``
-    (ideal column: simulated vs ideal MAC voltage, in unit steps), ``dac_max_err_lsb`` (ideal
+    Returns a dict with ``snr_sim_db``, ``snr_model_db`` (one conversion), ``snr_ideal_db`` (the same
+    Monte-Carlo draws on an ideal circuit: separates the check's sampling error from the circuit's),
+    ``w_rst_um`` (the reset switch's width), ``transfer_max_err_lsb`` (ideal column: simulated vs ideal
+    MAC voltage, in unit steps), ``dac_max_err_lsb`` (ideal
     column: simulated vs ideal DAC group steps), ``mse_sim``, ``mse_model``, ``n_samples``, and
     the netlist path when ``out`` is given.
     """
@@ -231,20 +260,31 @@ def check_column(cfg: SimConfig, cells: CellSizes, out: str | Path | None = None
     dac_err = np.abs(steps[0] - np.array([len(g) for g in groups]) * v_u).max() / v_u
     # SAR conversion on the Monte-Carlo columns, with the noise the transient does not produce
     vmc, smc, kmc = vx[1:], steps[1:], k[1:]
-    vmc = vmc + rng.normal(0.0, math.sqrt(K_BOLTZMANN * tech.temperature_K / c_tot_nom), vmc.shape)
+    ktc = rng.normal(0.0, math.sqrt(K_BOLTZMANN * tech.temperature_K / c_tot_nom), vmc.shape)
     offset = rng.normal(0.0, tech.sigma_cmp_offset_V, (cfg.n_columns, 1))
-    code = np.zeros(vmc.shape, dtype=np.int64)
-    dac_v = np.zeros(vmc.shape)
-    for g in range(b):
-        trial_v = dac_v + smc[:, g:g + 1]
-        noise = rng.normal(0.0, tech.sigma_cmp_noise_V, vmc.shape)
-        keep = vmc + trial_v <= 0.5 * v_u + offset + noise
-        dac_v = np.where(keep, trial_v, dac_v)
-        code = code + keep * 2 ** (b - 1 - g)
+    noise = rng.normal(0.0, tech.sigma_cmp_noise_V, (b, *vmc.shape))
     delta = N // 2 ** b
-    recon = code * delta + (delta - 1) / 2.0
-    mse_sim = float(((recon - kmc) ** 2).mean())
     signal = N * p * (1 - p)
+
+    def conv_mse(v: np.ndarray, s: np.ndarray) -> tuple[float, float]:
+        """MSE (unit²) and error rate of the SAR codes for sampled voltages ``v`` and DAC group steps ``s``."""
+        code = np.zeros(v.shape, dtype=np.int64)
+        dac_v = np.zeros(v.shape)
+        for g in range(b):
+            trial_v = dac_v + s[:, g:g + 1]
+            keep = v + ktc + trial_v <= 0.5 * v_u + offset + noise[g]
+            dac_v = np.where(keep, trial_v, dac_v)
+            code = code + keep * 2 ** (b - 1 - g)
+        err = code * delta + (delta - 1) / 2.0 - kmc
+        return float((err ** 2).mean()), float((err != 0).mean())
+
+    mse_sim, err_rate = conv_mse(vmc, smc)
+    # the same Monte-Carlo draws (caps, inputs, noise) on an ideal circuit (charge sharing, no switch): what
+    # these samples give without ngspice; SNR ideal − model is the check's sampling error, sim − ideal the circuit's
+    c_col = caps[1:].sum(-1, keepdims=True) + c_par
+    v_ideal = -cfg.vdd * (prod[1:] * caps[1:, None, :]).sum(-1) / c_col
+    s_ideal = np.stack([cfg.vdd * caps[1:, g].sum(-1) for g in groups], -1) / c_col
+    mse_ideal = conv_mse(v_ideal, s_ideal)[0]
     mse_model = float(model["mse_conv"][0] if np.ndim(model["mse_conv"]) else model["mse_conv"])
     res = {"n_caps": N, "adc_bits": b, "local_array": cfg.local_array, "vdd": cfg.vdd, "c_unit_fF": cu_fF,
            "c_par_fF": c_par * 1e15, "v_unit_mV": v_u * 1e3, "pedestal_mV": pedestal * 1e3, "sigma_mismatch": sigma_eps,
@@ -253,7 +293,8 @@ def check_column(cfg: SimConfig, cells: CellSizes, out: str | Path | None = None
            "mse_sim": mse_sim, "mse_model": mse_model,
            "snr_sim_db": 10 * math.log10(signal / max(mse_sim, 1e-300)),
            "snr_model_db": 10 * math.log10(signal / max(mse_model, 1e-300)),
-           "n_samples": int(kmc.size), "code_error_rate": float((recon != kmc).mean()),
+           "snr_ideal_db": 10 * math.log10(signal / max(mse_ideal, 1e-300)),
+           "n_samples": int(kmc.size), "code_error_rate": err_rate, "w_rst_um": timing["w_rst_um"],
            "netlist": str(netlist) if netlist else None,
            "ideal_transfer": {"k": k[0].tolist(), "v_mac_minus_vrst": vx[0].tolist()}}
     return res

@@ -9,7 +9,18 @@ import pytest
 
 from eda.errors import InputError
 from eda.generators.acim_model import CellSizes, conversion_mse
-from eda.generators.acim_sim import CHECK_CONFIGS, SimConfig, check_column, column_circuit, dac_groups
+from eda.generators.acim_sim import (
+    CHECK_CONFIGS,
+    RESET_SETTLE_UNITS,
+    RST_DELTA_UM,
+    RST_RHO_OHM_UM,
+    RST_W_MIN_UM,
+    SimConfig,
+    check_column,
+    column_circuit,
+    dac_groups,
+    reset_switch_w_um,
+)
 
 SIZES = {"bitcell": (2.5, 3.0), "compute": (2.5, 4.0), "wl_driver": (6.0, 3.0), "in_driver": (5.0, 3.0),
          "comparator": (10.0, 20.0), "cmp_buf": (10.0, 5.0), "col_mux": (2.5, 6.0), "sar_bit": (10.0, 8.0),
@@ -39,6 +50,29 @@ def test_ideal_transfer_reproduced(small):
 def test_modelled_snr_reproduced(small):
     assert small["code_error_rate"] > 0.05  # the errors are frequent enough to be measured
     assert abs(small["snr_sim_db"] - small["snr_model_db"]) < 1.5
+
+
+def test_circuit_error_small_on_the_same_draws(small):
+    # the same Monte-Carlo draws on an ideal circuit: the ngspice column (switch, MIM caps) adds little
+    assert abs(small["snr_sim_db"] - small["snr_ideal_db"]) < 0.5
+
+
+def test_reset_switch_width():
+    w = [reset_switch_w_um(64, c * 1e-15) for c in (10, 66, 264, 400)]
+    assert w[0] == RST_W_MIN_UM and w == sorted(w) and w[-1] > 4.0
+    for n, c in ((16, 66e-15), (64, 264e-15), (64, 400e-15)):
+        r = RST_RHO_OHM_UM / (reset_switch_w_um(n, c) - RST_DELTA_UM)
+        assert r * c * math.log(n / RESET_SETTLE_UNITS) <= 0.88e-9 + 1e-15  # settled within the reset window
+
+
+def test_long_column_top_plate_settles():
+    # regression: the minimum reset switch (0.42 µm) left 30-45 % of the bottom plates' kick on a large top plate
+    # after the reset window (N = 64: +5.8 units at k = 64, −5 dB SNR); sized by C_tot it settles to 0.05 unit
+    cfg = CHECK_CONFIGS["noise N=32 b=5"].model_copy(update={"n_columns": 1, "n_vectors": 5})
+    r = check_column(cfg, CELLS)
+    assert r["w_rst_um"] > RST_W_MIN_UM
+    assert r["transfer_nonlinearity_lsb"] < 0.01 and abs(r["transfer_gain_error_pct"]) < 2.0
+    assert r["transfer_max_err_lsb"] < 0.3
 
 
 def test_check_detects_a_wrong_model(small):
