@@ -26,7 +26,7 @@ from eda.generators.acim_sim import CHECK_CONFIGS, check_column
 
 RESULT = Path(__file__).resolve().parent / "results" / "acim_sim_check_sky130.json"
 KEEP = ("snr_sim_db", "snr_model_db", "snr_ideal_db", "transfer_max_err_lsb", "transfer_nonlinearity_lsb",
-        "transfer_gain_error_pct", "n_samples", "pedestal_mV", "w_rst_um")
+        "transfer_gain_error_pct", "n_samples", "pedestal_mV", "w_rst_um", "n_caps", "v_unit_mV", "ideal_transfer")
 
 
 def _key(name: str, corner: str, temp_c: float) -> str:
@@ -52,11 +52,15 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--corners", nargs="+", default=["tt:27", "ff:27", "ss:27", "tt:85"], help="CORNER:TEMP_C")
     ap.add_argument("--configs", nargs="+", default=list(CHECK_CONFIGS), choices=list(CHECK_CONFIGS))
     ap.add_argument("--result", type=Path, default=RESULT, help="results file (kept runs are skipped)")
+    ap.add_argument("--figure", type=Path, help="plot the ideal transfers and SNRs of the first corner's runs here "
+                    "(README's acim_sim_check.png; kept runs without a transfer are redone)")
     args = ap.parse_args(argv)
     result: Path = args.result
     done = json.loads(result.read_text())["runs"] if result.is_file() else {}
     todo = [(n, c.split(":")[0], float(c.split(":")[1])) for c in args.corners for n in args.configs]
-    todo = [t for t in todo if _key(*t) not in done]
+    first = args.corners[0].split(":")[0], float(args.corners[0].split(":")[1])
+    todo = [t for t in todo if _key(*t) not in done
+            or (args.figure and t[1:] == first and "ideal_transfer" not in done[_key(*t)])]
     print(f"{len(todo)} runs to do ({len(done)} kept from {result.name})", flush=True)
     with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         futs = {pool.submit(one, *t): t for t in todo}
@@ -69,6 +73,12 @@ def main(argv: list[str] | None = None) -> dict:
     worst = max(abs(r["snr_diff_db"]) for r in done.values()) if done else float("nan")
     out = {"runs": done, "max_abs_diff_db": round(worst, 3), "target_1p5_db_met": bool(worst < 1.5)}
     result.write_text(json.dumps(out, indent=1))
+    if args.figure:
+        from bench_acim import _plot_sim  # the same figure bench_acim.py draws from its level-1-era check
+
+        _plot_sim({n: {**done[_key(n, *first)], "_transfer": done[_key(n, *first)]["ideal_transfer"]}
+                   for n in args.configs}, args.figure)
+        print(f"figure: {args.figure}")
     print(f"max |SNR ngspice - model| over {len(done)} runs: {worst:.2f} dB (target < 1.5 dB) -> {result}")
     return out
 
