@@ -218,8 +218,12 @@ def test_refuses_other_configuration(tmp_path):
 
 # ---------------------------------------------------------------------------------------------- interruption
 _CTRL_C_SCRIPT = textwrap.dedent("""
+    import signal
     import sys
     from pathlib import Path
+    # a terminal's Ctrl-C reaches a foreground job; a suite started in the background (nohup, `cmd &` in a
+    # script) inherits SIGINT ignored, and Python then installs no handler: restore the terminal's disposition
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     sys.path.insert(0, {tests!r})
     from functools import partial
     from test_dataset_runner import gated, slower_toy
