@@ -516,6 +516,8 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=None, help="first N library circuits only")
     ap.add_argument("--only", default="", help="comma-separated library circuit names (e.g. a rerun of the misses)")
     ap.add_argument("--gen-key", default="generated", help="results key of the generated part")
+    ap.add_argument("--merge", nargs="+", default=[], metavar="KEY", help="merge the rows of these generated parts "
+                    "(e.g. two --gen-every 2 halves run side by side) into --gen-key, summary recomputed")
     ap.add_argument("--key", default="library", help="results key of the library part (e.g. library_misses_120s)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, default=Path("/tmp/eda_bench_sizing"))
@@ -548,6 +550,12 @@ def main() -> None:
                 print(f"{part}: {s['met']}/{s['sized']} met; FoM median {s['fom_median']}, best {s['fom_best']}")
     if a.recount:
         res[a.gen_key] = recount(res[a.gen_key], a.seed)
+    if a.merge:
+        rows = [r for k in a.merge for r in res[k]["rows"]]
+        res[a.gen_key] = {**res[a.merge[0]], "rows": rows, "rows_from": a.merge, **_summary(rows),
+                          "structure": structure_counts(rows)}
+        s = res[a.gen_key]
+        print(f"{a.gen_key}: {s['met']}/{s['sized']} met; FoM median {s['fom_median']}, best {s['fom_best']}")
     if a.models:
         res["models"] = run_models()
     if a.twostage:
@@ -567,8 +575,8 @@ def main() -> None:
     RESULTS.parent.mkdir(exist_ok=True)
     # merge into the file as it is now (another part may have finished meanwhile)
     merged = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
-    flags = {a.key: a.library, a.gen_key: (a.generated and not a.collect) or a.recount, "twostage": a.twostage,
-             "models": a.models, "collect": a.collect}
+    flags = {a.key: a.library, a.gen_key: (a.generated and not a.collect) or a.recount or a.merge,
+             "twostage": a.twostage, "models": a.models, "collect": a.collect}
     done = {k for k, f in flags.items() if f} | collected
     merged.update({k: res[k] for k in done if k in res})
     RESULTS.write_text(json.dumps(merged, indent=1, default=float))
