@@ -188,7 +188,7 @@ def tour_replay(model: Path | None) -> dict:
     import re
 
     from eda.generators.topology_checkpoint import load_checkpoint, training_types
-    from eda.graphs.euler import VocabTables, compact_tour
+    from eda.graphs.euler import VocabTables, compact_sequence
     from eda.graphs.grammar import TourGrammar, grammar_accepts
 
     _, vocab, ck = load_checkpoint(model)
@@ -204,7 +204,7 @@ def tour_replay(model: Path | None) -> dict:
         if types[k] not in TourGrammar.AMP_ROLE_TYPES:
             continue
         e = flat[a:b]
-        seq = e[:2] + compact_tour(e[2:-1]) + e[-1:]
+        seq = compact_sequence(e)
         out["circuits"] += 1
         for m, kw in modes.items():
             r = grammar_accepts(seq, tables, **kw)

@@ -141,7 +141,7 @@ def model_conditioning(path: str | None, measured: list[str], per_type: int, see
     import torch
 
     from eda.generators.topology_checkpoint import load_checkpoint, training_types
-    from eda.graphs.euler import VocabTables, compact_tour, type_token
+    from eda.graphs.euler import VocabTables, compact_sequence, type_token
 
     torch.set_num_threads(1)
     model, vocab, ck = load_checkpoint(path)
@@ -163,7 +163,7 @@ def model_conditioning(path: str | None, measured: list[str], per_type: int, see
         seqs, full = [], []
         for i in idx:
             e = flat[off[i]:off[i + 1]]
-            seqs.append(e[:2] + compact_tour(e[2:-1]) + e[-1:])
+            seqs.append(compact_sequence(e))
             full.append(len(e))
         t0 = time.perf_counter()
         ll = _loglik(model, seqs, full, type_ids, vocab.pad, VocabTables(vocab), model.config.block_size)

@@ -21,7 +21,7 @@ from eda.graphs.euler import (
     TourGrammar,
     Vocab,
     VocabTables,
-    compact_tour,
+    compact_sequence,
     euler_tours,
     type_token,
 )
@@ -125,7 +125,7 @@ def drawable_sets(sets: list, vocab: Vocab, tours: int) -> tuple[list, int]:
                 e = vocab.encode(x, ct)
             except InputError:
                 continue
-            if grammar_accepts(e[:2] + compact_tour(e[2:-1]) + e[-1:], tables, sampling=True, bodies=True,
+            if grammar_accepts(compact_sequence(e), tables, sampling=True, bodies=True,
                                ctype=ct) is None:
                 kept.append(x)
                 if len(kept) >= tours:
@@ -162,7 +162,7 @@ def encode_topologies(topologies: list, vocab: Vocab, tours: int, seed: int, max
             skipped += 1
             continue
         canon.append(enc[0])
-        seqs += [e[:2] + compact_tour(e[2:-1]) + e[-1:] for e in enc]
+        seqs += [compact_sequence(e) for e in enc]
         full += [len(e) for e in enc]
     return seqs, canon, skipped, full
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from eda.graphs.decode import sequence_to_graph
 from eda.graphs.grammar import TourGrammar, VocabTables, grammar_accepts
-from eda.graphs.tour import canonical_numbering, close_walk, compact_tour, euler_tours, walk_stack
+from eda.graphs.tour import canonical_numbering, close_walk, compact_sequence, compact_tour, euler_tours, walk_stack
 from eda.graphs.vocab import (
     ANY_TYPE,
     BOS,
@@ -25,5 +25,5 @@ from eda.graphs.vocab import (
 )
 
 __all__ = ["ANY_TYPE", "BOS", "EOS", "MAX_DEVICES", "PAD", "PORT_CLASSES", "TYPES", "SequenceError", "TourGrammar",
-           "Vocab", "VocabTables", "canonical_numbering", "close_walk", "compact_tour", "euler_tours",
-           "grammar_accepts", "sequence_to_graph", "type_token", "walk_stack"]
+           "Vocab", "VocabTables", "canonical_numbering", "close_walk", "compact_sequence", "compact_tour",
+           "euler_tours", "grammar_accepts", "sequence_to_graph", "type_token", "walk_stack"]

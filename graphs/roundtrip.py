@@ -16,7 +16,7 @@ from eda.graphs.canon import canonical_form
 from eda.graphs.decode import sequence_to_graph
 from eda.graphs.grammar import VocabTables, grammar_accepts
 from eda.graphs.pin_graph import circuit_to_graph, device_type, graph_to_circuit
-from eda.graphs.tour import compact_tour, euler_tours
+from eda.graphs.tour import compact_sequence, euler_tours
 from eda.graphs.vocab import Vocab
 from eda.topology import Topology
 
@@ -39,7 +39,7 @@ def round_trip(t: Topology, vocab: Vocab, tables: VocabTables | None = None, see
         ids = vocab.encode(tour, t.ctype if t.ctype in vocab.types else None)
     except InputError as e:
         return f"tour: {e.message}"
-    compact = ids[:2] + compact_tour(ids[2:-1]) + ids[-1:]
+    compact = compact_sequence(ids)
     bad = grammar_accepts(compact, tables, max_len, lenient=lenient)
     if bad:
         return f"grammar: token {bad[0]}: {bad[1]}"

@@ -154,6 +154,12 @@ def compact_tour(tour: list) -> list:
     return list(tour[: last + 1])
 
 
+def compact_sequence(ids: list) -> list:
+    """An encoded sequence (``<bos> <type:T> tour... <eos>``, :meth:`eda.graphs.vocab.Vocab.encode`) with its
+    tour in the compact form (:func:`compact_tour`): the form the generator is trained on and samples."""
+    return list(ids[:2]) + compact_tour(ids[2:-1]) + list(ids[-1:])
+
+
 def close_walk(walk: list) -> list:
     """``walk`` followed by the walk back down its stack to its first node (inverse of
     :func:`compact_tour`; a closed tour is returned unchanged)."""
