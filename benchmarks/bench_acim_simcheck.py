@@ -57,8 +57,9 @@ def main(argv: list[str] | None = None) -> dict:
     args = ap.parse_args(argv)
     result: Path = args.result
     done = json.loads(result.read_text())["runs"] if result.is_file() else {}
-    todo = [(n, c.split(":")[0], float(c.split(":")[1])) for c in args.corners for n in args.configs]
-    first = args.corners[0].split(":")[0], float(args.corners[0].split(":")[1])
+    corners = [(c, float(t)) for c, t in (x.split(":") for x in args.corners)]
+    first = corners[0]
+    todo = [(n, *c) for c in corners for n in args.configs]
     todo = [t for t in todo if _key(*t) not in done
             or (args.figure and t[1:] == first and "ideal_transfer" not in done[_key(*t)])]
     print(f"{len(todo)} runs to do ({len(done)} kept from {result.name})", flush=True)
