@@ -63,9 +63,6 @@ def solve_to_dir(deck: str | Path, out: str | Path, mode: str = "static", probes
         The summary dict.
     """
     from eda.pdn import maps as pm
-    from eda.pdn.check import check_pdn
-    from eda.pdn.solve import solve_static, solve_transient
-    from eda.pdn.write import write_map_csv, write_voltages_csv
 
     if mode not in ("static", "dynamic"):
         raise InputError(f"mode must be 'static' or 'dynamic', got {mode!r}")
@@ -73,14 +70,19 @@ def solve_to_dir(deck: str | Path, out: str | Path, mode: str = "static", probes
         raise InputError(f"map method must be one of {', '.join(pm.MAP_METHODS)}, got {map_method!r}")
     out = Path(out)
     t0 = time.perf_counter()
-    # a second thread loads the map's scipy modules while the deck is parsed, builds the map's triangulation
-    # (node positions only) during the solve and evaluates the map while this thread writes the voltages
-    # (NumPy, Qhull, SuperLU and the interpolation release the GIL)
+    # a second thread loads the solver's and the map's scipy modules while the deck is parsed (the compiled
+    # reader releases the GIL), builds the map's triangulation (node positions only) during the solve and
+    # evaluates the map while this thread writes the voltages (NumPy, Qhull, SuperLU and the interpolation
+    # release the GIL)
     worker = ThreadPoolExecutor(max_workers=1)
-    worker.submit(_load_map_modules)
+    worker.submit(_load_scipy_modules)
     try:
         case, pdn = load_case(deck, dbu_per_um)
         t_parse = time.perf_counter() - t0
+        from eda.pdn.check import check_pdn
+        from eda.pdn.solve import solve_static, solve_transient
+        from eda.pdn.write import write_map_csv, write_voltages_csv
+
         check_pdn(pdn)
         grid = _grid(case, pdn)  # fits the scale before any solve: a wrong --dbu-per-um fails fast
         summary: dict = {"deck": str(case.deck), "case": case.name, "mode": mode, **pdn.summary(),
@@ -152,9 +154,11 @@ def solve_to_dir(deck: str | Path, out: str | Path, mode: str = "static", probes
     return summary
 
 
-def _load_map_modules() -> None:
-    import scipy.interpolate  # noqa: F401
-    import scipy.spatial  # noqa: F401
+def _load_scipy_modules() -> None:
+    import importlib
+
+    for name in ("scipy.sparse.csgraph", "scipy.sparse.linalg", "scipy.spatial", "scipy.interpolate"):
+        importlib.import_module(name)  # in this order: the solve needs the first two first
 
 
 def _timed(fn, *args, **kw):
