@@ -83,13 +83,14 @@ def solve_to_dir(deck: str | Path, out: str | Path, mode: str = "static", probes
         from eda.pdn.solve import solve_static, solve_transient
         from eda.pdn.write import write_map_csv, write_voltages_csv
 
-        check_pdn(pdn)
         grid = _grid(case, pdn)  # fits the scale before any solve: a wrong --dbu-per-um fails fast
+        # the triangulation needs node positions only: it starts before the network check
+        geo = worker.submit(_timed, pm.map_geometry, pdn, grid[1], grid[0], map_method) if grid else None
+        check_pdn(pdn)
         summary: dict = {"deck": str(case.deck), "case": case.name, "mode": mode, **pdn.summary(),
                          "reader": getattr(pdn, "reader", None)}
         if pdn.notes:
             summary["notes"] = pdn.notes
-        geo = worker.submit(_timed, pm.map_geometry, pdn, grid[1], grid[0], map_method) if grid else None
         t1 = time.perf_counter()
         st = solve_static(pdn, method=method)
         t_static = time.perf_counter() - t1
