@@ -183,8 +183,8 @@ def tour_replay(model: Path | None) -> dict:
     """The checkpoint's own training tours (compact form, as trained) replayed token by token through the
     sampling grammar (:func:`eda.graphs.grammar.grammar_accepts`): how many a sampler could draw at all,
     under the general sampling rules (``sampling``, FET-body rule), with the op-amp rules and core
-    (``ctype=opamp``), without the body rule, and the lenient training grammar; the most frequent
-    first refusals."""
+    (``ctype=opamp``), without the body rule, and the lenient training grammar; the op-amp rules again with
+    the session-9 orders (``RoleRules.RAIL_LEAVE`` and ``IO_LATE`` off); the most frequent first refusals."""
     import re
 
     from eda.generators.topology_checkpoint import load_checkpoint, training_types
@@ -211,6 +211,17 @@ def tour_replay(model: Path | None) -> dict:
             out[m] += r is None
             if r is not None:  # "'PM2_B' after 'PM1_B' is not allowed ..." -> "'PM_B' after 'PM_B'"
                 why[m][re.sub(r"\d+", "", r[1].split(" is ")[0])] += 1
+    # the op-amp rules with the session-9 orders (before RoleRules.RAIL_LEAVE / IO_LATE)
+    saved = {k: getattr(TourGrammar, k) for k in ("RAIL_LEAVE", "IO_LATE")}
+    try:
+        for k in saved:
+            setattr(TourGrammar, k, False)
+        out["opamp_rules_session9_orders"] = sum(
+            grammar_accepts(compact_sequence(flat[a:b]), tables, **modes["opamp_rules"]) is None
+            for k, (a, b) in enumerate(zip(off[:-1], off[1:], strict=True)) if types[k] in TourGrammar.AMP_ROLE_TYPES)
+    finally:
+        for k, v in saved.items():
+            setattr(TourGrammar, k, v)
     out["first_refusal"] = {m: dict(c.most_common(6)) for m, c in why.items()}
     print(f"real op-amp tours replayed through the sampling grammar: {out}", flush=True)
     return out

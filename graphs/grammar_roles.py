@@ -28,6 +28,14 @@ from eda.graphs.grammar_tables import _K_PIN, _K_PORT
 class RoleRules:
     """Body and op-amp port-role restrictions of the grammar's mask (a mixin over its state)."""
 
+    #: op-amp sampling (``skeleton``) accepts two orders real op-amp tours use that the session-6 sampling
+    #: rules refused (issue #17; False: the session-6 orders, for measurements and tests): a supply rail left
+    #: for good while a new MOS still fits (:meth:`_rail_stays`), and an input or output port opened before
+    #: an input reaches an output (``ElectricalRules._io_ports``). The op-amp specialist's 555 training
+    #: tours, replayed as its sampler draws them: 52 accepted -> 182 (rails) -> 211 (both).
+    RAIL_LEAVE = True
+    IO_LATE = True
+
     # ---- bodies
     def _body_rule(self, a: int, m: np.ndarray, cand: np.ndarray) -> None:
         """Restrict the moves from ``a`` that would put a netless MOS body pin on a net other than
@@ -104,8 +112,13 @@ class RoleRules:
     def _rail_stays(self, a: int, room: int) -> bool:
         """Whether ``a``, a supply rail, may not be left for good yet: while a new MOS still fits
         (in the training tours a rail is closed only after the last device whose body it takes;
-        the model alone closed them early, before a third of its MOS devices were placed)."""
-        return bool(self.sampling and self.bodies and self.t.is_supply[a] and room >= self.t.mos_new_cost)
+        the model alone closed them early, before a third of its MOS devices were placed). Not while
+        sampling an op-amp type (:attr:`RAIL_LEAVE`): real op-amp tours pop back from a rail with room
+        left (``PM1_B VDD PM5_B ... PM5_B VDD`` then back to ``PM1_B``: the first refusal of 189 of the
+        specialist's 555 training tours). What the rule protects stays: a body still waiting for the rail
+        keeps it open (:meth:`_bodies_waiting`), and no new MOS of a closed rail's polarity is placed."""
+        return bool(self.sampling and self.bodies and self.t.is_supply[a] and room >= self.t.mos_new_cost
+                    and not (self.RAIL_LEAVE and self.skeleton))
 
     def _bodies_waiting(self, rail: int) -> bool:
         """Whether a body of this rail is still netless (the rail is left for good only after it)."""
