@@ -14,10 +14,13 @@ from eda.generators.topology_gpt import GPTConfig, TopologyGPT
 from eda.graphs.euler import Vocab, sequence_to_graph
 
 FORMAT = "eda-topology-gpt/1"
-#: The shipped general model (every type) and the op-amp specialist (fine-tuned from it on the op-amp
-#: types only: ``eda topo train --types opamp-family --init``), which samples the op-amp types.
+#: The shipped general model (every type: a type-balanced fine-tune of the base model, ``eda topo train
+#: --init BASE --balance 1 --natural-any``), the op-amp specialist (a fine-tune of the base model on the
+#: op-amp types only: ``--types opamp-family --init BASE``), which samples the op-amp types, and the base
+#: model both were tuned from (trained on the public set and the library; kept for that lineage).
 GENERAL_FILE = "topology_gpt.pt"
 OPAMP_FILE = "topology_gpt_opamp.pt"
+BASE_FILE = "topology_gpt_base.pt"
 #: The op-amp type family: the public set's op-amp chapters (``opamp``) and the library's op-amp labels.
 OPAMP_FAMILY: tuple[str, ...] = ("opamp", "opamp1", "opamp2", "folded_cascode", "telescopic")
 
@@ -128,6 +131,6 @@ def training_lengths(ck: dict, ctype: str | None = None) -> np.ndarray:
     return lens
 
 
-__all__ = ["FORMAT", "GENERAL_FILE", "OPAMP_FILE", "OPAMP_FAMILY", "checkpoint_for", "checkpoint_id",
+__all__ = ["FORMAT", "GENERAL_FILE", "OPAMP_FILE", "BASE_FILE", "OPAMP_FAMILY", "checkpoint_for", "checkpoint_id",
            "save_checkpoint", "load_checkpoint", "sampling_defaults",
            "training_graphs", "training_types", "training_lengths"]

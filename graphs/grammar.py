@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import networkx as nx
 import numpy as np
 
 from eda.graphs.grammar_amp import AMP_NET_PINS, AmpRules
+from eda.graphs.grammar_ports import SignalPortRules
 from eda.graphs.grammar_roles import RoleRules
 from eda.graphs.grammar_rules import ElectricalRules
 from eda.graphs.grammar_tables import (  # noqa: F401 - VocabTables and LENGTH_SLACK re-exported
@@ -25,7 +25,7 @@ from eda.graphs.grammar_tables import (  # noqa: F401 - VocabTables and LENGTH_S
 )
 
 
-class TourGrammar(ElectricalRules, RoleRules, AmpRules):
+class TourGrammar(ElectricalRules, RoleRules, AmpRules, SignalPortRules):
     """Incremental rules for one tour being generated, as a next-token mask (edge-DFS form).
 
     The tour is generated as an edge depth-first walk, which is an Eulerian circuit of the
@@ -238,9 +238,11 @@ class TourGrammar(ElectricalRules, RoleRules, AmpRules):
                 return False
             if self.skeleton and self._core_owed(a):
                 return False
-            return self.lenient or self._dc_leavable(a)
+            return self.lenient or (self._dc_leavable(a) and self._keeps_routes(a))
         if self.lenient:
             return True
+        if not self._keeps_routes(a):
+            return False  # (the last open route of a signal port that reaches no transistor yet)
         if self.bodies and self.t.is_supply[a] and self._bodies_waiting(a):
             return False  # (a rail is left for good only once the bodies that need it are on it)
         if self.t.needs_dc[a] and not self.t.anchor_pin[self.members[self._find(a)]].any():
@@ -273,18 +275,6 @@ class TourGrammar(ElectricalRules, RoleRules, AmpRules):
                 not self.skeleton or self._amp_judge())
         return self._dc
 
-    def graph(self) -> nx.Graph:
-        """The device-pin graph walked so far (what :func:`sequence_to_graph` decodes from the
-        tokens, built from the grammar's own adjacency without re-parsing them)."""
-        t = self.t
-        g = nx.Graph()
-        toks = t.vocab.tokens
-        g.add_node(toks[t.vss], **t.node_attrs[t.vss])
-        for a in self.adj:
-            g.add_node(toks[a], **t.node_attrs[a])
-        g.add_edges_from((toks[a], toks[b]) for a, nb in self.adj.items() for b in nb if a < b)
-        return g
-
     def closing(self) -> list[int]:
         """Tokens of the walk back down the stack to ``VSS`` (implied by an early ``<eos>``)."""
         return self.stack[-2::-1]
@@ -312,6 +302,9 @@ class TourGrammar(ElectricalRules, RoleRules, AmpRules):
                 room -= hold
                 if find(self._find(a)) in isl:
                     fund = hold * t.is_dc_pin
+        if self.sampling and room > 0 and (hold := min(self._port_reserve(), room)):
+            room -= hold  # (held for a signal port's transistor: spendable on one from its route)
+            fund = fund + (hold * t.is_active_pin if self._on_route(a) else 0)
         leave = len(self.stack) > 1 and self._complete(a) and not self._rail_stays(a, room)
         if leave:
             m[self.stack[-2]] = True
@@ -432,6 +425,8 @@ class TourGrammar(ElectricalRules, RoleRules, AmpRules):
             self._no_inductor_loop(a, m, cand)
         if not self.lenient and ka == _K_PIN and self.netless[a] and room + own < self.DC_URGENT:
             self._dc_urgent(a, m, cand)
+        if not self.lenient:
+            self._route_moves(a, m, cand, room + own)
         if self.bodies:
             self._body_rule(a, m, cand)
         if self.amp:
@@ -445,6 +440,12 @@ class TourGrammar(ElectricalRules, RoleRules, AmpRules):
         if force_vdd and m[t.vdd]:
             m[:] = False
             m[t.vdd] = True
+        if self.cap is not None and not (leave or m.any() or self.skeleton) and len(self.stack) > 1:
+            cap, self.cap = self.cap, None  # (stuck on an incomplete node: its net may outgrow its drawn size)
+            try:
+                return self.mask()
+            finally:
+                self.cap = cap
         if len(self.stack) > 1 and (leave or not m.any()):
             m[self.stack[-2]] = True  # (an incomplete port with no move left: leave, the ERC judges)
         elif short and not m.any() and self.n_dev and self.closable():

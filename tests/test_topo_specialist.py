@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from eda.cli.topo import app
 from eda.errors import InputError
 from eda.generators.topology_checkpoint import (
+    BASE_FILE,
     GENERAL_FILE,
     OPAMP_FILE,
     checkpoint_for,
@@ -99,11 +100,22 @@ def test_the_shipped_specialist_loads_weights_only_and_was_tuned_on_op_amps_only
     path = PATHS.models / OPAMP_FILE
     assert path.stat().st_size < 50e6
     raw = torch.load(path, map_location="cpu", weights_only=True)  # plain tensors, numbers and strings
-    general = PATHS.models / GENERAL_FILE
-    assert raw["meta"]["init"]["sha256"] == hashlib.sha256(general.read_bytes()).hexdigest()  # tuned from it
+    base = PATHS.models / BASE_FILE
+    assert raw["meta"]["init"]["sha256"] == hashlib.sha256(base.read_bytes()).hexdigest()  # tuned from it
     _, _, ck = load_checkpoint(path)
     assert set(training_types(ck)) == set(OPAMP_FAMILY)
-    assert raw["config"] == torch.load(general, map_location="cpu", weights_only=True)["config"]
+    assert raw["config"] == torch.load(base, map_location="cpu", weights_only=True)["config"]
+
+
+def test_the_shipped_general_model_is_the_balanced_fine_tune_of_the_base_model():
+    from eda.paths import PATHS
+
+    general, base = PATHS.models / GENERAL_FILE, PATHS.models / BASE_FILE
+    assert general.stat().st_size < 50e6 and base.stat().st_size < 50e6
+    raw = torch.load(general, map_location="cpu", weights_only=True)
+    assert raw["meta"]["init"]["sha256"] == hashlib.sha256(base.read_bytes()).hexdigest()
+    assert raw["config"] == torch.load(base, map_location="cpu", weights_only=True)["config"]
+    assert hashlib.sha256(general.read_bytes()).digest() != hashlib.sha256(base.read_bytes()).digest()
 
 
 @pytest.mark.parametrize("ctype, file", [("opamp1", OPAMP_FILE), ("telescopic", OPAMP_FILE), ("ldo", GENERAL_FILE)])
