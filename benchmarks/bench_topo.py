@@ -152,6 +152,9 @@ def _types_only(args) -> dict:
     from eda.generators.topology_checkpoint import load_checkpoint, sampling_defaults
 
     out = Path(args.out)
+    if not out.is_file():
+        raise SystemExit(f"error: --types-only updates an earlier run's results: {out} does not exist (run the main "
+                         f"part first, e.g. `bench_topo.py --no-types --out {out}`)")
     res = json.loads(out.read_text())
     path = Path(args.model) if args.model else _default_model()
     shipped = sampling_defaults(load_checkpoint(path)[2])
