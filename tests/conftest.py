@@ -54,3 +54,28 @@ def assert_drc_lvs_clean(gds, circuit) -> None:
     assert run_drc(gds).clean, gds
     r = run_lvs(gds, circuit)
     assert r.clean, (r.mismatches[:3], r.extraction_errors[:3])
+
+
+@pytest.fixture(scope="module")
+def vocab():
+    """The topology tokens' vocabulary (grammar and tour tests)."""
+    from eda.graphs.euler import Vocab
+
+    return Vocab.build()
+
+
+@pytest.fixture(scope="module")
+def tables(vocab):
+    """The grammar's lookup tables over :func:`vocab`."""
+    from eda.graphs.euler import VocabTables
+
+    return VocabTables(vocab)
+
+
+@pytest.fixture(scope="module")
+def ota():
+    """The library's five-transistor OTA: M1/M2 pair on n2, M3 tail to VSS, M4/M5 PMOS mirror load to VDD, VOUT1 on
+    M2/M5."""
+    from eda.read.topology_dataset import load_library
+
+    return next(t.circuit for t in load_library() if t.name == "ota_5t")

@@ -9,7 +9,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from eda.graphs.euler import TourGrammar, Vocab, VocabTables, euler_tours
+from eda.graphs.euler import TourGrammar, euler_tours
 from eda.graphs.grammar import grammar_accepts
 from eda.graphs.grammar_amp import AMP_NET_PINS, amp_facts, amp_violations
 from eda.graphs.grammar_core import core_violations
@@ -17,21 +17,6 @@ from eda.graphs.pin_graph import circuit_to_graph, graph_nets
 from eda.read.topology_dataset import load_library
 
 AMP_TYPES = TourGrammar.AMP_ROLE_TYPES
-
-
-@pytest.fixture(scope="module")
-def tables():
-    return VocabTables(Vocab.build())
-
-
-@pytest.fixture(scope="module")
-def vocab(tables):
-    return tables.vocab
-
-
-@pytest.fixture(scope="module")
-def ota():
-    return next(t.circuit for t in load_library() if t.name == "ota_5t")
 
 
 def _mutate(c, add=(), change=None):

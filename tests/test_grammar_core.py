@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pytest
 
-from eda.graphs.euler import TourGrammar, Vocab, VocabTables, euler_tours
+from eda.graphs.euler import TourGrammar, euler_tours
 from eda.graphs.grammar import grammar_accepts
 from eda.graphs.grammar_amp import amp_facts, amp_violations
 from eda.graphs.grammar_core import core_facts, core_violations
@@ -16,17 +16,6 @@ from eda.graphs.pin_graph import circuit_to_graph
 from eda.read.topology_dataset import load_library
 
 AMP_TYPES = TourGrammar.AMP_ROLE_TYPES
-
-
-@pytest.fixture(scope="module")
-def tables():
-    return VocabTables(Vocab.build())
-
-
-@pytest.fixture(scope="module")
-def ota():
-    """M1/M2 pair on n2, M3 tail to VSS, M4/M5 PMOS mirror load to VDD, VOUT1 on M2/M5."""
-    return next(t.circuit for t in load_library() if t.name == "ota_5t")
 
 
 def _change(c, **nodes):

@@ -14,24 +14,13 @@ import pytest
 
 from eda.generators.topology_check import rule_violations
 from eda.generators.topology_sample import rules_accept
-from eda.graphs.euler import TourGrammar, Vocab, VocabTables, compact_sequence, euler_tours
+from eda.graphs.euler import TourGrammar, VocabTables, compact_sequence, euler_tours
 from eda.graphs.grammar import grammar_accepts
 from eda.graphs.grammar_amp import AmpRules
 from eda.graphs.pin_graph import circuit_to_graph
-from eda.read.topology_dataset import load_library
 
 SWITCHES = ("RAIL_LEAVE", "IO_LATE")
 SPECIALIST = Path(__file__).resolve().parents[1] / "data" / "models" / "topology_gpt_opamp.pt"
-
-
-@pytest.fixture(scope="module")
-def tables():
-    return VocabTables(Vocab.build())
-
-
-@pytest.fixture(scope="module")
-def ota():
-    return next(t.circuit for t in load_library() if t.name == "ota_5t")
 
 
 def _with(c, **nodes):

@@ -5,22 +5,11 @@ replay as before."""
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from eda.generators.topology_check import rule_violations
-from eda.graphs.euler import TourGrammar, Vocab, VocabTables, euler_tours
+from eda.graphs.euler import TourGrammar, euler_tours
 from eda.graphs.pin_graph import circuit_to_graph, graph_to_circuit
 from eda.read.topology_dataset import load_library
-
-
-@pytest.fixture(scope="module")
-def vocab():
-    return Vocab.build()
-
-
-@pytest.fixture(scope="module")
-def tables(vocab):
-    return VocabTables(vocab)
 
 
 def _walk(tables, vocab, tokens, max_len=200, **kw):

@@ -11,19 +11,9 @@ from eda.errors import InputError
 from eda.generators.topology_check import rule_violations
 from eda.generators.topology_classify import LinearTypeClassifier
 from eda.generators.topology_sample import internal_net_sizes, training_net_sizes
-from eda.graphs.euler import TourGrammar, Vocab, VocabTables, close_walk, euler_tours
+from eda.graphs.euler import TourGrammar, close_walk, euler_tours
 from eda.graphs.pin_graph import circuit_to_graph, graph_to_circuit
 from eda.read.topology_dataset import load_library
-
-
-@pytest.fixture(scope="module")
-def vocab():
-    return Vocab.build()
-
-
-@pytest.fixture(scope="module")
-def tables(vocab):
-    return VocabTables(vocab)
 
 
 def _walk(tables, vocab, tokens, max_len=120, **kw):

@@ -38,11 +38,6 @@ def library():
     return load_library()
 
 
-@pytest.fixture(scope="module")
-def vocab():
-    return Vocab.build()
-
-
 def test_library_size_and_types(library):
     assert len(library) >= 100
     assert len({t.ctype for t in library}) >= 10
