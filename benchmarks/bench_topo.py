@@ -232,10 +232,10 @@ def _guidance_sweep(args) -> dict:
 
 def _largest_seeds(args, top: int = 5) -> dict:
     """Per seed: ``--n`` unconditioned samples as the main run draws them (its batch size and
-    processes, rules only), then ngspice (sky130 tt) on the ``top`` largest rule-clean ones, each in its own
-    process (:func:`_valid_isolated`); the
-    largest that converges is the seed's largest valid sample. Also the rule-clean share, the mean
-    size and how many rule-clean samples have at least 55 and 63 devices."""
+    processes, rules only), then ngspice (sky130 tt) on the ``top`` largest rule-clean ones, in a worker
+    process replaced after any halted analysis (:func:`_valid_isolated`); the largest that converges is
+    the seed's largest valid sample. Also the rule-clean share, the mean size and how many rule-clean
+    samples have at least 55 and 63 devices."""
     import numpy as np
 
     from eda.generators.topology_checkpoint import load_checkpoint, sampling_defaults
@@ -257,7 +257,7 @@ def _largest_seeds(args, top: int = 5) -> dict:
                                                         threads=args.threads, jobs=args.jobs, simulate=False),
                        None, progress=True, graphs=gs)
         circ = sorted((graph_to_circuit(g) for g in gs), key=lambda c: -len(c.devices))[:top]
-        sims = [(len(c.devices), _valid_isolated(c)) for c in circ]
+        sims = [(len(c.devices), ok) for c, ok in zip(circ, _valid_isolated(circ), strict=True)]
         sizes = np.array([len(graph_to_circuit(g).devices) for g in gs])
         res["seeds"][str(seed)] = {
             "rule_clean": rep["rule_clean"], "mean_devices": rep["mean_devices"],
@@ -271,32 +271,17 @@ def _largest_seeds(args, top: int = 5) -> dict:
     return res
 
 
-def _check_worker(circuit, queue) -> None:
-    from eda.generators.topology_check import check_circuit
+def _valid_isolated(circuits: list) -> list[bool]:
+    """ngspice (sky130 tt) on rule-clean decks in a worker process that is replaced when an analysis has to be
+    halted (:class:`eda.sim.isolated.IsolatedRunner`): an operating point that does not stop after ``bg_halt``
+    leaves libngspice's thread running and failed every later check of the process it ran in (seen at seed 124:
+    one 74-device deck failed the next four, which converge on their own)."""
+    from eda.generators.topology_check import OP_TIMEOUT_S, op_reason, op_worker_stuck
+    from eda.sim.isolated import IsolatedRunner
 
-    queue.put(check_circuit(circuit, run_sim=True, pdk="sky130").valid)
-
-
-def _valid_isolated(circuit) -> bool:
-    """Rules + ngspice (sky130 tt) on one deck in its own process: an operating point that does not stop after
-    ``bg_halt`` leaves libngspice's thread running and fails every later check of the process it ran in (seen at
-    seed 124: one 74-device deck failed the next four, which converge on their own)."""
-    import multiprocessing as mp
-
-    from eda.generators.topology_check import OP_TIMEOUT_S
-
-    ctx = mp.get_context("spawn")
-    q = ctx.Queue()
-    proc = ctx.Process(target=_check_worker, args=(circuit, q), daemon=True)
-    proc.start()
-    try:
-        return bool(q.get(timeout=OP_TIMEOUT_S + 120))
-    except Exception:  # noqa: BLE001 - no answer in time (or the worker died): not valid
-        return False
-    finally:
-        proc.join(5)
-        if proc.is_alive():
-            proc.kill()
+    with IsolatedRunner(op_reason, deadline=2 * OP_TIMEOUT_S + 30, stuck=op_worker_stuck) as run:
+        got = dict(run.map((c, "sky130") for c in circuits))
+    return [got[i] is None for i in range(len(circuits))]
 
 
 def _speed_only(args) -> dict:
@@ -376,17 +361,15 @@ def _type_conditioning(path: str, temperature: float, guidance: float, n_type: i
     uncond = clf.predict_many(base)
     hits = total = drawn = 0
     for ct in measured:
-        gs: list = []
-        rep = generate(model, vocab, ck, GenerateParams(n=n_type, ctype=ct, seed=321, batch_size=128,
-                                                        threads=threads, jobs=jobs, temperature=temperature,
-                                                        guidance=guidance, simulate=False), None, graphs=gs)
+        gs, rep, n_drawn = _conditioned(path, (model, vocab, ck), ct, n_type, temperature, guidance, threads, jobs)
         pred = clf.predict_many(gs)
         hit = sum(p == ct for p in pred)
-        hits, total, drawn = hits + hit, total + len(pred), drawn + n_type
+        hits, total, drawn = hits + hit, total + len(pred), drawn + n_drawn
         out["confusion"][ct] = dict(Counter(pred).most_common())
         tdev = [sum(1 for n in tg[i] if tg[i].nodes[n].get("kind") == "device") for i in lab if ttypes[i] == ct]
         out["types"][ct] = {
-            "n": rep["n"], "rule_clean": rep["rule_clean"], "unique": rep["unique"], "novel": rep["novel"],
+            "n": rep["n"], "drawn": n_drawn, "model": rep["model"], "rule_clean": rep["rule_clean"],
+            "unique": rep["unique"], "novel": rep["novel"],
             "classified_as_type": hit / max(len(pred), 1),
             "classifier_cv_recall": (cinfo.get("classifier_cv_per_type") or {}).get(ct),
             "unconditioned_classified_as_type": sum(p == ct for p in uncond) / max(len(uncond), 1),
@@ -400,6 +383,38 @@ def _type_conditioning(path: str, temperature: float, guidance: float, n_type: i
     out["accuracy_of_all_drawn"] = hits / max(drawn, 1)  # samples failing the rules count as misses
     out["n_types"] = len(out["types"])
     return out
+
+
+def _conditioned(path: str, loaded: tuple, ct: str, n_type: int, temperature: float, guidance: float,
+                 threads: int, jobs: int, rounds: int = 8) -> tuple[list, dict, int]:
+    """Rule-clean samples of type ``ct`` as ``eda topo generate --type ct`` draws them: from the shipped
+    general model, ``n_type`` draws; for an op-amp type, from the checkpoint the command uses for it (the op-amp
+    specialist, whose samples must also pass the op-amp skeleton rules: about 1 in 100), rounds of
+    ``25 * n_type`` draws until ``n_type`` pass (at most ``rounds``). (graphs, report, draws)."""
+    from eda.generators.topology_checkpoint import OPAMP_FAMILY, checkpoint_for, load_checkpoint, sampling_defaults
+    from eda.generators.topology_report import GenerateParams, _novelty, _sizes, generate
+    from eda.graphs.pin_graph import graph_to_circuit
+
+    model, vocab, ck = loaded
+    spath = checkpoint_for(ct) if ct in OPAMP_FAMILY and Path(path) == _default_model() else Path(path)
+    if spath != Path(path):
+        model, vocab, ck = load_checkpoint(spath)
+        d = sampling_defaults(ck)
+        temperature, guidance = d["temperature"], d["guidance"]
+    per_round = n_type if spath == Path(path) else 25 * n_type
+    gs: list = []
+    drawn = 0
+    for r in range(rounds if per_round > n_type else 1):
+        rep = generate(model, vocab, ck, GenerateParams(n=per_round, ctype=ct, seed=321 + r, batch_size=128,
+                                                        threads=threads, jobs=jobs, temperature=temperature,
+                                                        guidance=guidance, simulate=False), None, graphs=gs)
+        drawn += per_round
+        if len(gs) >= n_type:
+            break
+    gs = gs[:n_type]
+    rep = {**rep, "n": drawn, "rule_clean": len(gs) / drawn, "model": spath.name, **_novelty(ck, vocab, gs),
+           "mean_devices": _sizes([graph_to_circuit(g) for g in gs])["mean_devices"]}
+    return gs, rep, drawn
 
 
 def _classifier(tg: list, ttypes: list, lab: list[int]):

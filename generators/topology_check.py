@@ -461,6 +461,19 @@ def _operating_point(deck: Circuit, timeout: float = OP_TIMEOUT_S) -> tuple[str 
     return None, op
 
 
+def op_reason(job: tuple[Circuit, str | None]) -> str | None:
+    """:func:`simulate` of one ``(circuit, pdk)`` for :class:`eda.sim.isolated.IsolatedRunner` workers: the
+    failure reason, None when an operating point was found."""
+    circuit, pdk = job
+    return simulate(circuit, pdk=pdk)[0]
+
+
+def op_worker_stuck(reason: str | None) -> bool:
+    """True when an :func:`op_reason` failure means ngspice had to halt an analysis (its process is not
+    used again: an analysis that ignored ``bg_halt`` would hold every later one)."""
+    return reason is not None and (reason.startswith("no operating point") or "bg_halt" in reason)
+
+
 def _first_line(e: Exception) -> str:
     return (str(e).strip().splitlines() or [type(e).__name__])[0]
 

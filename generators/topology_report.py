@@ -125,15 +125,14 @@ def generate(model: TopologyGPT, vocab: Vocab, ck: dict | None, params: Generate
     # a subset is spread evenly over the run (samples come ordered by length budget: all sizes)
     sim = set(np.linspace(0, len(clean) - 1, n_sim).round().astype(int).tolist()) \
         if params.simulate and n_sim else set()
-    n_op = 0
-    for j, (k, s, c) in enumerate(tqdm(clean, desc="checking", unit="circuit", disable=not progress)):
-        if j in sim:
-            r = check_circuit(c, run_sim=True, pdk=params.pdk)
-            if not r.valid:
-                reasons["ngspice: " + (r.sim or "?")[:80]] += 1
-                continue
-            n_op += 1
+    failed = _op_failures([clean[j][2] for j in sorted(sim)], params, progress)
+    failed = {j: failed[r] for r, j in enumerate(sorted(sim)) if r in failed}
+    for j, (k, s, c) in enumerate(clean):
+        if j in failed:
+            reasons["ngspice: " + failed[j][:80]] += 1
+            continue
         valid.append((k, s, c))
+    n_op = len(sim) - len(failed)
     t_sim = time.perf_counter() - t2
     n = len(samples)
     n_decoded = sum(s.graph is not None for s in samples)
@@ -168,6 +167,26 @@ def generate(model: TopologyGPT, vocab: Vocab, ck: dict | None, params: Generate
     if graphs is not None:
         graphs += [s.graph for _, s, _ in valid]
     return report
+
+
+def _op_failures(circuits: list, params: GenerateParams, progress: bool) -> dict[int, str]:
+    """ngspice operating points of ``circuits`` in ``params.jobs`` worker processes that are replaced when
+    an analysis has to be halted (:class:`eda.sim.isolated.IsolatedRunner`): index -> failure reason."""
+    from eda.generators.topology_check import OP_TIMEOUT_S, op_reason, op_worker_stuck
+    from eda.sim.isolated import IsolatedRunner
+
+    out: dict[int, str] = {}
+    if not circuits:
+        return out
+    # the deadline covers a fresh worker's start-up, the analysis' own timeout and ngspice's halt
+    with IsolatedRunner(op_reason, workers=min(params.jobs, len(circuits)), deadline=2 * OP_TIMEOUT_S + 30,
+                        stuck=op_worker_stuck) as run, \
+            tqdm(total=len(circuits), desc="checking", unit="circuit", disable=not progress) as bar:
+        for i, reason in run.map((c, params.pdk) for c in circuits):
+            bar.update(1)
+            if reason is not None:
+                out[i] = str(reason) or type(reason).__name__
+    return out
 
 
 def _novelty(ck: dict | None, vocab: Vocab, graphs: list) -> dict:

@@ -154,9 +154,12 @@ def test_ngspice_failure_is_reported(monkeypatch):
 
 def test_an_operating_point_past_its_time_fails_and_the_engine_goes_on():
     """The validity check's OP is bounded: past ``timeout`` it is halted and reported, never a hang; the next
-    circuit simulates as usual. (1 ns: the search cannot finish first; three tries against a fast machine.)"""
+    circuit simulates as usual. (1 ns: the search rarely finishes first; tries until one is halted, since a
+    tiny deck's background run can end before ngspice hands back control.)"""
     c = _c(OTA)
-    reasons = [simulate(c, timeout=1e-9)[0] for _ in range(3)]
+    reasons = []
+    while len(reasons) < 30 and not (reasons and reasons[-1]):
+        reasons.append(simulate(c, timeout=1e-9)[0])
     assert any(r and r.startswith("no operating point") and "exceeded" in r for r in reasons), reasons
     reason, op = simulate(c)
     assert reason is None and op["VDD"] == pytest.approx(1.8)

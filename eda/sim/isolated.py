@@ -1,0 +1,150 @@
+"""Simulations in worker processes that can be killed: one wedged deck costs one deadline, not the run.
+
+libngspice is one simulator per process, and an analysis that ngspice's ``bg_halt`` does not stop keeps its
+thread running: every later analysis in that process then waits for it and times out (seen on a generated
+74-device deck: it failed the next checks, which converge on their own). :class:`IsolatedRunner` runs a
+picklable function on each item in ``workers`` long-lived processes (each started once, so a check costs
+what it costs in-process plus a pickle) and, when a call passes its deadline or its result says the worker's
+simulator may be stuck, kills that worker and starts a fresh one for the next item.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+
+class StuckWorker(Exception):
+    """Returned (not raised) for an item whose call passed its deadline or whose worker died."""
+
+
+def _context():
+    """Workers fork from a clean server (``forkserver``: no threads or locks copied from this process, the
+    driver imported once); ``spawn`` where there is none."""
+    import multiprocessing as mp
+
+    if "forkserver" not in mp.get_all_start_methods():
+        return mp.get_context("spawn")
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(["eda.sim.ngspice"])
+    return ctx
+
+
+def _worker_init(parent: int) -> None:
+    """Ctrl-C ignored (the main process decides) and the worker ends when the main process does, even with
+    its simulator stuck in a loop: spawned, through the dataset runner's watch; forked by the fork server,
+    through a thread that polls for the main process."""
+    import signal
+    import threading
+
+    from eda.dataset.runner import _worker_init as die_with_parent
+
+    if os.getppid() == parent:
+        die_with_parent(parent)
+        return
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            try:
+                os.kill(parent, 0)
+            except ProcessLookupError:
+                os._exit(1)
+            except PermissionError:  # pragma: no cover - the pid was reused by another user's process
+                os._exit(1)
+
+    threading.Thread(target=watch, name="eda-parent-watch", daemon=True).start()
+
+
+class IsolatedRunner:
+    """``fn(item)`` for many items in ``workers`` killable processes.
+
+    Args:
+        fn: a module-level function (picklable); it may return a value for which ``stuck(value)`` is true
+            to say that its process should not be used again (e.g. an analysis ngspice had to halt).
+        workers: processes (each runs one call at a time).
+        deadline: seconds one call may take (start-up of a fresh worker included) before its process is
+            killed; the item then gets a :class:`StuckWorker`.
+        stuck: see ``fn``.
+    """
+
+    def __init__(self, fn: Callable[[Any], Any], workers: int = 1, deadline: float = 120.0,
+                 stuck: Callable[[Any], bool] | None = None):
+        if workers < 1 or not deadline > 0:
+            raise ValueError(f"IsolatedRunner: workers >= 1 and deadline > 0, got {workers}, {deadline}")
+        self.fn, self.deadline, self.stuck = fn, float(deadline), stuck
+        self._ctx = _context()
+        self._pools: list[ProcessPoolExecutor | None] = [None] * workers
+        self.replaced = 0  # workers killed and replaced (deadline passed, died, or said stuck)
+
+    def _pool(self, k: int) -> ProcessPoolExecutor:
+        if self._pools[k] is None:
+            self._pools[k] = ProcessPoolExecutor(1, mp_context=self._ctx, initializer=_worker_init,
+                                                 initargs=(os.getpid(),))
+        return self._pools[k]
+
+    def _replace(self, k: int, running: set, count: bool = True) -> None:
+        from eda.dataset.runner import _stop_pool
+
+        if self._pools[k] is not None:
+            _stop_pool(self._pools[k], running)
+        self._pools[k] = None
+        self.replaced += count
+
+    def map(self, items: Iterable[Any]) -> Iterator[tuple[int, Any]]:
+        """(index, result) per item as calls finish (not in order); a call past the deadline or whose worker
+        died gives a :class:`StuckWorker` instance as its result; other exceptions ``fn`` raises propagate."""
+        todo = list(enumerate(items))[::-1]
+        busy: dict[Future, tuple[int, int, float]] = {}  # future -> (slot, index, started)
+        free = list(range(len(self._pools)))
+        try:
+            while todo or busy:
+                while todo and free:
+                    k, (i, item) = free.pop(), todo.pop()
+                    busy[self._pool(k).submit(self.fn, item)] = (k, i, time.monotonic())
+                first = min(t for _, _, t in busy.values())
+                done, _ = wait(busy, timeout=max(0.0, first + self.deadline - time.monotonic()),
+                               return_when=FIRST_COMPLETED)
+                for f in done:
+                    k, i, _ = busy.pop(f)
+                    try:
+                        res = f.result()
+                    except BrokenProcessPool as e:
+                        self._replace(k, set())
+                        res = StuckWorker(f"worker process died ({e})")
+                    else:
+                        if self.stuck is not None and self.stuck(res):
+                            self._replace(k, set())
+                    free.append(k)
+                    yield i, res
+                now = time.monotonic()
+                for f, (k, i, t) in list(busy.items()):
+                    if now - t >= self.deadline and not f.done():
+                        del busy[f]
+                        self._replace(k, {f})
+                        free.append(k)
+                        yield i, StuckWorker(f"no result within {self.deadline:g} s (worker killed)")
+        finally:  # left early (an exception, or the caller stopped): calls still running are abandoned
+            for k, p in enumerate(self._pools):
+                if p is not None and any(s == k for s, _, _ in busy.values()):
+                    self._replace(k, {f for f, (s, _, _) in busy.items() if s == k}, count=False)
+
+    def close(self) -> None:
+        for p in self._pools:
+            if p is not None:
+                p.shutdown(wait=True, cancel_futures=True)
+        self._pools = [None] * len(self._pools)
+
+    def __enter__(self) -> IsolatedRunner:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+__all__ = ["IsolatedRunner", "StuckWorker"]
