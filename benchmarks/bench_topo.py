@@ -61,6 +61,8 @@ def main() -> dict:
     ap.add_argument("--sweep-out", default=None, help="JSON of the sweep (default: benchmarks/results/"
                     "topo_guidance.json)")
     ap.add_argument("--sweep-seed", type=int, default=999, help="seed of the sweep (the type part uses 321)")
+    ap.add_argument("--type-seed", type=int, default=321, help="seed of the type part (pick candidates on another "
+                    "seed, e.g. 999, and report 321)")
     ap.add_argument("--largest-seeds", default=None, help="only the main run's sampling (rules) at these seeds "
                     "(e.g. 123,124,125), the largest rule-clean samples of each checked by ngspice; writes "
                     "benchmarks/results/topo_largest.json")
@@ -102,7 +104,7 @@ def main() -> dict:
                     "torch_threads_sampling": args.threads},
         "targets": TARGETS,
     }
-    job = (str(path), temperature, guidance, args.n_type, args.min_type, args.threads, args.jobs)
+    job = (str(path), temperature, guidance, args.n_type, args.min_type, args.threads, args.jobs, args.type_seed)
     if args.speed_n:
         res["speed"] = _speed(model, vocab, ck, args, temperature)
     t0 = time.perf_counter()
@@ -164,7 +166,7 @@ def _types_only(args) -> dict:
         res["type_conditioning"] = json.loads(Path(args.types_from).read_text())["type_conditioning"]
     else:
         res["type_conditioning"] = _type_conditioning(str(path), temperature, guidance, args.n_type,
-                                                      args.min_type, args.threads, args.jobs)
+                                                      args.min_type, args.threads, args.jobs, args.type_seed)
     res["verdict"] = _verdict(res)
     _confusion_figure(res["type_conditioning"])
     out.write_text(json.dumps(res, indent=2, default=str))
@@ -335,7 +337,7 @@ def _default_model() -> Path:
 
 
 def _type_conditioning(path: str, temperature: float, guidance: float, n_type: int, min_type: int,
-                       threads: int, jobs: int = 1) -> dict:
+                       threads: int, jobs: int = 1, seed: int = 321) -> dict:
     """Per measured type: conditioned samples (rules only), the share the classifier labels as the
     requested type, against the share among unconditioned samples; sizes against the training
     circuits of that type. Self-contained (loads the checkpoint), so it can run in a second
@@ -359,12 +361,15 @@ def _type_conditioning(path: str, temperature: float, guidance: float, n_type: i
     generate(model, vocab, ck, GenerateParams(n=4 * n_type, seed=77, threads=threads, jobs=jobs,
                                               temperature=temperature, simulate=False), None, graphs=base)
     uncond = clf.predict_many(base)
-    hits = total = drawn = 0
+    hits = total = drawn = hits1 = 0
     for ct in measured:
-        gs, rep, n_drawn = _conditioned(path, (model, vocab, ck), ct, n_type, temperature, guidance, threads, jobs)
+        gs, rep, n_drawn = _conditioned(path, (model, vocab, ck), ct, n_type, temperature, guidance, threads, jobs,
+                                        seed)
         pred = clf.predict_many(gs)
         hit = sum(p == ct for p in pred)
-        hits, total, drawn = hits + hit, total + len(pred), drawn + n_drawn
+        hits, total = hits + hit, total + len(pred)
+        if n_drawn == n_type:  # one round (not the op-amp specialist's rounds, whose misses are its skeleton rules)
+            hits1, drawn = hits1 + hit, drawn + n_drawn
         out["confusion"][ct] = dict(Counter(pred).most_common())
         tdev = [sum(1 for n in tg[i] if tg[i].nodes[n].get("kind") == "device") for i in lab if ttypes[i] == ct]
         out["types"][ct] = {
@@ -380,15 +385,17 @@ def _type_conditioning(path: str, temperature: float, guidance: float, n_type: i
                 [tg[i] for i in lab if ttypes[i] == ct]).values(), strict=True)},
         }
     out["accuracy"] = hits / max(total, 1)
-    out["accuracy_of_all_drawn"] = hits / max(drawn, 1)  # samples failing the rules count as misses
+    # over the types drawn in one round: samples failing the rules count as misses
+    out["accuracy_of_all_drawn"] = hits1 / max(drawn, 1)
+    out["seed"] = seed
     out["n_types"] = len(out["types"])
     return out
 
 
 def _conditioned(path: str, loaded: tuple, ct: str, n_type: int, temperature: float, guidance: float,
-                 threads: int, jobs: int, rounds: int = 8) -> tuple[list, dict, int]:
-    """Rule-clean samples of type ``ct`` as ``eda topo generate --type ct`` draws them: from the shipped
-    general model, ``n_type`` draws; for an op-amp type, from the checkpoint the command uses for it (the op-amp
+                 threads: int, jobs: int, seed: int = 321, rounds: int = 8) -> tuple[list, dict, int]:
+    """Rule-clean samples of type ``ct`` as ``eda topo generate --type ct`` draws them: from the general
+    model ``path``, ``n_type`` draws; for an op-amp type, from the checkpoint the command uses for it (the op-amp
     specialist, whose samples must also pass the op-amp skeleton rules: about 1 in 100), rounds of
     ``25 * n_type`` draws until ``n_type`` pass (at most ``rounds``). (graphs, report, draws)."""
     from eda.generators.topology_checkpoint import OPAMP_FAMILY, checkpoint_for, load_checkpoint, sampling_defaults
@@ -396,7 +403,7 @@ def _conditioned(path: str, loaded: tuple, ct: str, n_type: int, temperature: fl
     from eda.graphs.pin_graph import graph_to_circuit
 
     model, vocab, ck = loaded
-    spath = checkpoint_for(ct) if ct in OPAMP_FAMILY and Path(path) == _default_model() else Path(path)
+    spath = checkpoint_for(ct) if ct in OPAMP_FAMILY else Path(path)  # the shipped specialist, with any --model
     if spath != Path(path):
         model, vocab, ck = load_checkpoint(spath)
         d = sampling_defaults(ck)
@@ -405,7 +412,7 @@ def _conditioned(path: str, loaded: tuple, ct: str, n_type: int, temperature: fl
     gs: list = []
     drawn = 0
     for r in range(rounds if per_round > n_type else 1):
-        rep = generate(model, vocab, ck, GenerateParams(n=per_round, ctype=ct, seed=321 + r, batch_size=128,
+        rep = generate(model, vocab, ck, GenerateParams(n=per_round, ctype=ct, seed=seed + r, batch_size=128,
                                                         threads=threads, jobs=jobs, temperature=temperature,
                                                         guidance=guidance, simulate=False), None, graphs=gs)
         drawn += per_round

@@ -7,7 +7,9 @@ Rules (:data:`RULES`; :func:`rule_violations` returns ``(rule, message)`` pairs)
   real current-driven networks and IB-referenced mirrors have none);
 * ``shorted_device`` — no device has all its terminals on one net;
 * ``floating_net`` — every internal net joins ≥ 2 pins;
-* ``voltage_loop`` — no voltage-driven ports shorted together directly or through inductors;
+* ``voltage_loop`` — no voltage-driven ports shorted together directly or through inductors, and no
+  loop of inductors (two in parallel included: at DC a loop of shorts, singular in SPICE; the 6 of
+  3,212 training circuits with one fail ngspice's operating point too);
 * ``dc_path`` — every net has a DC path (through resistors, inductors, diodes, BJT and MOS
   channel/junctions, not capacitors or gates) to a voltage-driven port, or a capacitor on it
   (capacitively coupled nets are real: AC coupling, switched-capacitor nodes, capacitive
@@ -35,6 +37,7 @@ bias sources on the ports). Novelty and uniqueness: :mod:`eda.graphs.canon`.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -47,7 +50,7 @@ from eda.topology import class_of, is_driven, is_port_name, is_signal
 
 __all__ = ["RULES", "GraphSet", "novelty_uniqueness", "rule_violations", "rule_pass_counts", "erc",
            "simulation_deck", "bias_lines", "sky130_netlist", "simulate", "check_circuit", "CheckResult",
-           "TypeClassifier", "wl_features", "MODELS", "SIZING", "VDD", "IBIAS"]
+           "op_reason", "op_worker_stuck", "MODELS", "SIZING", "VDD", "IBIAS"]
 
 #: Supply and default bias values (volts, amperes) of the simulation deck.
 VDD = 1.8
@@ -224,10 +227,18 @@ def _dc_rules(nets: _Nets, out: list[tuple[str, str]]) -> None:
             coupled.update(pn.values())
         control.update(pn[p] for p in _CONTROL_PINS.get(t, ()))
     driven = [n for n in nets.pins_on if nets.driven(n)]
+    inductors = [(d.name, pn["P"], pn["N"]) for d, t, pn in nets.devs if t == "L"]
     for comp in nx.connected_components(short):
         vs = sorted(n for n in comp if n in driven)
         if len(vs) > 1:
             out.append(("voltage_loop", f"voltage-source loop: ports {', '.join(vs)} shorted at DC through inductors"))
+        ls = [(name, a, b) for name, a, b in inductors if a in comp and a != b]  # (a != b: shorted_device)
+        if len(ls) > len(comp) - 1:  # more inductors than a tree of the component needs: a loop (parallel too)
+            bridges = {frozenset(e) for e in nx.bridges(short.subgraph(comp))}
+            twice = Counter(frozenset((a, b)) for _, a, b in ls)
+            loop = [name for name, a, b in ls if frozenset((a, b)) not in bridges or twice[frozenset((a, b))] > 1]
+            out.append(("voltage_loop", f"inductor loop: {', '.join(loop)} close a loop of inductors (at DC a loop "
+                                        "of shorts: its current is undetermined and the operating point singular)"))
     reach = _reach(nets)
     for n in nets.pins_on:
         # a capacitively coupled net (AC coupling, switched-capacitor nodes, capacitive feedback
@@ -432,6 +443,10 @@ _GENERIC_MODEL = {"NM": "nmos4", "PM": "pmos4", "NPN": "npn", "PNP": "pnp", "D":
 #: Seconds an operating point may search before it counts as not found (a sky130 OP takes well under one;
 #: one sampled circuit's search ran over 12 minutes in a benchmark before this bound).
 OP_TIMEOUT_S = 60.0
+#: Operating points one worker process runs before a fresh one takes over (:class:`eda.sim.isolated.IsolatedRunner`):
+#: libngspice keeps ~5 MB of every deck it loaded and slows down with them (600 decks: 0.8 -> 3.1 GB, 14 -> 50 ms
+#: each); a fresh worker costs ~0.7 s.
+OP_CHECKS_PER_WORKER = 200
 
 
 def simulate(circuit: Circuit, pdk: str | None = None, corner: str = "tt",
@@ -536,78 +551,3 @@ def sky130_netlist(path, pdk: str = "sky130", corner: str = "tt") -> Circuit:
 
         return to_sky130(read_spice(path), corner)
     return simulation_deck(t.circuit, title=t.name, pdk=pdk, corner=corner)
-
-
-def wl_features(g: nx.Graph, iterations: int = 2) -> dict[str, int]:
-    """Bag of Weisfeiler-Lehman subtree labels of a device-pin graph (device types, pins, port
-    classes and their neighbourhoods up to ``iterations`` hops), for structural similarity."""
-    from collections import Counter
-
-    hashes = nx.weisfeiler_lehman_subgraph_hashes(g, node_attr="label", iterations=iterations, digest_size=8)
-    bag = Counter(g.nodes[n]["label"] for n in g)
-    for hs in hashes.values():
-        bag.update(hs)
-    return dict(bag)
-
-
-class TypeClassifier:
-    """Nearest-neighbour circuit-type classifier over :func:`wl_features` (cosine on
-    idf-weighted, log-scaled counts): a circuit gets the majority type of its ``k`` most
-    similar labelled circuits. Used to measure what type conditioning does to samples.
-
-    Args:
-        graphs: labelled device-pin graphs. types: their type labels. k: neighbours.
-    """
-
-    def __init__(self, graphs: list[nx.Graph], types: list[str], k: int = 5):
-        import numpy as np
-
-        if len(graphs) != len(types) or not graphs:
-            raise InputError("TypeClassifier: graphs and types must be non-empty and equally long")
-        self.k = k
-        self.types = list(types)
-        feats = [wl_features(g) for g in graphs]
-        self.vocab: dict[str, int] = {}
-        for f in feats:
-            for key in f:
-                self.vocab.setdefault(key, len(self.vocab))
-        df = np.zeros(len(self.vocab))
-        for f in feats:
-            df[[self.vocab[key] for key in f]] += 1
-        self.idf = np.log((1 + len(feats)) / (1 + df)) + 1
-        from scipy import sparse
-
-        # sparse rows: a few hundred features per circuit among tens of thousands (dense was
-        # 1 GB and 0.1 s per prediction on the 3,000 public circuits)
-        self.X = sparse.vstack([sparse.csr_matrix(self._vec(f)) for f in feats]).tocsr()
-
-    def _vec(self, f: dict[str, int]):
-        import numpy as np
-
-        v = np.zeros(len(self.vocab))
-        for key, c in f.items():
-            j = self.vocab.get(key)
-            if j is not None:
-                v[j] = 1 + math.log(c)
-        v *= self.idf
-        return v / max(float(np.linalg.norm(v)), 1e-12)
-
-    def predict(self, g: nx.Graph, exclude: int | None = None) -> str:
-        """Majority type of the ``k`` nearest labelled circuits (``exclude``: an index to leave out)."""
-        from collections import Counter
-
-        import numpy as np
-
-        s = self.X @ self._vec(wl_features(g))
-        if exclude is not None:
-            s[exclude] = -np.inf
-        top = np.argsort(-s)[: self.k]
-        votes = Counter(self.types[i] for i in top)
-        best = max(votes.values())
-        return next(self.types[i] for i in top if votes[self.types[i]] == best)  # ties: the nearest
-
-    def leave_one_out(self, graphs: list[nx.Graph], max_n: int | None = None) -> float:
-        """Accuracy on its own labelled circuits, each left out of its own neighbours."""
-        idx = range(len(graphs)) if max_n is None else range(0, len(graphs), max(1, len(graphs) // max_n))
-        hits = [self.predict(graphs[i], exclude=i) == self.types[i] for i in idx]
-        return sum(hits) / max(len(hits), 1)

@@ -172,7 +172,7 @@ def generate(model: TopologyGPT, vocab: Vocab, ck: dict | None, params: Generate
 def _op_failures(circuits: list, params: GenerateParams, progress: bool) -> dict[int, str]:
     """ngspice operating points of ``circuits`` in ``params.jobs`` worker processes that are replaced when
     an analysis has to be halted (:class:`eda.sim.isolated.IsolatedRunner`): index -> failure reason."""
-    from eda.generators.topology_check import OP_TIMEOUT_S, op_reason, op_worker_stuck
+    from eda.generators.topology_check import OP_CHECKS_PER_WORKER, OP_TIMEOUT_S, op_reason, op_worker_stuck
     from eda.sim.isolated import IsolatedRunner
 
     out: dict[int, str] = {}
@@ -180,7 +180,7 @@ def _op_failures(circuits: list, params: GenerateParams, progress: bool) -> dict
         return out
     # the deadline covers a fresh worker's start-up, the analysis' own timeout and ngspice's halt
     with IsolatedRunner(op_reason, workers=min(params.jobs, len(circuits)), deadline=2 * OP_TIMEOUT_S + 30,
-                        stuck=op_worker_stuck) as run, \
+                        stuck=op_worker_stuck, recycle_after=OP_CHECKS_PER_WORKER) as run, \
             tqdm(total=len(circuits), desc="checking", unit="circuit", disable=not progress) as bar:
         for i, reason in run.map((c, params.pdk) for c in circuits):
             bar.update(1)

@@ -90,23 +90,46 @@ def _walks(tables, n, seed, ctype="opamp2", accept=None):
         yield gr, late
 
 
-def test_rails_left_early_still_take_every_body_and_no_late_mos(tables, monkeypatch):
-    """Random walks with the rail relaxation (the worst case: no model): no MOS of a closed rail's polarity
-    is ever placed, and bodies end on their rail or their source as with the session-6 orders (the body
-    rule keeps its fallback: a body with no legal move of its own goes elsewhere and the validity rules
-    judge it; seeds 3-6: 3 of 35 finished walks had one, 1 of 29 with the session-6 orders)."""
-    monkeypatch.setattr(AmpRules, "CORE_REQUIRED", ())
+def _stray_bodies(tables, seeds) -> tuple[int, int, list]:
+    """(finished walks, walks with a body off its rail and its own source, devices placed late) over ``seeds``."""
     ended = astray = 0
-    for seed in (3, 4, 5, 6):
+    late_all: list = []
+    for seed in seeds:
         for gr, late in _walks(tables, 24, seed=seed):
-            assert late == []
+            late_all += late
             if gr.failed:
                 continue
             ended += 1
             astray += any(tables.is_body[b] and gr.comp_port[b] != tables.body_rail[b]
                           and gr._find(b) != gr._find(int(tables.src_pin[b]))
                           for d in gr.devices for b in tables.pins_of[d])
-    assert ended >= 20 and astray <= ended // 10
+    return ended, astray, late_all
+
+
+def test_rails_left_early_place_no_late_mos(tables, monkeypatch):
+    """Random walks with the rail relaxation (the worst case: no model): no MOS of a closed rail's polarity
+    is ever placed, and most walks finish."""
+    monkeypatch.setattr(AmpRules, "CORE_REQUIRED", ())
+    ended, _, late = _stray_bodies(tables, (3, 4, 5, 6))
+    assert late == [] and ended >= 20
+
+
+@pytest.mark.slow
+def test_rails_left_early_still_take_every_body(tables, monkeypatch):
+    """Bodies end on their rail or their source as often with the rail relaxation as with the session-6 orders
+    (the body rule keeps its fallback: a body with no legal move of its own goes elsewhere and the validity
+    rules judge it). Measured on 20 seeds of 24 random walks: 22 of 147 finished walks with the relaxation,
+    19 of 145 with the session-6 orders (the 4 seeds this test once used gave 3 of 35 and 1 of 29 by chance:
+    13 % over 40 seeds before the session-11 inductor-loop rule)."""
+    from eda.graphs.grammar_roles import RoleRules
+
+    monkeypatch.setattr(AmpRules, "CORE_REQUIRED", ())
+    seeds = range(3, 23)
+    ended, astray, late = _stray_bodies(tables, seeds)
+    monkeypatch.setattr(RoleRules, "RAIL_LEAVE", False)
+    ended6, astray6, _ = _stray_bodies(tables, seeds)
+    assert late == [] and ended >= 100 and ended6 >= 100
+    assert astray / ended <= astray6 / ended6 + 0.06 and astray / ended <= 0.2, (astray, ended, astray6, ended6)
 
 
 def test_ports_opened_early_still_end_with_an_input_to_output_path(tables, ota):

@@ -55,9 +55,20 @@ def test_two_workers_share_the_items_and_errors_propagate():
             dict(run.map([1, "boom"]))
 
 
+def test_a_worker_is_retired_after_recycle_after_calls():
+    """(libngspice keeps every deck it loaded: a long run recycles its workers.)"""
+    with IsolatedRunner(_work, workers=1, deadline=60.0, recycle_after=2) as run:
+        got = dict(run.map(range(5)))
+        assert run.recycled == 2 and run.replaced == 0
+    pids = [got[i][1] for i in range(5)]
+    assert pids[0] == pids[1] != pids[2] == pids[3] != pids[4]
+
+
 def test_bad_settings_are_refused():
     with pytest.raises(ValueError, match="workers >= 1"):
         IsolatedRunner(_work, workers=0)
+    with pytest.raises(ValueError, match="recycle_after >= 1"):
+        IsolatedRunner(_work, recycle_after=0)
 
 
 def test_op_check_worker_functions(ota):

@@ -6,6 +6,7 @@ import pytest
 
 from eda.generators.topology_check import (
     GraphSet,
+    _operating_point,
     check_circuit,
     erc,
     novelty_uniqueness,
@@ -110,6 +111,24 @@ def test_io_path_and_supply_rules():
     # no VDD is fine (real current-driven circuits have none)
     cm = "* x\n*.ports VSS IB1 IOUT1\nM1 (IB1 IB1 VSS VSS) nmos4\nM2 (IOUT1 IB1 VSS VSS) nmos4\n"
     assert rule_violations(_c(cm)) == []
+
+
+def test_inductor_loops_are_voltage_loops_and_fail_ngspice_too():
+    """Two inductors in parallel (or any loop of them) are a loop of shorts at DC: the rule names the loop's
+    inductors only, ngspice's operating point of the same deck is singular, and a chain of inductors is fine."""
+    from eda.generators.topology_check import rule_violations
+
+    chain = OTA.replace("M4 (n1 n1 VDD VDD) pmos4", "M4 (n1 n1 x1 VDD) pmos4\nL1 (x1 x2) inductor\nL2 (x2 VDD) "
+                        "inductor")
+    assert rule_violations(_c(chain)) == [] and check_circuit(_c(chain)).valid
+    for extra in ("L3 (x1 x2) inductor", "L3 (x1 VDD) inductor"):  # parallel; a triangle
+        c = _c(chain + extra + "\n")
+        loops = [m for r, m in rule_violations(c) if r == "voltage_loop"]
+        assert len(loops) == 1 and "inductor loop" in loops[0], loops
+        names = loops[0].split(":")[1].split(" close")[0].replace(" ", "").split(",")
+        assert sorted(names) == (["L1", "L3"] if extra.endswith("x2) inductor") else ["L1", "L2", "L3"])
+        deck = simulation_deck(c, pdk=None)
+        assert _operating_point(deck)[0] is not None  # the rule agrees with the simulator
 
 
 def test_bias_line_is_driven_like_a_vb_port():

@@ -156,6 +156,23 @@ def test_inductor_chain_never_ties_two_driven_ports(tables, vocab):
     assert gr.mask()[vocab.index["VDD"]]
 
 
+def test_sampling_never_closes_a_loop_of_inductors(tables, vocab):
+    """While sampling, an inductor's last pin may not close a loop of inductors (VSS-L1-n-L2-VSS, or L2 in
+    parallel with L1: the voltage_loop rule, singular at DC); replaying real tours (strict) still may."""
+    ix = vocab.index
+    for walk in (["L1_N", "L1", "L1_P", "L2_P", "L2", "L2_N"],  # a loop through the internal net
+                 ["L1_N", "L1", "L1_P", "VOUT1", "L2_P", "L2", "L2_N"]):  # L2 beside L1
+        m = _walk(tables, vocab, walk, sampling=True).mask()
+        assert not m[ix["VSS"]] and m[ix["VOUT2"]], walk
+        assert _walk(tables, vocab, walk).mask()[ix["VSS"]]
+    # a merge of two nets inductors already join (VSS-L1-n1-L2-n2): from R1_P on n2 onto VSS or a pin on it
+    gr = _walk(tables, vocab, ["L1_N", "L1", "L1_P", "L2_P", "L2", "L2_N", "R1_P"], sampling=True)
+    cand = np.ones(len(vocab.tokens), bool)
+    bad = gr._inductor_cycle_moves(ix["R1_P"], cand)
+    assert bad[ix["VSS"]] and bad[ix["L1_N"]] and bad[ix["L1_P"]]
+    assert not bad[ix["VOUT2"]] and not bad[ix["R1_P"]] and not bad[ix["L2_N"]]  # (own net n2: no merge)
+
+
 def test_eos_waits_for_the_final_judge(tables, vocab):
     """A complete one-transistor circuit may end; with a judge that refuses it, it may not."""
     nm1 = ["NM1_S", "NM1", "NM1_D", "VDD", "NM1_D", "NM1", "NM1_G", "VB1", "NM1_G", "NM1", "NM1_B", "VSS",

@@ -94,9 +94,13 @@ def train(
 
         from eda.generators.topology_checkpoint import load_checkpoint
 
-        start, vocab, _ = load_checkpoint(init)
+        start, vocab, ck0 = load_checkpoint(init)
         start.train()
-        extra = {"init": {"path": str(init), "sha256": hashlib.sha256(init.read_bytes()).hexdigest()}}
+        # the whole chain of fine-tunes, oldest first: the init's own init and its ancestors
+        before = dict((ck0.get("meta") or {}).get("init") or {})
+        ancestors = before.pop("ancestors", []) + ([before] if before else [])
+        extra = {"init": {"path": str(init), "sha256": hashlib.sha256(init.read_bytes()).hexdigest(),
+                          "ancestors": ancestors}}
     model, _, hist = train_gpt(tops, config, params, vocab=vocab, checkpoint=out, save_every=save_every,
                                meta={"data": {"data": str(data), "compose": compose, "seed": seed,
                                               "netlists_skipped": len(errors), "types": list(only or [])},

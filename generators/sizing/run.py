@@ -23,7 +23,7 @@ NETLIST_SUFFIXES = (".cir", ".sp", ".spice", ".net")
 
 @cache
 def _classifier():
-    from eda.generators.topology_check import TypeClassifier
+    from eda.generators.topology_classify import TypeClassifier
     from eda.graphs.pin_graph import circuit_to_graph
     from eda.read.topology_dataset import load_library
 
