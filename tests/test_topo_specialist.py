@@ -107,13 +107,18 @@ def test_the_shipped_specialist_loads_weights_only_and_was_tuned_on_op_amps_only
     assert raw["config"] == torch.load(base, map_location="cpu", weights_only=True)["config"]
 
 
-def test_the_shipped_general_model_is_the_balanced_fine_tune_of_the_base_model():
+def test_the_shipped_general_model_is_a_balanced_fine_tune_of_the_base_model():
+    """Its chain of fine-tunes (recorded oldest first, each with its checkpoint's sha256) starts at the shipped
+    base model, and every step was type-balanced."""
     from eda.paths import PATHS
 
     general, base = PATHS.models / GENERAL_FILE, PATHS.models / BASE_FILE
     assert general.stat().st_size < 50e6 and base.stat().st_size < 50e6
     raw = torch.load(general, map_location="cpu", weights_only=True)
-    assert raw["meta"]["init"]["sha256"] == hashlib.sha256(base.read_bytes()).hexdigest()
+    init = raw["meta"]["init"]
+    chain = [a["sha256"] for a in init.get("ancestors", [])] + [init["sha256"]]
+    assert chain[0] == hashlib.sha256(base.read_bytes()).hexdigest()
+    assert raw["meta"]["train"]["balance"] == 1.0
     assert raw["config"] == torch.load(base, map_location="cpu", weights_only=True)["config"]
     assert hashlib.sha256(general.read_bytes()).digest() != hashlib.sha256(base.read_bytes()).digest()
 
