@@ -188,7 +188,7 @@ def run_library(budget: float, out: Path, limit: int | None, pool, only: set[str
         c = replace(t.circuit, devices=[d for d in t.circuit.devices if d.kind not in "VI"])
         try:
             rec = size_circuit(c, t.name, parse_spec(SPEC), out / "library", budget_s=budget, stop_when_met=True,
-                               progress=False, plot=False, extras=False, pool=pool, cpu_budget_s=cpu_budget)
+                               progress=False, plot=False, extras=False, pool=next(pool), cpu_budget_s=cpu_budget)
         except EdaError as e:
             rows.append({"name": t.name, "skipped": str(e).splitlines()[0][:200]})
             print(f"{t.ctype:15s} {t.name:34s} skipped: {rows[-1]['skipped']}", flush=True)
@@ -345,7 +345,7 @@ def run_generated(n: int, budget: float, out: Path, seed: int, pool, skip: int =
         write_spice(c, out / "generated" / f"{name}.sp")
         try:
             rec = size_circuit(c, name, parse_spec(SPEC), out / "generated", budget_s=budget, stop_when_met=True,
-                               progress=False, plot=False, extras=False, pool=pool, bulk=bulk,
+                               progress=False, plot=False, extras=False, pool=next(pool), bulk=bulk,
                                cpu_budget_s=cpu_budget)
         except EdaError as e:
             rows.append({"name": name, "skipped": str(e).splitlines()[0][:200]})
@@ -526,9 +526,9 @@ def main() -> None:
         picked = _cached_samples(a.generated, a.seed, create=True, minutes=a.sample_minutes)
         print(f"{len(picked)} samples cached (model {model_version()['sha256']}, sampler {sampler_version()})")
         return
-    from eda.generators.sizing.search import make_pool
+    from eda.generators.sizing.run import pools
 
-    pool = make_pool()
+    pool = pools()  # next(pool) per circuit: a fresh pool every few circuits (libngspice keeps every deck)
     res = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
     collected = set()
     if a.collect:
@@ -571,7 +571,7 @@ def main() -> None:
         s = res[a.gen_key]
         print(f"generated: {s['met']}/{s['sized']} met ({100 * s['met_rate']:.0f} %, target 50 %); FoM median "
               f"{s['fom_median']}, best {s['fom_best']} (AnalogGenie 36.5, AnalogToBi 168.5)", flush=True)
-    pool.shutdown()
+    pool.close()
     RESULTS.parent.mkdir(exist_ok=True)
     # merge into the file as it is now (another part may have finished meanwhile)
     merged = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}

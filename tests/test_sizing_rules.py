@@ -205,3 +205,31 @@ def test_bias_ports_driven_by_the_circuit_are_left_to_it():
     assert "VB1" not in bench.roles.vbias and bench.internal_bias == ["VB1"]
     sources = bench._sources(Design(sizes={}, bias={"g": 0.9}, vcm=0.9))
     assert "VVB1" not in {x.name for x in sources} and "Vg" in {x.name for x in sources}  # no source on VB1
+
+
+def test_runs_over_many_circuits_renew_their_worker_pool(monkeypatch):
+    """libngspice keeps every deck it loaded, so `--all` runs hand each circuit a pool that is replaced (and the
+    old one shut down) every CIRCUITS_PER_POOL circuits; closing the run shuts down the last one."""
+    from contextlib import closing
+
+    from eda.generators.sizing import run, search
+
+    made = []
+
+    class Pool:
+        def __init__(self):
+            self.down = False
+            made.append(self)
+
+        def shutdown(self):
+            self.down = True
+
+    monkeypatch.setattr(search, "make_pool", Pool)
+    with closing(run.pools(per_pool=2)) as pools:
+        got = [next(pools) for _ in range(5)]
+        assert got[0] is got[1] is made[0] and got[2] is got[3] is made[1] and got[4] is made[2]
+        assert made[0].down and made[1].down and not made[2].down
+    assert made[2].down and len(made) == 3
+    with closing(run.pools()) as pools:  # a run that sizes nothing starts no pool
+        pass
+    assert len(made) == 3
