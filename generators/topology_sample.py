@@ -350,16 +350,10 @@ def _context():
 def _worker_init(state: dict, config: dict, tokens: list[str], threads: int, parent: int) -> None:
     """Worker process set-up: the model from its weights, one vocabulary, ``threads`` torch threads
     (and the project's pool-worker rules: Ctrl-C ignored, dies with the main process)."""
-    import os
-    import signal
-
     from eda.dataset.runner import _worker_init as die_with_parent
     from eda.generators.topology_gpt import GPTConfig
 
-    if os.getppid() == parent:  # spawned
-        die_with_parent(parent)
-    else:  # forked by the fork server (which ends with the main process)
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent(parent)  # (spawned, or forked by the fork server)
     torch.set_num_threads(threads)
     model = TopologyGPT(GPTConfig(**config))
     model.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()})

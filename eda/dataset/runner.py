@@ -490,22 +490,35 @@ def _stop_pool(pool, pending) -> None:
 
 
 def _worker_init(parent: int) -> None:
-    """Pool worker set-up: ignore Ctrl-C (the main process decides), and die with the main process
-    (``PR_SET_PDEATHSIG`` on Linux, plus a thread that polls the parent pid everywhere)."""
+    """Pool worker set-up: ignore Ctrl-C (the main process decides), and die with the main process ``parent``.
+    Spawned by it: ``PR_SET_PDEATHSIG`` on Linux plus a thread that polls the parent pid; forked by a fork
+    server (whose children outlive the main process): a thread that polls for the main process itself."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        import ctypes
+    direct = os.getppid() == parent
+    if direct:
+        try:
+            import ctypes
 
-        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG = 1
-    except (OSError, AttributeError):  # pragma: no cover - not Linux
-        pass
-    if os.getppid() != parent:  # the parent died before prctl took effect
+            ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG = 1
+        except (OSError, AttributeError):  # pragma: no cover - not Linux
+            pass
+
+    def alive() -> bool:
+        if direct:
+            return os.getppid() == parent
+        try:
+            os.kill(parent, 0)
+        except (ProcessLookupError, PermissionError):  # (gone, or its pid reused by another user's process)
+            return False
+        return True
+
+    if not alive():  # the parent died before prctl took effect
         os._exit(1)
 
     def watch() -> None:
         while True:
             time.sleep(0.5)
-            if os.getppid() != parent:
+            if not alive():
                 os._exit(1)
 
     threading.Thread(target=watch, name="eda-parent-watch", daemon=True).start()

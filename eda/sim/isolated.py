@@ -36,33 +36,6 @@ def _context():
     return ctx
 
 
-def _worker_init(parent: int) -> None:
-    """Ctrl-C ignored (the main process decides) and the worker ends when the main process does, even with
-    its simulator stuck in a loop: spawned, through the dataset runner's watch; forked by the fork server,
-    through a thread that polls for the main process."""
-    import signal
-    import threading
-
-    from eda.dataset.runner import _worker_init as die_with_parent
-
-    if os.getppid() == parent:
-        die_with_parent(parent)
-        return
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-    def watch() -> None:
-        while True:
-            time.sleep(0.5)
-            try:
-                os.kill(parent, 0)
-            except ProcessLookupError:
-                os._exit(1)
-            except PermissionError:  # pragma: no cover - the pid was reused by another user's process
-                os._exit(1)
-
-    threading.Thread(target=watch, name="eda-parent-watch", daemon=True).start()
-
-
 class IsolatedRunner:
     """``fn(item)`` for many items in ``workers`` killable processes.
 
@@ -90,6 +63,8 @@ class IsolatedRunner:
 
     def _pool(self, k: int) -> ProcessPoolExecutor:
         if self._pools[k] is None:
+            from eda.dataset.runner import _worker_init  # Ctrl-C ignored, ends with this process
+
             self._pools[k] = ProcessPoolExecutor(1, mp_context=self._ctx, initializer=_worker_init,
                                                  initargs=(os.getpid(),))
         return self._pools[k]
