@@ -125,8 +125,8 @@ def generate(model: TopologyGPT, vocab: Vocab, ck: dict | None, params: Generate
     # a subset is spread evenly over the run (samples come ordered by length budget: all sizes)
     sim = set(np.linspace(0, len(clean) - 1, n_sim).round().astype(int).tolist()) \
         if params.simulate and n_sim else set()
-    failed = _op_failures([clean[j][2] for j in sorted(sim)], params, progress)
-    failed = {j: failed[r] for r, j in enumerate(sorted(sim)) if r in failed}
+    order = sorted(sim)
+    failed = {order[r]: why for r, why in _op_failures([clean[j][2] for j in order], params, progress).items()}
     for j, (k, s, c) in enumerate(clean):
         if j in failed:
             reasons["ngspice: " + failed[j][:80]] += 1

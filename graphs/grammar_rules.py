@@ -129,30 +129,17 @@ class ElectricalRules:
         cp = self.comp_port
         ids = np.where((cp >= 0) & t.driven[np.maximum(cp, 0)], cp, -1)
         ids[t.driven] = np.flatnonzero(t.driven)
-        uf = _Roots()
-        find = uf.find
-        open_l: list[tuple[int, int]] = []  # (netless inductor pin, its netted sibling)
+        lg = self._inductor_groups()
+        for g in np.unique(lg[lg >= 0]).tolist():
+            group = lg == g
+            got = set(ids[group].tolist()) - {-1}
+            ids[group] = -1 if not got else (got.pop() if len(got) == 1 else -2)
         for d in self.devices:
             pins = t.pins_of[d]
-            if not t.is_inductor_pin[pins[0]]:
-                continue
-            p, q = pins
-            if self.netless[p] or self.netless[q]:
-                if self.netless[p] != self.netless[q]:
-                    open_l.append((p, q) if self.netless[p] else (q, p))
-                continue
-            uf.union(self._find(p), self._find(q))
-        groups: dict[int, set[int]] = {}
-        for r in list(uf.up):
-            groups.setdefault(find(r), set()).add(r)
-        for g, roots in groups.items():
-            roots.add(g)
-            got = {int(ids[r]) for r in roots} - {-1}
-            gid = -1 if not got else (got.pop() if len(got) == 1 else -2)
-            for r in roots:
-                ids[self.members[r]] = gid
-        for p, q in open_l:
-            ids[p] = ids[q]
+            if t.is_inductor_pin[pins[0]]:
+                p, q = pins
+                if self.netless[p] != self.netless[q]:  # the netless pin takes its netted sibling's
+                    ids[p if self.netless[p] else q] = ids[q if self.netless[p] else p]
         self._loop_version, self._loop = self._version, ids
         return ids
 
@@ -265,9 +252,8 @@ class ElectricalRules:
         ids = self._loop_ids()
         mi = int(ids[a])
         bad = (ids != -1) & (ids != mi) if mi >= 0 else None
-        if self.sampling:
-            cyc = self._inductor_cycle_moves(a, cand)
-            bad = cyc if bad is None else bad | cyc if cyc is not None else bad
+        if self.sampling and (cyc := self._inductor_cycle_moves(a, cand)) is not None:
+            bad = cyc if bad is None else bad | cyc
         if bad is None:
             return
         cand &= ~bad
