@@ -273,11 +273,15 @@ def _run_pool(model, vocab, job: _Job, chunks: list, threads: int, jobs: int, ba
     import threading
     from concurrent.futures import ProcessPoolExecutor
 
+    from eda import workers as worker_pools
     from eda.dataset.runner import _stop_pool
 
     state = ({k: v.detach().numpy() for k, v in model.state_dict().items()}, model.config.model_dump(),
              list(vocab.tokens), threads or 1, os.getpid())
-    pool = ProcessPoolExecutor(jobs - 1, mp_context=_context(), initializer=_worker_init, initargs=state)
+    # workers fork from a clean server that has imported torch, this module and the validity rules once
+    # (~3 CPU-seconds of imports once instead of per worker, no threads or locks copied from this process)
+    ctx = worker_pools.context([__name__, "eda.generators.topology_check", "eda.graphs.pin_graph"])
+    pool = ProcessPoolExecutor(jobs - 1, mp_context=ctx, initializer=_worker_init, initargs=state)
     todo = list(reversed(chunks))  # longest first
     got: dict[int, list[Sample]] = {}
     errors: list[BaseException] = []
@@ -334,24 +338,11 @@ def _run_pool(model, vocab, job: _Job, chunks: list, threads: int, jobs: int, ba
 _WORKER: dict = {}
 
 
-def _context():
-    """Worker processes fork from a clean server that has imported torch, this module and the
-    validity rules once (``forkserver``: ~3 CPU-seconds of imports once instead of per worker, and
-    no threads or locks copied from this process); ``spawn`` where there is no fork server."""
-    import multiprocessing as mp
-
-    if "forkserver" not in mp.get_all_start_methods():
-        return mp.get_context("spawn")
-    ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload([__name__, "eda.generators.topology_check", "eda.graphs.pin_graph"])
-    return ctx
-
-
 def _worker_init(state: dict, config: dict, tokens: list[str], threads: int, parent: int) -> None:
     """Worker process set-up: the model from its weights, one vocabulary, ``threads`` torch threads
     (and the project's pool-worker rules: Ctrl-C ignored, dies with the main process)."""
-    from eda.dataset.runner import _worker_init as die_with_parent
     from eda.generators.topology_gpt import GPTConfig
+    from eda.workers import die_with_parent
 
     die_with_parent(parent)  # (spawned, or forked by the fork server)
     torch.set_num_threads(threads)

@@ -433,13 +433,13 @@ def _execute(fn, todo: list[int], seed: int, raw: Path, workers: int, scheduler)
         for a in args:
             yield run_one(*a)
         return
-    import multiprocessing as mp
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures import FIRST_COMPLETED, wait
+
+    from eda import workers as worker_pools
 
     # "spawn": workers start clean (no copied locks or BLAS thread pools from this process). Workers ignore
     # Ctrl-C (the main process stops them) and end themselves when the main process dies.
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
-                               initializer=_worker_init, initargs=(os.getpid(),))
+    pool = worker_pools.pool(workers, method="spawn")
     pending = set()
     it = iter(args)
     try:
@@ -487,41 +487,6 @@ def _stop_pool(pool, pending) -> None:
             p.kill()
             p.join(1.0)
     pool.shutdown(wait=False)
-
-
-def _worker_init(parent: int) -> None:
-    """Pool worker set-up: ignore Ctrl-C (the main process decides), and die with the main process ``parent``.
-    Spawned by it: ``PR_SET_PDEATHSIG`` on Linux plus a thread that polls the parent pid; forked by a fork
-    server (whose children outlive the main process): a thread that polls for the main process itself."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    direct = os.getppid() == parent
-    if direct:
-        try:
-            import ctypes
-
-            ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG = 1
-        except (OSError, AttributeError):  # pragma: no cover - not Linux
-            pass
-
-    def alive() -> bool:
-        if direct:
-            return os.getppid() == parent
-        try:
-            os.kill(parent, 0)
-        except (ProcessLookupError, PermissionError):  # (gone, or its pid reused by another user's process)
-            return False
-        return True
-
-    if not alive():  # the parent died before prctl took effect
-        os._exit(1)
-
-    def watch() -> None:
-        while True:
-            time.sleep(0.5)
-            if not alive():
-                os._exit(1)
-
-    threading.Thread(target=watch, name="eda-parent-watch", daemon=True).start()
 
 
 def _execute_dask(args, scheduler):

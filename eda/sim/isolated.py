@@ -24,18 +24,6 @@ class StuckWorker(Exception):
     """Returned (not raised) for an item whose call passed its deadline or whose worker died."""
 
 
-def _context():
-    """Workers fork from a clean server (``forkserver``: no threads or locks copied from this process, the
-    driver imported once); ``spawn`` where there is none."""
-    import multiprocessing as mp
-
-    if "forkserver" not in mp.get_all_start_methods():
-        return mp.get_context("spawn")
-    ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(["eda.sim.ngspice"])
-    return ctx
-
-
 class IsolatedRunner:
     """``fn(item)`` for many items in ``workers`` killable processes.
 
@@ -55,7 +43,10 @@ class IsolatedRunner:
             raise ValueError(f"IsolatedRunner: workers >= 1, deadline > 0 and recycle_after >= 1 (or None), got "
                              f"{workers}, {deadline}, {recycle_after}")
         self.fn, self.deadline, self.stuck, self.recycle_after = fn, float(deadline), stuck, recycle_after
-        self._ctx = _context()
+        from eda import workers as worker_pools
+
+        # workers fork from a clean server with the driver imported once (spawn where there is none)
+        self._ctx = worker_pools.context(["eda.sim.ngspice"])
         self._pools: list[ProcessPoolExecutor | None] = [None] * workers
         self._calls = [0] * workers  # calls served by each slot's current worker
         self.replaced = 0  # workers killed and replaced (deadline passed, died, or said stuck)
@@ -63,9 +54,9 @@ class IsolatedRunner:
 
     def _pool(self, k: int) -> ProcessPoolExecutor:
         if self._pools[k] is None:
-            from eda.dataset.runner import _worker_init  # Ctrl-C ignored, ends with this process
+            from eda.workers import die_with_parent  # Ctrl-C ignored, ends with this process
 
-            self._pools[k] = ProcessPoolExecutor(1, mp_context=self._ctx, initializer=_worker_init,
+            self._pools[k] = ProcessPoolExecutor(1, mp_context=self._ctx, initializer=die_with_parent,
                                                  initargs=(os.getpid(),))
         return self._pools[k]
 

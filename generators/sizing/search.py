@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import TimeoutError as FuturesTimeout
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -43,9 +44,24 @@ def _evaluate(bench: AmpBench, u: np.ndarray) -> dict:
     return perf
 
 
+#: Seconds a candidate may run past the wall-time budget before :func:`size` stops waiting for it and kills its
+#: worker (an analysis stalls for up to ``SIM_TIMEOUT`` before ngspice halts it, a candidate runs several).
+OVERRUN_S = 10.0
+
+
+def usable(pool: ProcessPoolExecutor) -> bool:
+    """Whether ``pool`` still takes work (not shut down, and no worker killed: :func:`size` stops the
+    workers of a pool whose candidates overran the budget)."""
+    return not (pool._broken or pool._shutdown_thread)
+
+
 def make_pool(workers: int = 2) -> ProcessPoolExecutor:
     """Worker processes for :func:`size` (reuse one across circuits to skip the start-up)."""
-    return ProcessPoolExecutor(max_workers=workers, mp_context=_context())
+    from eda import workers as worker_pools
+
+    # a fresh interpreter per worker (libngspice is process-global and not fork-safe once loaded); the
+    # workers end with this process (killed or interrupted, none is left simulating)
+    return worker_pools.pool(workers)
 
 
 def objectives(perf: dict, spec: Spec) -> tuple[list[float], list[float]]:
@@ -85,6 +101,7 @@ class SizingResult:
     history: list[dict] = field(default_factory=list)
     bench: AmpBench | None = None
     cpu_s: float = 0.0  # CPU seconds: this process plus the workers' time on its candidates
+    abandoned: int = 0  # candidates still running OVERRUN_S past the wall budget (their workers were stopped)
 
 
 def _score(perf: dict, spec: Spec) -> tuple:
@@ -154,7 +171,7 @@ def size(circuit: Circuit, spec: Spec, corner: str = "tt", budget_s: float = 90.
     best: tuple | None = None
     bar = tqdm(total=int(budget_s), desc=f"sizing {(circuit.title or 'circuit')[:30]}", unit="s",
                disable=not progress, dynamic_ncols=True)
-    stop = False
+    stop, overran = False, 0
     own = pool is None
     pool = pool or make_pool(workers)
     try:
@@ -167,22 +184,28 @@ def size(circuit: Circuit, spec: Spec, corner: str = "tt", budget_s: float = 90.
             xs = pop.get("X")
             futures = {pool.submit(_evaluate, bench, x): i for i, x in enumerate(xs)}
             perfs: list[dict] = [{"ok": False, "reason": "not run (time budget)"}] * len(xs)
-            for fut in as_completed(futures):
-                i = futures[fut]
-                perfs[i] = fut.result()
-                worker_cpu += perfs[i].pop("cpu_s", 0.0)
-                history.append({k: perfs[i].get(k) for k in ("gain", "ugb", "pm", "power", "ok")})
-                key = _score(perfs[i], spec)
-                if best is None or key < best[0]:
-                    best = (key, xs[i], perfs[i])
-                    bar.set_postfix_str(_postfix(best[2]))
-                bar.n = min(int(time.monotonic() - t0), int(budget_s))
-                bar.refresh()
-                if spent() or (stop_when_met and not best[0][0]):
-                    stop = True
-                    for f in futures:
-                        f.cancel()
-                    break
+            try:
+                for fut in as_completed(futures, timeout=max(0.0, t0 + budget_s + OVERRUN_S - time.monotonic())):
+                    i = futures[fut]
+                    perfs[i] = fut.result()
+                    worker_cpu += perfs[i].pop("cpu_s", 0.0)
+                    history.append({k: perfs[i].get(k) for k in ("gain", "ugb", "pm", "power", "ok")})
+                    key = _score(perfs[i], spec)
+                    if best is None or key < best[0]:
+                        best = (key, xs[i], perfs[i])
+                        bar.set_postfix_str(_postfix(best[2]))
+                    bar.n = min(int(time.monotonic() - t0), int(budget_s))
+                    bar.refresh()
+                    if spent() or (stop_when_met and not best[0][0]):
+                        stop = True
+                        for f in futures:
+                            f.cancel()
+                        break
+            except FuturesTimeout:  # candidates still running past the budget: their workers are stopped
+                from eda.dataset.runner import _stop_pool
+
+                stop, overran = True, sum(not f.done() for f in futures)
+                _stop_pool(pool, [f for f in futures if not f.done()])
             fg = [objectives(p, spec) for p in perfs]
             Evaluator().eval(StaticProblem(problem, F=np.array([f for f, _ in fg]), G=np.array([g for _, g in fg])),
                              pop)
@@ -192,7 +215,9 @@ def size(circuit: Circuit, spec: Spec, corner: str = "tt", budget_s: float = 90.
             pool.shutdown(cancel_futures=True)
     bar.close()
     design = space.decode(best[1]) if best is not None else start  # budget spent before any candidate
-    return _finish(bench, design, spec, extras, t0, c0, worker_cpu, history, starts[:1])
+    res = _finish(bench, design, spec, extras, t0, c0, worker_cpu, history, starts[:1])
+    res.abandoned = overran
+    return res
 
 
 def _finish(bench: AmpBench, design: Design, spec: Spec, extras: bool, t0: float, c0: float, worker_cpu: float,
@@ -251,10 +276,3 @@ def _postfix(perf: dict) -> str:
         return "no working design yet"
     return (f"gain {perf['gain']:.1f} dB, UGB {(perf.get('ugb') or 0) / 1e6:.2f} MHz, "
             f"PM {perf.get('pm') or float('nan'):.0f}°, {perf['power'] * 1e6:.0f} µW")
-
-
-def _context():
-    import multiprocessing as mp
-
-    # a fresh interpreter per worker: libngspice is process-global and not fork-safe once loaded
-    return mp.get_context("forkserver") if "forkserver" in mp.get_all_start_methods() else mp.get_context("spawn")
