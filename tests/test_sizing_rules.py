@@ -217,6 +217,8 @@ def test_runs_over_many_circuits_renew_their_worker_pool(monkeypatch):
     made = []
 
     class Pool:
+        _broken = _shutdown_thread = False  # (what search.usable reads)
+
         def __init__(self):
             self.down = False
             made.append(self)

@@ -92,7 +92,8 @@ def size_circuit(circuit: Circuit, name: str, spec: Spec, out: Path | None, corn
     bench = res.bench
     assert bench is not None
     rec = {"name": name, "spec": str(spec), "corner": corner, "met": res.met, "evaluations": res.evaluations,
-           "seconds": round(res.seconds, 1), "cpu_s": round(res.cpu_s, 1), "design": res.design.to_dict(),
+           "seconds": round(res.seconds, 1), "cpu_s": round(res.cpu_s, 1), "abandoned": res.abandoned,
+           "design": res.design.to_dict(),
            "inverting_input": bench.inn, "bulk": bulk, "added_bias": bench.added_bias,
            # fully differential without a common-mode loop of its own: the testbench's ideal CMFB
            # (a behavioural source) drives this bias port; None when the circuit sets its own CM
@@ -125,12 +126,14 @@ CIRCUITS_PER_POOL = 4
 def pools(per_pool: int = CIRCUITS_PER_POOL):
     """Worker pools for a run over many circuits (``next()`` once per circuit): the same pool for ``per_pool``
     circuits, then a fresh one (the old one shut down); ``close()`` shuts down the last."""
-    from eda.generators.sizing.search import make_pool
+    from eda.generators.sizing.search import make_pool, usable
 
     while True:
         pool = make_pool()
         try:
             for _ in range(per_pool):
+                if not usable(pool):  # its workers were stopped (a candidate overran the budget): a fresh pool
+                    break
                 yield pool
         finally:
             pool.shutdown()
