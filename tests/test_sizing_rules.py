@@ -235,3 +235,45 @@ def test_runs_over_many_circuits_renew_their_worker_pool(monkeypatch):
     with closing(run.pools()) as pools:  # a run that sizes nothing starts no pool
         pass
     assert len(made) == 3
+
+
+def test_current_bias_ports_are_driven_the_way_their_transistors_conduct():
+    """An IBk port supplies current (from VDD) where the circuit draws it (NMOS drain, PMOS source: a diode
+    NMOS, a PMOS pair's tail) and sinks it (to VSS) where the circuit delivers it (NMOS source, PMOS drain: an
+    NMOS pair's tail, a diode PMOS, a folded-cascode fold node). Before, only the FET type decided, so an NMOS
+    pair's tail was fed from VDD (the public set's telescopic op-amps never biased)."""
+    from eda.generators.sizing.testbench import sinks_bias_current
+
+    cases = {
+        "M1 a VIN1 IB1 VSS nmos4\nM2 b VIN2 IB1 VSS nmos4": True,  # NMOS pair tail
+        "M1 a VIN1 IB1 VDD pmos4\nM2 b VIN2 IB1 VDD pmos4": False,  # PMOS pair tail
+        "M1 IB1 IB1 VSS VSS nmos4\nM2 a IB1 VSS VSS nmos4": False,  # diode NMOS (mirror input)
+        "M1 IB1 IB1 VDD VDD pmos4\nM2 a IB1 VDD VDD pmos4": True,  # diode PMOS
+        "M1 IB1 VIN1 VDD VDD pmos4\nM2 VOUT1 VB1 IB1 VSS nmos4": True,  # fold node: PMOS drain + NMOS source
+    }
+    for body, sink in cases.items():
+        assert sinks_bias_current(parse_spice(body + "\n.end"), "IB1") is sink, body
+
+
+TELESCOPIC_FD_IB = """* fully differential telescopic cascode, NMOS pair whose tail is the current port IB1
+M1 x1 VIN1 IB1 VSS nmos4
+M2 x2 VIN2 IB1 VSS nmos4
+M3 VOUT2 VB1 x1 VSS nmos4
+M4 VOUT1 VB1 x2 VSS nmos4
+M5 VOUT2 VB2 y1 VDD pmos4
+M6 VOUT1 VB2 y2 VDD pmos4
+M7 y1 VB3 VDD VDD pmos4
+M8 y2 VB3 VDD VDD pmos4
+.end"""
+
+
+@pytest.mark.skipif(not sky130_models.available(), reason=sky130_models.INSTALL_HINT)
+def test_telescopic_with_a_current_port_tail_is_sized():
+    from eda.generators.sizing.search import size
+
+    c = _normalised(parse_spice(TELESCOPIC_FD_IB))
+    res = size(c, parse_spec("gain>=40dB, pm>=45, offset<=50mV, cl=1pF"), budget_s=60, stop_when_met=True,
+               progress=False, extras=False, workers=1)
+    src = next(d for d in res.bench._sources(res.design) if d.name == "IIB1")
+    assert src.nodes == ("IB1", "VSS")  # the tail's current is taken to VSS
+    assert res.met, res.perf  # before: "DC loops do not hold the outputs" (both at ~1.75 V)

@@ -108,6 +108,32 @@ def port_polarity(circuit: Circuit, net: str) -> str:
     return kinds.pop() if len(kinds) == 1 else "m"
 
 
+def sinks_bias_current(circuit: Circuit, net: str) -> bool:
+    """Whether a current-bias port must take its current out of the circuit (a source to VSS) rather than
+    supply it (from VDD). The channel terminals on the net say which way DC current flows there: an NMOS
+    source or PMOS drain (npn emitter, pnp collector) delivers current into the net, so the port sinks it
+    (the tail of an NMOS pair, a diode-connected PMOS); an NMOS drain or PMOS source (npn collector, pnp
+    emitter) draws current from it, so the port supplies it (a diode-connected NMOS, the tail of a PMOS
+    pair). Terminals that disagree, or none: by the transistor type on the net (P-type only: sink)."""
+    gives = takes = 0
+    for d in circuit.devices:
+        pol = mos_polarity(d)
+        if pol:
+            into, out_of = (d.nodes[0], d.nodes[2]) if pol == "n" else (d.nodes[2], d.nodes[0])
+        elif d.kind == "Q" and (d.model or "").lower()[:3] in ("npn", "pnp"):
+            c, e = d.nodes[0], d.nodes[2]
+            into, out_of = (c, e) if (d.model or "").lower().startswith("npn") else (e, c)
+        else:
+            continue
+        if into == out_of:
+            continue
+        takes += into == net  # the device's current enters at this terminal: drawn from the net
+        gives += out_of == net
+    if (takes == 0) != (gives == 0):  # one way only
+        return gives > 0
+    return port_polarity(circuit, net) == "p"
+
+
 #: Ports an amplifier testbench has no role for but holds at a DC level (clock, latch, control, select).
 _CONTROL = ("VCLK", "CLK", "VLATCH", "LATCH", "VCONT", "VCTRL", "VSEL", "VEN", "EN")
 
@@ -232,7 +258,7 @@ class AmpBench:
         for n in self.free_vbias:
             src.append(Device(f"V{n}", "V", (n, r.vss), value=design.bias[n]))
         for n in r.ibias:
-            nodes = (n, r.vss) if self.polarity[n] == "p" else (r.vdd, n)
+            nodes = (n, r.vss) if sinks_bias_current(self.circuit, n) else (r.vdd, n)
             src.append(Device(f"I{n}", "I", nodes, value=design.bias[n]))
         for n in self.held_inputs:
             src.append(Device(f"V{n}", "V", (n, r.vss), value=design.vcm))
