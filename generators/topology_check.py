@@ -346,8 +346,9 @@ def erc(circuit: Circuit) -> list[str]:
     return [m for _, m in rule_violations(circuit)]
 
 
-def _bias_polarity(circuit: Circuit, net: str) -> str:
-    """``n`` when a port net drives only N-type control terminals, ``p`` for P-type, else ``m``."""
+def port_polarity(circuit: Circuit, net: str) -> str:
+    """``n`` when a net reaches only N-type transistors (MOS or bipolar, any terminal), ``p`` for P-type only,
+    else ``m``."""
     kinds = set()
     for d, t in _typed(circuit):
         if net in d.nodes and t in ("NM", "NPN"):
@@ -355,6 +356,29 @@ def _bias_polarity(circuit: Circuit, net: str) -> str:
         elif net in d.nodes and t in ("PM", "PNP"):
             kinds.add("p")
     return kinds.pop() if len(kinds) == 1 else "m"
+
+
+def sinks_bias_current(circuit: Circuit, net: str) -> bool:
+    """Whether a current-bias port (``IBk``…) must take its current out of the circuit (a source to VSS) rather
+    than supply it (from VDD). The channel terminals on the net say which way DC current flows there: an NMOS
+    source or PMOS drain (npn emitter, pnp collector) delivers current into the net, so the port sinks it (the
+    tail of an NMOS pair, a diode-connected PMOS, a folded cascode's fold node); an NMOS drain or PMOS source
+    (npn collector, pnp emitter) draws current from it, so the port supplies it (a diode-connected NMOS, the
+    tail of a PMOS pair). Terminals that disagree, or none: by the transistor type on the net (P-type only:
+    sink). Used by the OP-check deck and the sizing testbench."""
+    gives = takes = 0
+    for d, t in _typed(circuit):
+        if t not in ("NM", "PM", "NPN", "PNP"):
+            continue
+        hi, lo = d.nodes[0], d.nodes[2]  # drain/collector, source/emitter
+        into, out_of = (hi, lo) if t in ("NM", "NPN") else (lo, hi)
+        if into == out_of:
+            continue
+        takes += into == net  # the device's current enters at this terminal: drawn from the net
+        gives += out_of == net
+    if (takes == 0) != (gives == 0):  # one way only
+        return gives > 0
+    return port_polarity(circuit, net) == "p"
 
 
 def _bias_levels(pdk: str | None) -> tuple[float, float]:
@@ -371,10 +395,9 @@ def _port_source(circuit: Circuit, n: str, pdk: str | None) -> Device | None:
     c = class_of(n)
     if c.name in ("VDD", "VSS") or c.drive is None:
         return None
-    pol = _bias_polarity(circuit, n)
-    if c.drive == "i":
-        # SPICE current flows n+ -> source -> n-: push into N-type diodes, pull from P-type
-        return Device(f"I{n}", "I", (n, "VSS") if pol == "p" else ("VDD", n), value=IBIAS)
+    pol = port_polarity(circuit, n)
+    if c.drive == "i":  # (SPICE current flows n+ -> source -> n-)
+        return Device(f"I{n}", "I", (n, "VSS") if sinks_bias_current(circuit, n) else ("VDD", n), value=IBIAS)
     if c.role == "bias" and c.name in ("VB", "VBB"):
         vn, vp = _bias_levels(pdk)
         v = vn if pol == "n" else (vp if pol == "p" else VDD / 2)
@@ -395,8 +418,9 @@ def simulation_deck(circuit: Circuit, title: str | None = None, pdk: str | None 
     only, 0.7 V below ``VDD`` for P-type only (sky130: 0.8 V / 1.1 V, the gate voltages of
     default-size diode-connected devices), mid-supply otherwise; undrawn bias lines (nets of
     same-polarity gates alone, :func:`bias_lines`) the same as a ``VB`` port of their polarity;
-    current-driven ports (``IBk``, ``IREFk``, ``IINk``) a 20 µA source from ``VDD`` (N-type) or to
-    ``VSS`` (P-type); outputs (``VOUTk``, ``IOUTk``, ``VIFk``) undriven.
+    current-driven ports (``IBk``, ``IREFk``, ``IINk``) a 20 µA source from ``VDD`` or to ``VSS``, the
+    way the transistors on the port conduct (:func:`sinks_bias_current`); outputs (``VOUTk``,
+    ``IOUTk``, ``VIFk``) undriven.
 
     Args:
         pdk: None (generic level-1 models) or ``"sky130"`` (the real sky130 devices through the

@@ -242,7 +242,7 @@ def test_current_bias_ports_are_driven_the_way_their_transistors_conduct():
     NMOS, a PMOS pair's tail) and sinks it (to VSS) where the circuit delivers it (NMOS source, PMOS drain: an
     NMOS pair's tail, a diode PMOS, a folded-cascode fold node). Before, only the FET type decided, so an NMOS
     pair's tail was fed from VDD (the public set's telescopic op-amps never biased)."""
-    from eda.generators.sizing.testbench import sinks_bias_current
+    from eda.generators.topology_check import sinks_bias_current
 
     cases = {
         "M1 a VIN1 IB1 VSS nmos4\nM2 b VIN2 IB1 VSS nmos4": True,  # NMOS pair tail

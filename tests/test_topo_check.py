@@ -51,6 +51,10 @@ def test_deck_has_sources_and_models():
     assert {"VVDD", "VVSS", "VVIN1", "VVIN2", "IIB1"} <= names
     ib = next(d for d in deck.devices if d.name == "IIB1")
     assert ib.nodes == ("VDD", "IB1")  # pushes current into an NMOS diode
+    tail = simulation_deck(_c(OTA.replace("n2 VSS)", "IB1 VSS)").replace("M3 (n2 IB1 VSS VSS) nmos4\n", "")
+                              .replace("M6 (IB1 IB1 VSS VSS) nmos4\n", "")))
+    # an NMOS pair's tail on the port: its current is taken to VSS (before: pushed in from VDD, like a diode)
+    assert next(d for d in tail.devices if d.name == "IIB1").nodes == ("IB1", "VSS")
     assert {m.name for m in deck.models} >= {"nmos4", "pmos4", "npn", "pnp", "diode"}
     assert all(d.params.get("w") for d in deck.devices if d.kind == "M")
 

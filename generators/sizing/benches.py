@@ -23,7 +23,8 @@ from eda.circuit import Circuit, Device, Waveform, is_ground
 from eda.errors import InputError
 from eda.export.to_sky130 import BIAS_N, BIAS_P, to_sky130
 from eda.export.to_spice import to_spice
-from eda.generators.sizing.testbench import VDD, port_polarity
+from eda.generators.sizing.testbench import VDD
+from eda.generators.topology_check import port_polarity
 
 VCM = 0.9
 I_IN = 10e-6

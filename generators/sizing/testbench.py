@@ -53,6 +53,7 @@ from eda.generators.sizing.roles import (
     mos_polarity,
     output_cm_defined,
 )
+from eda.generators.topology_check import port_polarity, sinks_bias_current
 
 VDD = 1.8
 L_FB, C_IN = 1e9, 1e3
@@ -96,42 +97,6 @@ def _ratio_size(w: float, ln: float, k: float) -> tuple[float, float]:
     if wk >= 0.42:
         return round(wk, 3), ln
     return 0.42, round(ln * 0.42 / wk, 3)
-
-
-def port_polarity(circuit: Circuit, net: str) -> str:
-    """``n`` when ``net`` drives only N-type gates/bases, ``p`` for P-type only, else ``m``."""
-    kinds = set()
-    for d in circuit.devices:
-        pol = mos_polarity(d) or ({"npn": "n", "pnp": "p"}.get((d.model or "").lower()[:3]) if d.kind == "Q" else None)
-        if pol and net in d.nodes:
-            kinds.add(pol)
-    return kinds.pop() if len(kinds) == 1 else "m"
-
-
-def sinks_bias_current(circuit: Circuit, net: str) -> bool:
-    """Whether a current-bias port must take its current out of the circuit (a source to VSS) rather than
-    supply it (from VDD). The channel terminals on the net say which way DC current flows there: an NMOS
-    source or PMOS drain (npn emitter, pnp collector) delivers current into the net, so the port sinks it
-    (the tail of an NMOS pair, a diode-connected PMOS); an NMOS drain or PMOS source (npn collector, pnp
-    emitter) draws current from it, so the port supplies it (a diode-connected NMOS, the tail of a PMOS
-    pair). Terminals that disagree, or none: by the transistor type on the net (P-type only: sink)."""
-    gives = takes = 0
-    for d in circuit.devices:
-        pol = mos_polarity(d)
-        if pol:
-            into, out_of = (d.nodes[0], d.nodes[2]) if pol == "n" else (d.nodes[2], d.nodes[0])
-        elif d.kind == "Q" and (d.model or "").lower()[:3] in ("npn", "pnp"):
-            c, e = d.nodes[0], d.nodes[2]
-            into, out_of = (c, e) if (d.model or "").lower().startswith("npn") else (e, c)
-        else:
-            continue
-        if into == out_of:
-            continue
-        takes += into == net  # the device's current enters at this terminal: drawn from the net
-        gives += out_of == net
-    if (takes == 0) != (gives == 0):  # one way only
-        return gives > 0
-    return port_polarity(circuit, net) == "p"
 
 
 #: Ports an amplifier testbench has no role for but holds at a DC level (clock, latch, control, select).
@@ -182,8 +147,7 @@ def driven_bias_ports(circuit: Circuit, roles: Roles) -> list[str]:
 
 
 def _normalised(circuit: Circuit) -> Circuit:
-    """Top-level devices with ground nets renamed ``VSS`` and instance names made unique (real data repeats
-    them; a sized design keys its sizes by name)."""
+    """Top-level devices, ground nets renamed ``VSS``, instance names unique (sizes are keyed by name)."""
     devs = unique_names([replace(d, nodes=tuple("VSS" if is_ground(n) else n for n in d.nodes),
                                  params=dict(d.params)) for d in circuit.devices])
     return replace(circuit, devices=devs, analyses=[], extra=[])
