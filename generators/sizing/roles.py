@@ -69,8 +69,9 @@ def find_roles(circuit: Circuit) -> Roles:
     missing = [what for what, ok in (("VDD", vdd), ("VSS", vss), ("an input port (VIN…)", ins),
                                      ("an output port (VOUT…)", outs)) if not ok]
     if missing:
-        raise InputError(f"{circuit.title or 'circuit'}: no {', '.join(missing)}; ports are named "
-                         "VDD, VSS, VIN1, VIN2, VOUT1, VB1, IB1, …")
+        have = " ".join(circuit.ports or [n for n in nets if n[:1].isupper()][:12]) or "none"
+        raise InputError(f"{circuit.title or 'circuit'}: an amplifier testbench needs VDD, VSS, an input port (VIN…) "
+                         f"and an output port (VOUT…); missing {', '.join(missing)} (its ports: {have})")
     return Roles(vdd=vdd, vss=vss, inputs=ins, outputs=outs,
                  vbias=[n for n in nets if _VB.match(n)], ibias=[n for n in nets if _IB.match(n)])
 
