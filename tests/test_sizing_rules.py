@@ -304,3 +304,38 @@ M4 VOUT1 x VDD VDD pmos4
     assert rec["perf"]["ok"] and rec["met"], rec["perf"]
     names = [ln.split()[0] for ln in (tmp_path / "dup_sized.sp").read_text().splitlines() if ln[:1] in "XM"]
     assert len(names) == 5 and len(set(n.lower() for n in names)) == 5
+
+
+OTA_BODY = """M1 (n1 VIN1 n2 VSS) nmos4
+M2 (VOUT1 VIN2 n2 VSS) nmos4
+M3 (n2 VB1 VSS VSS) nmos4
+M4 (n1 n1 VDD VDD) pmos4
+M5 (VOUT1 n1 VDD VDD) pmos4
+"""
+
+
+@pytest.mark.skipif(not sky130_models.available(), reason=sky130_models.INSTALL_HINT)
+def test_size_all_reads_a_folder_in_the_public_layout(tmp_path):
+    """`eda topo size --all DIR` on the public dataset's layout sizes one circuit per N/N.cir (not N_full.cir or a
+    sub-block file beside it), named N, typed by data_categorization.md; a linked folder is followed."""
+    from eda.generators.sizing.run import folder_topologies, size_folder
+
+    data = tmp_path / "Dataset"
+    for n, body, ports in (("1", OTA_BODY, "VDD VSS VIN1 VIN2 VOUT1 VB1"),
+                           ("2", OTA_BODY, "VDD VSS VIN1 VIN2 VOUT1 VB1")):
+        (data / n).mkdir(parents=True)
+        (data / n / f"{n}.cir").write_text(body)
+        (data / n / f"Port{n}.txt").write_text(ports)
+    (data / "1" / "1_full.cir").write_text(  # subcircuit definitions + body: not a circuit of its own
+        "subckt INVERTER A Q VDD VSS\n    M0 (Q A VDD VDD) pmos4\n    M1 (Q A VSS VSS) nmos4\n"
+        "ends INVERTER\n" + OTA_BODY)
+    (data / "2" / "Opamp2.cir").write_text(OTA_BODY)  # a sub-block: not a circuit of its own
+    (data / "data_categorization.md").write_text("- 1: operational amplifiers\n- 2: bandgap reference\n")
+    assert [(n, type(t).__name__) for n, _, t in folder_topologies(data)] == [("1", "Topology"), ("2", "Topology")]
+    rows = size_folder(data, parse_spec("gain>=20dB, pm>=45, cl=1pF"), tmp_path / "out", budget_s=60,
+                       progress=False)
+    assert [r["name"] for r in rows] == ["1", "2"]
+    assert rows[0]["met"] and rows[1]["skipped"] == "not an amplifier-type circuit (bandgap)"
+    (tmp_path / "plain").mkdir()
+    (tmp_path / "plain" / "linked").symlink_to(data / "1", target_is_directory=True)
+    assert [n for n, _, _ in folder_topologies(tmp_path / "plain")] == ["linked_1", "linked_1_full"]

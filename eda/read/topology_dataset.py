@@ -194,6 +194,11 @@ def read_netlist_topology(path: str | Path) -> Topology:
     return t
 
 
+def is_dataset_folder(root: str | Path) -> bool:
+    """Whether ``root`` is in the public dataset's layout (``N/N.cir`` folders)."""
+    return Path(root).is_dir() and bool(_dataset_dirs(Path(root)))
+
+
 def _dataset_dirs(root: Path) -> list[Path]:
     dirs = [d for d in root.iterdir() if d.is_dir() and (d / f"{d.name}.cir").is_file()]
     return sorted(dirs, key=lambda d: (not d.name.isdigit(), int(d.name) if d.name.isdigit() else 0, d.name))

@@ -112,9 +112,34 @@ def size_circuit(circuit: Circuit, name: str, spec: Spec, out: Path | None, corn
 
 
 def netlist_files(folder: Path) -> list[Path]:
-    """Netlists under ``folder`` (recursively), in sorted order."""
-    return sorted(p for p in folder.rglob("*") if p.suffix.lower() in NETLIST_SUFFIXES and p.is_file()
+    """Netlists under ``folder`` (recursively, following linked folders), in sorted order."""
+    import os
+
+    found = [Path(d) / f for d, _, files in os.walk(folder, followlinks=True) for f in files]
+    return sorted(p for p in found if p.suffix.lower() in NETLIST_SUFFIXES and p.is_file()
                   and not p.stem.endswith(("_sized", "_tb")))
+
+
+def folder_topologies(folder: Path):
+    """``(name, file, Topology or the EdaError that reading it raised)`` for every circuit to size under ``folder``.
+    A folder in the public dataset's layout is read as a dataset: one circuit per ``N/N.cir`` (its
+    ``N_full.cir`` and other sub-block files are not circuits of their own), named ``N``, with its
+    ``PortN.txt`` ports and its ``data_categorization.md`` type label; any other folder, every netlist file."""
+    from eda.read.topology_dataset import is_dataset_folder, read_netlist_topology, read_topology_dataset
+
+    if is_dataset_folder(folder):
+        errors: list = []
+        for t in read_topology_dataset(folder, on_error="skip", errors=errors):
+            yield t.name, str(t.source), t
+        for f, reason in errors:
+            yield Path(f).parent.name, str(f), InputError(reason)
+        return
+    for f in netlist_files(folder):
+        name = f.stem if f.parent == folder else f"{f.parent.name}_{f.stem}"
+        try:
+            yield name, str(f), read_netlist_topology(f)
+        except EdaError as e:
+            yield name, str(f), e
 
 
 #: Circuits sized by one worker pool before a fresh pool takes over: libngspice keeps what every deck loaded, so a
@@ -145,24 +170,23 @@ def size_folder(folder: Path, spec: Spec, out: Path, corner: str = "tt", budget_
     """Size every amplifier-type netlist under ``folder``; writes per-circuit files and
     ``table.json`` / ``table.md`` under ``out``. Non-amplifiers and unreadable files are listed
     with the reason."""
-    from eda.read.topology_dataset import read_netlist_topology
-
     rows: list[dict] = []
     with closing(pools()) as pool:
-        for f in netlist_files(folder):
-            name = f.stem if f.parent == folder else f"{f.parent.name}_{f.stem}"
+        for name, f, t in folder_topologies(folder):
             try:
-                t = read_netlist_topology(f)
+                if isinstance(t, EdaError):
+                    raise t
                 circuit = replace(t.circuit, devices=[d for d in t.circuit.devices if d.kind not in "VI"])
-                if not is_amplifier(circuit, t.ctype):
-                    rows.append({"name": name, "file": str(f), "skipped": "not an amplifier-type circuit"})
+                ctype = circuit_type(circuit, t.ctype)
+                if ctype not in AMPLIFIER_TYPES:  # (missing ports are reported by the testbench below)
+                    rows.append({"name": name, "file": f, "skipped": f"not an amplifier-type circuit ({ctype})"})
                     continue
                 rec = size_circuit(circuit, name, spec, out, corner, budget_s, seed, stop_when_met, progress,
                                    pool=next(pool), bulk=bulk)
             except EdaError as e:
-                rows.append({"name": name, "file": str(f), "skipped": str(e).splitlines()[0][:200]})
+                rows.append({"name": name, "file": f, "skipped": str(e).splitlines()[0][:200]})
                 continue
-            rec["file"] = str(f)
+            rec["file"] = f
             rows.append({k: v for k, v in rec.items() if k not in ("operating_point", "design")})
     out.mkdir(parents=True, exist_ok=True)
     (out / "table.json").write_text(json.dumps(rows, indent=1, default=float))
