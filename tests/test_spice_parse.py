@@ -138,3 +138,24 @@ def test_non_utf8_line():
 def test_missing_file(tmp_path):
     with pytest.raises(SpiceParseError, match="cannot read"):
         read_spice(tmp_path / "nope.sp")
+
+
+def test_param_expressions_with_spaces_as_foundry_libraries_write_them():
+    c = parse_spice("t\n.param sw = {0.0+f*0.0} + mc*AGAUSS(0, 1.5e-09, 1) b = 2 c={x}\nR1 a 0 1k\n.end\n")
+    assert c.params == {"sw": "{0.0+f*0.0} + mc*AGAUSS(0, 1.5e-09, 1)", "b": 2.0, "c": "{x}"}
+    with pytest.raises(SpiceParseError, match="expected"):
+        parse_spice("t\n.param + 1\nR1 a 0 1k\n.end\n")
+
+
+def test_lib_cards_are_kept_unless_asked(tmp_path):
+    """`.lib FILE SECTION` loads device models (sky130's library is beyond a netlist reader): kept verbatim by
+    default, so a deck on real devices reads; read in place, one section only, with follow_libs."""
+    (tmp_path / "models.lib").write_text(".lib tt\n.model nch nmos level=1 vto=0.5\n.endl tt\n"
+                                         ".lib ff\n.model nch nmos level=1 vto=0.4\n.endl ff\n"
+                                         "this line would not parse\n")
+    deck = tmp_path / "deck.sp"
+    deck.write_text("t\n.lib models.lib tt\nM1 d g 0 0 nch\n.end\n")
+    kept = read_spice(deck)
+    assert kept.includes == [".lib models.lib tt"] and not kept.models
+    read = read_spice(deck, follow_libs=True)
+    assert [(m.name, m.params["vto"]) for m in read.models] == [("nch", 0.5)]

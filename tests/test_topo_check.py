@@ -15,6 +15,7 @@ from eda.generators.topology_check import (
 )
 from eda.graphs.pin_graph import circuit_to_graph
 from eda.read.topology_dataset import load_library, parse_topology
+from eda.tech import sky130_models
 
 OTA = """* 5T OTA with mirror bias
 *.type opamp1
@@ -226,3 +227,28 @@ def test_sky130_deck_converges():
     reason, op = simulate(_c(OTA), pdk="sky130")
     assert reason is None
     assert 0.5 < op["IB1"] < 1.3
+
+
+@pytest.mark.skipif(not sky130_models.available(), reason=sky130_models.INSTALL_HINT)
+def test_a_sky130_deck_reads_back_as_its_topology_and_checks(tmp_path):
+    """A deck on the sky130 devices, as `eda topo generate` writes it (`.lib` card, X instances, test bench,
+    `*.ports`), reads back as the same topology, and `eda topo check` passes it. Before, reading followed the
+    `.lib` into the foundry library and stopped there ("expected key=value"), so `eda topo check out/gen/*.sp`
+    failed on every generated deck."""
+    from typer.testing import CliRunner
+
+    from eda.cli import app
+    from eda.export.to_spice import write_spice
+    from eda.graphs.canon import canonical_hash
+    from eda.read.topology_dataset import read_netlist_topology
+
+    c = _c(OTA.replace("M5 (VOUT1 n1 VDD VDD) pmos4", "M5 (VOUT1 n1 VDD VDD) pmos4\nR1 (VOUT1 n3) resistor\n"
+                                                      "C1 (n3 VSS) capacitor"))
+    deck = write_spice(simulation_deck(c, title="generated topology 0", pdk="sky130"), tmp_path / "gen_0000.sp")
+    assert "sky130_fd_pr__nfet_01v8" in deck.read_text() and ".lib " in deck.read_text()
+    back = read_netlist_topology(deck).circuit
+    back.devices = [d for d in back.devices if d.kind not in "VI"]
+    assert canonical_hash(circuit_to_graph(back)) == canonical_hash(circuit_to_graph(c))
+    assert {d.kind for d in back.devices} == {"M", "R", "C"}
+    r = CliRunner().invoke(app, ["topo", "check", str(deck)])
+    assert r.exit_code == 0 and "ok " in r.output, r.output

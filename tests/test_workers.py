@@ -57,8 +57,9 @@ def _gone_within(pids: list[int], seconds: float) -> list[int]:
 def _kill_main_and_list_survivors(tmp_path, kind: str) -> list[int]:
     script = tmp_path / "main.py"
     script.write_text(MAIN)
-    proc = subprocess.Popen([sys.executable, str(script), kind], stdout=subprocess.PIPE, text=True,
-                            cwd=tmp_path, env={**os.environ, "PYTHONPATH": os.getcwd()})
+    # (stderr dropped: the killed process's resource tracker reports the semaphores it was left with)
+    proc = subprocess.Popen([sys.executable, str(script), kind], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            text=True, cwd=tmp_path, env={**os.environ, "PYTHONPATH": os.getcwd()})
     try:
         line = proc.stdout.readline()
         pids = [int(x) for x in line.split()]

@@ -225,12 +225,15 @@ def check(
     for f in netlists:
         try:
             t = read_netlist_topology(f)
-            if any(d.kind == "V" for d in t.circuit.devices) and pdk is None:
+            if any(d.kind == "V" for d in t.circuit.devices) and pdk is None and not t.circuit.ports:
                 # a complete simulation deck (its own supplies): judged as written, ngspice on its own sources
                 r = check_deck(read_spice(f), f.name, run_sim=simulate)
             else:
+                # a topology, or a topology's deck (a *.ports header, as `eda topo generate` writes): its rules, and
+                # ngspice on its own test bench, on the devices the deck was written for (sky130 when it uses them)
+                real = pdk or ("sky130" if "sky130_fd_pr__" in f.read_text(errors="replace") else None)
                 t.circuit.devices = [d for d in t.circuit.devices if d.kind not in "VI"]
-                r = check_circuit(t.circuit, f.name, run_sim=simulate, pdk=pdk, corner=corner)
+                r = check_circuit(t.circuit, f.name, run_sim=simulate, pdk=real, corner=corner)
         except (InputError, OSError) as e:
             failed += 1
             msg = e.one_line() if isinstance(e, InputError) else str(e)

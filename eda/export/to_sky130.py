@@ -222,3 +222,45 @@ def to_sky130(circuit: Circuit, corner: str = "tt",
     includes = [ln for ln in circuit.includes if "sky130.lib.spice" not in ln] + [card]
     return replace(circuit, devices=devices, subckts=subckts, models=models, includes=includes,
                    extra=[f"* note: {n}" for n in notes] + list(circuit.extra))
+
+
+def generic_device(d: Device) -> Device | None:
+    """The generic device a sky130 instance written by :func:`convert_device` stands for (None: ``d`` is not
+    one): FETs → ``M`` with ``w``/``l`` in metres, BJTs → ``Q`` (c b e), poly resistors → ``R`` and MIM
+    capacitors → ``C`` with their values at tt (the inverses of :func:`resistor_geometry` and
+    :func:`cap_side`), diodes → ``D``. The ``X`` that :func:`convert_device` put before the name is dropped."""
+    model = (d.model or "").lower()
+    if d.kind != "X" or not model.startswith("sky130_fd_pr__"):
+        return None
+    kind = model[len("sky130_fd_pr__"):]
+    name = d.name[1:] if len(d.name) > 1 and d.name[:1].upper() == "X" else d.name
+    p = {k.lower(): v for k, v in d.params.items()}
+    w, ln = _num(p.get("w"), 0.0), _num(p.get("l"), 0.0)
+    if kind.startswith(("nfet", "pfet")) and len(d.nodes) >= 4:
+        params = {k: v * 1e-6 for k, v in (("w", w), ("l", ln)) if v}
+        if _num(p.get("m"), 1) != 1:
+            params["m"] = p["m"]
+        return Device(name, "M", d.nodes[:4], model="nmos4" if kind.startswith("nfet") else "pmos4", params=params)
+    if kind.startswith(("npn", "pnp")) and len(d.nodes) >= 3:
+        return Device(name, "Q", d.nodes[:3], model=kind[:3])
+    if kind.startswith(("res_xhigh_po", "res_high_po")) and len(d.nodes) >= 2 and w and ln:
+        if kind.startswith("res_xhigh_po"):  # resistor_geometry's equations, solved for r
+            weff = w - 0.056
+            r = (ln - 0.0592) * 2000.0 / weff + 2 * 188.2 / (weff + 1.41)
+        else:
+            weff = w - 0.001
+            r = (ln + 0.247) * 325.0 / weff + 345.8312 / (weff + 0.1558)
+        return Device(name, "R", d.nodes[:2], value=round(r, 3))
+    if kind.startswith("cap_mim") and len(d.nodes) >= 2 and w and ln:
+        return Device(name, "C", d.nodes[:2], value=2e-15 * (w + 0.15) * (ln + 0.15))
+    if kind.startswith("diode") and len(d.nodes) >= 2:
+        return Device(name, "D", d.nodes[:2], model="diode")
+    return None
+
+
+def from_sky130(circuit: Circuit) -> Circuit:
+    """``circuit`` with every sky130 device instance replaced by its generic device (:func:`generic_device`), e.g.
+    to read a deck that :func:`to_sky130` wrote (``eda topo generate``, ``eda topo size``) back as a topology;
+    other devices and everything else unchanged."""
+    devices = [generic_device(d) or d for d in circuit.devices]
+    return replace(circuit, devices=devices)

@@ -58,6 +58,7 @@ class _Ctx:
     stack: list[tuple[Subckt, _Line]] = field(default_factory=list)
     #: (model name, line) of R/C/L elements that name a model: checked against the .model cards at the end
     model_refs: list[tuple[str, _Line]] = field(default_factory=list)
+    follow_libs: bool = False  # read ``.lib FILE SECTION`` in place (device-model libraries)
 
 
 #: A token that starts like a number (or is nan/inf) but is not one is a malformed value, never a model name.
@@ -205,6 +206,32 @@ def _params(toks: list[str], ln: _Line) -> dict[str, ParamValue]:
         if not k or not v:
             raise _err(f"expected key=value, got {t!r}", ln)
         out[k.lower()] = _value(v, ln, f"parameter {k}", allow_name=True)
+    return out
+
+
+_ASSIGN = re.compile(r"([A-Za-z_][\w.$]*)\s*=(?!=)")
+
+
+def _param_expressions(ln: _Line) -> dict[str, ParamValue]:
+    """``.param name = expression …`` where an expression may hold spaces outside braces (ngspice reads
+    ``.param sw = {0.0+f*0.0} + mc*AGAUSS(0, 1.5e-09, 1)``): each value runs to the next top-level
+    ``name =``; numbers become floats, the rest stays as written."""
+    body = ln.text.split(None, 1)[1] if len(ln.text.split(None, 1)) > 1 else ""
+    starts = []
+    for m in _ASSIGN.finditer(body):
+        before = body[:m.start()]
+        if before.count("(") == before.count(")") and before.count("{") == before.count("}") \
+                and (m.start() == 0 or not (body[m.start() - 1].isalnum() or body[m.start() - 1] in "_.$")):
+            starts.append(m)
+    if not starts or body[:starts[0].start()].strip():
+        raise _err("expected name=value", ln)
+    out: dict[str, ParamValue] = {}
+    for m, nxt in zip(starts, starts[1:] + [None], strict=True):
+        value = body[m.end():nxt.start() if nxt else len(body)].strip()
+        if not value:
+            raise _err(f"parameter {m.group(1)}: no value", ln)
+        out[m.group(1).lower()] = _value(value, ln, f"parameter {m.group(1)}", allow_name=True) \
+            if " " not in value else value
     return out
 
 
@@ -396,7 +423,11 @@ def _dot_card(ctx: _Ctx, ln: _Line, toks: list[str], lines: list[_Line], idx: in
     if card == ".param":
         if len(toks) < 2:
             raise _err(".param: expected name=value", ln)
-        (ctx.stack[-1][0].params if ctx.stack else c.params).update(_params(toks[1:], ln))
+        try:
+            values = _params(toks[1:], ln)
+        except SpiceParseError:  # an expression with spaces outside braces, as foundry libraries write them
+            values = _param_expressions(ln)
+        (ctx.stack[-1][0].params if ctx.stack else c.params).update(values)
         return idx + 1, False
     if card in (".options", ".option", ".opt"):
         kv = [t if "=" in t else f"{t}=1" for t in toks[1:]]
@@ -405,10 +436,7 @@ def _dot_card(ctx: _Ctx, ln: _Line, toks: list[str], lines: list[_Line], idx: in
     if card in (".include", ".inc", ".lib"):
         if len(toks) < 2:
             raise _err(f"{card}: expected a file name", ln)
-        if card == ".lib" and len(toks) == 2 and not follow_includes:
-            c.includes.append(ln.text)
-            return idx + 1, False
-        if not follow_includes:
+        if not follow_includes or (card == ".lib" and not ctx.follow_libs):
             c.includes.append(ln.text)
             return idx + 1, False
         fname = toks[1].strip("'\"")
@@ -496,7 +524,7 @@ def _decode(data: bytes, file: str | None) -> str:
 
 
 def parse_spice(text: str | bytes, file: str | Path | None = None, *, title: bool = True,
-                follow_includes: bool = True) -> Circuit:
+                follow_includes: bool = True, follow_libs: bool = False) -> Circuit:
     """Parse SPICE text into a :class:`Circuit`.
 
     Args:
@@ -505,6 +533,10 @@ def parse_spice(text: str | bytes, file: str | Path | None = None, *, title: boo
         title: the first line is a title (SPICE convention). Pass ``False`` for netlist bodies
             such as the ``N.cir`` files of topology datasets.
         follow_includes: read ``.include``/``.lib`` files in place (else keep the lines verbatim).
+        follow_libs: with ``follow_includes``, also read ``.lib FILE SECTION`` cards in place. Off by default:
+            they load device-model libraries (sky130's ``.lib …/sky130.lib.spice tt``, which every deck this
+            toolkit writes for real devices carries) in syntax beyond a netlist reader (behavioural
+            elements, expressions across spaces); the card is kept verbatim and ngspice reads the library.
 
     Raises:
         SpiceParseError: with file, line and text of the first offending line.
@@ -516,7 +548,7 @@ def parse_spice(text: str | bytes, file: str | Path | None = None, *, title: boo
         line = text[: text.index("\x00")].count("\n") + 1
         raise SpiceParseError("NUL byte in netlist (binary file?)", fname, line)
     title_text, lines = _logical_lines(text, fname, title)
-    ctx = _Ctx()
+    ctx = _Ctx(follow_libs=follow_libs)
     ctx.circuit.title = title_text
     _parse_lines(ctx, lines, follow_includes, 0)
     if ctx.stack:
@@ -542,11 +574,12 @@ def _check_refs(ctx: _Ctx, fname: str | None) -> None:
                        f"(no .model {model})", ln)
 
 
-def read_spice(path: str | Path, *, title: bool = True, follow_includes: bool = True) -> Circuit:
+def read_spice(path: str | Path, *, title: bool = True, follow_includes: bool = True,
+               follow_libs: bool = False) -> Circuit:
     """Read a SPICE file (see :func:`parse_spice`)."""
     path = Path(path)
     try:
         data = path.read_bytes()
     except OSError as e:
         raise SpiceParseError(f"cannot read file: {e.strerror}", path) from None
-    return parse_spice(data, path, title=title, follow_includes=follow_includes)
+    return parse_spice(data, path, title=title, follow_includes=follow_includes, follow_libs=follow_libs)

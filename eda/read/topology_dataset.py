@@ -22,6 +22,7 @@ from pathlib import Path
 
 from eda.circuit import Circuit, Device, Subckt, is_ground
 from eda.errors import InputError
+from eda.export.to_sky130 import from_sky130
 from eda.paths import PATHS
 from eda.read.from_spice import parse_spice
 from eda.topology import PORT_NAME_RE, Topology, is_port_name
@@ -120,7 +121,9 @@ def parse_topology(text: str, name: str = "circuit", file: str | Path | None = N
         SpiceParseError: the netlist does not parse; InputError: bad subcircuit use (with the
             instance's line).
     """
-    c = parse_spice(text, file, title=title)
+    # a deck on real devices (e.g. `eda topo generate`'s sky130 decks) reads back as its generic devices; the
+    # device-model libraries it loads (.lib) are not part of the topology and are not read
+    c = from_sky130(parse_spice(text, file, title=title))
     if ports is not None:
         c.ports = tuple(ports)
     m = _TYPE_RE.search(text)
