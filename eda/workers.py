@@ -6,7 +6,7 @@
 * :func:`die_with_parent` — the pool-worker set-up: Ctrl-C ignored (the main process decides what to
   stop) and the worker ends itself when the main process dies, also when it was forked by a fork server
   (whose children outlive the main process unless they watch it).
-* :func:`pool` — a ``ProcessPoolExecutor`` with both.
+* :func:`pool` — a ``ProcessPoolExecutor`` with both; :func:`stop` ends one now (workers terminated and reaped).
 """
 
 from __future__ import annotations
@@ -68,10 +68,26 @@ def die_with_parent(parent: int) -> None:
     threading.Thread(target=watch, name="eda-parent-watch", daemon=True).start()
 
 
+def stop(pool: ProcessPoolExecutor) -> None:
+    """Stop a process pool now: terminate the workers and reap them (no zombies). Futures are not cancelled:
+    the pool's own thread fails them as broken (cancelling first makes that thread raise on Python 3.11)."""
+    procs = list(getattr(pool, "_processes", {}).values())
+    for p in procs:
+        if p.is_alive():
+            p.terminate()
+    deadline = time.monotonic() + 3.0
+    for p in procs:
+        p.join(max(0.0, deadline - time.monotonic()))
+        if p.is_alive():
+            p.kill()
+            p.join(1.0)
+    pool.shutdown(wait=False)
+
+
 def pool(workers: int, preload: Iterable[str] = (), method: str = "forkserver") -> ProcessPoolExecutor:
     """``workers`` processes from :func:`context` set up by :func:`die_with_parent`."""
     return ProcessPoolExecutor(max_workers=workers, mp_context=context(preload, method),
                                initializer=die_with_parent, initargs=(os.getpid(),))
 
 
-__all__ = ["context", "die_with_parent", "pool"]
+__all__ = ["context", "die_with_parent", "pool", "stop"]

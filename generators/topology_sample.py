@@ -274,7 +274,6 @@ def _run_pool(model, vocab, job: _Job, chunks: list, threads: int, jobs: int, ba
     from concurrent.futures import ProcessPoolExecutor
 
     from eda import workers as worker_pools
-    from eda.dataset.runner import _stop_pool
 
     state = ({k: v.detach().numpy() for k, v in model.state_dict().items()}, model.config.model_dump(),
              list(vocab.tokens), threads or 1, os.getpid())
@@ -327,7 +326,7 @@ def _run_pool(model, vocab, job: _Job, chunks: list, threads: int, jobs: int, ba
     except BaseException:
         with lock:
             todo.clear()
-        _stop_pool(pool, set(running))
+        worker_pools.stop(pool)
         raise
     finally:
         torch.set_num_threads(old)

@@ -231,7 +231,7 @@ def check(
             else:
                 # a topology, or a topology's deck (a *.ports header, as `eda topo generate` writes): its rules, and
                 # ngspice on its own test bench, on the devices the deck was written for (sky130 when it uses them)
-                real = pdk or ("sky130" if "sky130_fd_pr__" in f.read_text(errors="replace") else None)
+                real = pdk or ("sky130" if any("sky130" in ln.lower() for ln in t.circuit.includes) else None)
                 t.circuit.devices = [d for d in t.circuit.devices if d.kind not in "VI"]
                 r = check_circuit(t.circuit, f.name, run_sim=simulate, pdk=real, corner=corner)
         except (InputError, OSError) as e:

@@ -455,7 +455,7 @@ def _execute(fn, todo: list[int], seed: int, raw: Path, workers: int, scheduler)
                 if a is not None:
                     pending.add(_submit(pool, a))
     except BaseException:
-        _stop_pool(pool, pending)
+        worker_pools.stop(pool)
         raise
     pool.shutdown(wait=True)
 
@@ -471,22 +471,6 @@ def _submit(pool, a):
         return pool.submit(run_one, *a)
     finally:
         signal.signal(signal.SIGINT, old)
-
-
-def _stop_pool(pool, pending) -> None:
-    """Stop a process pool now: terminate the workers and reap them (no zombies). Futures are not cancelled:
-    the pool's own thread fails them as broken (cancelling first makes that thread raise on Python 3.11)."""
-    procs = list(getattr(pool, "_processes", {}).values())
-    for p in procs:
-        if p.is_alive():
-            p.terminate()
-    deadline = time.monotonic() + 3.0
-    for p in procs:
-        p.join(max(0.0, deadline - time.monotonic()))
-        if p.is_alive():
-            p.kill()
-            p.join(1.0)
-    pool.shutdown(wait=False)
 
 
 def _execute_dask(args, scheduler):

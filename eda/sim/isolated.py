@@ -60,11 +60,11 @@ class IsolatedRunner:
                                                  initargs=(os.getpid(),))
         return self._pools[k]
 
-    def _replace(self, k: int, running: set, count: bool = True) -> None:
-        from eda.dataset.runner import _stop_pool
+    def _replace(self, k: int, count: bool = True) -> None:
+        from eda.workers import stop
 
         if self._pools[k] is not None:
-            _stop_pool(self._pools[k], running)
+            stop(self._pools[k])
         self._pools[k] = None
         self._calls[k] = 0
         self.replaced += count
@@ -96,11 +96,11 @@ class IsolatedRunner:
                     try:
                         res = f.result()
                     except BrokenProcessPool as e:
-                        self._replace(k, set())
+                        self._replace(k)
                         res = StuckWorker(f"worker process died ({e})")
                     else:
                         if self.stuck is not None and self.stuck(res):
-                            self._replace(k, set())
+                            self._replace(k)
                         else:
                             self._served(k)
                     free.append(k)
@@ -109,13 +109,13 @@ class IsolatedRunner:
                 for f, (k, i, t) in list(busy.items()):
                     if now - t >= self.deadline and not f.done():
                         del busy[f]
-                        self._replace(k, {f})
+                        self._replace(k)
                         free.append(k)
                         yield i, StuckWorker(f"no result within {self.deadline:g} s (worker killed)")
         finally:  # left early (an exception, or the caller stopped): calls still running are abandoned
             for k, p in enumerate(self._pools):
                 if p is not None and any(s == k for s, _, _ in busy.values()):
-                    self._replace(k, {f for f, (s, _, _) in busy.items() if s == k}, count=False)
+                    self._replace(k, count=False)
 
     def close(self) -> None:
         for p in self._pools:

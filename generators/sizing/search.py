@@ -202,10 +202,10 @@ def size(circuit: Circuit, spec: Spec, corner: str = "tt", budget_s: float = 90.
                             f.cancel()
                         break
             except FuturesTimeout:  # candidates still running past the budget: their workers are stopped
-                from eda.dataset.runner import _stop_pool
+                from eda import workers as worker_pools
 
                 stop, overran = True, sum(not f.done() for f in futures)
-                _stop_pool(pool, [f for f in futures if not f.done()])
+                worker_pools.stop(pool)
             fg = [objectives(p, spec) for p in perfs]
             Evaluator().eval(StaticProblem(problem, F=np.array([f for f, _ in fg]), G=np.array([g for _, g in fg])),
                              pop)
