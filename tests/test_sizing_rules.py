@@ -277,6 +277,8 @@ def test_telescopic_with_a_current_port_tail_is_sized():
     src = next(d for d in res.bench._sources(res.design) if d.name == "IIB1")
     assert src.nodes == ("IB1", "VSS")  # the tail's current is taken to VSS
     assert res.met, res.perf  # before: "DC loops do not hold the outputs" (both at ~1.75 V)
+    deck = parse_spice(res.bench.deck(res.design))  # its test bench (ideal CMFB: a B source) reads back
+    assert any(x.startswith("BCMFB") for x in deck.extra)
 
 
 def test_repeated_instance_names_are_made_unique():

@@ -115,7 +115,8 @@ def test_include_loop(tmp_path):
     ("t\n.ends\n", 2, "without a matching"),
     ("t\nV1 a 0 pulse(0 1 2\n", 2, "unbalanced"),
     ("t\nR1 a b 1e999\n", 2, "out of range"),
-    ("t\nE1 a b c d 2\n", 2, "unsupported element"),
+    ("t\nJ1 a b c jmod\n", 2, "unsupported element"),
+    ("t\n.subckt foo a b\nE1 a b a 0 2\n.ends\n", 3, "top level only"),
     ("t\n+ R1 a b 1\n", 2, "continuation"),
     ("t\nR1 a b 1k\n.foo% x\n", 3, "unknown control card"),
     ("t\nV1 a 0 pwl(0 1 2)\n", 2, "time/value pairs"),
@@ -159,3 +160,14 @@ def test_lib_cards_are_kept_unless_asked(tmp_path):
     assert kept.includes == [".lib models.lib tt"] and not kept.models
     read = read_spice(deck, follow_libs=True)
     assert [(m.name, m.params["vto"]) for m in read.models] == [("nch", 0.5)]
+
+
+def test_controlled_and_behavioural_sources_are_kept_verbatim(tmp_path):
+    """B/E/F/G/H lines (e.g. the ideal CMFB that `eda topo size` writes into NAME_tb.sp) are kept as written and
+    written back, so such a deck reads and simulates; before, 'unexpected parenthesis in element line'."""
+    from eda.export.to_spice import to_spice
+
+    b = "BCMFB vb 0 v = 0.6 + 200*((v(o1)+v(o2))/2 - 1)"
+    c = parse_spice(f"t\nR1 o1 0 1k\nR2 o2 0 1k\n{b}\nE1 o2 0 o1 0 2\n.op\n.end\n")
+    assert [d.name for d in c.devices] == ["R1", "R2"] and c.extra == [b, "E1 o2 0 o1 0 2"]
+    assert b in to_spice(c)

@@ -308,6 +308,10 @@ def _parse_source(name: str, kind: str, toks: list[str], ln: _Line) -> Device:
     return Device(name, kind, nodes, value=value, params=params, waveform=wave, ac=ac)
 
 
+#: Element letters kept verbatim at the top level (controlled and behavioural sources).
+_VERBATIM_ELEMENTS = "BEFGH"
+
+
 def _parse_element(ln: _Line, toks: list[str]) -> Device:
     name = toks[0]
     _check_name(name, ln)
@@ -358,7 +362,8 @@ def _parse_element(ln: _Line, toks: list[str]) -> Device:
             value = _value(pos[need + 1], ln, f"{name} area")
         return Device(name, kind, nodes, model=model, value=value, params=params)
     raise _err(
-        f"unsupported element {name!r}: supported are M (MOSFET), Q (BJT), R, C, L, D, V, I, X", ln
+        f"unsupported element {name!r}: supported are M (MOSFET), Q (BJT), R, C, L, D, V, I, X (and B, E, F, G, "
+        "H kept verbatim at the top level)", ln
     )
 
 
@@ -502,6 +507,15 @@ def _parse_lines(ctx: _Ctx, lines: list[_Line], follow_includes: bool, depth: in
             i, stop = _dot_card(ctx, ln, toks, lines, i, follow_includes, depth)
             if stop:
                 return True
+            continue
+        if toks[0][:1].upper() in _VERBATIM_ELEMENTS and not (len(toks) > 1 and toks[1] == "("):
+            # a controlled or behavioural source (B, E, F, G, H: e.g. the ideal CMFB of a sizing test bench):
+            # not a device of the circuit model; kept verbatim, so the deck simulates as written
+            if ctx.stack:
+                raise _err(f"element {toks[0]!r}: controlled and behavioural sources (B, E, F, G, H) are "
+                           "read at the top level only", ln)
+            ctx.circuit.extra.append(ln.text)
+            i += 1
             continue
         dev = _parse_element(ln, toks)
         if dev.kind in "RCL" and dev.model and dev.model.lower() not in CADENCE_MODELS and toks[1:2] != ["("]:
