@@ -114,6 +114,22 @@ def _typed(circuit: Circuit) -> list[tuple[Device, str]]:
     return [(d, device_type(d, circuit)) for d in circuit.devices]
 
 
+def _typed_known(circuit: Circuit) -> list[tuple[Device, str]]:
+    """(device, type) of the devices whose topology type can be told, a sky130 instance by its generic device
+    (:func:`eda.export.to_sky130.generic_device`); sources and other subcircuit instances are skipped."""
+    from eda.export.to_sky130 import generic_device
+
+    out = []
+    for d in circuit.devices:
+        g = generic_device(d) or d
+        if g.kind in "MQRCLD":
+            try:
+                out.append((g, device_type(g, circuit)))
+            except InputError:  # (a MOS/BJT model of unknown polarity: not counted)
+                continue
+    return out
+
+
 def _norm(n: str) -> str:
     return "VSS" if is_ground(n) else n
 
@@ -350,7 +366,7 @@ def port_polarity(circuit: Circuit, net: str) -> str:
     """``n`` when a net reaches only N-type transistors (MOS or bipolar, any terminal), ``p`` for P-type only,
     else ``m``."""
     kinds = set()
-    for d, t in _typed(circuit):
+    for d, t in _typed_known(circuit):
         if net in d.nodes and t in ("NM", "NPN"):
             kinds.add("n")
         elif net in d.nodes and t in ("PM", "PNP"):
@@ -367,7 +383,7 @@ def sinks_bias_current(circuit: Circuit, net: str) -> bool:
     tail of a PMOS pair). Terminals that disagree, or none: by the transistor type on the net (P-type only:
     sink). Used by the OP-check deck and the sizing testbench."""
     gives = takes = 0
-    for d, t in _typed(circuit):
+    for d, t in _typed_known(circuit):
         if t not in ("NM", "PM", "NPN", "PNP"):
             continue
         hi, lo = d.nodes[0], d.nodes[2]  # drain/collector, source/emitter

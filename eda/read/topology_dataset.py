@@ -16,6 +16,7 @@ comments: ``*.type <label>`` and ``*.ports VDD VSS ...``.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -194,7 +195,18 @@ def read_netlist_topology(path: str | Path) -> Topology:
         # lists VCKL2 for its VCLK2) or is absent
         listed = set(t.circuit.ports)
         t.circuit.ports += tuple(n for n in t.circuit.nets if is_port_name(n) and n not in listed)
+        # a circuit of a public dataset folder (DIR/N/N.cir): its chapter's type label
+        cats = f.parent.parent / "data_categorization.md"
+        if t.ctype is None and f.stem.isdigit() and f.parent.name == f.stem and cats.is_file():
+            chapter = _categories(str(cats.resolve()), cats.stat().st_mtime_ns).get(int(f.stem))
+            if chapter:
+                t.ctype, t.meta["chapter"] = category_type(chapter), chapter
     return t
+
+
+@functools.lru_cache(maxsize=8)
+def _categories(path: str, mtime_ns: int) -> dict[int, str]:
+    return read_categories(path)
 
 
 def is_dataset_folder(root: str | Path) -> bool:
@@ -244,11 +256,13 @@ def read_topology_dataset(root: str | Path, on_error: str = "raise",
                 errors.append((cir, str(e)))
             continue
         t.name = t.circuit.title = d.name
-        if d.name.isdigit():
+        if d.name.isdigit():  # (labels=False: no label, even where the file's folder has one)
             chapter = cats.get(int(d.name))
             t.ctype = category_type(chapter) if chapter else None
             if chapter:
                 t.meta["chapter"] = chapter
+            else:
+                t.meta.pop("chapter", None)
         yield t
 
 

@@ -19,12 +19,12 @@ from dataclasses import replace
 
 import numpy as np
 
-from eda.circuit import Circuit, Device, Waveform, is_ground
+from eda.circuit import Circuit, Device, Waveform, is_ground, unique_names
 from eda.errors import InputError
 from eda.export.to_sky130 import BIAS_N, BIAS_P, to_sky130
 from eda.export.to_spice import to_spice
 from eda.generators.sizing.testbench import VDD
-from eda.generators.topology_check import port_polarity
+from eda.generators.topology_check import port_polarity, sinks_bias_current
 
 VCM = 0.9
 I_IN = 10e-6
@@ -32,8 +32,8 @@ I_IN = 10e-6
 
 def _base(circuit: Circuit, corner: str) -> tuple[Circuit, list[Device], list[str]]:
     """sky130 circuit, supply/bias sources, and the names of its nets."""
-    c = replace(circuit, devices=[replace(d, nodes=tuple("VSS" if is_ground(n) else n for n in d.nodes))
-                                  for d in circuit.devices if d.kind not in "VI"], analyses=[], extra=[])
+    c = replace(circuit, devices=unique_names([replace(d, nodes=tuple("VSS" if is_ground(n) else n for n in d.nodes))
+                                               for d in circuit.devices if d.kind not in "VI"]), analyses=[], extra=[])
     nets = c.nets
     src = [Device("VVDD", "V", ("VDD", "0"), value=VDD), Device("VVSS", "V", ("VSS", "0"), value=0.0)]
     for n in nets:
@@ -63,9 +63,8 @@ def measure_mirror(circuit: Circuit, corner: str = "tt") -> dict:
     ins = [n for n in nets if n.upper().startswith(("IB", "IREF", "IIN"))]
     if not ins or not outs:
         raise InputError(f"{circuit.title or 'mirror'}: needs an input (IB1) and an output (VOUT1/IOUT1) port")
-    for n in ins:
-        pol = port_polarity(c, n) if port_polarity(circuit, n) == "m" else port_polarity(circuit, n)
-        src.append(Device(f"I{n}", "I", (n, "VSS") if pol == "p" else ("VDD", n), value=I_IN))
+    for n in ins:  # (the way the port's transistors conduct, as in the other test benches)
+        src.append(Device(f"I{n}", "I", (n, "VSS") if sinks_bias_current(circuit, n) else ("VDD", n), value=I_IN))
     for n in outs:
         src.append(Device(f"V{n}", "V", (n, "VSS"), value=VCM))
     sweep = f"dc v{outs[0].lower()} 0.2 1.6 0.02"
@@ -120,8 +119,10 @@ def measure_comparator(circuit: Circuit, corner: str = "tt", t_clk: float = 1e-9
     c, src, nets = _base(circuit, corner)
     ins = sorted(n for n in nets if n.upper().startswith("VIN"))
     outs = sorted(n for n in nets if n.upper().startswith("VOUT"))
+    outs = outs or sorted(n for n in nets if n.upper().startswith("LOGICQ"))  # a latch's Q outputs (real data)
     if not ins or not outs:
-        raise InputError(f"{circuit.title or 'comparator'}: needs VIN and VOUT ports")
+        raise InputError(f"{circuit.title or 'comparator'}: needs input (VINk) and output (VOUTk or LOGICQk) ports; "
+                         f"its ports: {' '.join(circuit.ports) or 'none'}")
     clocked = any(n.upper().startswith("VCLK") for n in nets)
     name = f"V{ins[0]}"
     step = Device(name, "V", (ins[0], "VSS"), value=VCM + 10e-3)
