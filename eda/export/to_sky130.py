@@ -82,24 +82,37 @@ def _num(v, default: float) -> float:
     return float(v) if isinstance(v, (int, float)) and v > 0 else default
 
 
+#: The sky130 poly resistors at tt, from the library's own head/body equations: body Ω/□, number of heads,
+#: head Ω (over weff + its width term), width loss (weff = W − loss) and length offset (body over L + offset), µm.
+#: xhigh_po: two heads of 188.2/(weff+1.41) and a 2 kΩ/□ body; high_po: one head of 345.8/(weff+0.1558), 325 Ω/□
+#: over L+0.247.
+_POLY = {RES_XHIGH: (2000.0, 2, 188.2, 1.41, 0.056, -0.0592), RES_HIGH: (325.0, 1, 345.8312, 0.1558, 0.001, 0.247)}
+#: MIM capacitor: F/µm² and the edge bias added to each side, µm.
+_MIM_DENSITY, _MIM_BIAS = 2e-15, 0.15
+
+
+def poly_resistance(model: str, w: float, length: float) -> float:
+    """Ohms at tt of a sky130 poly resistor (``res_xhigh_po``/``res_high_po``) of W × L µm."""
+    sheet, heads, head, head_w, loss, offset = _POLY[model]
+    weff = w - loss
+    return (length + offset) * sheet / weff + heads * head / (weff + head_w)
+
+
 def resistor_geometry(r: float) -> tuple[str, float, float] | None:
-    """(subcircuit, W, L) in µm giving ``r`` ohms at tt, or None below 600 Ω."""
-    if r >= 5e3:  # xhigh_po: two heads of 188.2/(weff+1.41) and a 2 kΩ/sq body
-        weff = 1.0 - 0.056
-        head = 188.2 / (weff + 1.41)
-        return RES_XHIGH, 1.0, round((r - 2 * head) * weff / 2000.0 + 0.0592, 4)
-    if r >= 600:  # high_po: one head of 345.8 Ω/sq over weff+0.1558, 325 Ω/sq body over l+0.247
-        weff = 1.0 - 0.001
-        head = 345.8312 / (weff + 0.1558)
-        return RES_HIGH, 1.0, round((r - head) * weff / 325.0 - 0.247, 4)
-    return None
+    """(subcircuit, W, L) in µm giving ``r`` ohms at tt (:func:`poly_resistance` solved for L at W = 1 µm),
+    or None below 600 Ω."""
+    model = RES_XHIGH if r >= 5e3 else RES_HIGH if r >= 600 else None
+    if model is None:
+        return None
+    r0 = poly_resistance(model, 1.0, 0.0)  # linear in L
+    return model, 1.0, round((r - r0) / (poly_resistance(model, 1.0, 1.0) - r0), 4)
 
 
 def cap_side(c: float) -> float | None:
     """Side (µm) of a square MIM capacitor of ``c`` farads (2 fF/µm², 0.15 µm edge bias)."""
     if c < 1e-15:
         return None
-    return round(max(math.sqrt(c / 2e-15) - 0.15, 1.0), 4)
+    return round(max(math.sqrt(c / _MIM_DENSITY) - _MIM_BIAS, 1.0), 4)
 
 
 def _lowest_supply(circuit: Circuit) -> str:
@@ -243,16 +256,11 @@ def generic_device(d: Device) -> Device | None:
         return Device(name, "M", d.nodes[:4], model="nmos4" if kind.startswith("nfet") else "pmos4", params=params)
     if kind.startswith(("npn", "pnp")) and len(d.nodes) >= 3:
         return Device(name, "Q", d.nodes[:3], model=kind[:3])
-    if kind.startswith(("res_xhigh_po", "res_high_po")) and len(d.nodes) >= 2 and w and ln:
-        if kind.startswith("res_xhigh_po"):  # resistor_geometry's equations, solved for r
-            weff = w - 0.056
-            r = (ln - 0.0592) * 2000.0 / weff + 2 * 188.2 / (weff + 1.41)
-        else:
-            weff = w - 0.001
-            r = (ln + 0.247) * 325.0 / weff + 345.8312 / (weff + 0.1558)
-        return Device(name, "R", d.nodes[:2], value=round(r, 3))
+    poly = next((m for m in _POLY if model.startswith(m)), None)
+    if poly and len(d.nodes) >= 2 and w and ln:
+        return Device(name, "R", d.nodes[:2], value=round(poly_resistance(poly, w, ln), 3))
     if kind.startswith("cap_mim") and len(d.nodes) >= 2 and w and ln:
-        return Device(name, "C", d.nodes[:2], value=2e-15 * (w + 0.15) * (ln + 0.15))
+        return Device(name, "C", d.nodes[:2], value=_MIM_DENSITY * (w + _MIM_BIAS) * (ln + _MIM_BIAS))
     if kind.startswith("diode") and len(d.nodes) >= 2:
         return Device(name, "D", d.nodes[:2], model="diode")
     return None
