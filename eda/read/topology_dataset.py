@@ -177,9 +177,10 @@ def _full_library(cir: Path) -> list[Subckt] | None:
     return own + [s for s in standard_cells() if s.name.lower() not in names]
 
 
-def read_netlist_topology(path: str | Path) -> Topology:
+def read_netlist_topology(path: str | Path, *, label: bool = True) -> Topology:
     """One netlist file as a topology: library form (``*.ports`` header), a SPICE deck, or a
-    Cadence ``N.cir`` body (no title line) with ``PortN.txt`` and ``N_full.cir`` beside it."""
+    Cadence ``N.cir`` body (no title line) with ``PortN.txt`` and ``N_full.cir`` beside it; with ``label``,
+    a body in a public dataset folder (``DIR/N/N.cir``) takes its type from ``DIR/data_categorization.md``."""
     f = Path(path)
     try:
         text = f.read_bytes().decode("utf-8", errors="replace")
@@ -197,7 +198,7 @@ def read_netlist_topology(path: str | Path) -> Topology:
         t.circuit.ports += tuple(n for n in t.circuit.nets if is_port_name(n) and n not in listed)
         # a circuit of a public dataset folder (DIR/N/N.cir): its chapter's type label
         cats = f.parent.parent / "data_categorization.md"
-        if t.ctype is None and f.stem.isdigit() and f.parent.name == f.stem and cats.is_file():
+        if label and t.ctype is None and f.stem.isdigit() and f.parent.name == f.stem and cats.is_file():
             chapter = _categories(str(cats.resolve()), cats.stat().st_mtime_ns).get(int(f.stem))
             if chapter:
                 t.ctype, t.meta["chapter"] = category_type(chapter), chapter
@@ -248,7 +249,7 @@ def read_topology_dataset(root: str | Path, on_error: str = "raise",
     for d in dirs:
         cir = d / f"{d.name}.cir"
         try:
-            t = read_netlist_topology(cir)
+            t = read_netlist_topology(cir, label=False)  # (labelled below, from the categories read once)
         except InputError as e:
             if on_error != "skip":
                 raise
@@ -256,13 +257,11 @@ def read_topology_dataset(root: str | Path, on_error: str = "raise",
                 errors.append((cir, str(e)))
             continue
         t.name = t.circuit.title = d.name
-        if d.name.isdigit():  # (labels=False: no label, even where the file's folder has one)
+        if d.name.isdigit():
             chapter = cats.get(int(d.name))
             t.ctype = category_type(chapter) if chapter else None
             if chapter:
                 t.meta["chapter"] = chapter
-            else:
-                t.meta.pop("chapter", None)
         yield t
 
 
