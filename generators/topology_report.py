@@ -16,7 +16,7 @@ from tqdm import tqdm
 from eda.errors import InputError
 from eda.generators.topology_checkpoint import training_graphs, training_lengths
 from eda.generators.topology_gpt import TopologyGPT
-from eda.generators.topology_sample import sample, training_net_sizes
+from eda.generators.topology_sample import sample, training_net_sizes, training_support
 from eda.graphs.euler import Vocab
 
 #: Seconds per sampled circuit (sampling + rules, 1 thread: 19.4 per CPU-second) and per ngspice check
@@ -65,6 +65,9 @@ class GenerateParams(BaseModel):
                               "model's whole block_size and nets are unlimited")
     fill: float = Field(1.0, ge=0, le=1, allow_inf_nan=False, description="with train_sizes: <eos> is refused until "
                         "a tour is this share of its drawn length (0: wherever the circuit is complete)")
+    type_support: bool = Field(True, description="with ctype (and the checkpoint's training tours): draw only the "
+                               "steps the type's training circuits take, by device type, pin kind and port class "
+                               "(training_support); else the model alone chooses among the grammar's moves")
 
 
 def generate(model: TopologyGPT, vocab: Vocab, ck: dict | None, params: GenerateParams,
@@ -95,11 +98,13 @@ def generate(model: TopologyGPT, vocab: Vocab, ck: dict | None, params: Generate
                              "them); use pdk None (--pdk generic) for the generic level-1 cards")
     t0, c0 = time.perf_counter(), time.process_time()
     sized = params.train_sizes and ck is not None
+    support = training_support(ck, vocab, params.ctype) if ck is not None and params.type_support else None
     samples = sample(model, vocab, params.n, ctype=params.ctype, temperature=params.temperature,
                      grammar=params.grammar, batch_size=params.batch_size, seed=params.seed,
                      top_k=params.top_k, progress=progress, threads=params.threads, guidance=params.guidance,
                      lengths=training_lengths(ck, params.ctype) if sized else None, fill=params.fill,
                      net_sizes=training_net_sizes(ck, vocab, params.ctype) if sized else None, jobs=params.jobs,
+                     support=support,
                      stats=(sampling := {}))
     t_sample = time.perf_counter() - t0
     reasons: Counter = Counter()
@@ -138,7 +143,8 @@ def generate(model: TopologyGPT, vocab: Vocab, ck: dict | None, params: Generate
     n_decoded = sum(s.graph is not None for s in samples)
     report = {
         "n": n, "ctype": params.ctype, "temperature": params.temperature, "grammar": params.grammar,
-        "decoded": n_decoded / n, "rule_clean": len(clean) / n, "erc_clean": len(clean) / n,
+        "type_support": support is not None, "decoded": n_decoded / n, "rule_clean": len(clean) / n,
+        "erc_clean": len(clean) / n,
         # every rule-clean circuit simulated: the share that converged; a subset: the rule-clean
         # share times the subset's convergence rate (an estimate, see "simulated")
         "valid": (len(clean) / n) * (n_op / len(sim)) if sim and len(sim) < len(clean) else len(valid) / n,

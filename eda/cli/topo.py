@@ -137,6 +137,8 @@ def generate(
     guidance: float = typer.Option(None, parser=float_range(0, 20), help="Classifier-free guidance weight of "
                                    "--type (default: the checkpoint's, 0 if none; > 0 costs two model rows "
                                    "per sample)."),
+    type_support: bool = typer.Option(True, help="With --type: draw only the steps the type's training circuits "
+                                      "take (device types; which pin kinds each port class sits on)."),
     force: bool = typer.Option(False, help="Run even when the estimated time is over the limit."),
     size: bool = typer.Option(False, "--size", help="Then size every valid amplifier-type sample in sky130 "
                                                     "(eda topo size) into OUT/sized, with a table."),
@@ -170,8 +172,8 @@ def generate(
     guidance = shipped["guidance"] if guidance is None else guidance
     rep = gen(m, vocab, ck, GenerateParams(n=n, ctype=ctype, temperature=temperature, grammar=grammar,
                                            simulate=simulate, seed=seed, threads=threads, jobs=jobs, guidance=guidance,
-                                           pdk=None if pdk == "generic" else pdk), out, progress=True,
-              graphs=(graphs := []))
+                                           type_support=type_support, pdk=None if pdk == "generic" else pdk),
+              out, progress=True, graphs=(graphs := []))
     keys = ["n", "decoded", "rule_clean", "valid", "unique", "novel", "mean_devices", "max_devices",
             "circuits_per_s_sample_erc"]
     typer.echo(json.dumps({**used, **{k: rep[k] for k in keys}}, indent=1))
