@@ -16,7 +16,8 @@ from tqdm import tqdm
 from eda.errors import InputError
 from eda.generators.topology_checkpoint import training_graphs, training_lengths
 from eda.generators.topology_gpt import TopologyGPT
-from eda.generators.topology_sample import sample, training_net_sizes, training_support
+from eda.generators.topology_sample import sample, training_net_sizes
+from eda.generators.topology_support import training_support
 from eda.graphs.euler import Vocab
 
 #: Seconds per sampled circuit (sampling + rules, 1 thread: 19.4 per CPU-second) and per ngspice check
@@ -66,8 +67,9 @@ class GenerateParams(BaseModel):
     fill: float = Field(1.0, ge=0, le=1, allow_inf_nan=False, description="with train_sizes: <eos> is refused until "
                         "a tour is this share of its drawn length (0: wherever the circuit is complete)")
     type_support: bool = Field(True, description="with ctype (and the checkpoint's training tours): draw only the "
-                               "steps the type's training circuits take, by device type, pin kind and port class "
-                               "(training_support); else the model alone chooses among the grammar's moves")
+                               "steps the type's training circuits take (class triples of device type, pin kind "
+                               "and port class: topology_support); else the model alone chooses among the "
+                               "grammar's moves")
 
 
 def generate(model: TopologyGPT, vocab: Vocab, ck: dict | None, params: GenerateParams,

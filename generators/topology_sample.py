@@ -11,6 +11,7 @@ import torch
 
 from eda.errors import InputError
 from eda.generators.topology_gpt import TopologyGPT
+from eda.generators.topology_support import TypeSupport
 from eda.graphs.euler import TourGrammar, Vocab, VocabTables, close_walk, sequence_to_graph, type_token
 
 #: tokens added to a drawn length budget (the grammar's reservations are a little conservative).
@@ -69,54 +70,6 @@ def training_net_sizes(ck: dict, vocab: Vocab, ctype: str | None = None) -> np.n
     return np.asarray(out, int)
 
 
-def training_support(ck: dict, vocab: Vocab, ctype: str | None) -> np.ndarray | None:
-    """The steps a type's training tours take (issue #16, type conditioning), by class: a mask
-    ``support[a, b]``, False where no training circuit labelled ``ctype`` steps from a token of
-    ``a``'s class to one of ``b``'s (either way), or uses ``b``'s class at all. A token's class is
-    its device type (``NM3`` → NM), pin kind (``PM2_G`` → PMOS gate) or port class (``VCONT4`` →
-    VCONT); ``VDD``, ``VSS`` and the special tokens are always in. So a port class sits only on the
-    pin kinds it sits on in real circuits of the type, and only the type's device types appear.
-    None without a type, or when no training circuit carries it.
-
-    Measured on the public set: none of the 60 comparators has an inductor, none of the 243 power
-    converters a bipolar transistor, and the converters' ``VCONTk`` ports sit on gates only (2.8
-    PMOS and 1.4 NMOS gates per circuit, no drain); conditioned on those types, the model alone drew
-    1.7 inductors per comparator, and 0.8 BJTs and 1.5 PMOS drains on ``VCONT`` per converter."""
-    from eda.generators.topology_checkpoint import training_types
-    from eda.topology import port_prefix
-
-    if ctype is None or ctype not in (types := training_types(ck)):
-        return None
-    t = VocabTables(vocab)
-    toks = vocab.tokens
-    names = [f"{t.types[t.dtype[i]]}_{tok.rsplit('_', 1)[1]}" if t.is_pin[i] else
-             t.types[t.dtype[i]] if t.dtype[i] >= 0 else port_prefix(tok) if t.is_port[i] else None
-             for i, tok in enumerate(toks)]
-    index = {c: k for k, c in enumerate(sorted({c for c in names if c is not None}))}
-    cls = np.array([-1 if c is None else index[c] for c in names])
-    n = len(index)
-    flat = cls[ck["train_tours"].numpy().astype(int)]
-    off = ck["train_offsets"].tolist()
-    seen = np.zeros(n * n, bool)
-    for (a, b), ty in zip(zip(off[:-1], off[1:], strict=True), types, strict=True):
-        if ty == ctype:
-            x = flat[a:b]
-            p, q = x[:-1], x[1:]
-            on = (p >= 0) & (q >= 0)
-            seen[p[on] * n + q[on]] = True
-            seen[q[on] * n + p[on]] = True
-    seen = seen.reshape(n, n)
-    used = seen.any(1)
-    has = np.flatnonzero(cls >= 0)
-    support = np.ones((len(toks), len(toks)), bool)
-    support[np.ix_(has, has)] = seen[np.ix_(cls[has], cls[has])]
-    rails = [t.vss, t.vdd]
-    support[rails, :] = True  # (the rails' steps are left to the model and the body rules)
-    support[:, rails] = True
-    support[:, has[~used[cls[has]]]] = False
-    return support
-
-
 def _root(up: dict[int, int], x: int) -> int:
     while up.setdefault(x, x) != x:
         up[x] = up[up[x]]
@@ -154,7 +107,7 @@ def sample(model: TopologyGPT, vocab: Vocab, n: int, ctype: str | None = None, t
            lengths: np.ndarray | list[int] | None = None, guidance: float = 0.0,
            fill: float = 1.0, net_sizes: np.ndarray | list[int] | None = None,
            rules: bool = True, jobs: int = 1, stats: dict | None = None,
-           support: np.ndarray | None = None) -> list[Sample]:
+           support: TypeSupport | None = None) -> list[Sample]:
     """Sample ``n`` sequences (KV-cached, batched) and decode them.
 
     Args:
@@ -190,6 +143,8 @@ def sample(model: TopologyGPT, vocab: Vocab, n: int, ctype: str | None = None, t
             chunks (:func:`chunk_bounds`) that each draw from their own random streams, seeded by
             ``(seed, chunk index)``, so the samples are the same, in the same order, for any
             ``jobs`` (at the same ``threads``).
+        support: with ``grammar`` and ``ctype``: draw only the steps the type's training circuits take
+            (:func:`~eda.generators.topology_support.training_support`; None: every legal step).
         stats: a dict to receive ``processes`` (used), ``chunks``, ``cpu_s`` (CPU seconds of the
             sampling threads of every process together) and ``worker_cpu_s`` (those of the worker
             processes alone: what this process's own CPU time does not include).
@@ -266,7 +221,7 @@ class _Job:
     fill: float
     rules: bool
     net_sizes: np.ndarray | None
-    support: np.ndarray | None = None
+    support: TypeSupport | None = None
 
 
 def _chunk(model: TopologyGPT, vocab: Vocab, tables: VocabTables, job: _Job, seed: int, k: int,
@@ -484,7 +439,7 @@ def _draw(logits: torch.Tensor, masks: np.ndarray | None, temperature: float, to
 
 def _sample_batch(model, vocab, tables, budgets, cap, ctype, temperature, grammar, gen, top_k,
                   guidance: float = 0.0, fill: float = 0.0, net_cap=None, rules: bool = False,
-                  support: np.ndarray | None = None) -> list[Sample]:
+                  support: TypeSupport | None = None) -> list[Sample]:
     # the model aims at the drawn length; the grammar allows a little more (its reservations
     # are conservative) and closes every tour within that
     target = torch.as_tensor(np.asarray(budgets), dtype=torch.long)
@@ -502,7 +457,7 @@ def _sample_batch(model, vocab, tables, budgets, cap, ctype, temperature, gramma
     done = np.zeros(b, bool)
     rows = np.arange(b)  # sample index of each row of the batch tensors
     dec = _Decoder(model, prefix, any_prefix, target, max_len, guidance)
-    masks = _within(np.stack([g.mask() for g in gram]), support, [g.stack[-1] for g in gram]) if grammar else None
+    masks = _within(np.stack([g.mask() for g in gram]), support, seqs, gram) if grammar else None
     pos = len(prefix)
     while len(rows) and pos < max_len:
         nxt = _draw(dec.logits, masks, temperature, top_k, gen)
@@ -528,22 +483,19 @@ def _sample_batch(model, vocab, tables, budgets, cap, ctype, temperature, gramma
             dec.keep(idx, pos, int(max(budgets[rows])))
         if grammar:
             masks = _within(np.stack([gram[i].mask() for i in rows.tolist()]), support,
-                            [gram[i].stack[-1] for i in rows.tolist()])
+                            [seqs[i] for i in rows.tolist()], [gram[i] for i in rows.tolist()])
         dec.step(nxt, pos)
         pos += 1
     return [_finish(vocab, seqs[i], gram[i] if grammar else None, int(budgets[i]), ctype) for i in range(b)]
 
 
-def _within(masks: np.ndarray, support: np.ndarray | None, heads: list[int]) -> np.ndarray:
-    """The legal tokens of each row restricted to the steps :func:`training_support` keeps from the
-    row's head token (the top of its walk's stack), where that leaves one (else the row keeps every
-    legal token: the grammar's way out stays open)."""
+def _within(masks: np.ndarray, support: TypeSupport | None, seqs: list[list[int]], gram: list) -> np.ndarray:
+    """The rows' legal tokens narrowed by a type's support (:mod:`eda.generators.topology_support`)
+    after each row's token before the head and its head (the top of its walk's stack, which an
+    ``<eos>``-free walk has just placed)."""
     if support is None:
         return masks
-    narrowed = masks & support[heads]
-    ok = narrowed.any(1)
-    masks[ok] = narrowed[ok]
-    return masks
+    return support.narrow(masks, [s[-2] for s in seqs], [g.stack[-1] for g in gram])
 
 
 def _finish(vocab: Vocab, ids: list[int], gram: TourGrammar | None, budget: int, ctype: str | None) -> Sample:

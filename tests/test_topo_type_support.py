@@ -1,6 +1,6 @@
 """Type support of conditioned sampling (issue #16): `training_support` keeps the steps a type's
-training circuits take, by device type, pin kind and port class; every real tour of the type stays
-inside it; conditioned samples follow it, and without it (the control) they do not."""
+training circuits take (class triples of device type, pin kind and port class); every real tour of
+the type stays inside it; conditioned samples follow it, and without it (the control) they do not."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from eda.generators.topology_checkpoint import GENERAL_FILE, load_checkpoint, training_graphs, training_types
-from eda.generators.topology_sample import _within, training_support
+from eda.generators.topology_support import TypeSupport, training_support
 from eda.graphs.grammar_tables import VocabTables
 from eda.graphs.pin_graph import graph_nets, parse_node
 from eda.paths import PATHS
@@ -39,21 +39,26 @@ def _tok(vocab, name: str) -> int:
     return vocab.index[name]
 
 
+def _pair(sup: TypeSupport, a: int, b: int) -> bool:
+    """Whether any supported triple steps from token ``a``'s class to ``b``'s."""
+    return bool(sup.seen[:, sup.cls[a], sup.cls[b]].any())
+
+
 def test_support_holds_every_real_tour_of_the_type(shipped):
-    """A step any training tour of the type takes is in its support (a rule that refused real
+    """Every step of every training tour of the type is in its support (a rule that refused real
     circuits would be wrong), and the support is narrower than everything."""
     _, vocab, ck = shipped
     flat, off = ck["train_tours"].numpy().astype(int), ck["train_offsets"].tolist()
     types = training_types(ck)
     for ct in ("power_converter", "comparator", "current_mirror", "pll"):
         sup = training_support(ck, vocab, ct)
-        assert sup is not None and sup.shape == (len(vocab.tokens),) * 2
-        assert not sup.all()
+        assert sup is not None and sup.seen.shape == (len(sup.names) + 1,) * 3
+        assert sup.seen.mean() < 0.05
         n = 0
         for (a, b), ty in zip(zip(off[:-1], off[1:], strict=True), types, strict=True):
             if ty == ct:
                 x = flat[a:b]
-                assert sup[x[:-1], x[1:]].all() and sup[x[1:], x[:-1]].all(), ct
+                assert all(sup.allowed(x[i - 2], x[i - 1])[x[i]] for i in range(2, len(x))), ct
                 n += 1
         assert n >= 30
     assert training_support(ck, vocab, None) is None
@@ -69,29 +74,33 @@ def test_support_follows_the_real_circuits(shipped):
     on_vcont = set().union(*(_port_pins(g, "VCONT") for g in pcs))
     assert "PM_G" in on_vcont and "PM_D" not in on_vcont and "NM_D" not in on_vcont
     sup = training_support(ck, vocab, "power_converter")
-    assert sup[_tok(vocab, "PM1_G"), _tok(vocab, "VCONT2")] and sup[_tok(vocab, "VCONT2"), _tok(vocab, "PM3_G")]
-    assert not sup[_tok(vocab, "PM1_D"), _tok(vocab, "VCONT2")]
-    assert not sup[_tok(vocab, "VCONT1"), _tok(vocab, "NM2_D")]
-    bjt = np.array([t.types[d] in ("NPN", "PNP") if d >= 0 else False for d in t.dtype])
+    assert _pair(sup, _tok(vocab, "PM1_G"), _tok(vocab, "VCONT2")) and _pair(sup, _tok(vocab, "VCONT2"),
+                                                                             _tok(vocab, "PM3_G"))
+    assert not _pair(sup, _tok(vocab, "PM1_D"), _tok(vocab, "VCONT2"))
+    assert not _pair(sup, _tok(vocab, "VCONT1"), _tok(vocab, "NM2_D"))
+    assert not _pair(sup, _tok(vocab, "PM1_D"), t.vss) and _pair(sup, _tok(vocab, "PM1_S"), t.vdd)
+    bjt = np.flatnonzero([t.types[d] in ("NPN", "PNP") if d >= 0 else False for d in t.dtype])
     assert not any(g.nodes[n].get("kind") == "device" and parse_node(n)[1] in ("NPN", "PNP")
                    for g in pcs for n in g)
-    assert not sup[:, bjt].any()  # no bipolar device or pin is ever drawn for a converter
-    assert sup[:, t.vdd].all() and sup[:, t.vss].all()
-    ind = np.array([t.types[d] == "L" if d >= 0 else False for d in t.dtype])
-    assert not training_support(ck, vocab, "comparator")[:, ind].any()
-    assert training_support(ck, vocab, "oscillator")[:, ind].any()  # (LC oscillators have them)
+    assert not sup.seen[:, :, sup.cls[bjt]].any()  # no bipolar device or pin is ever drawn for a converter
+    ind = np.flatnonzero([t.types[d] == "L" if d >= 0 else False for d in t.dtype])
+    comp = training_support(ck, vocab, "comparator")
+    assert not comp.seen[:, :, comp.cls[ind]].any()
+    osc = training_support(ck, vocab, "oscillator")
+    assert osc.seen[:, :, osc.cls[ind]].any()  # (LC oscillators have them)
 
 
-def test_within_narrows_only_where_a_move_is_left():
-    masks = np.array([[True, True, False, False], [False, False, True, False]])
-    support = np.array([[True, False, True, True]] * 4)
-    out = _within(masks.copy(), support, [0, 1])
+def test_narrow_only_where_a_move_is_left():
+    # classes: token 0 -> a, 1 -> b, 2 -> c, 3 -> special
+    seen = np.zeros((4, 4, 4), bool)
+    seen[3, 0, 0] = seen[3, 0, 2] = True  # after (special, a): a or c
+    sup = TypeSupport(cls=np.array([0, 1, 2, 3]), seen=seen, names=("a", "b", "c"))
+    masks = np.array([[True, True, False, False], [False, True, False, True]])
+    out = sup.narrow(masks.copy(), [3, 3], [0, 0])
     assert out[0].tolist() == [True, False, False, False]
-    assert out[1].tolist() == [False, False, True, False]
-    support[:, 2] = False  # row 1's only move leaves the support: it keeps its legal moves
-    out = _within(masks.copy(), support, [0, 1])
-    assert out[1].tolist() == [False, False, True, False]
-    assert _within(masks.copy(), None, [0, 1]).tolist() == masks.tolist()
+    assert out[1].tolist() == [False, True, False, True]  # nothing of its left in the support: kept
+    assert sup.allowed(3, 0).tolist() == [True, False, True, False]
+    assert not sup.allowed(3, 1).any()
 
 
 def test_conditioned_samples_follow_the_support(shipped):
