@@ -138,7 +138,7 @@ def generate(
                                    "--type (default: the checkpoint's, 0 if none; > 0 costs two model rows "
                                    "per sample)."),
     type_support: bool = typer.Option(True, help="With --type: draw only the steps the type's training circuits "
-                                      "take (device types; which pin kinds each port class sits on)."),
+                                      "take (triples of device type, pin kind and port class)."),
     force: bool = typer.Option(False, help="Run even when the estimated time is over the limit."),
     size: bool = typer.Option(False, "--size", help="Then size every valid amplifier-type sample in sky130 "
                                                     "(eda topo size) into OUT/sized, with a table."),
