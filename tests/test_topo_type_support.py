@@ -127,3 +127,21 @@ def test_conditioned_samples_follow_the_support(shipped):
     without, rep0 = draw(False)
     assert not rep0["type_support"]
     assert sum(breaks(g) for g in without) >= 4
+
+
+def test_cli_generate_type_support_flag(tmp_path):
+    """`eda topo generate --type T` draws with the support (report.json says so); `--no-type-support` without."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from eda.cli.topo import app
+
+    if not SHIPPED.is_file():
+        pytest.skip(f"the shipped topology model {SHIPPED} is absent")
+    for flag, on in (([], True), (["--no-type-support"], False)):
+        out = tmp_path / str(on)
+        r = CliRunner().invoke(app, ["generate", "--n", "3", "--type", "mixer", "--no-simulate", "--pdk", "generic",
+                                     "--seed", "1", "--out", str(out), *flag])
+        assert r.exit_code == 0, r.output
+        assert json.loads((out / "report.json").read_text())["type_support"] is on
