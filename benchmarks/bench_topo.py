@@ -45,6 +45,8 @@ def main() -> dict:
     ap.add_argument("--model", default=None, help="checkpoint (default: the shipped model)")
     ap.add_argument("--temperature", type=float, default=None, help="default: the checkpoint's shipped temperature")
     ap.add_argument("--guidance", type=float, default=None, help="type guidance (default: the checkpoint's)")
+    ap.add_argument("--type-weight", type=float, default=None, help="weight of the type preference of conditioned "
+                    "samples (default: the shipped topology_support.TYPE_WEIGHT; 0: the support alone)")
     ap.add_argument("--threads", type=int, default=1, help="torch threads while sampling (per process)")
     ap.add_argument("--no-simulate", action="store_true", help="skip ngspice (rules only)")
     ap.add_argument("--jobs", type=int, default=2, help="sampling processes of every run (this one and N-1 workers; "
@@ -104,7 +106,8 @@ def main() -> dict:
                     "torch_threads_sampling": args.threads},
         "targets": TARGETS,
     }
-    job = (str(path), temperature, guidance, args.n_type, args.min_type, args.threads, args.jobs, args.type_seed)
+    job = (str(path), temperature, guidance, args.n_type, args.min_type, args.threads, args.jobs, args.type_seed,
+           args.type_weight)
     if args.speed_n:
         res["speed"] = _speed(model, vocab, ck, args, temperature)
     t0 = time.perf_counter()
@@ -166,7 +169,8 @@ def _types_only(args) -> dict:
         res["type_conditioning"] = json.loads(Path(args.types_from).read_text())["type_conditioning"]
     else:
         res["type_conditioning"] = _type_conditioning(str(path), temperature, guidance, args.n_type,
-                                                      args.min_type, args.threads, args.jobs, args.type_seed)
+                                                      args.min_type, args.threads, args.jobs, args.type_seed,
+                                                      args.type_weight)
     res["verdict"] = _verdict(res)
     _confusion_figure(res["type_conditioning"])
     out.write_text(json.dumps(res, indent=2, default=str))
@@ -337,16 +341,18 @@ def _default_model() -> Path:
 
 
 def _type_conditioning(path: str, temperature: float, guidance: float, n_type: int, min_type: int,
-                       threads: int, jobs: int = 1, seed: int = 321) -> dict:
+                       threads: int, jobs: int = 1, seed: int = 321, type_weight: float | None = None) -> dict:
     """Per measured type: conditioned samples (rules only), the share the classifier labels as the
     requested type, against the share among unconditioned samples; sizes against the training
-    circuits of that type. Self-contained (loads the checkpoint), so it can run in a second
-    process beside the main run."""
+    circuits of that type; how alike the samples are (``bench_topo_types.sample_diversity``).
+    Self-contained (loads the checkpoint), so it can run in a second process beside the main run."""
     import numpy as np
+    from bench_topo_types import sample_diversity
 
     from eda.generators.topology_checkpoint import load_checkpoint, training_graphs, training_types
     from eda.generators.topology_motifs import motif_means
     from eda.generators.topology_report import GenerateParams, generate
+    from eda.generators.topology_support import TYPE_WEIGHT
 
     model, vocab, ck = load_checkpoint(path)
     tg, ttypes = training_graphs(ck, vocab), training_types(ck)
@@ -354,7 +360,9 @@ def _type_conditioning(path: str, temperature: float, guidance: float, n_type: i
     counts = Counter(ttypes[i] for i in lab)
     measured = [t for t, k in counts.most_common() if k >= min_type and f"<type:{t}>" in vocab.index]
     clf, cinfo = _classifier(tg, ttypes, lab)
-    out: dict = {"guidance": guidance, "n_per_type": n_type, "min_training_circuits": min_type, **cinfo,
+    type_weight = TYPE_WEIGHT if type_weight is None else type_weight
+    out: dict = {"guidance": guidance, "type_weight": type_weight, "n_per_type": n_type,
+                 "min_training_circuits": min_type, **cinfo,
                  "n_labelled_training": len(lab), "training_type_counts": dict(counts.most_common()), "types": {},
                  "confusion": {}}
     base: list = []
@@ -364,7 +372,7 @@ def _type_conditioning(path: str, temperature: float, guidance: float, n_type: i
     hits = total = drawn = hits1 = 0
     for ct in measured:
         gs, rep, n_drawn = _conditioned(path, (model, vocab, ck), ct, n_type, temperature, guidance, threads, jobs,
-                                        seed)
+                                        seed, type_weight=type_weight)
         pred = clf.predict_many(gs)
         hit = sum(p == ct for p in pred)
         hits, total = hits + hit, total + len(pred)
@@ -380,6 +388,7 @@ def _type_conditioning(path: str, temperature: float, guidance: float, n_type: i
             "unconditioned_classified_as_type": sum(p == ct for p in uncond) / max(len(uncond), 1),
             "training_share_of_type": len(tdev) / len(lab),
             "mean_devices": rep["mean_devices"], "training_mean_devices": float(np.mean(tdev)),
+            "diversity": sample_diversity(tg, [i for i in lab if ttypes[i] == ct], gs) if gs else None,
             # what a designer would look for: motif means per circuit, [generated, training]
             "motifs": {k: [g, t] for (k, g), t in zip(motif_means(gs).items(), motif_means(
                 [tg[i] for i in lab if ttypes[i] == ct]).values(), strict=True)},
@@ -393,7 +402,8 @@ def _type_conditioning(path: str, temperature: float, guidance: float, n_type: i
 
 
 def _conditioned(path: str, loaded: tuple, ct: str, n_type: int, temperature: float, guidance: float,
-                 threads: int, jobs: int, seed: int = 321, rounds: int = 8) -> tuple[list, dict, int]:
+                 threads: int, jobs: int, seed: int = 321, rounds: int = 8,
+                 type_weight: float | None = None) -> tuple[list, dict, int]:
     """Rule-clean samples of type ``ct`` as ``eda topo generate --type ct`` draws them: from the general
     model ``path``, ``n_type`` draws; for an op-amp type, from the checkpoint the command uses for it (the op-amp
     specialist, whose samples must also pass the op-amp skeleton rules: about 1 in 100), rounds of
@@ -414,7 +424,9 @@ def _conditioned(path: str, loaded: tuple, ct: str, n_type: int, temperature: fl
     for r in range(rounds if per_round > n_type else 1):
         rep = generate(model, vocab, ck, GenerateParams(n=per_round, ctype=ct, seed=seed + r, batch_size=128,
                                                         threads=threads, jobs=jobs, temperature=temperature,
-                                                        guidance=guidance, simulate=False), None, graphs=gs)
+                                                        guidance=guidance, simulate=False,
+                                                        **({} if type_weight is None else
+                                                           {"type_weight": type_weight})), None, graphs=gs)
         drawn += per_round
         if len(gs) >= n_type:
             break

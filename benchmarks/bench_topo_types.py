@@ -1,5 +1,5 @@
-"""What limits the type-conditioned accuracy of the topology GPT (issue #16): three measurements
-that need no sampling.
+"""What limits the type-conditioned accuracy of the topology GPT (issue #16): measurements that
+need no sampling, and (c) a diversity measure of conditioned samples that ``bench_topo.py`` applies.
 
 (a) **Labels vs classifier.** The shipped type classifier (``data/models/topology_types.npz``) on
 the labelled circuits the model was trained on, against their ``data_categorization.md`` chapter
@@ -182,6 +182,35 @@ def model_conditioning(path: str | None, measured: list[str], per_type: int, see
                                                            if v["bayes_recall"] is not None])),
                      "mean_gain_vs_any_nats": float(np.mean(gain)), "per_type": per})
     return {"model": path or "shipped", "types": names, "parts": rows}
+
+
+def sample_diversity(train_graphs: list, same_type: list[int], samples: list) -> dict:
+    """(c) How alike a type's samples are, to each other and to the training circuits, beside the
+    type's real circuits: medians of the WL-subtree (3 hops) tf-idf cosine, fitted on all training
+    circuits. ``samples_within``: between two samples; ``samples_nearest_training``: a sample and
+    its most similar training circuit (1 would be a copy); ``training_within`` and
+    ``training_nearest_other``: the same among the type's real circuits (leave one out). A sampling
+    rule that narrowed the draws would raise ``samples_within``; one that copied training circuits
+    would raise ``samples_nearest_training``."""
+    import numpy as np
+    from sklearn.feature_extraction import DictVectorizer
+    from sklearn.feature_extraction.text import TfidfTransformer
+
+    from eda.generators.topology_motifs import wl_bag
+
+    dv = DictVectorizer()
+    x = dv.fit_transform([wl_bag(g) for g in train_graphs])
+    tf = TfidfTransformer().fit(x)
+    xt, y = tf.transform(x), tf.transform(dv.transform([wl_bag(g) for g in samples]))
+
+    def within(m) -> float:
+        s = (m @ m.T).toarray()
+        return float(np.median(s[~np.eye(len(s), dtype=bool)])) if len(s) > 1 else float("nan")
+
+    real = (xt[same_type] @ xt.T).toarray()
+    real[np.arange(len(same_type)), same_type] = -1.0
+    return {"samples_within": within(y), "samples_nearest_training": float(np.median((y @ xt.T).toarray().max(1))),
+            "training_within": within(xt[same_type]), "training_nearest_other": float(np.median(real.max(1)))}
 
 
 def main() -> dict:

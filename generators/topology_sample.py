@@ -143,8 +143,9 @@ def sample(model: TopologyGPT, vocab: Vocab, n: int, ctype: str | None = None, t
             chunks (:func:`chunk_bounds`) that each draw from their own random streams, seeded by
             ``(seed, chunk index)``, so the samples are the same, in the same order, for any
             ``jobs`` (at the same ``threads``).
-        support: with ``grammar`` and ``ctype``: draw only the steps the type's training circuits take
-            (:func:`~eda.generators.topology_support.training_support`; None: every legal step).
+        support: with ``grammar`` and ``ctype``: draw only the steps the type's training circuits take,
+            preferring those that set the type apart (its ``bias``;
+            :func:`~eda.generators.topology_support.training_support`; None: every legal step).
         stats: a dict to receive ``processes`` (used), ``chunks``, ``cpu_s`` (CPU seconds of the
             sampling threads of every process together) and ``worker_cpu_s`` (those of the worker
             processes alone: what this process's own CPU time does not include).
@@ -460,7 +461,9 @@ def _sample_batch(model, vocab, tables, budgets, cap, ctype, temperature, gramma
     masks = _within(np.stack([g.mask() for g in gram]), support, seqs) if grammar else None
     pos = len(prefix)
     while len(rows) and pos < max_len:
-        nxt = _draw(dec.logits, masks, temperature, top_k, gen)
+        bonus = support.logit_bias([seqs[i][-2] for i in rows], [seqs[i][-1] for i in rows]) if support else None
+        nxt = _draw(dec.logits if bonus is None else dec.logits + torch.from_numpy(bonus), masks, temperature,
+                    top_k, gen)
         for i, t in zip(rows.tolist(), nxt.tolist(), strict=True):
             if done[i]:
                 continue

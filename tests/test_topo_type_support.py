@@ -1,6 +1,8 @@
 """Type support of conditioned sampling (issue #16): `training_support` keeps the steps a type's
 training circuits take (class triples of device type, pin kind and port class); every real tour of
-the type stays inside it; conditioned samples follow it, and without it (the control) they do not."""
+the type stays inside it; conditioned samples follow it, and without it (the control) they do not.
+Its type preference (a logit bonus from the type's class trigrams against all tours) follows the
+counts it is made of and moves the samples towards what the type does more than other types."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ import numpy as np
 import pytest
 
 from eda.generators.topology_checkpoint import GENERAL_FILE, load_checkpoint, training_graphs, training_types
-from eda.generators.topology_support import TypeSupport, training_support
+from eda.generators.topology_support import TYPE_WEIGHT, TypeSupport, training_support
 from eda.graphs.grammar_tables import VocabTables
 from eda.graphs.pin_graph import graph_nets, parse_node
 from eda.paths import PATHS
@@ -130,7 +132,8 @@ def test_conditioned_samples_follow_the_support(shipped):
 
 
 def test_cli_generate_type_support_flag(tmp_path):
-    """`eda topo generate --type T` draws with the support (report.json says so); `--no-type-support` without."""
+    """`eda topo generate --type T` draws with the support (report.json says so); `--no-type-support`
+    without; `--type-weight` sets the preference."""
     import json
 
     from typer.testing import CliRunner
@@ -139,9 +142,59 @@ def test_cli_generate_type_support_flag(tmp_path):
 
     if not SHIPPED.is_file():
         pytest.skip(f"the shipped topology model {SHIPPED} is absent")
-    for flag, on in (([], True), (["--no-type-support"], False)):
-        out = tmp_path / str(on)
+    for flag, on, weight in (([], True, 0.5), (["--no-type-support"], False, None),
+                             (["--type-weight", "2"], True, 2.0)):
+        out = tmp_path / f"{on}{weight}"
         r = CliRunner().invoke(app, ["generate", "--n", "3", "--type", "mixer", "--no-simulate", "--pdk", "generic",
                                      "--seed", "1", "--out", str(out), *flag])
         assert r.exit_code == 0, r.output
-        assert json.loads((out / "report.json").read_text())["type_support"] is on
+        rep = json.loads((out / "report.json").read_text())
+        assert rep["type_support"] is on and rep["type_weight"] == weight
+
+
+def test_type_preference_follows_the_counts(shipped):
+    """The bonus of a step is positive where the type takes it more often than all training tours do
+    (after the same two classes), negative where less often; weight 0 leaves the hard support alone."""
+    _, vocab, ck = shipped
+    sup = training_support(ck, vocab, "power_converter", weight=1.0)
+    assert sup.bias is not None and sup.bias.shape == sup.seen.shape
+    k = {c: i for i, c in enumerate(sup.names)}
+    after_body = sup.bias[k["PM"], k["PM_B"]]  # a PMOS body's net: converters' switches put it on VIN or a source
+    assert after_body[k["VIN"]] > 0 > after_body[k["VDD"]]
+    # recount: the frequencies of the steps after (PM, PM_B), in the converters' tours and in all
+    flat, off = sup.cls[ck["train_tours"].numpy().astype(int)], ck["train_offsets"].tolist()
+    n_pc, n_all = np.zeros(len(sup.names) + 1), np.zeros(len(sup.names) + 1)
+    for (a, b), ty in zip(zip(off[:-1], off[1:], strict=True), training_types(ck), strict=True):
+        x = flat[a:b]
+        hit = (x[:-2] == k["PM"]) & (x[1:-1] == k["PM_B"])
+        np.add.at(n_all, x[2:][hit], 1)
+        if ty == "power_converter":
+            np.add.at(n_pc, x[2:][hit], 1)
+    for c in ("VIN", "VDD", "PM_S"):
+        share_pc, share_all = n_pc[k[c]] / n_pc.sum(), n_all[k[c]] / n_all.sum()
+        assert np.sign(after_body[k[c]]) == np.sign(share_pc - share_all), c
+    plain = training_support(ck, vocab, "power_converter", weight=0.0)
+    assert plain.bias is None and plain.logit_bias([0], [0]) is None and (plain.seen == sup.seen).all()
+    half = training_support(ck, vocab, "power_converter", weight=0.5)
+    assert np.allclose(half.bias, 0.5 * sup.bias, atol=1e-6)
+    assert np.array_equal(training_support(ck, vocab, "power_converter").bias,
+                          training_support(ck, vocab, "power_converter", weight=TYPE_WEIGHT).bias)
+    rows = sup.logit_bias([vocab.index["PM1"], vocab.index["NM2"]], [vocab.index["PM1_B"], vocab.index["NM2_G"]])
+    assert rows.shape == (2, len(vocab.tokens)) and rows[0, vocab.index["VIN1"]] == after_body[k["VIN"]]
+
+
+def test_type_preference_moves_the_samples(shipped):
+    """Power converters drawn with the preference (weight 1) put PMOS bodies on their own source's net (the
+    switches from VIN) about as often as the real ones do (5.0 per circuit; 4.6 here); at weight 0 a third as often."""
+    from eda.generators.topology_motifs import motif_features
+    from eda.generators.topology_report import GenerateParams, generate
+
+    model, vocab, ck = shipped
+    per_circuit = {}
+    for w in (0.0, 1.0):
+        gs: list = []
+        rep = generate(model, vocab, ck, GenerateParams(n=16, ctype="power_converter", seed=7, guidance=3.0,
+                                                        simulate=False, type_weight=w), None, graphs=gs)
+        assert rep["type_weight"] == w and len(gs) >= 12
+        per_circuit[w] = np.mean([motif_features(g).get("PM_body_src", 0) for g in gs])
+    assert per_circuit[1.0] >= 3.0 and per_circuit[1.0] >= 2 * per_circuit[0.0], per_circuit

@@ -139,6 +139,10 @@ def generate(
                                    "per sample)."),
     type_support: bool = typer.Option(True, help="With --type: draw only the steps the type's training circuits "
                                       "take (triples of device type, pin kind and port class)."),
+    type_weight: float = typer.Option(None, parser=float_range(0, 20), help="With --type and the support: how "
+                                      "strongly to prefer the steps that set the type apart (logit bonus "
+                                      "W * log(p_type / p_all) of each step's class triple; 0: the support alone; "
+                                      "default: the shipped weight)."),
     force: bool = typer.Option(False, help="Run even when the estimated time is over the limit."),
     size: bool = typer.Option(False, "--size", help="Then size every valid amplifier-type sample in sky130 "
                                                     "(eda topo size) into OUT/sized, with a table."),
@@ -172,7 +176,8 @@ def generate(
     guidance = shipped["guidance"] if guidance is None else guidance
     rep = gen(m, vocab, ck, GenerateParams(n=n, ctype=ctype, temperature=temperature, grammar=grammar,
                                            simulate=simulate, seed=seed, threads=threads, jobs=jobs, guidance=guidance,
-                                           type_support=type_support, pdk=None if pdk == "generic" else pdk),
+                                           type_support=type_support, pdk=None if pdk == "generic" else pdk,
+                                           **({} if type_weight is None else {"type_weight": type_weight})),
               out, progress=True, graphs=(graphs := []))
     keys = ["n", "decoded", "rule_clean", "valid", "unique", "novel", "mean_devices", "max_devices",
             "circuits_per_s_sample_erc"]
