@@ -150,6 +150,10 @@ def test_cli_generate_type_support_flag(tmp_path):
         assert r.exit_code == 0, r.output
         rep = json.loads((out / "report.json").read_text())
         assert rep["type_support"] is on and rep["type_weight"] == weight
+    for bad in (["--type-weight", "1"], ["--type", "mixer", "--no-type-support", "--type-weight", "1"]):
+        r = CliRunner().invoke(app, ["generate", "--n", "3", "--no-simulate", "--out", str(tmp_path / "bad"), *bad])
+        assert r.exit_code != 0 and "--type-weight" in str(r.exception), r.exception
+        assert not (tmp_path / "bad" / "report.json").exists()
 
 
 def test_type_preference_follows_the_counts(shipped):

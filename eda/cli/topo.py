@@ -163,6 +163,9 @@ def generate(
 
     if pdk not in ("sky130", "generic"):
         raise InputError(f"--pdk: expected sky130 or generic, got {pdk!r}")
+    if type_weight is not None and (ctype is None or not type_support):
+        raise InputError("--type-weight: acts on the type support of a conditioned run; give --type T (and keep "
+                         "the support: drop --no-type-support)")
     est = estimate_seconds(n, simulate)
     if est > GENERATE_LIMIT_S and not force:
         raise InputError(f"--n: {n} circuits would take about {est / 60:.0f} min here (limit "
