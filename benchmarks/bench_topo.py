@@ -370,10 +370,14 @@ def _type_conditioning(path: str, temperature: float, guidance: float, n_type: i
                                               temperature=temperature, simulate=False), None, graphs=base)
     uncond = clf.predict_many(base)
     hits = total = drawn = hits1 = 0
+    picks: dict = {}
     for ct in measured:
         gs, rep, n_drawn = _conditioned(path, (model, vocab, ck), ct, n_type, temperature, guidance, threads, jobs,
                                         seed, type_weight=type_weight)
         pred = clf.predict_many(gs)
+        if gs:  # the sample of median size (samples come ordered by length budget)
+            k = sorted(range(len(gs)), key=lambda i: gs[i].number_of_nodes())[len(gs) // 2]
+            picks[ct] = (gs[k], pred[k])
         hit = sum(p == ct for p in pred)
         hits, total = hits + hit, total + len(pred)
         if n_drawn == n_type:  # one round (not the op-amp specialist's rounds, whose misses are its skeleton rules)
@@ -398,7 +402,24 @@ def _type_conditioning(path: str, temperature: float, guidance: float, n_type: i
     out["accuracy_of_all_drawn"] = hits1 / max(drawn, 1)
     out["seed"] = seed
     out["n_types"] = len(out["types"])
+    _type_gallery(picks, seed)
     return out
+
+
+GALLERY_TYPES = ("current_mirror", "amplifier", "lna", "mixer", "power_amplifier", "oscillator")
+
+
+def _type_gallery(picks: dict, seed: int) -> None:
+    """``figures/topo_type_gallery.png``: the median-size conditioned sample of a few small types, device
+    level, each titled with the type asked for and the classifier's label."""
+    from eda.generators.topology_draw import draw_gallery
+    from eda.graphs.pin_graph import graph_to_circuit
+
+    chosen = [(t, *picks[t]) for t in GALLERY_TYPES if picks.get(t)]
+    if chosen:
+        draw_gallery([graph_to_circuit(g) for _, g, _ in chosen], HERE / "figures" / "topo_type_gallery.png",
+                     titles=[f"--type {t} (classified: {p})" for t, _, p in chosen],
+                     heading=f"conditioned samples, the median-size one of each type (seed {seed})")
 
 
 def _conditioned(path: str, loaded: tuple, ct: str, n_type: int, temperature: float, guidance: float,
