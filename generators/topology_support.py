@@ -113,16 +113,14 @@ def training_support(ck: dict, vocab: Vocab, ctype: str | None, weight: float = 
         return None
     cls, names = token_classes(vocab)
     k = len(names) + 1
-    flat = cls[ck["train_tours"].numpy().astype(int)]
-    off = ck["train_offsets"].tolist()
-    n_type, n_all = np.zeros(k ** 3), np.zeros(k ** 3)
-    for (a, b), ty in zip(zip(off[:-1], off[1:], strict=True), types, strict=True):
-        x = flat[a:b]
-        idx = (x[:-2] * k + x[1:-1]) * k + x[2:]
-        np.add.at(n_all, idx, 1)
-        if ty == ctype:
-            np.add.at(n_type, idx, 1)
-    n_type, n_all = n_type.reshape(k, k, k), n_all.reshape(k, k, k)
+    x = cls[ck["train_tours"].numpy().astype(int)]
+    off = np.asarray(ck["train_offsets"].tolist())
+    of_token = np.repeat(np.arange(len(off) - 1), np.diff(off))  # each token's tour
+    tour, whole = of_token[:-2], of_token[:-2] == of_token[2:]  # a triple's tour; triples inside one tour
+    idx = ((x[:-2] * k + x[1:-1]) * k + x[2:])[whole]
+    of_type = np.array([ty == ctype for ty in types])[tour[whole]]
+    n_all = np.bincount(idx, minlength=k ** 3).astype(float).reshape(k, k, k)
+    n_type = np.bincount(idx[of_type], minlength=k ** 3).astype(float).reshape(k, k, k)
     bias = None
     if weight > 0:
         p_all = (n_all + 0.01) / (n_all.sum(2, keepdims=True) + 0.01 * k)
