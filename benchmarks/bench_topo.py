@@ -347,7 +347,7 @@ def _type_conditioning(path: str, temperature: float, guidance: float, n_type: i
     circuits of that type; how alike the samples are (``bench_topo_types.sample_diversity``).
     Self-contained (loads the checkpoint), so it can run in a second process beside the main run."""
     import numpy as np
-    from bench_topo_types import sample_diversity
+    from bench_topo_types import diversity_space, sample_diversity
 
     from eda.generators.topology_checkpoint import load_checkpoint, training_graphs, training_types
     from eda.generators.topology_motifs import motif_means
@@ -371,6 +371,7 @@ def _type_conditioning(path: str, temperature: float, guidance: float, n_type: i
     uncond = clf.predict_many(base)
     hits = total = drawn = hits1 = 0
     picks: dict = {}
+    space = diversity_space(tg)
     for ct in measured:
         gs, rep, n_drawn = _conditioned(path, (model, vocab, ck), ct, n_type, temperature, guidance, threads, jobs,
                                         seed, type_weight=type_weight)
@@ -383,7 +384,8 @@ def _type_conditioning(path: str, temperature: float, guidance: float, n_type: i
         if n_drawn == n_type:  # one round (not the op-amp specialist's rounds, whose misses are its skeleton rules)
             hits1, drawn = hits1 + hit, drawn + n_drawn
         out["confusion"][ct] = dict(Counter(pred).most_common())
-        tdev = [sum(1 for n in tg[i] if tg[i].nodes[n].get("kind") == "device") for i in lab if ttypes[i] == ct]
+        same = [i for i in lab if ttypes[i] == ct]
+        tdev = [sum(1 for n in tg[i] if tg[i].nodes[n].get("kind") == "device") for i in same]
         out["types"][ct] = {
             "n": rep["n"], "drawn": n_drawn, "model": rep["model"], "rule_clean": rep["rule_clean"],
             "unique": rep["unique"], "novel": rep["novel"],
@@ -392,10 +394,10 @@ def _type_conditioning(path: str, temperature: float, guidance: float, n_type: i
             "unconditioned_classified_as_type": sum(p == ct for p in uncond) / max(len(uncond), 1),
             "training_share_of_type": len(tdev) / len(lab),
             "mean_devices": rep["mean_devices"], "training_mean_devices": float(np.mean(tdev)),
-            "diversity": sample_diversity(tg, [i for i in lab if ttypes[i] == ct], gs) if gs else None,
+            "diversity": sample_diversity(space, same, gs) if gs else None,
             # what a designer would look for: motif means per circuit, [generated, training]
             "motifs": {k: [g, t] for (k, g), t in zip(motif_means(gs).items(), motif_means(
-                [tg[i] for i in lab if ttypes[i] == ct]).values(), strict=True)},
+                [tg[i] for i in same]).values(), strict=True)},
         }
     out["accuracy"] = hits / max(total, 1)
     # over the types drawn in one round: samples failing the rules count as misses
@@ -423,8 +425,8 @@ def _type_gallery(picks: dict, seed: int) -> None:
 
 
 def _conditioned(path: str, loaded: tuple, ct: str, n_type: int, temperature: float, guidance: float,
-                 threads: int, jobs: int, seed: int = 321, rounds: int = 8,
-                 type_weight: float | None = None) -> tuple[list, dict, int]:
+                 threads: int, jobs: int, seed: int = 321, rounds: int = 8, *,
+                 type_weight: float) -> tuple[list, dict, int]:
     """Rule-clean samples of type ``ct`` as ``eda topo generate --type ct`` draws them: from the general
     model ``path``, ``n_type`` draws; for an op-amp type, from the checkpoint the command uses for it (the op-amp
     specialist, whose samples must also pass the op-amp skeleton rules: about 1 in 100), rounds of
@@ -446,8 +448,7 @@ def _conditioned(path: str, loaded: tuple, ct: str, n_type: int, temperature: fl
         rep = generate(model, vocab, ck, GenerateParams(n=per_round, ctype=ct, seed=seed + r, batch_size=128,
                                                         threads=threads, jobs=jobs, temperature=temperature,
                                                         guidance=guidance, simulate=False,
-                                                        **({} if type_weight is None else
-                                                           {"type_weight": type_weight})), None, graphs=gs)
+                                                        type_weight=type_weight), None, graphs=gs)
         drawn += per_round
         if len(gs) >= n_type:
             break

@@ -184,15 +184,9 @@ def model_conditioning(path: str | None, measured: list[str], per_type: int, see
     return {"model": path or "shipped", "types": names, "parts": rows}
 
 
-def sample_diversity(train_graphs: list, same_type: list[int], samples: list) -> dict:
-    """(c) How alike a type's samples are, to each other and to the training circuits, beside the
-    type's real circuits: medians of the WL-subtree (3 hops) tf-idf cosine, fitted on all training
-    circuits. ``samples_within``: between two samples; ``samples_nearest_training``: a sample and
-    its most similar training circuit (1 would be a copy); ``training_within`` and
-    ``training_nearest_other``: the same among the type's real circuits (leave one out). A sampling
-    rule that narrowed the draws would raise ``samples_within``; one that copied training circuits
-    would raise ``samples_nearest_training``."""
-    import numpy as np
+def diversity_space(train_graphs: list) -> tuple:
+    """The WL-subtree (3 hops) tf-idf space of :func:`sample_diversity`, fitted once on all training
+    circuits: (vectoriser, tf-idf transform, the training circuits' rows)."""
     from sklearn.feature_extraction import DictVectorizer
     from sklearn.feature_extraction.text import TfidfTransformer
 
@@ -201,7 +195,23 @@ def sample_diversity(train_graphs: list, same_type: list[int], samples: list) ->
     dv = DictVectorizer()
     x = dv.fit_transform([wl_bag(g) for g in train_graphs])
     tf = TfidfTransformer().fit(x)
-    xt, y = tf.transform(x), tf.transform(dv.transform([wl_bag(g) for g in samples]))
+    return dv, tf, tf.transform(x)
+
+
+def sample_diversity(space: tuple, same_type: list[int], samples: list) -> dict:
+    """(c) How alike a type's samples are, to each other and to the training circuits, beside the
+    type's real circuits: medians of the cosine in ``space`` (:func:`diversity_space`).
+    ``samples_within``: between two samples; ``samples_nearest_training``: a sample and its most
+    similar training circuit (1 would be a copy); ``training_within`` and ``training_nearest_other``:
+    the same among the type's real circuits (``same_type``: their rows; leave one out). A sampling
+    rule that narrowed the draws would raise ``samples_within``; one that copied training circuits
+    would raise ``samples_nearest_training``."""
+    import numpy as np
+
+    from eda.generators.topology_motifs import wl_bag
+
+    dv, tf, xt = space
+    y = tf.transform(dv.transform([wl_bag(g) for g in samples]))
 
     def within(m) -> float:
         s = (m @ m.T).toarray()
