@@ -58,6 +58,17 @@ def train(
     drawable_pool: int = typer.Option(0, min=0, max=64, help="N > 0: of N x --tours tours drawn per circuit, train "
                                       "on at most --tours that the sampling grammar accepts token by token (the "
                                       "orders a sampler can draw; circuits with none are dropped)."),
+    dropout: float = typer.Option(0.0, parser=float_range(0, 1, hi_open=True), help="Dropout while training (a new "
+                                  "model; a fine-tune keeps its init's)."),
+    time_budget: float = typer.Option(None, parser=float_range(0, 1e7, lo_open=True), help="Train for this many "
+                                      "seconds after preparation: the schedule runs on the larger of step/--steps "
+                                      "and elapsed/budget (for a GPU run of unknown speed; the steps done are "
+                                      "recorded in the checkpoint)."),
+    val_points: int = typer.Option(5, min=1, max=1000, help="Validation-loss evaluations per run."),
+    keep_best: bool = typer.Option(False, help="Keep the weights of the lowest validation loss seen (early "
+                                               "stopping), not the last step's."),
+    workers: int = typer.Option(1, min=1, max=256, help="Processes preparing the tours and grammar masks (same "
+                                                        "result for any number)."),
 ) -> None:
     """Train the topology GPT on DATA and save a checkpoint (weights, config, vocabulary, training tours)."""
     from eda.errors import InputError
@@ -84,10 +95,11 @@ def train(
     if not tops:
         raise InputError(f"--types: no training circuit of types {', '.join(only or ())}")
     config = GPTConfig(n_layer=n_layer, n_head=n_head, n_embd=n_embd, n_kv_head=n_kv_head, block_size=block_size,
-                       length_embed=length_embed, type_embed=type_embed)
+                       length_embed=length_embed, type_embed=type_embed, dropout=dropout)
     params = TrainParams(steps=steps, stop_after=stop_after, tours=tours, batch_tokens=batch_tokens, lr=lr, seed=seed,
                          threads=threads, grammar_loss=grammar_loss, device=device, balance=balance,
-                         balance_floor=balance_floor, natural_any=natural_any, drawable_pool=drawable_pool)
+                         balance_floor=balance_floor, natural_any=natural_any, drawable_pool=drawable_pool,
+                         time_budget=time_budget, val_points=val_points, keep_best=keep_best, workers=workers)
     start, vocab, extra = None, None, {}
     if init is not None:
         import hashlib
@@ -110,7 +122,8 @@ def train(
     for f, why in hist.skipped_files:
         typer.echo(f"not encoded {f}: {why}")
     val = f", val loss {hist.val_loss[-1][1]:.3f}" if hist.val_loss else ""
-    typer.echo(f"{model.n_params()} parameters, {hist.n_sequences} sequences, {hist.seconds:.0f} s, "
+    typer.echo(f"{model.n_params()} parameters, {hist.n_sequences} sequences, {hist.steps_done} steps, "
+               f"{hist.seconds:.0f} s, "
                f"train loss {hist.train_loss[-1]:.3f}{val} -> {out}")
 
 
