@@ -252,6 +252,8 @@ def _sizes(circuits: list) -> dict:
         # how much of a circuit is wired through internal nets rather than straight to ports
         "internal_nets_per_device": float(np.mean([internal_nets(c) / len(c.devices) for c in circuits]))
         if circuits else 0.0,
+        # devices real circuits do not repeat (counted, not rejected)
+        "repeated_devices": repeat_shares(circuits),
     }
 
 
@@ -284,6 +286,47 @@ def internal_nets(circuit) -> int:
     return sum(1 for n in circuit.nets if not is_port_name(n))
 
 
+#: what :func:`repeated_devices` counts
+REPEATS = ("parallel_passive", "parallel_fet", "dead_end")
+
+
+def repeated_devices(circuit) -> dict[str, int] | None:
+    """Devices a real circuit would not repeat (none breaks a validity rule; README *Repeated devices*):
+    ``parallel_passive`` — pairs of nets joined by two or more R, C or L of one kind (one element of another
+    value would do); ``parallel_fet`` — groups of two or more transistors of one type with every terminal on
+    the same nets (one wider device); ``dead_end`` — internal nets joined only by passives whose other ends all
+    sit on one net (no current can flow through them). None when the circuit does not type (e.g. sources)."""
+    from collections import defaultdict
+
+    from eda.generators.topology_check import _nets
+
+    nets = _nets(circuit, [])
+    if nets is None:
+        return None
+    passive = ("R", "C", "L")
+    on = defaultdict(list)
+    for _, t, pn in nets.devs:
+        for n in pn.values():
+            on[n].append((t, pn))
+    dead = sum(1 for n, lst in on.items()
+               if n not in nets.ports and len(lst) >= 2 and all(t in passive for t, _ in lst)
+               and len({m for _, pn in lst for m in pn.values() if m != n}) <= 1)
+    two = Counter((t, frozenset(pn.values())) for _, t, pn in nets.devs if t in passive and len(set(pn.values())) == 2)
+    fets = Counter((t, tuple(sorted(pn.items()))) for _, t, pn in nets.devs if t in ("NM", "PM", "NPN", "PNP"))
+    return {"parallel_passive": sum(v > 1 for v in two.values()), "parallel_fet": sum(v > 1 for v in fets.values()),
+            "dead_end": dead}
+
+
+def repeat_shares(circuits: list) -> dict:
+    """How many of ``circuits`` (those that type) have each of :data:`REPEATS`, and the percentage."""
+    got = [f for f in map(repeated_devices, circuits) if f is not None]
+    out: dict = {"n": len(got)}
+    for k in REPEATS:
+        out[k] = sum(bool(f[k]) for f in got)
+        out[f"{k}_pct"] = round(100 * out[k] / max(1, len(got)), 1)
+    return out
+
+
 def _reason_key(msg: str) -> str:
     """ERC message without its net/device names, so reasons group."""
     import re
@@ -291,4 +334,5 @@ def _reason_key(msg: str) -> str:
     return re.sub(r"\b(net\d+|[A-Z]{1,3}[NP]?\d+|V[A-Z]+\d*)\b", "X", msg)[:80]
 
 
-__all__ = ["GenerateParams", "generate", "internal_nets", "estimate_seconds", "GENERATE_LIMIT_S"]
+__all__ = ["GenerateParams", "generate", "internal_nets", "estimate_seconds", "GENERATE_LIMIT_S", "REPEATS",
+           "repeated_devices", "repeat_shares"]

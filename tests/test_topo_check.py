@@ -252,3 +252,25 @@ def test_a_sky130_deck_reads_back_as_its_topology_and_checks(tmp_path):
     assert {d.kind for d in back.devices} == {"M", "R", "C"}
     r = CliRunner().invoke(app, ["topo", "check", str(deck)])
     assert r.exit_code == 0 and "ok " in r.output, r.output
+
+
+@pytest.mark.parametrize("extra, fact", [
+    ("", None),
+    ("R1 (VOUT1 n9) resistor\nC1 (n9 VSS) capacitor", None),  # a series RC to ground conducts: no dead end
+    ("R1 (VOUT1 VSS) resistor\nR2 (VSS VOUT1) resistor", "parallel_passive"),  # same nets, either order
+    ("M7 (VOUT1 n1 VDD VDD) pmos4", "parallel_fet"),  # M5 twice
+    ("R1 (VOUT1 n9) resistor\nC1 (n9 VOUT1) capacitor", "dead_end"),  # n9 reaches VOUT1 alone
+    ("R1 (VDD n9) resistor\nC1 (n9 VDD) capacitor", "dead_end"),  # hanging off a rail
+])
+def test_repeated_devices_counted(extra, fact):
+    """Devices real circuits do not repeat (generated samples do; README *Repeated devices*): each mutation of the
+    OTA adds exactly the fact it names, and the rules still pass (they are counted, not rejected)."""
+    from eda.generators.topology_check import rule_violations
+    from eda.generators.topology_report import REPEATS, repeat_shares, repeated_devices
+
+    c = _c(OTA + extra)
+    got = repeated_devices(c)
+    assert {k for k in REPEATS if got[k]} == ({fact} if fact else set()), got
+    assert rule_violations(c) == []
+    shares = repeat_shares([c, _c(OTA)])
+    assert shares["n"] == 2 and all(shares[k] == (k == fact) for k in REPEATS)

@@ -122,6 +122,9 @@ def train(
     for f, why in hist.skipped_files:
         typer.echo(f"not encoded {f}: {why}")
     val = f", val loss {hist.val_loss[-1][1]:.3f}" if hist.val_loss else ""
+    if hist.best_step is not None:
+        low = dict(hist.val_loss)[hist.best_step]
+        val = f", val loss {low:.3f} at step {hist.best_step} (kept; last {hist.val_loss[-1][1]:.3f})"
     typer.echo(f"{model.n_params()} parameters, {hist.n_sequences} sequences, {hist.steps_done} steps, "
                f"{hist.seconds:.0f} s, "
                f"train loss {hist.train_loss[-1]:.3f}{val} -> {out}")
