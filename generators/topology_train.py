@@ -431,14 +431,15 @@ def train(topologies: list, config: GPTConfig | None = None, params: TrainParams
     best: tuple[float, int, dict] | None = None
     step, val_next = 0, 1
 
-    def fraction(s: int) -> float:
-        f = s / params.steps
+    def position(s: int) -> float:
+        """Where step ``s`` stands on the schedule, in steps: ``s`` itself, or further when the elapsed share
+        of ``time_budget`` is larger."""
         if params.time_budget:
-            f = max(f, (time.perf_counter() - t_train) / params.time_budget)
-        return f
+            return max(s, (time.perf_counter() - t_train) / params.time_budget * params.steps)
+        return s
 
     for step in range(n_steps):
-        frac = fraction(step)
+        pos = position(step)
         if not batches:
             batches = _batches(seqs, params.batch_tokens, rng,
                                balanced_draw(stypes, params.balance, params.balance_floor * params.tours, rng))
@@ -449,7 +450,7 @@ def train(topologies: list, config: GPTConfig | None = None, params: TrainParams
         drop = torch.rand(x.shape[0]) < torch.as_tensor(p_drop[bidx], dtype=torch.float32)
         x[drop, 1] = any_id
         for g in opt.param_groups:
-            g["lr"] = lr_at(frac * params.steps)
+            g["lr"] = lr_at(pos)
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=dev.type == "cuda"):
             loss = _loss(model, x.to(dev), vocab.pad, mask, torch.tensor([full[i] for i in bidx], device=dev))
         opt.zero_grad(set_to_none=True)
@@ -457,7 +458,7 @@ def train(topologies: list, config: GPTConfig | None = None, params: TrainParams
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         hist.train_loss.append(loss.item())
-        done = fraction(step + 1)
+        done = position(step + 1) / params.steps
         last = step == n_steps - 1 or done >= 1.0
         if vseqs and (last or done * params.val_points >= val_next):
             val_next = math.floor(done * params.val_points) + 1
