@@ -1,5 +1,6 @@
 """How often generated topologies repeat a device where real circuits do not (issue #16's "what makes a circuit a
-circuit", measured; no rule enforces these).
+circuit", measured; no validity rule names these; since session 16 the sampling grammar never completes a passive
+across two nets one of its kind already joins, ``TourGrammar._no_parallel_passive``).
 
     .venv/bin/python benchmarks/bench_topo_realism.py [--n 300] [--seed 999] [--data ../shared/analoggenie/Dataset]
 

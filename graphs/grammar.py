@@ -26,11 +26,8 @@ from eda.graphs.grammar_tables import (  # noqa: F401 - VocabTables and LENGTH_S
 
 
 class TourGrammar(ElectricalRules, RoleRules, AmpRules, SignalPortRules):
-    """Incremental rules for one tour being generated, as a next-token mask (edge-DFS form).
-
-    The tour is generated as an edge depth-first walk, which is an Eulerian circuit of the
-    doubled graph: the walker either opens a new edge (and stands on its far end) or returns
-    along the edge it came by (a stack pop). Rules:
+    """Incremental rules for one tour being generated, as a next-token mask (edge-DFS form): an Eulerian
+    circuit of the doubled graph, the walker opening a new edge or returning along the one it came by. Rules:
 
     * devices touch only their own pins; pins touch their device, other pins and ports; a net
       never joins two ports; nets keep the canonical form (a port net is a star on its port, an
@@ -84,9 +81,9 @@ class TourGrammar(ElectricalRules, RoleRules, AmpRules, SignalPortRules):
             for replaying them): with ``bodies``, a supply rail is not left for good while a new MOS
             still fits in the budget (the model alone closed VSS/VDD early, before a third of its
             MOS devices were placed: 0.1-0.7 % in the training tours; no new MOS of a closed rail's
-            polarity may follow, its body would have no rail); and the ``io_path`` rule by
-            construction (a new output port only where an input is reached, and vice versa, until
-            an input reaches an output; real tours may join the two later).
+            polarity may follow, its body would have no rail); the ``io_path`` rule by construction (a new
+            output port only where an input is reached, and vice versa, until an input reaches an output;
+            real tours may join the two later); no R, C or L across two nets one of its kind already joins.
         ctype: the circuit type being sampled; an op-amp type (:data:`AMP_ROLE_TYPES`) turns on the
             amplifier port roles (strict mode): a new ``VINk`` only from a MOS gate or BJT base, a
             new ``VOUTk`` only from a MOS drain/source or BJT collector/emitter, and ``<eos>`` only
@@ -433,6 +430,8 @@ class TourGrammar(ElectricalRules, RoleRules, AmpRules, SignalPortRules):
             self._role_urgent(a, m, cand, room + own)
         if self.skeleton:
             self._amp_moves(a, m, cand)
+        if self.sampling:  # (last: it keeps its restriction only while a move is left)
+            self._no_parallel_passive(a, m, cand)
         m |= cand
         for q in nbrs:
             m[q] = False

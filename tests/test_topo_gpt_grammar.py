@@ -322,3 +322,15 @@ def test_repair_reserve_for_a_dc_island(tables, vocab):
     assert gr._islands()[1] and gr.mask()[ix["R2_P"]]
     assert not _walk(tables, vocab, walk + ["NM2", "NM2_D"], max_len=68, sampling=True).mask()[ix["R2_P"]]
     assert _walk(tables, vocab, walk + ["NM2", "NM2_D"], max_len=68).mask()[ix["R2_P"]]
+
+
+def test_sampling_never_puts_a_second_passive_of_a_kind_across_the_same_nets(tables, vocab):
+    """R1 joins VSS and net X (R1_P, NM1_D); R2 starts on X: under the sampling rules R2's last terminal may
+    not go to VSS (R1 already sits there: one resistor of another value would do), a capacitor's may; the
+    replay grammar (real tours: 0.5 % of the public set has such a pair) still allows it."""
+    head = ["R1_N", "R1", "R1_P", "NM1_D"]
+    for samp in (False, True):
+        m = _walk(tables, vocab, head + ["R2_P", "R2", "R2_N"], sampling=samp).mask()
+        assert m[vocab.index["VSS"]] != samp
+        assert m[vocab.index["VIN1"]] and m[vocab.index["NM1_S"]]
+        assert _walk(tables, vocab, head + ["C1_P", "C1", "C1_N"], sampling=samp).mask()[vocab.index["VSS"]]
