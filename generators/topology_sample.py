@@ -223,6 +223,7 @@ class _Job:
     rules: bool
     net_sizes: np.ndarray | None
     support: TypeSupport | None = None
+    prompt: tuple[int, ...] = ()  # tokens after <bos> <type> VSS every row starts from (:func:`complete`)
 
 
 def _chunk(model: TopologyGPT, vocab: Vocab, tables: VocabTables, job: _Job, seed: int, k: int,
@@ -247,7 +248,7 @@ def _chunk(model: TopologyGPT, vocab: Vocab, tables: VocabTables, job: _Job, see
                 draws = iter(pool[rng.integers(0, len(pool), 4096)].tolist())
                 return next(draws)
     out = _sample_batch(model, vocab, tables, budgets, job.max_len, job.ctype, job.temperature, job.grammar, gen,
-                        job.top_k, job.guidance, job.fill, cap, job.rules, job.support)
+                        job.top_k, job.guidance, job.fill, cap, job.rules, job.support, job.prompt)
     return out, time.thread_time() - c0
 
 
@@ -440,7 +441,7 @@ def _draw(logits: torch.Tensor, masks: np.ndarray | None, temperature: float, to
 
 def _sample_batch(model, vocab, tables, budgets, cap, ctype, temperature, grammar, gen, top_k,
                   guidance: float = 0.0, fill: float = 0.0, net_cap=None, rules: bool = False,
-                  support: TypeSupport | None = None) -> list[Sample]:
+                  support: TypeSupport | None = None, prompt: tuple[int, ...] = ()) -> list[Sample]:
     # the model aims at the drawn length; the grammar allows a little more (its reservations
     # are conservative) and closes every tour within that
     target = torch.as_tensor(np.asarray(budgets), dtype=torch.long)
@@ -448,13 +449,22 @@ def _sample_batch(model, vocab, tables, budgets, cap, ctype, temperature, gramma
     budgets = np.minimum(np.asarray(budgets) + LENGTH_SLACK + RESCUE_SLACK, cap)
     b = len(budgets)
     max_len = int(max(budgets))
-    prefix = [vocab.bos, vocab.index[type_token(ctype)], tables.vss]
-    any_prefix = [vocab.bos, vocab.index[type_token(None)], tables.vss] if guidance and ctype else None
+    prefix = [vocab.bos, vocab.index[type_token(ctype)], tables.vss, *prompt]
+    any_prefix = [vocab.bos, vocab.index[type_token(None)], tables.vss, *prompt] if guidance and ctype else None
     seqs = [list(prefix) for _ in range(b)]
     accept = rules_accept if rules else None
     gram = [TourGrammar(tables, int(n), prefix_len=2, min_len=int(f), net_cap=net_cap, accept=accept,
                         ctype=ctype, sampling=True)
             for n, f in zip(budgets, floor, strict=True)] if grammar else None
+    # a prompt (a real circuit's tour) is held to the structural rules only: the sampling rules steer a fresh
+    # draw and refuse many real tour orders; the rows' grammars follow it and apply every rule after it
+    check = TourGrammar(tables, max_len, prefix_len=2, lenient=True) if prompt else None
+    for j, tok in enumerate(prompt):
+        if not check.mask()[tok]:
+            raise InputError(f"prompt token {j + 1} ({vocab.tokens[tok]!r}) is not a valid continuation of the tour")
+        check.step(tok)
+        for g in gram or ():
+            g.step(tok)
     done = np.zeros(b, bool)
     rows = np.arange(b)  # sample index of each row of the batch tensors
     dec = _Decoder(model, prefix, any_prefix, target, max_len, guidance)
@@ -492,6 +502,26 @@ def _sample_batch(model, vocab, tables, budgets, cap, ctype, temperature, gramma
     return [_finish(vocab, seqs[i], gram[i] if grammar else None, int(budgets[i]), ctype) for i in range(b)]
 
 
+def complete(model: TopologyGPT, vocab: Vocab, prompt: list[int], n: int, ctype: str | None = None,
+             length: int | None = None, temperature: float = 1.0, guidance: float = 0.0, seed: int = 0,
+             net_sizes: np.ndarray | list[int] | None = None, support: TypeSupport | None = None) -> list[Sample]:
+    """``n`` completions of one tour prefix: ``prompt`` holds the token ids after ``<bos> <type:T> VSS`` (e.g. the
+    first half of a real circuit's compact tour), the model continues each row under the sampling grammar and its
+    validity rules, as :func:`sample` draws (one process, one batch). ``length``: the length the model aims at (its
+    remaining-length input; default the prompt plus half the block), ``net_sizes``/``support`` as in :func:`sample`.
+    The prompt is held to the structural rules of a tour only (the sampling rules steer fresh draws and refuse many
+    real tour orders); the rules apply from its end on. Raises :class:`InputError` on a prompt that is not a tour."""
+    cap = model.config.block_size
+    length = int(min(length or len(prompt) + 3 + cap // 2, cap))
+    if len(prompt) + 4 > length:
+        raise InputError(f"prompt of {len(prompt)} tokens leaves no room within {length}")
+    job = _Job(ctype=ctype, temperature=temperature, grammar=True, max_len=cap, top_k=0, guidance=guidance, fill=1.0,
+               rules=True, support=support, prompt=tuple(int(t) for t in prompt),
+               net_sizes=None if net_sizes is None or not len(net_sizes) else np.asarray(net_sizes, int))
+    with torch.inference_mode():
+        return _chunk(model, vocab, VocabTables(vocab), job, seed, 0, np.full(n, length))[0]
+
+
 def _within(masks: np.ndarray, support: TypeSupport | None, seqs: list[list[int]]) -> np.ndarray:
     """The rows' legal tokens narrowed by a type's support (:mod:`eda.generators.topology_support`)
     after each row's last two tokens (the last one is where its walk stands: the top of its stack)."""
@@ -523,5 +553,5 @@ def _finish(vocab: Vocab, ids: list[int], gram: TourGrammar | None, budget: int,
     return s
 
 
-__all__ = ["LENGTH_SLACK", "RESCUE_SLACK", "rules_accept", "Sample", "sample", "chunk_bounds", "draw_budgets",
-           "internal_net_sizes", "training_net_sizes"]
+__all__ = ["LENGTH_SLACK", "RESCUE_SLACK", "rules_accept", "Sample", "sample", "complete", "chunk_bounds",
+           "draw_budgets", "internal_net_sizes", "training_net_sizes"]

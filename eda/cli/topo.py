@@ -217,6 +217,76 @@ def generate(
                    f"table in {out / 'sized' / 'table.md'}")
 
 
+@app.command()
+def vary(
+    netlist: Path = typer.Argument(..., callback=in_file,
+                                   help="The circuit to vary (library form, SPICE, or Cadence N.cir body)."),
+    n: int = typer.Option(10, min=1, max=1000, help="Variants to keep."),
+    keep: float = typer.Option(0.5, parser=float_range(0, 1, lo_open=True, hi_open=True),
+                               help="Share of the circuit's tour kept as the prompt; the model draws the rest."),
+    ctype: str = typer.Option(None, "--type", help="Type token (default: the netlist's dataset label, else any)."),
+    model: Path = typer.Option(None, callback=in_file, help="Checkpoint (default: the shipped model for the type)."),
+    out: Path = typer.Option(Path("out/topo/variants"), callback=out_dir, help="Output folder."),
+    simulate: bool = typer.Option(True, help="Keep only variants whose ngspice operating point converges."),
+    pdk: str = typer.Option("sky130", help="Devices of the check and the written decks: sky130 or generic."),
+    seed: int = seed_option(0, "Sampling seed."),
+) -> None:
+    """Variants of a circuit: the model completes the first --keep of the circuit's own tour.
+
+    Each kept variant is valid (rules, and with --simulate an ngspice operating point), new against the model's
+    training circuits and not the circuit itself. Writes var###.sp, report.json and gallery.png."""
+    import json
+
+    from eda.errors import InputError
+    from eda.generators.topology_check import simulation_deck
+    from eda.generators.topology_checkpoint import checkpoint_for, checkpoint_id, load_checkpoint, sampling_defaults
+    from eda.generators.topology_draw import draw_gallery
+    from eda.generators.topology_vary import vary as draw_variants
+    from eda.read.topology_dataset import read_netlist_topology
+
+    if pdk not in ("sky130", "generic"):
+        raise InputError(f"--pdk: expected sky130 or generic, got {pdk!r}")
+    t = read_netlist_topology(netlist)
+    src = t.circuit
+    src.devices = [d for d in src.devices if d.kind not in "VI"]
+    ctype = ctype or t.ctype
+    path = model or checkpoint_for(ctype)
+    m, vocab, ck = load_checkpoint(path)
+    used = checkpoint_id(path)
+    typer.echo(f"checkpoint {path} (sha256 {used['sha256']}); type {ctype or 'any'}; keeping {keep:.0%} of a tour")
+    res = draw_variants(m, vocab, ck, src, n, keep=keep, ctype=ctype, seed=seed, **sampling_defaults(ck))
+    circuits, op_failed = res.circuits, 0
+    if simulate and circuits:
+        from eda.generators.topology_check import check_circuit
+
+        ok = [check_circuit(c, run_sim=True, pdk=None if pdk == "generic" else pdk).valid for _, c in circuits]
+        op_failed = ok.count(False)
+        circuits = [x for x, good in zip(circuits, ok, strict=True) if good]
+    out.mkdir(parents=True, exist_ok=True)
+    from eda.export.to_spice import write_spice
+
+    files = [write_spice(simulation_deck(c, title=f"variant {name} of {netlist.name} ({ctype or 'any'}), "
+                                              f"{len(c.devices)} devices", pdk=None if pdk == "generic" else pdk),
+                         out / f"{name}.sp").name for name, c in circuits]
+    report = {**used, "source": str(netlist), "type": ctype, "keep": keep, "seed": seed,
+              **res.summary(), "op_failed": op_failed, "written": len(files), "files": files,
+              "devices": [len(c.devices) for _, c in circuits], "source_devices": len(src.devices)}
+    (out / "report.json").write_text(json.dumps(report, indent=1))
+    if circuits:
+        draw_gallery([src] + [c for _, c in circuits[:8]], out / "gallery.png",
+                     [f"source {netlist.stem}, {len(src.devices)} devices"]
+                     + [f"{name}, {len(c.devices)} devices" for name, c in circuits[:8]],
+                     heading=f"variants of {netlist.name} (first {keep:.0%} of a tour kept)")
+    typer.echo(json.dumps({k: report[k] for k in ("tours_tried", "prompts_refused", "drawn", "valid",
+                                                  "same_as_source", "in_training", "repeats", "op_failed",
+                                                  "written")}))
+    typer.echo(f"wrote {len(files)} variant decks, report.json{' and gallery.png' if files else ''} to {out}")
+    if len(files) < n:
+        typer.echo(f"{n - len(files)} fewer than asked: the other completions were invalid, the circuit itself, "
+                   "training circuits or repeats (counts above); try another --seed or a lower --keep (a longer "
+                   "prompt is more often completed back into a known circuit)")
+
+
 def _not_kept(n: int, kept: int, failures: dict[str, int]) -> str:
     """One line on the samples a ``generate`` run did not keep: how many, and the most frequent reason."""
     line = f"{n - kept} of {n} samples not kept"
