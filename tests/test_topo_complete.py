@@ -90,3 +90,15 @@ def test_vary_keeps_only_new_valid_variants(specialist, tmp_path):
     assert rep["written"] == 2 and all((tmp_path / "v" / f).is_file() for f in rep["files"])
     bad = CliRunner().invoke(app, ["vary", str(path), "--keep", "1.5", "--out", str(tmp_path / "w")])
     assert bad.exit_code != 0 and "keep" in bad.output
+
+
+def test_vary_names_the_file_of_a_circuit_that_does_not_encode(tmp_path):
+    from typer.testing import CliRunner
+
+    from eda.cli.topo import app
+
+    bad = tmp_path / "novss.sp"
+    bad.write_text("* no supply\nR1 a b 1k\n.end\n")
+    r = CliRunner().invoke(app, ["vary", str(bad), "--n", "1", "--out", str(tmp_path / "v")])
+    # (the sub-app leaves the message to the main CLI's handler: the exception carries it)
+    assert r.exit_code == 1 and "novss.sp: cannot vary this circuit" in str(r.exception) and "VSS" in str(r.exception)

@@ -254,7 +254,10 @@ def vary(
     m, vocab, ck = load_checkpoint(path)
     used = checkpoint_id(path)
     typer.echo(f"checkpoint {path} (sha256 {used['sha256']}); type {ctype or 'any'}; keeping {keep:.0%} of a tour")
-    res = draw_variants(m, vocab, ck, src, n, keep=keep, ctype=ctype, seed=seed, **sampling_defaults(ck))
+    try:
+        res = draw_variants(m, vocab, ck, src, n, keep=keep, ctype=ctype, seed=seed, **sampling_defaults(ck))
+    except InputError as e:  # (the circuit does not encode: no VSS, a device or port outside the vocabulary)
+        raise InputError(f"cannot vary this circuit: {e}", file=netlist) from e
     circuits, op_failed = res.circuits, 0
     if simulate and circuits:
         from eda.generators.topology_check import check_circuit
