@@ -144,7 +144,8 @@ def generate(model: TopologyGPT, vocab: Vocab, ck: dict | None, params: Generate
     sim = set(np.linspace(0, len(clean) - 1, n_sim).round().astype(int).tolist()) \
         if params.simulate and n_sim else set()
     order = sorted(sim)
-    failed = {order[r]: why for r, why in _op_failures([clean[j][2] for j in order], params, progress).items()}
+    failed = {order[r]: why for r, why in
+              op_failures([clean[j][2] for j in order], params.pdk, params.jobs, progress).items()}
     for j, (k, s, c) in enumerate(clean):
         if j in failed:
             reasons["ngspice: " + failed[j][:80]] += 1
@@ -190,8 +191,9 @@ def generate(model: TopologyGPT, vocab: Vocab, ck: dict | None, params: Generate
     return report
 
 
-def _op_failures(circuits: list, params: GenerateParams, progress: bool) -> dict[int, str]:
-    """ngspice operating points of ``circuits`` in ``params.jobs`` worker processes that are replaced when
+def op_failures(circuits: list, pdk: str | None, jobs: int = 1, progress: bool = False) -> dict[int, str]:
+    """ngspice operating points of ``circuits`` (devices of ``pdk``, see
+    :func:`~eda.generators.topology_check.simulation_deck`) in ``jobs`` worker processes that are replaced when
     an analysis has to be halted (:class:`eda.sim.isolated.IsolatedRunner`): index -> failure reason."""
     from eda.generators.topology_check import OP_CHECKS_PER_WORKER, OP_TIMEOUT_S, op_reason, op_worker_stuck
     from eda.sim.isolated import IsolatedRunner
@@ -200,10 +202,10 @@ def _op_failures(circuits: list, params: GenerateParams, progress: bool) -> dict
     if not circuits:
         return out
     # the deadline covers a fresh worker's start-up, the analysis' own timeout and ngspice's halt
-    with IsolatedRunner(op_reason, workers=min(params.jobs, len(circuits)), deadline=2 * OP_TIMEOUT_S + 30,
+    with IsolatedRunner(op_reason, workers=min(jobs, len(circuits)), deadline=2 * OP_TIMEOUT_S + 30,
                         stuck=op_worker_stuck, recycle_after=OP_CHECKS_PER_WORKER) as run, \
             tqdm(total=len(circuits), desc="checking", unit="circuit", disable=not progress) as bar:
-        for i, reason in run.map((c, params.pdk) for c in circuits):
+        for i, reason in run.map((c, pdk) for c in circuits):
             bar.update(1)
             if reason is not None:
                 out[i] = str(reason) or type(reason).__name__
@@ -334,5 +336,5 @@ def _reason_key(msg: str) -> str:
     return re.sub(r"\b(net\d+|[A-Z]{1,3}[NP]?\d+|V[A-Z]+\d*)\b", "X", msg)[:80]
 
 
-__all__ = ["GenerateParams", "generate", "internal_nets", "estimate_seconds", "GENERATE_LIMIT_S", "REPEATS",
-           "repeated_devices", "repeat_shares"]
+__all__ = ["GenerateParams", "generate", "op_failures", "internal_nets", "estimate_seconds", "GENERATE_LIMIT_S",
+           "REPEATS", "repeated_devices", "repeat_shares"]

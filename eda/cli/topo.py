@@ -238,14 +238,17 @@ def vary(
     import json
 
     from eda.errors import InputError
+    from eda.export.to_spice import write_spice
     from eda.generators.topology_check import simulation_deck
     from eda.generators.topology_checkpoint import checkpoint_for, checkpoint_id, load_checkpoint, sampling_defaults
     from eda.generators.topology_draw import draw_gallery
+    from eda.generators.topology_report import op_failures
     from eda.generators.topology_vary import vary as draw_variants
     from eda.read.topology_dataset import read_netlist_topology
 
     if pdk not in ("sky130", "generic"):
         raise InputError(f"--pdk: expected sky130 or generic, got {pdk!r}")
+    devices = None if pdk == "generic" else pdk
     t = read_netlist_topology(netlist)
     src = t.circuit
     src.devices = [d for d in src.devices if d.kind not in "VI"]
@@ -259,17 +262,13 @@ def vary(
     except InputError as e:  # (the circuit does not encode: no VSS, a device or port outside the vocabulary)
         raise InputError(f"cannot vary this circuit: {e}", file=netlist) from e
     circuits, op_failed = res.circuits, 0
-    if simulate and circuits:
-        from eda.generators.topology_check import check_circuit
-
-        ok = [check_circuit(c, run_sim=True, pdk=None if pdk == "generic" else pdk).valid for _, c in circuits]
-        op_failed = ok.count(False)
-        circuits = [x for x, good in zip(circuits, ok, strict=True) if good]
+    if simulate and circuits:  # (the isolated ngspice workers of `generate`'s check)
+        failed = op_failures([c for _, c in circuits], devices, progress=True)
+        op_failed = len(failed)
+        circuits = [x for i, x in enumerate(circuits) if i not in failed]
     out.mkdir(parents=True, exist_ok=True)
-    from eda.export.to_spice import write_spice
-
     files = [write_spice(simulation_deck(c, title=f"variant {name} of {netlist.name} ({ctype or 'any'}), "
-                                              f"{len(c.devices)} devices", pdk=None if pdk == "generic" else pdk),
+                                              f"{len(c.devices)} devices", pdk=devices),
                          out / f"{name}.sp").name for name, c in circuits]
     report = {**used, "source": str(netlist), "type": ctype, "keep": keep, "seed": seed,
               **res.summary(), "op_failed": op_failed, "written": len(files), "files": files,
