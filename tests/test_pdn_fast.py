@@ -291,14 +291,20 @@ def test_compiled_voltage_writer_gives_pythons_bytes(tmp_path, monkeypatch, dtyp
                         [0.0, -0.0, np.nan, np.inf, -np.inf, 1.0, 0.1, 1e16, 1e-5, 123456789.0, 5e-324, 1.1, 0.0]])
     v = v.astype(dtype)
     odd = np.array(["n\u00e9", "b"]), np.array([1.0, 2.0])  # a non-ASCII name: Python writes it
+    late = np.concatenate([names[:2500], ["n\u00e9"]]), v[:2501].astype(np.float64)  # ... in a later block
+    monkeypatch.setattr("eda.pdn.write._WRITE_BLOCK", 1000)  # block boundaries inside the file
     outs = [write_voltages_csv(names, v, tmp_path / "fast.csv"),
             write_voltages_csv(names[::-1].copy()[::-1], v, tmp_path / "fast2.csv"),  # a strided view
-            write_voltages_csv(*odd, tmp_path / "odd_fast.csv", header="node,worst_drop")]
+            write_voltages_csv(*odd, tmp_path / "odd_fast.csv", header="node,worst_drop"),
+            write_voltages_csv(*late, tmp_path / "late_fast.csv")]
     monkeypatch.setattr("eda.pdn.write._fastwrite", None)
     slow = [write_voltages_csv(names, v, tmp_path / "slow.csv"),
-            write_voltages_csv(*odd, tmp_path / "odd_slow.csv", header="node,worst_drop")]
+            write_voltages_csv(*odd, tmp_path / "odd_slow.csv", header="node,worst_drop"),
+            write_voltages_csv(*late, tmp_path / "late_slow.csv")]
     assert outs[0].read_bytes() == outs[1].read_bytes() == slow[0].read_bytes()
     assert outs[2].read_bytes() == slow[1].read_bytes()
+    assert outs[3].read_bytes() == slow[2].read_bytes()
+    assert slow[0].read_bytes().count(b"\n") == len(names) + 1
     assert slow[0].read_text().splitlines()[1] == f"{names[0]},{float(v[0])!r}"
 
 

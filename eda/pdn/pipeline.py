@@ -70,22 +70,24 @@ def solve_to_dir(deck: str | Path, out: str | Path, mode: str = "static", probes
         raise InputError(f"map method must be one of {', '.join(pm.MAP_METHODS)}, got {map_method!r}")
     out = Path(out)
     t0 = time.perf_counter()
-    # a second thread loads the solver's and the map's scipy modules while the deck is parsed (the compiled
-    # reader releases the GIL), builds the map's triangulation (node positions only) during the solve and
-    # evaluates the map while this thread writes the voltages (NumPy, Qhull, SuperLU and the interpolation
-    # release the GIL)
+    # a second thread loads the triangulation's scipy module while the deck is parsed (the compiled reader
+    # releases the GIL), builds the map's triangulation (node positions only) as soon as the deck is read,
+    # while this thread loads the solver's modules and solves, then loads the interpolation and evaluates
+    # the map while this thread writes the voltages (NumPy, Qhull, SuperLU and the interpolation release
+    # the GIL). The geometry lane is the longer one: nothing is queued before it.
     worker = ThreadPoolExecutor(max_workers=1)
-    worker.submit(_load_scipy_modules)
+    worker.submit(_load_modules, "scipy.spatial", "scipy.interpolate")
     try:
         case, pdn = load_case(deck, dbu_per_um)
         t_parse = time.perf_counter() - t0
+        grid = _grid(case, pdn)  # fits the scale before any solve: a wrong --dbu-per-um fails fast
+        # the triangulation needs node positions only: it starts before the network check and the solver's
+        # imports
+        geo = worker.submit(_timed, pm.map_geometry, pdn, grid[1], grid[0], map_method) if grid else None
         from eda.pdn.check import check_pdn
         from eda.pdn.solve import solve_static, solve_transient
         from eda.pdn.write import write_map_csv, write_voltages_csv
 
-        grid = _grid(case, pdn)  # fits the scale before any solve: a wrong --dbu-per-um fails fast
-        # the triangulation needs node positions only: it starts before the network check
-        geo = worker.submit(_timed, pm.map_geometry, pdn, grid[1], grid[0], map_method) if grid else None
         check_pdn(pdn)
         summary: dict = {"deck": str(case.deck), "case": case.name, "mode": mode, **pdn.summary(),
                          "reader": getattr(pdn, "reader", None)}
@@ -155,11 +157,11 @@ def solve_to_dir(deck: str | Path, out: str | Path, mode: str = "static", probes
     return summary
 
 
-def _load_scipy_modules() -> None:
+def _load_modules(*names: str) -> None:
     import importlib
 
-    for name in ("scipy.sparse.csgraph", "scipy.sparse.linalg", "scipy.spatial", "scipy.interpolate"):
-        importlib.import_module(name)  # in this order: the solve needs the first two first
+    for name in names:
+        importlib.import_module(name)
 
 
 def _timed(fn, *args, **kw):
