@@ -9,6 +9,7 @@
   the op-amp specialist ``data/models/topology_gpt_opamp.pt`` when shipped; types in proportion to its
   training set), rule-clean and with amplifier ports, same spec (``--gen-budget`` s each); target
   ≥ 50 % met; median and best FoM = UGB·C_L/power (MHz·pF/mW). The JSON's ``model`` names the file.
+  ``--checkpoint PATH`` / ``--temperature T`` draw them from a candidate checkpoint / at another temperature.
 * twostage: ``opamp2/twostage_miller`` to gain ≥ 60 dB, UGB ≥ 10 MHz, PM ≥ 60° (C_L 1 pF), wall time
   to the first design that meets it (target < 2 min); its Bode plot goes to benchmarks/figures.
 
@@ -222,20 +223,21 @@ def _generated(n: int, seed: int, jobs: int = 2, minutes: float = 30.0, stats: d
     ``minutes`` of sampling are spent (then fewer than ``n``); ``stats`` gets drawn/kept per type."""
     from eda.generators.sizing.roles import find_roles
     from eda.generators.topology_check import check_circuit
-    from eda.generators.topology_checkpoint import checkpoint_for, load_checkpoint, sampling_defaults, training_types
+    from eda.generators.topology_checkpoint import load_checkpoint, sampling_defaults, training_types
     from eda.generators.topology_report import type_inputs
     from eda.generators.topology_sample import sample
     from eda.graphs.pin_graph import graph_to_circuit
 
     # the checkpoint `eda topo generate --type T` uses for these types (the op-amp specialist when shipped)
-    model, vocab, ck = load_checkpoint(checkpoint_for(OPAMP_TYPES[0]))
+    model, vocab, ck = load_checkpoint(opamp_checkpoint())
+    draw = sampling_defaults(ck) | ({"temperature": DRAW["temperature"]} if DRAW["temperature"] else {})
     counts = {t: training_types(ck).count(t) for t in OPAMP_TYPES}
     total = sum(counts.values())
     want = {t: max(1, round(n * c / total)) for t, c in counts.items()}
     st = stats if stats is not None else {}
     for t in OPAMP_TYPES:
         st[t] = {"want": want[t], "drawn": 0, "grammar_ok": 0, "kept": 0}
-    kw = {t: {"ctype": t, "jobs": jobs, **type_inputs(ck, vocab, t), **sampling_defaults(ck)} for t in OPAMP_TYPES}
+    kw = {t: {"ctype": t, "jobs": jobs, **type_inputs(ck, vocab, t), **draw} for t in OPAMP_TYPES}
     picked: dict[str, list] = {t: [] for t in OPAMP_TYPES}
     t0, rnd = time.perf_counter(), 0
     while time.perf_counter() - t0 < 60 * minutes and any(st[t]["kept"] < want[t] for t in OPAMP_TYPES):
@@ -270,6 +272,20 @@ def _generated(n: int, seed: int, jobs: int = 2, minutes: float = 30.0, stats: d
 
 # how the bench draws its samples (part of the sample cache's key)
 SAMPLING = "train_sizes_core"
+#: ``--checkpoint`` / ``--temperature``: a candidate checkpoint draws the generated part instead of the shipped one
+#: (novelty then against its own training circuits), at this temperature instead of the checkpoint's (None: as shipped)
+DRAW: dict = {"checkpoint": None, "temperature": None}
+
+
+def opamp_checkpoint() -> Path:
+    """The checkpoint that draws the op-amp types: ``--checkpoint``, else the shipped one (``checkpoint_for``)."""
+    from eda.generators.topology_checkpoint import checkpoint_for
+
+    return Path(DRAW["checkpoint"]).resolve() if DRAW["checkpoint"] else checkpoint_for(OPAMP_TYPES[0])
+
+
+def sampling_tag() -> str:
+    return SAMPLING + (f"_T{DRAW['temperature']:g}" if DRAW["temperature"] else "")
 
 
 def _cached_samples(n: int, seed: int, sha: str | None = None, sampler: str | None = None,
@@ -280,7 +296,7 @@ def _cached_samples(n: int, seed: int, sha: str | None = None, sampler: str | No
     import pickle
     import tempfile
 
-    tag = f"{sha or model_version()['sha256']}_{sampler or sampler_version()}_{SAMPLING}"
+    tag = f"{sha or model_version()['sha256']}_{sampler or sampler_version()}_{sampling_tag()}"
     path = Path(tempfile.gettempdir()) / f"eda_bench_sizing_samples_{tag}_{n}_{seed}.pkl"
     if path.is_file():
         return pickle.loads(path.read_bytes())
@@ -297,7 +313,7 @@ def sampling_stats(n: int, seed: int, sha: str, sampler: str) -> dict | None:
     """Draws and kept samples per type of a cached sample set (None: not recorded)."""
     import tempfile
 
-    path = Path(tempfile.gettempdir()) / f"eda_bench_sizing_samples_{sha}_{sampler}_{SAMPLING}_{n}_{seed}.json"
+    path = Path(tempfile.gettempdir()) / f"eda_bench_sizing_samples_{sha}_{sampler}_{sampling_tag()}_{n}_{seed}.json"
     return json.loads(path.read_text()) if path.is_file() else None
 
 
@@ -352,7 +368,7 @@ def run_generated(n: int, budget: float, out: Path, seed: int, pool, skip: int =
     return {"spec": SPEC, "budget_s": budget, "cpu_budget_s": cpu_budget, "bulk": bulk, "n": n, "every": every,
             "rows": rows, **_summary(rows), "anchors": ANCHORS,
             "structure": structure_counts(rows),
-            "model": model, "sampler": sampler, "sampling": SAMPLING, "rule": RULE,
+            "model": model, "sampler": sampler, "sampling": sampling_tag(), "rule": RULE,
             "sampling_yield": None if samples_file is not None else sampling_stats(n, seed, model["sha256"], sampler),
             "note": "FoM = UGB·C_L/power in MHz·pF/mW; ours in sky130 (1.8 V), AnalogGenie's and "
                     "AnalogToBi's in other technologies (AnalogToBi: 180 nm, LTspice): not like for like."}
@@ -367,7 +383,7 @@ def novelty(circuits: dict) -> dict[str, dict[str, bool]]:
     from eda.graphs.pin_graph import circuit_to_graph
 
     refs = {}
-    for key, path in (("novel", checkpoint_for(OPAMP_TYPES[0])), ("novel_vs_general", checkpoint_for(None))):
+    for key, path in (("novel", opamp_checkpoint()), ("novel_vs_general", checkpoint_for(None))):
         _, vocab, ck = load_checkpoint(path)
         refs[key] = {canonical_form(g) for g in training_graphs(ck, vocab)}
     out = {}
@@ -396,16 +412,14 @@ def recount(part: dict, seed: int) -> dict:
 
 
 def model_version(sha: str | None = None) -> dict:
-    """The shipped topology model that samples the op-amp types (``checkpoint_for``: the op-amp
+    """The topology model that samples the op-amp types (:func:`opamp_checkpoint`: the op-amp
     specialist when shipped, else the general model): file hash and the last commit that changed
     it; with ``sha`` (16 hex digits), the commit in the file's history whose version has that hash."""
     import hashlib
     import subprocess
 
-    from eda.generators.topology_checkpoint import checkpoint_for
-
-    path = checkpoint_for(OPAMP_TYPES[0])
-    rel = str(path.relative_to(ROOT.parent))
+    path = opamp_checkpoint()
+    rel = str(path.relative_to(ROOT.parent)) if path.is_relative_to(ROOT.parent) else str(path)
 
     def git(*args: str, text: bool = True):
         return subprocess.run(["git", *args], cwd=ROOT.parent, capture_output=True, text=text).stdout
@@ -516,8 +530,11 @@ def main() -> None:
                     "(e.g. two --gen-every 2 halves run side by side) into --gen-key, summary recomputed")
     ap.add_argument("--key", default="library", help="results key of the library part (e.g. library_misses_120s)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--checkpoint", type=Path, default=None, help="draw the generated part from this checkpoint")
+    ap.add_argument("--temperature", type=float, default=None, help="... at this temperature (default the model's)")
     ap.add_argument("--out", type=Path, default=Path("/tmp/eda_bench_sizing"))
     a = ap.parse_args()
+    DRAW.update(checkpoint=a.checkpoint, temperature=a.temperature)
     if a.sample_only:
         picked = _cached_samples(a.generated, a.seed, create=True, minutes=a.sample_minutes)
         print(f"{len(picked)} samples cached (model {model_version()['sha256']}, sampler {sampler_version()})")
