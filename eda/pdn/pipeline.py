@@ -70,11 +70,11 @@ def solve_to_dir(deck: str | Path, out: str | Path, mode: str = "static", probes
         raise InputError(f"map method must be one of {', '.join(pm.MAP_METHODS)}, got {map_method!r}")
     out = Path(out)
     t0 = time.perf_counter()
-    # a second thread loads the triangulation's scipy module while the deck is parsed (the compiled reader
-    # releases the GIL), builds the map's triangulation (node positions only) as soon as the deck is read,
-    # while this thread loads the solver's modules and solves, then loads the interpolation and evaluates
-    # the map while this thread writes the voltages (NumPy, Qhull, SuperLU and the interpolation release
-    # the GIL). The geometry lane is the longer one: nothing is queued before it.
+    # a second thread loads the map's scipy modules while the deck is parsed (the compiled reader releases the
+    # GIL) and builds the map's triangulation (node positions only) as soon as the deck is read, while this
+    # thread loads the solver's modules and solves; it then evaluates the map while this thread writes the
+    # voltages (NumPy, Qhull, SuperLU and the interpolation release the GIL). The triangulation is the longer
+    # of the two lanes: nothing else is queued before it.
     worker = ThreadPoolExecutor(max_workers=1)
     worker.submit(_load_modules, "scipy.spatial", "scipy.interpolate")
     try:
