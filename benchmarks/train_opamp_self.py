@@ -1,11 +1,14 @@
-"""Issue #17 experiment: one round of self-training (expert iteration) of the op-amp specialist. The model's own
-op-amp-type samples that met the sizing spec in a screening run of ``bench_sizing.py`` (its results key, drawn on a
-training seed, never a validation or README seed) join the op-amp family as training circuits, each REPEAT times, and
-``eda topo train`` runs with the arguments after ``--`` (a fine-tune from the shipped specialist):
+"""Issue #17 experiment: a round of self-training (expert iteration) of the op-amp specialist. A model's own
+op-amp-type samples that met the sizing spec in screening runs of ``bench_sizing.py`` (each a results key and its
+seed, drawn on training seeds, never a validation or README seed) join the op-amp family as training circuits, and
+``eda topo train`` runs with the arguments after ``--`` (a fine-tune from the shipped specialist). Each circuit that
+met is added REPEAT times; with ``--hold-mix`` the copies are shared out so that every op-amp type keeps its share of
+the family (the bench draws types in the checkpoint's training proportions: without it, a type that meets more often
+would gain draws, and the met rate would rise by the mix alone):
 
     .venv/bin/python benchmarks/bench_sizing.py --generated 300 --seed 5000 --cpu-budget 5 --gen-budget 20 \\
         --gen-key screen5000_s17
-    .venv/bin/python benchmarks/train_opamp_self.py --key screen5000_s17 --seed 5000 --repeat 20 -- \\
+    .venv/bin/python benchmarks/train_opamp_self.py --screen screen5000_s17 5000 --repeat 20 -- \\
         --data ../shared/analoggenie/Dataset --types opamp-family --init data/models/topology_gpt_opamp.pt \\
         --out out/s17/opamp_self1.pt --steps 100000 --time-budget 360 --tours 8 --lr 5e-4 --sample-guidance 3 \\
         --threads 2 --val-points 6 --keep-best --workers 2 --save-every 0
@@ -20,6 +23,19 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections import Counter
+
+
+def copies(met: list[tuple[str, str]], family: Counter, repeat: int, hold_mix: bool) -> dict[str, int]:
+    """Copies of each circuit that met (``(name, type)`` pairs): ``repeat`` each, or with ``hold_mix`` the same total
+    shared so that each type's copies are in proportion to its share of ``family`` (type counts of the op-amp
+    family's real circuits), split evenly among that type's circuits (at least one copy each)."""
+    if not hold_mix:
+        return {n: repeat for n, _ in met}
+    per_type = Counter(t for _, t in met)
+    share = {t: family[t] / sum(family[u] for u in per_type) for t in per_type}
+    total = repeat * len(met)
+    return {n: max(1, round(total * share[t] / per_type[t])) for n, t in met}
 
 
 def main() -> None:
@@ -32,18 +48,35 @@ def main() -> None:
     argv = sys.argv[1:]
     cut = argv.index("--") if "--" in argv else len(argv)
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--key", required=True, help="bench_sizing results key of the screening run")
-    ap.add_argument("--seed", type=int, required=True, help="its --seed")
-    ap.add_argument("--repeat", type=int, default=20, help="copies of each circuit that met")
+    ap.add_argument("--screen", nargs=2, action="append", required=True, metavar=("KEY", "SEED"),
+                    help="bench_sizing results key of a screening run and its --seed (repeatable)")
+    ap.add_argument("--repeat", type=int, default=20, help="copies of each circuit that met (on average, --hold-mix)")
+    ap.add_argument("--hold-mix", action="store_true", help="keep each op-amp type's share of the family")
     a = ap.parse_args(argv[:cut])
-    part = json.loads(bs.RESULTS.read_text())[a.key]
-    samples = dict(bs._cached_samples(part["n"], a.seed, part["model"]["sha256"], part["sampler"]))
-    met = [r["name"] for r in part["rows"] if r.get("met")]
-    own = [Topology(name=f"{n}_r{k}", circuit=samples[n], ctype=n.split("_", 1)[1], meta={"own_sample": a.key})
-           for n in met for k in range(a.repeat)]
-    print(f"{len(met)} own samples met in {a.key}: {', '.join(met)}; each added {a.repeat} times", flush=True)
+    results = json.loads(bs.RESULTS.read_text())
+    met: list[tuple[str, str]] = []
+    circuits: dict[str, object] = {}
+    for key, seed in a.screen:
+        part = results[key]
+        samples = dict(bs._cached_samples(part["n"], int(seed), part["model"]["sha256"], part["sampler"]))
+        for r in part["rows"]:
+            if r.get("met") and r.get("novel", True):  # (a copy of a training circuit adds nothing); the type
+                # is in the bench's name, genNNN_<type>
+                met.append((f"{key}_{r['name']}", r["name"].split("_", 1)[1]))
+                circuits[met[-1][0]] = samples[r["name"]]
     load = tt.load_training_topologies
-    tt.load_training_topologies = lambda *args, **kw: load(*args, **kw) + own
+
+    def with_own(*args, **kw) -> list:
+        tops = load(*args, **kw)
+        family = Counter(t.ctype for t in tops if t.ctype in bs.OPAMP_TYPES)
+        n_copies = copies(met, family, a.repeat, a.hold_mix)
+        print(f"{len(met)} own samples met ({dict(Counter(t for _, t in met))}); family {dict(family)}; copies "
+              + ", ".join(f"{t} {sum(n_copies[n] for n, u in met if u == t)}" for t in sorted({t for _, t in met})),
+              flush=True)
+        return tops + [Topology(name=f"{n}_r{k}", circuit=circuits[n], ctype=t, meta={"own_sample": n})
+                       for n, t in met for k in range(n_copies[n])]
+
+    tt.load_training_topologies = with_own
     app(["train", *argv[cut + 1:]], standalone_mode=True)
 
 
