@@ -2,19 +2,19 @@
 
     nice -n 5 python benchmarks/bench_sizing.py [--models] [--library] [--generated 100] [--twostage]
 
-* library: every op-amp-type topology of the built-in library (opamp1, opamp2, folded_cascode,
-  telescopic) sized for gain ≥ 40 dB, PM ≥ 45° at C_L = 1 pF (tt), stopping at the first design that
-  meets it (``--budget`` s each); target ≥ 90 % met.
-* generated: N op-amp-type samples of the shipped topology model for op-amp types (``checkpoint_for``:
-  the op-amp specialist ``data/models/topology_gpt_opamp.pt`` when shipped; types in proportion to its
-  training set), rule-clean and with amplifier ports, same spec (``--gen-budget`` s each); target
-  ≥ 50 % met; median and best FoM = UGB·C_L/power (MHz·pF/mW). The JSON's ``model`` names the file.
-  ``--checkpoint PATH`` / ``--temperature T`` draw them from a candidate checkpoint / at another temperature.
-* twostage: ``opamp2/twostage_miller`` to gain ≥ 60 dB, UGB ≥ 10 MHz, PM ≥ 60° (C_L 1 pF), wall time
-  to the first design that meets it (target < 2 min); its Bode plot goes to benchmarks/figures.
-
-* models: one OTA operating point with the full sky130 library, the reduced model file and the
-  inlined size bins (time each, drain currents identical).
+* library: every op-amp-type topology of the built-in library (opamp1, opamp2, folded_cascode, telescopic) sized for
+  gain ≥ 40 dB, PM ≥ 45° at C_L = 1 pF (tt), stopping at the first design that meets it (``--budget`` s each);
+  target ≥ 90 % met.
+* generated: N op-amp-type samples of the shipped topology model for op-amp types (``checkpoint_for``: the op-amp
+  specialist ``data/models/topology_gpt_opamp.pt`` when shipped; types in proportion to its training set),
+  rule-clean and with amplifier ports, same spec (``--gen-budget`` s each); target ≥ 50 % met; median and best FoM =
+  UGB·C_L/power (MHz·pF/mW). The JSON's ``model`` names the file. ``--checkpoint PATH`` / ``--temperature T`` draw
+  them from a candidate checkpoint / at another temperature; ``--types`` only some of the four types (a screening
+  run for self-training on the types that lag).
+* twostage: ``opamp2/twostage_miller`` to gain ≥ 60 dB, UGB ≥ 10 MHz, PM ≥ 60° (C_L 1 pF), wall time to the first
+  design that meets it (target < 2 min); its Bode plot goes to benchmarks/figures.
+* models: one OTA operating point with the full sky130 library, the reduced model file and the inlined size bins
+  (time each, drain currents identical).
 
 Results: benchmarks/results/sizing.json (merged with earlier parts).
 """
@@ -25,6 +25,7 @@ import argparse
 import json
 import shutil
 import statistics
+import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -110,10 +111,10 @@ def failure_counts(rows: list[dict]) -> dict[str, int]:
 
 
 def structure_flags(circuit) -> dict[str, bool]:
-    """Structural reasons a topology cannot be biased as an op-amp (independent of sizing): one
-    input only, ports the amplifier testbench does not know (left floating), FET bodies on signal
-    nets (a forward-biased junction in sky130's bulk), channels shorted drain to source, and inner
-    nets that only reach gates or capacitors (no DC path: undefined voltage)."""
+    """Structural reasons a topology cannot be biased as an op-amp (independent of sizing): one input only, ports the
+    amplifier testbench does not know (left floating), FET bodies on signal nets (a forward-biased junction in sky130's
+    bulk), channels shorted drain to source, and inner nets that only reach gates or capacitors (no DC path: undefined
+    voltage)."""
     from eda.generators.sizing.roles import find_roles, mos_polarity
     from eda.generators.sizing.testbench import _normalised
 
@@ -213,14 +214,12 @@ def _print_row(head: str, rec: dict) -> None:
 
 
 def _generated(n: int, seed: int, jobs: int = 2, minutes: float = 30.0, stats: dict | None = None) -> list:
-    """``n`` op-amp-type samples (types in proportion to the training set) drawn as ``eda topo
-    generate --type T`` draws them (its defaults: length budgets and internal-net size limits
-    from the training circuits of the type, the checkpoint's temperature and guidance),
-    rule-clean and with amplifier ports. The op-amp grammar keeps only samples with an amplifier
-    core (:mod:`eda.graphs.grammar_core`; about 1 in 400 draws of the general model, 1 in 100-800 of the
-    op-amp specialist), so the types
-    are drawn in turn, in batches sized from the yield so far, until each has its share or
-    ``minutes`` of sampling are spent (then fewer than ``n``); ``stats`` gets drawn/kept per type."""
+    """``n`` op-amp-type samples (types in proportion to the training set) drawn as ``eda topo generate --type T`` draws
+    them (its defaults: length budgets and internal-net size limits from the training circuits of the type, the
+    checkpoint's temperature and guidance), rule-clean and with amplifier ports. The op-amp grammar keeps only samples
+    with an amplifier core (:mod:`eda.graphs.grammar_core`; about 1 in 400 draws of the general model, 1 in 100-800 of
+    the op-amp specialist), so the types are drawn in turn, in batches sized from the yield so far, until each has its
+    share or ``minutes`` of sampling are spent (then fewer than ``n``); ``stats`` gets drawn/kept per type."""
     from eda.generators.sizing.roles import find_roles
     from eda.generators.topology_check import check_circuit
     from eda.generators.topology_checkpoint import load_checkpoint, sampling_defaults, training_types
@@ -230,18 +229,19 @@ def _generated(n: int, seed: int, jobs: int = 2, minutes: float = 30.0, stats: d
 
     # the checkpoint `eda topo generate --type T` uses for these types (the op-amp specialist when shipped)
     model, vocab, ck = load_checkpoint(opamp_checkpoint())
+    types = DRAW["types"] or OPAMP_TYPES
     draw = sampling_defaults(ck) | ({"temperature": DRAW["temperature"]} if DRAW["temperature"] else {})
-    counts = {t: training_types(ck).count(t) for t in OPAMP_TYPES}
+    counts = {t: training_types(ck).count(t) for t in types}
     total = sum(counts.values())
     want = {t: max(1, round(n * c / total)) for t, c in counts.items()}
     st = stats if stats is not None else {}
-    for t in OPAMP_TYPES:
+    for t in types:
         st[t] = {"want": want[t], "drawn": 0, "grammar_ok": 0, "kept": 0}
-    kw = {t: {"ctype": t, "jobs": jobs, **type_inputs(ck, vocab, t), **draw} for t in OPAMP_TYPES}
-    picked: dict[str, list] = {t: [] for t in OPAMP_TYPES}
+    kw = {t: {"ctype": t, "jobs": jobs, **type_inputs(ck, vocab, t), **draw} for t in types}
+    picked: dict[str, list] = {t: [] for t in types}
     t0, rnd = time.perf_counter(), 0
-    while time.perf_counter() - t0 < 60 * minutes and any(st[t]["kept"] < want[t] for t in OPAMP_TYPES):
-        for ctype in OPAMP_TYPES:
+    while time.perf_counter() - t0 < 60 * minutes and any(st[t]["kept"] < want[t] for t in types):
+        for ctype in types:
             s = st[ctype]
             if s["kept"] >= want[ctype] or time.perf_counter() - t0 >= 60 * minutes:
                 continue
@@ -264,9 +264,9 @@ def _generated(n: int, seed: int, jobs: int = 2, minutes: float = 30.0, stats: d
                     s["kept"] += 1
         rnd += 1
         print(f"sampling round {rnd} ({time.perf_counter() - t0:.0f} s): "
-              + ", ".join(f"{t} {st[t]['kept']}/{want[t]} of {st[t]['drawn']}" for t in OPAMP_TYPES), flush=True)
+              + ", ".join(f"{t} {st[t]['kept']}/{want[t]} of {st[t]['drawn']}" for t in types), flush=True)
     st["sampling_s"] = round(time.perf_counter() - t0, 1)
-    out = [(f"gen{k:03d}_{t}", c) for k, (t, c) in enumerate((t, c) for t in OPAMP_TYPES for c in picked[t])]
+    out = [(f"gen{k:03d}_{t}", c) for k, (t, c) in enumerate((t, c) for t in types for c in picked[t])]
     return out[:n]
 
 
@@ -274,7 +274,7 @@ def _generated(n: int, seed: int, jobs: int = 2, minutes: float = 30.0, stats: d
 SAMPLING = "train_sizes_core"
 #: ``--checkpoint`` / ``--temperature``: a candidate checkpoint draws the generated part instead of the shipped one
 #: (novelty then against its own training circuits), at this temperature instead of the checkpoint's (None: as shipped)
-DRAW: dict = {"checkpoint": None, "temperature": None}
+DRAW: dict = {"checkpoint": None, "temperature": None, "types": None}
 
 
 def opamp_checkpoint() -> Path:
@@ -285,19 +285,22 @@ def opamp_checkpoint() -> Path:
 
 
 def sampling_tag() -> str:
-    return SAMPLING + (f"_T{DRAW['temperature']:g}" if DRAW["temperature"] else "")
+    return (SAMPLING + (f"_T{DRAW['temperature']:g}" if DRAW["temperature"] else "")
+            + ("_" + "+".join(DRAW["types"]) if DRAW["types"] else ""))
+
+
+def _cache_path(n: int, seed: int, sha: str | None, sampler: str | None, suffix: str = ".pkl") -> Path:
+    tag = f"{sha or model_version()['sha256']}_{sampler or sampler_version()}_{sampling_tag()}"
+    return Path(tempfile.gettempdir()) / f"eda_bench_sizing_samples_{tag}_{n}_{seed}{suffix}"
 
 
 def _cached_samples(n: int, seed: int, sha: str | None = None, sampler: str | None = None,
                     create: bool = False, minutes: float = 30.0) -> list:
-    """The generated samples of the shipped model, cached by model hash, sampler hash, n and seed
-    (sampling them costs minutes of CPU; a rerun, e.g. after a sizer change, sizes the same
-    circuits; a grammar change samples anew)."""
+    """The generated samples of the shipped model, cached by model hash, sampler hash, n and seed (sampling them costs
+    minutes of CPU; a rerun, e.g. after a sizer change, sizes the same circuits; a grammar change samples anew)."""
     import pickle
-    import tempfile
 
-    tag = f"{sha or model_version()['sha256']}_{sampler or sampler_version()}_{sampling_tag()}"
-    path = Path(tempfile.gettempdir()) / f"eda_bench_sizing_samples_{tag}_{n}_{seed}.pkl"
+    path = _cache_path(n, seed, sha, sampler)
     if path.is_file():
         return pickle.loads(path.read_bytes())
     if sha is not None and not create:
@@ -311,16 +314,13 @@ def _cached_samples(n: int, seed: int, sha: str | None = None, sampler: str | No
 
 def sampling_stats(n: int, seed: int, sha: str, sampler: str) -> dict | None:
     """Draws and kept samples per type of a cached sample set (None: not recorded)."""
-    import tempfile
-
-    path = Path(tempfile.gettempdir()) / f"eda_bench_sizing_samples_{sha}_{sampler}_{sampling_tag()}_{n}_{seed}.json"
+    path = _cache_path(n, seed, sha, sampler, ".json")
     return json.loads(path.read_text()) if path.is_file() else None
 
 
 def sampler_version() -> str:
-    """Hash (12 hex digits) of the code that turns the model's tokens into circuits: the grammar
-    (applied at sampling time: a grammar change gives other samples from the same model), the
-    decoder and the sampling loop."""
+    """Hash (12 hex digits) of the code that turns the model's tokens into circuits: the grammar (applied at sampling
+    time: a grammar change gives other samples from the same model), the decoder and the sampling loop."""
     import hashlib
 
     files = sorted((ROOT.parent / "graphs").glob("grammar*.py")) + sorted((ROOT.parent / "graphs").glob("decode*.py"))
@@ -334,11 +334,11 @@ def sampler_version() -> str:
 
 
 def run_generated(n: int, budget: float, out: Path, seed: int, pool, skip: int = 0, cpu_budget: float | None = None,
-                  bulk: str = "rails", every: int = 1, sampler: str | None = None,
-                  samples_file: Path | None = None, minutes: float = 30.0) -> dict:
-    # before sizing: they may change during a long run; an explicit ``sampler`` sizes the samples
-    # cached under that sampler hash (drawn earlier) and never samples anew; ``samples_file``: a
-    # pickled list of (name, Circuit) drawn elsewhere from the shipped model (its path is recorded)
+                  bulk: str = "rails", every: int = 1, sampler: str | None = None, samples_file: Path | None = None,
+                  minutes: float = 30.0) -> dict:
+    # before sizing: they may change during a long run; an explicit ``sampler`` sizes the samples cached under that
+    # sampler hash (drawn earlier) and never samples anew; ``samples_file``: a pickled list of (name, Circuit) drawn
+    # elsewhere from the shipped model (its path is recorded)
     import pickle
 
     model, create = model_version(), sampler is None
@@ -366,18 +366,17 @@ def run_generated(n: int, budget: float, out: Path, seed: int, pool, skip: int =
                     | {"devices": len(c.devices), **opamp_rule(c), "structure": structure_flags(c), **new[name]})
         _print_row(f"{name:28s} {len(c.devices):3d} dev", rec)
     return {"spec": SPEC, "budget_s": budget, "cpu_budget_s": cpu_budget, "bulk": bulk, "n": n, "every": every,
-            "rows": rows, **_summary(rows), "anchors": ANCHORS,
-            "structure": structure_counts(rows),
-            "model": model, "sampler": sampler, "sampling": sampling_tag(), "rule": RULE,
+            "rows": rows, **_summary(rows), "anchors": ANCHORS, "structure": structure_counts(rows), "model": model,
+            "sampler": sampler, "sampling": sampling_tag(), "types": DRAW["types"] or OPAMP_TYPES, "rule": RULE,
             "sampling_yield": None if samples_file is not None else sampling_stats(n, seed, model["sha256"], sampler),
             "note": "FoM = UGB·C_L/power in MHz·pF/mW; ours in sky130 (1.8 V), AnalogGenie's and "
                     "AnalogToBi's in other technologies (AnalogToBi: 180 nm, LTspice): not like for like."}
 
 
 def novelty(circuits: dict) -> dict[str, dict[str, bool]]:
-    """Per sample name: whether it is new against the training circuits of the checkpoint that drew it
-    (``novel``) and of the general model (``novel_vs_general``): exact, by canonical forms. A sample
-    identical to a training circuit is not a generated success."""
+    """Per sample name: whether it is new against the training circuits of the checkpoint that drew it (``novel``) and
+    of the general model (``novel_vs_general``): exact, by canonical forms. A sample identical to a training circuit is
+    not a generated success."""
     from eda.generators.topology_checkpoint import checkpoint_for, load_checkpoint, training_graphs
     from eda.graphs.canon import canonical_form
     from eda.graphs.pin_graph import circuit_to_graph
@@ -412,9 +411,9 @@ def recount(part: dict, seed: int) -> dict:
 
 
 def model_version(sha: str | None = None) -> dict:
-    """The topology model that samples the op-amp types (:func:`opamp_checkpoint`: the op-amp
-    specialist when shipped, else the general model): file hash and the last commit that changed
-    it; with ``sha`` (16 hex digits), the commit in the file's history whose version has that hash."""
+    """The topology model that samples the op-amp types (:func:`opamp_checkpoint`: the op-amp specialist when shipped,
+    else the general model): file hash and the last commit that changed it; with ``sha`` (16 hex digits), the commit in
+    the file's history whose version has that hash."""
     import hashlib
     import subprocess
 
@@ -451,13 +450,12 @@ def run_twostage(out: Path) -> dict:
         shutil.copy(png, FIGURES / "sizing_bode.png")
     print(f"two-stage: met={rec['met']} in {wall:.1f} s, {json.dumps(rec['perf'], default=float)}", flush=True)
     return {"spec": spec, "met": rec["met"], "wall_s": wall, "cpu_s": rec["cpu_s"], "evaluations": rec["evaluations"],
-            "perf": rec["perf"],
-            "design": rec["design"]}
+            "perf": rec["perf"], "design": rec["design"]}
 
 
 def run_models() -> dict:
-    """ngspice time of one OTA operating point with the full sky130 library, the reduced file and the
-    inlined size bins; the drain currents must be identical."""
+    """ngspice time of one OTA operating point with the full sky130 library, the reduced file and the inlined size bins;
+    the drain currents must be identical."""
     from eda.generators.sizing.gmid import load_table
     from eda.generators.sizing.space import Space
     from eda.generators.sizing.testbench import AmpBench
@@ -502,22 +500,20 @@ def main() -> None:
                                                              "(library/, generated/) of an earlier run")
     ap.add_argument("--budget", type=float, default=45.0)
     ap.add_argument("--gen-budget", type=float, default=25.0)
-    ap.add_argument("--cpu-budget", type=float, default=None,
-                    help="also stop each circuit at this many CPU seconds (search process + its workers); "
-                         "--budget/--gen-budget then cap the wall time")
+    ap.add_argument("--cpu-budget", type=float, default=None, help="also stop each circuit at this many CPU seconds "
+                    "(search process + its workers); --budget/--gen-budget then cap the wall time")
     ap.add_argument("--bulk", default="rails", choices=("rails", "netlist"),
                     help="FET body rule for the generated samples (eda.export.to_sky130.body_net)")
     ap.add_argument("--samples-sha", default="", help="--collect/--recount: the model (sha256[:16]) whose cached "
                                                        "samples were sized (default: the shipped one)")
     ap.add_argument("--samples-sampler", default="", help="the sampler code hash (12 hex digits) the cached samples "
                                                            "were drawn with (default: the current code's)")
-    ap.add_argument("--recount", action="store_true",
-                    help="recompute the structural flags of the generated part's rows from the cached samples")
-    ap.add_argument("--sample-only", action="store_true",
-                    help="draw and cache the --generated N samples, then stop (size them in several processes "
-                         "with --gen-skip/--gen-every, then --collect)")
-    ap.add_argument("--sample-minutes", type=float, default=30.0,
-                    help="stop drawing generated samples after this long (fewer than --generated then)")
+    ap.add_argument("--recount", action="store_true", help="recompute the structural flags of the generated part's "
+                    "rows from the cached samples")
+    ap.add_argument("--sample-only", action="store_true", help="draw and cache the --generated N samples, then stop "
+                    "(size them in several processes with --gen-skip/--gen-every, then --collect)")
+    ap.add_argument("--sample-minutes", type=float, default=30.0, help="stop drawing generated samples after this "
+                    "long (fewer than --generated then)")
     ap.add_argument("--samples-file", type=Path, default=None,
                     help="size these pickled (name, Circuit) samples of the shipped model instead of drawing")
     ap.add_argument("--gen-skip", type=int, default=0, help="resume: skip the first K generated samples")
@@ -532,9 +528,13 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--checkpoint", type=Path, default=None, help="draw the generated part from this checkpoint")
     ap.add_argument("--temperature", type=float, default=None, help="... at this temperature (default the model's)")
+    ap.add_argument("--types", default=None, help="... only these op-amp types, comma-separated (default all four)")
     ap.add_argument("--out", type=Path, default=Path("/tmp/eda_bench_sizing"))
     a = ap.parse_args()
-    DRAW.update(checkpoint=a.checkpoint, temperature=a.temperature)
+    if a.types and not set(a.types.split(",")) <= set(OPAMP_TYPES):
+        ap.error(f"--types {a.types}: expected some of {', '.join(OPAMP_TYPES)}")
+    DRAW.update(checkpoint=a.checkpoint, temperature=a.temperature,
+                types=tuple(a.types.split(",")) if a.types else None)
     if a.sample_only:
         picked = _cached_samples(a.generated, a.seed, create=True, minutes=a.sample_minutes)
         print(f"{len(picked)} samples cached (model {model_version()['sha256']}, sampler {sampler_version()})")

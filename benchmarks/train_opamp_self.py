@@ -12,6 +12,8 @@ would gain draws, and the met rate would rise by the mix alone):
         --data ../shared/analoggenie/Dataset --types opamp-family --init data/models/topology_gpt_opamp.pt \\
         --out out/s17/opamp_self1.pt --steps 100000 --time-budget 360 --tours 8 --lr 5e-4 --sample-guidance 3 \\
         --threads 2 --val-points 6 --keep-best --workers 2 --save-every 0
+    .venv/bin/python benchmarks/bench_sizing.py --generated 150 --seed 5104 --cpu-budget 5 --gen-budget 20 \\
+        --checkpoint out/s18/opamp_self3.pt --types opamp2 --gen-key screen5104_self3_opamp2_s18  # (a lagging type)
     .venv/bin/python benchmarks/bench_sizing.py --generated 30 --seed 999 --cpu-budget 25 --gen-budget 90 \\
         --checkpoint out/s17/opamp_self1.pt --gen-key val999_self1_s17
 
@@ -57,7 +59,8 @@ def main() -> None:
     met: list[tuple[str, str]] = []
     circuits: dict[str, object] = {}
     for key, seed in a.screen:
-        part = results[key]
+        part = results[key]  # (a run of some types only, --types, cached its samples under their names)
+        bs.DRAW["types"] = tuple(part["types"]) if tuple(part.get("types", bs.OPAMP_TYPES)) != bs.OPAMP_TYPES else None
         samples = dict(bs._cached_samples(part["n"], int(seed), part["model"]["sha256"], part["sampler"]))
         for r in part["rows"]:
             if r.get("met") and r.get("novel", True):  # (a copy of a training circuit adds nothing); the type
