@@ -272,8 +272,8 @@ def _generated(n: int, seed: int, jobs: int = 2, minutes: float = 30.0, stats: d
 
 # how the bench draws its samples (part of the sample cache's key)
 SAMPLING = "train_sizes_core"
-#: ``--checkpoint`` / ``--temperature``: a candidate checkpoint draws the generated part instead of the shipped one
-#: (novelty then against its own training circuits), at this temperature instead of the checkpoint's (None: as shipped)
+#: ``--checkpoint`` / ``--temperature`` / ``--types``: a candidate checkpoint draws the generated part instead of the
+#: shipped one (novelty then vs its own training circuits), at this temperature, these types only (None: as shipped)
 DRAW: dict = {"checkpoint": None, "temperature": None, "types": None}
 
 
