@@ -289,18 +289,18 @@ def sampling_tag() -> str:
             + ("_" + "+".join(DRAW["types"]) if DRAW["types"] else ""))
 
 
-def _cache_path(n: int, seed: int, sha: str | None, sampler: str | None, suffix: str = ".pkl") -> Path:
-    tag = f"{sha or model_version()['sha256']}_{sampler or sampler_version()}_{sampling_tag()}"
+def _cache_path(n: int, seed: int, sha: str | None, sampler: str | None, suffix: str = ".pkl", tag: str = "") -> Path:
+    tag = f"{sha or model_version()['sha256']}_{sampler or sampler_version()}_{tag or sampling_tag()}"
     return Path(tempfile.gettempdir()) / f"eda_bench_sizing_samples_{tag}_{n}_{seed}{suffix}"
 
 
 def _cached_samples(n: int, seed: int, sha: str | None = None, sampler: str | None = None,
-                    create: bool = False, minutes: float = 30.0) -> list:
-    """The generated samples of the shipped model, cached by model hash, sampler hash, n and seed (sampling them costs
-    minutes of CPU; a rerun, e.g. after a sizer change, sizes the same circuits; a grammar change samples anew)."""
+                    create: bool = False, minutes: float = 30.0, tag: str = "") -> list:
+    """The generated samples, cached by model hash, sampler hash, ``tag`` (a run's ``sampling``, default this run's), n
+    and seed (sampling costs minutes of CPU; a rerun, e.g. after a sizer change, sizes the same circuits)."""
     import pickle
 
-    path = _cache_path(n, seed, sha, sampler)
+    path = _cache_path(n, seed, sha, sampler, tag=tag)
     if path.is_file():
         return pickle.loads(path.read_bytes())
     if sha is not None and not create:

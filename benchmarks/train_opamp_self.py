@@ -59,12 +59,12 @@ def main() -> None:
     met: list[tuple[str, str]] = []
     circuits: dict[str, object] = {}
     for key, seed in a.screen:
-        part = results[key]  # (a run of some types only, --types, cached its samples under their names)
-        bs.DRAW["types"] = tuple(part["types"]) if tuple(part.get("types", bs.OPAMP_TYPES)) != bs.OPAMP_TYPES else None
-        samples = dict(bs._cached_samples(part["n"], int(seed), part["model"]["sha256"], part["sampler"]))
+        part = results[key]  # its samples are cached under its model, sampler and sampling (--types, --temperature)
+        samples = dict(bs._cached_samples(part["n"], int(seed), part["model"]["sha256"], part["sampler"],
+                                          tag=part["sampling"]))
         for r in part["rows"]:
-            if r.get("met") and r.get("novel", True):  # (a copy of a training circuit adds nothing); the type
-                # is in the bench's name, genNNN_<type>
+            # a copy of a training circuit adds nothing; the type is in the bench's name, genNNN_<type>
+            if r.get("met") and r.get("novel", True):
                 met.append((f"{key}_{r['name']}", r["name"].split("_", 1)[1]))
                 circuits[met[-1][0]] = samples[r["name"]]
     load = tt.load_training_topologies
