@@ -74,7 +74,8 @@ def real_rules(data: Path | None) -> dict:
 
 def samples(n: int, seed: int, rounds: int = 20) -> tuple[dict, list]:
     import torch
-    from bench_sizing import OPAMP_TYPES, structure_flags
+    from bench_sizing import OPAMP_TYPES
+    from sizing_structure import structure_flags
 
     from eda.generators.sizing.roles import find_roles
     from eda.generators.topology_check import check_circuit

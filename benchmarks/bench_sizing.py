@@ -9,8 +9,9 @@
   specialist ``data/models/topology_gpt_opamp.pt`` when shipped; types in proportion to its training set),
   rule-clean and with amplifier ports, same spec (``--gen-budget`` s each); target ≥ 50 % met; median and best FoM =
   UGB·C_L/power (MHz·pF/mW). The JSON's ``model`` names the file. ``--checkpoint PATH`` / ``--temperature T`` draw
-  them from a candidate checkpoint / at another temperature; ``--types`` only some of the four types (a screening
-  run for self-training on the types that lag).
+  them from a candidate checkpoint / at another temperature; ``--types`` only some of the four types, or ``opamp``
+  (the public set's plain op-amp label; a screening run for self-training). Each sample is written in library form
+  (``NAME.cir``, what ``eda topo size`` reads), and a row that met keeps that text (``netlist``).
 * twostage: ``opamp2/twostage_miller`` to gain ≥ 60 dB, UGB ≥ 10 MHz, PM ≥ 60° (C_L 1 pF), wall time to the first
   design that meets it (target < 2 min); its Bode plot goes to benchmarks/figures.
 * models: one OTA operating point with the full sky130 library, the reduced model file and the inlined size bins
@@ -31,6 +32,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+from sizing_structure import structure_counts, structure_flags
 
 from eda.errors import EdaError
 
@@ -107,63 +109,6 @@ def failure_counts(rows: list[dict]) -> dict[str, int]:
         else:
             k = "gain >= 40 dB, phase margin < 45 deg"
         out[k] = out.get(k, 0) + 1
-    return out
-
-
-def structure_flags(circuit) -> dict[str, bool]:
-    """Structural reasons a topology cannot be biased as an op-amp (independent of sizing): one input only, ports the
-    amplifier testbench does not know (left floating), FET bodies on signal nets (a forward-biased junction in sky130's
-    bulk), channels shorted drain to source, and inner nets that only reach gates or capacitors (no DC path: undefined
-    voltage)."""
-    from eda.generators.sizing.roles import find_roles, mos_polarity
-    from eda.generators.sizing.testbench import _normalised
-
-    c = _normalised(circuit)
-    r = find_roles(c)
-    known = {r.vdd, r.vss, *r.inputs, *r.outputs, *r.vbias, *r.ibias}
-    rails = {r.vdd, r.vss}
-    fets = [d for d in c.devices if mos_polarity(d)]
-    dc: dict[str, int] = {}
-    for d in c.devices:
-        pins = [d.nodes[0], d.nodes[2]] if mos_polarity(d) else list(d.nodes[:2]) if d.kind in "RDL" else \
-            [d.nodes[0], d.nodes[2]] if d.kind == "Q" else []
-        for n in pins:
-            dc[n] = dc.get(n, 0) + 1
-    inner = [n for n in c.nets if n not in known and not n.upper().startswith(("VDD", "VSS", "GND"))]
-    gates = {d.nodes[1] for d in c.devices if mos_polarity(d) or d.kind == "Q"}
-    channel = {n for d in c.devices if mos_polarity(d) or d.kind == "Q" for n in (d.nodes[0], d.nodes[2])}
-    live = [d for d in c.devices if (mos_polarity(d) or d.kind == "Q") and d.nodes[0] != d.nodes[2]]
-    live_gates = {d.nodes[1] for d in live}
-    live_channel = {n for d in live for n in (d.nodes[0], d.nodes[2])}
-    passive = {n for d in c.devices if d.kind in "RL" for n in d.nodes[:2]}
-    return {"one_input": len(r.inputs) < 2,
-            "unknown_ports": any(n not in known for n in c.nets if n.upper().startswith(("VCLK", "VCONT", "VLATCH",
-                                                                                       "VSEL", "VCTRL"))),
-            "body_on_signal_net": any(len(d.nodes) > 3 and d.nodes[3] not in rails for d in fets),
-            "shorted_channel": any(d.nodes[0] == d.nodes[2] for d in fets),
-            "net_without_dc_path": any(dc.get(n, 0) == 0 for n in inner),
-            # ports on the wrong terminals: an input that drives no gate/base, an output that no
-            # transistor's drain/source/collector/emitter reaches (only R/C)
-            "input_not_on_a_gate": any(n not in gates for n in r.inputs),
-            "output_not_on_a_transistor": any(n not in channel for n in r.outputs),
-            # ... or on terminals that do nothing: an input that gates only FETs whose drain is their
-            # source (MOS capacitors: no transconductance), an output on such channels only
-            "input_gates_only_shorted_fets": any(n in gates and n not in live_gates for n in r.inputs),
-            "output_only_on_shorted_fets": any(n in channel and n not in live_channel for n in r.outputs),
-            # inputs that are not high-impedance (a channel or an R/L on them), an output that is the
-            # source/emitter of a device gated by an input (a follower of the input, gain ≤ 1)
-            "input_on_a_channel_or_r": any(n in channel or n in passive for n in r.inputs),
-            "output_follows_an_input": any(d.nodes[2] in r.outputs and d.nodes[1] in r.inputs for d in live)}
-
-
-def structure_counts(rows: list[dict]) -> dict:
-    """Per structural flag: how many samples have it, and how many of those meet the spec."""
-    done = [r for r in rows if "structure" in r]
-    keys = done[0]["structure"] if done else {}
-    out = {k: {"samples": sum(r["structure"][k] for r in done),
-               "met": sum(r["structure"][k] and r["met"] for r in done)} for k in keys}
-    clean = [r for r in done if not any(r["structure"].values())]
-    out["none_of_these"] = {"samples": len(clean), "met": sum(r["met"] for r in clean)}
     return out
 
 
@@ -343,9 +288,10 @@ def run_generated(n: int, budget: float, out: Path, seed: int, pool, skip: int =
 
     model, create = model_version(), sampler is None
     sampler = sampler or sampler_version()
-    from eda.export.to_spice import write_spice
     from eda.generators.sizing.run import size_circuit
     from eda.generators.sizing.spec import parse_spec
+    from eda.generators.topology_compose import topology_text
+    from eda.topology import Topology
 
     if samples_file is not None:
         samples, sampler = pickle.loads(samples_file.read_bytes())[:n], f"file {samples_file}"
@@ -354,7 +300,10 @@ def run_generated(n: int, budget: float, out: Path, seed: int, pool, skip: int =
     rows = []
     new = novelty(dict(samples[skip::every]))
     for name, c in samples[skip::every]:
-        write_spice(c, out / "generated" / f"{name}.sp")
+        # library form (``eda topo size FILE`` reads it; R and C carry no values yet), kept in the row when it met
+        text = topology_text(Topology(name=name, circuit=c, ctype=name.split("_", 1)[-1]))
+        (out / "generated").mkdir(parents=True, exist_ok=True)
+        (out / "generated" / f"{name}.cir").write_text(text)
         try:
             rec = size_circuit(c, name, parse_spec(SPEC), out / "generated", budget_s=budget, stop_when_met=True,
                                progress=False, plot=False, extras=False, pool=next(pool), bulk=bulk,
@@ -363,7 +312,8 @@ def run_generated(n: int, budget: float, out: Path, seed: int, pool, skip: int =
             rows.append({"name": name, "skipped": str(e).splitlines()[0][:200]})
             continue
         rows.append({k: v for k, v in rec.items() if k not in ("operating_point", "design")}
-                    | {"devices": len(c.devices), **opamp_rule(c), "structure": structure_flags(c), **new[name]})
+                    | {"devices": len(c.devices), **opamp_rule(c), "structure": structure_flags(c), **new[name]}
+                    | ({"netlist": text} if rec.get("met") else {}))
         _print_row(f"{name:28s} {len(c.devices):3d} dev", rec)
     return {"spec": SPEC, "budget_s": budget, "cpu_budget_s": cpu_budget, "bulk": bulk, "n": n, "every": every,
             "rows": rows, **_summary(rows), "anchors": ANCHORS, "structure": structure_counts(rows), "model": model,
@@ -399,7 +349,8 @@ def recount(part: dict, seed: int) -> dict:
 
     sampler = part.get("sampler") or ""
     circuits = dict(pickle.loads(Path(sampler[5:]).read_bytes()) if sampler.startswith("file ") else
-                    _cached_samples(part["n"], seed, part.get("model", {}).get("sha256"), sampler or None))
+                    _cached_samples(part["n"], seed, part.get("model", {}).get("sha256"), sampler or None,
+                                    tag=part.get("sampling", "")))
     new = novelty({r["name"]: circuits[r["name"]] for r in part["rows"] if r["name"] in circuits})
     for row in part["rows"]:
         if row["name"] in circuits:
@@ -528,11 +479,12 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--checkpoint", type=Path, default=None, help="draw the generated part from this checkpoint")
     ap.add_argument("--temperature", type=float, default=None, help="... at this temperature (default the model's)")
-    ap.add_argument("--types", default=None, help="... only these op-amp types, comma-separated (default all four)")
+    ap.add_argument("--types", default=None, help="... only these op-amp types, comma-separated (default the four), "
+                    "or opamp")
     ap.add_argument("--out", type=Path, default=Path("/tmp/eda_bench_sizing"))
     a = ap.parse_args()
-    if a.types and not set(a.types.split(",")) <= set(OPAMP_TYPES):
-        ap.error(f"--types {a.types}: expected some of {', '.join(OPAMP_TYPES)}")
+    if a.types and not set(a.types.split(",")) <= {*OPAMP_TYPES, "opamp"}:
+        ap.error(f"--types {a.types}: expected some of {', '.join(OPAMP_TYPES)}, opamp")
     DRAW.update(checkpoint=a.checkpoint, temperature=a.temperature,
                 types=tuple(a.types.split(",")) if a.types else None)
     if a.sample_only:

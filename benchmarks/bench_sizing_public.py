@@ -20,7 +20,8 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-from bench_sizing import RESULTS, SPEC, _print_row, _summary, opamp_rule, structure_flags
+from bench_sizing import RESULTS, SPEC, _print_row, _summary, opamp_rule
+from sizing_structure import structure_flags
 
 from eda.errors import EdaError
 

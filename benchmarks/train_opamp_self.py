@@ -18,6 +18,8 @@ would gain draws, and the met rate would rise by the mix alone):
         --checkpoint out/s17/opamp_self1.pt --gen-key val999_self1_s17
 
 The checkpoint stores the added circuits with its training tours, so ``--checkpoint`` judges novelty against them too.
+A screening run's rows that met carry their netlist (library form), so a round can be repeated on a fresh machine
+(the sample caches live in the temporary folder); older runs need their cached samples.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ def main() -> None:
 
     import eda.generators.topology_train as tt
     from eda.cli.topo import app
+    from eda.read.topology_dataset import parse_topology
     from eda.topology import Topology
 
     argv = sys.argv[1:]
@@ -59,19 +62,23 @@ def main() -> None:
     met: list[tuple[str, str]] = []
     circuits: dict[str, object] = {}
     for key, seed in a.screen:
-        part = results[key]  # its samples are cached under its model, sampler and sampling (--types, --temperature)
-        samples = dict(bs._cached_samples(part["n"], int(seed), part["model"]["sha256"], part["sampler"],
-                                          tag=part["sampling"]))
+        part, samples = results[key], None
         for r in part["rows"]:
             # a copy of a training circuit adds nothing; the type is in the bench's name, genNNN_<type>
             if r.get("met") and r.get("novel", True):
                 met.append((f"{key}_{r['name']}", r["name"].split("_", 1)[1]))
+                if "netlist" in r:  # recorded with the row (library form)
+                    circuits[met[-1][0]] = parse_topology(r["netlist"], met[-1][0]).circuit
+                    continue
+                # else from the sample cache, under the run's model, sampler and sampling (--types, --temperature)
+                samples = samples or dict(bs._cached_samples(part["n"], int(seed), part["model"]["sha256"],
+                                                             part["sampler"], tag=part["sampling"]))
                 circuits[met[-1][0]] = samples[r["name"]]
     load = tt.load_training_topologies
 
     def with_own(*args, **kw) -> list:
         tops = load(*args, **kw)
-        family = Counter(t.ctype for t in tops if t.ctype in bs.OPAMP_TYPES)
+        family = Counter(t.ctype for t in tops if t.ctype in {*bs.OPAMP_TYPES, "opamp"})
         n_copies = copies(met, family, a.repeat, a.hold_mix)
         print(f"{len(met)} own samples met ({dict(Counter(t for _, t in met))}); family {dict(family)}; copies "
               + ", ".join(f"{t} {sum(n_copies[n] for n, u in met if u == t)}" for t in sorted({t for _, t in met})),

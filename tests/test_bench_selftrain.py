@@ -43,3 +43,34 @@ def test_hold_mix_gives_every_circuit_at_least_one_copy():
     many = [(f"t{k}", "telescopic") for k in range(50)] + [("o", "opamp1")]
     n = _copies()(many, FAMILY, 1, True)
     assert min(n.values()) >= 1
+
+
+def _sample():
+    from eda.circuit import Circuit, Device
+
+    devs = [Device("MN1", "M", ("VOUT1", "IB2", "VSS", "VSS"), model="nmos4"),
+            Device("MN2", "M", ("IB2", "VB1", "VSS", "VSS"), model="nmos4"),
+            Device("MP1", "M", ("VOUT1", "VIN1", "IB1", "VDD"), model="pmos4"),
+            Device("MP2", "M", ("net1", "VIN2", "IB1", "VDD"), model="pmos4"),
+            Device("R1", "R", ("net1", "VOUT1")), Device("C1", "C", ("VOUT1", "VSS"))]
+    return Circuit(title="generated opamp1 0", devices=devs,
+                   ports=("VDD", "VSS", "VIN1", "VIN2", "VOUT1", "VB1", "IB1", "IB2"))
+
+
+def test_a_positive_recorded_as_library_text_reads_back_as_the_same_circuit():
+    """A screening row that met keeps its sample as library text (generated R and C carry no values, which a SPICE
+    reader refuses); self-training reads it back: same ports, type and graph (canonical form); a rewired copy
+    differs."""
+    from eda.generators.topology_compose import topology_text
+    from eda.graphs.canon import canonical_form
+    from eda.graphs.pin_graph import circuit_to_graph
+    from eda.read.topology_dataset import parse_topology
+    from eda.topology import Topology
+
+    c = _sample()
+    back = parse_topology(topology_text(Topology(name="gen000_opamp1", circuit=c, ctype="opamp1")), "x")
+    assert back.ctype == "opamp1" and back.circuit.ports == c.ports
+    assert canonical_form(circuit_to_graph(back.circuit)) == canonical_form(circuit_to_graph(c))
+    rewired = _sample()
+    rewired.devices[4].nodes = ("net1", "VSS")
+    assert canonical_form(circuit_to_graph(rewired)) != canonical_form(circuit_to_graph(c))
