@@ -299,10 +299,10 @@ def run_generated(n: int, budget: float, out: Path, seed: int, pool, skip: int =
         samples = _cached_samples(n, seed, model["sha256"], sampler, create=create, minutes=minutes)
     rows = []
     new = novelty(dict(samples[skip::every]))
+    (out / "generated").mkdir(parents=True, exist_ok=True)
     for name, c in samples[skip::every]:
         # library form (``eda topo size FILE`` reads it; R and C carry no values yet), kept in the row when it met
         text = topology_text(Topology(name=name, circuit=c, ctype=name.split("_", 1)[-1]))
-        (out / "generated").mkdir(parents=True, exist_ok=True)
         (out / "generated" / f"{name}.cir").write_text(text)
         try:
             rec = size_circuit(c, name, parse_spec(SPEC), out / "generated", budget_s=budget, stop_when_met=True,
