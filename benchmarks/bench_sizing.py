@@ -40,6 +40,7 @@ ROOT = Path(__file__).resolve().parent
 RESULTS = ROOT / "results" / "sizing.json"
 FIGURES = ROOT / "figures"
 OPAMP_TYPES = ("opamp1", "opamp2", "folded_cascode", "telescopic")
+DRAWABLE_TYPES = (*OPAMP_TYPES, "opamp")  # ``--types``: the four, or the public set's plain op-amp label
 # the spec, plus the systematic offset bound the testbench used to apply as a hard check
 SPEC = "gain>=40dB, pm>=45, offset<=50mV, cl=1pF"
 ANCHORS = {"AnalogGenie (FoM, best)": 36.5, "AnalogToBi (FoM)": 168.5}
@@ -483,8 +484,8 @@ def main() -> None:
                     "or opamp")
     ap.add_argument("--out", type=Path, default=Path("/tmp/eda_bench_sizing"))
     a = ap.parse_args()
-    if a.types and not set(a.types.split(",")) <= {*OPAMP_TYPES, "opamp"}:
-        ap.error(f"--types {a.types}: expected some of {', '.join(OPAMP_TYPES)}, opamp")
+    if a.types and not set(a.types.split(",")) <= set(DRAWABLE_TYPES):
+        ap.error(f"--types {a.types}: expected some of {', '.join(DRAWABLE_TYPES)}")
     DRAW.update(checkpoint=a.checkpoint, temperature=a.temperature,
                 types=tuple(a.types.split(",")) if a.types else None)
     if a.sample_only:

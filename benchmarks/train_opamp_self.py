@@ -66,19 +66,20 @@ def main() -> None:
         for r in part["rows"]:
             # a copy of a training circuit adds nothing; the type is in the bench's name, genNNN_<type>
             if r.get("met") and r.get("novel", True):
-                met.append((f"{key}_{r['name']}", r["name"].split("_", 1)[1]))
+                name = f"{key}_{r['name']}"
+                met.append((name, r["name"].split("_", 1)[1]))
                 if "netlist" in r:  # recorded with the row (library form)
-                    circuits[met[-1][0]] = parse_topology(r["netlist"], met[-1][0]).circuit
+                    circuits[name] = parse_topology(r["netlist"], name).circuit
                     continue
                 # else from the sample cache, under the run's model, sampler and sampling (--types, --temperature)
                 samples = samples or dict(bs._cached_samples(part["n"], int(seed), part["model"]["sha256"],
                                                              part["sampler"], tag=part["sampling"]))
-                circuits[met[-1][0]] = samples[r["name"]]
+                circuits[name] = samples[r["name"]]
     load = tt.load_training_topologies
 
     def with_own(*args, **kw) -> list:
         tops = load(*args, **kw)
-        family = Counter(t.ctype for t in tops if t.ctype in {*bs.OPAMP_TYPES, "opamp"})
+        family = Counter(t.ctype for t in tops if t.ctype in bs.DRAWABLE_TYPES)
         n_copies = copies(met, family, a.repeat, a.hold_mix)
         print(f"{len(met)} own samples met ({dict(Counter(t for _, t in met))}); family {dict(family)}; copies "
               + ", ".join(f"{t} {sum(n_copies[n] for n, u in met if u == t)}" for t in sorted({t for _, t in met})),
