@@ -10,7 +10,9 @@ from eda.export.to_spice import to_spice
 from eda.paths import PATHS
 from eda.read.from_spice import parse_spice, read_spice
 
-ident = st.from_regex(r"[a-z][a-z0-9_]{0,6}", fullmatch=True)
+# a bare word starting "inf"/"nan" reads as a number where an R/C/L value may stand (the reader's _NUMBER_LIKE):
+# SPICE cannot name a model so, and the writer has no other way to write it
+ident = st.from_regex(r"[a-z][a-z0-9_]{0,6}", fullmatch=True).filter(lambda s: not s.startswith(("inf", "nan")))
 net = st.one_of(st.just("0"), st.from_regex(r"[A-Za-z][A-Za-z0-9_]{0,5}", fullmatch=True))
 num = st.floats(allow_nan=False, allow_infinity=False, width=64)
 pos = st.floats(min_value=1e-18, max_value=1e12, allow_nan=False)
