@@ -13,10 +13,13 @@ Cases (each in its own process so that peak memory is its own):
    grid written IBM style (``n<layer>_<x>_<y>`` names, no layer token), with and without pictures; the
    phase times come from ``summary.json``. Wall and CPU seconds, and the load average, are recorded.
 
+   ``--e2e-vs REV`` adds the same runs of git revision ``REV``'s ``eda/`` (same interpreter, this tree's compiled
+   modules), interleaved with this tree's, and their ratio: on a shared, noisy machine the ratio is the figure.
+
 5. ``parse``: the byte tokeniser against the line-by-line reader (the parser before it) on the same 130k-node
    deck, contest and IBM naming, interleaved runs, identical results checked.
 
-Usage: ``python benchmarks/bench_pdn.py [--quick] [--ngspice-cap S] [--skip-rcm] [--only e2e|parse]``.
+Usage: ``python benchmarks/bench_pdn.py [--quick] [--ngspice-cap S] [--skip-rcm] [--only e2e|parse] [--e2e-vs REV]``.
 """
 
 from __future__ import annotations
@@ -287,7 +290,7 @@ def _ibm_style(pdn):
                    node_x=fresh.node_x, node_y=fresh.node_y, layer_names=fresh.layer_names)
 
 
-def case_e2e(n_nodes: int, repeats: int = 3) -> dict:
+def case_e2e(n_nodes: int, repeats: int = 3, vs: str | None = None) -> dict:
     import subprocess
     import sys
 
@@ -300,6 +303,8 @@ def case_e2e(n_nodes: int, repeats: int = 3) -> dict:
     with tempfile.TemporaryDirectory() as d:
         decks = {"contest_style": write_pdn(pdn, Path(d) / "grid.sp"),
                  "ibm_style": write_pdn(_ibm_style(pdn), Path(d) / "ibm.sp")}
+        if vs:
+            out["vs"] = _e2e_vs(decks, vs, eda, Path(d), 4 * repeats)
         for name, deck in decks.items():
             for pics in ("--no-pictures", "--pictures"):
                 runs = []
@@ -319,6 +324,44 @@ def case_e2e(n_nodes: int, repeats: int = 3) -> dict:
                       f"{ {k: round(v, 3) for k, v in best.items()} }", flush=True)
     out["load_average"] = list(__import__("os").getloadavg())
     return out
+
+
+def _e2e_vs(decks: dict, rev: str, eda: list, d: Path, repeats: int) -> dict:
+    """Wall times of ``eda irdrop solve --no-pictures`` from this tree and from revision ``rev``'s ``eda/``,
+    alternating run by run on each deck; best and median of each, and the ratios (this / rev)."""
+    import os
+    import statistics
+    import subprocess
+
+    repo = Path(__file__).resolve().parent.parent
+    old = d / "rev"
+    old.mkdir()
+    tar = subprocess.run(["git", "archive", rev, "eda"], cwd=repo, check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(old)], input=tar, check=True)
+    for so in (repo / "eda" / "pdn").glob("_fast*.so"):  # compiled readers/writers are built, not tracked
+        (old / "eda" / "pdn" / so.name).write_bytes(so.read_bytes())
+    res: dict = {"revision": rev, "load_average_at_start": list(os.getloadavg())}
+    for name, deck in decks.items():
+        walls: dict[str, list[float]] = {"this": [], "rev": []}
+        for _ in range(repeats):
+            for who, path in (("rev", old), ("this", repo)):
+                env = {**os.environ, "PYTHONPATH": str(path)}
+                t = time.perf_counter()
+                subprocess.run([*eda, str(deck), "--out", str(d / who), "--no-pictures"], check=True,
+                               capture_output=True, env=env, cwd=path)
+                walls[who].append(time.perf_counter() - t)
+        row = {f"{who}_{k}": f(w) for who, w in walls.items() for k, f in (("best_s", min),
+                                                                             ("median_s", statistics.median))}
+        row.update(ratio_best=row["this_best_s"] / row["rev_best_s"],
+                   ratio_median=row["this_median_s"] / row["rev_median_s"],
+                   same_map=(d / "this" / "ir_drop_map.csv").read_bytes() == (d / "rev" / "ir_drop_map.csv")
+                   .read_bytes(), runs=walls)
+        res[name] = row
+        print(f"  {name} vs {rev}: this best {row['this_best_s']:.2f} / median {row['this_median_s']:.2f} s, "
+              f"{rev} {row['rev_best_s']:.2f} / {row['rev_median_s']:.2f} s: ratio {row['ratio_best']:.3f} / "
+              f"{row['ratio_median']:.3f}, same map {row['same_map']}", flush=True)
+    res["load_average_at_end"] = list(os.getloadavg())
+    return res
 
 
 def _child(q, fn, args):
@@ -362,6 +405,7 @@ def main() -> None:
     ap.add_argument("--skip-rcm", action="store_true", help="skip the (slow) RCM ordering")
     ap.add_argument("--skip-ngspice", action="store_true",
                     help="with --only ibmpg2: keep the saved ngspice comparison (from its own run)")
+    ap.add_argument("--e2e-vs", metavar="REV", help="e2e: also time git revision REV's eda/, interleaved")
     ap.add_argument("--only", choices=("ibmpg2", "static_1p7m", "transient_1m", "e2e", "parse"),
                     help="run one case and update it in the saved results")
     a = ap.parse_args()
@@ -371,7 +415,8 @@ def main() -> None:
                     "transient_1m": (case_transient, 1_000_000), "e2e": (case_e2e, 130_000),
                     "parse": (case_parse, 130_000)}[a.only]
         args = (size, a.ngspice_cap, a.skip_rcm, a.skip_ngspice) if a.only == "ibmpg2" \
-            else (size,) if a.only in ("static_1p7m", "e2e", "parse") else (size, 100)
+            else (size, 3, a.e2e_vs) if a.only == "e2e" else (size,) if a.only in ("static_1p7m", "parse") \
+            else (size, 100)
         prev = old.get(a.only, {})
         old[a.only] = run_isolated(fn, *args)
         old[a.only]["load_average"] = list(__import__("os").getloadavg())
@@ -404,7 +449,7 @@ def main() -> None:
     print(f"== parsing, byte tokeniser vs line reader, {sizes[0]} nodes", flush=True)
     out["parse"] = run_isolated(case_parse, sizes[0])
     print(f"== eda irdrop solve end to end, {sizes[0]} nodes", flush=True)
-    out["e2e"] = run_isolated(case_e2e, sizes[0])
+    out["e2e"] = run_isolated(case_e2e, sizes[0], 3, a.e2e_vs)
     out["load_average_at_end"] = list(__import__("os").getloadavg())
     out["targets_met"] = targets(out)
     out["quick"] = a.quick

@@ -79,6 +79,21 @@ def test_bad_deck_is_a_clean_error(tmp_path):
     assert "bad.sp:2" in proc.stderr and "Traceback" not in proc.stderr
 
 
+def test_console_solve_ends_quickly_with_every_file_and_line(tmp_path):
+    """The console entry point ends the process right after a successful solve (no interpreter teardown): stdout
+    is complete, every file is written whole and the status is 0; a failing solve still exits 1."""
+    cmd = [sys.executable, "-c", "from eda.cli import main; main()", "irdrop", "solve", str(ICCAD)]
+    proc = subprocess.run([*cmd, "--out", str(tmp_path / "o"), "--no-pictures"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.rstrip().endswith(f"wrote {tmp_path / 'o'}/")
+    s = json.loads((tmp_path / "o" / "summary.json").read_text())
+    m = pm.read_map_csv(tmp_path / "o" / "ir_drop_map.csv")
+    assert list(m.shape) == s["map_shape"]
+    assert len((tmp_path / "o" / "voltages.csv").read_text().splitlines()) == s["nodes"] + 1
+    bad = subprocess.run([*cmd, "--out", str(tmp_path / "o"), "--dbu-per-um", "1"], capture_output=True, text=True)
+    assert bad.returncode == 1 and "error:" in bad.stderr
+
+
 @pytest.mark.skipif(not have_ngspice(), reason="ngspice not installed")
 def test_ibm_example_transient_matches_ngspice():
     pdn = read_pdn(IBM)

@@ -131,6 +131,22 @@ def test_contest_map_is_cubic_griddata():
     np.testing.assert_allclose(got, np.maximum(np.where(np.isnan(raw), near, raw), 0), rtol=1e-12, atol=1e-15)
 
 
+def test_contest_map_evaluated_in_two_threads_is_the_same_map(monkeypatch):
+    rng = np.random.default_rng(3)
+    x = np.r_[0.0, 30.0, 0.0, 30.0, rng.uniform(0, 30, 400)]
+    y = np.r_[0.0, 0.0, 20.0, 20.0, rng.uniform(0, 20, 400)]
+    v = np.cos(x / 7) * np.sin(y / 3) + 0.2
+    one = pm._contest_interpolate(x, y, v, (31, 21))
+    from scipy.interpolate import CloughTocher2DInterpolator as CT
+
+    calls, real = [], CT.__call__
+    monkeypatch.setattr(CT, "__call__", lambda self, q: calls.append(len(q)) or real(self, q))
+    monkeypatch.setattr(pm, "SPLIT_EVAL_POINTS", 100)
+    two = pm._contest_interpolate(x, y, v, (31, 21))
+    assert len(calls) == 2 and abs(calls[0] - calls[1]) <= 1  # two halves, one per thread
+    np.testing.assert_array_equal(one, two)
+
+
 def _fill_by_hand(z):
     """Each NaN point takes the nearest non-NaN point's value; ties: the first in row-major order."""
     out = z.copy()

@@ -27,7 +27,7 @@ except ImportError:  # pragma: no cover - older typer on the real Click
 from typer.core import TyperGroup
 
 from eda import __version__
-from eda.cli.options import out_dir
+from eda.cli.options import QUICK_EXIT, out_dir
 
 #: group name → (help, modules whose ``app`` commands make up the group).
 GROUPS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -225,8 +225,21 @@ def demo(out: str = typer.Option("out/demo", help="Output folder.", callback=out
 
 def main() -> None:
     """Console entry point (``eda``)."""
+    QUICK_EXIT["on"] = False
     try:
         app()
     except KeyboardInterrupt:  # Ctrl-C while the command line is still being set up
         typer.secho("error: interrupted", fg="red", err=True)
         sys.exit(130)
+    except SystemExit as e:
+        if QUICK_EXIT["on"] and e.code in (0, None):
+            import threading
+
+            if threading.active_count() == 1:
+                try:
+                    sys.stdout.flush()
+                    sys.stderr.flush()
+                except OSError:  # a closed pipe: leave it to the normal exit
+                    raise e from None
+                os._exit(0)
+        raise

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from eda.cli.options import choice, float_range, in_file, out_dir
+from eda.cli.options import choice, float_range, in_file, out_dir, quick_exit_when_done
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -57,6 +57,7 @@ def solve(deck: Path = typer.Argument(..., help=CASE_HELP),
     if g:
         typer.echo(f"vs the case's ir_drop map: MAE {g['mae'] * 1e3:.4g} mV, hotspot F1 {g['hotspot_f1']:.3f}")
     typer.echo(f"wrote {out}/")
+    quick_exit_when_done()
 
 
 @app.command()
@@ -71,6 +72,7 @@ def maps(deck: Path = typer.Argument(..., help=CASE_HELP + " Node names must car
 
     for k, p in maps_to_dir(deck, out, dbu_per_um=dbu_per_um, map_method=map_method, pictures=pictures).items():
         typer.echo(f"{k:12s} {p}")
+    quick_exit_when_done()
 
 
 @app.command()

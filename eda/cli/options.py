@@ -199,3 +199,14 @@ def _in_dir(value: str | Path) -> str | None:
 in_file = _path_callback(_in_file)
 #: Callback: an existing input folder.
 in_dir = _path_callback(_in_dir)
+
+
+#: set by a command that leaves nothing to clean up when it returns (no worker process, temporary folder, open file
+#: or thread): the console entry point then ends the process at once instead of tearing the interpreter down
+#: (module by module, object by object: 0.07-0.2 s after ``eda irdrop solve`` on a 130k-node deck)
+QUICK_EXIT = {"on": False}
+
+
+def quick_exit_when_done() -> None:
+    """Let :func:`eda.cli.main` end the process right after this command succeeds (see :data:`QUICK_EXIT`)."""
+    QUICK_EXIT["on"] = True

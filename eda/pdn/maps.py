@@ -304,12 +304,31 @@ class MapGeometry:
             v = vv[inv[keep]]
         m = np.full(len(self.q), np.nan)
         if self.tri is not None:
-            m[self.inside] = CloughTocher2DInterpolator(self.tri, v)(self.q[self.inside])
+            m[self.inside] = _evaluate_split(CloughTocher2DInterpolator(self.tri, v), self.q[self.inside])
         if np.isnan(m).all() or self.fill == "node":
             miss = np.isnan(m)
             m[miss] = NearestNDInterpolator(self.pts, v)(self.q[miss])
         m = _nearest_valid_fill(m.reshape(self.shape))
         return np.maximum(m, 0.0)
+
+
+#: query points from which the cubic interpolant is evaluated in two threads (SciPy's evaluation loop releases
+#: the GIL; below this the second thread costs more than it saves)
+SPLIT_EVAL_POINTS = 200_000
+
+
+def _evaluate_split(interp, q: np.ndarray) -> np.ndarray:
+    """``interp(q)``, the second half of ``q`` in a second thread when ``q`` is large (same values: every point is
+    evaluated on its own)."""
+    if len(q) < SPLIT_EVAL_POINTS:
+        return interp(q)
+    from concurrent.futures import ThreadPoolExecutor
+
+    h = len(q) // 2
+    with ThreadPoolExecutor(max_workers=1) as ex:
+        tail = ex.submit(interp, q[h:])
+        head = interp(q[:h])
+        return np.concatenate([head, tail.result()])
 
 
 def map_geometry(pdn: PDN, shape: tuple[int, int] | None = None, dbu_per_um: float | None = None,
