@@ -2,16 +2,18 @@
 
 import string
 
-from hypothesis import given, settings
+import pytest
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from eda.circuit import Analysis, Circuit, Device, Model, Subckt, Waveform
+from eda.errors import InputError, SpiceParseError
 from eda.export.to_spice import to_spice
 from eda.paths import PATHS
 from eda.read.from_spice import parse_spice, read_spice
 
-# a bare word starting "inf"/"nan" reads as a number where an R/C/L value may stand (the reader's _NUMBER_LIKE):
-# SPICE cannot name a model so, and the writer has no other way to write it
+# a bare word starting "inf"/"nan" reads as a number where an R/C/L value may stand (eda.read.numbers.NUMBER_LIKE):
+# SPICE cannot name a model so, and the writer refuses it (test_writer_refuses_a_model_name_read_as_a_value)
 ident = st.from_regex(r"[a-z][a-z0-9_]{0,6}", fullmatch=True).filter(lambda s: not s.startswith(("inf", "nan")))
 net = st.one_of(st.just("0"), st.from_regex(r"[A-Za-z][A-Za-z0-9_]{0,5}", fullmatch=True))
 num = st.floats(allow_nan=False, allow_infinity=False, width=64)
@@ -86,7 +88,7 @@ def _declare_models(c: Circuit) -> Circuit:
     return c
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])  # a timing check: shared CI
 @given(circuits)
 def test_roundtrip_property(c):
     assert parse_spice(to_spice(c)) == c
@@ -105,3 +107,26 @@ def test_cadence_form_reads_back_with_same_connectivity():
     c = parse_spice(src, title=False)
     back = parse_spice(to_spice(c))
     assert [(d.kind, d.nodes, d.model) for d in back.devices] == [(d.kind, d.nodes, d.model) for d in c.devices]
+
+
+@pytest.mark.parametrize("value", [None, 5.0])
+@pytest.mark.parametrize("model", ["inf", "info_r", "NaNo", "1res", ".5r"])
+def test_writer_refuses_a_model_name_read_as_a_value(model, value):
+    c = Circuit(title="t", devices=[Device("R0", "R", ("a", "0"), value=value, model=model, params={"l": 10.0})])
+    with pytest.raises(InputError, match=f"R0: model name '{model}' reads as a number"):
+        to_spice(c)
+    # what it guards against: written as it stands, the reader takes the name for the value (or refuses it)
+    text = f"t\nR0 a 0 {'' if value is None else value} {model} l=10\n.end\n"
+    try:
+        back = parse_spice(text)
+    except SpiceParseError:
+        return
+    assert back.devices[0].model != model
+
+
+def test_writer_keeps_model_names_that_only_contain_inf():
+    c = Circuit(title="t", models=[Model("rinf", "r", {}), Model("inf_n", "nmos", {})],
+                devices=[Device("R0", "R", ("a", "0"), model="rinf", params={"l": 10.0}),
+                         Device("M1", "M", ("d", "g", "s", "b"), model="inf_n")])
+    back = parse_spice(to_spice(c))
+    assert [d.model for d in back.devices] == ["rinf", "inf_n"]  # after a MOS's nodes a model is always a model

@@ -10,6 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from eda.circuit import Analysis, Circuit, Device, Model, ParamValue, Subckt
+from eda.errors import InputError
+from eda.read.numbers import NUMBER_LIKE
 
 
 def fmt_number(x: float | int | str) -> str:
@@ -46,6 +48,10 @@ def device_line(d: Device) -> str:
         return _join(*parts, _params(d.params))
     value = fmt_number(d.value) if d.value is not None else ""
     if d.kind in "RCL":
+        if d.model and NUMBER_LIKE.match(d.model):
+            # the reader (and a SPICE simulator) would take the bare word for the element's value (or a second one)
+            raise InputError(f"{name}: model name {d.model!r} reads as a number where an {d.kind} value may stand; "
+                             "rename the model (a name that starts with a letter other than inf/nan)")
         return _join(name, nodes, value, d.model or "", _params(d.params))
     # M, Q, D, X: model (or subcircuit) name follows the nodes
     return _join(name, nodes, d.model or "", value, _params(d.params))

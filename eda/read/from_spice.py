@@ -28,7 +28,7 @@ from eda.circuit import (
     Waveform,
 )
 from eda.errors import SpiceParseError
-from eda.read.numbers import parse_number
+from eda.read.numbers import NUMBER_LIKE, parse_number
 
 #: Cadence/Spectre model tokens → (element letter, model name to keep).
 CADENCE_MODELS: dict[str, str] = {
@@ -59,10 +59,6 @@ class _Ctx:
     #: (model name, line) of R/C/L elements that name a model: checked against the .model cards at the end
     model_refs: list[tuple[str, _Line]] = field(default_factory=list)
     follow_libs: bool = False  # read ``.lib FILE SECTION`` in place (device-model libraries)
-
-
-#: A token that starts like a number (or is nan/inf) but is not one is a malformed value, never a model name.
-_NUMBER_LIKE = re.compile(r"^[+-]?(\d|\.\d|nan|inf)", re.IGNORECASE)
 
 
 def _err(msg: str, ln: _Line) -> SpiceParseError:
@@ -335,9 +331,10 @@ def _parse_element(ln: _Line, toks: list[str]) -> Device:
         value: ParamValue | None = None
         model = None
         for t in pos[2:]:
-            if value is None and model is None and (t[:1] in "{'\"" or _NUMBER_LIKE.match(t)):
+            # a token that starts like a number (or nan/inf) but is not one is a malformed value, never a model
+            if value is None and model is None and (t[:1] in "{'\"" or NUMBER_LIKE.match(t)):
                 value = _value(t, ln, f"{name} value")
-            elif model is None and not _NUMBER_LIKE.match(t):
+            elif model is None and not NUMBER_LIKE.match(t):
                 model = t
             else:
                 raise _err(f"{name}: unexpected token {t!r}", ln)

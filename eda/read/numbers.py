@@ -15,7 +15,7 @@ import re
 
 from eda.errors import InputError
 
-__all__ = ["SUFFIX_EXP", "NUMBER_RE", "NumberError", "parse_number", "spice_number"]
+__all__ = ["SUFFIX_EXP", "NUMBER_RE", "NUMBER_LIKE", "NumberError", "parse_number", "spice_number"]
 
 #: Scale suffix → power of ten (``mil`` is handled apart: 25.4e-6).
 SUFFIX_EXP = {"t": 12, "g": 9, "meg": 6, "k": 3, "m": -3, "u": -6, "n": -9, "p": -12, "f": -15, "a": -18}
@@ -23,6 +23,10 @@ _MIL = 25.4e-6
 
 #: A whole token that is a SPICE number: mantissa (group 1), scale (group 2), unit letters (group 3).
 NUMBER_RE = re.compile(r"^([+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)(meg|mil|[tgkmunpfa])?([a-z]*)$", re.IGNORECASE)
+
+#: A token that a reader takes for a number (then parses or refuses) where a value or a model name may stand:
+#: a digit, a point and a digit, or ``nan``/``inf`` first. Writers refuse model names it matches.
+NUMBER_LIKE = re.compile(r"^[+-]?(\d|\.\d|nan|inf)", re.IGNORECASE)
 
 
 class NumberError(InputError, ValueError):
