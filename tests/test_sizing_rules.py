@@ -373,3 +373,38 @@ def test_measure_benches_take_real_data_forms(tmp_path):
     c, _, _ = _base(dup, "tt")
     assert len({d.name.lower() for d in c.devices}) == 2
     assert port_polarity(c, "a") == port_polarity(dup, "a") == "m"  # the sky130 form reads like the generic one
+
+
+GEN_TAIL_R = """* generated op-amp (shipped specialist, training seed 5200, gen000): R1 joins the tail to a drain
+*.ports VDD VSS VIN1 VIN2 VOUT1 VB1 IB2
+MN1 (IB2 net1 VSS VSS) nmos4
+MN2 (VOUT1 VB1 VSS VSS) nmos4
+MN3 (net1 VB1 VSS VSS) nmos4
+MP1 (VOUT1 VIN2 IB2 VDD) pmos4
+MP2 (net1 VIN1 IB2 VDD) pmos4
+R1 (IB2 net1) resistor
+"""
+
+
+@pytest.mark.skipif(not sky130_models.available(), reason=sky130_models.INSTALL_HINT)
+def test_a_start_with_light_resistors_lets_the_tail_current_reach_the_pair():
+    from eda.generators.sizing.gmid import load_table
+    from eda.generators.sizing.space import R_RANGE, Space
+    from eda.generators.sizing.testbench import AmpBench
+
+    bench = AmpBench(parse_spice(GEN_TAIL_R))
+    starts = Space(bench).starts(load_table())
+    plain = starts[0]
+    light = [d for d in starts[:3] if d.values["R1"] == R_RANGE[1]]
+    assert plain.values["R1"] < R_RANGE[1] and len(light) == 1
+    assert light[0].sizes == plain.sizes and light[0].sizes is not plain.sizes  # a copy: the search may edit it
+    pair = {}
+    for name, d in (("plain", plain), ("light", light[0])):
+        bench.calibrate(d)
+        fets = bench.evaluate(d)["fets"]
+        pair[name] = fets["MP1"]["id"] + fets["MP2"]["id"]
+    # at 20 kOhm the tail current leaves through R1 and the pair is off; at 2 MOhm it flows in the pair
+    assert abs(pair["plain"]) < 1e-9 and abs(pair["light"]) > 1e-6
+    # a resistor load from a supply to the output keeps its start: no variant
+    load = AmpBench(parse_spice(GEN_TAIL_R.replace("R1 (IB2 net1)", "R1 (VDD VOUT1)")))
+    assert all(d.values["R1"] < R_RANGE[1] for d in Space(load).starts(load_table()))

@@ -186,6 +186,20 @@ class Space:
             d.bias[n] = current
         return d
 
+    def light_resistors(self, d: Design) -> Design | None:
+        """``d`` with every resistor that is not a supply-to-output load at the top of its range (``None`` when
+        there is none below it): a resistor between two signal nodes (a tail and a drain, two drains) that starts
+        at 20 kΩ can carry a whole branch current and cut off the transistors beside it (generated topologies,
+        issue #17); at 2 MΩ it loads them least, and the search can bring it down."""
+        b = self.bench
+        outs, rails = set(b.roles.outputs), {b.roles.vdd, b.roles.vss}
+        heavy = [x.name for x in b.circuit.devices if x.kind == "R" and x.name in d.values
+                 and d.values[x.name] < R_RANGE[1] and not (set(x.nodes[:2]) & outs and set(x.nodes[:2]) & rails)]
+        if not heavy:
+            return None
+        return replace(d, sizes=dict(d.sizes), mult=dict(d.mult), trim=dict(d.trim), bias=dict(d.bias),
+                       values={**d.values, **{r: R_RANGE[1] for r in heavy}})
+
     def tie(self, d: Design) -> None:
         """Mirror-image devices copy their twin: mirror members' ratios (see
         :class:`~eda.generators.sizing.roles.Group`) and R/C values."""
@@ -223,6 +237,9 @@ class Space:
             side = [replace(d, mult={**d.mult, **{m: SIDE_K for m in aux}}, trim={m: 1.0 + 2 * SIDE_K for m in d.trim},
                             values={**d.values, **{c: 3 * self.bench.cl for c in caps}}) for d in out if d is not low]
             out = out[:1] + side + out[1:]
+        light = self.light_resistors(out[0])
+        if light is not None:
+            out.insert(1, light)
         if not self.bench.differential and abs(VDD / 2 - out[0].vcm) > 0.1:
             # the output mid-supply with the inputs where the input pair has headroom
             mid = self.initial(table)
