@@ -70,13 +70,13 @@ def solve_to_dir(deck: str | Path, out: str | Path, mode: str = "static", probes
         raise InputError(f"map method must be one of {', '.join(pm.MAP_METHODS)}, got {map_method!r}")
     out = Path(out)
     t0 = time.perf_counter()
-    # a second thread loads the map's scipy modules while the deck is parsed (the compiled reader releases the
-    # GIL) and builds the map's triangulation (node positions only) as soon as the deck is read, while this
-    # thread loads the solver's modules and solves; it then evaluates the map while this thread writes the
-    # voltages (NumPy, Qhull, SuperLU and the interpolation release the GIL). The triangulation is the longer
+    # a second thread loads scipy.spatial while the deck is parsed (the compiled reader releases the GIL) and
+    # builds the map's triangulation (node positions only) as soon as the deck is read, while this thread loads
+    # the solver's and the interpolation's modules and solves; it then evaluates the map while this thread writes
+    # the voltages (NumPy, Qhull, SuperLU and the interpolation release the GIL). The triangulation is the longer
     # of the two lanes: nothing else is queued before it.
     worker = ThreadPoolExecutor(max_workers=1)
-    worker.submit(_load_modules, "scipy.spatial", "scipy.interpolate")
+    spatial = worker.submit(_load_modules, "scipy.spatial")
     try:
         case, pdn = load_case(deck, dbu_per_um)
         t_parse = time.perf_counter() - t0
@@ -88,6 +88,11 @@ def solve_to_dir(deck: str | Path, out: str | Path, mode: str = "static", probes
         from eda.pdn.solve import solve_static, solve_transient
         from eda.pdn.write import write_map_csv, write_voltages_csv
 
+        if geo is not None and map_method != "tile-max":
+            # the map's interpolation module (0.1-0.2 s of imports, GIL-bound) loads here, once the triangulation
+            # runs (Qhull releases the GIL), not before it in the worker's queue
+            spatial.result()
+            _load_modules("scipy.interpolate")
         check_pdn(pdn)
         summary: dict = {"deck": str(case.deck), "case": case.name, "mode": mode, **pdn.summary(),
                          "reader": getattr(pdn, "reader", None)}
