@@ -250,6 +250,14 @@ def _vs_issue_parser(row: dict, deck: Path, before: str, repeats: int) -> None:
     print(f"  vs the parser at {before}: {ref}", flush=True)
 
 
+def _unpack_eda(repo: Path, rev: str, into: Path) -> None:
+    """Unpack git revision ``rev``'s ``eda/`` from ``repo``'s history into the folder ``into``."""
+    import subprocess
+
+    tar = subprocess.run(["git", "archive", rev, "eda"], cwd=repo, check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=tar, check=True)
+
+
 def _issue_parser(deck: Path, rev: str, repeats: int) -> dict:
     """Best wall/CPU time of ``read_pdn`` as it was at git revision ``rev`` (its ``eda/`` unpacked from this
     clone's history and imported in a child process), on the same deck."""
@@ -266,8 +274,7 @@ def _issue_parser(deck: Path, rev: str, repeats: int) -> dict:
             "print(json.dumps({'wall_s': best[0], 'cpu_s': best[1], 'nodes': p.n_nodes, "
             "'resistors': len(p.res_value), 'res_sum': float(p.res_value.sum())}))")
     with tempfile.TemporaryDirectory() as old:
-        tar = subprocess.run(["git", "archive", rev, "eda"], cwd=repo, check=True, capture_output=True).stdout
-        subprocess.run(["tar", "-x", "-C", old], input=tar, check=True)
+        _unpack_eda(repo, rev, Path(old))
         got = subprocess.run([sys.executable, "-c", code, old, str(deck), str(repeats)], check=True,
                              capture_output=True, text=True)
     return {"revision": rev, **json.loads(got.stdout.strip().splitlines()[-1])}
@@ -336,8 +343,7 @@ def _e2e_vs(decks: dict, rev: str, eda: list, d: Path, repeats: int) -> dict:
     repo = Path(__file__).resolve().parent.parent
     old = d / "rev"
     old.mkdir()
-    tar = subprocess.run(["git", "archive", rev, "eda"], cwd=repo, check=True, capture_output=True).stdout
-    subprocess.run(["tar", "-x", "-C", str(old)], input=tar, check=True)
+    _unpack_eda(repo, rev, old)
     for so in (repo / "eda" / "pdn").glob("_fast*.so"):  # compiled readers/writers are built, not tracked
         (old / "eda" / "pdn" / so.name).write_bytes(so.read_bytes())
     res: dict = {"revision": rev, "load_average_at_start": list(os.getloadavg())}

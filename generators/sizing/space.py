@@ -194,7 +194,7 @@ class Space:
         b = self.bench
         outs, rails = set(b.roles.outputs), {b.roles.vdd, b.roles.vss}
         heavy = [x.name for x in b.circuit.devices if x.kind == "R" and x.name in d.values
-                 and d.values[x.name] < R_RANGE[1] and not (set(x.nodes[:2]) & outs and set(x.nodes[:2]) & rails)]
+                 and d.values[x.name] < R_RANGE[1] and not _output_load(set(x.nodes[:2]), outs, rails)]
         if not heavy:
             return None
         return replace(d, sizes=dict(d.sizes), mult=dict(d.mult), trim=dict(d.trim), bias=dict(d.bias),
@@ -271,6 +271,11 @@ def _start_resistance(nodes: set[str], outs: set[str], rails: set[str], current:
     """A resistor's starting value: a load from a supply to an output drops ~0.6 V at the branch
     current; others 20 kΩ (common-mode sensing resistors start at the top of the range, so that
     they load the differential output least: see :meth:`Space.initial`)."""
-    if nodes & outs and nodes & rails:
+    if _output_load(nodes, outs, rails):
         return min(max(0.6 / current, R_RANGE[0]), R_RANGE[1])
     return 20e3
+
+
+def _output_load(nodes: set[str], outs: set[str], rails: set[str]) -> bool:
+    """Whether a resistor on ``nodes`` is a load from a supply rail to an output."""
+    return bool(nodes & outs and nodes & rails)
