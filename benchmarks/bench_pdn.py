@@ -15,11 +15,14 @@ Cases (each in its own process so that peak memory is its own):
 
    ``--e2e-vs REV`` adds the same runs of git revision ``REV``'s ``eda/`` (same interpreter, this tree's compiled
    modules), interleaved with this tree's, and their ratio: on a shared, noisy machine the ratio is the figure.
+   With ``--vs-key KEY`` (and ``--only e2e``) only that comparison runs (``--vs-repeats`` runs per deck and side)
+   and it is saved under ``KEY``, the absolute ``e2e`` figures left as they are.
 
 5. ``parse``: the byte tokeniser against the line-by-line reader (the parser before it) on the same 130k-node
    deck, contest and IBM naming, interleaved runs, identical results checked.
 
-Usage: ``python benchmarks/bench_pdn.py [--quick] [--ngspice-cap S] [--skip-rcm] [--only e2e|parse] [--e2e-vs REV]``.
+Usage: ``python benchmarks/bench_pdn.py [--quick] [--ngspice-cap S] [--skip-rcm] [--only e2e|parse]
+[--e2e-vs REV [--vs-key KEY]]``.
 """
 
 from __future__ import annotations
@@ -297,7 +300,8 @@ def _ibm_style(pdn):
                    node_x=fresh.node_x, node_y=fresh.node_y, layer_names=fresh.layer_names)
 
 
-def case_e2e(n_nodes: int, repeats: int = 3, vs: str | None = None) -> dict:
+def case_e2e(n_nodes: int, repeats: int = 3, vs: str | None = None, vs_only: bool = False) -> dict:
+    """``vs_only``: only the interleaved comparison with revision ``vs``, ``repeats`` runs per deck and side."""
     import subprocess
     import sys
 
@@ -310,6 +314,8 @@ def case_e2e(n_nodes: int, repeats: int = 3, vs: str | None = None) -> dict:
     with tempfile.TemporaryDirectory() as d:
         decks = {"contest_style": write_pdn(pdn, Path(d) / "grid.sp"),
                  "ibm_style": write_pdn(_ibm_style(pdn), Path(d) / "ibm.sp")}
+        if vs and vs_only:
+            return _e2e_vs(decks, vs, eda, Path(d), repeats)
         if vs:
             out["vs"] = _e2e_vs(decks, vs, eda, Path(d), 4 * repeats)
         for name, deck in decks.items():
@@ -412,9 +418,19 @@ def main() -> None:
     ap.add_argument("--skip-ngspice", action="store_true",
                     help="with --only ibmpg2: keep the saved ngspice comparison (from its own run)")
     ap.add_argument("--e2e-vs", metavar="REV", help="e2e: also time git revision REV's eda/, interleaved")
+    ap.add_argument("--vs-key", metavar="KEY", help="with --only e2e --e2e-vs: run only the comparison, save it as KEY")
+    ap.add_argument("--vs-repeats", type=int, default=16, help="with --vs-key: runs per deck and side")
     ap.add_argument("--only", choices=("ibmpg2", "static_1p7m", "transient_1m", "e2e", "parse"),
                     help="run one case and update it in the saved results")
     a = ap.parse_args()
+    if a.vs_key:
+        if a.only != "e2e" or not a.e2e_vs:
+            ap.error("--vs-key needs --only e2e and --e2e-vs REV")
+        old = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+        old[a.vs_key] = run_isolated(case_e2e, 130_000, a.vs_repeats, a.e2e_vs, True)
+        RESULTS.write_text(json.dumps(old, indent=2, default=float))
+        print(json.dumps({k: v for k, v in old[a.vs_key].items() if k != "runs"}, indent=1, default=float))
+        return
     if a.only:
         old = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
         fn, size = {"ibmpg2": (case_ibmpg2, 130_000), "static_1p7m": (case_static_large, 1_700_000),

@@ -101,3 +101,40 @@ def test_ibm_example_transient_matches_ngspice():
     tr = solve_transient(pdn, 2.5e-13, 2e-9, probes=["n0_2000_0", "n3_2000_0"])
     for n in ("n0_2000_0", "n3_2000_0"):
         assert np.abs(np.interp(t, tr.times, tr.probes[n]) - ref[n]).max() < 1e-6
+
+
+
+def test_read_ahead_finds_the_case_among_the_options(tmp_path):
+    """`eda irdrop solve|maps` start loading the case while the command line is parsed: the argument is told apart
+    from option values (even a value that names an existing deck) and flags, --dbu-per-um and --map-method are
+    passed on; a case folder means its netlist.sp; other commands, --help, a missing argument or a value Typer
+    will refuse start nothing."""
+    from eda.cli import irdrop
+    from eda.pdn import pipeline as pl
+
+    deck, other, case = tmp_path / "d.sp", tmp_path / "probe.sp", tmp_path / "testcase9"
+    case.mkdir()
+    for p in (deck, other, case / "netlist.sp"):
+        p.write_text(ICCAD.read_text())
+
+    def ahead(*args):
+        pl._AHEAD.clear()
+        started = irdrop.read_ahead(list(args))
+        got = pl._AHEAD[0] if pl._AHEAD else None
+        if got is not None:
+            got.thread.join()
+        pl._AHEAD.clear()
+        assert started == (got is not None)
+        return None if got is None else (got.key[0][0], *got.key[1:])
+
+    real = {p: str(p.resolve()) for p in (deck, other, case / "netlist.sp")}
+    assert ahead("solve", "--probe", str(other), "--no-pictures", str(deck), "--out", str(tmp_path)) == \
+        (real[deck], None, "contest")
+    assert ahead("solve", f"--out={tmp_path}", "--pictures", "--map-method", "griddata", str(deck)) == \
+        (real[deck], None, "griddata")
+    assert ahead("maps", "--dbu-per-um", "2000", str(case)) == (real[case / "netlist.sp"], 2000.0, "contest")
+    assert ahead("solve", "--", str(deck)) == (real[deck], None, "contest")
+    for refused in (("score", str(deck), str(other)), ("solve", "--probe", str(other)), ("solve", str(tmp_path)),
+                    ("solve", str(tmp_path / "absent.sp")), ("solve", str(deck), "--help"),
+                    ("solve", "--dbu-per-um", "x", str(deck)), ("solve", "--map-method", "nope", str(deck)), ()):
+        assert ahead(*refused) is None, refused

@@ -104,6 +104,44 @@ def test_solve_cli_on_a_case_folder(tmp_path):
     assert all(v["mae"] <= 1e-8 * v["max_abs_given"] for v in s["vs_given"].values())  # 9-digit CSV
 
 
+def test_case_read_ahead_gives_the_same_outputs_and_is_never_stale(tmp_path):
+    """A case loaded ahead (start_ahead, the command line's: deck read and map triangulated in a background
+    thread) gives the very files of a plain run; it is taken only for the same unchanged deck, scale and map
+    method, once; a deck edited after it started is read again; its errors are the command's own."""
+    from eda.pdn import pipeline as pl
+
+    d, _ = _folder_case(tmp_path)
+    solve_to_dir(d, tmp_path / "plain", pictures=False)
+    assert pl.start_ahead(d)
+    s = solve_to_dir(d, tmp_path / "ahead", pictures=False)
+    assert s["read_ahead"] and not pl._AHEAD
+    for f in ("voltages.csv", "ir_drop_map.csv"):
+        assert (tmp_path / "ahead" / f).read_bytes() == (tmp_path / "plain" / f).read_bytes(), f
+    assert "read_ahead" not in solve_to_dir(d, tmp_path / "again", pictures=False)  # taken once
+    pl.maps_to_dir(d, tmp_path / "mplain", pictures=False)
+    assert pl.start_ahead(d / "netlist.sp")
+    pl.maps_to_dir(d, tmp_path / "mahead", pictures=False)
+    assert not pl._AHEAD
+    for f in pl.MAP_FILES.values():
+        assert (tmp_path / "mahead" / f).read_bytes() == (tmp_path / "mplain" / f).read_bytes(), f
+    assert pl.start_ahead(d, map_method="griddata")  # another method: not taken
+    assert "read_ahead" not in solve_to_dir(d, tmp_path / "m2", pictures=False)
+    assert pl.start_ahead(d, dbu_per_um=1000)  # a scale that does not fit the maps: the command's own error
+    with pytest.raises(InputError, match=r"17x17 at 1000 dbu/um"):
+        solve_to_dir(d, tmp_path / "bad", dbu_per_um=1000, pictures=False)
+    assert pl.start_ahead(d)
+    deck = d / "netlist.sp"
+    deck.write_text(DECK.replace("I4 n1_m1_8000_8000 0 1e-3", "I4 n1_m1_8000_8000 0 9e-3"))  # edited since
+    s = solve_to_dir(d, tmp_path / "edited", pictures=False)
+    assert "read_ahead" not in s and s["worst_static_drop_V"] > 1.5 * json.loads(
+        (tmp_path / "plain" / "summary.json").read_text())["worst_static_drop_V"]
+    deck.write_text(DECK.replace("Rv0 n1_m1_0_0 n1_m1_0_8000 1", "Rv0 n1_m1_0_0 n1_m1_0_8000 -1"))
+    assert pl.start_ahead(d)
+    with pytest.raises(InputError, match=r"netlist\.sp:7"):
+        solve_to_dir(d, tmp_path / "broken", pictures=False)
+    assert not pl.start_ahead(tmp_path / "absent") and not pl.start_ahead(tmp_path)
+
+
 @pytest.mark.parametrize("args, needle", [(["--method", "bogus"], "method"), (["--stop", "inf"], "finite"),
                                           (["--step", "1e-30"], "--step")])
 def test_bad_solver_options_are_one_line_errors(tmp_path, args, needle):

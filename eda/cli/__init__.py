@@ -223,9 +223,24 @@ def demo(out: str = typer.Option("out/demo", help="Output folder.", callback=out
     run_demo(out)
 
 
+def _read_ahead(args: list[str]) -> None:
+    """``eda [--debug] irdrop solve|maps CASE ...``: start reading CASE's deck now, beside the command line's parsing
+    (:func:`eda.cli.irdrop.read_ahead`)."""
+    from eda.cli import irdrop
+
+    while args and args[0] == "--debug":
+        args = args[1:]
+    if args and args[0] == "irdrop":
+        try:
+            irdrop.read_ahead(args[1:])
+        except Exception:  # noqa: BLE001 - an optimisation only: the command reports every problem itself
+            pass
+
+
 def main() -> None:
     """Console entry point (``eda``)."""
     QUICK_EXIT["on"] = False
+    _read_ahead(sys.argv[1:])
     try:
         app()
     except KeyboardInterrupt:  # Ctrl-C while the command line is still being set up

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 from pathlib import Path
 
@@ -83,3 +84,51 @@ def score(pred: Path = typer.Argument(..., help="Predicted map CSV.", callback=i
     from eda.pdn.metrics import score as score_maps
 
     typer.echo(json.dumps(score_maps(read_map_csv(pred), read_map_csv(golden)), indent=2, allow_nan=False))
+
+
+
+#: commands whose case (their argument) :func:`read_ahead` starts loading before the command line is parsed
+READ_AHEAD = {"solve": solve, "maps": maps}
+
+
+def read_ahead(args: list[str]) -> bool:
+    """Start loading the case of ``eda irdrop solve|maps CASE ...`` (``args``: the words after ``irdrop``) and
+    triangulating its map in a background thread (:func:`eda.pdn.pipeline.start_ahead`) while Typer builds and
+    parses the command line (0.1-0.3 s of Python holding the GIL, which the compiled deck reader and Qhull
+    release). ``--dbu-per-um`` and ``--map-method`` are passed on as written; the command takes the result only
+    for the same case, scale and method, and reports every error itself. The command's ``bool`` options are
+    flags, every other option takes a value (its signature says which is which)."""
+    fn = READ_AHEAD.get(args[0]) if args else None
+    if fn is None or "--help" in args:
+        return False
+    flags, defaults = set(), {}
+    for name, par in inspect.signature(fn).parameters.items():
+        opt = f"--{name.replace('_', '-')}"
+        defaults[opt] = getattr(par.default, "default", None)
+        if par.annotation in (bool, "bool"):
+            decls = getattr(par.default, "param_decls", ()) or (opt,)
+            flags.update(d for decl in decls for d in decl.split("/"))
+            flags.add(f"--no-{name.replace('_', '-')}")
+    words, values, case = iter(args[1:]), {}, None
+    for w in words:
+        if w == "--":
+            case = next(words, None)
+            break
+        if w.startswith("-") and len(w) > 1:
+            if "=" in w:
+                values.__setitem__(*w.split("=", 1))
+            elif w not in flags:
+                values[w] = next(words, None)
+            continue
+        case = w
+        break
+    if case is None:
+        return False
+    from eda.pdn.pipeline import start_ahead
+
+    dbu = values.get("--dbu-per-um")
+    try:
+        dbu = float(dbu) if dbu is not None else None
+    except ValueError:
+        return False
+    return start_ahead(case, dbu, values.get("--map-method", defaults["--map-method"]))
