@@ -87,6 +87,7 @@ def test_console_solve_ends_quickly_with_every_file_and_line(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.rstrip().endswith(f"wrote {tmp_path / 'o'}/")
     s = json.loads((tmp_path / "o" / "summary.json").read_text())
+    assert s["read_ahead"] is True  # the console entry point loaded the case before Typer parsed the line
     m = pm.read_map_csv(tmp_path / "o" / "ir_drop_map.csv")
     assert list(m.shape) == s["map_shape"]
     assert len((tmp_path / "o" / "voltages.csv").read_text().splitlines()) == s["nodes"] + 1
@@ -125,7 +126,7 @@ def test_read_ahead_finds_the_case_among_the_options(tmp_path):
             got.thread.join()
         pl._AHEAD.clear()
         assert started == (got is not None)
-        return None if got is None else (got.key[0][0], *got.key[1:])
+        return None if got is None else (got.key[1][0], *got.key[2:])
 
     real = {p: str(p.resolve()) for p in (deck, other, case / "netlist.sp")}
     assert ahead("solve", "--probe", str(other), "--no-pictures", str(deck), "--out", str(tmp_path)) == \
@@ -134,6 +135,9 @@ def test_read_ahead_finds_the_case_among_the_options(tmp_path):
         (real[deck], None, "griddata")
     assert ahead("maps", "--dbu-per-um", "2000", str(case)) == (real[case / "netlist.sp"], 2000.0, "contest")
     assert ahead("solve", "--", str(deck)) == (real[deck], None, "contest")
+    assert ahead("solve", str(deck), "--map-method", "griddata", "--probe", str(other), "--dbu-per-um=1000") == \
+        (real[deck], 1000.0, "griddata")  # options after CASE count too
+    assert ahead("maps", str(case), "--no-pictures", "--", "--out") == (real[case / "netlist.sp"], None, "contest")
     for refused in (("score", str(deck), str(other)), ("solve", "--probe", str(other)), ("solve", str(tmp_path)),
                     ("solve", str(tmp_path / "absent.sp")), ("solve", str(deck), "--help"),
                     ("solve", "--dbu-per-um", "x", str(deck)), ("solve", "--map-method", "nope", str(deck)), ()):

@@ -129,12 +129,20 @@ def test_case_read_ahead_gives_the_same_outputs_and_is_never_stale(tmp_path):
     assert pl.start_ahead(d, dbu_per_um=1000)  # a scale that does not fit the maps: the command's own error
     with pytest.raises(InputError, match=r"17x17 at 1000 dbu/um"):
         solve_to_dir(d, tmp_path / "bad", dbu_per_um=1000, pictures=False)
+    assert not pl._AHEAD  # it was taken
     assert pl.start_ahead(d)
     deck = d / "netlist.sp"
-    deck.write_text(DECK.replace("I4 n1_m1_8000_8000 0 1e-3", "I4 n1_m1_8000_8000 0 9e-3"))  # edited since
+    deck.write_text(DECK.replace("I4 n1_m1_8000_8000 0 1e-3", "I4 n1_m1_8000_8000 0 9.5e-3"))  # edited since
     s = solve_to_dir(d, tmp_path / "edited", pictures=False)
     assert "read_ahead" not in s and s["worst_static_drop_V"] > 1.5 * json.loads(
         (tmp_path / "plain" / "summary.json").read_text())["worst_static_drop_V"]
+    assert pl.start_ahead(d)
+    pl._AHEAD[0].geometry.result()  # deck and maps read (the maps' identities taken before)
+    golden = (d / "ir_drop_map.csv").read_text()
+    (d / "ir_drop_map.csv").write_text(golden.replace("0.", "1.", 1) + "\n")  # a given map edited since
+    s = solve_to_dir(d, tmp_path / "map_edited", pictures=False)
+    assert "read_ahead" not in s and s["vs_given_ir_drop_map"]["mae"] > 1e-3
+    (d / "ir_drop_map.csv").write_text(golden)
     deck.write_text(DECK.replace("Rv0 n1_m1_0_0 n1_m1_0_8000 1", "Rv0 n1_m1_0_0 n1_m1_0_8000 -1"))
     assert pl.start_ahead(d)
     with pytest.raises(InputError, match=r"netlist\.sp:7"):

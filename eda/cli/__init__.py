@@ -240,8 +240,8 @@ def _read_ahead(args: list[str]) -> None:
 def main() -> None:
     """Console entry point (``eda``)."""
     QUICK_EXIT["on"] = False
-    _read_ahead(sys.argv[1:])
     try:
+        _read_ahead(sys.argv[1:])
         app()
     except KeyboardInterrupt:  # Ctrl-C while the command line is still being set up
         typer.secho("error: interrupted", fg="red", err=True)

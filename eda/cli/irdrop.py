@@ -110,18 +110,17 @@ def read_ahead(args: list[str]) -> bool:
             flags.update(d for decl in decls for d in decl.split("/"))
             flags.add(f"--no-{name.replace('_', '-')}")
     words, values, case = iter(args[1:]), {}, None
-    for w in words:
-        if w == "--":
-            case = next(words, None)
+    for w in words:  # every word: options may follow CASE
+        if w == "--":  # the rest are arguments
+            case = next(words, None) if case is None else case
             break
         if w.startswith("-") and len(w) > 1:
             if "=" in w:
                 values.__setitem__(*w.split("=", 1))
             elif w not in flags:
                 values[w] = next(words, None)
-            continue
-        case = w
-        break
+        elif case is None:
+            case = w
     if case is None:
         return False
     from eda.pdn.pipeline import start_ahead

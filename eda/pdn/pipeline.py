@@ -167,8 +167,8 @@ def solve_to_dir(deck: str | Path, out: str | Path, mode: str = "static", probes
                 plot_map(m, out / "ir_drop.png", title=title, unit="V")
     finally:
         worker.shutdown(wait=True, cancel_futures=True)
-        if ahead is not None:
-            ahead.thread.join()
+    if ahead is not None:  # done by now (its geometry was used); an error does not wait for it
+        ahead.thread.join()
     summary["seconds"]["write"] = round(t_write, 4)
     summary["seconds"]["total"] = round(time.perf_counter() - t0, 4)
     (out / "summary.json").write_text(json.dumps(summary, indent=2, allow_nan=False))
@@ -213,20 +213,18 @@ def maps_to_dir(deck: str | Path, out: str | Path, pictures: bool = True, dbu_pe
     from eda.pdn.write import write_map_csv
 
     ahead = _take_ahead(deck, dbu_per_um, map_method)
-    try:
-        case, pdn = ahead.case.result()[:2] if ahead is not None else load_case(deck, dbu_per_um)
-        check_pdn(pdn)
-        grid = _grid(case, pdn)
-        if grid is None:
-            pm.require_coords(pdn)
-        dbu, shape = grid
-        maps = pm.feature_maps(pdn, shape, dbu_per_um=dbu)
-        drop = solve_static(pdn).drop
-        geometry = ahead.geometry.result()[0] if ahead is not None else None
-        maps["ir_drop"] = pm.ir_drop_map(pdn, drop, shape, dbu_per_um=dbu, method=map_method, geometry=geometry)
-    finally:
-        if ahead is not None:
-            ahead.thread.join()
+    case, pdn = ahead.case.result()[:2] if ahead is not None else load_case(deck, dbu_per_um)
+    check_pdn(pdn)
+    grid = _grid(case, pdn)
+    if grid is None:
+        pm.require_coords(pdn)
+    dbu, shape = grid
+    maps = pm.feature_maps(pdn, shape, dbu_per_um=dbu)
+    drop = solve_static(pdn).drop
+    geometry = ahead.geometry.result()[0] if ahead is not None else None
+    maps["ir_drop"] = pm.ir_drop_map(pdn, drop, shape, dbu_per_um=dbu, method=map_method, geometry=geometry)
+    if ahead is not None:
+        ahead.thread.join()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     written = {}
@@ -253,13 +251,12 @@ class _Ahead:
 
     ``case``: a future of ``(case, pdn, seconds)`` (or the reading's error); ``geometry``: of ``(MapGeometry or
     None, seconds)``, ``None`` where there is no map or the scale does not fit (the command then meets the same
-    error itself)."""
+    error itself); ``maps``: the identities of the case's given map files when the deck was read."""
 
     def __init__(self, path: Path, deck: Path, dbu_per_um: float | None, map_method: str):
-        self.key = (_identity(deck), dbu_per_um, map_method)
-        self.deck = deck
+        self.key = (os.path.realpath(path), _identity(deck), dbu_per_um, map_method)
+        self.maps: dict[Path, tuple | None] = {}
         self.case: Future = Future()
-        self.grid: Future = Future()  # (dbu per µm, map shape), None: no map or a scale that does not fit
         self.geometry: Future = Future()
         self.thread = threading.Thread(target=self._run, args=(path, dbu_per_um, map_method), name="eda-ahead",
                                        daemon=True)
@@ -268,24 +265,20 @@ class _Ahead:
         try:
             t = time.perf_counter()
             case, pdn = load_case(path, dbu_per_um)
+            self.maps = {p: _identity(p) for p in case.map_paths.values()}  # before they are read (lazily)
             self.case.set_result((case, pdn, time.perf_counter() - t))
         except BaseException as e:  # noqa: BLE001 - raised by the command that takes it
             self.case.set_exception(e)
-            self.grid.set_result(None)
             self.geometry.set_result((None, 0.0))
             return
         got = (None, 0.0)
         try:
             grid = _grid(case, pdn)
-        except Exception:  # noqa: BLE001 - the command meets (and reports) it again
-            grid = None
-        self.grid.set_result(grid if map_method != "tile-max" else None)
-        try:
             if grid is not None and map_method != "tile-max":
                 from eda.pdn import maps as pm
 
                 got = _timed(pm.map_geometry, pdn, grid[1], grid[0], map_method)
-        except Exception:  # noqa: BLE001 - the command computes (and reports) it again
+        except Exception:  # noqa: BLE001 - the command meets (and reports) it again
             got = (None, 0.0)
         self.geometry.set_result(got)
 
@@ -312,8 +305,9 @@ def _deck_of(path: str | Path) -> Path:
 
 def start_ahead(path: str | Path, dbu_per_um: float | None = None, map_method: str = "contest") -> bool:
     """Start loading the case ``path`` (its deck, its given maps) and building its map's triangulation in a
-    background thread; the next :func:`solve_to_dir` or :func:`maps_to_dir` of the same unchanged deck with the
-    same scale and map method takes them (or raises the reading's error) instead of doing the work again.
+    background thread; the next :func:`solve_to_dir` or :func:`maps_to_dir` of the same case (the same path,
+    its deck and given maps unchanged since) with the same scale and map method takes them (or raises the
+    reading's error) instead of doing the work again.
 
     For the command line (:func:`eda.cli.irdrop.read_ahead`): the compiled deck reader and Qhull release the
     GIL, so both run while Typer builds and parses the command line (0.1-0.3 s of Python). Anything not taken
@@ -329,25 +323,24 @@ def start_ahead(path: str | Path, dbu_per_um: float | None = None, map_method: s
     _AHEAD.append(ahead)
     ahead.thread.start()
     # what the triangulation waits for is imported here, first, while the deck is read (the reader releases the
-    # GIL): the solver's sparse matrices, then Qhull's module when the case has a map. Typer's parsing, the
-    # rest of the imports and the solve then run beside Qhull (0.4-0.5 s of imports brought forward)
+    # GIL): the solver's sparse matrices, then Qhull's module (a deck without coordinates has no map and does
+    # not need it: 0.05-0.15 s). Typer's parsing, the rest of the imports and the solve then run beside Qhull
     _load_modules("scipy.sparse")
-    if ahead.grid.result() is not None:
+    if map_method != "tile-max":
         _load_modules("scipy.spatial")
     return True
 
 
 def _take_ahead(path: str | Path, dbu_per_um: float | None, map_method: str) -> _Ahead | None:
-    """The read-ahead of this very case (same deck, unchanged since it started; same scale and method), taken
-    once; ``None`` when there is none."""
+    """The read-ahead of this very case (same path and scale and method; deck and maps unchanged since it
+    started), taken once; ``None`` when there is none (one for another case is dropped)."""
     if not _AHEAD:
         return None
-    ahead = _AHEAD[0]
+    ahead = _AHEAD.pop()
     deck = _deck_of(path)
-    if ahead.key != (_identity(deck), dbu_per_um, map_method):
+    if ahead.key != (os.path.realpath(path), _identity(deck), dbu_per_um, map_method):
         return None
-    _AHEAD.clear()
-    ahead.case.exception()  # wait for the reading: a file changed during it is read again
-    if _identity(deck) != ahead.key[0]:
+    ahead.case.exception()  # wait for the reading: files changed during it are read again
+    if _identity(deck) != ahead.key[1] or any(_identity(p) != i for p, i in ahead.maps.items()):
         return None
     return ahead
