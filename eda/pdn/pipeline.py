@@ -4,6 +4,9 @@ Both take a contest case folder (``testcaseN/``), a deck (a flat contest ``curre
 CSVs beside it, or any bare deck) — see :func:`eda.pdn.contest.read_case`. When the case has given maps,
 ours take their shape and the database units per µm are fitted to them; ``summary.json`` records the
 scale used and, when a golden ``ir_drop`` map is present, our map's scores against it.
+
+:func:`start_ahead` lets the command line begin a case (read the deck, triangulate the map) before Typer has
+parsed its options; either pipeline then takes that work for the same, unchanged case.
 """
 
 from __future__ import annotations
