@@ -294,6 +294,24 @@ def test_contest_cases_fast_subset(shared, rel):
     assert s["max_error"] <= CSV_ROUNDING_V and s["hotspot_f1"] == 1.0, s
 
 
+def test_console_read_ahead_on_a_real_case(shared, tmp_path):
+    """`eda irdrop solve` on a published case, run as a user runs it (the console entry point loads the case before
+    Typer parses the line): the same map bytes as the library's plain run, and the golden map met."""
+    import subprocess
+    import sys
+
+    d = shared_path(shared, "iccad23/real/testcase11")
+    solve_to_dir(d, tmp_path / "plain", pictures=False)
+    p = subprocess.run([sys.executable, "-c", "from eda.cli import main; main()", "irdrop", "solve", str(d), "--out",
+                        str(tmp_path / "cli"), "--no-pictures"], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    s = json.loads((tmp_path / "cli" / "summary.json").read_text())
+    assert s["read_ahead"] is True and s["vs_given_ir_drop_map"]["hotspot_f1"] == 1.0
+    assert s["vs_given_ir_drop_map"]["mae"] <= CSV_ROUNDING_V
+    for f in ("ir_drop_map.csv", "voltages.csv"):
+        assert (tmp_path / "cli" / f).read_bytes() == (tmp_path / "plain" / f).read_bytes(), f
+
+
 @pytest.mark.slow
 def test_every_complete_contest_case(shared):
     cases = find_cases(shared_path(shared, "iccad23"), complete=True)
