@@ -86,7 +86,6 @@ def score(pred: Path = typer.Argument(..., help="Predicted map CSV.", callback=i
     typer.echo(json.dumps(score_maps(read_map_csv(pred), read_map_csv(golden)), indent=2, allow_nan=False))
 
 
-
 #: commands whose case (their argument) :func:`read_ahead` starts loading before the command line is parsed
 READ_AHEAD = {"solve": solve, "maps": maps}
 
@@ -101,14 +100,12 @@ def read_ahead(args: list[str]) -> bool:
     fn = READ_AHEAD.get(args[0]) if args else None
     if fn is None or "--help" in args:
         return False
-    flags, defaults = set(), {}
-    for name, par in inspect.signature(fn).parameters.items():
-        opt = f"--{name.replace('_', '-')}"
-        defaults[opt] = getattr(par.default, "default", None)
-        if par.annotation in (bool, "bool"):
-            decls = getattr(par.default, "param_decls", ()) or (opt,)
+    params, flags = inspect.signature(fn).parameters, set()
+    for name, par in params.items():
+        if par.annotation in (bool, "bool"):  # Typer's default for a bool option: --name/--no-name
+            opt = name.replace("_", "-")
+            decls = getattr(par.default, "param_decls", ()) or (f"--{opt}/--no-{opt}",)
             flags.update(d for decl in decls for d in decl.split("/"))
-            flags.add(f"--no-{name.replace('_', '-')}")
     words, values, case = iter(args[1:]), {}, None
     for w in words:  # every word: options may follow CASE
         if w == "--":  # the rest are arguments
@@ -130,4 +127,4 @@ def read_ahead(args: list[str]) -> bool:
         dbu = float(dbu) if dbu is not None else None
     except ValueError:
         return False
-    return start_ahead(case, dbu, values.get("--map-method", defaults["--map-method"]))
+    return start_ahead(case, dbu, values.get("--map-method", params["map_method"].default.default))

@@ -316,7 +316,9 @@ def start_ahead(path: str | Path, dbu_per_um: float | None = None, map_method: s
     GIL, so both run while Typer builds and parses the command line (0.1-0.3 s of Python). Anything not taken
     is dropped by the next call and ends with the process (a daemon thread). ``False`` when there is no deck.
     """
-    if map_method not in ("contest", "griddata", "tile-max"):
+    from eda.pdn.maps import MAP_METHODS
+
+    if map_method not in MAP_METHODS:
         return False
     deck = _deck_of(path)
     if not deck.is_file():
