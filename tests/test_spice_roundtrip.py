@@ -15,7 +15,8 @@ from eda.read.from_spice import parse_spice, read_spice
 # a bare word starting "inf"/"nan" reads as a number where an R/C/L value may stand (eda.read.numbers.NUMBER_LIKE):
 # SPICE cannot name a model so, and the writer refuses it (test_writer_refuses_a_model_name_read_as_a_value)
 ident = st.from_regex(r"[a-z][a-z0-9_]{0,6}", fullmatch=True).filter(lambda s: not s.startswith(("inf", "nan")))
-net = st.one_of(st.just("0"), st.from_regex(r"[A-Za-z][A-Za-z0-9_]{0,5}", fullmatch=True))
+named_net = st.from_regex(r"[A-Za-z][A-Za-z0-9_]{0,5}", fullmatch=True)  # never ground: a letter first
+net = st.one_of(st.just("0"), named_net)
 num = st.floats(allow_nan=False, allow_infinity=False, width=64)
 pos = st.floats(min_value=1e-18, max_value=1e12, allow_nan=False)
 expr = ident.map(lambda s: "{" + s + "*2}")
@@ -37,7 +38,7 @@ def device(draw, allow_x=True):
                       params=draw(params))
     if kind == "Q":
         n = draw(st.sampled_from([3, 4]))
-        nodes = tuple(draw(st.lists(net.filter(lambda s: s != "0"), min_size=n, max_size=n)))
+        nodes = tuple(draw(st.lists(named_net, min_size=n, max_size=n)))
         return Device(name, "Q", nodes, model=draw(ident), value=draw(st.none() | pos), params=draw(params))
     if kind == "D":
         return Device(name, "D", tuple(draw(st.lists(net, min_size=2, max_size=2))), model=draw(ident),
@@ -62,7 +63,7 @@ models = st.builds(Model, ident, st.sampled_from(["nmos", "pmos", "npn", "d", "r
 analyses = st.builds(Analysis, st.sampled_from(["op", "tran", "dc", "ac"]),
                      st.lists(st.sampled_from(["1n", "10u", "dec", "10", "V1", "0", "1.8"]), max_size=4)
                      .map(tuple))
-subckts = st.builds(Subckt, ident, st.lists(net.filter(lambda s: s != "0"), min_size=1, max_size=4)
+subckts = st.builds(Subckt, ident, st.lists(named_net, min_size=1, max_size=4)
                     .map(tuple), st.lists(device(allow_x=False), max_size=4), params,
                     st.lists(models, max_size=2))
 circuits = st.builds(
