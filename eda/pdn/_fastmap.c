@@ -1,0 +1,196 @@
+/* Compiled evaluation of the contest IR-drop map's cubic interpolant on the integer lattice (eda.pdn.maps);
+ * written for this project.
+ *
+ * ct_lattice(points, simplices, neighbors, transform, values, grads, H, x0, x1, out) -> None
+ *
+ *   The Clough-Tocher interpolant that scipy.interpolate.CloughTocher2DInterpolator (and griddata's "cubic")
+ *   defines on a Delaunay triangulation: per triangle, a cubic Bezier net over the three sub-triangles that
+ *   meet at its centroid (Alfeld 1984, Farin 1986), built from the vertex values and gradients; the
+ *   cross-edge derivative is taken towards the neighbouring triangle's centroid (an affine-invariant choice
+ *   shared by both triangles of an edge, so the surface is C1), towards the own centroid on a hull edge.
+ *   Evaluated at the integer points (i, j), x0 <= i < x1, 0 <= j < H, into out[i*H + j].
+ *
+ *   Instead of locating every point by a walk, each triangle is scan-converted over the lattice points of its
+ *   bounding box. A point belongs to the first triangle (in index order) whose barycentric coordinates, from
+ *   the triangle's `transform` (SciPy's layout: 2x2 inverse then the third vertex), all lie in
+ *   [-eps, 1 + eps] with eps = 100 DBL_EPSILON, the test SciPy's point location applies. Points in no
+ *   triangle keep the value they had (the caller passes NaN). Degenerate triangles (NaN transform) are
+ *   skipped: their points lie on an edge of a neighbour.
+ *
+ *   Arrays (C order): points float64 (n, 2), simplices and neighbors int32 (m, 3), transform float64 (m, 3, 2),
+ *   values float64 (n), grads float64 (n, 2), out float64 (W*H, writable). The GIL is released, so calls on
+ *   disjoint x ranges run in parallel threads; each writes only its own rows.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <float.h>
+#include <math.h>
+
+/* The 19 Bezier ordinates of one triangle, named by their multi-index over (V1, V2, V3, centroid). */
+typedef struct {
+    double c3000, c0300, c0030, c0003;
+    double c2100, c2010, c2001, c0210, c0201, c0021;
+    double c1200, c1020, c1002, c0120, c0102, c0012;
+    double c1101, c1011, c0111;
+} Net;
+
+/* barycentric coordinates of (x, y) in a triangle from its transform, in SciPy's order of operations */
+static inline void bary(const double *t, double x, double y, double *b) {
+    double dx = x - t[4], dy = y - t[5];
+    b[0] = 0.0 + t[0] * dx + t[1] * dy;
+    b[1] = 0.0 + t[2] * dx + t[3] * dy;
+    b[2] = 1.0 - b[0] - b[1];
+}
+
+/* the cross-edge parameter g of the edge opposite vertex k: where the neighbour's centroid lies */
+static double edge_g(const double *P, const int *S, const double *t, int nb, int k) {
+    if (nb < 0) return -0.5;  /* hull edge: towards the own centroid */
+    const int *v = S + 3 * (size_t)nb;
+    double cx = (P[2 * v[0]] + P[2 * v[1]] + P[2 * v[2]]) / 3;
+    double cy = (P[2 * v[0] + 1] + P[2 * v[1] + 1] + P[2 * v[2] + 1]) / 3;
+    double b[3];
+    bary(t, cx, cy, b);
+    int p = (k + 1) % 3, q = (k + 2) % 3;  /* the edge's two vertices */
+    return (2 * b[q] + b[p] - 1) / (2 - 3 * b[q] - 3 * b[p]);
+}
+
+static void build_net(const double *P, const int *S, const int *N, const double *T, const double *f,
+                      const double *G, Py_ssize_t s, Net *c) {
+    const int *v = S + 3 * s;
+    const double *t = T + 6 * s;
+    double x1 = P[2 * v[0]], y1 = P[2 * v[0] + 1], x2 = P[2 * v[1]], y2 = P[2 * v[1] + 1];
+    double x3 = P[2 * v[2]], y3 = P[2 * v[2] + 1];
+    double e12x = x2 - x1, e12y = y2 - y1, e23x = x3 - x2, e23y = y3 - y2, e31x = x1 - x3, e31y = y1 - y3;
+    const double *g1 = G + 2 * v[0], *g2 = G + 2 * v[1], *g3 = G + 2 * v[2];
+    double f1 = f[v[0]], f2 = f[v[1]], f3 = f[v[2]];
+    /* derivative at each vertex along its two edges (towards the other vertex) */
+    double d12 = +(g1[0] * e12x + g1[1] * e12y), d13 = -(g1[0] * e31x + g1[1] * e31y);
+    double d21 = -(g2[0] * e12x + g2[1] * e12y), d23 = +(g2[0] * e23x + g2[1] * e23y);
+    double d31 = +(g3[0] * e31x + g3[1] * e31y), d32 = -(g3[0] * e23x + g3[1] * e23y);
+    /* vertex ordinates and their edge neighbours: a third of the way along each edge */
+    c->c3000 = f1;
+    c->c0300 = f2;
+    c->c0030 = f3;
+    c->c2100 = (d12 + 3 * f1) / 3;
+    c->c2010 = (d13 + 3 * f1) / 3;
+    c->c1200 = (d21 + 3 * f2) / 3;
+    c->c0210 = (d23 + 3 * f2) / 3;
+    c->c1020 = (d31 + 3 * f3) / 3;
+    c->c0120 = (d32 + 3 * f3) / 3;
+    /* towards the centroid: the tangent plane at each vertex */
+    c->c2001 = (c->c2100 + c->c2010 + c->c3000) / 3;
+    c->c0201 = (c->c1200 + c->c0300 + c->c0210) / 3;
+    c->c0021 = (c->c1020 + c->c0120 + c->c0030) / 3;
+    /* mid-edge ordinates: the cross-edge derivative linear along the edge (C1 with the neighbour) */
+    double ga = edge_g(P, S, t, N[3 * s + 0], 0), gb = edge_g(P, S, t, N[3 * s + 1], 1);
+    double gc = edge_g(P, S, t, N[3 * s + 2], 2);
+    c->c0111 = (ga * (-c->c0300 + 3 * c->c0210 - 3 * c->c0120 + c->c0030)
+                + (-c->c0300 + 2 * c->c0210 - c->c0120 + c->c0021 + c->c0201)) / 2;
+    c->c1011 = (gb * (-c->c0030 + 3 * c->c1020 - 3 * c->c2010 + c->c3000)
+                + (-c->c0030 + 2 * c->c1020 - c->c2010 + c->c2001 + c->c0021)) / 2;
+    c->c1101 = (gc * (-c->c3000 + 3 * c->c2100 - 3 * c->c1200 + c->c0300)
+                + (-c->c3000 + 2 * c->c2100 - c->c1200 + c->c2001 + c->c0201)) / 2;
+    /* inner ring and the centroid: C1 across the sub-triangles' common edges */
+    c->c1002 = (c->c1101 + c->c1011 + c->c2001) / 3;
+    c->c0102 = (c->c1101 + c->c0111 + c->c0201) / 3;
+    c->c0012 = (c->c1011 + c->c0111 + c->c0021) / 3;
+    c->c0003 = (c->c1002 + c->c0102 + c->c0012) / 3;
+}
+
+/* the cubic at barycentric b: the sub-triangle opposite the smallest coordinate, in coordinates over
+ * (V1, V2, V3, centroid) of which that one is zero */
+static double eval_net(const Net *c, const double *b) {
+    double mn = b[0];
+    if (b[1] < mn) mn = b[1];
+    if (b[2] < mn) mn = b[2];
+    double u = b[0] - mn, v = b[1] - mn, w = b[2] - mn, z = 3 * mn;
+    return u * u * u * c->c3000 + 3 * u * u * v * c->c2100 + 3 * u * u * w * c->c2010
+           + 3 * u * u * z * c->c2001 + 3 * u * v * v * c->c1200
+           + 6 * u * v * z * c->c1101 + 3 * u * w * w * c->c1020 + 6 * u * w * z * c->c1011
+           + 3 * u * z * z * c->c1002 + v * v * v * c->c0300 + 3 * v * v * w * c->c0210
+           + 3 * v * v * z * c->c0201 + 3 * v * w * w * c->c0120 + 6 * v * w * z * c->c0111
+           + 3 * v * z * z * c->c0102 + w * w * w * c->c0030 + 3 * w * w * z * c->c0021
+           + 3 * w * z * z * c->c0012 + z * z * z * c->c0003;
+}
+
+static int need(Py_buffer *b, Py_ssize_t bytes, const char *what) {
+    if (b->len < bytes) {
+        PyErr_Format(PyExc_ValueError, "ct_lattice: %s holds %zd bytes, %zd needed", what, b->len, bytes);
+        return 0;
+    }
+    return 1;
+}
+
+static PyObject *ct_lattice(PyObject *self, PyObject *args) {
+    Py_buffer pb, sb, nb, tb, fb, gb, ob;
+    Py_ssize_t H, x0, x1;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*y*y*nnnw*", &pb, &sb, &nb, &tb, &fb, &gb, &H, &x0, &x1, &ob)) return NULL;
+    Py_buffer *all[] = {&pb, &sb, &nb, &tb, &fb, &gb, &ob};
+    PyObject *ret = NULL;
+    Py_ssize_t n = fb.len / 8, m = sb.len / 12;
+    if (H <= 0 || x0 < 0 || x1 < x0 || !need(&pb, 16 * n, "points") || !need(&gb, 16 * n, "grads")
+        || !need(&nb, 12 * m, "neighbors") || !need(&tb, 48 * m, "transform") || !need(&ob, 8 * H * x1, "out")) {
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "ct_lattice: bad lattice range");
+        goto done;
+    }
+    const double *P = pb.buf, *T = tb.buf, *f = fb.buf, *G = gb.buf;
+    const int *S = sb.buf, *N = nb.buf;
+    double *out = ob.buf;
+    for (Py_ssize_t k = 0; k < 3 * m; k++) {
+        if (S[k] < 0 || S[k] >= n || N[k] >= m) {
+            PyErr_SetString(PyExc_ValueError, "ct_lattice: simplex or neighbour index out of range");
+            goto done;
+        }
+    }
+    const double eps = 100 * DBL_EPSILON, pad = 1e-6;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t s = 0; s < m; s++) {
+        const double *t = T + 6 * s;
+        if (!(t[0] == t[0])) continue;  /* degenerate */
+        const int *v = S + 3 * s;
+        double xa = P[2 * v[0]], xb = P[2 * v[1]], xc = P[2 * v[2]];
+        double ya = P[2 * v[0] + 1], yb = P[2 * v[1] + 1], yc = P[2 * v[2] + 1];
+        double lo = fmin(xa, fmin(xb, xc)) - pad, hi = fmax(xa, fmax(xb, xc)) + pad;
+        if (hi < (double)x0 || lo > (double)(x1 - 1)) continue;
+        Py_ssize_t i0 = lo <= (double)x0 ? x0 : (Py_ssize_t)ceil(lo);
+        Py_ssize_t i1 = hi >= (double)(x1 - 1) ? x1 - 1 : (Py_ssize_t)floor(hi);
+        lo = fmin(ya, fmin(yb, yc)) - pad;
+        hi = fmax(ya, fmax(yb, yc)) + pad;
+        if (hi < 0.0 || lo > (double)(H - 1)) continue;
+        Py_ssize_t j0 = lo <= 0.0 ? 0 : (Py_ssize_t)ceil(lo), j1 = hi >= (double)(H - 1) ? H - 1 : (Py_ssize_t)floor(hi);
+        int built = 0;
+        Net net = {0};
+        for (Py_ssize_t i = i0; i <= i1; i++) {
+            for (Py_ssize_t j = j0; j <= j1; j++) {
+                double *o = out + i * H + j;
+                if (*o == *o) continue;  /* taken by an earlier triangle */
+                double b[3];
+                bary(t, (double)i, (double)j, b);
+                if (!(b[0] >= -eps && b[0] <= 1 + eps && b[1] >= -eps && b[1] <= 1 + eps && b[2] >= -eps
+                      && b[2] <= 1 + eps))
+                    continue;
+                if (!built) {
+                    build_net(P, S, N, T, f, G, s, &net);
+                    built = 1;
+                }
+                *o = eval_net(&net, b);
+            }
+        }
+    }
+    Py_END_ALLOW_THREADS
+    Py_INCREF(Py_None);
+    ret = Py_None;
+done:
+    for (int k = 0; k < 7; k++) PyBuffer_Release(all[k]);
+    return ret;
+}
+
+static PyMethodDef methods[] = {
+    {"ct_lattice", ct_lattice, METH_VARARGS,
+     "ct_lattice(points, simplices, neighbors, transform, values, grads, H, x0, x1, out): the Clough-Tocher "
+     "interpolant at the integer points (i, j), x0 <= i < x1, 0 <= j < H, into out[i*H + j] (see the source)."},
+    {NULL, NULL, 0, NULL}};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_fastmap", NULL, -1, methods};
+
+PyMODINIT_FUNC PyInit__fastmap(void) { return PyModule_Create(&module); }
