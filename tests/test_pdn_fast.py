@@ -15,7 +15,7 @@ from conftest import shared_path
 from test_pdn_tokens import CONTEST, IBM, _same
 
 from eda.errors import InputError
-from eda.pdn import fast, mapcsv
+from eda.pdn import fast, mapcsv, maps
 from eda.pdn.model import decode_names
 from eda.pdn.parse import parse_pdn, read_pdn
 from eda.pdn.write import write_voltages_csv
@@ -30,6 +30,7 @@ def test_the_kernel_is_built_where_a_compiler_is():
         pytest.skip("no C compiler or Python headers: the Python readers take every deck")
     assert fast.available(), "make setup (pip install -e .) builds eda/pdn/_fastscan.c; it is missing"
     assert mapcsv._fastwrite is not None, "make setup builds eda/pdn/_fastwrite.c; it is missing"
+    assert maps._fastmap is not None, "make setup builds eda/pdn/_fastmap.c; it is missing"
 
 
 def _compiled_and_lines(text: str):
@@ -266,8 +267,12 @@ needs_writer = pytest.mark.skipif(mapcsv._fastwrite is None, reason="the compile
 
 
 @needs_writer
-def test_compiled_map_writer_gives_pythons_bytes(tmp_path, monkeypatch):
-    """'%.9g' of every magnitude, exact ties (half to even), rounding into the next power of ten, zeros, non-finite."""
+@pytest.mark.parametrize("two_threads", [False, True])
+def test_compiled_map_writer_gives_pythons_bytes(tmp_path, monkeypatch, two_threads):
+    """'%.9g' of every magnitude, exact ties (half to even), rounding into the next power of ten, zeros, non-finite;
+    also with the rows formatted in two threads (values CPython formats, with the GIL taken back, in both halves)."""
+    if two_threads:
+        monkeypatch.setattr(mapcsv, "SPLIT_FORMAT_VALUES", 1)
     rng = np.random.default_rng(0)
     v = np.concatenate([rng.normal(size=60000) * 10.0 ** rng.uniform(-20, 12, size=60000),
                         np.abs(rng.normal(size=20000)) * 1e-3, np.arange(1e8, 1e8 + 500) + 0.5,

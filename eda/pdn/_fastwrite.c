@@ -98,6 +98,10 @@ static PyObject *py_format_g9(PyObject *self, PyObject *args) {
     if (!res) { PyBuffer_Release(&buf); return NULL; }
     char *out = PyBytes_AS_STRING(res);
     Py_ssize_t k = 0;
+    int failed = 0;
+    /* the GIL is released (two threads format two halves of a large map), taken back only for CPython's
+     * formatter */
+    Py_BEGIN_ALLOW_THREADS
     for (Py_ssize_t i = 0; i < n; i++) {
         double x = v[i];
         int len = 0;
@@ -108,17 +112,23 @@ static PyObject *py_format_g9(PyObject *self, PyObject *args) {
             len = g9_fast(x, out + k);
         }
         if (!len) {
+            Py_BLOCK_THREADS
             char *s = PyOS_double_to_string(x, 'g', 9, 0, NULL);
-            if (!s) { Py_DECREF(res); PyBuffer_Release(&buf); return NULL; }
-            len = (int)strlen(s);
-            if (len > 16) len = 16;  /* never: a double's %.9g has at most 16 characters (-1.23456789e-308) */
-            memcpy(out + k, s, (size_t)len);
-            PyMem_Free(s);
+            if (s) {
+                len = (int)strlen(s);
+                if (len > 16) len = 16;  /* never: a double's %.9g has at most 16 characters (-1.23456789e-308) */
+                memcpy(out + k, s, (size_t)len);
+                PyMem_Free(s);
+            }
+            Py_UNBLOCK_THREADS
+            if (!s) { failed = 1; break; }
         }
         k += len;
         out[k++] = (i + 1) % ncols ? ',' : '\n';
     }
+    Py_END_ALLOW_THREADS
     PyBuffer_Release(&buf);
+    if (failed) { Py_DECREF(res); return NULL; }
     if (_PyBytes_Resize(&res, k)) return NULL;
     return res;
 }
