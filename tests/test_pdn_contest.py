@@ -150,6 +150,31 @@ def test_case_read_ahead_gives_the_same_outputs_and_is_never_stale(tmp_path):
     assert not pl.start_ahead(tmp_path / "absent") and not pl.start_ahead(tmp_path)
 
 
+def test_read_ahead_defers_numpy_tooling_until_used(tmp_path):
+    """The command line's read-ahead leaves numpy.testing and numpy.f2py (which SciPy's imports would load) as lazy
+    modules, and they work as usual once used; in a process that has them already it changes nothing."""
+    import subprocess
+    import sys
+
+    from eda.pdn import pipeline as pl
+
+    deck = tmp_path / "d.sp"
+    deck.write_text(DECK)
+    code = "\n".join([
+        "import sys", "from eda.cli import _read_ahead", f"_read_ahead(['irdrop', 'solve', {str(deck)!r}])",
+        "import scipy.interpolate, scipy.sparse.linalg, scipy.spatial",
+        "assert [type(sys.modules[n]).__name__ for n in ('numpy.testing', 'numpy.f2py')] == ['_LazyModule'] * 2",
+        "import numpy", "numpy.testing.assert_allclose(1.0, 1.0)", "from numpy.testing import assert_array_equal",
+        "from numpy import f2py", "assert callable(f2py.run_main) and callable(assert_array_equal)",
+        "assert type(sys.modules['numpy.testing']) is type(sys) is type(sys.modules['numpy.f2py'])", "print('ok')"])
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr
+    import numpy.f2py  # noqa: F401 - both imported in this process
+    import numpy.testing  # noqa: F401
+
+    assert pl.defer_numpy_tooling() == []  # nothing changes
+
+
 @pytest.mark.parametrize("args, needle", [(["--method", "bogus"], "method"), (["--stop", "inf"], "finite"),
                                           (["--step", "1e-30"], "--step")])
 def test_bad_solver_options_are_one_line_errors(tmp_path, args, needle):

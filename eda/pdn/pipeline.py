@@ -330,10 +330,42 @@ def start_ahead(path: str | Path, dbu_per_um: float | None = None, map_method: s
     # what the triangulation waits for is imported here, first, while the deck is read (the reader releases the
     # GIL): the solver's sparse matrices, then Qhull's module (a deck without coordinates has no map and does
     # not need it: 0.05-0.15 s). Typer's parsing, the rest of the imports and the solve then run beside Qhull
+    defer_numpy_tooling()
     _load_modules("scipy.sparse")
     if map_method != "tile-max":
         _load_modules("scipy.spatial")
     return True
+
+
+#: NumPy submodules that SciPy's array-API layer imports (``from numpy import *``: NumPy's ``__all__`` names them)
+#: and a solve never uses: ~0.1 s of imports on the way to Qhull
+DEFERRED_NUMPY = ("numpy.testing", "numpy.f2py")
+
+
+def defer_numpy_tooling() -> list[str]:
+    """Register :data:`DEFERRED_NUMPY` as lazy modules (``importlib.util.LazyLoader``: executed on their first
+    attribute access, so whoever uses them gets the real module) unless already imported; the names deferred.
+
+    For the command line's read-ahead only: the background thread never touches them, so no two threads race for
+    a lazy module's first use (Python 3.11's lazy modules take no lock)."""
+    import importlib.util
+    import sys
+
+    done = []
+    for name in DEFERRED_NUMPY:
+        parent, _, child = name.rpartition(".")
+        if name in sys.modules or parent not in sys.modules:
+            continue
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
+            continue
+        spec.loader = importlib.util.LazyLoader(spec.loader)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+        setattr(sys.modules[parent], child, module)  # `from numpy import *` then finds it without importing it
+        done.append(name)
+    return done
 
 
 def _take_ahead(path: str | Path, dbu_per_um: float | None, map_method: str) -> _Ahead | None:
