@@ -113,6 +113,7 @@ def test_case_read_ahead_gives_the_same_outputs_and_is_never_stale(tmp_path):
     d, _ = _folder_case(tmp_path)
     solve_to_dir(d, tmp_path / "plain", pictures=False)
     assert pl.start_ahead(d)
+    assert pl._AHEAD[0].prepared.wait(30)  # set once Qhull runs
     s = solve_to_dir(d, tmp_path / "ahead", pictures=False)
     assert s["read_ahead"] and not pl._AHEAD
     for f in ("voltages.csv", "ir_drop_map.csv"):
@@ -145,6 +146,7 @@ def test_case_read_ahead_gives_the_same_outputs_and_is_never_stale(tmp_path):
     (d / "ir_drop_map.csv").write_text(golden)
     deck.write_text(DECK.replace("Rv0 n1_m1_0_0 n1_m1_0_8000 1", "Rv0 n1_m1_0_0 n1_m1_0_8000 -1"))
     assert pl.start_ahead(d)
+    assert pl._AHEAD[0].prepared.wait(30)  # a deck that fails to read lets the command line go on too
     with pytest.raises(InputError, match=r"netlist\.sp:7"):
         solve_to_dir(d, tmp_path / "broken", pictures=False)
     assert not pl.start_ahead(tmp_path / "absent") and not pl.start_ahead(tmp_path)
@@ -219,9 +221,10 @@ def test_contest_map_evaluated_in_two_threads_is_the_same_map(monkeypatch, compi
     one = pm._contest_interpolate(x, y, v, (31, 21))
     calls = []
     if compiled:
-        real = pm._fastmap.ct_lattice
-        monkeypatch.setattr(pm, "_fastmap", type("M", (), {"ct_lattice": staticmethod(
-            lambda *a: calls.append((a[-3], a[-2])) or real(*a))}))
+        real = pm._fastmap
+        monkeypatch.setattr(pm, "_fastmap", type("M", (), {"gradients": staticmethod(real.gradients), "ct_lattice":
+                                                           staticmethod(lambda *a: calls.append((a[-3], a[-2]))
+                                                                        or real.ct_lattice(*a))}))
     else:
         from scipy.interpolate import CloughTocher2DInterpolator as CT
 
@@ -258,8 +261,11 @@ def test_compiled_lattice_evaluation_is_scipys_interpolant(monkeypatch, case):
         x, y = np.r_[-3.5, 50.2, 20.0, rng.uniform(0, 48, 40)], np.r_[0.5, 1.2, 1.0, rng.uniform(0.4, 1.6, 40)]
         v = x / 10 + np.sin(y * 3)
         shape = (49, 3)
-    geo = pm.MapGeometry(x, y, shape)
+    calls = []
+    geo = pm.MapGeometry(x, y, shape, on_triangulate=lambda: calls.append(1))
+    assert calls == [1]  # called once, before Qhull
     ct = CloughTocher2DInterpolator(geo.tri, v)
+    np.testing.assert_allclose(pm._gradients(geo.tri, v), ct.grad.reshape(-1, 2), rtol=1e-12, atol=1e-15)
     inside = geo.tri.find_simplex(geo.q) >= 0
     want = np.full(len(geo.q), np.nan)
     want[inside] = ct(geo.q[inside])
@@ -273,6 +279,16 @@ def test_compiled_lattice_evaluation_is_scipys_interpolant(monkeypatch, case):
                                atol=1e-14 * np.abs(v).max())
 
 
+def test_compiled_gradients_warn_when_they_do_not_converge(monkeypatch):
+    if pm._fastmap is None:
+        pytest.skip("the compiled lattice evaluator (eda/pdn/_fastmap.c) is not built here")
+    x, y, v = _wavy(200, 30, 20, 4)
+    geo = pm.MapGeometry(x, y, (31, 21))
+    monkeypatch.setattr(pm, "GRADIENT_MAXITER", 1)
+    with pytest.warns(RuntimeWarning, match="did not converge in 1 sweeps"):
+        pm._gradients(geo.tri, v)
+
+
 def test_compiled_lattice_evaluation_refuses_bad_arrays():
     if pm._fastmap is None:
         pytest.skip("the compiled lattice evaluator (eda/pdn/_fastmap.c) is not built here")
@@ -283,6 +299,13 @@ def test_compiled_lattice_evaluation_refuses_bad_arrays():
         pm._fastmap.ct_lattice(*args, 0, 2, np.full(4, np.nan))
     with pytest.raises(ValueError, match="out holds"):
         pm._fastmap.ct_lattice(*args[:1], np.zeros((1, 3), np.int32), *args[2:], 0, 3, np.full(4, np.nan))
+    g = np.empty((3, 2))
+    with pytest.raises(ValueError, match="neighbour index out of range"):
+        pm._fastmap.gradients(pts, np.array([0, 1, 2, 3], np.int32), np.array([1, 2, 7], np.int32), np.zeros(3), 5,
+                              1e-6, g)
+    with pytest.raises(ValueError, match="indptr out of range"):
+        pm._fastmap.gradients(pts, np.array([0, 2, 1, 3], np.int32), np.array([1, 2, 0], np.int32), np.zeros(3), 5,
+                              1e-6, g)
 
 
 def _fill_by_hand(z):

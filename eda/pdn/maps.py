@@ -264,14 +264,14 @@ class MapGeometry:
 
     The map's points are the integer lattice ``(x, y)``. With the compiled evaluator (``eda/pdn/_fastmap.c``)
     every triangle is scan-converted over the lattice points it covers, with SciPy's point-in-triangle test
-    and SciPy's Clough–Tocher formulas and gradients: no point location at all. Without it, the points inside
-    the hull are located (``find_simplex``, on first use) and SciPy's evaluator runs on them.
+    and SciPy's Clough–Tocher formulas and gradient estimate (compiled too): no point location at all, and no
+    ``scipy.interpolate`` to import. Without it, the points inside the hull are located (``find_simplex``, on first
+    use) and SciPy's evaluator runs on them.
     """
 
     def __init__(self, x: np.ndarray, y: np.ndarray, shape, fill: str = "pixel", nodes: np.ndarray | None = None,
-                 method: str = "contest", made_for: tuple | None = None):
-        from scipy.spatial import Delaunay, QhullError
-
+                 method: str = "contest", made_for: tuple | None = None, on_triangulate=None):
+        """``on_triangulate``: called (no arguments) just before Qhull starts, e.g. to let another thread go on."""
         self.shape, self.fill, self.nodes, self.method = tuple(shape), fill, nodes, method
         self.made_for = made_for  # (PDN, dbu per µm) when built by map_geometry
         self._q, self._inside = None, None
@@ -288,6 +288,12 @@ class MapGeometry:
         cen = pts - pts.mean(0)
         cov = cen.T @ cen
         if len(pts) >= 3 and cov[0, 0] * cov[1, 1] - cov[0, 1] ** 2 > 1e-12 * max(np.trace(cov), 1e-300) ** 2:
+            # imported only now: on the command line another thread is importing it while this one prepares
+            # the points (the read-ahead), and Qhull starts as soon as the import ends
+            from scipy.spatial import Delaunay, QhullError
+
+            if on_triangulate is not None:
+                on_triangulate()
             try:
                 self.tri = Delaunay(pts)
             except QhullError:
@@ -320,8 +326,6 @@ class MapGeometry:
 
     def interpolate(self, v: np.ndarray) -> np.ndarray:
         """The map of values ``v`` (one per point given): cubic inside the hull, filled outside, clamped at 0."""
-        from scipy.interpolate import CloughTocher2DInterpolator, NearestNDInterpolator
-
         v = np.asarray(v, dtype=np.float64)
         if self.dedup is not None:
             inv, keep, n = self.dedup
@@ -329,14 +333,15 @@ class MapGeometry:
             np.maximum.at(vv, inv, v)
             v = vv[inv[keep]]
         m = np.full(self.shape[0] * self.shape[1], np.nan)
-        if self.tri is not None:
-            ct = CloughTocher2DInterpolator(self.tri, v)  # SciPy's gradient estimate (global, iterative)
-            grad = getattr(ct, "grad", None)
-            if _fastmap is not None and grad is not None and grad.size == 2 * len(v):
-                _lattice_split(self.tri, ct.values.reshape(-1), grad.reshape(-1, 2), self.shape, m)
-            else:
-                m[self.inside] = _evaluate_split(ct, self.q[self.inside])
+        if self.tri is not None and _fastmap is not None:  # no scipy.interpolate to import
+            _lattice_split(self.tri, v, _gradients(self.tri, v), self.shape, m)
+        elif self.tri is not None:
+            from scipy.interpolate import CloughTocher2DInterpolator
+
+            m[self.inside] = _evaluate_split(CloughTocher2DInterpolator(self.tri, v), self.q[self.inside])
         if np.isnan(m).all() or self.fill == "node":
+            from scipy.interpolate import NearestNDInterpolator
+
             miss = np.isnan(m)
             m[miss] = NearestNDInterpolator(self.pts, v)(self.q[miss])
         m = _nearest_valid_fill(m.reshape(self.shape))
@@ -362,6 +367,27 @@ def _evaluate_split(interp, q: np.ndarray) -> np.ndarray:
         return np.concatenate([head, tail.result()])
 
 
+#: SciPy's defaults for CloughTocher2DInterpolator's gradient estimate (Gauss-Seidel sweeps, relative tolerance)
+GRADIENT_MAXITER, GRADIENT_TOL = 400, 1e-6
+
+
+def _gradients(tri, v: np.ndarray) -> np.ndarray:
+    """The vertex gradients of the cubic interpolant, shape ``(n, 2)``: SciPy's global estimate, compiled (the same
+    sweeps in the same order: the same numbers). Warns, as SciPy does, when the sweeps do not converge."""
+    indptr, indices = tri.vertex_neighbor_vertices
+    g = np.empty((len(v), 2))
+    done = _fastmap.gradients(np.ascontiguousarray(tri.points, dtype=np.float64),
+                              np.ascontiguousarray(indptr, dtype=np.int32),
+                              np.ascontiguousarray(indices, dtype=np.int32),
+                              np.ascontiguousarray(v, dtype=np.float64), GRADIENT_MAXITER, GRADIENT_TOL, g)
+    if not done:
+        import warnings
+
+        warnings.warn(f"the IR-drop map's gradient estimate did not converge in {GRADIENT_MAXITER} sweeps: the map "
+                      "may be inaccurate", RuntimeWarning, stacklevel=3)
+    return g
+
+
 def _lattice_split(tri, v: np.ndarray, grad: np.ndarray, shape, out: np.ndarray) -> None:
     """The compiled lattice evaluation into ``out`` (flat, NaN outside the triangulation), the upper half of the
     rows in a second thread when the map is large (each thread writes its own rows; the same values)."""
@@ -381,9 +407,10 @@ def _lattice_split(tri, v: np.ndarray, grad: np.ndarray, shape, out: np.ndarray)
 
 
 def map_geometry(pdn: PDN, shape: tuple[int, int] | None = None, dbu_per_um: float | None = None,
-                 method: str = "contest") -> MapGeometry | None:
+                 method: str = "contest", on_triangulate=None) -> MapGeometry | None:
     """The position-only part of :func:`ir_drop_map` for ``method`` (``None`` for ``tile-max``, which has
-    none worth precomputing); pass it back as ``ir_drop_map(..., geometry=...)``."""
+    none worth precomputing); pass it back as ``ir_drop_map(..., geometry=...)``. ``on_triangulate``: see
+    :class:`MapGeometry`."""
     if method not in MAP_METHODS:
         raise InputError(f"map method must be one of {', '.join(MAP_METHODS)}, got {method!r}")
     if method == "tile-max":
@@ -394,7 +421,7 @@ def map_geometry(pdn: PDN, shape: tuple[int, int] | None = None, dbu_per_um: flo
     nodes = contest_nodes(pdn) if method == "contest" else lowest_layer_nodes(pdn)
     return MapGeometry(pdn.node_x[nodes] / dbu_per_um, pdn.node_y[nodes] / dbu_per_um, shape,
                        fill="pixel" if method == "contest" else "node", nodes=nodes, method=method,
-                       made_for=(pdn, float(dbu_per_um)))
+                       made_for=(pdn, float(dbu_per_um)), on_triangulate=on_triangulate)
 
 
 def _contest_interpolate(x: np.ndarray, y: np.ndarray, v: np.ndarray, shape, fill: str = "pixel") -> np.ndarray:

@@ -77,9 +77,9 @@ def solve_to_dir(deck: str | Path, out: str | Path, mode: str = "static", probes
     t0 = time.perf_counter()
     # a second thread loads scipy.spatial while the deck is parsed (the compiled reader releases the GIL) and
     # builds the map's triangulation (node positions only) as soon as the deck is read, while this thread loads
-    # the solver's and the interpolation's modules and solves; it then evaluates the map while this thread writes
-    # the voltages (NumPy, Qhull, SuperLU and the interpolation release the GIL). The triangulation is the longer
-    # of the two lanes: nothing else is queued before it.
+    # the solver's modules (and the interpolation's, without the compiled map evaluator) and solves; it then
+    # evaluates the map while this thread writes the voltages (NumPy, Qhull, SuperLU and the interpolation
+    # release the GIL). The triangulation is the longer of the two lanes: nothing else is queued before it.
     # a case read ahead (start_ahead: the command line's) comes with its triangulation started or done
     ahead = _take_ahead(deck, dbu_per_um, map_method)
     worker = ThreadPoolExecutor(max_workers=1)
@@ -99,9 +99,9 @@ def solve_to_dir(deck: str | Path, out: str | Path, mode: str = "static", probes
         from eda.pdn.solve import solve_static, solve_transient
         from eda.pdn.write import write_map_csv, write_voltages_csv
 
-        if geo is not None and map_method != "tile-max":
-            # the map's interpolation module (0.1-0.2 s of imports, GIL-bound) loads here, once the triangulation
-            # runs (Qhull releases the GIL), not before it in the worker's queue
+        if geo is not None and map_method != "tile-max" and pm._fastmap is None:
+            # the map's interpolation module (0.1-0.2 s of imports, GIL-bound; the compiled evaluator needs none)
+            # loads here, once the triangulation runs (Qhull releases the GIL), not before it in the worker's queue
             if spatial is not None:
                 spatial.result()
             _load_modules("scipy.interpolate")
@@ -254,17 +254,25 @@ class _Ahead:
 
     ``case``: a future of ``(case, pdn, seconds)`` (or the reading's error); ``geometry``: of ``(MapGeometry or
     None, seconds)``, ``None`` where there is no map or the scale does not fit (the command then meets the same
-    error itself); ``maps``: the identities of the case's given map files when the deck was read."""
+    error itself); ``maps``: the identities of the case's given map files when the deck was read; ``prepared``: set
+    once Qhull runs (or nothing more is to be done)."""
 
     def __init__(self, path: Path, deck: Path, dbu_per_um: float | None, map_method: str):
         self.key = (os.path.realpath(path), _identity(deck), dbu_per_um, map_method)
         self.maps: dict[Path, tuple | None] = {}
         self.case: Future = Future()
         self.geometry: Future = Future()
+        self.prepared = threading.Event()
         self.thread = threading.Thread(target=self._run, args=(path, dbu_per_um, map_method), name="eda-ahead",
                                        daemon=True)
 
     def _run(self, path: Path, dbu_per_um: float | None, map_method: str) -> None:
+        try:
+            self._work(path, dbu_per_um, map_method)
+        finally:
+            self.prepared.set()
+
+    def _work(self, path: Path, dbu_per_um: float | None, map_method: str) -> None:
         try:
             t = time.perf_counter()
             case, pdn = load_case(path, dbu_per_um)
@@ -280,7 +288,7 @@ class _Ahead:
             if grid is not None and map_method != "tile-max":
                 from eda.pdn import maps as pm
 
-                got = _timed(pm.map_geometry, pdn, grid[1], grid[0], map_method)
+                got = _timed(pm.map_geometry, pdn, grid[1], grid[0], map_method, on_triangulate=self.prepared.set)
         except Exception:  # noqa: BLE001 - the command meets (and reports) it again
             got = (None, 0.0)
         self.geometry.set_result(got)
@@ -334,7 +342,15 @@ def start_ahead(path: str | Path, dbu_per_um: float | None = None, map_method: s
     _load_modules("scipy.sparse")
     if map_method != "tile-max":
         _load_modules("scipy.spatial")
+    if ahead.case.done():
+        # the deck is read and its map points are being prepared (GIL-bound, ~0.05 s): Qhull starts before Typer
+        # takes the GIL (a deck still being read is not waited for: the reader leaves the GIL to Typer)
+        ahead.prepared.wait(PREPARE_WAIT_S)
     return True
+
+
+#: the longest the command line waits for a read-ahead case's map points to be prepared (seconds)
+PREPARE_WAIT_S = 0.5
 
 
 #: NumPy submodules that SciPy's array-API layer imports (``from numpy import *``: NumPy's ``__all__`` names them)
