@@ -177,6 +177,27 @@ def test_read_ahead_defers_numpy_tooling_until_used(tmp_path):
     assert pl.defer_numpy_tooling() == []  # nothing changes
 
 
+def test_read_ahead_wait_for_qhull_is_bounded(tmp_path, monkeypatch):
+    """start_ahead lets the command line go on once Qhull runs, but never waits longer than PREPARE_WAIT_S."""
+    import time
+
+    from eda.pdn import pipeline as pl
+
+    d, _ = _folder_case(tmp_path)
+    monkeypatch.setattr(pl, "_load_modules", lambda *names: time.sleep(0.2))  # imports: the deck is read meanwhile
+    assert pl.start_ahead(d)
+    assert pl._AHEAD[0].case.done() and pl._AHEAD[0].prepared.is_set()  # waited for Qhull to start
+    assert solve_to_dir(d, tmp_path / "o1", pictures=False)["read_ahead"]
+    real = pm.map_geometry
+    monkeypatch.setattr(pm, "map_geometry", lambda *a, **k: time.sleep(3) or real(*a, **k))
+    monkeypatch.setattr(pl, "PREPARE_WAIT_S", 0.3)
+    t = time.perf_counter()
+    assert pl.start_ahead(d)
+    assert pl._AHEAD[0].case.done() and not pl._AHEAD[0].prepared.is_set()
+    assert time.perf_counter() - t < 2.0  # 0.4 s of imports + at most 0.3 s of waiting, not the 3 s of geometry
+    assert solve_to_dir(d, tmp_path / "o", pictures=False)["read_ahead"]
+
+
 @pytest.mark.parametrize("args, needle", [(["--method", "bogus"], "method"), (["--stop", "inf"], "finite"),
                                           (["--step", "1e-30"], "--step")])
 def test_bad_solver_options_are_one_line_errors(tmp_path, args, needle):
@@ -279,6 +300,57 @@ def test_compiled_lattice_evaluation_is_scipys_interpolant(monkeypatch, case):
                                atol=1e-14 * np.abs(v).max())
 
 
+def _inside_and_map_both_ways(monkeypatch, x, y, v, shape):
+    """(points inside by SciPy's find_simplex, by the compiled scan; the map compiled; the map by SciPy)."""
+    geo = pm.MapGeometry(x, y, shape)
+    inside = geo.tri.find_simplex(geo.q) >= 0
+    got = np.full(len(geo.q), np.nan)
+    pm._lattice_split(geo.tri, v, pm._gradients(geo.tri, v), shape, got)
+    compiled = geo.interpolate(v)
+    with monkeypatch.context() as mp:
+        mp.setattr(pm, "_fastmap", None)
+        fallback = pm.MapGeometry(x, y, shape).interpolate(v)
+    return inside, ~np.isnan(got), compiled, fallback
+
+
+def test_compiled_lattice_evaluation_edge_cases_follow_scipy(monkeypatch):
+    """Where SciPy's point location is subtle: a lattice column 1 ulp beyond the points' box (SciPy's absolute
+    bounding-box test rejects it), degenerate hull slivers (NaN transforms, whose neighbours take points within a
+    wider leeway), a map with no rows; and the degenerate-triangle rule is SciPy's (1-norm condition < 1000 eps)."""
+    if pm._fastmap is None:
+        pytest.skip("the compiled lattice evaluator (eda/pdn/_fastmap.c) is not built here")
+    from scipy.spatial import Delaunay
+
+    xm = np.nextafter(300.0, 0)
+    x, y, v = np.array([0, xm, 0, xm, 150.0]), np.array([0, 0, 10, 10, 5.0]), np.array([1, 2, 3, 4, 0.0])
+    inside, found, compiled, fallback = _inside_and_map_both_ways(monkeypatch, x, y, v, (301, 11))
+    assert not inside.reshape(301, 11)[300].any()
+    np.testing.assert_array_equal(found, inside)
+    np.testing.assert_allclose(compiled, fallback, rtol=1e-12, atol=1e-14)
+    # a hull of nearly collinear points: slivers, several with NaN transforms (SciPy's own, here)
+    p = np.array([[-5.0, -1e-13], [-4.844634025537036, 0.7051460773138722], [5.326320009880787, -1e-12],
+                  [5.662413310705363, 3e-14], [10.712203237314409, 3e-14], [12.708729468691441, 1e-12],
+                  [15.51053120018631, 1e-12], [17.58932510793262, 1.1283554763697778], [21.18427625694323, -1e-12],
+                  [23.002581769222857, 1.7157902454758678], [25.0, -1e-12]])
+    v = np.cos(p[:, 0] / 3) + p[:, 1]
+    monkeypatch.setattr(pm, "_barycentric_transforms", lambda tri: None)  # SciPy's transforms
+    assert np.isnan(Delaunay(p).transform[:, 0, 0]).sum() >= 2
+    inside, found, compiled, fallback = _inside_and_map_both_ways(monkeypatch, p[:, 0], p[:, 1], v, (21, 3))
+    np.testing.assert_array_equal(found, inside)
+    np.testing.assert_allclose(compiled, fallback, rtol=1e-12, atol=1e-14)
+    monkeypatch.undo()
+    # the project's own transforms mark the same simplices degenerate as SciPy's, slivers included
+    rng = np.random.default_rng(1)
+    for _ in range(60):
+        n, h = rng.integers(4, 30), 10.0 ** rng.uniform(-16, -8)
+        q = np.c_[rng.uniform(0, 20, n), np.where(rng.random(n) < 0.5, rng.uniform(-h, h, n), rng.uniform(0.5, 3, n))]
+        ours, theirs = Delaunay(q), Delaunay(q)
+        pm._barycentric_transforms(ours)
+        np.testing.assert_array_equal(np.isnan(ours.transform[:, 0, 0]), np.isnan(theirs.transform[:, 0, 0]))
+    assert pm.MapGeometry(np.array([0, 5, 0, 5.0]), np.array([0, 0, 5, 5.0]), (6, 0)).interpolate(
+        np.arange(4.0)).shape == (6, 0)
+
+
 def test_compiled_gradients_warn_when_they_do_not_converge(monkeypatch):
     if pm._fastmap is None:
         pytest.skip("the compiled lattice evaluator (eda/pdn/_fastmap.c) is not built here")
@@ -299,6 +371,9 @@ def test_compiled_lattice_evaluation_refuses_bad_arrays():
         pm._fastmap.ct_lattice(*args, 0, 2, np.full(4, np.nan))
     with pytest.raises(ValueError, match="out holds"):
         pm._fastmap.ct_lattice(*args[:1], np.zeros((1, 3), np.int32), *args[2:], 0, 3, np.full(4, np.nan))
+    with pytest.raises(ValueError, match="out holds"):  # a row length whose product with the rows overflows
+        pm._fastmap.ct_lattice(*args[:1], np.zeros((1, 3), np.int32), *args[2:-1], 2 ** 60 + 1, 0, 8,
+                               np.full(8, np.nan))
     g = np.empty((3, 2))
     with pytest.raises(ValueError, match="neighbour index out of range"):
         pm._fastmap.gradients(pts, np.array([0, 1, 2, 3], np.int32), np.array([1, 2, 7], np.int32), np.zeros(3), 5,

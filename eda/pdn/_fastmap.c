@@ -13,9 +13,10 @@
  *   Instead of locating every point by a walk, each triangle is scan-converted over the lattice points of its
  *   bounding box. A point belongs to the first triangle (in index order) whose barycentric coordinates, from
  *   the triangle's `transform` (SciPy's layout: 2x2 inverse then the third vertex), all lie in
- *   [-eps, 1 + eps] with eps = 100 DBL_EPSILON, the test SciPy's point location applies. Points in no
- *   triangle keep the value they had (the caller passes NaN). Degenerate triangles (NaN transform) are
- *   skipped: their points lie on an edge of a neighbour.
+ *   [-eps, 1 + eps] with eps = 100 DBL_EPSILON, and that lies within eps of the points' bounding box: the tests
+ *   SciPy's point location applies. Degenerate triangles (NaN transform) take no point themselves; as in SciPy's
+ *   brute-force search, a neighbour then takes the points within sqrt(eps) on the side facing it. Points in no
+ *   triangle keep the value they had (the caller passes NaN).
  *
  *   Arrays (C order): points float64 (n, 2), simplices and neighbors int32 (m, 3), transform float64 (m, 3, 2),
  *   values float64 (n), grads float64 (n, 2), out float64 (W*H, writable). The GIL is released, so calls on
@@ -45,9 +46,10 @@ static inline void bary(const double *t, double x, double y, double *b) {
 /* the cross-edge parameter g of the edge opposite vertex k: where the neighbour's centroid lies */
 static double edge_g(const double *P, const int *S, const double *t, int nb, int k) {
     if (nb < 0) return -0.5;  /* hull edge: towards the own centroid */
-    const int *v = S + 3 * (size_t)nb;
-    double cx = (P[2 * v[0]] + P[2 * v[1]] + P[2 * v[2]]) / 3;
-    double cy = (P[2 * v[0] + 1] + P[2 * v[1] + 1] + P[2 * v[2] + 1]) / 3;
+    const int *v = S + 3 * (Py_ssize_t)nb;
+    Py_ssize_t a = 2 * (Py_ssize_t)v[0], b2 = 2 * (Py_ssize_t)v[1], c = 2 * (Py_ssize_t)v[2];
+    double cx = (P[a] + P[b2] + P[c]) / 3;
+    double cy = (P[a + 1] + P[b2 + 1] + P[c + 1]) / 3;
     double b[3];
     bary(t, cx, cy, b);
     int p = (k + 1) % 3, q = (k + 2) % 3;  /* the edge's two vertices */
@@ -58,10 +60,10 @@ static void build_net(const double *P, const int *S, const int *N, const double 
                       const double *G, Py_ssize_t s, Net *c) {
     const int *v = S + 3 * s;
     const double *t = T + 6 * s;
-    double x1 = P[2 * v[0]], y1 = P[2 * v[0] + 1], x2 = P[2 * v[1]], y2 = P[2 * v[1] + 1];
-    double x3 = P[2 * v[2]], y3 = P[2 * v[2] + 1];
+    Py_ssize_t i1 = 2 * (Py_ssize_t)v[0], i2 = 2 * (Py_ssize_t)v[1], i3 = 2 * (Py_ssize_t)v[2];
+    double x1 = P[i1], y1 = P[i1 + 1], x2 = P[i2], y2 = P[i2 + 1], x3 = P[i3], y3 = P[i3 + 1];
     double e12x = x2 - x1, e12y = y2 - y1, e23x = x3 - x2, e23y = y3 - y2, e31x = x1 - x3, e31y = y1 - y3;
-    const double *g1 = G + 2 * v[0], *g2 = G + 2 * v[1], *g3 = G + 2 * v[2];
+    const double *g1 = G + i1, *g2 = G + i2, *g3 = G + i3;
     double f1 = f[v[0]], f2 = f[v[1]], f3 = f[v[2]];
     /* derivative at each vertex along its two edges (towards the other vertex) */
     double d12 = +(g1[0] * e12x + g1[1] * e12y), d13 = -(g1[0] * e31x + g1[1] * e31y);
@@ -121,6 +123,55 @@ static int need(Py_buffer *b, Py_ssize_t bytes, const char *what) {
     return 1;
 }
 
+typedef struct {
+    const double *P, *T, *f, *G;
+    const int *S, *N;
+    double *out;
+    Py_ssize_t H, x0, x1;
+    double lx, hx, ly, hy;  /* SciPy's bounding-box test: a point beyond the points' box by > eps is outside */
+} Lattice;
+
+/* Scan-convert triangle s: every lattice point of its box still NaN whose barycentric coordinates are within
+ * [-eps, 1 + eps] takes the triangle's cubic; coordinate `side` (>= 0) gets the leeway -eps_broad below instead
+ * (the side facing a degenerate neighbour, as SciPy's brute-force search allows). */
+static void scan(const Lattice *L, Py_ssize_t s, int side) {
+    const double eps = 100 * DBL_EPSILON, eps_broad = sqrt(eps);
+    const double *t = L->T + 6 * s, *P = L->P;
+    const int *v = L->S + 3 * s;
+    Py_ssize_t ia = 2 * (Py_ssize_t)v[0], ib = 2 * (Py_ssize_t)v[1], ic = 2 * (Py_ssize_t)v[2];
+    double xlo = fmin(P[ia], fmin(P[ib], P[ic])), xhi = fmax(P[ia], fmax(P[ib], P[ic]));
+    double ylo = fmin(P[ia + 1], fmin(P[ib + 1], P[ic + 1])), yhi = fmax(P[ia + 1], fmax(P[ib + 1], P[ic + 1]));
+    if (!(xlo == xlo && xhi == xhi && ylo == ylo && yhi == yhi)) return;  /* NaN vertices */
+    double pad = 1e-6 * (1 + (xhi - xlo) + (yhi - ylo));
+    xlo -= pad, xhi += pad, ylo -= pad, yhi += pad;
+    if (xhi < (double)L->x0 || xlo > (double)(L->x1 - 1) || yhi < 0.0 || ylo > (double)(L->H - 1)) return;
+    Py_ssize_t i0 = xlo <= (double)L->x0 ? L->x0 : (Py_ssize_t)ceil(xlo);
+    Py_ssize_t i1 = xhi >= (double)(L->x1 - 1) ? L->x1 - 1 : (Py_ssize_t)floor(xhi);
+    Py_ssize_t j0 = ylo <= 0.0 ? 0 : (Py_ssize_t)ceil(ylo);
+    Py_ssize_t j1 = yhi >= (double)(L->H - 1) ? L->H - 1 : (Py_ssize_t)floor(yhi);
+    double lo[3] = {-eps, -eps, -eps};
+    if (side >= 0) lo[side] = -eps_broad;
+    int built = 0;
+    Net net = {0};
+    for (Py_ssize_t i = i0; i <= i1; i++) {
+        double x = (double)i;
+        if (x < L->lx || x > L->hx) continue;
+        for (Py_ssize_t j = j0; j <= j1; j++) {
+            double *o = L->out + i * L->H + j, y = (double)j, b[3];
+            if (*o == *o || y < L->ly || y > L->hy) continue;  /* taken by an earlier triangle, or outside */
+            bary(t, x, y, b);
+            if (!(b[0] >= lo[0] && b[0] <= 1 + eps && b[1] >= lo[1] && b[1] <= 1 + eps && b[2] >= lo[2]
+                  && b[2] <= 1 + eps))
+                continue;
+            if (!built) {
+                build_net(P, L->S, L->N, L->T, L->f, L->G, s, &net);
+                built = 1;
+            }
+            *o = eval_net(&net, b);
+        }
+    }
+}
+
 static PyObject *ct_lattice(PyObject *self, PyObject *args) {
     Py_buffer pb, sb, nb, tb, fb, gb, ob;
     Py_ssize_t H, x0, x1;
@@ -128,52 +179,44 @@ static PyObject *ct_lattice(PyObject *self, PyObject *args) {
     Py_buffer *all[] = {&pb, &sb, &nb, &tb, &fb, &gb, &ob};
     PyObject *ret = NULL;
     Py_ssize_t n = fb.len / 8, m = sb.len / 12;
-    if (H <= 0 || x0 < 0 || x1 < x0 || !need(&pb, 16 * n, "points") || !need(&gb, 16 * n, "grads")
-        || !need(&nb, 12 * m, "neighbors") || !need(&tb, 48 * m, "transform") || !need(&ob, 8 * H * x1, "out")) {
-        if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "ct_lattice: bad lattice range");
+    if (H < 0 || x0 < 0 || x1 < x0) {
+        PyErr_SetString(PyExc_ValueError, "ct_lattice: bad lattice range");
         goto done;
     }
-    const double *P = pb.buf, *T = tb.buf, *f = fb.buf, *G = gb.buf;
-    const int *S = sb.buf, *N = nb.buf;
-    double *out = ob.buf;
+    if (H > 0 && x1 > ob.len / 8 / H) {  /* (no product that could overflow) */
+        PyErr_Format(PyExc_ValueError, "ct_lattice: out holds %zd values, %zd rows of %zd needed", ob.len / 8, x1, H);
+        goto done;
+    }
+    if (!need(&pb, 16 * n, "points") || !need(&gb, 16 * n, "grads") || !need(&nb, 12 * m, "neighbors")
+        || !need(&tb, 48 * m, "transform"))
+        goto done;
+    Lattice L = {pb.buf, tb.buf, fb.buf, gb.buf, sb.buf, nb.buf, ob.buf, H, x0, x1, 0, 0, 0, 0};
     for (Py_ssize_t k = 0; k < 3 * m; k++) {
-        if (S[k] < 0 || S[k] >= n || N[k] >= m) {
+        if (L.S[k] < 0 || L.S[k] >= n || L.N[k] >= m) {
             PyErr_SetString(PyExc_ValueError, "ct_lattice: simplex or neighbour index out of range");
             goto done;
         }
     }
-    const double eps = 100 * DBL_EPSILON, pad = 1e-6;
     Py_BEGIN_ALLOW_THREADS
-    for (Py_ssize_t s = 0; s < m; s++) {
-        const double *t = T + 6 * s;
-        if (!(t[0] == t[0])) continue;  /* degenerate */
-        const int *v = S + 3 * s;
-        double xa = P[2 * v[0]], xb = P[2 * v[1]], xc = P[2 * v[2]];
-        double ya = P[2 * v[0] + 1], yb = P[2 * v[1] + 1], yc = P[2 * v[2] + 1];
-        double lo = fmin(xa, fmin(xb, xc)) - pad, hi = fmax(xa, fmax(xb, xc)) + pad;
-        if (hi < (double)x0 || lo > (double)(x1 - 1)) continue;
-        Py_ssize_t i0 = lo <= (double)x0 ? x0 : (Py_ssize_t)ceil(lo);
-        Py_ssize_t i1 = hi >= (double)(x1 - 1) ? x1 - 1 : (Py_ssize_t)floor(hi);
-        lo = fmin(ya, fmin(yb, yc)) - pad;
-        hi = fmax(ya, fmax(yb, yc)) + pad;
-        if (hi < 0.0 || lo > (double)(H - 1)) continue;
-        Py_ssize_t j0 = lo <= 0.0 ? 0 : (Py_ssize_t)ceil(lo), j1 = hi >= (double)(H - 1) ? H - 1 : (Py_ssize_t)floor(hi);
-        int built = 0;
-        Net net = {0};
-        for (Py_ssize_t i = i0; i <= i1; i++) {
-            for (Py_ssize_t j = j0; j <= j1; j++) {
-                double *o = out + i * H + j;
-                if (*o == *o) continue;  /* taken by an earlier triangle */
-                double b[3];
-                bary(t, (double)i, (double)j, b);
-                if (!(b[0] >= -eps && b[0] <= 1 + eps && b[1] >= -eps && b[1] <= 1 + eps && b[2] >= -eps
-                      && b[2] <= 1 + eps))
-                    continue;
-                if (!built) {
-                    build_net(P, S, N, T, f, G, s, &net);
-                    built = 1;
-                }
-                *o = eval_net(&net, b);
+    const double eps = 100 * DBL_EPSILON;
+    double mnx = INFINITY, mxx = -INFINITY, mny = INFINITY, mxy = -INFINITY;
+    for (Py_ssize_t k = 0; k < n; k++) {  /* the box of all the points, as SciPy's min_bound / max_bound */
+        mnx = fmin(mnx, L.P[2 * k]), mxx = fmax(mxx, L.P[2 * k]);
+        mny = fmin(mny, L.P[2 * k + 1]), mxy = fmax(mxy, L.P[2 * k + 1]);
+    }
+    L.lx = mnx - eps, L.hx = mxx + eps, L.ly = mny - eps, L.hy = mxy + eps;
+    if (H > 0 && x1 > x0) {
+        for (Py_ssize_t s = 0; s < m; s++)
+            if (L.T[6 * s] == L.T[6 * s]) scan(&L, s, -1);
+        /* degenerate triangles (NaN transform): their neighbours take the points within the wider leeway on
+         * the side facing them, in the order SciPy's brute-force search visits them */
+        for (Py_ssize_t s = 0; s < m; s++) {
+            if (L.T[6 * s] == L.T[6 * s]) continue;
+            for (int k = 0; k < 3; k++) {
+                Py_ssize_t q = L.N[3 * s + k];
+                if (q < 0 || !(L.T[6 * q] == L.T[6 * q])) continue;
+                for (int side = 0; side < 3; side++)
+                    if (L.N[3 * q + side] == s) scan(&L, q, side);
             }
         }
     }
@@ -228,7 +271,7 @@ static PyObject *gradients(PyObject *self, PyObject *args) {
         for (Py_ssize_t i = 0; i < n; i++) {
             double q0 = 0, q1 = 0, q3 = 0, s0 = 0, s1 = 0;
             for (int k = ip[i]; k < ip[i + 1]; k++) {
-                int j = ix[k];
+                Py_ssize_t j = ix[k];
                 double ex = P[2 * j] - P[2 * i], ey = P[2 * j + 1] - P[2 * i + 1];
                 double len = sqrt(ex * ex + ey * ey), l3 = len * len * len;
                 double df2 = -ex * y[2 * j] - ey * y[2 * j + 1];  /* the neighbour's slope along -E, times L */

@@ -87,9 +87,10 @@ def write_map_csv(m: np.ndarray, path: str | Path) -> Path:
         with ThreadPoolExecutor(max_workers=1) as ex:
             tail = ex.submit(_fastwrite.format_g9, m[h:], m.shape[1])
             head = _fastwrite.format_g9(m[:h], m.shape[1])
-            with path.open("wb") as f:
-                f.write(head)
-                f.write(tail.result())
+            tail = tail.result()  # both formatted before the file is touched: an error writes nothing
+        with path.open("wb") as f:
+            f.write(head)
+            f.write(tail)
         return path
     fmt = ",".join(["%.9g"] * m.shape[1])
     path.write_text("\n".join([fmt % tuple(r) for r in m.tolist()]) + "\n")

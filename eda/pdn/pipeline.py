@@ -99,9 +99,10 @@ def solve_to_dir(deck: str | Path, out: str | Path, mode: str = "static", probes
         from eda.pdn.solve import solve_static, solve_transient
         from eda.pdn.write import write_map_csv, write_voltages_csv
 
-        if geo is not None and map_method != "tile-max" and pm._fastmap is None:
-            # the map's interpolation module (0.1-0.2 s of imports, GIL-bound; the compiled evaluator needs none)
-            # loads here, once the triangulation runs (Qhull releases the GIL), not before it in the worker's queue
+        if geo is not None and (map_method == "griddata" or map_method == "contest" and pm._fastmap is None):
+            # the map's interpolation module (0.1-0.2 s of imports, GIL-bound; the compiled evaluator of the contest
+            # method needs none, the griddata method's nearest-node fill does) loads here, once the triangulation
+            # runs (Qhull releases the GIL), not before it in the worker's queue
             if spatial is not None:
                 spatial.result()
             _load_modules("scipy.interpolate")
