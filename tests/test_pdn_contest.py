@@ -95,6 +95,7 @@ def test_solve_cli_on_a_case_folder(tmp_path):
     from eda.pdn import fast
 
     assert s["reader"] == "compiled" if fast.available() else s["reader"] in ("numpy", "lines")  # which reader
+    assert s["map_evaluator"] == ("compiled" if pm._fastmap is not None else "scipy")  # which map evaluator
     assert s["vs_given_ir_drop_map"]["mae"] < 1e-9 and s["vs_given_ir_drop_map"]["hotspot_f1"] == 1
     r = runner.invoke(app, ["irdrop", "solve", str(d), "--out", str(tmp_path / "o2"), "--dbu-per-um", "1000"])
     assert r.exit_code != 0 and "dbu" in r.output + str(r.exception)
@@ -102,6 +103,7 @@ def test_solve_cli_on_a_case_folder(tmp_path):
     assert r.exit_code == 0, r.output
     s = json.loads((tmp_path / "m" / "summary.json").read_text())
     assert all(v["mae"] <= 1e-8 * v["max_abs_given"] for v in s["vs_given"].values())  # 9-digit CSV
+    assert s["map_evaluator"] == ("compiled" if pm._fastmap is not None else "scipy")
 
 
 def test_case_read_ahead_gives_the_same_outputs_and_is_never_stale(tmp_path):

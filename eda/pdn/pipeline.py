@@ -159,7 +159,8 @@ def solve_to_dir(deck: str | Path, out: str | Path, mode: str = "static", probes
             t_w = time.perf_counter()
             write_map_csv(m, out / "ir_drop_map.csv")
             t_write += time.perf_counter() - t_w
-            summary.update(map_shape=list(m.shape), dbu_per_um=grid[0], map_method=map_method)
+            summary.update(map_shape=list(m.shape), dbu_per_um=grid[0], map_method=map_method,
+                           map_evaluator=_evaluator(map_method))
             if mode == "static" and "ir_drop" in case.map_paths:
                 from eda.pdn.metrics import score
 
@@ -177,6 +178,14 @@ def solve_to_dir(deck: str | Path, out: str | Path, mode: str = "static", probes
     summary["seconds"]["total"] = round(time.perf_counter() - t0, 4)
     (out / "summary.json").write_text(json.dumps(summary, indent=2, allow_nan=False))
     return summary
+
+
+def _evaluator(map_method: str) -> str:
+    """Which code evaluates the IR-drop map: ``compiled`` (``eda/pdn/_fastmap.c``), ``scipy`` (its fallback, or the
+    griddata method's own), or ``tile-max``."""
+    from eda.pdn import maps as pm
+
+    return map_method if map_method == "tile-max" else "compiled" if pm._fastmap is not None else "scipy"
 
 
 def _load_modules(*names: str) -> None:
@@ -240,7 +249,7 @@ def maps_to_dir(deck: str | Path, out: str | Path, pictures: bool = True, dbu_pe
             plot_map(m, out / MAP_FILES[k].replace(".csv", ".png"), title=_TITLES[k], unit=_UNITS[k],
                      cmap="viridis" if k != "ir_drop" else "inferno")
     summary = {"deck": str(case.deck), "case": case.name, "dbu_per_um": dbu, "map_shape": list(shape),
-               "map_method": map_method}
+               "map_method": map_method, "map_evaluator": _evaluator(map_method)}
     if case.map_paths:
         from eda.pdn.metrics import mae, pearson_cc
 
