@@ -61,6 +61,17 @@ def read_map_csv(path: str | Path) -> np.ndarray:
     return parse_map_csv(text, file=path)
 
 
+def side_by_side(first, second):
+    """``(first(), second())`` with ``second`` run in a thread of its own while ``first`` runs here: two halves of
+    work that release the GIL (the compiled formatter and map kernels, SciPy's evaluator). Returns once both end;
+    an error of either is raised."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as ex:
+        other = ex.submit(second)
+        return first(), other.result()
+
+
 #: map values from which the compiled writer formats the two halves of the rows in two threads
 SPLIT_FORMAT_VALUES = 400_000
 
@@ -81,14 +92,10 @@ def write_map_csv(m: np.ndarray, path: str | Path) -> Path:
         if m.size < SPLIT_FORMAT_VALUES or len(m) < 2:
             path.write_bytes(_fastwrite.format_g9(m, m.shape[1]))
             return path
-        from concurrent.futures import ThreadPoolExecutor
-
         h = len(m) // 2  # the lower rows in a second thread (the formatter releases the GIL): the same bytes
-        with ThreadPoolExecutor(max_workers=1) as ex:
-            tail = ex.submit(_fastwrite.format_g9, m[h:], m.shape[1])
-            head = _fastwrite.format_g9(m[:h], m.shape[1])
-            tail = tail.result()  # both formatted before the file is touched: an error writes nothing
-        with path.open("wb") as f:
+        head, tail = side_by_side(lambda: _fastwrite.format_g9(m[:h], m.shape[1]),
+                                  lambda: _fastwrite.format_g9(m[h:], m.shape[1]))
+        with path.open("wb") as f:  # both formatted before the file is touched: an error writes nothing
             f.write(head)
             f.write(tail)
         return path

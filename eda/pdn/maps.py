@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from eda.errors import InputError
-from eda.pdn.mapcsv import read_map_csv, write_map_csv
+from eda.pdn.mapcsv import read_map_csv, side_by_side, write_map_csv
 from eda.pdn.model import GROUND, PDN
 
 try:  # the compiled lattice evaluation of the cubic interpolant (eda/pdn/_fastmap.c, built by make setup)
@@ -358,13 +358,8 @@ def _evaluate_split(interp, q: np.ndarray) -> np.ndarray:
     evaluated on its own)."""
     if len(q) < SPLIT_EVAL_POINTS:
         return interp(q)
-    from concurrent.futures import ThreadPoolExecutor
-
     h = len(q) // 2
-    with ThreadPoolExecutor(max_workers=1) as ex:
-        tail = ex.submit(interp, q[h:])
-        head = interp(q[:h])
-        return np.concatenate([head, tail.result()])
+    return np.concatenate(side_by_side(lambda: interp(q[:h]), lambda: interp(q[h:])))
 
 
 #: SciPy's defaults for CloughTocher2DInterpolator's gradient estimate (Gauss-Seidel sweeps, relative tolerance)
@@ -399,13 +394,8 @@ def _lattice_split(tri, v: np.ndarray, grad: np.ndarray, shape, out: np.ndarray)
     if out.size < SPLIT_EVAL_POINTS:
         _fastmap.ct_lattice(*args, 0, shape[0], out)
         return
-    from concurrent.futures import ThreadPoolExecutor
-
     h = shape[0] // 2
-    with ThreadPoolExecutor(max_workers=1) as ex:
-        top = ex.submit(_fastmap.ct_lattice, *args, h, shape[0], out)
-        _fastmap.ct_lattice(*args, 0, h, out)
-        top.result()
+    side_by_side(lambda: _fastmap.ct_lattice(*args, 0, h, out), lambda: _fastmap.ct_lattice(*args, h, shape[0], out))
 
 
 def map_geometry(pdn: PDN, shape: tuple[int, int] | None = None, dbu_per_um: float | None = None,
