@@ -99,7 +99,7 @@ def solve_to_dir(deck: str | Path, out: str | Path, mode: str = "static", probes
         from eda.pdn.solve import solve_static, solve_transient
         from eda.pdn.write import write_map_csv, write_voltages_csv
 
-        if geo is not None and (map_method == "griddata" or map_method == "contest" and pm._fastmap is None):
+        if geo is not None and (map_method == "griddata" or (map_method == "contest" and pm._fastmap is None)):
             # the map's interpolation module (0.1-0.2 s of imports, GIL-bound; the compiled evaluator of the contest
             # method needs none, the griddata method's nearest-node fill does) loads here, once the triangulation
             # runs (Qhull releases the GIL), not before it in the worker's queue
@@ -324,6 +324,10 @@ def _deck_of(path: str | Path) -> Path:
     return p / FOLDER_DECK if p.is_dir() else p
 
 
+#: the longest the command line waits for a read-ahead case's map points to be prepared (seconds)
+PREPARE_WAIT_S = 0.5
+
+
 def start_ahead(path: str | Path, dbu_per_um: float | None = None, map_method: str = "contest") -> bool:
     """Start loading the case ``path`` (its deck, its given maps) and building its map's triangulation in a
     background thread; the next :func:`solve_to_dir` or :func:`maps_to_dir` of the same case (the same path,
@@ -358,9 +362,6 @@ def start_ahead(path: str | Path, dbu_per_um: float | None = None, map_method: s
         ahead.prepared.wait(PREPARE_WAIT_S)
     return True
 
-
-#: the longest the command line waits for a read-ahead case's map points to be prepared (seconds)
-PREPARE_WAIT_S = 0.5
 
 
 #: NumPy submodules that SciPy's array-API layer imports (``from numpy import *``: NumPy's ``__all__`` names them)
