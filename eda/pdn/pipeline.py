@@ -363,7 +363,6 @@ def start_ahead(path: str | Path, dbu_per_um: float | None = None, map_method: s
     return True
 
 
-
 #: NumPy submodules that SciPy's array-API layer imports (``from numpy import *``: NumPy's ``__all__`` names them)
 #: and a solve never uses: ~0.1 s of imports on the way to Qhull
 DEFERRED_NUMPY = ("numpy.testing", "numpy.f2py")
