@@ -27,6 +27,11 @@
 #include <float.h>
 #include <math.h>
 
+/* SciPy's point-location tolerances: within EPS of a triangle (barycentric) or of the points' box; EPS_BROAD
+ * toward a degenerate neighbour */
+#define EPS (100 * DBL_EPSILON)
+#define EPS_BROAD sqrt(EPS)
+
 /* The 19 Bezier ordinates of one triangle, named by their multi-index over (V1, V2, V3, centroid). */
 typedef struct {
     double c3000, c0300, c0030, c0003;
@@ -128,14 +133,13 @@ typedef struct {
     const int *S, *N;
     double *out;
     Py_ssize_t H, x0, x1;
-    double lx, hx, ly, hy;  /* SciPy's bounding-box test: a point beyond the points' box by > eps is outside */
+    double lx, hx, ly, hy;  /* SciPy's bounding-box test: a point beyond the points' box by > EPS is outside */
 } Lattice;
 
 /* Scan-convert triangle s: every lattice point of its box still NaN whose barycentric coordinates are within
- * [-eps, 1 + eps] takes the triangle's cubic; coordinate `side` (>= 0) gets the leeway -eps_broad below instead
+ * [-EPS, 1 + EPS] takes the triangle's cubic; coordinate `side` (>= 0) gets the leeway -EPS_BROAD below instead
  * (the side facing a degenerate neighbour, as SciPy's brute-force search allows). */
 static void scan(const Lattice *L, Py_ssize_t s, int side) {
-    const double eps = 100 * DBL_EPSILON, eps_broad = sqrt(eps);
     const double *t = L->T + 6 * s, *P = L->P;
     const int *v = L->S + 3 * s;
     Py_ssize_t ia = 2 * (Py_ssize_t)v[0], ib = 2 * (Py_ssize_t)v[1], ic = 2 * (Py_ssize_t)v[2];
@@ -149,8 +153,8 @@ static void scan(const Lattice *L, Py_ssize_t s, int side) {
     Py_ssize_t i1 = xhi >= (double)(L->x1 - 1) ? L->x1 - 1 : (Py_ssize_t)floor(xhi);
     Py_ssize_t j0 = ylo <= 0.0 ? 0 : (Py_ssize_t)ceil(ylo);
     Py_ssize_t j1 = yhi >= (double)(L->H - 1) ? L->H - 1 : (Py_ssize_t)floor(yhi);
-    double lo[3] = {-eps, -eps, -eps};
-    if (side >= 0) lo[side] = -eps_broad;
+    double lo[3] = {-EPS, -EPS, -EPS};
+    if (side >= 0) lo[side] = -EPS_BROAD;
     int built = 0;
     Net net = {0};
     for (Py_ssize_t i = i0; i <= i1; i++) {
@@ -160,8 +164,8 @@ static void scan(const Lattice *L, Py_ssize_t s, int side) {
             double *o = L->out + i * L->H + j, y = (double)j, b[3];
             if (*o == *o || y < L->ly || y > L->hy) continue;  /* taken by an earlier triangle, or outside */
             bary(t, x, y, b);
-            if (!(b[0] >= lo[0] && b[0] <= 1 + eps && b[1] >= lo[1] && b[1] <= 1 + eps && b[2] >= lo[2]
-                  && b[2] <= 1 + eps))
+            if (!(b[0] >= lo[0] && b[0] <= 1 + EPS && b[1] >= lo[1] && b[1] <= 1 + EPS && b[2] >= lo[2]
+                  && b[2] <= 1 + EPS))
                 continue;
             if (!built) {
                 build_net(P, L->S, L->N, L->T, L->f, L->G, s, &net);
@@ -198,13 +202,12 @@ static PyObject *ct_lattice(PyObject *self, PyObject *args) {
         }
     }
     Py_BEGIN_ALLOW_THREADS
-    const double eps = 100 * DBL_EPSILON;
     double mnx = INFINITY, mxx = -INFINITY, mny = INFINITY, mxy = -INFINITY;
     for (Py_ssize_t k = 0; k < n; k++) {  /* the box of all the points, as SciPy's min_bound / max_bound */
         mnx = fmin(mnx, L.P[2 * k]), mxx = fmax(mxx, L.P[2 * k]);
         mny = fmin(mny, L.P[2 * k + 1]), mxy = fmax(mxy, L.P[2 * k + 1]);
     }
-    L.lx = mnx - eps, L.hx = mxx + eps, L.ly = mny - eps, L.hy = mxy + eps;
+    L.lx = mnx - EPS, L.hx = mxx + EPS, L.ly = mny - EPS, L.hy = mxy + EPS;
     if (H > 0 && x1 > x0) {
         for (Py_ssize_t s = 0; s < m; s++)
             if (L.T[6 * s] == L.T[6 * s]) scan(&L, s, -1);

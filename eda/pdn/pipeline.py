@@ -181,8 +181,8 @@ def solve_to_dir(deck: str | Path, out: str | Path, mode: str = "static", probes
 
 
 def _evaluator(map_method: str) -> str:
-    """Which code evaluates the IR-drop map: ``compiled`` (``eda/pdn/_fastmap.c``), ``scipy`` (its fallback, or the
-    griddata method's own), or ``tile-max``."""
+    """Which code evaluates the IR-drop map's cubic: ``compiled`` (``eda/pdn/_fastmap.c``; the griddata method's
+    nearest-node fill stays SciPy's), ``scipy`` (where it is not built), or ``tile-max`` (no cubic)."""
     from eda.pdn import maps as pm
 
     return map_method if map_method == "tile-max" else "compiled" if pm._fastmap is not None else "scipy"
