@@ -3,6 +3,12 @@ the rasterisation between clusters and tiles, and the fine head that returns to 
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import os
+import sys
+import tempfile
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -23,6 +29,7 @@ class ConductanceConv(MessagePassing):
 
     def __init__(self, hidden: int):
         super().__init__(aggr="add")
+        _delete_at_exit(_generated_propagate_file(type(self)))
         self.mix = nn.Sequential(nn.Linear(2 * hidden + 1, hidden), nn.SiLU(), nn.Linear(hidden, hidden))
 
     def forward(self, h: Tensor, adj_t: Tensor, edge_feat: Tensor) -> Tensor:
@@ -37,6 +44,32 @@ class ConductanceConv(MessagePassing):
 
     def __repr__(self) -> str:
         return f"ConductanceConv(hidden={self.mix[0].out_features}, g-weighted Jacobi aggregation)"
+
+
+def _generated_propagate_file(cls: type) -> str | None:
+    """The temporary file into which PyG wrote the ``propagate`` it generated for ``cls`` (``None`` if none).
+
+    PyG renders a ``propagate`` per MessagePassing class from a template into a named temporary file that it never
+    deletes (``torch_geometric.template.module_from_template``, ``delete=False``): one file in the temporary folder
+    per process that builds the class.
+    """
+    path = getattr(sys.modules.get(f"{cls.__module__}_{cls.__name__}_propagate"), "__file__", None)
+    return path if path and os.path.dirname(os.path.abspath(path)) == os.path.abspath(tempfile.gettempdir()) else None
+
+
+_AT_EXIT: set[str] = set()
+
+
+def _delete_at_exit(path: str | None) -> None:
+    """Delete ``path`` when the interpreter exits (until then tracebacks can still show its lines); once per path."""
+    if path is not None and path not in _AT_EXIT:
+        _AT_EXIT.add(path)
+        atexit.register(_unlink, path)
+
+
+def _unlink(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
 
 
 def _block(cin: int, cout: int) -> nn.Sequential:

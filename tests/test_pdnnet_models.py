@@ -250,3 +250,23 @@ def test_params_validation():
     with pytest.raises(InputError, match="GNNParams.width: unknown parameter"):
         GNNParams(width=3)
     assert PDNNetParams(**PDNNetParams(hidden=5).to_dict()) == PDNNetParams(hidden=5)
+
+
+def test_generated_propagate_file_is_deleted_at_exit(tmp_path):
+    """PyG writes the `propagate` it generates for ConductanceConv to a temporary file and never deletes it; the file
+    lives while the process runs and is gone once it exits (no file left in the temporary folder per run)."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import os\n"
+            "from eda.predictors.layers import ConductanceConv, _generated_propagate_file\n"
+            "ConductanceConv(4); ConductanceConv(4)\n"
+            "p = _generated_propagate_file(ConductanceConv)\n"
+            "print(p); assert p and os.path.exists(p)\n")
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    path = res.stdout.strip().splitlines()[-1]
+    assert os.path.dirname(path) == str(tmp_path)
+    assert not os.path.exists(path)
+    assert not list(tmp_path.glob("*_propagate_*.py"))
