@@ -179,3 +179,38 @@ def test_continuation_keeps_original_line_numbers():
 def test_missing_file_is_input_error(tmp_path):
     with pytest.raises(InputError):
         read_pdn(tmp_path / "nope.sp")
+
+
+def _include_tree(tmp_path, bad: str = ""):
+    """top.sp includes sub/loads.sp (by a relative name), which includes more.sp (quoted, relative to sub/)."""
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "top.sp").write_text("* top\nV1 n1_m1_0_0 0 1.1\n.include sub/loads.sp\n"
+                                     "R1 n1_m1_0_0 n1_m1_1000_0 0.5\n.op\n.end\n")
+    (tmp_path / "sub" / "loads.sp").write_text("* loads\nI1 n1_m1_1000_0 0 1e-3\n.INC \"more.sp\"\n")
+    (tmp_path / "sub" / "more.sp").write_text("R2 n1_m1_1000_0\n+ n1_m1_2000_0 1\nI2 n1_m1_2000_0 0 2e-3\n" + bad)
+    return tmp_path / "top.sp"
+
+
+@pytest.mark.parametrize("byte_tokeniser,compiled", [(True, True), (True, False), (False, False)])
+def test_include_reads_the_files_in_place(tmp_path, byte_tokeniser, compiled):
+    pdn = read_pdn(_include_tree(tmp_path), byte_tokeniser=byte_tokeniser, compiled=compiled)
+    flat = parse_pdn("* top\nV1 n1_m1_0_0 0 1.1\nI1 n1_m1_1000_0 0 1e-3\nR2 n1_m1_1000_0 n1_m1_2000_0 1\n"
+                     "I2 n1_m1_2000_0 0 2e-3\nR1 n1_m1_0_0 n1_m1_1000_0 0.5\n.op\n.end\n")
+    assert list(pdn.node_names) == list(flat.node_names) and pdn.n_nodes == 3 and pdn.title == "top"
+    for f in ("res_a", "res_b", "res_value", "is_a", "is_value", "is_names", "vs_value"):
+        assert np.array_equal(getattr(pdn, f), getattr(flat, f)), f
+    assert not any("include" in n.lower() for n in pdn.notes)
+
+
+def test_include_errors_name_the_included_file_and_line(tmp_path):
+    top = _include_tree(tmp_path, bad="R3 n1_m1_2000_0 n1_m1_3000_0 xyz\n")
+    with pytest.raises(InputError) as e:
+        read_pdn(top)
+    assert e.value.file == str(tmp_path / "sub" / "more.sp") and e.value.line == 4 and "bad value" in str(e.value)
+    (tmp_path / "sub" / "more.sp").write_text(".include nothere.sp\n")
+    with pytest.raises(InputError) as e:
+        read_pdn(top)
+    assert e.value.file == str(tmp_path / "sub" / "more.sp") and e.value.line == 1 and "nothere.sp" in str(e.value)
+    (tmp_path / "sub" / "more.sp").write_text(".include ../top.sp\n")  # a loop
+    with pytest.raises(InputError, match="nested more than"):
+        read_pdn(top)

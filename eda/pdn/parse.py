@@ -6,7 +6,8 @@ one ``str.split`` call and converted with one NumPy call; only lines that do not
 file and line.
 
 Supported cards: ``R C L V I`` elements (any case), ``.op``, ``.tran step stop [start [max]] [uic]``,
-``.end``, and harmless output/option cards (``.option(s) .print .probe .save .temp .width .title``),
+``.end``, ``.include``/``.inc`` (the named file's lines read in place; a relative name from the including
+file's folder), and harmless output/option cards (``.option(s) .print .probe .save .temp .width .title``),
 which are ignored. ``.control``/``.endc`` blocks are skipped. ``+`` continuation lines are joined.
 The first line is the title unless it is itself an element line (ICCAD'23 decks start with a resistor).
 Node names are case-sensitive; ``0``, ``gnd`` and ``GND`` are ground.
@@ -27,6 +28,7 @@ import numpy as np
 
 from eda.errors import InputError
 from eda.pdn import fast
+from eda.pdn.includes import INCLUDE_CARDS, expand_includes
 from eda.pdn.model import PDN, WAVE_DC, WAVE_PULSE, WAVE_PWL, decode_names
 from eda.pdn.tokens import line_bounds, pulse_lines, scan
 from eda.read.numbers import NUMBER_RE as _NUM_RE
@@ -35,8 +37,8 @@ from eda.read.numbers import spice_number
 __all__ = ["parse_pdn", "read_pdn"]
 
 _IGNORED_DOT = {".opt", ".opti", ".option", ".options", ".print", ".probe", ".save", ".temp", ".width", ".title",
-                ".ic", ".nodeset", ".measure", ".meas", ".global", ".plot", ".four", ".param", ".lib", ".inc",
-                ".include"}
+                ".ic", ".nodeset", ".measure", ".meas", ".global", ".plot", ".four", ".param", ".lib"}
+
 _VNODE_RE = re.compile(r"\bv\(\s*([^()\s,]+)\s*\)", re.I)
 _GROUND = ("0", "gnd", "GND")
 _KINDS = "rclvi"
@@ -50,7 +52,7 @@ def read_pdn(path: str | Path, byte_tokeniser: bool = True, compiled: bool = Tru
         data = path.read_bytes()
     except OSError as e:
         raise InputError(f"cannot read PDN deck: {e.strerror}", file=path) from None
-    return _Parser(data, path, byte_tokeniser, compiled).run()
+    return _run(data, path, byte_tokeniser, compiled)
 
 
 def parse_pdn(text: str, file: str | Path | None = None, byte_tokeniser: bool = True, compiled: bool = True) -> PDN:
@@ -68,7 +70,19 @@ def parse_pdn(text: str, file: str | Path | None = None, byte_tokeniser: bool = 
     Raises:
         InputError: malformed lines, unknown elements, bad values; naming file:line.
     """
-    return _Parser(text.encode("utf-8", errors="replace"), file, byte_tokeniser, compiled).run()
+    return _run(text.encode("utf-8", errors="replace"), file, byte_tokeniser, compiled)
+
+
+class _IncludeFound(Exception):
+    """A deck holds an ``.include`` card: it is read again with the included lines in place."""
+
+
+def _run(data: bytes, file, byte_tokeniser: bool, compiled: bool) -> PDN:
+    try:
+        return _Parser(data, file, byte_tokeniser, compiled).run()
+    except _IncludeFound:
+        data, origin = expand_includes(data, str(file) if file is not None else None)
+        return _Parser(data, file, byte_tokeniser, compiled, origin).run()
 
 
 def _plain_ascii(data: bytes, arr: np.ndarray) -> bool:
@@ -113,9 +127,12 @@ class _Joined(dict):
 
 
 class _Parser:
-    def __init__(self, data: bytes, file, byte_tokeniser: bool = True, compiled: bool = True):
+    def __init__(self, data: bytes, file, byte_tokeniser: bool = True, compiled: bool = True,
+                 origin: list[tuple[str | None, int]] | None = None):
+        """``origin``: per line of ``data``, the file and line it came from (includes read in place)."""
         self.file = str(file) if file is not None else None
         self.data = data
+        self.origin = origin
         self.byte_tokeniser = byte_tokeniser
         self.compiled = compiled
         self._reset()
@@ -131,9 +148,14 @@ class _Parser:
         self.notes: list[str] = []
 
     # -------------------------------------------------------------- helpers
-    def err(self, k: int, msg: str) -> InputError:
+    def where(self, k: int) -> tuple[str | None, int]:
+        """The file and 1-based line of (joined) line ``k``."""
         line = self.lineno[k] if self.lineno is not None else k + 1
-        return InputError(msg, file=self.file, line=line, text=self.lines[k].strip())
+        return self.origin[line - 1] if self.origin is not None else (self.file, line)
+
+    def err(self, k: int, msg: str) -> InputError:
+        file, line = self.where(k)
+        return InputError(msg, file=file, line=line, text=self.lines[k].strip())
 
     def node_ids(self, na: list[str], nb: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """Indices of both terminals; new nodes are numbered in order of appearance in the file."""
@@ -328,12 +350,14 @@ class _Parser:
             return True
         if card in (".end", ".op", ".ends"):
             return False
+        if card in INCLUDE_CARDS:
+            raise _IncludeFound
         if card in _IGNORED_DOT:
             if card == ".print":
                 self.print_nodes += _VNODE_RE.findall(self.lines[k])
-            where = f"{self.file or '<string>'}:{self.lineno[k] if self.lineno is not None else k + 1}"
-            self.notes.append(f"{where}: {toks[0]} ignored" + (" (its v(node) list: the default probes)"
-                                                              if card == ".print" else ""))
+            file, line = self.where(k)
+            self.notes.append(f"{file or '<string>'}:{line}: {toks[0]} ignored"
+                              + (" (its v(node) list: the default probes)" if card == ".print" else ""))
             return False
         if card == ".tran":
             nums = []

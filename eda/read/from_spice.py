@@ -40,7 +40,13 @@ CADENCE_MODELS: dict[str, str] = {
 _VALUE_PARAM = {"R": ("r", "res"), "C": ("c", "cap"), "L": ("l", "ind"), "V": ("dc",), "I": ("dc",)}
 _ANALYSES = {"op", "tran", "dc", "ac", "noise", "tf", "disto", "pz", "sens"}
 _WAVEFORMS = {"pulse", "pwl", "sin"}
-_MAX_INCLUDE_DEPTH = 16
+MAX_INCLUDE_DEPTH = 16  # how deep ``.include``/``.lib`` files may nest (deeper is taken for a loop)
+
+
+def include_path(name: str, including: str | Path | None) -> Path:
+    """The file an ``.include``/``.lib`` card names: relative to the including file's folder (else the working one)."""
+    name = name.strip("'\"")
+    return Path(name) if Path(name).is_absolute() else (Path(including).parent if including else Path.cwd()) / name
 
 
 @dataclass
@@ -441,13 +447,11 @@ def _dot_card(ctx: _Ctx, ln: _Line, toks: list[str], lines: list[_Line], idx: in
         if not follow_includes or (card == ".lib" and not ctx.follow_libs):
             c.includes.append(ln.text)
             return idx + 1, False
-        fname = toks[1].strip("'\"")
-        base = Path(ln.file).parent if ln.file else Path.cwd()
-        path = (base / fname) if not Path(fname).is_absolute() else Path(fname)
+        path = include_path(toks[1], ln.file)
         if not path.is_file():
             raise _err(f"{card}: file not found: {path}", ln)
-        if depth >= _MAX_INCLUDE_DEPTH:
-            raise _err(f"{card}: includes nested more than {_MAX_INCLUDE_DEPTH} deep (a loop?)", ln)
+        if depth >= MAX_INCLUDE_DEPTH:
+            raise _err(f"{card}: includes nested more than {MAX_INCLUDE_DEPTH} deep (a loop?)", ln)
         text = _decode(path.read_bytes(), str(path))
         _, sub_lines = _logical_lines(text, str(path), title=False)
         if card == ".lib" and len(toks) >= 3:
