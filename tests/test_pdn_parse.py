@@ -214,3 +214,15 @@ def test_include_errors_name_the_included_file_and_line(tmp_path):
     (tmp_path / "sub" / "more.sp").write_text(".include ../top.sp\n")  # a loop
     with pytest.raises(InputError, match="nested more than"):
         read_pdn(top)
+
+
+def test_binary_file_is_refused_at_its_line(tmp_path):
+    deck = tmp_path / "bin.sp"
+    deck.write_bytes(b"* title\nR1 a b 1\n\x7fELF\x00\x01\n")
+    with pytest.raises(InputError, match="binary file") as e:
+        read_pdn(deck)
+    assert e.value.file == str(deck) and e.value.line == 3
+    (tmp_path / "top.sp").write_text("* t\nV1 a 0 1\n.include bin.sp\n")
+    with pytest.raises(InputError, match="binary file") as e:
+        read_pdn(tmp_path / "top.sp")
+    assert e.value.file == str(tmp_path / "top.sp") and e.value.line == 3

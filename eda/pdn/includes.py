@@ -54,4 +54,7 @@ def _include_lines(data: bytes, file: str | None, depth: int, out: list[bytes],
         except OSError as e:
             raise InputError(f"cannot read the included file {path}: {e.strerror}", file=file, line=i + 1,
                              text=text) from None
+        if b"\0" in sub:
+            raise InputError(f"the included file {path} holds a NUL byte (binary file?)", file=file, line=i + 1,
+                             text=text)
         _include_lines(sub, str(path), depth + 1, out, origin)

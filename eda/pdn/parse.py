@@ -78,6 +78,9 @@ class _IncludeFound(Exception):
 
 
 def _run(data: bytes, file, byte_tokeniser: bool, compiled: bool) -> PDN:
+    nul = data.find(b"\0")
+    if nul >= 0:
+        raise InputError("NUL byte in the PDN deck (binary file?)", file=file, line=data.count(b"\n", 0, nul) + 1)
     try:
         return _Parser(data, file, byte_tokeniser, compiled).run()
     except _IncludeFound:
