@@ -57,9 +57,11 @@ def _gone_within(pids: list[int], seconds: float) -> list[int]:
 def _kill_main_and_list_survivors(tmp_path, kind: str) -> list[int]:
     script = tmp_path / "main.py"
     script.write_text(MAIN)
-    # (stderr dropped: the killed process's resource tracker reports the semaphores it was left with)
+    # (stderr dropped: the killed process's resource tracker reports the semaphores it was left with; TMPDIR: the
+    # killed process cannot remove its multiprocessing folder, left under tmp_path instead of the temporary folder)
     proc = subprocess.Popen([sys.executable, str(script), kind], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                            text=True, cwd=tmp_path, env={**os.environ, "PYTHONPATH": os.getcwd()})
+                            text=True, cwd=tmp_path, env={**os.environ, "PYTHONPATH": os.getcwd(),
+                                                          "TMPDIR": str(tmp_path)})
     try:
         line = proc.stdout.readline()
         pids = [int(x) for x in line.split()]
