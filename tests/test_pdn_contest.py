@@ -96,6 +96,10 @@ def test_solve_cli_on_a_case_folder(tmp_path):
 
     assert s["reader"] == "compiled" if fast.available() else s["reader"] in ("numpy", "lines")  # which reader
     assert s["map_evaluator"] == ("compiled" if pm._fastmap is not None else "scipy")  # which map evaluator
+    from eda.pdn.triangulate import _qhull2d
+
+    system = _qhull2d is not None and pm._fastmap is not None
+    assert s["map_triangulation"] == ("libqhull_r" if system else "scipy")  # whose Qhull
     assert s["vs_given_ir_drop_map"]["mae"] < 1e-9 and s["vs_given_ir_drop_map"]["hotspot_f1"] == 1
     r = runner.invoke(app, ["irdrop", "solve", str(d), "--out", str(tmp_path / "o2"), "--dbu-per-um", "1000"])
     assert r.exit_code != 0 and "dbu" in r.output + str(r.exception)
@@ -104,6 +108,7 @@ def test_solve_cli_on_a_case_folder(tmp_path):
     s = json.loads((tmp_path / "m" / "summary.json").read_text())
     assert all(v["mae"] <= 1e-8 * v["max_abs_given"] for v in s["vs_given"].values())  # 9-digit CSV
     assert s["map_evaluator"] == ("compiled" if pm._fastmap is not None else "scipy")
+    assert s["map_triangulation"] == ("libqhull_r" if system else "scipy")
 
 
 def test_case_read_ahead_gives_the_same_outputs_and_is_never_stale(tmp_path):
@@ -284,12 +289,16 @@ def test_compiled_lattice_evaluation_is_scipys_interpolant(monkeypatch, case):
         x, y = np.r_[-3.5, 50.2, 20.0, rng.uniform(0, 48, 40)], np.r_[0.5, 1.2, 1.0, rng.uniform(0.4, 1.6, 40)]
         v = x / 10 + np.sin(y * 3)
         shape = (49, 3)
+    from scipy.spatial import Delaunay
+
     calls = []
     geo = pm.MapGeometry(x, y, shape, on_triangulate=lambda: calls.append(1))
     assert calls == [1]  # called once, before Qhull
-    ct = CloughTocher2DInterpolator(geo.tri, v)
+    sp = Delaunay(geo.pts)  # SciPy's own (the map's may come from the system's Qhull: the same triangles)
+    np.testing.assert_array_equal(geo.tri.simplices, sp.simplices)
+    ct = CloughTocher2DInterpolator(sp, v)
     np.testing.assert_allclose(pm._gradients(geo.tri, v), ct.grad.reshape(-1, 2), rtol=1e-12, atol=1e-15)
-    inside = geo.tri.find_simplex(geo.q) >= 0
+    inside = sp.find_simplex(geo.q) >= 0
     want = np.full(len(geo.q), np.nan)
     want[inside] = ct(geo.q[inside])
     got = np.full(len(geo.q), np.nan)
@@ -297,8 +306,9 @@ def test_compiled_lattice_evaluation_is_scipys_interpolant(monkeypatch, case):
     np.testing.assert_array_equal(np.isnan(got), ~inside)
     np.testing.assert_allclose(got[inside], want[inside], rtol=1e-12, atol=1e-14 * np.abs(v).max())
     # the whole map, compiled and not
+    compiled = geo.interpolate(v)
     monkeypatch.setattr(pm, "_fastmap", None)
-    np.testing.assert_allclose(pm.MapGeometry(x, y, shape).interpolate(v), geo.interpolate(v), rtol=1e-12,
+    np.testing.assert_allclose(pm.MapGeometry(x, y, shape).interpolate(v), compiled, rtol=1e-12,
                                atol=1e-14 * np.abs(v).max())
 
 

@@ -288,15 +288,17 @@ class MapGeometry:
         cen = pts - pts.mean(0)
         cov = cen.T @ cen
         if len(pts) >= 3 and cov[0, 0] * cov[1, 1] - cov[0, 1] ** 2 > 1e-12 * max(np.trace(cov), 1e-300) ** 2:
-            # imported only now: on the command line another thread is importing it while this one prepares
-            # the points (the read-ahead), and Qhull starts as soon as the import ends
-            from scipy.spatial import Delaunay, QhullError
+            # SciPy's triangulation, by the system's Qhull where eda/pdn/_qhull2d is built (no scipy.spatial to
+            # import first: on the command line Qhull then starts as soon as the deck is read), else by scipy.spatial
+            # (imported only now: the read-ahead imports it in another thread while this one prepares the points);
+            # without the compiled evaluator SciPy locates the points: its own Delaunay, built once
+            from eda.pdn.triangulate import delaunay
 
             if on_triangulate is not None:
                 on_triangulate()
             try:
-                self.tri = Delaunay(pts)
-            except QhullError:
+                self.tri = delaunay(pts, system_qhull=_fastmap is not None)
+            except RuntimeError:  # scipy's QhullError: degenerate points (all on a line), no triangulation
                 self.tri = None
             if self.tri is not None:
                 _barycentric_transforms(self.tri)

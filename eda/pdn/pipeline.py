@@ -83,7 +83,8 @@ def solve_to_dir(deck: str | Path, out: str | Path, mode: str = "static", probes
     # a case read ahead (start_ahead: the command line's) comes with its triangulation started or done
     ahead = _take_ahead(deck, dbu_per_um, map_method)
     worker = ThreadPoolExecutor(max_workers=1)
-    spatial = worker.submit(_load_modules, "scipy.spatial") if ahead is None else None
+    spatial = (worker.submit(_load_modules, "scipy.spatial")
+               if ahead is None and _triangulation_imports_spatial(map_method) else None)
     try:
         if ahead is not None:
             case, pdn, t_parse = ahead.case.result()
@@ -160,7 +161,7 @@ def solve_to_dir(deck: str | Path, out: str | Path, mode: str = "static", probes
             write_map_csv(m, out / "ir_drop_map.csv")
             t_write += time.perf_counter() - t_w
             summary.update(map_shape=list(m.shape), dbu_per_um=grid[0], map_method=map_method,
-                           map_evaluator=_evaluator(map_method))
+                           map_evaluator=_evaluator(map_method), map_triangulation=_triangulator(map_method))
             if mode == "static" and "ir_drop" in case.map_paths:
                 from eda.pdn.metrics import score
 
@@ -186,6 +187,14 @@ def _evaluator(map_method: str) -> str:
     from eda.pdn import maps as pm
 
     return map_method if map_method == "tile-max" else "compiled" if pm._fastmap is not None else "scipy"
+
+
+def _triangulator(map_method: str) -> str | None:
+    """Whose Qhull triangulates the map: ``libqhull_r`` (``eda/pdn/_qhull2d.c``, the system's), ``scipy``, or
+    ``None`` (``tile-max``: no triangulation). The same triangles either way."""
+    if map_method == "tile-max":
+        return None
+    return "scipy" if _triangulation_imports_spatial(map_method) else "libqhull_r"
 
 
 def _load_modules(*names: str) -> None:
@@ -249,7 +258,8 @@ def maps_to_dir(deck: str | Path, out: str | Path, pictures: bool = True, dbu_pe
             plot_map(m, out / MAP_FILES[k].replace(".csv", ".png"), title=_TITLES[k], unit=_UNITS[k],
                      cmap="viridis" if k != "ir_drop" else "inferno")
     summary = {"deck": str(case.deck), "case": case.name, "dbu_per_um": dbu, "map_shape": list(shape),
-               "map_method": map_method, "map_evaluator": _evaluator(map_method)}
+               "map_method": map_method, "map_evaluator": _evaluator(map_method),
+               "map_triangulation": _triangulator(map_method)}
     if case.map_paths:
         from eda.pdn.metrics import mae, pearson_cc
 
@@ -354,13 +364,31 @@ def start_ahead(path: str | Path, dbu_per_um: float | None = None, map_method: s
     # not need it: 0.05-0.15 s). Typer's parsing, the rest of the imports and the solve then run beside Qhull
     defer_numpy_tooling()
     _load_modules("scipy.sparse")
-    if map_method != "tile-max":
+    spatial = _triangulation_imports_spatial(map_method)
+    if spatial:
         _load_modules("scipy.spatial")
     if ahead.case.done():
         # the deck is read and its map points are being prepared (GIL-bound, ~0.05 s): Qhull starts before Typer
         # takes the GIL (a deck still being read is not waited for: the reader leaves the GIL to Typer)
         ahead.prepared.wait(PREPARE_WAIT_S)
+    if not spatial and map_method != "tile-max":
+        # Qhull runs through eda/pdn/_qhull2d and did not wait for it; the fill outside the hull (its k-d tree)
+        # still uses it: loaded now, beside Qhull (which releases the GIL)
+        _load_modules("scipy.spatial")
     return True
+
+
+def _triangulation_imports_spatial(map_method: str) -> bool:
+    """Whether the map's triangulation needs ``scipy.spatial``: not for ``tile-max``, nor for the contest method
+    where Qhull runs through ``eda/pdn/_qhull2d`` (with the compiled evaluator: see ``MapGeometry``)."""
+    if map_method == "tile-max":
+        return False
+    if map_method != "contest":
+        return True
+    from eda.pdn import maps as pm
+    from eda.pdn.triangulate import _qhull2d
+
+    return _qhull2d is None or pm._fastmap is None
 
 
 #: NumPy submodules that SciPy's array-API layer imports (``from numpy import *``: NumPy's ``__all__`` names them)
