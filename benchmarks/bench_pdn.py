@@ -350,7 +350,7 @@ def _e2e_vs(decks: dict, rev: str, eda: list, d: Path, repeats: int) -> dict:
     old = d / "rev"
     old.mkdir()
     _unpack_eda(repo, rev, old)
-    for so in (repo / "eda" / "pdn").glob("_fast*.so"):  # compiled readers/writers are built, not tracked
+    for so in (repo / "eda" / "pdn").glob("_*.so"):  # compiled modules are built, not tracked
         (old / "eda" / "pdn" / so.name).write_bytes(so.read_bytes())
     res: dict = {"revision": rev, "load_average_at_start": list(os.getloadavg())}
     for name, deck in decks.items():
