@@ -118,3 +118,22 @@ def test_the_map_is_the_same_through_either_qhull(monkeypatch):
     scipys = pm.MapGeometry(p[:, 0], p[:, 1], shape)
     assert isinstance(scipys.tri, Delaunay)
     np.testing.assert_array_equal(ours, scipys.interpolate(v))
+
+
+@needs_qhull2d
+def test_fuzzed_point_sets_triangulate_as_scipy_does():
+    """Random sets, integer grids full of duplicates and co-circular cells, uneven lattices, near-collinear
+    slivers: the same arrays as SciPy, or an error from both."""
+    rng = np.random.default_rng(11)
+    for it in range(160):
+        n = int(rng.integers(3, 300))
+        p = [rng.uniform(0, 10, (n, 2)), rng.integers(0, 8, (n, 2)).astype(float),
+             np.column_stack([rng.integers(0, 30, n) * 1.7, rng.integers(0, 20, n) * 0.3]),
+             np.column_stack([rng.uniform(0, 1, n), 1e-9 * rng.uniform(0, 1, n)])][it % 4]
+        try:
+            Delaunay(p)
+        except QhullError:
+            with pytest.raises(QhullError):
+                tr.delaunay(p)
+            continue
+        _same_as_scipy(p)

@@ -33,7 +33,96 @@ typedef struct {
     int ncoplanar;
 } Result;
 
-/* Qhull on n points; fills r (malloc'ed arrays) and returns 0, or Qhull's exit code with its message in err. */
+/* The lower-Delaunay facets of a finished Qhull run into r, in SciPy's layout: 0, -1 (out of memory) or -2 (a
+ * facet that is not a triangle, a message in errfile). */
+static int collect(qhT *qh, int n, Result *r, FILE *errfile) {
+    facetT *facet;
+    Py_ssize_t m = 0;
+    int *id_map = malloc(sizeof(int) * ((size_t)qh->facet_id + 1));
+    if (!id_map) return -1;
+    for (unsigned k = 0; k <= qh->facet_id; k++) id_map[k] = -1;
+    for (facet = qh->facet_list; facet && facet->next; facet = facet->next) {
+        if (facet->upperdelaunay != qh->UPPERdelaunay) continue;
+        if (!facet->simplicial && (qh_setsize(qh, facet->vertices) != 3 || qh_setsize(qh, facet->neighbors) != 3)) {
+            fprintf(errfile, "non-simplicial facet encountered: %d vertices\n", qh_setsize(qh, facet->vertices));
+            free(id_map);
+            return -2;
+        }
+        id_map[facet->id] = (int)m++;
+    }
+    if (6 * m > 0x7fffffff) {  /* the vertex-neighbour offsets are int32, as SciPy's */
+        fprintf(errfile, "too many triangles (%zd) for int32 offsets\n", m);
+        free(id_map);
+        return -2;
+    }
+    int *S = malloc(sizeof(int) * 3 * (m + 1)), *N = malloc(sizeof(int) * 3 * (m + 1));
+    int *cnt = calloc((size_t)n + 1, sizeof(int)), *ip = malloc(sizeof(int) * ((size_t)n + 1));
+    r->simplices = S, r->neighbors = N, r->indptr = ip, r->m = m;  /* freed by the caller, also on failure */
+    if (!S || !N || !cnt || !ip) {
+        free(id_map);
+        free(cnt);
+        return -1;
+    }
+    Py_ssize_t j = 0;
+    int ncop = 0;
+    for (facet = qh->facet_list; facet && facet->next; facet = facet->next) {
+        if (facet->upperdelaunay != qh->UPPERdelaunay) continue;
+        int swap = facet->toporient == qh_ORIENTclock;  /* clockwise: the first two swapped, as SciPy does */
+        for (int i = 0; i < 3; i++) {
+            int to = (swap && i < 2) ? 1 - i : i;
+            vertexT *vertex = facet->vertices->e[i].p;
+            facetT *nb = facet->neighbors->e[i].p;
+            S[3 * j + to] = qh_pointid(qh, vertex->point);
+            N[3 * j + to] = id_map[nb->id];
+        }
+        if (facet->coplanarset) ncop += qh_setsize(qh, facet->coplanarset);
+        j++;
+    }
+    free(id_map);
+    r->ncoplanar = ncop;
+    /* vertex neighbours: for each triangle in order, each vertex adds the other two unless already listed */
+    for (Py_ssize_t t = 0; t < m; t++)
+        for (int a = 0; a < 3; a++) cnt[S[3 * t + a]] += 2;  /* row capacities: an upper bound */
+    Py_ssize_t cap = 0;
+    for (int v = 0; v < n; v++) {
+        ip[v] = (int)cap;
+        cap += cnt[v];
+        cnt[v] = 0;
+    }
+    ip[n] = (int)cap;
+    int *ix = malloc(sizeof(int) * (cap + 1));
+    r->indices = ix;
+    if (!ix) {
+        free(cnt);
+        return -1;
+    }
+    for (Py_ssize_t t = 0; t < m; t++) {
+        for (int a = 0; a < 3; a++) {
+            int v = S[3 * t + a];
+            int *row = ix + ip[v];
+            for (int b = 0; b < 3; b++) {
+                int w = S[3 * t + b], k = 0;
+                if (w == v) continue;
+                while (k < cnt[v] && row[k] != w) k++;
+                if (k == cnt[v]) row[cnt[v]++] = w;
+            }
+        }
+    }
+    Py_ssize_t nnz = 0;  /* compact the rows */
+    for (int v = 0; v < n; v++) {
+        int start = ip[v];
+        ip[v] = (int)nnz;
+        memmove(ix + nnz, ix + start, sizeof(int) * cnt[v]);
+        nnz += cnt[v];
+    }
+    ip[n] = (int)nnz;
+    r->nnz = nnz;
+    free(cnt);
+    return 0;
+}
+
+/* Qhull on n points; fills r (malloc'ed arrays) and returns 0, -1 when out of memory, or Qhull's exit code (or -2)
+ * with its message in err. */
 static int triangulate(double *points, int n, Result *r, char **err, size_t *errlen) {
     FILE *errfile = open_memstream(err, errlen);
     if (!errfile) return -1;
@@ -44,76 +133,7 @@ static int triangulate(double *points, int n, Result *r, char **err, size_t *err
     }
     qh_zero(qh, errfile);
     int code = qh_new_qhull(qh, 2, n, points, False, QHULL_CMD, NULL, errfile);
-    if (code == 0) {
-        facetT *facet;
-        int *id_map = malloc(sizeof(int) * (qh->facet_id + 1));
-        Py_ssize_t m = 0;
-        for (unsigned k = 0; k <= qh->facet_id; k++) id_map[k] = -1;
-        for (facet = qh->facet_list; facet && facet->next; facet = facet->next) {
-            if (facet->upperdelaunay != qh->UPPERdelaunay) continue;
-            if (!facet->simplicial && (qh_setsize(qh, facet->vertices) != 3 || qh_setsize(qh, facet->neighbors) != 3)) {
-                fprintf(errfile, "non-simplicial facet encountered: %d vertices\n", qh_setsize(qh, facet->vertices));
-                code = -2;
-                break;
-            }
-            id_map[facet->id] = (int)m++;
-        }
-        int *S = malloc(sizeof(int) * 3 * (m ? m : 1)), *N = malloc(sizeof(int) * 3 * (m ? m : 1));
-        Py_ssize_t j = 0;
-        int ncop = 0;
-        for (facet = qh->facet_list; code == 0 && facet && facet->next; facet = facet->next) {
-            if (facet->upperdelaunay != qh->UPPERdelaunay) continue;
-            int swap = facet->toporient == qh_ORIENTclock;
-            for (int i = 0; i < 3; i++) {
-                int to = (swap && i < 2) ? 1 - i : i;
-                vertexT *vertex = facet->vertices->e[i].p;
-                facetT *nb = facet->neighbors->e[i].p;
-                S[3 * j + to] = qh_pointid(qh, vertex->point);
-                N[3 * j + to] = id_map[nb->id];
-            }
-            if (facet->coplanarset) ncop += qh_setsize(qh, facet->coplanarset);
-            j++;
-        }
-        free(id_map);
-        /* vertex neighbours: for each triangle in order, each vertex adds the other two unless already listed */
-        int *cnt = calloc((size_t)n + 1, sizeof(int)), *ip = malloc(sizeof(int) * ((size_t)n + 1)), *ix = NULL;
-        if (code == 0) {
-            for (Py_ssize_t t = 0; t < m; t++)
-                for (int a = 0; a < 3; a++) cnt[S[3 * t + a]] += 2;  /* capacity: an upper bound */
-            Py_ssize_t cap = 0;
-            for (int v = 0; v < n; v++) {
-                ip[v] = (int)cap;
-                cap += cnt[v];
-                cnt[v] = 0;
-            }
-            ip[n] = (int)cap;
-            ix = malloc(sizeof(int) * (cap ? cap : 1));
-            for (Py_ssize_t t = 0; t < m; t++) {
-                for (int a = 0; a < 3; a++) {
-                    int v = S[3 * t + a];
-                    for (int b = 0; b < 3; b++) {
-                        int w = S[3 * t + b];
-                        if (w == v) continue;
-                        int *row = ix + ip[v], k = 0;
-                        while (k < cnt[v] && row[k] != w) k++;
-                        if (k == cnt[v]) row[cnt[v]++] = w;
-                    }
-                }
-            }
-            /* compact the rows */
-            Py_ssize_t nnz = 0;
-            for (int v = 0; v < n; v++) {
-                int start = ip[v];
-                ip[v] = (int)nnz;
-                memmove(ix + nnz, ix + start, sizeof(int) * cnt[v]);
-                nnz += cnt[v];
-            }
-            ip[n] = (int)nnz;
-            r->nnz = nnz;
-        }
-        free(cnt);
-        r->simplices = S, r->neighbors = N, r->indptr = ip, r->indices = ix, r->m = m, r->ncoplanar = ncop;
-    }
+    if (code == 0) code = collect(qh, n, r, errfile);
     int curlong, totlong;
     qh_freeqhull(qh, qh_ALL);
     qh_memfreeshort(qh, &curlong, &totlong);
