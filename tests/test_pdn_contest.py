@@ -99,6 +99,7 @@ def test_solve_cli_on_a_case_folder(tmp_path):
     from eda.pdn.triangulate import _qhull2d
 
     system = _qhull2d is not None and pm._fastmap is not None
+    assert pm.system_qhull() == system
     assert s["map_triangulation"] == ("libqhull_r" if system else "scipy")  # whose Qhull
     assert s["vs_given_ir_drop_map"]["mae"] < 1e-9 and s["vs_given_ir_drop_map"]["hotspot_f1"] == 1
     r = runner.invoke(app, ["irdrop", "solve", str(d), "--out", str(tmp_path / "o2"), "--dbu-per-um", "1000"])

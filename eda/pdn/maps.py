@@ -257,6 +257,14 @@ def _nearest_valid_fill(m: np.ndarray) -> np.ndarray:
     return out
 
 
+def system_qhull() -> bool:
+    """Whether map triangulations run through the system's Qhull (``eda/pdn/_qhull2d``: SciPy's triangles without
+    importing ``scipy.spatial``): where it is built and so is the compiled evaluator (else SciPy locates points)."""
+    from eda.pdn.triangulate import _qhull2d
+
+    return _qhull2d is not None and _fastmap is not None
+
+
 class MapGeometry:
     """What an interpolated IR-drop map needs from node positions alone — the nodes and their Delaunay
     triangulation (Qhull, the map's main cost) — so that it can be built while the solve runs
@@ -288,16 +296,15 @@ class MapGeometry:
         cen = pts - pts.mean(0)
         cov = cen.T @ cen
         if len(pts) >= 3 and cov[0, 0] * cov[1, 1] - cov[0, 1] ** 2 > 1e-12 * max(np.trace(cov), 1e-300) ** 2:
-            # SciPy's triangulation, by the system's Qhull where eda/pdn/_qhull2d is built (no scipy.spatial to
-            # import first: on the command line Qhull then starts as soon as the deck is read), else by scipy.spatial
-            # (imported only now: the read-ahead imports it in another thread while this one prepares the points);
-            # without the compiled evaluator SciPy locates the points: its own Delaunay, built once
+            # SciPy's triangulation, by the system's Qhull where it can (no scipy.spatial to import first: on the
+            # command line Qhull then starts as soon as the deck is read), else by scipy.spatial (imported only now:
+            # the read-ahead imports it in another thread while this one prepares the points)
             from eda.pdn.triangulate import delaunay
 
             if on_triangulate is not None:
                 on_triangulate()
             try:
-                self.tri = delaunay(pts, system_qhull=_fastmap is not None)
+                self.tri = delaunay(pts, system_qhull=system_qhull())
             except RuntimeError:  # scipy's QhullError: degenerate points (all on a line), no triangulation
                 self.tri = None
             if self.tri is not None:

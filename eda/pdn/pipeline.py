@@ -192,9 +192,9 @@ def _evaluator(map_method: str) -> str:
 def _triangulator(map_method: str) -> str | None:
     """Whose Qhull triangulates the map: ``libqhull_r`` (``eda/pdn/_qhull2d.c``, the system's), ``scipy``, or
     ``None`` (``tile-max``: no triangulation). The same triangles either way."""
-    if map_method == "tile-max":
-        return None
-    return "scipy" if _triangulation_imports_spatial(map_method) else "libqhull_r"
+    from eda.pdn import maps as pm
+
+    return None if map_method == "tile-max" else "libqhull_r" if pm.system_qhull() else "scipy"
 
 
 def _load_modules(*names: str) -> None:
@@ -360,8 +360,9 @@ def start_ahead(path: str | Path, dbu_per_um: float | None = None, map_method: s
     _AHEAD.append(ahead)
     ahead.thread.start()
     # what the triangulation waits for is imported here, first, while the deck is read (the reader releases the
-    # GIL): the solver's sparse matrices, then Qhull's module (a deck without coordinates has no map and does
-    # not need it: 0.05-0.15 s). Typer's parsing, the rest of the imports and the solve then run beside Qhull
+    # GIL): the solver's sparse matrices, then, unless Qhull runs through the system's library, Qhull's module (a deck
+    # without coordinates has no map and does not need it: 0.05-0.15 s). Typer's parsing, the rest of the imports and
+    # the solve then run beside Qhull
     defer_numpy_tooling()
     _load_modules("scipy.sparse")
     spatial = _triangulation_imports_spatial(map_method)
@@ -379,16 +380,12 @@ def start_ahead(path: str | Path, dbu_per_um: float | None = None, map_method: s
 
 
 def _triangulation_imports_spatial(map_method: str) -> bool:
-    """Whether the map's triangulation needs ``scipy.spatial``: not for ``tile-max``, nor for the contest method
-    where Qhull runs through ``eda/pdn/_qhull2d`` (with the compiled evaluator: see ``MapGeometry``)."""
-    if map_method == "tile-max":
-        return False
-    if map_method != "contest":
-        return True
+    """Whether the map needs ``scipy.spatial`` before its triangulation: not for ``tile-max``, nor for the contest
+    method where Qhull runs through the system's library (``maps.system_qhull``; the griddata method's nearest-node
+    fill imports it with ``scipy.interpolate``)."""
     from eda.pdn import maps as pm
-    from eda.pdn.triangulate import _qhull2d
 
-    return _qhull2d is None or pm._fastmap is None
+    return map_method != "tile-max" and (map_method != "contest" or not pm.system_qhull())
 
 
 #: NumPy submodules that SciPy's array-API layer imports (``from numpy import *``: NumPy's ``__all__`` names them)
