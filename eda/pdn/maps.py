@@ -29,6 +29,7 @@ import numpy as np
 
 from eda.errors import InputError
 from eda.pdn.mapcsv import read_map_csv, side_by_side, write_map_csv
+from eda.pdn.mapfill import nearest_valid_fill
 from eda.pdn.model import GROUND, PDN
 
 try:  # the compiled lattice evaluation of the cubic interpolant (eda/pdn/_fastmap.c, built by make setup)
@@ -227,36 +228,6 @@ def contest_nodes(pdn: PDN) -> np.ndarray:
     return nodes[np.lexsort((y, x, ~lattice))]
 
 
-def _nearest_valid_fill(m: np.ndarray) -> np.ndarray:
-    """Fill NaN points with the value of the nearest non-NaN point (ties: the first in ``map[x, y]`` order)."""
-    bad = np.isnan(m)
-    if not bad.any() or bad.all():
-        return m
-    from scipy.spatial import cKDTree
-
-    # the nearest valid point to a NaN point has a NaN 4-neighbour (a step from it towards the NaN point
-    # gets closer), and so have all tied ones: search only those (row-major: the tie-break order)
-    edge = np.zeros_like(bad)
-    edge[1:] |= bad[:-1]
-    edge[:-1] |= bad[1:]
-    edge[:, 1:] |= bad[:, :-1]
-    edge[:, :-1] |= bad[:, 1:]
-    good = np.argwhere(edge & ~bad)
-    q = np.argwhere(bad)
-    k = min(16, len(good))
-    _, idx = cKDTree(good).query(q, k=k)
-    idx = idx.reshape(len(q), k)
-    d2 = ((good[idx] - q[:, None, :]) ** 2).sum(-1)  # exact integers
-    tie = d2 == d2.min(1, keepdims=True)
-    pick = np.where(tie, idx, len(good)).min(1)  # smallest row-major index among the nearest
-    for i in np.flatnonzero(tie.all(1) & (k < len(good))):  # more ties than k: exact search
-        dd = ((good - q[i]) ** 2).sum(1)
-        pick[i] = int(np.flatnonzero(dd == dd.min())[0])
-    out = m.copy()
-    out[bad] = m[good[pick, 0], good[pick, 1]]
-    return out
-
-
 def system_qhull() -> bool:
     """Whether map triangulations run through the system's Qhull (``eda/pdn/_qhull2d``: SciPy's triangles without
     importing ``scipy.spatial``): where it is built and so is the compiled evaluator (else SciPy locates points)."""
@@ -353,7 +324,7 @@ class MapGeometry:
 
             miss = np.isnan(m)
             m[miss] = NearestNDInterpolator(self.pts, v)(self.q[miss])
-        m = _nearest_valid_fill(m.reshape(self.shape))
+        m = nearest_valid_fill(m.reshape(self.shape))
         return np.maximum(m, 0.0)
 
 

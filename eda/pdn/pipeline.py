@@ -372,10 +372,6 @@ def start_ahead(path: str | Path, dbu_per_um: float | None = None, map_method: s
         # the deck is read and its map points are being prepared (GIL-bound, ~0.05 s): Qhull starts before Typer
         # takes the GIL (a deck still being read is not waited for: the reader leaves the GIL to Typer)
         ahead.prepared.wait(PREPARE_WAIT_S)
-    if not spatial and map_method != "tile-max":
-        # Qhull runs through eda/pdn/_qhull2d and did not wait for it; the fill outside the hull (its k-d tree)
-        # still uses it: loaded now, beside Qhull (which releases the GIL)
-        _load_modules("scipy.spatial")
     return True
 
 
