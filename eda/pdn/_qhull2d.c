@@ -155,7 +155,8 @@ static PyObject *delaunay(PyObject *self, PyObject *args) {
         return NULL;
     }
     int n = (int)(pb.len / 16);
-    /* Qhull may reorder nothing in the input, but takes a non-const pointer: give it a private copy */
+    /* a private copy: the caller's buffer is released before the GIL is (another thread may then change or free it),
+     * and Qhull takes a non-const pointer */
     double *pts = malloc(pb.len ? pb.len : 1);
     if (!pts) {
         PyBuffer_Release(&pb);
