@@ -84,7 +84,7 @@ def solve_to_dir(deck: str | Path, out: str | Path, mode: str = "static", probes
     ahead = _take_ahead(deck, dbu_per_um, map_method)
     worker = ThreadPoolExecutor(max_workers=1)
     spatial = (worker.submit(_load_modules, "scipy.spatial")
-               if ahead is None and _triangulation_imports_spatial(map_method) else None)
+               if ahead is None and _triangulator(map_method) == "scipy" else None)
     try:
         if ahead is not None:
             case, pdn, t_parse = ahead.case.result()
@@ -190,8 +190,9 @@ def _evaluator(map_method: str) -> str:
 
 
 def _triangulator(map_method: str) -> str | None:
-    """Whose Qhull triangulates the map: ``libqhull_r`` (``eda/pdn/_qhull2d.c``, the system's), ``scipy``, or
-    ``None`` (``tile-max``: no triangulation). The same triangles either way."""
+    """Whose Qhull triangulates the map: ``libqhull_r`` (``eda/pdn/_qhull2d.c``, the system's), ``scipy`` (the
+    triangulation then waits for ``scipy.spatial``'s import), or ``None`` (``tile-max``: no triangulation). The same
+    triangles either way."""
     from eda.pdn import maps as pm
 
     return None if map_method == "tile-max" else "libqhull_r" if pm.system_qhull() else "scipy"
@@ -365,23 +366,13 @@ def start_ahead(path: str | Path, dbu_per_um: float | None = None, map_method: s
     # the solve then run beside Qhull
     defer_numpy_tooling()
     _load_modules("scipy.sparse")
-    spatial = _triangulation_imports_spatial(map_method)
-    if spatial:
+    if _triangulator(map_method) == "scipy":
         _load_modules("scipy.spatial")
     if ahead.case.done():
         # the deck is read and its map points are being prepared (GIL-bound, ~0.05 s): Qhull starts before Typer
         # takes the GIL (a deck still being read is not waited for: the reader leaves the GIL to Typer)
         ahead.prepared.wait(PREPARE_WAIT_S)
     return True
-
-
-def _triangulation_imports_spatial(map_method: str) -> bool:
-    """Whether the map needs ``scipy.spatial`` before its triangulation: not for ``tile-max``, nor for the contest
-    method where Qhull runs through the system's library (``maps.system_qhull``; the griddata method's nearest-node
-    fill imports it with ``scipy.interpolate``)."""
-    from eda.pdn import maps as pm
-
-    return map_method != "tile-max" and (map_method != "contest" or not pm.system_qhull())
 
 
 #: NumPy submodules that SciPy's array-API layer imports (``from numpy import *``: NumPy's ``__all__`` names them)
