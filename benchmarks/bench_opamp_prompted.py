@@ -52,6 +52,10 @@ def main() -> None:
     ap.add_argument("--want", type=int, default=25)
     ap.add_argument("--seed", type=int, default=999)
     ap.add_argument("--out", type=Path, default=Path("/tmp/prompted.pkl"))
+    ap.add_argument("--per-source", type=int, default=1, help="keep up to this many distinct new completions of "
+                                                               "each source (default the first)")
+    ap.add_argument("--types", default=",".join(OPAMP_LABELS),
+                    help="sources of these labels only, comma-separated (default every op-amp label)")
     a = ap.parse_args()
     t0 = time.perf_counter()
     model, vocab, ck = load_checkpoint(checkpoint_for(OPAMP_LABELS[0]))
@@ -60,13 +64,17 @@ def main() -> None:
         _, v2, ck2 = load_checkpoint(path)
         refs |= {canonical_form(g) for g in training_graphs(ck2, v2)}
     flat, off = ck["train_tours"].tolist(), ck["train_offsets"].tolist()
-    sources = [i for i, t in enumerate(training_types(ck)) if t in OPAMP_LABELS][::a.every]
+    labels = set(a.types.split(","))
+    if not labels <= set(OPAMP_LABELS):
+        ap.error(f"--types {a.types}: expected some of {', '.join(OPAMP_LABELS)}")
+    sources = [i for i, t in enumerate(training_types(ck)) if t in labels][::a.every]
     defaults = sampling_defaults(ck)
     st = dict.fromkeys(("sources", "prompt_refused", "drawn", "valid", "roles", "new"), 0)
     kept, forms = [], set()
     for k, i in enumerate(sources):
         if len(kept) >= a.want:
             break
+        mine = 0
         seq = flat[off[i]:off[i + 1]]
         ctype = vocab.tokens[seq[1]][len("<type:"):-1]
         walk = compact_sequence(seq)[3:-1]  # after <bos> <type> VSS, before <eos>; the stored tours are full
@@ -97,7 +105,9 @@ def main() -> None:
             st["new"] += 1
             forms.add(form)
             kept.append((f"cmp{len(kept):03d}_{ctype}_src{i}", c))
-            break
+            mine += 1
+            if mine >= a.per_source or len(kept) >= a.want:
+                break
         print(f"source {i} ({ctype}): kept {len(kept)}/{a.want}, {st}", flush=True)
     a.out.write_bytes(pickle.dumps(kept))
     a.out.with_suffix(".json").write_text(json.dumps({**st, "fraction": a.fraction, "every": a.every, "n": a.n,

@@ -28,6 +28,7 @@ import shutil
 import statistics
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -186,6 +187,7 @@ def _generated(n: int, seed: int, jobs: int = 2, minutes: float = 30.0, stats: d
     kw = {t: {"ctype": t, "jobs": jobs, **type_inputs(ck, vocab, t), **draw} for t in types}
     picked: dict[str, list] = {t: [] for t in types}
     t0, rnd = time.perf_counter(), 0
+    checks = ProcessPoolExecutor(jobs) if DRAW["function_check"] else None
     while time.perf_counter() - t0 < 60 * minutes and any(st[t]["kept"] < want[t] for t in types):
         for ctype in types:
             s = st[ctype]
@@ -196,31 +198,54 @@ def _generated(n: int, seed: int, jobs: int = 2, minutes: float = 30.0, stats: d
             batch = sample(model, vocab, min(400, max(16, int(1.3 * (want[ctype] - s["kept"]) / rate) + 1)),
                            seed=seed + 7919 * rnd, **kw[ctype])
             s["drawn"] += len(batch)
+            cands, need = [], max(0, want[ctype] - s["kept"])
+            # with the function check, enough candidates for the pass rates seen (40-60 %)
+            limit = 4 * need if DRAW["function_check"] else need
             for smp in batch:
-                if smp.graph is None or s["kept"] >= want[ctype]:
+                if smp.graph is None or len(cands) >= limit:
                     continue
                 s["grammar_ok"] += 1
-                c = graph_to_circuit(smp.graph, title=f"generated {ctype} {s['kept']}")
+                c = graph_to_circuit(smp.graph, title=f"generated {ctype}")
                 try:
                     find_roles(c)
                 except Exception:  # noqa: BLE001 - no amplifier ports: not an amplifier sample
                     continue
                 if check_circuit(c, run_sim=False).valid:
-                    picked[ctype].append(c)
-                    s["kept"] += 1
+                    cands.append(c)
+            if DRAW["function_check"]:  # the generator's function check (eda topo generate --function-check)
+                s["rule_clean"] = s.get("rule_clean", 0) + len(cands)
+                verdicts = list(checks.map(_function_check, cands))
+                s["function_cpu_s"] = round(s.get("function_cpu_s", 0) + sum(v["cpu_s"] for v in verdicts), 1)
+                cands = [c for c, v in zip(cands, verdicts, strict=True) if v["passed"]]
+                s["function_ok"] = s.get("function_ok", 0) + len(cands)
+            for c in cands[:need]:
+                c.title = f"generated {ctype} {s['kept']}"
+                picked[ctype].append(c)
+                s["kept"] += 1
         rnd += 1
         print(f"sampling round {rnd} ({time.perf_counter() - t0:.0f} s): "
               + ", ".join(f"{t} {st[t]['kept']}/{want[t]} of {st[t]['drawn']}" for t in types), flush=True)
     st["sampling_s"] = round(time.perf_counter() - t0, 1)
+    if checks is not None:
+        checks.shutdown()
     out = [(f"gen{k:03d}_{t}", c) for k, (t, c) in enumerate((t, c) for t in types for c in picked[t])]
     return out[:n]
+
+
+def _function_check(c) -> dict:
+    from eda.generators.sizing.search import function_check
+
+    try:
+        return function_check(c)
+    except EdaError as e:
+        return {"passed": False, "diagnosis": str(e).splitlines()[0], "transfer": None, "cpu_s": 0.0}
 
 
 # how the bench draws its samples (part of the sample cache's key)
 SAMPLING = "train_sizes_core"
 #: ``--checkpoint`` / ``--temperature`` / ``--types``: a candidate checkpoint draws the generated part instead of the
 #: shipped one (novelty then vs its own training circuits), at this temperature, these types only (None: as shipped)
-DRAW: dict = {"checkpoint": None, "temperature": None, "types": None}
+DRAW: dict = {"checkpoint": None, "temperature": None, "types": None, "function_check": False}
 
 
 def opamp_checkpoint() -> Path:
@@ -232,7 +257,7 @@ def opamp_checkpoint() -> Path:
 
 def sampling_tag() -> str:
     return (SAMPLING + (f"_T{DRAW['temperature']:g}" if DRAW["temperature"] else "")
-            + ("_" + "+".join(DRAW["types"]) if DRAW["types"] else ""))
+            + ("_" + "+".join(DRAW["types"]) if DRAW["types"] else "") + ("_fcheck" if DRAW["function_check"] else ""))
 
 
 def _cache_path(n: int, seed: int, sha: str | None, sampler: str | None, suffix: str = ".pkl", tag: str = "") -> Path:
@@ -482,12 +507,14 @@ def main() -> None:
     ap.add_argument("--temperature", type=float, default=None, help="... at this temperature (default the model's)")
     ap.add_argument("--types", default=None, help="... only these op-amp types, comma-separated (default the four), "
                     "or opamp")
+    ap.add_argument("--function-check", action="store_true", help="keep only drawn samples that pass the generator's "
+                    "function check (eda topo generate --function-check: both inputs move the output, oppositely)")
     ap.add_argument("--out", type=Path, default=Path("/tmp/eda_bench_sizing"))
     a = ap.parse_args()
     if a.types and not set(a.types.split(",")) <= set(DRAWABLE_TYPES):
         ap.error(f"--types {a.types}: expected some of {', '.join(DRAWABLE_TYPES)}")
     DRAW.update(checkpoint=a.checkpoint, temperature=a.temperature,
-                types=tuple(a.types.split(",")) if a.types else None)
+                types=tuple(a.types.split(",")) if a.types else None, function_check=a.function_check)
     if a.sample_only:
         picked = _cached_samples(a.generated, a.seed, create=True, minutes=a.sample_minutes)
         print(f"{len(picked)} samples cached (model {model_version()['sha256']}, sampler {sampler_version()})")

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections import Counter
 
@@ -40,6 +41,12 @@ def copies(met: list[tuple[str, str]], family: Counter, repeat: int, hold_mix: b
     share = {t: family[t] / sum(family[u] for u in per_type) for t in per_type}
     total = repeat * len(met)
     return {n: max(1, round(total * share[t] / per_type[t])) for n, t in met}
+
+
+def sample_type(name: str) -> str:
+    """The op-amp type in a sample's bench name: ``genNNN_<type>`` (drawn) or ``cmpNNN_<type>_srcI`` (a completion of
+    training circuit I, ``bench_opamp_prompted.py``)."""
+    return re.sub(r"_src\d+$", "", name.split("_", 1)[1])
 
 
 def main() -> None:
@@ -67,7 +74,7 @@ def main() -> None:
             # a copy of a training circuit adds nothing; the type is in the bench's name, genNNN_<type>
             if r.get("met") and r.get("novel", True):
                 name = f"{key}_{r['name']}"
-                met.append((name, r["name"].split("_", 1)[1]))
+                met.append((name, sample_type(r["name"])))
                 if "netlist" in r:  # recorded with the row (library form)
                     circuits[name] = parse_topology(r["netlist"], name).circuit
                     continue

@@ -11,11 +11,24 @@ from pathlib import Path
 SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "train_opamp_self.py"
 
 
-def _copies():
+def _module():
     spec = importlib.util.spec_from_file_location("train_opamp_self", SCRIPT)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    return mod.copies
+    return mod
+
+
+def _copies():
+    return _module().copies
+
+
+def test_the_type_is_read_from_drawn_and_completed_sample_names():
+    sample_type = _module().sample_type
+    assert sample_type("gen012_opamp2") == "opamp2"
+    assert sample_type("gen073_folded_cascode") == "folded_cascode"
+    # a completion of training circuit 267 (bench_opamp_prompted.py): the source index is not part of the type
+    assert sample_type("cmp037_folded_cascode_src267") == "folded_cascode"
+    assert sample_type("cmp000_telescopic_src5") == "telescopic"
 
 
 FAMILY = Counter(opamp1=120, opamp2=90, folded_cascode=45, telescopic=45)

@@ -84,3 +84,41 @@ def test_missed_operating_points_are_graded_for_the_search():
                  "reason": "not a differential input"})
     working = cv({"ok": True, "gain": 30, "pm": 60, "ugb": 1e6, "power": 1e-4})
     assert working < single < near < far < none and near < wrong_way < none
+
+
+@needs_sky130
+def test_the_function_check_passes_the_ota_and_fails_a_dead_input_and_two_inverting_inputs():
+    from eda.generators.sizing.search import function_check
+
+    ota = function_check(parse_topology(OTA, "ota").circuit)
+    assert ota["passed"] and ota["diagnosis"] in DIAGNOSES[4:], ota
+    assert ota["transfer"]["VIN1"] * ota["transfer"]["VIN2"] < 0  # opposite directions
+    # mutations: one input on a MOS capacitor only; both inputs inverting
+    one = function_check(parse_topology(ONE_INPUT, "one").circuit)
+    assert not one["passed"] and one["diagnosis"] == DIAGNOSES[2]
+    same = function_check(parse_topology(SAME_WAY, "same").circuit)
+    assert not same["passed"] and same["diagnosis"] == DIAGNOSES[3]
+
+
+@needs_sky130
+def test_generate_size_with_the_function_check_lists_the_failures_instead_of_sizing_them(tmp_path):
+    from eda.generators.sizing.run import size_generated
+    from eda.graphs.pin_graph import circuit_to_graph
+
+    graphs = [circuit_to_graph(parse_topology(t, "g").circuit) for t in (ONE_INPUT, SAME_WAY)]
+    rows = size_generated(graphs, parse_spec("gain>=40dB, pm>=45, cl=1pF"), tmp_path, 5.0, "opamp1",
+                          function_check=True)
+    assert rows == []  # nothing sized
+    table = (tmp_path / "table.md").read_text()
+    assert f"gen_0000: function check: {DIAGNOSES[2]}" in table
+    assert f"gen_0001: function check: {DIAGNOSES[3]}" in table
+    assert not list(tmp_path.glob("*.json"))[0].name.startswith("gen_")  # only table.json: no sizing record
+
+
+def test_the_function_check_needs_size_on_the_command_line(tmp_path):
+    from typer.testing import CliRunner
+
+    from eda.cli import app
+
+    r = CliRunner().invoke(app, ["topo", "generate", "--n", "1", "--out", str(tmp_path / "o"), "--function-check"])
+    assert r.exit_code != 0 and "--function-check" in r.output and "--size" in r.output

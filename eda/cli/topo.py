@@ -164,6 +164,10 @@ def generate(
                                                     "(eda topo size) into OUT/sized, with a table."),
     spec: str = typer.Option("gain>=40dB, pm>=45, cl=1pF", help="Sizing targets with --size."),
     size_budget: float = typer.Option(30.0, parser=float_range(5, 3600), help="Sizing seconds per circuit."),
+    function_check: bool = typer.Option(False, "--function-check", help="With --size: first check that each "
+                                        "amplifier works as a differential one at its gm/Id starting sizes (both "
+                                        "inputs move the output, in opposite directions); list those that do not, "
+                                        "with why, instead of sizing them."),
 ) -> None:
     """Sample circuits; write each valid one as a simulatable SPICE deck, report.json and gallery.png.
 
@@ -182,6 +186,8 @@ def generate(
     if type_weight is not None and (ctype is None or not type_support):
         raise InputError("--type-weight: acts on the type support of a conditioned run; give --type T (and keep "
                          "the support: drop --no-type-support)")
+    if function_check and not size:
+        raise InputError("--function-check: checks the samples --size sizes; add --size")
     est = estimate_seconds(n, simulate)
     if est > GENERATE_LIMIT_S and not force:
         raise InputError(f"--n: {n} circuits would take about {est / 60:.0f} min here (limit "
@@ -212,9 +218,13 @@ def generate(
         from eda.generators.sizing.run import size_generated
         from eda.generators.sizing.spec import parse_spec
 
-        rows = size_generated(graphs, parse_spec(spec), out / "sized", size_budget, ctype)
-        typer.echo(f"sized {len(rows)} amplifier-type samples, {sum(r['met'] for r in rows)} meet {spec}; "
-                   f"table in {out / 'sized' / 'table.md'}")
+        rows = size_generated(graphs, parse_spec(spec), out / "sized", size_budget, ctype,
+                              function_check=function_check)
+        failed = json.loads((out / "sized" / "table.json").read_text())
+        failed = sum("function_check" in r for r in failed)
+        typer.echo(f"sized {len(rows)} amplifier-type samples, {sum(r['met'] for r in rows)} meet {spec}"
+                   + (f" ({failed} failed the function check, not sized)" if function_check else "")
+                   + f"; table in {out / 'sized' / 'table.md'}")
 
 
 @app.command()

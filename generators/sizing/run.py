@@ -218,11 +218,14 @@ def table_markdown(rows: list[dict]) -> str:
 
 
 def size_generated(graphs: list, spec: Spec, out: Path, budget_s: float, ctype: str | None = None,
-                   corner: str = "tt") -> list[dict]:
+                   corner: str = "tt", function_check: bool = False) -> list[dict]:
     """Size the amplifier-type circuits among generated device-pin ``graphs`` (``eda topo generate
     --size``); writes per-circuit files and ``table.md``/``table.json`` under ``out``. FET bodies
     follow the ``rails`` rule (a body on a signal net is a decoding artefact: see
-    :func:`eda.export.to_sky130.body_net`)."""
+    :func:`eda.export.to_sky130.body_net`). ``function_check``: first
+    :func:`~eda.generators.sizing.search.function_check` each; one that fails it (no differential
+    amplifier at any size) is listed with its diagnosis and not sized."""
+    from eda.generators.sizing.search import function_check as check
     from eda.graphs.pin_graph import graph_to_circuit
 
     rows: list[dict] = []
@@ -232,6 +235,10 @@ def size_generated(graphs: list, spec: Spec, out: Path, budget_s: float, ctype: 
             if not is_amplifier(c, ctype if ctype in AMPLIFIER_TYPES else None):
                 continue
             try:
+                if function_check and not (verdict := check(c, corner))["passed"]:
+                    rows.append({"name": f"gen_{k:04d}", "skipped": f"function check: {verdict['diagnosis']}",
+                                 "function_check": verdict})
+                    continue
                 rec = size_circuit(c, f"gen_{k:04d}", spec, out, corner, budget_s, stop_when_met=True, pool=next(pool),
                                    bulk="rails")
             except EdaError as e:
