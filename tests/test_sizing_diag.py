@@ -108,11 +108,13 @@ def test_generate_size_with_the_function_check_lists_the_failures_instead_of_siz
     graphs = [circuit_to_graph(parse_topology(t, "g").circuit) for t in (ONE_INPUT, SAME_WAY)]
     rows = size_generated(graphs, parse_spec("gain>=40dB, pm>=45, cl=1pF"), tmp_path, 5.0, "opamp1",
                           function_check=True)
-    assert rows == []  # nothing sized
+    # nothing sized: both listed with the check's verdict
+    assert [(r["skipped"], r["function_check"]["passed"]) for r in rows] == [
+        (f"function check: {DIAGNOSES[2]}", False), (f"function check: {DIAGNOSES[3]}", False)]
     table = (tmp_path / "table.md").read_text()
     assert f"gen_0000: function check: {DIAGNOSES[2]}" in table
     assert f"gen_0001: function check: {DIAGNOSES[3]}" in table
-    assert not list(tmp_path.glob("*.json"))[0].name.startswith("gen_")  # only table.json: no sizing record
+    assert [p.name for p in tmp_path.glob("*.json")] == ["table.json"]  # no sizing record
 
 
 def test_the_function_check_needs_size_on_the_command_line(tmp_path):

@@ -224,7 +224,8 @@ def size_generated(graphs: list, spec: Spec, out: Path, budget_s: float, ctype: 
     follow the ``rails`` rule (a body on a signal net is a decoding artefact: see
     :func:`eda.export.to_sky130.body_net`). ``function_check``: first
     :func:`~eda.generators.sizing.search.function_check` each; one that fails it (no differential
-    amplifier at any size) is listed with its diagnosis and not sized."""
+    amplifier at any size) is listed with its diagnosis and not sized. Returns every row: the sized
+    records and, with ``skipped``, the circuits that were not sized and why."""
     from eda.generators.sizing.search import function_check as check
     from eda.graphs.pin_graph import graph_to_circuit
 
@@ -248,4 +249,4 @@ def size_generated(graphs: list, spec: Spec, out: Path, budget_s: float, ctype: 
     out.mkdir(parents=True, exist_ok=True)
     (out / "table.json").write_text(json.dumps(rows, indent=1, default=float))
     (out / "table.md").write_text(table_markdown(rows))
-    return [r for r in rows if "skipped" not in r]
+    return rows

@@ -292,8 +292,9 @@ def function_check(circuit: Circuit, corner: str = "tt", bulk: str = "rails") ->
     c0 = time.process_time()
     bench = AmpBench(circuit, corner=corner, cl=1e-12, bulk=bulk)
     space, table = Space(bench), load_table(corner)
-    designs = space.starts(table)[:3]
-    designs += [d for d in [space.initial(table, stacked=True)] if d not in designs]
+    designs, stacked = space.starts(table)[:3], space.initial(table, stacked=True)
+    if stacked not in designs:
+        designs.append(stacked)
     transfer, why = diagnose(bench, designs[0], also=designs[1:])
     return {"passed": why in DIAGNOSES[4:], "diagnosis": why, "transfer": transfer,
             "cpu_s": round(time.process_time() - c0, 2)}
