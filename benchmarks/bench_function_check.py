@@ -18,14 +18,13 @@ import json
 import pickle
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import replace
 from pathlib import Path
 
 from bench_sizing import OPAMP_TYPES, RESULTS, _function_check
 
 
 def _bare(c):
-    return replace(c, devices=[d for d in c.devices if d.kind not in "VI"])
+    return c.without_sources()
 
 
 def tally(items: list, rows: dict, pool) -> dict:

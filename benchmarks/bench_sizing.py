@@ -29,7 +29,6 @@ import statistics
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -134,7 +133,7 @@ def run_library(budget: float, out: Path, limit: int | None, pool, only: set[str
     tops = [t for t in load_library() if t.ctype in OPAMP_TYPES and (not only or t.name in only)][:limit]
     rows = []
     for t in tops:
-        c = replace(t.circuit, devices=[d for d in t.circuit.devices if d.kind not in "VI"])
+        c = t.circuit.without_sources()
         try:
             rec = size_circuit(c, t.name, parse_spec(SPEC), out / "library", budget_s=budget, stop_when_met=True,
                                progress=False, plot=False, extras=False, pool=next(pool), cpu_budget_s=cpu_budget)

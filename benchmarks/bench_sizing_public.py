@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import replace
 from pathlib import Path
 
 from bench_sizing import RESULTS, SPEC, _print_row, _summary, opamp_rule
@@ -38,7 +37,7 @@ def run_public(folder: Path, every: int, skip: int, budget: float, cpu_budget: f
     pool = pools()
     try:
         for t in tops[skip::every]:
-            c = replace(t.circuit, devices=[d for d in t.circuit.devices if d.kind not in "VI"])
+            c = t.circuit.without_sources()
             try:
                 rec = size_circuit(c, t.name, parse_spec(SPEC), out, budget_s=budget, stop_when_met=True,
                                    progress=False, plot=False, extras=False, pool=next(pool), bulk="netlist",

@@ -192,6 +192,12 @@ class Circuit:
         self.devices.append(device)
         return device
 
+    def without_sources(self) -> Circuit:
+        """A copy without independent voltage and current sources (``V``/``I`` elements): the bare topology that
+        a testbench, the sizer or a rule check supplies and biases itself (a deck's own sources would fight
+        them). The other devices are shared, not copied."""
+        return replace(self, devices=[d for d in self.devices if d.kind not in SOURCE_KINDS])
+
 
 def _nets(devices: list[Device], ports: tuple[str, ...]) -> list[str]:
     seen: dict[str, None] = dict.fromkeys(ports)
@@ -200,6 +206,9 @@ def _nets(devices: list[Device], ports: tuple[str, ...]) -> list[str]:
             seen.setdefault(n, None)
     return list(seen)
 
+
+#: Independent sources by element letter (:meth:`Circuit.without_sources` drops them).
+SOURCE_KINDS = frozenset("VI")
 
 #: Canonical ground names (SPICE node 0).
 GROUND_NAMES = frozenset({"0", "gnd", "gnd!"})

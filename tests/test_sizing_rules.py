@@ -408,3 +408,14 @@ def test_a_start_with_light_resistors_lets_the_tail_current_reach_the_pair():
     # a resistor load from a supply to the output keeps its start: no variant
     load = AmpBench(parse_spice(GEN_TAIL_R.replace("R1 (IB2 net1)", "R1 (VDD VOUT1)")))
     assert all(d.values["R1"] < R_RANGE[1] for d in Space(load).starts(load_table()))
+
+
+def test_without_sources_drops_v_and_i_only_and_leaves_the_circuit_alone():
+    from eda.circuit import Circuit, Device
+
+    devs = [Device("M1", "M", ("d", "g", "0", "0"), model="nmos4"), Device("V1", "V", ("VDD", "0"), value=1.8),
+            Device("I1", "I", ("VDD", "b"), value=1e-5), Device("R1", "R", ("d", "VDD"), value=1e4)]
+    c = Circuit("deck", devs, ports=("d",))
+    bare = c.without_sources()
+    assert [d.name for d in bare.devices] == ["M1", "R1"] and bare.ports == ("d",) and bare.title == "deck"
+    assert [d.name for d in c.devices] == ["M1", "V1", "I1", "R1"]  # a copy: the deck keeps its sources

@@ -260,8 +260,7 @@ def vary(
         raise InputError(f"--pdk: expected sky130 or generic, got {pdk!r}")
     devices = None if pdk == "generic" else pdk
     t = read_netlist_topology(netlist)
-    src = t.circuit
-    src.devices = [d for d in src.devices if d.kind not in "VI"]
+    src = t.circuit.without_sources()
     ctype = ctype or t.ctype
     path = model or checkpoint_for(ctype)
     m, vocab, ck = load_checkpoint(path)
@@ -340,8 +339,7 @@ def check(
                 # a topology, or a topology's deck (a *.ports header, as `eda topo generate` writes): its rules, and
                 # ngspice on its own test bench, on the devices the deck was written for (sky130 when it uses them)
                 real = pdk or ("sky130" if any("sky130" in ln.lower() for ln in t.circuit.includes) else None)
-                t.circuit.devices = [d for d in t.circuit.devices if d.kind not in "VI"]
-                r = check_circuit(t.circuit, f.name, run_sim=simulate, pdk=real, corner=corner)
+                r = check_circuit(t.circuit.without_sources(), f.name, run_sim=simulate, pdk=real, corner=corner)
         except (InputError, OSError) as e:
             failed += 1
             msg = e.one_line() if isinstance(e, InputError) else str(e)
@@ -430,8 +428,7 @@ def size(
         typer.echo(f"{sum(r['met'] for r in done)} of {len(done)} amplifiers meet {sp}; wrote {out}/table.md")
         return
     t = read_netlist_topology(netlist)
-    circuit = t.circuit
-    circuit.devices = [d for d in circuit.devices if d.kind not in "VI"]
+    circuit = t.circuit.without_sources()
     rec = size_circuit(circuit, netlist.stem, sp, out, corner, budget, seed, stop_when_met, bulk=bulk)
     typer.echo(json.dumps(rec["perf"], indent=1, default=float))
     typer.echo(f"{'meets' if rec['met'] else 'MISSES'} {sp}; {rec['evaluations']} designs simulated in "
@@ -463,8 +460,7 @@ def measure(
     from eda.read.topology_dataset import read_netlist_topology
 
     t = read_netlist_topology(netlist)
-    c = t.circuit
-    c.devices = [d for d in c.devices if d.kind not in "VI"]
+    c = t.circuit.without_sources()
     kind = ctype or circuit_type(c, t.ctype)
     if kind in AMPLIFIER_TYPES:
         from eda.generators.sizing.gmid import load_table

@@ -33,7 +33,7 @@ I_IN = 10e-6
 def _base(circuit: Circuit, corner: str) -> tuple[Circuit, list[Device], list[str]]:
     """sky130 circuit, supply/bias sources, and the names of its nets."""
     c = replace(circuit, devices=unique_names([replace(d, nodes=tuple("VSS" if is_ground(n) else n for n in d.nodes))
-                                               for d in circuit.devices if d.kind not in "VI"]), analyses=[], extra=[])
+                                               for d in circuit.without_sources().devices]), analyses=[], extra=[])
     nets = c.nets
     src = [Device("VVDD", "V", ("VDD", "0"), value=VDD), Device("VVSS", "V", ("VSS", "0"), value=0.0)]
     for n in nets:

@@ -176,7 +176,7 @@ def size_folder(folder: Path, spec: Spec, out: Path, corner: str = "tt", budget_
             try:
                 if isinstance(t, EdaError):
                     raise t
-                circuit = replace(t.circuit, devices=[d for d in t.circuit.devices if d.kind not in "VI"])
+                circuit = t.circuit.without_sources()
                 ctype = circuit_type(circuit, t.ctype)
                 if ctype not in AMPLIFIER_TYPES:  # (missing ports are reported by the testbench below)
                     rows.append({"name": name, "file": f, "skipped": f"not an amplifier-type circuit ({ctype})"})
