@@ -71,6 +71,9 @@ def _summary(rows: list[dict]) -> dict:
             "met_and_novel": sum(r["met"] and r["novel"] for r in done) if all("novel" in r for r in done)
             else None,
             "novel": sum(r["novel"] for r in done) if all("novel" in r for r in done) else None,
+            # ... and not a repeat of an earlier sample of the set (None: repeats not recorded)
+            "met_novel_distinct": sum(r["met"] and r["novel"] and not r["repeat_of"] for r in done)
+            if all("repeat_of" in r for r in done) else None,
             "skipped": [(r["name"], r["skipped"]) for r in rows if "skipped" in r]}
 
 
@@ -350,8 +353,9 @@ def run_generated(n: int, budget: float, out: Path, seed: int, pool, skip: int =
 
 def novelty(circuits: dict) -> dict[str, dict[str, bool]]:
     """Per sample name: whether it is new against the training circuits of the checkpoint that drew it (``novel``) and
-    of the general model (``novel_vs_general``): exact, by canonical forms. A sample identical to a training circuit is
-    not a generated success."""
+    of the general model (``novel_vs_general``), and the earlier sample of the set it repeats (``repeat_of``, None for
+    the first of its kind): exact, by canonical forms. A sample identical to a training circuit is not a generated
+    success, and a generator that draws one circuit over and over has made one circuit."""
     from eda.generators.topology_checkpoint import checkpoint_for, load_checkpoint, training_graphs
     from eda.graphs.canon import canonical_form
     from eda.graphs.pin_graph import circuit_to_graph
@@ -360,10 +364,12 @@ def novelty(circuits: dict) -> dict[str, dict[str, bool]]:
     for key, path in (("novel", opamp_checkpoint()), ("novel_vs_general", checkpoint_for(None))):
         _, vocab, ck = load_checkpoint(path)
         refs[key] = {canonical_form(g) for g in training_graphs(ck, vocab)}
-    out = {}
+    out, first = {}, {}
     for name, c in circuits.items():
         form = canonical_form(circuit_to_graph(c))
-        out[name] = {k: form not in ref for k, ref in refs.items()}
+        out[name] = {k: form not in ref for k, ref in refs.items()} | {"repeat_of": first.setdefault(form, name)}
+        if out[name]["repeat_of"] == name:
+            out[name]["repeat_of"] = None
     return out
 
 
@@ -561,7 +567,8 @@ def main() -> None:
                                        a.bulk, a.gen_every, a.samples_sampler or None, a.samples_file,
                                        a.sample_minutes)
         s = res[a.gen_key]
-        print(f"generated: {s['met']}/{s['sized']} met ({100 * s['met_rate']:.0f} %, target 50 %); FoM median "
+        print(f"generated: {s['met']}/{s['sized']} met ({100 * s['met_rate']:.0f} %, target 50 %; new and distinct "
+              f"{s['met_novel_distinct']}); FoM median "
               f"{s['fom_median']}, best {s['fom_best']} (AnalogGenie 36.5, AnalogToBi 168.5)", flush=True)
     pool.close()
     RESULTS.parent.mkdir(exist_ok=True)

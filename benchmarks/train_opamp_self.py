@@ -43,6 +43,26 @@ def copies(met: list[tuple[str, str]], family: Counter, repeat: int, hold_mix: b
     return {n: max(1, round(total * share[t] / per_type[t])) for n, t in met}
 
 
+def distinct(met: list[tuple[str, str]], circuits: dict) -> tuple[list[tuple[str, str]], dict[str, str]]:
+    """``met`` with one circuit per isomorphism class (the first; canonical forms of the pin graphs), and for each
+    dropped one the circuit it repeats. A screen of a self-trained model draws its favourite circuits again and
+    again (session 26: 13 positives of one screen were 9 circuits, one of them 4 times); copied ``repeat`` times each,
+    a repeat would weigh double and the next round would draw it more still (the validation seed's samples that met
+    were then copies of positives)."""
+    from eda.graphs.canon import canonical_form
+    from eda.graphs.pin_graph import circuit_to_graph
+
+    first: dict[str, str] = {}
+    kept, dropped = [], {}
+    for name, t in met:
+        seen = first.setdefault(canonical_form(circuit_to_graph(circuits[name])), name)
+        if seen == name:
+            kept.append((name, t))
+        else:
+            dropped[name] = seen
+    return kept, dropped
+
+
 def sample_type(name: str) -> str:
     """The op-amp type in a sample's bench name: ``genNNN_<type>`` (drawn) or ``cmpNNN_<type>_srcI`` (a completion of
     training circuit I, ``bench_opamp_prompted.py``)."""
@@ -82,6 +102,10 @@ def main() -> None:
                 samples = samples or dict(bs._cached_samples(part["n"], int(seed), part["model"]["sha256"],
                                                              part["sampler"], tag=part["sampling"]))
                 circuits[name] = samples[r["name"]]
+    met, dropped = distinct(met, circuits)
+    if dropped:
+        print(f"{len(dropped)} positives repeat another and are left out: "
+              + ", ".join(f"{n} = {m}" for n, m in dropped.items()), flush=True)
     load = tt.load_training_topologies
 
     def with_own(*args, **kw) -> list:

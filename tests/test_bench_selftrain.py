@@ -5,6 +5,7 @@ types in the checkpoint's training proportions, so a shifted mix would move the 
 from __future__ import annotations
 
 import importlib.util
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -87,3 +88,25 @@ def test_a_positive_recorded_as_library_text_reads_back_as_the_same_circuit():
     rewired = _sample()
     rewired.devices[4].nodes = ("net1", "VSS")
     assert canonical_form(circuit_to_graph(rewired)) != canonical_form(circuit_to_graph(c))
+
+
+OTA = """MN1 (X VIN1 T VSS) nmos4
+MN2 (VOUT1 VIN2 T VSS) nmos4
+MP3 (X X VDD VDD) pmos4
+MP4 (VOUT1 X VDD VDD) pmos4
+MN5 (T VBIAS VSS VSS) nmos4
+"""
+
+
+def test_positives_that_repeat_another_circuit_are_left_out():
+    from eda.read.topology_dataset import parse_topology
+
+    # the internal nets and the instances renamed, the lines in another order: the same circuit
+    renamed = re.sub(r"\bX\b", "m", re.sub(r"\bT\b", "tail", OTA)).replace("MN1", "MA")
+    renamed = "\n".join(reversed(renamed.splitlines()))
+    other = OTA.replace("MN5 (T VBIAS VSS VSS) nmos4", "MN5 (T VBIAS VSS VSS) nmos4\nR1 (VOUT1 VSS) resistor")
+    texts = {"a": OTA, "b": renamed, "c": other}
+    circuits = {n: parse_topology(text, n, title=False).circuit for n, text in texts.items()}
+    met = [("a", "opamp1"), ("b", "opamp1"), ("c", "opamp1")]
+    kept, dropped = _module().distinct(met, circuits)
+    assert kept == [("a", "opamp1"), ("c", "opamp1")] and dropped == {"b": "a"}
