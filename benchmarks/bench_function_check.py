@@ -7,7 +7,9 @@ pickles, each with the results key of its sizing run).
     .venv/bin/python benchmarks/bench_function_check.py --public ../shared/analoggenie/Dataset \\
         --samples val999_self1_s24=/tmp/eda_bench_sizing_samples_fec6180aa6b53599_..._30_999.pkl --key function_check
 
-Per set: kept and met, kept and missed, rejected and met, rejected and missed; the met ones rejected with why; CPU s.
+Per set: kept and met, kept and missed, rejected and met, rejected and missed (the plain check, 0 dB, and with each
+of ``--floors``, default the shipped floor); the met ones rejected with why; CPU s; per circuit the verdict at 0 dB,
+the sizing outcome and the weaker input's open-loop gain at the check's designs (dB).
 FET bodies follow the rails rule everywhere (as for generated samples; ``public_s12`` was sized with the netlist's).
 """
 
@@ -18,22 +20,35 @@ import json
 import pickle
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from pathlib import Path
 
 from bench_sizing import OPAMP_TYPES, RESULTS, _function_check
+
+from eda.generators.sizing.search import FUNCTION_FLOOR_DB
 
 
 def _bare(c):
     return c.without_sources()
 
 
-def tally(items: list, rows: dict, pool) -> dict:
-    verdicts = list(pool.map(_function_check, [c for _, c in items]))
-    tab = Counter((v["passed"], rows[n]["met"]) for (n, _), v in zip(items, verdicts, strict=True))
-    return {"kept_met": tab[(True, True)], "kept_missed": tab[(True, False)], "rejected_met": tab[(False, True)],
-            "rejected_missed": tab[(False, False)], "cpu_s": round(sum(v["cpu_s"] for v in verdicts), 1),
-            "met_rejected_why": {n: v["diagnosis"] for (n, _), v in zip(items, verdicts, strict=True)
-                                 if rows[n]["met"] and not v["passed"]}}
+def tally(items: list, rows: dict, pool, floors: tuple[float, ...]) -> dict:
+    """The check at 0 dB (both inputs move the output, oppositely) on every circuit of a set; from the weaker input's
+    open-loop gain it measured, the same check with each floor of ``floors`` (``floor_<dB>``)."""
+    verdicts = list(pool.map(partial(_function_check, floor_db=0.0), [c for _, c in items]))
+    named = list(zip((n for n, _ in items), verdicts, strict=True))
+
+    def counts(floor: float) -> dict:
+        ok = {n: v["passed"] and (v["weaker_db"] or 0.0) >= floor for n, v in named}
+        tab = Counter((ok[n], rows[n]["met"]) for n, _ in named)
+        return {"kept_met": tab[(True, True)], "kept_missed": tab[(True, False)], "rejected_met": tab[(False, True)],
+                "rejected_missed": tab[(False, False)]}
+
+    return {**counts(0.0), "cpu_s": round(sum(v["cpu_s"] for _, v in named), 1),
+            "met_rejected_why": {n: v["diagnosis"] for n, v in named if rows[n]["met"] and not v["passed"]},
+            **{f"floor_{f:g}": counts(f) for f in floors},
+            # per circuit: passed at 0 dB, met, the weaker input's open-loop gain in dB (what a floor looks at)
+            "circuits": {n: [v["passed"], rows[n]["met"], v["weaker_db"]] for n, v in named}}
 
 
 def main() -> None:
@@ -44,6 +59,7 @@ def main() -> None:
     ap.add_argument("--public", type=Path, default=None, help="the public dataset folder (public_s12's circuits)")
     ap.add_argument("--samples", nargs="*", default=[], metavar="KEY=PKL", help="a sized sample set and its pickle")
     ap.add_argument("--key", default="function_check")
+    ap.add_argument("--floors", default=f"{FUNCTION_FLOOR_DB:g}", help="comma-separated floors (dB) to tally too")
     a = ap.parse_args()
     res = json.loads(RESULTS.read_text())
     sets: dict[str, tuple[list, dict]] = {}
@@ -62,8 +78,8 @@ def main() -> None:
     out = {}
     with ProcessPoolExecutor(2) as pool:
         for key, (items, rows) in sets.items():
-            out[key] = tally(items, rows, pool)
-            print(key, json.dumps(out[key]), flush=True)
+            out[key] = tally(items, rows, pool, tuple(float(f) for f in a.floors.split(",") if f))
+            print(key, json.dumps({k: v for k, v in out[key].items() if k != "circuits"}), flush=True)
     merged = json.loads(RESULTS.read_text())  # as it is now (another part may have finished meanwhile)
     merged[a.key] = out
     RESULTS.write_text(json.dumps(merged, indent=1, default=float))

@@ -29,12 +29,14 @@ import statistics
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 from sizing_structure import structure_counts, structure_flags
 
 from eda.errors import EdaError
+from eda.generators.sizing.search import FUNCTION_FLOOR_DB
 
 ROOT = Path(__file__).resolve().parent
 RESULTS = ROOT / "results" / "sizing.json"
@@ -216,7 +218,7 @@ def _generated(n: int, seed: int, jobs: int = 2, minutes: float = 30.0, stats: d
                     cands.append(c)
             if DRAW["function_check"]:  # the generator's function check (eda topo generate --function-check)
                 s["rule_clean"] = s.get("rule_clean", 0) + len(cands)
-                verdicts = list(checks.map(_function_check, cands))
+                verdicts = list(checks.map(partial(_function_check, floor_db=DRAW["function_floor"]), cands))
                 s["function_cpu_s"] = round(s.get("function_cpu_s", 0) + sum(v["cpu_s"] for v in verdicts), 1)
                 cands = [c for c, v in zip(cands, verdicts, strict=True) if v["passed"]]
                 s["function_ok"] = s.get("function_ok", 0) + len(cands)
@@ -234,20 +236,21 @@ def _generated(n: int, seed: int, jobs: int = 2, minutes: float = 30.0, stats: d
     return out[:n]
 
 
-def _function_check(c) -> dict:
+def _function_check(c, floor_db: float | None = None) -> dict:
     from eda.generators.sizing.search import function_check
 
     try:
-        return function_check(c)
+        return function_check(c, **({} if floor_db is None else {"floor_db": floor_db}))
     except EdaError as e:
-        return {"passed": False, "diagnosis": str(e).splitlines()[0], "transfer": None, "cpu_s": 0.0}
+        return {"passed": False, "diagnosis": str(e).splitlines()[0], "transfer": None, "weaker_db": None,
+                "cpu_s": 0.0}
 
 
 # how the bench draws its samples (part of the sample cache's key)
 SAMPLING = "train_sizes_core"
 #: ``--checkpoint`` / ``--temperature`` / ``--types``: a candidate checkpoint draws the generated part instead of the
 #: shipped one (novelty then vs its own training circuits), at this temperature, these types only (None: as shipped)
-DRAW: dict = {"checkpoint": None, "temperature": None, "types": None, "function_check": False}
+DRAW: dict = {"checkpoint": None, "temperature": None, "types": None, "function_check": False, "function_floor": 0.0}
 
 
 def opamp_checkpoint() -> Path:
@@ -258,8 +261,10 @@ def opamp_checkpoint() -> Path:
 
 
 def sampling_tag() -> str:
+    check = ("_fcheck" + (f"{DRAW['function_floor']:g}" if DRAW["function_floor"] else "")  # (none: session 25's)
+             if DRAW["function_check"] else "")
     return (SAMPLING + (f"_T{DRAW['temperature']:g}" if DRAW["temperature"] else "")
-            + ("_" + "+".join(DRAW["types"]) if DRAW["types"] else "") + ("_fcheck" if DRAW["function_check"] else ""))
+            + ("_" + "+".join(DRAW["types"]) if DRAW["types"] else "") + check)
 
 
 def _cache_path(n: int, seed: int, sha: str | None, sampler: str | None, suffix: str = ".pkl", tag: str = "") -> Path:
@@ -514,12 +519,15 @@ def main() -> None:
                     "or opamp")
     ap.add_argument("--function-check", action="store_true", help="keep only drawn samples that pass the generator's "
                     "function check (eda topo generate --function-check: both inputs move the output, oppositely)")
+    ap.add_argument("--function-floor", type=float, default=FUNCTION_FLOOR_DB, help="... the weaker input by at least "
+                    "this many dB open loop (default as eda topo generate; 0: session 25's plain check)")
     ap.add_argument("--out", type=Path, default=Path("/tmp/eda_bench_sizing"))
     a = ap.parse_args()
     if a.types and not set(a.types.split(",")) <= set(DRAWABLE_TYPES):
         ap.error(f"--types {a.types}: expected some of {', '.join(DRAWABLE_TYPES)}")
     DRAW.update(checkpoint=a.checkpoint, temperature=a.temperature,
-                types=tuple(a.types.split(",")) if a.types else None, function_check=a.function_check)
+                types=tuple(a.types.split(",")) if a.types else None, function_check=a.function_check,
+                function_floor=a.function_floor)
     if a.sample_only:
         picked = _cached_samples(a.generated, a.seed, create=True, minutes=a.sample_minutes)
         print(f"{len(picked)} samples cached (model {model_version()['sha256']}, sampler {sampler_version()})")

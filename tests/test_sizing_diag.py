@@ -101,6 +101,22 @@ def test_the_function_check_passes_the_ota_and_fails_a_dead_input_and_two_invert
 
 
 @needs_sky130
+def test_the_function_checks_floor_rejects_a_resistor_loaded_pair_and_keeps_the_ota():
+    from eda.generators.sizing.search import BELOW_FLOOR, FUNCTION_FLOOR_DB, function_check
+    from eda.read.topology_dataset import load_library
+
+    res = next(t for t in load_library() if t.name == "diffamp_res").circuit.without_sources()
+    plain = function_check(res, floor_db=0.0)  # a differential amplifier, of ~14 dB: gm·R at every start
+    assert plain["passed"] and plain["weaker_db"] < FUNCTION_FLOOR_DB, plain
+    floored = function_check(res)
+    assert not floored["passed"] and floored["diagnosis"] == BELOW_FLOOR.format(weaker=plain["weaker_db"],
+                                                                                  floor=FUNCTION_FLOOR_DB)
+    ota = function_check(parse_topology(OTA, "ota").circuit)
+    assert ota["passed"] and ota["weaker_db"] >= FUNCTION_FLOOR_DB, ota
+    assert not function_check(parse_topology(OTA, "ota").circuit, floor_db=ota["weaker_db"] + 1)["passed"]
+
+
+@needs_sky130
 def test_generate_size_with_the_function_check_lists_the_failures_instead_of_sizing_them(tmp_path):
     from eda.generators.sizing.run import size_generated
     from eda.graphs.pin_graph import circuit_to_graph

@@ -168,6 +168,10 @@ def generate(
                                         "amplifier works as a differential one at its gm/Id starting sizes (both "
                                         "inputs move the output, in opposite directions); list those that do not, "
                                         "with why, instead of sizing them."),
+    function_floor: float = typer.Option(20.0, parser=float_range(0, 80), help="With --function-check: the weaker "
+                                         "input must move the output by at least this many dB open loop at some "
+                                         "starting size (0: at all; every real op-amp that meets the default spec "
+                                         "is over 22 dB)."),
 ) -> None:
     """Sample circuits; write each valid one as a simulatable SPICE deck, report.json and gallery.png.
 
@@ -219,7 +223,7 @@ def generate(
         from eda.generators.sizing.spec import parse_spec
 
         rows = size_generated(graphs, parse_spec(spec), out / "sized", size_budget, ctype,
-                              function_check=function_check)
+                              function_check=function_check, floor_db=function_floor)
         failed = sum("function_check" in r for r in rows)
         rows = [r for r in rows if "skipped" not in r]
         typer.echo(f"sized {len(rows)} amplifier-type samples, {sum(r['met'] for r in rows)} meet {spec}"
