@@ -140,3 +140,9 @@ def test_the_function_check_needs_size_on_the_command_line(tmp_path):
 
     r = CliRunner().invoke(app, ["topo", "generate", "--n", "1", "--out", str(tmp_path / "o"), "--function-check"])
     assert r.exit_code != 0 and "--function-check" in r.output and "--size" in r.output
+    r = CliRunner().invoke(app, ["topo", "generate", "--n", "1", "--out", str(tmp_path / "o"), "--size",
+                                 "--function-floor", "20"])
+    assert r.exit_code != 0 and "--function-floor" in r.output and "add --function-check" in r.output
+    r = CliRunner().invoke(app, ["topo", "generate", "--n", "1", "--out", str(tmp_path / "o"), "--size",
+                                 "--function-check", "--function-floor", "-3"])
+    assert r.exit_code != 0 and "--function-floor" in r.output

@@ -168,10 +168,10 @@ def generate(
                                         "amplifier works as a differential one at its gm/Id starting sizes (both "
                                         "inputs move the output, in opposite directions); list those that do not, "
                                         "with why, instead of sizing them."),
-    function_floor: float = typer.Option(20.0, parser=float_range(0, 80), help="With --function-check: the weaker "
+    function_floor: float = typer.Option(None, parser=float_range(0, 80), help="With --function-check: the weaker "
                                          "input must move the output by at least this many dB open loop at some "
-                                         "starting size (0: at all; every real op-amp that meets the default spec "
-                                         "is over 22 dB)."),
+                                         "starting size (default 20; 0: at all; every real op-amp that meets the "
+                                         "default spec is over 22 dB)."),
 ) -> None:
     """Sample circuits; write each valid one as a simulatable SPICE deck, report.json and gallery.png.
 
@@ -192,6 +192,8 @@ def generate(
                          "the support: drop --no-type-support)")
     if function_check and not size:
         raise InputError("--function-check: checks the samples --size sizes; add --size")
+    if function_floor is not None and not function_check:
+        raise InputError("--function-floor: a floor of the function check; add --function-check")
     est = estimate_seconds(n, simulate)
     if est > GENERATE_LIMIT_S and not force:
         raise InputError(f"--n: {n} circuits would take about {est / 60:.0f} min here (limit "
