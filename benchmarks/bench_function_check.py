@@ -47,8 +47,9 @@ def tally(items: list, rows: dict, pool, floors: tuple[float, ...]) -> dict:
     return {**counts(0.0), "cpu_s": round(sum(v["cpu_s"] for _, v in named), 1),
             "met_rejected_why": {n: v["diagnosis"] for n, v in named if rows[n]["met"] and not v["passed"]},
             **{f"floor_{f:g}": counts(f) for f in floors},
-            # per circuit: passed at 0 dB, met, the weaker input's open-loop gain in dB (what a floor looks at)
-            "circuits": {n: [v["passed"], rows[n]["met"], v["weaker_db"]] for n, v in named}}
+            # per circuit: passed at 0 dB, met, the weaker input's open-loop gain in dB (what a floor looks at) and the
+            # signed open-loop slope of each input
+            "circuits": {n: [v["passed"], rows[n]["met"], v["weaker_db"], v["transfer"]] for n, v in named}}
 
 
 def main() -> None:
