@@ -28,10 +28,6 @@ from bench_sizing import OPAMP_TYPES, RESULTS, _function_check
 from eda.generators.sizing.search import FUNCTION_FLOOR_DB
 
 
-def _bare(c):
-    return c.without_sources()
-
-
 def tally(items: list, rows: dict, pool, floors: tuple[float, ...]) -> dict:
     """The check at 0 dB (both inputs move the output, oppositely) on every circuit of a set; from the weaker input's
     open-loop gain it measured, the same check with each floor of ``floors`` (``floor_<dB>``)."""
@@ -67,11 +63,12 @@ def main() -> None:
     done = {k: {r["name"]: r for r in res[k]["rows"] if "skipped" not in r} for k in
             [a.library_key] + (["public_s12"] if a.public else []) + [s.split("=", 1)[0] for s in a.samples]}
     lib = done[a.library_key]
-    sets[a.library_key] = ([(t.name, _bare(t.circuit)) for t in load_library()
+    sets[a.library_key] = ([(t.name, t.circuit.without_sources()) for t in load_library()
                             if t.ctype in OPAMP_TYPES and t.name in lib], lib)
     if a.public:
         pub = done["public_s12"]
-        sets["public_s12"] = ([(t.name, _bare(t.circuit)) for t in read_topology_dataset(a.public, on_error="skip")
+        public = read_topology_dataset(a.public, on_error="skip")
+        sets["public_s12"] = ([(t.name, t.circuit.without_sources()) for t in public
                                if t.ctype == "opamp" and t.name in pub], pub)
     for s in a.samples:
         key, path = s.split("=", 1)

@@ -236,11 +236,11 @@ def _generated(n: int, seed: int, jobs: int = 2, minutes: float = 30.0, stats: d
     return out[:n]
 
 
-def _function_check(c, floor_db: float | None = None) -> dict:
+def _function_check(c, floor_db: float = FUNCTION_FLOOR_DB) -> dict:
     from eda.generators.sizing.search import function_check
 
     try:
-        return function_check(c, **({} if floor_db is None else {"floor_db": floor_db}))
+        return function_check(c, floor_db=floor_db)
     except EdaError as e:
         return {"passed": False, "diagnosis": str(e).splitlines()[0], "transfer": None, "weaker_db": None,
                 "cpu_s": 0.0}
@@ -362,20 +362,17 @@ def novelty(circuits: dict) -> dict[str, dict[str, bool]]:
     the first of its kind): exact, by canonical forms. A sample identical to a training circuit is not a generated
     success, and a generator that draws one circuit over and over has made one circuit."""
     from eda.generators.topology_checkpoint import checkpoint_for, load_checkpoint, training_graphs
-    from eda.graphs.canon import canonical_form
+    from eda.graphs.canon import canonical_form, repeat_of
     from eda.graphs.pin_graph import circuit_to_graph
 
     refs = {}
     for key, path in (("novel", opamp_checkpoint()), ("novel_vs_general", checkpoint_for(None))):
         _, vocab, ck = load_checkpoint(path)
         refs[key] = {canonical_form(g) for g in training_graphs(ck, vocab)}
-    out, first = {}, {}
-    for name, c in circuits.items():
-        form = canonical_form(circuit_to_graph(c))
-        out[name] = {k: form not in ref for k, ref in refs.items()} | {"repeat_of": first.setdefault(form, name)}
-        if out[name]["repeat_of"] == name:
-            out[name]["repeat_of"] = None
-    return out
+    forms = {name: canonical_form(circuit_to_graph(c)) for name, c in circuits.items()}
+    earlier = repeat_of(forms)
+    return {name: {k: form not in ref for k, ref in refs.items()} | {"repeat_of": earlier[name]}
+            for name, form in forms.items()}
 
 
 def recount(part: dict, seed: int) -> dict:

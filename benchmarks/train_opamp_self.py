@@ -49,18 +49,11 @@ def distinct(met: list[tuple[str, str]], circuits: dict) -> tuple[list[tuple[str
     again (session 26: 13 positives of one screen were 9 circuits, one of them 4 times); copied ``repeat`` times each,
     a repeat would weigh double and the next round would draw it more still (the validation seed's samples that met
     were then copies of positives)."""
-    from eda.graphs.canon import canonical_form
+    from eda.graphs.canon import canonical_form, repeat_of
     from eda.graphs.pin_graph import circuit_to_graph
 
-    first: dict[str, str] = {}
-    kept, dropped = [], {}
-    for name, t in met:
-        seen = first.setdefault(canonical_form(circuit_to_graph(circuits[name])), name)
-        if seen == name:
-            kept.append((name, t))
-        else:
-            dropped[name] = seen
-    return kept, dropped
+    earlier = repeat_of({name: canonical_form(circuit_to_graph(circuits[name])) for name, _ in met})
+    return [(n, t) for n, t in met if earlier[n] is None], {n: m for n, m in earlier.items() if m is not None}
 
 
 def sample_type(name: str) -> str:

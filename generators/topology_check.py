@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from eda.circuit import Analysis, Circuit, Device, Model, is_ground, unique_names
+from eda.circuit import SOURCE_KINDS, Analysis, Circuit, Device, Model, is_ground, unique_names
 from eda.errors import EdaError, InputError
 from eda.graphs.canon import GraphSet, novelty_uniqueness
 from eda.graphs.pin_graph import DEVICE_TYPES, device_type
@@ -580,7 +580,7 @@ def sky130_netlist(path, pdk: str = "sky130", corner: str = "tt") -> Circuit:
     if pdk != "sky130":
         raise InputError(f"pdk: expected 'sky130', got {pdk!r}")
     t = read_netlist_topology(path)
-    if len(t.circuit.without_sources().devices) < len(t.circuit.devices):  # a deck with its own sources
+    if any(d.kind in SOURCE_KINDS for d in t.circuit.devices):  # a deck with its own sources
         from eda.export.to_sky130 import to_sky130
         from eda.read.from_spice import read_spice
 

@@ -81,3 +81,10 @@ def novelty_uniqueness(samples: list[nx.Graph], reference: GraphSet) -> dict[str
     forms = [canonical_form(g) for g in samples]
     novel = sum(f not in reference.forms for f in forms)
     return {"unique": len(set(forms)) / len(samples), "novel": novel / len(samples), "n": len(samples)}
+
+
+def repeat_of(forms: dict[str, Form]) -> dict[str, str | None]:
+    """Per name of ``forms`` (name -> :func:`canonical_form`, in order): the first earlier name with the same form,
+    None for the first of its kind (a set of samples that repeats a circuit, and which one it repeats)."""
+    first: dict[Form, str] = {}
+    return {name: None if (seen := first.setdefault(form, name)) == name else seen for name, form in forms.items()}

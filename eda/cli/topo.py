@@ -222,10 +222,12 @@ def generate(
         typer.echo(_not_kept(n, kept, rep.get("failures", {})))
     if size:
         from eda.generators.sizing.run import size_generated
+        from eda.generators.sizing.search import FUNCTION_FLOOR_DB
         from eda.generators.sizing.spec import parse_spec
 
         rows = size_generated(graphs, parse_spec(spec), out / "sized", size_budget, ctype,
-                              function_check=function_check, floor_db=function_floor)
+                              function_check=function_check,
+                              floor_db=FUNCTION_FLOOR_DB if function_floor is None else function_floor)
         failed = sum("function_check" in r for r in rows)
         rows = [r for r in rows if "skipped" not in r]
         typer.echo(f"sized {len(rows)} amplifier-type samples, {sum(r['met'] for r in rows)} meet {spec}"

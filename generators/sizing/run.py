@@ -15,7 +15,7 @@ from eda.circuit import Circuit
 from eda.errors import EdaError, InputError
 from eda.export.to_spice import to_spice
 from eda.generators.sizing.roles import AMPLIFIER_TYPES, find_roles
-from eda.generators.sizing.search import SizingResult, size
+from eda.generators.sizing.search import FUNCTION_FLOOR_DB, SizingResult, size
 from eda.generators.sizing.spec import Spec
 from eda.generators.sizing.testbench import AmpBench
 
@@ -218,28 +218,27 @@ def table_markdown(rows: list[dict]) -> str:
 
 
 def size_generated(graphs: list, spec: Spec, out: Path, budget_s: float, ctype: str | None = None,
-                   corner: str = "tt", function_check: bool = False, floor_db: float | None = None) -> list[dict]:
+                   corner: str = "tt", function_check: bool = False,
+                   floor_db: float = FUNCTION_FLOOR_DB) -> list[dict]:
     """Size the amplifier-type circuits among generated device-pin ``graphs`` (``eda topo generate
     --size``); writes per-circuit files and ``table.md``/``table.json`` under ``out``. FET bodies
     follow the ``rails`` rule (a body on a signal net is a decoding artefact: see
     :func:`eda.export.to_sky130.body_net`). ``function_check``: first
     :func:`~eda.generators.sizing.search.function_check` each; one that fails it (no differential
-    amplifier at any size, or the weaker input under ``floor_db`` open loop: default
-    :data:`~eda.generators.sizing.search.FUNCTION_FLOOR_DB`) is listed with its diagnosis and not sized. Returns every
-    row: the sized
-    records and, with ``skipped``, the circuits that were not sized and why."""
+    amplifier at any size, or the weaker input under ``floor_db`` open loop) is listed with its
+    diagnosis and not sized. Returns every row: the sized records and, with ``skipped``, the
+    circuits that were not sized and why."""
     from eda.generators.sizing.search import function_check as check
     from eda.graphs.pin_graph import graph_to_circuit
 
     rows: list[dict] = []
-    floor = {} if floor_db is None else {"floor_db": floor_db}
     with closing(pools()) as pool:
         for k, g in enumerate(graphs):
             c = graph_to_circuit(g, title=f"generated {k}")
             if not is_amplifier(c, ctype if ctype in AMPLIFIER_TYPES else None):
                 continue
             try:
-                if function_check and not (verdict := check(c, corner, **floor))["passed"]:
+                if function_check and not (verdict := check(c, corner, floor_db=floor_db))["passed"]:
                     rows.append({"name": f"gen_{k:04d}", "skipped": f"function check: {verdict['diagnosis']}",
                                  "function_check": verdict})
                     continue
