@@ -108,6 +108,45 @@ def training_graphs(ck: dict, vocab: Vocab) -> list:
     return [sequence_to_graph(vocab.decode(flat[a:b]))[0] for a, b in zip(off[:-1], off[1:], strict=True)]
 
 
+#: version of the on-disk form of :func:`training_set`'s cache; raise it when canonical forms change
+TRAINING_SET_VERSION = 1
+_TRAINING_SETS: dict[str, object] = {}  # content key -> GraphSet, the sets built in this process
+
+
+def training_set(ck: dict, vocab: Vocab):
+    """The training circuits of a checkpoint up to isomorphism (a :class:`~eda.graphs.canon.GraphSet`), what novelty
+    is measured against. Decoding ~3,200 tours to graphs and their canonical forms takes 10-20 s, so the forms are
+    kept per checkpoint content (its tours and vocabulary, not its file or object) in this process and in the user's
+    cache (:func:`eda.paths.user_cache_dir`); a cache file that cannot be read is rebuilt."""
+    import hashlib
+    import os
+
+    from eda.graphs.canon import GraphSet
+    from eda.paths import user_cache_dir
+
+    h = hashlib.blake2b(digest_size=12)
+    for part in (ck["train_tours"], ck["train_offsets"]):
+        h.update(np.ascontiguousarray(part.numpy()).tobytes())
+    h.update("\0".join(ck["vocab"]).encode())
+    key = h.hexdigest()
+    if key in _TRAINING_SETS:
+        return _TRAINING_SETS[key]
+    path = user_cache_dir("novelty") / f"training-forms-v{TRAINING_SET_VERSION}-{key}.json"
+    try:
+        got = GraphSet.from_json(path.read_text())
+    except (OSError, ValueError):
+        got = GraphSet(training_graphs(ck, vocab))
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        try:
+            tmp.write_text(got.to_json())
+            os.replace(tmp, path)
+        except (OSError, ValueError):  # a cache that cannot be written costs the next run the decode, nothing else
+            tmp.unlink(missing_ok=True)
+    _TRAINING_SETS.clear()  # one set held (a 3,200-circuit set is ~30 MB of tuples)
+    _TRAINING_SETS[key] = got
+    return got
+
+
 def training_types(ck: dict) -> list[str | None]:
     """Type label of each circuit a checkpoint was trained on (None: unlabelled)."""
     flat, off = ck["train_tours"], ck["train_offsets"].tolist()
@@ -133,4 +172,4 @@ def training_lengths(ck: dict, ctype: str | None = None) -> np.ndarray:
 
 __all__ = ["FORMAT", "GENERAL_FILE", "OPAMP_FILE", "BASE_FILE", "OPAMP_FAMILY", "checkpoint_for", "checkpoint_id",
            "save_checkpoint", "load_checkpoint", "sampling_defaults",
-           "training_graphs", "training_types", "training_lengths"]
+           "training_graphs", "training_set", "training_types", "training_lengths"]

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from tqdm import tqdm
 
 from eda.errors import InputError
-from eda.generators.topology_checkpoint import training_graphs, training_lengths
+from eda.generators.topology_checkpoint import training_lengths, training_set
 from eda.generators.topology_gpt import TopologyGPT
 from eda.generators.topology_sample import sample, training_net_sizes
 from eda.generators.topology_support import TYPE_WEIGHT, training_support
@@ -220,23 +220,9 @@ def _novelty(ck: dict | None, vocab: Vocab, graphs: list) -> dict:
     if ck is None or "train_tours" not in ck:
         return {"unique": novelty_uniqueness(graphs, GraphSet())["unique"], "novel": None,
                 "n_train_circuits": None}
-    train_set = _training_set(ck, vocab)
+    train_set = training_set(ck, vocab)
     r = novelty_uniqueness(graphs, train_set)
     return {"unique": r["unique"], "novel": r["novel"] if graphs else 0.0, "n_train_circuits": len(train_set)}
-
-
-_TRAIN_SETS: list = []  # (checkpoint's tour tensor, GraphSet of its circuits): the last one built
-
-
-def _training_set(ck: dict, vocab: Vocab):
-    """The canonical-form set of a checkpoint's training circuits, built once per checkpoint (the
-    canonical forms of ~3,200 circuits take tens of seconds; a type sweep calls :func:`generate`
-    once per type)."""
-    from eda.graphs.canon import GraphSet
-
-    if not (_TRAIN_SETS and _TRAIN_SETS[0][0] is ck["train_tours"]):
-        _TRAIN_SETS[:] = [(ck["train_tours"], GraphSet(training_graphs(ck, vocab)))]
-    return _TRAIN_SETS[0][1]
 
 
 def _sizes(circuits: list) -> dict:

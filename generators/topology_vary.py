@@ -62,7 +62,8 @@ def vary(model, vocab, ck, circuit, n: int, keep: float = 0.5, ctype: str | None
     from :func:`circuit_prompts`, the prompts taken in turn (and again with new seeds) until ``n`` are kept or
     every prompt has been used ``ceil(n / per_prompt) + 1`` times."""
     from eda.generators.topology_check import check_circuit
-    from eda.generators.topology_report import _training_set, type_inputs
+    from eda.generators.topology_checkpoint import training_set
+    from eda.generators.topology_report import type_inputs
     from eda.generators.topology_sample import complete
     from eda.graphs.canon import GraphSet
     from eda.graphs.pin_graph import circuit_to_graph, graph_to_circuit
@@ -71,7 +72,7 @@ def vary(model, vocab, ck, circuit, n: int, keep: float = 0.5, ctype: str | None
         raise InputError(f"--type {ctype!r} is not in the model's vocabulary ({', '.join(vocab.types)})")
     prompts = circuit_prompts(circuit, vocab, ctype, keep, tours, seed)
     source = GraphSet([circuit_to_graph(circuit)])
-    seen = _training_set(ck, vocab) if ck is not None else GraphSet()
+    seen = training_set(ck, vocab) if ck is not None else GraphSet()
     support = type_inputs(ck, vocab, ctype)["support"] if ck is not None and ctype else None
     res, kept = Variants(), GraphSet()
     usable = list(prompts)

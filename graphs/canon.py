@@ -12,6 +12,7 @@ devices with many interchangeable branches).
 from __future__ import annotations
 
 import hashlib
+import json
 
 import igraph as ig
 import networkx as nx
@@ -54,6 +55,35 @@ class GraphSet:
         self.forms: set[Form] = set()
         for g in graphs or ():
             self.add(g)
+
+    def to_json(self) -> str:
+        """The set as JSON (each form as its labels joined by spaces and its edges as one flat list), read back by
+        :meth:`from_json`.
+
+        Raises:
+            ValueError: a node label holds a space (that form cannot be written this way).
+        """
+        if any(" " in lab for labels, _ in self.forms for lab in labels):
+            raise ValueError("a node label holds a space")
+        return json.dumps(sorted([" ".join(labels), [x for uv in edges for x in uv]] for labels, edges in self.forms))
+
+    @classmethod
+    def from_json(cls, text: str) -> GraphSet:
+        """The set written by :meth:`to_json`.
+
+        Raises:
+            ValueError: the text is not JSON of that form.
+        """
+        out, data = cls(), json.loads(text)
+        if not isinstance(data, list):
+            raise ValueError(f"not a set of canonical forms: a JSON {type(data).__name__}, not a list")
+        try:
+            for labels, flat in data:
+                pairs = iter(int(x) for x in flat)
+                out.forms.add((tuple(labels.split(" ")), tuple(zip(pairs, pairs, strict=True))))
+        except (TypeError, AttributeError) as e:
+            raise ValueError(f"not a set of canonical forms: {e}") from e
+        return out
 
     def find(self, g: nx.Graph) -> bool:
         """Whether a graph isomorphic to ``g`` is in the set."""

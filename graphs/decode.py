@@ -74,23 +74,27 @@ def sequence_to_graph(tokens: list[str], strict: bool = True) -> tuple[nx.Graph,
     if walk[0] != "VSS":
         raise SequenceError("a tour starts at VSS", i, walk[0])
     used: set[tuple[str, str]] = set()
-    g = nx.Graph()
-    g.add_node("VSS")
+    edges: dict[tuple[str, str], tuple[str, str]] = {}  # each undirected edge once, as first walked
     for k in range(1, len(walk)):
         u, v = walk[k - 1], walk[k]
-        why = _edge_kind(u, v)
-        if why:
-            raise SequenceError(why, i + k, v)
+        key = (u, v) if u <= v else (v, u)
+        if key not in edges:  # legality does not depend on the direction: asked once per edge
+            why = _edge_kind(u, v)
+            if why:
+                raise SequenceError(why, i + k, v)
+            edges[key] = (u, v)
         if strict and (u, v) in used:
             raise SequenceError(f"edge {u}->{v} walked twice in the same direction", i + k, v)
         used.add((u, v))
-        g.add_edge(u, v)
     if strict:
         if walk[-1] != "VSS":
             raise SequenceError("the tour does not return to VSS", i + len(walk) - 1, walk[-1])
         for u, v in used:
             if (v, u) not in used:
                 raise SequenceError(f"edge {u}-{v} walked only one way (the doubled tour is not closed)")
+    g = nx.Graph()
+    g.add_node("VSS")
+    g.add_edges_from(edges.values())
     g = relabel(g)
     for n, kind in list(g.nodes(data="kind")):
         if kind == "device":

@@ -8,7 +8,13 @@ import json
 import pytest
 
 from eda.errors import InputError
-from eda.generators.topology_checkpoint import checkpoint_for, load_checkpoint, sampling_defaults, training_types
+from eda.generators.topology_checkpoint import (
+    checkpoint_for,
+    load_checkpoint,
+    sampling_defaults,
+    training_set,
+    training_types,
+)
 from eda.generators.topology_sample import complete
 from eda.graphs.tour import compact_sequence
 
@@ -65,7 +71,6 @@ def test_vary_keeps_only_new_valid_variants(specialist, tmp_path):
 
     from eda.cli.topo import app
     from eda.generators.topology_check import check_circuit
-    from eda.generators.topology_report import _training_set
     from eda.generators.topology_vary import vary
     from eda.graphs.canon import GraphSet
     from eda.graphs.pin_graph import circuit_to_graph
@@ -78,7 +83,7 @@ def test_vary_keeps_only_new_valid_variants(specialist, tmp_path):
     res = vary(model, vocab, ck, src, 3, keep=0.5, ctype="opamp2", seed=0, **sampling_defaults(ck))
     assert len(res.circuits) == 3 and res.drawn >= res.valid >= 3
     assert res.valid == 3 + res.same_as_source + res.in_training + res.repeats
-    train, kept = _training_set(ck, vocab), GraphSet()
+    train, kept = training_set(ck, vocab), GraphSet()
     for _, c in res.circuits:
         g = circuit_to_graph(c)
         assert check_circuit(c, run_sim=False).valid and g not in train and g not in GraphSet([circuit_to_graph(src)])
