@@ -148,14 +148,14 @@ def type_yield(model: Path | None, n: int, seed: int, types: tuple[str, ...]) ->
     against the general model's (``novel_vs_general``), device counts."""
     import hashlib
 
-    from eda.generators.topology_checkpoint import load_checkpoint, sampling_defaults, training_graphs
+    from eda.generators.topology_checkpoint import load_checkpoint, sampling_defaults, training_set
     from eda.generators.topology_report import GenerateParams, generate
-    from eda.graphs.canon import GraphSet, novelty_uniqueness
+    from eda.graphs.canon import novelty_uniqueness
 
     m, vocab, ck = load_checkpoint(model)
     path = model or Path(ROOT.parent / "data" / "models" / "topology_gpt.pt")
     _, gvocab, gck = load_checkpoint(None)
-    general = GraphSet(training_graphs(gck, gvocab))
+    general = training_set(gck, gvocab)
     out = {"model": str(path), "sha256": hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16],
            "n_per_type": n, "seed": seed, **sampling_defaults(ck), "types": {}}
     for ctype in types:

@@ -35,7 +35,7 @@ def main() -> None:
         checkpoint_for,
         load_checkpoint,
         sampling_defaults,
-        training_graphs,
+        training_set,
         training_types,
     )
     from eda.generators.topology_report import type_inputs
@@ -62,7 +62,7 @@ def main() -> None:
     refs = set()
     for path in (checkpoint_for(OPAMP_LABELS[0]), checkpoint_for(None)):
         _, v2, ck2 = load_checkpoint(path)
-        refs |= {canonical_form(g) for g in training_graphs(ck2, v2)}
+        refs |= training_set(ck2, v2).forms
     flat, off = ck["train_tours"].tolist(), ck["train_offsets"].tolist()
     labels = set(a.types.split(","))
     if not labels <= set(OPAMP_LABELS):

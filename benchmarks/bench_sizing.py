@@ -361,14 +361,14 @@ def novelty(circuits: dict) -> dict[str, dict[str, bool]]:
     of the general model (``novel_vs_general``), and the earlier sample of the set it repeats (``repeat_of``, None for
     the first of its kind): exact, by canonical forms. A sample identical to a training circuit is not a generated
     success, and a generator that draws one circuit over and over has made one circuit."""
-    from eda.generators.topology_checkpoint import checkpoint_for, load_checkpoint, training_graphs
+    from eda.generators.topology_checkpoint import checkpoint_for, load_checkpoint, training_set
     from eda.graphs.canon import canonical_form, repeat_of
     from eda.graphs.pin_graph import circuit_to_graph
 
     refs = {}
     for key, path in (("novel", opamp_checkpoint()), ("novel_vs_general", checkpoint_for(None))):
         _, vocab, ck = load_checkpoint(path)
-        refs[key] = {canonical_form(g) for g in training_graphs(ck, vocab)}
+        refs[key] = training_set(ck, vocab).forms
     forms = {name: canonical_form(circuit_to_graph(c)) for name, c in circuits.items()}
     earlier = repeat_of(forms)
     return {name: {k: form not in ref for k, ref in refs.items()} | {"repeat_of": earlier[name]}
