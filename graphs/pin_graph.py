@@ -109,7 +109,8 @@ def device_type(d: Device, circuit: Circuit | None = None) -> str:
                      "(expected an nmos/pmos/npn/pnp model token or a .model card)")
 
 
-@functools.lru_cache(maxsize=1 << 16)  # names repeat across the circuits of a set: decoding 3,200 tours asks 2.7M times
+# names repeat across the circuits of a set: decoding the general model's 3,212 training tours, 9.5 s -> 5.5 s here
+@functools.lru_cache(maxsize=1 << 16)
 def node_label(node: str) -> str:
     """Type label of a graph node, the only thing graph matching compares (``NM``, ``NM_G``,
     ``R_T`` for either pin of a symmetric device, port names as is)."""
