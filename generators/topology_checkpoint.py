@@ -131,17 +131,21 @@ def training_set(ck: dict, vocab: Vocab):
     key = h.hexdigest()
     if key in _TRAINING_SETS:
         return _TRAINING_SETS[key]
-    path = user_cache_dir("novelty") / f"training-forms-v{TRAINING_SET_VERSION}-{key}.json"
+    name = f"training-forms-v{TRAINING_SET_VERSION}-{key}.json"
     try:
-        got = GraphSet.from_json(path.read_text())
+        got = GraphSet.from_json((user_cache_dir("novelty") / name).read_text())
     except (OSError, ValueError):
         got = GraphSet(training_graphs(ck, vocab))
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        try:
-            tmp.write_text(got.to_json())
-            os.replace(tmp, path)
-        except (OSError, ValueError):  # a cache that cannot be written costs the next run the decode, nothing else
-            tmp.unlink(missing_ok=True)
+        try:  # a cache that cannot be written (or made) costs the next run the decode, nothing else
+            path = user_cache_dir("novelty") / name
+            tmp = path.with_name(f"{name}.{os.getpid()}.tmp")
+            try:
+                tmp.write_text(got.to_json())
+                os.replace(tmp, path)
+            finally:
+                tmp.unlink(missing_ok=True)
+        except (OSError, ValueError):
+            pass
     _TRAINING_SETS.clear()  # one set held (a 3,200-circuit set is ~30 MB of tuples)
     _TRAINING_SETS[key] = got
     return got

@@ -63,3 +63,14 @@ def test_graph_set_json_round_trip(specialist):
     spaced.forms.add((("A B",), ()))
     with pytest.raises(ValueError, match="space"):
         spaced.to_json()
+
+
+def test_a_cache_that_cannot_be_made_costs_only_the_decode(specialist, tmp_path, monkeypatch):
+    """EDA_CACHE on a file (no folder can be made there): the set is still built, and the run goes on."""
+    _, vocab, ck = specialist
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("EDA_CACHE", str(blocker))
+    monkeypatch.setattr(tc, "_TRAINING_SETS", {})
+    got = tc.training_set(ck, vocab)
+    assert len(got) > 500 and blocker.read_text() == "not a folder"
