@@ -42,11 +42,21 @@ PATHS = Paths(data=Path(str(resources.files("eda.data"))))
 def user_cache_dir(*parts: str) -> Path:
     """A folder in the user's cache (``$EDA_CACHE``, else ``$XDG_CACHE_HOME/eda``, else
     ``~/.cache/eda``), created on first use. Holds things derived at run time from installed files
-    (reduced device-model libraries, gm/Id tables), never shipped data."""
+    (reduced device-model libraries, gm/Id tables), never shipped data.
+
+    Raises:
+        ConfigError: the folder cannot be made (the variable names a file, or a folder without write access).
+    """
     import os
 
     base = os.environ.get("EDA_CACHE") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "eda")
     path = Path(base).joinpath(*parts)
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        from eda.errors import ConfigError
+
+        raise ConfigError("EDA_CACHE", f"cannot make the cache folder {path} ({e.strerror or e}); set EDA_CACHE to "
+                                       "a folder you can write") from e
     return path

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from eda.errors import InputError
+from eda.errors import ConfigError, InputError
 from eda.generators.topology_gpt import GPTConfig, TopologyGPT
 from eda.graphs.euler import Vocab, sequence_to_graph
 
@@ -134,7 +134,7 @@ def training_set(ck: dict, vocab: Vocab):
     name = f"training-forms-v{TRAINING_SET_VERSION}-{key}.json"
     try:
         got = GraphSet.from_json((user_cache_dir("novelty") / name).read_text())
-    except (OSError, ValueError):
+    except (OSError, ValueError, ConfigError):
         got = GraphSet(training_graphs(ck, vocab))
         try:  # a cache that cannot be written (or made) costs the next run the decode, nothing else
             path = user_cache_dir("novelty") / name
@@ -144,7 +144,7 @@ def training_set(ck: dict, vocab: Vocab):
                 os.replace(tmp, path)
             finally:
                 tmp.unlink(missing_ok=True)
-        except (OSError, ValueError):
+        except (OSError, ValueError, ConfigError):
             pass
     _TRAINING_SETS.clear()  # one set held (a 3,200-circuit set is ~30 MB of tuples)
     _TRAINING_SETS[key] = got

@@ -104,3 +104,20 @@ def test_unwritable_output_folder(tmp_path):
         assert "cannot write" in check_out_dir(ro) and "cannot write" in check_out_file(ro / "x.json")
     finally:
         ro.chmod(0o700)
+
+
+def test_a_cache_folder_that_cannot_be_made_is_one_clear_error(tmp_path, monkeypatch):
+    """EDA_CACHE naming a file: the command that needs the cache (derived sky130 models) says which folder and which
+    variable, in one line, instead of a bare "File exists"."""
+    from eda.errors import ConfigError
+    from eda.paths import PATHS, user_cache_dir
+
+    blocker = tmp_path / "a_file"
+    blocker.write_text("x")
+    monkeypatch.setenv("EDA_CACHE", str(blocker))
+    with pytest.raises(ConfigError, match=r"EDA_CACHE: cannot make the cache folder .*a_file/models"):
+        user_cache_dir("models")
+    r = _run(["topo", "measure", str(PATHS.topologies / "opamp2" / "twostage_miller.cir")])
+    assert r.returncode == 1 and r.stderr.count("\n") == 1, r.stderr
+    assert "EDA_CACHE" in r.stderr and str(blocker) in r.stderr and "set EDA_CACHE" in r.stderr
+    assert blocker.read_text() == "x"
