@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 
-import igraph as ig
 import networkx as nx
 
 Form = tuple[tuple[str, ...], tuple[tuple[int, int], ...]]
@@ -23,6 +22,9 @@ Form = tuple[tuple[str, ...], tuple[tuple[int, int], ...]]
 def canonical_form(g: nx.Graph) -> Form:
     """Canonical (labels, edges) of a labelled graph: equal for two graphs iff they are
     isomorphic with labels kept. Nodes without a ``label`` attribute use their name."""
+    import igraph as ig  # here, not at import: igraph pulls in its drawing modules (~0.7 s), and every sizing worker
+    # imports this module through the testbench without ever needing a canonical form
+
     nodes = list(g.nodes)
     labels = [g.nodes[n].get("label", n) for n in nodes]
     palette = {lab: i for i, lab in enumerate(sorted(set(labels)))}
