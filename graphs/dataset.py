@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import json
 import os.path as osp
+import pickle
+import struct
 import time
 from pathlib import Path
 
@@ -85,7 +87,8 @@ def contest_graph(case, params: GraphParams = GraphParams()) -> HeteroData:
 
 def contest_graphs(cases, params: GraphParams = GraphParams(), cache: bool = True, progress: bool = False
                    ) -> list[HeteroData]:
-    """:func:`contest_graph` of many cases, cached in the user cache (keyed by path, size, mtime, params)."""
+    """:func:`contest_graph` of many cases, cached in the user cache (keyed by path, size, mtime, params; a cached
+    file that cannot be read is built again)."""
     import hashlib
 
     from tqdm import tqdm
@@ -101,9 +104,11 @@ def contest_graphs(cases, params: GraphParams = GraphParams(), cache: bool = Tru
             key = hashlib.sha1(json.dumps([st, params.to_dict(), GRAPH_VERSION]).encode()).hexdigest()[:20]
             f = user_cache_dir("pdngraph", f"v{GRAPH_VERSION}") / f"{case.name}-{key}.pt"
             if f.exists():
-                g = graph_from_dict(torch.load(f, weights_only=True))
-                out.append(g)
-                continue
+                try:
+                    out.append(graph_from_dict(torch.load(f, weights_only=True)))
+                    continue
+                except (OSError, RuntimeError, EOFError, ValueError, KeyError, pickle.UnpicklingError, struct.error):
+                    pass  # unreadable (a disk error, a foreign file): built again and written over it
         g = contest_graph(case, params)
         if f is not None:
             torch.save(graph_to_dict(g), f)

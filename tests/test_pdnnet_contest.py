@@ -225,3 +225,26 @@ def test_maps_only_real_case_is_refused(shared, tmp_path):
 
     with pytest.raises(InputError, match="no netlist"):
         predict_case(shared_path(shared, "iccad23/real/testcase17"), tmp_path / "o")
+
+
+def test_an_unreadable_cached_graph_is_built_again(contest, tmp_path, monkeypatch):
+    """The PDNGraph cache: a second call reads the file; a file cut short or foreign is built again and rewritten."""
+    from eda.graphs import dataset as ds
+    from eda.graphs.pdn_graph import GraphParams
+    from eda.predictors.contest import contest_cases
+
+    monkeypatch.setenv("EDA_CACHE", str(tmp_path))
+    cases, params = contest_cases([contest])[:1], GraphParams(physics_iters=0)
+    first = ds.contest_graphs(cases, params)[0]
+    (f,) = (tmp_path / "pdngraph").rglob("*.pt")
+    good = f.read_bytes()
+    for bad in (b"junk", good[: len(good) // 2]):
+        f.write_bytes(bad)
+        again = ds.contest_graphs(cases, params)[0]
+        assert torch.equal(again["pdn_node"].x, first["pdn_node"].x) and f.read_bytes() != bad
+        built = []
+        monkeypatch.setattr(ds, "contest_graph", lambda *a: built.append(a) or first)
+        ds.contest_graphs(cases, params)  # now read from the rewritten file
+        assert not built
+        monkeypatch.undo()
+        monkeypatch.setenv("EDA_CACHE", str(tmp_path))

@@ -171,3 +171,25 @@ def test_mirror_testbench_matching_and_output_resistance(tmp_path):
                                  "--json", str(f)])
     assert r.exit_code == 0, r.output
     assert json.loads(f.read_text())["r_out"] > 3 * r1["r_out"]
+
+
+def test_an_unreadable_gmid_table_is_built_again(tmp_path, monkeypatch):
+    """The gm/Id table cache: a foreign or cut-short file is built again and written over, then read back."""
+    from eda.generators.sizing import gmid
+
+    arr = {p: np.arange(6.0).reshape(2, 3) + (p == "p") for p in "np"}
+    table = gmid.GmIdTable("tt", np.array([0.15, 0.5]), np.array([0.4, 0.8, 1.2]), id_w=arr, gm_id=arr, gm_gds=arr,
+                           ft=arr)
+    path = tmp_path / "gmid_tt_test.npz"
+    monkeypatch.setattr(gmid, "_cache_path", lambda corner: path)
+    built = []
+    monkeypatch.setattr(gmid, "build_table", lambda corner: built.append(corner) or table)
+    gmid.load_table("tt")
+    good = path.read_bytes()
+    for bad in (b"junk", good[: len(good) // 2]):
+        path.write_bytes(bad)
+        got = gmid.load_table("tt")
+        assert np.array_equal(got.id_w["p"], arr["p"]) and path.read_bytes() != bad
+    assert built == ["tt"] * 3
+    back = gmid.load_table("tt")  # the rewritten file is read, not built again
+    assert len(built) == 3 and np.array_equal(back.gm_gds["n"], arr["n"]) and np.array_equal(back.vgs, table.vgs)

@@ -10,6 +10,7 @@ Cached as ``.npz`` under the user cache dir per corner, keyed by the model libra
 
 from __future__ import annotations
 
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,12 +97,15 @@ def _cache_path(corner: str) -> Path:
 
 
 def load_table(corner: str = "tt") -> GmIdTable:
-    """The cached table of ``corner``, built on first use."""
+    """The cached table of ``corner``, built on first use (and again when the cached file cannot be read)."""
     path = _cache_path(corner)
     if path.is_file():
-        z = np.load(path)
-        return GmIdTable(corner, z["lengths"], z["vgs"],
-                         **{k: {p: z[f"{k}_{p}"] for p in "np"} for k in ("id_w", "gm_id", "gm_gds", "ft")})
+        try:
+            with np.load(path) as z:
+                return GmIdTable(corner, z["lengths"], z["vgs"],
+                                 **{k: {p: z[f"{k}_{p}"] for p in "np"} for k in ("id_w", "gm_id", "gm_gds", "ft")})
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+            pass  # unreadable (a disk error, a foreign file): built again below and written over it
     t = build_table(corner)
     arrays = {f"{k}_{p}": getattr(t, k)[p] for k in ("id_w", "gm_id", "gm_gds", "ft") for p in "np"}
     tmp = path.with_name(path.stem + ".tmp.npz")
