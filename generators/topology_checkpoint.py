@@ -131,21 +131,23 @@ def training_set(ck: dict, vocab: Vocab):
     key = h.hexdigest()
     if key in _TRAINING_SETS:
         return _TRAINING_SETS[key]
-    name = f"training-forms-v{TRAINING_SET_VERSION}-{key}.json"
     try:
-        got = GraphSet.from_json((user_cache_dir("novelty") / name).read_text())
-    except (OSError, ValueError, ConfigError):
+        path = user_cache_dir("novelty") / f"training-forms-v{TRAINING_SET_VERSION}-{key}.json"
+    except ConfigError:  # no cache folder: the decode every time, nothing else
+        path = None
+    try:
+        got = GraphSet.from_json(path.read_text()) if path is not None else None
+    except (OSError, ValueError):  # missing or unreadable: built again and written over
+        got = None
+    if got is None:
         got = GraphSet(training_graphs(ck, vocab))
-        try:  # a cache that cannot be written (or made) costs the next run the decode, nothing else
-            path = user_cache_dir("novelty") / name
-            tmp = path.with_name(f"{name}.{os.getpid()}.tmp")
+        if path is not None:
+            tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
             try:
                 tmp.write_text(got.to_json())
                 os.replace(tmp, path)
-            finally:
+            except (OSError, ValueError):  # a cache that cannot be written costs the next run the decode, nothing else
                 tmp.unlink(missing_ok=True)
-        except (OSError, ValueError, ConfigError):
-            pass
     _TRAINING_SETS.clear()  # one set held (a 3,200-circuit set is ~30 MB of tuples)
     _TRAINING_SETS[key] = got
     return got

@@ -82,7 +82,7 @@ class GraphSet:
         try:
             for labels, flat in data:
                 pairs = iter(int(x) for x in flat)
-                out.forms.add((tuple(labels.split(" ")), tuple(zip(pairs, pairs, strict=True))))
+                out.forms.add((tuple(labels.split(" ")) if labels else (), tuple(zip(pairs, pairs, strict=True))))
         except (TypeError, AttributeError) as e:
             raise ValueError(f"not a set of canonical forms: {e}") from e
         return out

@@ -4,6 +4,7 @@ and the JSON form of a :class:`GraphSet` it is kept in."""
 
 from __future__ import annotations
 
+import networkx as nx
 import pytest
 
 from eda.generators import topology_checkpoint as tc
@@ -56,6 +57,8 @@ def test_graph_set_json_round_trip(specialist):
     s = GraphSet(graphs)
     back = GraphSet.from_json(s.to_json())
     assert back.forms == s.forms and all(g in back for g in graphs) and canonical_form(graphs[0]) in back.forms
+    empty = GraphSet([nx.Graph()])  # a form with no labels reads back as none, not as one empty label
+    assert GraphSet.from_json(empty.to_json()).forms == empty.forms == {((), ())}
     for junk in ("{}", "[1]", '[["NM", [0]]]', '[["NM", [0, "a"]]]', "not json"):
         with pytest.raises(ValueError):
             GraphSet.from_json(junk)
