@@ -10,15 +10,13 @@
   rule-clean and with amplifier ports, same spec (``--gen-budget`` s each); target ≥ 50 % met; median and best FoM =
   UGB·C_L/power (MHz·pF/mW). The JSON's ``model`` names the file. ``--checkpoint PATH`` / ``--temperature T`` draw
   them from a candidate checkpoint / at another temperature; ``--types`` only some of the four types, or ``opamp``
-  (the public set's plain op-amp label; a screening run for self-training). Each sample is written in library form
-  (``NAME.cir``, what ``eda topo size`` reads), and a row that met keeps that text (``netlist``).
+  (the public set's plain op-amp label; a screening run for self-training); ``--mix`` in other shares (a candidate
+  trained on other labels judged at the shipped mix). Each sample is written in library form (``NAME.cir``, what
+  ``eda topo size`` reads), and a row that met keeps that text (``netlist``).
 * twostage: ``opamp2/twostage_miller`` to gain ≥ 60 dB, UGB ≥ 10 MHz, PM ≥ 60° (C_L 1 pF), wall time to the first
   design that meets it (target < 2 min); its Bode plot goes to benchmarks/figures.
-* models: one OTA operating point with the full sky130 library, the reduced model file and the inlined size bins
-  (time each, drain currents identical).
-
-Results: benchmarks/results/sizing.json (merged with earlier parts).
-"""
+* models: one OTA operating point: full sky130 library, reduced model file, inlined size bins (same drain currents).
+Results: benchmarks/results/sizing.json (merged with earlier parts)."""
 
 from __future__ import annotations
 
@@ -182,9 +180,7 @@ def _generated(n: int, seed: int, jobs: int = 2, minutes: float = 30.0, stats: d
     model, vocab, ck = load_checkpoint(opamp_checkpoint())
     types = DRAW["types"] or OPAMP_TYPES
     draw = sampling_defaults(ck) | ({"temperature": DRAW["temperature"]} if DRAW["temperature"] else {})
-    counts = {t: training_types(ck).count(t) for t in types}
-    total = sum(counts.values())
-    want = {t: max(1, round(n * c / total)) for t, c in counts.items()}
+    want = type_quota(n, DRAW["mix"] or {t: training_types(ck).count(t) for t in types})
     st = stats if stats is not None else {}
     for t in types:
         st[t] = {"want": want[t], "drawn": 0, "grammar_ok": 0, "kept": 0}
@@ -236,6 +232,12 @@ def _generated(n: int, seed: int, jobs: int = 2, minutes: float = 30.0, stats: d
     return out[:n]
 
 
+def type_quota(n: int, shares: dict[str, float]) -> dict[str, int]:
+    """Samples of each type for ``n`` in proportion to ``shares`` (training circuits, or ``--mix``), at least one."""
+    total = sum(shares.values())
+    return {t: max(1, round(n * c / total)) for t, c in shares.items()}
+
+
 def _function_check(c, floor_db: float = FUNCTION_FLOOR_DB) -> dict:
     from eda.generators.sizing.search import function_check
 
@@ -250,7 +252,8 @@ def _function_check(c, floor_db: float = FUNCTION_FLOOR_DB) -> dict:
 SAMPLING = "train_sizes_core"
 #: ``--checkpoint`` / ``--temperature`` / ``--types``: a candidate checkpoint draws the generated part instead of the
 #: shipped one (novelty then vs its own training circuits), at this temperature, these types only (None: as shipped)
-DRAW: dict = {"checkpoint": None, "temperature": None, "types": None, "function_check": False, "function_floor": 0.0}
+DRAW: dict = {"checkpoint": None, "temperature": None, "types": None, "function_check": False, "function_floor": 0.0,
+              "mix": None}
 
 
 def opamp_checkpoint() -> Path:
@@ -264,7 +267,8 @@ def sampling_tag() -> str:
     check = ("_fcheck" + (f"{DRAW['function_floor']:g}" if DRAW["function_floor"] else "")  # (none: session 25's)
              if DRAW["function_check"] else "")
     return (SAMPLING + (f"_T{DRAW['temperature']:g}" if DRAW["temperature"] else "")
-            + ("_" + "+".join(DRAW["types"]) if DRAW["types"] else "") + check)
+            + ("_" + "+".join(DRAW["types"]) if DRAW["types"] else "") + check
+            + ("_mix" + "-".join(f"{w:g}" for w in DRAW["mix"].values()) if DRAW["mix"] else ""))
 
 
 def _cache_path(n: int, seed: int, sha: str | None, sampler: str | None, suffix: str = ".pkl", tag: str = "") -> Path:
@@ -519,12 +523,17 @@ def main() -> None:
     ap.add_argument("--function-floor", type=float, default=FUNCTION_FLOOR_DB, help="... the weaker input by at least "
                     "this many dB open loop (default as eda topo generate; 0: session 25's plain check)")
     ap.add_argument("--out", type=Path, default=Path("/tmp/eda_bench_sizing"))
+    ap.add_argument("--mix", default=None, help="... the types in these shares, comma-separated in --types order "
+                    "(e.g. 16,12,6,6: the shipped specialist's; default the checkpoint's training proportions)")
     a = ap.parse_args()
     if a.types and not set(a.types.split(",")) <= set(DRAWABLE_TYPES):
         ap.error(f"--types {a.types}: expected some of {', '.join(DRAWABLE_TYPES)}")
     DRAW.update(checkpoint=a.checkpoint, temperature=a.temperature,
                 types=tuple(a.types.split(",")) if a.types else None, function_check=a.function_check,
                 function_floor=a.function_floor)
+    if a.mix and len(w := a.mix.split(",")) != len(DRAW["types"] or OPAMP_TYPES):
+        ap.error(f"--mix {a.mix}: expected one share per type of {', '.join(DRAW['types'] or OPAMP_TYPES)}")
+    DRAW["mix"] = dict(zip(DRAW["types"] or OPAMP_TYPES, map(float, w), strict=True)) if a.mix else None
     if a.sample_only:
         picked = _cached_samples(a.generated, a.seed, create=True, minutes=a.sample_minutes)
         print(f"{len(picked)} samples cached (model {model_version()['sha256']}, sampler {sampler_version()})")

@@ -541,7 +541,8 @@ def parse_types(spec: str | None) -> tuple[str, ...] | None:
 
 
 def load_training_topologies(data: str | Path, compose: int = 0, seed: int = 0, library: bool = True,
-                             errors: list | None = None, types: tuple[str, ...] | None = None) -> list:
+                             errors: list | None = None, types: tuple[str, ...] | None = None,
+                             opamp_subtypes: bool = False) -> list:
     """Training circuits: ``"builtin"`` (the library), a library folder (``<type>/<name>.cir``)
     or a public dataset folder (``N/N.cir`` + ``PortN.txt``, type labels from its
     ``data_categorization.md``) plus the built-in library (``library``); and ``compose``
@@ -552,6 +553,10 @@ def load_training_topologies(data: str | Path, compose: int = 0, seed: int = 0, 
             (they are skipped).
         types: keep only circuits with one of these type labels (e.g. :data:`OPAMP_FAMILY` for
             an op-amp specialist; None: all).
+        opamp_subtypes: a circuit labelled only ``opamp`` (the public set's op-amp chapters) takes the
+            sub-type its structure shows (:func:`~eda.generators.topology_subtype.opamp_subtype`: ``opamp1``,
+            ``opamp2``, ``folded_cascode``, ``telescopic``); one without an input pair stays ``opamp``. The
+            dataset's label is kept in ``meta["label"]``.
 
     Raises:
         InputError: ``data`` is neither ``builtin`` nor a folder of circuits.
@@ -565,6 +570,12 @@ def load_training_topologies(data: str | Path, compose: int = 0, seed: int = 0, 
         tops += load_library()
     if compose:
         tops += compose_family(compose, seed=10_000 + seed, params=ComposeParams(simulate=False), progress=True)
+    if opamp_subtypes:
+        from eda.generators.topology_subtype import opamp_subtype
+
+        for t in tops:
+            if t.ctype == "opamp" and (sub := opamp_subtype(t.circuit)):
+                t.meta["label"], t.ctype = t.ctype, sub
     if types is not None:
         tops = [t for t in tops if t.ctype in types]
     return tops

@@ -79,3 +79,21 @@ def ota():
     from eda.read.topology_dataset import load_library
 
     return next(t.circuit for t in load_library() if t.name == "ota_5t")
+
+
+def bench_module(name: str, alias: str | None = None):
+    """A script of ``benchmarks/`` loaded as a module (its folder on ``sys.path`` while it loads, for its own
+    imports); ``alias`` names the module when a test must not share it with another test's copy."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    bench = Path(__file__).resolve().parent.parent / "benchmarks"
+    sys.path.insert(0, str(bench))
+    try:
+        spec = importlib.util.spec_from_file_location(alias or name, bench / f"{name}.py")
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        return mod
+    finally:
+        sys.path.remove(str(bench))

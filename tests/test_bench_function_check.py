@@ -3,25 +3,13 @@ floor on the weaker input's gain, and per op-amp type (a library label, a sample
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
-
-BENCH = Path(__file__).resolve().parent.parent / "benchmarks"
+from conftest import bench_module
 
 
 @pytest.fixture(scope="module")
 def fc():
-    sys.path.insert(0, str(BENCH))
-    try:
-        spec = importlib.util.spec_from_file_location("bench_function_check", BENCH / "bench_function_check.py")
-        mod = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(mod)
-        yield mod
-    finally:
-        sys.path.remove(str(BENCH))
+    return bench_module("bench_function_check")
 
 
 # passed at 0 dB, met, weaker input (dB), slopes (older records have no slopes)

@@ -4,19 +4,14 @@ types in the checkpoint's training proportions, so a shifted mix would move the 
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from collections import Counter
-from pathlib import Path
 
-SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "train_opamp_self.py"
+from conftest import bench_module
 
 
 def _module():
-    spec = importlib.util.spec_from_file_location("train_opamp_self", SCRIPT)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return bench_module("train_opamp_self")
 
 
 def _copies():

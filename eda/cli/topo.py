@@ -55,6 +55,9 @@ def train(
     types: str = typer.Option(None, help="Train only on circuits of these types (comma-separated labels; "
                               "'opamp-family': opamp, opamp1, opamp2, folded_cascode, telescopic), e.g. an "
                               "op-amp specialist fine-tuned with --init."),
+    opamp_subtypes: bool = typer.Option(False, help="Circuits labelled only 'opamp' (the public set's op-amp "
+                                        "chapters) train under the sub-type their structure shows: opamp1, opamp2, "
+                                        "folded_cascode or telescopic (input pair, cascodes, stages)."),
     drawable_pool: int = typer.Option(0, min=0, max=64, help="N > 0: of N x --tours tours drawn per circuit, train "
                                       "on at most --tours that the sampling grammar accepts token by token (the "
                                       "orders a sampler can draw; circuits with none are dropped)."),
@@ -87,7 +90,7 @@ def train(
         compose = 800 if data == "builtin" else 0
     errors: list = []
     only = parse_types(types)
-    tops = load_training_topologies(data, compose, seed, errors=errors, types=only)
+    tops = load_training_topologies(data, compose, seed, errors=errors, types=only, opamp_subtypes=opamp_subtypes)
     for f, why in errors:
         typer.echo(f"skipped {f}: {why}")
     kept = f" of types {', '.join(only)}" if only else ""
@@ -115,7 +118,8 @@ def train(
                           "ancestors": ancestors}}
     model, _, hist = train_gpt(tops, config, params, vocab=vocab, checkpoint=out, save_every=save_every,
                                meta={"data": {"data": str(data), "compose": compose, "seed": seed,
-                                              "netlists_skipped": len(errors), "types": list(only or [])},
+                                              "netlists_skipped": len(errors), "types": list(only or []),
+                                              "opamp_subtypes": opamp_subtypes},
                                      "sampling": {"temperature": sample_temperature, "guidance": sample_guidance},
                                      **extra},
                                log=typer.echo, progress=False, init=start)
