@@ -22,27 +22,19 @@ circuit keeps its dataset label. Measured against the library's labels and on th
 
 from __future__ import annotations
 
-import re
-
 from eda.circuit import Circuit, Device, is_ground
+from eda.generators.sizing.roles import INPUT_PORT, OUTPUT_PORT, mos_polarity
 
-_IN = re.compile(r"^(VIN|IN|VINP|VINN|INP|INN)(\d*)$", re.IGNORECASE)
-_OUT = re.compile(r"^(VOUT|OUT|VOUTP|VOUTN|OUTP|OUTN)(\d*)$", re.IGNORECASE)
 #: Sub-types :func:`opamp_subtype` returns.
 SUBTYPES = ("opamp1", "opamp2", "folded_cascode", "telescopic")
 
 
 def _polarity(d: Device) -> str | None:
-    m = (d.model or "").lower()
-    if d.kind in "MX":
-        if m.startswith(("nmos", "nfet", "nch", "sky130_fd_pr__nfet")):
-            return "n"
-        if m.startswith(("pmos", "pfet", "pch", "sky130_fd_pr__pfet")):
-            return "p"
-        return None
+    """``n``/``p`` of a MOSFET (:func:`mos_polarity`) or a BJT (npn/pnp model), else None."""
     if d.kind == "Q":
+        m = (d.model or "").lower()
         return "n" if m.startswith("npn") else "p" if m.startswith("pnp") else None
-    return None
+    return mos_polarity(d)
 
 
 def _transistors(circuit: Circuit) -> list[tuple[str, str, str, str, str]]:
@@ -60,10 +52,9 @@ def opamp_subtype(circuit: Circuit) -> str | None:
     """``opamp1``, ``opamp2``, ``folded_cascode`` or ``telescopic`` by structure; None without an
     input pair (see the module's docstring for the reading)."""
     fets = _transistors(circuit)
-    nets = {n for f in fets for n in f[2:]} | {("VSS" if is_ground(n) else n) for d in circuit.devices
-                                                 for n in d.nodes}
-    ins = {n for n in nets if _IN.match(n)}
-    outs = {n for n in nets if _OUT.match(n)}
+    nets = {"VSS" if is_ground(n) else n for d in circuit.devices for n in d.nodes}
+    ins = {n for n in nets if INPUT_PORT.match(n)}
+    outs = {n for n in nets if OUTPUT_PORT.match(n)}
     if len(ins) < 2 or not outs:
         return None
     pair = _input_pair(fets, ins)

@@ -30,8 +30,9 @@ from dataclasses import dataclass, field
 from eda.circuit import Circuit, Device, is_ground
 from eda.errors import InputError
 
-_IN = re.compile(r"^(VIN|IN|VINP|VINN|INP|INN)(\d*)$", re.IGNORECASE)
-_OUT = re.compile(r"^(VOUT|OUT|VOUTP|VOUTN|OUTP|OUTN)(\d*)$", re.IGNORECASE)
+#: Input and output port names (``VIN1``, ``INP``, ``VOUT2``, ``OUTN``…).
+INPUT_PORT = re.compile(r"^(VIN|IN|VINP|VINN|INP|INN)(\d*)$", re.IGNORECASE)
+OUTPUT_PORT = re.compile(r"^(VOUT|OUT|VOUTP|VOUTN|OUTP|OUTN)(\d*)$", re.IGNORECASE)
 _VB = re.compile(r"^(VB|VBIAS|VCM|VREF)(\d*)$", re.IGNORECASE)
 _IB = re.compile(r"^(IB|IBIAS|IREF)(\d*)$", re.IGNORECASE)
 #: Topology types the amplifier testbench handles.
@@ -64,8 +65,8 @@ def find_roles(circuit: Circuit) -> Roles:
     upper = {n.upper(): n for n in nets}
     vdd = upper.get("VDD") or next((n for n in nets if n.upper().startswith("VDD")), None)
     vss = upper.get("VSS") or next((n for n in nets if n.upper().startswith(("VSS", "GND"))), None)
-    ins = [n for n in nets if _IN.match(n)]
-    outs = [n for n in nets if _OUT.match(n)]
+    ins = [n for n in nets if INPUT_PORT.match(n)]
+    outs = [n for n in nets if OUTPUT_PORT.match(n)]
     missing = [what for what, ok in (("VDD", vdd), ("VSS", vss), ("an input port (VIN…)", ins),
                                      ("an output port (VOUT…)", outs)) if not ok]
     if missing:
