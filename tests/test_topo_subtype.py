@@ -136,3 +136,12 @@ def test_public_op_amps_spread_over_the_sub_types(shared):
 @pytest.mark.parametrize("text", [OTA, TELESCOPIC])
 def test_ground_spelled_zero_reads_as_vss(text):
     assert sub(text.replace("VSS", "0")) == sub(text)
+
+
+def test_bench_counts_samples_against_the_asked_type():
+    from conftest import bench_module
+
+    agreement = bench_module("bench_subtype").agreement
+    got = agreement([("opamp2", "opamp1"), ("opamp2", "opamp2"), ("opamp2", "opamp1"), ("telescopic", None)])
+    assert got == {"opamp2": {"n": 3, "as_asked": 1 / 3, "structure": {"opamp1": 2, "opamp2": 1}},
+                   "telescopic": {"n": 1, "as_asked": 0.0, "structure": {"none": 1}}}
