@@ -145,3 +145,13 @@ def test_bench_counts_samples_against_the_asked_type():
     got = agreement([("opamp2", "opamp1"), ("opamp2", "opamp2"), ("opamp2", "opamp1"), ("telescopic", None)])
     assert got == {"opamp2": {"n": 3, "as_asked": 1 / 3, "structure": {"opamp1": 2, "opamp2": 1}},
                    "telescopic": {"n": 1, "as_asked": 0.0, "structure": {"none": 1}}}
+
+
+def test_generate_report_reads_op_amp_samples_by_structure():
+    from eda.generators.topology_report import _structure
+
+    circuits = [parse_topology(t, "t").circuit for t in (OTA, TWO_STAGE, TWO_STAGE, SINGLE_INPUT)]
+    assert _structure("opamp2", circuits) == {"structure": {"opamp2": 2, "opamp1": 1, "none": 1},
+                                              "structure_as_asked": 0.5}
+    assert _structure("telescopic", []) == {"structure": {}, "structure_as_asked": None}
+    assert _structure("ldo", circuits) == {} and _structure(None, circuits) == {}  # not an op-amp sub-type

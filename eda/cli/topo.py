@@ -224,6 +224,10 @@ def generate(
     typer.echo(f"wrote {kept} SPICE decks, report.json{' and gallery.png' if kept else ''} to {out}")
     if kept < n:
         typer.echo(_not_kept(n, kept, rep.get("failures", {})))
+    if read := rep.get("structure"):
+        spread = ", ".join(f"{k} {v}" for k, v in read.items())
+        typer.echo(f"read by structure (input pair, cascodes, stages): {read.get(ctype, 0)} of {len(graphs)} valid "
+                   f"samples are {ctype} ({spread})")
     if size:
         from eda.generators.sizing.run import size_generated
         from eda.generators.sizing.search import FUNCTION_FLOOR_DB
