@@ -27,14 +27,15 @@ import bench_sizing as bs
 RESULTS = Path(__file__).resolve().parent / "results" / "topo_subtype.json"
 
 
-def agreement(pairs: list[tuple[str, str | None]]) -> dict:
-    """Per asked type, how many samples read as each structure (``none``: no input pair), and the share that
-    read as asked."""
-    by: dict[str, Counter] = {}
-    for asked, got in pairs:
-        by.setdefault(asked, Counter())[got or "none"] += 1
-    return {a: {"n": sum(c.values()), "as_asked": c[a] / sum(c.values()), "structure": dict(c.most_common())}
-            for a, c in by.items()}
+def agreement(samples: list[tuple[str, object]]) -> dict:
+    """Per asked type of ``(asked type, circuit)`` pairs: how many, how they read by structure and the share that
+    reads as asked (:func:`~eda.generators.topology_subtype.read_as_asked`)."""
+    from eda.generators.topology_subtype import read_as_asked
+
+    by: dict[str, list] = {}
+    for asked, c in samples:
+        by.setdefault(asked, []).append(c)
+    return {a: {"n": len(cs), **read_as_asked(a, cs)} for a, cs in by.items()}
 
 
 def recorded() -> dict:
@@ -74,19 +75,18 @@ def drawn(a: argparse.Namespace) -> dict:
     from eda.generators.topology_subtype import opamp_subtype
     from eda.read.topology_dataset import load_library, load_topologies
 
-    out = {"library": agreement([(t.ctype, opamp_subtype(t.circuit)) for t in load_library()
-                                 if t.ctype in bs.OPAMP_TYPES])}
+    out = {"library": agreement([(t.ctype, t.circuit) for t in load_library() if t.ctype in bs.OPAMP_TYPES])}
     if a.data:
         pub = Counter(opamp_subtype(t.circuit) or "none" for t in load_topologies(a.data) if t.ctype == "opamp")
         out["public_opamp"] = dict(pub.most_common())
         print(f"public plain op-amps: {out['public_opamp']}")
     bs.DRAW.update(checkpoint=a.checkpoint, mix={t: 1.0 for t in bs.OPAMP_TYPES})
     picked = bs._cached_samples(a.n, a.seed, create=True, minutes=a.minutes)
-    out["samples"] = agreement([(name.split("_", 1)[1], opamp_subtype(c)) for name, c in picked])
+    out["samples"] = agreement([(name.split("_", 1)[1], c) for name, c in picked])
     out |= {"model": bs.model_version(), "seed": a.seed, "n_drawn": len(picked), "sampling": bs.sampling_tag()}
     for part in ("library", "samples"):
         for asked, row in out[part].items():
-            print(f"{part:8s} asked {asked:15s} n={row['n']:3d} as asked {100 * row['as_asked']:5.1f} %  "
+            print(f"{part:8s} asked {asked:15s} n={row['n']:3d} as asked {100 * row['structure_as_asked']:5.1f} %  "
                   f"{row['structure']}")
     return out
 

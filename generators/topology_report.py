@@ -17,6 +17,7 @@ from eda.errors import InputError
 from eda.generators.topology_checkpoint import training_lengths, training_set
 from eda.generators.topology_gpt import TopologyGPT
 from eda.generators.topology_sample import sample, training_net_sizes
+from eda.generators.topology_subtype import read_as_asked
 from eda.generators.topology_support import TYPE_WEIGHT, training_support
 from eda.graphs.euler import Vocab
 
@@ -170,7 +171,7 @@ def generate(model: TopologyGPT, vocab: Vocab, ck: dict | None, params: Generate
         "rule_failures": {rule: rules[rule] / max(n_decoded, 1) for rule in sorted(rules)},
         **_novelty(ck, vocab, [s.graph for _, s, _ in valid]),
         **_sizes([c for _, _, c in valid]),
-        **_structure(params.ctype, [c for _, _, c in valid]),
+        **read_as_asked(params.ctype, [c for _, _, c in valid]),
         "failures": dict(reasons.most_common()),
         "seconds": {"sample": t_sample, "rules": t_rules, "ngspice": t_sim},
         "circuits_per_s_sample_erc": n / max(t_sample + t_rules, 1e-9),
@@ -190,19 +191,6 @@ def generate(model: TopologyGPT, vocab: Vocab, ck: dict | None, params: Generate
     if graphs is not None:
         graphs += [s.graph for _, s, _ in valid]
     return report
-
-
-def _structure(ctype: str | None, circuits: list) -> dict:
-    """For an op-amp sub-type: how the valid samples read by structure
-    (:func:`~eda.generators.topology_subtype.opamp_subtype`; ``none``: no input pair) and the share read as asked.
-    The type classifier counts the four sub-types as one op-amp class, so this is the sub-type's own check."""
-    from eda.generators.topology_subtype import SUBTYPES, opamp_subtype
-
-    if ctype not in SUBTYPES:
-        return {}
-    read = Counter(opamp_subtype(c) or "none" for c in circuits)
-    return {"structure": dict(read.most_common()), "structure_as_asked": read[ctype] / len(circuits) if circuits
-            else None}
 
 
 def op_failures(circuits: list, pdk: str | None, jobs: int = 1, progress: bool = False) -> dict[int, str]:

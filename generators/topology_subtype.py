@@ -22,6 +22,8 @@ circuit keeps its dataset label. Measured against the library's labels and on th
 
 from __future__ import annotations
 
+from collections import Counter
+
 from eda.circuit import Circuit, Device, is_ground
 from eda.generators.sizing.roles import INPUT_PORT, OUTPUT_PORT, mos_polarity
 
@@ -119,4 +121,15 @@ def _reaches_output(fets: list, start: set[str], outs: set[str], skip: set[str])
     return False
 
 
-__all__ = ["opamp_subtype", "SUBTYPES"]
+def read_as_asked(ctype: str | None, circuits: list[Circuit]) -> dict:
+    """How ``circuits`` drawn as op-amp sub-type ``ctype`` read by structure (``none``: no input pair) and the share
+    that reads as asked; ``{}`` when ``ctype`` is not an op-amp sub-type. (The type classifier counts the four
+    sub-types as one op-amp class, so this is the sub-types' own check.)"""
+    if ctype not in SUBTYPES:
+        return {}
+    read = Counter(opamp_subtype(c) or "none" for c in circuits)
+    return {"structure": dict(read.most_common()),
+            "structure_as_asked": read[ctype] / len(circuits) if circuits else None}
+
+
+__all__ = ["opamp_subtype", "read_as_asked", "SUBTYPES"]

@@ -7,7 +7,7 @@ from collections import Counter
 import pytest
 from conftest import shared_path
 
-from eda.generators.topology_subtype import SUBTYPES, opamp_subtype
+from eda.generators.topology_subtype import SUBTYPES, opamp_subtype, read_as_asked
 from eda.generators.topology_train import load_training_topologies
 from eda.read.topology_dataset import (
     category_type,
@@ -142,16 +142,15 @@ def test_bench_counts_samples_against_the_asked_type():
     from conftest import bench_module
 
     agreement = bench_module("bench_subtype").agreement
-    got = agreement([("opamp2", "opamp1"), ("opamp2", "opamp2"), ("opamp2", "opamp1"), ("telescopic", None)])
-    assert got == {"opamp2": {"n": 3, "as_asked": 1 / 3, "structure": {"opamp1": 2, "opamp2": 1}},
-                   "telescopic": {"n": 1, "as_asked": 0.0, "structure": {"none": 1}}}
+    ota, two, single = (parse_topology(t, "t").circuit for t in (OTA, TWO_STAGE, SINGLE_INPUT))
+    got = agreement([("opamp2", ota), ("opamp2", two), ("opamp2", ota), ("telescopic", single)])
+    assert got == {"opamp2": {"n": 3, "structure_as_asked": 1 / 3, "structure": {"opamp1": 2, "opamp2": 1}},
+                   "telescopic": {"n": 1, "structure_as_asked": 0.0, "structure": {"none": 1}}}
 
 
-def test_generate_report_reads_op_amp_samples_by_structure():
-    from eda.generators.topology_report import _structure
-
+def test_samples_read_against_the_asked_sub_type():
     circuits = [parse_topology(t, "t").circuit for t in (OTA, TWO_STAGE, TWO_STAGE, SINGLE_INPUT)]
-    assert _structure("opamp2", circuits) == {"structure": {"opamp2": 2, "opamp1": 1, "none": 1},
-                                              "structure_as_asked": 0.5}
-    assert _structure("telescopic", []) == {"structure": {}, "structure_as_asked": None}
-    assert _structure("ldo", circuits) == {} and _structure(None, circuits) == {}  # not an op-amp sub-type
+    assert read_as_asked("opamp2", circuits) == {"structure": {"opamp2": 2, "opamp1": 1, "none": 1},
+                                                 "structure_as_asked": 0.5}
+    assert read_as_asked("telescopic", []) == {"structure": {}, "structure_as_asked": None}
+    assert read_as_asked("ldo", circuits) == {} and read_as_asked(None, circuits) == {}  # not an op-amp sub-type
