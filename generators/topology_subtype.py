@@ -24,26 +24,19 @@ from __future__ import annotations
 
 from collections import Counter
 
-from eda.circuit import Circuit, Device, is_ground
-from eda.generators.sizing.roles import INPUT_PORT, OUTPUT_PORT, mos_polarity
+from eda.circuit import Circuit, is_ground
+from eda.export.to_sky130 import device_polarity
+from eda.generators.sizing.roles import INPUT_PORT, OUTPUT_PORT
 
 #: Sub-types :func:`opamp_subtype` returns.
 SUBTYPES = ("opamp1", "opamp2", "folded_cascode", "telescopic")
-
-
-def _polarity(d: Device) -> str | None:
-    """``n``/``p`` of a MOSFET (:func:`mos_polarity`) or a BJT (npn/pnp model), else None."""
-    if d.kind == "Q":
-        m = (d.model or "").lower()
-        return "n" if m.startswith("npn") else "p" if m.startswith("pnp") else None
-    return mos_polarity(d)
 
 
 def _transistors(circuit: Circuit) -> list[tuple[str, str, str, str, str]]:
     """(name, polarity, drain, gate, source) of every MOSFET and BJT (collector, base, emitter)."""
     out = []
     for d in circuit.devices:
-        pol = _polarity(d)
+        pol = device_polarity(d, circuit) if d.kind in "MXQ" else None
         if pol and len(d.nodes) >= 3:
             dn, gn, sn = ("VSS" if is_ground(n) else n for n in d.nodes[:3])
             out.append((d.name, pol, dn, gn, sn))

@@ -54,7 +54,7 @@ _N_MODELS = ("nmos", "nfet", "nch", "sky130_fd_pr__nfet")
 _P_MODELS = ("pmos", "pfet", "pch", "sky130_fd_pr__pfet")
 
 
-def _polarity(d: Device, circuit: Circuit) -> str | None:
+def device_polarity(d: Device, circuit: Circuit) -> str | None:
     """``n``/``p`` for a MOSFET or BJT (``.model`` card type first, then the model name)."""
     name = (d.model or "").lower()
     for m in circuit.models:
@@ -160,7 +160,7 @@ def convert_device(d: Device, circuit: Circuit, notes: list[str],
     """
     xname = d.name if d.name[:1].upper() == "X" else f"X{d.name}"
     if d.kind == "M":
-        pol = _polarity(d, circuit)
+        pol = device_polarity(d, circuit)
         if pol is None:
             notes.append(f"{d.name}: MOS model {d.model!r} of unknown polarity kept as written")
             return d
@@ -177,7 +177,7 @@ def convert_device(d: Device, circuit: Circuit, notes: list[str],
             nodes = (*nodes[:3], b)
         return Device(xname, "X", nodes, model=NFET if pol == "n" else PFET, params=params)
     if d.kind == "Q":
-        pol = _polarity(d, circuit)
+        pol = device_polarity(d, circuit)
         if pol is None:
             notes.append(f"{d.name}: BJT model {d.model!r} of unknown polarity kept as written")
             return d
