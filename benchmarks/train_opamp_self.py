@@ -1,10 +1,11 @@
 """Issue #17 experiment: a round of self-training (expert iteration) of the op-amp specialist. A model's own
 op-amp-type samples that met the sizing spec in screening runs of ``bench_sizing.py`` (each a results key and its
 seed, drawn on training seeds, never a validation or README seed) join the op-amp family as training circuits, and
-``eda topo train`` runs with the arguments after ``--`` (a fine-tune from the shipped specialist). Each circuit that
-met is added REPEAT times; with ``--hold-mix`` the copies are shared out so that every op-amp type keeps its share of
-the family (the bench draws types in the checkpoint's training proportions: without it, a type that meets more often
-would gain draws, and the met rate would rise by the mix alone):
+``eda topo train`` runs with the arguments after ``--`` (a fine-tune from the shipped specialist). ``--checked KEY``
+takes instead (or as well) the samples of a ``screen_opamp_check.py`` run that passed the function check. Each
+circuit is added REPEAT times; with ``--hold-mix`` the copies are shared out so that every op-amp type keeps its
+share of the family (the bench draws types in the checkpoint's training proportions: without it, a type that meets
+more often would gain draws, and the met rate would rise by the mix alone):
 
     .venv/bin/python benchmarks/bench_sizing.py --generated 300 --seed 5000 --cpu-budget 5 --gen-budget 20 \\
         --gen-key screen5000_s17
@@ -62,6 +63,30 @@ def sample_type(name: str) -> str:
     return re.sub(r"_src\d+$", "", name.split("_", 1)[1])
 
 
+def checked_positives(key: str, results=None) -> list[tuple[str, str, object]]:
+    """``(name, type, circuit)`` of the samples of a ``screen_opamp_check.py`` run (``results``: its results file, by
+    default the one it writes) that passed the function check and are new against the training circuits of the
+    checkpoint that drew them (a copy of one adds nothing)."""
+    import bench_sizing as bs
+
+    from eda.read.topology_dataset import parse_topology
+
+    if results is None:
+        from screen_opamp_check import RESULTS as results
+    part = json.loads(results.read_text())[key]
+    rows = [r for r in part["rows"] if r["passed"]]
+    circuits = {f"{key}_{r['name']}": parse_topology(r["netlist"], r["name"]).circuit for r in rows}
+    was = bs.DRAW["checkpoint"]
+    bs.DRAW["checkpoint"] = bs.ROOT.parent / part["model"]["file"]  # novelty against the screened model's circuits
+    try:
+        new = bs.novelty(circuits)
+    finally:
+        bs.DRAW["checkpoint"] = was
+    out = [(n, r["type"], circuits[n]) for n, r in zip(circuits, rows, strict=True) if new[n]["novel"]]
+    print(f"{key}: {len(out)} of {len(rows)} samples that passed the check are new", flush=True)
+    return out
+
+
 def main() -> None:
     import bench_sizing as bs
 
@@ -73,14 +98,22 @@ def main() -> None:
     argv = sys.argv[1:]
     cut = argv.index("--") if "--" in argv else len(argv)
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--screen", nargs=2, action="append", required=True, metavar=("KEY", "SEED"),
+    ap.add_argument("--screen", nargs=2, action="append", default=[], metavar=("KEY", "SEED"),
                     help="bench_sizing results key of a screening run and its --seed (repeatable)")
+    ap.add_argument("--checked", action="append", default=[], metavar="KEY",
+                    help="screen_opamp_check.py results key: its samples that passed the function check (repeatable)")
     ap.add_argument("--repeat", type=int, default=20, help="copies of each circuit that met (on average, --hold-mix)")
     ap.add_argument("--hold-mix", action="store_true", help="keep each op-amp type's share of the family")
     a = ap.parse_args(argv[:cut])
-    results = json.loads(bs.RESULTS.read_text())
+    if not a.screen and not a.checked:
+        ap.error("give --screen KEY SEED or --checked KEY")
+    results = json.loads(bs.RESULTS.read_text()) if a.screen else {}
     met: list[tuple[str, str]] = []
     circuits: dict[str, object] = {}
+    for key in a.checked:
+        for name, ctype, c in checked_positives(key):
+            met.append((name, ctype))
+            circuits[name] = c
     for key, seed in a.screen:
         part, samples = results[key], None
         for r in part["rows"]:
@@ -105,7 +138,7 @@ def main() -> None:
         tops = load(*args, **kw)
         family = Counter(t.ctype for t in tops if t.ctype in bs.DRAWABLE_TYPES)
         n_copies = copies(met, family, a.repeat, a.hold_mix)
-        print(f"{len(met)} own samples met ({dict(Counter(t for _, t in met))}); family {dict(family)}; copies "
+        print(f"{len(met)} own positives ({dict(Counter(t for _, t in met))}); family {dict(family)}; copies "
               + ", ".join(f"{t} {sum(n_copies[n] for n, u in met if u == t)}" for t in sorted({t for _, t in met})),
               flush=True)
         return tops + [Topology(name=f"{n}_r{k}", circuit=circuits[n], ctype=t, meta={"own_sample": n})

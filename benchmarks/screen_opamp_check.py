@@ -1,0 +1,118 @@
+"""Issue #17 experiment: screen a checkpoint's op-amp-type samples with the generator's function check instead of the
+sizer. Each type is drawn as ``bench_sizing.py`` draws it (``eda topo generate --type T``'s defaults, the op-amp
+grammar), the rule-clean samples with amplifier ports are kept, and every one goes through the function check
+(``generators.sizing.search.function_check`` at ``--floor`` dB, as ``eda topo generate --size --function-check``).
+The samples that pass are recorded with their netlist (library form) in ``benchmarks/results/opamp_checked.json``, so
+that ``train_opamp_self.py --checked KEY`` can train a round on them on any machine:
+
+    .venv/bin/python benchmarks/screen_opamp_check.py --seed 6100 \\
+        --draws opamp1=24000,opamp2=40000,folded_cascode=32000,telescopic=24000 --key shipped_6100_s29
+
+A sizing screen (``bench_sizing.py --generated N --seed S --cpu-budget 5``) finds a positive in 1-2 % of the shipped
+specialist's samples (session 24: 4 of 292), so its rounds learn from five circuits; the check passes ~10 % of them in
+0.1 CPU-s each, so a round can learn from dozens. Only training seeds (5000 and up) are screened: the validation seeds
+999-1001 and the README seeds judge what a round makes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from concurrent.futures import ProcessPoolExecutor
+from functools import partial
+from pathlib import Path
+
+import bench_sizing as bs
+
+RESULTS = bs.ROOT / "results" / "opamp_checked.json"
+#: seeds that judge candidates (validation, README): never screened
+JUDGING_SEEDS = range(0, 5000)
+
+
+def parse_draws(text: str) -> dict[str, int]:
+    """``opamp1=24000,opamp2=40000``: draws per op-amp type."""
+    out = {}
+    for part in (p.strip() for p in text.split(",") if p.strip()):
+        t, _, n = part.partition("=")
+        if t not in bs.DRAWABLE_TYPES or not n.isdigit() or int(n) <= 0:
+            raise SystemExit(f"--draws: {part!r} is not TYPE=N with TYPE one of {', '.join(bs.DRAWABLE_TYPES)}")
+        out[t] = int(n)
+    if not out:
+        raise SystemExit("--draws: no type given")
+    return out
+
+
+def screen(ctype: str, draws: int, seed: int, model, vocab, ck, pool, floor: float) -> tuple[dict, list[dict]]:
+    """Draw ``draws`` samples of ``ctype`` (in chunks of 2,000, chunk k at ``seed + 2000 k``), keep the rule-clean ones
+    with amplifier ports and run the function check on each. Returns the counts and one row per kept sample."""
+    from eda.generators.sizing.roles import find_roles
+    from eda.generators.topology_check import check_circuit
+    from eda.generators.topology_checkpoint import sampling_defaults
+    from eda.generators.topology_compose import topology_text
+    from eda.generators.topology_report import type_inputs
+    from eda.generators.topology_sample import sample
+    from eda.generators.topology_subtype import opamp_subtype
+    from eda.graphs.pin_graph import graph_to_circuit
+    from eda.topology import Topology
+
+    kw = {"ctype": ctype, "jobs": 2, **type_inputs(ck, vocab, ctype), **sampling_defaults(ck)}
+    t0, done, kept = time.perf_counter(), 0, []
+    while done < draws:
+        for smp in sample(model, vocab, min(2000, draws - done), seed=seed + done, **kw):
+            if smp.graph is None:
+                continue
+            c = graph_to_circuit(smp.graph, title=f"generated {ctype}")
+            try:
+                find_roles(c)
+            except Exception:  # noqa: BLE001 - no amplifier ports: not an amplifier sample
+                continue
+            if check_circuit(c, run_sim=False).valid:
+                kept.append(c)
+        done = min(draws, done + 2000)
+    t1 = time.perf_counter()
+    verdicts = list(pool.map(partial(bs._function_check, floor_db=floor), kept))
+    rows = []
+    for k, (c, v) in enumerate(zip(kept, verdicts, strict=True)):
+        name = f"gen{k:04d}_{ctype}"
+        rows.append({"name": name, "type": ctype, "structure": opamp_subtype(c), "devices": len(c.devices),
+                     "passed": bool(v["passed"]), "diagnosis": v["diagnosis"],
+                     "weaker_db": None if v["weaker_db"] is None else round(v["weaker_db"], 2)}
+                    | ({"netlist": topology_text(Topology(name=name, circuit=c, ctype=ctype))} if v["passed"] else {}))
+    counts = {"drawn": draws, "kept": len(kept), "passed": sum(r["passed"] for r in rows),
+              "sampling_s": round(t1 - t0, 1), "check_s": round(time.perf_counter() - t1, 1),
+              "check_cpu_s": round(sum(v["cpu_s"] for v in verdicts), 1)}
+    return counts, rows
+
+
+def main() -> None:
+    from eda.generators.topology_checkpoint import load_checkpoint
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--checkpoint", type=Path, default=None, help="draw from this checkpoint (default the shipped one)")
+    ap.add_argument("--seed", type=int, required=True, help="a training seed (5000 or more)")
+    ap.add_argument("--draws", required=True, help="draws per type, e.g. opamp1=24000,opamp2=40000")
+    ap.add_argument("--floor", type=float, default=bs.FUNCTION_FLOOR_DB, help="the function check's floor (dB)")
+    ap.add_argument("--key", required=True, help="results key")
+    a = ap.parse_args()
+    if a.seed in JUDGING_SEEDS:
+        raise SystemExit(f"--seed {a.seed}: seeds under 5000 judge candidates (validation 999-1001, README 123/321); "
+                         "screen on a training seed")
+    draws = parse_draws(a.draws)
+    bs.DRAW["checkpoint"] = a.checkpoint
+    model, vocab, ck = load_checkpoint(bs.opamp_checkpoint())
+    part = {"model": bs.model_version(), "seed": a.seed, "floor_db": a.floor, "types": {}, "rows": []}
+    with ProcessPoolExecutor(2) as pool:
+        for ctype, n in draws.items():
+            counts, rows = screen(ctype, n, a.seed, model, vocab, ck, pool, a.floor)
+            part["types"][ctype] = counts
+            part["rows"] += rows
+            print(f"{ctype:15s} {json.dumps(counts)}", flush=True)
+    results = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
+    results[a.key] = part
+    RESULTS.write_text(json.dumps(results, indent=1))
+    print(f"wrote {RESULTS} [{a.key}]: {sum(r['passed'] for r in part['rows'])} passed of {len(part['rows'])} kept")
+
+
+if __name__ == "__main__":
+    main()
