@@ -169,12 +169,9 @@ def _generated(n: int, seed: int, jobs: int = 2, minutes: float = 30.0, stats: d
     with an amplifier core (:mod:`eda.graphs.grammar_core`; about 1 in 400 draws of the general model, 1 in 100-800 of
     the op-amp specialist), so the types are drawn in turn, in batches sized from the yield so far, until each has its
     share or ``minutes`` of sampling are spent (then fewer than ``n``); ``stats`` gets drawn/kept per type."""
-    from eda.generators.sizing.roles import find_roles
-    from eda.generators.topology_check import check_circuit
     from eda.generators.topology_checkpoint import load_checkpoint, sampling_defaults, training_types
     from eda.generators.topology_report import type_inputs
     from eda.generators.topology_sample import sample
-    from eda.graphs.pin_graph import graph_to_circuit
 
     # the checkpoint `eda topo generate --type T` uses for these types (the op-amp specialist when shipped)
     model, vocab, ck = load_checkpoint(opamp_checkpoint())
@@ -205,12 +202,7 @@ def _generated(n: int, seed: int, jobs: int = 2, minutes: float = 30.0, stats: d
                 if smp.graph is None or len(cands) >= limit:
                     continue
                 s["grammar_ok"] += 1
-                c = graph_to_circuit(smp.graph, title=f"generated {ctype}")
-                try:
-                    find_roles(c)
-                except Exception:  # noqa: BLE001 - no amplifier ports: not an amplifier sample
-                    continue
-                if check_circuit(c, run_sim=False).valid:
+                if (c := amplifier_sample(smp, ctype)) is not None:
                     cands.append(c)
             if DRAW["function_check"]:  # the generator's function check (eda topo generate --function-check)
                 s["rule_clean"] = s.get("rule_clean", 0) + len(cands)
@@ -230,6 +222,21 @@ def _generated(n: int, seed: int, jobs: int = 2, minutes: float = 30.0, stats: d
         checks.shutdown()
     out = [(f"gen{k:03d}_{t}", c) for k, (t, c) in enumerate((t, c) for t in types for c in picked[t])]
     return out[:n]
+
+
+def amplifier_sample(smp, ctype: str):
+    """A decoded sample (``smp.graph`` set) as a circuit titled ``generated <ctype>`` when it has amplifier ports and
+    passes the validity rules, else None: what the bench sizes (and checks) of what the op-amp grammar lets through."""
+    from eda.generators.sizing.roles import find_roles
+    from eda.generators.topology_check import check_circuit
+    from eda.graphs.pin_graph import graph_to_circuit
+
+    c = graph_to_circuit(smp.graph, title=f"generated {ctype}")
+    try:
+        find_roles(c)
+    except Exception:  # noqa: BLE001 - no amplifier ports: not an amplifier sample
+        return None
+    return c if check_circuit(c, run_sim=False).valid else None
 
 
 def type_quota(n: int, shares: dict[str, float]) -> dict[str, int]:

@@ -46,29 +46,18 @@ def parse_draws(text: str) -> dict[str, int]:
 def screen(ctype: str, draws: int, seed: int, model, vocab, ck, pool, floor: float) -> tuple[dict, list[dict]]:
     """Draw ``draws`` samples of ``ctype`` (in chunks of 2,000, chunk k at ``seed + 2000 k``), keep the rule-clean ones
     with amplifier ports and run the function check on each. Returns the counts and one row per kept sample."""
-    from eda.generators.sizing.roles import find_roles
-    from eda.generators.topology_check import check_circuit
     from eda.generators.topology_checkpoint import sampling_defaults
     from eda.generators.topology_compose import topology_text
     from eda.generators.topology_report import type_inputs
     from eda.generators.topology_sample import sample
     from eda.generators.topology_subtype import opamp_subtype
-    from eda.graphs.pin_graph import graph_to_circuit
     from eda.topology import Topology
 
     kw = {"ctype": ctype, "jobs": 2, **type_inputs(ck, vocab, ctype), **sampling_defaults(ck)}
     t0, done, kept = time.perf_counter(), 0, []
     while done < draws:
-        for smp in sample(model, vocab, min(2000, draws - done), seed=seed + done, **kw):
-            if smp.graph is None:
-                continue
-            c = graph_to_circuit(smp.graph, title=f"generated {ctype}")
-            try:
-                find_roles(c)
-            except Exception:  # noqa: BLE001 - no amplifier ports: not an amplifier sample
-                continue
-            if check_circuit(c, run_sim=False).valid:
-                kept.append(c)
+        batch = sample(model, vocab, min(2000, draws - done), seed=seed + done, **kw)
+        kept += [c for smp in batch if smp.graph is not None and (c := bs.amplifier_sample(smp, ctype)) is not None]
         done = min(draws, done + 2000)
     t1 = time.perf_counter()
     verdicts = list(pool.map(partial(bs._function_check, floor_db=floor), kept))

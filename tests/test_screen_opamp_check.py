@@ -68,3 +68,22 @@ def test_checked_positives_are_the_new_samples_that_passed(tmp_path, monkeypatch
     rows[1]["passed"] = False
     path.write_text(json.dumps({"k": {"model": {"file": str(ckpt)}, "rows": rows}}))
     assert bench_module("train_opamp_self").checked_positives("k", path) == []
+
+
+def test_a_drawn_sample_is_kept_only_as_a_rule_clean_amplifier():
+    """What the bench and the screen keep of a decoded sample: the circuit when it has amplifier ports and passes the
+    validity rules; None without an output port or with a floating gate."""
+    from types import SimpleNamespace
+
+    from eda.graphs.pin_graph import circuit_to_graph
+    from eda.read.topology_dataset import parse_topology
+
+    keep = bench_module("bench_sizing").amplifier_sample
+
+    def drawn(text: str):
+        return SimpleNamespace(graph=circuit_to_graph(parse_topology(text, "x").circuit))
+
+    c = keep(drawn(OTA), "opamp1")
+    assert c is not None and c.title == "generated opamp1" and len(c.devices) == 5
+    assert keep(drawn(OTA.replace("VOUT1", "Y").replace(" VOUT1", "")), "opamp1") is None  # no output port
+    assert keep(drawn(OTA.replace("MN5 (T VB1 VSS VSS)", "MN5 (T fl VSS VSS)")), "opamp1") is None  # floating gate
