@@ -87,3 +87,17 @@ def test_a_drawn_sample_is_kept_only_as_a_rule_clean_amplifier():
     assert c is not None and c.title == "generated opamp1" and len(c.devices) == 5
     assert keep(drawn(OTA.replace("VOUT1", "Y").replace(" VOUT1", "")), "opamp1") is None  # no output port
     assert keep(drawn(OTA.replace("MN5 (T VB1 VSS VSS)", "MN5 (T fl VSS VSS)")), "opamp1") is None  # floating gate
+
+
+def test_passed_samples_are_exported_for_the_sizing_bench(tmp_path):
+    """``--export-passed``: the run's passed samples, as (name, circuit) pairs, the form ``--samples-file`` reads."""
+    import pickle
+
+    rows = [{"name": "gen0000_opamp1", "type": "opamp1", "passed": True, "netlist": OTA},
+            {"name": "gen0001_opamp1", "type": "opamp1", "passed": False}]
+    results = tmp_path / "checked.json"
+    results.write_text(json.dumps({"k": {"rows": rows}}))
+    out = tmp_path / "passed.pkl"
+    assert bench_module("screen_opamp_check").export_passed("k", out, results) == 1
+    (name, c), = pickle.loads(out.read_bytes())
+    assert name == "gen0000_opamp1" and sorted(d.name for d in c.devices) == ["MN1", "MN2", "MN5", "MP3", "MP4"]
