@@ -82,17 +82,23 @@ def screen(ctype: str, draws: int, seed: int, model, vocab, ck, pool, floor: flo
     return counts, rows
 
 
+def passed(part: dict) -> list[tuple[dict, object]]:
+    """``(row, circuit)`` of each sample of a recorded run (one results key) that passed the check, the circuit read
+    back from the row's netlist."""
+    from eda.read.topology_dataset import parse_topology
+
+    return [(r, parse_topology(r["netlist"], r["name"]).circuit) for r in part["rows"] if r["passed"]]
+
+
 def export_passed(key: str, path: Path, results: Path = RESULTS) -> int:
     """Write the samples of run ``key`` that passed the check as a pickled list of ``(name, Circuit)``, the form
     ``bench_sizing.py --samples-file`` sizes; returns how many."""
     import pickle
 
-    from eda.read.topology_dataset import parse_topology
-
-    rows = [r for r in json.loads(results.read_text())[key]["rows"] if r["passed"]]
-    path.write_bytes(pickle.dumps([(r["name"], parse_topology(r["netlist"], r["name"]).circuit) for r in rows]))
-    print(f"wrote {path}: {len(rows)} samples of {key} that passed the check")
-    return len(rows)
+    got = passed(json.loads(results.read_text())[key])
+    path.write_bytes(pickle.dumps([(r["name"], c) for r, c in got]))
+    print(f"wrote {path}: {len(got)} samples of {key} that passed the check")
+    return len(got)
 
 
 def main() -> None:

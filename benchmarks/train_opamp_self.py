@@ -68,14 +68,12 @@ def checked_positives(key: str, results=None) -> list[tuple[str, str, object]]:
     default the one it writes) that passed the function check and are new against the training circuits of the
     checkpoint that drew them (a copy of one adds nothing)."""
     import bench_sizing as bs
+    from screen_opamp_check import RESULTS, passed
 
-    from eda.read.topology_dataset import parse_topology
-
-    if results is None:
-        from screen_opamp_check import RESULTS as results
-    part = json.loads(results.read_text())[key]
-    rows = [r for r in part["rows"] if r["passed"]]
-    circuits = {f"{key}_{r['name']}": parse_topology(r["netlist"], r["name"]).circuit for r in rows}
+    part = json.loads((results or RESULTS).read_text())[key]
+    got = passed(part)
+    rows = [r for r, _ in got]
+    circuits = {f"{key}_{r['name']}": c for r, c in got}
     was = bs.DRAW["checkpoint"]
     bs.DRAW["checkpoint"] = bs.ROOT.parent / part["model"]["file"]  # novelty against the screened model's circuits
     try:
